@@ -1,0 +1,12 @@
+//! The Torii wire protocol for dojo-reactive.
+//!
+//! This crate owns the project's own `world.proto`, `types.proto` and `schema.proto` (names, packages
+//! and field numbers identical to Torii 1.8), the prost/tonic code generated from them, a client for
+//! `world.World` that speaks gRPC natively (tonic over HTTP/2) and gRPC-web in browsers
+//! (`tonic-web-wasm-client`), the `GET /` version probe, and the lossless conversion of wire entities
+//! into `dojo-reactive-core` values. Nothing received from the network can panic here: every
+//! malformed input becomes a [`ToriiError`].
+
+pub mod proto;
+
+pub use proto::{types, world};
