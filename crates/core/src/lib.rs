@@ -1,1 +1,17 @@
-//! placeholder
+//! The pure-Rust core of dojo-reactive.
+//!
+//! This crate owns everything that can be decided without IO: the value model for every Dojo/Torii
+//! type ([`Value`], [`Primitive`], exact big integers and felts), entities and their per-model
+//! states ([`Entity`]), and the shape of each model ([`Ty`], [`SchemaRegistry`]) used to reject data
+//! whose member types do not match. It has no wasm, network, protobuf or storage dependency, so
+//! all of it is tested natively and deterministically; the other crates convert into these types.
+
+mod bytes32;
+mod entity;
+mod schema;
+mod value;
+
+pub use bytes32::{Felt, ParseBytesError, U256};
+pub use entity::{Entity, EntityId};
+pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};
+pub use value::{EnumValue, Member, Primitive, Struct, Value};
