@@ -2,7 +2,11 @@
 //! prost messages plus the tonic client and server for `world.World`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/world.proto", "proto/types.proto", "proto/schema.proto"];
+    let protos = [
+        "proto/world.proto",
+        "proto/types.proto",
+        "proto/schema.proto",
+    ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

@@ -7,6 +7,13 @@
 //! into `dojo-reactive-core` values. Nothing received from the network can panic here: every
 //! malformed input becomes a [`ToriiError`].
 
+mod client;
+pub mod convert;
+mod error;
 pub mod proto;
+mod transport;
 
+pub use client::{EntityKind, EntityPage, EntitySubscription, ToriiClient};
+pub use convert::WireError;
+pub use error::ToriiError;
 pub use proto::{types, world};

@@ -1,0 +1,106 @@
+//! The byte transport under the gRPC client: tonic's HTTP/2 channel natively, gRPC-web over
+//! `fetch` in browsers and workers; plus a plain `GET` for the version probe.
+
+use crate::error::ToriiError;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::*;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use web::*;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::ToriiError;
+    use http_body_util::{BodyExt, Empty};
+
+    /// Native gRPC transport.
+    pub(crate) type GrpcTransport = tonic::transport::Channel;
+
+    /// A lazily connecting HTTP/2 channel (requires a Tokio runtime).
+    pub(crate) fn connect(url: &str) -> Result<GrpcTransport, ToriiError> {
+        let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned()).map_err(|e| {
+            ToriiError::InvalidUrl {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(endpoint.connect_lazy())
+    }
+
+    /// `GET url`, returning the body of a 2xx answer.
+    pub(crate) async fn http_get(url: &str) -> Result<Vec<u8>, ToriiError> {
+        let fail = |message: String| ToriiError::VersionProbe { message };
+        let uri: http::Uri = url.parse().map_err(|e| ToriiError::InvalidUrl {
+            url: url.to_owned(),
+            reason: format!("{e}"),
+        })?;
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Empty<bytes::Bytes>>();
+        let response = client.get(uri).await.map_err(|e| ToriiError::Unavailable {
+            message: format!("GET {url}: {e}"),
+        })?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| fail(format!("GET {url}: reading the body failed: {e}")))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(fail(format!("GET {url} answered {status}")));
+        }
+        Ok(body.to_vec())
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use super::ToriiError;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    /// Browser gRPC-web transport.
+    pub(crate) type GrpcTransport = tonic_web_wasm_client::Client;
+
+    /// A gRPC-web client over `fetch`.
+    pub(crate) fn connect(url: &str) -> Result<GrpcTransport, ToriiError> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ToriiError::InvalidUrl {
+                url: url.to_owned(),
+                reason: "it must start with http:// or https://".to_owned(),
+            });
+        }
+        Ok(tonic_web_wasm_client::Client::new(url.to_owned()))
+    }
+
+    /// `GET url` with the global `fetch` (window or worker), returning the body of a 2xx answer.
+    pub(crate) async fn http_get(url: &str) -> Result<Vec<u8>, ToriiError> {
+        let fail = |message: String| ToriiError::VersionProbe { message };
+        let unavailable = |e: wasm_bindgen::JsValue| ToriiError::Unavailable {
+            message: format!("GET {url}: {e:?}"),
+        };
+        let global = js_sys::global();
+        let fetch = js_sys::Reflect::get(&global, &"fetch".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .ok_or_else(|| fail("this JavaScript context has no fetch".to_owned()))?;
+        let promise = fetch
+            .call1(&global, &url.into())
+            .map_err(unavailable)?
+            .dyn_into::<js_sys::Promise>()
+            .map_err(unavailable)?;
+        let response: web_sys::Response = JsFuture::from(promise)
+            .await
+            .map_err(unavailable)?
+            .dyn_into()
+            .map_err(|_| fail("fetch did not return a Response".to_owned()))?;
+        if !response.ok() {
+            return Err(fail(format!("GET {url} answered {}", response.status())));
+        }
+        let buffer = JsFuture::from(response.array_buffer().map_err(unavailable)?)
+            .await
+            .map_err(unavailable)?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
+}
