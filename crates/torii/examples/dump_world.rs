@@ -1,0 +1,96 @@
+//! Dumps a Torii world through our client as canonical JSON (used by the cross-check with the
+//! official client).
+//!
+//! `dump_world --url URL` pages every entity and prints `{"entities":[{"entityId","models"}]}`.
+//! `dump_world --url URL --watch N` subscribes, prints `SUBSCRIBED <id>` on stderr once Torii's
+//! handshake arrived, and prints the next N updates as `{"updates":[...]}`.
+
+#[cfg(not(target_arch = "wasm32"))]
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if let Err(message) = native::run().await {
+        eprintln!("dump_world: {message}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use dojo_reactive_core::Entity;
+    use dojo_reactive_torii::{types, EntityKind, ToriiClient};
+    use serde_json::{json, Map, Value};
+
+    pub async fn run() -> Result<(), String> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let flag = |name: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        let url = flag("--url").ok_or("usage: dump_world --url URL [--watch N]")?;
+        let client = ToriiClient::new(&url).map_err(|e| e.to_string())?;
+        let output = match flag("--watch") {
+            Some(n) => watch(&client, n.parse().map_err(|_| "--watch takes a number")?).await?,
+            None => dump(&client).await?,
+        };
+        println!("{output}");
+        Ok(())
+    }
+
+    fn entity_json(entity: &Entity) -> Value {
+        let mut models = Map::new();
+        for model in &entity.models {
+            models.insert(model.name.clone(), model.members_json());
+        }
+        json!({ "entityId": entity.id.to_hex(), "models": models })
+    }
+
+    async fn dump(client: &ToriiClient) -> Result<Value, String> {
+        let mut entities = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let query = types::Query {
+                pagination: Some(types::Pagination {
+                    cursor: std::mem::take(&mut cursor),
+                    limit: 1000,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let page = client
+                .retrieve(EntityKind::Entities, query)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(error) = page.rejected.first() {
+                return Err(error.to_string());
+            }
+            entities.extend(page.entities.iter().map(entity_json));
+            match page.next_cursor {
+                Some(next) => cursor = next,
+                None => break,
+            }
+        }
+        Ok(json!({ "entities": entities }))
+    }
+
+    async fn watch(client: &ToriiClient, count: usize) -> Result<Value, String> {
+        let mut subscription = client
+            .subscribe(EntityKind::Entities, None, &[])
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!("SUBSCRIBED {}", subscription.id());
+        let mut updates = Vec::with_capacity(count);
+        while updates.len() < count {
+            match subscription.next().await {
+                Some(Ok(entity)) => updates.push(entity_json(&entity)),
+                Some(Err(error)) => return Err(error.to_string()),
+                None => return Err("the server ended the stream".to_owned()),
+            }
+        }
+        Ok(json!({ "updates": updates }))
+    }
+}
