@@ -158,6 +158,11 @@ pub struct SchemaMismatch {
 }
 
 impl Ty {
+    /// The shape of Cairo's unit value `()` (the payload of unit enum variants).
+    pub fn unit() -> Ty {
+        Ty::Tuple(Vec::new())
+    }
+
     /// The first difference between this shape and `found`, as `(path, expected, found)`, or
     /// `None` when `found` has this shape. An unknown array element type accepts any elements.
     pub fn difference(&self, found: &Ty) -> Option<(String, String, String)> {

@@ -94,7 +94,11 @@ pub fn entity_from_wire(
     let id = Felt::from_be_slice(&wire.hashed_keys).map_err(|_| WireError::BadEntityId {
         len: wire.hashed_keys.len(),
     })?;
-    let world_address = felt_at(&wire.world_address, "world_address", "felt252")?;
+    let world_address = felt_at(
+        &wire.world_address,
+        &Path::ROOT.child("world_address"),
+        "felt252",
+    )?;
     let mut models = Vec::with_capacity(wire.models.len());
     for model in &wire.models {
         models.push(model_from_wire(model, schemas)?);
@@ -115,163 +119,253 @@ pub fn model_from_wire(
     wire: &types::Struct,
     schemas: &mut SchemaRegistry,
 ) -> Result<Struct, WireError> {
-    let (value, ty) = struct_from_wire(wire, "")?;
+    let value = struct_from_wire(wire, &Path::ROOT)?;
     if !value.is_deletion() {
-        schemas.check_or_learn(&wire.name, ty)?;
+        match schemas.get(&wire.name) {
+            Some(known) if struct_conforms(known, wire) => {}
+            _ => schemas.check_or_learn(&wire.name, struct_shape(wire))?,
+        }
     }
     Ok(value)
 }
 
-fn struct_from_wire(wire: &types::Struct, path: &str) -> Result<(Struct, Ty), WireError> {
+fn struct_from_wire(wire: &types::Struct, path: &Path<'_>) -> Result<Struct, WireError> {
     let mut members = Vec::with_capacity(wire.children.len());
-    let mut member_tys = Vec::with_capacity(wire.children.len());
     for child in &wire.children {
-        let at = join(path, &child.name);
-        let ty = child
-            .ty
-            .as_ref()
-            .ok_or_else(|| WireError::MissingType { path: at.clone() })?;
-        let (value, shape) = value_from_wire(ty, &at)?;
-        member_tys.push((child.name.clone(), child.key, shape));
+        let at = path.child(&child.name);
+        let ty = child.ty.as_ref().ok_or_else(|| WireError::MissingType {
+            path: at.to_string(),
+        })?;
         members.push(Member {
             name: child.name.clone(),
             key: child.key,
-            value,
+            value: decode_value(ty, &at)?,
         });
     }
-    let shape = Ty::Struct {
+    Ok(Struct {
         name: wire.name.clone(),
-        members: member_tys,
-    };
-    Ok((
-        Struct {
-            name: wire.name.clone(),
-            members,
-        },
-        shape,
-    ))
+        members,
+    })
 }
 
-/// Converts one typed wire value into a core value and its shape.
-pub fn value_from_wire(wire: &types::Ty, path: &str) -> Result<(Value, Ty), WireError> {
+/// Converts one typed wire value into a core value; `path` names it in errors.
+pub fn value_from_wire(wire: &types::Ty, path: &str) -> Result<Value, WireError> {
+    decode_value(wire, &Path::ROOT.child(path))
+}
+
+fn decode_value(wire: &types::Ty, path: &Path<'_>) -> Result<Value, WireError> {
     let missing = || WireError::MissingType {
-        path: path.to_owned(),
+        path: path.to_string(),
     };
     match wire.ty_type.as_ref().ok_or_else(missing)? {
-        TyType::Primitive(p) => {
-            let primitive = primitive_from_wire(p, path)?;
-            Ok((Value::Primitive(primitive), Ty::Primitive(primitive.ty())))
-        }
-        TyType::Struct(s) => {
-            let (value, shape) = struct_from_wire(s, path)?;
-            Ok((Value::Struct(value), shape))
-        }
+        TyType::Primitive(p) => Ok(Value::Primitive(decode_primitive(p, path)?)),
+        TyType::Struct(s) => Ok(Value::Struct(struct_from_wire(s, path)?)),
         TyType::Enum(e) => enum_from_wire(e, path),
         TyType::Tuple(items) => {
             let mut values = Vec::with_capacity(items.children.len());
-            let mut shapes = Vec::with_capacity(items.children.len());
             for (i, item) in items.children.iter().enumerate() {
-                let (value, shape) = value_from_wire(item, &join(path, &i.to_string()))?;
-                values.push(value);
-                shapes.push(shape);
+                let index = i.to_string();
+                values.push(decode_value(item, &path.child(&index))?);
             }
-            Ok((Value::Tuple(values), Ty::Tuple(shapes)))
+            Ok(Value::Tuple(values))
         }
-        TyType::Array(items) => {
-            let (values, element) = elements_from_wire(&items.children, path)?;
-            Ok((Value::Array(values), Ty::Array(element.map(Box::new))))
-        }
+        TyType::Array(items) => Ok(Value::Array(elements_from_wire(&items.children, path)?)),
         TyType::FixedSizeArray(items) => {
             if items.children.len() != items.size as usize {
                 return Err(WireError::FixedSizeMismatch {
-                    path: path.to_owned(),
+                    path: path.to_string(),
                     size: items.size,
                     len: items.children.len(),
                 });
             }
-            let (values, element) = elements_from_wire(&items.children, path)?;
-            let shape = Ty::FixedSizeArray {
-                element: element.map(Box::new),
-                size: items.size,
-            };
-            Ok((Value::FixedSizeArray(values), shape))
+            Ok(Value::FixedSizeArray(elements_from_wire(
+                &items.children,
+                path,
+            )?))
         }
-        TyType::Bytearray(text) => Ok((Value::ByteArray(text.clone()), Ty::ByteArray)),
+        TyType::Bytearray(text) => Ok(Value::ByteArray(text.clone())),
     }
 }
 
-fn elements_from_wire(
-    items: &[types::Ty],
-    path: &str,
-) -> Result<(Vec<Value>, Option<Ty>), WireError> {
-    let at = join(path, "[]");
+fn elements_from_wire(items: &[types::Ty], path: &Path<'_>) -> Result<Vec<Value>, WireError> {
+    let at = path.child("[]");
     let mut values = Vec::with_capacity(items.len());
-    let mut element: Option<Ty> = None;
     for item in items {
-        let (value, shape) = value_from_wire(item, &at)?;
-        match &element {
-            None => element = Some(shape),
-            Some(first) => {
-                if first.difference(&shape).is_some() {
-                    return Err(WireError::MixedArray {
-                        path: at,
-                        first: first.to_string(),
-                        other: shape.to_string(),
-                    });
-                }
-            }
-        }
-        values.push(value);
+        values.push(decode_value(item, &at)?);
     }
-    Ok((values, element))
+    if let Some((first, rest)) = items.split_first() {
+        let first_shape = shape_of(first);
+        if let Some(other) = rest.iter().find(|item| !conforms(&first_shape, item)) {
+            return Err(WireError::MixedArray {
+                path: at.to_string(),
+                first: first_shape.to_string(),
+                other: shape_of(other).to_string(),
+            });
+        }
+    }
+    Ok(values)
 }
 
-fn enum_from_wire(wire: &types::Enum, path: &str) -> Result<(Value, Ty), WireError> {
-    let mut options = Vec::with_capacity(wire.options.len());
-    let mut active = None;
-    for (index, option) in wire.options.iter().enumerate() {
-        let at = join(path, &option.name);
-        let (value, shape) = match &option.ty {
-            // A unit variant may come with no type at all.
-            None => (Value::unit(), Ty::Tuple(Vec::new())),
-            Some(ty) if ty.ty_type.is_none() => (Value::unit(), Ty::Tuple(Vec::new())),
-            Some(ty) => value_from_wire(ty, &at)?,
-        };
-        if index == wire.option as usize {
-            active = Some(value);
-        }
-        options.push((option.name.clone(), shape));
-    }
-    let value = active.ok_or_else(|| WireError::BadEnumOption {
-        path: path.to_owned(),
+fn enum_from_wire(wire: &types::Enum, path: &Path<'_>) -> Result<Value, WireError> {
+    let bad_option = || WireError::BadEnumOption {
+        path: path.to_string(),
         name: wire.name.clone(),
         option: wire.option,
         options: wire.options.len(),
-    })?;
-    let variant = options
+    };
+    let active = wire
+        .options
         .get(wire.option as usize)
-        .map(|(name, _)| name.clone())
-        .unwrap_or_default();
-    let value = Value::Enum(EnumValue {
+        .ok_or_else(bad_option)?;
+    let value = match active.ty.as_ref() {
+        // A unit variant may come with no type at all.
+        Some(ty) if ty.ty_type.is_some() => decode_value(ty, &path.child(&active.name))?,
+        _ => Value::unit(),
+    };
+    Ok(Value::Enum(EnumValue {
         name: wire.name.clone(),
         option: wire.option,
-        variant,
+        variant: active.name.clone(),
         value: Box::new(value),
-    });
-    let shape = Ty::Enum {
+    }))
+}
+
+/// The shape of a model state as it arrived.
+fn struct_shape(wire: &types::Struct) -> Ty {
+    Ty::Struct {
         name: wire.name.clone(),
-        options,
+        members: wire
+            .children
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    m.key,
+                    m.ty.as_ref().map_or(Ty::unit(), shape_of),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The shape of a wire value (a missing type reads as unit; decoding reports it first).
+fn shape_of(wire: &types::Ty) -> Ty {
+    let elements = |items: &[types::Ty]| items.first().map(|first| Box::new(shape_of(first)));
+    match &wire.ty_type {
+        None => Ty::unit(),
+        Some(TyType::Primitive(p)) => p
+            .primitive_type
+            .as_ref()
+            .map_or(Ty::unit(), |p| Ty::Primitive(wire_primitive_type(p))),
+        Some(TyType::Struct(s)) => struct_shape(s),
+        Some(TyType::Enum(e)) => Ty::Enum {
+            name: e.name.clone(),
+            options: e
+                .options
+                .iter()
+                .map(|o| (o.name.clone(), o.ty.as_ref().map_or(Ty::unit(), shape_of)))
+                .collect(),
+        },
+        Some(TyType::Tuple(items)) => Ty::Tuple(items.children.iter().map(shape_of).collect()),
+        Some(TyType::Array(items)) => Ty::Array(elements(&items.children)),
+        Some(TyType::FixedSizeArray(items)) => Ty::FixedSizeArray {
+            element: elements(&items.children),
+            size: items.size,
+        },
+        Some(TyType::Bytearray(_)) => Ty::ByteArray,
+    }
+}
+
+/// Whether a model state has the known shape, without building its shape (the hot path).
+fn struct_conforms(known: &Ty, wire: &types::Struct) -> bool {
+    match known {
+        Ty::Struct { name, members } => {
+            *name == wire.name
+                && members.len() == wire.children.len()
+                && members
+                    .iter()
+                    .zip(&wire.children)
+                    .all(|((n, k, ty), child)| {
+                        *n == child.name
+                            && *k == child.key
+                            && child.ty.as_ref().is_some_and(|t| conforms(ty, t))
+                    })
+        }
+        _ => false,
+    }
+}
+
+/// Whether a wire value has the shape `known` (an unknown array element type accepts any).
+fn conforms(known: &Ty, wire: &types::Ty) -> bool {
+    let all = |element: &Option<Box<Ty>>, items: &[types::Ty]| match element {
+        Some(element) => items.iter().all(|item| conforms(element, item)),
+        None => true,
     };
-    Ok((value, shape))
+    match (known, &wire.ty_type) {
+        (Ty::Primitive(expected), Some(TyType::Primitive(p))) => p
+            .primitive_type
+            .as_ref()
+            .is_some_and(|p| wire_primitive_type(p) == *expected),
+        (Ty::Struct { .. }, Some(TyType::Struct(s))) => struct_conforms(known, s),
+        (Ty::Enum { name, options }, Some(TyType::Enum(e))) => {
+            *name == e.name
+                && options.len() == e.options.len()
+                && options.iter().zip(&e.options).all(|((n, ty), option)| {
+                    *n == option.name
+                        && match option.ty.as_ref() {
+                            Some(t) if t.ty_type.is_some() => conforms(ty, t),
+                            _ => *ty == Ty::unit(),
+                        }
+                })
+        }
+        (Ty::Tuple(items), Some(TyType::Tuple(found))) => {
+            items.len() == found.children.len()
+                && items
+                    .iter()
+                    .zip(&found.children)
+                    .all(|(ty, item)| conforms(ty, item))
+        }
+        (Ty::Array(element), Some(TyType::Array(found))) => all(element, &found.children),
+        (Ty::FixedSizeArray { element, size }, Some(TyType::FixedSizeArray(found))) => {
+            *size == found.size && all(element, &found.children)
+        }
+        (Ty::ByteArray, Some(TyType::Bytearray(_))) => true,
+        _ => false,
+    }
+}
+
+fn wire_primitive_type(wire: &WirePrimitive) -> PrimitiveType {
+    match wire {
+        WirePrimitive::I8(_) => PrimitiveType::I8,
+        WirePrimitive::I16(_) => PrimitiveType::I16,
+        WirePrimitive::I32(_) => PrimitiveType::I32,
+        WirePrimitive::I64(_) => PrimitiveType::I64,
+        WirePrimitive::I128(_) => PrimitiveType::I128,
+        WirePrimitive::U8(_) => PrimitiveType::U8,
+        WirePrimitive::U16(_) => PrimitiveType::U16,
+        WirePrimitive::U32(_) => PrimitiveType::U32,
+        WirePrimitive::U64(_) => PrimitiveType::U64,
+        WirePrimitive::U128(_) => PrimitiveType::U128,
+        WirePrimitive::U256(_) => PrimitiveType::U256,
+        WirePrimitive::Bool(_) => PrimitiveType::Bool,
+        WirePrimitive::Felt252(_) => PrimitiveType::Felt252,
+        WirePrimitive::ClassHash(_) => PrimitiveType::ClassHash,
+        WirePrimitive::ContractAddress(_) => PrimitiveType::ContractAddress,
+        WirePrimitive::EthAddress(_) => PrimitiveType::EthAddress,
+    }
 }
 
 /// Converts a wire primitive exactly, checking lengths and ranges.
 pub fn primitive_from_wire(wire: &types::Primitive, path: &str) -> Result<Primitive, WireError> {
+    decode_primitive(wire, &Path::ROOT.child(path))
+}
+
+fn decode_primitive(wire: &types::Primitive, path: &Path<'_>) -> Result<Primitive, WireError> {
     let missing = || WireError::MissingType {
-        path: path.to_owned(),
+        path: path.to_string(),
     };
     let small = |value: i64, ty: PrimitiveType| WireError::OutOfRange {
-        path: path.to_owned(),
+        path: path.to_string(),
         ty: ty.name(),
         value,
     };
@@ -307,7 +401,7 @@ pub fn primitive_from_wire(wire: &types::Primitive, path: &str) -> Result<Primit
             let felt = felt_at(bytes, path, "EthAddress")?;
             if felt.0[..12].iter().any(|b| *b != 0) {
                 return Err(WireError::BadLength {
-                    path: path.to_owned(),
+                    path: path.to_string(),
                     ty: "EthAddress",
                     len: bytes.len(),
                 });
@@ -317,23 +411,23 @@ pub fn primitive_from_wire(wire: &types::Primitive, path: &str) -> Result<Primit
     })
 }
 
-fn too_long(_: ParseBytesError, path: &str, ty: &'static str, len: usize) -> WireError {
+fn too_long(_: ParseBytesError, path: &Path<'_>, ty: &'static str, len: usize) -> WireError {
     WireError::BadLength {
-        path: path.to_owned(),
+        path: path.to_string(),
         ty,
         len,
     }
 }
 
-fn felt_at(bytes: &[u8], path: &str, ty: &'static str) -> Result<Felt, WireError> {
+fn felt_at(bytes: &[u8], path: &Path<'_>, ty: &'static str) -> Result<Felt, WireError> {
     Felt::from_be_slice(bytes).map_err(|e| too_long(e, path, ty, bytes.len()))
 }
 
-fn u128_at(bytes: &[u8], path: &str) -> Result<u128, WireError> {
+fn u128_at(bytes: &[u8], path: &Path<'_>) -> Result<u128, WireError> {
     let wide = U256::from_be_slice(bytes).map_err(|e| too_long(e, path, "u128", bytes.len()))?;
     if wide.0[..16].iter().any(|b| *b != 0) {
         return Err(WireError::BadLength {
-            path: path.to_owned(),
+            path: path.to_string(),
             ty: "u128",
             len: bytes.len(),
         });
@@ -344,23 +438,47 @@ fn u128_at(bytes: &[u8], path: &str) -> Result<u128, WireError> {
 }
 
 /// `i128` travels as 16 big-endian two's-complement bytes; empty bytes are proto3's zero.
-fn i128_at(bytes: &[u8], path: &str) -> Result<i128, WireError> {
+fn i128_at(bytes: &[u8], path: &Path<'_>) -> Result<i128, WireError> {
     match <[u8; 16]>::try_from(bytes) {
         Ok(exact) => Ok(i128::from_be_bytes(exact)),
         Err(_) if bytes.is_empty() => Ok(0),
         Err(_) => Err(WireError::BadLength {
-            path: path.to_owned(),
+            path: path.to_string(),
             ty: "i128",
             len: bytes.len(),
         }),
     }
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
+/// A member path built only when an error needs it (decoding allocates nothing for paths).
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    name: &'a str,
+}
+
+impl<'a> Path<'a> {
+    const ROOT: Path<'static> = Path {
+        parent: None,
+        name: "",
+    };
+
+    fn child(&'a self, name: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            name,
+        }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parent {
+            Some(parent) if !parent.name.is_empty() || parent.parent.is_some() => {
+                write!(f, "{parent}.{}", self.name)
+            }
+            _ => f.write_str(self.name),
+        }
     }
 }
 
