@@ -9,9 +9,11 @@
 mod bytes32;
 mod entity;
 mod schema;
+mod token;
 mod value;
 
 pub use bytes32::{Felt, ParseBytesError, U256};
 pub use entity::{Entity, EntityId};
 pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};
+pub use token::{ContractType, Token, TokenBalance, TokenContract};
 pub use value::{EnumValue, Member, Primitive, Struct, Value};

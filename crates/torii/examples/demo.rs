@@ -118,7 +118,7 @@ mod native {
                 .await
                 .map_err(fail)?;
             rejected += page.rejected.len();
-            for entity in page.entities {
+            for entity in page.items {
                 apply(&mut store, entity);
             }
             let secs = snapshot_started.elapsed().as_secs_f64();

@@ -68,7 +68,7 @@ mod native {
             if let Some(error) = page.rejected.first() {
                 return Err(error.to_string());
             }
-            entities.extend(page.entities.iter().map(entity_json));
+            entities.extend(page.items.iter().map(entity_json));
             match page.next_cursor {
                 Some(next) => cursor = next,
                 None => break,

@@ -2,12 +2,16 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use dojo_reactive_core::{Entity, Felt, SchemaRegistry};
+use dojo_reactive_core::{Entity, Felt, SchemaRegistry, Token, TokenBalance, TokenContract};
 use tonic::codec::CompressionEncoding;
 
-use crate::convert::entity_from_wire;
+use crate::convert::WireError;
 use crate::error::ToriiError;
 use crate::proto::{types, world};
+use crate::subscription::{
+    decode_entity, EntitySubscription, Subscription, TokenBalanceSubscription, TokenSubscription,
+};
+use crate::token::{token_balance_from_wire, token_contract_from_wire, token_from_wire};
 use crate::transport::{self, GrpcTransport};
 
 /// Torii's largest message (16 MiB).
@@ -25,13 +29,45 @@ pub struct ToriiClient {
 
 /// One page of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntityPage {
-    /// The entities that decoded cleanly.
-    pub entities: Vec<Entity>,
-    /// Entities that were skipped because their content is invalid (each as its typed error).
+pub struct Page<T> {
+    /// The items that decoded cleanly.
+    pub items: Vec<T>,
+    /// Items that were skipped because their content is invalid (each as its typed error).
     pub rejected: Vec<ToriiError>,
     /// The cursor of the next page, `None` after the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A page of entities or event messages.
+pub type EntityPage = Page<Entity>;
+
+impl<T> Page<T> {
+    /// Decodes wire items, keeping the good ones and reporting the bad ones.
+    fn decode<W>(
+        wire: Vec<W>,
+        next_cursor: String,
+        mut decode: impl FnMut(W) -> Result<T, ToriiError>,
+    ) -> Self {
+        let mut page = Page {
+            items: Vec::with_capacity(wire.len()),
+            rejected: Vec::new(),
+            next_cursor: (!next_cursor.is_empty()).then_some(next_cursor),
+        };
+        for item in wire {
+            match decode(item) {
+                Ok(item) => page.items.push(item),
+                Err(error) => page.rejected.push(error),
+            }
+        }
+        page
+    }
+}
+
+fn invalid(source: WireError) -> ToriiError {
+    ToriiError::InvalidEntity {
+        entity: None,
+        source,
+    }
 }
 
 /// Which entity store of Torii to read: world entities or event messages.
@@ -41,13 +77,6 @@ pub enum EntityKind {
     Entities,
     /// Event messages (`RetrieveEventMessages`, `SubscribeEventMessages`).
     EventMessages,
-}
-
-/// A live subscription whose handshake has arrived.
-pub struct EntitySubscription {
-    id: u64,
-    stream: tonic::Streaming<world::SubscribeEntityResponse>,
-    schemas: Arc<Mutex<SchemaRegistry>>,
 }
 
 impl ToriiClient {
@@ -100,19 +129,12 @@ impl ToriiClient {
             EntityKind::EventMessages => grpc.retrieve_event_messages(request).await?,
         }
         .into_inner();
-        let mut page = EntityPage {
-            entities: Vec::with_capacity(response.entities.len()),
-            rejected: Vec::new(),
-            next_cursor: (!response.next_cursor.is_empty()).then_some(response.next_cursor),
-        };
         let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
-        for wire in response.entities {
-            match decode(wire, &mut schemas) {
-                Ok(entity) => page.entities.push(entity),
-                Err(error) => page.rejected.push(error),
-            }
-        }
-        Ok(page)
+        Ok(Page::decode(
+            response.entities,
+            response.next_cursor,
+            |wire| decode_entity(wire, &mut schemas),
+        ))
     }
 
     /// Subscribes to changes of entities or event messages matching `clause` (everything when
@@ -128,27 +150,12 @@ impl ToriiClient {
             world_addresses: felts_to_bytes(world_addresses),
         };
         let mut grpc = self.grpc.clone();
-        let mut stream = match kind {
+        let stream = match kind {
             EntityKind::Entities => grpc.subscribe_entities(request).await?,
             EntityKind::EventMessages => grpc.subscribe_event_messages(request).await?,
         }
         .into_inner();
-        let first = stream
-            .message()
-            .await?
-            .ok_or_else(|| ToriiError::Handshake {
-                message: "the stream ended before the handshake".to_owned(),
-            })?;
-        if first.entity.is_some() {
-            return Err(ToriiError::Handshake {
-                message: "the first message carried an entity instead of the handshake".to_owned(),
-            });
-        }
-        Ok(EntitySubscription {
-            id: first.subscription_id,
-            stream,
-            schemas: Arc::clone(&self.schemas),
-        })
+        Subscription::open(stream, Arc::clone(&self.schemas)).await
     }
 
     /// Replaces the clause of a live subscription.
@@ -173,38 +180,103 @@ impl ToriiClient {
     }
 }
 
-impl EntitySubscription {
-    /// The subscription id Torii assigned (needed to update its clause).
-    pub fn id(&self) -> u64 {
-        self.id
+impl ToriiClient {
+    /// One page of tokens.
+    pub async fn retrieve_tokens(
+        &self,
+        query: types::TokenQuery,
+    ) -> Result<Page<Token>, ToriiError> {
+        let request = world::RetrieveTokensRequest { query: Some(query) };
+        let response = self
+            .grpc
+            .clone()
+            .retrieve_tokens(request)
+            .await?
+            .into_inner();
+        Ok(Page::decode(
+            response.tokens,
+            response.next_cursor,
+            |wire| token_from_wire(wire).map_err(invalid),
+        ))
     }
 
-    /// The next update: `Some(Ok(entity))` with the one model that changed, `Some(Err(_))` for a
-    /// broken message (the stream may go on after an invalid entity), `None` when the server ended
-    /// the stream (Torii does so when a subscriber falls behind): resubscribe and resync then.
-    pub async fn next(&mut self) -> Option<Result<Entity, ToriiError>> {
-        match self.stream.message().await {
-            Ok(Some(message)) => match message.entity {
-                Some(wire) => {
-                    let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
-                    Some(decode(wire, &mut schemas))
-                }
-                None => Some(Err(ToriiError::Handshake {
-                    message: "a second handshake arrived on a live stream".to_owned(),
-                })),
-            },
-            Ok(None) => None,
-            Err(status) => Some(Err(status.into())),
-        }
+    /// One page of token balances.
+    pub async fn retrieve_token_balances(
+        &self,
+        query: types::TokenBalanceQuery,
+    ) -> Result<Page<TokenBalance>, ToriiError> {
+        let request = world::RetrieveTokenBalancesRequest { query: Some(query) };
+        let response = self
+            .grpc
+            .clone()
+            .retrieve_token_balances(request)
+            .await?
+            .into_inner();
+        Ok(Page::decode(
+            response.balances,
+            response.next_cursor,
+            |wire| token_balance_from_wire(wire).map_err(invalid),
+        ))
     }
-}
 
-fn decode(wire: types::Entity, schemas: &mut SchemaRegistry) -> Result<Entity, ToriiError> {
-    let id = Felt::from_be_slice(&wire.hashed_keys)
-        .ok()
-        .map(|id| id.to_hex());
-    entity_from_wire(wire, schemas)
-        .map_err(|source| ToriiError::InvalidEntity { entity: id, source })
+    /// One page of token contracts.
+    pub async fn retrieve_token_contracts(
+        &self,
+        query: types::TokenContractQuery,
+    ) -> Result<Page<TokenContract>, ToriiError> {
+        let request = world::RetrieveTokenContractsRequest { query: Some(query) };
+        let response = self
+            .grpc
+            .clone()
+            .retrieve_token_contracts(request)
+            .await?
+            .into_inner();
+        Ok(Page::decode(
+            response.token_contracts,
+            response.next_cursor,
+            |wire| token_contract_from_wire(wire).map_err(invalid),
+        ))
+    }
+
+    /// Subscribes to token changes (all tokens when both lists are empty).
+    pub async fn subscribe_tokens(
+        &self,
+        contract_addresses: &[Felt],
+        token_ids: &[Felt],
+    ) -> Result<TokenSubscription, ToriiError> {
+        let request = world::SubscribeTokensRequest {
+            contract_addresses: felts_to_bytes(contract_addresses),
+            token_ids: felts_to_bytes(token_ids),
+        };
+        let stream = self
+            .grpc
+            .clone()
+            .subscribe_tokens(request)
+            .await?
+            .into_inner();
+        Subscription::open(stream, Arc::clone(&self.schemas)).await
+    }
+
+    /// Subscribes to balance changes (all balances when every list is empty).
+    pub async fn subscribe_token_balances(
+        &self,
+        account_addresses: &[Felt],
+        contract_addresses: &[Felt],
+        token_ids: &[Felt],
+    ) -> Result<TokenBalanceSubscription, ToriiError> {
+        let request = world::SubscribeTokenBalancesRequest {
+            account_addresses: felts_to_bytes(account_addresses),
+            contract_addresses: felts_to_bytes(contract_addresses),
+            token_ids: felts_to_bytes(token_ids),
+        };
+        let stream = self
+            .grpc
+            .clone()
+            .subscribe_token_balances(request)
+            .await?
+            .into_inner();
+        Subscription::open(stream, Arc::clone(&self.schemas)).await
+    }
 }
 
 fn felts_to_bytes(felts: &[Felt]) -> Vec<Vec<u8>> {

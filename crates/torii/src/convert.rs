@@ -75,6 +75,12 @@ pub enum WireError {
         /// Type of a differing element.
         other: String,
     },
+    /// Text that is not UTF-8.
+    #[error("`{path}` is not UTF-8 text")]
+    NotUtf8 {
+        /// The field.
+        path: String,
+    },
     /// An entity id that is not a felt.
     #[error("entity id of {len} bytes is not a felt")]
     BadEntityId {

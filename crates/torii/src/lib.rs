@@ -11,9 +11,14 @@ mod client;
 pub mod convert;
 mod error;
 pub mod proto;
+mod subscription;
+pub mod token;
 mod transport;
 
-pub use client::{EntityKind, EntityPage, EntitySubscription, ToriiClient};
+pub use client::{EntityKind, EntityPage, Page, ToriiClient};
 pub use convert::WireError;
 pub use error::ToriiError;
 pub use proto::{types, world};
+pub use subscription::{
+    EntitySubscription, StreamMessage, Subscription, TokenBalanceSubscription, TokenSubscription,
+};
