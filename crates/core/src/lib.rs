@@ -8,12 +8,18 @@
 
 mod bytes32;
 mod entity;
+mod overlay;
 mod schema;
 mod token;
 mod value;
 
 pub use bytes32::{Felt, ParseBytesError, U256};
 pub use entity::{Entity, EntityId};
+pub use overlay::{
+    Guard, Overlay, OverlayEntry, OverlayError, OverlayEvent, OverlaySubmission,
+    OverlayTimeoutError, PayloadApplied, DEFAULT_GUARD_POLL_INTERVAL_MS,
+    DEFAULT_OVERLAY_TIMEOUT_MS,
+};
 pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};
 pub use token::{ContractType, Token, TokenBalance, TokenContract};
 pub use value::{EnumValue, Member, Primitive, Struct, Value};
