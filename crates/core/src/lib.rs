@@ -13,6 +13,10 @@ mod schema;
 mod token;
 mod value;
 
+mod cairo_type;
+mod manifest;
+mod sync_config;
+
 pub use bytes32::{Felt, ParseBytesError, U256};
 pub use entity::{Entity, EntityId};
 pub use overlay::{
@@ -23,3 +27,10 @@ pub use overlay::{
 pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};
 pub use token::{ContractType, Token, TokenBalance, TokenContract};
 pub use value::{EnumValue, Member, Primitive, Struct, Value};
+
+pub use manifest::{
+    build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash, is_valid_tag,
+    FingerprintChange, FingerprintEntry, Manifest, ManifestError, ManifestFingerprint,
+    MemberSignature, ResourceEntry, ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
+};
+pub use sync_config::{ModelSync, ModelSyncSpec, SyncConfig, SyncConfigError};
