@@ -1,0 +1,64 @@
+//! The request log: one entry per gRPC call (method and a short detail), readable and clearable
+//! through the control API.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+
+use serde::Serialize;
+
+/// The most entries kept; older ones are dropped first.
+const CAPACITY: usize = 100_000;
+
+/// One logged gRPC call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    /// Position in the log (increasing, never reused until the mock is reset).
+    pub seq: u64,
+    /// The RPC name, e.g. `RetrieveEntities`.
+    pub method: String,
+    /// `key=value` pairs: cursor, limit, models, clause kind, subscription id...
+    pub detail: String,
+}
+
+/// The log of gRPC calls.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    inner: Mutex<(u64, VecDeque<LogEntry>)>,
+}
+
+impl RequestLog {
+    /// Appends an entry.
+    pub fn push(&self, method: &str, detail: String) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.0 += 1;
+        let seq = inner.0;
+        if inner.1.len() == CAPACITY {
+            inner.1.pop_front();
+        }
+        inner.1.push_back(LogEntry {
+            seq,
+            method: method.to_owned(),
+            detail,
+        });
+    }
+
+    /// Every entry, oldest first.
+    pub fn entries(&self) -> Vec<LogEntry> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.1.iter().cloned().collect()
+    }
+
+    /// Forgets every entry (sequence numbers go on).
+    pub fn clear(&self) {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clear();
+    }
+
+    /// Forgets every entry and restarts the numbering.
+    pub fn reset(&self) {
+        *self.inner.lock().unwrap_or_else(PoisonError::into_inner) = (0, VecDeque::new());
+    }
+}

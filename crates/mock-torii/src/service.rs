@@ -1,0 +1,239 @@
+//! The gRPC service `world.World`: worlds, retrieve and subscribe for entities and event
+//! messages, subscription updates, and tokens. Every call is logged and passes through the
+//! `fail` and `delay` faults first.
+
+use std::sync::Arc;
+
+use dojo_reactive_torii::types;
+use dojo_reactive_torii::world::{self, world_server::World};
+use tonic::codegen::BoxStream;
+use tonic::{Request, Response, Status};
+
+use crate::control::Shared;
+use crate::faults::MalformedKind;
+use crate::felt::hex_min;
+use crate::query::{self, Plan};
+use crate::store::Kind;
+use crate::subs::Filter;
+
+/// The `world.World` implementation over the shared state.
+#[derive(Clone, Debug)]
+pub struct MockService {
+    pub(crate) shared: Arc<Shared>,
+}
+
+fn clause_kind(clause: Option<&types::Clause>) -> &'static str {
+    use types::clause::ClauseType;
+    match clause.and_then(|c| c.clause_type.as_ref()) {
+        None => "none",
+        Some(ClauseType::HashedKeys(_)) => "hashed_keys",
+        Some(ClauseType::Keys(_)) => "keys",
+        Some(ClauseType::Member(_)) => "member",
+        Some(ClauseType::Composite(c)) if c.operator == types::LogicalOperator::Or as i32 => {
+            "composite_or"
+        }
+        Some(ClauseType::Composite(_)) => "composite_and",
+    }
+}
+
+fn query_detail(query: Option<&types::Query>) -> String {
+    let default = types::Query::default();
+    let query = query.unwrap_or(&default);
+    let pagination = query.pagination.clone().unwrap_or_default();
+    format!(
+        "cursor={:?} limit={} models=[{}] clause={} world_addresses={}",
+        pagination.cursor,
+        pagination.limit,
+        query.models.join(","),
+        clause_kind(query.clause.as_ref()),
+        query.world_addresses.len()
+    )
+}
+
+impl MockService {
+    /// Logs the call, then applies the `delay` and `fail` faults.
+    async fn enter(&self, method: &str, detail: String) -> Result<(), Status> {
+        self.shared.log.push(method, detail);
+        self.shared.faults.wait().await;
+        match self.shared.faults.take_fail() {
+            Some(status) => Err(status),
+            None => Ok(()),
+        }
+    }
+
+    async fn retrieve(
+        &self,
+        method: &str,
+        kind: Kind,
+        request: world::RetrieveEntitiesRequest,
+    ) -> Result<Response<world::RetrieveEntitiesResponse>, Status> {
+        self.enter(method, query_detail(request.query.as_ref()))
+            .await?;
+        let mut page = {
+            let store = self.shared.store();
+            let plan = Plan::new(request.query.as_ref(), &store.world.address)?;
+            plan.run(
+                store.table(kind).newest_first(plan.after),
+                &store.world.address,
+            )
+        };
+        if let Some(first) = page.entities.first_mut() {
+            if self
+                .shared
+                .faults
+                .take_malformed(&[MalformedKind::Schema])
+                .is_some()
+            {
+                crate::world::break_schema(first);
+            }
+        }
+        Ok(Response::new(world::RetrieveEntitiesResponse {
+            next_cursor: page.next_cursor,
+            entities: page.entities,
+        }))
+    }
+
+    async fn subscribe(
+        &self,
+        method: &str,
+        kind: Kind,
+        request: world::SubscribeEntitiesRequest,
+    ) -> Result<Response<BoxStream<world::SubscribeEntityResponse>>, Status> {
+        let detail = format!(
+            "clause={} world_addresses={}",
+            clause_kind(request.clause.as_ref()),
+            request.world_addresses.len()
+        );
+        self.enter(method, detail).await?;
+        let clause = query::compile(request.clause.as_ref())?;
+        let world_ok =
+            query::world_admitted(&request.world_addresses, &self.shared.store().world.address);
+        let (id, stream) = self.shared.subs.subscribe(
+            kind,
+            Filter { clause, world_ok },
+            Arc::clone(&self.shared.faults),
+        );
+        self.shared
+            .log
+            .push(method, format!("subscription_id={id} opened"));
+        Ok(Response::new(stream))
+    }
+
+    async fn update_subscription(
+        &self,
+        method: &str,
+        kind: Kind,
+        request: world::UpdateEntitiesSubscriptionRequest,
+    ) -> Result<Response<()>, Status> {
+        let detail = format!(
+            "subscription_id={} clause={}",
+            request.subscription_id,
+            clause_kind(request.clause.as_ref())
+        );
+        self.enter(method, detail).await?;
+        let clause = query::compile(request.clause.as_ref())?;
+        let world_ok =
+            query::world_admitted(&request.world_addresses, &self.shared.store().world.address);
+        if self
+            .shared
+            .subs
+            .update(kind, request.subscription_id, Filter { clause, world_ok })
+        {
+            Ok(Response::new(()))
+        } else {
+            Err(Status::not_found(format!(
+                "no subscription {}",
+                request.subscription_id
+            )))
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl World for MockService {
+    async fn worlds(
+        &self,
+        request: Request<world::WorldsRequest>,
+    ) -> Result<Response<world::WorldsResponse>, Status> {
+        let request = request.into_inner();
+        self.enter(
+            "Worlds",
+            format!("world_addresses={}", request.world_addresses.len()),
+        )
+        .await?;
+        let store = self.shared.store();
+        let worlds = if query::world_admitted(&request.world_addresses, &store.world.address) {
+            vec![types::World {
+                world_address: hex_min(&store.world.address),
+                models: crate::manifest::wire_models(&store.world),
+            }]
+        } else {
+            Vec::new()
+        };
+        Ok(Response::new(world::WorldsResponse { worlds }))
+    }
+
+    async fn retrieve_entities(
+        &self,
+        request: Request<world::RetrieveEntitiesRequest>,
+    ) -> Result<Response<world::RetrieveEntitiesResponse>, Status> {
+        self.retrieve("RetrieveEntities", Kind::Entities, request.into_inner())
+            .await
+    }
+
+    async fn subscribe_entities(
+        &self,
+        request: Request<world::SubscribeEntitiesRequest>,
+    ) -> Result<Response<BoxStream<world::SubscribeEntityResponse>>, Status> {
+        self.subscribe("SubscribeEntities", Kind::Entities, request.into_inner())
+            .await
+    }
+
+    async fn update_entities_subscription(
+        &self,
+        request: Request<world::UpdateEntitiesSubscriptionRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.update_subscription(
+            "UpdateEntitiesSubscription",
+            Kind::Entities,
+            request.into_inner(),
+        )
+        .await
+    }
+
+    async fn retrieve_event_messages(
+        &self,
+        request: Request<world::RetrieveEntitiesRequest>,
+    ) -> Result<Response<world::RetrieveEntitiesResponse>, Status> {
+        self.retrieve(
+            "RetrieveEventMessages",
+            Kind::EventMessages,
+            request.into_inner(),
+        )
+        .await
+    }
+
+    async fn subscribe_event_messages(
+        &self,
+        request: Request<world::SubscribeEntitiesRequest>,
+    ) -> Result<Response<BoxStream<world::SubscribeEntityResponse>>, Status> {
+        self.subscribe(
+            "SubscribeEventMessages",
+            Kind::EventMessages,
+            request.into_inner(),
+        )
+        .await
+    }
+
+    async fn update_event_messages_subscription(
+        &self,
+        request: Request<world::UpdateEntitiesSubscriptionRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.update_subscription(
+            "UpdateEventMessagesSubscription",
+            Kind::EventMessages,
+            request.into_inner(),
+        )
+        .await
+    }
+}
