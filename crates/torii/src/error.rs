@@ -76,41 +76,108 @@ impl ToriiError {
     }
 }
 
+/// Message fragments of a status that mean the server could not be reached: tonic's transport
+/// errors natively, and `fetch` failures in browsers (Chromium, Firefox, Safari wording).
+const UNREACHABLE_HINTS: &[&str] = &[
+    "transport error",
+    "connection refused",
+    "connection reset",
+    "error trying to connect",
+    "failed to fetch",
+    "networkerror",
+    "load failed",
+];
+
+/// Message fragments of a status that mean the response was not valid gRPC.
+const MALFORMED_HINTS: &[&str] = &[
+    "decode",
+    "protobuf",
+    "content-type",
+    "content type",
+    "eof",
+    "frame",
+    "truncat",
+    "invalid compression",
+    "h2 protocol",
+    "unexpected",
+];
+
 impl From<tonic::Status> for ToriiError {
     fn from(status: tonic::Status) -> Self {
         use tonic::Code;
         let message = status.message().to_owned();
         let lowered = message.to_ascii_lowercase();
-        let malformed_hint = [
-            "decode",
-            "protobuf",
-            "content-type",
-            "content type",
-            "eof",
-            "frame",
-            "truncat",
-            "invalid compression",
-            "h2 protocol",
-            "unexpected",
-        ]
-        .iter()
-        .any(|hint| lowered.contains(hint));
+        let hinted = |hints: &[&str]| hints.iter().any(|hint| lowered.contains(hint));
         match status.code() {
             Code::Unavailable
             | Code::DeadlineExceeded
             | Code::ResourceExhausted
             | Code::Aborted
             | Code::Cancelled => ToriiError::Unavailable { message },
-            Code::Internal | Code::Unknown | Code::DataLoss if malformed_hint => {
-                ToriiError::Malformed { message }
-            }
-            Code::Unknown if lowered.contains("transport") || lowered.contains("connect") => {
+            Code::Unknown | Code::Internal if hinted(UNREACHABLE_HINTS) => {
                 ToriiError::Unavailable { message }
+            }
+            Code::Internal | Code::Unknown | Code::DataLoss if hinted(MALFORMED_HINTS) => {
+                ToriiError::Malformed { message }
             }
             code => ToriiError::Rpc {
                 code: format!("{code:?}"),
                 message,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::{Code, Status};
+
+    fn classify(code: Code, message: &str) -> ToriiError {
+        Status::new(code, message).into()
+    }
+
+    #[test]
+    fn unreachable_servers_are_unavailable_on_every_platform() {
+        for message in [
+            "JS API error: TypeError: Failed to fetch",
+            "JS API error: TypeError: NetworkError when attempting to fetch resource.",
+            "transport error",
+            "error trying to connect: tcp connect error: Connection refused (os error 111)",
+        ] {
+            let error = classify(Code::Unknown, message);
+            assert!(
+                matches!(error, ToriiError::Unavailable { .. }),
+                "{message}: {error:?}"
+            );
+            assert!(error.is_retryable());
+        }
+        assert!(matches!(
+            classify(Code::Unavailable, "x"),
+            ToriiError::Unavailable { .. }
+        ));
+        assert!(matches!(
+            classify(Code::DeadlineExceeded, "x"),
+            ToriiError::Unavailable { .. }
+        ));
+    }
+
+    #[test]
+    fn broken_responses_are_malformed_and_other_statuses_keep_their_code() {
+        let error = classify(
+            Code::Internal,
+            "failed to decode Protobuf message: invalid wire type",
+        );
+        assert!(matches!(error, ToriiError::Malformed { .. }), "{error:?}");
+        let error = classify(Code::NotFound, "no such subscription");
+        assert_eq!(
+            error,
+            ToriiError::Rpc {
+                code: "NotFound".into(),
+                message: "no such subscription".into()
+            }
+        );
+        assert!(!error.is_retryable());
+        assert!(error.to_string().contains("NotFound"));
     }
 }

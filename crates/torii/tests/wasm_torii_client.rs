@@ -1,0 +1,122 @@
+//! Our `ToriiClient` in headless Chromium over gRPC-web against a running mock-torii: the version
+//! probe, paging a whole world, streaming updates, and typed errors instead of traps.
+//!
+//! Run through `.ci/test`, which starts the mock (1,000 entities) and compiles its URL in through
+//! `MOCK_TORII_URL`.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::HashSet;
+
+use dojo_reactive_torii::{types, EntityKind, ToriiClient, ToriiError};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MOCK_TORII_URL: &str = match option_env!("MOCK_TORII_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:8080",
+};
+
+/// POSTs JSON to the mock's control API with the page's `fetch`.
+async fn control(route: &str, body: &str) {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body.into());
+    let url = format!("{MOCK_TORII_URL}/_mock/{route}");
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).expect("a request");
+    let window = web_sys::window().expect("a window");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .expect("the control API answers")
+        .dyn_into()
+        .expect("a response");
+    assert!(
+        response.ok(),
+        "control {route} answered {}",
+        response.status()
+    );
+}
+
+fn page(cursor: String, limit: u32) -> types::Query {
+    types::Query {
+        pagination: Some(types::Pagination {
+            cursor,
+            limit,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_version_probe_works_in_the_browser() {
+    let client = ToriiClient::new(MOCK_TORII_URL).unwrap();
+    let version = client.version().await.expect("GET / answers");
+    assert!(version.contains("mock"), "{version}");
+}
+
+#[wasm_bindgen_test]
+async fn the_whole_world_pages_through_grpc_web() {
+    let client = ToriiClient::new(MOCK_TORII_URL).unwrap();
+    let mut seen = HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let page = client
+            .retrieve(EntityKind::Entities, page(cursor, 250))
+            .await
+            .expect("a page");
+        assert!(page.rejected.is_empty(), "{:?}", page.rejected.first());
+        for entity in page.items {
+            assert!(seen.insert(entity.id), "entity {} twice", entity.id);
+        }
+        match page.next_cursor {
+            Some(next) => cursor = next,
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        1000,
+        "the mock in .ci/test holds 1,000 entities"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn updates_stream_over_grpc_web() {
+    let client = ToriiClient::new(MOCK_TORII_URL).unwrap();
+    let mut subscription = client
+        .subscribe(EntityKind::Entities, None, &[])
+        .await
+        .expect("handshake");
+    control("updates", r#"{"count":3}"#).await;
+    for _ in 0..3 {
+        let update = subscription
+            .next()
+            .await
+            .expect("the stream is open")
+            .expect("a valid update");
+        assert_eq!(
+            update.models.len(),
+            1,
+            "an update carries the one model that changed"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn bad_urls_and_dead_servers_are_typed_errors() {
+    assert!(matches!(
+        ToriiClient::new("ftp://example"),
+        Err(ToriiError::InvalidUrl { .. })
+    ));
+    let dead = ToriiClient::new("http://127.0.0.1:9").unwrap();
+    let error = dead
+        .retrieve(EntityKind::Entities, page(String::new(), 1))
+        .await
+        .unwrap_err();
+    assert!(error.is_retryable(), "{error:?}");
+    assert!(dead.version().await.unwrap_err().is_retryable());
+}
