@@ -189,6 +189,18 @@ impl Control {
         json!({ "entities": entities })
     }
 
+    /// Ids (`0x` + 64 hex) of every entity (or event message) that has a model, in creation
+    /// order.
+    pub fn entity_ids(&self, kind: Kind) -> Vec<String> {
+        let store = self.shared.store();
+        store
+            .table(kind)
+            .in_creation_order()
+            .filter(|r| !r.models.is_empty())
+            .map(|r| hex64(&r.id))
+            .collect()
+    }
+
     /// The same as [`Control::world`], serialized (faster for large worlds).
     pub fn world_bytes(&self, kind: Kind) -> Vec<u8> {
         let store = self.shared.store();
@@ -305,7 +317,7 @@ impl Control {
 
     /// Emits scripted updates continuously at `per_sec` per second (0 stops).
     pub fn set_rate(&self, per_sec: f64) -> Result<(), ControlError> {
-        if !per_sec.is_finite() || per_sec < 0.0 || per_sec > 1_000_000.0 {
+        if !(0.0..=1_000_000.0).contains(&per_sec) {
             return Err(bad("perSec must be between 0 and 1000000"));
         }
         self.shared.rate.send_replace(per_sec);

@@ -181,15 +181,17 @@ pub fn generate(seed: u64, entities: usize, event_messages: usize) -> Generated 
         }
     }
     for i in 0..event_messages {
-        let who = if i < players {
-            addresses[i]
-        } else {
-            random_felt(&mut rng)
+        let who = match addresses.get(i) {
+            Some(address) => *address,
+            None => random_felt(&mut rng),
         };
         key_lists.push(vec![who]);
     }
     let ids = hash_all(&key_lists);
 
+    let skins: Vec<Bytes32> = (0..SKINS)
+        .map(|i| felt::derived("skin", i as u64).to_bytes_be())
+        .collect();
     let mut records = Vec::with_capacity(entities);
     for (i, ((is_inventory, j), keys)) in order.iter().zip(&key_lists).enumerate() {
         let mut models = Vec::with_capacity(2);
@@ -199,7 +201,7 @@ pub fn generate(seed: u64, entities: usize, event_messages: usize) -> Generated 
             let slot = keys.get(1).map(|k| u32::from(k[31])).unwrap_or_default();
             models.push(inventory_struct(keys[0], slot, &mut rng));
         } else {
-            models.push(player_struct(keys[0], *j, &mut rng));
+            models.push(player_struct(keys[0], *j, &skins, &mut rng));
             (seq, executed_at) = clock.next_generated();
             models.push(position_struct(keys[0], &mut rng));
         }
@@ -262,7 +264,15 @@ fn enum_value(
     ty
 }
 
-fn player_struct(address: Bytes32, index: usize, rng: &mut ChaCha8Rng) -> types::Struct {
+/// How many distinct player skins (class hashes) exist.
+const SKINS: usize = 5;
+
+fn player_struct(
+    address: Bytes32,
+    index: usize,
+    skins: &[Bytes32],
+    rng: &mut ChaCha8Rng,
+) -> types::Struct {
     let name = if index % 50 == 7 {
         format!("Zoë the {} #{index}", NOUNS[index % NOUNS.len()])
     } else {
@@ -274,7 +284,7 @@ fn player_struct(address: Bytes32, index: usize, rng: &mut ChaCha8Rng) -> types:
     };
     let class_option = rng.random_range(0..3u32);
     let class_payload = (class_option == 2).then(|| prim(P::U8(rng.random_range(1..=20))));
-    let gold: u64 = if index % 10 == 0 {
+    let gold: u64 = if index.is_multiple_of(10) {
         rng.random()
     } else {
         rng.random_range(0..1_000_000)
@@ -285,7 +295,7 @@ fn player_struct(address: Bytes32, index: usize, rng: &mut ChaCha8Rng) -> types:
     let mut wallet = [0u8; 20];
     rng.fill_bytes(&mut wallet);
     let guild = felt::short_string(GUILDS[index % GUILDS.len()]).to_bytes_be();
-    let skin = felt::derived("skin", (index % 5) as u64).to_bytes_be();
+    let skin = skins.get(index % SKINS).copied().unwrap_or_default();
     types::Struct {
         name: PLAYER.to_owned(),
         children: vec![
@@ -536,6 +546,8 @@ pub fn break_schema(entity: &mut types::Entity) {
                 .iter_mut()
                 .filter_map(|m| m.ty.as_mut())
                 .any(first_u32),
+            Some(TyType::Tuple(a)) | Some(TyType::Array(a)) => a.children.iter_mut().any(first_u32),
+            Some(TyType::FixedSizeArray(a)) => a.children.iter_mut().any(first_u32),
             _ => false,
         }
     }
