@@ -14,6 +14,8 @@ mod token;
 mod value;
 
 mod cairo_type;
+mod hasher;
+mod ledger;
 mod manifest;
 mod sync_config;
 
@@ -28,6 +30,10 @@ pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};
 pub use token::{ContractType, Token, TokenBalance, TokenContract};
 pub use value::{EnumValue, Member, Primitive, Struct, Value};
 
+pub use ledger::{
+    Decision, Ledger, LedgerDecodeError, LedgerStats, ModelId, Observation, Source, StateKind,
+    Version,
+};
 pub use manifest::{
     build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash, is_valid_tag,
     FingerprintChange, FingerprintEntry, Manifest, ManifestError, ManifestFingerprint,

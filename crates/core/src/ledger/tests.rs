@@ -1,0 +1,582 @@
+use super::*;
+use crate::value::{Member, Value};
+use crate::Felt;
+
+fn id(n: u128) -> EntityId {
+    Felt::from(n)
+}
+
+fn stream(epoch: u32, seq: u64) -> Source {
+    Source::Stream { epoch, seq }
+}
+
+fn snap(epoch: u32, page: u64) -> Source {
+    Source::Snapshot { epoch, page }
+}
+
+fn write(source: Source, t: u64) -> Observation {
+    Observation::write(source, t, t)
+}
+
+fn ledger() -> (Ledger, ModelId) {
+    let mut ledger = Ledger::new();
+    let model = ledger.model_id("ns-Position");
+    (ledger, model)
+}
+
+#[test]
+fn first_observation_is_inserted() {
+    let (mut l, m) = ledger();
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 1), 10)),
+        Decision::Inserted
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().executed_at, 10);
+}
+
+#[test]
+fn same_stream_later_message_always_applies() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(1, 1), 10));
+    // Equal timestamps: a later message of the same stream is never rejected.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 2), 10)),
+        Decision::Replaced
+    );
+    // Older timestamps (indexer clock went back): applies, flagged as a regression.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 3), 9)),
+        Decision::Regressed
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().executed_at, 9);
+    // Same or lower seq: duplicate.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 3), 50)),
+        Decision::Duplicate
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 2), 50)),
+        Decision::Duplicate
+    );
+}
+
+#[test]
+fn same_stream_game_member_going_backwards_still_applies() {
+    let (mut l, m) = ledger();
+    let p = |v| Primitive::U64(v);
+    l.observe(&id(1), m, &write(stream(1, 1), 10).with_game(p(5)));
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 2), 11).with_game(p(4))),
+        Decision::Regressed
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().game, Some(p(4)));
+    assert_eq!(l.stats().regressed, 1);
+}
+
+#[test]
+fn snapshot_older_than_held_is_stale_and_ties_go_to_the_stream() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(2, 1), 10));
+    assert_eq!(l.observe(&id(1), m, &write(snap(2, 0), 9)), Decision::Stale);
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(2, 0), 10)),
+        Decision::TieLost
+    );
+    // A snapshot read in a later epoch than the held stream update wins the tie: that stream
+    // ended (maybe with gaps) before the snapshot was read.
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(3, 0), 10)),
+        Decision::Replaced
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(3, 1), 11)),
+        Decision::Replaced
+    );
+}
+
+#[test]
+fn stream_ties_beat_snapshots_of_their_epoch_but_not_of_later_ones() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(snap(2, 4), 10));
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 9), 10)),
+        Decision::TieLost
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 9), 9)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(2, 1), 10)),
+        Decision::Replaced
+    );
+    assert_eq!(
+        l.observe(&id(2), m, &write(snap(2, 4), 10)),
+        Decision::Inserted
+    );
+    assert_eq!(
+        l.observe(&id(2), m, &write(stream(2, 1), 9)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(2), m, &write(stream(2, 2), 11)),
+        Decision::Replaced
+    );
+}
+
+#[test]
+fn snapshot_ties_go_to_the_later_read() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(snap(1, 3), 10));
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 3), 10)),
+        Decision::Duplicate
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 2), 10)),
+        Decision::TieLost
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 4), 10)),
+        Decision::Replaced
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(2, 0), 10)),
+        Decision::Replaced
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 9), 10)),
+        Decision::TieLost
+    );
+}
+
+#[test]
+fn epochs_compare_by_version_and_the_newer_epoch_wins_ties() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(1, 5), 10));
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(2, 1), 10)),
+        Decision::Replaced
+    );
+    // A late message of the old stream: older or tied versions lose.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 6), 10)),
+        Decision::TieLost
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 7), 9)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 8), 12)),
+        Decision::Replaced
+    );
+}
+
+#[test]
+fn updated_at_breaks_executed_at_ties() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &Observation::write(snap(1, 0), 10, 20));
+    assert_eq!(
+        l.observe(&id(1), m, &Observation::write(snap(1, 0), 10, 19)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &Observation::write(snap(0, 0), 10, 21)),
+        Decision::Replaced
+    );
+}
+
+#[test]
+fn deletions_are_versioned_tombstones() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(1, 1), 10));
+    assert_eq!(
+        l.observe(&id(1), m, &Observation::deletion(stream(1, 2), 11, 11)),
+        Decision::Replaced
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().state, StateKind::Deleted);
+    // An older write (a snapshot read before the deletion) loses to the tombstone.
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 0), 10)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 0), 11)),
+        Decision::TieLost
+    );
+    // A newer write (respawn) wins.
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(2, 0), 12)),
+        Decision::Replaced
+    );
+    // A tombstone older than the held write loses.
+    assert_eq!(
+        l.observe(&id(1), m, &Observation::deletion(stream(1, 3), 11, 11)),
+        Decision::Stale
+    );
+}
+
+#[test]
+fn game_member_takes_precedence_over_timestamps() {
+    let (mut l, m) = ledger();
+    let p = |v| Primitive::U32(v);
+    l.observe(&id(1), m, &write(snap(1, 0), 20).with_game(p(5)));
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 1), 19).with_game(p(6))),
+        Decision::Replaced
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 1), 30).with_game(p(5))),
+        Decision::Stale
+    );
+    // Equal game values fall back to timestamps, then to the tie rule.
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 1), 19).with_game(p(6))),
+        Decision::TieLost
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(1, 1), 20).with_game(p(6))),
+        Decision::Replaced
+    );
+    // Compared exactly across widths.
+    assert_eq!(
+        l.observe(
+            &id(1),
+            m,
+            &write(snap(1, 2), 1).with_game(Primitive::U128(7))
+        ),
+        Decision::Replaced
+    );
+    // A tombstone has no game value: timestamps decide.
+    assert_eq!(
+        l.observe(&id(1), m, &Observation::deletion(snap(1, 3), 2, 2)),
+        Decision::Replaced
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().game, None);
+}
+
+#[test]
+fn absence_is_ordered_by_position_only() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(1, 1), 10));
+    l.observe(&id(2), m, &write(stream(2, 1), 10));
+    l.observe(&id(3), m, &write(snap(2, 1), 10));
+    // Held from an earlier epoch: the complete snapshot of epoch 2 not having it deletes it.
+    assert_eq!(l.observe_absent(&id(1), m, 2, 5), Decision::Replaced);
+    // Held from the live stream (epoch 2): that update may be newer than the snapshot.
+    assert_eq!(l.observe_absent(&id(2), m, 2, 5), Decision::TieLost);
+    // Held from an earlier page of the same epoch: the later read wins.
+    assert_eq!(l.observe_absent(&id(3), m, 2, 5), Decision::Replaced);
+    assert_eq!(l.get(&id(1), m).unwrap().state, StateKind::Absent);
+    // After an absence: stale observations from before it are dropped whatever their time.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 2), 99)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(1), m, &write(snap(2, 4), 99)),
+        Decision::Stale
+    );
+    assert_eq!(l.observe_absent(&id(1), m, 2, 5), Decision::Duplicate);
+    // Later ones apply.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(2, 2), 1)),
+        Decision::Replaced
+    );
+    assert_eq!(l.observe_absent(&id(9), m, 2, 5), Decision::Inserted);
+    assert_eq!(
+        l.observe(&id(9), m, &write(snap(2, 6), 1)),
+        Decision::Replaced
+    );
+}
+
+#[test]
+fn observe_state_reads_tag_deletion_and_version_member() {
+    let mut l = Ledger::new();
+    let m = l.set_version_member("ns-Player", Some("last_updated_at"));
+    let state = |v: Option<u64>| Struct {
+        name: "ns-Player".into(),
+        members: v
+            .map(|v| {
+                vec![Member {
+                    name: "last_updated_at".into(),
+                    key: false,
+                    value: Value::Primitive(Primitive::U64(v)),
+                }]
+            })
+            .unwrap_or_default(),
+    };
+    assert_eq!(
+        l.observe_state(&id(1), &state(Some(7)), snap(1, 0), 5, 5),
+        Decision::Inserted
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().game, Some(Primitive::U64(7)));
+    assert_eq!(
+        l.observe_state(&id(1), &state(Some(6)), snap(1, 1), 9, 9),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe_state(&id(1), &state(None), stream(1, 1), 9, 9),
+        Decision::Replaced
+    );
+    assert_eq!(l.get(&id(1), m).unwrap().state, StateKind::Deleted);
+    let other = Struct {
+        name: "ns-Player".into(),
+        members: vec![Member {
+            name: "gold".into(),
+            key: false,
+            value: Value::Primitive(Primitive::U64(1)),
+        }],
+    };
+    l.observe_state(&id(2), &other, stream(1, 2), 9, 9);
+    assert_eq!(l.stats().missing_version_member, 1);
+}
+
+#[test]
+fn every_decision_is_counted() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(1, 1), 10)); // inserted
+    l.observe(&id(1), m, &write(stream(1, 2), 11)); // replaced
+    l.observe(&id(1), m, &write(stream(1, 3), 9)); // regressed
+    l.observe(&id(1), m, &write(snap(1, 0), 1)); // stale
+    l.observe(&id(1), m, &write(snap(1, 0), 9)); // tie lost
+    l.observe(&id(1), m, &write(stream(1, 3), 9)); // duplicate
+    let s = *l.stats();
+    assert_eq!(
+        (
+            s.inserted,
+            s.replaced,
+            s.regressed,
+            s.stale,
+            s.tie_lost,
+            s.duplicate
+        ),
+        (1, 1, 1, 1, 1, 1)
+    );
+    assert_eq!((s.applied(), s.superseded(), s.stale_dropped()), (3, 2, 3));
+    l.reset_stats();
+    assert_eq!(l.stats().applied(), 0);
+}
+
+#[test]
+fn epochs_only_grow_and_observed_epochs_push_the_counter() {
+    let mut l = Ledger::new();
+    assert_eq!(l.begin_epoch(), 1);
+    assert_eq!(l.begin_epoch(), 2);
+    let m = l.model_id("ns-M");
+    l.observe(&id(1), m, &write(stream(40, 1), 1));
+    assert_eq!(l.begin_epoch(), 41);
+    let restored = Ledger::decode(&l.encode()).unwrap();
+    assert_eq!(restored.current_epoch(), 41);
+}
+
+#[test]
+fn changing_the_version_member_forgets_game_values() {
+    let mut l = Ledger::new();
+    let m = l.set_version_member("ns-M", Some("a"));
+    l.observe(&id(1), m, &write(snap(1, 0), 1).with_game(Primitive::U8(3)));
+    l.set_version_member("ns-M", Some("a"));
+    assert!(l.get(&id(1), m).unwrap().game.is_some());
+    l.set_version_member("ns-M", Some("b"));
+    assert_eq!(l.get(&id(1), m).unwrap().game, None);
+}
+
+fn sample_ledger() -> Ledger {
+    let mut l = Ledger::new();
+    let a = l.set_version_member("ns-A", Some("v"));
+    let b = l.model_id("ns-B");
+    let games = [
+        Primitive::I8(-3),
+        Primitive::I16(-300),
+        Primitive::I32(7),
+        Primitive::I64(i64::MIN),
+        Primitive::I128(i128::MAX),
+        Primitive::U8(1),
+        Primitive::U16(2),
+        Primitive::U32(3),
+        Primitive::U64(u64::MAX),
+        Primitive::U128(u128::MAX),
+        Primitive::U256(crate::U256([0xab; 32])),
+        Primitive::Bool(true),
+        Primitive::Felt252(Felt::from(5u128)),
+        Primitive::ClassHash(Felt::from(6u128)),
+        Primitive::ContractAddress(Felt::from(7u128)),
+        Primitive::EthAddress(Felt::from(8u128)),
+    ];
+    for (i, game) in games.iter().enumerate() {
+        let n = i as u64;
+        l.observe(
+            &id(i as u128),
+            a,
+            &Observation::write(stream(3, n), n * 1000, u64::MAX - n).with_game(*game),
+        );
+        l.observe(&id(i as u128), b, &Observation::deletion(snap(2, n), n, n));
+    }
+    l.observe_absent(&id(99), b, 4, 7);
+    l.complete_snapshot(b, 4, 8, |_| true);
+    l
+}
+
+#[test]
+fn encoding_round_trips_and_is_deterministic() {
+    let l = sample_ledger();
+    let bytes = l.encode();
+    let restored = Ledger::decode(&bytes).unwrap();
+    assert_eq!(restored.encode(), bytes);
+    assert_eq!(restored.len(), l.len());
+    let a = restored.find_model("ns-A").unwrap();
+    let b = restored.find_model("ns-B").unwrap();
+    assert_eq!(restored.version_member(a), Some("v"));
+    for i in 0..16u128 {
+        assert_eq!(
+            restored.get(&id(i), a),
+            l.get(&id(i), l.find_model("ns-A").unwrap())
+        );
+        assert_eq!(
+            restored.get(&id(i), b),
+            l.get(&id(i), l.find_model("ns-B").unwrap())
+        );
+    }
+    assert_eq!(restored.get(&id(99), b).unwrap().state, StateKind::Absent);
+    assert_eq!(restored.current_epoch(), l.current_epoch());
+    assert!(
+        bytes.len() < l.len() * 64,
+        "{} bytes for {}",
+        bytes.len(),
+        l.len()
+    );
+}
+
+#[test]
+fn decoding_garbage_gives_typed_errors() {
+    let bytes = sample_ledger().encode();
+    for cut in 0..bytes.len() {
+        assert!(
+            Ledger::decode(&bytes[..cut]).is_err(),
+            "prefix {cut} decoded"
+        );
+    }
+    assert_eq!(
+        Ledger::decode(b"XYZ\x01").err(),
+        Some(LedgerDecodeError::BadMagic)
+    );
+    assert_eq!(
+        Ledger::decode(b"DRL\x09").err(),
+        Some(LedgerDecodeError::UnsupportedVersion(9))
+    );
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert_eq!(
+        Ledger::decode(&trailing).err(),
+        Some(LedgerDecodeError::TrailingBytes(1))
+    );
+    // A huge entry count must not allocate or panic.
+    let mut huge = b"DRL\x01\x01\x01\x01a\x00\x00".to_vec();
+    huge.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    assert!(matches!(
+        Ledger::decode(&huge),
+        Err(LedgerDecodeError::Truncated { .. })
+    ));
+    let mut overlong = b"DRL\x01".to_vec();
+    overlong.extend_from_slice(&[0x80; 11]);
+    assert!(matches!(
+        Ledger::decode(&overlong),
+        Err(LedgerDecodeError::BadNumber { .. })
+    ));
+}
+
+#[test]
+fn decoding_rejects_bad_flags_and_duplicates() {
+    let mut l = Ledger::new();
+    let m = l.model_id("ns-M");
+    l.observe(&id(1), m, &write(stream(1, 1), 1));
+    let bytes = l.encode();
+    // Layout: magic(3) version(1) next_epoch(1) models(1) tag(1+4) member flag(1) floor flag(1)
+    // count(1) id(32) flags
+    let flags_at = 3 + 1 + 1 + 1 + 5 + 1 + 1 + 1 + 32;
+    for bad in [0x03u8, 0x10, 0x09] {
+        let mut copy = bytes.clone();
+        copy[flags_at] = bad;
+        assert!(
+            matches!(
+                Ledger::decode(&copy),
+                Err(LedgerDecodeError::BadFlags { .. })
+            ),
+            "{bad:#x}"
+        );
+    }
+    let mut two = Ledger::new();
+    let m = two.model_id("ns-M");
+    two.observe(&id(1), m, &write(stream(1, 1), 1));
+    two.observe(&id(2), m, &write(stream(1, 1), 1));
+    let mut copy = two.encode();
+    let first = 3 + 1 + 1 + 1 + 5 + 1 + 1 + 1;
+    let entry_len = (copy.len() - first) / 2;
+    let (head, tail) = copy.split_at_mut(first + entry_len);
+    tail[..32].copy_from_slice(&head[first..first + 32]);
+    assert!(matches!(
+        Ledger::decode(&copy),
+        Err(LedgerDecodeError::DuplicateEntry { .. })
+    ));
+}
+
+#[test]
+fn complete_snapshot_marks_unseen_entities_absent_and_sets_the_floor() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &write(stream(1, 1), 10)); // old epoch: will be swept
+    l.observe(&id(2), m, &write(snap(2, 1), 10)); // seen in the snapshot
+    l.observe(&id(3), m, &write(stream(2, 5), 10)); // live stream: may be newer, kept
+    l.observe(&id(4), m, &Observation::deletion(stream(1, 2), 9, 9)); // tombstone: swept, no delete
+    let deleted = l.complete_snapshot(m, 2, 3, |e| *e == id(2));
+    assert_eq!(deleted, vec![id(1)]);
+    assert_eq!(l.get(&id(1), m).unwrap().state, StateKind::Absent);
+    assert_eq!(l.get(&id(2), m).unwrap().state, StateKind::Write);
+    assert_eq!(l.get(&id(3), m).unwrap().state, StateKind::Write);
+    assert_eq!(l.get(&id(4), m).unwrap().state, StateKind::Absent);
+    // The floor: a never-held entity's late row or old-stream update from before is stale...
+    assert_eq!(
+        l.observe(&id(7), m, &write(snap(2, 2), 99)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(7), m, &write(stream(1, 9), 99)),
+        Decision::Stale
+    );
+    assert_eq!(
+        l.observe(&id(7), m, &write(snap(2, 3), 99)),
+        Decision::Duplicate
+    );
+    assert!(l.get(&id(7), m).is_none());
+    // ...while later observations insert.
+    assert_eq!(
+        l.observe(&id(7), m, &write(stream(2, 6), 1)),
+        Decision::Inserted
+    );
+    assert_eq!(
+        l.observe(&id(8), m, &write(snap(3, 0), 1)),
+        Decision::Inserted
+    );
+    // An older complete snapshot does not lower the floor.
+    l.complete_snapshot(m, 1, 50, |_| true);
+    assert_eq!(l.observe(&id(9), m, &write(snap(2, 2), 1)), Decision::Stale);
+}
+
+#[test]
+fn tombstones_at_or_before_the_floor_can_be_pruned() {
+    let (mut l, m) = ledger();
+    l.observe(&id(1), m, &Observation::deletion(stream(1, 1), 5, 5));
+    l.observe(&id(2), m, &Observation::deletion(stream(2, 1), 5, 5));
+    l.observe(&id(3), m, &write(stream(1, 2), 5));
+    assert_eq!(l.prune_tombstones(m), 0, "no floor yet");
+    l.complete_snapshot(m, 2, 1, |e| *e == id(3));
+    // id(1) became an absence at the floor: pruned. id(2) came from the live stream: kept.
+    assert_eq!(l.prune_tombstones(m), 1);
+    assert!(l.get(&id(1), m).is_none());
+    assert_eq!(l.get(&id(2), m).unwrap().state, StateKind::Deleted);
+    // A stale copy of the pruned entity is still refused, by the floor.
+    assert_eq!(l.observe(&id(1), m, &write(snap(2, 0), 4)), Decision::Stale);
+    l.complete_snapshot(m, 3, 1, |e| *e == id(3));
+    assert_eq!(l.prune_tombstones(m), 1);
+    assert_eq!(l.len(), 1);
+}
