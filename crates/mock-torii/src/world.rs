@@ -131,23 +131,25 @@ fn random_felt(rng: &mut impl RngCore) -> Bytes32 {
     bytes
 }
 
-/// Entity ids for many key lists, hashed on two threads.
-fn hash_all(keys: &[Vec<Bytes32>]) -> Vec<Bytes32> {
+fn hash_list(keys: &[Vec<Bytes32>]) -> Vec<Bytes32> {
+    keys.iter().map(|k| felt::entity_id(k)).collect()
+}
+
+/// Runs `work` while the entity ids of `keys` are hashed on two other threads (Poseidon is the
+/// bulk of generating a large world); returns both results.
+fn with_ids<T>(keys: &[Vec<Bytes32>], work: impl FnOnce() -> T) -> (T, Vec<Bytes32>) {
     if keys.len() < 4096 {
-        return keys.iter().map(|k| felt::entity_id(k)).collect();
+        return (work(), hash_list(keys));
     }
     let (left, right) = keys.split_at(keys.len() / 2);
     std::thread::scope(|scope| {
-        let other = scope.spawn(|| left.iter().map(|k| felt::entity_id(k)).collect::<Vec<_>>());
-        let mine: Vec<Bytes32> = right.iter().map(|k| felt::entity_id(k)).collect();
-        match other.join() {
-            Ok(mut ids) => {
-                ids.extend(mine);
-                ids
-            }
-            // The hashing thread cannot panic on these inputs; fall back to hashing here.
-            Err(_) => keys.iter().map(|k| felt::entity_id(k)).collect(),
-        }
+        let first = scope.spawn(|| hash_list(left));
+        let second = scope.spawn(|| hash_list(right));
+        let result = work();
+        // The hashing threads cannot panic on these inputs; if one did, hash here instead.
+        let mut ids = first.join().unwrap_or_else(|_| hash_list(left));
+        ids.extend(second.join().unwrap_or_else(|_| hash_list(right)));
+        (result, ids)
     })
 }
 
@@ -187,47 +189,50 @@ pub fn generate(seed: u64, entities: usize, event_messages: usize) -> Generated 
         };
         key_lists.push(vec![who]);
     }
-    let ids = hash_all(&key_lists);
-
     let skins: Vec<Bytes32> = (0..SKINS)
         .map(|i| felt::derived("skin", i as u64).to_bytes_be())
         .collect();
-    let mut records = Vec::with_capacity(entities);
-    for (i, ((is_inventory, j), keys)) in order.iter().zip(&key_lists).enumerate() {
-        let mut models = Vec::with_capacity(2);
-        let (mut seq, created_at) = clock.next_generated();
-        let mut executed_at = created_at;
-        if *is_inventory {
-            let slot = keys.get(1).map(|k| u32::from(k[31])).unwrap_or_default();
-            models.push(inventory_struct(keys[0], slot, &mut rng));
-        } else {
-            models.push(player_struct(keys[0], *j, &skins, &mut rng));
-            (seq, executed_at) = clock.next_generated();
-            models.push(position_struct(keys[0], &mut rng));
+    let ((mut records, mut events), ids) = with_ids(&key_lists, || {
+        let mut records = Vec::with_capacity(entities);
+        for ((is_inventory, j), keys) in order.iter().zip(&key_lists) {
+            let mut models = Vec::with_capacity(2);
+            let (mut seq, created_at) = clock.next_generated();
+            let mut executed_at = created_at;
+            if *is_inventory {
+                let slot = keys.get(1).map(|k| u32::from(k[31])).unwrap_or_default();
+                models.push(inventory_struct(keys[0], slot, &mut rng));
+            } else {
+                models.push(player_struct(keys[0], *j, &skins, &mut rng));
+                (seq, executed_at) = clock.next_generated();
+                models.push(position_struct(keys[0], &mut rng));
+            }
+            records.push(Record {
+                id: [0; 32],
+                keys: keys.clone(),
+                models,
+                created_at,
+                updated_at: executed_at,
+                executed_at,
+                seq,
+            });
         }
-        records.push(Record {
-            id: ids[i],
-            keys: keys.clone(),
-            models,
-            created_at,
-            updated_at: executed_at,
-            executed_at,
-            seq,
-        });
-    }
-
-    let mut events = Vec::with_capacity(event_messages);
-    for (i, keys) in key_lists[entities..].iter().enumerate() {
-        let (seq, executed_at) = clock.next_generated();
-        events.push(Record {
-            id: ids[entities + i],
-            keys: keys.clone(),
-            models: vec![moved_struct(keys[0], rng.random_range(0..4), executed_at)],
-            created_at: executed_at,
-            updated_at: executed_at,
-            executed_at,
-            seq,
-        });
+        let mut events = Vec::with_capacity(event_messages);
+        for keys in &key_lists[entities..] {
+            let (seq, executed_at) = clock.next_generated();
+            events.push(Record {
+                id: [0; 32],
+                keys: keys.clone(),
+                models: vec![moved_struct(keys[0], rng.random_range(0..4), executed_at)],
+                created_at: executed_at,
+                updated_at: executed_at,
+                executed_at,
+                seq,
+            });
+        }
+        (records, events)
+    });
+    for (record, id) in records.iter_mut().chain(events.iter_mut()).zip(ids) {
+        record.id = id;
     }
 
     Generated {
