@@ -17,6 +17,7 @@ mod cairo_type;
 mod hasher;
 mod ledger;
 mod manifest;
+mod queue;
 mod sync_config;
 
 pub use bytes32::{Felt, ParseBytesError, U256};
@@ -39,4 +40,5 @@ pub use manifest::{
     FingerprintChange, FingerprintEntry, Manifest, ManifestError, ManifestFingerprint,
     MemberSignature, ResourceEntry, ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
 };
+pub use queue::{Backpressure, Enqueued, QueueConfig, QueueStats, UpdateQueue};
 pub use sync_config::{ModelSync, ModelSyncSpec, SyncConfig, SyncConfigError};
