@@ -93,6 +93,7 @@ pub(crate) struct Shared {
     pub config: MockConfig,
     pub store: Mutex<Store>,
     pub subs: Subscriptions,
+    pub token_subs: crate::token_subs::TokenSubscriptions,
     pub faults: Arc<Faults>,
     pub log: RequestLog,
     pub version: RwLock<String>,
@@ -108,6 +109,7 @@ impl Shared {
                 config.event_messages,
             )),
             subs: Subscriptions::new(config.buffer),
+            token_subs: crate::token_subs::TokenSubscriptions::new(config.buffer),
             faults: Arc::new(Faults::default()),
             log: RequestLog::default(),
             version: RwLock::new(config.version.clone()),
@@ -241,6 +243,7 @@ impl Control {
             "entities": store.entities.live_count(),
             "eventMessages": store.event_messages.live_count(),
             "subscriptions": self.shared.subs.count(),
+            "tokenSubscriptions": self.shared.token_subs.count(),
             "sequence": store.clock.seq,
             "ratePerSec": *self.shared.rate.borrow(),
             "stalled": self.shared.faults.stalled(),
@@ -248,9 +251,10 @@ impl Control {
         })
     }
 
-    /// The number of live subscriptions (entities and event messages).
+    /// The number of live subscriptions of every kind (entities, event messages, tokens,
+    /// balances).
     pub fn subscription_count(&self) -> usize {
-        self.shared.subs.count()
+        self.shared.subs.count() + self.shared.token_subs.count()
     }
 
     /// The request log, oldest first.
@@ -416,9 +420,21 @@ impl Control {
         self.shared.faults.set_stalled(enabled);
     }
 
-    /// Ends every open subscription stream.
+    /// Ends every open subscription stream (entities, event messages, tokens, balances).
     pub fn end_streams(&self) {
         self.shared.subs.end_all();
+        self.shared.token_subs.end_all();
+    }
+
+    /// Applies `count` scripted token events (ERC20 transfers, and every tenth a HERO mint) and
+    /// broadcasts them; returns the number of token and balance changes.
+    pub fn apply_token_updates(&self, count: usize) -> usize {
+        let mut store = self.shared.store();
+        let changes = store.tokens.scripted(count);
+        self.shared
+            .token_subs
+            .broadcast(&changes, self.shared.faults.stalled());
+        changes.len()
     }
 
     /// The next `count` gRPC calls fail with `code`.
@@ -446,7 +462,7 @@ impl Control {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner) = version;
         }
-        self.shared.subs.end_all();
+        self.end_streams();
     }
 
     /// Regenerates the initial world, clears every fault, the log and the update rate, and ends
@@ -458,7 +474,7 @@ impl Control {
         self.shared.faults.clear();
         self.shared.log.reset();
         self.shared.rate.send_replace(0.0);
-        self.shared.subs.end_all();
+        self.end_streams();
     }
 }
 

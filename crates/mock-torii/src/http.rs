@@ -83,6 +83,7 @@ pub(crate) fn router(control: Control) -> Router {
         .route("/_mock/log/clear", post(log_clear))
         .route("/_mock/updates", post(updates))
         .route("/_mock/rate", post(rate))
+        .route("/_mock/token-updates", post(token_updates))
         .route("/_mock/set", post(set))
         .route("/_mock/delete", post(delete))
         .route("/_mock/stall", post(stall))
@@ -168,6 +169,17 @@ async fn updates(State(control): State<Control>, body: Bytes) -> Response {
         )
     })
     .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenUpdatesRequest {
+    count: usize,
+}
+
+async fn token_updates(State(control): State<Control>, body: Bytes) -> Response {
+    let request: TokenUpdatesRequest = parse_or_return!(body);
+    blocking(move || ok(json!({ "changes": control.apply_token_updates(request.count) }))).await
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,8 @@ mod server;
 pub mod service;
 pub mod store;
 pub mod subs;
+pub mod token_subs;
+pub mod tokens;
 pub mod wire;
 pub mod world;
 

@@ -15,6 +15,8 @@ use crate::felt::hex_min;
 use crate::query::{self, Plan};
 use crate::store::Kind;
 use crate::subs::Filter;
+use crate::token_subs::TokenStreamKind;
+use crate::tokens::{addresses, BalanceFilter, TokenChange};
 
 /// The `world.World` implementation over the shared state.
 #[derive(Clone, Debug)]
@@ -149,6 +151,31 @@ impl MockService {
     }
 }
 
+fn token_response(id: u64, change: Option<TokenChange>) -> world::SubscribeTokensResponse {
+    world::SubscribeTokensResponse {
+        subscription_id: id,
+        token: match change {
+            Some(TokenChange::Token(token)) => Some(token),
+            _ => None,
+        },
+    }
+}
+
+fn balance_response(id: u64, change: Option<TokenChange>) -> world::SubscribeTokenBalancesResponse {
+    world::SubscribeTokenBalancesResponse {
+        subscription_id: id,
+        balance: match change {
+            Some(TokenChange::Balance(balance)) => Some(balance),
+            _ => None,
+        },
+    }
+}
+
+fn pagination_detail(pagination: Option<&types::Pagination>) -> String {
+    let pagination = pagination.cloned().unwrap_or_default();
+    format!("cursor={:?} limit={}", pagination.cursor, pagination.limit)
+}
+
 #[tonic::async_trait]
 impl World for MockService {
     async fn worlds(
@@ -235,5 +262,161 @@ impl World for MockService {
             request.into_inner(),
         )
         .await
+    }
+
+    async fn retrieve_tokens(
+        &self,
+        request: Request<world::RetrieveTokensRequest>,
+    ) -> Result<Response<world::RetrieveTokensResponse>, Status> {
+        let query = request.into_inner().query.unwrap_or_default();
+        self.enter(
+            "RetrieveTokens",
+            pagination_detail(query.pagination.as_ref()),
+        )
+        .await?;
+        let (tokens, next_cursor) = self.shared.store().tokens.tokens_page(&query)?;
+        Ok(Response::new(world::RetrieveTokensResponse {
+            next_cursor,
+            tokens,
+        }))
+    }
+
+    async fn subscribe_tokens(
+        &self,
+        request: Request<world::SubscribeTokensRequest>,
+    ) -> Result<Response<BoxStream<world::SubscribeTokensResponse>>, Status> {
+        let request = request.into_inner();
+        self.enter("SubscribeTokens", String::new()).await?;
+        let filter = BalanceFilter {
+            accounts: Vec::new(),
+            contracts: addresses(&request.contract_addresses)?,
+            ids: addresses(&request.token_ids)?,
+        };
+        let (id, stream) = self.shared.token_subs.subscribe(
+            TokenStreamKind::Tokens,
+            filter,
+            Arc::clone(&self.shared.faults),
+            token_response,
+        );
+        self.shared
+            .log
+            .push("SubscribeTokens", format!("subscription_id={id} opened"));
+        Ok(Response::new(stream))
+    }
+
+    async fn update_tokens_subscription(
+        &self,
+        request: Request<world::UpdateTokenSubscriptionRequest>,
+    ) -> Result<Response<()>, Status> {
+        let request = request.into_inner();
+        self.enter(
+            "UpdateTokensSubscription",
+            format!("subscription_id={}", request.subscription_id),
+        )
+        .await?;
+        let filter = BalanceFilter {
+            accounts: Vec::new(),
+            contracts: addresses(&request.contract_addresses)?,
+            ids: addresses(&request.token_ids)?,
+        };
+        if self
+            .shared
+            .token_subs
+            .update(TokenStreamKind::Tokens, request.subscription_id, filter)
+        {
+            Ok(Response::new(()))
+        } else {
+            Err(Status::not_found(format!(
+                "no subscription {}",
+                request.subscription_id
+            )))
+        }
+    }
+
+    async fn retrieve_token_balances(
+        &self,
+        request: Request<world::RetrieveTokenBalancesRequest>,
+    ) -> Result<Response<world::RetrieveTokenBalancesResponse>, Status> {
+        let query = request.into_inner().query.unwrap_or_default();
+        self.enter(
+            "RetrieveTokenBalances",
+            pagination_detail(query.pagination.as_ref()),
+        )
+        .await?;
+        let (balances, next_cursor) = self.shared.store().tokens.balances_page(&query)?;
+        Ok(Response::new(world::RetrieveTokenBalancesResponse {
+            next_cursor,
+            balances,
+        }))
+    }
+
+    async fn subscribe_token_balances(
+        &self,
+        request: Request<world::SubscribeTokenBalancesRequest>,
+    ) -> Result<Response<BoxStream<world::SubscribeTokenBalancesResponse>>, Status> {
+        let request = request.into_inner();
+        self.enter("SubscribeTokenBalances", String::new()).await?;
+        let filter = BalanceFilter {
+            accounts: addresses(&request.account_addresses)?,
+            contracts: addresses(&request.contract_addresses)?,
+            ids: addresses(&request.token_ids)?,
+        };
+        let (id, stream) = self.shared.token_subs.subscribe(
+            TokenStreamKind::Balances,
+            filter,
+            Arc::clone(&self.shared.faults),
+            balance_response,
+        );
+        self.shared.log.push(
+            "SubscribeTokenBalances",
+            format!("subscription_id={id} opened"),
+        );
+        Ok(Response::new(stream))
+    }
+
+    async fn update_token_balances_subscription(
+        &self,
+        request: Request<world::UpdateTokenBalancesSubscriptionRequest>,
+    ) -> Result<Response<()>, Status> {
+        let request = request.into_inner();
+        self.enter(
+            "UpdateTokenBalancesSubscription",
+            format!("subscription_id={}", request.subscription_id),
+        )
+        .await?;
+        let filter = BalanceFilter {
+            accounts: addresses(&request.account_addresses)?,
+            contracts: addresses(&request.contract_addresses)?,
+            ids: addresses(&request.token_ids)?,
+        };
+        if self
+            .shared
+            .token_subs
+            .update(TokenStreamKind::Balances, request.subscription_id, filter)
+        {
+            Ok(Response::new(()))
+        } else {
+            Err(Status::not_found(format!(
+                "no subscription {}",
+                request.subscription_id
+            )))
+        }
+    }
+
+    async fn retrieve_token_contracts(
+        &self,
+        request: Request<world::RetrieveTokenContractsRequest>,
+    ) -> Result<Response<world::RetrieveTokenContractsResponse>, Status> {
+        let query = request.into_inner().query.unwrap_or_default();
+        self.enter(
+            "RetrieveTokenContracts",
+            pagination_detail(query.pagination.as_ref()),
+        )
+        .await?;
+        let (token_contracts, next_cursor) = self.shared.store().tokens.contracts_page(&query)?;
+        Ok(Response::new(world::RetrieveTokenContractsResponse {
+            next_cursor,
+            token_contracts,
+        }))
     }
 }

@@ -125,6 +125,8 @@ pub struct Store {
     pub event_messages: Table,
     /// Sequence numbers and timestamps.
     pub clock: Clock,
+    /// Token contracts, tokens and balances.
+    pub tokens: crate::tokens::Tokens,
     rng: ChaCha8Rng,
 }
 
@@ -132,7 +134,15 @@ impl Store {
     /// The initial world for `seed`.
     pub fn generate(seed: u64, entities: usize, event_messages: usize) -> Store {
         let generated = world::generate(seed, entities, event_messages);
+        let players: Vec<Bytes32> = generated
+            .entities
+            .iter()
+            .filter(|r| r.keys.len() == 1)
+            .take(200)
+            .map(|r| r.keys[0])
+            .collect();
         Store {
+            tokens: crate::tokens::Tokens::generate(seed, &players),
             world: WorldInfo::new(seed),
             entities: Table::from_records(generated.entities),
             event_messages: Table::from_records(generated.event_messages),

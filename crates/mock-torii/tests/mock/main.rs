@@ -5,4 +5,5 @@ mod common;
 mod faults;
 mod retrieve;
 mod subscribe;
+mod tokens;
 mod web;
