@@ -14,9 +14,13 @@ mod token;
 mod value;
 
 mod cairo_type;
+mod clause;
+mod felts;
+mod filter;
 mod hasher;
 mod ledger;
 mod manifest;
+mod numeric;
 mod queue;
 mod sync_config;
 
@@ -31,6 +35,15 @@ pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};
 pub use token::{ContractType, Token, TokenBalance, TokenContract};
 pub use value::{EnumValue, Member, Primitive, Struct, Value};
 
+pub use clause::{
+    Clause, ComparisonOperator, CompositeClause, KeysClause, LogicalOperator, MemberClause,
+    MemberValue, PatternMatching,
+};
+pub use felts::FIELD_PRIME;
+pub use filter::{
+    Filter, FilterError, FilterOp, FilterSpec, ModelShapes, PredicateSpec, Query, QueryPage,
+    QuerySpec, Selector, SelectorSpec,
+};
 pub use ledger::{
     Decision, Ledger, LedgerDecodeError, LedgerStats, ModelId, Observation, Source, StateKind,
     Version,

@@ -122,7 +122,9 @@ fn a_burst_of_a_million_over_a_thousand_entities_holds_a_thousand() {
         high_water: 1_000,
         low_water: 500,
     });
-    let ids: Vec<Felt> = (0..1_000u128).map(|i| Felt::from(i * 0x9e37_79b9)).collect();
+    let ids: Vec<Felt> = (0..1_000u128)
+        .map(|i| Felt::from(i * 0x9e37_79b9))
+        .collect();
     let mut engaged_at = None;
     for i in 0..1_000_000u64 {
         let (_, pressure) = queue.enqueue((ids[(i % 1_000) as usize], 0), i);

@@ -1,0 +1,562 @@
+//! The filter DSL: `{ keys?, where? }` predicates on one model, checked against the model's shape,
+//! evaluated on core values, and translated to a Torii [`Clause`] for server-side filtering.
+//!
+//! ```json
+//! { "keys": { "player": "0x5" },
+//!   "where": [ { "member": "pos.x", "op": "gte", "value": 10 },
+//!              { "member": "class", "op": "in", "value": ["Mage", "Rogue"] } ] }
+//! ```
+//!
+//! - `keys` names key members (top level) and the value each must equal.
+//! - `where` lists predicates that must all hold; `member` is a dotted path through structs;
+//!   `op` is `eq`, `neq`, `gt`, `gte`, `lt`, `lte` or `in` (whose value is a list).
+//! - Values follow the JS shape: integers as JSON numbers or decimal strings (`"-5"`, big ones
+//!   must be strings), felts and addresses as `0x` hex strings (decimal also accepted), `bool` as
+//!   `true`/`false`, enums by variant name (`"Mage"` or `{ "variant": "Mage" }`), `ByteArray`
+//!   as a string. Each value must fit the member's type exactly.
+//! - Ordering operators apply to numbers and `ByteArray` (byte-wise), not to `bool` or enums.
+//!   Structs, tuples and arrays are not comparable: compare one of their members instead.
+//!
+//! Evaluation ([`Filter::matches`]) agrees with [`Clause::matches`] on the translation
+//! ([`Filter::to_clause`]); both treat a deleted model state as not matching.
+
+mod operand;
+mod select;
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::clause::{
+    Clause, ComparisonOperator, CompositeClause, KeysClause, LogicalOperator, MemberClause,
+    PatternMatching,
+};
+use crate::schema::{PrimitiveType, SchemaRegistry, Ty};
+use crate::value::{Struct, Value};
+
+pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
+
+use operand::Operand;
+
+/// Known model shapes by tag, to check filters against.
+pub trait ModelShapes {
+    /// The shape of a model (a [`Ty::Struct`]), if known.
+    fn model_shape(&self, tag: &str) -> Option<&Ty>;
+}
+
+impl ModelShapes for SchemaRegistry {
+    fn model_shape(&self, tag: &str) -> Option<&Ty> {
+        self.get(tag)
+    }
+}
+
+impl ModelShapes for HashMap<String, Ty> {
+    fn model_shape(&self, tag: &str) -> Option<&Ty> {
+        self.get(tag)
+    }
+}
+
+/// A filter operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FilterOp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Neq,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Gte,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Lte,
+    /// Equal to one of a list.
+    In,
+}
+
+impl FilterOp {
+    /// The DSL spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterOp::Eq => "eq",
+            FilterOp::Neq => "neq",
+            FilterOp::Gt => "gt",
+            FilterOp::Gte => "gte",
+            FilterOp::Lt => "lt",
+            FilterOp::Lte => "lte",
+            FilterOp::In => "in",
+        }
+    }
+
+    fn is_ordering(self) -> bool {
+        matches!(
+            self,
+            FilterOp::Gt | FilterOp::Gte | FilterOp::Lt | FilterOp::Lte
+        )
+    }
+
+    fn operator(self) -> ComparisonOperator {
+        match self {
+            FilterOp::Eq => ComparisonOperator::Eq,
+            FilterOp::Neq => ComparisonOperator::Neq,
+            FilterOp::Gt => ComparisonOperator::Gt,
+            FilterOp::Gte => ComparisonOperator::Gte,
+            FilterOp::Lt => ComparisonOperator::Lt,
+            FilterOp::Lte => ComparisonOperator::Lte,
+            FilterOp::In => ComparisonOperator::In,
+        }
+    }
+}
+
+/// The DSL as written (JSON); compile it with [`Filter::compile`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSpec {
+    /// Key member name → value.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Json>,
+    /// Predicates that must all hold.
+    #[serde(default, rename = "where")]
+    pub predicates: Vec<PredicateSpec>,
+}
+
+/// One `where` entry as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredicateSpec {
+    /// Dotted member path.
+    pub member: String,
+    /// Operator.
+    pub op: FilterOp,
+    /// Operand (a list for `in`).
+    pub value: Json,
+}
+
+/// Why a filter, selector or query was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// Malformed JSON or an unknown field or operator.
+    #[error("filter: {0}")]
+    Json(String),
+    /// A model with no known shape.
+    #[error("filter: unknown model {model:?}")]
+    UnknownModel {
+        /// The tag.
+        model: String,
+    },
+    /// A member path that does not exist in the model.
+    #[error("filter: {model} has no member `{path}`")]
+    UnknownMember {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+    },
+    /// A `keys` entry naming a member that is not a key.
+    #[error("filter: {model}.{member} is not a key member (use `where` for it)")]
+    NotAKey {
+        /// The tag.
+        model: String,
+        /// The member.
+        member: String,
+    },
+    /// A member of a type that cannot be compared (struct, tuple, array).
+    #[error(
+        "filter: {model}.{path} is {ty}, which cannot be compared; compare one of its members"
+    )]
+    NotComparable {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// Its type.
+        ty: String,
+    },
+    /// An ordering operator on a type without an order (bool, enum).
+    #[error("filter: `{op}` does not apply to {model}.{path} ({ty}); use eq, neq or in")]
+    OperatorNotAllowed {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// The operator.
+        op: &'static str,
+        /// The member type.
+        ty: String,
+    },
+    /// A value of the wrong JSON kind for the member.
+    #[error("filter: {model}.{path} is {expected}, got {found}")]
+    TypeMismatch {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// What the member needs.
+        expected: String,
+        /// What was given (JSON, truncated).
+        found: String,
+    },
+    /// `in` without a list.
+    #[error("filter: `in` on {model}.{path} needs a list value, got {found}")]
+    InNeedsList {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// What was given.
+        found: String,
+    },
+    /// A number that is not an integer or cannot be read.
+    #[error("filter: {model}.{path}: {text:?} is not an integer (write big numbers as decimal strings, felts as 0x hex)")]
+    BadNumber {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// The text.
+        text: String,
+    },
+    /// An integer outside the member type's range.
+    #[error("filter: {model}.{path}: {text} does not fit in {ty}")]
+    OutOfRange {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// The value.
+        text: String,
+        /// The member type.
+        ty: &'static str,
+    },
+    /// An enum variant name that the enum does not have.
+    #[error("filter: {model}.{path} has no variant {variant:?} (variants: {options})")]
+    UnknownVariant {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// The name given.
+        variant: String,
+        /// The enum's variants, comma-separated.
+        options: String,
+    },
+    /// A `limit` of zero.
+    #[error("query: limit must be at least 1")]
+    BadLimit,
+    /// A cursor this query did not produce.
+    #[error("query: cursor {0:?} is not a cursor returned by a previous page")]
+    BadCursor(String),
+}
+
+/// A compiled filter on one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    model: String,
+    keys: Vec<KeyTest>,
+    predicates: Vec<Predicate>,
+    /// `(member index, felt width)` of every key member in declaration order, when all widths
+    /// are fixed and every tested key serializes to felts: keys then translate to a `KeysClause`.
+    key_layout: Option<Vec<(usize, usize)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct KeyTest {
+    index: usize,
+    name: String,
+    operand: Operand,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Predicate {
+    path: String,
+    steps: Vec<(String, usize)>,
+    op: FilterOp,
+    operand: Operand,
+}
+
+/// Context for error messages.
+pub(crate) struct At<'a> {
+    pub(crate) model: &'a str,
+    pub(crate) path: &'a str,
+}
+
+impl At<'_> {
+    pub(crate) fn unknown(&self) -> FilterError {
+        FilterError::UnknownMember {
+            model: self.model.to_owned(),
+            path: self.path.to_owned(),
+        }
+    }
+}
+
+fn struct_members(shape: &Ty) -> Option<&[(String, bool, Ty)]> {
+    match shape {
+        Ty::Struct { members, .. } => Some(members),
+        _ => None,
+    }
+}
+
+/// `(member name, index hint)` along a member path.
+pub(crate) type Steps = Vec<(String, usize)>;
+
+/// Walks a dotted path through struct shapes: the `(name, index)` steps and the member's type.
+pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t Ty), FilterError> {
+    let mut steps = Vec::new();
+    let mut current = shape;
+    for part in at.path.split('.') {
+        let members = struct_members(current).ok_or_else(|| at.unknown())?;
+        let (index, (_, _, ty)) = members
+            .iter()
+            .enumerate()
+            .find(|(_, (name, _, _))| name == part)
+            .ok_or_else(|| at.unknown())?;
+        steps.push((part.to_owned(), index));
+        current = ty;
+    }
+    Ok((steps, current))
+}
+
+/// The member at `steps` of a state (index hints first, then by name).
+pub(crate) fn member_at<'v>(state: &'v Struct, steps: &[(String, usize)]) -> Option<&'v Value> {
+    let mut members = &state.members;
+    let mut found = None;
+    for (name, index) in steps {
+        let member = match members.get(*index) {
+            Some(m) if m.name == *name => m,
+            _ => members.iter().find(|m| m.name == *name)?,
+        };
+        found = Some(&member.value);
+        if let Value::Struct(inner) = &member.value {
+            members = &inner.members;
+        } else {
+            members = EMPTY;
+        }
+    }
+    found
+}
+
+static EMPTY: &Vec<crate::value::Member> = &Vec::new();
+
+fn check_operator(op: FilterOp, ty: &Ty, at: &At<'_>) -> Result<(), FilterError> {
+    let orderable =
+        matches!(ty, Ty::ByteArray) || matches!(ty, Ty::Primitive(p) if *p != PrimitiveType::Bool);
+    if op.is_ordering() && !orderable {
+        return Err(FilterError::OperatorNotAllowed {
+            model: at.model.to_owned(),
+            path: at.path.to_owned(),
+            op: op.name(),
+            ty: ty.to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl Filter {
+    /// A filter that keeps every (non-deleted) state of `model`.
+    pub fn all(model: impl Into<String>) -> Filter {
+        Filter {
+            model: model.into(),
+            keys: Vec::new(),
+            predicates: Vec::new(),
+            key_layout: Some(Vec::new()),
+        }
+    }
+
+    /// Parses DSL JSON for `model` and checks it against the model's shape.
+    pub fn parse(
+        model: &str,
+        json: &str,
+        shapes: &impl ModelShapes,
+    ) -> Result<Filter, FilterError> {
+        let spec: FilterSpec =
+            serde_json::from_str(json).map_err(|e| FilterError::Json(e.to_string()))?;
+        Filter::compile(model, &spec, shapes)
+    }
+
+    /// Checks a written filter against the model's shape and compiles it.
+    pub fn compile(
+        model: &str,
+        spec: &FilterSpec,
+        shapes: &impl ModelShapes,
+    ) -> Result<Filter, FilterError> {
+        let shape = shapes
+            .model_shape(model)
+            .ok_or_else(|| FilterError::UnknownModel {
+                model: model.to_owned(),
+            })?;
+        let members = struct_members(shape).ok_or_else(|| FilterError::UnknownModel {
+            model: model.to_owned(),
+        })?;
+
+        let mut keys = Vec::with_capacity(spec.keys.len());
+        for (name, json) in &spec.keys {
+            let at = At { model, path: name };
+            let (index, (_, is_key, ty)) = members
+                .iter()
+                .enumerate()
+                .find(|(_, (n, _, _))| n == name)
+                .ok_or_else(|| at.unknown())?;
+            if !is_key {
+                return Err(FilterError::NotAKey {
+                    model: model.to_owned(),
+                    member: name.clone(),
+                });
+            }
+            let operand = Operand::parse(json, ty, &at)?;
+            keys.push(KeyTest {
+                index,
+                name: name.clone(),
+                operand,
+            });
+        }
+        keys.sort_by_key(|k| k.index);
+
+        let mut predicates = Vec::with_capacity(spec.predicates.len());
+        for predicate in &spec.predicates {
+            let at = At {
+                model,
+                path: &predicate.member,
+            };
+            let (steps, ty) = resolve_path(shape, &at)?;
+            check_operator(predicate.op, ty, &at)?;
+            let operand = if predicate.op == FilterOp::In {
+                let Json::Array(items) = &predicate.value else {
+                    // Check the member is comparable first, for the clearer error.
+                    Operand::parse(&predicate.value, ty, &at)?;
+                    return Err(FilterError::InNeedsList {
+                        model: model.to_owned(),
+                        path: predicate.member.clone(),
+                        found: operand::snippet(&predicate.value),
+                    });
+                };
+                Operand::List(
+                    items
+                        .iter()
+                        .map(|item| Operand::parse(item, ty, &at))
+                        .collect::<Result<_, _>>()?,
+                )
+            } else {
+                Operand::parse(&predicate.value, ty, &at)?
+            };
+            predicates.push(Predicate {
+                path: predicate.member.clone(),
+                steps,
+                op: predicate.op,
+                operand,
+            });
+        }
+
+        let key_layout = members
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, key, _))| *key)
+            .map(|(index, (_, _, ty))| Some((index, ty.felt_width()?)))
+            .collect::<Option<Vec<(usize, usize)>>>()
+            .filter(|layout| {
+                keys.iter().all(|k| {
+                    let width = layout.iter().find(|(i, _)| *i == k.index).map(|(_, w)| *w);
+                    k.operand.key_felts().map(|felts| felts.len()) == width
+                })
+            });
+        Ok(Filter {
+            model: model.to_owned(),
+            keys,
+            predicates,
+            key_layout,
+        })
+    }
+
+    /// The model this filter applies to.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Whether the filter keeps every state of its model.
+    pub fn is_all(&self) -> bool {
+        self.keys.is_empty() && self.predicates.is_empty()
+    }
+
+    /// Whether a model state passes: it must be a non-deleted state of this filter's model,
+    /// match every `keys` entry and every `where` predicate.
+    pub fn matches(&self, state: &Struct) -> bool {
+        if state.is_deletion() || state.name != self.model {
+            return false;
+        }
+        self.keys.iter().all(|key| {
+            let member = match state.members.get(key.index) {
+                Some(m) if m.name == key.name => Some(m),
+                _ => state.members.iter().find(|m| m.name == key.name),
+            };
+            member.is_some_and(|m| key.operand.compare(&m.value) == Some(Ordering::Equal))
+        }) && self
+            .predicates
+            .iter()
+            .all(|p| member_at(state, &p.steps).is_some_and(|value| p.operand.test(p.op, value)))
+    }
+
+    /// The equivalent Torii clause, for server-side subscription filters. Keys become a
+    /// `FixedLen` `KeysClause` (untested keys as wildcards) when every key member has a fixed
+    /// felt width, else `EQ` member clauses; predicates become member clauses; several parts are
+    /// joined with `AND`; a filter with no conditions becomes "every entity with this model"
+    /// (`VariableLen` with no keys).
+    pub fn to_clause(&self) -> Clause {
+        let mut parts = Vec::with_capacity(self.predicates.len() + 1);
+        if !self.keys.is_empty() {
+            match &self.key_layout {
+                Some(layout) => parts.push(Clause::Keys(self.keys_clause(layout))),
+                None => {
+                    for key in &self.keys {
+                        parts.push(Clause::Member(MemberClause {
+                            model: self.model.clone(),
+                            member: key.name.clone(),
+                            operator: ComparisonOperator::Eq,
+                            value: key.operand.to_member_value(),
+                        }));
+                    }
+                }
+            }
+        }
+        for predicate in &self.predicates {
+            parts.push(Clause::Member(MemberClause {
+                model: self.model.clone(),
+                member: predicate.path.clone(),
+                operator: predicate.op.operator(),
+                value: predicate.operand.to_member_value(),
+            }));
+        }
+        match parts.len() {
+            0 => Clause::Keys(KeysClause {
+                keys: Vec::new(),
+                pattern_matching: PatternMatching::VariableLen,
+                models: vec![self.model.clone()],
+            }),
+            1 => parts.pop().unwrap_or(Clause::HashedKeys(Vec::new())),
+            _ => Clause::Composite(CompositeClause {
+                operator: LogicalOperator::And,
+                clauses: parts,
+            }),
+        }
+    }
+
+    fn keys_clause(&self, layout: &[(usize, usize)]) -> KeysClause {
+        let mut pattern = Vec::with_capacity(layout.iter().map(|(_, w)| w).sum());
+        for (index, width) in layout {
+            let tested = self.keys.iter().find(|k| k.index == *index);
+            match tested.and_then(|k| k.operand.key_felts()) {
+                Some(felts) => pattern.extend(felts.into_iter().map(Some)),
+                None => pattern.extend(std::iter::repeat_n(None, *width)),
+            }
+        }
+        KeysClause {
+            keys: pattern,
+            pattern_matching: PatternMatching::FixedLen,
+            models: vec![self.model.clone()],
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Filter values: parsed from JSON against the member's type, compared with core values.
+
+use std::cmp::Ordering;
+
+use serde_json::Value as Json;
+
+use super::{At, FilterError, FilterOp};
+use crate::bytes32::Felt;
+use crate::clause::MemberValue;
+use crate::numeric::{BigInt, FitError};
+use crate::schema::{PrimitiveType, Ty};
+use crate::value::{Primitive, Value};
+
+/// A typed filter operand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Operand {
+    /// A value of the member's primitive type.
+    Primitive(Primitive),
+    /// An enum variant, by name and option index.
+    Variant { name: String, option: u32 },
+    /// `ByteArray` text.
+    Text(String),
+    /// Operands of `in`.
+    List(Vec<Operand>),
+}
+
+/// Short JSON text of a value, for error messages.
+pub(crate) fn snippet(json: &Json) -> String {
+    let text = json.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn mismatch(at: &At<'_>, expected: String, found: &Json) -> FilterError {
+    FilterError::TypeMismatch {
+        model: at.model.to_owned(),
+        path: at.path.to_owned(),
+        expected,
+        found: snippet(found),
+    }
+}
+
+fn number(json: &Json, ty: PrimitiveType, at: &At<'_>) -> Result<Primitive, FilterError> {
+    let bad = |text: String| FilterError::BadNumber {
+        model: at.model.to_owned(),
+        path: at.path.to_owned(),
+        text,
+    };
+    let (value, text) = match json {
+        Json::Number(n) => {
+            let value = if let Some(v) = n.as_u64() {
+                BigInt::from_i128(i128::from(v))
+            } else if let Some(v) = n.as_i64() {
+                BigInt::from_i128(i128::from(v))
+            } else {
+                return Err(bad(n.to_string()));
+            };
+            (value, n.to_string())
+        }
+        Json::String(s) => (
+            BigInt::parse(s).ok_or_else(|| bad(s.chars().take(80).collect()))?,
+            s.clone(),
+        ),
+        other => return Err(mismatch(at, format!("{} (a number)", ty.name()), other)),
+    };
+    value.fit(ty).map_err(|e| match e {
+        FitError::OutOfRange | FitError::NotNumeric => FilterError::OutOfRange {
+            model: at.model.to_owned(),
+            path: at.path.to_owned(),
+            text: text.chars().take(80).collect(),
+            ty: ty.name(),
+        },
+    })
+}
+
+impl Operand {
+    /// Parses one (non-list) value for a member of type `ty`.
+    pub(crate) fn parse(json: &Json, ty: &Ty, at: &At<'_>) -> Result<Operand, FilterError> {
+        match ty {
+            Ty::Primitive(PrimitiveType::Bool) => match json {
+                Json::Bool(b) => Ok(Operand::Primitive(Primitive::Bool(*b))),
+                other => Err(mismatch(at, "bool (true or false)".to_owned(), other)),
+            },
+            Ty::Primitive(p) => number(json, *p, at).map(Operand::Primitive),
+            Ty::ByteArray => match json {
+                Json::String(s) => Ok(Operand::Text(s.clone())),
+                other => Err(mismatch(at, "ByteArray (a string)".to_owned(), other)),
+            },
+            Ty::Enum { name, options } => {
+                let variant = match json {
+                    Json::String(s) => Some(s.as_str()),
+                    Json::Object(map) if map.len() == 1 => {
+                        map.get("variant").and_then(Json::as_str)
+                    }
+                    _ => None,
+                };
+                let Some(variant) = variant else {
+                    return Err(mismatch(at, format!("enum {name} (a variant name)"), json));
+                };
+                let option = options
+                    .iter()
+                    .position(|(n, _)| n == variant)
+                    .and_then(|i| u32::try_from(i).ok())
+                    .ok_or_else(|| FilterError::UnknownVariant {
+                        model: at.model.to_owned(),
+                        path: at.path.to_owned(),
+                        variant: variant.chars().take(80).collect(),
+                        options: options
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?;
+                Ok(Operand::Variant {
+                    name: variant.to_owned(),
+                    option,
+                })
+            }
+            other => Err(FilterError::NotComparable {
+                model: at.model.to_owned(),
+                path: at.path.to_owned(),
+                ty: other.to_string(),
+            }),
+        }
+    }
+
+    /// Compares a value with this (non-list) operand; `None` when not comparable.
+    pub(crate) fn compare(&self, value: &Value) -> Option<Ordering> {
+        match (value, self) {
+            (Value::Primitive(v), Operand::Primitive(p)) => v.compare(p),
+            (Value::Enum(e), Operand::Variant { name, .. }) => Some(e.variant.as_str().cmp(name)),
+            (Value::ByteArray(text), Operand::Text(t)) => Some(text.as_str().cmp(t)),
+            _ => None,
+        }
+    }
+
+    /// Whether `value <op> self` holds.
+    pub(crate) fn test(&self, op: FilterOp, value: &Value) -> bool {
+        if let Operand::List(items) = self {
+            return op == FilterOp::In
+                && items
+                    .iter()
+                    .any(|item| item.compare(value) == Some(Ordering::Equal));
+        }
+        let Some(order) = self.compare(value) else {
+            return false;
+        };
+        match op {
+            FilterOp::Eq => order == Ordering::Equal,
+            FilterOp::Neq => order != Ordering::Equal,
+            FilterOp::Gt => order == Ordering::Greater,
+            FilterOp::Gte => order != Ordering::Less,
+            FilterOp::Lt => order == Ordering::Less,
+            FilterOp::Lte => order != Ordering::Greater,
+            FilterOp::In => false,
+        }
+    }
+
+    /// The operand as a Torii `MemberValue`.
+    pub(crate) fn to_member_value(&self) -> MemberValue {
+        match self {
+            Operand::Primitive(p) => MemberValue::Primitive(*p),
+            Operand::Variant { name, .. } => MemberValue::String(name.clone()),
+            Operand::Text(text) => MemberValue::String(text.clone()),
+            Operand::List(items) => {
+                MemberValue::List(items.iter().map(Operand::to_member_value).collect())
+            }
+        }
+    }
+
+    /// The Cairo serialization of a key operand, when it has a fixed one (primitives and
+    /// variants; not `ByteArray` or lists).
+    pub(crate) fn key_felts(&self) -> Option<Vec<Felt>> {
+        match self {
+            Operand::Primitive(p) => {
+                let mut out = Vec::with_capacity(2);
+                p.serialize_felts(&mut out);
+                Some(out)
+            }
+            Operand::Variant { option, .. } => Some(vec![Felt::from(u128::from(*option))]),
+            Operand::Text(_) | Operand::List(_) => None,
+        }
+    }
+}

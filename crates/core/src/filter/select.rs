@@ -1,0 +1,251 @@
+//! Selectors (which members to return) and queries (filter + selector + limit + cursor).
+
+use serde::Deserialize;
+
+use super::{resolve_path, At, Filter, FilterError, FilterSpec, ModelShapes};
+use crate::bytes32::Felt;
+use crate::entity::EntityId;
+use crate::value::{Member, Struct, Value};
+
+/// A selector as written: `{ include?: string[], exclude?: string[] }` (member paths).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectorSpec {
+    /// Keep only these paths (all members when absent).
+    #[serde(default)]
+    pub include: Option<Vec<String>>,
+    /// Then remove these paths.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// A compiled selector: prunes a model state to the selected member paths.
+///
+/// `include` keeps the listed paths: `"pos"` keeps the whole `pos` struct, `"pos.x"` keeps `pos`
+/// with only its `x`. `exclude` then removes the listed paths. Member order is preserved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    include: Option<Vec<Vec<String>>>,
+    exclude: Vec<Vec<String>>,
+}
+
+fn split(path: &str) -> Vec<String> {
+    path.split('.').map(str::to_owned).collect()
+}
+
+impl Selector {
+    /// The selector that keeps everything.
+    pub fn all() -> Selector {
+        Selector::default()
+    }
+
+    /// Whether this selector keeps everything.
+    pub fn is_all(&self) -> bool {
+        self.include.is_none() && self.exclude.is_empty()
+    }
+
+    /// Checks every path against the model's shape.
+    pub fn compile(
+        model: &str,
+        spec: &SelectorSpec,
+        shapes: &impl ModelShapes,
+    ) -> Result<Selector, FilterError> {
+        let shape = shapes
+            .model_shape(model)
+            .ok_or_else(|| FilterError::UnknownModel {
+                model: model.to_owned(),
+            })?;
+        let check = |path: &String| {
+            resolve_path(shape, &At { model, path })?;
+            Ok(split(path))
+        };
+        Ok(Selector {
+            include: spec
+                .include
+                .as_ref()
+                .map(|paths| paths.iter().map(check).collect::<Result<_, FilterError>>())
+                .transpose()?,
+            exclude: spec.exclude.iter().map(check).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The pruned copy of a state.
+    pub fn apply(&self, state: &Struct) -> Struct {
+        let mut members = match &self.include {
+            None => state.members.clone(),
+            Some(paths) => {
+                let refs: Vec<&[String]> = paths.iter().map(Vec::as_slice).collect();
+                include(&state.members, &refs)
+            }
+        };
+        for path in &self.exclude {
+            exclude(&mut members, path);
+        }
+        Struct {
+            name: state.name.clone(),
+            members,
+        }
+    }
+}
+
+fn include(members: &[Member], paths: &[&[String]]) -> Vec<Member> {
+    let mut out = Vec::new();
+    for member in members {
+        let rests: Vec<&[String]> = paths
+            .iter()
+            .filter_map(|path| match path.split_first() {
+                Some((head, rest)) if *head == member.name => Some(rest),
+                _ => None,
+            })
+            .collect();
+        if rests.is_empty() {
+            continue;
+        }
+        if rests.iter().any(|rest| rest.is_empty()) {
+            out.push(member.clone());
+        } else if let Value::Struct(inner) = &member.value {
+            out.push(Member {
+                name: member.name.clone(),
+                key: member.key,
+                value: Value::Struct(Struct {
+                    name: inner.name.clone(),
+                    members: include(&inner.members, &rests),
+                }),
+            });
+        }
+    }
+    out
+}
+
+fn exclude(members: &mut Vec<Member>, path: &[String]) {
+    let Some((head, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        members.retain(|m| m.name != *head);
+        return;
+    }
+    for member in members.iter_mut().filter(|m| m.name == *head) {
+        if let Value::Struct(inner) = &mut member.value {
+            exclude(&mut inner.members, rest);
+        }
+    }
+}
+
+/// A query as written: `{ filter?, selector?, limit?, cursor? }`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    /// The filter.
+    #[serde(default)]
+    pub filter: Option<FilterSpec>,
+    /// The selector.
+    #[serde(default)]
+    pub selector: Option<SelectorSpec>,
+    /// Most states per page (at least 1; all when absent).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A compiled query on one model. Results are ordered by entity id; the cursor is the id of the
+/// last entity of the previous page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Which states.
+    pub filter: Filter,
+    /// Which members of them.
+    pub selector: Selector,
+    /// Most states per page.
+    pub limit: Option<u32>,
+    /// Only entities with a larger id.
+    pub cursor: Option<EntityId>,
+}
+
+/// One page of query results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryPage {
+    /// Matching states (pruned by the selector), by ascending entity id.
+    pub items: Vec<(EntityId, Struct)>,
+    /// Cursor of the next page, when there are more matches.
+    pub next_cursor: Option<String>,
+}
+
+impl Query {
+    /// Parses query JSON for `model` and checks it against the model's shape.
+    pub fn parse(model: &str, json: &str, shapes: &impl ModelShapes) -> Result<Query, FilterError> {
+        let spec: QuerySpec =
+            serde_json::from_str(json).map_err(|e| FilterError::Json(e.to_string()))?;
+        Query::compile(model, &spec, shapes)
+    }
+
+    /// Checks a written query and compiles it.
+    pub fn compile(
+        model: &str,
+        spec: &QuerySpec,
+        shapes: &impl ModelShapes,
+    ) -> Result<Query, FilterError> {
+        let filter = match &spec.filter {
+            Some(filter) => Filter::compile(model, filter, shapes)?,
+            None => Filter::compile(model, &FilterSpec::default(), shapes)?,
+        };
+        let selector = match &spec.selector {
+            Some(selector) => Selector::compile(model, selector, shapes)?,
+            None => Selector::all(),
+        };
+        if spec.limit == Some(0) {
+            return Err(FilterError::BadLimit);
+        }
+        let cursor = spec
+            .cursor
+            .as_ref()
+            .map(|c| {
+                Felt::from_hex(c).map_err(|_| FilterError::BadCursor(c.chars().take(80).collect()))
+            })
+            .transpose()?;
+        Ok(Query {
+            filter,
+            selector,
+            limit: spec.limit,
+            cursor,
+        })
+    }
+
+    /// Runs the query over `(entity id, state)` pairs of its model.
+    pub fn run<'a>(
+        &self,
+        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
+    ) -> QueryPage {
+        let mut hits: Vec<(&EntityId, &Struct)> = states
+            .into_iter()
+            .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
+            .filter(|(_, state)| self.filter.matches(state))
+            .collect();
+        let limit = self.limit.map_or(usize::MAX, |l| l as usize);
+        let more = hits.len() > limit;
+        if more {
+            hits.select_nth_unstable_by(limit, |a, b| a.0.cmp(b.0));
+            hits.truncate(limit);
+        }
+        hits.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let next_cursor = if more {
+            hits.last().map(|(id, _)| id.to_hex())
+        } else {
+            None
+        };
+        let items = hits
+            .into_iter()
+            .map(|(id, state)| {
+                let state = if self.selector.is_all() {
+                    state.clone()
+                } else {
+                    self.selector.apply(state)
+                };
+                (*id, state)
+            })
+            .collect();
+        QueryPage { items, next_cursor }
+    }
+}

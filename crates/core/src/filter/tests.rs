@@ -1,0 +1,474 @@
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::*;
+use crate::bytes32::{Felt, U256};
+use crate::value::{EnumValue, Member, Primitive};
+
+fn p(t: PrimitiveType) -> Ty {
+    Ty::Primitive(t)
+}
+
+fn shape() -> Ty {
+    Ty::Struct {
+        name: "ns-Player".into(),
+        members: vec![
+            ("player".into(), true, p(PrimitiveType::ContractAddress)),
+            ("id".into(), true, p(PrimitiveType::U32)),
+            ("gold".into(), false, p(PrimitiveType::U64)),
+            ("hp".into(), false, p(PrimitiveType::I16)),
+            ("big".into(), false, p(PrimitiveType::U256)),
+            ("alive".into(), false, p(PrimitiveType::Bool)),
+            (
+                "class".into(),
+                false,
+                Ty::Enum {
+                    name: "Class".into(),
+                    options: vec![
+                        ("Warrior".into(), Ty::unit()),
+                        ("Mage".into(), Ty::unit()),
+                        ("Rogue".into(), Ty::unit()),
+                    ],
+                },
+            ),
+            ("name".into(), false, Ty::ByteArray),
+            (
+                "pos".into(),
+                false,
+                Ty::Struct {
+                    name: "Vec2".into(),
+                    members: vec![
+                        ("x".into(), false, p(PrimitiveType::U32)),
+                        ("y".into(), false, p(PrimitiveType::I32)),
+                    ],
+                },
+            ),
+            (
+                "items".into(),
+                false,
+                Ty::Array(Some(Box::new(p(PrimitiveType::U8)))),
+            ),
+        ],
+    }
+}
+
+fn shapes() -> HashMap<String, Ty> {
+    let mut shapes = HashMap::new();
+    shapes.insert("ns-Player".to_owned(), shape());
+    shapes.insert(
+        "ns-Named".to_owned(),
+        Ty::Struct {
+            name: "ns-Named".into(),
+            members: vec![
+                ("label".into(), true, Ty::ByteArray),
+                ("v".into(), false, p(PrimitiveType::U8)),
+            ],
+        },
+    );
+    shapes
+}
+
+fn m(name: &str, key: bool, value: Value) -> Member {
+    Member {
+        name: name.into(),
+        key,
+        value,
+    }
+}
+
+fn prim(p: Primitive) -> Value {
+    Value::Primitive(p)
+}
+
+fn player(id: u32, gold: u64, hp: i16, class: &str, x: u32) -> Struct {
+    let option = ["Warrior", "Mage", "Rogue"]
+        .iter()
+        .position(|c| *c == class)
+        .unwrap_or(0) as u32;
+    Struct {
+        name: "ns-Player".into(),
+        members: vec![
+            m(
+                "player",
+                true,
+                prim(Primitive::ContractAddress(Felt::from(0xabu128))),
+            ),
+            m("id", true, prim(Primitive::U32(id))),
+            m("gold", false, prim(Primitive::U64(gold))),
+            m("hp", false, prim(Primitive::I16(hp))),
+            m("big", false, prim(Primitive::U256(U256::from(u128::MAX)))),
+            m("alive", false, prim(Primitive::Bool(hp > 0))),
+            m(
+                "class",
+                false,
+                Value::Enum(EnumValue {
+                    name: "Class".into(),
+                    option,
+                    variant: class.into(),
+                    value: Box::new(Value::unit()),
+                }),
+            ),
+            m("name", false, Value::ByteArray(format!("p{id}"))),
+            m(
+                "pos",
+                false,
+                Value::Struct(Struct {
+                    name: "Vec2".into(),
+                    members: vec![
+                        m("x", false, prim(Primitive::U32(x))),
+                        m("y", false, prim(Primitive::I32(-(x as i32)))),
+                    ],
+                }),
+            ),
+            m("items", false, Value::Array(vec![prim(Primitive::U8(1))])),
+        ],
+    }
+}
+
+fn filter(json: serde_json::Value) -> Result<Filter, FilterError> {
+    Filter::parse("ns-Player", &json.to_string(), &shapes())
+}
+
+fn check(json: serde_json::Value, state: &Struct, expected: bool) {
+    let f = filter(json.clone()).unwrap();
+    assert_eq!(f.matches(state), expected, "{json}");
+    let clause = f.to_clause();
+    assert_eq!(
+        clause.matches(&Felt::ZERO, std::slice::from_ref(state)),
+        expected,
+        "clause of {json}: {clause:?}"
+    );
+}
+
+#[test]
+fn evaluates_every_operator() {
+    let s = player(7, 100, -5, "Mage", 3);
+    check(json!({}), &s, true);
+    check(json!({"keys": {"id": 7}}), &s, true);
+    check(json!({"keys": {"id": "7", "player": "0xab"}}), &s, true);
+    check(json!({"keys": {"id": 8}}), &s, false);
+    check(
+        json!({"where": [{"member": "gold", "op": "eq", "value": "100"}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "gold", "op": "neq", "value": 100}]}),
+        &s,
+        false,
+    );
+    check(
+        json!({"where": [{"member": "gold", "op": "gt", "value": 99}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "gold", "op": "gte", "value": 101}]}),
+        &s,
+        false,
+    );
+    check(
+        json!({"where": [{"member": "hp", "op": "lt", "value": -4}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "hp", "op": "lte", "value": "-6"}]}),
+        &s,
+        false,
+    );
+    check(
+        json!({"where": [{"member": "big", "op": "eq", "value": u128::MAX.to_string()}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "alive", "op": "eq", "value": false}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "class", "op": "in", "value": ["Rogue", "Mage"]}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "class", "op": "neq", "value": {"variant": "Mage"}}]}),
+        &s,
+        false,
+    );
+    check(
+        json!({"where": [{"member": "name", "op": "gt", "value": "p"}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "pos.x", "op": "eq", "value": 3}]}),
+        &s,
+        true,
+    );
+    check(
+        json!({"where": [{"member": "pos.y", "op": "gt", "value": -3}]}),
+        &s,
+        false,
+    );
+    check(
+        json!({"where": [{"member": "gold", "op": "in", "value": []}]}),
+        &s,
+        false,
+    );
+    check(
+        json!({"keys": {"id": 7}, "where": [
+            {"member": "gold", "op": "gte", "value": 100},
+            {"member": "pos.x", "op": "lt", "value": 4}
+        ]}),
+        &s,
+        true,
+    );
+    // Deleted states and other models never match.
+    let deleted = Struct {
+        name: "ns-Player".into(),
+        members: vec![],
+    };
+    check(json!({}), &deleted, false);
+    check(
+        json!({"where": [{"member": "gold", "op": "neq", "value": 1}]}),
+        &deleted,
+        false,
+    );
+    let mut other = s.clone();
+    other.name = "ns-Other".into();
+    check(json!({}), &other, false);
+}
+
+fn error(json: serde_json::Value) -> FilterError {
+    filter(json.clone()).expect_err(&json.to_string())
+}
+
+#[test]
+fn rejects_invalid_filters_with_named_errors() {
+    assert!(matches!(
+        Filter::parse("ns-Nope", "{}", &shapes()),
+        Err(FilterError::UnknownModel { model }) if model == "ns-Nope"
+    ));
+    for (json, path) in [
+        (
+            json!({"where": [{"member": "pos.z", "op": "eq", "value": 1}]}),
+            "pos.z",
+        ),
+        (
+            json!({"where": [{"member": "gold.x", "op": "eq", "value": 1}]}),
+            "gold.x",
+        ),
+        (
+            json!({"where": [{"member": "", "op": "eq", "value": 1}]}),
+            "",
+        ),
+        (json!({"keys": {"nope": 1}}), "nope"),
+    ] {
+        assert_eq!(
+            error(json),
+            FilterError::UnknownMember {
+                model: "ns-Player".into(),
+                path: path.into()
+            }
+        );
+    }
+    assert!(
+        matches!(error(json!({"keys": {"gold": 1}})), FilterError::NotAKey { member, .. } if member == "gold")
+    );
+    assert!(matches!(
+        error(json!({"where": [{"member": "pos", "op": "eq", "value": 1}]})),
+        FilterError::NotComparable { path, .. } if path == "pos"
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "items", "op": "in", "value": [1]}]})),
+        FilterError::NotComparable { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "class", "op": "gt", "value": "Mage"}]})),
+        FilterError::OperatorNotAllowed { op: "gt", .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "alive", "op": "lt", "value": true}]})),
+        FilterError::OperatorNotAllowed { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "alive", "op": "eq", "value": 1}]})),
+        FilterError::TypeMismatch { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "gold", "op": "eq", "value": true}]})),
+        FilterError::TypeMismatch { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "class", "op": "eq", "value": 1}]})),
+        FilterError::TypeMismatch { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "gold", "op": "in", "value": 5}]})),
+        FilterError::InNeedsList { found, .. } if found == "5"
+    ));
+    for bad in [json!(1.5), json!("12abc"), json!(1e30), json!("")] {
+        assert!(matches!(
+            error(json!({"where": [{"member": "gold", "op": "eq", "value": bad}]})),
+            FilterError::BadNumber { .. }
+        ));
+    }
+    for (member, value) in [
+        ("hp", json!(40000)),
+        ("gold", json!(-1)),
+        ("id", json!("4294967296")),
+    ] {
+        assert!(matches!(
+            error(json!({"where": [{"member": member, "op": "eq", "value": value}]})),
+            FilterError::OutOfRange { .. }
+        ));
+    }
+    assert!(matches!(
+        error(json!({"where": [{"member": "gold", "op": "in", "value": [1, "x"]}]})),
+        FilterError::BadNumber { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "class", "op": "eq", "value": "Bard"}]})),
+        FilterError::UnknownVariant { options, .. } if options == "Warrior, Mage, Rogue"
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"member": "gold", "op": "like", "value": 1}]})),
+        FilterError::Json(_)
+    ));
+    assert!(matches!(error(json!({"wher": []})), FilterError::Json(_)));
+    assert!(matches!(
+        Filter::parse("ns-Player", "{", &shapes()),
+        Err(FilterError::Json(_))
+    ));
+    let message =
+        error(json!({"where": [{"member": "hp", "op": "eq", "value": 40000}]})).to_string();
+    assert!(
+        message.contains("ns-Player.hp") && message.contains("i16"),
+        "{message}"
+    );
+}
+
+#[test]
+fn translates_to_clauses() {
+    let f = filter(json!({"keys": {"id": 7}})).unwrap();
+    assert_eq!(
+        f.to_clause(),
+        Clause::Keys(KeysClause {
+            keys: vec![None, Some(Felt::from(7u128))],
+            pattern_matching: PatternMatching::FixedLen,
+            models: vec!["ns-Player".into()],
+        })
+    );
+    assert_eq!(
+        Filter::all("ns-Player").to_clause(),
+        Clause::Keys(KeysClause {
+            keys: vec![],
+            pattern_matching: PatternMatching::VariableLen,
+            models: vec!["ns-Player".into()],
+        })
+    );
+    let f = filter(
+        json!({"keys": {"id": 7}, "where": [{"member": "class", "op": "in", "value": ["Mage"]}]}),
+    )
+    .unwrap();
+    match f.to_clause() {
+        Clause::Composite(c) => {
+            assert_eq!(c.operator, LogicalOperator::And);
+            assert_eq!(c.clauses.len(), 2);
+            assert_eq!(
+                c.clauses[1],
+                Clause::Member(MemberClause {
+                    model: "ns-Player".into(),
+                    member: "class".into(),
+                    operator: ComparisonOperator::In,
+                    value: crate::clause::MemberValue::List(vec![
+                        crate::clause::MemberValue::String("Mage".into())
+                    ]),
+                })
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A ByteArray key has no fixed width: keys become member clauses.
+    let named = Filter::parse("ns-Named", r#"{"keys": {"label": "a"}}"#, &shapes()).unwrap();
+    assert!(matches!(
+        named.to_clause(),
+        Clause::Member(MemberClause {
+            operator: ComparisonOperator::Eq,
+            ..
+        })
+    ));
+    let state = Struct {
+        name: "ns-Named".into(),
+        members: vec![
+            m("label", true, Value::ByteArray("a".into())),
+            m("v", false, prim(Primitive::U8(1))),
+        ],
+    };
+    assert!(named.matches(&state));
+    assert!(named.to_clause().matches(&Felt::ZERO, &[state]));
+}
+
+#[test]
+fn selectors_prune_members() {
+    let s = player(1, 2, 3, "Rogue", 4);
+    let sel = |json: serde_json::Value| {
+        let spec: SelectorSpec = serde_json::from_value(json).unwrap();
+        Selector::compile("ns-Player", &spec, &shapes()).unwrap()
+    };
+    let kept = sel(json!({"include": ["id", "pos.x"]})).apply(&s);
+    assert_eq!(kept.members_json(), json!({"id": 1, "pos": {"x": 4}}));
+    let dropped = sel(json!({"exclude": ["items", "pos.y", "name"]})).apply(&s);
+    assert_eq!(dropped.members.len(), s.members.len() - 2);
+    assert_eq!(dropped.get_path("pos.x"), s.get_path("pos.x"));
+    assert_eq!(dropped.get_path("pos.y"), None);
+    let both = sel(json!({"include": ["pos"], "exclude": ["pos.x"]})).apply(&s);
+    assert_eq!(both.members_json(), json!({"pos": {"y": -4}}));
+    assert!(sel(json!({})).is_all());
+    let spec: SelectorSpec = serde_json::from_value(json!({"include": ["pos.z"]})).unwrap();
+    assert!(matches!(
+        Selector::compile("ns-Player", &spec, &shapes()),
+        Err(FilterError::UnknownMember { .. })
+    ));
+}
+
+#[test]
+fn queries_page_by_entity_id() {
+    let states: Vec<(Felt, Struct)> = (0..25u32)
+        .map(|i| {
+            (
+                Felt::from(u128::from(i * 7 % 25)),
+                player(i, u64::from(i), 1, "Mage", i),
+            )
+        })
+        .collect();
+    let json = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 5}]}, "selector": {"include": ["gold"]}, "limit": 6});
+    let mut query = Query::parse("ns-Player", &json.to_string(), &shapes()).unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let page = query.run(states.iter().map(|(id, s)| (id, s)));
+        assert!(page.items.len() <= 6);
+        assert!(page.items.windows(2).all(|w| w[0].0 < w[1].0));
+        seen.extend(page.items.iter().map(|(id, s)| (*id, s.members.len())));
+        match page.next_cursor {
+            Some(cursor) => {
+                let next = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 5}]}, "selector": {"include": ["gold"]}, "limit": 6, "cursor": cursor});
+                query = Query::parse("ns-Player", &next.to_string(), &shapes()).unwrap();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 20);
+    assert!(seen.iter().all(|(_, members)| *members == 1));
+    assert!(matches!(
+        Query::parse("ns-Player", r#"{"limit": 0}"#, &shapes()),
+        Err(FilterError::BadLimit)
+    ));
+    assert!(matches!(
+        Query::parse("ns-Player", r#"{"cursor": "abc"}"#, &shapes()),
+        Err(FilterError::BadCursor(_))
+    ));
+}
