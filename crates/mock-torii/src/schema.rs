@@ -10,7 +10,13 @@
 //! - `"enum"`: content `{"name", "option": null, "options": [{"name", "ty": TYPE}]}`, a unit
 //!   variant having the empty tuple as its type;
 //! - `"tuple"`: content `[TYPE, ...]`; `"array"`: content `[ELEMENT_TYPE]`;
-//! - `"fixed_size_array"`: content `[[ELEMENT_TYPE], SIZE]`; `"bytearray"`: content `""`.
+//! - `"fixedsizearray"`: content `[[ELEMENT_TYPE], SIZE]`; `"bytearray"`: content `""`.
+//!
+//! This is the serde form of Dojo's `dojo_types::schema::Ty` (what real Torii puts in
+//! `Model.schema`, and what Torii's own client parses). `Model.layout` is likewise the serde form
+//! of Dojo's `Layout` (`{"Fixed": [bits]}`, `{"Struct": [{"selector", "layout"}]}`,
+//! `{"Tuple": [...]}`, `{"Array": [...]}`, `{"FixedArray": [[LAYOUT, SIZE]]}`, `"ByteArray"`,
+//! `{"Enum": [{"selector", "layout"}]}`); member selectors there are deterministic pseudo values.
 
 use std::sync::OnceLock;
 
@@ -253,7 +259,7 @@ impl TypeDef {
             }),
             TypeDef::Array(item) => json!({"type": "array", "content": [item.schema_json()]}),
             TypeDef::FixedArray(item, size) => json!({
-                "type": "fixed_size_array",
+                "type": "fixedsizearray",
                 "content": [[item.schema_json()], size],
             }),
         }
@@ -286,7 +292,7 @@ impl TypeDef {
             }
             TypeDef::Array(item) => json!({"Array": [item.layout_json()]}),
             TypeDef::FixedArray(item, size) => {
-                json!({"FixedArray": [item.layout_json(), size]})
+                json!({"FixedArray": [[item.layout_json(), size]]})
             }
         }
     }
@@ -552,4 +558,38 @@ pub fn models() -> &'static [ModelDef] {
 /// The model with tag `tag`.
 pub fn model(tag: &str) -> Option<&'static ModelDef> {
     models().iter().find(|m| m.tag == tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_json_is_dojo_ty_serde() {
+        let inventory = model(INVENTORY).expect("inventory").schema_json();
+        assert_eq!(inventory["type"], "struct");
+        let children = &inventory["content"]["children"];
+        assert_eq!(children[0]["name"], "player");
+        assert_eq!(children[0]["key"], true);
+        assert_eq!(
+            children[0]["member_type"],
+            json!({"type": "primitive", "content": {"scalar_type": "contractaddress", "value": null}})
+        );
+        assert_eq!(children[3]["member_type"]["type"], "tuple");
+        assert_eq!(
+            children[4]["member_type"],
+            json!({"type": "fixedsizearray", "content": [[{"type": "primitive", "content": {"scalar_type": "u16", "value": null}}], 3]})
+        );
+        let player = model(PLAYER).expect("player").schema_json();
+        let class = &player["content"]["children"][2]["member_type"];
+        assert_eq!(
+            class["content"]["options"][0]["ty"],
+            json!({"type": "tuple", "content": []})
+        );
+        let layout = model(INVENTORY).expect("inventory").as_type().layout_json();
+        assert_eq!(
+            layout["Struct"][2]["layout"],
+            json!({"FixedArray": [[{"Fixed": [16]}, 3]]})
+        );
+    }
 }
