@@ -1,6 +1,7 @@
 //! Integration tests of mock-torii over real sockets on 127.0.0.1: a tonic client for gRPC,
 //! hand-made gRPC-web requests, and plain HTTP for the control API.
 
+mod cli;
 mod common;
 mod faults;
 mod retrieve;
