@@ -193,7 +193,19 @@ impl Store {
         tag: &str,
         value: Option<types::Struct>,
     ) -> Result<Written, StoreError> {
-        let (seq, time) = self.clock.next_live();
+        let stamp = self.clock.next_live();
+        self.write_stamped(kind, id, tag, value, stamp)
+    }
+
+    /// [`Store::write`] with the sequence number and block timestamp already taken.
+    fn write_stamped(
+        &mut self,
+        kind: Kind,
+        id: &Bytes32,
+        tag: &str,
+        value: Option<types::Struct>,
+        (seq, time): (u64, u64),
+    ) -> Result<Written, StoreError> {
         let table = self.table_mut(kind);
         let Some(record) = table.records.get_mut(id) else {
             return Err(StoreError::UnknownEntity(crate::felt::hex64(id)));
@@ -287,13 +299,8 @@ impl Store {
             .cloned()
             .ok_or_else(|| StoreError::NoSuchModel(tag.to_owned()))?;
         let mut next = current;
-        let executed_at = self.clock.time.max(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        );
-        world::bump(&mut next, &mut self.rng, executed_at);
-        self.write(kind, id, tag, Some(next))
+        let stamp = self.clock.next_live();
+        world::bump(&mut next, &mut self.rng, stamp.1);
+        self.write_stamped(kind, id, tag, Some(next), stamp)
     }
 }

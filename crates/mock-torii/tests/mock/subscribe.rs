@@ -346,6 +346,11 @@ async fn event_messages_stream_separately() {
             .entity
             .expect("entity");
         assert_eq!(entity.models[0].name, "arena-Moved");
+        assert_eq!(
+            u64_member(&entity, "at"),
+            entity.executed_at,
+            "at is the block time"
+        );
     }
     assert_quiet(&mut entities).await;
     mock.control()
