@@ -55,3 +55,5 @@ pub use manifest::{
 };
 pub use queue::{Backpressure, Enqueued, QueueConfig, QueueStats, UpdateQueue};
 pub use sync_config::{ModelSync, ModelSyncSpec, SyncConfig, SyncConfigError};
+
+pub mod sync;

@@ -1,0 +1,148 @@
+//! Typed errors of the synchronizer: transport failures, storage failures and the fatal error
+//! that ends a run.
+
+use serde::Serialize;
+
+use super::tick::SyncTick;
+
+/// A failed transport call or a broken stream item.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[error("{message}")]
+pub struct TransportError {
+    /// Whether the same call may succeed later (connection trouble, server unavailable).
+    pub retryable: bool,
+    /// What went wrong.
+    pub message: String,
+    /// The error is about one record whose content is invalid (skipped and reported; the call
+    /// or stream itself is fine).
+    pub bad_record: bool,
+}
+
+impl TransportError {
+    /// A transient failure: retrying with backoff is the right reaction.
+    pub fn transient(message: impl Into<String>) -> Self {
+        TransportError {
+            retryable: true,
+            message: message.into(),
+            bad_record: false,
+        }
+    }
+
+    /// A failure that retrying the same call will not fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        TransportError {
+            retryable: false,
+            message: message.into(),
+            bad_record: false,
+        }
+    }
+
+    /// One invalid record (skipped, reported).
+    pub fn bad_record(message: impl Into<String>) -> Self {
+        TransportError {
+            retryable: false,
+            message: message.into(),
+            bad_record: true,
+        }
+    }
+}
+
+/// What kind of storage failure happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum StorageErrorKind {
+    /// The stored data was written for another manifest.
+    SchemaMismatch {
+        /// Hash of the manifest the data was written for.
+        stored_hash: String,
+        /// Hash of the manifest in use now.
+        manifest_hash: String,
+    },
+    /// The stored data was written from another Torii version.
+    ToriiVersionChanged {
+        /// The version the data was written from.
+        previous: String,
+        /// The version Torii reports now.
+        current: String,
+    },
+    /// A read or write failed (quota, IO, aborted transaction, closed database).
+    Io,
+    /// The stored data cannot be decoded.
+    Corrupt,
+    /// The storage was used before `init`.
+    NotInitialized,
+}
+
+/// A storage failure. A failed batch left nothing of itself behind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[error("storage: {message}")]
+pub struct StorageError {
+    /// What kind of failure.
+    pub kind: StorageErrorKind,
+    /// Details.
+    pub message: String,
+}
+
+impl StorageError {
+    /// An IO failure.
+    pub fn io(message: impl Into<String>) -> Self {
+        StorageError {
+            kind: StorageErrorKind::Io,
+            message: message.into(),
+        }
+    }
+
+    /// Whether the host must decide (reset or keep) before syncing can go on.
+    pub fn needs_host(&self) -> bool {
+        matches!(
+            self.kind,
+            StorageErrorKind::SchemaMismatch { .. } | StorageErrorKind::ToriiVersionChanged { .. }
+        )
+    }
+}
+
+/// Why a run ended in `halted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum FatalReason {
+    /// The configured number of consecutive sync passes (bootstrap or replay) failed.
+    RetryBudgetExhausted {
+        /// How many consecutive passes failed.
+        attempts: u32,
+        /// The error of the last one.
+        last_error: String,
+    },
+    /// Storage refused to open (schema mismatch, Torii version change, IO): the host decides.
+    Storage {
+        /// The storage error.
+        error: StorageError,
+    },
+}
+
+impl std::fmt::Display for FatalReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FatalReason::RetryBudgetExhausted {
+                attempts,
+                last_error,
+            } => write!(
+                f,
+                "{attempts} consecutive sync passes failed (last: {last_error})"
+            ),
+            FatalReason::Storage { error } => write!(f, "{error}"),
+        }
+    }
+}
+
+/// The error that halts a synchronizer, with the last status it reported.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[error("sync halted: {reason}")]
+pub struct SyncFatalError {
+    /// Why.
+    pub reason: FatalReason,
+    /// The status at the moment it halted.
+    pub last_tick: Box<SyncTick>,
+}

@@ -1,0 +1,98 @@
+//! The synchronizer: keeps a store equal to Torii's latest state for one sync target, through
+//! the [`ToriiTransport`], [`StorageAdapter`] and [`Clock`] traits (no IO of its own, so every
+//! path, hours of backoff included, runs in milliseconds in native tests; see [`testing`]).
+//!
+//! # States and transitions
+//!
+//! Exactly one [`SyncState`] at a time; every change is reported to
+//! [`SyncObserver::transition`] as a [`Transition`] `{ target, from, to, reason, at }`, followed
+//! by a [`SyncTick`] (ticks are also emitted every `tick_interval_ms`).
+//!
+//! | from | event | to |
+//! |---|---|---|
+//! | `idle` | `run` on an empty store, or with an interrupted snapshot (resume from its cursor) | `bootstrapping` |
+//! | `idle` | `run` on a store whose snapshot was complete (no resume token: replay) | `replaying` |
+//! | `bootstrapping` | snapshot read, moved entities re-read, buffered updates applied | `streaming` |
+//! | `bootstrapping` | a resumed snapshot reached its end (close the restart gap) | `replaying` |
+//! | `bootstrapping`, `replaying` | transient failure of a page while the stream lives | `retrying` → back |
+//! | `bootstrapping`, `replaying` | stream lost, call rejected, storage failed, subscribe failed | `retrying` |
+//! | `streaming` | heartbeat: no progress for `heartbeat_timeout_ms` (checked every `heartbeat_check_ms`); the stream ended or failed; a storage write failed | `lagging` |
+//! | `lagging` | (at once) resubscribe and re-page | `replaying` |
+//! | `replaying` | complete | `streaming` |
+//! | `retrying` | backoff elapsed (or `force_replay`) | `bootstrapping` / `replaying` |
+//! | any | the `replay_budget`-th consecutive failed pass | `halted` (`run` returns [`SyncFatalError`]) |
+//! | `streaming` | `force_replay` | `replaying` |
+//! | any running | `pause` | `pausing`; `resume` or `force_replay` → `replaying` / `bootstrapping` |
+//! | any running | `shutdown` | `pausing` → `idle` (`run` returns `Ok`) |
+//!
+//! Transient failures (retryable transport errors, timeouts) back off from 2 s doubling to
+//! 60 s with ±10 % jitter (never above the maximum), unbounded in number: an outage is waited
+//! out. Failed *passes* (the stream lost during a pass, a rejected call, a storage failure) also
+//! back off and count against the retry budget; any success resets both counters.
+//!
+//! # A pass (bootstrap or replay)
+//!
+//! Subscribe and await the handshake (a new ledger epoch), then page the snapshot from the first
+//! page, tagging rows `Source::Snapshot { epoch, page }` while stream updates are buffered in
+//! the [`UpdateQueue`](crate::UpdateQueue) (compacted per (entity, model); at its high-water mark the stream is no
+//! longer read, so Torii buffers, and if Torii's buffer overflows it ends the stream, which
+//! fails the pass). Every page is one storage batch: the states the ledger applied, their ledger
+//! entries, and the cursor. Torii orders pages by last write, so an entity written during
+//! paging moves to an already-read position: entities with buffered updates that no page showed
+//! are re-read by id. Then the buffered updates are applied (`Source::Stream`), and, for a pass
+//! that started from the first page without a bad record of unknown id, the snapshot is
+//! completed: held states of entities it did not contain are absence tombstones and deleted
+//! (the ledger's rule 5). For a while after a pass (`settle_window_ms`), stream updates of
+//! entities the pass did not see trigger a re-read by id, for updates that were still in flight
+//! when the pass ended.
+//!
+//! # Decisions where Torii is silent
+//!
+//! - **Replays re-page from the first page.** Torii's cursor is a position in an order by last
+//!   write, not a change feed: everything written during the gap moved before any cursor we
+//!   hold, and deletions show only as absence from a complete pass. The stored cursor is used
+//!   only to resume an interrupted bootstrap (after a restart or a failed bootstrap) without
+//!   re-reading its stored pages, after which a replay closes the gap the interruption left.
+//! - **Restart**: storage is loaded, the ledger seeded, and a complete snapshot is replayed
+//!   (subscribe + re-page); rows identical to what is held are not written again.
+//! - **A Torii version change** seen during a run is reported (`SyncErrorKind::ToriiVersionChanged`)
+//!   and syncing goes on (a replay converges anyway); at the next start `StorageAdapter::init`
+//!   hands the decision to the host, as the plan says.
+//! - **Bad records** are skipped and reported, never stored; a page with one of unknown id does
+//!   not complete a snapshot (nothing is deleted by absence from it).
+
+mod backoff;
+mod clock;
+mod engine;
+mod error;
+mod handle;
+mod live;
+mod options;
+mod pass;
+mod pump;
+mod replica;
+mod state;
+mod status;
+mod storage;
+mod target;
+mod tick;
+mod transport;
+
+pub mod testing;
+
+pub use backoff::Backoff;
+pub use clock::Clock;
+pub use engine::{SyncSetup, Synchronizer};
+pub use error::{FatalReason, StorageError, StorageErrorKind, SyncFatalError, TransportError};
+pub use handle::{Command, SyncHandle};
+pub use options::{BackoffConfig, SyncOptions};
+pub use state::{
+    ModelSyncStatus, NoObserver, OverlayCounts, SyncErrorEvent, SyncErrorKind, SyncObserver,
+    SyncState, Transition, TransitionReason,
+};
+pub use storage::{
+    LedgerEntry, ModelKey, ModelRecord, StorageAdapter, StoredTarget, SyncBatch, TargetSyncState,
+};
+pub use target::{SyncTarget, TargetKind};
+pub use tick::{ConnectionState, LedgerCounters, ModelTick, OverallStatus, SyncTick};
+pub use transport::{PageRequest, RejectedRecord, SnapshotPage, ToriiTransport, UpdateStream};

@@ -1,0 +1,77 @@
+//! Tunables of the synchronizer, with the plan's defaults.
+
+use crate::queue::QueueConfig;
+
+/// Exponential backoff after transient failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackoffConfig {
+    /// Delay after the first failure (default 2 s).
+    pub initial_ms: u64,
+    /// Largest delay (default 60 s); jitter never goes above it.
+    pub max_ms: u64,
+    /// Jitter in per mille of the delay, both ways (default 100 = ±10 %).
+    pub jitter_permille: u32,
+    /// Seed of the jitter's random generator (inject one per client to spread retries).
+    pub seed: u64,
+}
+
+impl Default for BackoffConfig {
+    fn default() -> Self {
+        BackoffConfig {
+            initial_ms: 2_000,
+            max_ms: 60_000,
+            jitter_permille: 100,
+            seed: 0x5EED_D0D0_CAFE_F00D,
+        }
+    }
+}
+
+/// Every tunable of a synchronizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Snapshot page size (default 1,000; 0 means Torii's default of 10,000).
+    pub page_size: u32,
+    /// A stream that shows no progress for this long is considered stalled (default 30 s).
+    pub heartbeat_timeout_ms: u64,
+    /// How often the heartbeat is checked (default 5 s).
+    pub heartbeat_check_ms: u64,
+    /// Consecutive failed sync passes (bootstrap or replay) before `halted` (default 3).
+    pub replay_budget: u32,
+    /// Backoff after failures.
+    pub backoff: BackoffConfig,
+    /// Buffer of stream updates (compacted per (entity, model)); reading the stream pauses at
+    /// its high-water mark while a snapshot is paged.
+    pub queue: QueueConfig,
+    /// Most stream updates written in one storage batch while streaming (default 512).
+    pub max_stream_batch: usize,
+    /// Periodic SYNC_TICK interval (default 2 s, the plan's baseline cadence).
+    pub tick_interval_ms: u64,
+    /// A Torii call that has not answered after this long fails as transient (default 30 s).
+    pub request_timeout_ms: u64,
+    /// After a snapshot pass, stream updates of entities the pass did not see are re-read by id
+    /// for this long (default 10 s; see the module documentation).
+    pub settle_window_ms: u64,
+    /// Entity ids per by-id request (default 256).
+    pub refetch_chunk: usize,
+    /// Window of the per-model throughput (default 10 s).
+    pub throughput_window_ms: u64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            page_size: 1_000,
+            heartbeat_timeout_ms: 30_000,
+            heartbeat_check_ms: 5_000,
+            replay_budget: 3,
+            backoff: BackoffConfig::default(),
+            queue: QueueConfig::default(),
+            max_stream_batch: 512,
+            tick_interval_ms: 2_000,
+            request_timeout_ms: 30_000,
+            settle_window_ms: 10_000,
+            refetch_chunk: 256,
+            throughput_window_ms: 10_000,
+        }
+    }
+}

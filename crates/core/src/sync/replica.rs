@@ -1,0 +1,358 @@
+//! The synchronizer's in-memory copy of what it stored: the version ledger and the model states
+//! it describes, changed only through ledger decisions, with an undo log so that a storage batch
+//! that fails leaves memory exactly as storage is.
+
+use std::collections::HashSet;
+
+use super::storage::{
+    LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
+};
+use super::target::TargetKind;
+use crate::bytes32::Felt;
+use crate::entity::{Entity, EntityId};
+use crate::hasher::{FastHashBuilder, FastMap};
+use crate::ledger::{Decision, Ledger, ModelId, Source, StateKind, Version};
+use crate::sync_config::SyncConfig;
+use crate::value::Struct;
+
+/// A set of entity ids.
+pub(crate) type EntitySet = HashSet<EntityId, FastHashBuilder>;
+
+/// Torii's metadata of one incoming row or update.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowMeta {
+    pub id: EntityId,
+    pub world_address: Felt,
+    pub created_at: u64,
+    pub updated_at: u64,
+    pub executed_at: u64,
+}
+
+impl RowMeta {
+    pub(crate) fn of(entity: &Entity) -> Self {
+        RowMeta {
+            id: entity.id,
+            world_address: entity.world_address,
+            created_at: entity.created_at,
+            updated_at: entity.updated_at,
+            executed_at: entity.executed_at,
+        }
+    }
+}
+
+/// What one (entity, model) looked like before the batch under construction changed it.
+#[derive(Debug, Clone)]
+pub(crate) struct UndoEntry {
+    entity: EntityId,
+    model: ModelId,
+    version: Option<Version>,
+    record: Option<ModelRecord>,
+}
+
+/// Changes applied in memory and not yet committed.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    order: Vec<(EntityId, ModelId)>,
+    noted: FastMap<(EntityId, ModelId), ()>,
+    undo: Vec<UndoEntry>,
+}
+
+impl Pending {
+    /// Whether nothing changed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// The undo log of a batch handed to storage.
+#[derive(Debug, Default)]
+pub(crate) struct Undo(Vec<UndoEntry>);
+
+/// How seeding from storage went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SeedReport {
+    /// Versions restored.
+    pub restored: usize,
+    /// Model states stored without a version (given one from their timestamps).
+    pub unversioned: usize,
+    /// Write versions without a stored state (forgotten; the replay reads them again).
+    pub orphaned: usize,
+}
+
+/// Ledger + model states (see the module documentation).
+#[derive(Debug)]
+pub(crate) struct Replica {
+    pub ledger: Ledger,
+    records: FastMap<(EntityId, ModelId), ModelRecord>,
+    models: Vec<(ModelId, String)>,
+    /// Snapshot rows identical to what is held.
+    pub unchanged: u64,
+    /// Model states deleted by absence from a complete snapshot.
+    pub absent_deleted: u64,
+}
+
+impl Replica {
+    pub(crate) fn new(config: &SyncConfig) -> Self {
+        let mut replica = Replica {
+            ledger: Ledger::from_config(config),
+            records: FastMap::default(),
+            models: Vec::new(),
+            unchanged: 0,
+            absent_deleted: 0,
+        };
+        for model in config.models() {
+            replica.model_id(&model.tag);
+        }
+        replica
+    }
+
+    /// The ledger handle of a model, registering it.
+    pub(crate) fn model_id(&mut self, tag: &str) -> ModelId {
+        if let Some(id) = self.ledger.find_model(tag) {
+            if self.models.iter().any(|(m, _)| *m == id) {
+                return id;
+            }
+        }
+        let id = self.ledger.model_id(tag);
+        self.models.push((id, tag.to_owned()));
+        id
+    }
+
+    /// Tags of every model seen or configured.
+    pub(crate) fn model_tags(&self) -> impl Iterator<Item = &str> {
+        self.models.iter().map(|(_, tag)| tag.as_str())
+    }
+
+    /// The stored state of (entity, model).
+    pub(crate) fn record(&self, entity: &EntityId, tag: &str) -> Option<&ModelRecord> {
+        let model = self.ledger.find_model(tag)?;
+        self.records.get(&(*entity, model))
+    }
+
+    /// Every stored model state.
+    pub(crate) fn records(&self) -> impl Iterator<Item = &ModelRecord> {
+        self.records.values()
+    }
+
+    /// Restores what storage holds. Inconsistent leftovers are repaired so that memory and
+    /// storage agree on every (entity, model) the next replay may touch.
+    pub(crate) fn seed(&mut self, stored: &StoredTarget) -> SeedReport {
+        let mut report = SeedReport::default();
+        for entry in &stored.ledger {
+            let model = self.model_id(&entry.model);
+            self.ledger.restore(&entry.entity, model, &entry.version);
+            report.restored += 1;
+        }
+        for record in &stored.models {
+            if record.state.is_deletion() {
+                continue;
+            }
+            let model = self.model_id(record.model());
+            let held = self.ledger.get(&record.entity, model);
+            if !matches!(held, Some(v) if v.state == StateKind::Write) {
+                // A state without a write version: version it by its own timestamps, as a row
+                // of the oldest possible snapshot.
+                let version = Version {
+                    source: Source::Snapshot { epoch: 0, page: 0 },
+                    executed_at: record.executed_at,
+                    updated_at: record.updated_at,
+                    state: StateKind::Write,
+                    game: None,
+                };
+                self.ledger.restore(&record.entity, model, &version);
+                report.unversioned += 1;
+            }
+            self.records.insert((record.entity, model), record.clone());
+        }
+        let orphans: Vec<(EntityId, ModelId)> = self
+            .models
+            .iter()
+            .flat_map(|(model, _)| {
+                self.ledger
+                    .entities(*model)
+                    .map(move |entity| (*entity, *model))
+            })
+            .filter(|(entity, model)| {
+                matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
+                    && !self.records.contains_key(&(*entity, *model))
+            })
+            .collect();
+        for (entity, model) in orphans {
+            self.ledger.remove(&entity, model);
+            report.orphaned += 1;
+        }
+        self.ledger.reset_stats();
+        report
+    }
+
+    /// Records that (entity, model) changes in this batch, with what it was before.
+    fn note(
+        pending: &mut Pending,
+        entity: EntityId,
+        model: ModelId,
+        version: Option<Version>,
+        record: Option<ModelRecord>,
+    ) {
+        if pending.noted.insert((entity, model), ()).is_some() {
+            return;
+        }
+        pending.order.push((entity, model));
+        pending.undo.push(UndoEntry {
+            entity,
+            model,
+            version,
+            record,
+        });
+    }
+
+    /// Observes one model state of a row or update; applies it in memory when the ledger says
+    /// so. Returns `None` when the state is identical to the one held (nothing to write).
+    pub(crate) fn observe(
+        &mut self,
+        pending: &mut Pending,
+        meta: &RowMeta,
+        state: &Struct,
+        source: Source,
+    ) -> Option<Decision> {
+        let model = self.model_id(&state.name);
+        if let Some(held) = self.records.get(&(meta.id, model)) {
+            if held.state == *state
+                && held.executed_at == meta.executed_at
+                && held.updated_at == meta.updated_at
+            {
+                self.unchanged += 1;
+                return None;
+            }
+        }
+        let version_before = self.ledger.get(&meta.id, model);
+        let decision =
+            self.ledger
+                .observe_state(&meta.id, state, source, meta.executed_at, meta.updated_at);
+        if decision.applies() {
+            let record_before = self.records.get(&(meta.id, model)).cloned();
+            Self::note(pending, meta.id, model, version_before, record_before);
+            if state.is_deletion() {
+                self.records.remove(&(meta.id, model));
+            } else {
+                self.records.insert(
+                    (meta.id, model),
+                    ModelRecord {
+                        entity: meta.id,
+                        world_address: meta.world_address,
+                        state: state.clone(),
+                        created_at: meta.created_at,
+                        updated_at: meta.updated_at,
+                        executed_at: meta.executed_at,
+                    },
+                );
+            }
+        }
+        Some(decision)
+    }
+
+    /// Completes a snapshot read at `(epoch, page)` that saw `seen`: every held model state of
+    /// an unseen entity becomes absent and is deleted. Returns how many states were deleted.
+    pub(crate) fn complete_snapshot(
+        &mut self,
+        pending: &mut Pending,
+        epoch: u32,
+        page: u64,
+        seen: &EntitySet,
+    ) -> u64 {
+        let mut deleted = 0;
+        let models: Vec<ModelId> = self.models.iter().map(|(m, _)| *m).collect();
+        for model in models {
+            let before: Vec<(EntityId, Option<Version>)> = self
+                .ledger
+                .entities(model)
+                .filter(|e| !seen.contains(*e))
+                .map(|e| (*e, self.ledger.get(e, model)))
+                .collect();
+            self.ledger
+                .complete_snapshot(model, epoch, page, |e| seen.contains(e));
+            for (entity, version) in before {
+                if self.ledger.get(&entity, model) == version {
+                    continue;
+                }
+                let record = self.records.remove(&(entity, model));
+                if record.is_some() {
+                    deleted += 1;
+                }
+                Self::note(pending, entity, model, version, record);
+            }
+        }
+        self.absent_deleted += deleted;
+        deleted
+    }
+
+    /// Turns the pending changes into a storage batch (the current state of every changed
+    /// (entity, model)) and its undo log.
+    pub(crate) fn finish(
+        &self,
+        pending: Pending,
+        target: TargetKind,
+        sync_state: Option<TargetSyncState>,
+    ) -> (SyncBatch, Undo) {
+        let mut batch = SyncBatch::new(target);
+        batch.sync_state = sync_state;
+        for (entity, model) in &pending.order {
+            let tag = self.tag(*model);
+            if let Some(version) = self.ledger.get(entity, *model) {
+                batch.ledger.push(LedgerEntry {
+                    entity: *entity,
+                    model: tag.clone(),
+                    version,
+                });
+            }
+            match self.records.get(&(*entity, *model)) {
+                Some(record) => batch.upserts.push(record.clone()),
+                None => batch.deletions.push(ModelKey {
+                    entity: *entity,
+                    model: tag,
+                }),
+            }
+        }
+        (batch, Undo(pending.undo))
+    }
+
+    /// Puts memory back as it was before a batch whose commit failed.
+    pub(crate) fn rollback(&mut self, undo: Undo) {
+        for entry in undo.0.into_iter().rev() {
+            match entry.version {
+                Some(version) => self.ledger.restore(&entry.entity, entry.model, &version),
+                None => {
+                    self.ledger.remove(&entry.entity, entry.model);
+                }
+            }
+            match entry.record {
+                Some(record) => {
+                    self.records.insert((entry.entity, entry.model), record);
+                }
+                None => {
+                    self.records.remove(&(entry.entity, entry.model));
+                }
+            }
+        }
+    }
+
+    fn tag(&self, model: ModelId) -> String {
+        self.ledger.model_tag(model).unwrap_or_default().to_owned()
+    }
+
+    /// Every held ledger version, as storage should hold it.
+    pub(crate) fn ledger_entries(&self) -> Vec<LedgerEntry> {
+        let mut entries = Vec::with_capacity(self.ledger.len());
+        for (model, tag) in &self.models {
+            for entity in self.ledger.entities(*model) {
+                if let Some(version) = self.ledger.get(entity, *model) {
+                    entries.push(LedgerEntry {
+                        entity: *entity,
+                        model: tag.clone(),
+                        version,
+                    });
+                }
+            }
+        }
+        entries
+    }
+}

@@ -1,0 +1,207 @@
+//! The persistence side of the synchronizer: model states, their ledger versions and the
+//! per-target sync state, written together in atomic batches.
+
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::StorageError;
+use super::target::TargetKind;
+use crate::bytes32::Felt;
+use crate::entity::EntityId;
+use crate::ledger::Version;
+use crate::manifest::ManifestFingerprint;
+use crate::value::Struct;
+
+/// One synced model state of one entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRecord {
+    /// The entity.
+    pub entity: EntityId,
+    /// The world it belongs to.
+    pub world_address: Felt,
+    /// The state; its `name` is the model tag. Never a deletion.
+    pub state: Struct,
+    /// When Torii first indexed the entity (Unix seconds).
+    pub created_at: u64,
+    /// When Torii indexed this state (Unix seconds).
+    pub updated_at: u64,
+    /// Block timestamp of this state (Unix seconds).
+    pub executed_at: u64,
+}
+
+impl ModelRecord {
+    /// The model tag.
+    pub fn model(&self) -> &str {
+        &self.state.name
+    }
+}
+
+/// An (entity, model) pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelKey {
+    /// The entity.
+    pub entity: EntityId,
+    /// The model tag.
+    pub model: String,
+}
+
+/// The ledger's version of one (entity, model): a write, a deletion or an absence tombstone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The entity.
+    pub entity: EntityId,
+    /// The model tag.
+    pub model: String,
+    /// The version.
+    pub version: Version,
+}
+
+/// Where a target's sync stands; persisted with every batch that changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetSyncState {
+    /// Cursor of the next snapshot page to read; `None` at the start or after the last page.
+    pub cursor: Option<String>,
+    /// Whether a snapshot has been read to its end at least once.
+    pub snapshot_complete: bool,
+    /// Pages read since the snapshot in progress started.
+    pub pages_read: u64,
+    /// Clock time (ms) when the target was last known to be current.
+    pub last_synced_at: Option<u64>,
+    /// Newest Torii `updated_at` applied (Unix seconds).
+    pub last_timestamp: Option<u64>,
+    /// Clock time (ms) of this record.
+    pub updated_at: u64,
+}
+
+/// Everything stored for one target.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredTarget {
+    /// Model states.
+    pub models: Vec<ModelRecord>,
+    /// Ledger versions (of the states above, and tombstones).
+    pub ledger: Vec<LedgerEntry>,
+    /// The sync state, if one was written.
+    pub sync_state: Option<TargetSyncState>,
+}
+
+/// One atomic write: it is stored entirely or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncBatch {
+    /// The target written.
+    pub target: TargetKind,
+    /// Model states to insert or replace.
+    pub upserts: Vec<ModelRecord>,
+    /// Model states to delete (their tombstones are in `ledger`).
+    pub deletions: Vec<ModelKey>,
+    /// Ledger versions of exactly the (entity, model) pairs this batch changes.
+    pub ledger: Vec<LedgerEntry>,
+    /// The new sync state, when it changes.
+    pub sync_state: Option<TargetSyncState>,
+}
+
+impl SyncBatch {
+    /// An empty batch for a target.
+    pub fn new(target: TargetKind) -> Self {
+        SyncBatch {
+            target,
+            upserts: Vec::new(),
+            deletions: Vec::new(),
+            ledger: Vec::new(),
+            sync_state: None,
+        }
+    }
+
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.upserts.is_empty()
+            && self.deletions.is_empty()
+            && self.ledger.is_empty()
+            && self.sync_state.is_none()
+    }
+}
+
+/// Persistence of synced data. Calls take `&self` so several targets can share one store.
+#[allow(async_fn_in_trait)]
+pub trait StorageAdapter {
+    /// Opens the store for this manifest and Torii version. An empty store records them; a
+    /// store written for another manifest fails with `SchemaMismatch`, one written from another
+    /// Torii version with `ToriiVersionChanged` (the host then decides: `reset` or stop).
+    async fn init(
+        &self,
+        fingerprint: &ManifestFingerprint,
+        torii_version: &str,
+    ) -> Result<(), StorageError>;
+
+    /// Everything stored for a target.
+    async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError>;
+
+    /// Writes a batch atomically.
+    async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError>;
+
+    /// The stored sync state of a target.
+    async fn sync_state(&self, target: TargetKind)
+        -> Result<Option<TargetSyncState>, StorageError>;
+
+    /// Deletes everything, including the recorded fingerprint and version.
+    async fn reset(&self) -> Result<(), StorageError>;
+}
+
+impl<S: StorageAdapter + ?Sized> StorageAdapter for &S {
+    async fn init(
+        &self,
+        fingerprint: &ManifestFingerprint,
+        torii_version: &str,
+    ) -> Result<(), StorageError> {
+        (**self).init(fingerprint, torii_version).await
+    }
+
+    async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+        (**self).load(target).await
+    }
+
+    async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
+        (**self).commit(batch).await
+    }
+
+    async fn sync_state(
+        &self,
+        target: TargetKind,
+    ) -> Result<Option<TargetSyncState>, StorageError> {
+        (**self).sync_state(target).await
+    }
+
+    async fn reset(&self) -> Result<(), StorageError> {
+        (**self).reset().await
+    }
+}
+
+impl<S: StorageAdapter + ?Sized> StorageAdapter for Rc<S> {
+    async fn init(
+        &self,
+        fingerprint: &ManifestFingerprint,
+        torii_version: &str,
+    ) -> Result<(), StorageError> {
+        (**self).init(fingerprint, torii_version).await
+    }
+
+    async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+        (**self).load(target).await
+    }
+
+    async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
+        (**self).commit(batch).await
+    }
+
+    async fn sync_state(
+        &self,
+        target: TargetKind,
+    ) -> Result<Option<TargetSyncState>, StorageError> {
+        (**self).sync_state(target).await
+    }
+
+    async fn reset(&self) -> Result<(), StorageError> {
+        (**self).reset().await
+    }
+}
