@@ -1,12 +1,19 @@
 //! State-machine tests of the synchronizer in virtual time: every transition, backoff timings,
 //! the retry budget, commands and restarts.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
 use dojo_reactive_core::sync::testing::{
     entity_id, model_state, test_setup, CallKind, Harness, SimOutcome, TestSynchronizer,
 };
+use dojo_reactive_core::sync::{Backoff, BackoffConfig, StorageErrorKind, SyncErrorKind};
 use dojo_reactive_core::sync::{
-    ConnectionState, FatalReason, SyncOptions, SyncState, SyncTarget, TargetKind, TransitionReason,
+    ConnectionState, FatalReason, SyncFatalError, SyncOptions, SyncState, SyncTarget, TargetKind,
+    TransitionReason,
 };
+use dojo_reactive_core::QueueConfig;
 
 const E: TargetKind = TargetKind::Entities;
 const SEC: u64 = 1_000;
@@ -52,6 +59,18 @@ fn run_for(h: &mut Harness, sync: &mut TestSynchronizer, ms: u64) {
     assert_eq!(outcome, SimOutcome::TimeLimit);
 }
 
+/// A run that stays alive across several [`advance`] calls.
+type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SyncFatalError>> + 'a>>;
+
+fn start(sync: &mut TestSynchronizer) -> RunFuture<'_> {
+    Box::pin(sync.run())
+}
+
+fn advance(h: &mut Harness, run: &mut RunFuture<'_>, ms: u64) {
+    let until = h.in_ms(ms);
+    assert_eq!(h.sim.run_until(run.as_mut(), until), SimOutcome::TimeLimit);
+}
+
 #[test]
 fn bootstrap_pages_the_snapshot_then_streams() {
     let mut h = Harness::new();
@@ -79,4 +98,751 @@ fn bootstrap_pages_the_snapshot_then_streams() {
     assert_eq!(tick.overall.state, SyncState::Streaming);
     assert_eq!(tick.connection, ConnectionState::Connected);
     assert_eq!(tick.ledger.applied, 95 + 48);
+}
+
+fn transitions_to(h: &Harness, to: SyncState) -> Vec<u64> {
+    h.recorder
+        .transitions()
+        .iter()
+        .filter(|t| t.to == to)
+        .map(|t| t.at)
+        .collect()
+}
+
+#[test]
+fn stream_updates_and_deletions_are_applied_while_streaming() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    let mut sync = synchronizer(&h, small_pages());
+    let server = h.server.clone();
+    h.after(5 * SEC, move || {
+        server.write(E, entity_id(3), model_state("ns-Player", 3, 333, 2));
+        server.delete(E, entity_id(4), "ns-Position");
+        server.delete_entity(E, entity_id(6));
+        server.write(E, entity_id(100), model_state("ns-Player", 100, 1, 1));
+    });
+    run_for(&mut h, &mut sync, 10 * SEC);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+    let player = h.storage.record(E, &entity_id(3), "ns-Player").unwrap();
+    assert_eq!(player.state, model_state("ns-Player", 3, 333, 2));
+    assert!(h.storage.record(E, &entity_id(4), "ns-Position").is_none());
+    assert!(h.storage.record(E, &entity_id(4), "ns-Player").is_some());
+    assert!(h.storage.record(E, &entity_id(6), "ns-Player").is_none());
+}
+
+#[test]
+fn writes_during_paging_are_buffered_and_moved_entities_re_read_by_id() {
+    let mut h = Harness::new();
+    populate(&h, 200);
+    h.server.set_latency(100);
+    let mut sync = synchronizer(&h, small_pages());
+    // While the 20 pages are read (100 ms each), rewrite entities not read yet: they move to
+    // the head of Torii's order and no later page shows them.
+    for step in 0..15u64 {
+        let server = h.server.clone();
+        h.after(150 + step * 100, move || {
+            let n = step * 7;
+            server.write(E, entity_id(n), model_state("ns-Position", n, 99, 2));
+        });
+    }
+    run_for(&mut h, &mut sync, 20 * SEC);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+    assert!(
+        h.server
+            .calls()
+            .iter()
+            .any(|c| c.kind == CallKind::Retrieve && c.ids > 0),
+        "moved entities are re-read by id"
+    );
+    assert_eq!(
+        h.recorder.states(),
+        vec![SyncState::Bootstrapping, SyncState::Streaming]
+    );
+}
+
+#[test]
+fn heartbeat_detects_a_stall_and_replays() {
+    let mut h = Harness::new();
+    populate(&h, 30);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * SEC);
+    let synced_at = transitions_to(&h, SyncState::Streaming)[0];
+    h.server.stall(true);
+    let server = h.server.clone();
+    h.after(SEC, move || {
+        // Lost for the stalled stream.
+        server.write(E, entity_id(1), model_state("ns-Player", 1, 11, 2));
+        server.stall(false);
+    });
+    advance(&mut h, &mut run, 40 * SEC);
+    let lagging = transitions_to(&h, SyncState::Lagging);
+    assert_eq!(lagging.len(), 1);
+    let silent = lagging[0] - synced_at;
+    assert!(
+        (30 * SEC..=35 * SEC).contains(&silent),
+        "lagging after {silent} ms"
+    );
+    let reasons: Vec<TransitionReason> = h
+        .recorder
+        .transitions()
+        .iter()
+        .filter(|t| t.to == SyncState::Lagging)
+        .map(|t| t.reason.clone())
+        .collect();
+    assert!(
+        matches!(reasons[0], TransitionReason::Heartbeat { silent_ms } if silent_ms >= 30 * SEC)
+    );
+    assert_eq!(
+        &h.recorder.states()[2..],
+        &[
+            SyncState::Lagging,
+            SyncState::Replaying,
+            SyncState::Streaming
+        ]
+    );
+    drop(run);
+    assert_converged(&h, &sync);
+    assert_eq!(sync.tick().replay_count, 1);
+}
+
+#[test]
+fn heartbeat_timeout_and_check_interval_are_configurable() {
+    let mut h = Harness::new();
+    populate(&h, 5);
+    let mut sync = synchronizer(
+        &h,
+        SyncOptions {
+            heartbeat_timeout_ms: 3 * SEC,
+            heartbeat_check_ms: SEC,
+            ..SyncOptions::default()
+        },
+    );
+    run_for(&mut h, &mut sync, 10 * SEC);
+    // A quiet stream shows no progress either: it is replayed every ~3 s.
+    let lagging = transitions_to(&h, SyncState::Lagging);
+    assert!(lagging.len() >= 2, "{lagging:?}");
+    for pair in lagging.windows(2) {
+        assert!(
+            (3 * SEC..=4 * SEC + 100).contains(&(pair[1] - pair[0])),
+            "{pair:?}"
+        );
+    }
+}
+
+#[test]
+fn an_ended_stream_is_lost_and_replayed_with_the_writes_it_missed() {
+    let mut h = Harness::new();
+    populate(&h, 40);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * SEC);
+    h.server.end_streams();
+    h.server.stall(true);
+    h.server
+        .write(E, entity_id(2), model_state("ns-Player", 2, 22, 2));
+    h.server.delete_entity(E, entity_id(5));
+    h.server.stall(false);
+    advance(&mut h, &mut run, 5 * SEC);
+    let lagging: Vec<TransitionReason> = h
+        .recorder
+        .transitions()
+        .iter()
+        .filter(|t| t.to == SyncState::Lagging)
+        .map(|t| t.reason.clone())
+        .collect();
+    assert_eq!(lagging, vec![TransitionReason::StreamEnded]);
+    drop(run);
+    assert_converged(&h, &sync);
+    assert!(h.storage.record(E, &entity_id(5), "ns-Player").is_none());
+    assert_eq!(sync.tick().ledger.absent_deleted, 1);
+}
+
+#[test]
+fn a_two_minute_outage_backs_off_exponentially_and_recovers() {
+    let mut h = Harness::new();
+    populate(&h, 30);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * SEC);
+    let down_at = h.clock.now();
+    h.server.set_down(true);
+    let server = h.server.clone();
+    h.after(2 * MIN, move || {
+        server.write(E, entity_id(7), model_state("ns-Player", 7, 77, 2));
+        server.set_down(false);
+    });
+    advance(&mut h, &mut run, 4 * MIN);
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+    // Attempts: version probes of the replay, one per backoff.
+    let attempts: Vec<u64> = h
+        .server
+        .calls()
+        .iter()
+        .filter(|c| c.at >= down_at && c.at <= down_at + 2 * MIN)
+        .filter(|c| c.kind == CallKind::Version)
+        .map(|c| c.at)
+        .collect();
+    let config = BackoffConfig::default();
+    for (i, pair) in attempts.windows(2).enumerate() {
+        let (low, high) = Backoff::bounds(&config, i as u32 + 1);
+        let gap = pair[1] - pair[0];
+        assert!(
+            (low..=high).contains(&gap),
+            "gap {i}: {gap} not in {low}..={high}"
+        );
+    }
+    // 2 + 4 + 8 + 16 + 32 + 60 + 60 > 120 s: at least 7 attempts, the later ones capped.
+    assert!(attempts.len() >= 7, "{attempts:?}");
+    let errors = h.recorder.errors();
+    assert!(errors.iter().all(|e| e.kind == SyncErrorKind::Transient));
+    assert!(errors.iter().all(|e| e.failed_passes == 0));
+    let tick = sync.tick();
+    assert_eq!(tick.failed_passes, 0);
+    assert_eq!(tick.models[0].consecutive_failures, 0);
+}
+
+#[test]
+fn backoff_delays_double_from_two_seconds_capped_at_a_minute_with_jitter() {
+    let mut h = Harness::new();
+    populate(&h, 3);
+    h.server.set_down(true);
+    let mut sync = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut sync, 3 * 60 * MIN);
+    let retry: Vec<(u64, u64)> = h
+        .recorder
+        .errors()
+        .iter()
+        .map(|e| (e.at, e.retry_in_ms.unwrap()))
+        .collect();
+    let config = BackoffConfig::default();
+    for (i, (_, delay)) in retry.iter().enumerate() {
+        let (low, high) = Backoff::bounds(&config, i as u32 + 1);
+        assert!((low..=high).contains(delay), "{i}: {delay}");
+        assert!(*delay <= 60 * SEC);
+    }
+    assert!(retry.len() > 150, "hours of backoff: {}", retry.len());
+    assert_eq!(sync.state(), SyncState::Retrying);
+    let tick = sync.tick();
+    assert!(tick.models.is_empty() || tick.models[0].next_poll_in_ms <= 60 * SEC);
+}
+
+#[test]
+fn the_retry_budget_halts_with_a_fatal_error_carrying_the_last_tick() {
+    let mut h = Harness::new();
+    populate(&h, 10);
+    h.server.fail_next_of(CallKind::Subscribe, 10, false);
+    let mut sync = synchronizer(&h, small_pages());
+    let until = h.in_ms(10 * MIN);
+    let outcome = h.sim.run_until(sync.run(), until);
+    let SimOutcome::Done(Err(fatal)) = outcome else {
+        panic!("expected a fatal error, got {outcome:?}");
+    };
+    assert!(matches!(
+        fatal.reason,
+        FatalReason::RetryBudgetExhausted { attempts: 3, .. }
+    ));
+    assert_eq!(fatal.last_tick.overall.state, SyncState::Halted);
+    assert_eq!(fatal.last_tick.failed_passes, 3);
+    assert_eq!(sync.state(), SyncState::Halted);
+    let subscribes = h
+        .server
+        .calls()
+        .iter()
+        .filter(|c| c.kind == CallKind::Subscribe)
+        .count();
+    assert_eq!(subscribes, 3, "never more attempts than the budget");
+    assert_eq!(
+        h.recorder.states(),
+        vec![
+            SyncState::Bootstrapping,
+            SyncState::Retrying,
+            SyncState::Bootstrapping,
+            SyncState::Retrying,
+            SyncState::Bootstrapping,
+            SyncState::Halted
+        ]
+    );
+    let json = serde_json::to_value(&fatal).unwrap();
+    assert_eq!(json["reason"]["kind"], "retryBudgetExhausted");
+    assert_eq!(json["lastTick"]["overall"]["state"], "halted");
+}
+
+#[test]
+fn failure_counters_reset_after_a_success() {
+    let mut h = Harness::new();
+    populate(&h, 10);
+    h.server.fail_next_of(CallKind::Subscribe, 2, false);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, MIN);
+    let tick = h.recorder.last_tick().unwrap();
+    assert_eq!(tick.overall.state, SyncState::Streaming);
+    assert_eq!(tick.failed_passes, 0);
+    // Two more failing replays later do not halt: the budget counts consecutive failures.
+    h.server.fail_next_of(CallKind::Subscribe, 2, false);
+    h.server.end_streams();
+    let before = h.recorder.errors().len();
+    advance(&mut h, &mut run, MIN);
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    let errors = h.recorder.errors();
+    let new: Vec<_> = errors[before..].iter().collect();
+    assert_eq!(new.len(), 2);
+    assert_eq!(new[0].failed_passes, 1);
+    assert_eq!(new[0].consecutive_failures, 1);
+    let (low, high) = Backoff::bounds(&BackoffConfig::default(), 1);
+    assert!(
+        (low..=high).contains(&new[0].retry_in_ms.unwrap()),
+        "backoff starts over at 2 s"
+    );
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn force_replay_resubscribes_and_re_pages() {
+    let mut h = Harness::new();
+    populate(&h, 25);
+    let mut sync = synchronizer(&h, small_pages());
+    let handle = sync.handle();
+    h.after(3 * SEC, move || {
+        handle.force_replay();
+    });
+    run_for(&mut h, &mut sync, 6 * SEC);
+    assert_eq!(
+        h.recorder.states(),
+        vec![
+            SyncState::Bootstrapping,
+            SyncState::Streaming,
+            SyncState::Replaying,
+            SyncState::Streaming
+        ]
+    );
+    let forced = &h.recorder.transitions()[2];
+    assert_eq!(forced.reason, TransitionReason::Forced);
+    let tick = sync.tick();
+    assert_eq!(tick.replay_count, 1);
+    assert!(tick.last_replay_duration_ms.is_some());
+    // Unchanged rows are not written again.
+    assert_eq!(tick.ledger.unchanged, 25 + 13);
+    let subscribes = h
+        .server
+        .calls()
+        .iter()
+        .filter(|c| c.kind == CallKind::Subscribe)
+        .count();
+    assert_eq!(subscribes, 2);
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn shutdown_stops_the_run() {
+    let mut h = Harness::new();
+    populate(&h, 5);
+    let mut sync = synchronizer(&h, small_pages());
+    let handle = sync.handle();
+    h.after(3 * SEC, move || {
+        handle.shutdown();
+    });
+    let until = h.in_ms(MIN);
+    let outcome = h.sim.run_until(sync.run(), until);
+    assert_eq!(outcome, SimOutcome::Done(Ok(())));
+    assert_eq!(
+        h.recorder.states(),
+        vec![
+            SyncState::Bootstrapping,
+            SyncState::Streaming,
+            SyncState::Pausing,
+            SyncState::Idle
+        ]
+    );
+    assert_eq!(h.server.subscription_count(), 0);
+}
+
+#[test]
+fn shutdown_interrupts_a_backoff() {
+    let mut h = Harness::new();
+    h.server.set_down(true);
+    let mut sync = synchronizer(&h, small_pages());
+    let handle = sync.handle();
+    h.after(MIN, move || {
+        handle.shutdown();
+    });
+    let until = h.in_ms(10 * MIN);
+    assert_eq!(h.sim.run_until(sync.run(), until), SimOutcome::Done(Ok(())));
+    assert_eq!(sync.state(), SyncState::Idle);
+}
+
+#[test]
+fn pause_and_resume() {
+    let mut h = Harness::new();
+    populate(&h, 12);
+    let mut sync = synchronizer(&h, small_pages());
+    let handle = sync.handle();
+    let server = h.server.clone();
+    let (pause, resume) = (handle.clone(), handle);
+    h.after(2 * SEC, move || {
+        pause.pause();
+    });
+    h.after(3 * SEC, move || {
+        server.write(E, entity_id(1), model_state("ns-Player", 1, 5, 9));
+    });
+    h.after(2 * MIN, move || {
+        resume.resume();
+    });
+    run_for(&mut h, &mut sync, 2 * MIN + 10 * SEC);
+    assert_eq!(
+        h.recorder.states(),
+        vec![
+            SyncState::Bootstrapping,
+            SyncState::Streaming,
+            SyncState::Pausing,
+            SyncState::Replaying,
+            SyncState::Streaming
+        ]
+    );
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn a_transient_page_failure_is_retried_within_the_pass() {
+    let mut h = Harness::new();
+    populate(&h, 50);
+    let mut sync = synchronizer(&h, small_pages());
+    h.server.fail_next_of(CallKind::Retrieve, 1, true);
+    run_for(&mut h, &mut sync, 20 * SEC);
+    assert_eq!(
+        h.recorder.states(),
+        vec![
+            SyncState::Bootstrapping,
+            SyncState::Retrying,
+            SyncState::Bootstrapping,
+            SyncState::Streaming
+        ]
+    );
+    assert_eq!(
+        h.server
+            .calls()
+            .iter()
+            .filter(|c| c.kind == CallKind::Subscribe)
+            .count(),
+        1,
+        "the subscription survives the retry"
+    );
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn a_stream_lost_during_a_bootstrap_resumes_from_the_cursor_then_closes_the_gap() {
+    let mut h = Harness::new();
+    populate(&h, 100);
+    h.server.set_latency(50);
+    let mut sync = synchronizer(&h, small_pages());
+    let server = h.server.clone();
+    h.after(300, move || {
+        server.end_streams();
+    });
+    run_for(&mut h, &mut sync, MIN);
+    let states = h.recorder.states();
+    assert_eq!(
+        states[..5],
+        [
+            SyncState::Bootstrapping,
+            SyncState::Retrying,
+            SyncState::Bootstrapping,
+            SyncState::Replaying,
+            SyncState::Streaming
+        ]
+    );
+    let calls = h.server.calls();
+    let second_subscribe = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == CallKind::Subscribe)
+        .nth(1)
+        .unwrap()
+        .0;
+    let resumed = calls[second_subscribe..]
+        .iter()
+        .find(|c| c.kind == CallKind::Retrieve)
+        .unwrap();
+    assert!(
+        resumed.cursor.is_some(),
+        "the bootstrap resumes from its cursor"
+    );
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn a_restart_mid_snapshot_resumes_from_the_persisted_cursor() {
+    let mut h = Harness::new();
+    populate(&h, 100);
+    let mut first = synchronizer(&h, small_pages());
+    h.storage.crash_after_commits(4);
+    let storage = Rc::clone(&h.storage);
+    let until = h.in_ms(MIN);
+    let outcome = h.sim.run_with(first.run(), until, || storage.crashed());
+    assert_eq!(outcome, SimOutcome::Stopped);
+    drop(first);
+    let stored = h.storage.stored_sync_state(E).unwrap();
+    assert!(!stored.snapshot_complete);
+    assert_eq!(stored.pages_read, 4);
+    let cursor = stored.cursor.clone().unwrap();
+    h.storage.check_invariants(E).unwrap();
+    assert_eq!(h.storage.model_count(E), 40 + 20);
+
+    // Meanwhile the server changes (the restart gap).
+    h.server
+        .write(E, entity_id(99), model_state("ns-Player", 99, 1, 5));
+    h.server.delete_entity(E, entity_id(98));
+    h.storage.recover();
+    h.recorder.clear();
+    let calls_before = h.server.calls().len();
+    let mut second = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut second, MIN);
+    let transitions = h.recorder.transitions();
+    assert_eq!(
+        transitions[0].reason,
+        TransitionReason::ResumeSnapshot { pages_read: 4 }
+    );
+    // (A quiet stream is replayed by the heartbeat every 30 s after that.)
+    assert_eq!(
+        h.recorder.states()[..3],
+        [
+            SyncState::Bootstrapping,
+            SyncState::Replaying,
+            SyncState::Streaming
+        ]
+    );
+    assert_eq!(transitions[1].reason, TransitionReason::CloseRestartGap);
+    let first_page = h.server.calls()[calls_before..]
+        .iter()
+        .find(|c| c.kind == CallKind::Retrieve)
+        .cloned()
+        .unwrap();
+    assert_eq!(first_page.cursor, Some(cursor));
+    assert_converged(&h, &second);
+}
+
+#[test]
+fn a_restart_after_a_complete_snapshot_replays_without_rewriting_unchanged_rows() {
+    let mut h = Harness::new();
+    populate(&h, 60);
+    let mut first = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut first, 5 * SEC);
+    drop(first);
+    h.server
+        .write(E, entity_id(3), model_state("ns-Player", 3, 4, 5));
+    h.recorder.clear();
+    let commits = h.storage.commits();
+    let mut second = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut second, 5 * SEC);
+    assert_eq!(
+        h.recorder.transitions()[0].reason,
+        TransitionReason::Restarted
+    );
+    assert_eq!(
+        h.recorder.states(),
+        vec![SyncState::Replaying, SyncState::Streaming]
+    );
+    let tick = second.tick();
+    assert_eq!(tick.ledger.applied, 1, "only the changed row is written");
+    assert_eq!(tick.ledger.unchanged, 60 + 30 - 1);
+    // 6 pages + the completion carry the cursor; the changed row rides in one of them.
+    assert_eq!(h.storage.commits() - commits, 7);
+    assert_converged(&h, &second);
+}
+
+#[test]
+fn a_storage_failure_while_streaming_loses_the_stream_and_replays() {
+    let mut h = Harness::new();
+    populate(&h, 10);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * SEC);
+    h.storage.fail_next_commits(1);
+    h.server
+        .write(E, entity_id(1), model_state("ns-Player", 1, 2, 3));
+    advance(&mut h, &mut run, 5 * SEC);
+    let lagging = h
+        .recorder
+        .transitions()
+        .into_iter()
+        .find(|t| t.to == SyncState::Lagging)
+        .unwrap();
+    assert!(matches!(
+        lagging.reason,
+        TransitionReason::StorageFailed { .. }
+    ));
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn a_version_change_at_start_is_for_the_host_to_decide() {
+    let mut h = Harness::new();
+    populate(&h, 5);
+    let mut first = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut first, 2 * SEC);
+    drop(first);
+    h.server.restart(Some("1.9.0 (scripted)"));
+    let mut second = synchronizer(&h, small_pages());
+    let until = h.in_ms(MIN);
+    let outcome = h.sim.run_until(second.run(), until);
+    let SimOutcome::Done(Err(fatal)) = outcome else {
+        panic!("{outcome:?}");
+    };
+    let FatalReason::Storage { error } = fatal.reason else {
+        panic!("{:?}", fatal.reason);
+    };
+    assert!(matches!(
+        error.kind,
+        StorageErrorKind::ToriiVersionChanged { ref previous, ref current }
+            if previous == "1.8.16 (scripted)" && current == "1.9.0 (scripted)"
+    ));
+}
+
+#[test]
+fn a_version_change_during_a_run_is_reported_and_syncing_goes_on() {
+    let mut h = Harness::new();
+    populate(&h, 5);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * SEC);
+    h.server.restart(Some("1.9.0 (scripted)"));
+    advance(&mut h, &mut run, 5 * SEC);
+    assert!(h
+        .recorder
+        .errors()
+        .iter()
+        .any(|e| e.kind == SyncErrorKind::ToriiVersionChanged));
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_eq!(
+        sync.tick().torii_version.as_deref(),
+        Some("1.9.0 (scripted)")
+    );
+}
+
+#[test]
+fn an_overflowing_buffer_loses_the_stream_and_the_pass_is_retried() {
+    let mut h = Harness::new();
+    populate(&h, 100);
+    h.server.set_latency(50);
+    h.server.set_buffer(8);
+    let mut sync = synchronizer(
+        &h,
+        SyncOptions {
+            page_size: 10,
+            queue: QueueConfig {
+                high_water: 4,
+                low_water: 2,
+            },
+            ..SyncOptions::default()
+        },
+    );
+    // A burst while the first pass pages: our buffer pauses at 4, Torii's overflows at 8.
+    let server = h.server.clone();
+    h.after(120, move || {
+        for n in 0..30 {
+            server.write(E, entity_id(n), model_state("ns-Player", n, 500, 2));
+        }
+    });
+    run_for(&mut h, &mut sync, MIN);
+    // The pass completes; the stream Torii dropped ends after what it had buffered, and is
+    // replayed.
+    let lost = h
+        .recorder
+        .transitions()
+        .into_iter()
+        .find(|t| t.to == SyncState::Lagging)
+        .unwrap();
+    assert_eq!(lost.reason, TransitionReason::StreamEnded);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn bad_records_are_skipped_and_reported_never_stored() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    h.server.reject_next_rows(2);
+    let mut sync = synchronizer(&h, small_pages());
+    let handle = sync.handle();
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 5 * SEC);
+    let bad = h
+        .recorder
+        .errors()
+        .iter()
+        .filter(|e| e.kind == SyncErrorKind::BadRecord)
+        .count();
+    assert_eq!(bad, 2);
+    assert_eq!(h.recorder.last_tick().unwrap().rejected_records, 2);
+    h.storage.check_invariants(E).unwrap();
+    // The two rejected entities are missing until a replay reads them cleanly.
+    assert_eq!(h.recorder.last_tick().unwrap().ledger.held, 30 - 3);
+    h.server.inject(
+        E,
+        Err(dojo_reactive_core::sync::TransportError::bad_record(
+            "u32 sent as u64",
+        )),
+    );
+    advance(&mut h, &mut run, 3 * SEC);
+    let tick = h.recorder.last_tick().unwrap();
+    assert_eq!(tick.rejected_records, 3);
+    assert_eq!(tick.overall.state, SyncState::Streaming);
+    handle.force_replay();
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn ticks_have_the_plans_shape_in_camel_case() {
+    let mut h = Harness::new();
+    populate(&h, 10);
+    let mut sync = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut sync, 10 * SEC);
+    let ticks = h.recorder.ticks();
+    // One per transition, one every 2 s.
+    assert!(ticks.len() >= 2 + 4, "{}", ticks.len());
+    let json = serde_json::to_value(ticks.last().unwrap()).unwrap();
+    for key in [
+        "clock",
+        "overall",
+        "models",
+        "queueDepth",
+        "ledger",
+        "replayCount",
+        "connection",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    for key in ["state", "lastSyncedAt", "lagMs", "pendingOverlayCount"] {
+        assert!(json["overall"].get(key).is_some(), "overall.{key}");
+    }
+    let model = &json["models"][0];
+    for key in [
+        "model",
+        "status",
+        "lastTimestamp",
+        "lastBatchSize",
+        "consecutiveFailures",
+        "nextPollInMs",
+        "throughputPerSec",
+    ] {
+        assert!(model.get(key).is_some(), "models[].{key}");
+    }
+    assert_eq!(json["overall"]["state"], "streaming");
+    assert_eq!(model["status"], "streaming");
+    for key in ["applied", "staleDropped", "superseded"] {
+        assert!(json["ledger"].get(key).is_some(), "ledger.{key}");
+    }
+    assert_eq!(json["target"], "entities");
 }

@@ -258,6 +258,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
     /// open (`Err`). Running again after it returned starts over from storage.
     pub async fn run(&mut self) -> Result<(), SyncFatalError> {
         let Synchronizer { env, st, .. } = self;
+        // A run future dropped mid-way is a killed process: start over from storage.
+        env.disconnect(st);
+        st.state = SyncState::Idle;
+        st.settle = None;
+        st.retry_at = None;
+        st.failed_passes = 0;
+        st.consecutive_failures = 0;
         let mut step = Step::Start;
         loop {
             step = match step {
@@ -472,9 +479,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 }
                 Err(Failure::Command(Command::Shutdown)) => return Step::Stop,
                 Err(Failure::Command(Command::Pause)) => return Step::Pause,
-                Err(Failure::Command(Command::Resume)) => continue,
-                // The deadline passed (or a stream that cannot exist here ended).
-                Err(_) | Ok(()) => break,
+                Err(Failure::Transient(_)) | Ok(()) => break,
+                // No subscription lives while backing off; anything else is ignored.
+                Err(Failure::Lost(_)) => self.disconnect(st),
+                Err(_) => continue,
             }
         }
         st.retry_at = None;
