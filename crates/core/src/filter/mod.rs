@@ -269,6 +269,8 @@ pub struct Filter {
 struct KeyTest {
     index: usize,
     name: String,
+    /// The one-step path to the key member.
+    steps: Steps,
     operand: Operand,
 }
 
@@ -278,6 +280,42 @@ struct Predicate {
     steps: Vec<(String, usize)>,
     op: FilterOp,
     operand: Operand,
+}
+
+impl KeyTest {
+    fn test(&self, state: &Struct) -> bool {
+        member_at(state, &self.steps).is_some_and(|v| Test::Key(&self.operand).passes(v))
+    }
+}
+
+/// One condition of a filter, applied to a member's value.
+#[derive(Clone, Copy)]
+enum Test<'f> {
+    /// A `keys` entry: equality.
+    Key(&'f Operand),
+    /// A `where` entry.
+    Predicate(FilterOp, &'f Operand),
+}
+
+impl Test<'_> {
+    fn passes(self, value: &Value) -> bool {
+        match self {
+            Test::Key(operand) => operand.compare(value) == Some(Ordering::Equal),
+            Test::Predicate(op, operand) => operand.test(op, value),
+        }
+    }
+}
+
+/// Keeps `items[i]` where `keep[i]` (items past the mask's end are dropped).
+fn retain_by<T>(items: &mut Vec<T>, keep: &[bool]) {
+    let mut flags = keep.iter();
+    items.retain(|_| flags.next().copied().unwrap_or(false));
+}
+
+impl Predicate {
+    fn test(&self, state: &Struct) -> bool {
+        member_at(state, &self.steps).is_some_and(|value| self.operand.test(self.op, value))
+    }
 }
 
 /// Context for error messages.
@@ -322,14 +360,29 @@ pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t
     Ok((steps, current))
 }
 
+/// Text order without calling into libc for short strings: on the scan path most names are a
+/// few bytes and `memcmp`'s call and vector setup cost more than the comparison.
+pub(crate) fn text_cmp(a: &str, b: &str) -> Ordering {
+    if a.len() <= 64 && b.len() <= 64 {
+        a.bytes().cmp(b.bytes())
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// Whether two names are equal (see [`text_cmp`]).
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && text_cmp(a, b) == Ordering::Equal
+}
+
 /// The member at `steps` of a state (index hints first, then by name).
 pub(crate) fn member_at<'v>(state: &'v Struct, steps: &[(String, usize)]) -> Option<&'v Value> {
     let mut members = &state.members;
     let mut found = None;
     for (name, index) in steps {
         let member = match members.get(*index) {
-            Some(m) if m.name == *name => m,
-            _ => members.iter().find(|m| m.name == *name)?,
+            Some(m) if same_text(&m.name, name) => m,
+            _ => members.iter().find(|m| same_text(&m.name, name))?,
         };
         found = Some(&member.value);
         if let Value::Struct(inner) = &member.value {
@@ -412,6 +465,7 @@ impl Filter {
             keys.push(KeyTest {
                 index,
                 name: name.clone(),
+                steps: vec![(name.clone(), index)],
                 operand,
             });
         }
@@ -485,19 +539,51 @@ impl Filter {
     /// Whether a model state passes: it must be a non-deleted state of this filter's model,
     /// match every `keys` entry and every `where` predicate.
     pub fn matches(&self, state: &Struct) -> bool {
-        if state.is_deletion() || state.name != self.model {
+        if state.is_deletion() || !same_text(&state.name, &self.model) {
             return false;
         }
-        self.keys.iter().all(|key| {
-            let member = match state.members.get(key.index) {
-                Some(m) if m.name == key.name => Some(m),
-                _ => state.members.iter().find(|m| m.name == key.name),
-            };
-            member.is_some_and(|m| key.operand.compare(&m.value) == Some(Ordering::Equal))
-        }) && self
-            .predicates
+        self.keys.iter().all(|key| key.test(state)) && self.predicates.iter().all(|p| p.test(state))
+    }
+
+    /// Keeps the items whose state passes [`Filter::matches`], evaluating one condition at a
+    /// time over all items, in blocks: member lookups (memory-bound, predictable branches) for a
+    /// block first, then the comparisons (data-dependent branches) on values now in cache. The
+    /// processor overlaps the lookups' cache misses instead of paying them one after the other,
+    /// which makes scans of many states several times faster than testing each state in turn.
+    pub fn retain_matching<T>(&self, items: &mut Vec<T>, state_of: impl Fn(&T) -> &Struct) {
+        const BLOCK: usize = 32;
+        let model = self.model.as_str();
+        let mut keep: Vec<bool> = Vec::with_capacity(items.len());
+        keep.extend(items.iter().map(|item| {
+            let state = state_of(item);
+            !state.is_deletion() && same_text(&state.name, model)
+        }));
+        retain_by(items, &keep);
+        let conditions = self
+            .keys
             .iter()
-            .all(|p| member_at(state, &p.steps).is_some_and(|value| p.operand.test(p.op, value)))
+            .map(|k| (k.steps.as_slice(), Test::Key(&k.operand)))
+            .chain(
+                self.predicates
+                    .iter()
+                    .map(|p| (p.steps.as_slice(), Test::Predicate(p.op, &p.operand))),
+            );
+        for (steps, test) in conditions {
+            keep.clear();
+            for chunk in items.chunks(BLOCK) {
+                let mut values: [Option<&Value>; BLOCK] = [None; BLOCK];
+                for (slot, item) in values.iter_mut().zip(chunk) {
+                    *slot = member_at(state_of(item), steps);
+                }
+                keep.extend(
+                    values
+                        .iter()
+                        .take(chunk.len())
+                        .map(|value| value.is_some_and(|v| test.passes(v))),
+                );
+            }
+            retain_by(items, &keep);
+        }
     }
 
     /// The equivalent Torii clause, for server-side subscription filters. Keys become a

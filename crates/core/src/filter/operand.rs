@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
-use super::{At, FilterError, FilterOp};
+use super::{text_cmp, At, FilterError, FilterOp};
 use crate::bytes32::Felt;
 use crate::clause::MemberValue;
 use crate::numeric::{BigInt, FitError};
@@ -131,8 +131,8 @@ impl Operand {
     pub(crate) fn compare(&self, value: &Value) -> Option<Ordering> {
         match (value, self) {
             (Value::Primitive(v), Operand::Primitive(p)) => v.compare(p),
-            (Value::Enum(e), Operand::Variant { name, .. }) => Some(e.variant.as_str().cmp(name)),
-            (Value::ByteArray(text), Operand::Text(t)) => Some(text.as_str().cmp(t)),
+            (Value::Enum(e), Operand::Variant { name, .. }) => Some(text_cmp(&e.variant, name)),
+            (Value::ByteArray(text), Operand::Text(t)) => Some(text_cmp(text, t)),
             _ => None,
         }
     }
