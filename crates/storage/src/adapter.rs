@@ -1,0 +1,40 @@
+//! [`Storage`] as the synchronizer's [`StorageAdapter`].
+
+use dojo_reactive_core::sync::{
+    StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+};
+use dojo_reactive_core::ManifestFingerprint;
+
+use crate::backend::Backend;
+use crate::store::Storage;
+
+impl<B: Backend> StorageAdapter for Storage<B> {
+    async fn init(
+        &self,
+        fingerprint: &ManifestFingerprint,
+        torii_version: &str,
+    ) -> Result<(), StorageError> {
+        Storage::init(self, fingerprint, torii_version).await?;
+        Ok(())
+    }
+
+    /// Skipped records are dropped here; [`Storage::load`] and [`Storage::take_skipped`] report them.
+    async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+        Ok(Storage::load(self, target).await?.data)
+    }
+
+    async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
+        Ok(Storage::commit(self, batch).await?)
+    }
+
+    async fn sync_state(
+        &self,
+        target: TargetKind,
+    ) -> Result<Option<TargetSyncState>, StorageError> {
+        Ok(Storage::sync_state(self, target).await?)
+    }
+
+    async fn reset(&self) -> Result<(), StorageError> {
+        Ok(Storage::reset(self).await?)
+    }
+}

@@ -1,0 +1,378 @@
+//! The IndexedDB backend (wasm32 only): a browser database per world, opened at the
+//! [`Schema`]'s version, whose `entities`, `sync_meta` and `metadata` stores hold this crate's
+//! binary records (`Uint8Array` values, out-of-line keys).
+//!
+//! Connection, upgrade and write transactions are driven through web-sys directly, because
+//! rexie wraps its `IDBDatabase` privately (no way to open a transaction with a durability hint
+//! on a rexie connection, to handle `blocked`, or to abort an upgrade half-way) and idb has no
+//! durability option either; idb's request futures are used for reads. Every atomic write is
+//! one `readwrite` transaction with `{ durability: "relaxed" }`.
+
+mod open;
+mod schema;
+mod tx;
+
+use std::cell::{Cell, RefCell};
+use std::future::IntoFuture as _;
+use std::rc::Rc;
+
+use dojo_reactive_core::sync::TargetKind;
+use dojo_reactive_core::ManifestFingerprint;
+use futures_util::future::{join, join_all};
+use idb::{ObjectStore, Query};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DomException, Event, IdbDatabase};
+
+pub use schema::{Migration, MigrationFuture, Schema, UpgradeTx, SCHEMA_VERSION};
+pub use tx::classify;
+
+use crate::backend::{Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES};
+use crate::error::StoreError;
+use crate::store::{CompactionConfig, Storage};
+use tx::{
+    bytes_js, classify_js, key_js, segment_range, segment_seq, transaction, value_bytes, TxWatch,
+};
+
+/// [`Storage`] in IndexedDB.
+pub type IndexedDbStorage = Storage<IndexedDbBackend>;
+
+struct Connection {
+    db: IdbDatabase,
+    closed: Rc<Cell<bool>>,
+    _on_version_change: Closure<dyn FnMut(Event)>,
+    _on_close: Closure<dyn FnMut(Event)>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.db.set_onversionchange(None);
+        self.db.set_onclose(None);
+        self.db.close();
+    }
+}
+
+/// One IndexedDB database. Clones share the connection.
+#[derive(Clone)]
+pub struct IndexedDbBackend {
+    name: String,
+    schema: Schema,
+    connection: Rc<RefCell<Option<Connection>>>,
+    faults: Faults,
+}
+
+impl std::fmt::Debug for IndexedDbBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexedDbBackend")
+            .field("name", &self.name)
+            .field("version", &self.schema.version())
+            .finish()
+    }
+}
+
+impl IndexedDbBackend {
+    /// The database `name` at the current schema (not opened yet).
+    pub fn new(name: impl Into<String>) -> Self {
+        IndexedDbBackend::with_schema(name, Schema::current())
+    }
+
+    /// The database `name` at a given schema (its upgrade path).
+    pub fn with_schema(name: impl Into<String>, schema: Schema) -> Self {
+        IndexedDbBackend {
+            name: name.into(),
+            schema,
+            connection: Rc::new(RefCell::new(None)),
+            faults: Faults::default(),
+        }
+    }
+
+    /// The database name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The version of the open connection, if open.
+    pub fn version(&self) -> Option<u32> {
+        self.db().ok().map(|db| db.version() as u32)
+    }
+
+    /// The names of the database's stores, if open.
+    pub fn store_names(&self) -> Vec<String> {
+        self.db()
+            .map(|db| {
+                let list = db.object_store_names();
+                (0..list.length()).filter_map(|i| list.get(i)).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn db(&self) -> Result<IdbDatabase, StoreError> {
+        match &*self.connection.borrow() {
+            Some(connection) if !connection.closed.get() => Ok(connection.db.clone()),
+            _ => Err(StoreError::Closed),
+        }
+    }
+
+    async fn read_values(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.db()?;
+        let mut stores: Vec<&str> = keys.iter().map(RecordKey::store).collect();
+        stores.sort_unstable();
+        stores.dedup();
+        let tx = transaction(&db, &stores, false)?;
+        let mut requests = Vec::with_capacity(keys.len());
+        for key in keys {
+            let store = tx.object_store(key.store()).map_err(|e| classify_js(&e))?;
+            let request = ObjectStore::from(store)
+                .get(Query::Key(key_js(key)))
+                .map_err(idb_error)?;
+            requests.push(request.into_future());
+        }
+        let values = join_all(requests).await;
+        values
+            .into_iter()
+            .map(|value| value.map(|v| v.map(|v| value_bytes(&v))).map_err(idb_error))
+            .collect()
+    }
+}
+
+/// The typed error for a failed idb request.
+fn idb_error(error: idb::Error) -> StoreError {
+    match error {
+        idb::Error::DomException(dom) => classify(&dom),
+        other => StoreError::Io(other.to_string()),
+    }
+}
+
+impl Backend for IndexedDbBackend {
+    async fn open(&self) -> Result<(), StoreError> {
+        if self.db().is_ok() {
+            return Ok(());
+        }
+        let db = open::open_database(&self.name, &self.schema).await?;
+        let closed = Rc::new(Cell::new(false));
+        // Another connection wants to upgrade or delete the database: step aside, so that we
+        // never block it (our later calls fail with `Closed`).
+        let on_version_change = {
+            let db = db.clone();
+            let closed = Rc::clone(&closed);
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                closed.set(true);
+                db.close();
+            })
+        };
+        // The browser closed the connection (storage cleared, disk error).
+        let on_close = {
+            let closed = Rc::clone(&closed);
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| closed.set(true))
+        };
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        db.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.connection.borrow_mut() = Some(Connection {
+            db,
+            closed,
+            _on_version_change: on_version_change,
+            _on_close: on_close,
+        });
+        Ok(())
+    }
+
+    async fn read_segments(&self, target: TargetKind) -> Result<Vec<RawSegment>, StoreError> {
+        let db = self.db()?;
+        let tx = transaction(&db, &[ENTITIES], false)?;
+        let store = ObjectStore::from(tx.object_store(ENTITIES).map_err(|e| classify_js(&e))?);
+        let range = || segment_range(target).map(|r| Query::KeyRange(r.into()));
+        let keys = store
+            .get_all_keys(Some(range()?), None)
+            .map_err(idb_error)?;
+        let values = store.get_all(Some(range()?), None).map_err(idb_error)?;
+        let (keys, values) = join(keys.into_future(), values.into_future()).await;
+        let (keys, values) = (keys.map_err(idb_error)?, values.map_err(idb_error)?);
+        if keys.len() != values.len() {
+            return Err(StoreError::Io(format!(
+                "getAllKeys returned {} keys but getAll {} values",
+                keys.len(),
+                values.len()
+            )));
+        }
+        Ok(keys
+            .iter()
+            .zip(&values)
+            .map(|(key, value)| RawSegment {
+                seq: segment_seq(key, target),
+                value: value_bytes(value),
+            })
+            .collect())
+    }
+
+    async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
+        self.read_values(keys).await
+    }
+
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let db = self.db()?;
+        let mut stores: Vec<&str> = ops
+            .iter()
+            .map(|op| match op {
+                WriteOp::Put(key, _) | WriteOp::Delete(key) => key.store(),
+            })
+            .collect();
+        stores.sort_unstable();
+        stores.dedup();
+        let tx = transaction(&db, &stores, true)?;
+        let watch = TxWatch::new(&tx);
+        let issued: Result<(), JsValue> = ops.iter().try_for_each(|op| {
+            match op {
+                WriteOp::Put(key, bytes) => {
+                    tx.object_store(key.store())?
+                        .put_with_key(&bytes_js(bytes), &key_js(key))?;
+                }
+                WriteOp::Delete(key) => {
+                    tx.object_store(key.store())?.delete(&key_js(key))?;
+                }
+            }
+            Ok(())
+        });
+        let fault = self.faults.take();
+        if issued.is_err() || fault.is_some() {
+            let _ = tx.abort();
+            let outcome = watch.done().await;
+            return Err(match (issued, fault) {
+                (Err(error), _) => classify_js(&error),
+                (Ok(()), Some(Fault::QuotaExceeded)) => {
+                    // The same mapping a real QuotaExceededError abort goes through.
+                    match DomException::new_with_message_and_name(
+                        "quota exceeded (injected)",
+                        "QuotaExceededError",
+                    ) {
+                        Ok(dom) => classify(&dom),
+                        Err(error) => classify_js(&error),
+                    }
+                }
+                (Ok(()), _) => match outcome {
+                    Err(StoreError::Aborted { message }) => StoreError::Aborted {
+                        message: format!("interrupted before commit (injected): {message}"),
+                    },
+                    Err(other) => other,
+                    Ok(()) => StoreError::Io("an aborted transaction committed".into()),
+                },
+            });
+        }
+        // Commit now instead of waiting for the transaction to notice it has nothing left.
+        tx::commit(&tx);
+        watch.done().await
+    }
+
+    async fn destroy(&self) -> Result<(), StoreError> {
+        self.close();
+        open::delete_database(&self.name).await
+    }
+
+    fn close(&self) {
+        if let Some(connection) = self.connection.borrow_mut().take() {
+            connection.closed.set(true);
+        }
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    async fn write_raw(&self, key: RecordKey, value: RawValue) -> Result<(), StoreError> {
+        let db = self.db()?;
+        let tx = transaction(&db, &[key.store()], true)?;
+        let watch = TxWatch::new(&tx);
+        let value = match &value {
+            Ok(bytes) => bytes_js(bytes),
+            Err(text) => JsValue::from_str(text),
+        };
+        let issued = tx
+            .object_store(key.store())
+            .and_then(|store| store.put_with_key(&value, &key_js(&key)));
+        if let Err(error) = issued {
+            let _ = tx.abort();
+            let _ = watch.done().await;
+            return Err(classify_js(&error));
+        }
+        watch.done().await
+    }
+}
+
+/// Deletes a database by name (what `reset` does, without a connection to it).
+pub async fn delete_db(name: &str) -> Result<(), StoreError> {
+    open::delete_database(name).await
+}
+
+/// What [`init_db`] opens.
+#[derive(Debug, Clone)]
+pub struct InitDbOptions {
+    /// The database name; [`crate::default_db_name`] derives one per (Torii URL, world).
+    pub db_name: String,
+    /// The manifest fingerprint the data must have been written for.
+    pub fingerprint: ManifestFingerprint,
+    /// The Torii version reported now.
+    pub torii_version: String,
+    /// The upgrade path ([`Schema::current`] unless testing migrations).
+    pub schema: Schema,
+    /// Compaction settings.
+    pub compaction: CompactionConfig,
+}
+
+impl InitDbOptions {
+    /// Options with the current schema and default compaction.
+    pub fn new(
+        db_name: impl Into<String>,
+        fingerprint: ManifestFingerprint,
+        torii_version: impl Into<String>,
+    ) -> Self {
+        InitDbOptions {
+            db_name: db_name.into(),
+            fingerprint,
+            torii_version: torii_version.into(),
+            schema: Schema::current(),
+            compaction: CompactionConfig::default(),
+        }
+    }
+
+    /// Options for the default database of a world served by a Torii.
+    pub fn for_world(
+        torii_url: &str,
+        world_address: &dojo_reactive_core::Felt,
+        fingerprint: ManifestFingerprint,
+        torii_version: impl Into<String>,
+    ) -> Self {
+        InitDbOptions::new(
+            crate::default_db_name(torii_url, world_address),
+            fingerprint,
+            torii_version,
+        )
+    }
+}
+
+/// An opened and checked database.
+pub struct InitDb {
+    /// The storage, ready to load and commit.
+    pub db: IndexedDbStorage,
+    /// The manifest hash it was checked against.
+    pub manifest_hash: String,
+}
+
+/// Opens (creating or migrating) and checks a database: fails with
+/// [`StoreError::SchemaMismatch`] when it holds data of another manifest,
+/// [`StoreError::ToriiVersionChanged`] when only the Torii version changed (see
+/// [`Storage::accept_torii_version`]; [`delete_db`] or `reset` to start over),
+/// [`StoreError::Blocked`] when another connection holds an older version open, and
+/// [`StoreError::MigrationFailed`] when an upgrade step fails (the database is left as it was).
+pub async fn init_db(options: InitDbOptions) -> Result<InitDb, StoreError> {
+    let backend = IndexedDbBackend::with_schema(options.db_name, options.schema);
+    let db = Storage::with_config(backend, options.compaction);
+    let manifest_hash = db
+        .init(&options.fingerprint, &options.torii_version)
+        .await?;
+    Ok(InitDb { db, manifest_hash })
+}

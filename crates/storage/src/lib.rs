@@ -1,0 +1,47 @@
+//! Persistence of dojo-reactive: the synchronizer's
+//! [`StorageAdapter`](dojo_reactive_core::sync::StorageAdapter) over IndexedDB (in the browser,
+//! in the sync worker) and over memory (natively and in tests).
+//!
+//! This crate owns the stored form of synced data and everything about keeping it: the binary
+//! encoding of model states, ledger versions and sync states ([`codec`]); the chunked records
+//! that hold them (segments: one delta per commit, folded into pages by compaction); the
+//! IndexedDB schema v1 with its logical stores (`entities`, `sync_meta`, `overlay_ops`, `tokens`,
+//! `tokenContracts`, `metadata`) and its versioned migrations; the manifest and Torii version
+//! check at start-up; the default database name per (Torii URL, world); and typed errors for
+//! every failure (quota, blocked upgrade, failed migration, corrupt records), none of which
+//! panics on what it reads back.
+//!
+//! One sync batch is one atomic write: its model states, deletions, ledger entries and cursor are
+//! stored together in one relaxed-durability IndexedDB transaction, or not at all. Start-up reads
+//! every segment of a target with one `getAll` and decodes it in wasm.
+//!
+//! [`Storage`] is generic over a [`Backend`]: [`MemoryStorage`] everywhere, `IndexedDbStorage`
+//! on `wasm32` (see the `idb` module there).
+
+mod adapter;
+mod backend;
+pub mod codec;
+mod error;
+mod memory;
+mod naming;
+mod segment;
+mod store;
+
+#[cfg(target_arch = "wasm32")]
+pub mod idb;
+
+pub use backend::{
+    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, METADATA,
+    META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META, TOKENS, TOKEN_CONTRACTS,
+};
+pub use error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
+pub use memory::MemoryBackend;
+pub use naming::{default_db_name, DB_NAME_PREFIX};
+pub use segment::SegmentKind;
+pub use store::{CompactionConfig, CompactionStats, Loaded, Records, Storage, TargetStats};
+
+#[cfg(target_arch = "wasm32")]
+pub use idb::{delete_db, init_db, IndexedDbBackend, IndexedDbStorage, InitDb, InitDbOptions};
+
+/// [`Storage`] in memory.
+pub type MemoryStorage = Storage<MemoryBackend>;

@@ -1,0 +1,321 @@
+//! What the storage knows about a target's records without reading them: for every
+//! (entity, model) slot, which segment holds the latest write of its state and of its ledger
+//! entry, and for every segment how many of its facets are still live. Compaction and point
+//! reads are planned from it; it is rebuilt by replaying the segments when a target is first used.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use dojo_reactive_core::EntityId;
+
+use crate::segment::{SegmentKind, StateOp};
+
+/// A fast hasher for keys that start with entity ids (already uniformly distributed hashes).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        for byte in chunks.remainder() {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.write_u64(value.into());
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+}
+
+/// A `HashMap` with [`IdHasher`].
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// What a record does to the version facet (without the version itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionOpKind {
+    None,
+    Set,
+    Clear,
+}
+
+/// Where one (entity, model) slot's latest writes are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Slot {
+    /// Segment with the latest state write (an upsert or a deletion).
+    pub(crate) state: Option<u64>,
+    /// Whether that write is an upsert (the model state exists).
+    pub(crate) has_state: bool,
+    /// Segment with the latest ledger write (a version or its removal).
+    pub(crate) version: Option<u64>,
+    /// Whether that write sets a version.
+    pub(crate) has_version: bool,
+    /// How many segments hold any record of this slot (live or superseded).
+    pub(crate) copies: u32,
+}
+
+impl Slot {
+    /// Whether nothing of the slot is stored anywhere.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.state.is_none() && self.version.is_none() && self.copies == 0
+    }
+}
+
+/// What the index knows of one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentInfo {
+    pub(crate) kind: SegmentKind,
+    pub(crate) bytes: usize,
+    /// Facets (state or version writes) it holds.
+    pub(crate) facets: u32,
+    /// Facets that are still the latest write of their slot.
+    pub(crate) live: u32,
+}
+
+/// The index of one target.
+#[derive(Debug, Default)]
+pub(crate) struct TargetIndex {
+    models: Vec<String>,
+    model_ids: HashMap<String, u32>,
+    slots: IdMap<EntityId, Vec<(u32, Slot)>>,
+    pub(crate) segments: BTreeMap<u64, SegmentInfo>,
+    /// Segments that could not be decoded (deleted by the next compaction).
+    pub(crate) unreadable: Vec<u64>,
+    pub(crate) next_seq: u64,
+}
+
+impl TargetIndex {
+    /// The id of a model tag, interning it.
+    pub(crate) fn model_id(&mut self, tag: &str) -> u32 {
+        if let Some(id) = self.model_ids.get(tag) {
+            return *id;
+        }
+        let id = self.models.len() as u32;
+        self.models.push(tag.to_owned());
+        self.model_ids.insert(tag.to_owned(), id);
+        id
+    }
+
+    /// The id of a model tag, if known.
+    pub(crate) fn known_model(&self, tag: &str) -> Option<u32> {
+        self.model_ids.get(tag).copied()
+    }
+
+    /// The tag of a model id.
+    pub(crate) fn model_tag(&self, id: u32) -> Option<&str> {
+        self.models.get(id as usize).map(String::as_str)
+    }
+
+    /// A slot, if anything of it is stored.
+    pub(crate) fn slot(&self, entity: &EntityId, model: u32) -> Option<&Slot> {
+        self.slots
+            .get(entity)?
+            .iter()
+            .find(|(m, _)| *m == model)
+            .map(|(_, slot)| slot)
+    }
+
+    fn slot_mut(&mut self, entity: &EntityId, model: u32) -> &mut Slot {
+        let models = self.slots.entry(*entity).or_default();
+        let position = match models.iter().position(|(m, _)| *m == model) {
+            Some(position) => position,
+            None => {
+                models.push((model, Slot::default()));
+                models.len() - 1
+            }
+        };
+        // `position` is in range: found above, or the element just pushed.
+        &mut models[position].1
+    }
+
+    /// The slots of an entity.
+    pub(crate) fn entity_slots(&self, entity: &EntityId) -> &[(u32, Slot)] {
+        self.slots.get(entity).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every entity with something stored.
+    pub(crate) fn entities(&self) -> impl Iterator<Item = &EntityId> {
+        self.slots.keys()
+    }
+
+    /// Registers a new segment (before its records).
+    pub(crate) fn add_segment(&mut self, seq: u64, kind: SegmentKind, bytes: usize) {
+        self.segments.insert(
+            seq,
+            SegmentInfo {
+                kind,
+                bytes,
+                facets: 0,
+                live: 0,
+            },
+        );
+        self.next_seq = self.next_seq.max(seq.saturating_add(1));
+    }
+
+    /// Records a write of segment `seq` (which must be newer than every segment already
+    /// recorded for this slot): it becomes the latest write of the facets it touches.
+    pub(crate) fn record(
+        &mut self,
+        seq: u64,
+        entity: &EntityId,
+        model: u32,
+        state: StateOp,
+        version: VersionOpKind,
+    ) {
+        let mut superseded = Vec::with_capacity(2);
+        let mut facets = 0;
+        {
+            let slot = self.slot_mut(entity, model);
+            slot.copies = slot.copies.saturating_add(1);
+            if state != StateOp::None {
+                if let Some(old) = slot.state.replace(seq) {
+                    superseded.push(old);
+                }
+                slot.has_state = state == StateOp::Upsert;
+                facets += 1;
+            }
+            if version != VersionOpKind::None {
+                if let Some(old) = slot.version.replace(seq) {
+                    superseded.push(old);
+                }
+                slot.has_version = version == VersionOpKind::Set;
+                facets += 1;
+            }
+        }
+        for old in superseded {
+            if let Some(info) = self.segments.get_mut(&old) {
+                info.live = info.live.saturating_sub(1);
+            }
+        }
+        if let Some(info) = self.segments.get_mut(&seq) {
+            info.facets += facets;
+            info.live += facets;
+        }
+    }
+
+    /// After a compaction replaced the segments `merged` by pages: `removed_copies` says how
+    /// many records of each slot the merged segments held, `placed` where each slot's kept
+    /// facets went (`(page, kept state write?, is upsert, kept version write?, sets version)`).
+    pub(crate) fn apply_compaction(
+        &mut self,
+        merged: &[u64],
+        removed_copies: &IdMap<(EntityId, u32), u32>,
+        placed: &IdMap<(EntityId, u32), Placed>,
+        pages: &[(u64, usize)],
+    ) {
+        let is_merged = |seq: Option<u64>| seq.is_some_and(|s| merged.contains(&s));
+        for ((entity, model), copies) in removed_copies {
+            let place = placed.get(&(*entity, *model)).copied();
+            let slot = self.slot_mut(entity, *model);
+            slot.copies = slot.copies.saturating_sub(*copies);
+            if is_merged(slot.state) {
+                match place.filter(|p| p.state) {
+                    Some(p) => slot.state = Some(p.page),
+                    None => {
+                        slot.state = None;
+                        slot.has_state = false;
+                    }
+                }
+            }
+            if is_merged(slot.version) {
+                match place.filter(|p| p.version) {
+                    Some(p) => slot.version = Some(p.page),
+                    None => {
+                        slot.version = None;
+                        slot.has_version = false;
+                    }
+                }
+            }
+            if place.is_some() {
+                slot.copies += 1;
+            }
+            let gone = slot.is_gone();
+            if gone {
+                if let Some(models) = self.slots.get_mut(entity) {
+                    models.retain(|(m, _)| m != model);
+                    if models.is_empty() {
+                        self.slots.remove(entity);
+                    }
+                }
+            }
+        }
+        for seq in merged {
+            self.segments.remove(seq);
+        }
+        self.unreadable.retain(|seq| !merged.contains(seq));
+        for (page, bytes) in pages {
+            self.add_segment(*page, SegmentKind::Page, *bytes);
+        }
+        for place in placed.values() {
+            if let Some(info) = self.segments.get_mut(&place.page) {
+                let facets = u32::from(place.state) + u32::from(place.version);
+                info.facets += facets;
+                info.live += facets;
+            }
+        }
+    }
+
+    /// Totals for reports.
+    pub(crate) fn totals(&self) -> (usize, usize) {
+        let mut states = 0;
+        let mut versions = 0;
+        for models in self.slots.values() {
+            for (_, slot) in models {
+                states += usize::from(slot.has_state);
+                versions += usize::from(slot.has_version);
+            }
+        }
+        (states, versions)
+    }
+}
+
+/// Where compaction put the kept facets of one slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Placed {
+    pub(crate) page: u64,
+    pub(crate) state: bool,
+    pub(crate) version: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::Felt;
+
+    use super::*;
+
+    #[test]
+    fn later_writes_supersede_and_live_counts_follow() {
+        let mut index = TargetIndex::default();
+        let e = Felt::from(1u128);
+        let m = index.model_id("ns-M");
+        index.add_segment(0, SegmentKind::Delta, 10);
+        index.record(0, &e, m, StateOp::Upsert, VersionOpKind::Set);
+        index.add_segment(1, SegmentKind::Delta, 10);
+        index.record(1, &e, m, StateOp::Delete, VersionOpKind::None);
+        assert_eq!(index.segments[&0].live, 1);
+        assert_eq!(index.segments[&1].live, 1);
+        let slot = *index.slot(&e, m).unwrap();
+        assert_eq!(
+            (slot.state, slot.has_state, slot.version, slot.copies),
+            (Some(1), false, Some(0), 2)
+        );
+        assert_eq!(index.next_seq, 2);
+        assert_eq!(index.totals(), (0, 1));
+    }
+}

@@ -1,0 +1,711 @@
+//! [`Storage`]: synced data over a [`Backend`], in chunked records.
+//!
+//! Each commit is one atomic write of one delta segment (every upsert, deletion and ledger entry
+//! of the batch) plus the target's sync state; compaction folds deltas into pages when they
+//! accumulate. Operations are serialised by an async lock, so the index always matches what is
+//! stored.
+
+mod compact;
+mod index;
+mod replay;
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use dojo_reactive_core::sync::{
+    LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+};
+use dojo_reactive_core::{EntityId, ManifestFingerprint};
+use futures_util::lock::Mutex;
+
+pub use compact::{CompactionConfig, CompactionStats};
+
+use crate::backend::{
+    Backend, RecordKey, WriteOp, META_FINGERPRINT, META_TORII_VERSION, SYNC_META,
+};
+use crate::codec::sync_state::{decode_sync_state, encode_sync_state};
+use crate::error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
+use crate::segment::{
+    decode_segment, encode_segment, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
+    VersionWrite,
+};
+use index::{TargetIndex, VersionOpKind};
+use replay::replay;
+
+/// Model states and ledger entries read back for some entities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Records {
+    /// Model states.
+    pub models: Vec<ModelRecord>,
+    /// Ledger entries (of those states, and tombstones).
+    pub ledger: Vec<LedgerEntry>,
+}
+
+/// Everything stored for a target, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The stored data.
+    pub data: StoredTarget,
+    /// Records that were skipped because they could not be decoded.
+    pub skipped: Vec<SkippedRecord>,
+}
+
+/// Sizes of what is stored for a target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TargetStats {
+    /// Delta segments (written by commits).
+    pub deltas: usize,
+    /// Pages (written by compaction).
+    pub pages: usize,
+    /// Bytes of all segments.
+    pub bytes: usize,
+    /// Stored model states.
+    pub states: usize,
+    /// Stored ledger entries.
+    pub versions: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    initialized: bool,
+    /// The manifest hash matched at `init`, but the Torii version did not (yet accepted).
+    fingerprint_matched: Option<String>,
+    targets: HashMap<TargetKind, TargetIndex>,
+    skipped: Vec<SkippedRecord>,
+    compaction_error: Option<StoreError>,
+}
+
+/// Synced data of one world over a [`Backend`]: the [`StorageAdapter`] of the synchronizer
+/// (see [`crate::adapter`]), plus point reads, ranges, pruning and compaction.
+///
+/// [`StorageAdapter`]: dojo_reactive_core::sync::StorageAdapter
+pub struct Storage<B: Backend> {
+    backend: B,
+    config: CompactionConfig,
+    lock: Mutex<()>,
+    inner: RefCell<Inner>,
+}
+
+impl<B: Backend> Storage<B> {
+    /// Storage over a backend, with the default compaction settings.
+    pub fn new(backend: B) -> Self {
+        Storage::with_config(backend, CompactionConfig::default())
+    }
+
+    /// Storage over a backend, with these compaction settings.
+    pub fn with_config(backend: B, config: CompactionConfig) -> Self {
+        Storage {
+            backend,
+            config,
+            lock: Mutex::new(()),
+            inner: RefCell::new(Inner::default()),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// Opens the backend and checks it against this manifest and Torii version; returns the
+    /// manifest hash. An empty store records both. Fails with
+    /// [`StoreError::SchemaMismatch`] when the data was written for another manifest and
+    /// [`StoreError::ToriiVersionChanged`] when only the Torii version differs.
+    pub async fn init(
+        &self,
+        fingerprint: &ManifestFingerprint,
+        torii_version: &str,
+    ) -> Result<String, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.inner.borrow_mut().initialized = false;
+        self.backend.open().await?;
+        let stored = self
+            .backend
+            .read(&[
+                RecordKey::Meta(META_FINGERPRINT),
+                RecordKey::Meta(META_TORII_VERSION),
+            ])
+            .await?;
+        let mut stored = stored.into_iter();
+        let stored_fingerprint = stored.next().flatten();
+        let stored_version = stored.next().flatten();
+        let mut writes = Vec::new();
+        match stored_fingerprint {
+            None => {
+                let json =
+                    serde_json::to_vec(fingerprint).map_err(|e| StoreError::Io(e.to_string()))?;
+                writes.push(WriteOp::Put(RecordKey::Meta(META_FINGERPRINT), json));
+            }
+            Some(raw) => {
+                let what = RecordKey::Meta(META_FINGERPRINT).to_string();
+                let bytes = raw.map_err(|message| StoreError::Foreign {
+                    what: what.clone(),
+                    message,
+                })?;
+                let stored: ManifestFingerprint =
+                    serde_json::from_slice(&bytes).map_err(|e| StoreError::Foreign {
+                        what,
+                        message: e.to_string(),
+                    })?;
+                if stored.hash != fingerprint.hash {
+                    return Err(SchemaMismatchError {
+                        manifest_hash: fingerprint.hash.clone(),
+                        stored_hash: stored.hash,
+                    }
+                    .into());
+                }
+            }
+        }
+        match stored_version {
+            None => writes.push(WriteOp::Put(
+                RecordKey::Meta(META_TORII_VERSION),
+                torii_version.as_bytes().to_vec(),
+            )),
+            Some(raw) => {
+                let what = RecordKey::Meta(META_TORII_VERSION).to_string();
+                let bytes = raw.map_err(|message| StoreError::Foreign {
+                    what: what.clone(),
+                    message,
+                })?;
+                let previous = String::from_utf8(bytes).map_err(|e| StoreError::Foreign {
+                    what,
+                    message: e.to_string(),
+                })?;
+                if previous != torii_version {
+                    self.inner.borrow_mut().fingerprint_matched = Some(fingerprint.hash.clone());
+                    return Err(ToriiVersionChangedError {
+                        previous,
+                        current: torii_version.to_owned(),
+                    }
+                    .into());
+                }
+            }
+        }
+        if !writes.is_empty() {
+            self.backend.write(writes).await?;
+        }
+        let mut inner = self.inner.borrow_mut();
+        inner.initialized = true;
+        inner.fingerprint_matched = None;
+        Ok(fingerprint.hash.clone())
+    }
+
+    /// After `init` failed with [`StoreError::ToriiVersionChanged`], keeps the stored data:
+    /// records the new Torii version and completes the initialisation.
+    pub async fn accept_torii_version(&self, torii_version: &str) -> Result<(), StoreError> {
+        let _guard = self.lock.lock().await;
+        if self.inner.borrow().fingerprint_matched.is_none() {
+            return Err(StoreError::NotInitialized);
+        }
+        self.backend
+            .write(vec![WriteOp::Put(
+                RecordKey::Meta(META_TORII_VERSION),
+                torii_version.as_bytes().to_vec(),
+            )])
+            .await?;
+        let mut inner = self.inner.borrow_mut();
+        inner.initialized = true;
+        inner.fingerprint_matched = None;
+        Ok(())
+    }
+
+    fn check_init(&self) -> Result<(), StoreError> {
+        if self.inner.borrow().initialized {
+            Ok(())
+        } else {
+            Err(StoreError::NotInitialized)
+        }
+    }
+
+    fn report(&self, skipped: &[SkippedRecord]) {
+        self.inner.borrow_mut().skipped.extend_from_slice(skipped);
+    }
+
+    /// Records skipped since the last call (undecodable segments or sync states).
+    pub fn take_skipped(&self) -> Vec<SkippedRecord> {
+        std::mem::take(&mut self.inner.borrow_mut().skipped)
+    }
+
+    /// The last compaction failure, if the last compaction after a commit failed (the commit
+    /// itself succeeded; compaction is retried after the next one).
+    pub fn compaction_error(&self) -> Option<StoreError> {
+        self.inner.borrow().compaction_error.clone()
+    }
+
+    /// Builds the index of a target if it is not built yet.
+    async fn ensure_index(&self, target: TargetKind) -> Result<(), StoreError> {
+        if self.inner.borrow().targets.contains_key(&target) {
+            return Ok(());
+        }
+        let raw = self.backend.read_segments(target).await?;
+        let replayed = replay(target, raw, false);
+        self.report(&replayed.skipped);
+        self.inner
+            .borrow_mut()
+            .targets
+            .insert(target, replayed.index);
+        Ok(())
+    }
+
+    /// Everything stored for a target: one read of all its segments, decoded here. Records
+    /// that cannot be decoded are skipped and listed in [`Loaded::skipped`].
+    pub async fn load(&self, target: TargetKind) -> Result<Loaded, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let raw = self.backend.read_segments(target).await?;
+        let replayed = replay(target, raw, true);
+        let mut skipped = replayed.skipped;
+        let sync_state = self.read_sync_state(target, &mut skipped).await?;
+        self.report(&skipped);
+        self.inner
+            .borrow_mut()
+            .targets
+            .insert(target, replayed.index);
+        Ok(Loaded {
+            data: StoredTarget {
+                models: replayed.models,
+                ledger: replayed.ledger,
+                sync_state,
+            },
+            skipped,
+        })
+    }
+
+    async fn read_sync_state(
+        &self,
+        target: TargetKind,
+        skipped: &mut Vec<SkippedRecord>,
+    ) -> Result<Option<TargetSyncState>, StoreError> {
+        let key = RecordKey::SyncState(target);
+        let raw = self
+            .backend
+            .read(&[key])
+            .await?
+            .into_iter()
+            .next()
+            .flatten();
+        let decoded = match raw {
+            None => return Ok(None),
+            Some(Err(message)) => Err(StoreError::Foreign {
+                what: key.to_string(),
+                message,
+            }),
+            Some(Ok(bytes)) => {
+                decode_sync_state(&bytes).map_err(|e| StoreError::corrupt(key.to_string(), e))
+            }
+        };
+        match decoded {
+            Ok(state) => Ok(Some(state)),
+            Err(error) => {
+                skipped.push(SkippedRecord {
+                    store: SYNC_META,
+                    key: key.to_string(),
+                    error,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// The stored sync state of a target (`None` if none was written, or if it cannot be
+    /// decoded: then it is reported through [`Storage::take_skipped`]).
+    pub async fn sync_state(
+        &self,
+        target: TargetKind,
+    ) -> Result<Option<TargetSyncState>, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let mut skipped = Vec::new();
+        let state = self.read_sync_state(target, &mut skipped).await?;
+        self.report(&skipped);
+        Ok(state)
+    }
+
+    /// Writes a batch atomically: one delta segment with its upserts, deletions and ledger
+    /// entries, and the sync state, in one transaction. Compacts afterwards when due.
+    pub async fn commit(&self, batch: &SyncBatch) -> Result<(), StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let target = batch.target;
+        self.ensure_index(target).await?;
+        let writes = slot_writes(batch);
+        self.write_delta(target, &writes, batch.sync_state.as_ref())
+            .await?;
+        self.compact_after_write(target).await;
+        Ok(())
+    }
+
+    /// Forgets model states and their ledger entries entirely (no tombstone is kept).
+    pub async fn prune(&self, target: TargetKind, keys: &[ModelKey]) -> Result<(), StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        self.ensure_index(target).await?;
+        let writes: Vec<SlotWrite<'_>> = keys
+            .iter()
+            .map(|key| SlotWrite {
+                entity: &key.entity,
+                model: &key.model,
+                state: StateWrite::Delete,
+                version: VersionWrite::Clear,
+            })
+            .collect();
+        self.write_delta(target, &writes, None).await?;
+        self.compact_after_write(target).await;
+        Ok(())
+    }
+
+    async fn write_delta(
+        &self,
+        target: TargetKind,
+        writes: &[SlotWrite<'_>],
+        sync_state: Option<&TargetSyncState>,
+    ) -> Result<(), StoreError> {
+        let seq = self
+            .inner
+            .borrow()
+            .targets
+            .get(&target)
+            .map_or(0, |index| index.next_seq);
+        let mut ops = Vec::with_capacity(2);
+        let mut segment_bytes = 0;
+        if !writes.is_empty() {
+            let bytes = encode_segment(SegmentKind::Delta, target, writes.iter().copied())
+                .map_err(|e| StoreError::InvalidBatch(e.to_string()))?;
+            segment_bytes = bytes.len();
+            ops.push(WriteOp::Put(RecordKey::Segment(target, seq), bytes));
+        }
+        if let Some(state) = sync_state {
+            ops.push(WriteOp::Put(
+                RecordKey::SyncState(target),
+                encode_sync_state(state),
+            ));
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.backend.write(ops).await?;
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut inner = self.inner.borrow_mut();
+        let index = inner.targets.entry(target).or_default();
+        index.add_segment(seq, SegmentKind::Delta, segment_bytes);
+        for write in writes {
+            let model = index.model_id(write.model);
+            let state = match write.state {
+                StateWrite::None => StateOp::None,
+                StateWrite::Upsert(_) => StateOp::Upsert,
+                StateWrite::Delete => StateOp::Delete,
+            };
+            let version = match write.version {
+                VersionWrite::None => VersionOpKind::None,
+                VersionWrite::Set(_) => VersionOpKind::Set,
+                VersionWrite::Clear => VersionOpKind::Clear,
+            };
+            index.record(seq, write.entity, model, state, version);
+        }
+        Ok(())
+    }
+
+    async fn compact_after_write(&self, target: TargetKind) {
+        let result = self.compact_locked(target, false).await;
+        self.inner.borrow_mut().compaction_error = result.err();
+    }
+
+    /// Compacts a target now: with `force`, folds every segment into pages; otherwise only
+    /// when the policy says it is due. Returns what was done (all zero if nothing was).
+    pub async fn compact(
+        &self,
+        target: TargetKind,
+        force: bool,
+    ) -> Result<CompactionStats, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        self.ensure_index(target).await?;
+        self.compact_locked(target, force).await
+    }
+
+    async fn compact_locked(
+        &self,
+        target: TargetKind,
+        force: bool,
+    ) -> Result<CompactionStats, StoreError> {
+        let merge = {
+            let inner = self.inner.borrow();
+            let Some(index) = inner.targets.get(&target) else {
+                return Ok(CompactionStats::default());
+            };
+            match compact::plan(index, &self.config, force) {
+                Some(merge) => merge,
+                None => return Ok(CompactionStats::default()),
+            }
+        };
+        let keys: Vec<RecordKey> = merge
+            .iter()
+            .map(|seq| RecordKey::Segment(target, *seq))
+            .collect();
+        let raw = self.backend.read(&keys).await?;
+        let mut bytes = Vec::with_capacity(raw.len());
+        for (key, value) in keys.iter().zip(raw) {
+            match value {
+                Some(Ok(value)) => bytes.push(value),
+                Some(Err(message)) => {
+                    return Err(StoreError::Foreign {
+                        what: key.to_string(),
+                        message,
+                    })
+                }
+                None => return Err(StoreError::Io(format!("{key} vanished during compaction"))),
+            }
+        }
+        let folded = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(index) = inner.targets.get_mut(&target) else {
+                return Ok(CompactionStats::default());
+            };
+            compact::fold(index, target, &merge, &bytes, &self.config)?
+        };
+        self.backend.write(folded.ops).await?;
+        let mut inner = self.inner.borrow_mut();
+        if let Some(index) = inner.targets.get_mut(&target) {
+            index.apply_compaction(
+                &merge,
+                &folded.removed_copies,
+                &folded.placed,
+                &folded.pages,
+            );
+            index.unreadable.clear();
+        }
+        Ok(folded.stats)
+    }
+
+    /// The model states and ledger entries stored for these entities.
+    pub async fn get(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<Records, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        self.ensure_index(target).await?;
+        let wanted: BTreeSet<EntityId> = entities.iter().copied().collect();
+        self.read_entities(target, &wanted).await
+    }
+
+    /// The model states and ledger entries of the entities with ids in `from..to` (ascending
+    /// id order, at most `limit` entities): iterate by calling again from the last id + 1.
+    pub async fn range(
+        &self,
+        target: TargetKind,
+        from: &EntityId,
+        to: &EntityId,
+        limit: usize,
+    ) -> Result<Records, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        self.ensure_index(target).await?;
+        let wanted: BTreeSet<EntityId> = {
+            let inner = self.inner.borrow();
+            let Some(index) = inner.targets.get(&target) else {
+                return Ok(Records::default());
+            };
+            let mut ids: Vec<EntityId> = index
+                .entities()
+                .filter(|id| *id >= from && *id < to)
+                .filter(|id| {
+                    index
+                        .entity_slots(id)
+                        .iter()
+                        .any(|(_, s)| s.has_state || s.has_version)
+                })
+                .copied()
+                .collect();
+            ids.sort_unstable();
+            ids.truncate(limit);
+            ids.into_iter().collect()
+        };
+        self.read_entities(target, &wanted).await
+    }
+
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        wanted: &BTreeSet<EntityId>,
+    ) -> Result<Records, StoreError> {
+        let seqs: BTreeSet<u64> = {
+            let inner = self.inner.borrow();
+            let Some(index) = inner.targets.get(&target) else {
+                return Ok(Records::default());
+            };
+            wanted
+                .iter()
+                .flat_map(|id| index.entity_slots(id).iter())
+                .flat_map(|(_, slot)| {
+                    let state = slot.state.filter(|_| slot.has_state);
+                    let version = slot.version.filter(|_| slot.has_version);
+                    state.into_iter().chain(version)
+                })
+                .collect()
+        };
+        let keys: Vec<RecordKey> = seqs
+            .iter()
+            .map(|seq| RecordKey::Segment(target, *seq))
+            .collect();
+        let raw = self.backend.read(&keys).await?;
+        let mut records = Records::default();
+        let mut skipped = Vec::new();
+        let inner = self.inner.borrow();
+        let Some(index) = inner.targets.get(&target) else {
+            return Ok(records);
+        };
+        for ((seq, key), value) in seqs.iter().zip(&keys).zip(raw) {
+            let bytes = match value {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(message)) => {
+                    skipped.push(SkippedRecord {
+                        store: key.store(),
+                        key: key.to_string(),
+                        error: StoreError::Foreign {
+                            what: key.to_string(),
+                            message,
+                        },
+                    });
+                    continue;
+                }
+                None => continue,
+            };
+            let view = match decode_segment(&bytes, target) {
+                Ok(view) => view,
+                Err(error) => {
+                    skipped.push(SkippedRecord {
+                        store: key.store(),
+                        key: key.to_string(),
+                        error: StoreError::corrupt(key.to_string(), error),
+                    });
+                    continue;
+                }
+            };
+            for record in &view.records {
+                if !wanted.contains(&record.entity) {
+                    continue;
+                }
+                let Some(tag) = view.strings.get(record.model) else {
+                    continue;
+                };
+                let Some(slot) = index
+                    .known_model(tag)
+                    .and_then(|m| index.slot(&record.entity, m))
+                else {
+                    continue;
+                };
+                if record.state == StateOp::Upsert && slot.state == Some(*seq) {
+                    match record.model_record(&view.strings) {
+                        Ok(model) => records.models.push(model),
+                        Err(error) => skipped.push(SkippedRecord {
+                            store: key.store(),
+                            key: format!("{key} entity {}", record.entity.to_hex()),
+                            error: StoreError::corrupt("model state", error),
+                        }),
+                    }
+                }
+                if let VersionOp::Set(version) = &record.version {
+                    if slot.version == Some(*seq) {
+                        records.ledger.push(LedgerEntry {
+                            entity: record.entity,
+                            model: tag.clone(),
+                            version: *version,
+                        });
+                    }
+                }
+            }
+        }
+        drop(inner);
+        self.report(&skipped);
+        records
+            .models
+            .sort_by(|a, b| (a.entity, a.model()).cmp(&(b.entity, b.model())));
+        records
+            .ledger
+            .sort_by(|a, b| (a.entity, &a.model).cmp(&(b.entity, &b.model)));
+        Ok(records)
+    }
+
+    /// Sizes of what is stored for a target (`None` before the target is loaded or written).
+    pub fn stats(&self, target: TargetKind) -> Option<TargetStats> {
+        let inner = self.inner.borrow();
+        let index = inner.targets.get(&target)?;
+        let (states, versions) = index.totals();
+        let mut stats = TargetStats {
+            states,
+            versions,
+            ..TargetStats::default()
+        };
+        for info in index.segments.values() {
+            match info.kind {
+                SegmentKind::Delta => stats.deltas += 1,
+                SegmentKind::Page => stats.pages += 1,
+            }
+            stats.bytes += info.bytes;
+        }
+        Some(stats)
+    }
+
+    /// Deletes everything, the recorded fingerprint and Torii version included (for IndexedDB,
+    /// the database itself). `init` must be called again.
+    pub async fn reset(&self) -> Result<(), StoreError> {
+        let _guard = self.lock.lock().await;
+        self.backend.destroy().await?;
+        *self.inner.borrow_mut() = Inner::default();
+        Ok(())
+    }
+
+    /// Closes the connection; `init` opens it again.
+    pub fn close(&self) {
+        self.backend.close();
+        let mut inner = self.inner.borrow_mut();
+        inner.initialized = false;
+        inner.targets.clear();
+    }
+}
+
+/// The slot writes of a batch, one per (entity, model): upserts, then deletions, then ledger
+/// entries, a later write of the same facet replacing an earlier one.
+fn slot_writes(batch: &SyncBatch) -> Vec<SlotWrite<'_>> {
+    let mut writes: Vec<SlotWrite<'_>> =
+        Vec::with_capacity(batch.upserts.len() + batch.deletions.len());
+    let mut positions: HashMap<(EntityId, &str), usize> = HashMap::with_capacity(writes.capacity());
+    for record in &batch.upserts {
+        if let Some(write) = slot(&mut writes, &mut positions, &record.entity, record.model()) {
+            write.state = StateWrite::Upsert(record);
+        }
+    }
+    for key in &batch.deletions {
+        if let Some(write) = slot(&mut writes, &mut positions, &key.entity, &key.model) {
+            write.state = StateWrite::Delete;
+        }
+    }
+    for entry in &batch.ledger {
+        if let Some(write) = slot(&mut writes, &mut positions, &entry.entity, &entry.model) {
+            write.version = VersionWrite::Set(&entry.version);
+        }
+    }
+    writes
+}
+
+fn slot<'a, 'w>(
+    writes: &'w mut Vec<SlotWrite<'a>>,
+    positions: &mut HashMap<(EntityId, &'a str), usize>,
+    entity: &'a EntityId,
+    model: &'a str,
+) -> Option<&'w mut SlotWrite<'a>> {
+    let position = *positions.entry((*entity, model)).or_insert_with(|| {
+        writes.push(SlotWrite {
+            entity,
+            model,
+            state: StateWrite::None,
+            version: VersionWrite::None,
+        });
+        writes.len() - 1
+    });
+    writes.get_mut(position)
+}

@@ -1,0 +1,855 @@
+//! The storage conformance suite: one set of async cases, run against the memory backend
+//! natively (`tests/native.rs`) and against IndexedDB in headless Chromium on the main thread
+//! (`tests/browser.rs`) and in a dedicated worker (`tests/worker.rs`). Each runner implements
+//! [`Harness`] and expands [`for_each_case!`] into its own test functions.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use dojo_reactive_core::sync::{
+    LedgerEntry, ModelKey, ModelRecord, StorageAdapter, StorageErrorKind, StoredTarget, SyncBatch,
+    TargetKind, TargetSyncState,
+};
+use dojo_reactive_core::{
+    EntityId, EnumValue, Felt, ManifestFingerprint, Member, Primitive, Source, StateKind, Struct,
+    Value, Version,
+};
+use dojo_reactive_storage::{
+    Backend, CompactionConfig, Fault, RecordKey, SchemaMismatchError, Storage, StoreError,
+    ToriiVersionChangedError,
+};
+
+/// What a runner provides: storages by name (the same name reaches the same stored data).
+#[allow(async_fn_in_trait)]
+pub trait Harness {
+    /// The backend under test.
+    type B: Backend;
+
+    /// A new connection to the store `name`, not opened yet.
+    fn storage_with(&self, name: &str, config: CompactionConfig) -> Storage<Self::B>;
+
+    /// A unique store name for a case.
+    fn unique(&self, case: &str) -> String;
+
+    /// Deletes the store `name`.
+    async fn cleanup(&self, name: &str);
+
+    /// A new connection with the default compaction settings.
+    fn storage(&self, name: &str) -> Storage<Self::B> {
+        self.storage_with(name, CompactionConfig::default())
+    }
+}
+
+/// Calls `$m!(case, ...)` with every case of the suite.
+#[macro_export]
+macro_rules! for_each_case {
+    ($m:ident) => {
+        $m!(
+            round_trip,
+            adapter_trait_round_trip,
+            persists_across_close_and_reopen,
+            interrupted_batch_leaves_neither_entities_nor_cursor,
+            quota_exceeded_is_typed_and_stores_nothing,
+            schema_mismatch_and_torii_version_changed,
+            reset_drops_everything,
+            deletions_tombstones_and_prune,
+            compaction_preserves_state,
+            corrupt_records_are_skipped_and_reported,
+            use_before_init_is_an_error,
+            get_and_range_reads
+        );
+    };
+}
+
+// ---- data -----------------------------------------------------------------------------------
+
+pub const TARGET: TargetKind = TargetKind::Entities;
+
+pub fn fingerprint(hash: &str) -> ManifestFingerprint {
+    ManifestFingerprint {
+        hash: hash.to_owned(),
+        world_class_hash: Felt::from(0xc1a55u128).to_hex(),
+        entries: Vec::new(),
+    }
+}
+
+pub fn id(n: u64) -> EntityId {
+    // Spread ids over the whole felt range, as Poseidon hashes are.
+    let mut bytes =
+        Felt::from(u128::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)).0;
+    bytes[0] = (n % 7) as u8;
+    Felt(bytes)
+}
+
+fn prim(p: Primitive) -> Value {
+    Value::Primitive(p)
+}
+
+fn member(name: &str, key: bool, value: Value) -> Member {
+    Member {
+        name: name.to_owned(),
+        key,
+        value,
+    }
+}
+
+/// A model state of about 300 encoded bytes.
+pub fn player(n: u64, hp: u32) -> ModelRecord {
+    let entity = id(n);
+    ModelRecord {
+        entity,
+        world_address: Felt::from(0x0123_4567_89ab_cdefu128),
+        state: Struct {
+            name: "arena-Player".to_owned(),
+            members: vec![
+                member("player", true, prim(Primitive::ContractAddress(entity))),
+                member(
+                    "name",
+                    false,
+                    Value::ByteArray(format!("player number {n}")),
+                ),
+                member("hp", false, prim(Primitive::U32(hp))),
+                member(
+                    "gold",
+                    false,
+                    prim(Primitive::U128(u128::from(n) * 1_000_003)),
+                ),
+                member(
+                    "position",
+                    false,
+                    Value::Struct(Struct {
+                        name: "Vec2".into(),
+                        members: vec![
+                            member("x", false, prim(Primitive::I32(n as i32 % 1000 - 500))),
+                            member("y", false, prim(Primitive::I32((n as i32 * 7) % 1000))),
+                        ],
+                    }),
+                ),
+                member(
+                    "class",
+                    false,
+                    Value::Enum(EnumValue {
+                        name: "Class".into(),
+                        option: (n % 3) as u32,
+                        variant: ["Warrior", "Mage", "Rogue"][(n % 3) as usize].into(),
+                        value: Box::new(Value::unit()),
+                    }),
+                ),
+                member(
+                    "inventory",
+                    false,
+                    Value::Array(
+                        (0..6)
+                            .map(|i| prim(Primitive::Felt252(Felt::from(u128::from(n) << 64 | i))))
+                            .collect(),
+                    ),
+                ),
+                member("alive", false, prim(Primitive::Bool(hp > 0))),
+                member("last_move", false, prim(Primitive::U64(1_700_000_000 + n))),
+            ],
+        },
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000 + u64::from(hp),
+        executed_at: 1_700_000_000 + u64::from(hp),
+    }
+}
+
+pub fn item(n: u64) -> ModelRecord {
+    let entity = id(n);
+    ModelRecord {
+        entity,
+        world_address: Felt::from(0x0123_4567_89ab_cdefu128),
+        state: Struct {
+            name: "arena-Item".to_owned(),
+            members: vec![
+                member("owner", true, prim(Primitive::ContractAddress(entity))),
+                member("power", false, prim(Primitive::U8((n % 256) as u8))),
+            ],
+        },
+        created_at: 1,
+        updated_at: 2,
+        executed_at: 3,
+    }
+}
+
+pub fn write_version(seq: u64) -> Version {
+    Version {
+        source: Source::Stream { epoch: 1, seq },
+        executed_at: 1_700_000_000 + seq,
+        updated_at: 1_700_000_000 + seq,
+        state: StateKind::Write,
+        game: None,
+    }
+}
+
+pub fn tombstone(seq: u64) -> Version {
+    Version {
+        state: StateKind::Deleted,
+        ..write_version(seq)
+    }
+}
+
+pub fn entry(record: &ModelRecord, version: Version) -> LedgerEntry {
+    LedgerEntry {
+        entity: record.entity,
+        model: record.model().to_owned(),
+        version,
+    }
+}
+
+pub fn cursor(text: &str, pages: u64) -> TargetSyncState {
+    TargetSyncState {
+        cursor: Some(text.to_owned()),
+        snapshot_complete: false,
+        pages_read: pages,
+        last_synced_at: Some(1_700_000_000_000 + pages),
+        last_timestamp: Some(1_700_000_000),
+        updated_at: pages,
+    }
+}
+
+/// A batch upserting `records`, each with a write version, and setting the cursor.
+pub fn upserts(records: Vec<ModelRecord>, seq: u64, sync: Option<TargetSyncState>) -> SyncBatch {
+    let mut batch = SyncBatch::new(TARGET);
+    batch.ledger = records
+        .iter()
+        .map(|r| entry(r, write_version(seq)))
+        .collect();
+    batch.upserts = records;
+    batch.sync_state = sync;
+    batch
+}
+
+/// The stored data in a canonical order.
+pub fn sorted(mut data: StoredTarget) -> StoredTarget {
+    data.models
+        .sort_by_key(|m| (m.entity, m.model().to_owned()));
+    data.ledger
+        .sort_by(|a, b| (a.entity, &a.model).cmp(&(b.entity, &b.model)));
+    data
+}
+
+/// A reference model of what must be stored, fed with the same batches.
+#[derive(Default, Debug, Clone, PartialEq)]
+pub struct Reference {
+    pub models: BTreeMap<(EntityId, String), ModelRecord>,
+    pub ledger: BTreeMap<(EntityId, String), Version>,
+    pub sync_state: Option<TargetSyncState>,
+}
+
+impl Reference {
+    pub fn apply(&mut self, batch: &SyncBatch) {
+        for r in &batch.upserts {
+            self.models
+                .insert((r.entity, r.model().to_owned()), r.clone());
+        }
+        for k in &batch.deletions {
+            self.models.remove(&(k.entity, k.model.clone()));
+        }
+        for e in &batch.ledger {
+            self.ledger.insert((e.entity, e.model.clone()), e.version);
+        }
+        if batch.sync_state.is_some() {
+            self.sync_state = batch.sync_state.clone();
+        }
+    }
+
+    pub fn prune(&mut self, keys: &[ModelKey]) {
+        for k in keys {
+            self.models.remove(&(k.entity, k.model.clone()));
+            self.ledger.remove(&(k.entity, k.model.clone()));
+        }
+    }
+
+    pub fn expected(&self) -> StoredTarget {
+        sorted(StoredTarget {
+            models: self.models.values().cloned().collect(),
+            ledger: self
+                .ledger
+                .iter()
+                .map(|((entity, model), version)| LedgerEntry {
+                    entity: *entity,
+                    model: model.clone(),
+                    version: *version,
+                })
+                .collect(),
+            sync_state: self.sync_state.clone(),
+        })
+    }
+}
+
+pub async fn load<B: Backend>(storage: &Storage<B>) -> StoredTarget {
+    let loaded = storage.load(TARGET).await.expect("load");
+    assert!(
+        loaded.skipped.is_empty(),
+        "unexpected skipped records: {:?}",
+        loaded.skipped
+    );
+    sorted(loaded.data)
+}
+
+pub async fn opened<H: Harness>(h: &H, name: &str) -> Storage<H::B> {
+    let storage = h.storage(name);
+    storage
+        .init(&fingerprint("manifest-hash:v1:aa"), "1.0.0")
+        .await
+        .expect("init");
+    storage
+}
+
+// ---- cases ----------------------------------------------------------------------------------
+
+/// A batch is read back exactly: states, ledger, cursor.
+pub async fn round_trip<H: Harness>(h: &H) {
+    let name = h.unique("round_trip");
+    let storage = opened(h, &name).await;
+    assert_eq!(load(&storage).await, StoredTarget::default());
+    let batch = upserts(
+        (0..50)
+            .map(|n| player(n, 100))
+            .chain((0..10).map(item))
+            .collect(),
+        1,
+        Some(cursor("c1", 1)),
+    );
+    storage.commit(&batch).await.expect("commit");
+    let mut reference = Reference::default();
+    reference.apply(&batch);
+    assert_eq!(load(&storage).await, reference.expected());
+    assert_eq!(
+        storage.sync_state(TARGET).await.expect("sync state"),
+        Some(cursor("c1", 1))
+    );
+    assert_eq!(
+        storage
+            .sync_state(TargetKind::EventMessages)
+            .await
+            .expect("other target"),
+        None
+    );
+    let other = storage
+        .load(TargetKind::EventMessages)
+        .await
+        .expect("other target");
+    assert_eq!(other.data, StoredTarget::default());
+    storage.close();
+    h.cleanup(&name).await;
+}
+
+/// The same through the core's `StorageAdapter` trait.
+pub async fn adapter_trait_round_trip<H: Harness>(h: &H) {
+    async fn run<S: StorageAdapter>(s: &S) -> StoredTarget {
+        s.init(&fingerprint("manifest-hash:v1:aa"), "1.0.0")
+            .await
+            .expect("init");
+        let batch = upserts(
+            (0..5).map(|n| player(n, 1)).collect(),
+            1,
+            Some(cursor("x", 3)),
+        );
+        s.commit(&batch).await.expect("commit");
+        assert_eq!(
+            s.sync_state(TARGET).await.expect("state"),
+            Some(cursor("x", 3))
+        );
+        s.load(TARGET).await.expect("load")
+    }
+    let name = h.unique("adapter_trait");
+    let storage = h.storage(&name);
+    let data = sorted(run(&storage).await);
+    assert_eq!(data.models.len(), 5);
+    assert_eq!(data.ledger.len(), 5);
+    let mismatch = StorageAdapter::init(&storage, &fingerprint("manifest-hash:v1:bb"), "1.0.0")
+        .await
+        .expect_err("mismatch");
+    assert_eq!(
+        mismatch.kind,
+        StorageErrorKind::SchemaMismatch {
+            stored_hash: "manifest-hash:v1:aa".into(),
+            manifest_hash: "manifest-hash:v1:bb".into()
+        }
+    );
+    storage.close();
+    h.cleanup(&name).await;
+}
+
+/// Data and cursor survive closing the connection and opening a new one.
+pub async fn persists_across_close_and_reopen<H: Harness>(h: &H) {
+    let name = h.unique("reopen");
+    let storage = opened(h, &name).await;
+    let mut reference = Reference::default();
+    for round in 0..5u64 {
+        let batch = upserts(
+            (round * 20..round * 20 + 30)
+                .map(|n| player(n, round as u32))
+                .collect(),
+            round + 1,
+            Some(cursor(&format!("c{round}"), round)),
+        );
+        storage.commit(&batch).await.expect("commit");
+        reference.apply(&batch);
+    }
+    storage.close();
+    assert!(matches!(
+        storage.load(TARGET).await,
+        Err(StoreError::NotInitialized)
+    ));
+    let again = opened(h, &name).await;
+    assert_eq!(load(&again).await, reference.expected());
+    // And it keeps working after the reopen.
+    let batch = upserts(vec![player(1000, 5)], 9, Some(cursor("after", 9)));
+    again.commit(&batch).await.expect("commit after reopen");
+    reference.apply(&batch);
+    again.close();
+    let third = opened(h, &name).await;
+    assert_eq!(load(&third).await, reference.expected());
+    third.close();
+    h.cleanup(&name).await;
+}
+
+/// A batch interrupted before its transaction commits leaves neither its entities nor its
+/// cursor behind, and the storage goes on working.
+pub async fn interrupted_batch_leaves_neither_entities_nor_cursor<H: Harness>(h: &H) {
+    let name = h.unique("interrupted");
+    let storage = opened(h, &name).await;
+    let first = upserts(
+        (0..20).map(|n| player(n, 1)).collect(),
+        1,
+        Some(cursor("page-1", 1)),
+    );
+    storage.commit(&first).await.expect("first commit");
+    let mut reference = Reference::default();
+    reference.apply(&first);
+
+    let mut second = upserts(
+        (10..40).map(|n| player(n, 2)).collect(),
+        2,
+        Some(cursor("page-2", 2)),
+    );
+    second.deletions.push(ModelKey {
+        entity: id(0),
+        model: "arena-Player".into(),
+    });
+    storage
+        .backend()
+        .faults()
+        .inject(Fault::InterruptBeforeCommit);
+    let error = storage.commit(&second).await.expect_err("interrupted");
+    assert!(matches!(error, StoreError::Aborted { .. }), "{error:?}");
+
+    // Neither this connection nor a new one sees any of it.
+    assert_eq!(load(&storage).await, reference.expected());
+    storage.close();
+    let again = opened(h, &name).await;
+    assert_eq!(load(&again).await, reference.expected());
+    assert_eq!(
+        again.sync_state(TARGET).await.expect("state"),
+        Some(cursor("page-1", 1))
+    );
+
+    // Retrying the same batch works.
+    again.commit(&second).await.expect("retry");
+    reference.apply(&second);
+    assert_eq!(load(&again).await, reference.expected());
+    again.close();
+    h.cleanup(&name).await;
+}
+
+/// A write refused for lack of quota is a typed error and stores nothing.
+pub async fn quota_exceeded_is_typed_and_stores_nothing<H: Harness>(h: &H) {
+    let name = h.unique("quota");
+    let storage = opened(h, &name).await;
+    let first = upserts(vec![player(1, 1)], 1, Some(cursor("a", 1)));
+    storage.commit(&first).await.expect("commit");
+    storage.backend().faults().inject(Fault::QuotaExceeded);
+    let error = storage
+        .commit(&upserts(vec![player(2, 2)], 2, Some(cursor("b", 2))))
+        .await
+        .expect_err("quota");
+    assert!(
+        matches!(error, StoreError::QuotaExceeded { .. }),
+        "{error:?}"
+    );
+    let mut reference = Reference::default();
+    reference.apply(&first);
+    assert_eq!(load(&storage).await, reference.expected());
+    let core: dojo_reactive_core::sync::StorageError = error.into();
+    assert_eq!(core.kind, StorageErrorKind::Io);
+    assert!(core.message.contains("quota"), "{}", core.message);
+    storage.close();
+    h.cleanup(&name).await;
+}
+
+/// Another manifest is a schema mismatch; only another Torii version is a version change that
+/// the host may accept.
+pub async fn schema_mismatch_and_torii_version_changed<H: Harness>(h: &H) {
+    let name = h.unique("fingerprint");
+    let storage = h.storage(&name);
+    let hash = storage
+        .init(&fingerprint("manifest-hash:v1:aa"), "1.0.0")
+        .await
+        .expect("init");
+    assert_eq!(hash, "manifest-hash:v1:aa");
+    storage
+        .commit(&upserts(vec![player(1, 1)], 1, None))
+        .await
+        .expect("commit");
+    storage.close();
+
+    let other = h.storage(&name);
+    let error = other
+        .init(&fingerprint("manifest-hash:v1:bb"), "1.0.0")
+        .await
+        .expect_err("mismatch");
+    assert_eq!(
+        error,
+        StoreError::SchemaMismatch(SchemaMismatchError {
+            manifest_hash: "manifest-hash:v1:bb".into(),
+            stored_hash: "manifest-hash:v1:aa".into(),
+        })
+    );
+    assert!(matches!(
+        other.load(TARGET).await,
+        Err(StoreError::NotInitialized)
+    ));
+    let error = other
+        .init(&fingerprint("manifest-hash:v1:aa"), "1.1.0")
+        .await
+        .expect_err("version");
+    assert_eq!(
+        error,
+        StoreError::ToriiVersionChanged(ToriiVersionChangedError {
+            previous: "1.0.0".into(),
+            current: "1.1.0".into(),
+        })
+    );
+    other.accept_torii_version("1.1.0").await.expect("accept");
+    assert_eq!(load(&other).await.models.len(), 1);
+    other.close();
+    let third = h.storage(&name);
+    third
+        .init(&fingerprint("manifest-hash:v1:aa"), "1.1.0")
+        .await
+        .expect("accepted version persists");
+    third.close();
+    h.cleanup(&name).await;
+}
+
+/// `reset` drops data, fingerprint and version: a different manifest then initialises.
+pub async fn reset_drops_everything<H: Harness>(h: &H) {
+    let name = h.unique("reset");
+    let storage = opened(h, &name).await;
+    storage
+        .commit(&upserts(vec![player(1, 1)], 1, Some(cursor("c", 1))))
+        .await
+        .expect("commit");
+    storage.reset().await.expect("reset");
+    assert!(matches!(
+        storage.load(TARGET).await,
+        Err(StoreError::NotInitialized)
+    ));
+    storage
+        .init(&fingerprint("manifest-hash:v1:other"), "2.0.0")
+        .await
+        .expect("init after reset");
+    assert_eq!(load(&storage).await, StoredTarget::default());
+    storage.close();
+    h.cleanup(&name).await;
+}
+
+/// Deleted models disappear while their tombstone versions stay; prune forgets both.
+pub async fn deletions_tombstones_and_prune<H: Harness>(h: &H) {
+    let name = h.unique("deletions");
+    let storage = opened(h, &name).await;
+    let mut reference = Reference::default();
+    let first = upserts(
+        (0..10)
+            .map(|n| player(n, 1))
+            .chain((0..10).map(item))
+            .collect(),
+        1,
+        None,
+    );
+    storage.commit(&first).await.expect("commit");
+    reference.apply(&first);
+    let mut deletion = SyncBatch::new(TARGET);
+    for n in 0..5 {
+        let key = ModelKey {
+            entity: id(n),
+            model: "arena-Player".into(),
+        };
+        deletion.ledger.push(LedgerEntry {
+            entity: key.entity,
+            model: key.model.clone(),
+            version: tombstone(2),
+        });
+        deletion.deletions.push(key);
+    }
+    storage.commit(&deletion).await.expect("delete");
+    reference.apply(&deletion);
+    let data = load(&storage).await;
+    assert_eq!(data, reference.expected());
+    assert_eq!(data.models.len(), 15);
+    assert_eq!(
+        data.ledger
+            .iter()
+            .filter(|e| e.version.state == StateKind::Deleted)
+            .count(),
+        5
+    );
+    // Items of deleted players are untouched.
+    assert_eq!(
+        storage.get(TARGET, &[id(0)]).await.expect("get").models,
+        vec![item(0)]
+    );
+
+    let pruned: Vec<ModelKey> = (0..3)
+        .map(|n| ModelKey {
+            entity: id(n),
+            model: "arena-Player".into(),
+        })
+        .collect();
+    storage.prune(TARGET, &pruned).await.expect("prune");
+    reference.prune(&pruned);
+    assert_eq!(load(&storage).await, reference.expected());
+    storage.compact(TARGET, true).await.expect("compact");
+    assert_eq!(load(&storage).await, reference.expected());
+    storage.close();
+    let again = opened(h, &name).await;
+    assert_eq!(load(&again).await, reference.expected());
+    again.close();
+    h.cleanup(&name).await;
+}
+
+/// Many small overlapping batches with deletions and prunes, compacting as they go: the
+/// stored state always equals the reference, before and after a reopen.
+pub async fn compaction_preserves_state<H: Harness>(h: &H) {
+    let name = h.unique("compaction");
+    let config = CompactionConfig {
+        page_bytes: 4 * 1024,
+        small_segment_bytes: 2 * 1024,
+        max_small_segments: 4,
+        min_live_ratio: 0.5,
+    };
+    let storage = h.storage_with(&name, config);
+    storage
+        .init(&fingerprint("manifest-hash:v1:aa"), "1.0.0")
+        .await
+        .expect("init");
+    let mut reference = Reference::default();
+    let mut seq = 0;
+    for round in 0..40u64 {
+        seq += 1;
+        let ids = (0..6).map(|i| (round * 3 + i * 5) % 60);
+        let mut batch = upserts(
+            ids.map(|n| player(n, (round * 10) as u32)).collect(),
+            seq,
+            Some(cursor("c", round)),
+        );
+        if round % 5 == 4 {
+            for n in [round % 60, (round + 17) % 60] {
+                batch.upserts.retain(|r| r.entity != id(n));
+                batch.ledger.retain(|e| e.entity != id(n));
+                batch.deletions.push(ModelKey {
+                    entity: id(n),
+                    model: "arena-Player".into(),
+                });
+                batch.ledger.push(LedgerEntry {
+                    entity: id(n),
+                    model: "arena-Player".into(),
+                    version: tombstone(seq),
+                });
+            }
+        }
+        storage.commit(&batch).await.expect("commit");
+        assert_eq!(storage.compaction_error(), None);
+        reference.apply(&batch);
+        if round % 13 == 12 {
+            let keys = vec![ModelKey {
+                entity: id(round % 60),
+                model: "arena-Player".into(),
+            }];
+            storage.prune(TARGET, &keys).await.expect("prune");
+            reference.prune(&keys);
+        }
+        if round % 8 == 7 {
+            assert_eq!(load(&storage).await, reference.expected(), "round {round}");
+        }
+    }
+    let stats = storage.stats(TARGET).expect("stats");
+    assert!(stats.pages > 0, "compaction never ran: {stats:?}");
+    assert!(stats.deltas < 10, "deltas were not folded: {stats:?}");
+    assert_eq!(load(&storage).await, reference.expected());
+    let forced = storage
+        .compact(TARGET, true)
+        .await
+        .expect("forced compaction");
+    assert!(forced.merged > 0);
+    let after = storage.stats(TARGET).expect("stats");
+    assert_eq!(after.deltas, 0);
+    assert_eq!(load(&storage).await, reference.expected());
+    storage.close();
+    let again = h.storage_with(&name, config);
+    again
+        .init(&fingerprint("manifest-hash:v1:aa"), "1.0.0")
+        .await
+        .expect("init");
+    assert_eq!(load(&again).await, reference.expected());
+    again.close();
+    h.cleanup(&name).await;
+}
+
+/// A corrupt segment, a foreign value and a corrupt cursor are skipped and reported; everything
+/// else loads, and nothing panics.
+pub async fn corrupt_records_are_skipped_and_reported<H: Harness>(h: &H) {
+    let name = h.unique("corrupt");
+    let storage = opened(h, &name).await;
+    let mut kept = Reference::default();
+    for round in 0..4u64 {
+        let batch = upserts(
+            (round * 10..round * 10 + 10)
+                .map(|n| player(n, 1))
+                .collect(),
+            round + 1,
+            None,
+        );
+        storage.commit(&batch).await.expect("commit");
+        if round != 1 && round != 2 {
+            kept.apply(&batch);
+        }
+    }
+    storage.close();
+    let raw = opened(h, &name).await;
+    let backend = raw.backend();
+    // Segment 1: flipped bytes (checksum mismatch). Segment 2: not bytes at all.
+    let mut garbage = vec![b'D', b'R', b'S', 1, 0, 0];
+    garbage.extend((0..200u32).map(|i| (i * 37 % 251) as u8));
+    backend
+        .write_raw(RecordKey::Segment(TARGET, 1), Ok(garbage))
+        .await
+        .expect("plant");
+    backend
+        .write_raw(RecordKey::Segment(TARGET, 2), Err("{\"a\":1}".into()))
+        .await
+        .expect("plant");
+    backend
+        .write_raw(RecordKey::SyncState(TARGET), Ok(vec![1, 2, 3]))
+        .await
+        .expect("plant");
+    raw.close();
+
+    let storage = opened(h, &name).await;
+    let loaded = storage.load(TARGET).await.expect("load");
+    assert_eq!(sorted(loaded.data), kept.expected());
+    let keys: Vec<&str> = loaded.skipped.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(loaded.skipped.len(), 3, "{:?}", loaded.skipped);
+    assert!(keys.iter().any(|k| k.contains("entities, 1]")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.contains("entities, 2]")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("sync_meta")), "{keys:?}");
+    assert!(loaded
+        .skipped
+        .iter()
+        .any(|s| matches!(s.error, StoreError::Corrupt { .. })));
+    assert!(loaded
+        .skipped
+        .iter()
+        .any(|s| matches!(s.error, StoreError::Foreign { .. })));
+    assert_eq!(storage.take_skipped().len(), 3);
+    // Writing goes on, and compaction removes the unreadable segments.
+    storage
+        .commit(&upserts(vec![player(500, 5)], 9, Some(cursor("fresh", 1))))
+        .await
+        .expect("commit");
+    kept.apply(&upserts(vec![player(500, 5)], 9, Some(cursor("fresh", 1))));
+    storage.compact(TARGET, true).await.expect("compact");
+    assert_eq!(load(&storage).await, kept.expected());
+    storage.close();
+    h.cleanup(&name).await;
+}
+
+/// Everything but `init` and `reset` needs `init` first.
+pub async fn use_before_init_is_an_error<H: Harness>(h: &H) {
+    let name = h.unique("before_init");
+    let storage = h.storage(&name);
+    assert_eq!(
+        storage.load(TARGET).await.err(),
+        Some(StoreError::NotInitialized)
+    );
+    assert_eq!(
+        storage
+            .commit(&upserts(vec![player(1, 1)], 1, None))
+            .await
+            .err(),
+        Some(StoreError::NotInitialized)
+    );
+    assert_eq!(
+        storage.sync_state(TARGET).await.err(),
+        Some(StoreError::NotInitialized)
+    );
+    let core = StorageAdapter::load(&storage, TARGET)
+        .await
+        .expect_err("not initialised");
+    assert_eq!(core.kind, StorageErrorKind::NotInitialized);
+    h.cleanup(&name).await;
+}
+
+/// Point reads by id and ordered range reads see the latest writes only.
+pub async fn get_and_range_reads<H: Harness>(h: &H) {
+    let name = h.unique("reads");
+    let storage = opened(h, &name).await;
+    let batch = upserts(
+        (0..100)
+            .map(|n| player(n, 1))
+            .chain((0..100).step_by(10).map(item))
+            .collect(),
+        1,
+        None,
+    );
+    storage.commit(&batch).await.expect("commit");
+    let update = upserts(vec![player(7, 99)], 2, None);
+    storage.commit(&update).await.expect("update");
+
+    let got = storage
+        .get(TARGET, &[id(7), id(10), id(12345)])
+        .await
+        .expect("get");
+    assert_eq!(got.models, {
+        let mut m = vec![player(7, 99), player(10, 1), item(10)];
+        m.sort_by(|a, b| (a.entity, a.model()).cmp(&(b.entity, b.model())));
+        m
+    });
+    assert_eq!(got.ledger.len(), 3);
+    assert!(got
+        .ledger
+        .iter()
+        .any(|e| e.entity == id(7) && e.version == write_version(2)));
+
+    // Iterate everything in pages of 30 entities.
+    let mut all = Vec::new();
+    let mut from = Felt::ZERO;
+    let end = Felt([0xff; 32]);
+    loop {
+        let page = storage.range(TARGET, &from, &end, 30).await.expect("range");
+        let Some(last) = page.models.iter().map(|m| m.entity).max() else {
+            break;
+        };
+        let mut next = last.0;
+        for byte in next.iter_mut().rev() {
+            let (value, carry) = byte.overflowing_add(1);
+            *byte = value;
+            if !carry {
+                break;
+            }
+        }
+        all.extend(page.models);
+        from = Felt(next);
+    }
+    assert_eq!(all.len(), 110);
+    assert!(all.windows(2).all(|w| w[0].entity <= w[1].entity));
+    let mut ids: Vec<EntityId> = all.iter().map(|m| m.entity).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 100);
+    storage.close();
+    h.cleanup(&name).await;
+}
