@@ -194,7 +194,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if suspects.is_empty() {
             return None;
         }
-        let mut seen = Default::default();
+        let mut seen = super::replica::Seen::default();
         let mut complete = true;
         match self
             .read_ids(st, &suspects, &mut seen, &mut complete, false)

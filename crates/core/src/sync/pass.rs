@@ -6,7 +6,7 @@ use std::pin::pin;
 use super::clock::Clock;
 use super::engine::{Env, Failure, Next, PassKind, St, Step};
 use super::handle::Command;
-use super::replica::{EntitySet, Pending, RowMeta};
+use super::replica::{EntitySet, Pending, RowMeta, Seen};
 use super::state::{SyncErrorKind, SyncState, TransitionReason};
 use super::storage::{StorageAdapter, TargetSyncState};
 use super::transport::{PageRequest, SnapshotPage, ToriiTransport};
@@ -101,7 +101,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         mut cursor: Option<String>,
         resumed: bool,
     ) -> Result<(), Failure> {
-        let mut seen = EntitySet::default();
+        let mut seen = Seen::default();
         let mut complete = true;
         let bootstrap = pass_state == SyncState::Bootstrapping;
         if bootstrap && !resumed {
@@ -179,7 +179,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 st.last_replay_ms = Some(now.saturating_sub(started));
             }
         }
-        st.settle = Some((now.saturating_add(self.options.settle_window_ms), seen));
+        st.settle = Some((
+            now.saturating_add(self.options.settle_window_ms),
+            seen.entities,
+        ));
         Ok(())
     }
 
@@ -188,14 +191,14 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     fn moved_entities(
         &self,
         st: &St<T::Stream>,
-        seen: &EntitySet,
+        seen: &Seen,
         refetched: &EntitySet,
     ) -> Vec<EntityId> {
         let mut ids: Vec<EntityId> = st
             .queue
             .iter()
             .map(|((id, _), _)| *id)
-            .filter(|id| !seen.contains(id) && !refetched.contains(id))
+            .filter(|id| !seen.entities.contains(id) && !refetched.contains(id))
             .collect();
         ids.sort();
         ids.dedup();
@@ -207,7 +210,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         &self,
         st: &mut St<T::Stream>,
         ids: &[EntityId],
-        seen: &mut EntitySet,
+        seen: &mut Seen,
         complete: &mut bool,
         retry: bool,
     ) -> Result<(), Failure> {
@@ -295,7 +298,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         &self,
         st: &mut St<T::Stream>,
         page: &SnapshotPage,
-        seen: &mut EntitySet,
+        seen: &mut Seen,
         complete: &mut bool,
         sync_state: Option<TargetSyncState>,
     ) -> Result<(), Failure> {
@@ -307,10 +310,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         };
         let mut pending = Pending::default();
         for entity in &page.items {
-            seen.insert(entity.id);
+            seen.entities.insert(entity.id);
             let meta = RowMeta::of(entity);
             for state in &entity.models {
                 if self.target.includes_model(&state.name) {
+                    let model = st.replica.model_id(&state.name);
+                    seen.models.insert((entity.id, model));
                     st.replica.observe(&mut pending, &meta, state, source);
                 }
             }
@@ -320,7 +325,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             match rejected.entity {
                 // Its content is unknown: keep what is held rather than call it absent.
                 Some(id) => {
-                    seen.insert(id);
+                    seen.entities.insert(id);
+                    seen.opaque.insert(id);
                 }
                 None => *complete = false,
             }

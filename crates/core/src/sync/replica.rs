@@ -18,6 +18,23 @@ use crate::value::Struct;
 /// A set of entity ids.
 pub(crate) type EntitySet = HashSet<EntityId, FastHashBuilder>;
 
+/// What a snapshot pass has shown.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// Entities with a row.
+    pub entities: EntitySet,
+    /// (entity, model) states the rows carried.
+    pub models: HashSet<(EntityId, ModelId), FastHashBuilder>,
+    /// Entities whose row was rejected: their content is unknown, nothing of them is absent.
+    pub opaque: EntitySet,
+}
+
+impl Seen {
+    fn has(&self, entity: &EntityId, model: ModelId) -> bool {
+        self.models.contains(&(*entity, model)) || self.opaque.contains(entity)
+    }
+}
+
 /// Torii's metadata of one incoming row or update.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowMeta {
@@ -250,14 +267,14 @@ impl Replica {
         Some(decision)
     }
 
-    /// Completes a snapshot read at `(epoch, page)` that saw `seen`: every held model state of
-    /// an unseen entity becomes absent and is deleted. Returns how many states were deleted.
+    /// Completes a snapshot read at `(epoch, page)` that showed `seen`: every held model state
+    /// it did not show becomes absent and is deleted. Returns how many states were deleted.
     pub(crate) fn complete_snapshot(
         &mut self,
         pending: &mut Pending,
         epoch: u32,
         page: u64,
-        seen: &EntitySet,
+        seen: &Seen,
     ) -> u64 {
         let mut deleted = 0;
         let models: Vec<ModelId> = self.models.iter().map(|(m, _)| *m).collect();
@@ -265,11 +282,11 @@ impl Replica {
             let before: Vec<(EntityId, Option<Version>)> = self
                 .ledger
                 .entities(model)
-                .filter(|e| !seen.contains(*e))
+                .filter(|e| !seen.has(e, model))
                 .map(|e| (*e, self.ledger.get(e, model)))
                 .collect();
             self.ledger
-                .complete_snapshot(model, epoch, page, |e| seen.contains(e));
+                .complete_snapshot(model, epoch, page, |e| seen.has(e, model));
             for (entity, version) in before {
                 if self.ledger.get(&entity, model) == version {
                     continue;
