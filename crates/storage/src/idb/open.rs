@@ -17,7 +17,7 @@ use web_sys::{DomException, IdbDatabase, IdbOpenDbRequest, IdbVersionChangeEvent
 use crate::error::StoreError;
 
 use super::schema::{Schema, UpgradeTx};
-use super::tx::{classify, factory};
+use super::tx::{classify, factory, set_timeout};
 
 type Slot<T> = Rc<RefCell<Option<oneshot::Sender<T>>>>;
 
@@ -27,6 +27,11 @@ fn send<T>(slot: &Slot<T>, value: T) -> bool {
         None => false,
     }
 }
+
+/// How long a `blocked` open or delete waits for the other connections to close before it
+/// is reported: connections that are closing (waiting for their last transaction) make the
+/// browser fire `blocked` too, and they are gone a moment later.
+pub(crate) const BLOCKED_GRACE_MS: u32 = 1500;
 
 /// Opens `name` at the schema's version, running the missing migrations.
 pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbDatabase, StoreError> {
@@ -82,14 +87,17 @@ pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbData
         let cancelled = Rc::clone(&cancelled);
         let name = name.to_owned();
         Closure::once_into_js(move |_: JsValue| {
-            cancelled.set(true);
-            send(
-                &slot,
-                Err(StoreError::Blocked {
+            let give_up = move || {
+                let blocked = StoreError::Blocked {
                     database: name,
                     version,
-                }),
-            );
+                };
+                if send(&slot, Err(blocked)) {
+                    cancelled.set(true);
+                }
+            };
+            // Without a timer, give up at once rather than wait forever.
+            let _ = set_timeout(BLOCKED_GRACE_MS, give_up);
         })
     };
     let on_success = {
@@ -187,13 +195,16 @@ pub(crate) async fn delete_database(name: &str) -> Result<(), StoreError> {
         let slot = Rc::clone(&slot);
         let name = name.to_owned();
         Closure::once_into_js(move |_: JsValue| {
-            send(
-                &slot,
-                Err(StoreError::Blocked {
-                    database: name,
-                    version: 0,
-                }),
-            );
+            let give_up = move || {
+                send(
+                    &slot,
+                    Err(StoreError::Blocked {
+                        database: name,
+                        version: 0,
+                    }),
+                );
+            };
+            let _ = set_timeout(BLOCKED_GRACE_MS, give_up);
         })
     };
     request.set_onsuccess(on_success.dyn_ref());

@@ -46,6 +46,20 @@ pub(crate) fn commit(tx: &IdbTransaction) {
     let _ = tx.unchecked_ref::<TransactionExt>().commit_now();
 }
 
+/// Runs `callback` once after `ms` milliseconds (window or worker `setTimeout`).
+pub(crate) fn set_timeout(ms: u32, callback: impl FnOnce() + 'static) -> Result<(), StoreError> {
+    let global = js_sys::global();
+    let function = Reflect::get(&global, &JsValue::from_str("setTimeout"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(|| StoreError::Unavailable("no setTimeout in this global scope".into()))?;
+    let closure = Closure::once_into_js(callback);
+    function
+        .call2(&global, &closure, &JsValue::from(ms))
+        .map(|_| ())
+        .map_err(|e| classify_js(&e))
+}
+
 /// The IndexedDB factory of this context (window or worker).
 pub(crate) fn factory() -> Result<IdbFactory, StoreError> {
     let global = js_sys::global();
