@@ -22,3 +22,4 @@ pub use proto::{types, world};
 pub use subscription::{
     EntitySubscription, StreamMessage, Subscription, TokenBalanceSubscription, TokenSubscription,
 };
+pub mod sync_transport;
