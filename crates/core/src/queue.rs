@@ -114,8 +114,9 @@ impl<K: Hash + Eq + Clone, T> UpdateQueue<K, T> {
         self.stats.enqueued += 1;
         let outcome = match self.positions.get(&key) {
             Some(&position) => {
-                let slot = usize::try_from(position - self.head)
-                    .ok()
+                let slot = position
+                    .checked_sub(self.head)
+                    .and_then(|i| usize::try_from(i).ok())
                     .and_then(|i| self.slots.get_mut(i));
                 match slot {
                     Some(slot) => {

@@ -36,7 +36,7 @@ use crate::clause::{
     PatternMatching,
 };
 use crate::schema::{PrimitiveType, SchemaRegistry, Ty};
-use crate::value::{Struct, Value};
+use crate::value::{Member, Struct, Value};
 
 pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
 
@@ -284,32 +284,9 @@ struct Predicate {
 
 impl KeyTest {
     fn test(&self, state: &Struct) -> bool {
-        member_at(state, &self.steps).is_some_and(|v| Test::Key(&self.operand).passes(v))
+        member_at(state, &self.steps)
+            .is_some_and(|value| self.operand.compare(value) == Some(Ordering::Equal))
     }
-}
-
-/// One condition of a filter, applied to a member's value.
-#[derive(Clone, Copy)]
-enum Test<'f> {
-    /// A `keys` entry: equality.
-    Key(&'f Operand),
-    /// A `where` entry.
-    Predicate(FilterOp, &'f Operand),
-}
-
-impl Test<'_> {
-    fn passes(self, value: &Value) -> bool {
-        match self {
-            Test::Key(operand) => operand.compare(value) == Some(Ordering::Equal),
-            Test::Predicate(op, operand) => operand.test(op, value),
-        }
-    }
-}
-
-/// Keeps `items[i]` where `keep[i]` (items past the mask's end are dropped).
-fn retain_by<T>(items: &mut Vec<T>, keep: &[bool]) {
-    let mut flags = keep.iter();
-    items.retain(|_| flags.next().copied().unwrap_or(false));
 }
 
 impl Predicate {
@@ -362,6 +339,7 @@ pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t
 
 /// Text order without calling into libc for short strings: on the scan path most names are a
 /// few bytes and `memcmp`'s call and vector setup cost more than the comparison.
+#[inline]
 pub(crate) fn text_cmp(a: &str, b: &str) -> Ordering {
     if a.len() <= 64 && b.len() <= 64 {
         a.bytes().cmp(b.bytes())
@@ -371,30 +349,32 @@ pub(crate) fn text_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// Whether two names are equal (see [`text_cmp`]).
+#[inline]
 pub(crate) fn same_text(a: &str, b: &str) -> bool {
     a.len() == b.len() && text_cmp(a, b) == Ordering::Equal
 }
 
 /// The member at `steps` of a state (index hints first, then by name).
 pub(crate) fn member_at<'v>(state: &'v Struct, steps: &[(String, usize)]) -> Option<&'v Value> {
-    let mut members = &state.members;
-    let mut found = None;
-    for (name, index) in steps {
-        let member = match members.get(*index) {
-            Some(m) if same_text(&m.name, name) => m,
-            _ => members.iter().find(|m| same_text(&m.name, name))?,
-        };
-        found = Some(&member.value);
-        if let Value::Struct(inner) = &member.value {
-            members = &inner.members;
-        } else {
-            members = EMPTY;
+    let (last, path) = steps.split_last()?;
+    let mut members: &[Member] = &state.members;
+    for step in path {
+        match &find_member(members, step)?.value {
+            Value::Struct(inner) => members = &inner.members,
+            _ => return None,
         }
     }
-    found
+    Some(&find_member(members, last)?.value)
 }
 
-static EMPTY: &Vec<crate::value::Member> = &Vec::new();
+/// The member a step names: at its index hint when the name matches there, else by name.
+#[inline]
+fn find_member<'v>(members: &'v [Member], (name, index): &(String, usize)) -> Option<&'v Member> {
+    match members.get(*index) {
+        Some(m) if same_text(&m.name, name) => Some(m),
+        _ => members.iter().find(|m| same_text(&m.name, name)),
+    }
+}
 
 fn check_operator(op: FilterOp, ty: &Ty, at: &At<'_>) -> Result<(), FilterError> {
     let orderable =
@@ -543,47 +523,6 @@ impl Filter {
             return false;
         }
         self.keys.iter().all(|key| key.test(state)) && self.predicates.iter().all(|p| p.test(state))
-    }
-
-    /// Keeps the items whose state passes [`Filter::matches`], evaluating one condition at a
-    /// time over all items, in blocks: member lookups (memory-bound, predictable branches) for a
-    /// block first, then the comparisons (data-dependent branches) on values now in cache. The
-    /// processor overlaps the lookups' cache misses instead of paying them one after the other,
-    /// which makes scans of many states several times faster than testing each state in turn.
-    pub fn retain_matching<T>(&self, items: &mut Vec<T>, state_of: impl Fn(&T) -> &Struct) {
-        const BLOCK: usize = 32;
-        let model = self.model.as_str();
-        let mut keep: Vec<bool> = Vec::with_capacity(items.len());
-        keep.extend(items.iter().map(|item| {
-            let state = state_of(item);
-            !state.is_deletion() && same_text(&state.name, model)
-        }));
-        retain_by(items, &keep);
-        let conditions = self
-            .keys
-            .iter()
-            .map(|k| (k.steps.as_slice(), Test::Key(&k.operand)))
-            .chain(
-                self.predicates
-                    .iter()
-                    .map(|p| (p.steps.as_slice(), Test::Predicate(p.op, &p.operand))),
-            );
-        for (steps, test) in conditions {
-            keep.clear();
-            for chunk in items.chunks(BLOCK) {
-                let mut values: [Option<&Value>; BLOCK] = [None; BLOCK];
-                for (slot, item) in values.iter_mut().zip(chunk) {
-                    *slot = member_at(state_of(item), steps);
-                }
-                keep.extend(
-                    values
-                        .iter()
-                        .take(chunk.len())
-                        .map(|value| value.is_some_and(|v| test.passes(v))),
-                );
-            }
-            retain_by(items, &keep);
-        }
     }
 
     /// The equivalent Torii clause, for server-side subscription filters. Keys become a

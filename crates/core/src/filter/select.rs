@@ -221,8 +221,8 @@ impl Query {
         let mut hits: Vec<(&EntityId, &Struct)> = states
             .into_iter()
             .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
+            .filter(|(_, state)| self.filter.matches(state))
             .collect();
-        self.filter.retain_matching(&mut hits, |(_, state)| state);
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
         let more = hits.len() > limit;
         if more {
