@@ -846,3 +846,70 @@ fn ticks_have_the_plans_shape_in_camel_case() {
     }
     assert_eq!(json["target"], "entities");
 }
+
+#[test]
+fn entities_and_event_messages_sync_side_by_side_with_their_own_ledgers() {
+    let mut h = Harness::new();
+    populate(&h, 30);
+    for n in 0..12 {
+        h.server.write(
+            TargetKind::EventMessages,
+            entity_id(1_000 + n),
+            model_state("ns-Moved", n, n as u32, 1),
+        );
+    }
+    let mut entities = synchronizer(&h, small_pages());
+    let mut setup = test_setup(SyncTarget::event_messages());
+    setup.options = small_pages();
+    let mut events = h.synchronizer(setup);
+    let server = h.server.clone();
+    h.after(2 * SEC, move || {
+        server.write(
+            TargetKind::EventMessages,
+            entity_id(1_001),
+            model_state("ns-Moved", 1, 9, 2),
+        );
+        server.end_streams();
+    });
+    let until = h.in_ms(10 * SEC);
+    let both = async { futures_util::future::join(entities.run(), events.run()).await };
+    assert_eq!(h.sim.run_until(both, until), SimOutcome::TimeLimit);
+    assert_eq!(entities.state(), SyncState::Streaming);
+    assert_eq!(events.state(), SyncState::Streaming);
+    assert_converged(&h, &entities);
+    let messages = SyncTarget::event_messages();
+    assert_eq!(
+        h.storage.world_json(TargetKind::EventMessages),
+        h.server.world_json(&messages)
+    );
+    h.storage
+        .check_matches(
+            TargetKind::EventMessages,
+            &events.ledger_entries(),
+            events.records(),
+        )
+        .unwrap();
+    assert_eq!(events.ledger().len(), 12);
+    assert_eq!(entities.ledger().len(), 45);
+}
+
+#[test]
+fn a_target_restricted_to_some_models_stores_only_those() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    let mut setup = test_setup(SyncTarget::entities().with_models(["ns-Position"]));
+    setup.options = small_pages();
+    let target = setup.target.clone();
+    let mut sync = h.synchronizer(setup);
+    let server = h.server.clone();
+    h.after(2 * SEC, move || {
+        server.write(E, entity_id(1), model_state("ns-Player", 1, 5, 5));
+        server.write(E, entity_id(1), model_state("ns-Position", 1, 5, 5));
+    });
+    run_for(&mut h, &mut sync, 5 * SEC);
+    assert_eq!(h.storage.world_json(E), h.server.world_json(&target));
+    assert_eq!(h.storage.model_count(E), 11);
+    let tick = sync.tick();
+    assert_eq!(tick.models.len(), 1);
+    assert_eq!(tick.models[0].model, "ns-Position");
+}
