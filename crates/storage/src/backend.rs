@@ -23,6 +23,9 @@ pub const META_FINGERPRINT: &str = "fingerprint";
 /// Metadata key of the Torii version the data was written from (UTF-8).
 pub const META_TORII_VERSION: &str = "toriiVersion";
 
+/// How many segments one read of a scan fetches.
+pub(crate) const SCAN_CHUNK: usize = 8;
+
 /// The key of one stored record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKey {
@@ -85,6 +88,14 @@ pub trait Backend {
 
     /// Every segment of a target, in sequence order.
     async fn read_segments(&self, target: TargetKind) -> Result<Vec<RawSegment>, StoreError>;
+
+    /// Every segment of a target, in sequence order, handed to `on_chunk` a few at a time as
+    /// they arrive: the caller decodes one chunk while the next is being read.
+    async fn scan_segments(
+        &self,
+        target: TargetKind,
+        on_chunk: &mut dyn FnMut(Vec<RawSegment>),
+    ) -> Result<(), StoreError>;
 
     /// Some records by key, in the order asked (`None` for a missing one).
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError>;

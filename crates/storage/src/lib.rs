@@ -22,6 +22,7 @@ mod adapter;
 mod backend;
 pub mod codec;
 mod error;
+mod fasthash;
 mod memory;
 mod naming;
 mod segment;

@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use dojo_reactive_core::sync::TargetKind;
 
-use crate::backend::{Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp};
+use crate::backend::{
+    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, SCAN_CHUNK,
+};
 use crate::error::StoreError;
 
 #[derive(Debug, Default)]
@@ -85,6 +87,18 @@ impl Backend for MemoryBackend {
                 _ => None,
             })
             .collect())
+    }
+
+    async fn scan_segments(
+        &self,
+        target: TargetKind,
+        on_chunk: &mut dyn FnMut(Vec<RawSegment>),
+    ) -> Result<(), StoreError> {
+        let mut segments = self.read_segments(target).await?.into_iter().peekable();
+        while segments.peek().is_some() {
+            on_chunk(segments.by_ref().take(SCAN_CHUNK).collect());
+        }
+        Ok(())
     }
 
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

@@ -178,6 +178,7 @@ impl<'a> SegmentEncoder<'a> {
 }
 
 /// Encodes slot writes as one segment.
+#[cfg(test)]
 pub(crate) fn encode_segment<'a>(
     kind: SegmentKind,
     target: TargetKind,

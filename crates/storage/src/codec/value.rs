@@ -16,8 +16,6 @@
 //! Names (struct, enum, variant and member names, model tags) go through the record's string
 //! table, so a page of thousands of states of one model stores each name once.
 
-use std::collections::HashMap;
-
 use dojo_reactive_core::{EnumValue, Felt, Member, Primitive, Value, U256};
 
 use super::{DecodeError, DecodeErrorKind, Reader, Writer, MAX_DEPTH};
@@ -40,7 +38,7 @@ pub enum EncodeError {
 /// The string table a record is being written with: each distinct name once, in first-use order.
 #[derive(Debug, Default)]
 pub(crate) struct Strings<'a> {
-    index: HashMap<&'a str, u32>,
+    index: crate::fasthash::IdMap<&'a str, u32>,
     list: Vec<&'a str>,
 }
 

@@ -27,7 +27,9 @@ use web_sys::{DomException, Event, IdbDatabase};
 pub use schema::{Migration, MigrationFuture, Schema, UpgradeTx, SCHEMA_VERSION};
 pub use tx::classify;
 
-use crate::backend::{Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES};
+use crate::backend::{
+    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, SCAN_CHUNK,
+};
 use crate::error::StoreError;
 use crate::store::{CompactionConfig, Storage};
 use tx::{
@@ -205,6 +207,67 @@ impl Backend for IndexedDbBackend {
                 value: value_bytes(value),
             })
             .collect())
+    }
+
+    async fn scan_segments(
+        &self,
+        target: TargetKind,
+        on_chunk: &mut dyn FnMut(Vec<RawSegment>),
+    ) -> Result<(), StoreError> {
+        let db = self.db()?;
+        let tx = transaction(&db, &[ENTITIES], false)?;
+        let store = ObjectStore::from(tx.object_store(ENTITIES).map_err(|e| classify_js(&e))?);
+        let range = Query::KeyRange(segment_range(target)?.into());
+        let keys = store
+            .get_all_keys(Some(range), None)
+            .map_err(idb_error)?
+            .await
+            .map_err(idb_error)?;
+        // Every chunk's getAll is issued (and its future armed) before the first is awaited:
+        // the browser reads the next chunks while this thread decodes the first.
+        // Chunks grow 1, 2, 4 ... SCAN_CHUNK segments: the first arrives quickly, the rest in
+        // few requests.
+        let mut groups = Vec::new();
+        let mut rest = keys.as_slice();
+        let mut size = 1;
+        while !rest.is_empty() {
+            let (group, tail) = rest.split_at(size.min(rest.len()));
+            groups.push(group);
+            rest = tail;
+            size = (size * 2).min(SCAN_CHUNK);
+        }
+        let mut pending = Vec::with_capacity(groups.len());
+        for group in groups {
+            let (Some(first), Some(last)) = (group.first(), group.last()) else {
+                continue;
+            };
+            let bounds = web_sys::IdbKeyRange::bound(first, last).map_err(|e| classify_js(&e))?;
+            let request = store
+                .get_all(Some(Query::KeyRange(bounds.into())), None)
+                .map_err(idb_error)?;
+            pending.push((group, request.into_future()));
+        }
+        for (group, request) in pending {
+            let values = request.await.map_err(idb_error)?;
+            if values.len() != group.len() {
+                return Err(StoreError::Io(format!(
+                    "getAll returned {} segments where getAllKeys listed {}",
+                    values.len(),
+                    group.len()
+                )));
+            }
+            on_chunk(
+                group
+                    .iter()
+                    .zip(&values)
+                    .map(|(key, value)| RawSegment {
+                        seq: segment_seq(key, target),
+                        value: value_bytes(value),
+                    })
+                    .collect(),
+            );
+        }
+        Ok(())
     }
 
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

@@ -4,48 +4,11 @@
 //! reads are planned from it; it is rebuilt by replaying the segments when a target is first used.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use dojo_reactive_core::EntityId;
 
+pub(crate) use crate::fasthash::IdMap;
 use crate::segment::{SegmentKind, StateOp};
-
-/// A fast hasher for keys that start with entity ids (already uniformly distributed hashes).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-        for byte in chunks.remainder() {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(value.into());
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-}
-
-/// A `HashMap` with [`IdHasher`].
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// What a record does to the version facet (without the version itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +56,7 @@ pub(crate) struct SegmentInfo {
 pub(crate) struct TargetIndex {
     models: Vec<String>,
     model_ids: HashMap<String, u32>,
-    slots: IdMap<EntityId, Vec<(u32, Slot)>>,
+    slots: IdMap<(EntityId, u32), Slot>,
     pub(crate) segments: BTreeMap<u64, SegmentInfo>,
     /// Segments that could not be decoded (deleted by the next compaction).
     pub(crate) unreadable: Vec<u64>,
@@ -124,34 +87,31 @@ impl TargetIndex {
 
     /// A slot, if anything of it is stored.
     pub(crate) fn slot(&self, entity: &EntityId, model: u32) -> Option<&Slot> {
-        self.slots
-            .get(entity)?
-            .iter()
-            .find(|(m, _)| *m == model)
-            .map(|(_, slot)| slot)
+        self.slots.get(&(*entity, model))
     }
 
     fn slot_mut(&mut self, entity: &EntityId, model: u32) -> &mut Slot {
-        let models = self.slots.entry(*entity).or_default();
-        let position = match models.iter().position(|(m, _)| *m == model) {
-            Some(position) => position,
-            None => {
-                models.push((model, Slot::default()));
-                models.len() - 1
-            }
-        };
-        // `position` is in range: found above, or the element just pushed.
-        &mut models[position].1
+        self.slots.entry((*entity, model)).or_default()
     }
 
-    /// The slots of an entity.
-    pub(crate) fn entity_slots(&self, entity: &EntityId) -> &[(u32, Slot)] {
-        self.slots.get(entity).map_or(&[], Vec::as_slice)
+    /// Makes room for `additional` more slots.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.slots.reserve(additional);
     }
 
-    /// Every entity with something stored.
-    pub(crate) fn entities(&self) -> impl Iterator<Item = &EntityId> {
-        self.slots.keys()
+    /// The slots of an entity, by model id.
+    pub(crate) fn entity_slots(&self, entity: &EntityId) -> Vec<(u32, Slot)> {
+        (0..self.models.len() as u32)
+            .filter_map(|model| self.slot(entity, model).map(|slot| (model, *slot)))
+            .collect()
+    }
+
+    /// Every entity with a stored state or ledger entry (once per such model).
+    pub(crate) fn live_entities(&self) -> impl Iterator<Item = &EntityId> {
+        self.slots
+            .iter()
+            .filter(|(_, slot)| slot.has_state || slot.has_version)
+            .map(|((entity, _), _)| entity)
     }
 
     /// Registers a new segment (before its records).
@@ -245,14 +205,8 @@ impl TargetIndex {
             if place.is_some() {
                 slot.copies += 1;
             }
-            let gone = slot.is_gone();
-            if gone {
-                if let Some(models) = self.slots.get_mut(entity) {
-                    models.retain(|(m, _)| m != model);
-                    if models.is_empty() {
-                        self.slots.remove(entity);
-                    }
-                }
+            if slot.is_gone() {
+                self.slots.remove(&(*entity, *model));
             }
         }
         for seq in merged {
@@ -275,11 +229,9 @@ impl TargetIndex {
     pub(crate) fn totals(&self) -> (usize, usize) {
         let mut states = 0;
         let mut versions = 0;
-        for models in self.slots.values() {
-            for (_, slot) in models {
-                states += usize::from(slot.has_state);
-                versions += usize::from(slot.has_version);
-            }
+        for slot in self.slots.values() {
+            states += usize::from(slot.has_state);
+            versions += usize::from(slot.has_version);
         }
         (states, versions)
     }

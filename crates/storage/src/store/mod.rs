@@ -26,11 +26,11 @@ use crate::backend::{
 use crate::codec::sync_state::{decode_sync_state, encode_sync_state};
 use crate::error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
 use crate::segment::{
-    decode_segment, encode_segment, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
+    decode_segment, SegmentEncoder, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
     VersionWrite,
 };
-use index::{TargetIndex, VersionOpKind};
-use replay::replay;
+use index::{IdMap, TargetIndex, VersionOpKind};
+use replay::{replay, Replayer};
 
 /// Model states and ledger entries read back for some entities.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -252,8 +252,11 @@ impl<B: Backend> Storage<B> {
     pub async fn load(&self, target: TargetKind) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let raw = self.backend.read_segments(target).await?;
-        let replayed = replay(target, raw, true);
+        let mut replayer = Replayer::new(target, true);
+        self.backend
+            .scan_segments(target, &mut |chunk| replayer.feed(chunk))
+            .await?;
+        let replayed = replayer.finish();
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -366,13 +369,27 @@ impl<B: Backend> Storage<B> {
             .targets
             .get(&target)
             .map_or(0, |index| index.next_seq);
+        // One record per `page_bytes` of writes: several segments, consecutive numbers, one
+        // transaction.
         let mut ops = Vec::with_capacity(2);
-        let mut segment_bytes = 0;
-        if !writes.is_empty() {
-            let bytes = encode_segment(SegmentKind::Delta, target, writes.iter().copied())
+        let mut segments: Vec<(u64, usize, std::ops::Range<usize>)> = Vec::new();
+        let mut encoder = SegmentEncoder::new(SegmentKind::Delta, target);
+        let mut first = 0;
+        for (i, write) in writes.iter().enumerate() {
+            encoder
+                .push(*write)
                 .map_err(|e| StoreError::InvalidBatch(e.to_string()))?;
-            segment_bytes = bytes.len();
-            ops.push(WriteOp::Put(RecordKey::Segment(target, seq), bytes));
+            if encoder.size() >= self.config.page_bytes || i + 1 == writes.len() {
+                let full = std::mem::replace(
+                    &mut encoder,
+                    SegmentEncoder::new(SegmentKind::Delta, target),
+                );
+                let bytes = full.finish();
+                let number = seq + segments.len() as u64;
+                segments.push((number, bytes.len(), first..i + 1));
+                ops.push(WriteOp::Put(RecordKey::Segment(target, number), bytes));
+                first = i + 1;
+            }
         }
         if let Some(state) = sync_state {
             ops.push(WriteOp::Put(
@@ -384,25 +401,24 @@ impl<B: Backend> Storage<B> {
             return Ok(());
         }
         self.backend.write(ops).await?;
-        if writes.is_empty() {
-            return Ok(());
-        }
         let mut inner = self.inner.borrow_mut();
         let index = inner.targets.entry(target).or_default();
-        index.add_segment(seq, SegmentKind::Delta, segment_bytes);
-        for write in writes {
-            let model = index.model_id(write.model);
-            let state = match write.state {
-                StateWrite::None => StateOp::None,
-                StateWrite::Upsert(_) => StateOp::Upsert,
-                StateWrite::Delete => StateOp::Delete,
-            };
-            let version = match write.version {
-                VersionWrite::None => VersionOpKind::None,
-                VersionWrite::Set(_) => VersionOpKind::Set,
-                VersionWrite::Clear => VersionOpKind::Clear,
-            };
-            index.record(seq, write.entity, model, state, version);
+        for (number, bytes, range) in segments {
+            index.add_segment(number, SegmentKind::Delta, bytes);
+            for write in writes.get(range).unwrap_or_default() {
+                let model = index.model_id(write.model);
+                let state = match write.state {
+                    StateWrite::None => StateOp::None,
+                    StateWrite::Upsert(_) => StateOp::Upsert,
+                    StateWrite::Delete => StateOp::Delete,
+                };
+                let version = match write.version {
+                    VersionWrite::None => VersionOpKind::None,
+                    VersionWrite::Set(_) => VersionOpKind::Set,
+                    VersionWrite::Clear => VersionOpKind::Clear,
+                };
+                index.record(number, write.entity, model, state, version);
+            }
         }
         Ok(())
     }
@@ -510,17 +526,12 @@ impl<B: Backend> Storage<B> {
                 return Ok(Records::default());
             };
             let mut ids: Vec<EntityId> = index
-                .entities()
+                .live_entities()
                 .filter(|id| *id >= from && *id < to)
-                .filter(|id| {
-                    index
-                        .entity_slots(id)
-                        .iter()
-                        .any(|(_, s)| s.has_state || s.has_version)
-                })
                 .copied()
                 .collect();
             ids.sort_unstable();
+            ids.dedup();
             ids.truncate(limit);
             ids.into_iter().collect()
         };
@@ -539,7 +550,7 @@ impl<B: Backend> Storage<B> {
             };
             wanted
                 .iter()
-                .flat_map(|id| index.entity_slots(id).iter())
+                .flat_map(|id| index.entity_slots(id))
                 .flat_map(|(_, slot)| {
                     let state = slot.state.filter(|_| slot.has_state);
                     let version = slot.version.filter(|_| slot.has_version);
@@ -673,7 +684,8 @@ impl<B: Backend> Storage<B> {
 fn slot_writes(batch: &SyncBatch) -> Vec<SlotWrite<'_>> {
     let mut writes: Vec<SlotWrite<'_>> =
         Vec::with_capacity(batch.upserts.len() + batch.deletions.len());
-    let mut positions: HashMap<(EntityId, &str), usize> = HashMap::with_capacity(writes.capacity());
+    let mut positions: IdMap<(EntityId, &str), usize> = IdMap::default();
+    positions.reserve(writes.capacity());
     for record in &batch.upserts {
         if let Some(write) = slot(&mut writes, &mut positions, &record.entity, record.model()) {
             write.state = StateWrite::Upsert(record);
@@ -694,7 +706,7 @@ fn slot_writes(batch: &SyncBatch) -> Vec<SlotWrite<'_>> {
 
 fn slot<'a, 'w>(
     writes: &'w mut Vec<SlotWrite<'a>>,
-    positions: &mut HashMap<(EntityId, &'a str), usize>,
+    positions: &mut IdMap<(EntityId, &'a str), usize>,
     entity: &'a EntityId,
     model: &'a str,
 ) -> Option<&'w mut SlotWrite<'a>> {

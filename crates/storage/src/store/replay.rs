@@ -1,16 +1,17 @@
-//! Start-up: every segment of a target is read (one `getAll`), checked and replayed in sequence
-//! order to rebuild the index and, for a load, the stored model states and ledger entries.
-//! A segment that cannot be decoded is skipped and reported; the rest loads.
-
-use std::collections::HashMap;
+//! Start-up: every segment of a target is read (in chunks, so that decoding the first ones
+//! overlaps reading the next), checked and replayed in sequence order to rebuild the index and,
+//! for a load, the stored model states and ledger entries. Model states are decoded as their
+//! segments arrive and replaced in place when a later segment supersedes them. A segment that
+//! cannot be decoded is skipped and reported; the rest loads.
 
 use dojo_reactive_core::sync::{LedgerEntry, ModelRecord, TargetKind};
+use dojo_reactive_core::EntityId;
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
 use crate::error::{SkippedRecord, StoreError};
 use crate::segment::{decode_segment, SegmentView, StateOp, VersionOp};
 
-use super::index::{TargetIndex, VersionOpKind};
+use super::index::{IdMap, TargetIndex, VersionOpKind};
 
 /// What a replay produced.
 pub(crate) struct Replayed {
@@ -42,17 +43,47 @@ pub(crate) fn model_ids(index: &mut TargetIndex, view: &SegmentView<'_>) -> Vec<
     ids
 }
 
-/// Replays raw segments; with `materialize`, also decodes the live model states and versions.
-pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, materialize: bool) -> Replayed {
-    let mut index = TargetIndex::default();
-    let mut skipped = Vec::new();
-    raw.sort_by_key(|segment| segment.seq.as_ref().ok().copied());
-    let mut views = Vec::with_capacity(raw.len());
-    for segment in &raw {
-        let seq = match &segment.seq {
-            Ok(seq) => *seq,
+const NONE: u32 = u32::MAX;
+
+/// Replays segments fed in sequence order.
+pub(crate) struct Replayer {
+    target: TargetKind,
+    materialize: bool,
+    index: TargetIndex,
+    /// Decoded states; `None` where a later write superseded or deleted one.
+    models: Vec<Option<ModelRecord>>,
+    ledger: Vec<Option<LedgerEntry>>,
+    /// Per slot: its position in `models` and in `ledger` (`NONE` if absent).
+    positions: IdMap<(EntityId, u32), (u32, u32)>,
+    skipped: Vec<SkippedRecord>,
+}
+
+impl Replayer {
+    pub(crate) fn new(target: TargetKind, materialize: bool) -> Self {
+        Replayer {
+            target,
+            materialize,
+            index: TargetIndex::default(),
+            models: Vec::new(),
+            ledger: Vec::new(),
+            positions: IdMap::default(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Replays the next segments (in sequence order).
+    pub(crate) fn feed(&mut self, segments: Vec<RawSegment>) {
+        for segment in segments {
+            self.feed_one(segment);
+        }
+    }
+
+    fn feed_one(&mut self, segment: RawSegment) {
+        let target = self.target;
+        let seq = match segment.seq {
+            Ok(seq) => seq,
             Err(key) => {
-                skipped.push(SkippedRecord {
+                self.skipped.push(SkippedRecord {
                     store: ENTITIES,
                     key: key.clone(),
                     error: StoreError::Foreign {
@@ -60,95 +91,129 @@ pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, materialize: 
                         message: "not a segment key".into(),
                     },
                 });
-                continue;
+                return;
             }
         };
         let key = RecordKey::Segment(target, seq);
-        let decoded = match &segment.value {
-            Ok(bytes) => decode_segment(bytes, target)
-                .map(|view| (view, bytes.len()))
-                .map_err(|error| StoreError::corrupt(key.to_string(), error)),
-            Err(message) => Err(StoreError::Foreign {
-                what: key.to_string(),
-                message: message.clone(),
-            }),
+        let bytes = match segment.value {
+            Ok(bytes) => bytes,
+            Err(message) => {
+                self.unreadable(
+                    seq,
+                    key,
+                    StoreError::Foreign {
+                        what: key.to_string(),
+                        message,
+                    },
+                );
+                return;
+            }
         };
-        match decoded {
-            Ok((view, bytes)) => {
-                index.add_segment(seq, view.kind, bytes);
-                let ids = model_ids(&mut index, &view);
-                for record in &view.records {
-                    if let Some(Some(model)) = ids.get(record.model) {
-                        index.record(
-                            seq,
-                            &record.entity,
-                            *model,
-                            record.state,
-                            version_kind(&record.version),
-                        );
-                    }
-                }
-                views.push((seq, view, ids));
-            }
+        let view = match decode_segment(&bytes, target) {
+            Ok(view) => view,
             Err(error) => {
-                index.unreadable.push(seq);
-                index.next_seq = index.next_seq.max(seq.saturating_add(1));
-                skipped.push(SkippedRecord {
-                    store: ENTITIES,
-                    key: key.to_string(),
-                    error,
-                });
+                self.unreadable(seq, key, StoreError::corrupt(key.to_string(), error));
+                return;
             }
+        };
+        self.index.add_segment(seq, view.kind, bytes.len());
+        let ids = model_ids(&mut self.index, &view);
+        self.index.reserve(view.records.len());
+        if self.materialize {
+            self.models.reserve(view.records.len());
+            self.ledger.reserve(view.records.len());
+            self.positions.reserve(view.records.len());
         }
-    }
-    let mut models = Vec::new();
-    let mut ledger = Vec::new();
-    if materialize {
-        let (states, versions) = index.totals();
-        models.reserve(states);
-        ledger.reserve(versions);
-        let mut tags: HashMap<u32, String> = HashMap::new();
-        for (seq, view, ids) in &views {
-            for record in &view.records {
-                let Some(Some(model)) = ids.get(record.model) else {
-                    continue;
-                };
-                let Some(slot) = index.slot(&record.entity, *model) else {
-                    continue;
-                };
-                if record.state == StateOp::Upsert && slot.state == Some(*seq) {
-                    match record.model_record(&view.strings) {
-                        Ok(state) => models.push(state),
-                        Err(error) => skipped.push(SkippedRecord {
+        for record in &view.records {
+            let Some(Some(model)) = ids.get(record.model) else {
+                continue;
+            };
+            let version = version_kind(&record.version);
+            self.index
+                .record(seq, &record.entity, *model, record.state, version);
+            if !self.materialize {
+                continue;
+            }
+            let slot = (record.entity, *model);
+            let (mut state_pos, mut ledger_pos) =
+                self.positions.get(&slot).copied().unwrap_or((NONE, NONE));
+            match record.state {
+                StateOp::None => {}
+                StateOp::Delete => clear(&mut self.models, state_pos),
+                StateOp::Upsert => match record.model_record(&view.strings) {
+                    Ok(state) => state_pos = place(&mut self.models, state_pos, state),
+                    Err(error) => {
+                        clear(&mut self.models, state_pos);
+                        self.skipped.push(SkippedRecord {
                             store: ENTITIES,
-                            key: format!(
-                                "{} entity {}",
-                                RecordKey::Segment(target, *seq),
-                                record.entity.to_hex()
-                            ),
+                            key: format!("{key} entity {}", record.entity.to_hex()),
                             error: StoreError::corrupt("model state", error),
-                        }),
-                    }
-                }
-                if let VersionOp::Set(version) = &record.version {
-                    if slot.version == Some(*seq) {
-                        let tag = tags.entry(*model).or_insert_with(|| {
-                            index.model_tag(*model).unwrap_or_default().to_owned()
-                        });
-                        ledger.push(LedgerEntry {
-                            entity: record.entity,
-                            model: tag.clone(),
-                            version: *version,
                         });
                     }
+                },
+            }
+            match &record.version {
+                VersionOp::None => {}
+                VersionOp::Clear => clear(&mut self.ledger, ledger_pos),
+                VersionOp::Set(version) => {
+                    let tag = self.index.model_tag(*model).unwrap_or_default().to_owned();
+                    let entry = LedgerEntry {
+                        entity: record.entity,
+                        model: tag,
+                        version: *version,
+                    };
+                    ledger_pos = place(&mut self.ledger, ledger_pos, entry);
                 }
             }
+            self.positions.insert(slot, (state_pos, ledger_pos));
         }
     }
-    Replayed {
-        index,
-        models,
-        ledger,
-        skipped,
+
+    fn unreadable(&mut self, seq: u64, key: RecordKey, error: StoreError) {
+        self.index.unreadable.push(seq);
+        self.index.next_seq = self.index.next_seq.max(seq.saturating_add(1));
+        self.skipped.push(SkippedRecord {
+            store: ENTITIES,
+            key: key.to_string(),
+            error,
+        });
     }
+
+    /// The index, the live states and ledger entries, and what was skipped.
+    pub(crate) fn finish(self) -> Replayed {
+        Replayed {
+            index: self.index,
+            models: self.models.into_iter().flatten().collect(),
+            ledger: self.ledger.into_iter().flatten().collect(),
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// Stores `value` at `pos` (or appends it); returns where it is.
+fn place<T>(items: &mut Vec<Option<T>>, pos: u32, value: T) -> u32 {
+    match items.get_mut(pos as usize) {
+        Some(item) => {
+            *item = Some(value);
+            pos
+        }
+        None => {
+            items.push(Some(value));
+            (items.len() - 1) as u32
+        }
+    }
+}
+
+fn clear<T>(items: &mut [Option<T>], pos: u32) {
+    if let Some(item) = items.get_mut(pos as usize) {
+        *item = None;
+    }
+}
+
+/// Replays raw segments in one go.
+pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, materialize: bool) -> Replayed {
+    raw.sort_by_key(|segment| segment.seq.as_ref().ok().copied());
+    let mut replayer = Replayer::new(target, materialize);
+    replayer.feed(raw);
+    replayer.finish()
 }

@@ -94,7 +94,7 @@ fn member(name: &str, key: bool, value: Value) -> Member {
     }
 }
 
-/// A model state of about 300 encoded bytes.
+/// A model state of about 300 encoded bytes (11 members, nested struct, enum and array).
 pub fn player(n: u64, hp: u32) -> ModelRecord {
     let entity = id(n);
     ModelRecord {
@@ -145,6 +145,12 @@ pub fn player(n: u64, hp: u32) -> ModelRecord {
                             .collect(),
                     ),
                 ),
+                member(
+                    "title",
+                    false,
+                    Value::ByteArray(format!("champion of arena {}", n % 97)),
+                ),
+                member("guild", false, prim(Primitive::ContractAddress(id(n / 50)))),
                 member("alive", false, prim(Primitive::Bool(hp > 0))),
                 member("last_move", false, prim(Primitive::U64(1_700_000_000 + n))),
             ],
@@ -638,7 +644,21 @@ pub async fn compaction_preserves_state<H: Harness>(h: &H) {
         .await
         .expect("init");
     let mut reference = Reference::default();
-    let mut seq = 0;
+    // A batch larger than a page is stored as several records, in one transaction.
+    let big = upserts(
+        (100..140).map(|n| player(n, 1)).collect(),
+        1,
+        Some(cursor("big", 0)),
+    );
+    storage.commit(&big).await.expect("big commit");
+    reference.apply(&big);
+    let split = storage.stats(TARGET).expect("stats");
+    assert!(
+        split.deltas >= 3,
+        "a 12 KB batch was not split into 4 KB records: {split:?}"
+    );
+    assert_eq!(load(&storage).await, reference.expected());
+    let mut seq = 1;
     for round in 0..40u64 {
         seq += 1;
         let ids = (0..6).map(|i| (round * 3 + i * 5) % 60);

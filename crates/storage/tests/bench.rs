@@ -1,0 +1,215 @@
+//! Browser benchmark of the IndexedDB storage against a plain one-record-per-entity IndexedDB
+//! baseline (rexie), in headless Chromium in a dedicated worker (where the sync worker runs).
+//!
+//! Run by `bash benches/storage/run.sh` (release build, `STORAGE_BENCH=1`); in a normal test run
+//! (no `STORAGE_BENCH` at compile time) it only checks that it builds and returns at once.
+
+#![cfg(target_arch = "wasm32")]
+
+mod conformance;
+
+use conformance::{cursor, fingerprint, player, upserts, TARGET};
+use dojo_reactive_storage::{delete_db, Backend, IndexedDbBackend, Storage};
+use js_sys::Reflect;
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+const ENTITIES: u64 = 100_000;
+
+fn now() -> f64 {
+    let performance =
+        Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).expect("performance");
+    let now = Reflect::get(&performance, &JsValue::from_str("now")).expect("now");
+    let now: js_sys::Function = now.into();
+    now.call0(&performance)
+        .expect("now()")
+        .as_f64()
+        .expect("number")
+}
+
+fn row(case: &str, entities: u64, ms: f64, extra: &str) -> f64 {
+    let rate = entities as f64 / (ms / 1000.0);
+    console_log!("| {case} | {entities} | {ms:.0} | {rate:.0} | {extra} |");
+    rate
+}
+
+/// Persists `ENTITIES` players in batches of `batch` (one commit each, with ledger entries and
+/// the cursor), then loads them back from a fresh connection. Returns (write rate, load ms).
+async fn ours(batch: u64) -> (f64, f64) {
+    let name = format!(
+        "bench-ours-{batch}-{}",
+        (js_sys::Math::random() * 1e9) as u64
+    );
+    let records: Vec<_> = (0..ENTITIES).map(|n| player(n, 100)).collect();
+    let storage = Storage::new(IndexedDbBackend::new(&name));
+    storage
+        .init(&fingerprint("manifest-hash:v1:bench"), "1.0.0")
+        .await
+        .expect("init");
+    let batches: Vec<_> = records
+        .chunks(batch as usize)
+        .enumerate()
+        .map(|(page, chunk)| {
+            upserts(
+                chunk.to_vec(),
+                page as u64 + 1,
+                Some(cursor("cursor", page as u64)),
+            )
+        })
+        .collect();
+    drop(records);
+    let start = now();
+    for batch in &batches {
+        storage.commit(batch).await.expect("commit");
+    }
+    let write_ms = now() - start;
+    let stats = storage.stats(TARGET).expect("stats");
+    storage.close();
+    let bytes_per_entity = stats.bytes as f64 / ENTITIES as f64;
+    let rate = row(
+        &format!("ours: persist, batches of {batch}"),
+        ENTITIES,
+        write_ms,
+        &format!(
+            "{} deltas + {} pages, {:.0} B/entity stored (state + ledger entry)",
+            stats.deltas, stats.pages, bytes_per_entity
+        ),
+    );
+
+    let raw = IndexedDbBackend::new(&name);
+    raw.open().await.expect("open");
+    let start = now();
+    let segments = raw.read_segments(TARGET).await.expect("getAll");
+    let get_all_ms = now() - start;
+    let bytes: usize = segments
+        .iter()
+        .map(|s| s.value.as_ref().map_or(0, Vec::len))
+        .sum();
+    row(
+        &format!(
+            "ours: getAll of the segments only (bytes copied into wasm), after batches of {batch}"
+        ),
+        ENTITIES,
+        get_all_ms,
+        &format!("{} records, {:.1} MB", segments.len(), bytes as f64 / 1e6),
+    );
+    drop(segments);
+    raw.close();
+
+    let start = now();
+    let again = Storage::new(IndexedDbBackend::new(&name));
+    again
+        .init(&fingerprint("manifest-hash:v1:bench"), "1.0.0")
+        .await
+        .expect("init");
+    let loaded = again.load(TARGET).await.expect("load");
+    let load_ms = now() - start;
+    assert_eq!(loaded.data.models.len() as u64, ENTITIES);
+    assert_eq!(loaded.data.ledger.len() as u64, ENTITIES);
+    assert!(loaded.skipped.is_empty());
+    row(
+        &format!("ours: start-up load (open + getAll + decode), after batches of {batch}"),
+        ENTITIES,
+        load_ms,
+        "model states and ledger entries as core values",
+    );
+    again.close();
+    delete_db(&name).await.expect("delete");
+    (rate, load_ms)
+}
+
+/// The plain way: one IndexedDB record per entity (its JSON, encoded before the clock starts),
+/// written through rexie in transactions of `batch` puts, then read back with one `getAll`.
+async fn baseline(batch: u64) -> f64 {
+    let name = format!("bench-baseline-{}", (js_sys::Math::random() * 1e9) as u64);
+    let rows: Vec<(JsValue, JsValue)> = (0..ENTITIES)
+        .map(|n| {
+            let record = player(n, 100);
+            let json = record.state.members_json().to_string();
+            (
+                JsValue::from_str(&json),
+                JsValue::from_str(&record.entity.to_hex()),
+            )
+        })
+        .collect();
+    let json_bytes: usize = rows
+        .iter()
+        .map(|(v, _)| v.as_string().map_or(0, |s| s.len()))
+        .sum();
+    let db = Rexie::builder(&name)
+        .version(1)
+        .add_object_store(ObjectStore::new("entities"))
+        .build()
+        .await
+        .expect("rexie");
+    let start = now();
+    for chunk in rows.chunks(batch as usize) {
+        let tx = db
+            .transaction(&["entities"], TransactionMode::ReadWrite)
+            .expect("tx");
+        let store = tx.store("entities").expect("store");
+        store
+            .put_all(chunk.iter().map(|(v, k)| (v.clone(), Some(k.clone()))))
+            .await
+            .expect("put_all");
+        tx.done().await.expect("done");
+    }
+    let write_ms = now() - start;
+    let rate = row(
+        &format!("baseline: one record per entity (rexie put), transactions of {batch}"),
+        ENTITIES,
+        write_ms,
+        &format!(
+            "{:.0} B/entity of JSON",
+            json_bytes as f64 / ENTITIES as f64
+        ),
+    );
+    let start = now();
+    let tx = db
+        .transaction(&["entities"], TransactionMode::ReadOnly)
+        .expect("tx");
+    let values = tx
+        .store("entities")
+        .expect("store")
+        .get_all(None, None)
+        .await
+        .expect("getAll");
+    let load_ms = now() - start;
+    assert_eq!(values.len() as u64, ENTITIES);
+    row(
+        "baseline: getAll of every record (not decoded)",
+        ENTITIES,
+        load_ms,
+        "JSON strings, no parsing",
+    );
+    db.close();
+    Rexie::delete(&name).await.expect("delete");
+    rate
+}
+
+#[wasm_bindgen_test]
+async fn storage_benchmark() {
+    if option_env!("STORAGE_BENCH").is_none() {
+        console_log!(
+            "storage benchmark skipped (build with STORAGE_BENCH=1: bash benches/storage/run.sh)"
+        );
+        return;
+    }
+    console_log!("| case | entities | ms | entities/s | notes |");
+    console_log!("|---|---|---|---|---|");
+    let (rate_1000, load_ms) = ours(1000).await;
+    let (rate_100, _) = ours(100).await;
+    let base_1000 = baseline(1000).await;
+    console_log!("");
+    console_log!(
+        "ratio to baseline (transactions of 1000): ours {:.1}x; goals: >= 150000 entities/s ({}), load < 300 ms ({}), >= 10x ({})",
+        rate_1000 / base_1000,
+        if rate_1000 >= 150_000.0 { "met" } else { "NOT met" },
+        if load_ms < 300.0 { "met" } else { "NOT met" },
+        if rate_1000 / base_1000 >= 10.0 { "met" } else { "NOT met" },
+    );
+    console_log!("batches of 100: ours {:.0} entities/s", rate_100);
+}
