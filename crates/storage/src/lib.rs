@@ -18,6 +18,8 @@
 //! [`Storage`] is generic over a [`Backend`]: [`MemoryStorage`] everywhere, `IndexedDbStorage`
 //! on `wasm32` (see the `idb` module there).
 
+#![warn(missing_docs)]
+
 mod adapter;
 mod backend;
 pub mod codec;

@@ -384,6 +384,56 @@ mod tests {
         }
     }
 
+    /// Random bytes behind a valid header and a valid checksum reach every decoder; none of
+    /// them may panic, whatever it returns.
+    #[test]
+    fn garbage_with_valid_checksums_never_panics() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let valid = encode_segment(
+            SegmentKind::Page,
+            TargetKind::Entities,
+            [SlotWrite {
+                entity: &Felt::from(5u128),
+                model: "ns-Player",
+                state: StateWrite::Upsert(&record(5, 1)),
+                version: VersionWrite::Set(&version(1)),
+            }],
+        )
+        .unwrap();
+        let content = &valid[..valid.len() - 4];
+        for round in 0..20_000 {
+            let mut bytes = if round % 2 == 0 {
+                b"DRS\x01\x01\x00".to_vec()
+            } else {
+                // A valid segment with a few bytes changed.
+                content.to_vec()
+            };
+            let extra = (next() % 200) as usize;
+            if round % 2 == 0 {
+                bytes.extend((0..extra).map(|_| next() as u8));
+            } else {
+                for _ in 0..1 + next() % 4 {
+                    let i = (next() as usize) % bytes.len();
+                    bytes[i] = next() as u8;
+                }
+            }
+            let mut w = Writer::default();
+            w.bytes(&bytes);
+            let record_bytes = w.finish();
+            if let Ok(view) = decode_segment(&record_bytes, TargetKind::Entities) {
+                for r in &view.records {
+                    let _ = r.model_record(&view.strings);
+                }
+            }
+        }
+    }
+
     #[test]
     fn segments_round_trip() {
         let a = record(1, 10);
