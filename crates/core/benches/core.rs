@@ -1,1 +1,328 @@
-fn main() {}
+//! Criterion benchmarks of the core's hot paths: ledger decisions, queue compaction under a
+//! burst, filter scans, ledger persistence and manifest hashing.
+//!
+//! `cargo bench -p dojo-reactive-core --bench core -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use dojo_reactive_core::{
+    compute_manifest_hash, EnumValue, Felt, Filter, Ledger, Manifest, Member, Observation,
+    Primitive, PrimitiveType, Query, QueueConfig, Source, Struct, Ty, UpdateQueue, Value,
+};
+
+/// Entity ids spread like Poseidon hashes.
+fn entity(i: u64) -> Felt {
+    let mut bytes = [0u8; 32];
+    let mut x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x2545_f491_4f6c_dd1d;
+    for chunk in bytes.chunks_mut(8) {
+        x ^= x >> 27;
+        x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+        chunk.copy_from_slice(&x.to_be_bytes());
+    }
+    bytes[0] &= 0x07;
+    Felt(bytes)
+}
+
+fn bench_ledger(c: &mut Criterion) {
+    const ENTITIES: u64 = 10_000;
+    const OBSERVATIONS: u64 = 100_000;
+    let mut base = Ledger::new();
+    let position = base.model_id("arena-Position");
+    let player = base.set_version_member("arena-Player", Some("last_updated_at"));
+    let epoch = base.begin_epoch();
+    for i in 0..ENTITIES {
+        let src = Source::Snapshot {
+            epoch,
+            page: i / 100,
+        };
+        base.observe(&entity(i), position, &Observation::write(src, 1_000, 1_000));
+        base.observe(
+            &entity(i),
+            player,
+            &Observation::write(src, 1_000, 1_000).with_game(Primitive::U64(1)),
+        );
+    }
+    // A mix: stream updates (applied), late snapshot rows (stale or tied), deletions, game
+    // versions going up and down.
+    let work: Vec<(Felt, bool, Observation)> = (0..OBSERVATIONS)
+        .map(|n| {
+            let i = n.wrapping_mul(7919) % ENTITIES;
+            let t = 1_000 + n / 5_000;
+            let obs = match n % 5 {
+                0 | 1 => Observation::write(Source::Stream { epoch, seq: n }, t, t),
+                2 => Observation::write(Source::Snapshot { epoch, page: n }, 999 + n % 3, t),
+                3 => Observation::deletion(Source::Stream { epoch, seq: n }, t, t),
+                _ => Observation::write(Source::Snapshot { epoch, page: n }, t, t)
+                    .with_game(Primitive::U64(n % 7)),
+            };
+            (entity(i), n % 5 == 4, obs)
+        })
+        .collect();
+    let mut group = c.benchmark_group("ledger");
+    group.throughput(Throughput::Elements(OBSERVATIONS));
+    group.bench_function("observe_100k_mixed", |b| {
+        b.iter_batched_ref(
+            || base.clone(),
+            |ledger| {
+                for (id, game_model, obs) in &work {
+                    let model = if *game_model { player } else { position };
+                    black_box(ledger.observe(id, model, obs));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let states: Vec<(Felt, Struct)> = (0..OBSERVATIONS)
+        .map(|n| {
+            let i = n.wrapping_mul(7919) % ENTITIES;
+            let state = Struct {
+                name: "arena-Player".into(),
+                members: vec![
+                    Member {
+                        name: "player".into(),
+                        key: true,
+                        value: Value::Primitive(Primitive::ContractAddress(entity(i))),
+                    },
+                    Member {
+                        name: "last_updated_at".into(),
+                        key: false,
+                        value: Value::Primitive(Primitive::U64(n)),
+                    },
+                ],
+            };
+            (entity(i), state)
+        })
+        .collect();
+    group.bench_function("observe_state_100k", |b| {
+        b.iter_batched_ref(
+            || base.clone(),
+            |ledger| {
+                for (n, (id, state)) in states.iter().enumerate() {
+                    let src = Source::Stream {
+                        epoch,
+                        seq: n as u64,
+                    };
+                    black_box(ledger.observe_state(id, state, src, 2_000, 2_000));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+
+    let mut persisted = base.clone();
+    for (id, game_model, obs) in &work {
+        persisted.observe(id, if *game_model { player } else { position }, obs);
+    }
+    let bytes = persisted.encode();
+    let mut group = c.benchmark_group("ledger_persistence");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(persisted.len() as u64));
+    group.bench_function(
+        format!("encode_{}_entries_{}_bytes", persisted.len(), bytes.len()),
+        |b| b.iter(|| black_box(persisted.encode())),
+    );
+    group.bench_function("decode", |b| b.iter(|| black_box(Ledger::decode(&bytes))));
+    group.finish();
+}
+
+fn bench_queue(c: &mut Criterion) {
+    const UPDATES: u64 = 1_000_000;
+    let ids: Vec<Felt> = (0..1_000).map(entity).collect();
+    let mut group = c.benchmark_group("queue");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(UPDATES));
+    group.bench_function("burst_1m_over_1k_entities", |b| {
+        b.iter(|| {
+            let mut queue: UpdateQueue<(Felt, u32), u64> = UpdateQueue::new(QueueConfig {
+                high_water: 1_000,
+                low_water: 500,
+            });
+            for n in 0..UPDATES {
+                let id = ids[(n.wrapping_mul(7919) % 1_000) as usize];
+                black_box(queue.enqueue((id, (n % 2) as u32), n));
+            }
+            let mut out = Vec::with_capacity(2_000);
+            while queue.drain_into(&mut out, 500) > 0 {}
+            assert!(out.len() <= 2_000);
+            out
+        })
+    });
+    group.finish();
+}
+
+fn p(t: PrimitiveType) -> Ty {
+    Ty::Primitive(t)
+}
+
+fn player_shape() -> Ty {
+    Ty::Struct {
+        name: "arena-Player".into(),
+        members: vec![
+            ("player".into(), true, p(PrimitiveType::ContractAddress)),
+            ("id".into(), true, p(PrimitiveType::U32)),
+            ("gold".into(), false, p(PrimitiveType::U64)),
+            ("hp".into(), false, p(PrimitiveType::I16)),
+            ("score".into(), false, p(PrimitiveType::U128)),
+            ("alive".into(), false, p(PrimitiveType::Bool)),
+            (
+                "class".into(),
+                false,
+                Ty::Enum {
+                    name: "Class".into(),
+                    options: ["Warrior", "Mage", "Rogue"]
+                        .iter()
+                        .map(|n| (n.to_string(), Ty::unit()))
+                        .collect(),
+                },
+            ),
+            ("name".into(), false, Ty::ByteArray),
+            (
+                "pos".into(),
+                false,
+                Ty::Struct {
+                    name: "Vec2".into(),
+                    members: vec![
+                        ("x".into(), false, p(PrimitiveType::U32)),
+                        ("y".into(), false, p(PrimitiveType::U32)),
+                    ],
+                },
+            ),
+        ],
+    }
+}
+
+fn player_state(i: u64) -> Struct {
+    let m = |name: &str, key: bool, value: Value| Member {
+        name: name.into(),
+        key,
+        value,
+    };
+    let prim = Value::Primitive;
+    Struct {
+        name: "arena-Player".into(),
+        members: vec![
+            m(
+                "player",
+                true,
+                prim(Primitive::ContractAddress(Felt::from(u128::from(i % 64)))),
+            ),
+            m("id", true, prim(Primitive::U32(i as u32))),
+            m(
+                "gold",
+                false,
+                prim(Primitive::U64(i.wrapping_mul(2654435761) % 10_000)),
+            ),
+            m("hp", false, prim(Primitive::I16((i % 200) as i16 - 50))),
+            m("score", false, prim(Primitive::U128(u128::from(i) << 70))),
+            m("alive", false, prim(Primitive::Bool(!i.is_multiple_of(3)))),
+            m(
+                "class",
+                false,
+                Value::Enum(EnumValue {
+                    name: "Class".into(),
+                    option: (i % 3) as u32,
+                    variant: ["Warrior", "Mage", "Rogue"][(i % 3) as usize].into(),
+                    value: Box::new(Value::unit()),
+                }),
+            ),
+            m("name", false, Value::ByteArray(format!("player-{i}"))),
+            m(
+                "pos",
+                false,
+                Value::Struct(Struct {
+                    name: "Vec2".into(),
+                    members: vec![
+                        m("x", false, prim(Primitive::U32((i % 100) as u32))),
+                        m("y", false, prim(Primitive::U32((i / 100 % 100) as u32))),
+                    ],
+                }),
+            ),
+        ],
+    }
+}
+
+fn bench_filter(c: &mut Criterion) {
+    const ENTITIES: u64 = 100_000;
+    let mut shapes = std::collections::HashMap::new();
+    shapes.insert("arena-Player".to_owned(), player_shape());
+    let rows: Vec<(Felt, Struct)> = (0..ENTITIES)
+        .map(|i| (entity(i), player_state(i)))
+        .collect();
+    let filter = Filter::parse(
+        "arena-Player",
+        r#"{"where": [
+            {"member": "gold", "op": "gte", "value": "5000"},
+            {"member": "class", "op": "in", "value": ["Mage", "Rogue"]},
+            {"member": "pos.x", "op": "lt", "value": 50},
+            {"member": "alive", "op": "eq", "value": true}
+        ]}"#,
+        &shapes,
+    )
+    .expect("bench filter is valid");
+    let keyed = Filter::parse("arena-Player", r#"{"keys": {"player": "0x2a"}}"#, &shapes)
+        .expect("bench filter is valid");
+    let query = Query::parse(
+        "arena-Player",
+        r#"{"filter": {"where": [{"member": "hp", "op": "gt", "value": 0}]},
+            "selector": {"include": ["gold", "pos.x"]}, "limit": 100}"#,
+        &shapes,
+    )
+    .expect("bench query is valid");
+    let mut group = c.benchmark_group("filter");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(ENTITIES));
+    group.bench_function("scan_100k_4_predicates", |b| {
+        b.iter(|| rows.iter().filter(|(_, s)| filter.matches(s)).count())
+    });
+    group.bench_function("scan_100k_key", |b| {
+        b.iter(|| rows.iter().filter(|(_, s)| keyed.matches(s)).count())
+    });
+    let clause = filter.to_clause();
+    group.bench_function("scan_100k_as_clause", |b| {
+        b.iter(|| {
+            rows.iter()
+                .filter(|(id, s)| clause.matches(id, std::slice::from_ref(s)))
+                .count()
+        })
+    });
+    group.bench_function("query_100k_limit_100_selector", |b| {
+        b.iter(|| black_box(query.run(rows.iter().map(|(id, s)| (id, s)))))
+    });
+    group.finish();
+}
+
+fn bench_manifest(c: &mut Criterion) {
+    let models: Vec<serde_json::Value> = (0..50)
+        .map(|i| {
+            serde_json::json!({
+                "tag": format!("arena-Model{i}"),
+                "class_hash": format!("0x{:x}", 1000 + i),
+                "selector": format!("0x{:x}", 2000 + i),
+                "members": (0..12).map(|j| serde_json::json!({
+                    "name": format!("m{j}"), "type": "core::integer::u64", "key": j == 0
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let text = serde_json::json!({"world": {"class_hash": "0x1"}, "models": models}).to_string();
+    let manifest = Manifest::from_json_str(&text).expect("bench manifest is valid");
+    let mut group = c.benchmark_group("manifest");
+    group.bench_function("parse_and_hash_50_models", |b| {
+        b.iter(|| compute_manifest_hash(&Manifest::from_json_str(&text).expect("valid")))
+    });
+    group.bench_function("hash_50_models", |b| {
+        b.iter(|| compute_manifest_hash(&manifest))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_ledger,
+    bench_queue,
+    bench_filter,
+    bench_manifest
+);
+criterion_main!(benches);
