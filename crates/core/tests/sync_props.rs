@@ -64,8 +64,9 @@ impl Event {
     /// Faults that can fail a pass (count against the budget).
     fn breaks_passes(&self) -> u64 {
         match self {
-            // A crash fails the commit it interrupts before the process is gone.
-            Event::EndStreams | Event::Restart | Event::Crash { .. } => 1,
+            // A crash fails the commit it interrupts before the process is gone; an outage ends
+            // the streams, which fails a pass under way.
+            Event::EndStreams | Event::Restart | Event::Crash { .. } | Event::Outage { .. } => 1,
             Event::RejectCalls { count } => *count as u64,
             _ => 0,
         }
