@@ -913,3 +913,46 @@ fn a_target_restricted_to_some_models_stores_only_those() {
     assert_eq!(tick.models.len(), 1);
     assert_eq!(tick.models[0].model, "ns-Position");
 }
+
+#[test]
+fn configured_version_members_reach_the_ledger() {
+    use dojo_reactive_core::{Manifest, ModelSyncSpec, SyncConfig};
+    let member =
+        |name: &str, ty: &str, key: bool| serde_json::json!({"name": name, "type": ty, "key": key});
+    let manifest = Manifest::from_json(&serde_json::json!({
+        "world": { "class_hash": format!("0x{:064x}", 1), "address": format!("0x{:064x}", 2) },
+        "models": [{
+            "tag": "ns-Player",
+            "class_hash": format!("0x{:064x}", 3),
+            "members": [member("key", "u64", true), member("value", "u32", false), member("version", "u64", false)],
+        }],
+        "events": [],
+    }))
+    .unwrap();
+    let config = SyncConfig::new(
+        &manifest,
+        [ModelSyncSpec::with_version("ns-Player", "version")],
+    )
+    .unwrap();
+    let mut h = Harness::new();
+    h.server
+        .write(E, entity_id(1), model_state("ns-Player", 1, 1, 5));
+    let mut setup = test_setup(SyncTarget::entities().with_models(["ns-Player"]));
+    setup.config = config;
+    setup.options = small_pages();
+    let mut sync = h.synchronizer(setup);
+    let server = h.server.clone();
+    h.after(2 * SEC, move || {
+        server.write(E, entity_id(1), model_state("ns-Player", 1, 2, 6));
+    });
+    run_for(&mut h, &mut sync, 5 * SEC);
+    let model = sync.ledger().find_model("ns-Player").unwrap();
+    let held = sync.ledger().get(&entity_id(1), model).unwrap();
+    assert_eq!(
+        held.game,
+        Some(dojo_reactive_core::Primitive::U64(6)),
+        "the game member is part of the held version"
+    );
+    assert_eq!(sync.ledger().stats().missing_version_member, 0);
+    assert_converged(&h, &sync);
+}
