@@ -956,3 +956,27 @@ fn configured_version_members_reach_the_ledger() {
     assert_eq!(sync.ledger().stats().missing_version_member, 0);
     assert_converged(&h, &sync);
 }
+
+#[test]
+fn a_stopped_synchronizer_runs_again_from_storage() {
+    let mut h = Harness::new();
+    populate(&h, 8);
+    let mut sync = synchronizer(&h, small_pages());
+    let handle = sync.handle();
+    let first = handle.clone();
+    h.after(2 * SEC, move || {
+        first.shutdown();
+    });
+    let until = h.in_ms(MIN);
+    assert_eq!(h.sim.run_until(sync.run(), until), SimOutcome::Done(Ok(())));
+    // A command sent while nothing runs is for a run that is over.
+    handle.shutdown();
+    h.recorder.clear();
+    run_for(&mut h, &mut sync, 5 * SEC);
+    assert_eq!(
+        h.recorder.transitions()[0].reason,
+        TransitionReason::Restarted
+    );
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+}

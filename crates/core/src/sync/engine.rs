@@ -265,6 +265,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
         st.retry_at = None;
         st.failed_passes = 0;
         st.consecutive_failures = 0;
+        // Commands sent while nothing ran were for a run that is over.
+        while st.commands.try_recv().is_ok() {}
         let mut step = Step::Start;
         loop {
             step = match step {
