@@ -10,10 +10,14 @@ mod conformance;
 
 use conformance::{cursor, fingerprint, player, upserts, TARGET};
 use dojo_reactive_storage::{delete_db, Backend, IndexedDbBackend, Storage};
+use js_sys::Promise;
 use js_sys::Reflect;
 use rexie::{ObjectStore, Rexie, TransactionMode};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{IdbDatabase, IdbFactory, IdbRequest, IdbTransaction};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
@@ -125,16 +129,7 @@ async fn ours(batch: u64) -> (f64, f64) {
 /// written through rexie in transactions of `batch` puts, then read back with one `getAll`.
 async fn baseline(batch: u64) -> f64 {
     let name = format!("bench-baseline-{}", (js_sys::Math::random() * 1e9) as u64);
-    let rows: Vec<(JsValue, JsValue)> = (0..ENTITIES)
-        .map(|n| {
-            let record = player(n, 100);
-            let json = record.state.members_json().to_string();
-            (
-                JsValue::from_str(&json),
-                JsValue::from_str(&record.entity.to_hex()),
-            )
-        })
-        .collect();
+    let rows = baseline_rows();
     let json_bytes: usize = rows
         .iter()
         .map(|(v, _)| v.as_string().map_or(0, |s| s.len()))
@@ -190,6 +185,95 @@ async fn baseline(batch: u64) -> f64 {
     rate
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// An `IDBDatabase`, for `transaction(stores, mode, options)`.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type RawDb;
+
+    #[wasm_bindgen(method, catch, js_name = transaction)]
+    fn transaction_with_options(
+        this: &RawDb,
+        stores: &JsValue,
+        mode: &str,
+        options: &JsValue,
+    ) -> Result<IdbTransaction, JsValue>;
+}
+
+/// Resolves when the request succeeds.
+async fn request_done(request: &IdbRequest) {
+    let promise = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    JsFuture::from(promise).await.expect("request");
+}
+
+/// The same baseline written without rexie, with `durability: "relaxed"` like ours: what one
+/// record per entity costs at best.
+async fn baseline_relaxed(batch: u64) -> f64 {
+    let name = format!("bench-raw-{}", (js_sys::Math::random() * 1e9) as u64);
+    let rows = baseline_rows();
+    let factory: IdbFactory = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+        .expect("indexedDB")
+        .unchecked_into();
+    let open = factory.open_with_u32(&name, 1).expect("open");
+    let upgrade = Closure::once_into_js({
+        let open = open.clone();
+        move |_: JsValue| {
+            let db: IdbDatabase = open.result().expect("db").unchecked_into();
+            db.create_object_store("entities").expect("store");
+        }
+    });
+    open.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    request_done(&open).await;
+    let db: IdbDatabase = open.result().expect("db").unchecked_into();
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"durability".into(), &"relaxed".into()).expect("options");
+    let stores = js_sys::Array::of1(&"entities".into());
+    let start = now();
+    for chunk in rows.chunks(batch as usize) {
+        let tx = db
+            .unchecked_ref::<RawDb>()
+            .transaction_with_options(&stores, "readwrite", &options)
+            .expect("tx");
+        let store = tx.object_store("entities").expect("store");
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&reject));
+        });
+        for (value, key) in chunk {
+            store.put_with_key(value, key).expect("put");
+        }
+        JsFuture::from(done).await.expect("commit");
+    }
+    let write_ms = now() - start;
+    let rate = row(
+        &format!(
+            "baseline: one record per entity (raw put, relaxed durability), transactions of {batch}"
+        ),
+        ENTITIES,
+        write_ms,
+        "same records as above",
+    );
+    db.close();
+    delete_db(&name).await.expect("delete");
+    rate
+}
+
+fn baseline_rows() -> Vec<(JsValue, JsValue)> {
+    (0..ENTITIES)
+        .map(|n| {
+            let record = player(n, 100);
+            let json = record.state.members_json().to_string();
+            (
+                JsValue::from_str(&json),
+                JsValue::from_str(&record.entity.to_hex()),
+            )
+        })
+        .collect()
+}
+
 #[wasm_bindgen_test]
 async fn storage_benchmark() {
     if option_env!("STORAGE_BENCH").is_none() {
@@ -203,13 +287,16 @@ async fn storage_benchmark() {
     let (rate_1000, load_ms) = ours(1000).await;
     let (rate_100, _) = ours(100).await;
     let base_1000 = baseline(1000).await;
+    let relaxed_1000 = baseline_relaxed(1000).await;
+    let best_baseline = base_1000.max(relaxed_1000);
     console_log!("");
     console_log!(
-        "ratio to baseline (transactions of 1000): ours {:.1}x; goals: >= 150000 entities/s ({}), load < 300 ms ({}), >= 10x ({})",
+        "ratio to baseline (transactions of 1000): ours {:.1}x rexie, {:.1}x raw relaxed; goals: >= 150000 entities/s ({}), load < 300 ms ({}), >= 10x the faster baseline ({})",
         rate_1000 / base_1000,
+        rate_1000 / relaxed_1000,
         if rate_1000 >= 150_000.0 { "met" } else { "NOT met" },
         if load_ms < 300.0 { "met" } else { "NOT met" },
-        if rate_1000 / base_1000 >= 10.0 { "met" } else { "NOT met" },
+        if rate_1000 / best_baseline >= 10.0 { "met" } else { "NOT met" },
     );
     console_log!("batches of 100: ours {:.0} entities/s", rate_100);
 }

@@ -92,8 +92,13 @@ impl Writer {
         self.out.extend_from_slice(bytes);
     }
 
-    pub(crate) fn varint(&mut self, value: u64) {
-        self.varint128(u128::from(value));
+    pub(crate) fn varint(&mut self, mut value: u64) {
+        // 64-bit arithmetic: u128 is emulated (slowly) on wasm32.
+        while value >= 0x80 {
+            self.out.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.out.push(value as u8);
     }
 
     pub(crate) fn varint128(&mut self, mut value: u128) {
@@ -106,6 +111,10 @@ impl Writer {
 
     pub(crate) fn zigzag(&mut self, value: i128) {
         self.varint128(((value << 1) ^ (value >> 127)) as u128);
+    }
+
+    pub(crate) fn zigzag64(&mut self, value: i64) {
+        self.varint(((value << 1) ^ (value >> 63)) as u64);
     }
 
     pub(crate) fn len(&mut self, len: usize) {
@@ -234,12 +243,34 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn varint(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        // 64-bit arithmetic (u128 is emulated on wasm32), one-byte values first.
+        if let Some(&byte) = self.data.get(self.pos) {
+            if byte < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(byte));
+            }
+        }
         let start = self.pos;
-        let value = self.varint128(what)?;
-        u64::try_from(value).map_err(|_| DecodeError {
-            offset: start,
-            kind: DecodeErrorKind::BadNumber(what),
-        })
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8(what)?;
+            let bits = u64::from(byte & 0x7f);
+            if shift == 63 && bits > 1 {
+                self.pos = start;
+                return Err(self.error(DecodeErrorKind::BadNumber(what)));
+            }
+            value |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        self.pos = start;
+        Err(self.error(DecodeErrorKind::BadNumber(what)))
+    }
+
+    pub(crate) fn zigzag64(&mut self, what: &'static str) -> Result<i64, DecodeError> {
+        let raw = self.varint(what)?;
+        Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
     }
 
     pub(crate) fn varint_u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {

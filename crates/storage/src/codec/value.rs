@@ -103,15 +103,15 @@ pub(crate) fn write_primitive(w: &mut Writer, value: &Primitive) {
         }
         Primitive::I16(v) => {
             w.u8(1);
-            w.zigzag(v.into());
+            w.zigzag64(v.into());
         }
         Primitive::I32(v) => {
             w.u8(2);
-            w.zigzag(v.into());
+            w.zigzag64(v.into());
         }
         Primitive::I64(v) => {
             w.u8(3);
-            w.zigzag(v.into());
+            w.zigzag64(v);
         }
         Primitive::I128(v) => {
             w.u8(4);
@@ -164,17 +164,17 @@ pub(crate) fn write_primitive(w: &mut Writer, value: &Primitive) {
     }
 }
 
-fn narrow<T: TryFrom<i128>>(
+fn narrow<T: TryFrom<i64>>(
     r: &Reader<'_>,
-    value: i128,
+    value: i64,
     what: &'static str,
 ) -> Result<T, DecodeError> {
     T::try_from(value).map_err(|_| r.error(DecodeErrorKind::BadNumber(what)))
 }
 
-fn narrow_u<T: TryFrom<u128>>(
+fn narrow_u<T: TryFrom<u64>>(
     r: &Reader<'_>,
-    value: u128,
+    value: u64,
     what: &'static str,
 ) -> Result<T, DecodeError> {
     T::try_from(value).map_err(|_| r.error(DecodeErrorKind::BadNumber(what)))
@@ -189,25 +189,22 @@ pub(crate) fn read_primitive_body(
     Ok(Some(match tag {
         0 => Primitive::I8(r.u8(W)? as i8),
         1 => {
-            let v = r.zigzag(W)?;
+            let v = r.zigzag64(W)?;
             Primitive::I16(narrow(r, v, W)?)
         }
         2 => {
-            let v = r.zigzag(W)?;
+            let v = r.zigzag64(W)?;
             Primitive::I32(narrow(r, v, W)?)
         }
-        3 => {
-            let v = r.zigzag(W)?;
-            Primitive::I64(narrow(r, v, W)?)
-        }
+        3 => Primitive::I64(r.zigzag64(W)?),
         4 => Primitive::I128(r.zigzag(W)?),
         5 => Primitive::U8(r.u8(W)?),
         6 => {
-            let v = r.varint128(W)?;
+            let v = r.varint(W)?;
             Primitive::U16(narrow_u(r, v, W)?)
         }
         7 => {
-            let v = r.varint128(W)?;
+            let v = r.varint(W)?;
             Primitive::U32(narrow_u(r, v, W)?)
         }
         8 => Primitive::U64(r.varint(W)?),
