@@ -96,6 +96,15 @@ impl ToriiClient {
         })
     }
 
+    /// The model shapes learned so far (from every entity this client decoded), e.g. to check
+    /// filters against.
+    pub fn schemas(&self) -> SchemaRegistry {
+        self.schemas
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The URL this client talks to (without a trailing slash).
     pub fn url(&self) -> &str {
         &self.url

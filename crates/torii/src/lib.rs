@@ -7,6 +7,7 @@
 //! into `dojo-reactive-core` values. Nothing received from the network can panic here: every
 //! malformed input becomes a [`ToriiError`].
 
+pub mod clause;
 mod client;
 pub mod convert;
 mod error;
