@@ -5,11 +5,9 @@ use dojo_reactive_core::sync::{
     PageRequest, RejectedRecord, SnapshotPage, SyncTarget, TargetKind, ToriiTransport,
     TransportError, UpdateStream,
 };
-use dojo_reactive_core::{
-    Clause, ComparisonOperator, Entity, Felt, LogicalOperator, MemberValue, PatternMatching,
-    Primitive,
-};
+use dojo_reactive_core::{Clause, Entity, Felt, LogicalOperator, PatternMatching};
 
+use crate::clause::clause_to_wire;
 use crate::client::{EntityKind, ToriiClient};
 use crate::error::ToriiError;
 use crate::proto::types;
@@ -34,104 +32,6 @@ fn kind(target: TargetKind) -> EntityKind {
 
 fn felts(felts: &[Felt]) -> Vec<Vec<u8>> {
     felts.iter().map(|f| f.0.to_vec()).collect()
-}
-
-/// A core primitive on the wire (big integers and felts big-endian).
-pub fn primitive_to_wire(value: &Primitive) -> types::Primitive {
-    use types::primitive::PrimitiveType as P;
-    let wire = match *value {
-        Primitive::I8(v) => P::I8(v.into()),
-        Primitive::I16(v) => P::I16(v.into()),
-        Primitive::I32(v) => P::I32(v),
-        Primitive::I64(v) => P::I64(v),
-        Primitive::I128(v) => P::I128(v.to_be_bytes().to_vec()),
-        Primitive::U8(v) => P::U8(v.into()),
-        Primitive::U16(v) => P::U16(v.into()),
-        Primitive::U32(v) => P::U32(v),
-        Primitive::U64(v) => P::U64(v),
-        Primitive::U128(v) => P::U128(v.to_be_bytes().to_vec()),
-        Primitive::U256(v) => P::U256(v.0.to_vec()),
-        Primitive::Bool(v) => P::Bool(v),
-        Primitive::Felt252(v) => P::Felt252(v.0.to_vec()),
-        Primitive::ClassHash(v) => P::ClassHash(v.0.to_vec()),
-        Primitive::ContractAddress(v) => P::ContractAddress(v.0.to_vec()),
-        Primitive::EthAddress(v) => P::EthAddress(v.0[12..].to_vec()),
-    };
-    types::Primitive {
-        primitive_type: Some(wire),
-    }
-}
-
-fn member_value_to_wire(value: &MemberValue) -> types::MemberValue {
-    use types::member_value::ValueType;
-    let wire = match value {
-        MemberValue::Primitive(p) => ValueType::Primitive(primitive_to_wire(p)),
-        MemberValue::String(s) => ValueType::String(s.clone()),
-        MemberValue::List(items) => ValueType::List(types::MemberValueList {
-            values: items.iter().map(member_value_to_wire).collect(),
-        }),
-    };
-    types::MemberValue {
-        value_type: Some(wire),
-    }
-}
-
-fn operator_to_wire(operator: ComparisonOperator) -> types::ComparisonOperator {
-    use types::ComparisonOperator as W;
-    match operator {
-        ComparisonOperator::Eq => W::Eq,
-        ComparisonOperator::Neq => W::Neq,
-        ComparisonOperator::Gt => W::Gt,
-        ComparisonOperator::Gte => W::Gte,
-        ComparisonOperator::Lt => W::Lt,
-        ComparisonOperator::Lte => W::Lte,
-        ComparisonOperator::In => W::In,
-        ComparisonOperator::NotIn => W::NotIn,
-        ComparisonOperator::Contains => W::Contains,
-        ComparisonOperator::ContainsAll => W::ContainsAll,
-        ComparisonOperator::ContainsAny => W::ContainsAny,
-        ComparisonOperator::ArrayLengthEq => W::ArrayLengthEq,
-        ComparisonOperator::ArrayLengthGt => W::ArrayLengthGt,
-        ComparisonOperator::ArrayLengthLt => W::ArrayLengthLt,
-    }
-}
-
-/// A core clause on the wire.
-pub fn clause_to_wire(clause: &Clause) -> types::Clause {
-    use types::clause::ClauseType;
-    let wire = match clause {
-        Clause::HashedKeys(ids) => ClauseType::HashedKeys(types::HashedKeysClause {
-            hashed_keys: felts(ids),
-        }),
-        Clause::Keys(keys) => ClauseType::Keys(types::KeysClause {
-            keys: keys
-                .keys
-                .iter()
-                .map(|k| k.map(|f| f.0.to_vec()).unwrap_or_default())
-                .collect(),
-            pattern_matching: match keys.pattern_matching {
-                PatternMatching::FixedLen => types::PatternMatching::FixedLen,
-                PatternMatching::VariableLen => types::PatternMatching::VariableLen,
-            } as i32,
-            models: keys.models.clone(),
-        }),
-        Clause::Member(member) => ClauseType::Member(types::MemberClause {
-            model: member.model.clone(),
-            member: member.member.clone(),
-            operator: operator_to_wire(member.operator) as i32,
-            value: Some(member_value_to_wire(&member.value)),
-        }),
-        Clause::Composite(composite) => ClauseType::Composite(types::CompositeClause {
-            operator: match composite.operator {
-                LogicalOperator::And => types::LogicalOperator::And,
-                LogicalOperator::Or => types::LogicalOperator::Or,
-            } as i32,
-            clauses: composite.clauses.iter().map(clause_to_wire).collect(),
-        }),
-    };
-    types::Clause {
-        clause_type: Some(wire),
-    }
 }
 
 /// The clause of a snapshot request: the target's, narrowed to the requested ids.
@@ -308,15 +208,6 @@ mod tests {
             Some(types::clause::ClauseType::Keys(ref k))
                 if k.keys.is_empty() && k.models == vec!["arena-Player".to_owned()]
                     && k.pattern_matching == types::PatternMatching::VariableLen as i32
-        ));
-    }
-
-    #[test]
-    fn eth_addresses_travel_as_twenty_bytes() {
-        let wire = primitive_to_wire(&Primitive::EthAddress(Felt([9; 32])));
-        assert!(matches!(
-            wire.primitive_type,
-            Some(types::primitive::PrimitiveType::EthAddress(ref b)) if b.len() == 20
         ));
     }
 }
