@@ -1,5 +1,5 @@
 //! The core synchronizer's [`ToriiTransport`] over [`ToriiClient`], and (natively) a Tokio
-//! [`Clock`].
+//! [`Clock`](dojo_reactive_core::sync::Clock).
 
 use dojo_reactive_core::sync::{
     PageRequest, RejectedRecord, SnapshotPage, SyncTarget, TargetKind, ToriiTransport,
