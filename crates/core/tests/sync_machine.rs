@@ -730,7 +730,7 @@ fn a_version_change_during_a_run_is_reported_and_syncing_goes_on() {
 }
 
 #[test]
-fn an_overflowing_buffer_loses_the_stream_and_the_pass_is_retried() {
+fn an_overflowing_buffer_loses_the_stream_and_replays() {
     let mut h = Harness::new();
     populate(&h, 100);
     h.server.set_latency(50);
