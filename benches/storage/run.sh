@@ -13,5 +13,5 @@ mkdir -p benches/.results
 out="benches/.results/storage-$(date +%Y%m%d-%H%M%S).log"
 echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 STORAGE_BENCH=1 cargo test --release -p dojo-reactive-storage --target wasm32-unknown-unknown \
-    --test bench -- --nocapture 2>&1 | tee "$out" | grep -E '^\s*(\||ratio|batches of)' | sed -E 's/^\s+//'
+    --test bench -- --nocapture 2>&1 | tee "$out" | grep -E '^\s*(\||ratio|batches of|median)' | sed -E 's/^\s+//'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); full log: $out"

@@ -19,7 +19,7 @@ pub(crate) enum VersionOpKind {
 }
 
 /// Where one (entity, model) slot's latest writes are.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot {
     /// Segment with the latest state write (an upsert or a deletion).
     pub(crate) state: Option<u64>,
@@ -31,6 +31,22 @@ pub(crate) struct Slot {
     pub(crate) has_version: bool,
     /// How many segments hold any record of this slot (live or superseded).
     pub(crate) copies: u32,
+    /// While a load replays: where the slot's state and ledger entry are in its output
+    /// (`u32::MAX`: nowhere). Meaningless afterwards.
+    pub(crate) load_positions: [u32; 2],
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            state: None,
+            has_state: false,
+            version: None,
+            has_version: false,
+            copies: 0,
+            load_positions: [u32::MAX; 2],
+        }
+    }
 }
 
 impl Slot {
@@ -137,28 +153,26 @@ impl TargetIndex {
         model: u32,
         state: StateOp,
         version: VersionOpKind,
+        load_positions: impl FnOnce(&mut [u32; 2]),
     ) {
-        let mut superseded = Vec::with_capacity(2);
+        let mut superseded = [None, None];
         let mut facets = 0;
         {
-            let slot = self.slot_mut(entity, model);
+            let slot = self.slots.entry((*entity, model)).or_default();
             slot.copies = slot.copies.saturating_add(1);
             if state != StateOp::None {
-                if let Some(old) = slot.state.replace(seq) {
-                    superseded.push(old);
-                }
+                superseded[0] = slot.state.replace(seq);
                 slot.has_state = state == StateOp::Upsert;
                 facets += 1;
             }
             if version != VersionOpKind::None {
-                if let Some(old) = slot.version.replace(seq) {
-                    superseded.push(old);
-                }
+                superseded[1] = slot.version.replace(seq);
                 slot.has_version = version == VersionOpKind::Set;
                 facets += 1;
             }
+            load_positions(&mut slot.load_positions);
         }
-        for old in superseded {
+        for old in superseded.into_iter().flatten() {
             if let Some(info) = self.segments.get_mut(&old) {
                 info.live = info.live.saturating_sub(1);
             }
@@ -257,9 +271,9 @@ mod tests {
         let e = Felt::from(1u128);
         let m = index.model_id("ns-M");
         index.add_segment(0, SegmentKind::Delta, 10);
-        index.record(0, &e, m, StateOp::Upsert, VersionOpKind::Set);
+        index.record(0, &e, m, StateOp::Upsert, VersionOpKind::Set, |_| {});
         index.add_segment(1, SegmentKind::Delta, 10);
-        index.record(1, &e, m, StateOp::Delete, VersionOpKind::None);
+        index.record(1, &e, m, StateOp::Delete, VersionOpKind::None, |_| {});
         assert_eq!(index.segments[&0].live, 1);
         assert_eq!(index.segments[&1].live, 1);
         let slot = *index.slot(&e, m).unwrap();

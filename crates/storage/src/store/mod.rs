@@ -417,7 +417,7 @@ impl<B: Backend> Storage<B> {
                     VersionWrite::Set(_) => VersionOpKind::Set,
                     VersionWrite::Clear => VersionOpKind::Clear,
                 };
-                index.record(number, write.entity, model, state, version);
+                index.record(number, write.entity, model, state, version, |_| {});
             }
         }
         Ok(())

@@ -5,13 +5,12 @@
 //! cannot be decoded is skipped and reported; the rest loads.
 
 use dojo_reactive_core::sync::{LedgerEntry, ModelRecord, TargetKind};
-use dojo_reactive_core::EntityId;
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
 use crate::error::{SkippedRecord, StoreError};
 use crate::segment::{decode_segment, SegmentView, StateOp, VersionOp};
 
-use super::index::{IdMap, TargetIndex, VersionOpKind};
+use super::index::{TargetIndex, VersionOpKind};
 
 /// What a replay produced.
 pub(crate) struct Replayed {
@@ -43,8 +42,6 @@ pub(crate) fn model_ids(index: &mut TargetIndex, view: &SegmentView<'_>) -> Vec<
     ids
 }
 
-const NONE: u32 = u32::MAX;
-
 /// Replays segments fed in sequence order.
 pub(crate) struct Replayer {
     target: TargetKind,
@@ -53,8 +50,6 @@ pub(crate) struct Replayer {
     /// Decoded states; `None` where a later write superseded or deleted one.
     models: Vec<Option<ModelRecord>>,
     ledger: Vec<Option<LedgerEntry>>,
-    /// Per slot: its position in `models` and in `ledger` (`NONE` if absent).
-    positions: IdMap<(EntityId, u32), (u32, u32)>,
     skipped: Vec<SkippedRecord>,
 }
 
@@ -66,7 +61,6 @@ impl Replayer {
             index: TargetIndex::default(),
             models: Vec::new(),
             ledger: Vec::new(),
-            positions: IdMap::default(),
             skipped: Vec::new(),
         }
     }
@@ -122,50 +116,57 @@ impl Replayer {
         if self.materialize {
             self.models.reserve(view.records.len());
             self.ledger.reserve(view.records.len());
-            self.positions.reserve(view.records.len());
         }
+        let materialize = self.materialize;
+        let models = &mut self.models;
+        let ledger = &mut self.ledger;
+        let skipped = &mut self.skipped;
+        let strings = &view.strings;
         for record in &view.records {
             let Some(Some(model)) = ids.get(record.model) else {
                 continue;
             };
             let version = version_kind(&record.version);
-            self.index
-                .record(seq, &record.entity, *model, record.state, version);
-            if !self.materialize {
-                continue;
-            }
-            let slot = (record.entity, *model);
-            let (mut state_pos, mut ledger_pos) =
-                self.positions.get(&slot).copied().unwrap_or((NONE, NONE));
-            match record.state {
-                StateOp::None => {}
-                StateOp::Delete => clear(&mut self.models, state_pos),
-                StateOp::Upsert => match record.model_record(&view.strings) {
-                    Ok(state) => state_pos = place(&mut self.models, state_pos, state),
-                    Err(error) => {
-                        clear(&mut self.models, state_pos);
-                        self.skipped.push(SkippedRecord {
-                            store: ENTITIES,
-                            key: format!("{key} entity {}", record.entity.to_hex()),
-                            error: StoreError::corrupt("model state", error),
-                        });
+            self.index.record(
+                seq,
+                &record.entity,
+                *model,
+                record.state,
+                version,
+                |positions| {
+                    if !materialize {
+                        return;
+                    }
+                    let [state_pos, ledger_pos] = positions;
+                    match record.state {
+                        StateOp::None => {}
+                        StateOp::Delete => clear(models, *state_pos),
+                        StateOp::Upsert => match record.model_record(strings) {
+                            Ok(state) => *state_pos = place(models, *state_pos, state),
+                            Err(error) => {
+                                clear(models, *state_pos);
+                                skipped.push(SkippedRecord {
+                                    store: ENTITIES,
+                                    key: format!("{key} entity {}", record.entity.to_hex()),
+                                    error: StoreError::corrupt("model state", error),
+                                });
+                            }
+                        },
+                    }
+                    match &record.version {
+                        VersionOp::None => {}
+                        VersionOp::Clear => clear(ledger, *ledger_pos),
+                        VersionOp::Set(version) => {
+                            let entry = LedgerEntry {
+                                entity: record.entity,
+                                model: strings.get(record.model).cloned().unwrap_or_default(),
+                                version: *version,
+                            };
+                            *ledger_pos = place(ledger, *ledger_pos, entry);
+                        }
                     }
                 },
-            }
-            match &record.version {
-                VersionOp::None => {}
-                VersionOp::Clear => clear(&mut self.ledger, ledger_pos),
-                VersionOp::Set(version) => {
-                    let tag = self.index.model_tag(*model).unwrap_or_default().to_owned();
-                    let entry = LedgerEntry {
-                        entity: record.entity,
-                        model: tag,
-                        version: *version,
-                    };
-                    ledger_pos = place(&mut self.ledger, ledger_pos, entry);
-                }
-            }
-            self.positions.insert(slot, (state_pos, ledger_pos));
+            );
         }
     }
 
