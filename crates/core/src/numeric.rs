@@ -8,7 +8,8 @@ use crate::felts::FIELD_PRIME;
 use crate::schema::PrimitiveType;
 use crate::value::Primitive;
 
-/// A sign and a 256-bit magnitude.
+/// A sign and a 256-bit magnitude, ordered numerically: the one exact number every Cairo
+/// integer and felt fits in (zero is never negative, so equal values compare equal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BigInt {
     pub(crate) negative: bool,
@@ -22,6 +23,48 @@ pub(crate) enum FitError {
     NotNumeric,
     /// Outside the type's range.
     OutOfRange,
+}
+
+impl PartialOrd for BigInt {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for BigInt {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.negative, other.negative) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.magnitude.cmp(&other.magnitude),
+            (true, true) => other.magnitude.cmp(&self.magnitude),
+        }
+    }
+}
+
+impl Primitive {
+    /// The value as an exact number; `None` for `bool`.
+    pub(crate) fn as_bigint(&self) -> Option<BigInt> {
+        let unsigned = |v: u128| BigInt::unsigned(U256::from(v).0);
+        Some(match *self {
+            Primitive::I8(v) => BigInt::from_i128(v.into()),
+            Primitive::I16(v) => BigInt::from_i128(v.into()),
+            Primitive::I32(v) => BigInt::from_i128(v.into()),
+            Primitive::I64(v) => BigInt::from_i128(v.into()),
+            Primitive::I128(v) => BigInt::from_i128(v),
+            Primitive::U8(v) => unsigned(v.into()),
+            Primitive::U16(v) => unsigned(v.into()),
+            Primitive::U32(v) => unsigned(v.into()),
+            Primitive::U64(v) => unsigned(v.into()),
+            Primitive::U128(v) => unsigned(v),
+            Primitive::U256(v) => BigInt::unsigned(v.0),
+            Primitive::Felt252(v)
+            | Primitive::ClassHash(v)
+            | Primitive::ContractAddress(v)
+            | Primitive::EthAddress(v) => BigInt::unsigned(v.0),
+            Primitive::Bool(_) => return None,
+        })
+    }
 }
 
 impl BigInt {
@@ -149,19 +192,7 @@ impl BigInt {
 
     /// Exact comparison of a numeric primitive with this number; `None` for `bool`.
     pub(crate) fn compare_with(&self, value: &Primitive) -> Option<Ordering> {
-        if matches!(value, Primitive::Bool(_)) {
-            return None;
-        }
-        let as_primitive = if !self.negative {
-            Primitive::U256(U256(self.magnitude))
-        } else {
-            match self.signed(128) {
-                Some(v) => Primitive::I128(v),
-                // Below i128::MIN: smaller than every Cairo number.
-                None => return Some(Ordering::Greater),
-            }
-        };
-        value.compare(&as_primitive)
+        Some(value.as_bigint()?.cmp(self))
     }
 }
 

@@ -106,31 +106,8 @@ impl Primitive {
     pub fn compare(&self, other: &Primitive) -> Option<Ordering> {
         match (self, other) {
             (Primitive::Bool(a), Primitive::Bool(b)) => Some(a.cmp(b)),
-            _ => Some(self.numeric()?.cmp(&other.numeric()?)),
+            _ => Some(self.as_bigint()?.cmp(&other.as_bigint()?)),
         }
-    }
-
-    /// The value as a signed 257-bit-ish number `(negative, magnitude)` for exact comparisons.
-    fn numeric(&self) -> Option<Numeric> {
-        let signed = |v: i128| Numeric::new(v < 0, U256::from(v.unsigned_abs()));
-        Some(match *self {
-            Primitive::I8(v) => signed(v.into()),
-            Primitive::I16(v) => signed(v.into()),
-            Primitive::I32(v) => signed(v.into()),
-            Primitive::I64(v) => signed(v.into()),
-            Primitive::I128(v) => signed(v),
-            Primitive::U8(v) => Numeric::new(false, U256::from(u128::from(v))),
-            Primitive::U16(v) => Numeric::new(false, U256::from(u128::from(v))),
-            Primitive::U32(v) => Numeric::new(false, U256::from(u128::from(v))),
-            Primitive::U64(v) => Numeric::new(false, U256::from(u128::from(v))),
-            Primitive::U128(v) => Numeric::new(false, U256::from(v)),
-            Primitive::U256(v) => Numeric::new(false, v),
-            Primitive::Felt252(v)
-            | Primitive::ClassHash(v)
-            | Primitive::ContractAddress(v)
-            | Primitive::EthAddress(v) => Numeric::new(false, U256(v.0)),
-            Primitive::Bool(_) => return None,
-        })
     }
 
     /// The canonical JSON form: numbers up to 32 bits, decimal strings for 64 bits and wider,
@@ -153,41 +130,6 @@ impl Primitive {
                 json!(v.to_hex())
             }
             Primitive::EthAddress(v) => json!(format!("0x{}", hex::encode(&v.0[12..]))),
-        }
-    }
-}
-
-/// Sign and magnitude, ordered numerically.
-#[derive(PartialEq, Eq)]
-struct Numeric {
-    negative: bool,
-    magnitude: U256,
-}
-
-impl Numeric {
-    fn new(negative: bool, magnitude: U256) -> Self {
-        // Normalise -0 to 0 so that equal values compare equal.
-        let negative = negative && magnitude != U256::ZERO;
-        Self {
-            negative,
-            magnitude,
-        }
-    }
-}
-
-impl PartialOrd for Numeric {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Numeric {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self.negative, other.negative) {
-            (false, true) => Ordering::Greater,
-            (true, false) => Ordering::Less,
-            (false, false) => self.magnitude.cmp(&other.magnitude),
-            (true, true) => other.magnitude.cmp(&self.magnitude),
         }
     }
 }
