@@ -148,60 +148,38 @@ pub trait StorageAdapter {
     async fn reset(&self) -> Result<(), StorageError>;
 }
 
-impl<S: StorageAdapter + ?Sized> StorageAdapter for &S {
-    async fn init(
-        &self,
-        fingerprint: &ManifestFingerprint,
-        torii_version: &str,
-    ) -> Result<(), StorageError> {
-        (**self).init(fingerprint, torii_version).await
-    }
+/// `StorageAdapter` for shared handles: `&S` and `Rc<S>` forward every call.
+macro_rules! forward_storage_adapter {
+    ($($handle:ty),+) => {$(
+        impl<S: StorageAdapter + ?Sized> StorageAdapter for $handle {
+            async fn init(
+                &self,
+                fingerprint: &ManifestFingerprint,
+                torii_version: &str,
+            ) -> Result<(), StorageError> {
+                (**self).init(fingerprint, torii_version).await
+            }
 
-    async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        (**self).load(target).await
-    }
+            async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+                (**self).load(target).await
+            }
 
-    async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
-        (**self).commit(batch).await
-    }
+            async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
+                (**self).commit(batch).await
+            }
 
-    async fn sync_state(
-        &self,
-        target: TargetKind,
-    ) -> Result<Option<TargetSyncState>, StorageError> {
-        (**self).sync_state(target).await
-    }
+            async fn sync_state(
+                &self,
+                target: TargetKind,
+            ) -> Result<Option<TargetSyncState>, StorageError> {
+                (**self).sync_state(target).await
+            }
 
-    async fn reset(&self) -> Result<(), StorageError> {
-        (**self).reset().await
-    }
+            async fn reset(&self) -> Result<(), StorageError> {
+                (**self).reset().await
+            }
+        }
+    )+};
 }
 
-impl<S: StorageAdapter + ?Sized> StorageAdapter for Rc<S> {
-    async fn init(
-        &self,
-        fingerprint: &ManifestFingerprint,
-        torii_version: &str,
-    ) -> Result<(), StorageError> {
-        (**self).init(fingerprint, torii_version).await
-    }
-
-    async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        (**self).load(target).await
-    }
-
-    async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
-        (**self).commit(batch).await
-    }
-
-    async fn sync_state(
-        &self,
-        target: TargetKind,
-    ) -> Result<Option<TargetSyncState>, StorageError> {
-        (**self).sync_state(target).await
-    }
-
-    async fn reset(&self) -> Result<(), StorageError> {
-        (**self).reset().await
-    }
-}
+forward_storage_adapter!(&S, Rc<S>);

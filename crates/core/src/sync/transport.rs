@@ -77,58 +77,37 @@ pub trait ToriiTransport {
     ) -> Result<(), TransportError>;
 }
 
-impl<T: ToriiTransport + ?Sized> ToriiTransport for &T {
-    type Stream = T::Stream;
+/// `ToriiTransport` for shared handles: `&T` and `Rc<T>` forward every call.
+macro_rules! forward_torii_transport {
+    ($($handle:ty),+) => {$(
+        impl<T: ToriiTransport + ?Sized> ToriiTransport for $handle {
+            type Stream = T::Stream;
 
-    async fn version(&self) -> Result<String, TransportError> {
-        (**self).version().await
-    }
+            async fn version(&self) -> Result<String, TransportError> {
+                (**self).version().await
+            }
 
-    async fn retrieve(
-        &self,
-        target: &SyncTarget,
-        request: &PageRequest,
-    ) -> Result<SnapshotPage, TransportError> {
-        (**self).retrieve(target, request).await
-    }
+            async fn retrieve(
+                &self,
+                target: &SyncTarget,
+                request: &PageRequest,
+            ) -> Result<SnapshotPage, TransportError> {
+                (**self).retrieve(target, request).await
+            }
 
-    async fn subscribe(&self, target: &SyncTarget) -> Result<Self::Stream, TransportError> {
-        (**self).subscribe(target).await
-    }
+            async fn subscribe(&self, target: &SyncTarget) -> Result<Self::Stream, TransportError> {
+                (**self).subscribe(target).await
+            }
 
-    async fn update_subscription(
-        &self,
-        target: &SyncTarget,
-        subscription_id: u64,
-    ) -> Result<(), TransportError> {
-        (**self).update_subscription(target, subscription_id).await
-    }
+            async fn update_subscription(
+                &self,
+                target: &SyncTarget,
+                subscription_id: u64,
+            ) -> Result<(), TransportError> {
+                (**self).update_subscription(target, subscription_id).await
+            }
+        }
+    )+};
 }
 
-impl<T: ToriiTransport + ?Sized> ToriiTransport for Rc<T> {
-    type Stream = T::Stream;
-
-    async fn version(&self) -> Result<String, TransportError> {
-        (**self).version().await
-    }
-
-    async fn retrieve(
-        &self,
-        target: &SyncTarget,
-        request: &PageRequest,
-    ) -> Result<SnapshotPage, TransportError> {
-        (**self).retrieve(target, request).await
-    }
-
-    async fn subscribe(&self, target: &SyncTarget) -> Result<Self::Stream, TransportError> {
-        (**self).subscribe(target).await
-    }
-
-    async fn update_subscription(
-        &self,
-        target: &SyncTarget,
-        subscription_id: u64,
-    ) -> Result<(), TransportError> {
-        (**self).update_subscription(target, subscription_id).await
-    }
-}
+forward_torii_transport!(&T, Rc<T>);
