@@ -394,9 +394,7 @@ fn decode_primitive(wire: &types::Primitive, path: &Path<'_>) -> Result<Primitiv
         WirePrimitive::U32(v) => Primitive::U32(*v),
         WirePrimitive::U64(v) => Primitive::U64(*v),
         WirePrimitive::U128(bytes) => Primitive::U128(u128_at(bytes, path)?),
-        WirePrimitive::U256(bytes) => Primitive::U256(
-            U256::from_be_slice(bytes).map_err(|e| too_long(e, path, "u256", bytes.len()))?,
-        ),
+        WirePrimitive::U256(bytes) => Primitive::U256(u256_at(bytes, path)?),
         WirePrimitive::Bool(v) => Primitive::Bool(*v),
         WirePrimitive::Felt252(bytes) => Primitive::Felt252(felt_at(bytes, path, "felt252")?),
         WirePrimitive::ClassHash(bytes) => Primitive::ClassHash(felt_at(bytes, path, "ClassHash")?),
@@ -427,6 +425,20 @@ fn too_long(_: ParseBytesError, path: &Path<'_>, ty: &'static str, len: usize) -
 
 fn felt_at(bytes: &[u8], path: &Path<'_>, ty: &'static str) -> Result<Felt, WireError> {
     Felt::from_be_slice(bytes).map_err(|e| too_long(e, path, ty, bytes.len()))
+}
+
+fn u256_at(bytes: &[u8], path: &Path<'_>) -> Result<U256, WireError> {
+    U256::from_be_slice(bytes).map_err(|e| too_long(e, path, "u256", bytes.len()))
+}
+
+/// A top-level felt field of a non-entity message (tokens, balances).
+pub(crate) fn felt_field(bytes: &[u8], field: &str) -> Result<Felt, WireError> {
+    felt_at(bytes, &Path::ROOT.child(field), "felt252")
+}
+
+/// A top-level u256 field of a non-entity message (tokens, balances).
+pub(crate) fn u256_field(bytes: &[u8], field: &str) -> Result<U256, WireError> {
+    u256_at(bytes, &Path::ROOT.child(field))
 }
 
 fn u128_at(bytes: &[u8], path: &Path<'_>) -> Result<u128, WireError> {

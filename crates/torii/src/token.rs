@@ -1,25 +1,9 @@
 //! Conversion of wire tokens, balances and token contracts into core values.
 
-use dojo_reactive_core::{ContractType, Felt, Token, TokenBalance, TokenContract, U256};
+use dojo_reactive_core::{ContractType, Token, TokenBalance, TokenContract, U256};
 
-use crate::convert::WireError;
+use crate::convert::{felt_field as felt, u256_field as u256, WireError};
 use crate::proto::types;
-
-fn felt(bytes: &[u8], field: &str) -> Result<Felt, WireError> {
-    Felt::from_be_slice(bytes).map_err(|_| WireError::BadLength {
-        path: field.to_owned(),
-        ty: "felt252",
-        len: bytes.len(),
-    })
-}
-
-fn u256(bytes: &[u8], field: &str) -> Result<U256, WireError> {
-    U256::from_be_slice(bytes).map_err(|_| WireError::BadLength {
-        path: field.to_owned(),
-        ty: "u256",
-        len: bytes.len(),
-    })
-}
 
 fn optional_u256(bytes: Option<&Vec<u8>>, field: &str) -> Result<Option<U256>, WireError> {
     bytes.map(|b| u256(b, field)).transpose()
