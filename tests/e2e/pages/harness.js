@@ -1,0 +1,96 @@
+// The page side of the end-to-end tests: imports the built package (served at /pkg/, entry read
+// from its package.json `exports`), and exposes `window.e2e` with helpers the tests call through
+// `page.evaluate`: starting a client against a mock, recording its errors and sync status, and
+// turning SDK-shaped entities into the canonical JSON of mock-torii's `GET /_mock/world`.
+
+const e2e = {
+    loaded: false,
+    loadError: undefined,
+    /** The package module. */
+    reactive: undefined,
+    /** The running client, set by `start`. */
+    client: undefined,
+    /** Errors delivered by `client.errors`: `{ name, message, isInstance }`. */
+    errors: [],
+    /** Sync statuses seen through `client.syncStatus`. */
+    statuses: [],
+};
+window.e2e = e2e;
+
+/** Canonical form of an SDK value: BigInt as decimal strings, 0x hex strings without leading zeros. */
+e2e.canon = function canon(value) {
+    if (typeof value === "bigint") return value.toString();
+    if (typeof value === "string" && /^0x[0-9a-fA-F]+$/.test(value)) return `0x${BigInt(value).toString(16)}`;
+    if (Array.isArray(value)) return value.map(canon);
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canon(v)]));
+    }
+    return value;
+};
+
+/** An SDK entity `{ entityId, models: { ns: { Model: {...} } } }` as `{ entityId, models: { "ns-Model": {...} } }`, canonical. */
+e2e.tagged = function tagged(entity) {
+    const models = {};
+    for (const [ns, byName] of Object.entries(entity.models)) {
+        for (const [name, members] of Object.entries(byName)) models[`${ns}-${name}`] = e2e.canon(members);
+    }
+    return { entityId: e2e.canon(entity.entityId), models };
+};
+
+/** The client options for the mock at `toriiUrl` (manifest from its control API), merged with `extra`. */
+e2e.options = async function options(toriiUrl, extra = {}) {
+    const manifest = await (await fetch(`${toriiUrl}/_mock/manifest`)).json();
+    return { toriiUrl, worldAddress: manifest.world.address, manifest, ...extra };
+};
+
+/** Creates the client (`window.e2e.client`), records its errors and statuses, waits for `ready`. */
+e2e.start = async function start(toriiUrl, extra = {}) {
+    const options = await e2e.options(toriiUrl, extra);
+    const client = e2e.reactive.createReactiveClient(options);
+    e2e.client = client;
+    e2e.errors = [];
+    e2e.statuses = [];
+    client.errors.subscribe((error) =>
+        e2e.errors.push({ name: error.name, message: error.message, isInstance: error instanceof e2e.reactive[error.name] }),
+    );
+    client.syncStatus.subscribe((status) => e2e.statuses.push(status));
+    await client.ready;
+};
+
+/** Every page of `client.query(model, spec)` (following `nextCursor`), as canonical tagged entities. */
+e2e.queryAll = function queryAll(model, spec = {}) {
+    const items = [];
+    let cursor;
+    do {
+        const page = e2e.client.query(model, cursor === undefined ? spec : { ...spec, cursor });
+        items.push(...page.items.map(e2e.tagged));
+        cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return items;
+};
+
+/** How many entities `client.query(model, spec)` answers (all pages, no conversion). */
+e2e.count = function count(model, spec = {}) {
+    let total = 0;
+    let cursor;
+    do {
+        const page = e2e.client.query(model, cursor === undefined ? spec : { ...spec, cursor });
+        total += page.items.length;
+        cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return total;
+};
+
+/** Ids of the entities `client.query(model, spec)` returns (all pages). */
+e2e.queryIds = function queryIds(model, spec = {}) {
+    return e2e.queryAll(model, spec).map((entity) => entity.entityId);
+};
+
+try {
+    const pkg = await (await fetch("/pkg/package.json")).json();
+    const entry = pkg.exports["."].import ?? pkg.exports["."].default;
+    e2e.reactive = await import(new URL(entry, `${location.origin}/pkg/`).href);
+    e2e.loaded = true;
+} catch (error) {
+    e2e.loadError = String(error?.stack ?? error);
+}
