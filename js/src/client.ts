@@ -1,0 +1,651 @@
+/**
+ * The reactive client: a sync worker feeding a main-thread wasm view, with queries,
+ * coalesced subscriptions and optimistic writes. Built on an injectable {@link Runtime} so the
+ * same code runs against the real worker and wasm module, or against stubs in tests.
+ *
+ * @module
+ */
+
+import { deepEqual } from './equal.js';
+import {
+  OverlayError,
+  OverlayTimeoutError,
+  ReactiveError,
+  StorageError,
+  SyncFatalError,
+  ValidationError,
+  toReactiveError,
+} from './errors.js';
+import { checkOptions, type ReactiveClientOptions } from './options.js';
+import { Coalescer, type Cancel, type Timers } from './schedule.js';
+import { reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
+import { SyncSession, type InitInfo, type SyncStatus, type WorkerPort } from './session.js';
+import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
+import type {
+  Filter,
+  Guard,
+  InputValue,
+  OverlayEntryInfo,
+  OverlaySubmission,
+  QueryOptions,
+  QueryResult,
+  QuerySpec,
+  SdkEntity,
+  WorkerConfig,
+} from './types.js';
+import { Check } from './validate.js';
+import type { MainWasm, OverlayEventInfo, ViewApi } from './wasm-api.js';
+
+/** What the client runs on: the worker, the wasm module and timers. */
+export interface Runtime {
+  /** Starts a sync worker (`workerUrl` overrides the package's own script). */
+  spawnWorker(workerUrl: string | URL | undefined): WorkerPort;
+  /** Loads the wasm module on the main thread (once). */
+  loadWasm(): Promise<MainWasm>;
+  /** Timers. */
+  readonly timers: Timers;
+}
+
+/** Entities whose state changed, per DELTA (`sync`) or overlay change (`overlay`). */
+export interface EntityUpdate {
+  /** The changed entity ids. */
+  readonly ids: readonly string[];
+  /** What changed them. */
+  readonly source: 'sync' | 'overlay' | 'reset';
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions {
+  /** Call the listener at most once per this many ms (default: at most once per animation frame). */
+  readonly throttleMs?: number;
+}
+
+/** Options of `mutate`. */
+export interface MutateOptions {
+  /** The entity written (`0x` + 64 hex). */
+  readonly entityId: string;
+  /** What confirms the write against synced data (default: synced state has the payload's values). */
+  readonly guard?: Guard;
+  /** Time before rollback (default: `overlayOptions.timeoutMs`). */
+  readonly timeoutMs?: number;
+  /** Sends the write (e.g. a Starknet transaction); a rejection rolls the overlay back at once. */
+  readonly send?: (context: { readonly transactionId: string }) => Promise<unknown> | unknown;
+  /** The write's id (e.g. a transaction hash); generated when absent. */
+  readonly transactionId?: string;
+}
+
+/** What `mutate` returns. */
+export interface Mutation {
+  /** The write's id. */
+  readonly transactionId: string;
+  /** Removes the optimistic write now. */
+  rollback(): void;
+  /**
+   * Resolves when the guard confirms the write against synced data; rejects with
+   * OverlayTimeoutError on timeout, or OverlayError when `send` failed, the write was rolled
+   * back or replaced.
+   */
+  readonly confirmed: Promise<void>;
+}
+
+/** A selector as `subscribe` takes it: an entity id, a filter on the model, or a function. */
+export type SelectorInput<T> = string | Filter | Selector<T>;
+
+/** The reactive client. */
+export interface ReactiveClient {
+  /** Resolves when the worker has sent the persisted state (INIT_ACK); rejects with its fatal error. */
+  readonly ready: Promise<InitInfo>;
+  /** One page of a model's entities from memory, overlay-first unless `consistency: 'synced'`. */
+  query(model: string, options?: QueryOptions): QueryResult;
+  /** Follows an entity by id (listener gets the entity or undefined). */
+  subscribe(
+    model: string | null,
+    selector: string,
+    listener: (entity: SdkEntity | undefined) => void,
+    options?: SubscribeOptions,
+  ): Unsubscribe;
+  /** Follows the model's entities matching a filter (listener gets them, ordered by id). */
+  subscribe(
+    model: string,
+    selector: Filter,
+    listener: (entities: readonly SdkEntity[]) => void,
+    options?: SubscribeOptions,
+  ): Unsubscribe;
+  /** Follows whatever a selector derives (listener gets its result when it changes). */
+  subscribe<T>(
+    model: string | null,
+    selector: Selector<T>,
+    listener: (result: T) => void,
+    options?: SubscribeOptions,
+  ): Unsubscribe;
+  /** Shows a write at once, sends it, confirms or rolls it back. */
+  mutate(
+    model: string,
+    payload: { readonly [member: string]: InputValue },
+    options: MutateOptions,
+  ): Mutation;
+  /** Submits an optimistic write without sending anything. */
+  submitOverlay(submission: OverlaySubmission): { readonly transactionId: string };
+  /** Pending optimistic writes on an entity. */
+  getOverlayFor(entityId: string): readonly OverlayEntryInfo[];
+  /** Drops a pending write as confirmed (its `confirmed` resolves). */
+  ackOverlay(transactionId: string): void;
+  /** Drops a pending write, showing synced state again (its `confirmed` rejects). */
+  rollbackOverlay(transactionId: string): void;
+  /** The current sync status. */
+  getSyncStatus(): SyncStatus;
+  /** The sync status as it changes. */
+  readonly syncStatus: Signal<SyncStatus>;
+  /** Ids of entities changed by each DELTA or overlay change. */
+  readonly entityUpdates: EventStream<EntityUpdate>;
+  /** Typed errors. */
+  readonly errors: EventStream<ReactiveError>;
+  /** Re-pages the snapshot now. */
+  forceReplay(): void;
+  /** Stops the worker, deletes the database, starts again from Torii; resolves at the new INIT_ACK. */
+  reset(): Promise<InitInfo>;
+  /** Stops the worker (SHUTDOWN, awaits its confirmation), ends the streams. */
+  shutdown(): Promise<void>;
+}
+
+interface Subscription {
+  readonly model: string | null;
+  readonly selector: Selector<unknown>;
+  readonly listener: (result: unknown) => void;
+  readonly coalescer: Coalescer;
+  last: unknown;
+}
+
+interface PendingWrite {
+  readonly entityId: string;
+  resolve(): void;
+  reject(error: ReactiveError): void;
+}
+
+const consistencies = ['overlay', 'synced'] as const;
+
+function toSelector(check: Check, model: string | null, input: unknown): Selector<unknown> {
+  if (typeof input === 'string') {
+    if (input === '') throw check.fail('selector', 'an entity id, a filter or a function', input);
+    return reactiveSelectors.selectEntity(input);
+  }
+  if (typeof input === 'function') return input as Selector<unknown>;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    if (model === null) throw check.fail('model', 'a model tag for a filter selector', model);
+    return reactiveSelectors.selectMany(input as Filter);
+  }
+  throw check.fail('selector', 'an entity id, a filter or a function', input);
+}
+
+/** A client on `runtime` (the package's `createReactiveClient` passes the browser runtime). */
+export function createClient(options: ReactiveClientOptions, runtime: Runtime): ReactiveClient {
+  const checked = checkOptions('createReactiveClient', options, true);
+  return new Client(checked.config, checked.overlay, checked.workerUrl, checked.logger, runtime);
+}
+
+class Client implements ReactiveClient {
+  readonly entityUpdates: StreamSource<EntityUpdate>;
+  private readonly session: SyncSession;
+  private wasm: MainWasm | undefined;
+  private view: ViewApi | undefined;
+  private readonly viewReady: Promise<void>;
+  private queued: ArrayBuffer[] = [];
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly pending = new Map<string, PendingWrite>();
+  private readonly writeEntity = new Map<string, string>();
+  private pollTimer: Cancel | undefined;
+  private readonly reader: ViewReader;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number },
+    workerUrl: string | URL | undefined,
+    logger: ReactiveClientOptions['logger'],
+    private readonly runtime: Runtime,
+  ) {
+    this.session = new SyncSession(
+      {
+        spawnWorker: () => runtime.spawnWorker(workerUrl),
+        timers: runtime.timers,
+        logger,
+        shutdownGraceMs: 5000,
+      },
+      config,
+      true,
+      (buffer) => this.receiveDelta(buffer),
+    );
+    this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
+    this.reader = {
+      entity: (id, consistency) => this.view?.entity(id, consistency),
+      query: (model, spec, consistency) => this.view?.query(model, spec, consistency) ?? { items: [] },
+    };
+    this.viewReady = runtime.loadWasm().then(
+      (wasm) => {
+        if (this.session.isClosed) return;
+        this.wasm = wasm;
+        this.view = wasm.createView(config.manifest, overlay);
+        const queued = this.queued;
+        this.queued = [];
+        for (const buffer of queued) this.receiveDelta(buffer);
+      },
+      (error: unknown) => {
+        const fatal = new SyncFatalError(
+          `the wasm module could not be loaded on the main thread: ${toReactiveError(error).message}`,
+          { reason: 'wasm' },
+          { cause: error },
+        );
+        this.session.report(fatal, 'wasm');
+        throw fatal;
+      },
+    );
+    this.viewReady.catch(() => {});
+  }
+
+  get ready(): Promise<InitInfo> {
+    const session = this.session.ready;
+    const both = Promise.all([this.viewReady, session]).then(([, init]) => init);
+    both.catch(() => {});
+    return both;
+  }
+
+  get syncStatus(): Signal<SyncStatus> {
+    return this.session.status;
+  }
+
+  get errors(): EventStream<ReactiveError> {
+    return this.session.errors;
+  }
+
+  getSyncStatus(): SyncStatus {
+    return this.session.status.get();
+  }
+
+  query(model: string, options: QueryOptions = {}): QueryResult {
+    const check = this.open('query');
+    check.string('model', model);
+    const o = check.record('options', options);
+    check.knownKeys('options', o, ['filter', 'select', 'limit', 'cursor', 'consistency']);
+    const consistency = check.optionalOneOf('consistency', o.consistency, consistencies);
+    const limit = check.optionalCount('limit', o.limit, true, 1);
+    const cursor = check.optionalString('cursor', o.cursor);
+    if (o.filter !== undefined) check.record('filter', o.filter);
+    if (o.select !== undefined) check.record('select', o.select);
+    const spec: { -readonly [K in keyof QuerySpec]: QuerySpec[K] } = {};
+    if (options.filter) spec.filter = options.filter;
+    if (options.select) spec.selector = options.select;
+    if (limit !== undefined) spec.limit = limit;
+    if (cursor !== undefined) spec.cursor = cursor;
+    if (!this.view) return { items: [] };
+    try {
+      return this.view.query(model, spec, consistency);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+  }
+
+  subscribe<T>(
+    model: string | null,
+    selector: SelectorInput<T>,
+    listener: (result: T) => void,
+    options: SubscribeOptions = {},
+  ): Unsubscribe {
+    const check = this.open('subscribe');
+    if (model !== null) check.string('model', model);
+    const select = toSelector(check, model, selector);
+    check.func('listener', listener);
+    const o = check.record('options', options);
+    check.knownKeys('options', o, ['throttleMs']);
+    const throttleMs = check.optionalCount('throttleMs', o.throttleMs, false);
+    const subscription: Subscription = {
+      model,
+      selector: select,
+      listener: listener as (result: unknown) => void,
+      coalescer: new Coalescer(this.runtime.timers, () => this.flush(subscription), throttleMs),
+      last: undefined,
+    };
+    try {
+      subscription.last = this.evaluate(select, model);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+    this.subscriptions.add(subscription);
+    return () => {
+      subscription.coalescer.cancel();
+      this.subscriptions.delete(subscription);
+    };
+  }
+
+  mutate(
+    model: string,
+    payload: { readonly [member: string]: InputValue },
+    options: MutateOptions,
+  ): Mutation {
+    const check = this.open('mutate');
+    const o = check.record('options', options);
+    check.knownKeys('options', o, ['entityId', 'guard', 'timeoutMs', 'send', 'transactionId']);
+    const send = check.optionalFunction('send', o.send) as MutateOptions['send'];
+    const { transactionId } = this.submit(check, {
+      model,
+      payload,
+      entityId: options.entityId,
+      guard: options.guard,
+      timeoutMs: options.timeoutMs,
+      transactionId: options.transactionId,
+    });
+    const entityId = options.entityId;
+    const confirmed = new Promise<void>((resolve, reject) => {
+      this.pending.set(transactionId, { entityId, resolve, reject });
+    });
+    confirmed.catch(() => {});
+    if (send) {
+      const failed = (error: unknown) => {
+        if (!this.pending.has(transactionId)) return;
+        this.dropWrite(
+          transactionId,
+          new OverlayError(
+            `sending write ${transactionId} failed, so it was rolled back: ${error instanceof Error ? error.message : String(error)}`,
+            { reason: 'sendFailed', transactionId },
+            { cause: error },
+          ),
+        );
+      };
+      try {
+        Promise.resolve(send({ transactionId })).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    }
+    return {
+      transactionId,
+      confirmed,
+      rollback: () => {
+        if (this.pending.has(transactionId)) this.rollbackOverlay(transactionId);
+      },
+    };
+  }
+
+  submitOverlay(submission: OverlaySubmission): { readonly transactionId: string } {
+    const check = this.open('submitOverlay');
+    const s = check.record('submission', submission);
+    check.knownKeys('submission', s, ['entityId', 'model', 'payload', 'guard', 'timeoutMs', 'transactionId']);
+    return this.submit(check, submission);
+  }
+
+  getOverlayFor(entityId: string): readonly OverlayEntryInfo[] {
+    const check = this.open('getOverlayFor');
+    check.string('entityId', entityId);
+    return this.view?.overlayFor(entityId) ?? [];
+  }
+
+  ackOverlay(transactionId: string): void {
+    const check = this.open('ackOverlay');
+    check.string('transactionId', transactionId);
+    const view = this.requireView(check);
+    try {
+      view.ackOverlay(transactionId);
+    } catch (error) {
+      throw toReactiveError(error, OverlayError);
+    }
+    const entityId = this.writeEntity.get(transactionId);
+    this.writeEntity.delete(transactionId);
+    const write = this.pending.get(transactionId);
+    this.pending.delete(transactionId);
+    write?.resolve();
+    if (entityId) this.changed([entityId], 'overlay');
+    this.schedulePoll();
+  }
+
+  rollbackOverlay(transactionId: string): void {
+    const check = this.open('rollbackOverlay');
+    check.string('transactionId', transactionId);
+    this.requireView(check);
+    this.dropWrite(
+      transactionId,
+      new OverlayError(`write ${transactionId} was rolled back by the application`, {
+        reason: 'rolledBack',
+        transactionId,
+      }),
+      true,
+    );
+  }
+
+  forceReplay(): void {
+    this.open('forceReplay');
+    this.session.forceReplay();
+  }
+
+  async reset(): Promise<InitInfo> {
+    this.open('reset');
+    await this.viewReady;
+    const wasm = this.wasm;
+    if (!wasm) throw new SyncFatalError('the client was shut down during reset', { reason: 'shutdown' });
+    await this.session.stop();
+    const dbName =
+      this.session.status.get().init?.dbName ??
+      this.config.dbName ??
+      wasm.defaultDbName(this.config.toriiUrl, this.config.worldAddress);
+    try {
+      await wasm.deleteDatabase(dbName);
+    } catch (error) {
+      throw toReactiveError(error, StorageError);
+    }
+    this.cancelWrites('reset');
+    this.view?.free();
+    this.view = wasm.createView(this.config.manifest, this.overlay);
+    this.queued = [];
+    this.entityUpdates.emit({ ids: [], source: 'reset' });
+    this.markAll();
+    return this.session.start();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.session.isClosed) return;
+    this.pollTimer?.();
+    this.pollTimer = undefined;
+    for (const subscription of this.subscriptions) subscription.coalescer.cancel();
+    this.subscriptions.clear();
+    await this.session.shutdown();
+    this.cancelWrites('shutdown');
+    this.entityUpdates.end();
+    this.view?.free();
+    this.view = undefined;
+  }
+
+  private open(where: string): Check {
+    const check = new Check(where);
+    if (this.session.isClosed) {
+      throw new ValidationError(`${where}: the client was shut down; create a new one`, { where });
+    }
+    return check;
+  }
+
+  private requireView(check: Check): ViewApi {
+    if (!this.view) {
+      throw check.fail('client', 'loaded (await client.ready first)', undefined);
+    }
+    return this.view;
+  }
+
+  private submit(check: Check, submission: OverlaySubmission): { readonly transactionId: string } {
+    const entityId = check.string('entityId', submission.entityId);
+    const model = check.string('model', submission.model);
+    const payload = check.record('payload', submission.payload) as OverlaySubmission['payload'];
+    check.optionalFunction('guard', submission.guard);
+    const timeoutMs = check.optionalCount('timeoutMs', submission.timeoutMs, true, 1);
+    const transactionId = check.optionalString('transactionId', submission.transactionId);
+    const view = this.requireView(check);
+    const request: Parameters<ViewApi['submitOverlay']>[0] = { entityId, model, payload };
+    if (transactionId !== undefined) request.transactionId = transactionId;
+    if (submission.guard !== undefined) request.guard = submission.guard;
+    if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    let accepted: { transactionId: string };
+    try {
+      accepted = view.submitOverlay(request, this.runtime.timers.now());
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+    this.writeEntity.set(accepted.transactionId, entityId);
+    this.changed([entityId], 'overlay');
+    this.schedulePoll();
+    return { transactionId: accepted.transactionId };
+  }
+
+  /** Rolls a write back in the view (when `inView`) and settles its promise with `error`. */
+  private dropWrite(transactionId: string, error: ReactiveError, strict = false): void {
+    try {
+      this.view?.rollbackOverlay(transactionId);
+    } catch (failure) {
+      if (strict) throw toReactiveError(failure, OverlayError);
+    }
+    const entityId = this.writeEntity.get(transactionId);
+    this.writeEntity.delete(transactionId);
+    const write = this.pending.get(transactionId);
+    this.pending.delete(transactionId);
+    write?.reject(error);
+    if (entityId) this.changed([entityId], 'overlay');
+    this.schedulePoll();
+  }
+
+  private cancelWrites(reason: 'reset' | 'shutdown'): void {
+    for (const [transactionId, write] of this.pending) {
+      write.reject(
+        new OverlayError(`write ${transactionId} was dropped by ${reason}`, { reason, transactionId }),
+      );
+    }
+    this.pending.clear();
+    this.writeEntity.clear();
+    this.pollTimer?.();
+    this.pollTimer = undefined;
+  }
+
+  private receiveDelta(buffer: ArrayBuffer): void {
+    const view = this.view;
+    if (!view) {
+      this.queued.push(buffer);
+      return;
+    }
+    let ids: string[];
+    try {
+      ids = view.applyDelta(new Uint8Array(buffer));
+    } catch (error) {
+      this.report(toReactiveError(error, ValidationError));
+      return;
+    }
+    if (ids.length > 0) this.changed(ids, 'sync');
+    if (view.nextWakeupMs() !== undefined) this.poll();
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer?.();
+    this.pollTimer = undefined;
+    const wake = this.view?.nextWakeupMs();
+    if (wake === undefined) return;
+    this.pollTimer = this.runtime.timers.after(wake - this.runtime.timers.now(), () => {
+      this.pollTimer = undefined;
+      this.poll();
+    });
+  }
+
+  private poll(): void {
+    const view = this.view;
+    if (!view) return;
+    let result: { events: OverlayEventInfo[]; changed: string[] };
+    try {
+      result = view.poll(this.runtime.timers.now());
+    } catch (error) {
+      this.report(toReactiveError(error, OverlayError));
+      this.schedulePoll();
+      return;
+    }
+    for (const event of result.events) this.overlayEvent(event);
+    if (result.changed.length > 0) this.changed(result.changed, 'overlay');
+    this.schedulePoll();
+  }
+
+  private overlayEvent(event: OverlayEventInfo): void {
+    const write = this.pending.get(event.transactionId);
+    this.pending.delete(event.transactionId);
+    this.writeEntity.delete(event.transactionId);
+    switch (event.type) {
+      case 'confirmed':
+        write?.resolve();
+        return;
+      case 'timedOut': {
+        const error = toReactiveError(
+          event.error ?? {
+            name: 'OverlayTimeoutError',
+            message: `optimistic write ${event.transactionId} was not confirmed in time; it has been rolled back`,
+            transactionId: event.transactionId,
+            entityId: event.entityId,
+          },
+          OverlayTimeoutError,
+        );
+        this.report(error);
+        write?.reject(error);
+        return;
+      }
+      case 'replaced':
+        write?.reject(
+          new OverlayError(`write ${event.transactionId} was replaced by ${event.by ?? 'a newer write'}`, {
+            reason: 'replaced',
+            transactionId: event.transactionId,
+            by: event.by,
+          }),
+        );
+        return;
+      default:
+        write?.reject(
+          new OverlayError(`write ${event.transactionId} was rolled back`, {
+            reason: 'rolledBack',
+            transactionId: event.transactionId,
+          }),
+        );
+    }
+  }
+
+  private changed(ids: readonly string[], source: EntityUpdate['source']): void {
+    this.entityUpdates.emit({ ids, source });
+    let idSet: Set<string> | undefined;
+    for (const subscription of this.subscriptions) {
+      const depends = subscription.selector.entityIds;
+      if (depends) {
+        idSet ??= new Set(ids);
+        if (!depends.some((id) => idSet?.has(id))) continue;
+      }
+      subscription.coalescer.request();
+    }
+  }
+
+  private markAll(): void {
+    for (const subscription of this.subscriptions) subscription.coalescer.request();
+  }
+
+  private evaluate(selector: Selector<unknown>, model: string | null): unknown {
+    return selector(this.reader, model);
+  }
+
+  private flush(subscription: Subscription): void {
+    if (!this.subscriptions.has(subscription)) return;
+    let next: unknown;
+    try {
+      next = this.evaluate(subscription.selector, subscription.model);
+    } catch (error) {
+      this.report(toReactiveError(error, ValidationError));
+      return;
+    }
+    if (deepEqual(next, subscription.last)) return;
+    subscription.last = next;
+    try {
+      subscription.listener(next);
+    } catch (error) {
+      // The application's own bug: surface it as an uncaught error, keep delivering to others.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  private report(error: unknown): void {
+    this.session.report(error instanceof ReactiveError ? error : toReactiveError(error, ValidationError));
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Typed errors. Every failure the package reports is a {@link ReactiveError} subclass with a
+ * `name`, an actionable `message` and the fields of its kind.
+ *
+ * @module
+ */
+
+/** The error as it crosses the worker boundary or leaves the wasm module. */
+export interface ReactiveErrorInfo {
+  /** The error class name. */
+  readonly name: string;
+  /** A sentence a person can act on. */
+  readonly message: string;
+  /** Kind-specific fields. */
+  readonly [field: string]: unknown;
+}
+
+/** Kind-specific fields of an error, as received. */
+export type ErrorDetails = { readonly [field: string]: unknown };
+
+function text(details: ErrorDetails, field: string): string | undefined {
+  const value = details[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function count(details: ErrorDetails, field: string): number | undefined {
+  const value = details[field];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** The base of every error this package reports. */
+export class ReactiveError extends Error {
+  /** Every field received with the error (including the typed ones of subclasses). */
+  readonly details: ErrorDetails;
+
+  /** An error with a message and its fields. */
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReactiveError';
+    this.details = details;
+  }
+}
+
+/** The manifest differs from the one the local database was written with. */
+export class SchemaMismatchError extends ReactiveError {
+  /** Hash of the manifest given now. */
+  readonly manifestHash: string | undefined;
+  /** Hash of the manifest the database was written with. */
+  readonly storedHash: string | undefined;
+  /** The database; delete it (`reset()`) to start over with the new manifest. */
+  readonly dbName: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
+    this.name = 'SchemaMismatchError';
+    this.manifestHash = text(details, 'manifestHash');
+    this.storedHash = text(details, 'storedHash');
+    this.dbName = text(details, 'dbName');
+  }
+}
+
+/** Torii reports another version than the one the local database was synced from. */
+export class ToriiVersionChangedError extends ReactiveError {
+  /** The version the database was synced from. */
+  readonly previous: string | undefined;
+  /** The version Torii reports now. */
+  readonly current: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
+    this.name = 'ToriiVersionChangedError';
+    this.previous = text(details, 'previous');
+    this.current = text(details, 'current');
+  }
+}
+
+/** The synchronizer stopped for good (retry budget exhausted, worker failed to start or crashed). */
+export class SyncFatalError extends ReactiveError {
+  /** Why it stopped. */
+  readonly reason: string | undefined;
+  /** Failed attempts before it stopped. */
+  readonly attempts: number | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+    this.name = 'SyncFatalError';
+    this.reason = text(details, 'reason');
+    this.attempts = count(details, 'attempts');
+  }
+}
+
+/** An optimistic write was not confirmed in time and has been rolled back. */
+export class OverlayTimeoutError extends ReactiveError {
+  /** The write's transaction id. */
+  readonly transactionId: string | undefined;
+  /** The entity written. */
+  readonly entityId: string | undefined;
+  /** What the guard was waiting for. */
+  readonly guardDescription: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
+    this.name = 'OverlayTimeoutError';
+    this.transactionId = text(details, 'transactionId');
+    this.entityId = text(details, 'entityId');
+    this.guardDescription = text(details, 'guardDescription');
+  }
+}
+
+/** An optimistic write was refused, replaced by a newer one, or rolled back by the caller. */
+export class OverlayError extends ReactiveError {
+  /**
+   * `duplicateTransaction`, `transitionRejected`, `unknownTransaction`, `replaced`,
+   * `rolledBack`, `sendFailed`, `reset` or `shutdown`.
+   */
+  readonly reason: string | undefined;
+  /** The write's transaction id. */
+  readonly transactionId: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+    this.name = 'OverlayError';
+    this.reason = text(details, 'reason');
+    this.transactionId = text(details, 'transactionId');
+  }
+}
+
+/** Talking to Torii failed (the synchronizer retries; see SYNC_ERROR). */
+export class TransportError extends ReactiveError {
+  /** Consecutive failures so far. */
+  readonly consecutiveFailures: number | undefined;
+  /** Milliseconds until the next attempt, when one is scheduled. */
+  readonly retryInMs: number | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
+    this.name = 'TransportError';
+    this.consecutiveFailures = count(details, 'consecutiveFailures');
+    this.retryInMs = count(details, 'retryInMs');
+  }
+}
+
+/** Reading or writing the IndexedDB database failed. */
+export class StorageError extends ReactiveError {
+  /** The database. */
+  readonly dbName: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
+    this.name = 'StorageError';
+    this.dbName = text(details, 'dbName');
+  }
+}
+
+/** An argument or a message was invalid; nothing was changed. */
+export class ValidationError extends ReactiveError {
+  /** The function or message that refused it. */
+  readonly where: string | undefined;
+  /** The argument or field at fault. */
+  readonly argument: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
+    this.name = 'ValidationError';
+    this.where = text(details, 'where');
+    this.argument = text(details, 'argument');
+  }
+}
+
+const classes: {
+  readonly [name: string]: new (message: string, details: ErrorDetails) => ReactiveError;
+} = {
+  SchemaMismatchError,
+  ToriiVersionChangedError,
+  SyncFatalError,
+  OverlayTimeoutError,
+  OverlayError,
+  TransportError,
+  StorageError,
+  ValidationError,
+};
+
+function isRecord(value: unknown): value is { readonly [key: string]: unknown } {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * The typed error for a value received from the worker or thrown by the wasm module: an
+ * `{ name, message, ...fields }` object (or an `Error` with such a name) becomes its class;
+ * anything else becomes `fallback` with the value's text.
+ */
+export function toReactiveError(
+  value: unknown,
+  fallback: new (message: string, details: ErrorDetails) => ReactiveError = SyncFatalError,
+): ReactiveError {
+  if (value instanceof ReactiveError) return value;
+  if (isRecord(value)) {
+    const name = typeof value.name === 'string' ? value.name : '';
+    const message =
+      typeof value.message === 'string' && value.message !== ''
+        ? value.message
+        : `${name || 'error'} without a message`;
+    const details: { [field: string]: unknown } = {};
+    for (const key of Object.keys(value)) {
+      if (key !== 'name' && key !== 'message' && key !== 'stack') details[key] = value[key];
+    }
+    const Class = Object.prototype.hasOwnProperty.call(classes, name) ? classes[name] : undefined;
+    return Class ? new Class(message, details) : new fallback(message, details);
+  }
+  return new fallback(typeof value === 'string' ? value : String(value), {});
+}
+
+/** The `{ name, message, ...fields }` form of an error, to post across the worker boundary. */
+export function errorInfo(value: unknown, fallbackName = 'SyncFatalError'): ReactiveErrorInfo {
+  if (isRecord(value)) {
+    const info: { [field: string]: unknown } = {};
+    for (const key of Object.keys(value)) {
+      const field = value[key];
+      if (key !== 'stack' && typeof field !== 'function') info[key] = field;
+    }
+    const name = typeof value.name === 'string' && value.name !== '' ? value.name : fallbackName;
+    const message = typeof value.message === 'string' ? value.message : String(value);
+    return { ...info, name: name === 'Error' ? fallbackName : name, message };
+  }
+  return { name: fallbackName, message: String(value) };
+}

@@ -1,0 +1,53 @@
+/**
+ * `@dojoengine/reactive`: a local, persisted, always-converging, reactive copy of a Dojo world
+ * indexed by Torii. Sync runs in a module Web Worker; a wasm view on the main thread answers
+ * queries from memory, drives subscriptions and holds optimistic writes.
+ *
+ * @module
+ */
+
+import { createClient, type ReactiveClient } from './client.js';
+import type { ReactiveClientOptions, SyncWorkerOptions } from './options.js';
+import { browserRuntime } from './runtime.js';
+import { createSyncWorkerOn, type SyncWorkerHandle } from './sync-worker.js';
+
+/**
+ * Starts syncing a world in a worker and returns the client: `await client.ready`, then
+ * `query`, `subscribe` and `mutate`. Throws ValidationError for invalid options.
+ */
+export function createReactiveClient(options: ReactiveClientOptions): ReactiveClient {
+  return createClient(options, browserRuntime);
+}
+
+/** Starts a sync worker without a view (persistence only, with status and errors). */
+export function createSyncWorker(options: SyncWorkerOptions): SyncWorkerHandle {
+  return createSyncWorkerOn(options, browserRuntime);
+}
+
+export type {
+  EntityUpdate,
+  MutateOptions,
+  Mutation,
+  ReactiveClient,
+  SelectorInput,
+  SubscribeOptions,
+} from './client.js';
+export {
+  OverlayError,
+  OverlayTimeoutError,
+  ReactiveError,
+  SchemaMismatchError,
+  StorageError,
+  SyncFatalError,
+  ToriiVersionChangedError,
+  TransportError,
+  ValidationError,
+  type ErrorDetails,
+  type ReactiveErrorInfo,
+} from './errors.js';
+export type { OverlayOptions, ReactiveClientOptions, SyncWorkerOptions } from './options.js';
+export { reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
+export type { InitInfo, Logger, SyncPhase, SyncStatus } from './session.js';
+export type { EventStream, Signal, Unsubscribe } from './stream.js';
+export type { SyncWorkerHandle } from './sync-worker.js';
+export type * from './types.js';

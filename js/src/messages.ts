@@ -1,0 +1,199 @@
+/**
+ * The messages between the main thread and the sync worker, shared by both sides, with their
+ * validation. Entity data crosses only as binary DELTA batches in transferred buffers.
+ *
+ * @module
+ */
+
+import { ValidationError, type ReactiveErrorInfo } from './errors.js';
+import type { SyncTick, Transition, WorkerConfig } from './types.js';
+
+/** Main thread → worker: start syncing. */
+export interface InitMessage {
+  readonly type: 'INIT';
+  /** The synchronizer's configuration. */
+  readonly config: WorkerConfig;
+  /** Whether to post DELTA batches (false for a sync-only worker). */
+  readonly deltas: boolean;
+}
+
+/** Main thread → worker: stop, close the database, confirm with SHUTDOWN_ACK. */
+export interface ShutdownMessage {
+  readonly type: 'SHUTDOWN';
+}
+
+/** Main thread → worker: re-page the snapshot now. */
+export interface ForceReplayMessage {
+  readonly type: 'FORCE_REPLAY';
+}
+
+/** Every message the worker accepts. */
+export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage;
+
+/** Worker → main thread: persisted state sent, sync resumed. */
+export interface InitAckMessage {
+  readonly type: 'INIT_ACK';
+  /** Hash of the manifest the database is keyed on. */
+  readonly manifestHash: string;
+  /** Torii's version. */
+  readonly toriiVersion: string;
+  /** The database name. */
+  readonly dbName: string;
+  /** Entities restored from the database. */
+  readonly restored: number;
+}
+
+/** Worker → main thread: one binary batch of model upserts and deletions (transferred). */
+export interface DeltaMessage {
+  readonly type: 'DELTA';
+  /** The encoded batch. */
+  readonly buffer: ArrayBuffer;
+}
+
+/** Worker → main thread: a status tick. */
+export interface SyncTickMessage {
+  readonly type: 'SYNC_TICK';
+  /** The tick. */
+  readonly tick: SyncTick;
+}
+
+/** Worker → main thread: a synchronizer state change. */
+export interface TransitionMessage {
+  readonly type: 'TRANSITION';
+  /** The change. */
+  readonly transition: Transition;
+}
+
+/** Worker → main thread: a non-fatal error (sync goes on). */
+export interface SyncErrorMessage {
+  readonly type: 'SYNC_ERROR';
+  /** The error. */
+  readonly error: ReactiveErrorInfo;
+}
+
+/** Worker → main thread: sync stopped for good. */
+export interface SyncFatalMessage {
+  readonly type: 'SYNC_FATAL';
+  /** The error. */
+  readonly error: ReactiveErrorInfo;
+}
+
+/** Worker → main thread: SHUTDOWN finished; the worker closes itself next. */
+export interface ShutdownAckMessage {
+  readonly type: 'SHUTDOWN_ACK';
+  /** Set when stopping failed (the worker still closes). */
+  readonly error?: ReactiveErrorInfo;
+}
+
+/** Every message the worker posts. */
+export type WorkerMessage =
+  | InitAckMessage
+  | DeltaMessage
+  | SyncTickMessage
+  | TransitionMessage
+  | SyncErrorMessage
+  | SyncFatalMessage
+  | ShutdownAckMessage;
+
+type Fields = { readonly [key: string]: unknown };
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function refuse(side: string, message: string, argument: string): ValidationError {
+  return new ValidationError(`${side} message refused: ${message}`, { where: side, argument });
+}
+
+function isErrorInfo(value: unknown): value is ReactiveErrorInfo {
+  return isRecord(value) && typeof value.name === 'string' && typeof value.message === 'string';
+}
+
+/** Checks a message received by the worker; returns it typed, or the reason it is refused. */
+export function parseMainMessage(data: unknown): MainMessage | ValidationError {
+  const side = 'worker';
+  if (!isRecord(data) || typeof data.type !== 'string') {
+    return refuse(side, 'expected an object with a string `type`', 'type');
+  }
+  switch (data.type) {
+    case 'INIT': {
+      const config = data.config;
+      if (!isRecord(config)) return refuse(side, 'INIT needs a `config` object', 'config');
+      for (const field of ['toriiUrl', 'worldAddress', 'manifest'] as const) {
+        if (typeof config[field] !== 'string') {
+          return refuse(side, `INIT config.${field} must be a string`, `config.${field}`);
+        }
+      }
+      if (typeof data.deltas !== 'boolean') {
+        return refuse(side, 'INIT `deltas` must be a boolean', 'deltas');
+      }
+      return { type: 'INIT', config: config as unknown as WorkerConfig, deltas: data.deltas };
+    }
+    case 'SHUTDOWN':
+      return { type: 'SHUTDOWN' };
+    case 'FORCE_REPLAY':
+      return { type: 'FORCE_REPLAY' };
+    default:
+      return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
+  }
+}
+
+/** Checks a message received from the worker; returns it typed, or the reason it is refused. */
+export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationError {
+  const side = 'main thread';
+  if (!isRecord(data) || typeof data.type !== 'string') {
+    return refuse(side, 'expected an object with a string `type`', 'type');
+  }
+  switch (data.type) {
+    case 'INIT_ACK':
+      if (
+        typeof data.manifestHash !== 'string' ||
+        typeof data.toriiVersion !== 'string' ||
+        typeof data.dbName !== 'string' ||
+        typeof data.restored !== 'number'
+      ) {
+        return refuse(
+          side,
+          'INIT_ACK needs string manifestHash, toriiVersion, dbName and a number restored',
+          'INIT_ACK',
+        );
+      }
+      return {
+        type: 'INIT_ACK',
+        manifestHash: data.manifestHash,
+        toriiVersion: data.toriiVersion,
+        dbName: data.dbName,
+        restored: data.restored,
+      };
+    case 'DELTA':
+      if (!(data.buffer instanceof ArrayBuffer)) {
+        return refuse(side, 'DELTA needs an ArrayBuffer `buffer`', 'buffer');
+      }
+      return { type: 'DELTA', buffer: data.buffer };
+    case 'SYNC_TICK':
+      if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
+        return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');
+      }
+      return { type: 'SYNC_TICK', tick: data.tick as unknown as SyncTick };
+    case 'TRANSITION':
+      if (!isRecord(data.transition) || typeof data.transition.to !== 'string') {
+        return refuse(side, 'TRANSITION needs a `transition` with `to`', 'transition');
+      }
+      return { type: 'TRANSITION', transition: data.transition as unknown as Transition };
+    case 'SYNC_ERROR':
+    case 'SYNC_FATAL':
+      if (!isErrorInfo(data.error)) {
+        return refuse(side, `${data.type} needs an \`error\` with name and message`, 'error');
+      }
+      return { type: data.type, error: data.error };
+    case 'SHUTDOWN_ACK':
+      if (data.error !== undefined && !isErrorInfo(data.error)) {
+        return refuse(side, 'SHUTDOWN_ACK `error` needs name and message', 'error');
+      }
+      return data.error === undefined
+        ? { type: 'SHUTDOWN_ACK' }
+        : { type: 'SHUTDOWN_ACK', error: data.error };
+    default:
+      return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Options of `createReactiveClient` and `createSyncWorker`, and their checks.
+ *
+ * @module
+ */
+
+import type { Logger } from './session.js';
+import type { SyncOptions, WorkerConfig } from './types.js';
+import { Check } from './validate.js';
+
+/** Options of `createSyncWorker`. */
+export interface SyncWorkerOptions {
+  /** Torii's URL, e.g. `http://localhost:8080`. */
+  readonly toriiUrl: string;
+  /** The world's address (`0x` hex). */
+  readonly worldAddress: string;
+  /** The Dojo manifest: its JSON text or the parsed object. */
+  readonly manifest: string | { readonly [key: string]: unknown };
+  /** Model tags (`ns-Model`) to sync; every model when absent. */
+  readonly models?: readonly string[];
+  /** Synchronizer options. */
+  readonly syncOptions?: SyncOptions;
+  /** Receives log lines (e.g. `console`). */
+  readonly logger?: Logger;
+  /** Also sync event messages (default false). */
+  readonly eventMessages?: boolean;
+  /** IndexedDB database name (default: derived from toriiUrl and worldAddress). */
+  readonly dbName?: string;
+  /** Go on when Torii's version changed instead of failing with ToriiVersionChangedError. */
+  readonly acceptToriiVersionChange?: boolean;
+  /** Most model states per DELTA batch (default 5000). */
+  readonly deltaChunk?: number;
+  /** The worker script's URL (default: the package's own `worker.js`). */
+  readonly workerUrl?: string | URL;
+}
+
+/** Overlay settings of `createReactiveClient`. */
+export interface OverlayOptions {
+  /** Time before an unconfirmed optimistic write is rolled back (default 30000 ms). */
+  readonly timeoutMs?: number;
+  /** How often guards are re-checked without a synced change (default 500 ms). */
+  readonly pollMs?: number;
+}
+
+/** Options of `createReactiveClient`. */
+export interface ReactiveClientOptions extends SyncWorkerOptions {
+  /** Optimistic overlay settings. */
+  readonly overlayOptions?: OverlayOptions;
+}
+
+const syncOptionKeys = [
+  'pageSize',
+  'heartbeatTimeoutMs',
+  'heartbeatCheckMs',
+  'replayBudget',
+  'requestTimeoutMs',
+  'tickIntervalMs',
+  'backoffInitialMs',
+  'backoffMaxMs',
+] as const;
+
+const workerKeys = [
+  'toriiUrl',
+  'worldAddress',
+  'manifest',
+  'models',
+  'syncOptions',
+  'logger',
+  'eventMessages',
+  'dbName',
+  'acceptToriiVersionChange',
+  'deltaChunk',
+  'workerUrl',
+];
+
+/** Checked options: the worker's configuration plus the main-thread settings. */
+export interface CheckedOptions {
+  /** What INIT carries. */
+  readonly config: WorkerConfig;
+  /** Log sink. */
+  readonly logger: Logger | undefined;
+  /** Worker script override. */
+  readonly workerUrl: string | URL | undefined;
+  /** Overlay settings for the view. */
+  readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
+}
+
+/** Checks the options of `where` (`createReactiveClient` when `withOverlay`). */
+export function checkOptions(where: string, options: unknown, withOverlay: boolean): CheckedOptions {
+  const check = new Check(where);
+  const o = check.record('options', options);
+  check.knownKeys('options', o, withOverlay ? [...workerKeys, 'overlayOptions'] : workerKeys);
+  const toriiUrl = check.string('toriiUrl', o.toriiUrl);
+  if (!/^https?:\/\//.test(toriiUrl)) throw check.fail('toriiUrl', 'an http(s) URL', toriiUrl);
+  const worldAddress = check.string('worldAddress', o.worldAddress);
+  if (!/^0x[0-9a-fA-F]{1,64}$/.test(worldAddress)) {
+    throw check.fail('worldAddress', 'a 0x hex address', worldAddress);
+  }
+  let manifest: string;
+  if (typeof o.manifest === 'string' && o.manifest !== '') {
+    manifest = o.manifest;
+  } else if (typeof o.manifest === 'object' && o.manifest !== null && !Array.isArray(o.manifest)) {
+    manifest = JSON.stringify(o.manifest);
+  } else {
+    throw check.fail('manifest', 'the manifest JSON text or object', o.manifest);
+  }
+  const models = check.optionalStrings('models', o.models);
+  const syncRecord = check.optionalRecord('syncOptions', o.syncOptions);
+  let syncOptions: { [key: string]: number } | undefined;
+  if (syncRecord) {
+    check.knownKeys('syncOptions', syncRecord, syncOptionKeys);
+    syncOptions = {};
+    for (const key of syncOptionKeys) {
+      const value = check.optionalCount(`syncOptions.${key}`, syncRecord[key]);
+      if (value !== undefined) syncOptions[key] = value;
+    }
+  }
+  const logger = check.optionalRecord('logger', o.logger) as Logger | undefined;
+  if (logger) {
+    for (const level of ['info', 'warn', 'error', 'debug'] as const) {
+      check.optionalFunction(`logger.${level}`, logger[level]);
+    }
+  }
+  const eventMessages = check.optionalBoolean('eventMessages', o.eventMessages);
+  const dbName = check.optionalString('dbName', o.dbName);
+  const acceptToriiVersionChange = check.optionalBoolean('acceptToriiVersionChange', o.acceptToriiVersionChange);
+  const deltaChunk = check.optionalCount('deltaChunk', o.deltaChunk, true, 1);
+  let workerUrl: string | URL | undefined;
+  if (o.workerUrl !== undefined) {
+    workerUrl = o.workerUrl instanceof URL ? o.workerUrl : check.string('workerUrl', o.workerUrl);
+  }
+  const overlay: { overlayTimeoutMs?: number; overlayPollMs?: number } = {};
+  if (withOverlay) {
+    const overlayRecord = check.optionalRecord('overlayOptions', o.overlayOptions);
+    if (overlayRecord) {
+      check.knownKeys('overlayOptions', overlayRecord, ['timeoutMs', 'pollMs']);
+      const timeoutMs = check.optionalCount('overlayOptions.timeoutMs', overlayRecord.timeoutMs, true, 1);
+      const pollMs = check.optionalCount('overlayOptions.pollMs', overlayRecord.pollMs, true, 1);
+      if (timeoutMs !== undefined) overlay.overlayTimeoutMs = timeoutMs;
+      if (pollMs !== undefined) overlay.overlayPollMs = pollMs;
+    }
+  }
+  const config: { -readonly [K in keyof WorkerConfig]: WorkerConfig[K] } = {
+    toriiUrl,
+    worldAddress,
+    manifest,
+  };
+  if (models) config.models = models;
+  if (syncOptions) config.syncOptions = syncOptions;
+  if (eventMessages !== undefined) config.eventMessages = eventMessages;
+  if (dbName !== undefined) config.dbName = dbName;
+  if (acceptToriiVersionChange !== undefined) config.acceptToriiVersionChange = acceptToriiVersionChange;
+  if (deltaChunk !== undefined) config.deltaChunk = deltaChunk;
+  return { config, logger, workerUrl, overlay };
+}

@@ -1,0 +1,66 @@
+/**
+ * The browser runtime: the package's own module worker and the wasm module loaded on the main
+ * thread. Both are found relative to this file (`new URL(..., import.meta.url)`), which plain
+ * ESM and bundlers such as Vite resolve without configuration.
+ *
+ * @module
+ */
+
+import init, { View, defaultDbName, deleteDatabase } from '../wasm/dojo_reactive.js';
+import type { Runtime } from './client.js';
+import { SyncFatalError, toReactiveError } from './errors.js';
+import type { MainMessage } from './messages.js';
+import { browserTimers } from './schedule.js';
+import type { WorkerPort } from './session.js';
+import type { MainWasm, ViewApi } from './wasm-api.js';
+
+let loaded: Promise<MainWasm> | undefined;
+
+/** Loads the wasm module on the main thread, once. */
+function loadWasm(): Promise<MainWasm> {
+  loaded ??= init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) }).then(
+    (): MainWasm => ({
+      createView: (manifest, options): ViewApi => new View(manifest, options),
+      deleteDatabase: (dbName) => deleteDatabase(dbName),
+      defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
+    }),
+  );
+  loaded.catch(() => {
+    loaded = undefined;
+  });
+  return loaded;
+}
+
+/** Starts the package's worker script (or `workerUrl`) as a module worker. */
+function spawnWorker(workerUrl: string | URL | undefined): WorkerPort {
+  const worker =
+    workerUrl === undefined
+      ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'dojo-reactive-sync' })
+      : new Worker(workerUrl, { type: 'module', name: 'dojo-reactive-sync' });
+  return {
+    post: (message: MainMessage) => worker.postMessage(message),
+    terminate: () => worker.terminate(),
+    listen(onMessage, onError) {
+      worker.addEventListener('message', (event) => onMessage(event.data));
+      worker.addEventListener('messageerror', () =>
+        onError(new SyncFatalError('a message from the sync worker could not be deserialized', { reason: 'messageerror' })),
+      );
+      worker.addEventListener('error', (event) => {
+        event.preventDefault();
+        const detail = event.message || 'the worker script failed to load or threw';
+        onError(
+          toReactiveError({
+            name: 'SyncFatalError',
+            message: `the sync worker failed: ${detail}`,
+            reason: 'worker',
+            filename: event.filename,
+            lineno: event.lineno,
+          }),
+        );
+      });
+    },
+  };
+}
+
+/** The runtime `createReactiveClient` and `createSyncWorker` use in the browser. */
+export const browserRuntime: Runtime = { spawnWorker, loadWasm, timers: browserTimers };

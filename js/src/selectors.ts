@@ -1,0 +1,75 @@
+/**
+ * Selectors: what a subscription or a hook derives from the replica.
+ *
+ * @module
+ */
+
+import { ValidationError } from './errors.js';
+import type { Consistency, Filter, QuerySpec, SdkEntity, SdkModel } from './types.js';
+
+/** Read access to the replica, as selectors get it. */
+export interface ViewReader {
+  /** One entity (overlay merged unless `synced`), or undefined when not held. */
+  entity(entityId: string, consistency?: Consistency): SdkEntity | undefined;
+  /** One page of a model's entities. */
+  query(
+    model: string,
+    spec: QuerySpec,
+    consistency?: Consistency,
+  ): { readonly items: readonly SdkEntity[]; readonly nextCursor?: string };
+}
+
+/**
+ * Derives a value from the replica. `model` is the model the subscription names. When
+ * `entityIds` is set, the result depends only on those entities (subscriptions skip other changes).
+ */
+export interface Selector<T> {
+  (reader: ViewReader, model: string | null): T;
+  /** The only entities the result depends on, when known. */
+  readonly entityIds?: readonly string[];
+}
+
+/** Splits a model tag `ns-Model` into namespace and name (at the first `-`). */
+export function splitTag(tag: string): { namespace: string; name: string } | undefined {
+  const at = tag.indexOf('-');
+  if (at <= 0 || at === tag.length - 1) return undefined;
+  return { namespace: tag.slice(0, at), name: tag.slice(at + 1) };
+}
+
+function withIds<T>(selector: (reader: ViewReader, model: string | null) => T, ids: readonly string[]): Selector<T> {
+  return Object.assign(selector, { entityIds: ids });
+}
+
+/** The whole entity (every synced model), or undefined. */
+function selectEntity(entityId: string): Selector<SdkEntity | undefined> {
+  return withIds((reader) => reader.entity(entityId), [entityId]);
+}
+
+/** One model's members of one entity (`model` is the tag `ns-Model`), or undefined. */
+function selectComponent(entityId: string, model: string): Selector<SdkModel | undefined> {
+  const tag = splitTag(model);
+  return withIds((reader) => {
+    if (!tag) return undefined;
+    return reader.entity(entityId)?.models[tag.namespace]?.[tag.name];
+  }, [entityId]);
+}
+
+/** Every entity of the subscription's model matching `filter`, ordered by entity id. */
+function selectMany(filter: Filter = {}): Selector<readonly SdkEntity[]> {
+  return (reader, model) => {
+    if (model === null) {
+      throw new ValidationError('selectMany: subscribe with a model tag to select by filter', {
+        where: 'selectMany',
+        argument: 'model',
+      });
+    }
+    return reader.query(model, { filter }).items;
+  };
+}
+
+/** Ready-made selectors for `subscribe` and the hooks. */
+export const reactiveSelectors = {
+  selectEntity,
+  selectComponent,
+  selectMany,
+} as const;

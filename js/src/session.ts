@@ -1,0 +1,271 @@
+/**
+ * One sync worker's lifetime seen from the main thread: starts it with INIT, turns its messages
+ * into status, errors and DELTA callbacks, stops it with SHUTDOWN. A {@link SyncSession} keeps
+ * its streams across restarts (`reset`).
+ *
+ * @module
+ */
+
+import {
+  ReactiveError,
+  SyncFatalError,
+  ValidationError,
+  toReactiveError,
+} from './errors.js';
+import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
+import type { Cancel, Timers } from './schedule.js';
+import { SignalSource, StreamSource } from './stream.js';
+import type { SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
+
+/** A started worker, as the session talks to it (the runtime wraps a `Worker`). */
+export interface WorkerPort {
+  /** Posts a message to the worker. */
+  post(message: MainMessage): void;
+  /** Receives the worker's messages and load/runtime errors. */
+  listen(onMessage: (data: unknown) => void, onError: (error: ReactiveError) => void): void;
+  /** Ends the worker at once. */
+  terminate(): void;
+}
+
+/** Receives the package's log lines (e.g. `console`). Every method is optional. */
+export interface Logger {
+  /** Sync state changes. */
+  info?(message: string, details?: unknown): void;
+  /** Non-fatal errors. */
+  warn?(message: string, details?: unknown): void;
+  /** Fatal errors. */
+  error?(message: string, details?: unknown): void;
+  /** Ticks. */
+  debug?(message: string, details?: unknown): void;
+}
+
+/** What the worker said when it finished loading persisted state. */
+export interface InitInfo {
+  /** Hash of the manifest the database is keyed on. */
+  readonly manifestHash: string;
+  /** Torii's version. */
+  readonly toriiVersion: string;
+  /** The database name. */
+  readonly dbName: string;
+  /** Entities restored from the database. */
+  readonly restored: number;
+}
+
+/** Where the client is in its life. */
+export type SyncPhase = 'starting' | 'ready' | 'failed' | 'stopped';
+
+/** The sync status: the client's phase plus the worker's last ticks and transition. */
+export interface SyncStatus {
+  /** `starting` until INIT_ACK, `ready` while syncing, `failed` after SYNC_FATAL, `stopped` after shutdown. */
+  readonly phase: SyncPhase;
+  /** The entity synchronizer's state (`idle` before the first report). */
+  readonly state: SyncState;
+  /** Last tick per target. */
+  readonly ticks: { readonly entities?: SyncTick; readonly eventMessages?: SyncTick };
+  /** Last transition of any target. */
+  readonly lastTransition?: Transition;
+  /** What INIT_ACK reported, once it came. */
+  readonly init?: InitInfo;
+  /** The fatal error, in phase `failed`. */
+  readonly error?: ReactiveError;
+}
+
+/** The status before the worker reported anything. */
+export const initialStatus: SyncStatus = { phase: 'starting', state: 'idle', ticks: {} };
+
+/** What a session needs from its host. */
+export interface SessionDeps {
+  /** Starts a worker. */
+  spawnWorker(): WorkerPort;
+  /** Timers. */
+  readonly timers: Timers;
+  /** Log sink. */
+  readonly logger: Logger | undefined;
+  /** How long `stop` waits for SHUTDOWN_ACK before terminating the worker anyway. */
+  readonly shutdownGraceMs: number;
+}
+
+/** Streams and status of the sync worker across its restarts. */
+export class SyncSession {
+  /** The status. */
+  readonly status: SignalSource<SyncStatus>;
+  /** Typed errors. */
+  readonly errors: StreamSource<ReactiveError>;
+  private port: WorkerPort | undefined;
+  private readyPromise: Promise<InitInfo> | undefined;
+  private settleReady: { resolve(info: InitInfo): void; reject(error: ReactiveError): void } | undefined;
+  private stopping: { done(): void; timer: Cancel } | undefined;
+  private closed = false;
+
+  /** A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false). */
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly config: WorkerConfig,
+    private readonly deltas: boolean,
+    private readonly onDelta: (buffer: ArrayBuffer) => void,
+  ) {
+    const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
+    this.status = new SignalSource<SyncStatus>(initialStatus, report);
+    this.errors = new StreamSource<ReactiveError>((error) => {
+      deps.logger?.error?.('an errors listener threw', error);
+    });
+    this.readyPromise = this.start();
+  }
+
+  /** Resolves on INIT_ACK of the current worker; rejects with its fatal error. */
+  get ready(): Promise<InitInfo> {
+    return this.readyPromise ?? this.start();
+  }
+
+  /** Whether `shutdown` ran. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Starts a worker and sends INIT (the constructor does it once); `ready` follows it. */
+  start(): Promise<InitInfo> {
+    const ready = new Promise<InitInfo>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
+    });
+    ready.catch(() => {});
+    this.readyPromise = ready;
+    this.status.set({ ...initialStatus });
+    let port: WorkerPort;
+    try {
+      port = this.deps.spawnWorker();
+    } catch (error) {
+      this.fail(
+        new SyncFatalError(
+          `the sync worker could not be started: ${String(error)}`,
+          { reason: 'spawn' },
+          { cause: error },
+        ),
+      );
+      return ready;
+    }
+    this.port = port;
+    port.listen(
+      (data) => {
+        if (this.port === port) this.receive(data);
+      },
+      (error) => {
+        if (this.port === port) this.fail(error);
+      },
+    );
+    port.post({ type: 'INIT', config: this.config, deltas: this.deltas });
+    return ready;
+  }
+
+  /** Asks the worker to re-page the snapshot now. */
+  forceReplay(): void {
+    this.port?.post({ type: 'FORCE_REPLAY' });
+  }
+
+  /** Sends SHUTDOWN, waits for SHUTDOWN_ACK (at most the grace period), terminates the worker. */
+  async stop(): Promise<void> {
+    const port = this.port;
+    if (!port) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.stopping?.timer();
+        this.stopping = undefined;
+        resolve();
+      };
+      this.stopping = { done, timer: this.deps.timers.after(this.deps.shutdownGraceMs, done) };
+      port.post({ type: 'SHUTDOWN' });
+    });
+    port.terminate();
+    if (this.port === port) this.port = undefined;
+    this.settleReady?.reject(new SyncFatalError('the client was shut down before sync was ready', { reason: 'shutdown' }));
+    this.settleReady = undefined;
+  }
+
+  /** Stops the worker for good and ends the streams. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop();
+    this.status.set({ ...this.status.get(), phase: 'stopped' });
+    this.status.end();
+    this.errors.end();
+  }
+
+  /** Reports an error through `errors` and the logger. */
+  report(error: ReactiveError, context = 'error'): void {
+    this.deps.logger?.warn?.(`${context}: ${error.message}`, error);
+    this.errors.emit(error);
+  }
+
+  private fail(error: ReactiveError): void {
+    this.deps.logger?.error?.(`sync stopped: ${error.message}`, error);
+    this.status.set({ ...this.status.get(), phase: 'failed', error });
+    this.errors.emit(error);
+    this.settleReady?.reject(error);
+    this.settleReady = undefined;
+  }
+
+  private receive(data: unknown): void {
+    const message = parseWorkerMessage(data);
+    if (message instanceof ValidationError) {
+      this.report(message, 'worker message');
+      return;
+    }
+    this.handle(message);
+  }
+
+  private handle(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'DELTA':
+        if (this.deltas) this.onDelta(message.buffer);
+        return;
+      case 'INIT_ACK': {
+        const init: InitInfo = {
+          manifestHash: message.manifestHash,
+          toriiVersion: message.toriiVersion,
+          dbName: message.dbName,
+          restored: message.restored,
+        };
+        this.deps.logger?.info?.(`sync ready: ${init.restored} entities restored from ${init.dbName}`, init);
+        this.status.set({ ...this.status.get(), phase: 'ready', init });
+        this.settleReady?.resolve(init);
+        this.settleReady = undefined;
+        return;
+      }
+      case 'SYNC_TICK': {
+        const current = this.status.get();
+        const target = message.tick.target === 'eventMessages' ? 'eventMessages' : 'entities';
+        this.deps.logger?.debug?.('sync tick', message.tick);
+        this.status.set({
+          ...current,
+          state: target === 'entities' ? message.tick.overall.state : current.state,
+          ticks: { ...current.ticks, [target]: message.tick },
+        });
+        return;
+      }
+      case 'TRANSITION': {
+        const transition = message.transition;
+        const current = this.status.get();
+        this.deps.logger?.info?.(
+          `sync ${transition.target}: ${transition.from} → ${transition.to} (${transition.reason.kind})`,
+          transition,
+        );
+        this.status.set({
+          ...current,
+          state: transition.target === 'eventMessages' ? current.state : transition.to,
+          lastTransition: transition,
+        });
+        return;
+      }
+      case 'SYNC_ERROR':
+        this.report(toReactiveError(message.error), 'sync error');
+        return;
+      case 'SYNC_FATAL':
+        this.fail(toReactiveError(message.error, SyncFatalError));
+        return;
+      case 'SHUTDOWN_ACK':
+        if (message.error) this.report(toReactiveError(message.error), 'shutdown');
+        this.stopping?.done();
+        return;
+    }
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * Value, query and status types of the public API. Values follow the Dojo SDK's parsed-entity
+ * shape so applications can switch between the SDK and this package.
+ *
+ * @module
+ */
+
+/** An enum value: the variant's name, and its payload unless the variant is a unit variant. */
+export interface SdkEnum {
+  /** The variant's name. */
+  readonly variant: string;
+  /** The payload; absent for unit variants. */
+  readonly value?: SdkValue;
+}
+
+/** A nested struct: member name → value. */
+export interface SdkStruct {
+  readonly [member: string]: SdkValue;
+}
+
+/**
+ * One member value. `number` for u8-u32/i8-i32, `boolean` for bool, `bigint` for u64, i64, u128,
+ * i128 and u256, a `0x` hex string for felt252, ContractAddress, ClassHash and EthAddress, a
+ * string for ByteArray, {@link SdkEnum} for enums, arrays for arrays and tuples, objects for
+ * nested structs.
+ */
+export type SdkValue =
+  | number
+  | boolean
+  | bigint
+  | string
+  | SdkEnum
+  | readonly SdkValue[]
+  | SdkStruct;
+
+/** One model's state: member name → value. */
+export type SdkModel = SdkStruct;
+
+/** An entity as the Dojo SDK parses it: `{ entityId, models: { ns: { Model: { member } } } }`. */
+export interface SdkEntity {
+  /** The entity id: `0x` followed by 64 hex digits. */
+  readonly entityId: string;
+  /** Namespace → model name → member → value. */
+  readonly models: { readonly [namespace: string]: { readonly [model: string]: SdkModel } };
+}
+
+/** JSON-like values accepted as filter operands and overlay payload members. */
+export type InputValue =
+  | number
+  | boolean
+  | bigint
+  | string
+  | null
+  | readonly InputValue[]
+  | { readonly [key: string]: InputValue | undefined };
+
+/** A filter operator. */
+export type FilterOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
+
+/** One `where` predicate: a dotted member path, an operator and an operand (a list for `in`). */
+export interface Predicate {
+  /** Dotted member path, e.g. `"pos.x"`. */
+  readonly member: string;
+  /** The operator. */
+  readonly op: FilterOp;
+  /** The operand: numbers or decimal strings, `0x` hex for felts, variant names for enums. */
+  readonly value: InputValue;
+}
+
+/** The filter DSL on one model: key members that must equal a value, and predicates that must all hold. */
+export interface Filter {
+  /** Key member name → value. */
+  readonly keys?: { readonly [member: string]: InputValue };
+  /** Predicates that must all hold. */
+  readonly where?: readonly Predicate[];
+}
+
+/** Which members to return: keep `include` paths (all when absent), then drop `exclude` paths. */
+export interface MemberSelection {
+  /** Member paths to keep. */
+  readonly include?: readonly string[];
+  /** Member paths to remove. */
+  readonly exclude?: readonly string[];
+}
+
+/** Where reads come from: the optimistic overlay merged over synced data, or synced data only. */
+export type Consistency = 'overlay' | 'synced';
+
+/** Options of `query`. */
+export interface QueryOptions {
+  /** Which entities (all of the model's when absent). */
+  readonly filter?: Filter;
+  /** Which members of them. */
+  readonly select?: MemberSelection;
+  /** Most entities per page (at least 1; all when absent). */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+  /** `overlay` (default) or `synced`. */
+  readonly consistency?: Consistency;
+}
+
+/** One page of query results, ordered by entity id. */
+export interface QueryResult {
+  /** Matching entities. */
+  readonly items: readonly SdkEntity[];
+  /** Cursor of the next page, when there are more matches. */
+  readonly nextCursor?: string;
+}
+
+/** The core `QuerySpec` as the wasm view takes it. */
+export interface QuerySpec {
+  /** The filter. */
+  readonly filter?: Filter;
+  /** The member selection. */
+  readonly selector?: MemberSelection;
+  /** Most states per page. */
+  readonly limit?: number;
+  /** Cursor of the previous page. */
+  readonly cursor?: string;
+}
+
+/** A synchronizer state. */
+export type SyncState =
+  | 'idle'
+  | 'bootstrapping'
+  | 'streaming'
+  | 'lagging'
+  | 'replaying'
+  | 'retrying'
+  | 'pausing'
+  | 'halted';
+
+/** What a synchronizer syncs. */
+export type TargetKind = 'entities' | 'eventMessages';
+
+/** One model's figures in a tick. */
+export interface ModelTick {
+  /** The model tag. */
+  readonly model: string;
+  /** Per-model status. */
+  readonly status: 'idle' | 'bootstrapping' | 'streaming' | 'retrying';
+  /** Cursor of the next snapshot page, while a snapshot is read. */
+  readonly lastCursor?: string;
+  /** Newest Torii `updated_at` applied to this model. */
+  readonly lastTimestamp?: number;
+  /** Model states written by the last batch. */
+  readonly lastBatchSize: number;
+  /** Consecutive failures of the target. */
+  readonly consecutiveFailures: number;
+  /** Milliseconds until the next attempt while retrying, else 0. */
+  readonly nextPollInMs: number;
+  /** Pending overlay entries of this model. */
+  readonly overlayPending?: number;
+  /** Model states applied per second. */
+  readonly throughputPerSec?: number;
+}
+
+/** One SYNC_TICK from the worker (the core `SyncTick`, camelCase). */
+export interface SyncTick {
+  /** Clock time (ms). */
+  readonly clock: number;
+  /** The target. */
+  readonly target: TargetKind;
+  /** Overall status. */
+  readonly overall: {
+    readonly state: SyncState;
+    readonly lastSyncedAt: number | null;
+    readonly lagMs: number;
+    readonly pendingOverlayCount: number;
+  };
+  /** Per model. */
+  readonly models: readonly ModelTick[];
+  /** Stream updates buffered and not yet applied. */
+  readonly queueDepth: number;
+  /** Buffered updates replaced by a newer one. */
+  readonly queueSuperseded: number;
+  /** Ledger counters. */
+  readonly ledger: {
+    readonly applied: number;
+    readonly staleDropped: number;
+    readonly superseded: number;
+    readonly regressed: number;
+    readonly unchanged: number;
+    readonly absentDeleted: number;
+    readonly held: number;
+  };
+  /** Replays started. */
+  readonly replayCount: number;
+  /** Duration of the last completed replay (ms). */
+  readonly lastReplayDurationMs: number | null;
+  /** Consecutive failed passes. */
+  readonly failedPasses: number;
+  /** The retry budget. */
+  readonly replayBudget: number;
+  /** Records skipped because they could not be decoded. */
+  readonly rejectedRecords: number;
+  /** Connection to Torii. */
+  readonly connection: 'disconnected' | 'connecting' | 'connected';
+  /** Torii's version as last probed. */
+  readonly toriiVersion: string | null;
+}
+
+/** Why a synchronizer changed state (`kind` plus details such as `message` or `silentMs`). */
+export interface TransitionReason {
+  /** e.g. `start`, `snapshotComplete`, `heartbeat`, `streamFailed`, `forced`, `budgetExhausted`. */
+  readonly kind: string;
+  /** Details of the failure, for failure kinds. */
+  readonly message?: string;
+  /** Milliseconds without stream progress, for `heartbeat`. */
+  readonly silentMs?: number;
+  /** Pages already stored, for `resumeSnapshot`. */
+  readonly pagesRead?: number;
+}
+
+/** One synchronizer state change. */
+export interface Transition {
+  /** The target. */
+  readonly target: TargetKind;
+  /** State before. */
+  readonly from: SyncState;
+  /** State after. */
+  readonly to: SyncState;
+  /** Why. */
+  readonly reason: TransitionReason;
+  /** Clock time (ms). */
+  readonly at: number;
+}
+
+/** Sync options passed to the worker's synchronizer; every field is optional. */
+export interface SyncOptions {
+  /** Entities per snapshot page. */
+  readonly pageSize?: number;
+  /** Stream silence after which a replay starts (ms). */
+  readonly heartbeatTimeoutMs?: number;
+  /** How often silence is checked (ms). */
+  readonly heartbeatCheckMs?: number;
+  /** Consecutive failed passes before the synchronizer halts. */
+  readonly replayBudget?: number;
+  /** Timeout of one Torii request (ms). */
+  readonly requestTimeoutMs?: number;
+  /** Interval of SYNC_TICKs (ms). */
+  readonly tickIntervalMs?: number;
+  /** First retry backoff (ms). */
+  readonly backoffInitialMs?: number;
+  /** Longest retry backoff (ms). */
+  readonly backoffMaxMs?: number;
+}
+
+/** The configuration the worker's `SyncWorker.start` takes. */
+export interface WorkerConfig {
+  /** Torii's URL. */
+  readonly toriiUrl: string;
+  /** The world's address (`0x` hex). */
+  readonly worldAddress: string;
+  /** The Dojo manifest JSON text. */
+  readonly manifest: string;
+  /** Model tags to sync (default: every model). */
+  readonly models?: readonly string[];
+  /** Also sync event messages. */
+  readonly eventMessages?: boolean;
+  /** IndexedDB database name (default: derived from toriiUrl + worldAddress). */
+  readonly dbName?: string;
+  /** Synchronizer options. */
+  readonly syncOptions?: SyncOptions;
+  /** Accept a Torii version change instead of failing with ToriiVersionChangedError. */
+  readonly acceptToriiVersionChange?: boolean;
+  /** Most model states per DELTA batch. */
+  readonly deltaChunk?: number;
+}
+
+/**
+ * Decides when synced data confirms an optimistic write: called with the model's synced state
+ * (undefined when absent or deleted) after each synced change and on the overlay's poll interval.
+ */
+export type Guard = (syncedModelState: SdkModel | undefined) => boolean;
+
+/** A pending optimistic write. */
+export interface OverlayEntryInfo {
+  /** The write's transaction id. */
+  readonly transactionId: string;
+  /** The entity written. */
+  readonly entityId: string;
+  /** The model tag written. */
+  readonly model: string;
+  /** Members shown over the synced state. */
+  readonly payload: SdkModel;
+  /** When it was submitted (ms). */
+  readonly submittedAtMs: number;
+  /** When it is rolled back if unconfirmed (ms). */
+  readonly deadlineMs: number;
+  /** What confirms it (a description). */
+  readonly guard: string;
+}
+
+/** Optimistic write to submit without a transaction (see `mutate` for the managed form). */
+export interface OverlaySubmission {
+  /** The entity written. */
+  readonly entityId: string;
+  /** The model tag written (`ns-Model`). */
+  readonly model: string;
+  /** Members shown over the synced state. */
+  readonly payload: { readonly [member: string]: InputValue };
+  /** What confirms it (default: synced state has the payload's values). */
+  readonly guard?: Guard;
+  /** Time before rollback (default: the overlay's). */
+  readonly timeoutMs?: number;
+  /** The caller's id (e.g. a transaction hash); generated when absent. */
+  readonly transactionId?: string;
+}

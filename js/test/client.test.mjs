@@ -1,0 +1,319 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createClient } from '../dist/client.js';
+import * as errors from '../dist/errors.js';
+import { ID1, ID2, delta, options, settle, stubRuntime } from './stubs.mjs';
+
+async function started(extra = {}, stubs = stubRuntime()) {
+  const client = createClient({ ...options, ...extra }, stubs.runtime);
+  const port = stubs.ports[0];
+  port.ack();
+  await client.ready;
+  return { client, port, view: stubs.views[0], ...stubs };
+}
+
+test('INIT carries the checked configuration; ready resolves on INIT_ACK with what it reported', async () => {
+  const stubs = stubRuntime();
+  const client = createClient({ ...options, models: ['ns-Position'], syncOptions: { pageSize: 500 }, overlayOptions: { timeoutMs: 2000 } }, stubs.runtime);
+  const [port] = stubs.ports;
+  assert.equal(port.posted.length, 1);
+  const init = port.posted[0];
+  assert.equal(init.type, 'INIT');
+  assert.equal(init.deltas, true);
+  assert.deepEqual(init.config, {
+    toriiUrl: options.toriiUrl,
+    worldAddress: options.worldAddress,
+    manifest: JSON.stringify(options.manifest),
+    models: ['ns-Position'],
+    syncOptions: { pageSize: 500 },
+  });
+  assert.equal(structuredClone(init).config.manifest, init.config.manifest, 'INIT is cloneable');
+  assert.equal(client.getSyncStatus().phase, 'starting');
+  port.ack(12);
+  const info = await client.ready;
+  assert.deepEqual(info, { manifestHash: '0xabc', toriiVersion: '1.8.2', dbName: 'db-1', restored: 12 });
+  assert.equal(client.getSyncStatus().phase, 'ready');
+  assert.equal(stubs.views[0].options.overlayTimeoutMs, 2000);
+});
+
+test('DELTAs that arrive before the main-thread wasm is loaded are applied once it is, in order', async () => {
+  const stubs = stubRuntime({ holdWasm: true });
+  const client = createClient(options, stubs.runtime);
+  const [port] = stubs.ports;
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 2 } }]) });
+  port.ack(1);
+  assert.deepEqual(client.query('ns-Position').items, [], 'nothing before the view exists');
+  stubs.release();
+  await client.ready;
+  assert.deepEqual(client.query('ns-Position').items, [{ entityId: ID1, models: { ns: { Position: { x: 2 } } } }]);
+});
+
+test('entityUpdates reports the ids of each DELTA', async () => {
+  const { client, port } = await started();
+  const updates = [];
+  client.entityUpdates.subscribe((u) => updates.push(u));
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }, { entityId: ID2, tag: 'ns-Position', members: { x: 5 } }]) });
+  assert.deepEqual(updates, [{ ids: [ID1, ID2], source: 'sync' }]);
+});
+
+test('subscribers are called once per frame with the latest result, and only when it changed', async () => {
+  const { client, port, timers } = await started();
+  const byId = [];
+  const byFilter = [];
+  client.subscribe('ns-Position', ID1, (entity) => byId.push(entity));
+  client.subscribe('ns-Position', { where: [{ member: 'x', op: 'eq', value: 3 }] }, (items) => byFilter.push(items));
+  for (const x of [1, 2, 3]) {
+    port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x } }]) });
+  }
+  assert.equal(byId.length, 0, 'nothing before the frame');
+  timers.frame();
+  assert.deepEqual(byId, [{ entityId: ID1, models: { ns: { Position: { x: 3 } } } }]);
+  assert.deepEqual(byFilter.map((items) => items.map((e) => e.entityId)), [[ID1]]);
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 3 } }]) });
+  timers.frame();
+  assert.equal(byId.length, 1, 'an identical result is not delivered again');
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID2, tag: 'ns-Position', members: { x: 3 } }]) });
+  assert.equal(timers.frames.length, 1, 'only the filter subscription is scheduled for another entity');
+  timers.frame();
+  assert.equal(byId.length, 1);
+  assert.deepEqual(byFilter.at(-1).map((e) => e.entityId), [ID1, ID2]);
+});
+
+test('throttleMs spaces listener calls; unsubscribe stops them', async () => {
+  const { client, port, timers } = await started();
+  const seen = [];
+  const off = client.subscribe(null, ID1, (e) => seen.push(e?.models.ns.Position.x), { throttleMs: 100 });
+  const push = (x) => port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x } }]) });
+  push(1);
+  timers.advance(0);
+  push(2);
+  push(3);
+  timers.advance(50);
+  assert.deepEqual(seen, [1]);
+  timers.advance(50);
+  assert.deepEqual(seen, [1, 3]);
+  off();
+  push(4);
+  timers.advance(500);
+  assert.deepEqual(seen, [1, 3]);
+});
+
+test('function selectors derive any value from the replica', async () => {
+  const { client, port, timers } = await started();
+  const counts = [];
+  client.subscribe('ns-Position', (reader, model) => reader.query(model, {}).items.length, (n) => counts.push(n));
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  timers.frame();
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID2, tag: 'ns-Position', members: { x: 1 } }]) });
+  timers.frame();
+  assert.deepEqual(counts, [1, 2]);
+});
+
+test('query answers overlay-first by default, synced on request, with limit and cursor', async () => {
+  const { client, port } = await started();
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }, { entityId: ID2, tag: 'ns-Position', members: { x: 2 } }]) });
+  client.submitOverlay({ entityId: ID1, model: 'ns-Position', payload: { x: 9 } });
+  assert.equal(client.query('ns-Position').items[0].models.ns.Position.x, 9);
+  assert.equal(client.query('ns-Position', { consistency: 'synced' }).items[0].models.ns.Position.x, 1);
+  const page = client.query('ns-Position', { limit: 1 });
+  assert.equal(page.items.length, 1);
+  assert.equal(page.nextCursor, ID1);
+  assert.throws(() => client.query('nodash'), errors.ValidationError, 'view errors become typed');
+});
+
+test('mutate shows the write at once and confirms it when synced data matches', async () => {
+  const { client, port, timers } = await started();
+  const sent = [];
+  const seen = [];
+  client.subscribe(null, ID1, (e) => seen.push(e?.models.ns.Moves.left));
+  const mutation = client.mutate('ns-Moves', { left: 5 }, { entityId: ID1, send: (ctx) => (sent.push(ctx.transactionId), Promise.resolve('0xtx')) });
+  assert.equal(client.query('ns-Moves').items[0].models.ns.Moves.left, 5, 'visible at once');
+  assert.deepEqual(sent, [mutation.transactionId]);
+  assert.equal(client.getOverlayFor(ID1).length, 1);
+  timers.frame();
+  assert.deepEqual(seen, [5]);
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Moves', members: { left: 5 } }]) });
+  await mutation.confirmed;
+  assert.equal(client.getOverlayFor(ID1).length, 0);
+});
+
+test('an unconfirmed mutate rolls back at its deadline with OverlayTimeoutError, seen by subscribers and errors', async () => {
+  const { client, port, timers } = await started();
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Moves', members: { left: 1 } }]) });
+  const seen = [];
+  const reported = [];
+  client.errors.subscribe((e) => reported.push(e));
+  client.subscribe(null, ID1, (e) => seen.push(e?.models.ns.Moves.left));
+  const mutation = client.mutate('ns-Moves', { left: 0 }, { entityId: ID1, timeoutMs: 3000 });
+  timers.frame();
+  timers.advance(2999);
+  assert.equal(client.query('ns-Moves').items[0].models.ns.Moves.left, 0);
+  timers.advance(1);
+  await assert.rejects(mutation.confirmed, (e) => e instanceof errors.OverlayTimeoutError && e.transactionId === mutation.transactionId);
+  assert.equal(client.query('ns-Moves').items[0].models.ns.Moves.left, 1, 'rolled back');
+  timers.frame();
+  assert.deepEqual(seen, [0, 1]);
+  assert.equal(reported.length, 1);
+  assert.ok(reported[0] instanceof errors.OverlayTimeoutError);
+});
+
+test('a send that fails rolls the write back at once', async () => {
+  const { client, port } = await started();
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Moves', members: { left: 1 } }]) });
+  const rejected = client.mutate('ns-Moves', { left: 0 }, { entityId: ID1, send: () => Promise.reject(new Error('user rejected')) });
+  await assert.rejects(rejected.confirmed, (e) => e instanceof errors.OverlayError && e.reason === 'sendFailed' && /user rejected/.test(e.message));
+  assert.equal(client.query('ns-Moves').items[0].models.ns.Moves.left, 1);
+  const thrown = client.mutate('ns-Moves', { left: 0 }, { entityId: ID1, send: () => { throw new Error('sync throw'); } });
+  await assert.rejects(thrown.confirmed, errors.OverlayError);
+  assert.equal(client.getOverlayFor(ID1).length, 0);
+});
+
+test('rollback, ackOverlay and rollbackOverlay settle writes; unknown ids are typed errors', async () => {
+  const { client } = await started();
+  const a = client.mutate('ns-Moves', { left: 2 }, { entityId: ID1 });
+  a.rollback();
+  await assert.rejects(a.confirmed, (e) => e instanceof errors.OverlayError && e.reason === 'rolledBack');
+  a.rollback();
+  const b = client.mutate('ns-Moves', { left: 3 }, { entityId: ID1, transactionId: '0xbeef' });
+  assert.equal(b.transactionId, '0xbeef');
+  assert.throws(() => client.mutate('ns-Moves', { left: 4 }, { entityId: ID2, transactionId: '0xbeef' }), errors.OverlayError);
+  client.ackOverlay('0xbeef');
+  await b.confirmed;
+  assert.throws(() => client.ackOverlay('0xbeef'), errors.OverlayError);
+  assert.throws(() => client.rollbackOverlay('0xnone'), errors.OverlayError);
+});
+
+test('SYNC_TICK, TRANSITION, SYNC_ERROR and SYNC_FATAL reach status and errors as typed values', async () => {
+  const { client, port } = await started();
+  const statuses = [];
+  const reported = [];
+  client.syncStatus.subscribe((s) => statuses.push(s));
+  client.errors.subscribe((e) => reported.push(e));
+  port.send({ type: 'TRANSITION', transition: { target: 'entities', from: 'bootstrapping', to: 'streaming', reason: { kind: 'snapshotComplete' }, at: 5 } });
+  assert.equal(client.getSyncStatus().state, 'streaming');
+  port.send({ type: 'SYNC_TICK', tick: { target: 'entities', overall: { state: 'lagging' }, models: [] } });
+  assert.equal(client.getSyncStatus().state, 'lagging');
+  assert.equal(client.getSyncStatus().ticks.entities.overall.state, 'lagging');
+  port.send({ type: 'SYNC_ERROR', error: { name: 'TransportError', message: 'Torii is down', consecutiveFailures: 2 } });
+  assert.ok(reported[0] instanceof errors.TransportError);
+  assert.equal(reported[0].consecutiveFailures, 2);
+  port.send({ type: 'SYNC_FATAL', error: { name: 'SchemaMismatchError', message: 'manifest changed', storedHash: '0x9' } });
+  assert.ok(reported[1] instanceof errors.SchemaMismatchError);
+  assert.equal(client.getSyncStatus().phase, 'failed');
+  assert.equal(client.getSyncStatus().error, reported[1]);
+  assert.equal(statuses.length, 3, 'transition, tick, fatal');
+  assert.notEqual(statuses[0], statuses[1], 'every status is a new object');
+});
+
+test('a fatal error before INIT_ACK rejects ready; a malformed worker message is a ValidationError', async () => {
+  const stubs = stubRuntime();
+  const client = createClient(options, stubs.runtime);
+  const reported = [];
+  client.errors.subscribe((e) => reported.push(e));
+  stubs.ports[0].send({ type: 'DELTA', buffer: 'not a buffer' });
+  assert.ok(reported[0] instanceof errors.ValidationError);
+  stubs.ports[0].send({ type: 'SYNC_FATAL', error: { name: 'ToriiVersionChangedError', message: 'v changed', previous: '1.7', current: '1.8' } });
+  await assert.rejects(client.ready, (e) => e instanceof errors.ToriiVersionChangedError && e.current === '1.8');
+  stubs.ports[0].onError(new errors.SyncFatalError('worker script failed'));
+  await assert.rejects(client.ready, errors.ToriiVersionChangedError, 'ready stays settled with the first error');
+});
+
+test('forceReplay posts FORCE_REPLAY', async () => {
+  const { client, port } = await started();
+  client.forceReplay();
+  assert.equal(port.posted.at(-1).type, 'FORCE_REPLAY');
+});
+
+test('shutdown sends SHUTDOWN, awaits the confirmation, terminates the worker and ends every stream', async () => {
+  const { client, port } = await started();
+  const ended = [];
+  client.errors.subscribe(() => {}, () => ended.push('errors'));
+  client.syncStatus.subscribe(() => {}, () => ended.push('syncStatus'));
+  client.entityUpdates.subscribe(() => {}, () => ended.push('entityUpdates'));
+  const pending = client.mutate('ns-Moves', { left: 1 }, { entityId: ID1 });
+  port.autoAckShutdown = false;
+  let done = false;
+  const stopping = client.shutdown().then(() => (done = true));
+  assert.equal(port.posted.at(-1).type, 'SHUTDOWN');
+  await settle();
+  assert.equal(done, false, 'waits for SHUTDOWN_ACK');
+  assert.equal(port.terminated, false);
+  port.send({ type: 'SHUTDOWN_ACK' });
+  await stopping;
+  assert.equal(port.terminated, true);
+  assert.deepEqual(ended.sort(), ['entityUpdates', 'errors', 'syncStatus']);
+  assert.equal(client.getSyncStatus().phase, 'stopped');
+  await assert.rejects(pending.confirmed, (e) => e.reason === 'shutdown');
+  assert.throws(() => client.query('ns-Moves'), errors.ValidationError);
+  assert.throws(() => client.subscribe(null, ID1, () => {}), errors.ValidationError);
+  await client.shutdown();
+});
+
+test('shutdown terminates a worker that never confirms after the grace period', async () => {
+  const { client, port, timers } = await started();
+  port.autoAckShutdown = false;
+  const stopping = client.shutdown();
+  timers.advance(5000);
+  await stopping;
+  assert.equal(port.terminated, true);
+});
+
+test('reset stops the worker, deletes its database, empties the view and starts again', async () => {
+  const { client, port, ports, deleted, views, timers } = await started();
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  const seen = [];
+  client.subscribe(null, ID1, (e) => seen.push(e));
+  const resetting = client.reset();
+  await settle();
+  assert.equal(port.terminated, true);
+  assert.deepEqual(deleted, ['db-1']);
+  assert.equal(views[0].freed, true);
+  assert.equal(ports.length, 2);
+  assert.equal(ports[1].posted[0].type, 'INIT');
+  assert.equal(client.getSyncStatus().phase, 'starting');
+  ports[1].ack(0);
+  await resetting;
+  await client.ready;
+  assert.deepEqual(client.query('ns-Position').items, []);
+  timers.frame();
+  assert.deepEqual(seen, [undefined], 'subscribers see the emptied replica');
+});
+
+test('invalid arguments to every public function are ValidationErrors', async () => {
+  const stubs = stubRuntime();
+  const bad = [
+    undefined,
+    { ...options, toriiUrl: 'ftp://x' },
+    { ...options, worldAddress: 'world' },
+    { ...options, manifest: 5 },
+    { ...options, models: 'ns-Model' },
+    { ...options, syncOptions: { pageSize: -1 } },
+    { ...options, syncOptions: { pagesize: 10 } },
+    { ...options, overlayOptions: { timeoutMs: 0 } },
+    { ...options, logger: { info: 'yes' } },
+    { ...options, colour: 'red' },
+  ];
+  for (const o of bad) assert.throws(() => createClient(o, stubs.runtime), errors.ValidationError, JSON.stringify(o));
+  assert.equal(stubs.ports.length, 0, 'no worker was started for invalid options');
+  const { client } = await started();
+  const calls = [
+    () => client.query(''),
+    () => client.query('ns-Position', { limit: 0 }),
+    () => client.query('ns-Position', { consistency: 'eventual' }),
+    () => client.query('ns-Position', { filter: 'x > 1' }),
+    () => client.subscribe('ns-Position', 42, () => {}),
+    () => client.subscribe('ns-Position', ID1, 'listener'),
+    () => client.subscribe(null, { where: [] }, () => {}),
+    () => client.subscribe('ns-Position', ID1, () => {}, { throttleMs: -5 }),
+    () => client.mutate('ns-Moves', { left: 1 }, {}),
+    () => client.mutate('ns-Moves', null, { entityId: ID1 }),
+    () => client.mutate('ns-Moves', { left: 1 }, { entityId: ID1, send: 'now' }),
+    () => client.mutate('ns-Moves', { left: 1 }, { entityId: ID1, guard: { kind: 'x' } }),
+    () => client.submitOverlay({ entityId: ID1, model: 'ns-Moves' }),
+    () => client.getOverlayFor(7),
+    () => client.ackOverlay(''),
+    () => client.rollbackOverlay(undefined),
+  ];
+  for (const call of calls) assert.throws(call, errors.ValidationError, call.toString());
+});

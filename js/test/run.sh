@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm test`: type-checks, compiles src/ to dist/ (needs the wasm output of `bash build.sh`),
+# then runs the unit tests with node's test runner.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -f wasm/dojo_reactive.d.ts ]; then
+  echo "js/wasm/ is missing: run 'bash js/build.sh' first (it builds the wasm module)" >&2
+  exit 1
+fi
+npx tsc --noEmit -p tsconfig.json
+npx tsc -p tsconfig.json
+node --test test/*.test.mjs
