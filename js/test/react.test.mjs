@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
+import { createClient } from '../dist/client.js';
+import { useEntity, useQuery, useSyncStatus } from '../dist/react.js';
+import { reactiveSelectors } from '../dist/selectors.js';
+import { selectorStore } from '../dist/store.js';
+import { ID1, ID2, delta, options, stubRuntime } from './stubs.mjs';
+
+async function started() {
+  const stubs = stubRuntime();
+  const client = createClient(options, stubs.runtime);
+  stubs.ports[0].ack();
+  await client.ready;
+  const push = (id, x) => stubs.ports[0].send({ type: 'DELTA', buffer: delta([{ entityId: id, tag: 'ns-Position', members: { x } }]) });
+  return { client, push, timers: stubs.timers };
+}
+
+test('a store snapshot keeps its identity until the selected result changes', async () => {
+  const { client, push, timers } = await started();
+  push(ID1, 1);
+  const store = selectorStore(client, null, reactiveSelectors.selectEntity(ID1));
+  const first = store.getSnapshot();
+  assert.equal(first.models.ns.Position.x, 1);
+  assert.equal(store.getSnapshot(), first, 'same object on every read');
+  let changes = 0;
+  const off = store.subscribe(() => changes++);
+  assert.equal(changes, 0, 'subscribing to an unchanged result does not signal');
+  push(ID1, 1);
+  timers.frame();
+  assert.equal(store.getSnapshot(), first, 'an identical DELTA keeps the snapshot');
+  push(ID1, 2);
+  timers.frame();
+  assert.equal(changes, 1);
+  assert.equal(store.getSnapshot().models.ns.Position.x, 2);
+  off();
+  push(ID1, 3);
+  timers.frame();
+  assert.equal(changes, 1, 'no signal after unsubscribe');
+});
+
+test('a store catches up with changes made between the first snapshot and subscribing', async () => {
+  const { client, push } = await started();
+  const store = selectorStore(client, 'ns-Position', reactiveSelectors.selectMany({}));
+  assert.deepEqual(store.getSnapshot(), []);
+  push(ID2, 7);
+  let changes = 0;
+  store.subscribe(() => changes++);
+  assert.equal(changes, 1);
+  assert.equal(store.getSnapshot()[0].entityId, ID2);
+});
+
+test('useEntity, useQuery and useSyncStatus render the client state', async () => {
+  const { client, push } = await started();
+  push(ID1, 4);
+  push(ID2, 5);
+  function Board() {
+    const entity = useEntity(client, ID1);
+    const rows = useQuery(client, 'ns-Position', { filter: { where: [{ member: 'x', op: 'eq', value: 5 }] } });
+    const status = useSyncStatus(client);
+    return createElement('p', null, `${entity?.models.ns.Position.x}|${rows.map((r) => r.entityId.slice(-1)).join(',')}|${status.phase}`);
+  }
+  assert.equal(renderToString(createElement(Board)), '<p>4|2|ready</p>');
+});
