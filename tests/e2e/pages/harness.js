@@ -43,18 +43,49 @@ e2e.options = async function options(toriiUrl, extra = {}) {
     return { toriiUrl, worldAddress: manifest.world.address, manifest, ...extra };
 };
 
-/** Creates the client (`window.e2e.client`), records its errors and statuses, waits for `ready`. */
+/** `{ name, message, isTyped }` of an error (`isTyped`: an instance of the package's class of that name). */
+e2e.describeError = function describeError(error) {
+    const cls = e2e.reactive[error?.name];
+    return { name: error?.name, message: error?.message, isTyped: typeof cls === "function" && error instanceof cls };
+};
+
+/**
+ * Creates the client (`e2e.client`) for the mock at `toriiUrl`, records its errors, statuses and
+ * entity updates, and waits for `ready`: resolves `{ init }` or `{ error }` (ready rejected).
+ */
 e2e.start = async function start(toriiUrl, extra = {}) {
     const options = await e2e.options(toriiUrl, extra);
     const client = e2e.reactive.createReactiveClient(options);
     e2e.client = client;
     e2e.errors = [];
     e2e.statuses = [];
-    client.errors.subscribe((error) =>
-        e2e.errors.push({ name: error.name, message: error.message, isInstance: error instanceof e2e.reactive[error.name] }),
+    e2e.updates = [];
+    e2e.ended = { errors: false, syncStatus: false, entityUpdates: false };
+    client.errors.subscribe(
+        (error) => e2e.errors.push(e2e.describeError(error)),
+        () => (e2e.ended.errors = true),
     );
-    client.syncStatus.subscribe((status) => e2e.statuses.push(status));
-    await client.ready;
+    client.syncStatus.subscribe(
+        (status) => e2e.statuses.push({ phase: status.phase, state: status.state }),
+        () => (e2e.ended.syncStatus = true),
+    );
+    client.entityUpdates.subscribe(
+        (update) => e2e.updates.push({ source: update.source, ids: update.ids.map(e2e.canon) }),
+        () => (e2e.ended.entityUpdates = true),
+    );
+    try {
+        const init = await client.ready;
+        return { init: { ...init } };
+    } catch (error) {
+        return { error: e2e.describeError(error) };
+    }
+};
+
+/** The `model` state of the entity whose key `player` is `player` (canonical), or null. */
+e2e.byPlayer = function byPlayer(model, player, consistency) {
+    const spec = { filter: { keys: { player } }, ...(consistency ? { consistency } : {}) };
+    const items = e2e.queryAll(model, spec);
+    return items.length === 1 ? items[0].models[model] : null;
 };
 
 /** Every page of `client.query(model, spec)` (following `nextCursor`), as canonical tagged entities. */

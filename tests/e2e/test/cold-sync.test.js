@@ -16,7 +16,9 @@ before(async () => {
     entities = canonEntities(await env.mock.world());
     assert.equal(entities.length, ENTITIES);
     page = await env.openHarness();
-    await page.evaluate((url) => window.e2e.start(url), env.mock.url);
+    const started = await page.evaluate((url) => window.e2e.start(url), env.mock.url);
+    assert.ok(started.init, `ready: ${JSON.stringify(started.error)}`);
+    assert.equal(started.init.restored, 0, "a fresh profile restores nothing");
 });
 
 after(() => env?.close());

@@ -1,0 +1,76 @@
+// Client lifecycle: a changed manifest raises SchemaMismatchError through `errors` (and `reset()`
+// recovers), and `shutdown()` ends the worker, its Torii streams and the client's streams.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startEnv } from "../lib/env.js";
+import { waitFor, waitForEntityCount } from "../lib/wait.js";
+
+let env, players;
+
+before(async () => {
+    env = await startEnv(["--entities", "300", "--seed", "41"]);
+    players = (await env.mock.world()).entities.filter((e) => e.models["arena-Player"]).length;
+});
+
+after(() => env?.close());
+
+test("a changed manifest raises SchemaMismatchError through errors, and reset() starts over", async () => {
+    const context = await env.browser.newContext();
+    const page = await env.openHarness(context);
+    const first = await page.evaluate((url) => window.e2e.start(url), env.mock.url);
+    assert.ok(first.init, JSON.stringify(first.error));
+    await waitForEntityCount(page, "arena-Player", players);
+    await page.evaluate(() => window.e2e.client.shutdown());
+
+    // The same world and database, with a model redeployed under a new class hash.
+    const changed = await page.evaluate(async (url) => {
+        const manifest = await (await fetch(`${url}/_mock/manifest`)).json();
+        manifest.models.find((m) => m.tag === "arena-Position").class_hash = "0x0123456789abcdef";
+        return window.e2e.start(url, { manifest });
+    }, env.mock.url);
+    assert.equal(changed.error?.name, "SchemaMismatchError", JSON.stringify(changed));
+    assert.ok(changed.error.isTyped, "ready rejects with an instance of the exported SchemaMismatchError");
+    const errors = await waitFor(
+        () => page.evaluate(() => window.e2e.errors.length > 0 && window.e2e.errors),
+        "the error to reach the errors stream",
+    );
+    assert.equal(errors[0].name, "SchemaMismatchError");
+    assert.ok(errors[0].isTyped);
+    assert.match(errors[0].message, /manifest|schema/i);
+    assert.equal(await page.evaluate(() => window.e2e.client.getSyncStatus().phase), "failed");
+
+    const reset = await page.evaluate(async () => ({ ...(await window.e2e.client.reset()) }));
+    assert.equal(reset.restored, 0, "reset deleted the old database");
+    await waitForEntityCount(page, "arena-Player", players);
+    await page.evaluate(() => window.e2e.client.shutdown());
+    await context.close();
+});
+
+test("shutdown() ends the worker, its Torii streams and the client's streams", async () => {
+    const page = await env.openHarness();
+    const started = await page.evaluate((url) => window.e2e.start(url), env.mock.url);
+    assert.ok(started.init, JSON.stringify(started.error));
+    await waitForEntityCount(page, "arena-Player", players);
+    await waitFor(async () => (await env.mock.status()).subscriptions > 0, "the worker's subscription on the mock");
+    assert.equal(page.workers().length, 1, "one sync worker runs");
+    const closed = new Promise((resolve) => page.workers()[0].once("close", resolve));
+
+    await page.evaluate(() => window.e2e.client.shutdown());
+    await closed;
+    assert.equal(page.workers().length, 0, "the worker is gone");
+    await waitFor(async () => (await env.mock.status()).subscriptions === 0, "the mock to see no subscriber");
+    const state = await page.evaluate(() => {
+        let queryError;
+        try {
+            window.e2e.client.query("arena-Player");
+        } catch (error) {
+            queryError = window.e2e.describeError(error);
+        }
+        return { ended: window.e2e.ended, phase: window.e2e.client.getSyncStatus().phase, queryError };
+    });
+    assert.deepEqual(state.ended, { errors: true, syncStatus: true, entityUpdates: true });
+    assert.equal(state.phase, "stopped");
+    assert.equal(state.queryError?.name, "ValidationError", "a shut-down client refuses queries with a typed error");
+    assert.deepEqual(page.problems, []);
+});
