@@ -40,7 +40,7 @@ pub use backend::{
 pub use error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
 pub use memory::MemoryBackend;
 pub use naming::{default_db_name, DB_NAME_PREFIX};
-pub use segment::SegmentKind;
+pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, StateChange};
 pub use store::{CompactionConfig, CompactionStats, Loaded, Records, Storage, TargetStats};
 
 #[cfg(target_arch = "wasm32")]

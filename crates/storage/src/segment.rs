@@ -18,7 +18,7 @@
 //! (`version`, `members`, `sref`, `bytes32`: see the `codec` modules.) Records are
 //! length-prefixed so a reader can skip to the one it wants without decoding the others.
 
-use dojo_reactive_core::sync::{ModelRecord, TargetKind};
+use dojo_reactive_core::sync::{ModelKey, ModelRecord, TargetKind};
 use dojo_reactive_core::{EntityId, Felt, Struct, Version};
 
 use crate::codec::value::{
@@ -343,6 +343,73 @@ impl RecordView<'_> {
     }
 }
 
+/// One model-state change carried by a segment (its version facet left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateChange {
+    /// The model state was inserted or replaced.
+    Upsert(ModelRecord),
+    /// The model state was deleted.
+    Delete(ModelKey),
+}
+
+/// Encodes model-state upserts and deletions, without ledger versions, as one delta segment of
+/// `target`: the binary batch the sync worker sends to the main-thread view.
+pub fn encode_state_changes(
+    target: TargetKind,
+    upserts: &[ModelRecord],
+    deletions: &[ModelKey],
+) -> Result<Vec<u8>, EncodeError> {
+    let mut encoder = SegmentEncoder::new(SegmentKind::Delta, target);
+    for record in upserts {
+        encoder.push(SlotWrite {
+            entity: &record.entity,
+            model: record.model(),
+            state: StateWrite::Upsert(record),
+            version: VersionWrite::None,
+        })?;
+    }
+    for key in deletions {
+        encoder.push(SlotWrite {
+            entity: &key.entity,
+            model: &key.model,
+            state: StateWrite::Delete,
+            version: VersionWrite::None,
+        })?;
+    }
+    Ok(encoder.finish())
+}
+
+/// Decodes the model-state changes of a segment of either target, in record order, with the
+/// target it belongs to (see [`encode_state_changes`]). Version facets are ignored.
+pub fn decode_state_changes(bytes: &[u8]) -> Result<(TargetKind, Vec<StateChange>), DecodeError> {
+    // The target byte follows the magic, the format and the kind.
+    let target = match bytes.get(MAGIC.len() + 2) {
+        Some(1) => TargetKind::EventMessages,
+        _ => TargetKind::Entities,
+    };
+    let view = decode_segment(bytes, target)?;
+    let mut changes = Vec::with_capacity(view.records.len());
+    for record in &view.records {
+        match record.state {
+            StateOp::None => {}
+            StateOp::Upsert => {
+                changes.push(StateChange::Upsert(record.model_record(&view.strings)?))
+            }
+            StateOp::Delete => {
+                let model = view.strings.get(record.model).cloned().ok_or(DecodeError {
+                    offset: 0,
+                    kind: DecodeErrorKind::BadStringIndex(record.model as u64),
+                })?;
+                changes.push(StateChange::Delete(ModelKey {
+                    entity: record.entity,
+                    model,
+                }));
+            }
+        }
+    }
+    Ok((target, changes))
+}
+
 #[cfg(test)]
 mod tests {
     use dojo_reactive_core::{Member, Primitive, Source, StateKind, Value};
@@ -430,6 +497,35 @@ mod tests {
                 for r in &view.records {
                     let _ = r.model_record(&view.strings);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn state_changes_round_trip_with_their_target() {
+        let a = record(1, 10);
+        let gone = ModelKey {
+            entity: Felt::from(3u128),
+            model: "ns-Other".into(),
+        };
+        for target in [TargetKind::Entities, TargetKind::EventMessages] {
+            let bytes = encode_state_changes(
+                target,
+                std::slice::from_ref(&a),
+                std::slice::from_ref(&gone),
+            )
+            .unwrap();
+            let (decoded_target, changes) = decode_state_changes(&bytes).unwrap();
+            assert_eq!(decoded_target, target);
+            assert_eq!(
+                changes,
+                vec![
+                    StateChange::Upsert(a.clone()),
+                    StateChange::Delete(gone.clone())
+                ]
+            );
+            for len in 0..bytes.len() {
+                assert!(decode_state_changes(&bytes[..len]).is_err());
             }
         }
     }

@@ -10,6 +10,8 @@ pub(crate) mod sync_state;
 pub(crate) mod value;
 pub(crate) mod version;
 
+pub use value::EncodeError;
+
 /// Why stored bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at byte {offset}")]

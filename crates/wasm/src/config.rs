@@ -1,0 +1,177 @@
+//! The sync worker's configuration (`WorkerConfig` of `API.md`): parsed, checked against the
+//! manifest, and turned into what the synchronizers, the transport and the database need.
+
+use dojo_reactive_core::sync::{SyncOptions, SyncSetup, SyncTarget};
+use dojo_reactive_core::{
+    Felt, Manifest, ManifestFingerprint, ModelSyncSpec, ResourceKind, SyncConfig,
+};
+use dojo_reactive_storage::default_db_name;
+use serde::Deserialize;
+
+use crate::delta::DEFAULT_DELTA_CHUNK;
+use crate::errors::ErrorInfo;
+
+/// `WorkerConfig` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerConfig {
+    /// Torii's URL.
+    pub torii_url: String,
+    /// The world address (0x hex).
+    pub world_address: String,
+    /// The Dojo manifest JSON text.
+    pub manifest: String,
+    /// Model tags (or `{ tag, versionMember }`) to sync; every model when absent.
+    #[serde(default)]
+    pub models: Option<Vec<ModelSyncSpec>>,
+    /// Also sync event messages.
+    #[serde(default)]
+    pub event_messages: bool,
+    /// The database name; derived from the URL and world when absent.
+    #[serde(default)]
+    pub db_name: Option<String>,
+    /// Synchronizer tunables.
+    #[serde(default)]
+    pub sync_options: SyncOptionsConfig,
+    /// Keep local data synced from another Torii version.
+    #[serde(default)]
+    pub accept_torii_version_change: bool,
+    /// Most model states per DELTA.
+    #[serde(default)]
+    pub delta_chunk: Option<u32>,
+}
+
+/// `WorkerConfig.syncOptions`: every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct SyncOptionsConfig {
+    pub page_size: Option<u32>,
+    pub heartbeat_timeout_ms: Option<u64>,
+    pub heartbeat_check_ms: Option<u64>,
+    pub replay_budget: Option<u32>,
+    pub request_timeout_ms: Option<u64>,
+    pub tick_interval_ms: Option<u64>,
+    pub backoff_initial_ms: Option<u64>,
+    pub backoff_max_ms: Option<u64>,
+}
+
+impl SyncOptionsConfig {
+    /// Core options with these overrides; `seed` spreads the backoff jitter of clients.
+    pub fn options(&self, seed: u64) -> SyncOptions {
+        let mut options = SyncOptions::default();
+        let set = |target: &mut u64, value: Option<u64>| {
+            if let Some(value) = value {
+                *target = value;
+            }
+        };
+        if let Some(page_size) = self.page_size {
+            options.page_size = page_size;
+        }
+        if let Some(budget) = self.replay_budget {
+            options.replay_budget = budget;
+        }
+        set(&mut options.heartbeat_timeout_ms, self.heartbeat_timeout_ms);
+        set(&mut options.heartbeat_check_ms, self.heartbeat_check_ms);
+        set(&mut options.request_timeout_ms, self.request_timeout_ms);
+        set(&mut options.tick_interval_ms, self.tick_interval_ms);
+        set(&mut options.backoff.initial_ms, self.backoff_initial_ms);
+        set(&mut options.backoff.max_ms, self.backoff_max_ms);
+        options.backoff.seed ^= seed;
+        options
+    }
+}
+
+/// Everything the worker derives from its configuration before any IO.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Torii's URL.
+    pub torii_url: String,
+    /// The database name.
+    pub db_name: String,
+    /// The manifest's fingerprint (checked against the database).
+    pub fingerprint: ManifestFingerprint,
+    /// One setup per synchronizer: entities, then event messages when configured.
+    pub setups: Vec<SyncSetup>,
+    /// Keep data synced from another Torii version.
+    pub accept_torii_version_change: bool,
+    /// Most model states per DELTA.
+    pub delta_chunk: usize,
+}
+
+/// Parses and checks a configuration (`seed` spreads backoff jitter).
+pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
+    let world = Felt::from_hex(config.world_address.trim()).map_err(|e| {
+        ErrorInfo::validation(format!(
+            "worldAddress {:?} is not a 0x-prefixed felt: {e}",
+            config.world_address
+        ))
+    })?;
+    if !(config.torii_url.starts_with("http://") || config.torii_url.starts_with("https://")) {
+        return Err(ErrorInfo::validation(format!(
+            "toriiUrl {:?} must start with http:// or https://",
+            config.torii_url
+        )));
+    }
+    let manifest = Manifest::from_json_str(&config.manifest)
+        .map_err(|e| ErrorInfo::validation(e.to_string()))?;
+    let fingerprint = manifest.fingerprint();
+    let (sync_config, chosen) = match config.models {
+        Some(specs) => (
+            SyncConfig::new(&manifest, specs)
+                .map_err(|e| ErrorInfo::validation(format!("models: {e}")))?,
+            true,
+        ),
+        None => (SyncConfig::all_models(&manifest), false),
+    };
+    let tags = |kind: ResourceKind| -> Vec<String> {
+        if !chosen {
+            return Vec::new();
+        }
+        sync_config
+            .models()
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| m.tag.clone())
+            .collect()
+    };
+    let options = config.sync_options.options(seed);
+    let setup = |target: SyncTarget| SyncSetup {
+        target: SyncTarget {
+            world_addresses: vec![world],
+            ..target
+        },
+        fingerprint: fingerprint.clone(),
+        config: sync_config.clone(),
+        options: options.clone(),
+    };
+    let mut setups = Vec::new();
+    let entity_tags = tags(ResourceKind::Model);
+    if !chosen || !entity_tags.is_empty() {
+        setups.push(setup(SyncTarget::entities().with_models(entity_tags)));
+    }
+    if config.event_messages {
+        setups.push(setup(
+            SyncTarget::event_messages().with_models(tags(ResourceKind::Event)),
+        ));
+    }
+    if setups.is_empty() {
+        return Err(ErrorInfo::validation(
+            "nothing to sync: models names no model, and eventMessages is off",
+        ));
+    }
+    let db_name = config
+        .db_name
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| default_db_name(&config.torii_url, &world));
+    Ok(Plan {
+        torii_url: config.torii_url,
+        db_name,
+        fingerprint,
+        setups,
+        accept_torii_version_change: config.accept_torii_version_change,
+        delta_chunk: config
+            .delta_chunk
+            .map_or(DEFAULT_DELTA_CHUNK, |n| (n as usize).max(1)),
+    })
+}

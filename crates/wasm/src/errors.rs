@@ -1,0 +1,235 @@
+//! `ReactiveErrorInfo`: every failure as a named error with a message a person can act on and
+//! the fields that describe it, built from the typed errors of the other crates.
+
+use dojo_reactive_core::sync::{
+    FatalReason, StorageError, StorageErrorKind, SyncErrorEvent, SyncErrorKind, SyncFatalError,
+};
+use dojo_reactive_core::{FilterError, OverlayError, OverlayTimeoutError};
+use dojo_reactive_storage::StoreError;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use wasm_bindgen::JsValue;
+
+use crate::json::json_to_js;
+
+/// A typed error as plain data: `{ name, message, ...fields }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorInfo {
+    /// The error class name (`SchemaMismatchError`, `ValidationError`, ...).
+    pub name: &'static str,
+    /// What happened and what to do.
+    pub message: String,
+    /// Further fields (camelCase).
+    pub fields: Map<String, Json>,
+}
+
+impl ErrorInfo {
+    /// An error with no fields yet.
+    pub fn new(name: &'static str, message: impl Into<String>) -> Self {
+        ErrorInfo {
+            name,
+            message: message.into(),
+            fields: Map::new(),
+        }
+    }
+
+    /// A `ValidationError` (bad input from the caller).
+    pub fn validation(message: impl Into<String>) -> Self {
+        ErrorInfo::new("ValidationError", message)
+    }
+
+    /// Adds a field.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Json::Null);
+        self.fields.insert(key.to_owned(), value);
+        self
+    }
+
+    /// The info as JSON: `{ name, message, ...fields }`.
+    pub fn to_json(&self) -> Json {
+        let mut object = self.fields.clone();
+        object.insert("name".into(), Json::String(self.name.into()));
+        object.insert("message".into(), Json::String(self.message.clone()));
+        Json::Object(object)
+    }
+
+    /// A plain JS object (for events: it survives `postMessage`).
+    pub fn to_object(&self) -> JsValue {
+        json_to_js(&self.to_json())
+    }
+
+    /// A JS `Error` with `name` set and the fields as properties (to throw or reject with).
+    pub fn to_error(&self) -> JsValue {
+        let error = js_sys::Error::new(&self.message);
+        error.set_name(self.name);
+        for (key, value) in &self.fields {
+            let _ = js_sys::Reflect::set(&error, &JsValue::from_str(key), &json_to_js(value));
+        }
+        error.into()
+    }
+}
+
+impl From<ErrorInfo> for JsValue {
+    fn from(info: ErrorInfo) -> JsValue {
+        info.to_error()
+    }
+}
+
+/// A filter, selector or query rejected: `ValidationError`.
+pub fn filter_error(model: &str, error: &FilterError) -> ErrorInfo {
+    ErrorInfo::validation(format!("query on {model}: {error}")).with("model", model)
+}
+
+/// An overlay call refused: `OverlayError`.
+pub fn overlay_error(error: &OverlayError) -> ErrorInfo {
+    let info = ErrorInfo::new("OverlayError", error.to_string());
+    match error {
+        OverlayError::DuplicateTransaction { transaction_id }
+        | OverlayError::UnknownTransaction { transaction_id } => {
+            info.with("transactionId", transaction_id)
+        }
+        OverlayError::TransitionRejected {
+            transaction_id,
+            pending,
+            entity_id,
+            model,
+            ..
+        } => info
+            .with("transactionId", transaction_id)
+            .with("pending", pending)
+            .with("entityId", entity_id)
+            .with("model", model),
+    }
+}
+
+/// An optimistic write rolled back after its timeout: `OverlayTimeoutError`.
+pub fn overlay_timeout(error: &OverlayTimeoutError, model: &str) -> ErrorInfo {
+    ErrorInfo::new("OverlayTimeoutError", error.to_string())
+        .with("transactionId", &error.transaction_id)
+        .with("entityId", &error.entity_id)
+        .with("model", model)
+        .with("guard", &error.guard_description)
+}
+
+/// A storage failure of the synchronizer's adapter, by kind.
+pub fn storage_error(error: &StorageError) -> ErrorInfo {
+    match &error.kind {
+        StorageErrorKind::SchemaMismatch {
+            stored_hash,
+            manifest_hash,
+        } => schema_mismatch(manifest_hash, stored_hash),
+        StorageErrorKind::ToriiVersionChanged { previous, current } => {
+            torii_version_changed(previous, current)
+        }
+        kind => ErrorInfo::new("StorageError", error.to_string()).with("kind", kind),
+    }
+}
+
+/// A failure of the storage crate (opening, checking, loading).
+pub fn store_error(error: &StoreError) -> ErrorInfo {
+    storage_error(&StorageError::from(error.clone()))
+}
+
+fn schema_mismatch(manifest_hash: &str, stored_hash: &str) -> ErrorInfo {
+    ErrorInfo::new(
+        "SchemaMismatchError",
+        format!(
+            "the local database was written for another manifest ({stored_hash}) than the one in \
+             use ({manifest_hash}); delete it (deleteDatabase / reset) to sync this world again"
+        ),
+    )
+    .with("manifestHash", manifest_hash)
+    .with("storedHash", stored_hash)
+}
+
+fn torii_version_changed(previous: &str, current: &str) -> ErrorInfo {
+    ErrorInfo::new(
+        "ToriiVersionChangedError",
+        format!(
+            "Torii now reports version {current:?} but the local data was synced from {previous:?}; \
+             start with acceptToriiVersionChange: true to keep it, or delete the database"
+        ),
+    )
+    .with("previous", previous)
+    .with("current", current)
+}
+
+/// The error a halted synchronizer ends with: `SyncFatalError`, or the storage error that
+/// stopped it.
+pub fn fatal_error(error: &SyncFatalError) -> ErrorInfo {
+    let info = match &error.reason {
+        FatalReason::Storage { error: storage } if storage.needs_host() => storage_error(storage),
+        FatalReason::Storage { error: storage } => ErrorInfo::new(
+            "SyncFatalError",
+            format!("sync stopped: {storage}; restart the client (forceReplay or reload)"),
+        ),
+        FatalReason::RetryBudgetExhausted { .. } => ErrorInfo::new(
+            "SyncFatalError",
+            format!(
+                "sync stopped: {}; check that Torii is reachable, then restart the client",
+                error.reason
+            ),
+        ),
+    };
+    info.with("reason", &error.reason)
+        .with("target", error.last_tick.target)
+        .with("lastTick", &error.last_tick)
+}
+
+/// A non-fatal sync error (SYNC_ERROR), named by kind, with the event's fields.
+pub fn sync_error(event: &SyncErrorEvent) -> ErrorInfo {
+    let (name, advice) = match event.kind {
+        SyncErrorKind::Storage => (
+            "StorageError",
+            "the batch was not stored; a replay recovers it",
+        ),
+        SyncErrorKind::ToriiVersionChanged => (
+            "ToriiVersionChangedError",
+            "syncing goes on; the next start asks whether to keep the local data",
+        ),
+        SyncErrorKind::BadRecord => ("TransportError", "the record was skipped"),
+        SyncErrorKind::Transient | SyncErrorKind::PassFailed | SyncErrorKind::Refetch => {
+            ("TransportError", "syncing retries on its own")
+        }
+    };
+    let mut info = ErrorInfo::new(name, format!("{} ({advice})", event.message));
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(event) {
+        for (key, value) in fields {
+            if key != "message" {
+                info.fields.insert(key, value);
+            }
+        }
+    }
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_kinds_get_their_error_names() {
+        let mismatch = StorageError {
+            kind: StorageErrorKind::SchemaMismatch {
+                stored_hash: "a".into(),
+                manifest_hash: "b".into(),
+            },
+            message: String::new(),
+        };
+        let info = storage_error(&mismatch);
+        assert_eq!(info.name, "SchemaMismatchError");
+        assert_eq!(info.fields["storedHash"], "a");
+        assert_eq!(info.fields["manifestHash"], "b");
+        let changed = StorageError {
+            kind: StorageErrorKind::ToriiVersionChanged {
+                previous: "1".into(),
+                current: "2".into(),
+            },
+            message: String::new(),
+        };
+        assert_eq!(storage_error(&changed).name, "ToriiVersionChangedError");
+        let io = storage_error(&StorageError::io("quota"));
+        assert_eq!(io.name, "StorageError");
+        assert_eq!(io.to_json()["kind"]["kind"], "io");
+    }
+}

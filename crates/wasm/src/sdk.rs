@@ -1,0 +1,358 @@
+//! Values in the Dojo SDK's JS shape: numbers for integers up to 32 bits, `BigInt` for 64 bits
+//! and wider, `0x` hex strings for felts and addresses, strings for `ByteArray`,
+//! `{ variant, value? }` for enums, arrays for arrays and tuples, objects for structs. Both ways:
+//! core values to JS for reads, JS values (checked against the model's shape) to core values
+//! for optimistic writes.
+
+use dojo_reactive_core::{
+    EntityId, EnumValue, Felt, Member, Primitive, PrimitiveType, Struct, Ty, Value, U256,
+};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::errors::ErrorInfo;
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property of a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// A primitive in the SDK shape.
+pub fn primitive_js(primitive: &Primitive) -> JsValue {
+    match *primitive {
+        Primitive::I8(v) => JsValue::from(v),
+        Primitive::I16(v) => JsValue::from(v),
+        Primitive::I32(v) => JsValue::from(v),
+        Primitive::U8(v) => JsValue::from(v),
+        Primitive::U16(v) => JsValue::from(v),
+        Primitive::U32(v) => JsValue::from(v),
+        Primitive::I64(v) => js_sys::BigInt::from(v).into(),
+        Primitive::U64(v) => js_sys::BigInt::from(v).into(),
+        Primitive::I128(v) => js_sys::BigInt::from(v).into(),
+        Primitive::U128(v) => js_sys::BigInt::from(v).into(),
+        Primitive::U256(v) => {
+            let hex = JsValue::from_str(&v.to_hex());
+            js_sys::BigInt::new(&hex).map_or(hex, JsValue::from)
+        }
+        Primitive::Bool(v) => JsValue::from_bool(v),
+        Primitive::Felt252(_)
+        | Primitive::ClassHash(_)
+        | Primitive::ContractAddress(_)
+        | Primitive::EthAddress(_) => match primitive.to_json() {
+            serde_json::Value::String(text) => JsValue::from_str(&text),
+            _ => JsValue::UNDEFINED,
+        },
+    }
+}
+
+/// A value in the SDK shape.
+pub fn value_js(value: &Value) -> JsValue {
+    match value {
+        Value::Primitive(p) => primitive_js(p),
+        Value::Struct(s) => members_js(&s.members),
+        Value::Enum(e) => {
+            let object: JsValue = Object::new().into();
+            set(&object, "variant", &JsValue::from_str(&e.variant));
+            if !e.value.is_unit() {
+                set(&object, "value", &value_js(&e.value));
+            }
+            object
+        }
+        Value::Tuple(items) | Value::Array(items) | Value::FixedSizeArray(items) => {
+            items.iter().map(value_js).collect::<Array>().into()
+        }
+        Value::ByteArray(text) => JsValue::from_str(text),
+    }
+}
+
+/// Members as an object `{ name: value }`.
+pub fn members_js(members: &[Member]) -> JsValue {
+    let object: JsValue = Object::new().into();
+    for member in members {
+        set(&object, &member.name, &value_js(&member.value));
+    }
+    object
+}
+
+/// `(namespace, model name)` of a tag `ns-Model` (the whole tag under `""` without a dash).
+pub fn split_tag(tag: &str) -> (&str, &str) {
+    tag.split_once('-').unwrap_or(("", tag))
+}
+
+/// An entity `{ entityId, models: { ns: { Model: members } } }` holding these model states.
+pub fn entity_js<'a>(id: &EntityId, states: impl IntoIterator<Item = &'a Struct>) -> JsValue {
+    let entity: JsValue = Object::new().into();
+    set(&entity, "entityId", &JsValue::from_str(&id.to_hex()));
+    let models: JsValue = Object::new().into();
+    for state in states {
+        let (namespace, name) = split_tag(&state.name);
+        let key = JsValue::from_str(namespace);
+        let mut ns = Reflect::get(&models, &key).unwrap_or(JsValue::UNDEFINED);
+        if ns.is_undefined() {
+            ns = Object::new().into();
+            let _ = Reflect::set(&models, &key, &ns);
+        }
+        set(&ns, name, &members_js(&state.members));
+    }
+    set(&entity, "models", &models);
+    entity
+}
+
+/// Parses an entity id (`0x` hex felt).
+pub fn parse_entity_id(text: &str) -> Result<EntityId, ErrorInfo> {
+    Felt::from_hex(text).map_err(|e| {
+        ErrorInfo::validation(format!(
+            "entity id {:?} is not a 0x-prefixed felt: {e}",
+            text.chars().take(80).collect::<String>()
+        ))
+    })
+}
+
+/// The members of an optimistic write: each property of `payload` must be a member of the
+/// model (`shape`, a [`Ty::Struct`]) and hold a value of its type.
+pub fn parse_payload(model: &str, shape: &Ty, payload: &JsValue) -> Result<Vec<Member>, ErrorInfo> {
+    let Ty::Struct { members, .. } = shape else {
+        return Err(ErrorInfo::validation(format!("{model} is not a model")));
+    };
+    if !payload.is_object() || Array::is_array(payload) {
+        return Err(ErrorInfo::validation(format!(
+            "the payload for {model} must be an object {{ member: value }}"
+        )));
+    }
+    let mut out = Vec::new();
+    for key in Object::keys(payload.unchecked_ref::<Object>()).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let Some((_, is_key, ty)) = members.iter().find(|(n, _, _)| *n == name) else {
+            return Err(
+                ErrorInfo::validation(format!("{model} has no member `{name}`"))
+                    .with("model", model),
+            );
+        };
+        let item = Reflect::get(payload, &key).unwrap_or(JsValue::UNDEFINED);
+        let at = At { model, path: &name };
+        out.push(Member {
+            name: name.as_str().into(),
+            key: *is_key,
+            value: parse_value(ty, &item, &at, 0)?,
+        });
+    }
+    Ok(out)
+}
+
+struct At<'a> {
+    model: &'a str,
+    path: &'a str,
+}
+
+impl At<'_> {
+    fn error(&self, expected: impl std::fmt::Display, found: &JsValue) -> ErrorInfo {
+        let found = found
+            .as_string()
+            .map(|s| format!("{:?}", s.chars().take(60).collect::<String>()))
+            .unwrap_or_else(|| found.js_typeof().as_string().unwrap_or_default());
+        ErrorInfo::validation(format!(
+            "{}.{} must be {expected}, got {found}",
+            self.model, self.path
+        ))
+        .with("model", self.model)
+        .with("member", self.path)
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value, ErrorInfo> {
+    if depth > MAX_DEPTH {
+        return Err(at.error("a value nested less deeply", v));
+    }
+    match ty {
+        Ty::Primitive(p) => parse_primitive(*p, v, at).map(Value::Primitive),
+        Ty::ByteArray => v
+            .as_string()
+            .map(Value::ByteArray)
+            .ok_or_else(|| at.error("a string (ByteArray)", v)),
+        Ty::Struct { name, members } => {
+            if !v.is_object() || Array::is_array(v) {
+                return Err(at.error(format!("an object ({name})"), v));
+            }
+            let mut out = Vec::with_capacity(members.len());
+            for (member, key, member_ty) in members {
+                let item =
+                    Reflect::get(v, &JsValue::from_str(member)).unwrap_or(JsValue::UNDEFINED);
+                let path = format!("{}.{member}", at.path);
+                let inner = At {
+                    model: at.model,
+                    path: &path,
+                };
+                out.push(Member {
+                    name: member.as_str().into(),
+                    key: *key,
+                    value: parse_value(member_ty, &item, &inner, depth + 1)?,
+                });
+            }
+            Ok(Value::Struct(Struct {
+                name: name.as_str().into(),
+                members: out,
+            }))
+        }
+        Ty::Enum { name, options } => {
+            let (variant, payload) = match v.as_string() {
+                Some(variant) => (variant, JsValue::UNDEFINED),
+                None if v.is_object() => (
+                    Reflect::get(v, &JsValue::from_str("variant"))
+                        .ok()
+                        .and_then(|x| x.as_string())
+                        .ok_or_else(|| at.error(format!("{{ variant }} of {name}"), v))?,
+                    Reflect::get(v, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED),
+                ),
+                None => return Err(at.error(format!("a variant of {name}"), v)),
+            };
+            let Some((option, (_, payload_ty))) =
+                options.iter().enumerate().find(|(_, (n, _))| *n == variant)
+            else {
+                let names: Vec<&str> = options.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(at.error(format!("one of {}", names.join(", ")), v));
+            };
+            let value = if *payload_ty == Ty::unit() && payload.is_undefined() {
+                Value::unit()
+            } else {
+                parse_value(payload_ty, &payload, at, depth + 1)?
+            };
+            Ok(Value::Enum(EnumValue {
+                name: name.as_str().into(),
+                option: option as u32,
+                variant: variant.as_str().into(),
+                value: Box::new(value),
+            }))
+        }
+        Ty::Tuple(types) => {
+            let items = array_items(v, at, "an array (tuple)")?;
+            if items.len() != types.len() {
+                return Err(at.error(format!("a tuple of {} items", types.len()), v));
+            }
+            types
+                .iter()
+                .zip(&items)
+                .map(|(t, item)| parse_value(t, item, at, depth + 1))
+                .collect::<Result<_, _>>()
+                .map(Value::Tuple)
+        }
+        Ty::Array(element) => {
+            let items = array_items(v, at, "an array")?;
+            match element {
+                Some(element) => items
+                    .iter()
+                    .map(|item| parse_value(element, item, at, depth + 1))
+                    .collect::<Result<_, _>>()
+                    .map(Value::Array),
+                None if items.is_empty() => Ok(Value::Array(Vec::new())),
+                None => Err(at.error("an empty array (its element type is unknown)", v)),
+            }
+        }
+        Ty::FixedSizeArray { element, size } => {
+            let items = array_items(v, at, "an array")?;
+            if items.len() != *size as usize {
+                return Err(at.error(format!("an array of {size} items"), v));
+            }
+            match element {
+                Some(element) => items
+                    .iter()
+                    .map(|item| parse_value(element, item, at, depth + 1))
+                    .collect::<Result<_, _>>()
+                    .map(Value::FixedSizeArray),
+                None => Ok(Value::FixedSizeArray(Vec::new())),
+            }
+        }
+    }
+}
+
+fn array_items(v: &JsValue, at: &At<'_>, expected: &str) -> Result<Vec<JsValue>, ErrorInfo> {
+    if !Array::is_array(v) {
+        return Err(at.error(expected, v));
+    }
+    Ok(v.unchecked_ref::<Array>().iter().collect())
+}
+
+/// The hex digits (no `0x`, no sign) and sign of an integer given as a number, a `BigInt`, or
+/// a decimal or `0x` hex string.
+fn integer(v: &JsValue) -> Option<(bool, String)> {
+    let ok_kind = v.is_bigint()
+        || v.as_string().is_some()
+        || v.as_f64()
+            .is_some_and(|n| n.fract() == 0.0 && n.is_finite());
+    if !ok_kind {
+        return None;
+    }
+    let big = js_sys::BigInt::new(v).ok()?;
+    let hex = big.to_string(16).ok()?.as_string()?;
+    match hex.strip_prefix('-') {
+        Some(digits) => Some((true, digits.to_owned())),
+        None => Some((false, hex)),
+    }
+}
+
+fn parse_primitive(ty: PrimitiveType, v: &JsValue, at: &At<'_>) -> Result<Primitive, ErrorInfo> {
+    if ty == PrimitiveType::Bool {
+        return v
+            .as_bool()
+            .map(Primitive::Bool)
+            .ok_or_else(|| at.error("a boolean", v));
+    }
+    let expected = match ty {
+        PrimitiveType::Felt252
+        | PrimitiveType::ClassHash
+        | PrimitiveType::ContractAddress
+        | PrimitiveType::EthAddress => format!("a {} (0x hex string or BigInt)", ty.name()),
+        _ => format!("a {} (integer number, BigInt or decimal string)", ty.name()),
+    };
+    let bad = || at.error(&expected, v);
+    let (negative, hex) = integer(v).ok_or_else(bad)?;
+    let small = || -> Option<i128> {
+        let magnitude = i128::from_str_radix(&hex, 16).ok()?;
+        Some(if negative { -magnitude } else { magnitude })
+    };
+    let wide = || -> Option<Felt> {
+        if negative || hex.len() > 64 {
+            return None;
+        }
+        Felt::from_hex(&format!("0x{hex}")).ok()
+    };
+    let fits = |value: Option<i128>| value.ok_or_else(bad);
+    Ok(match ty {
+        PrimitiveType::I8 => Primitive::I8(i8::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::I16 => Primitive::I16(i16::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::I32 => Primitive::I32(i32::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::I64 => Primitive::I64(i64::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::I128 => Primitive::I128(fits(small())?),
+        PrimitiveType::U8 => Primitive::U8(u8::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::U16 => Primitive::U16(u16::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::U32 => Primitive::U32(u32::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::U64 => Primitive::U64(u64::try_from(fits(small())?).map_err(|_| bad())?),
+        PrimitiveType::U128 => {
+            if negative {
+                return Err(bad());
+            }
+            Primitive::U128(u128::from_str_radix(&hex, 16).map_err(|_| bad())?)
+        }
+        PrimitiveType::U256 => {
+            let felt = wide().ok_or_else(bad)?;
+            Primitive::U256(U256(felt.0))
+        }
+        PrimitiveType::Felt252 => Primitive::Felt252(felt_in_field(wide(), bad)?),
+        PrimitiveType::ClassHash => Primitive::ClassHash(felt_in_field(wide(), bad)?),
+        PrimitiveType::ContractAddress => Primitive::ContractAddress(felt_in_field(wide(), bad)?),
+        PrimitiveType::EthAddress => {
+            let felt = wide().filter(|f| f.0[..12].iter().all(|b| *b == 0));
+            Primitive::EthAddress(felt.ok_or_else(bad)?)
+        }
+        PrimitiveType::Bool => return Err(bad()),
+    })
+}
+
+fn felt_in_field(felt: Option<Felt>, bad: impl Fn() -> ErrorInfo) -> Result<Felt, ErrorInfo> {
+    let felt = felt.ok_or_else(&bad)?;
+    if felt.0 >= dojo_reactive_core::FIELD_PRIME.0 {
+        return Err(bad());
+    }
+    Ok(felt)
+}

@@ -1,0 +1,193 @@
+//! The typed JS boundary: the TypeScript interfaces of `API.md`, emitted into the generated
+//! `.d.ts`, and the extern newtypes that carry them through wasm-bindgen (so no export is typed
+//! `any`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of the sync worker (see API.md). */
+export interface WorkerConfig {
+  toriiUrl: string;
+  worldAddress: string;
+  manifest: string;
+  models?: string[];
+  eventMessages?: boolean;
+  dbName?: string;
+  syncOptions?: {
+    pageSize?: number; heartbeatTimeoutMs?: number; heartbeatCheckMs?: number;
+    replayBudget?: number; requestTimeoutMs?: number; tickIntervalMs?: number;
+    backoffInitialMs?: number; backoffMaxMs?: number;
+  };
+  acceptToriiVersionChange?: boolean;
+  deltaChunk?: number;
+}
+
+/** A typed error as plain data; js/ turns it into an error class. */
+export interface ReactiveErrorInfo {
+  name: "SchemaMismatchError" | "ToriiVersionChangedError" | "SyncFatalError" | "TransportError"
+      | "StorageError" | "ValidationError" | "OverlayTimeoutError" | "OverlayError";
+  message: string;
+  [field: string]: unknown;
+}
+
+/** Core SyncTick, camelCase. */
+export interface SyncTick {
+  clock: number;
+  target: "entities" | "eventMessages";
+  overall: { state: SyncState; lastSyncedAt: number | null; lagMs: number; pendingOverlayCount: number };
+  models: Array<{ model: string; status: "idle" | "bootstrapping" | "streaming" | "retrying";
+    lastCursor?: string; lastTimestamp?: number; lastBatchSize: number; consecutiveFailures: number;
+    nextPollInMs: number; overlayPending?: number; throughputPerSec?: number }>;
+  queueDepth: number;
+  queueSuperseded: number;
+  ledger: { applied: number; staleDropped: number; superseded: number; regressed: number;
+    unchanged: number; absentDeleted: number; held: number };
+  replayCount: number;
+  lastReplayDurationMs: number | null;
+  failedPasses: number;
+  replayBudget: number;
+  rejectedRecords: number;
+  connection: "disconnected" | "connecting" | "connected";
+  toriiVersion: string | null;
+}
+
+/** A synchronizer state. */
+export type SyncState = "idle" | "bootstrapping" | "streaming" | "lagging" | "replaying" | "retrying"
+  | "pausing" | "halted";
+
+/** Core Transition, camelCase. */
+export interface Transition {
+  target: "entities" | "eventMessages";
+  from: SyncState;
+  to: SyncState;
+  reason: { kind: string; [field: string]: unknown };
+  at: number;
+}
+
+/** What the worker sends; DELTA bytes come as the second argument of emit. */
+export type WorkerEvent =
+  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number }
+  | { type: "DELTA" }
+  | { type: "SYNC_TICK"; tick: SyncTick }
+  | { type: "TRANSITION"; transition: Transition }
+  | { type: "SYNC_ERROR"; error: ReactiveErrorInfo }
+  | { type: "SYNC_FATAL"; error: ReactiveErrorInfo };
+
+/** The worker's event sink. */
+export type WorkerEmit = (event: WorkerEvent, delta?: Uint8Array) => void;
+
+/** A model member value in the SDK shape. */
+export type SdkValue = number | boolean | bigint | string | SdkValue[] | { variant: string; value?: SdkValue }
+  | { [member: string]: SdkValue };
+
+/** An entity in the SDK shape. */
+export interface SdkEntity {
+  entityId: string;
+  models: { [ns: string]: { [model: string]: { [member: string]: SdkValue } } };
+}
+
+/** Read synced state only, or synced state with pending optimistic writes over it. */
+export type Consistency = "overlay" | "synced";
+
+/** Core QuerySpec (filter DSL). */
+export interface QuerySpec {
+  filter?: {
+    keys?: { [member: string]: unknown };
+    where?: Array<{ member: string; op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in"; value: unknown }>;
+  };
+  selector?: { include?: string[]; exclude?: string[] };
+  limit?: number;
+  cursor?: string;
+}
+
+/** One page of query results. */
+export interface QueryResult { items: SdkEntity[]; nextCursor?: string }
+
+/** View options. */
+export interface ViewOptions { overlayTimeoutMs?: number; overlayPollMs?: number }
+
+/** Confirms an optimistic write from the synced model state (undefined when absent). */
+export type Guard = (syncedModelState: { [member: string]: SdkValue } | undefined) => boolean;
+
+/** One optimistic write. */
+export interface OverlaySubmission {
+  entityId: string;
+  model: string;
+  payload: { [member: string]: unknown };
+  guard?: Guard;
+  timeoutMs?: number;
+  transactionId?: string;
+}
+
+/** The result of submitOverlay. */
+export interface OverlaySubmitted { transactionId: string }
+
+/** A pending optimistic write. */
+export interface OverlayEntryInfo {
+  transactionId: string;
+  entityId: string;
+  model: string;
+  payload: { [member: string]: SdkValue };
+  submittedAtMs: number;
+  deadlineMs: number;
+  guard: string;
+}
+
+/** What happened to a pending write. */
+export type OverlayEventInfo =
+  | { type: "confirmed"; transactionId: string; entityId: string; model: string }
+  | { type: "timedOut"; transactionId: string; entityId: string; model: string; error: ReactiveErrorInfo }
+  | { type: "replaced"; transactionId: string; by: string; entityId: string; model: string }
+  | { type: "rolledBack"; transactionId: string; entityId: string; model: string };
+
+/** The result of poll. */
+export interface PollResult { events: OverlayEventInfo[]; changed: string[] }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `WorkerConfig`.
+    #[wasm_bindgen(typescript_type = "WorkerConfig")]
+    pub type WorkerConfigJs;
+
+    /// `WorkerEmit`.
+    #[wasm_bindgen(typescript_type = "WorkerEmit")]
+    pub type WorkerEmitJs;
+
+    /// `SdkEntity`.
+    #[wasm_bindgen(typescript_type = "SdkEntity")]
+    pub type SdkEntityJs;
+
+    /// `Consistency`.
+    #[wasm_bindgen(typescript_type = "Consistency")]
+    pub type ConsistencyJs;
+
+    /// `QuerySpec`.
+    #[wasm_bindgen(typescript_type = "QuerySpec")]
+    pub type QuerySpecJs;
+
+    /// `QueryResult`.
+    #[wasm_bindgen(typescript_type = "QueryResult")]
+    pub type QueryResultJs;
+
+    /// `ViewOptions`.
+    #[wasm_bindgen(typescript_type = "ViewOptions")]
+    pub type ViewOptionsJs;
+
+    /// `OverlaySubmission`.
+    #[wasm_bindgen(typescript_type = "OverlaySubmission")]
+    pub type OverlaySubmissionJs;
+
+    /// `OverlaySubmitted`.
+    #[wasm_bindgen(typescript_type = "OverlaySubmitted")]
+    pub type OverlaySubmittedJs;
+
+    /// `OverlayEntryInfo[]`.
+    #[wasm_bindgen(typescript_type = "OverlayEntryInfo[]")]
+    pub type OverlayEntryInfoListJs;
+
+    /// `PollResult`.
+    #[wasm_bindgen(typescript_type = "PollResult")]
+    pub type PollResultJs;
+}

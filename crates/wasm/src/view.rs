@@ -1,0 +1,471 @@
+//! The main-thread `View`: the replica of synced states (fed only by DELTAs), the optimistic
+//! overlay merged over it, and queries answered from memory. Only the results returned are
+//! converted to JS.
+
+use std::collections::{HashMap, HashSet};
+
+use dojo_reactive_core::{
+    EntityId, Guard, Manifest, Overlay, OverlayEvent, OverlaySubmission, Query, QuerySpec,
+    SchemaRegistry, Struct, DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
+};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::delta::decode_delta;
+use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
+use crate::json::js_to_json;
+use crate::replica::Replica;
+use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
+use crate::types::{
+    ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
+    QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
+};
+
+/// Which state a read shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Consistency {
+    /// Pending optimistic writes over synced state (the default).
+    Overlay,
+    /// Synced state only.
+    Synced,
+}
+
+fn consistency(value: Option<ConsistencyJs>) -> Result<Consistency, ErrorInfo> {
+    let Some(value) = value else {
+        return Ok(Consistency::Overlay);
+    };
+    let value: &JsValue = value.as_ref();
+    if value.is_undefined() || value.is_null() {
+        return Ok(Consistency::Overlay);
+    }
+    match value.as_string().as_deref() {
+        Some("overlay") => Ok(Consistency::Overlay),
+        Some("synced") => Ok(Consistency::Synced),
+        _ => Err(ErrorInfo::validation(
+            "consistency must be \"overlay\" or \"synced\"",
+        )),
+    }
+}
+
+/// A millisecond time from JS (negative, NaN and infinite read as 0).
+fn millis(value: f64) -> u64 {
+    if value.is_finite() && value > 0.0 {
+        value as u64
+    } else {
+        0
+    }
+}
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(object: &JsValue, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(object, &JsValue::from_str(key), &value.into());
+}
+
+/// An optional non-negative number option.
+fn number_option(object: &JsValue, key: &str) -> Result<Option<u64>, ErrorInfo> {
+    let value = get(object, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
+        _ => Err(ErrorInfo::validation(format!(
+            "{key} must be a non-negative number of milliseconds"
+        ))),
+    }
+}
+
+/// A guard given as a JS function `(syncedModelState) => boolean`.
+struct FunctionGuard {
+    function: js_sys::Function,
+}
+
+impl Guard for FunctionGuard {
+    fn confirmed(&self, synced: Option<&Struct>, _now_ms: u64) -> bool {
+        let state = synced.map_or(JsValue::UNDEFINED, |s| members_js(&s.members));
+        // A guard that throws has not confirmed anything.
+        self.function
+            .call1(&JsValue::UNDEFINED, &state)
+            .is_ok_and(|result| result.is_truthy())
+    }
+
+    fn describe(&self) -> String {
+        let name = String::from(self.function.name());
+        if name.is_empty() {
+            "the guard function returns true".to_owned()
+        } else {
+            format!("guard function {name} returns true")
+        }
+    }
+}
+
+/// The main-thread view (see `API.md`).
+#[wasm_bindgen]
+pub struct View {
+    schemas: SchemaRegistry,
+    replica: Replica,
+    overlay: Overlay,
+    /// Pending writes: transaction id → (entity, model).
+    pending: HashMap<String, (EntityId, String)>,
+    /// Events found outside `poll` (confirmations while applying DELTAs, replaced writes),
+    /// with their entity and model, reported by the next `poll`.
+    queued: Vec<(OverlayEvent, EntityId, String)>,
+    /// The latest time the caller gave (for guards re-checked in `applyDelta`).
+    now_ms: u64,
+    next_transaction: u64,
+}
+
+fn event_kind(event: &OverlayEvent) -> &'static str {
+    match event {
+        OverlayEvent::Confirmed { .. } => "confirmed",
+        OverlayEvent::TimedOut(_) => "timedOut",
+        OverlayEvent::Replaced { .. } => "replaced",
+        OverlayEvent::RolledBack { .. } => "rolledBack",
+    }
+}
+
+fn event_transaction(event: &OverlayEvent) -> &str {
+    match event {
+        OverlayEvent::Confirmed { transaction_id, .. }
+        | OverlayEvent::Replaced { transaction_id, .. }
+        | OverlayEvent::RolledBack { transaction_id } => transaction_id,
+        OverlayEvent::TimedOut(error) => &error.transaction_id,
+    }
+}
+
+impl View {
+    /// Forgets a write the overlay dropped and queues its event for the next `poll`.
+    fn settle(&mut self, event: OverlayEvent) {
+        if let Some((entity, model)) = self.pending.remove(event_transaction(&event)) {
+            self.queued.push((event, entity, model));
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl View {
+    /// A view of the world described by `manifest` (the Dojo manifest JSON text).
+    #[wasm_bindgen(constructor)]
+    pub fn new(manifest: &str, options: Option<ViewOptionsJs>) -> Result<View, JsValue> {
+        let manifest =
+            Manifest::from_json_str(manifest).map_err(|e| ErrorInfo::validation(e.to_string()))?;
+        let schemas = manifest
+            .schemas()
+            .map_err(|e| ErrorInfo::validation(e.to_string()))?;
+        let (timeout, poll) = match options {
+            Some(options) => {
+                let options: &JsValue = options.as_ref();
+                (
+                    number_option(options, "overlayTimeoutMs")?,
+                    number_option(options, "overlayPollMs")?,
+                )
+            }
+            None => (None, None),
+        };
+        Ok(View {
+            schemas,
+            replica: Replica::new(),
+            overlay: Overlay::new(
+                poll.unwrap_or(DEFAULT_GUARD_POLL_INTERVAL_MS),
+                timeout.unwrap_or(DEFAULT_OVERLAY_TIMEOUT_MS),
+            ),
+            pending: HashMap::new(),
+            queued: Vec::new(),
+            now_ms: 0,
+            next_transaction: 1,
+        })
+    }
+
+    /// Applies one DELTA; returns the ids of entities whose synced state changed.
+    #[wasm_bindgen(js_name = applyDelta)]
+    pub fn apply_delta(&mut self, delta: &[u8]) -> Result<Vec<String>, JsValue> {
+        let (target, changes) = decode_delta(delta).map_err(|e| {
+            ErrorInfo::validation(format!(
+                "a DELTA could not be decoded ({e}); it was ignored"
+            ))
+        })?;
+        let changed = self.replica.apply(target, changes);
+        let mut ids = Vec::new();
+        let mut seen = HashSet::new();
+        for (entity, model) in &changed {
+            if !self.overlay.is_empty() {
+                let synced = self.replica.get(entity, model).map(|held| &held.state);
+                if let Some(event) =
+                    self.overlay
+                        .on_synced_change(entity, model, synced, self.now_ms)
+                {
+                    self.settle(event);
+                }
+            }
+            if seen.insert(*entity) {
+                ids.push(entity.to_hex());
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Number of entities held (synced).
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.replica.len()).unwrap_or(u32::MAX)
+    }
+
+    /// One entity with every model held (merged with pending writes unless `"synced"`);
+    /// `undefined` when nothing is held for it.
+    pub fn entity(
+        &self,
+        #[wasm_bindgen(js_name = entityId)] entity_id: &str,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<Option<SdkEntityJs>, JsValue> {
+        let id = parse_entity_id(entity_id)?;
+        let consistency = consistency(consistency_)?;
+        let held = self.replica.entity(&id);
+        let states: Vec<Struct> = match consistency {
+            Consistency::Synced => held.iter().map(|h| h.state.clone()).collect(),
+            Consistency::Overlay => {
+                let mut states: Vec<Struct> = held
+                    .iter()
+                    .map(|h| {
+                        self.overlay
+                            .entry(&id, &h.state.name)
+                            .map_or_else(|| h.state.clone(), |e| e.apply_to(Some(&h.state)))
+                    })
+                    .collect();
+                for entry in self.overlay.entries_for(&id) {
+                    if self.replica.get(&id, &entry.model).is_none() {
+                        states.push(entry.apply_to(None));
+                    }
+                }
+                states
+            }
+        };
+        if states.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(entity_js(&id, &states).unchecked_into()))
+    }
+
+    /// Runs a query (core `QuerySpec`) on one model; results by ascending entity id. Throws a
+    /// `ValidationError` for an unknown model or an invalid query.
+    pub fn query(
+        &self,
+        model: &str,
+        query: QuerySpecJs,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<QueryResultJs, JsValue> {
+        let consistency = consistency(consistency_)?;
+        let query: &JsValue = query.as_ref();
+        let spec = if query.is_undefined() || query.is_null() {
+            QuerySpec::default()
+        } else {
+            let json = js_to_json(query, "the query")?;
+            serde_json::from_value::<QuerySpec>(json)
+                .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
+        };
+        let compiled =
+            Query::compile(model, &spec, &self.schemas).map_err(|e| filter_error(model, &e))?;
+        let overlaid: Vec<(EntityId, Struct)> = match consistency {
+            Consistency::Synced => Vec::new(),
+            Consistency::Overlay => self
+                .pending
+                .values()
+                .filter(|(_, m)| m == model)
+                .filter_map(|(id, m)| {
+                    let synced = self.replica.get(id, m).map(|h| &h.state);
+                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
+                })
+                .collect(),
+        };
+        let page = if overlaid.is_empty() {
+            compiled.run(self.replica.states(model))
+        } else {
+            let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
+            compiled.run(
+                self.replica
+                    .states(model)
+                    .filter(|(id, _)| !shadowed.contains(*id))
+                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
+            )
+        };
+        let items: Array = page
+            .items
+            .iter()
+            .map(|(id, state)| entity_js(id, [state]))
+            .collect();
+        let result: JsValue = Object::new().into();
+        set(&result, "items", items);
+        if let Some(cursor) = page.next_cursor {
+            set(&result, "nextCursor", cursor);
+        }
+        Ok(result.unchecked_into())
+    }
+
+    /// Shows an optimistic write at once (core `Overlay`); confirmed by its guard (default:
+    /// the synced state has the payload's values), rolled back after its timeout.
+    #[wasm_bindgen(js_name = submitOverlay)]
+    pub fn submit_overlay(
+        &mut self,
+        submission: OverlaySubmissionJs,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> Result<OverlaySubmittedJs, JsValue> {
+        let now = millis(now_ms);
+        self.now_ms = self.now_ms.max(now);
+        let submission: &JsValue = submission.as_ref();
+        let text = |key: &str| get(submission, key).as_string();
+        let entity_id = text("entityId")
+            .ok_or_else(|| ErrorInfo::validation("submitOverlay needs entityId (0x hex)"))?;
+        let entity = parse_entity_id(&entity_id)?;
+        let model = text("model")
+            .ok_or_else(|| ErrorInfo::validation("submitOverlay needs model (a model tag)"))?;
+        let shape = self.schemas.get(&model).ok_or_else(|| {
+            ErrorInfo::validation(format!("unknown model {model:?}: not in the manifest"))
+                .with("model", &model)
+        })?;
+        let payload = parse_payload(&model, shape, &get(submission, "payload"))?;
+        let guard = get(submission, "guard");
+        let guard: Option<Box<dyn Guard>> = if guard.is_undefined() || guard.is_null() {
+            None
+        } else {
+            let function = guard
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| ErrorInfo::validation("guard must be a function"))?;
+            Some(Box::new(FunctionGuard { function }))
+        };
+        let timeout_ms = number_option(submission, "timeoutMs")?;
+        let transaction_id = match get(submission, "transactionId") {
+            id if id.is_undefined() || id.is_null() => {
+                let id = format!("overlay-{}", self.next_transaction);
+                self.next_transaction += 1;
+                id
+            }
+            id => id
+                .as_string()
+                .ok_or_else(|| ErrorInfo::validation("transactionId must be a string"))?,
+        };
+        let synced = self.replica.get(&entity, &model).map(|h| &h.state);
+        let replaced = self
+            .overlay
+            .submit(
+                OverlaySubmission {
+                    entity_id: entity,
+                    model: model.clone(),
+                    payload,
+                    transaction_id: transaction_id.clone(),
+                    guard,
+                    timeout_ms,
+                },
+                synced,
+                now,
+            )
+            .map_err(|e| overlay_error(&e))?;
+        if let Some(event) = replaced {
+            self.settle(event);
+        }
+        self.pending.insert(transaction_id.clone(), (entity, model));
+        let result: JsValue = Object::new().into();
+        set(&result, "transactionId", transaction_id);
+        Ok(result.unchecked_into())
+    }
+
+    /// The pending writes on an entity.
+    #[wasm_bindgen(js_name = overlayFor)]
+    pub fn overlay_for(
+        &self,
+        #[wasm_bindgen(js_name = entityId)] entity_id: &str,
+    ) -> Result<OverlayEntryInfoListJs, JsValue> {
+        let id = parse_entity_id(entity_id)?;
+        let list: Array = self
+            .overlay
+            .entries_for(&id)
+            .map(|entry| {
+                let info: JsValue = Object::new().into();
+                set(&info, "transactionId", entry.transaction_id.as_str());
+                set(&info, "entityId", entry.entity_id.to_hex());
+                set(&info, "model", entry.model.as_str());
+                set(&info, "payload", members_js(&entry.payload));
+                set(&info, "submittedAtMs", entry.submitted_at_ms as f64);
+                set(&info, "deadlineMs", entry.deadline_ms as f64);
+                set(&info, "guard", entry.guard_description());
+                info
+            })
+            .collect();
+        Ok(list.unchecked_into())
+    }
+
+    /// Confirms a write by hand (its transaction settled); it is dropped.
+    #[wasm_bindgen(js_name = ackOverlay)]
+    pub fn ack_overlay(
+        &mut self,
+        #[wasm_bindgen(js_name = transactionId)] transaction_id: &str,
+    ) -> Result<(), JsValue> {
+        self.overlay
+            .ack(transaction_id)
+            .map_err(|e| overlay_error(&e))?;
+        self.pending.remove(transaction_id);
+        Ok(())
+    }
+
+    /// Rolls a write back by hand; reads show the synced state again.
+    #[wasm_bindgen(js_name = rollbackOverlay)]
+    pub fn rollback_overlay(
+        &mut self,
+        #[wasm_bindgen(js_name = transactionId)] transaction_id: &str,
+    ) -> Result<(), JsValue> {
+        self.overlay
+            .rollback(transaction_id)
+            .map_err(|e| overlay_error(&e))?;
+        self.pending.remove(transaction_id);
+        Ok(())
+    }
+
+    /// Runs guards and timeouts; returns what happened (with confirmations found by
+    /// `applyDelta`) and the ids of entities whose merged state changed.
+    pub fn poll(&mut self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> PollResultJs {
+        let now = millis(now_ms);
+        self.now_ms = self.now_ms.max(now);
+        let replica = &self.replica;
+        let found = self
+            .overlay
+            .poll(now, |id, model| replica.get(id, model).map(|h| &h.state));
+        for event in found {
+            self.settle(event);
+        }
+        let infos = Array::new();
+        let changed = Array::new();
+        let mut seen = HashSet::new();
+        for (event, entity, model) in std::mem::take(&mut self.queued) {
+            let info: JsValue = Object::new().into();
+            set(&info, "type", event_kind(&event));
+            set(&info, "transactionId", event_transaction(&event));
+            set(&info, "entityId", entity.to_hex());
+            set(&info, "model", model.as_str());
+            match &event {
+                OverlayEvent::TimedOut(error) => {
+                    set(&info, "error", overlay_timeout(error, &model).to_object());
+                }
+                OverlayEvent::Replaced { by, .. } => set(&info, "by", by.as_str()),
+                _ => {}
+            }
+            infos.push(&info);
+            if seen.insert(entity) {
+                changed.push(&JsValue::from_str(&entity.to_hex()));
+            }
+        }
+        let result: JsValue = Object::new().into();
+        set(&result, "events", infos);
+        set(&result, "changed", changed);
+        result.unchecked_into()
+    }
+
+    /// When `poll` next has work (ms, the caller's clock), if anything is pending.
+    #[wasm_bindgen(js_name = nextWakeupMs)]
+    pub fn next_wakeup_ms(&self) -> Option<f64> {
+        if !self.queued.is_empty() {
+            return Some(self.now_ms as f64);
+        }
+        self.overlay.next_wakeup_ms().map(|ms| ms as f64)
+    }
+}

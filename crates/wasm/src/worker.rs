@@ -1,0 +1,222 @@
+//! `SyncWorker`: opens the database, sends the persisted state as DELTAs, then runs one
+//! synchronizer per target (entities, and event messages when configured) over gRPC-web, sending
+//! every committed batch as DELTAs and the synchronizers' ticks, transitions and errors as
+//! events (see `API.md`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use dojo_reactive_core::sync::{
+    SyncErrorEvent, SyncHandle, SyncObserver, SyncTick, Synchronizer, Transition,
+};
+use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage, StoreError};
+use dojo_reactive_torii::ToriiClient;
+use futures_channel::oneshot;
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::adapter::{DeltaSink, DeltaStorage};
+use crate::clock::BrowserClock;
+use crate::config::{plan, WorkerConfig};
+use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
+use crate::json::{js_to_json, json_to_js};
+use crate::types::{WorkerConfigJs, WorkerEmitJs};
+
+/// The host's `emit(event, delta?)`.
+#[derive(Clone)]
+struct Emit(Function);
+
+impl Emit {
+    fn event(&self, event: &serde_json::Value) {
+        // The host's callback failing must not stop syncing.
+        let _ = self.0.call1(&JsValue::UNDEFINED, &json_to_js(event));
+    }
+}
+
+impl DeltaSink for Emit {
+    fn delta(&self, bytes: Vec<u8>) {
+        let event: JsValue = Object::new().into();
+        let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
+        let buffer = Uint8Array::from(bytes.as_slice());
+        let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
+    }
+
+    fn error(&self, info: ErrorInfo) {
+        self.event(&json!({ "type": "SYNC_ERROR", "error": info.to_json() }));
+    }
+}
+
+impl SyncObserver for Emit {
+    fn transition(&mut self, transition: &Transition) {
+        self.event(&json!({ "type": "TRANSITION", "transition": transition }));
+    }
+
+    fn tick(&mut self, tick: &SyncTick) {
+        self.event(&json!({ "type": "SYNC_TICK", "tick": tick }));
+    }
+
+    fn error(&mut self, error: &SyncErrorEvent) {
+        self.event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
+    }
+}
+
+type WorkerStorage = DeltaStorage<IndexedDbStorage, Emit>;
+
+/// What `shutdown` needs of the running worker.
+struct Running {
+    handles: Vec<SyncHandle>,
+    done: RefCell<Vec<oneshot::Receiver<()>>>,
+    storage: Rc<WorkerStorage>,
+}
+
+/// The sync loop of the worker (see `API.md`).
+#[wasm_bindgen]
+pub struct SyncWorker {
+    running: Rc<Running>,
+}
+
+/// Opens and checks the database, keeping it on a Torii version change when accepted.
+async fn open_storage(
+    db_name: &str,
+    fingerprint: &dojo_reactive_core::ManifestFingerprint,
+    torii_version: &str,
+    accept_version_change: bool,
+) -> Result<IndexedDbStorage, ErrorInfo> {
+    let storage = IndexedDbStorage::new(IndexedDbBackend::new(db_name));
+    match storage.init(fingerprint, torii_version).await {
+        Ok(_) => Ok(storage),
+        Err(StoreError::ToriiVersionChanged(_)) if accept_version_change => {
+            storage
+                .accept_torii_version(torii_version)
+                .await
+                .map_err(|e| store_error(&e))?;
+            Ok(storage)
+        }
+        Err(error) => {
+            storage.close();
+            Err(store_error(&error))
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl SyncWorker {
+    /// Opens the database, sends the persisted state as DELTA batches, then INIT_ACK, then
+    /// resumes from the persisted cursors and streams. Rejects with a ReactiveErrorInfo-shaped
+    /// error for configuration errors, SchemaMismatchError and (unless accepted)
+    /// ToriiVersionChangedError.
+    pub async fn start(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+        let emit = Emit(
+            emit.dyn_into::<Function>()
+                .map_err(|_| ErrorInfo::validation("emit must be a function"))?,
+        );
+        let json = js_to_json(config.as_ref(), "the worker config")?;
+        let config: WorkerConfig = serde_json::from_value(json)
+            .map_err(|e| ErrorInfo::validation(format!("worker config: {e}")))?;
+        let plan = plan(config, js_sys::Date::now() as u64)?;
+        let client = ToriiClient::new(&plan.torii_url).map_err(|e| {
+            ErrorInfo::validation(format!("toriiUrl: {e}")).with("toriiUrl", &plan.torii_url)
+        })?;
+        let torii_version = client.version().await.map_err(|e| {
+            ErrorInfo::new(
+                "TransportError",
+                format!(
+                    "Torii at {} did not answer its version probe: {e}",
+                    plan.torii_url
+                ),
+            )
+            .with("toriiUrl", &plan.torii_url)
+            .with("retryable", e.is_retryable())
+        })?;
+        let storage = open_storage(
+            &plan.db_name,
+            &plan.fingerprint,
+            &torii_version,
+            plan.accept_torii_version_change,
+        )
+        .await?;
+        let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
+        let mut restored = 0;
+        for setup in &plan.setups {
+            match storage.preload(setup.target.kind).await {
+                Ok(count) => restored += count,
+                Err(error) => {
+                    storage.inner().close();
+                    return Err(crate::errors::storage_error(&error).into());
+                }
+            }
+        }
+        emit.event(&json!({
+            "type": "INIT_ACK",
+            "manifestHash": plan.fingerprint.hash,
+            "toriiVersion": torii_version,
+            "dbName": plan.db_name,
+            "restored": restored,
+        }));
+        let mut handles = Vec::new();
+        let mut done = Vec::new();
+        for setup in plan.setups {
+            let mut synchronizer =
+                Synchronizer::new(client.clone(), Rc::clone(&storage), BrowserClock, setup);
+            synchronizer.set_observer(Box::new(emit.clone()));
+            handles.push(synchronizer.handle());
+            let (finished, receiver) = oneshot::channel();
+            done.push(receiver);
+            let emit = emit.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(fatal) = synchronizer.run().await {
+                    emit.event(
+                        &json!({ "type": "SYNC_FATAL", "error": fatal_error(&fatal).to_json() }),
+                    );
+                }
+                let _ = finished.send(());
+            });
+        }
+        Ok(SyncWorker {
+            running: Rc::new(Running {
+                handles,
+                done: RefCell::new(done),
+                storage,
+            }),
+        })
+    }
+
+    /// Resubscribes and re-pages the snapshot now (also ends a backoff).
+    #[wasm_bindgen(js_name = forceReplay)]
+    pub fn force_replay(&self) {
+        for handle in &self.running.handles {
+            handle.force_replay();
+        }
+    }
+
+    /// Stops the synchronizers, ends their streams, closes the database; resolves when done.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn shutdown(&self) -> Promise {
+        let running = Rc::clone(&self.running);
+        for handle in &running.handles {
+            handle.shutdown();
+        }
+        let done = std::mem::take(&mut *running.done.borrow_mut());
+        wasm_bindgen_futures::future_to_promise(async move {
+            for receiver in done {
+                // A dropped sender means the loop is gone already.
+                let _ = receiver.await;
+            }
+            running.storage.inner().close();
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// Deletes a database (the host's recovery after SchemaMismatchError).
+#[wasm_bindgen(js_name = deleteDatabase, unchecked_return_type = "Promise<void>")]
+pub fn delete_database(#[wasm_bindgen(js_name = dbName)] db_name: String) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        dojo_reactive_storage::delete_db(&db_name)
+            .await
+            .map_err(|e| JsValue::from(store_error(&e)))?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
