@@ -144,7 +144,7 @@ impl KeysClause {
         models
             .iter()
             .filter(|m| !m.is_deletion())
-            .filter(|m| self.models.is_empty() || self.models.contains(&m.name))
+            .filter(|m| self.models.is_empty() || self.models.iter().any(|tag| *tag == m.name))
             .any(|m| self.matches_keys(&m.key_felts()))
     }
 

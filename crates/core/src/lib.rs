@@ -8,6 +8,7 @@
 
 mod bytes32;
 mod entity;
+mod name;
 mod overlay;
 mod schema;
 mod token;
@@ -26,6 +27,7 @@ mod sync_config;
 
 pub use bytes32::{Felt, ParseBytesError, U256};
 pub use entity::{Entity, EntityId};
+pub use name::Name;
 pub use overlay::{
     Guard, Overlay, OverlayEntry, OverlayError, OverlayEvent, OverlaySubmission,
     OverlayTimeoutError, PayloadApplied, DEFAULT_GUARD_POLL_INTERVAL_MS,

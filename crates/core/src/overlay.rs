@@ -117,7 +117,7 @@ impl OverlayEntry {
     /// The model state this entry shows: the payload over `synced` (or the payload alone).
     pub fn apply_to(&self, synced: Option<&Struct>) -> Struct {
         let mut state = synced.cloned().unwrap_or_else(|| Struct {
-            name: self.model.clone(),
+            name: self.model.clone().into(),
             members: Vec::new(),
         });
         for member in &self.payload {

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use serde_json::{json, Map, Value as Json};
 
 use crate::bytes32::{Felt, U256};
+use crate::name::Name;
 
 /// A primitive Cairo value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,7 +48,7 @@ pub enum Primitive {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Struct {
     /// Struct name, or the model tag for a model state.
-    pub name: String,
+    pub name: Name,
     /// Members in declaration order.
     pub members: Vec<Member>,
 }
@@ -56,7 +57,7 @@ pub struct Struct {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// Member name.
-    pub name: String,
+    pub name: Name,
     /// Whether the member is a model key.
     pub key: bool,
     /// The member's value.
@@ -67,11 +68,11 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumValue {
     /// The enum type's name.
-    pub name: String,
+    pub name: Name,
     /// Index of the active variant among the enum's options.
     pub option: u32,
     /// Name of the active variant.
-    pub variant: String,
+    pub variant: Name,
     /// The variant's payload; the empty tuple for unit variants.
     pub value: Box<Value>,
 }
@@ -182,7 +183,7 @@ impl Struct {
     pub fn members_json(&self) -> Json {
         let mut object = Map::with_capacity(self.members.len());
         for member in &self.members {
-            object.insert(member.name.clone(), member.value.to_json());
+            object.insert(member.name.to_string(), member.value.to_json());
         }
         Json::Object(object)
     }

@@ -19,7 +19,7 @@
 //! length-prefixed so a reader can skip to the one it wants without decoding the others.
 
 use dojo_reactive_core::sync::{ModelKey, ModelRecord, TargetKind};
-use dojo_reactive_core::{EntityId, Felt, Struct, Version};
+use dojo_reactive_core::{EntityId, Felt, Name, Struct, Version};
 
 use crate::codec::value::{
     read_members, read_strings, sref_index, write_members, EncodeError, Strings,
@@ -195,7 +195,7 @@ pub(crate) fn encode_segment<'a>(
 #[derive(Debug)]
 pub(crate) struct SegmentView<'a> {
     pub(crate) kind: SegmentKind,
-    pub(crate) strings: Vec<String>,
+    pub(crate) strings: Vec<Name>,
     pub(crate) records: Vec<RecordView<'a>>,
 }
 
@@ -261,7 +261,7 @@ pub(crate) fn decode_segment(
 fn decode_head<'a>(
     body: &'a [u8],
     offset: usize,
-    strings: &[String],
+    strings: &[Name],
 ) -> Result<RecordView<'a>, DecodeError> {
     let shift = |mut e: DecodeError| {
         e.offset += offset;
@@ -316,7 +316,7 @@ fn decode_head<'a>(
 
 impl RecordView<'_> {
     /// Decodes the model state of an upsert record.
-    pub(crate) fn model_record(&self, strings: &[String]) -> Result<ModelRecord, DecodeError> {
+    pub(crate) fn model_record(&self, strings: &[Name]) -> Result<ModelRecord, DecodeError> {
         let shift = |mut e: DecodeError| {
             e.offset += self.state_offset;
             e

@@ -64,9 +64,9 @@ mod native {
         for model in entity.models {
             changed += 1;
             if model.is_deletion() {
-                models.remove(&model.name);
+                models.remove(model.name.as_str());
             } else {
-                models.insert(model.name.clone(), model);
+                models.insert(model.name.to_string(), model);
             }
         }
         changed

@@ -44,7 +44,7 @@ mod native {
     fn entity_json(entity: &Entity) -> Value {
         let mut models = Map::new();
         for model in &entity.models {
-            models.insert(model.name.clone(), model.members_json());
+            models.insert(model.name.to_string(), model.members_json());
         }
         json!({ "entityId": entity.id.to_hex(), "models": models })
     }

@@ -143,13 +143,13 @@ fn struct_from_wire(wire: &types::Struct, path: &Path<'_>) -> Result<Struct, Wir
             path: at.to_string(),
         })?;
         members.push(Member {
-            name: child.name.clone(),
+            name: child.name.as_str().into(),
             key: child.key,
             value: decode_value(ty, &at)?,
         });
     }
     Ok(Struct {
-        name: wire.name.clone(),
+        name: wire.name.as_str().into(),
         members,
     })
 }
@@ -229,9 +229,9 @@ fn enum_from_wire(wire: &types::Enum, path: &Path<'_>) -> Result<Value, WireErro
         _ => Value::unit(),
     };
     Ok(Value::Enum(EnumValue {
-        name: wire.name.clone(),
+        name: wire.name.as_str().into(),
         option: wire.option,
-        variant: active.name.clone(),
+        variant: active.name.as_str().into(),
         value: Box::new(value),
     }))
 }

@@ -317,7 +317,7 @@ impl Replica {
             if let Some(version) = self.ledger.get(entity, *model) {
                 batch.ledger.push(LedgerEntry {
                     entity: *entity,
-                    model: tag.clone(),
+                    model: tag.clone().into(),
                     version,
                 });
             }
@@ -325,7 +325,7 @@ impl Replica {
                 Some(record) => batch.upserts.push(record.clone()),
                 None => batch.deletions.push(ModelKey {
                     entity: *entity,
-                    model: tag,
+                    model: tag.into(),
                 }),
             }
         }
@@ -364,7 +364,7 @@ impl Replica {
                 if let Some(version) = self.ledger.get(entity, *model) {
                     entries.push(LedgerEntry {
                         entity: *entity,
-                        model: tag.clone(),
+                        model: tag.clone().into(),
                         version,
                     });
                 }

@@ -11,6 +11,7 @@ use crate::bytes32::Felt;
 use crate::entity::EntityId;
 use crate::ledger::Version;
 use crate::manifest::ManifestFingerprint;
+use crate::name::Name;
 use crate::value::Struct;
 
 /// One synced model state of one entity.
@@ -43,7 +44,7 @@ pub struct ModelKey {
     /// The entity.
     pub entity: EntityId,
     /// The model tag.
-    pub model: String,
+    pub model: Name,
 }
 
 /// The ledger's version of one (entity, model): a write, a deletion or an absence tombstone.
@@ -52,7 +53,7 @@ pub struct LedgerEntry {
     /// The entity.
     pub entity: EntityId,
     /// The model tag.
-    pub model: String,
+    pub model: Name,
     /// The version.
     pub version: Version,
 }

@@ -16,7 +16,7 @@
 //! Names (struct, enum, variant and member names, model tags) go through the record's string
 //! table, so a page of thousands of states of one model stores each name once.
 
-use dojo_reactive_core::{EnumValue, Felt, Member, Primitive, Value, U256};
+use dojo_reactive_core::{EnumValue, Felt, Member, Name, Primitive, Value, U256};
 
 use super::{DecodeError, DecodeErrorKind, Reader, Writer, MAX_DEPTH};
 
@@ -62,17 +62,17 @@ impl<'a> Strings<'a> {
 }
 
 /// Reads a string table written by [`Strings::write`].
-pub(crate) fn read_strings(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
+pub(crate) fn read_strings(r: &mut Reader<'_>) -> Result<Vec<Name>, DecodeError> {
     let count = r.count(1, "string table")?;
     let mut list = Vec::with_capacity(count);
     for _ in 0..count {
-        list.push(r.str("string table")?.to_owned());
+        list.push(Name::from(r.str("string table")?));
     }
     Ok(list)
 }
 
 /// The index of a string of the table, checked.
-pub(crate) fn sref_index(r: &mut Reader<'_>, strings: &[String]) -> Result<usize, DecodeError> {
+pub(crate) fn sref_index(r: &mut Reader<'_>, strings: &[Name]) -> Result<usize, DecodeError> {
     let start = r.pos();
     let id = r.varint("string index")?;
     usize::try_from(id)
@@ -85,10 +85,10 @@ pub(crate) fn sref_index(r: &mut Reader<'_>, strings: &[String]) -> Result<usize
 }
 
 /// A string of the table by its index.
-pub(crate) fn sref<'s>(r: &mut Reader<'_>, strings: &'s [String]) -> Result<&'s str, DecodeError> {
+pub(crate) fn sref(r: &mut Reader<'_>, strings: &[Name]) -> Result<Name, DecodeError> {
     let start = r.pos();
     let index = sref_index(r, strings)?;
-    strings.get(index).map(String::as_str).ok_or(DecodeError {
+    strings.get(index).cloned().ok_or(DecodeError {
         offset: start,
         kind: DecodeErrorKind::BadStringIndex(index as u64),
     })
@@ -304,7 +304,7 @@ pub(crate) fn write_value<'a>(
 /// Reads struct members written by [`write_members`].
 pub(crate) fn read_members(
     r: &mut Reader<'_>,
-    strings: &[String],
+    strings: &[Name],
     depth: usize,
 ) -> Result<Vec<Member>, DecodeError> {
     if depth > MAX_DEPTH {
@@ -314,7 +314,7 @@ pub(crate) fn read_members(
     let count = r.count(3, "member count")?;
     let mut members = Vec::with_capacity(count);
     for _ in 0..count {
-        let name = sref(r, strings)?.to_owned();
+        let name = sref(r, strings)?;
         let key = match r.u8("member key flag")? {
             0 => false,
             1 => true,
@@ -334,7 +334,7 @@ pub(crate) fn read_members(
 /// Reads a value written by [`write_value`].
 pub(crate) fn read_value(
     r: &mut Reader<'_>,
-    strings: &[String],
+    strings: &[Name],
     depth: usize,
 ) -> Result<Value, DecodeError> {
     if depth > MAX_DEPTH {
@@ -346,14 +346,14 @@ pub(crate) fn read_value(
     }
     Ok(match tag {
         STRUCT => {
-            let name = sref(r, strings)?.to_owned();
+            let name = sref(r, strings)?;
             let members = read_members(r, strings, depth + 1)?;
             Value::Struct(dojo_reactive_core::Struct { name, members })
         }
         ENUM => {
-            let name = sref(r, strings)?.to_owned();
+            let name = sref(r, strings)?;
             let option = r.varint_u32("enum option")?;
-            let variant = sref(r, strings)?.to_owned();
+            let variant = sref(r, strings)?;
             let value = Box::new(read_value(r, strings, depth + 1)?);
             Value::Enum(EnumValue {
                 name,

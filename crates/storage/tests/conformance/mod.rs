@@ -88,7 +88,7 @@ fn prim(p: Primitive) -> Value {
 
 fn member(name: &str, key: bool, value: Value) -> Member {
     Member {
-        name: name.to_owned(),
+        name: name.to_owned().into(),
         key,
         value,
     }
@@ -101,7 +101,7 @@ pub fn player(n: u64, hp: u32) -> ModelRecord {
         entity,
         world_address: Felt::from(0x0123_4567_89ab_cdefu128),
         state: Struct {
-            name: "arena-Player".to_owned(),
+            name: "arena-Player".to_owned().into(),
             members: vec![
                 member("player", true, prim(Primitive::ContractAddress(entity))),
                 member(
@@ -167,7 +167,7 @@ pub fn item(n: u64) -> ModelRecord {
         entity,
         world_address: Felt::from(0x0123_4567_89ab_cdefu128),
         state: Struct {
-            name: "arena-Item".to_owned(),
+            name: "arena-Item".to_owned().into(),
             members: vec![
                 member("owner", true, prim(Primitive::ContractAddress(entity))),
                 member("power", false, prim(Primitive::U8((n % 256) as u8))),
@@ -199,7 +199,7 @@ pub fn tombstone(seq: u64) -> Version {
 pub fn entry(record: &ModelRecord, version: Version) -> LedgerEntry {
     LedgerEntry {
         entity: record.entity,
-        model: record.model().to_owned(),
+        model: record.model().to_owned().into(),
         version,
     }
 }
@@ -251,10 +251,11 @@ impl Reference {
                 .insert((r.entity, r.model().to_owned()), r.clone());
         }
         for k in &batch.deletions {
-            self.models.remove(&(k.entity, k.model.clone()));
+            self.models.remove(&(k.entity, k.model.to_string()));
         }
         for e in &batch.ledger {
-            self.ledger.insert((e.entity, e.model.clone()), e.version);
+            self.ledger
+                .insert((e.entity, e.model.to_string()), e.version);
         }
         if batch.sync_state.is_some() {
             self.sync_state = batch.sync_state.clone();
@@ -263,8 +264,8 @@ impl Reference {
 
     pub fn prune(&mut self, keys: &[ModelKey]) {
         for k in keys {
-            self.models.remove(&(k.entity, k.model.clone()));
-            self.ledger.remove(&(k.entity, k.model.clone()));
+            self.models.remove(&(k.entity, k.model.to_string()));
+            self.ledger.remove(&(k.entity, k.model.to_string()));
         }
     }
 
@@ -276,7 +277,7 @@ impl Reference {
                 .iter()
                 .map(|((entity, model), version)| LedgerEntry {
                     entity: *entity,
-                    model: model.clone(),
+                    model: model.clone().into(),
                     version: *version,
                 })
                 .collect(),

@@ -104,20 +104,20 @@ pub fn entity_id(n: u64) -> EntityId {
 /// A model state `tag { key: id-number, value: u32, version: u64 }`.
 pub fn model_state(tag: &str, key: u64, value: u32, version: u64) -> Struct {
     Struct {
-        name: tag.to_owned(),
+        name: tag.to_owned().into(),
         members: vec![
             Member {
-                name: "key".to_owned(),
+                name: "key".to_owned().into(),
                 key: true,
                 value: Value::Primitive(Primitive::U64(key)),
             },
             Member {
-                name: "value".to_owned(),
+                name: "value".to_owned().into(),
                 key: false,
                 value: Value::Primitive(Primitive::U32(value)),
             },
             Member {
-                name: "version".to_owned(),
+                name: "version".to_owned().into(),
                 key: false,
                 value: Value::Primitive(Primitive::U64(version)),
             },

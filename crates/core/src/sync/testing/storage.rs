@@ -8,6 +8,7 @@ use serde_json::{json, Value as Json};
 use crate::entity::EntityId;
 use crate::ledger::{StateKind, Version};
 use crate::manifest::ManifestFingerprint;
+use crate::name::Name;
 use crate::sync::{
     LedgerEntry, ModelRecord, StorageAdapter, StorageError, StorageErrorKind, StoredTarget,
     SyncBatch, TargetKind, TargetSyncState,
@@ -15,8 +16,8 @@ use crate::sync::{
 
 #[derive(Debug, Clone, Default)]
 struct MemTarget {
-    models: BTreeMap<(EntityId, String), ModelRecord>,
-    ledger: BTreeMap<(EntityId, String), Version>,
+    models: BTreeMap<(EntityId, Name), ModelRecord>,
+    ledger: BTreeMap<(EntityId, Name), Version>,
     sync: Option<TargetSyncState>,
 }
 
@@ -99,7 +100,7 @@ impl MemoryStorage {
             .borrow()
             .targets
             .get(&target)
-            .and_then(|t| t.models.get(&(*entity, model.to_owned())).cloned())
+            .and_then(|t| t.models.get(&(*entity, model.to_owned().into())).cloned())
     }
 
     /// The stored world as `{"entities": [{"entityId", "models": {tag: members}}]}`, entities
@@ -112,7 +113,7 @@ impl MemoryStorage {
                 entities
                     .entry(*entity)
                     .or_default()
-                    .insert(model.clone(), record.state.members_json());
+                    .insert(model.to_string(), record.state.members_json());
             }
         }
         world_json(entities)
@@ -148,7 +149,7 @@ impl MemoryStorage {
         let inner = self.inner.borrow();
         let empty = MemTarget::default();
         let t = inner.targets.get(&target).unwrap_or(&empty);
-        let expected: BTreeMap<(EntityId, String), Version> = ledger
+        let expected: BTreeMap<(EntityId, Name), Version> = ledger
             .iter()
             .map(|e| ((e.entity, e.model.clone()), e.version))
             .collect();
@@ -170,8 +171,8 @@ impl MemoryStorage {
                 "ledger differs: {missing} missing, {extra} extra, {differing} differing"
             ));
         }
-        let records: BTreeMap<(EntityId, String), &ModelRecord> = records
-            .map(|r| ((r.entity, r.model().to_owned()), r))
+        let records: BTreeMap<(EntityId, Name), &ModelRecord> = records
+            .map(|r| ((r.entity, r.state.name.clone()), r))
             .collect();
         if records.len() != t.models.len()
             || records
@@ -290,7 +291,7 @@ impl StorageAdapter for MemoryStorage {
         }
         for record in &batch.upserts {
             t.models
-                .insert((record.entity, record.model().to_owned()), record.clone());
+                .insert((record.entity, record.state.name.clone()), record.clone());
         }
         for entry in &batch.ledger {
             t.ledger

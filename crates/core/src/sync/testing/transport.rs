@@ -158,7 +158,7 @@ impl ScriptedTransport {
             kind,
             id,
             Struct {
-                name: model.to_owned(),
+                name: model.to_owned().into(),
                 members: Vec::new(),
             },
         );

@@ -78,10 +78,10 @@ impl ServerWorld {
         entity.last_seq = seq;
         let created_at = entity.created_at;
         if state.is_deletion() {
-            entity.models.remove(&state.name);
+            entity.models.remove(state.name.as_str());
         } else {
             entity.models.insert(
-                state.name.clone(),
+                state.name.to_string(),
                 ServerModel {
                     state: state.clone(),
                     executed_at: at,
@@ -185,7 +185,7 @@ impl ServerWorld {
                 let models: serde_json::Map<String, Json> = row
                     .models
                     .iter()
-                    .map(|m| (m.name.clone(), m.members_json()))
+                    .map(|m| (m.name.to_string(), m.members_json()))
                     .collect();
                 entities.insert(*id, models);
             }
