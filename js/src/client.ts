@@ -195,6 +195,7 @@ class Client implements ReactiveClient {
   private readonly writeEntity = new Map<string, string>();
   private pollTimer: Cancel | undefined;
   private readonly reader: ViewReader;
+  private readyFor: { session: Promise<InitInfo>; both: Promise<InitInfo> } | undefined;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -243,9 +244,12 @@ class Client implements ReactiveClient {
 
   get ready(): Promise<InitInfo> {
     const session = this.session.ready;
-    const both = Promise.all([this.viewReady, session]).then(([, init]) => init);
-    both.catch(() => {});
-    return both;
+    if (this.readyFor?.session !== session) {
+      const both = Promise.all([this.viewReady, session]).then(([, init]) => init);
+      both.catch(() => {});
+      this.readyFor = { session, both };
+    }
+    return this.readyFor.both;
   }
 
   get syncStatus(): Signal<SyncStatus> {

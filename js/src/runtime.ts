@@ -6,7 +6,12 @@
  * @module
  */
 
-import init, { View, defaultDbName, deleteDatabase } from '../wasm/dojo_reactive.js';
+import init, {
+  View,
+  defaultDbName,
+  deleteDatabase,
+  type QuerySpec as WasmQuerySpec,
+} from '../wasm/dojo_reactive.js';
 import type { Runtime } from './client.js';
 import { SyncFatalError, toReactiveError } from './errors.js';
 import type { MainMessage } from './messages.js';
@@ -16,11 +21,31 @@ import type { MainWasm, ViewApi } from './wasm-api.js';
 
 let loaded: Promise<MainWasm> | undefined;
 
+/**
+ * The generated `View` as a {@link ViewApi}: the package's types are the same shapes, only
+ * `readonly` (the generated ones are mutable), which the view never writes to.
+ */
+function viewApi(view: View): ViewApi {
+  return {
+    applyDelta: (delta) => view.applyDelta(delta),
+    size: () => view.size(),
+    entity: (entityId, consistency) => view.entity(entityId, consistency),
+    query: (model, spec, consistency) => view.query(model, spec as WasmQuerySpec, consistency),
+    submitOverlay: (submission, nowMs) => view.submitOverlay(submission, nowMs),
+    overlayFor: (entityId) => view.overlayFor(entityId),
+    ackOverlay: (transactionId) => view.ackOverlay(transactionId),
+    rollbackOverlay: (transactionId) => view.rollbackOverlay(transactionId),
+    poll: (nowMs) => view.poll(nowMs),
+    nextWakeupMs: () => view.nextWakeupMs(),
+    free: () => view.free(),
+  };
+}
+
 /** Loads the wasm module on the main thread, once. */
 function loadWasm(): Promise<MainWasm> {
   loaded ??= init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) }).then(
     (): MainWasm => ({
-      createView: (manifest, options): ViewApi => new View(manifest, options),
+      createView: (manifest, options) => viewApi(new View(manifest, options)),
       deleteDatabase: (dbName) => deleteDatabase(dbName),
       defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
     }),

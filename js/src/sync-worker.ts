@@ -7,11 +7,10 @@
  */
 
 import type { Runtime } from './client.js';
-import type { ReactiveError } from './errors.js';
+import { ValidationError, type ReactiveError } from './errors.js';
 import { checkOptions, type SyncWorkerOptions } from './options.js';
 import { SyncSession, type InitInfo, type SyncStatus } from './session.js';
 import type { EventStream, Signal } from './stream.js';
-import { ValidationError } from './errors.js';
 
 /** What `createSyncWorker` returns. */
 export interface SyncWorkerHandle {
