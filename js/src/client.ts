@@ -224,7 +224,13 @@ class Client implements ReactiveClient {
       (wasm) => {
         if (this.session.isClosed) return;
         this.wasm = wasm;
-        this.view = wasm.createView(config.manifest, overlay);
+        try {
+          this.view = wasm.createView(config.manifest, overlay);
+        } catch (error) {
+          const failure = toReactiveError(error, SyncFatalError);
+          this.session.fail(failure);
+          throw failure;
+        }
         const queued = this.queued;
         this.queued = [];
         for (const buffer of queued) this.receiveDelta(buffer);
@@ -235,7 +241,7 @@ class Client implements ReactiveClient {
           { reason: 'wasm' },
           { cause: error },
         );
-        this.session.report(fatal, 'wasm');
+        this.session.fail(fatal);
         throw fatal;
       },
     );

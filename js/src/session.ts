@@ -196,7 +196,8 @@ export class SyncSession {
     this.errors.emit(error);
   }
 
-  private fail(error: ReactiveError): void {
+  /** Marks sync as failed for good: status `failed`, the error on `errors`, `ready` rejected. */
+  fail(error: ReactiveError): void {
     this.deps.logger?.error?.(`sync stopped: ${error.message}`, error);
     this.status.set({ ...this.status.get(), phase: 'failed', error });
     this.errors.emit(error);
@@ -226,7 +227,8 @@ export class SyncSession {
           restored: message.restored,
         };
         this.deps.logger?.info?.(`sync ready: ${init.restored} entities restored from ${init.dbName}`, init);
-        this.status.set({ ...this.status.get(), phase: 'ready', init });
+        const current = this.status.get();
+        this.status.set({ ...current, phase: current.phase === 'failed' ? 'failed' : 'ready', init });
         this.settleReady?.resolve(init);
         this.settleReady = undefined;
         return;

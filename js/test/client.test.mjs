@@ -317,3 +317,17 @@ test('invalid arguments to every public function are ValidationErrors', async ()
   ];
   for (const call of calls) assert.throws(call, errors.ValidationError, call.toString());
 });
+
+test('a view that cannot be built from the manifest fails the client with a typed error', async () => {
+  const stubs = stubRuntime();
+  const wasm = await stubs.runtime.loadWasm();
+  wasm.createView = () => {
+    throw { name: 'ValidationError', message: 'manifest: type arena::models::Class cannot be resolved' };
+  };
+  const client = createClient(options, stubs.runtime);
+  const reported = [];
+  client.errors.subscribe((e) => reported.push(e));
+  await assert.rejects(client.ready, (e) => e instanceof errors.ValidationError && /arena::models::Class/.test(e.message));
+  assert.equal(client.getSyncStatus().phase, 'failed');
+  assert.ok(reported[0] instanceof errors.ValidationError);
+});
