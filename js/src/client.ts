@@ -430,11 +430,14 @@ class Client implements ReactiveClient {
     const wasm = this.wasm;
     if (!wasm) throw new SyncFatalError('the client was shut down during reset', { reason: 'shutdown' });
     await this.session.stop();
-    const dbName =
-      this.session.status.get().init?.dbName ??
-      this.config.dbName ??
-      wasm.defaultDbName(this.config.toriiUrl, this.config.worldAddress);
+    const status = this.session.status.get();
+    const reported = status.error?.details.dbName;
     try {
+      const dbName =
+        status.init?.dbName ??
+        this.config.dbName ??
+        (typeof reported === 'string' ? reported : undefined) ??
+        wasm.defaultDbName(this.config.toriiUrl, this.config.worldAddress);
       await wasm.deleteDatabase(dbName);
     } catch (error) {
       throw toReactiveError(error, StorageError);

@@ -331,3 +331,17 @@ test('a view that cannot be built from the manifest fails the client with a type
   assert.equal(client.getSyncStatus().phase, 'failed');
   assert.ok(reported[0] instanceof errors.ValidationError);
 });
+
+test('reset after a SchemaMismatchError before INIT_ACK deletes the default database and starts again', async () => {
+  const stubs = stubRuntime();
+  const client = createClient(options, stubs.runtime);
+  stubs.ports[0].send({ type: 'SYNC_FATAL', error: { name: 'SchemaMismatchError', message: 'manifest changed' } });
+  await assert.rejects(client.ready, errors.SchemaMismatchError);
+  assert.equal(client.getSyncStatus().phase, 'failed');
+  const resetting = client.reset();
+  await settle();
+  assert.deepEqual(stubs.deleted, [`default-${options.toriiUrl}-${options.worldAddress}`]);
+  stubs.ports[1].ack(0);
+  assert.equal((await resetting).restored, 0);
+  assert.equal(client.getSyncStatus().phase, 'ready');
+});
