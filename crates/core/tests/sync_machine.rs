@@ -658,6 +658,31 @@ fn a_restart_after_a_complete_snapshot_replays_without_rewriting_unchanged_rows(
 }
 
 #[test]
+fn a_stored_record_that_cannot_be_read_is_reported_and_read_again_from_torii() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    let mut first = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut first, 5 * SEC);
+    drop(first);
+    h.storage.corrupt_record(E, entity_id(4), "ns-Player");
+    h.recorder.clear();
+    let mut second = synchronizer(&h, small_pages());
+    run_for(&mut h, &mut second, 5 * SEC);
+    let skipped: Vec<_> = h
+        .recorder
+        .errors()
+        .into_iter()
+        .filter(|e| e.kind == SyncErrorKind::BadRecord)
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].message.contains("stored record skipped"));
+    assert!(skipped[0].message.contains("ns-Player"));
+    // The replay after the restart wrote the lost state back.
+    assert_eq!(second.tick().ledger.applied, 1);
+    assert_converged(&h, &second);
+}
+
+#[test]
 fn a_storage_failure_while_streaming_loses_the_stream_and_replays() {
     let mut h = Harness::new();
     populate(&h, 10);

@@ -129,10 +129,10 @@ impl From<StoreError> for StorageError {
             },
             StoreError::Corrupt { .. } | StoreError::Foreign { .. } => StorageErrorKind::Corrupt,
             StoreError::NotInitialized => StorageErrorKind::NotInitialized,
-            StoreError::QuotaExceeded { .. }
-            | StoreError::Blocked { .. }
-            | StoreError::MigrationFailed { .. }
-            | StoreError::VersionTooNew { .. }
+            StoreError::QuotaExceeded { .. } => StorageErrorKind::QuotaExceeded,
+            StoreError::Blocked { .. } => StorageErrorKind::Blocked,
+            StoreError::MigrationFailed { .. } => StorageErrorKind::MigrationFailed,
+            StoreError::VersionTooNew { .. }
             | StoreError::Aborted { .. }
             | StoreError::Closed
             | StoreError::InvalidBatch(_)

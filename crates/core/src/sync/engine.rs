@@ -442,6 +442,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             Ok(stored) => stored,
             Err(error) => return self.fail(st, Failure::Fatal(error), Next::Start),
         };
+        for skipped in &stored.skipped {
+            let message = format!("stored record skipped: {skipped}");
+            self.report(st, SyncErrorKind::BadRecord, message, None);
+        }
         st.replica = Replica::new(&self.config);
         st.replica.seed(&stored);
         st.sync_state = stored.sync_state.unwrap_or_default();

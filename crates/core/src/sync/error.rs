@@ -66,7 +66,13 @@ pub enum StorageErrorKind {
         /// The version Torii reports now.
         current: String,
     },
-    /// A read or write failed (quota, IO, aborted transaction, closed database).
+    /// The browser refused a write for lack of space: free space (or `reset`) and retry.
+    QuotaExceeded,
+    /// Opening or upgrading the database is blocked by another tab holding an older version.
+    Blocked,
+    /// A schema migration failed; the previous version is intact.
+    MigrationFailed,
+    /// A read or write failed (IO, aborted transaction, closed database).
     Io,
     /// The stored data cannot be decoded.
     Corrupt,

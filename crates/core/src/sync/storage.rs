@@ -85,6 +85,9 @@ pub struct StoredTarget {
     pub ledger: Vec<LedgerEntry>,
     /// The sync state, if one was written.
     pub sync_state: Option<TargetSyncState>,
+    /// Records that could not be read back and were skipped (what they held is re-read from
+    /// Torii by the next pass), one message each naming the record and the problem.
+    pub skipped: Vec<String>,
 }
 
 /// One atomic write: it is stored entirely or not at all.

@@ -269,6 +269,10 @@ impl<B: Backend> Storage<B> {
                 models: replayed.models,
                 ledger: replayed.ledger,
                 sync_state,
+                skipped: skipped
+                    .iter()
+                    .map(|s| format!("{}/{}: {}", s.store, s.key, s.error))
+                    .collect(),
             },
             skipped,
         })

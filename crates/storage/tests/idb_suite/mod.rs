@@ -209,6 +209,10 @@ pub async fn failed_migration_leaves_v1_intact_and_readable() {
         }
         other => panic!("expected MigrationFailed, got {other:?}"),
     }
+    assert_eq!(
+        dojo_reactive_core::sync::StorageError::from(error.clone()).kind,
+        dojo_reactive_core::sync::StorageErrorKind::MigrationFailed
+    );
     let storage = open_with(&name, Schema::current())
         .await
         .expect("v1 still opens");
@@ -241,6 +245,10 @@ pub async fn blocked_upgrade_is_typed_and_recoverable() {
             database: name.clone(),
             version: 2
         }
+    );
+    assert_eq!(
+        dojo_reactive_core::sync::StorageError::from(error).kind,
+        dojo_reactive_core::sync::StorageErrorKind::Blocked
     );
     old_tab.close();
     let storage = open_with(&name, schema_v2(v2_copy))

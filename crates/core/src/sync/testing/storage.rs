@@ -28,6 +28,7 @@ struct MemInner {
     fail_commits: u32,
     crash_after: Option<u64>,
     crashed: bool,
+    unreadable: Vec<String>,
     commits: u64,
 }
 
@@ -52,6 +53,20 @@ impl MemoryStorage {
     /// is stored: that commit and every later call fail until [`MemoryStorage::recover`].
     pub fn crash_after_commits(&self, commits: u64) {
         self.inner.borrow_mut().crash_after = Some(commits);
+    }
+
+    /// Makes one stored model state unreadable, as a corrupt record would be: it and its ledger
+    /// version are gone, and the next `load` reports it in `StoredTarget::skipped`.
+    pub fn corrupt_record(&self, target: TargetKind, entity: EntityId, model: &str) {
+        let mut inner = self.inner.borrow_mut();
+        let key = (entity, Name::from(model));
+        if let Some(t) = inner.targets.get_mut(&target) {
+            t.models.remove(&key);
+            t.ledger.remove(&key);
+        }
+        inner
+            .unreadable
+            .push(format!("{}/{}: unreadable", entity.to_hex(), model));
     }
 
     /// Whether a crash happened.
@@ -238,7 +253,7 @@ impl StorageAdapter for MemoryStorage {
     }
 
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        let inner = self.inner.borrow();
+        let mut inner = self.inner.borrow_mut();
         Self::usable(&inner)?;
         if inner.meta.is_none() {
             return Err(StorageError {
@@ -246,8 +261,12 @@ impl StorageAdapter for MemoryStorage {
                 message: "load before init".to_owned(),
             });
         }
+        let skipped = std::mem::take(&mut inner.unreadable);
         let Some(t) = inner.targets.get(&target) else {
-            return Ok(StoredTarget::default());
+            return Ok(StoredTarget {
+                skipped,
+                ..StoredTarget::default()
+            });
         };
         Ok(StoredTarget {
             models: t.models.values().cloned().collect(),
@@ -261,6 +280,7 @@ impl StorageAdapter for MemoryStorage {
                 })
                 .collect(),
             sync_state: t.sync.clone(),
+            skipped,
         })
     }
 
