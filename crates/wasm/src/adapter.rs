@@ -123,7 +123,7 @@ impl<S: StorageAdapter, K: DeltaSink> StorageAdapter for DeltaStorage<S, K> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use std::rc::Rc;
 

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod json;
 pub mod replica;
 pub mod sdk;
+pub mod shapes;
 pub mod types;
 pub mod view;
 

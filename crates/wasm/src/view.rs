@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
-    EntityId, Guard, Manifest, Overlay, OverlayEvent, OverlaySubmission, Query, QuerySpec,
-    SchemaRegistry, Struct, DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
+    EntityId, Guard, Manifest, Overlay, OverlayEvent, OverlaySubmission, Query, QuerySpec, Struct,
+    DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -17,10 +17,12 @@ use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
 use crate::replica::Replica;
 use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
+use crate::shapes::Shapes;
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
     QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
 };
+use dojo_reactive_storage::StateChange;
 
 /// Which state a read shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,7 @@ impl Guard for FunctionGuard {
 /// The main-thread view (see `API.md`).
 #[wasm_bindgen]
 pub struct View {
-    schemas: SchemaRegistry,
+    shapes: Shapes,
     replica: Replica,
     overlay: Overlay,
     /// Pending writes: transaction id → (entity, model).
@@ -153,9 +155,7 @@ impl View {
     pub fn new(manifest: &str, options: Option<ViewOptionsJs>) -> Result<View, JsValue> {
         let manifest =
             Manifest::from_json_str(manifest).map_err(|e| ErrorInfo::validation(e.to_string()))?;
-        let schemas = manifest
-            .schemas()
-            .map_err(|e| ErrorInfo::validation(e.to_string()))?;
+        let shapes = Shapes::from_manifest(&manifest);
         let (timeout, poll) = match options {
             Some(options) => {
                 let options: &JsValue = options.as_ref();
@@ -167,7 +167,7 @@ impl View {
             None => (None, None),
         };
         Ok(View {
-            schemas,
+            shapes,
             replica: Replica::new(),
             overlay: Overlay::new(
                 poll.unwrap_or(DEFAULT_GUARD_POLL_INTERVAL_MS),
@@ -188,6 +188,11 @@ impl View {
                 "a DELTA could not be decoded ({e}); it was ignored"
             ))
         })?;
+        for change in &changes {
+            if let StateChange::Upsert(record) = change {
+                self.shapes.learn(&record.state);
+            }
+        }
         let changed = self.replica.apply(target, changes);
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
@@ -265,8 +270,14 @@ impl View {
             serde_json::from_value::<QuerySpec>(json)
                 .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
         };
-        let compiled =
-            Query::compile(model, &spec, &self.schemas).map_err(|e| filter_error(model, &e))?;
+        if self.shapes.awaiting(model) {
+            // No state of this model arrived yet, and the manifest does not define its types.
+            let result: JsValue = Object::new().into();
+            set(&result, "items", Array::new());
+            return Ok(result.unchecked_into());
+        }
+        let compiled = Query::compile(model, &spec, self.shapes.registry())
+            .map_err(|e| filter_error(model, &e))?;
         let overlaid: Vec<(EntityId, Struct)> = match consistency {
             Consistency::Synced => Vec::new(),
             Consistency::Overlay => self
@@ -320,9 +331,16 @@ impl View {
         let entity = parse_entity_id(&entity_id)?;
         let model = text("model")
             .ok_or_else(|| ErrorInfo::validation("submitOverlay needs model (a model tag)"))?;
-        let shape = self.schemas.get(&model).ok_or_else(|| {
-            ErrorInfo::validation(format!("unknown model {model:?}: not in the manifest"))
-                .with("model", &model)
+        let shape = self.shapes.registry().get(&model).ok_or_else(|| {
+            let message = if self.shapes.awaiting(&model) {
+                format!(
+                    "the shape of {model} is not known yet: the manifest does not define its \
+                     types and no synced state of it arrived"
+                )
+            } else {
+                format!("unknown model {model:?}: not in the manifest")
+            };
+            ErrorInfo::validation(message).with("model", &model)
         })?;
         let payload = parse_payload(&model, shape, &get(submission, "payload"))?;
         let guard = get(submission, "guard");
