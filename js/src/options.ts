@@ -100,7 +100,11 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (typeof o.manifest === 'string' && o.manifest !== '') {
     manifest = o.manifest;
   } else if (typeof o.manifest === 'object' && o.manifest !== null && !Array.isArray(o.manifest)) {
-    manifest = JSON.stringify(o.manifest);
+    try {
+      manifest = JSON.stringify(o.manifest);
+    } catch (error) {
+      throw check.fail('manifest', `JSON-serializable (${String(error)})`, o.manifest);
+    }
   } else {
     throw check.fail('manifest', 'the manifest JSON text or object', o.manifest);
   }

@@ -293,8 +293,9 @@ test('invalid arguments to every public function are ValidationErrors', async ()
     { ...options, overlayOptions: { timeoutMs: 0 } },
     { ...options, logger: { info: 'yes' } },
     { ...options, colour: 'red' },
+    { ...options, manifest: { world: { seed: 1n } } },
   ];
-  for (const o of bad) assert.throws(() => createClient(o, stubs.runtime), errors.ValidationError, JSON.stringify(o));
+  bad.forEach((o, i) => assert.throws(() => createClient(o, stubs.runtime), errors.ValidationError, `case ${i}`));
   assert.equal(stubs.ports.length, 0, 'no worker was started for invalid options');
   const { client } = await started();
   const calls = [
