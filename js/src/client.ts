@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { checkOptions, type ReactiveClientOptions } from './options.js';
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
-import { reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
+import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
 import { SyncSession, type InitInfo, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
 import type {
@@ -157,7 +157,6 @@ interface Subscription {
 }
 
 interface PendingWrite {
-  readonly entityId: string;
   resolve(): void;
   reject(error: ReactiveError): void;
 }
@@ -342,9 +341,8 @@ class Client implements ReactiveClient {
       timeoutMs: options.timeoutMs,
       transactionId: options.transactionId,
     });
-    const entityId = options.entityId;
     const confirmed = new Promise<void>((resolve, reject) => {
-      this.pending.set(transactionId, { entityId, resolve, reject });
+      this.pending.set(transactionId, { resolve, reject });
     });
     confirmed.catch(() => {});
     if (send) {
@@ -497,8 +495,8 @@ class Client implements ReactiveClient {
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
-    this.writeEntity.set(accepted.transactionId, entityId);
-    this.changed([entityId], 'overlay');
+    this.writeEntity.set(accepted.transactionId, canonicalEntityId(entityId));
+    this.changed([canonicalEntityId(entityId)], 'overlay');
     this.schedulePoll();
     return { transactionId: accepted.transactionId };
   }

@@ -36,13 +36,23 @@ export function splitTag(tag: string): { namespace: string; name: string } | und
   return { namespace: tag.slice(0, at), name: tag.slice(at + 1) };
 }
 
+/**
+ * The canonical spelling of an entity id (`0x` + 64 lowercase hex digits), as the view reports
+ * changed ids; other text is returned unchanged (the view refuses it with a ValidationError).
+ */
+export function canonicalEntityId(entityId: string): string {
+  return /^0x[0-9a-fA-F]{1,64}$/.test(entityId)
+    ? `0x${entityId.slice(2).toLowerCase().padStart(64, '0')}`
+    : entityId;
+}
+
 function withIds<T>(selector: (reader: ViewReader, model: string | null) => T, ids: readonly string[]): Selector<T> {
   return Object.assign(selector, { entityIds: ids });
 }
 
 /** The whole entity (every synced model), or undefined. */
 function selectEntity(entityId: string): Selector<SdkEntity | undefined> {
-  return withIds((reader) => reader.entity(entityId), [entityId]);
+  return withIds((reader) => reader.entity(entityId), [canonicalEntityId(entityId)]);
 }
 
 /** One model's members of one entity (`model` is the tag `ns-Model`), or undefined. */
@@ -51,7 +61,7 @@ function selectComponent(entityId: string, model: string): Selector<SdkModel | u
   return withIds((reader) => {
     if (!tag) return undefined;
     return reader.entity(entityId)?.models[tag.namespace]?.[tag.name];
-  }, [entityId]);
+  }, [canonicalEntityId(entityId)]);
 }
 
 /** Every entity of the subscription's model matching `filter`, ordered by entity id. */

@@ -346,3 +346,13 @@ test('reset after a SchemaMismatchError before INIT_ACK deletes the default data
   assert.equal((await resetting).restored, 0);
   assert.equal(client.getSyncStatus().phase, 'ready');
 });
+
+test('subscriptions by a short or upper-case id follow the canonical id the view reports', async () => {
+  const { client, port, timers } = await started();
+  const seen = [];
+  client.subscribe(null, '0x1', (e) => seen.push(e?.models.ns.Position.x));
+  client.subscribe(null, `0x${'1'.padStart(40, '0')}`, (e) => seen.push(e?.models.ns.Position.x));
+  client.subscribe(null, ID2.toUpperCase().replace('0X', '0x'), () => seen.push('other'));
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 8 } }]) });
+  assert.equal(timers.frames.length, 2, 'both spellings of ID1 are scheduled, ID2 is not');
+});
