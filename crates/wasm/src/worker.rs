@@ -3,7 +3,7 @@
 //! every committed batch as DELTAs and the synchronizers' ticks, transitions and errors as
 //! events (see `API.md`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
@@ -16,6 +16,7 @@ use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::adapter::{DeltaSink, DeltaStorage};
 use crate::clock::BrowserClock;
@@ -67,6 +68,8 @@ type WorkerStorage = DeltaStorage<IndexedDbStorage, Emit>;
 /// What `shutdown` needs of the running worker.
 struct Running {
     handles: Vec<SyncHandle>,
+    /// Set when a synchronizer's run began (it drops commands sent before that).
+    started: Vec<Rc<Cell<bool>>>,
     done: RefCell<Vec<oneshot::Receiver<()>>>,
     storage: Rc<WorkerStorage>,
 }
@@ -157,6 +160,7 @@ impl SyncWorker {
         }));
         let mut handles = Vec::new();
         let mut done = Vec::new();
+        let mut started = Vec::new();
         for setup in plan.setups {
             let mut synchronizer =
                 Synchronizer::new(client.clone(), Rc::clone(&storage), BrowserClock, setup);
@@ -164,8 +168,12 @@ impl SyncWorker {
             handles.push(synchronizer.handle());
             let (finished, receiver) = oneshot::channel();
             done.push(receiver);
+            let running = Rc::new(Cell::new(false));
+            started.push(Rc::clone(&running));
             let emit = emit.clone();
             wasm_bindgen_futures::spawn_local(async move {
+                // `run` drains old commands on its first poll, in this same turn.
+                running.set(true);
                 if let Err(fatal) = synchronizer.run().await {
                     emit.event(
                         &json!({ "type": "SYNC_FATAL", "error": fatal_error(&fatal).to_json() }),
@@ -177,6 +185,7 @@ impl SyncWorker {
         Ok(SyncWorker {
             running: Rc::new(Running {
                 handles,
+                started,
                 done: RefCell::new(done),
                 storage,
             }),
@@ -195,11 +204,15 @@ impl SyncWorker {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn shutdown(&self) -> Promise {
         let running = Rc::clone(&self.running);
-        for handle in &running.handles {
-            handle.shutdown();
-        }
         let done = std::mem::take(&mut *running.done.borrow_mut());
         wasm_bindgen_futures::future_to_promise(async move {
+            // A synchronizer whose task has not run yet would drop the command: let it start.
+            while !running.started.iter().all(|s| s.get()) {
+                let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
+            }
+            for handle in &running.handles {
+                handle.shutdown();
+            }
             for receiver in done {
                 // A dropped sender means the loop is gone already.
                 let _ = receiver.await;
