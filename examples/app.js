@@ -7,6 +7,7 @@
 // Torii then indexes; the "lost" move sends nothing, so its optimistic write times out.
 
 import { createReactiveClient } from "../pkg/dist/index.js";
+import { fetchArenaManifest } from "./arena-manifest.js";
 
 const $ = (id) => document.getElementById(id);
 const FEED_SIZE = 12;
@@ -25,7 +26,7 @@ function reportError(error) {
 }
 
 async function main() {
-    const manifest = await (await fetch(`${toriiUrl}/_mock/manifest`)).json();
+    const manifest = await fetchArenaManifest(toriiUrl);
     const client = createReactiveClient({
         toriiUrl,
         worldAddress: manifest.world.address,
@@ -70,12 +71,17 @@ async function main() {
         { throttleMs: 250 },
     );
 
-    const hero = client.query("arena-Player", { limit: 1 }).items[0];
-    if (hero) startHero(client, hero.entityId);
-    else client.entityUpdates.subscribe(function waitForHero() {
-        const first = client.query("arena-Player", { limit: 1 }).items[0];
-        if (first && $("hero-card").hidden) startHero(client, first.entityId);
-    });
+    const first = () => client.query("arena-Player", { limit: 1 }).items[0]?.models.arena.Player;
+    const hero = first();
+    if (hero) startHero(client, hero.player);
+    else {
+        const stop = client.entityUpdates.subscribe(() => {
+            const found = first();
+            if (!found) return;
+            stop();
+            startHero(client, found.player);
+        });
+    }
 }
 
 function renderFeed(entities) {
@@ -95,27 +101,28 @@ function renderFeed(entities) {
     $("feed-rows").replaceChildren(...rows);
 }
 
-/** "Your hero": follows one entity (overlay-first) and moves it optimistically. */
-function startHero(client, heroId) {
+/** "Your hero": follows one player (overlay-first reads) and moves it optimistically. */
+function startHero(client, player) {
     $("hero-none").hidden = true;
     $("hero-card").hidden = false;
-    let current;
-    const render = (entity) => {
-        current = entity;
-        const player = entity?.models.arena?.Player;
-        const position = entity?.models.arena?.Position;
-        $("hero-name").textContent = player ? `${player.name} (${shortId(heroId)})` : shortId(heroId);
-        $("hero-class").textContent = player?.class.variant ?? "";
-        $("hero-level").textContent = show(player?.level);
+    const read = (model) => client.query(model, { filter: { keys: { player } } }).items[0];
+    const heroId = read("arena-Player").entityId;
+    let position;
+    const render = () => {
+        const hero = read("arena-Player")?.models.arena.Player;
+        position = read("arena-Position")?.models.arena.Position;
+        $("hero-name").textContent = hero ? `${hero.name} (${shortId(heroId)})` : shortId(heroId);
+        $("hero-class").textContent = hero?.class.variant ?? "";
+        $("hero-level").textContent = show(hero?.level);
         $("hero-pos").textContent = position ? `${position.vec.x}, ${position.vec.y}` : "–";
         $("hero-pending").hidden = client.getOverlayFor(heroId).length === 0;
     };
     client.subscribe(null, heroId, render);
-    render(client.query("arena-Player", { limit: 1 }).items.find((e) => e.entityId === heroId));
+    render();
 
     let txNumber = 0;
     const move = (lands) => {
-        const vec = current?.models.arena?.Position?.vec;
+        const vec = position?.vec;
         if (!vec) return;
         const target = { x: vec.x + 1, y: vec.y };
         const item = document.createElement("li");
@@ -123,11 +130,18 @@ function startHero(client, heroId) {
         item.className = "pending";
         item.textContent = `${label}: pending`;
         $("tx-log").prepend(item);
-        const mutation = client.mutate("arena-Position", { vec: target }, {
-            entityId: heroId,
-            timeoutMs: lands ? 30_000 : LOST_TIMEOUT_MS,
-            send: lands ? () => landTransaction(heroId, target) : () => undefined,
-        });
+        let mutation;
+        try {
+            mutation = client.mutate("arena-Position", { vec: target }, {
+                entityId: heroId,
+                timeoutMs: lands ? 30_000 : LOST_TIMEOUT_MS,
+                send: lands ? () => landTransaction(heroId, target) : () => undefined,
+            });
+        } catch (error) {
+            item.className = "rolledBack";
+            item.textContent = `${label}: refused (${error.name}: ${error.message})`;
+            return;
+        }
         mutation.confirmed.then(
             () => {
                 item.className = "confirmed";

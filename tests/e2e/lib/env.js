@@ -30,8 +30,14 @@ export async function startEnv(mockArgs) {
         const problems = [];
         page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
         page.on("console", (message) => {
-            if (message.type() === "error") problems.push(`console: ${message.text()}`);
+            // Failed loads are reported with their URL below.
+            if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+                problems.push(`console: ${message.text()}`);
+            }
             if (process.env.E2E_VERBOSE) console.log(`[page] ${message.text()}`);
+        });
+        page.on("response", (response) => {
+            if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
         });
         await page.goto(`${server.url}/e2e/harness.html`);
         await page.waitForFunction(() => window.e2e?.loaded === true || window.e2e?.loadError, null, { timeout: 60_000 });

@@ -11,9 +11,12 @@ export function canon(value) {
     return value;
 }
 
-/** `GET /_mock/world` entities, canonical: `[{ entityId, models: { tag: state } }]`. */
+/**
+ * `GET /_mock/world` entities, canonical: `[{ entityId, models: { tag: state }, rawId }]`; `rawId`
+ * is the id as the mock wrote it (`0x` + 64 hex), the form to hand to the package.
+ */
 export function canonEntities(world) {
-    return world.entities.map(canon);
+    return world.entities.map((entity) => ({ ...canon(entity), rawId: entity.entityId }));
 }
 
 /** Sorts entity ids as the package orders query results (ascending id). */

@@ -3,6 +3,8 @@
 // `page.evaluate`: starting a client against a mock, recording its errors and sync status, and
 // turning SDK-shaped entities into the canonical JSON of mock-torii's `GET /_mock/world`.
 
+import { fetchArenaManifest } from "/examples/arena-manifest.js";
+
 const e2e = {
     loaded: false,
     loadError: undefined,
@@ -37,9 +39,12 @@ e2e.tagged = function tagged(entity) {
     return { entityId: e2e.canon(entity.entityId), models };
 };
 
+/** The mock's manifest (with the arena ABIs, see examples/arena-manifest.js). */
+e2e.manifest = (toriiUrl) => fetchArenaManifest(toriiUrl);
+
 /** The client options for the mock at `toriiUrl` (manifest from its control API), merged with `extra`. */
 e2e.options = async function options(toriiUrl, extra = {}) {
-    const manifest = await (await fetch(`${toriiUrl}/_mock/manifest`)).json();
+    const manifest = await e2e.manifest(toriiUrl);
     return { toriiUrl, worldAddress: manifest.world.address, manifest, ...extra };
 };
 

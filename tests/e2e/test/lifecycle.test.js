@@ -25,7 +25,7 @@ test("a changed manifest raises SchemaMismatchError through errors, and reset() 
 
     // The same world and database, with a model redeployed under a new class hash.
     const changed = await page.evaluate(async (url) => {
-        const manifest = await (await fetch(`${url}/_mock/manifest`)).json();
+        const manifest = await window.e2e.manifest(url);
         manifest.models.find((m) => m.tag === "arena-Position").class_hash = "0x0123456789abcdef";
         return window.e2e.start(url, { manifest });
     }, env.mock.url);

@@ -42,10 +42,10 @@ test("a change set on the mock reaches an id subscriber, a filter subscriber and
             window.e2e.byComponent.push(window.e2e.canon(position ?? null)),
         );
         return p;
-    }, [target.entityId, player]);
+    }, [target.rawId, player]);
 
-    await env.mock.post("/_mock/set", { entityId: target.entityId, model: "arena-Player", values: { name: "Renamed Live", level: 201 } });
-    await env.mock.post("/_mock/set", { entityId: target.entityId, model: "arena-Position", values: { vec: { x: 4242, y: 77 } } });
+    await env.mock.post("/_mock/set", { entityId: target.rawId, model: "arena-Player", values: { name: "Renamed Live", level: 201 } });
+    await env.mock.post("/_mock/set", { entityId: target.rawId, model: "arena-Position", values: { vec: { x: 4242, y: 77 } } });
 
     const seen = await waitFor(
         () => page.evaluate(() => window.e2e.byId.at(-1)?.models["arena-Player"]?.name === "Renamed Live" && window.e2e.byId.at(-1)),

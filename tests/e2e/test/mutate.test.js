@@ -44,7 +44,7 @@ function mutateInPage(entity, vec, options) {
                 pending: client.getOverlayFor(id).map((entry) => entry.transactionId),
             };
         },
-        [entity.entityId, entity.models["arena-Position"].player, vec, options],
+        [entity.rawId, entity.models["arena-Position"].player, vec, options],
     );
 }
 
@@ -60,12 +60,12 @@ test("mutate is visible at once and confirmed when the mock applies the change",
     assert.deepEqual(shown.pending, [shown.transactionId]);
     assert.equal(await page.evaluate(() => window.e2e.sent), shown.transactionId, "send got the transaction id");
 
-    await env.mock.post("/_mock/set", { entityId: entity.entityId, model: "arena-Position", values: { vec } });
+    await env.mock.post("/_mock/set", { entityId: entity.rawId, model: "arena-Position", values: { vec } });
     assert.deepEqual(await outcome(), { confirmed: true });
     const after = await page.evaluate(([id, p]) => ({
         synced: window.e2e.byPlayer("arena-Position", p, "synced"),
         pending: window.e2e.client.getOverlayFor(id).length,
-    }), [entity.entityId, entity.models["arena-Position"].player]);
+    }), [entity.rawId, entity.models["arena-Position"].player]);
     assert.deepEqual(after.synced.vec, vec, "the synced state now has the write");
     assert.equal(after.pending, 0, "no pending write is left");
 });
@@ -82,7 +82,7 @@ test("mutate rolls back with OverlayTimeoutError when the mock never applies it"
     const after = await page.evaluate(([id, p]) => ({
         overlay: window.e2e.byPlayer("arena-Position", p),
         pending: window.e2e.client.getOverlayFor(id).length,
-    }), [entity.entityId, entity.models["arena-Position"].player]);
+    }), [entity.rawId, entity.models["arena-Position"].player]);
     assert.deepEqual(after.overlay.vec, before, "the read shows Torii's state again");
     assert.equal(after.pending, 0);
 });
