@@ -1,0 +1,21 @@
+// A stand-in for the wasm-bindgen glue, driven by the test through globalThis.fakeGlue.
+const state = (globalThis.fakeGlue ??= { memory: { buffer: new ArrayBuffer(64) }, started: [], stopped: 0 });
+
+export default async function init() {
+  return { memory: state.memory };
+}
+
+export class SyncWorker {
+  static async start(config, emit) {
+    state.started.push(config);
+    state.emit = emit;
+    if (state.failStart) throw state.failStart;
+    return new SyncWorker();
+  }
+  forceReplay() {
+    state.replays = (state.replays ?? 0) + 1;
+  }
+  async shutdown() {
+    state.stopped += 1;
+  }
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { register } from 'node:module';
+import { test } from 'node:test';
+
+register('./worker-hooks.mjs', import.meta.url);
+
+// The dedicated-worker global scope the entry uses.
+const posted = [];
+const listeners = [];
+let closed = 0;
+globalThis.postMessage = (message, transfer) => posted.push({ message, transfer });
+globalThis.addEventListener = (type, listener) => type === 'message' && listeners.push(listener);
+globalThis.close = () => closed++;
+const send = (data) => listeners.forEach((listener) => listener({ data }));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+await import('../dist/worker.js');
+const glue = globalThis.fakeGlue;
+const config = { toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}' };
+
+test('a malformed message is answered with a SYNC_ERROR ValidationError', () => {
+  send({ type: 'HELLO' });
+  assert.equal(posted.at(-1).message.type, 'SYNC_ERROR');
+  assert.equal(posted.at(-1).message.error.name, 'ValidationError');
+});
+
+test('INIT starts the SyncWorker and forwards its events; DELTA buffers are transferred, never the wasm memory', async () => {
+  posted.length = 0;
+  send({ type: 'INIT', config, deltas: true });
+  await settle();
+  assert.deepEqual(glue.started, [config]);
+  glue.emit({ type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 });
+  assert.deepEqual(posted.at(-1), { message: { type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 }, transfer: [] });
+
+  const own = new Uint8Array([1, 2, 3]);
+  glue.emit({ type: 'DELTA' }, own);
+  assert.equal(posted.at(-1).message.buffer, own.buffer, 'a whole buffer of its own is sent as is');
+  assert.deepEqual(posted.at(-1).transfer, [own.buffer]);
+
+  const inMemory = new Uint8Array(glue.memory.buffer, 8, 4);
+  inMemory.set([9, 8, 7, 6]);
+  glue.emit({ type: 'DELTA' }, inMemory);
+  const copied = posted.at(-1).message.buffer;
+  assert.notEqual(copied, glue.memory.buffer, 'a view into wasm memory is copied');
+  assert.deepEqual([...new Uint8Array(copied)], [9, 8, 7, 6]);
+
+  glue.emit({ type: 'SYNC_TICK', tick: { overall: {} } });
+  assert.equal(posted.at(-1).message.type, 'SYNC_TICK');
+
+  send({ type: 'INIT', config, deltas: true });
+  assert.equal(posted.at(-1).message.type, 'SYNC_ERROR', 'a second INIT is refused');
+  assert.equal(glue.started.length, 1);
+});
+
+test('FORCE_REPLAY reaches the SyncWorker; SHUTDOWN stops it, confirms and closes the worker', async () => {
+  send({ type: 'FORCE_REPLAY' });
+  await settle();
+  assert.equal(glue.replays, 1);
+  send({ type: 'SHUTDOWN' });
+  await settle();
+  assert.equal(glue.stopped, 1);
+  assert.deepEqual(posted.at(-1).message, { type: 'SHUTDOWN_ACK' });
+  assert.equal(closed, 1);
+  const count = posted.length;
+  glue.emit({ type: 'DELTA' }, new Uint8Array([1]));
+  assert.equal(posted.length, count, 'nothing is posted after SHUTDOWN');
+});
