@@ -1,7 +1,8 @@
-// The manifest of mock-torii's `arena` world, as a page gets it: `GET /_mock/manifest`, plus
+// The manifest of mock-torii's `arena` world as a game would ship it: `GET /_mock/manifest`, plus
 // the ABI entries of the world's user types (enums and structs) that sozo writes into a real
-// manifest's `abis` and that the package needs to shape the models. mock-torii's manifest has
-// no ABIs yet; they are added only when it has none.
+// manifest's `abis`. mock-torii's manifest has none; with them the package knows every model's
+// shape from the start (without them it learns the shapes from the first synced states, which
+// tests/vite-consumer exercises). They are added only when the manifest has no ABIs.
 
 /** ABI entries of `arena::models::{Class, Vec2, Direction}`. */
 export const ARENA_ABIS = [

@@ -6,7 +6,6 @@ import { createReactiveClient } from "@dojoengine/reactive";
 import { useSyncStatus } from "@dojoengine/reactive/react";
 import { createElement } from "react";
 import { createRoot } from "react-dom/client";
-import { fetchArenaManifest } from "../../../examples/arena-manifest.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +17,7 @@ function SyncPhase({ client }) {
 async function main() {
     const toriiUrl = new URLSearchParams(location.search).get("torii");
     if (!toriiUrl) throw new Error("open this page with ?torii=<mock-torii URL>");
-    const manifest = await fetchArenaManifest(toriiUrl);
+    const manifest = await (await fetch(`${toriiUrl}/_mock/manifest`)).json();
     const client = createReactiveClient({ toriiUrl, worldAddress: manifest.world.address, manifest });
     createRoot($("react")).render(createElement(SyncPhase, { client }));
     client.errors.subscribe((error) => ($("error").textContent = `${error.name}: ${error.message}`));
