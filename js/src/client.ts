@@ -428,6 +428,7 @@ class Client implements ReactiveClient {
     const wasm = this.wasm;
     if (!wasm) throw new SyncFatalError('the client was shut down during reset', { reason: 'shutdown' });
     await this.session.stop();
+    this.open('reset');
     const status = this.session.status.get();
     const reported = status.error?.details.dbName;
     try {
@@ -440,6 +441,7 @@ class Client implements ReactiveClient {
     } catch (error) {
       throw toReactiveError(error, StorageError);
     }
+    this.open('reset');
     this.cancelWrites('reset');
     this.view?.free();
     this.view = wasm.createView(this.config.manifest, this.overlay);

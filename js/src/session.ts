@@ -13,7 +13,7 @@ import {
   toReactiveError,
 } from './errors.js';
 import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
-import type { Cancel, Timers } from './schedule.js';
+import type { Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
 import type { SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
 
@@ -94,7 +94,8 @@ export class SyncSession {
   private port: WorkerPort | undefined;
   private readyPromise: Promise<InitInfo> | undefined;
   private settleReady: { resolve(info: InitInfo): void; reject(error: ReactiveError): void } | undefined;
-  private stopping: { done(): void; timer: Cancel } | undefined;
+  private stopping: Promise<void> | undefined;
+  private acknowledge: (() => void) | undefined;
   private closed = false;
 
   /** A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false). */
@@ -161,23 +162,38 @@ export class SyncSession {
     this.port?.post({ type: 'FORCE_REPLAY' });
   }
 
-  /** Sends SHUTDOWN, waits for SHUTDOWN_ACK (at most the grace period), terminates the worker. */
-  async stop(): Promise<void> {
+  /**
+   * Sends SHUTDOWN, waits for SHUTDOWN_ACK (at most the grace period), terminates the worker.
+   * Concurrent calls share one stop.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopPort();
+    return this.stopping;
+  }
+
+  private async stopPort(): Promise<void> {
     const port = this.port;
-    if (!port) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.stopping?.timer();
-        this.stopping = undefined;
-        resolve();
-      };
-      this.stopping = { done, timer: this.deps.timers.after(this.deps.shutdownGraceMs, done) };
-      port.post({ type: 'SHUTDOWN' });
-    });
-    port.terminate();
-    if (this.port === port) this.port = undefined;
-    this.settleReady?.reject(new SyncFatalError('the client was shut down before sync was ready', { reason: 'shutdown' }));
+    if (port) {
+      await new Promise<void>((resolve) => {
+        const cancel = this.deps.timers.after(this.deps.shutdownGraceMs, () => {
+          this.acknowledge = undefined;
+          resolve();
+        });
+        this.acknowledge = () => {
+          this.acknowledge = undefined;
+          cancel();
+          resolve();
+        };
+        port.post({ type: 'SHUTDOWN' });
+      });
+      port.terminate();
+      if (this.port === port) this.port = undefined;
+    }
+    this.settleReady?.reject(
+      new SyncFatalError('the client was shut down before sync was ready', { reason: 'shutdown' }),
+    );
     this.settleReady = undefined;
+    this.stopping = undefined;
   }
 
   /** Stops the worker for good and ends the streams. */
@@ -266,7 +282,7 @@ export class SyncSession {
         return;
       case 'SHUTDOWN_ACK':
         if (message.error) this.report(toReactiveError(message.error), 'shutdown');
-        this.stopping?.done();
+        this.acknowledge?.();
         return;
     }
   }

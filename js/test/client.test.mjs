@@ -356,3 +356,17 @@ test('subscriptions by a short or upper-case id follow the canonical id the view
   port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 8 } }]) });
   assert.equal(timers.frames.length, 2, 'both spellings of ID1 are scheduled, ID2 is not');
 });
+
+test('shutdown during reset shares the stop and leaves the client stopped', async () => {
+  const { client, port, ports } = await started();
+  port.autoAckShutdown = false;
+  const resetting = client.reset();
+  const stopping = client.shutdown();
+  await settle();
+  assert.equal(port.posted.filter((m) => m.type === 'SHUTDOWN').length, 1, 'one SHUTDOWN');
+  port.send({ type: 'SHUTDOWN_ACK' });
+  await stopping;
+  await assert.rejects(resetting, errors.ReactiveError);
+  assert.equal(client.getSyncStatus().phase, 'stopped');
+  assert.equal(ports.length, 1, 'no new worker after shutdown');
+});
