@@ -9,4 +9,5 @@ if [ ! -f wasm/dojo_reactive.d.ts ]; then
 fi
 npx tsc --noEmit -p tsconfig.json
 npx tsc -p tsconfig.json
+npx tsc -p test/tsconfig.json
 node --test test/*.test.mjs
