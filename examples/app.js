@@ -84,20 +84,28 @@ async function main() {
     }
 }
 
+/** What each feed row showed last, to flash only the rows that changed. */
+let feedShown = new Map();
+
 function renderFeed(entities) {
+    const shown = new Map();
     const rows = entities.map((entity) => {
         const player = entity.models.arena.Player;
         const position = entity.models.arena.Position;
+        const cells = [player.name, player.level, player.hp, player.gold, position ? `${position.vec.x}, ${position.vec.y}` : "–"].map(show);
+        const key = cells.join("|");
+        shown.set(entity.entityId, key);
         const row = document.createElement("tr");
-        row.className = "fresh";
-        for (const text of [player.name, player.level, player.hp, player.gold, position ? `${position.vec.x}, ${position.vec.y}` : "–"]) {
+        if (feedShown.get(entity.entityId) !== key) row.className = "fresh";
+        for (const text of cells) {
             const cell = document.createElement("td");
-            cell.textContent = show(text);
+            cell.textContent = text;
             row.append(cell);
         }
         row.title = entity.entityId;
         return row;
     });
+    feedShown = shown;
     $("feed-rows").replaceChildren(...rows);
 }
 
