@@ -107,3 +107,17 @@ test("after a burst of scripted updates the replica equals the mock's world", as
     });
     assert.deepEqual(page.problems, []);
 });
+
+test("after the mock ends every stream, the client subscribes again and gets later changes", async () => {
+    const opened = async () => (await env.mock.log()).filter((e) => e.method === "SubscribeEntities" && /opened/.test(e.detail)).length;
+    const before = await opened();
+    const { ended } = await env.mock.post("/_mock/end-streams");
+    assert.ok(ended > 0, "the client had a stream open");
+    await waitFor(async () => (await opened()) > before, "a new subscription");
+    const target = entities.filter((e) => e.models["arena-Player"])[9];
+    await env.mock.post("/_mock/set", { entityId: target.rawId, model: "arena-Player", values: { name: "After Stream End" } });
+    await waitFor(
+        () => page.evaluate((p) => window.e2e.byPlayer("arena-Player", p)?.name === "After Stream End", target.models["arena-Player"].player),
+        "the change made after the streams ended to arrive",
+    );
+});
