@@ -628,18 +628,119 @@ fn a_restart_mid_snapshot_resumes_from_the_persisted_cursor() {
     assert_converged(&h, &second);
 }
 
+/// Snapshot reads (not by id) served since `calls`.
+fn pages_read_since(h: &Harness, calls: usize) -> usize {
+    h.server.calls()[calls..]
+        .iter()
+        .filter(|c| c.kind == CallKind::Retrieve && c.ids == 0)
+        .count()
+}
+
+fn catch_up_pages() -> SyncOptions {
+    SyncOptions {
+        catch_up_margin_s: 0,
+        ..small_pages()
+    }
+}
+
 #[test]
-fn a_restart_after_a_complete_snapshot_replays_without_rewriting_unchanged_rows() {
+fn a_restart_catches_up_on_what_changed_while_closed_without_re_reading_the_snapshot() {
     let mut h = Harness::new();
     populate(&h, 60);
-    let mut first = synchronizer(&h, small_pages());
+    let mut first = synchronizer(&h, catch_up_pages());
+    run_for(&mut h, &mut first, 5 * SEC);
+    drop(first);
+    // While the client is closed: a change, a model deleted from a live entity, a new entity.
+    h.server
+        .write(E, entity_id(3), model_state("ns-Player", 3, 4, 5));
+    h.server.delete(E, entity_id(8), "ns-Position");
+    h.server
+        .write(E, entity_id(500), model_state("ns-Player", 500, 1, 1));
+    h.recorder.clear();
+    let calls = h.server.calls().len();
+    let mut second = synchronizer(&h, catch_up_pages());
+    run_for(&mut h, &mut second, 5 * SEC);
+    assert_eq!(
+        h.recorder.transitions()[0].reason,
+        TransitionReason::Restarted
+    );
+    assert_eq!(
+        h.recorder.states(),
+        vec![SyncState::Replaying, SyncState::Streaming]
+    );
+    assert_eq!(
+        pages_read_since(&h, calls),
+        1,
+        "one page of 6 holds what changed"
+    );
+    assert_converged(&h, &second);
+}
+
+#[test]
+fn a_catch_up_keeps_an_entity_deleted_whole_while_closed_until_the_next_full_replay() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    let mut first = synchronizer(&h, catch_up_pages());
+    run_for(&mut h, &mut first, 5 * SEC);
+    drop(first);
+    // Entity 1 has only a Player: deleting it removes the entity's row from Torii.
+    h.server.delete(E, entity_id(1), "ns-Player");
+    let mut second = synchronizer(&h, catch_up_pages());
+    let handle = second.handle();
+    let mut run = start(&mut second);
+    advance(&mut h, &mut run, 5 * SEC);
+    assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_some());
+    handle.force_replay();
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_none());
+    assert_converged(&h, &second);
+}
+
+#[test]
+fn a_restart_after_an_interrupted_replay_replays_everything() {
+    let mut h = Harness::new();
+    populate(&h, 60);
+    let mut first = synchronizer(&h, catch_up_pages());
+    let handle = first.handle();
+    let mut run = start(&mut first);
+    advance(&mut h, &mut run, 5 * SEC);
+    // A replay that stores two pages, then the process dies.
+    h.server
+        .write(E, entity_id(3), model_state("ns-Player", 3, 4, 5));
+    h.storage.crash_after_commits(2);
+    handle.force_replay();
+    // The run ends (halted: every later write fails) or not; either way the process dies.
+    let until = h.in_ms(5 * SEC);
+    let _ = h.sim.run_until(run.as_mut(), until);
+    drop(run);
+    drop(first);
+    assert!(h.storage.crashed());
+    assert!(h.storage.stored_sync_state(E).unwrap().cursor.is_some());
+    h.storage.recover();
+    let calls = h.server.calls().len();
+    let mut second = synchronizer(&h, catch_up_pages());
+    run_for(&mut h, &mut second, 5 * SEC);
+    assert_eq!(pages_read_since(&h, calls), 6, "every page of 60 rows");
+    assert_converged(&h, &second);
+}
+
+#[test]
+fn a_restart_without_catch_up_replays_without_rewriting_unchanged_rows() {
+    let mut h = Harness::new();
+    populate(&h, 60);
+    let full_replays = SyncOptions {
+        catch_up_window_ms: 0,
+        ..small_pages()
+    };
+    let mut first = synchronizer(&h, full_replays.clone());
     run_for(&mut h, &mut first, 5 * SEC);
     drop(first);
     h.server
         .write(E, entity_id(3), model_state("ns-Player", 3, 4, 5));
     h.recorder.clear();
     let commits = h.storage.commits();
-    let mut second = synchronizer(&h, small_pages());
+    let mut second = synchronizer(&h, full_replays);
     run_for(&mut h, &mut second, 5 * SEC);
     assert_eq!(
         h.recorder.transitions()[0].reason,

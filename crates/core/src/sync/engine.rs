@@ -64,6 +64,9 @@ pub(crate) enum PassKind {
     Bootstrap { resume: Option<String> },
     /// A full re-read of the snapshot.
     Replay,
+    /// After a restart: the snapshot newest first, down to rows Torii last changed before
+    /// `since` (Unix seconds); absences are completed only for the entities read.
+    CatchUp { since: u64 },
 }
 
 /// What to do after a backoff.
@@ -453,7 +456,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         st.consecutive_failures = 0;
         if st.sync_state.snapshot_complete {
             Step::Pass {
-                kind: PassKind::Replay,
+                kind: self.restart_pass(st),
                 reason: TransitionReason::Restarted,
             }
         } else if let Some(cursor) = st.sync_state.cursor.clone() {
@@ -470,6 +473,24 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 kind: PassKind::Bootstrap { resume: None },
                 reason: TransitionReason::Start,
             }
+        }
+    }
+
+    /// The pass after a restart with a complete snapshot: a catch-up when the last pass ended
+    /// (no cursor of an interrupted replay is stored), Torii's time of the newest applied
+    /// update is known, and the store was current within `catch_up_window_ms`; else a replay.
+    fn restart_pass(&self, st: &St<T::Stream>) -> PassKind {
+        let state = &st.sync_state;
+        let window = self.options.catch_up_window_ms;
+        let recent = window > 0
+            && state
+                .last_synced_at
+                .is_some_and(|at| self.now().saturating_sub(at) <= window);
+        match state.last_timestamp {
+            Some(newest) if recent && state.cursor.is_none() => PassKind::CatchUp {
+                since: newest.saturating_sub(self.options.catch_up_margin_s),
+            },
+            _ => PassKind::Replay,
         }
     }
 

@@ -134,14 +134,14 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if pending.is_empty() && sync_state.is_none() {
             return Ok(());
         }
-        let (batch, undo) = st
-            .replica
-            .finish(pending, self.target.kind, sync_state.clone());
+        let (mut batch, undo) = st.replica.finish(pending, self.target.kind, None);
+        let newest = batch.upserts.iter().map(|record| record.updated_at).max();
+        batch.sync_state = self.sync_state_to_store(st, sync_state, newest);
         match self.storage.commit(&batch).await {
             Ok(()) => {
                 let now = self.now();
                 st.record_batch(&batch, now, self.options.throughput_window_ms);
-                if let Some(state) = sync_state {
+                if let Some(state) = batch.sync_state {
                     st.sync_state = state;
                 }
                 Ok(())
@@ -152,6 +152,30 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 Err(error)
             }
         }
+    }
+
+    /// The sync state a batch stores: the one given, or while streaming the current one when
+    /// the batch moves Torii's time of the newest applied update (what a catch-up after a
+    /// restart starts from); either way with that time raised to the batch's newest row.
+    fn sync_state_to_store(
+        &self,
+        st: &St<T::Stream>,
+        given: Option<TargetSyncState>,
+        newest: Option<u64>,
+    ) -> Option<TargetSyncState> {
+        let mut state = match given {
+            Some(state) => state,
+            None if st.state == SyncState::Streaming && newest > st.sync_state.last_timestamp => {
+                TargetSyncState {
+                    updated_at: self.now(),
+                    last_synced_at: Some(self.now()),
+                    ..st.sync_state.clone()
+                }
+            }
+            None => return None,
+        };
+        state.last_timestamp = state.last_timestamp.max(newest);
+        Some(state)
     }
 
     /// Leaves `streaming` for `lagging`, drops the subscription, and replays.

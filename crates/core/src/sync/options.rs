@@ -55,6 +55,15 @@ pub struct SyncOptions {
     pub refetch_chunk: usize,
     /// Window of the per-model throughput (default 10 s).
     pub throughput_window_ms: u64,
+    /// After a restart, a store that was current less than this long ago (clock time) catches
+    /// up by reading only the rows Torii changed since, newest first, instead of re-reading the
+    /// whole snapshot (default 24 h; 0 always re-reads everything). A catch-up cannot see
+    /// entities deleted whole while the client was closed: the next full replay (a lost
+    /// stream, `force_replay`, or a restart after this window) removes them.
+    pub catch_up_window_ms: u64,
+    /// How far (Torii seconds) before the newest applied update a catch-up keeps reading, to
+    /// cover updates indexed within the same seconds (default 10).
+    pub catch_up_margin_s: u64,
 }
 
 impl Default for SyncOptions {
@@ -72,6 +81,8 @@ impl Default for SyncOptions {
             settle_window_ms: 10_000,
             refetch_chunk: 256,
             throughput_window_ms: 10_000,
+            catch_up_window_ms: 24 * 60 * 60 * 1_000,
+            catch_up_margin_s: 10,
         }
     }
 }

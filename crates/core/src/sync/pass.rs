@@ -1,5 +1,9 @@
-//! Snapshot passes (bootstrap and replay): subscribe, page the snapshot, re-read entities that
-//! moved while it was paged, apply the buffered updates, and complete it.
+//! Snapshot passes (bootstrap, replay and catch-up): subscribe, page the snapshot, re-read
+//! entities that moved while it was paged, apply the buffered updates, and complete it.
+//!
+//! A catch-up (after a restart) relies on Torii paging rows newest first: it stops after the
+//! page that reaches rows last changed before its `since`, which were all applied before the
+//! client closed, and completes absences only for the entities it read.
 
 use std::pin::pin;
 
@@ -26,19 +30,20 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     ) -> Step {
         let pass_state = match kind {
             PassKind::Bootstrap { .. } => SyncState::Bootstrapping,
-            PassKind::Replay => SyncState::Replaying,
+            PassKind::Replay | PassKind::CatchUp { .. } => SyncState::Replaying,
         };
+        let replay = pass_state == SyncState::Replaying;
         let fresh_subscription = st.live.is_none();
         self.set_state(st, pass_state, reason);
         let next = Next::Pass(kind.clone());
-        if kind == PassKind::Replay {
+        if replay {
             st.replay_count += 1;
             if st.replay_started_at.is_none() {
                 st.replay_started_at = Some(self.now());
             }
         }
         if fresh_subscription {
-            if kind == PassKind::Replay {
+            if replay {
                 if let Err(failure) = self.probe_version(st).await {
                     return self.fail(st, failure, next);
                 }
@@ -47,12 +52,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 return self.fail(st, failure, next);
             }
         }
-        let resume = match &kind {
-            PassKind::Bootstrap { resume } => resume.clone(),
-            PassKind::Replay => None,
+        let (resume, since) = match &kind {
+            PassKind::Bootstrap { resume } => (resume.clone(), None),
+            PassKind::Replay => (None, None),
+            PassKind::CatchUp { since } => (None, Some(*since)),
         };
         let resumed = resume.is_some();
-        match self.read_snapshot(st, pass_state, resume, resumed).await {
+        match self.read_snapshot(st, pass_state, resume, since).await {
             Ok(()) => {}
             Err(failure) => return self.fail(st, failure, next),
         }
@@ -92,15 +98,17 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         Ok(())
     }
 
-    /// Pages the snapshot from `cursor`, re-reads moved entities, applies buffered updates and,
-    /// for a pass from the first page, completes the snapshot (absence).
+    /// Pages the snapshot from `cursor` (for a catch-up, only down to rows changed before
+    /// `since`), re-reads moved entities, applies buffered updates and, for a pass from the
+    /// first page, completes the snapshot (absence).
     async fn read_snapshot(
         &self,
         st: &mut St<T::Stream>,
         pass_state: SyncState,
         mut cursor: Option<String>,
-        resumed: bool,
+        since: Option<u64>,
     ) -> Result<(), Failure> {
+        let resumed = cursor.is_some();
         let mut seen = Seen::default();
         let mut complete = true;
         let bootstrap = pass_state == SyncState::Bootstrapping;
@@ -123,9 +131,11 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             }
             self.apply_page(st, &page, &mut seen, &mut complete, Some(sync))
                 .await?;
+            let caught_up =
+                since.is_some_and(|since| page.items.iter().any(|row| row.updated_at < since));
             match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
+                Some(next) if !caught_up => cursor = Some(next),
+                _ => break,
             }
         }
         let mut refetched = EntitySet::default();
@@ -153,7 +163,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             st.page_counter += 1;
             let page = st.page_counter;
             st.replica
-                .complete_snapshot(&mut pending, epoch, page, &seen);
+                .complete_snapshot(&mut pending, epoch, page, &seen, since.is_some());
         }
         let now = self.now();
         let sync = TargetSyncState {

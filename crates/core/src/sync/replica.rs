@@ -268,25 +268,32 @@ impl Replica {
     }
 
     /// Completes a snapshot read at `(epoch, page)` that showed `seen`: every held model state
-    /// it did not show becomes absent and is deleted. Returns how many states were deleted.
+    /// it did not show becomes absent and is deleted (with `only_entities_seen`, only states of
+    /// the entities it read). Returns how many states were deleted.
     pub(crate) fn complete_snapshot(
         &mut self,
         pending: &mut Pending,
         epoch: u32,
         page: u64,
         seen: &Seen,
+        only_entities_seen: bool,
     ) -> u64 {
         let mut deleted = 0;
         let models: Vec<ModelId> = self.models.iter().map(|(m, _)| *m).collect();
+        // Whether what is held of (entity, model) stands: the pass showed it, or (for a
+        // partial pass) did not read the entity at all.
+        let stands = |e: &EntityId, model: ModelId| {
+            seen.has(e, model) || (only_entities_seen && !seen.entities.contains(e))
+        };
         for model in models {
             let before: Vec<(EntityId, Option<Version>)> = self
                 .ledger
                 .entities(model)
-                .filter(|e| !seen.has(e, model))
+                .filter(|e| !stands(e, model))
                 .map(|e| (*e, self.ledger.get(e, model)))
                 .collect();
             self.ledger
-                .complete_snapshot(model, epoch, page, |e| seen.has(e, model));
+                .complete_snapshot(model, epoch, page, |e| stands(e, model));
             for (entity, version) in before {
                 if self.ledger.get(&entity, model) == version {
                     continue;
