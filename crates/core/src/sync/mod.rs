@@ -53,8 +53,14 @@
 //!   hold, and deletions show only as absence from a complete pass. The stored cursor is used
 //!   only to resume an interrupted bootstrap (after a restart or a failed bootstrap) without
 //!   re-reading its stored pages, after which a replay closes the gap the interruption left.
-//! - **Restart**: storage is loaded, the ledger seeded, and a complete snapshot is replayed
-//!   (subscribe + re-page); rows identical to what is held are not written again.
+//! - **Restart**: storage is loaded, the ledger seeded, and the client subscribes and catches
+//!   up: since Torii pages rows by last write, newest first, only the pages down to rows
+//!   written before the newest update applied (less `catch_up_margin_s`) are read, and absence
+//!   is judged only for the entities they show. An entity deleted whole while the client was
+//!   closed has no row to show it: it stays until the next full replay (a lost stream,
+//!   `force_replay`, or a restart after `catch_up_window_ms`, default 24 h). A store whose last
+//!   replay was interrupted (a cursor is stored) replays in full. Rows identical to what is
+//!   held are never written again.
 //! - **A Torii version change** seen during a run is reported (`SyncErrorKind::ToriiVersionChanged`)
 //!   and syncing goes on (a replay converges anyway); at the next start `StorageAdapter::init`
 //!   hands the decision to the host, as the plan says.
