@@ -8,8 +8,8 @@ use dojo_reactive_storage::{decode_state_changes, encode_state_changes, StateCha
 
 pub use dojo_reactive_storage::codec::DecodeError;
 
-/// Default most model states per DELTA.
-pub const DEFAULT_DELTA_CHUNK: usize = 5_000;
+/// Default most model states per DELTA (applying one takes a few ms on the main thread).
+pub const DEFAULT_DELTA_CHUNK: usize = 2_000;
 
 /// Encodes upserts and deletions of `target` as DELTA buffers of at most `chunk` changes each
 /// (upserts first, in order, then deletions). Nothing to send gives no buffer.

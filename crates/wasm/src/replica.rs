@@ -1,7 +1,8 @@
 //! The main thread's replica of synced model states, fed only by DELTAs: per model tag, entity
-//! id → the state and Torii's timestamps. Applying a DELTA costs time proportional to it.
+//! id (ordered, so queries scan in id order and growth never rehashes 100,000 entries in one
+//! task) → the state and Torii's timestamps. Applying a DELTA costs time proportional to it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
 use dojo_reactive_core::{EntityId, Struct};
@@ -28,7 +29,7 @@ pub type Changed = (EntityId, String);
 /// Synced model states by model tag and entity id.
 #[derive(Debug, Default)]
 pub struct Replica {
-    models: HashMap<String, HashMap<EntityId, Held>>,
+    models: HashMap<String, BTreeMap<EntityId, Held>>,
     /// Models held per entity (an entity with none is not held).
     entities: HashMap<EntityId, u32>,
 }

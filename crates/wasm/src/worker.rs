@@ -74,6 +74,15 @@ struct Running {
     storage: Rc<WorkerStorage>,
 }
 
+impl Running {
+    /// Waits until every synchronizer's run began: a run drops the commands sent before it.
+    async fn until_started(&self) {
+        while !self.started.iter().all(|s| s.get()) {
+            let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
+        }
+    }
+}
+
 /// The sync loop of the worker (see `API.md`).
 #[wasm_bindgen]
 pub struct SyncWorker {
@@ -151,6 +160,19 @@ impl SyncWorker {
                 }
             }
         }
+        for skipped in storage.inner().take_skipped() {
+            let info = ErrorInfo::new(
+                "StorageError",
+                format!(
+                    "stored record {} in {} could not be read and was skipped ({}); the next \
+                     replay restores its data",
+                    skipped.key, skipped.store, skipped.error
+                ),
+            )
+            .with("store", skipped.store)
+            .with("key", &skipped.key);
+            emit.event(&json!({ "type": "SYNC_ERROR", "error": info.to_json() }));
+        }
         emit.event(&json!({
             "type": "INIT_ACK",
             "manifestHash": plan.fingerprint.hash,
@@ -195,9 +217,13 @@ impl SyncWorker {
     /// Resubscribes and re-pages the snapshot now (also ends a backoff).
     #[wasm_bindgen(js_name = forceReplay)]
     pub fn force_replay(&self) {
-        for handle in &self.running.handles {
-            handle.force_replay();
-        }
+        let running = Rc::clone(&self.running);
+        wasm_bindgen_futures::spawn_local(async move {
+            running.until_started().await;
+            for handle in &running.handles {
+                handle.force_replay();
+            }
+        });
     }
 
     /// Stops the synchronizers, ends their streams, closes the database; resolves when done.
@@ -206,10 +232,7 @@ impl SyncWorker {
         let running = Rc::clone(&self.running);
         let done = std::mem::take(&mut *running.done.borrow_mut());
         wasm_bindgen_futures::future_to_promise(async move {
-            // A synchronizer whose task has not run yet would drop the command: let it start.
-            while !running.started.iter().all(|s| s.get()) {
-                let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
-            }
+            running.until_started().await;
             for handle in &running.handles {
                 handle.shutdown();
             }

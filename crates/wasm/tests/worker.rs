@@ -219,6 +219,14 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
         sleep(100).await;
     }
     last.expect("the view converges after live updates");
+    worker.force_replay();
+    wait_for("a forced replay", 30, || {
+        cold.sink.borrow().events.iter().any(|e| {
+            let reason = prop(&prop(e, "transition"), "reason");
+            prop(&reason, "kind").as_string().as_deref() == Some("forced")
+        })
+    })
+    .await;
     shutdown(&worker).await;
     let types_after_shutdown = cold.sink.borrow().types.len();
 
