@@ -1,0 +1,229 @@
+// Side-by-side browser benchmark, one Chromium session against one mock-torii world:
+//   ours  = @dojoengine/reactive (js/: worker sync, IndexedDB, main-thread view), cold then warm
+//   raw   = @dojoengine/torii-wasm 1.8.2, getAllEntities paging into an in-memory array
+//   sdk   = the same paging through @dojoengine/sdk's parseEntities into its zustand state store
+// Prints a markdown table and appends it to benches/.results/. Usually run through run.sh.
+//   node bench.js --mock-bin PATH [--entities N] [--contenders ours,raw,sdk] [--rate R] ...
+
+import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+import { ARENA_ABIS } from "../../examples/arena-manifest.js";
+import { shippedBytes } from "./lib/bytes.js";
+import { startMock } from "./lib/mock.js";
+import { renderReport } from "./lib/report.js";
+import { startStaticServer } from "./lib/server.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+const BUILD = resolve(HERE, ".build");
+
+const { values: opts } = parseArgs({
+    options: {
+        "mock-bin": { type: "string", default: resolve(ROOT, "target/release/mock-torii") },
+        entities: { type: "string", default: "100000" },
+        seed: { type: "string", default: "7" },
+        contenders: { type: "string", default: "raw,sdk,ours" },
+        "page-size": { type: "string", default: "1000" },
+        rate: { type: "string", default: "1000" },
+        markers: { type: "string", default: "200" },
+        "marker-interval-ms": { type: "string", default: "50" },
+        "query-ids": { type: "string", default: "100" },
+        "min-level": { type: "string", default: "50" },
+        chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+        headed: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+    },
+});
+const N = Number(opts.entities);
+const contenders = opts.contenders.split(",").map((c) => c.trim());
+const PHASE_TIMEOUT_MS = 20 * 60_000;
+
+const log = (...args) => console.error("[bench]", ...args);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** esbuild bundle of the SDK's parser + state store (torii-wasm external, see sdk-entry.js). */
+async function buildSdkBundle() {
+    await build({
+        entryPoints: [resolve(HERE, "sdk-entry.js")],
+        bundle: true,
+        format: "esm",
+        minify: true,
+        platform: "browser",
+        target: "es2022",
+        external: ["@dojoengine/torii-wasm"],
+        outfile: resolve(BUILD, "sdk.js"),
+        logLevel: "error",
+    });
+}
+
+/** Runs `fn(page)` in a fresh browser context (empty storage), failing on page errors. */
+async function inContext(browser, name, fn) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let failPage;
+    const pageFailed = new Promise((_, reject) => (failPage = reject));
+    pageFailed.catch(() => {});
+    page.on("pageerror", (error) => failPage(new Error(`${name}: page error: ${error.stack ?? error.message}`)));
+    page.on("console", (message) => {
+        if (opts.verbose || message.type() === "error" || message.type() === "warning") log(`${name} console.${message.type()}: ${message.text()}`);
+    });
+    const timeout = sleep(PHASE_TIMEOUT_MS).then(() => {
+        throw new Error(`${name}: no result within ${PHASE_TIMEOUT_MS / 60_000} minutes`);
+    });
+    try {
+        return await Promise.race([fn(page, pageFailed), pageFailed, timeout]);
+    } finally {
+        await context.close();
+    }
+}
+
+/** Opens `url` and waits until the page exposed `window.bench`. */
+async function openBench(page, url) {
+    await page.goto(url);
+    await page.waitForFunction(() => window.bench !== undefined, null, { timeout: PHASE_TIMEOUT_MS, polling: 20 });
+}
+
+/** Resolves like `promise`, or with `fallback` after `ms`. */
+const within = (promise, ms, fallback) => Promise.race([promise, sleep(ms).then(() => fallback)]);
+
+/**
+ * Update-to-listener latency under the mock's steady rate: the page subscribes, the rate starts,
+ * and after a second Node sends `--markers` marker writes (see pages/common.js) every
+ * `--marker-interval-ms`. Waits up to 10 s for the page to see them all, stops the rate, then
+ * collects (a page whose main thread is starved answers once its backlog has drained).
+ */
+async function latencyUnderRate(page, mock, entityId, tag) {
+    const count = Number(opts.markers);
+    await page.evaluate((args) => window.bench.listen(args), { entityId, tag });
+    let result;
+    await mock.control.rate(Number(opts.rate));
+    try {
+        await sleep(1000);
+        const sends = [];
+        for (let i = 0; i < count; i++) {
+            const name = `bench-marker-${tag}-${i}-${performance.timeOrigin + performance.now()}`;
+            sends.push(mock.control.setMembers(entityId, "arena-Player", { name }));
+            await sleep(Number(opts["marker-interval-ms"]));
+        }
+        await Promise.all(sends);
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline && !result; await sleep(200)) {
+            const seen = await within(page.evaluate(() => window.bench.markers()), 2000, undefined);
+            if (seen?.n >= count) result = seen;
+        }
+    } finally {
+        await mock.control.rate(0);
+    }
+    result ??= await within(page.evaluate(() => window.bench.markers()), 180_000, { n: 0, starved: true });
+    await within(page.evaluate(() => window.bench.unlisten()), 60_000);
+    return { ...result, lost: count - result.n };
+}
+
+const QUERY_ROUNDS = 20;
+const queryArgs = (ids) => ({ ids, rounds: QUERY_ROUNDS, scanRounds: 10, minLevel: Number(opts["min-level"]) });
+
+async function main() {
+    mkdirSync(BUILD, { recursive: true });
+    const loadBefore = loadavg();
+    await buildSdkBundle();
+    log(`starting ${opts["mock-bin"]} --entities ${N}`);
+    const mock = await startMock(opts["mock-bin"], ["--entities", String(N), "--seed", opts.seed]);
+    const status = await mock.control.status();
+    // The manifest as a game ships it (mock-torii's plus the arena ABIs, as examples/ and tests/e2e).
+    const manifest = await mock.control.manifest();
+    writeFileSync(resolve(BUILD, "manifest.json"), JSON.stringify(manifest.abis ? manifest : { ...manifest, abis: ARENA_ABIS }));
+    const server = await startStaticServer({
+        "/bench/": resolve(HERE, "pages"),
+        "/build/": BUILD,
+        "/node_modules/": resolve(HERE, "node_modules"),
+        "/reactive/": resolve(ROOT, "js"),
+    });
+    const browser = await chromium.launch({
+        executablePath: opts.chromium,
+        headless: !opts.headed,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    const query = new URLSearchParams({
+        torii: mock.url,
+        world: status.worldAddress,
+        pageSize: opts["page-size"],
+        entities: String(status.entities),
+    });
+    const results = { entities: status.entities, chromium: browser.version() };
+    let ids;
+    const sampleIds = async (page) => (ids ??= await page.evaluate((n) => window.bench.sampleIds(n), Number(opts["query-ids"])));
+    try {
+        for (const mode of ["raw", "sdk"].filter((m) => contenders.includes(m))) {
+            log(`${mode}: cold sync`);
+            results[mode] = await inContext(browser, mode, async (page) => {
+                server.served.clear();
+                await openBench(page, `${server.url}/bench/peer.html?${query}&mode=${mode}`);
+                const cold = await page.evaluate(() => window.bench.cold());
+                const bytes = shippedBytes(server.served, ["/node_modules/", "/build/sdk.js"]);
+                await sampleIds(page);
+                log(`${mode}: queries, then update latency`);
+                const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
+                const latency = await latencyUnderRate(page, mock, ids[0], mode);
+                return { cold, bytes, queries, latency };
+            });
+        }
+        if (contenders.includes("ours")) {
+            log("ours: cold sync");
+            results.ours = await inContext(browser, "ours", async (page) => {
+                server.served.clear();
+                await openBench(page, `${server.url}/bench/ours.html?${query}`);
+                const cold = await page.evaluate(() => window.bench.cold());
+                const bytes = shippedBytes(server.served, ["/reactive/"]);
+                await sampleIds(page);
+                log("ours: queries, then update latency");
+                const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
+                const latency = await latencyUnderRate(page, mock, ids[0], "ours");
+                await page.evaluate(() => window.bench.settle());
+                const [probeKey] = await page.evaluate((probe) => window.bench.playerKeys(probe), [ids[1] ?? ids[0]]);
+                log("ours: reload (warm start)");
+                await mock.control.clearLog();
+                await openBench(page, `${server.url}/bench/ours.html?${query}&probeKey=${encodeURIComponent(probeKey)}`);
+                const warm = await page.evaluate(() => window.bench.warm());
+                const calls = await mock.control.log();
+                const byMethod = {};
+                for (const call of calls) byMethod[call.method] = (byMethod[call.method] ?? 0) + 1;
+                warm.calls = Object.entries(byMethod).map(([m, n]) => `${m} ${n}`).join(", ") || "none";
+                return { cold, bytes, queries, latency, warm };
+            });
+        }
+    } finally {
+        await browser.close();
+        await server.stop();
+        mock.stop();
+    }
+    const meta = {
+        date: new Date().toISOString(),
+        cores: cpus().length,
+        loadBefore,
+        loadAfter: loadavg(),
+        mockBin: opts["mock-bin"],
+        pageSize: Number(opts["page-size"]),
+        rate: Number(opts.rate),
+        markers: Number(opts.markers),
+        markerIntervalMs: Number(opts["marker-interval-ms"]),
+        minLevel: Number(opts["min-level"]),
+        queryIds: Number(opts["query-ids"]),
+        queryRounds: QUERY_ROUNDS,
+    };
+    const report = renderReport(results, meta);
+    console.log(report);
+    const out = resolve(ROOT, "benches/.results");
+    mkdirSync(out, { recursive: true });
+    appendFileSync(resolve(out, "browser.md"), `${report}\n`);
+    writeFileSync(resolve(out, `browser-${meta.date.replace(/[:.]/g, "-")}.json`), JSON.stringify({ meta, results }, null, 2));
+    log(`appended to benches/.results/browser.md`);
+}
+
+main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+});

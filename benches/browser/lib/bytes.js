@@ -1,0 +1,24 @@
+// Bytes shipped: the files a contender's page (and its workers) fetched, raw and gzip-compressed.
+
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { gzipSync } from "node:zlib";
+
+/**
+ * Sums the files among `served` (URL path -> file) whose path starts with one of `prefixes`,
+ * split into JS and wasm: `{ js: { raw, gzip, files }, wasm: { raw, gzip, files } }` (gzip at
+ * level 9, what a static host would precompress).
+ */
+export function shippedBytes(served, prefixes) {
+    const total = { js: { raw: 0, gzip: 0, files: 0 }, wasm: { raw: 0, gzip: 0, files: 0 } };
+    for (const [path, file] of served) {
+        if (!prefixes.some((prefix) => path.startsWith(prefix))) continue;
+        const kind = extname(file) === ".wasm" ? "wasm" : extname(file) === ".map" ? undefined : "js";
+        if (!kind) continue;
+        const bytes = readFileSync(file);
+        total[kind].raw += bytes.length;
+        total[kind].gzip += gzipSync(bytes, { level: 9 }).length;
+        total[kind].files += 1;
+    }
+    return total;
+}

@@ -1,0 +1,123 @@
+// The bench's markdown report: one table, ours next to the peers, with ratios and goals.
+
+const ms = (x) => (Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x.toFixed(1)} ms` : "—");
+const us = (x) => (Number.isFinite(x) ? (x >= 1 ? ms(x) : `${(x * 1000).toFixed(1)} µs`) : "—");
+const kb = (x) => `${(x / 1024).toFixed(0)} KiB`;
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : "—");
+const verdict = (ok) => (ok === undefined ? "" : ok ? " (met)" : " (**not met**)");
+
+function bytes(b) {
+    if (!b) return "—";
+    const part = (k) => (b[k].files ? `${k} ${kb(b[k].raw)} / ${kb(b[k].gzip)} gz` : `${k} —`);
+    return `${part("js")}; ${part("wasm")}`;
+}
+
+function latency(l) {
+    if (!l) return "—";
+    return `p50 ${ms(l.p50)}, p95 ${ms(l.p95)} (n=${l.n}${l.lost ? `, **${l.lost} lost**` : ""})`;
+}
+
+function longTasks(c) {
+    return c ? `${ms(c.longTasks.longestMs)} (${c.longTasks.count} long tasks)` : "—";
+}
+
+/** Renders the results of one run (see bench.js) as markdown. */
+export function renderReport(r, meta) {
+    const { ours, raw, sdk } = r;
+    const peerCold = raw?.cold.allAvailableMs;
+    const rows = [
+        [
+            `time to all ${r.entities.toLocaleString("en")} entities available (from navigation start)`,
+            ms(ours?.cold.allAvailableMs),
+            ms(raw?.cold.allAvailableMs),
+            ms(sdk?.cold.allAvailableMs),
+            `peer/ours ${ratio(peerCold, ours?.cold.allAvailableMs)}`,
+            `ours ≤ peer${verdict(ours && raw ? ours.cold.allAvailableMs <= peerCold : undefined)}`,
+        ],
+        [
+            "of which after the client was created",
+            ms(ours?.cold.fromClientMs),
+            ms(raw?.cold.fromClientMs),
+            ms(sdk?.cold.fromClientMs),
+            "",
+            "",
+        ],
+        [
+            "entities held at the end (check)",
+            ours?.cold.held ?? "—",
+            raw?.cold.held ?? "—",
+            sdk?.cold.held ?? "—",
+            "",
+            "",
+        ],
+        [
+            "longest main-thread task during sync",
+            longTasks(ours?.cold),
+            longTasks(raw?.cold),
+            longTasks(sdk?.cold),
+            "",
+            `ours none > 50 ms${verdict(ours ? ours.cold.longTasks.longestMs <= 50 : undefined)}`,
+        ],
+        [
+            "warm start after reload → first query answered (ours) vs cold fetch (peers)",
+            ours?.warm ? `${ms(ours.warm.firstQueryMs)} (${ours.warm.restored} restored; mock calls: ${ours.warm.calls})` : "—",
+            ms(peerCold),
+            ms(sdk?.cold.allAvailableMs),
+            `peer/ours ${ratio(peerCold, ours?.warm?.firstQueryMs)}`,
+            `< 500 ms and ≥ 5×${verdict(ours?.warm && raw ? ours.warm.firstQueryMs < 500 && peerCold / ours.warm.firstQueryMs >= 5 : undefined)}`,
+        ],
+        [
+            "longest main-thread task during warm start",
+            ours?.warm ? ms(ours.warm.longTasks.longestMs) : "—",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            `update → listener latency under ${meta.rate} updates/s`,
+            latency(ours?.latency),
+            latency(raw?.latency),
+            latency(sdk?.latency),
+            `p95 peer/ours ${ratio(raw?.latency.p95, ours?.latency.p95)}`,
+            "",
+        ],
+        [
+            `query by id, per lookup (${meta.queryIds} ids × ${meta.queryRounds} rounds; ours: the selectors' reader.entity; peers: array find / store getEntity)`,
+            ours ? `p50 ${us(ours.queries.byId.p50)}, p95 ${us(ours.queries.byId.p95)}` : "—",
+            raw ? `p50 ${us(raw.queries.byId.p50)}, p95 ${us(raw.queries.byId.p95)}` : "—",
+            sdk ? `p50 ${us(sdk.queries.byId.p50)}, p95 ${us(sdk.queries.byId.p95)}` : "—",
+            `p50 raw/ours ${ratio(raw?.queries.byId.p50, ours?.queries.byId.p50)}`,
+            "",
+        ],
+        [
+            "ours: `query` by key (`filter.keys.player`), per lookup",
+            ours ? `p50 ${us(ours.queries.byKey.p50)}, p95 ${us(ours.queries.byKey.p95)}` : "—",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            `\`where\` scan: arena-Player.level ≥ ${meta.minLevel} (peers: JS filter)`,
+            ours ? `p50 ${ms(ours.queries.scan.p50)} (${ours.queries.scan.matches} matches)` : "—",
+            raw ? `p50 ${ms(raw.queries.scan.p50)} (${raw.queries.scan.matches} matches)` : "—",
+            sdk ? `p50 ${ms(sdk.queries.scan.p50)} (${sdk.queries.scan.matches} matches)` : "—",
+            `raw/ours ${ratio(raw?.queries.scan.p50, ours?.queries.scan.p50)}`,
+            "",
+        ],
+        ["bytes shipped, raw / gzip -9", bytes(ours?.bytes), bytes(raw?.bytes), bytes(sdk?.bytes), "", ""],
+    ];
+    const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
+    return [
+        `### Browser end to end, ${meta.date} (${meta.cores} cores, load average ${load(meta.loadBefore)} before, ${load(meta.loadAfter)} after)`,
+        "",
+        `Chromium ${r.chromium}, mock-torii \`${meta.mockBin.replace(/.*\/target\//, "target/")}\`, peers page ${meta.pageSize} entities per request, ` +
+            `${meta.markers} markers every ${meta.markerIntervalMs} ms.`,
+        "",
+        "| measure | ours (`@dojoengine/reactive`) | `torii-wasm` getAllEntities → array | SDK store (`parseEntities` → `createDojoStore`) | ratio | goal |",
+        "|---|---|---|---|---|---|",
+        ...rows.map((row) => `| ${row.join(" | ")} |`),
+        "",
+    ].join("\n");
+}
