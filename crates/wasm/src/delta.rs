@@ -9,7 +9,7 @@ use dojo_reactive_storage::{decode_state_changes, encode_state_changes, StateCha
 pub use dojo_reactive_storage::codec::DecodeError;
 
 /// Default most model states per DELTA (applying one takes a few ms on the main thread).
-pub const DEFAULT_DELTA_CHUNK: usize = 2_000;
+pub const DEFAULT_DELTA_CHUNK: usize = 1_000;
 
 /// Encodes upserts and deletions of `target` as DELTA buffers of at most `chunk` changes each
 /// (upserts first, in order, then deletions). Nothing to send gives no buffer.

@@ -4,180 +4,99 @@
 //! core values to JS for reads, JS values (checked against the model's shape) to core values
 //! for optimistic writes.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use dojo_reactive_core::{
     EntityId, EnumValue, Felt, Member, Primitive, PrimitiveType, Struct, Ty, Value, U256,
 };
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::errors::ErrorInfo;
 
-#[wasm_bindgen(inline_js = "
-export function parse_sdk(text) {
-  return JSON.parse(text, (_key, value) =>
-    typeof value === 'string' && value.charCodeAt(0) === 0
-      ? (value.charCodeAt(1) === 110 ? BigInt(value.slice(2)) : value.slice(2))
-      : value);
-}
-")]
-extern "C" {
-    /// `JSON.parse` where a string `\u{0}n<integer>` becomes a `BigInt` and `\u{0}s<text>` the
-    /// text (how a string that itself starts with `\u{0}` is written).
-    fn parse_sdk(text: &str) -> JsValue;
+/// Most names kept as JS strings (member, model and variant names repeat in every state).
+const NAME_CACHE_LIMIT: usize = 4096;
+
+thread_local! {
+    static NAMES: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
 }
 
-/// Writes values in the SDK shape as JSON text for [`parse_sdk`]: one string built in wasm and
-/// one `JSON.parse` are much cheaper than a property set across the boundary per member.
-#[derive(Debug, Default)]
-pub struct SdkWriter {
-    out: String,
+/// A name as a JS string, decoded from UTF-8 once per name.
+fn js_name(name: &str) -> JsValue {
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(value) = names.get(name) {
+            return value.clone();
+        }
+        let value = JsValue::from_str(name);
+        if names.len() < NAME_CACHE_LIMIT {
+            names.insert(name.to_owned(), value.clone());
+        }
+        value
+    })
 }
 
-impl SdkWriter {
-    /// An empty writer.
-    pub fn new() -> Self {
-        SdkWriter::default()
-    }
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property of a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &js_name(key), value);
+}
 
-    /// Appends raw JSON punctuation or a number.
-    pub fn raw(&mut self, text: &str) -> &mut Self {
-        self.out.push_str(text);
-        self
-    }
-
-    /// Appends a JSON string (escaped; one starting with NUL is marked as text).
-    pub fn string(&mut self, text: &str) -> &mut Self {
-        let marked;
-        let text = if text.starts_with('\u{0}') {
-            marked = format!("\u{0}s{text}");
-            marked.as_str()
-        } else {
-            text
-        };
-        // Serialising a `str` into a `String` cannot fail.
-        if let Ok(json) = serde_json::to_string(text) {
-            self.out.push_str(&json);
+/// A primitive in the SDK shape.
+pub fn primitive_js(primitive: &Primitive) -> JsValue {
+    match *primitive {
+        Primitive::I8(v) => JsValue::from(v),
+        Primitive::I16(v) => JsValue::from(v),
+        Primitive::I32(v) => JsValue::from(v),
+        Primitive::U8(v) => JsValue::from(v),
+        Primitive::U16(v) => JsValue::from(v),
+        Primitive::U32(v) => JsValue::from(v),
+        Primitive::I64(v) => js_sys::BigInt::from(v).into(),
+        Primitive::U64(v) => js_sys::BigInt::from(v).into(),
+        Primitive::I128(v) => js_sys::BigInt::from(v).into(),
+        Primitive::U128(v) => js_sys::BigInt::from(v).into(),
+        Primitive::U256(v) => {
+            let hex = JsValue::from_str(&v.to_hex());
+            js_sys::BigInt::new(&hex).map_or(hex, JsValue::from)
         }
-        self
-    }
-
-    /// Appends a primitive.
-    pub fn primitive(&mut self, primitive: &Primitive) {
-        use std::fmt::Write as _;
-        // Writing into a `String` cannot fail.
-        let _ = match *primitive {
-            Primitive::I8(v) => write!(self.out, "{v}"),
-            Primitive::I16(v) => write!(self.out, "{v}"),
-            Primitive::I32(v) => write!(self.out, "{v}"),
-            Primitive::U8(v) => write!(self.out, "{v}"),
-            Primitive::U16(v) => write!(self.out, "{v}"),
-            Primitive::U32(v) => write!(self.out, "{v}"),
-            Primitive::Bool(v) => write!(self.out, "{v}"),
-            Primitive::I64(v) => write!(self.out, "\"\\u0000n{v}\""),
-            Primitive::U64(v) => write!(self.out, "\"\\u0000n{v}\""),
-            Primitive::I128(v) => write!(self.out, "\"\\u0000n{v}\""),
-            Primitive::U128(v) => write!(self.out, "\"\\u0000n{v}\""),
-            Primitive::U256(v) => write!(self.out, "\"\\u0000n{}\"", v.to_hex()),
-            Primitive::Felt252(_)
-            | Primitive::ClassHash(_)
-            | Primitive::ContractAddress(_)
-            | Primitive::EthAddress(_) => match primitive.to_json() {
-                serde_json::Value::String(text) => write!(self.out, "\"{text}\""),
-                _ => write!(self.out, "null"),
-            },
-        };
-    }
-
-    /// Appends a value.
-    pub fn value(&mut self, value: &Value) {
-        match value {
-            Value::Primitive(p) => self.primitive(p),
-            Value::Struct(s) => self.members(&s.members),
-            Value::Enum(e) => {
-                self.raw("{\"variant\":").string(&e.variant);
-                if !e.value.is_unit() {
-                    self.raw(",\"value\":");
-                    self.value(&e.value);
-                }
-                self.raw("}");
-            }
-            Value::Tuple(items) | Value::Array(items) | Value::FixedSizeArray(items) => {
-                self.raw("[");
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.raw(",");
-                    }
-                    self.value(item);
-                }
-                self.raw("]");
-            }
-            Value::ByteArray(text) => {
-                self.string(text);
-            }
-        }
-    }
-
-    /// Appends members as an object `{ name: value }`.
-    pub fn members(&mut self, members: &[Member]) {
-        self.raw("{");
-        for (i, member) in members.iter().enumerate() {
-            if i > 0 {
-                self.raw(",");
-            }
-            self.string(&member.name).raw(":");
-            self.value(&member.value);
-        }
-        self.raw("}");
-    }
-
-    /// Appends an entity `{ entityId, models: { ns: { Model: members } } }` holding these
-    /// states (grouped by namespace in the order given).
-    pub fn entity<'a>(&mut self, id: &EntityId, states: impl IntoIterator<Item = &'a Struct>) {
-        let mut by_namespace: Vec<(&str, Vec<(&str, &Struct)>)> = Vec::new();
-        for state in states {
-            let (namespace, name) = split_tag(&state.name);
-            match by_namespace.iter_mut().find(|(ns, _)| *ns == namespace) {
-                Some((_, models)) => models.push((name, state)),
-                None => by_namespace.push((namespace, vec![(name, state)])),
-            }
-        }
-        self.raw("{\"entityId\":\"")
-            .raw(&id.to_hex())
-            .raw("\",\"models\":{");
-        for (i, (namespace, models)) in by_namespace.iter().enumerate() {
-            if i > 0 {
-                self.raw(",");
-            }
-            self.string(namespace).raw(":{");
-            for (j, (name, state)) in models.iter().enumerate() {
-                if j > 0 {
-                    self.raw(",");
-                }
-                self.string(name).raw(":");
-                self.members(&state.members);
-            }
-            self.raw("}");
-        }
-        self.raw("}}");
-    }
-
-    /// The JSON text written so far.
-    pub fn text(&self) -> &str {
-        &self.out
-    }
-
-    /// The JS value (one `JSON.parse`).
-    pub fn finish(self) -> JsValue {
-        parse_sdk(&self.out)
+        Primitive::Bool(v) => JsValue::from_bool(v),
+        Primitive::Felt252(_)
+        | Primitive::ClassHash(_)
+        | Primitive::ContractAddress(_)
+        | Primitive::EthAddress(_) => match primitive.to_json() {
+            serde_json::Value::String(text) => JsValue::from_str(&text),
+            _ => JsValue::UNDEFINED,
+        },
     }
 }
 
-/// Members as a JS object `{ name: value }`.
+/// A value in the SDK shape.
+pub fn value_js(value: &Value) -> JsValue {
+    match value {
+        Value::Primitive(p) => primitive_js(p),
+        Value::Struct(s) => members_js(&s.members),
+        Value::Enum(e) => {
+            let object: JsValue = Object::new().into();
+            set(&object, "variant", &js_name(&e.variant));
+            if !e.value.is_unit() {
+                set(&object, "value", &value_js(&e.value));
+            }
+            object
+        }
+        Value::Tuple(items) | Value::Array(items) | Value::FixedSizeArray(items) => {
+            items.iter().map(value_js).collect::<Array>().into()
+        }
+        Value::ByteArray(text) => JsValue::from_str(text),
+    }
+}
+
+/// Members as an object `{ name: value }`.
 pub fn members_js(members: &[Member]) -> JsValue {
-    let mut writer = SdkWriter::new();
-    writer.members(members);
-    writer.finish()
+    let object: JsValue = Object::new().into();
+    for member in members {
+        set(&object, &member.name, &value_js(&member.value));
+    }
+    object
 }
 
 /// `(namespace, model name)` of a tag `ns-Model` (the whole tag under `""` without a dash).
@@ -187,9 +106,21 @@ pub fn split_tag(tag: &str) -> (&str, &str) {
 
 /// An entity `{ entityId, models: { ns: { Model: members } } }` holding these model states.
 pub fn entity_js<'a>(id: &EntityId, states: impl IntoIterator<Item = &'a Struct>) -> JsValue {
-    let mut writer = SdkWriter::new();
-    writer.entity(id, states);
-    writer.finish()
+    let entity: JsValue = Object::new().into();
+    set(&entity, "entityId", &JsValue::from_str(&id.to_hex()));
+    let models: JsValue = Object::new().into();
+    for state in states {
+        let (namespace, name) = split_tag(&state.name);
+        let key = js_name(namespace);
+        let mut ns = Reflect::get(&models, &key).unwrap_or(JsValue::UNDEFINED);
+        if ns.is_undefined() {
+            ns = Object::new().into();
+            let _ = Reflect::set(&models, &key, &ns);
+        }
+        set(&ns, name, &members_js(&state.members));
+    }
+    set(&entity, "models", &models);
+    entity
 }
 
 /// Parses an entity id (`0x` hex felt).
@@ -449,76 +380,4 @@ fn felt_in_field(felt: Option<Felt>, bad: impl Fn() -> ErrorInfo) -> Result<Felt
         return Err(bad());
     }
     Ok(felt)
-}
-
-#[cfg(test)]
-mod tests {
-    use dojo_reactive_core::{EnumValue, Felt, Member, Primitive, Struct, Value, U256};
-
-    use super::*;
-
-    fn member(name: &str, value: Value) -> Member {
-        Member {
-            name: name.into(),
-            key: false,
-            value,
-        }
-    }
-
-    #[test]
-    fn the_json_marks_big_integers_and_keeps_everything_else_plain() {
-        let state = Struct {
-            name: "ns-Model".into(),
-            members: vec![
-                member("small", Value::Primitive(Primitive::I32(-5))),
-                member("big", Value::Primitive(Primitive::U64(u64::MAX))),
-                member("neg", Value::Primitive(Primitive::I128(-7))),
-                member(
-                    "wide",
-                    Value::Primitive(Primitive::U256(U256::from(255u128))),
-                ),
-                member(
-                    "felt",
-                    Value::Primitive(Primitive::Felt252(Felt::from(1u128))),
-                ),
-                member("ok", Value::Primitive(Primitive::Bool(true))),
-                member("text", Value::ByteArray("\u{0}n1 \"quoted\"".into())),
-                member(
-                    "unit",
-                    Value::Enum(EnumValue {
-                        name: "E".into(),
-                        option: 0,
-                        variant: "A".into(),
-                        value: Box::new(Value::unit()),
-                    }),
-                ),
-                member(
-                    "list",
-                    Value::Array(vec![Value::Tuple(vec![Value::Primitive(Primitive::U8(1))])]),
-                ),
-            ],
-        };
-        let other = Struct {
-            name: "ns-Other".into(),
-            members: vec![],
-        };
-        let mut writer = SdkWriter::new();
-        writer.entity(&Felt::from(2u128), [&state, &other]);
-        let json: serde_json::Value = serde_json::from_str(writer.text()).unwrap();
-        assert_eq!(json["entityId"], Felt::from(2u128).to_hex());
-        let model = &json["models"]["ns"]["Model"];
-        assert_eq!(model["small"], -5);
-        assert_eq!(model["big"], format!("\u{0}n{}", u64::MAX));
-        assert_eq!(model["neg"], "\u{0}n-7");
-        assert_eq!(
-            model["wide"],
-            format!("\u{0}n{}", U256::from(255u128).to_hex())
-        );
-        assert_eq!(model["felt"], Felt::from(1u128).to_hex());
-        assert_eq!(model["ok"], true);
-        assert_eq!(model["text"], "\u{0}s\u{0}n1 \"quoted\"");
-        assert_eq!(model["unit"], serde_json::json!({ "variant": "A" }));
-        assert_eq!(model["list"], serde_json::json!([[1]]));
-        assert_eq!(json["models"]["ns"]["Other"], serde_json::json!({}));
-    }
 }

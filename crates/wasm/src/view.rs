@@ -16,7 +16,7 @@ use crate::delta::decode_delta;
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
 use crate::replica::Replica;
-use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload, SdkWriter};
+use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
 use crate::shapes::Shapes;
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
@@ -301,20 +301,17 @@ impl View {
                     .chain(overlaid.iter().map(|(id, s)| (id, s))),
             )
         };
-        let mut writer = SdkWriter::new();
-        writer.raw("{\"items\":[");
-        for (i, (id, state)) in page.items.iter().enumerate() {
-            if i > 0 {
-                writer.raw(",");
-            }
-            writer.entity(id, [state]);
+        let items: Array = page
+            .items
+            .iter()
+            .map(|(id, state)| entity_js(id, [state]))
+            .collect();
+        let result: JsValue = Object::new().into();
+        set(&result, "items", items);
+        if let Some(cursor) = page.next_cursor {
+            set(&result, "nextCursor", cursor);
         }
-        writer.raw("]");
-        if let Some(cursor) = &page.next_cursor {
-            writer.raw(",\"nextCursor\":").string(cursor);
-        }
-        writer.raw("}");
-        Ok(writer.finish().unchecked_into())
+        Ok(result.unchecked_into())
     }
 
     /// Shows an optimistic write at once (core `Overlay`); confirmed by its guard (default:
