@@ -133,7 +133,7 @@ async fn shutdown(worker: &SyncWorker) {
 }
 
 /// The mock's world: its entities.
-async fn world() -> Vec<Json> {
+async fn mock_world() -> Vec<Json> {
     mock_get("world").await["entities"]
         .as_array()
         .cloned()
@@ -211,7 +211,7 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     mock_post("updates", r#"{"count": 40}"#).await;
     let mut last = Err(String::new());
     for _ in 0..100 {
-        let world = world().await;
+        let world = mock_world().await;
         last = converged(&cold.sink.borrow().view, &world);
         if last.is_ok() {
             break;
@@ -219,6 +219,61 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
         sleep(100).await;
     }
     last.expect("the view converges after live updates");
+
+    // A model deletion reaches the view; an optimistic write is confirmed by Torii's change.
+    let world = mock_world().await;
+    let player = world
+        .iter()
+        .find(|e| e["models"].get("arena-Position").is_some())
+        .and_then(|e| e["entityId"].as_str())
+        .expect("a player")
+        .to_owned();
+    mock_post(
+        "delete",
+        &json!({ "entityId": player, "model": "arena-Position" }).to_string(),
+    )
+    .await;
+    let submission = js_sys::JSON::parse(
+        &json!({ "entityId": player, "model": "arena-Player", "payload": { "level": 255 } })
+            .to_string(),
+    )
+    .unwrap();
+    let submitted: JsValue = cold
+        .sink
+        .borrow_mut()
+        .view
+        .submit_overlay(submission.unchecked_into(), 1.0)
+        .expect("an optimistic write")
+        .into();
+    let transaction = prop(&submitted, "transactionId");
+    mock_post(
+        "set",
+        &json!({ "entityId": player, "model": "arena-Player", "values": { "level": 255 } })
+            .to_string(),
+    )
+    .await;
+    let mut confirmed = false;
+    let mut position_gone = false;
+    for _ in 0..200 {
+        let result: JsValue = cold.sink.borrow_mut().view.poll(2.0).into();
+        confirmed |= Array::from(&prop(&result, "events")).iter().any(|e| {
+            prop(&e, "type").as_string().as_deref() == Some("confirmed")
+                && prop(&e, "transactionId") == transaction
+        });
+        position_gone = {
+            let sink = cold.sink.borrow();
+            let held: JsValue = sink.view.entity(&player, None).unwrap().unwrap().into();
+            prop(&prop(&prop(&held, "models"), "arena"), "Position").is_undefined()
+        };
+        if confirmed && position_gone {
+            break;
+        }
+        sleep(50).await;
+    }
+    assert!(confirmed, "the write was confirmed by the synced change");
+    assert!(position_gone, "the model deletion reached the view");
+    let world = mock_world().await;
+    converged(&cold.sink.borrow().view, &world).expect("the deletion reached the view");
     worker.force_replay();
     wait_for("a forced replay", 30, || {
         cold.sink.borrow().events.iter().any(|e| {
@@ -236,7 +291,7 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     let ack = warm.event("INIT_ACK").expect("INIT_ACK");
     assert!(prop(&ack, "restored").as_f64().unwrap() >= f64::from(entity_count));
     assert_eq!(warm.sink.borrow().size_at_ack, Some(entity_count));
-    let world = world().await;
+    let world = mock_world().await;
     converged(&warm.sink.borrow().view, &world).expect("the restored view equals the world");
     wait_for("entities streaming again", 60, || {
         warm.streaming("entities")
