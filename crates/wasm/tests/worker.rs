@@ -398,3 +398,43 @@ async fn bad_configurations_are_validation_errors() {
         assert_eq!(error_name(&error), "ValidationError", "{config}");
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_synchronizer_out_of_retries_reports_sync_fatal() {
+    let manifest = manifest().await;
+    let db = fresh_db_name("fatal");
+    let mut config = config(&db, &manifest).await;
+    config["eventMessages"] = json!(false);
+    config["syncOptions"] =
+        json!({ "replayBudget": 1, "backoffInitialMs": 10, "backoffMaxMs": 20 });
+    mock_post("fail", r#"{"count": 1000, "code": "permission_denied"}"#).await;
+    let harness = Harness::new(&manifest);
+    let started = harness.start(&config).await;
+    let fatal_seen = async {
+        for _ in 0..400 {
+            if harness.event("SYNC_FATAL").is_some() {
+                return true;
+            }
+            sleep(50).await;
+        }
+        false
+    }
+    .await;
+    mock_post("fail", r#"{"count": 0, "code": "permission_denied"}"#).await;
+    let worker = started.expect("the worker starts (the failures come later)");
+    assert!(fatal_seen, "SYNC_FATAL after the retry budget");
+    let fatal = harness.event("SYNC_FATAL").unwrap();
+    let error = prop(&fatal, "error");
+    assert_eq!(error_name(&error), "SyncFatalError");
+    let reason = prop(&error, "reason");
+    assert_eq!(
+        prop(&reason, "kind").as_string().as_deref(),
+        Some("retryBudgetExhausted")
+    );
+    assert!(
+        harness.event("SYNC_ERROR").is_some(),
+        "the failed pass was reported first"
+    );
+    shutdown(&worker).await;
+    JsFuture::from(delete_database(db)).await.unwrap();
+}
