@@ -175,3 +175,87 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
             .map_or(DEFAULT_DELTA_CHUNK, |n| (n as usize).max(1)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::sync::TargetKind;
+    use serde_json::json;
+
+    use super::*;
+
+    fn config(extra: serde_json::Value) -> WorkerConfig {
+        let manifest = json!({
+            "world": { "class_hash": "0x1" },
+            "models": [{ "tag": "ns-A", "class_hash": "0x2", "members": [
+                { "name": "id", "type": "felt252", "key": true },
+                { "name": "at", "type": "u64", "key": false }
+            ] }],
+            "events": [{ "tag": "ns-E", "class_hash": "0x3", "members": [
+                { "name": "id", "type": "felt252", "key": true }
+            ] }]
+        });
+        let mut value = json!({
+            "toriiUrl": "http://127.0.0.1:8080",
+            "worldAddress": "0x7",
+            "manifest": manifest.to_string(),
+        });
+        if let (Some(object), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
+            object.extend(extra);
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn defaults_sync_every_entity_model_into_the_default_database() {
+        let plan = plan(config(json!({})), 0).unwrap();
+        assert_eq!(plan.setups.len(), 1);
+        let setup = &plan.setups[0];
+        assert_eq!(setup.target.kind, TargetKind::Entities);
+        assert!(setup.target.models.is_empty());
+        assert_eq!(setup.target.world_addresses, vec![Felt::from(7u128)]);
+        assert_eq!(
+            plan.db_name,
+            default_db_name("http://127.0.0.1:8080", &Felt::from(7u128))
+        );
+        assert_eq!(plan.delta_chunk, DEFAULT_DELTA_CHUNK);
+        assert!(!plan.accept_torii_version_change);
+    }
+
+    #[test]
+    fn chosen_models_events_and_options_are_applied() {
+        let plan = plan(
+            config(json!({
+                "models": [{ "tag": "ns-A", "versionMember": "at" }, "ns-E"],
+                "eventMessages": true,
+                "dbName": "mine",
+                "deltaChunk": 0,
+                "syncOptions": { "pageSize": 50, "replayBudget": 9, "backoffMaxMs": 7 },
+            })),
+            0,
+        )
+        .unwrap();
+        let kinds: Vec<TargetKind> = plan.setups.iter().map(|s| s.target.kind).collect();
+        assert_eq!(kinds, vec![TargetKind::Entities, TargetKind::EventMessages]);
+        assert_eq!(plan.setups[0].target.models, vec!["ns-A".to_owned()]);
+        assert_eq!(plan.setups[1].target.models, vec!["ns-E".to_owned()]);
+        assert_eq!(plan.setups[0].config.version_member("ns-A"), Some("at"));
+        let options = &plan.setups[0].options;
+        assert_eq!((options.page_size, options.replay_budget), (50, 9));
+        assert_eq!(options.backoff.max_ms, 7);
+        assert_eq!((plan.db_name.as_str(), plan.delta_chunk), ("mine", 1));
+    }
+
+    #[test]
+    fn bad_configurations_are_validation_errors() {
+        for extra in [
+            json!({ "worldAddress": "seven" }),
+            json!({ "toriiUrl": "127.0.0.1:8080" }),
+            json!({ "manifest": "{}" }),
+            json!({ "models": ["ns-Nope"] }),
+            json!({ "models": [] }),
+        ] {
+            let error = plan(config(extra.clone()), 0).unwrap_err();
+            assert_eq!(error.name, "ValidationError", "{extra}");
+        }
+    }
+}
