@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
-import { shippedBytes } from "./lib/bytes.js";
+import { minifiedBytes, shippedBytes } from "./lib/bytes.js";
 import { startMock } from "./lib/mock.js";
 import { renderReport } from "./lib/report.js";
 import { startStaticServer } from "./lib/server.js";
@@ -178,6 +178,7 @@ async function main() {
                 await openBench(page, `${server.url}/bench/ours.html?${query}`);
                 const cold = await page.evaluate(() => window.bench.cold());
                 const bytes = shippedBytes(server.served, ["/reactive/"]);
+                bytes.jsMinified = await minifiedBytes(["dist/index.js", "dist/worker.js"].map((f) => resolve(ROOT, "js", f)));
                 await sampleIds(page);
                 log("ours: queries, then update latency");
                 const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));

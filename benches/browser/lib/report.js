@@ -106,7 +106,22 @@ export function renderReport(r, meta) {
             `raw/ours ${ratio(raw?.queries.scan.p50, ours?.queries.scan.p50)}`,
             "",
         ],
-        ["bytes shipped, raw / gzip -9", bytes(ours?.bytes), bytes(raw?.bytes), bytes(sdk?.bytes), "", ""],
+        [
+            "bytes shipped, raw / gzip -9 (as loaded by the page and its worker)",
+            bytes(ours?.bytes),
+            bytes(raw?.bytes),
+            bytes(sdk?.bytes),
+            `wasm gz raw/ours ${ratio(raw?.bytes.wasm.gzip, ours?.bytes.wasm.gzip)}`,
+            "",
+        ],
+        [
+            "ours: JS bundled + minified by esbuild (main entry + worker entry)",
+            ours?.bytes.jsMinified ? `${kb(ours.bytes.jsMinified.raw)} / ${kb(ours.bytes.jsMinified.gzip)} gz` : "—",
+            "",
+            "",
+            "",
+            "",
+        ],
     ];
     const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
     return [
