@@ -160,19 +160,6 @@ impl SyncWorker {
                 }
             }
         }
-        for skipped in storage.inner().take_skipped() {
-            let info = ErrorInfo::new(
-                "StorageError",
-                format!(
-                    "stored record {} in {} could not be read and was skipped ({}); the next \
-                     replay restores its data",
-                    skipped.key, skipped.store, skipped.error
-                ),
-            )
-            .with("store", skipped.store)
-            .with("key", &skipped.key);
-            emit.event(&json!({ "type": "SYNC_ERROR", "error": info.to_json() }));
-        }
         emit.event(&json!({
             "type": "INIT_ACK",
             "manifestHash": plan.fingerprint.hash,
