@@ -1,7 +1,7 @@
 //! `SyncWorker` in a dedicated worker of headless Chromium against a running mock-torii: a cold
 //! sync into IndexedDB with DELTAs into a `View`, convergence after live updates, a warm restart
-//! from the same database (every state sent from IndexedDB before INIT_ACK, nothing re-sent
-//! after the replay), SchemaMismatchError on a changed manifest, ToriiVersionChangedError and its
+//! from the same database (every state sent from IndexedDB before INIT_ACK, nothing re-sent,
+//! fewer pages read than a full pass), SchemaMismatchError on a changed manifest, ToriiVersionChangedError and its
 //! acceptance, and configuration errors.
 //!
 //! `.ci/test` starts the mock and compiles its URL in through `MOCK_TORII_URL`. By hand:
@@ -286,6 +286,7 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     let types_after_shutdown = cold.sink.borrow().types.len();
 
     // Warm start: every state comes from IndexedDB, sent before INIT_ACK.
+    mock_post("log/clear", "{}").await;
     let warm = Harness::new(&manifest);
     let worker = warm.start(&config).await.expect("the worker restarts");
     let ack = warm.event("INIT_ACK").expect("INIT_ACK");
@@ -301,9 +302,21 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
         warm.streaming("eventMessages")
     })
     .await;
-    // The restart's replay (core re-pages the snapshot: Torii has no resume token) found
-    // nothing new, so nothing was sent to the view again.
+    // The restart's catch-up found nothing new, so nothing was sent to the view again, and it
+    // did not re-read the snapshot.
     assert_eq!(warm.sink.borrow().changed_after_ack, 0);
+    let log = mock_get("log").await;
+    let pages = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["method"] == "RetrieveEntities")
+        .count();
+    let full = (entity_count as usize).div_ceil(300);
+    assert!(
+        pages < full,
+        "{pages} pages read after a restart, a full pass is {full}: {log}"
+    );
     shutdown(&worker).await;
     assert_eq!(
         cold.sink.borrow().types.len(),
