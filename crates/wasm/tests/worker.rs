@@ -1,8 +1,8 @@
 //! `SyncWorker` in a dedicated worker of headless Chromium against a running mock-torii: a cold
 //! sync into IndexedDB with DELTAs into a `View`, convergence after live updates, a warm restart
 //! from the same database (every state sent from IndexedDB before INIT_ACK, nothing re-sent,
-//! fewer pages read than a full pass), SchemaMismatchError on a changed manifest, ToriiVersionChangedError and its
-//! acceptance, and configuration errors.
+//! fewer pages read than a full pass), SchemaMismatchError on a changed manifest,
+//! ToriiVersionChangedError and its acceptance, SYNC_FATAL, and configuration errors.
 //!
 //! `.ci/test` starts the mock and compiles its URL in through `MOCK_TORII_URL`. By hand:
 //! `MOCK_TORII_URL=http://127.0.0.1:PORT CHROMEDRIVER=/usr/bin/chromedriver cargo test -p
