@@ -119,9 +119,7 @@ async fn ours(batch: u64) -> (f64, f64) {
         &format!("ours: start-up load (open + getAll + decode), after batches of {batch}"),
         ENTITIES,
         load_ms,
-        &format!(
-            "model states and ledger entries as core values (open + checks {init_ms:.0} ms)"
-        ),
+        &format!("model states and ledger entries as core values (open + checks {init_ms:.0} ms)"),
     );
     again.close();
     delete_db(&name).await.expect("delete");
