@@ -47,7 +47,7 @@ export interface InitInfo {
   readonly toriiVersion: string;
   /** The database name. */
   readonly dbName: string;
-  /** Entities restored from the database. */
+  /** Model states (entity × model) restored from the database. */
   readonly restored: number;
 }
 
@@ -242,7 +242,7 @@ export class SyncSession {
           dbName: message.dbName,
           restored: message.restored,
         };
-        this.deps.logger?.info?.(`sync ready: ${init.restored} entities restored from ${init.dbName}`, init);
+        this.deps.logger?.info?.(`sync ready: ${init.restored} model states restored from ${init.dbName}`, init);
         const current = this.status.get();
         this.status.set({ ...current, phase: current.phase === 'failed' ? 'failed' : 'ready', init });
         this.settleReady?.resolve(init);
