@@ -120,7 +120,10 @@ async function latencyUnderRate(page, mock, entityId, tag) {
     }
     result ??= await within(page.evaluate(() => window.bench.markers()), 180_000, { n: 0, starved: true });
     await within(page.evaluate(() => window.bench.unlisten()), 60_000);
-    return { ...result, lost: count - result.n };
+    // A marker not seen but followed by a seen one was superseded (the listener got the newer
+    // state first: coalescing, not loss); a lost one has no later marker seen.
+    const superseded = Math.max(0, (result.lastIndex ?? -1) + 1 - result.n);
+    return { ...result, superseded, lost: count - result.n - superseded };
 }
 
 const QUERY_ROUNDS = 20;
@@ -191,7 +194,11 @@ async function main() {
                 const warm = await page.evaluate(() => window.bench.warm());
                 const calls = await mock.control.log();
                 const byMethod = {};
-                for (const call of calls) byMethod[call.method] = (byMethod[call.method] ?? 0) + 1;
+                for (const call of calls) {
+                    const kind = /clause=hashed_keys/.test(call.detail ?? "") ? `${call.method} by id` : call.method;
+                    byMethod[kind] = (byMethod[kind] ?? 0) + 1;
+                }
+                warm.retrieveDetails = calls.filter((c) => /Retrieve/.test(c.method)).map((c) => c.detail);
                 warm.calls = Object.entries(byMethod).map(([m, n]) => `${m} ${n}`).join(", ") || "none";
                 return { cold, bytes, queries, latency, warm };
             });

@@ -14,7 +14,11 @@ function bytes(b) {
 
 function latency(l) {
     if (!l) return "—";
-    return `p50 ${ms(l.p50)}, p95 ${ms(l.p95)} (n=${l.n}${l.lost ? `, **${l.lost} lost**` : ""})`;
+    if (l.starved) return "**no answer**: the page's main thread was still busy 3 min after the rate stopped";
+    const notes = [`n=${l.n}`];
+    if (l.superseded) notes.push(`${l.superseded} superseded by a later marker`);
+    if (l.lost) notes.push(`**${l.lost} lost**`);
+    return `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)} (${notes.join(", ")})`;
 }
 
 function longTasks(c) {
@@ -36,7 +40,7 @@ export function renderReport(r, meta) {
         ],
         [
             "of which after the client was created",
-            ms(ours?.cold.fromClientMs),
+            ours ? `${ms(ours.cold.fromClientMs)} (ready at ${ms(ours.cold.readyMs)})` : "—",
             ms(raw?.cold.fromClientMs),
             ms(sdk?.cold.fromClientMs),
             "",
@@ -60,7 +64,9 @@ export function renderReport(r, meta) {
         ],
         [
             "warm start after reload → first query answered (ours) vs cold fetch (peers)",
-            ours?.warm ? `${ms(ours.warm.firstQueryMs)} (${ours.warm.restored} restored; mock calls: ${ours.warm.calls})` : "—",
+            ours?.warm
+                ? `${ms(ours.warm.firstQueryMs)} (ready at ${ms(ours.warm.readyMs)}; ${ours.warm.restored} model states restored; mock calls: ${ours.warm.calls})`
+                : "—",
             ms(peerCold),
             ms(sdk?.cold.allAvailableMs),
             `peer/ours ${ratio(peerCold, ours?.warm?.firstQueryMs)}`,

@@ -61,14 +61,17 @@ export function epochMs() {
 export function markerRecorder(tag) {
     const latencies = [];
     const names = new Set();
-    const pattern = new RegExp(`^bench-marker-${tag}-\\d+-([\\d.]+)$`);
+    const pattern = new RegExp(`^bench-marker-${tag}-(\\d+)-([\\d.]+)$`);
+    let lastIndex = -1;
     return {
         seen(name) {
             const match = pattern.exec(name);
             if (!match || names.has(name)) return;
             names.add(name);
-            latencies.push(epochMs() - Number(match[1]));
+            latencies.push(epochMs() - Number(match[2]));
+            lastIndex = Math.max(lastIndex, Number(match[1]));
         },
-        results: () => stats(latencies),
+        /** Latency stats, and `lastIndex`: the highest marker index seen (-1: none). */
+        results: () => ({ ...stats(latencies), lastIndex }),
     };
 }

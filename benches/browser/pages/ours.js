@@ -14,6 +14,12 @@ const startedAt = performance.now();
 const client = createReactiveClient({ toriiUrl: params.torii, worldAddress: params.world, manifest });
 const clientAt = performance.now();
 window.reactiveClient = client;
+/** When `ready` resolved (INIT_ACK: persisted state in the view). */
+let readyAt = NaN;
+client.ready.then(
+    () => (readyAt = performance.now()),
+    () => {},
+);
 
 const errors = [];
 client.errors.subscribe((error) => errors.push(`${error.name}: ${error.message}`));
@@ -61,6 +67,7 @@ window.bench = {
             allAvailableMs: doneAt,
             fromClientMs: doneAt - clientAt,
             loadMs: clientAt - startedAt,
+            readyMs: readyAt,
             held: seenIds.size,
             longTasks: longestTaskBefore(doneAt),
             errors,
@@ -69,7 +76,7 @@ window.bench = {
     /** Warm start after reload: first query answered, entities restored, long tasks until then. */
     async warm() {
         const { at, init } = await warm;
-        return { firstQueryMs: at, restored: init.restored, longTasks: longestTaskBefore(at), errors };
+        return { firstQueryMs: at, readyMs: readyAt, restored: init.restored, longTasks: longestTaskBefore(at), errors };
     },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),
