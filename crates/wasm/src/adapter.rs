@@ -1,13 +1,18 @@
 //! `DeltaStorage`: the synchronizer's storage, decorated so that every committed batch (and the
-//! state loaded at start-up) also goes to the view as DELTA buffers, only after it is stored.
+//! state stored before start-up) also goes to the view as DELTA buffers, only after it is stored.
+//!
+//! At start-up the stored segments go to the view as they are read, undecoded (they are in the
+//! DELTA format): the view decodes them on its thread while this one decodes them again for
+//! the synchronizer, instead of decoding and re-encoding before the view sees anything.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use dojo_reactive_core::sync::{
     StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
+use dojo_reactive_storage::{Backend, Storage};
 
 use crate::delta::encode_deltas;
 use crate::errors::ErrorInfo;
@@ -15,7 +20,7 @@ use crate::errors::ErrorInfo;
 /// Where DELTAs go (the worker's `emit`; a recorder in tests).
 pub trait DeltaSink {
     /// One DELTA buffer.
-    fn delta(&self, bytes: Vec<u8>);
+    fn delta(&self, bytes: &[u8]);
 
     /// A DELTA that could not be built (the data is stored; the view misses it until the next
     /// start).
@@ -23,41 +28,45 @@ pub trait DeltaSink {
 }
 
 /// A [`StorageAdapter`] that forwards to `inner` and sends what it stores or loads to a sink.
-pub struct DeltaStorage<S, K> {
-    inner: S,
+pub struct DeltaStorage<B: Backend, K> {
+    inner: Storage<B>,
     sink: K,
     chunk: usize,
-    /// Targets loaded before the synchronizers started, handed to their first `load`.
-    preloaded: RefCell<HashMap<TargetKind, StoredTarget>>,
+    /// Targets whose stored segments were sent before the synchronizers started: their first
+    /// `load` decodes without sending again.
+    preloaded: RefCell<HashSet<TargetKind>>,
 }
 
-impl<S: StorageAdapter, K: DeltaSink> DeltaStorage<S, K> {
+impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     /// Decorates `inner`; DELTAs hold at most `chunk` model states.
-    pub fn new(inner: S, sink: K, chunk: usize) -> Self {
+    pub fn new(inner: Storage<B>, sink: K, chunk: usize) -> Self {
         DeltaStorage {
             inner,
             sink,
             chunk: chunk.max(1),
-            preloaded: RefCell::new(HashMap::new()),
+            preloaded: RefCell::new(HashSet::new()),
         }
     }
 
     /// The decorated storage.
-    pub fn inner(&self) -> &S {
+    pub fn inner(&self) -> &Storage<B> {
         &self.inner
     }
 
-    /// Loads a target now and sends its states as DELTAs; the synchronizer's first `load` of
-    /// it gets this data without reading or sending it again. Returns the states loaded.
+    /// Sends a target's stored segments as DELTAs now, undecoded; the synchronizer's first
+    /// `load` of it then decodes without sending again. Returns the model states stored.
     pub async fn preload(&self, target: TargetKind) -> Result<usize, StorageError> {
-        let stored = self.load_and_send(target).await?;
-        let count = stored.models.len();
-        self.preloaded.borrow_mut().insert(target, stored);
-        Ok(count)
+        let sink = &self.sink;
+        let states = self
+            .inner
+            .scan_raw(target, &mut |segment| sink.delta(segment))
+            .await?;
+        self.preloaded.borrow_mut().insert(target);
+        Ok(states)
     }
 
     async fn load_and_send(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        let stored = self.inner.load(target).await?;
+        let stored = StorageAdapter::load(&self.inner, target).await?;
         self.send(target, &stored.models, &[]);
         Ok(stored)
     }
@@ -74,7 +83,7 @@ impl<S: StorageAdapter, K: DeltaSink> DeltaStorage<S, K> {
         match encode_deltas(target, upserts, deletions, self.chunk) {
             Ok(buffers) => {
                 for bytes in buffers {
-                    self.sink.delta(bytes);
+                    self.sink.delta(&bytes);
                 }
             }
             Err(error) => self.sink.error(ErrorInfo::new(
@@ -87,20 +96,21 @@ impl<S: StorageAdapter, K: DeltaSink> DeltaStorage<S, K> {
     }
 }
 
-impl<S: StorageAdapter, K: DeltaSink> StorageAdapter for DeltaStorage<S, K> {
+impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
     async fn init(
         &self,
         fingerprint: &ManifestFingerprint,
         torii_version: &str,
     ) -> Result<(), StorageError> {
-        self.inner.init(fingerprint, torii_version).await
+        StorageAdapter::init(&self.inner, fingerprint, torii_version).await
     }
 
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        let preloaded = self.preloaded.borrow_mut().remove(&target);
-        match preloaded {
-            Some(stored) => Ok(stored),
-            None => self.load_and_send(target).await,
+        let sent = self.preloaded.borrow_mut().remove(&target);
+        if sent {
+            StorageAdapter::load(&self.inner, target).await
+        } else {
+            self.load_and_send(target).await
         }
     }
 
@@ -114,12 +124,12 @@ impl<S: StorageAdapter, K: DeltaSink> StorageAdapter for DeltaStorage<S, K> {
         &self,
         target: TargetKind,
     ) -> Result<Option<TargetSyncState>, StorageError> {
-        self.inner.sync_state(target).await
+        StorageAdapter::sync_state(&self.inner, target).await
     }
 
     async fn reset(&self) -> Result<(), StorageError> {
         self.preloaded.borrow_mut().clear();
-        self.inner.reset().await
+        StorageAdapter::reset(&self.inner).await
     }
 }
 
@@ -139,8 +149,8 @@ mod tests {
     struct Recorder(Rc<RefCell<Vec<Vec<u8>>>>);
 
     impl DeltaSink for Recorder {
-        fn delta(&self, bytes: Vec<u8>) {
-            self.0.borrow_mut().push(bytes);
+        fn delta(&self, bytes: &[u8]) {
+            self.0.borrow_mut().push(bytes.to_vec());
         }
 
         fn error(&self, info: ErrorInfo) {
@@ -213,9 +223,10 @@ mod tests {
                 .unwrap();
             assert!(sink.changes().is_empty());
 
+            // The stored segment goes as it is: its 3 upserts and the stored deletion.
             assert_eq!(storage.preload(TargetKind::Entities).await.unwrap(), 3);
-            assert_eq!(sink.changes().len(), 3);
-            // The synchronizer's load gets the preloaded data without a second send.
+            assert_eq!(sink.changes().len(), 4);
+            // The synchronizer's load decodes the same data without a second send.
             let loaded = storage.load(TargetKind::Entities).await.unwrap();
             assert_eq!(loaded.models.len(), 3);
             assert!(sink.changes().is_empty());

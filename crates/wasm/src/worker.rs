@@ -37,10 +37,10 @@ impl Emit {
 }
 
 impl DeltaSink for Emit {
-    fn delta(&self, bytes: Vec<u8>) {
+    fn delta(&self, bytes: &[u8]) {
         let event: JsValue = Object::new().into();
         let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
-        let buffer = Uint8Array::from(bytes.as_slice());
+        let buffer = Uint8Array::from(bytes);
         let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
 
@@ -63,7 +63,7 @@ impl SyncObserver for Emit {
     }
 }
 
-type WorkerStorage = DeltaStorage<IndexedDbStorage, Emit>;
+type WorkerStorage = DeltaStorage<IndexedDbBackend, Emit>;
 
 /// What `shutdown` needs of the running worker.
 struct Running {

@@ -278,6 +278,38 @@ impl<B: Backend> Storage<B> {
         })
     }
 
+    /// Hands every readable segment of a target to `sink`, in sequence order, without decoding
+    /// its states (the bytes are the format `decode_state_changes` reads: replaying them in
+    /// order gives the stored states). Rebuilds the target's index on the way, reports
+    /// unreadable segments like [`Storage::load`], and returns how many model states are stored.
+    /// For a start-up that ships the stored data elsewhere before decoding it here.
+    pub async fn scan_raw(
+        &self,
+        target: TargetKind,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<usize, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let mut replayer = Replayer::new(target, false);
+        self.backend
+            .scan_segments(target, &mut |chunk| {
+                for segment in &chunk {
+                    if let (true, Ok(bytes)) = (replayer.feed_one(segment), &segment.value) {
+                        sink(bytes);
+                    }
+                }
+            })
+            .await?;
+        let replayed = replayer.finish();
+        self.report(&replayed.skipped);
+        let (states, _) = replayed.index.totals();
+        self.inner
+            .borrow_mut()
+            .targets
+            .insert(target, replayed.index);
+        Ok(states)
+    }
+
     async fn read_sync_state(
         &self,
         target: TargetKind,

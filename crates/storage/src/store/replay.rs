@@ -67,15 +67,16 @@ impl Replayer {
 
     /// Replays the next segments (in sequence order).
     pub(crate) fn feed(&mut self, segments: Vec<RawSegment>) {
-        for segment in segments {
+        for segment in &segments {
             self.feed_one(segment);
         }
     }
 
-    fn feed_one(&mut self, segment: RawSegment) {
+    /// Replays one segment; returns whether it could be decoded (else it is reported).
+    pub(crate) fn feed_one(&mut self, segment: &RawSegment) -> bool {
         let target = self.target;
-        let seq = match segment.seq {
-            Ok(seq) => seq,
+        let seq = match &segment.seq {
+            Ok(seq) => *seq,
             Err(key) => {
                 self.skipped.push(SkippedRecord {
                     store: ENTITIES,
@@ -85,11 +86,11 @@ impl Replayer {
                         message: "not a segment key".into(),
                     },
                 });
-                return;
+                return false;
             }
         };
         let key = RecordKey::Segment(target, seq);
-        let bytes = match segment.value {
+        let bytes = match &segment.value {
             Ok(bytes) => bytes,
             Err(message) => {
                 self.unreadable(
@@ -97,17 +98,17 @@ impl Replayer {
                     key,
                     StoreError::Foreign {
                         what: key.to_string(),
-                        message,
+                        message: message.clone(),
                     },
                 );
-                return;
+                return false;
             }
         };
-        let view = match decode_segment(&bytes, target) {
+        let view = match decode_segment(bytes, target) {
             Ok(view) => view,
             Err(error) => {
                 self.unreadable(seq, key, StoreError::corrupt(key.to_string(), error));
-                return;
+                return false;
             }
         };
         self.index.add_segment(seq, view.kind, bytes.len());
@@ -168,6 +169,7 @@ impl Replayer {
                 },
             );
         }
+        true
     }
 
     fn unreadable(&mut self, seq: u64, key: RecordKey, error: StoreError) {

@@ -16,8 +16,8 @@ use dojo_reactive_core::{
     Value, Version,
 };
 use dojo_reactive_storage::{
-    Backend, CompactionConfig, Fault, RecordKey, SchemaMismatchError, Storage, StoreError,
-    ToriiVersionChangedError,
+    decode_state_changes, Backend, CompactionConfig, Fault, RecordKey, SchemaMismatchError,
+    StateChange, Storage, StoreError, ToriiVersionChangedError,
 };
 
 /// What a runner provides: storages by name (the same name reaches the same stored data).
@@ -56,6 +56,7 @@ macro_rules! for_each_case {
             deletions_tombstones_and_prune,
             compaction_preserves_state,
             corrupt_records_are_skipped_and_reported,
+            raw_segments_replay_to_the_stored_states,
             use_before_init_is_an_error,
             get_and_range_reads
         );
@@ -725,6 +726,65 @@ pub async fn compaction_preserves_state<H: Harness>(h: &H) {
 /// A corrupt segment, a foreign value and a corrupt cursor are skipped and reported; everything
 /// else loads, and nothing panics.
 pub async fn corrupt_records_are_skipped_and_reported<H: Harness>(h: &H) {
+    corrupt_records_case(h).await;
+}
+
+/// The undecoded segments of a start-up (what the worker sends the view), replayed in order,
+/// give exactly the stored states, across updates and a compaction.
+pub async fn raw_segments_replay_to_the_stored_states<H: Harness>(h: &H) {
+    let name = h.unique("raw");
+    let storage = opened(h, &name).await;
+    for round in 0..5u64 {
+        // Overlapping rounds: later ones update half of the earlier entities.
+        let batch = upserts(
+            (round * 5..round * 5 + 10)
+                .map(|n| player(n, round as u32))
+                .collect(),
+            round + 1,
+            None,
+        );
+        storage.commit(&batch).await.expect("commit");
+        if round == 2 {
+            storage.compact(TARGET, true).await.expect("compact");
+        }
+    }
+    storage.close();
+    let again = opened(h, &name).await;
+    let mut segments = Vec::new();
+    let states = again
+        .scan_raw(TARGET, &mut |bytes| segments.push(bytes.to_vec()))
+        .await
+        .expect("scan");
+    let mut replayed = BTreeMap::new();
+    for bytes in &segments {
+        let (target, changes) = decode_state_changes(bytes).expect("a sent segment decodes");
+        assert_eq!(target, TARGET);
+        for change in changes {
+            match change {
+                StateChange::Upsert(record) => {
+                    replayed.insert((record.entity, record.state.name.clone()), record);
+                }
+                StateChange::Delete(key) => {
+                    replayed.remove(&(key.entity, key.model));
+                }
+            }
+        }
+    }
+    let stored = load(&again).await;
+    assert_eq!(states, stored.models.len());
+    assert_eq!(states, 30);
+    assert_eq!(
+        sorted(StoredTarget {
+            models: replayed.into_values().collect(),
+            ..stored.clone()
+        }),
+        stored
+    );
+    again.close();
+    h.cleanup(&name).await;
+}
+
+async fn corrupt_records_case<H: Harness>(h: &H) {
     let name = h.unique("corrupt");
     let storage = opened(h, &name).await;
     let mut kept = Reference::default();
@@ -789,6 +849,16 @@ pub async fn corrupt_records_are_skipped_and_reported<H: Harness>(h: &H) {
         .iter()
         .any(|s| matches!(s.error, StoreError::Foreign { .. })));
     assert_eq!(storage.take_skipped().len(), 3);
+    // A start-up that ships undecoded segments sends only the readable ones.
+    let mut sent = Vec::new();
+    let states = storage
+        .scan_raw(TARGET, &mut |bytes| sent.push(bytes.to_vec()))
+        .await
+        .expect("scan");
+    assert_eq!(sent.len(), 2, "the two readable segments");
+    assert!(sent.iter().all(|bytes| decode_state_changes(bytes).is_ok()));
+    assert_eq!(states, kept.expected().models.len());
+    assert_eq!(storage.take_skipped().len(), 2, "the unreadable segments");
     // Writing goes on, and compaction removes the unreadable segments.
     storage
         .commit(&upserts(vec![player(500, 5)], 9, Some(cursor("fresh", 1))))
