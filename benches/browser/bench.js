@@ -5,7 +5,7 @@
 // Prints a markdown table and appends it to benches/.results/. Usually run through run.sh.
 //   node bench.js --mock-bin PATH [--entities N] [--contenders ours,raw,sdk] [--rate R] ...
 
-import { mkdirSync, writeFileSync, appendFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +59,21 @@ async function buildSdkBundle() {
         outfile: resolve(BUILD, "sdk.js"),
         logLevel: "error",
     });
+}
+
+/**
+ * Copies the built package (js/dist, js/wasm) into .build/reactive, so that a rebuild of js/
+ * during the run (others work in the same tree) cannot mix two builds in one run.
+ */
+function snapshotPackage() {
+    const target = resolve(BUILD, "reactive");
+    rmSync(target, { recursive: true, force: true });
+    for (const part of ["dist", "wasm"]) {
+        const from = resolve(ROOT, "js", part);
+        if (!existsSync(from)) throw new Error(`${from} does not exist: build the package with bash js/build.sh`);
+        cpSync(from, resolve(target, part), { recursive: true });
+    }
+    return target;
 }
 
 /** Runs `fn(page)` in a fresh browser context (empty storage), failing on page errors. */
@@ -143,7 +158,7 @@ async function main() {
         "/bench/": resolve(HERE, "pages"),
         "/build/": BUILD,
         "/node_modules/": resolve(HERE, "node_modules"),
-        "/reactive/": resolve(ROOT, "js"),
+        "/reactive/": snapshotPackage(),
     });
     const browser = await chromium.launch({
         executablePath: opts.chromium,
@@ -181,7 +196,7 @@ async function main() {
                 await openBench(page, `${server.url}/bench/ours.html?${query}`);
                 const cold = await page.evaluate(() => window.bench.cold());
                 const bytes = shippedBytes(server.served, ["/reactive/"]);
-                bytes.jsMinified = await minifiedBytes(["dist/index.js", "dist/worker.js"].map((f) => resolve(ROOT, "js", f)));
+                bytes.jsMinified = await minifiedBytes(["dist/index.js", "dist/worker.js"].map((f) => resolve(BUILD, "reactive", f)));
                 await sampleIds(page);
                 log("ours: queries, then update latency");
                 const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
