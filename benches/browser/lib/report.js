@@ -3,7 +3,11 @@
 const ms = (x) => (Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x.toFixed(1)} ms` : "—");
 const us = (x) => (Number.isFinite(x) ? (x >= 1 ? ms(x) : `${(x * 1000).toFixed(1)} µs`) : "—");
 const kb = (x) => `${(x / 1024).toFixed(0)} KiB`;
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : "—");
+const ratio = (a, b) => {
+    if (!(Number.isFinite(a) && Number.isFinite(b) && b > 0)) return "—";
+    const r = a / b;
+    return `${r >= 0.1 ? r.toFixed(1) : r.toFixed(3)}×`;
+};
 const verdict = (ok) => (ok === undefined ? "" : ok ? " (met)" : " (**not met**)");
 
 function bytes(b) {
@@ -40,7 +44,7 @@ export function renderReport(r, meta) {
         ],
         [
             "of which after the client was created",
-            ours ? `${ms(ours.cold.fromClientMs)} (ready at ${ms(ours.cold.readyMs)})` : "—",
+            ours ? `${ms(ours.cold.fromClientMs)} (\`ready\` ${ms(ours.cold.readyMs)} after navigation start)` : "—",
             ms(raw?.cold.fromClientMs),
             ms(sdk?.cold.fromClientMs),
             "",
@@ -65,7 +69,7 @@ export function renderReport(r, meta) {
         [
             "warm start after reload → first query answered (ours) vs cold fetch (peers)",
             ours?.warm
-                ? `${ms(ours.warm.firstQueryMs)} (ready at ${ms(ours.warm.readyMs)}; ${ours.warm.restored} model states restored; mock calls: ${ours.warm.calls})`
+                ? `${ms(ours.warm.firstQueryMs)} (\`ready\` at ${ms(ours.warm.readyMs)}; ${ours.warm.restored} model states restored; mock calls: ${ours.warm.calls})`
                 : "—",
             ms(peerCold),
             ms(sdk?.cold.allAvailableMs),
