@@ -7,7 +7,7 @@ const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Builds [`FastHasher`]s with a per-map random seed, so colliding keys cannot be precomputed.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct FastHashBuilder {
+pub struct FastHashBuilder {
     seed: u64,
 }
 
@@ -29,7 +29,7 @@ impl BuildHasher for FastHashBuilder {
 
 /// Multiply-rotate word hasher with a final avalanche.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct FastHasher {
+pub struct FastHasher {
     state: u64,
 }
 
@@ -83,7 +83,7 @@ impl Hasher for FastHasher {
 }
 
 /// A `HashMap` using [`FastHashBuilder`].
-pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastHashBuilder>;
+pub type FastMap<K, V> = std::collections::HashMap<K, V, FastHashBuilder>;
 
 #[cfg(test)]
 mod tests {

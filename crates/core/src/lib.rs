@@ -46,6 +46,7 @@ pub use filter::{
     Filter, FilterError, FilterOp, FilterSpec, ModelShapes, PredicateSpec, Query, QueryPage,
     QuerySpec, Selector, SelectorSpec,
 };
+pub use hasher::{FastHashBuilder, FastHasher, FastMap};
 pub use ledger::{
     Decision, Ledger, LedgerDecodeError, LedgerStats, ModelId, Observation, Source, StateKind,
     Version,

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
-use dojo_reactive_core::{EntityId, Struct};
+use dojo_reactive_core::{EntityId, FastMap, Name, Struct};
 use dojo_reactive_storage::StateChange;
 
 /// One synced model state with Torii's timestamps.
@@ -24,14 +24,14 @@ pub struct Held {
 }
 
 /// A model state that changed: the entity and the model tag.
-pub type Changed = (EntityId, String);
+pub type Changed = (EntityId, Name);
 
 /// Synced model states by model tag and entity id.
 #[derive(Debug, Default)]
 pub struct Replica {
     models: HashMap<String, BTreeMap<EntityId, Held>>,
     /// Models held per entity (an entity with none is not held).
-    entities: HashMap<EntityId, u32>,
+    entities: FastMap<EntityId, u32>,
 }
 
 impl Replica {
@@ -63,7 +63,7 @@ impl Replica {
                 }
                 StateChange::Delete(key) => {
                     if self.delete(&key.entity, &key.model) {
-                        changed.push((key.entity, key.model.to_string()));
+                        changed.push((key.entity, key.model));
                     }
                 }
             }
@@ -98,11 +98,11 @@ impl Replica {
                 let same = model
                     .get(&entity)
                     .is_some_and(|now| now.state == previous.state);
-                (!same).then(|| (entity, tag.to_owned()))
+                (!same).then(|| (entity, name.clone()))
             }
             None => {
                 *self.entities.entry(entity).or_insert(0) += 1;
-                Some((entity, tag.to_owned()))
+                Some((entity, name))
             }
         }
     }
@@ -206,7 +206,7 @@ mod tests {
                 delete(3, "ns-A"),
             ],
         );
-        assert_eq!(again, vec![(Felt::from(2u128), "ns-A".to_owned())]);
+        assert_eq!(again, vec![(Felt::from(2u128), "ns-A".into())]);
         let gone = replica.apply(
             TargetKind::Entities,
             vec![delete(1, "ns-A"), delete(1, "ns-B")],
