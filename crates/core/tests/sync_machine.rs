@@ -628,6 +628,18 @@ fn a_restart_mid_snapshot_resumes_from_the_persisted_cursor() {
     assert_converged(&h, &second);
 }
 
+/// Asserts the recorded run restarted, replayed (or caught up) and streamed.
+fn assert_restarted_then_streaming(h: &Harness) {
+    assert_eq!(
+        h.recorder.transitions()[0].reason,
+        TransitionReason::Restarted
+    );
+    assert_eq!(
+        h.recorder.states(),
+        vec![SyncState::Replaying, SyncState::Streaming]
+    );
+}
+
 /// Snapshot reads (not by id) served since `calls`.
 fn pages_read_since(h: &Harness, calls: usize) -> usize {
     h.server.calls()[calls..]
@@ -660,14 +672,7 @@ fn a_restart_catches_up_on_what_changed_while_closed_without_re_reading_the_snap
     let calls = h.server.calls().len();
     let mut second = synchronizer(&h, catch_up_pages());
     run_for(&mut h, &mut second, 5 * SEC);
-    assert_eq!(
-        h.recorder.transitions()[0].reason,
-        TransitionReason::Restarted
-    );
-    assert_eq!(
-        h.recorder.states(),
-        vec![SyncState::Replaying, SyncState::Streaming]
-    );
+    assert_restarted_then_streaming(&h);
     assert_eq!(
         pages_read_since(&h, calls),
         1,
@@ -742,14 +747,7 @@ fn a_restart_without_catch_up_replays_without_rewriting_unchanged_rows() {
     let commits = h.storage.commits();
     let mut second = synchronizer(&h, full_replays);
     run_for(&mut h, &mut second, 5 * SEC);
-    assert_eq!(
-        h.recorder.transitions()[0].reason,
-        TransitionReason::Restarted
-    );
-    assert_eq!(
-        h.recorder.states(),
-        vec![SyncState::Replaying, SyncState::Streaming]
-    );
+    assert_restarted_then_streaming(&h);
     let tick = second.tick();
     assert_eq!(tick.ledger.applied, 1, "only the changed row is written");
     assert_eq!(tick.ledger.unchanged, 60 + 30 - 1);
