@@ -326,16 +326,21 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     JsFuture::from(delete_database(db)).await.unwrap();
 }
 
-#[wasm_bindgen_test]
-async fn a_changed_manifest_is_a_schema_mismatch() {
+/// The mock's manifest and a fresh database a worker started on and shut down once.
+async fn synced_once(case: &str) -> (String, String) {
     let manifest = manifest().await;
-    let db = fresh_db_name("mismatch");
-    let harness = Harness::new(&manifest);
-    let worker = harness
+    let db = fresh_db_name(case);
+    let worker = Harness::new(&manifest)
         .start(&config(&db, &manifest).await)
         .await
         .expect("the worker starts");
     shutdown(&worker).await;
+    (manifest, db)
+}
+
+#[wasm_bindgen_test]
+async fn a_changed_manifest_is_a_schema_mismatch() {
+    let (manifest, db) = synced_once("mismatch").await;
 
     let mut changed: Json = serde_json::from_str(&manifest).unwrap();
     changed["models"][0]["class_hash"] = json!(format!("0x{}", "1".repeat(60)));
@@ -361,14 +366,8 @@ async fn a_changed_manifest_is_a_schema_mismatch() {
 
 #[wasm_bindgen_test]
 async fn a_torii_version_change_is_refused_unless_accepted() {
-    let manifest = manifest().await;
-    let db = fresh_db_name("version");
+    let (manifest, db) = synced_once("version").await;
     let harness = Harness::new(&manifest);
-    let worker = harness
-        .start(&config(&db, &manifest).await)
-        .await
-        .expect("the worker starts");
-    shutdown(&worker).await;
     let original = mock_get("status").await["version"].clone();
     mock_post("restart", r#"{"version": "1.9.0 (mock)"}"#).await;
     let mut config = config(&db, &manifest).await;
