@@ -7,9 +7,11 @@
  */
 
 import { createClient, type ReactiveClient } from './client.js';
+import { buildManifestFingerprintOn, computeManifestHashOn, type ManifestInput } from './manifest.js';
 import type { ReactiveClientOptions, SyncWorkerOptions } from './options.js';
 import { browserRuntime } from './runtime.js';
 import { createSyncWorkerOn, type SyncWorkerHandle } from './sync-worker.js';
+import type { ManifestFingerprint } from './types.js';
 
 /**
  * Starts syncing a world in a worker and returns the client: `await client.ready`, then
@@ -24,6 +26,20 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorkerHandle {
   return createSyncWorkerOn(options, browserRuntime);
 }
 
+/**
+ * The manifest hash the sync worker checks its database with: `manifest-hash:v1:` + SHA-256 of
+ * the canonical manifest. Rejects with ValidationError for a manifest that cannot be read.
+ */
+export function computeManifestHash(manifest: ManifestInput): Promise<string> {
+  return computeManifestHashOn(browserRuntime, manifest);
+}
+
+/** The manifest's fingerprint (hash, world class hash, one entry per model and event). */
+export function buildManifestFingerprint(manifest: ManifestInput): Promise<ManifestFingerprint> {
+  return buildManifestFingerprintOn(browserRuntime, manifest);
+}
+
+export type { ManifestInput } from './manifest.js';
 export type {
   EntityUpdate,
   MutateOptions,

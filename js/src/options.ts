@@ -85,6 +85,19 @@ export interface CheckedOptions {
   readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
 }
 
+/** The manifest as JSON text: given as text, or a plain object serialized. */
+export function manifestText(check: Check, manifest: unknown): string {
+  if (typeof manifest === 'string' && manifest !== '') return manifest;
+  if (typeof manifest === 'object' && manifest !== null && !Array.isArray(manifest)) {
+    try {
+      return JSON.stringify(manifest);
+    } catch (error) {
+      throw check.fail('manifest', `JSON-serializable (${String(error)})`, manifest);
+    }
+  }
+  throw check.fail('manifest', 'the manifest JSON text or object', manifest);
+}
+
 /** Checks the options of `where` (`createReactiveClient` when `withOverlay`). */
 export function checkOptions(where: string, options: unknown, withOverlay: boolean): CheckedOptions {
   const check = new Check(where);
@@ -96,18 +109,7 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (!/^0x[0-9a-fA-F]{1,64}$/.test(worldAddress)) {
     throw check.fail('worldAddress', 'a 0x hex address', worldAddress);
   }
-  let manifest: string;
-  if (typeof o.manifest === 'string' && o.manifest !== '') {
-    manifest = o.manifest;
-  } else if (typeof o.manifest === 'object' && o.manifest !== null && !Array.isArray(o.manifest)) {
-    try {
-      manifest = JSON.stringify(o.manifest);
-    } catch (error) {
-      throw check.fail('manifest', `JSON-serializable (${String(error)})`, o.manifest);
-    }
-  } else {
-    throw check.fail('manifest', 'the manifest JSON text or object', o.manifest);
-  }
+  const manifest = manifestText(check, o.manifest);
   const models = check.optionalStrings('models', o.models);
   const syncRecord = check.optionalRecord('syncOptions', o.syncOptions);
   let syncOptions: { [key: string]: number } | undefined;

@@ -8,6 +8,8 @@
 
 import init, {
   View,
+  buildManifestFingerprint,
+  computeManifestHash,
   defaultDbName,
   deleteDatabase,
   type QuerySpec as WasmQuerySpec,
@@ -48,6 +50,8 @@ function loadWasm(): Promise<MainWasm> {
       createView: (manifest, options) => viewApi(new View(manifest, options)),
       deleteDatabase: (dbName) => deleteDatabase(dbName),
       defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
+      computeManifestHash: (manifest) => computeManifestHash(manifest),
+      buildManifestFingerprint: (manifest) => buildManifestFingerprint(manifest),
     }),
   );
   loaded.catch(() => {

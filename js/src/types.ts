@@ -308,3 +308,27 @@ export interface OverlaySubmission {
   /** The caller's id (e.g. a transaction hash); generated when absent. */
   readonly transactionId?: string;
 }
+
+/** One model's or event's part of a {@link ManifestFingerprint}. */
+export interface FingerprintEntry {
+  /** The tag, `namespace-Name`. */
+  readonly tag: string;
+  /** Model or event. */
+  readonly kind: 'model' | 'event';
+  /** Class hash, `0x` + 64 hex digits. */
+  readonly classHash: string;
+  /** Hex SHA-256 of the entry's canonical record (tag, class hash, members). */
+  readonly signature: string;
+  /** Number of members. */
+  readonly memberCount: number;
+}
+
+/** A manifest's fingerprint, as the worker stores it beside the synced data. */
+export interface ManifestFingerprint {
+  /** `manifest-hash:v1:` + hex SHA-256 of the canonical manifest. */
+  readonly hash: string;
+  /** World class hash, `0x` + 64 hex digits. */
+  readonly worldClassHash: string;
+  /** One entry per model and event, sorted by tag. */
+  readonly entries: readonly FingerprintEntry[];
+}

@@ -10,6 +10,7 @@ import type {
   Consistency,
   Guard,
   InputValue,
+  ManifestFingerprint,
   OverlayEntryInfo,
   QuerySpec,
   SdkEntity,
@@ -107,4 +108,8 @@ export interface MainWasm {
   deleteDatabase(dbName: string): Promise<void>;
   /** The database name the worker uses by default. */
   defaultDbName(toriiUrl: string, worldAddress: string): string;
+  /** The manifest hash the worker checks the database with (throws for a bad manifest). */
+  computeManifestHash(manifest: string): string;
+  /** The manifest's fingerprint (throws for a bad manifest). */
+  buildManifestFingerprint(manifest: string): ManifestFingerprint;
 }

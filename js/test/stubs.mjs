@@ -225,6 +225,14 @@ export function stubRuntime({ holdWasm = false } = {}) {
       deleted.push(name);
     },
     defaultDbName: (url, world) => `default-${url}-${world}`,
+    computeManifestHash(manifest) {
+      const parsed = JSON.parse(manifest);
+      if (!parsed.world) throw Object.assign(new Error('manifest: no world'), { name: 'ValidationError' });
+      return `manifest-hash:v1:${manifest.length}`;
+    },
+    buildManifestFingerprint(manifest) {
+      return { hash: this.computeManifestHash(manifest), worldClassHash: '0x0', entries: [] };
+    },
   };
   const runtime = {
     timers,

@@ -143,6 +143,13 @@ export type OverlayEventInfo =
 
 /** The result of poll. */
 export interface PollResult { events: OverlayEventInfo[]; changed: string[] }
+
+/** A manifest's fingerprint, as stored beside synced data. */
+export interface ManifestFingerprint {
+  hash: string;
+  worldClassHash: string;
+  entries: { tag: string; kind: "model" | "event"; classHash: string; signature: string; memberCount: number }[];
+}
 "#;
 
 #[wasm_bindgen]
@@ -190,4 +197,8 @@ extern "C" {
     /// `PollResult`.
     #[wasm_bindgen(typescript_type = "PollResult")]
     pub type PollResultJs;
+
+    /// `ManifestFingerprint`.
+    #[wasm_bindgen(typescript_type = "ManifestFingerprint")]
+    pub type ManifestFingerprintJs;
 }
