@@ -350,8 +350,9 @@ impl<'a> Reader<'a> {
 
 /// A 32-bit checksum of a record's content: four lanes of a multiplicative hash over 8-byte
 /// words (independent, so they run in parallel), folded. Fast enough to check every record at
-/// start-up; any flipped or truncated byte changes it.
-pub(crate) fn checksum(data: &[u8]) -> u32 {
+/// start-up; any flipped or truncated byte changes it. Public so that fuzzers can seal arbitrary
+/// content and reach the decoders behind it.
+pub fn checksum(data: &[u8]) -> u32 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let seed = (data.len() as u64).wrapping_mul(K) ^ 0x2545_F491_4F6C_DD1D;
     let mut lanes = [seed, seed ^ 1, seed ^ 2, seed ^ 3];
