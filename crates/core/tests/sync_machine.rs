@@ -892,6 +892,37 @@ fn an_overflowing_buffer_loses_the_stream_and_replays() {
 }
 
 #[test]
+fn an_entity_whose_stream_update_is_rejected_is_read_again_by_id() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 5 * SEC);
+    // Torii holds a newer state of entity 3, but its update reaches the client unreadable.
+    h.server.stall(true);
+    h.server
+        .write(E, entity_id(3), model_state("ns-Player", 3, 9, 9));
+    h.server.stall(false);
+    let calls = h.server.calls().len();
+    h.server.inject(
+        E,
+        Err(
+            dojo_reactive_core::sync::TransportError::bad_record("u32 sent as u64")
+                .about(entity_id(3)),
+        ),
+    );
+    advance(&mut h, &mut run, SEC);
+    let by_id = h.server.calls()[calls..]
+        .iter()
+        .filter(|c| c.kind == CallKind::Retrieve && c.ids == 1)
+        .count();
+    assert_eq!(by_id, 1, "entity 3 was read again by id");
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming, "no replay was needed");
+    assert_converged(&h, &sync);
+}
+
+#[test]
 fn bad_records_are_skipped_and_reported_never_stored() {
     let mut h = Harness::new();
     populate(&h, 20);

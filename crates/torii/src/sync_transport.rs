@@ -15,10 +15,17 @@ use crate::subscription::EntitySubscription;
 
 impl From<ToriiError> for TransportError {
     fn from(error: ToriiError) -> Self {
+        let entity = match &error {
+            ToriiError::InvalidEntity {
+                entity: Some(id), ..
+            } => Felt::from_hex(id).ok(),
+            _ => None,
+        };
         TransportError {
             retryable: error.is_retryable(),
             bad_record: matches!(error, ToriiError::InvalidEntity { .. }),
             message: error.to_string(),
+            entity,
         }
     }
 }

@@ -155,6 +155,8 @@ pub(crate) struct St<Stream> {
     pub torii_version: Option<String>,
     pub model_stats: std::collections::BTreeMap<String, ModelStats>,
     pub settle: Option<(u64, EntitySet)>,
+    /// Entities whose stream update was rejected: read again by id on the next stream batch.
+    pub rejected_stream: EntitySet,
     pub connection: ConnectionState,
 }
 
@@ -195,6 +197,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
             torii_version: None,
             model_stats: Default::default(),
             settle: None,
+            rejected_stream: EntitySet::default(),
             connection: ConnectionState::Disconnected,
         };
         let env = Env {

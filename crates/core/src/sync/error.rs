@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::tick::SyncTick;
+use crate::entity::EntityId;
 
 /// A failed transport call or a broken stream item.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -17,6 +18,10 @@ pub struct TransportError {
     /// The error is about one record whose content is invalid (skipped and reported; the call
     /// or stream itself is fine).
     pub bad_record: bool,
+    /// The entity of that record, when its id could be read (the synchronizer then reads the
+    /// entity again by id).
+    #[serde(skip)]
+    pub entity: Option<EntityId>,
 }
 
 impl TransportError {
@@ -26,6 +31,7 @@ impl TransportError {
             retryable: true,
             message: message.into(),
             bad_record: false,
+            entity: None,
         }
     }
 
@@ -35,6 +41,7 @@ impl TransportError {
             retryable: false,
             message: message.into(),
             bad_record: false,
+            entity: None,
         }
     }
 
@@ -44,7 +51,14 @@ impl TransportError {
             retryable: false,
             message: message.into(),
             bad_record: true,
+            entity: None,
         }
+    }
+
+    /// The same error, about `entity`.
+    pub fn about(mut self, entity: EntityId) -> Self {
+        self.entity = Some(entity);
+        self
     }
 }
 

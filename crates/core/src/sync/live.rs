@@ -56,6 +56,9 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             None => Err(Lost::Ended),
             Some(Err(error)) if error.bad_record => {
                 st.rejected_records += 1;
+                if let Some(entity) = error.entity {
+                    st.rejected_stream.insert(entity);
+                }
                 self.report(st, SyncErrorKind::BadRecord, error.message, None);
                 Ok(())
             }
@@ -215,6 +218,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 }
             }
         }
+        // A rejected update left its entity behind: read it again (the update is on Torii).
+        for id in st.rejected_stream.drain() {
+            if !suspects.contains(&id) {
+                suspects.push(id);
+            }
+        }
         if suspects.is_empty() {
             return None;
         }
@@ -242,7 +251,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         let check = self.options.heartbeat_check_ms.max(1);
         st.next_heartbeat_at = self.now().saturating_add(check);
         loop {
-            if !st.queue.is_empty() {
+            if !st.queue.is_empty() || !st.rejected_stream.is_empty() {
                 if let Some(step) = self.apply_stream_batch(st).await {
                     return step;
                 }
