@@ -163,15 +163,24 @@ pub fn fatal_error(error: &SyncFatalError) -> ErrorInfo {
             "SyncFatalError",
             format!("sync stopped: {storage}; restart the client (forceReplay or reload)"),
         ),
-        FatalReason::RetryBudgetExhausted { .. } => ErrorInfo::new(
+        FatalReason::RetryBudgetExhausted {
+            attempts,
+            last_error,
+        } => ErrorInfo::new(
             "SyncFatalError",
             format!(
                 "sync stopped: {}; check that Torii is reachable, then restart the client",
                 error.reason
             ),
-        ),
+        )
+        .with("attempts", attempts)
+        .with("lastError", last_error),
     };
-    info.with("reason", &error.reason)
+    let reason = match &error.reason {
+        FatalReason::RetryBudgetExhausted { .. } => "retryBudgetExhausted",
+        FatalReason::Storage { .. } => "storage",
+    };
+    info.with("reason", reason)
         .with("target", error.last_tick.target)
         .with("lastTick", &error.last_tick)
 }

@@ -66,13 +66,13 @@ test("non-retryable failures beyond the retry budget: SyncFatalError after exact
         await waitFor(() => page.evaluate(() => window.e2e.detailed.some((e) => e.name === "SyncFatalError")), "SyncFatalError on errors");
         const fatal = (await page.evaluate(() => window.e2e.detailed)).filter((e) => e.name === "SyncFatalError");
         assert.equal(fatal.length, 1, JSON.stringify(fatal));
-        assert.equal(fatal[0].details?.reason?.attempts, budget, `the fatal error counts the budget's passes: ${JSON.stringify(fatal)}`);
+        assert.equal(fatal[0].attempts, budget, `the fatal error counts the budget's passes: ${JSON.stringify(fatal)}`);
         const transitions = await transitionsSince(page, mark);
         const retries = transitions.filter((t) => t.to === "retrying").length;
         assert.equal(retries, budget - 1, `${budget - 1} failed passes were retried before giving up: ${JSON.stringify(transitions)}`);
         assert.equal(transitions.at(-1)?.to, "halted", JSON.stringify(transitions));
         assert.equal(await page.evaluate(() => window.e2e.client.getSyncStatus().phase), "failed");
-        console.log(`FAULT-REPORT ${JSON.stringify({ scenario: `INTERNAL x1000 (budget ${budget})`, fatalAfterPasses: fatal[0].details.reason.attempts, retries })}`);
+        console.log(`FAULT-REPORT ${JSON.stringify({ scenario: `INTERNAL x1000 (budget ${budget})`, fatalAfterPasses: fatal[0].attempts, retries })}`);
         fatalSeen = fatal[0];
     } finally {
         await env.mock.post("/_mock/fail", { count: 0, code: "unavailable" });
@@ -80,12 +80,9 @@ test("non-retryable failures beyond the retry budget: SyncFatalError after exact
     }
 });
 
-// js/README.md documents `SyncFatalError` with `reason` (string) and `attempts` (number); the
-// worker sends `details.reason` as the core's `FatalReason` object `{ kind, attempts, last_error }`
-// (crates/wasm/src/errors.rs `fatal_error`) and js/src/errors.ts reads both fields as top-level
-// scalars, so both properties are undefined.
-test("SyncFatalError exposes `attempts` and `reason` as documented", { todo: "error.attempts and error.reason are undefined: details.reason is an object" }, () => {
+// js/README.md documents `SyncFatalError` with `reason` (string) and `attempts` (number).
+test("SyncFatalError exposes `attempts` and `reason` as documented", () => {
     assert.ok(fatalSeen, "the budget test ran");
     assert.equal(fatalSeen.attempts, 3);
-    assert.equal(typeof fatalSeen.reason, "string");
+    assert.equal(fatalSeen.reason, "retryBudgetExhausted");
 });
