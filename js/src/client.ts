@@ -16,7 +16,9 @@ import {
   ValidationError,
   toReactiveError,
 } from './errors.js';
-import { checkOptions, type ReactiveClientOptions } from './options.js';
+import { Inspector, inspectorRequested, registerInspector } from './inspector.js';
+import { LogSink } from './log.js';
+import { checkOptions, type CheckedOptions, type ReactiveClientOptions } from './options.js';
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
 import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
 import { SyncSession, type InitInfo, type SyncStatus, type WorkerPort } from './session.js';
@@ -178,8 +180,7 @@ function toSelector(check: Check, model: string | null, input: unknown): Selecto
 
 /** A client on `runtime` (the package's `createReactiveClient` passes the browser runtime). */
 export function createClient(options: ReactiveClientOptions, runtime: Runtime): ReactiveClient {
-  const checked = checkOptions('createReactiveClient', options, true);
-  return new Client(checked.config, checked.overlay, checked.workerUrl, checked.logger, runtime);
+  return new Client(checkOptions('createReactiveClient', options, true), runtime);
 }
 
 class Client implements ReactiveClient {
@@ -191,29 +192,39 @@ class Client implements ReactiveClient {
   private queued: ArrayBuffer[] = [];
   private readonly subscriptions = new Set<Subscription>();
   private readonly pending = new Map<string, PendingWrite>();
-  private readonly writeEntity = new Map<string, string>();
+  private readonly writeEntity = new Map<string, { readonly entityId: string; readonly model: string }>();
   private pollTimer: Cancel | undefined;
   private readonly reader: ViewReader;
   private readyFor: { session: Promise<InitInfo>; both: Promise<InitInfo> } | undefined;
+  private readonly config: WorkerConfig;
+  private readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
+  private readonly log: LogSink;
+  private readonly unregister: (() => void) | undefined;
 
   constructor(
-    private readonly config: WorkerConfig,
-    private readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number },
-    workerUrl: string | URL | undefined,
-    logger: ReactiveClientOptions['logger'],
+    checked: CheckedOptions,
     private readonly runtime: Runtime,
   ) {
+    this.config = checked.config;
+    this.overlay = checked.overlay;
+    this.log = new LogSink(checked.logger, checked.logLevel, () => runtime.timers.now());
+    const inspector = checked.debug || inspectorRequested() ? this.inspector() : undefined;
     this.session = new SyncSession(
       {
-        spawnWorker: () => runtime.spawnWorker(workerUrl),
+        spawnWorker: () => runtime.spawnWorker(checked.workerUrl),
         timers: runtime.timers,
-        logger,
+        log: this.log,
+        observer: inspector,
         shutdownGraceMs: 5000,
       },
-      config,
+      checked.config,
       true,
       (buffer) => this.receiveDelta(buffer),
     );
+    if (inspector) {
+      this.session.errors.subscribe((error) => inspector.error(error));
+      this.unregister = registerInspector(inspector);
+    }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
     this.reader = {
       entity: (id, consistency) => this.view?.entity(id, consistency),
@@ -224,7 +235,7 @@ class Client implements ReactiveClient {
         if (this.session.isClosed) return;
         this.wasm = wasm;
         try {
-          this.view = wasm.createView(config.manifest, overlay);
+          this.view = wasm.createView(this.config.manifest, this.overlay);
         } catch (error) {
           const failure = toReactiveError(error, SyncFatalError);
           this.session.fail(failure);
@@ -394,12 +405,13 @@ class Client implements ReactiveClient {
     } catch (error) {
       throw toReactiveError(error, OverlayError);
     }
-    const entityId = this.writeEntity.get(transactionId);
+    const target = this.writeEntity.get(transactionId);
     this.writeEntity.delete(transactionId);
+    this.logOverlay('confirmed', transactionId, target?.entityId, target?.model);
     const write = this.pending.get(transactionId);
     this.pending.delete(transactionId);
     write?.resolve();
-    if (entityId) this.changed([entityId], 'overlay');
+    if (target) this.changed([target.entityId], 'overlay');
     this.schedulePoll();
   }
 
@@ -457,11 +469,30 @@ class Client implements ReactiveClient {
     this.pollTimer = undefined;
     for (const subscription of this.subscriptions) subscription.coalescer.cancel();
     this.subscriptions.clear();
+    this.unregister?.();
     await this.session.shutdown();
     this.cancelWrites('shutdown');
     this.entityUpdates.end();
     this.view?.free();
     this.view = undefined;
+  }
+
+  /** The development inspector of this client. */
+  private inspector(): Inspector {
+    return new Inspector(this, {
+      models: () => this.config.models ?? [],
+      page: (model, limit) => {
+        try {
+          return this.view?.query(model, { limit }).items ?? [];
+        } catch (error) {
+          throw toReactiveError(error, ValidationError);
+        }
+      },
+      entity: (entityId) => this.view?.entity(entityId),
+      overlay: (entityId) => this.view?.overlayFor(entityId) ?? [],
+      forceReplay: () => this.session.forceReplay(),
+      now: () => this.runtime.timers.now(),
+    });
   }
 
   private open(where: string): Check {
@@ -497,7 +528,7 @@ class Client implements ReactiveClient {
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
-    this.writeEntity.set(accepted.transactionId, canonicalEntityId(entityId));
+    this.writeEntity.set(accepted.transactionId, { entityId: canonicalEntityId(entityId), model });
     this.changed([canonicalEntityId(entityId)], 'overlay');
     this.schedulePoll();
     return { transactionId: accepted.transactionId };
@@ -510,12 +541,13 @@ class Client implements ReactiveClient {
     } catch (failure) {
       if (strict) throw toReactiveError(failure, OverlayError);
     }
-    const entityId = this.writeEntity.get(transactionId);
+    const target = this.writeEntity.get(transactionId);
     this.writeEntity.delete(transactionId);
+    this.logOverlay('rolledBack', transactionId, target?.entityId, target?.model);
     const write = this.pending.get(transactionId);
     this.pending.delete(transactionId);
     write?.reject(error);
-    if (entityId) this.changed([entityId], 'overlay');
+    if (target) this.changed([target.entityId], 'overlay');
     this.schedulePoll();
   }
 
@@ -576,6 +608,7 @@ class Client implements ReactiveClient {
   }
 
   private overlayEvent(event: OverlayEventInfo): void {
+    this.logOverlay(event.type, event.transactionId, event.entityId, event.model, event.by);
     const write = this.pending.get(event.transactionId);
     this.pending.delete(event.transactionId);
     this.writeEntity.delete(event.transactionId);
@@ -614,6 +647,19 @@ class Client implements ReactiveClient {
           }),
         );
     }
+  }
+
+  /** Logs an overlay confirmation (info) or rollback / timeout / replacement (warn). */
+  private logOverlay(kind: string, transactionId: string, entityId?: string, model?: string, by?: string): void {
+    const confirmed = kind === 'confirmed';
+    const data: { [field: string]: unknown } = { transactionId };
+    if (by !== undefined) data.by = by;
+    this.log.emit(
+      confirmed ? 'info' : 'warn',
+      `overlay.${kind}`,
+      `optimistic write ${transactionId} ${confirmed ? 'confirmed' : kind === 'timedOut' ? 'timed out and was rolled back' : kind === 'replaced' ? `was replaced by ${by ?? 'a newer write'}` : 'was rolled back'}`,
+      { ...(entityId !== undefined ? { entityId } : {}), ...(model !== undefined ? { model } : {}), data },
+    );
   }
 
   private changed(ids: readonly string[], source: EntityUpdate['source']): void {

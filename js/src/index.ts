@@ -63,7 +63,15 @@ export {
 } from './errors.js';
 export type { OverlayOptions, ReactiveClientOptions, SyncWorkerOptions } from './options.js';
 export { reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
-export type { InitInfo, Logger, SyncPhase, SyncStatus } from './session.js';
+export type { InitInfo, SyncPhase, SyncStatus } from './session.js';
+export type { LogLevel, LogRecord, Logger } from './log.js';
+export type {
+  ClientInspector,
+  InspectedEntity,
+  ReactiveDebug,
+  RecordedError,
+  RecordedTransition,
+} from './inspector.js';
 export type { EventStream, Signal, Unsubscribe } from './stream.js';
 export type { SyncWorkerHandle } from './sync-worker.js';
 export type * from './types.js';

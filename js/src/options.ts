@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Logger } from './session.js';
+import { logLevels, type Logger, type LogLevel } from './log.js';
 import type { SyncOptions, WorkerConfig } from './types.js';
 import { Check } from './validate.js';
 
@@ -20,8 +20,10 @@ export interface SyncWorkerOptions {
   readonly models?: readonly string[];
   /** Synchronizer options. */
   readonly syncOptions?: SyncOptions;
-  /** Receives log lines (e.g. `console`). */
+  /** Receives structured log records (`log`) and/or their messages per level (e.g. `console`). */
   readonly logger?: Logger;
+  /** Least severe level delivered to `logger` (default `info`). */
+  readonly logLevel?: LogLevel;
   /** Also sync event messages (default false). */
   readonly eventMessages?: boolean;
   /** IndexedDB database name (default: derived from toriiUrl and worldAddress). */
@@ -46,6 +48,8 @@ export interface OverlayOptions {
 export interface ReactiveClientOptions extends SyncWorkerOptions {
   /** Optimistic overlay settings. */
   readonly overlayOptions?: OverlayOptions;
+  /** Installs the development inspector `globalThis.__REACTIVE_DEBUG__` (default false). */
+  readonly debug?: boolean;
 }
 
 const syncOptionKeys = [
@@ -66,6 +70,7 @@ const workerKeys = [
   'models',
   'syncOptions',
   'logger',
+  'logLevel',
   'eventMessages',
   'dbName',
   'acceptToriiVersionChange',
@@ -79,6 +84,10 @@ export interface CheckedOptions {
   readonly config: WorkerConfig;
   /** Log sink. */
   readonly logger: Logger | undefined;
+  /** Least severe level logged. */
+  readonly logLevel: LogLevel;
+  /** Whether the development inspector was asked for. */
+  readonly debug: boolean;
   /** Worker script override. */
   readonly workerUrl: string | URL | undefined;
   /** Overlay settings for the view. */
@@ -102,7 +111,7 @@ export function manifestText(check: Check, manifest: unknown): string {
 export function checkOptions(where: string, options: unknown, withOverlay: boolean): CheckedOptions {
   const check = new Check(where);
   const o = check.record('options', options);
-  check.knownKeys('options', o, withOverlay ? [...workerKeys, 'overlayOptions'] : workerKeys);
+  check.knownKeys('options', o, withOverlay ? [...workerKeys, 'overlayOptions', 'debug'] : workerKeys);
   const toriiUrl = check.string('toriiUrl', o.toriiUrl);
   if (!/^https?:\/\//.test(toriiUrl)) throw check.fail('toriiUrl', 'an http(s) URL', toriiUrl);
   const worldAddress = check.string('worldAddress', o.worldAddress);
@@ -123,10 +132,12 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   }
   const logger = check.optionalRecord('logger', o.logger) as Logger | undefined;
   if (logger) {
-    for (const level of ['info', 'warn', 'error', 'debug'] as const) {
+    for (const level of ['log', ...logLevels] as const) {
       check.optionalFunction(`logger.${level}`, logger[level]);
     }
   }
+  const logLevel = check.optionalOneOf('logLevel', o.logLevel, logLevels) ?? 'info';
+  const debug = withOverlay ? (check.optionalBoolean('debug', o.debug) ?? false) : false;
   const eventMessages = check.optionalBoolean('eventMessages', o.eventMessages);
   const dbName = check.optionalString('dbName', o.dbName);
   const acceptToriiVersionChange = check.optionalBoolean('acceptToriiVersionChange', o.acceptToriiVersionChange);
@@ -157,5 +168,5 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (dbName !== undefined) config.dbName = dbName;
   if (acceptToriiVersionChange !== undefined) config.acceptToriiVersionChange = acceptToriiVersionChange;
   if (deltaChunk !== undefined) config.deltaChunk = deltaChunk;
-  return { config, logger, workerUrl, overlay };
+  return { config, logger, logLevel, debug, workerUrl, overlay };
 }

@@ -12,6 +12,7 @@ import {
   ValidationError,
   toReactiveError,
 } from './errors.js';
+import { errorFields, type LogSink } from './log.js';
 import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
 import type { Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
@@ -25,18 +26,6 @@ export interface WorkerPort {
   listen(onMessage: (data: unknown) => void, onError: (error: ReactiveError) => void): void;
   /** Ends the worker at once. */
   terminate(): void;
-}
-
-/** Receives the package's log lines (e.g. `console`). Every method is optional. */
-export interface Logger {
-  /** Sync state changes. */
-  info?(message: string, details?: unknown): void;
-  /** Non-fatal errors. */
-  warn?(message: string, details?: unknown): void;
-  /** Fatal errors. */
-  error?(message: string, details?: unknown): void;
-  /** Ticks. */
-  debug?(message: string, details?: unknown): void;
 }
 
 /** What the worker said when it finished loading persisted state. */
@@ -73,14 +62,24 @@ export interface SyncStatus {
 /** The status before the worker reported anything. */
 export const initialStatus: SyncStatus = { phase: 'starting', state: 'idle', ticks: {} };
 
+/** Sees what the worker reports, beyond the status (the development inspector). */
+export interface SessionObserver {
+  /** A synchronizer state change. */
+  transition(transition: Transition): void;
+  /** A status tick. */
+  tick(tick: SyncTick): void;
+}
+
 /** What a session needs from its host. */
 export interface SessionDeps {
   /** Starts a worker. */
   spawnWorker(): WorkerPort;
   /** Timers. */
   readonly timers: Timers;
-  /** Log sink. */
-  readonly logger: Logger | undefined;
+  /** Log records. */
+  readonly log: LogSink;
+  /** Sees every transition and tick (the development inspector). */
+  readonly observer?: SessionObserver;
   /** How long `stop` waits for SHUTDOWN_ACK before terminating the worker anyway. */
   readonly shutdownGraceMs: number;
 }
@@ -108,7 +107,9 @@ export class SyncSession {
     const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
     this.status = new SignalSource<SyncStatus>(initialStatus, report);
     this.errors = new StreamSource<ReactiveError>((error) => {
-      deps.logger?.error?.('an errors listener threw', error);
+      deps.log.emit('error', 'listener.error', `an errors listener threw: ${String(error)}`, {
+        data: { error },
+      });
     });
     this.readyPromise = this.start();
   }
@@ -145,6 +146,7 @@ export class SyncSession {
       return ready;
     }
     this.port = port;
+    this.deps.log.emit('info', 'worker.start', 'sync worker started');
     port.listen(
       (data) => {
         if (this.port === port) this.receive(data);
@@ -188,6 +190,7 @@ export class SyncSession {
       });
       port.terminate();
       if (this.port === port) this.port = undefined;
+      this.deps.log.emit('info', 'worker.shutdown', 'sync worker stopped');
     }
     this.settleReady?.reject(
       new SyncFatalError('the client was shut down before sync was ready', { reason: 'shutdown' }),
@@ -208,13 +211,19 @@ export class SyncSession {
 
   /** Reports an error through `errors` and the logger. */
   report(error: ReactiveError, context = 'error'): void {
-    this.deps.logger?.warn?.(`${context}: ${error.message}`, error);
+    this.deps.log.emit('warn', 'sync.error', `${context}: ${error.message}`, {
+      ...errorFields(error.details),
+      data: { name: error.name, message: error.message, context, details: error.details },
+    });
     this.errors.emit(error);
   }
 
   /** Marks sync as failed for good: status `failed`, the error on `errors`, `ready` rejected. */
   fail(error: ReactiveError): void {
-    this.deps.logger?.error?.(`sync stopped: ${error.message}`, error);
+    this.deps.log.emit('error', 'sync.fatal', `sync stopped: ${error.message}`, {
+      ...errorFields(error.details),
+      data: { name: error.name, message: error.message, details: error.details },
+    });
     this.status.set({ ...this.status.get(), phase: 'failed', error });
     this.errors.emit(error);
     this.settleReady?.reject(error);
@@ -242,7 +251,9 @@ export class SyncSession {
           dbName: message.dbName,
           restored: message.restored,
         };
-        this.deps.logger?.info?.(`sync ready: ${init.restored} model states restored from ${init.dbName}`, init);
+        this.deps.log.emit('info', 'sync.ready', `sync ready: ${init.restored} model states restored from ${init.dbName}`, {
+          data: { ...init },
+        });
         const current = this.status.get();
         this.status.set({ ...current, phase: current.phase === 'failed' ? 'failed' : 'ready', init });
         this.settleReady?.resolve(init);
@@ -252,7 +263,12 @@ export class SyncSession {
       case 'SYNC_TICK': {
         const current = this.status.get();
         const target = message.tick.target === 'eventMessages' ? 'eventMessages' : 'entities';
-        this.deps.logger?.debug?.('sync tick', message.tick);
+        this.deps.observer?.tick(message.tick);
+        this.deps.log.emit('debug', 'sync.tick', `sync tick (${message.tick.target})`, {
+          target: message.tick.target,
+          state: message.tick.overall.state,
+          data: { tick: message.tick },
+        });
         this.status.set({
           ...current,
           state: target === 'entities' ? message.tick.overall.state : current.state,
@@ -263,9 +279,16 @@ export class SyncSession {
       case 'TRANSITION': {
         const transition = message.transition;
         const current = this.status.get();
-        this.deps.logger?.info?.(
+        this.deps.observer?.transition(transition);
+        this.deps.log.emit(
+          'info',
+          'sync.transition',
           `sync ${transition.target}: ${transition.from} → ${transition.to} (${transition.reason.kind})`,
-          transition,
+          {
+            target: transition.target,
+            state: transition.to,
+            data: { from: transition.from, to: transition.to, reason: transition.reason },
+          },
         );
         this.status.set({
           ...current,

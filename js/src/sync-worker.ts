@@ -9,6 +9,7 @@
 import type { Runtime } from './client.js';
 import { ValidationError, type ReactiveError } from './errors.js';
 import { checkOptions, type SyncWorkerOptions } from './options.js';
+import { LogSink } from './log.js';
 import { SyncSession, type InitInfo, type SyncStatus } from './session.js';
 import type { EventStream, Signal } from './stream.js';
 
@@ -35,7 +36,7 @@ export function createSyncWorkerOn(options: SyncWorkerOptions, runtime: Runtime)
     {
       spawnWorker: () => runtime.spawnWorker(checked.workerUrl),
       timers: runtime.timers,
-      logger: checked.logger,
+      log: new LogSink(checked.logger, checked.logLevel, () => runtime.timers.now()),
       shutdownGraceMs: 5000,
     },
     checked.config,
