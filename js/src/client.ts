@@ -651,14 +651,21 @@ class Client implements ReactiveClient {
 
   /** Logs an overlay confirmation (info) or rollback / timeout / replacement (warn). */
   private logOverlay(kind: string, transactionId: string, entityId?: string, model?: string, by?: string): void {
-    const confirmed = kind === 'confirmed';
+    const outcomes: { readonly [kind: string]: string } = {
+      confirmed: 'was confirmed',
+      timedOut: 'timed out and was rolled back',
+      replaced: `was replaced by ${by ?? 'a newer write'}`,
+    };
     const data: { [field: string]: unknown } = { transactionId };
     if (by !== undefined) data.by = by;
+    const fields: { entityId?: string; model?: string; data: typeof data } = { data };
+    if (entityId !== undefined) fields.entityId = entityId;
+    if (model !== undefined) fields.model = model;
     this.log.emit(
-      confirmed ? 'info' : 'warn',
+      kind === 'confirmed' ? 'info' : 'warn',
       `overlay.${kind}`,
-      `optimistic write ${transactionId} ${confirmed ? 'confirmed' : kind === 'timedOut' ? 'timed out and was rolled back' : kind === 'replaced' ? `was replaced by ${by ?? 'a newer write'}` : 'was rolled back'}`,
-      { ...(entityId !== undefined ? { entityId } : {}), ...(model !== undefined ? { model } : {}), data },
+      `optimistic write ${transactionId} ${outcomes[kind] ?? 'was rolled back'}`,
+      fields,
     );
   }
 

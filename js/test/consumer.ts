@@ -6,6 +6,8 @@ import {
   createSyncWorker,
   OverlayTimeoutError,
   reactiveSelectors,
+  type LogRecord,
+  type ReactiveDebug,
   type ReactiveError,
   type SdkEntity,
   type SdkValue,
@@ -55,7 +57,23 @@ export async function usage(): Promise<void> {
   client.query('ns-Position', { consistency: 'eventual' });
   // @ts-expect-error mutate needs the entity id
   client.mutate('ns-Position', { x: 1 }, {});
-  void [restored, x, phase];
+  const records: LogRecord[] = [];
+  const logged = createReactiveClient({
+    toriiUrl: 'http://x',
+    worldAddress: '0x1',
+    manifest: '{}',
+    logger: { log: (record) => records.push(record) },
+    logLevel: 'warn',
+    debug: true,
+  });
+  const inspector = (globalThis as { __REACTIVE_DEBUG__?: ReactiveDebug }).__REACTIVE_DEBUG__?.clients[0];
+  const ids: string[] = inspector?.entities('ns-Position', 10).map((e) => e.entityId) ?? [];
+  const applied: number | undefined = inspector?.ticks().entities?.ledger.applied;
+  inspector?.forceReplay();
+  // @ts-expect-error logLevel has four values
+  createReactiveClient({ toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}', logLevel: 'trace' });
+  await logged.shutdown();
+  void [restored, x, phase, ids, applied, records];
 }
 
 export function Hooks(): string {
