@@ -38,7 +38,7 @@ export interface LogRecord {
  * (so `console` works as a logger).
  */
 export interface Logger {
-  /** Every record at or above the configured level (the per-level methods are then not called). */
+  /** Records of a level whose method below is absent (a logger with only `log` gets them all). */
   log?(record: LogRecord): void;
   /** Debug records (ticks). */
   debug?(message: string, record?: LogRecord): void;
@@ -75,8 +75,9 @@ export class LogSink {
     if (!logger || logLevels.indexOf(level) < this.min) return;
     const record: LogRecord = { level, event, message, ...fields, at: this.now() };
     try {
-      if (logger.log) logger.log(record);
-      else logger[level]?.(message, record);
+      const byLevel = logger[level];
+      if (byLevel) byLevel.call(logger, message, record);
+      else logger.log?.(record);
     } catch {
       // A logger's own failure must not stop sync; there is nowhere left to report it.
     }

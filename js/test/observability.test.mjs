@@ -8,7 +8,6 @@ function recorder() {
   const lines = [];
   const logger = {
     log: (record) => records.push(record),
-    info: (message) => lines.push(['info', message]),
   };
   return { records, lines, logger };
 }
@@ -62,7 +61,24 @@ test('the logger receives structured records for worker start, ready, transition
   assert.equal(error.data.name, 'SchemaMismatchError');
   assert.equal(fatal.entityId, undefined);
   assert.equal(fatal.data.message, 'budget exhausted');
-  assert.deepEqual(lines, [], 'per-level methods are not called when `log` is given');
+  assert.deepEqual(lines, []);
+});
+
+test('a level method, when the logger has one, takes that level instead of `log` (console works as is)', async () => {
+  const stubs = stubRuntime();
+  const records = [];
+  const lines = [];
+  const logger = {
+    log: (record) => records.push(record.event),
+    warn: (message, record) => lines.push(['warn', message, record.event]),
+  };
+  const client = createClient({ ...options, logger }, stubs.runtime);
+  stubs.ports[0].ack(2);
+  await client.ready;
+  stubs.ports[0].send({ type: 'SYNC_ERROR', error: { name: 'TransportError', message: 'down' } });
+  await client.shutdown();
+  assert.deepEqual(lines, [['warn', 'sync error: down', 'sync.error']]);
+  assert.deepEqual(records, ['worker.start', 'sync.ready', 'worker.shutdown']);
 });
 
 test('without `log`, each record goes to the method of its level with its message', async () => {
