@@ -64,19 +64,23 @@ test('the logger receives structured records for worker start, ready, transition
   assert.deepEqual(lines, []);
 });
 
-test('a level method, when the logger has one, takes that level instead of `log` (console works as is)', async () => {
-  const stubs = stubRuntime();
-  const records = [];
-  const lines = [];
-  const logger = {
-    log: (record) => records.push(record.event),
-    warn: (message, record) => lines.push(['warn', message, record.event]),
-  };
+/** A client with `logger` that starts (2 states restored), hears one SYNC_ERROR, and shuts down. */
+async function startFailOnceAndStop(stubs, logger) {
   const client = createClient({ ...options, logger }, stubs.runtime);
   stubs.ports[0].ack(2);
   await client.ready;
   stubs.ports[0].send({ type: 'SYNC_ERROR', error: { name: 'TransportError', message: 'down' } });
   await client.shutdown();
+}
+
+test('a level method, when the logger has one, takes that level instead of `log` (console works as is)', async () => {
+  const stubs = stubRuntime();
+  const records = [];
+  const lines = [];
+  await startFailOnceAndStop(stubs, {
+    log: (record) => records.push(record.event),
+    warn: (message, record) => lines.push(['warn', message, record.event]),
+  });
   assert.deepEqual(lines, [['warn', 'sync error: down', 'sync.error']]);
   assert.deepEqual(records, ['worker.start', 'sync.ready', 'worker.shutdown']);
 });
@@ -84,15 +88,10 @@ test('a level method, when the logger has one, takes that level instead of `log`
 test('without `log`, each record goes to the method of its level with its message', async () => {
   const stubs = stubRuntime();
   const lines = [];
-  const logger = {
+  await startFailOnceAndStop(stubs, {
     info: (message, record) => lines.push(['info', message, record.event]),
     warn: (message, record) => lines.push(['warn', message, record.event]),
-  };
-  const client = createClient({ ...options, logger }, stubs.runtime);
-  stubs.ports[0].ack(2);
-  await client.ready;
-  stubs.ports[0].send({ type: 'SYNC_ERROR', error: { name: 'TransportError', message: 'down' } });
-  await client.shutdown();
+  });
   assert.deepEqual(lines, [
     ['info', 'sync worker started', 'worker.start'],
     ['info', 'sync ready: 2 model states restored from db-1', 'sync.ready'],
