@@ -61,6 +61,8 @@ const syncOptionKeys = [
   'tickIntervalMs',
   'backoffInitialMs',
   'backoffMaxMs',
+  'catchUpWindowMs',
+  'catchUpMarginS',
 ] as const;
 
 const workerKeys = [

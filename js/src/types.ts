@@ -245,6 +245,13 @@ export interface SyncOptions {
   readonly backoffInitialMs?: number;
   /** Longest retry backoff (ms). */
   readonly backoffMaxMs?: number;
+  /**
+   * After a restart, a store current less than this long ago catches up on the newest rows
+   * only instead of re-reading the snapshot (ms; default 24 h; 0: always re-read everything).
+   */
+  readonly catchUpWindowMs?: number;
+  /** How far before the newest applied update a catch-up reads (Torii seconds; default 10). */
+  readonly catchUpMarginS?: number;
 }
 
 /** The configuration the worker's `SyncWorker.start` takes. */

@@ -54,6 +54,8 @@ pub struct SyncOptionsConfig {
     pub tick_interval_ms: Option<u64>,
     pub backoff_initial_ms: Option<u64>,
     pub backoff_max_ms: Option<u64>,
+    pub catch_up_window_ms: Option<u64>,
+    pub catch_up_margin_s: Option<u64>,
 }
 
 impl SyncOptionsConfig {
@@ -77,6 +79,8 @@ impl SyncOptionsConfig {
         set(&mut options.tick_interval_ms, self.tick_interval_ms);
         set(&mut options.backoff.initial_ms, self.backoff_initial_ms);
         set(&mut options.backoff.max_ms, self.backoff_max_ms);
+        set(&mut options.catch_up_window_ms, self.catch_up_window_ms);
+        set(&mut options.catch_up_margin_s, self.catch_up_margin_s);
         options.backoff.seed ^= seed;
         options
     }
