@@ -24,7 +24,6 @@ mod adapter;
 mod backend;
 pub mod codec;
 mod error;
-mod fasthash;
 mod memory;
 mod naming;
 mod segment;

@@ -38,7 +38,7 @@ pub enum EncodeError {
 /// The string table a record is being written with: each distinct name once, in first-use order.
 #[derive(Debug, Default)]
 pub(crate) struct Strings<'a> {
-    index: crate::fasthash::IdMap<&'a str, u32>,
+    index: dojo_reactive_core::FastMap<&'a str, u32>,
     list: Vec<&'a str>,
 }
 

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use dojo_reactive_core::EntityId;
 
-pub(crate) use crate::fasthash::IdMap;
+/// Maps keyed by entity ids: core's fast, per-map seeded hasher.
+pub(crate) type IdMap<K, V> = dojo_reactive_core::FastMap<K, V>;
 use crate::segment::{SegmentKind, StateOp};
 
 /// What a record does to the version facet (without the version itself).
