@@ -30,7 +30,7 @@ use crate::segment::{
     VersionWrite,
 };
 use index::{IdMap, TargetIndex, VersionOpKind};
-use replay::{replay, Replayer};
+use replay::{replay, Replayed, Replayer};
 
 /// Model states and ledger entries read back for some entities.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -252,11 +252,7 @@ impl<B: Backend> Storage<B> {
     pub async fn load(&self, target: TargetKind) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let mut replayer = Replayer::new(target, true);
-        self.backend
-            .scan_segments(target, &mut |chunk| replayer.feed(chunk))
-            .await?;
-        let replayed = replayer.finish();
+        let replayed = self.replay_segments(target, true, &mut |_| {}).await?;
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -290,7 +286,25 @@ impl<B: Backend> Storage<B> {
     ) -> Result<usize, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let mut replayer = Replayer::new(target, false);
+        let replayed = self.replay_segments(target, false, sink).await?;
+        self.report(&replayed.skipped);
+        let (states, _) = replayed.index.totals();
+        self.inner
+            .borrow_mut()
+            .targets
+            .insert(target, replayed.index);
+        Ok(states)
+    }
+
+    /// Reads every segment of a target in sequence order and replays it (decoding the states
+    /// when `materialize`); each segment that decodes is also handed to `sink`.
+    async fn replay_segments(
+        &self,
+        target: TargetKind,
+        materialize: bool,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Replayed, StoreError> {
+        let mut replayer = Replayer::new(target, materialize);
         self.backend
             .scan_segments(target, &mut |chunk| {
                 for segment in &chunk {
@@ -300,14 +314,7 @@ impl<B: Backend> Storage<B> {
                 }
             })
             .await?;
-        let replayed = replayer.finish();
-        self.report(&replayed.skipped);
-        let (states, _) = replayed.index.totals();
-        self.inner
-            .borrow_mut()
-            .targets
-            .insert(target, replayed.index);
-        Ok(states)
+        Ok(replayer.finish())
     }
 
     async fn read_sync_state(
