@@ -95,10 +95,29 @@ impl Harness {
 
     /// Whether the synchronizer of `target` reported `streaming`.
     fn streaming(&self, target: &str) -> bool {
+        self.streaming_since(target, |_| true)
+    }
+
+    /// Whether `target` reached streaming after a transition whose reason is `reason`.
+    fn streaming_after(&self, target: &str, reason: &str) -> bool {
+        let mut seen = false;
+        self.streaming_since(target, |transition| {
+            let kind = prop(&prop(transition, "reason"), "kind");
+            seen |= kind.as_string().as_deref() == Some(reason);
+            seen
+        })
+    }
+
+    /// Whether `target` reached streaming at a transition for which `counts` (called on every
+    /// transition of `target`, in order) says yes.
+    fn streaming_since(&self, target: &str, mut counts: impl FnMut(&JsValue) -> bool) -> bool {
         self.sink.borrow().events.iter().any(|e| {
             let transition = prop(e, "transition");
-            prop(&transition, "to").as_string().as_deref() == Some("streaming")
-                && prop(&transition, "target").as_string().as_deref() == Some(target)
+            if prop(&transition, "target").as_string().as_deref() != Some(target) {
+                return false;
+            }
+            counts(&transition)
+                && prop(&transition, "to").as_string().as_deref() == Some("streaming")
         })
     }
 }
@@ -275,13 +294,16 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     let world = mock_world().await;
     converged(&cold.sink.borrow().view, &world).expect("the deletion reached the view");
     worker.force_replay();
-    wait_for("a forced replay", 30, || {
-        cold.sink.borrow().events.iter().any(|e| {
-            let reason = prop(&prop(e, "transition"), "reason");
-            prop(&reason, "kind").as_string().as_deref() == Some("forced")
-        })
-    })
-    .await;
+    // Shut down only once the forced replay has ended: a replay cut short leaves its cursor
+    // stored, and the restart would rightly replay in full.
+    for target in ["entities", "eventMessages"] {
+        wait_for(
+            &format!("{target} streaming after a forced replay"),
+            60,
+            || cold.streaming_after(target, "forced"),
+        )
+        .await;
+    }
     shutdown(&worker).await;
     let types_after_shutdown = cold.sink.borrow().types.len();
 
