@@ -233,8 +233,9 @@ impl Control {
         out
     }
 
-    /// Counts and knobs: `{"version", "entities", "eventMessages", "subscriptions", "sequence",
-    /// "ratePerSec", "stalled", "delayMs"}`.
+    /// Counts and knobs: `{"version", "worldAddress", "entities", "eventMessages",
+    /// "subscriptions", "tokenSubscriptions", "sequence", "ratePerSec", "stalled", "delayMs",
+    /// "duplicatesPending", "reorderPending"}`.
     pub fn status(&self) -> Value {
         let store = self.shared.store();
         json!({
@@ -248,6 +249,8 @@ impl Control {
             "ratePerSec": *self.shared.rate.borrow(),
             "stalled": self.shared.faults.stalled(),
             "delayMs": self.shared.faults.delay().as_millis() as u64,
+            "duplicatesPending": self.shared.faults.pending_duplicates(),
+            "reorderPending": self.shared.faults.pending_reorder(),
         })
     }
 
@@ -450,6 +453,18 @@ impl Control {
     /// The next `count` gRPC responses (or streamed messages) are broken as `kind` says.
     pub fn malformed(&self, kind: MalformedKind, count: u32) {
         self.shared.faults.set_malformed(kind, count);
+    }
+
+    /// The next `count` streamed entity or event-message updates are each sent twice: the copy
+    /// right after the original (`lag` 0) or after `lag` later messages of the same stream.
+    pub fn duplicate(&self, count: u32, lag: u32) {
+        self.shared.faults.set_duplicate(count, lag);
+    }
+
+    /// The next `count` streamed entity or event-message updates are held in windows of
+    /// `window` messages per stream and sent shuffled (seeded by `seed`).
+    pub fn reorder(&self, count: u32, window: u32, seed: u64) {
+        self.shared.faults.set_reorder(count, window, seed);
     }
 
     /// Simulates a Torii restart: a new version string, every stream ends, subscriptions are

@@ -1,4 +1,5 @@
-//! Fault injection: failing calls, delays, stalled streams and malformed responses.
+//! Fault injection: failing calls, delays, stalled streams, malformed responses, and the
+//! budgets of duplicated and reordered stream messages (applied by [`crate::delivery`]).
 //!
 //! `fail`, `delay`, `stall` and the `schema` kind of malformed responses act inside the gRPC
 //! service. The byte-level kinds act on HTTP responses: `content-type` in a layer outside
@@ -20,6 +21,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::Frame;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use tonic::{Code, Status};
 
 /// How the next responses are broken.
@@ -83,6 +87,27 @@ pub struct Faults {
     delay_ms: AtomicU64,
     stalled: AtomicBool,
     malformed: Mutex<Option<(MalformedKind, u32)>>,
+    /// Messages still to duplicate, and the lag of their copies.
+    duplicate: Mutex<(u32, u32)>,
+    reorder: Mutex<Reorder>,
+}
+
+/// The budget of reordered messages, their window size and the shuffle's random source.
+#[derive(Debug)]
+struct Reorder {
+    remaining: u32,
+    window: usize,
+    rng: ChaCha8Rng,
+}
+
+impl Default for Reorder {
+    fn default() -> Self {
+        Reorder {
+            remaining: 0,
+            window: 0,
+            rng: ChaCha8Rng::seed_from_u64(0),
+        }
+    }
 }
 
 impl Faults {
@@ -153,12 +178,80 @@ impl Faults {
         Some(kind)
     }
 
+    /// The next `count` streamed entity or event-message updates are each sent twice: the copy
+    /// right after the original (`lag` 0) or after `lag` later messages of the same stream.
+    pub fn set_duplicate(&self, count: u32, lag: u32) {
+        *self
+            .duplicate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = (count, lag);
+    }
+
+    /// Takes one pending duplication: the lag of its copy.
+    pub fn take_duplicate(&self) -> Option<u32> {
+        let mut duplicate = self
+            .duplicate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (remaining, lag) = *duplicate;
+        if remaining == 0 {
+            return None;
+        }
+        duplicate.0 = remaining - 1;
+        Some(lag)
+    }
+
+    /// Updates still to be duplicated.
+    pub fn pending_duplicates(&self) -> u32 {
+        self.duplicate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+
+    /// The next `count` streamed entity or event-message updates are held in windows of
+    /// `window` messages per stream and sent in a shuffled order drawn from `seed`.
+    pub fn set_reorder(&self, count: u32, window: u32, seed: u64) {
+        let window = usize::try_from(window).unwrap_or(usize::MAX);
+        *self.reorder.lock().unwrap_or_else(PoisonError::into_inner) = Reorder {
+            remaining: if window > 1 { count } else { 0 },
+            window,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        };
+    }
+
+    /// Takes one pending reordering: the window size the message is held in.
+    pub fn take_reorder(&self) -> Option<usize> {
+        let mut reorder = self.reorder.lock().unwrap_or_else(PoisonError::into_inner);
+        if reorder.remaining == 0 {
+            return None;
+        }
+        reorder.remaining -= 1;
+        Some(reorder.window)
+    }
+
+    /// Updates still to be reordered.
+    pub fn pending_reorder(&self) -> u32 {
+        self.reorder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remaining
+    }
+
+    /// Shuffles a reorder window with the seeded random source.
+    pub fn shuffle<T>(&self, items: &mut [T]) {
+        let mut reorder = self.reorder.lock().unwrap_or_else(PoisonError::into_inner);
+        items.shuffle(&mut reorder.rng);
+    }
+
     /// Clears every fault.
     pub fn clear(&self) {
         self.set_fail(0, Code::Ok);
         self.set_delay(Duration::ZERO);
         self.set_stalled(false);
         self.set_malformed(MalformedKind::Protobuf, 0);
+        self.set_duplicate(0, 0);
+        self.set_reorder(0, 0, 0);
     }
 }
 

@@ -91,6 +91,8 @@ pub(crate) fn router(control: Control) -> Router {
         .route("/_mock/fail", post(fail))
         .route("/_mock/delay", post(delay))
         .route("/_mock/malformed", post(malformed))
+        .route("/_mock/duplicate", post(duplicate))
+        .route("/_mock/reorder", post(reorder))
         .route("/_mock/restart", post(restart))
         .route("/_mock/reset", post(reset))
         .fallback(not_found)
@@ -308,6 +310,38 @@ async fn malformed(State(control): State<Control>, body: Bytes) -> Response {
     };
     control.malformed(kind, request.count);
     ok(json!({"kind": request.kind, "count": request.count}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DuplicateRequest {
+    count: u32,
+    #[serde(default)]
+    lag: u32,
+}
+
+async fn duplicate(State(control): State<Control>, body: Bytes) -> Response {
+    let request: DuplicateRequest = parse_or_return!(body);
+    control.duplicate(request.count, request.lag);
+    ok(json!({"count": request.count, "lag": request.lag}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReorderRequest {
+    count: u32,
+    window: u32,
+    #[serde(default)]
+    seed: u64,
+}
+
+async fn reorder(State(control): State<Control>, body: Bytes) -> Response {
+    let request: ReorderRequest = parse_or_return!(body);
+    if request.count > 0 && request.window < 2 {
+        return error(StatusCode::BAD_REQUEST, "window must be at least 2");
+    }
+    control.reorder(request.count, request.window, request.seed);
+    ok(json!({"count": request.count, "window": request.window, "seed": request.seed}))
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod control;
+pub mod delivery;
 pub mod faults;
 pub mod felt;
 mod http;

@@ -1,6 +1,6 @@
 //! Live subscriptions: a registry of subscribers (id, table, clause, bounded buffer), the
 //! broadcast of each committed write to the subscribers it concerns, and the response stream
-//! (handshake first, then one message per changed model).
+//! (handshake first, then one message per changed model, through the stream's delivery faults).
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -12,6 +12,7 @@ use futures_util::Stream;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tonic::Status;
 
+use crate::delivery::{Delivery, HOLD};
 use crate::faults::{Faults, MalformedKind};
 use crate::felt::Bytes32;
 use crate::query::{Compiled, View};
@@ -41,6 +42,46 @@ struct Entry {
 }
 
 type Registry = Arc<Mutex<HashMap<u64, Entry>>>;
+
+/// The state of one response stream: its source of committed writes and its delivery faults.
+struct StreamState {
+    handshake_sent: bool,
+    receiver: mpsc::Receiver<Arc<types::Entity>>,
+    guard: Unregister,
+    faults: Arc<Faults>,
+    delivery: Delivery<Arc<types::Entity>>,
+}
+
+impl StreamState {
+    /// The next message to send, after the delivery faults; `None` once the stream is over
+    /// (ended by the server, or its source closed and nothing is held back).
+    async fn next_message(&mut self) -> Option<Arc<types::Entity>> {
+        loop {
+            if self.guard.state.ended.load(Ordering::Relaxed) {
+                return None;
+            }
+            if let Some(message) = self.delivery.pop() {
+                return Some(message);
+            }
+            let received = if self.delivery.holding() {
+                match tokio::time::timeout(HOLD, self.receiver.recv()).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        self.delivery.flush(&self.faults);
+                        continue;
+                    }
+                }
+            } else {
+                self.receiver.recv().await
+            };
+            match received {
+                Some(message) => self.delivery.push(message, &self.faults),
+                None if self.delivery.holding() => self.delivery.flush(&self.faults),
+                None => return None,
+            }
+        }
+    }
+}
 
 /// The stream type of subscription responses.
 pub type EntityStream = Pin<Box<dyn Stream<Item = Result<SubscribeEntityResponse, Status>> + Send>>;
@@ -132,36 +173,42 @@ impl Subscriptions {
             id,
             state,
         };
-        let stream = futures_util::stream::unfold(
-            (false, receiver, guard, faults),
-            move |(handshake_sent, mut receiver, guard, faults)| async move {
-                if !handshake_sent {
-                    faults.wait().await;
-                    let handshake = SubscribeEntityResponse {
-                        entity: None,
-                        subscription_id: id,
-                    };
-                    return Some((Ok(handshake), (true, receiver, guard, faults)));
-                }
-                if guard.state.ended.load(Ordering::Relaxed) {
-                    return None;
-                }
-                let entity = receiver.recv().await?;
-                faults.wait().await;
-                if guard.state.ended.load(Ordering::Relaxed) {
-                    return None;
-                }
-                let mut entity = Arc::unwrap_or_clone(entity);
-                if faults.take_malformed(&[MalformedKind::Schema]).is_some() {
-                    crate::world::break_schema(&mut entity);
-                }
-                let message = SubscribeEntityResponse {
-                    entity: Some(entity),
+        let state = StreamState {
+            handshake_sent: false,
+            receiver,
+            guard,
+            faults,
+            delivery: Delivery::default(),
+        };
+        let stream = futures_util::stream::unfold(state, move |mut state| async move {
+            if !state.handshake_sent {
+                state.faults.wait().await;
+                state.handshake_sent = true;
+                let handshake = SubscribeEntityResponse {
+                    entity: None,
                     subscription_id: id,
                 };
-                Some((Ok(message), (true, receiver, guard, faults)))
-            },
-        );
+                return Some((Ok(handshake), state));
+            }
+            let entity = state.next_message().await?;
+            state.faults.wait().await;
+            if state.guard.state.ended.load(Ordering::Relaxed) {
+                return None;
+            }
+            let mut entity = Arc::unwrap_or_clone(entity);
+            if state
+                .faults
+                .take_malformed(&[MalformedKind::Schema])
+                .is_some()
+            {
+                crate::world::break_schema(&mut entity);
+            }
+            let message = SubscribeEntityResponse {
+                entity: Some(entity),
+                subscription_id: id,
+            };
+            Some((Ok(message), state))
+        });
         (id, Box::pin(stream))
     }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod delivery;
 mod faults;
 mod retrieve;
 mod subscribe;
