@@ -67,6 +67,7 @@
 //! - **Bad records** are skipped and reported, never stored; a page with one of unknown id does
 //!   not complete a snapshot (nothing is deleted by absence from it).
 
+mod audit;
 mod backoff;
 mod clock;
 mod engine;

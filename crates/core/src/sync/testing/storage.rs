@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value as Json};
 
 use crate::entity::EntityId;
-use crate::ledger::{StateKind, Version};
+use crate::ledger::Version;
 use crate::manifest::ManifestFingerprint;
 use crate::name::Name;
 use crate::sync::{
@@ -30,6 +30,29 @@ struct MemInner {
     crashed: bool,
     unreadable: Vec<String>,
     commits: u64,
+}
+
+impl MemInner {
+    /// What a load of `target` returns (without the skipped records).
+    fn stored(&self, target: TargetKind) -> StoredTarget {
+        let Some(t) = self.targets.get(&target) else {
+            return StoredTarget::default();
+        };
+        StoredTarget {
+            models: t.models.values().cloned().collect(),
+            ledger: t
+                .ledger
+                .iter()
+                .map(|((entity, model), version)| LedgerEntry {
+                    entity: *entity,
+                    model: model.clone(),
+                    version: *version,
+                })
+                .collect(),
+            sync_state: t.sync.clone(),
+            skipped: Vec::new(),
+        }
+    }
 }
 
 /// In-memory storage (see the module documentation). Share it with `Rc` or `&`.
@@ -134,24 +157,14 @@ impl MemoryStorage {
         world_json(entities)
     }
 
-    /// Checks that every stored state has a write version and every write version a state.
+    /// Checks that what is stored agrees with itself ([`StoredTarget::disagreements`]).
     pub fn check_invariants(&self, target: TargetKind) -> Result<(), String> {
-        let inner = self.inner.borrow();
-        let Some(t) = inner.targets.get(&target) else {
-            return Ok(());
-        };
-        for key in t.models.keys() {
-            match t.ledger.get(key) {
-                Some(v) if v.state == StateKind::Write => {}
-                other => return Err(format!("state {key:?} stored with version {other:?}")),
-            }
+        let problems = self.inner.borrow().stored(target).disagreements();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
         }
-        for (key, version) in &t.ledger {
-            if version.state == StateKind::Write && !t.models.contains_key(key) {
-                return Err(format!("write version of {key:?} without a stored state"));
-            }
-        }
-        Ok(())
     }
 
     /// Checks that storage holds exactly these ledger entries and model states.
@@ -262,25 +275,9 @@ impl StorageAdapter for MemoryStorage {
             });
         }
         let skipped = std::mem::take(&mut inner.unreadable);
-        let Some(t) = inner.targets.get(&target) else {
-            return Ok(StoredTarget {
-                skipped,
-                ..StoredTarget::default()
-            });
-        };
         Ok(StoredTarget {
-            models: t.models.values().cloned().collect(),
-            ledger: t
-                .ledger
-                .iter()
-                .map(|((entity, model), version)| LedgerEntry {
-                    entity: *entity,
-                    model: model.clone(),
-                    version: *version,
-                })
-                .collect(),
-            sync_state: t.sync.clone(),
             skipped,
+            ..inner.stored(target)
         })
     }
 
