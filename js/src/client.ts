@@ -491,6 +491,7 @@ class Client implements ReactiveClient {
       entity: (entityId) => this.view?.entity(entityId),
       overlay: (entityId) => this.view?.overlayFor(entityId) ?? [],
       forceReplay: () => this.session.forceReplay(),
+      inspectStore: () => this.session.inspectStore(),
       now: () => this.runtime.timers.now(),
     });
   }

@@ -8,7 +8,7 @@
 import type { ReactiveClient } from './client.js';
 import type { ReactiveError } from './errors.js';
 import type { SessionObserver } from './session.js';
-import type { OverlayEntryInfo, SdkEntity, SyncTick, Transition } from './types.js';
+import type { OverlayEntryInfo, SdkEntity, StoreReport, SyncTick, Transition } from './types.js';
 
 /** How many transitions and errors an inspector keeps. */
 export const inspectorHistory = 100;
@@ -55,6 +55,11 @@ export interface ClientInspector {
   overlay(entityId: string): readonly OverlayEntryInfo[];
   /** Re-pages the snapshot now (posts FORCE_REPLAY). */
   forceReplay(): void;
+  /**
+   * The worker's database read back: per target the version ledger, the stored state count, the
+   * sync state (cursor) and every way they disagree (empty when the store is consistent).
+   */
+  ledger(): Promise<StoreReport>;
 }
 
 /** `globalThis.__REACTIVE_DEBUG__`. */
@@ -75,6 +80,8 @@ export interface InspectorSource {
   overlay(entityId: string): readonly OverlayEntryInfo[];
   /** Posts FORCE_REPLAY. */
   forceReplay(): void;
+  /** Asks the worker for its store report. */
+  inspectStore(): Promise<StoreReport>;
   /** The main-thread clock (ms). */
   now(): number;
 }
@@ -151,6 +158,11 @@ export class Inspector implements ClientInspector, SessionObserver {
 
   forceReplay(): void {
     this.source.forceReplay();
+  }
+
+  /** The worker's database read back and checked. */
+  ledger(): Promise<StoreReport> {
+    return this.source.inspectStore();
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { ValidationError, type ReactiveErrorInfo } from './errors.js';
-import type { SyncTick, Transition, WorkerConfig } from './types.js';
+import type { StoreReport, SyncTick, Transition, WorkerConfig } from './types.js';
 
 /** Main thread → worker: start syncing. */
 export interface InitMessage {
@@ -27,8 +27,15 @@ export interface ForceReplayMessage {
   readonly type: 'FORCE_REPLAY';
 }
 
+/** Main thread → worker: read back the persisted store (answered by STORE_REPORT). */
+export interface InspectStoreMessage {
+  readonly type: 'INSPECT_STORE';
+  /** Matches the answer to the request. */
+  readonly id: number;
+}
+
 /** Every message the worker accepts. */
-export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage;
+export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage | InspectStoreMessage;
 
 /** Worker → main thread: persisted state sent, sync resumed. */
 export interface InitAckMessage {
@@ -85,6 +92,17 @@ export interface ShutdownAckMessage {
   readonly error?: ReactiveErrorInfo;
 }
 
+/** Worker → main thread: the answer to INSPECT_STORE, a report or the error reading it. */
+export interface StoreReportMessage {
+  readonly type: 'STORE_REPORT';
+  /** The request's id. */
+  readonly id: number;
+  /** The report, when the store was read. */
+  readonly report?: StoreReport;
+  /** Why it could not be read. */
+  readonly error?: ReactiveErrorInfo;
+}
+
 /** Every message the worker posts. */
 export type WorkerMessage =
   | InitAckMessage
@@ -93,7 +111,8 @@ export type WorkerMessage =
   | TransitionMessage
   | SyncErrorMessage
   | SyncFatalMessage
-  | ShutdownAckMessage;
+  | ShutdownAckMessage
+  | StoreReportMessage;
 
 type Fields = { readonly [key: string]: unknown };
 
@@ -133,6 +152,9 @@ export function parseMainMessage(data: unknown): MainMessage | ValidationError {
       return { type: 'SHUTDOWN' };
     case 'FORCE_REPLAY':
       return { type: 'FORCE_REPLAY' };
+    case 'INSPECT_STORE':
+      if (typeof data.id !== 'number') return refuse(side, 'INSPECT_STORE needs a number `id`', 'id');
+      return { type: 'INSPECT_STORE', id: data.id };
     default:
       return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
   }
@@ -193,6 +215,13 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
       return data.error === undefined
         ? { type: 'SHUTDOWN_ACK' }
         : { type: 'SHUTDOWN_ACK', error: data.error };
+    case 'STORE_REPORT':
+      if (typeof data.id !== 'number') return refuse(side, 'STORE_REPORT needs a number `id`', 'id');
+      if (isErrorInfo(data.error)) return { type: 'STORE_REPORT', id: data.id, error: data.error };
+      if (!isRecord(data.report) || !Array.isArray(data.report.targets)) {
+        return refuse(side, 'STORE_REPORT needs a `report` with `targets`, or an `error`', 'report');
+      }
+      return { type: 'STORE_REPORT', id: data.id, report: data.report as unknown as StoreReport };
     default:
       return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
   }

@@ -16,7 +16,7 @@ import { errorFields, type LogSink } from './log.js';
 import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
 import type { Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
-import type { SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
+import type { StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
 
 /** A started worker, as the session talks to it (the runtime wraps a `Worker`). */
 export interface WorkerPort {
@@ -96,6 +96,12 @@ export class SyncSession {
   private stopping: Promise<void> | undefined;
   private acknowledge: (() => void) | undefined;
   private closed = false;
+  /** INSPECT_STORE requests waiting for their STORE_REPORT, by id. */
+  private readonly inspections = new Map<
+    number,
+    { resolve(report: StoreReport): void; reject(error: ReactiveError): void }
+  >();
+  private nextInspection = 1;
 
   /** A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false). */
   constructor(
@@ -164,6 +170,31 @@ export class SyncSession {
     this.port?.post({ type: 'FORCE_REPLAY' });
   }
 
+  /** Asks the worker to read back its persisted store (states, ledger, sync state). */
+  inspectStore(): Promise<StoreReport> {
+    const port = this.port;
+    if (!port || this.stopping) {
+      return Promise.reject(
+        new ValidationError('the store can be inspected only while the sync worker runs', {
+          where: 'inspectStore',
+        }),
+      );
+    }
+    const id = this.nextInspection++;
+    return new Promise<StoreReport>((resolve, reject) => {
+      this.inspections.set(id, { resolve, reject });
+      port.post({ type: 'INSPECT_STORE', id });
+    });
+  }
+
+  /** Rejects every inspection still waiting (the worker that would answer is gone). */
+  private abandonInspections(): void {
+    for (const { reject } of this.inspections.values()) {
+      reject(new ValidationError('the sync worker stopped before it read the store', { where: 'inspectStore' }));
+    }
+    this.inspections.clear();
+  }
+
   /**
    * Sends SHUTDOWN, waits for SHUTDOWN_ACK (at most the grace period), terminates the worker.
    * Concurrent calls share one stop.
@@ -190,6 +221,7 @@ export class SyncSession {
       });
       port.terminate();
       if (this.port === port) this.port = undefined;
+      this.abandonInspections();
       this.deps.log.emit('info', 'worker.shutdown', 'sync worker stopped');
     }
     this.settleReady?.reject(
@@ -307,6 +339,13 @@ export class SyncSession {
         if (message.error) this.report(toReactiveError(message.error), 'shutdown');
         this.acknowledge?.();
         return;
+      case 'STORE_REPORT': {
+        const waiting = this.inspections.get(message.id);
+        this.inspections.delete(message.id);
+        if (message.report) waiting?.resolve(message.report);
+        else waiting?.reject(toReactiveError(message.error));
+        return;
+      }
     }
   }
 }

@@ -339,3 +339,55 @@ export interface ManifestFingerprint {
   /** One entry per model and event, sorted by tag. */
   readonly entries: readonly FingerprintEntry[];
 }
+
+/** One version-ledger entry as the worker's database holds it. */
+export interface StoredLedgerEntry {
+  /** The entity id. */
+  readonly entityId: string;
+  /** The model tag. */
+  readonly model: string;
+  /** A written state, a deletion tombstone, or an absence tombstone (a replay no longer had it). */
+  readonly state: 'write' | 'deleted' | 'absent';
+  /** Block timestamp of the version (Unix seconds; 0 for absence). */
+  readonly executedAt: number;
+  /** Torii's indexing timestamp of the version (Unix seconds; 0 for absence). */
+  readonly updatedAt: number;
+}
+
+/** A target's persisted sync state. */
+export interface StoredSyncState {
+  /** Cursor of the next snapshot page, while a snapshot is in progress. */
+  readonly cursor: string | null;
+  /** Whether a snapshot was read to its end at least once. */
+  readonly snapshotComplete: boolean;
+  /** Pages read since the snapshot in progress started. */
+  readonly pagesRead: number;
+  /** Worker clock time (ms) when the target was last known to be current. */
+  readonly lastSyncedAt: number | null;
+  /** Newest Torii `updated_at` applied (Unix seconds). */
+  readonly lastTimestamp: number | null;
+  /** Worker clock time (ms) of this record. */
+  readonly updatedAt: number;
+}
+
+/** What the worker's database holds for one sync target, checked for agreement. */
+export interface StoredTargetReport {
+  /** The target. */
+  readonly target: TargetKind;
+  /** Model states stored. */
+  readonly states: number;
+  /** The version ledger: one entry per (entity, model) synced, tombstones included. */
+  readonly ledger: readonly StoredLedgerEntry[];
+  /** The persisted sync state, null before the first batch. */
+  readonly syncState: StoredSyncState | null;
+  /** Records that could not be read back (each is read again from Torii). */
+  readonly skipped: readonly string[];
+  /** Every way the stored states, ledger and sync state disagree; empty when consistent. */
+  readonly disagreements: readonly string[];
+}
+
+/** The persisted store of a client, read back by the worker (the inspector's `ledger()`). */
+export interface StoreReport {
+  /** One report per synced target. */
+  readonly targets: readonly StoredTargetReport[];
+}

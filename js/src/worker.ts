@@ -59,6 +59,16 @@ async function start(message: InitMessage): Promise<SyncWorker | undefined> {
   }
 }
 
+async function inspectStore(id: number): Promise<void> {
+  try {
+    const worker = await starting;
+    if (!worker || stopped) throw new ValidationError('the store can be read only while the worker runs');
+    post({ type: 'STORE_REPORT', id, report: await worker.inspectStore() });
+  } catch (error) {
+    post({ type: 'STORE_REPORT', id, error: errorInfo(error, 'StorageError') });
+  }
+}
+
 async function shutdown(): Promise<void> {
   stopped = true;
   try {
@@ -90,6 +100,9 @@ scope.addEventListener('message', (event) => {
       return;
     case 'FORCE_REPLAY':
       void starting?.then((worker) => worker?.forceReplay());
+      return;
+    case 'INSPECT_STORE':
+      void inspectStore(message.id);
       return;
     case 'SHUTDOWN':
       void shutdown();

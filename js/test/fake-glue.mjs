@@ -15,6 +15,10 @@ export class SyncWorker {
   forceReplay() {
     state.replays = (state.replays ?? 0) + 1;
   }
+  async inspectStore() {
+    if (state.failInspect) throw state.failInspect;
+    return { targets: [{ target: 'entities', states: 0, ledger: [], syncState: null, skipped: [], disagreements: [] }] };
+  }
   async shutdown() {
     state.stopped += 1;
   }

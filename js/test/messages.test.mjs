@@ -5,10 +5,21 @@ import { parseMainMessage, parseWorkerMessage } from '../dist/messages.js';
 
 const config = { toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}' };
 
-test('the worker accepts INIT, SHUTDOWN and FORCE_REPLAY', () => {
+test('the worker accepts INIT, SHUTDOWN, FORCE_REPLAY and INSPECT_STORE', () => {
   assert.deepEqual(parseMainMessage({ type: 'INIT', config, deltas: true }), { type: 'INIT', config, deltas: true });
   assert.deepEqual(parseMainMessage({ type: 'SHUTDOWN' }), { type: 'SHUTDOWN' });
   assert.deepEqual(parseMainMessage({ type: 'FORCE_REPLAY' }), { type: 'FORCE_REPLAY' });
+  assert.deepEqual(parseMainMessage({ type: 'INSPECT_STORE', id: 4 }), { type: 'INSPECT_STORE', id: 4 });
+});
+
+test('STORE_REPORT carries a report or an error, and needs its id', () => {
+  const report = { targets: [] };
+  assert.deepEqual(parseWorkerMessage({ type: 'STORE_REPORT', id: 1, report }), { type: 'STORE_REPORT', id: 1, report });
+  const error = { name: 'StorageError', message: 'closed' };
+  assert.deepEqual(parseWorkerMessage({ type: 'STORE_REPORT', id: 2, error }), { type: 'STORE_REPORT', id: 2, error });
+  assert.equal(parseWorkerMessage({ type: 'STORE_REPORT', report }).argument, 'id');
+  assert.equal(parseWorkerMessage({ type: 'STORE_REPORT', id: 3, report: {} }).argument, 'report');
+  assert.equal(parseMainMessage({ type: 'INSPECT_STORE' }).argument, 'id');
 });
 
 test('the worker refuses malformed messages with a ValidationError naming the field', () => {

@@ -197,7 +197,21 @@ test('debug: true installs the inspector: entities, transitions, ticks, errors, 
   inspector.forceReplay();
   assert.deepEqual(port.posted.at(-1), { type: 'FORCE_REPLAY' });
 
+  const report = { targets: [{ target: 'entities', states: 1, ledger: [], syncState: null, skipped: [], disagreements: [] }] };
+  const first = inspector.ledger();
+  const second = inspector.ledger();
+  const [askFirst, askSecond] = port.posted.slice(-2);
+  assert.equal(askFirst.type, 'INSPECT_STORE');
+  assert.notEqual(askFirst.id, askSecond.id);
+  port.send({ type: 'STORE_REPORT', id: askSecond.id, error: { name: 'StorageError', message: 'closed' } });
+  port.send({ type: 'STORE_REPORT', id: askFirst.id, report });
+  assert.deepEqual(await first, report, 'each answer settles its own request');
+  await assert.rejects(second, (e) => e.name === 'StorageError' && e.message === 'closed');
+  const unanswered = inspector.ledger();
+
   await client.shutdown();
+  await assert.rejects(unanswered, (e) => e.name === 'ValidationError', 'shutdown rejects what the worker did not answer');
+  await assert.rejects(inspector.ledger(), (e) => e.name === 'ValidationError');
   assert.equal(registry.clients.length, 0, 'removed at shutdown');
   delete globalThis.__REACTIVE_DEBUG__;
 });

@@ -52,6 +52,25 @@ test('INIT starts the SyncWorker and forwards its events; DELTA buffers are tran
   assert.equal(glue.started.length, 1);
 });
 
+test('INSPECT_STORE is answered by a STORE_REPORT with the same id: the report, or the error reading it', async () => {
+  send({ type: 'INSPECT_STORE', id: 7 });
+  await settle();
+  assert.deepEqual(posted.at(-1).message, {
+    type: 'STORE_REPORT',
+    id: 7,
+    report: { targets: [{ target: 'entities', states: 0, ledger: [], syncState: null, skipped: [], disagreements: [] }] },
+  });
+  glue.failInspect = { name: 'StorageError', message: 'the database is closed' };
+  send({ type: 'INSPECT_STORE', id: 8 });
+  await settle();
+  delete glue.failInspect;
+  assert.deepEqual(posted.at(-1).message, {
+    type: 'STORE_REPORT',
+    id: 8,
+    error: { name: 'StorageError', message: 'the database is closed' },
+  });
+});
+
 test('FORCE_REPLAY reaches the SyncWorker; SHUTDOWN stops it, confirms and closes the worker', async () => {
   send({ type: 'FORCE_REPLAY' });
   await settle();

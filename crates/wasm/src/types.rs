@@ -145,6 +145,24 @@ export type OverlayEventInfo =
 /** The result of poll. */
 export interface PollResult { events: OverlayEventInfo[]; changed: string[] }
 
+/** What the worker's database holds for one sync target, checked for agreement. */
+export interface StoredTargetReport {
+  target: "entities" | "eventMessages";
+  /** Model states stored. */
+  states: number;
+  /** The version ledger: one entry per (entity, model) ever synced, tombstones included. */
+  ledger: { entityId: string; model: string; state: "write" | "deleted" | "absent"; executedAt: number; updatedAt: number }[];
+  /** The persisted sync state (cursor, snapshot progress, times), null before the first batch. */
+  syncState: { cursor: string | null; snapshotComplete: boolean; pagesRead: number; lastSyncedAt: number | null; lastTimestamp: number | null; updatedAt: number } | null;
+  /** Records that could not be read back (each is read again from Torii). */
+  skipped: string[];
+  /** Every way the stored states, ledger and sync state disagree; empty when consistent. */
+  disagreements: string[];
+}
+
+/** The result of SyncWorker.inspectStore. */
+export interface StoreReport { targets: StoredTargetReport[] }
+
 /** A manifest's fingerprint, as stored beside synced data. */
 export interface ManifestFingerprint {
   hash: string;
@@ -202,4 +220,8 @@ extern "C" {
     /// `ManifestFingerprint`.
     #[wasm_bindgen(typescript_type = "ManifestFingerprint")]
     pub type ManifestFingerprintJs;
+
+    /// `Promise<StoreReport>`.
+    #[wasm_bindgen(typescript_type = "Promise<StoreReport>")]
+    pub type StoreReportPromise;
 }

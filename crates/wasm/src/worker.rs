@@ -7,8 +7,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    SyncErrorEvent, SyncHandle, SyncObserver, SyncTick, Synchronizer, Transition,
+    StoredTarget, SyncErrorEvent, SyncHandle, SyncObserver, SyncTick, Synchronizer, TargetKind,
+    Transition,
 };
+use dojo_reactive_core::StateKind;
 use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage, StoreError};
 use dojo_reactive_torii::ToriiClient;
 use futures_channel::oneshot;
@@ -23,7 +25,7 @@ use crate::clock::BrowserClock;
 use crate::config::{plan, WorkerConfig};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
-use crate::types::{WorkerConfigJs, WorkerEmitJs};
+use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
 
 /// The host's `emit(event, delta?)`.
 #[derive(Clone)]
@@ -72,6 +74,8 @@ struct Running {
     started: Vec<Rc<Cell<bool>>>,
     done: RefCell<Vec<oneshot::Receiver<()>>>,
     storage: Rc<WorkerStorage>,
+    /// The synced targets, in start order.
+    targets: Vec<TargetKind>,
 }
 
 impl Running {
@@ -167,6 +171,7 @@ impl SyncWorker {
             "dbName": plan.db_name,
             "restored": restored,
         }));
+        let targets = plan.setups.iter().map(|s| s.target.kind).collect();
         let mut handles = Vec::new();
         let mut done = Vec::new();
         let mut started = Vec::new();
@@ -197,6 +202,7 @@ impl SyncWorker {
                 started,
                 done: RefCell::new(done),
                 storage,
+                targets,
             }),
         })
     }
@@ -211,6 +217,27 @@ impl SyncWorker {
                 handle.force_replay();
             }
         });
+    }
+
+    /// Reads back what the database holds for every target (states, the version ledger, the
+    /// sync state) and checks that they agree: the development inspector's view of the store.
+    #[wasm_bindgen(js_name = inspectStore)]
+    pub fn inspect_store(&self) -> StoreReportPromise {
+        let running = Rc::clone(&self.running);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut targets = Vec::new();
+            for &kind in &running.targets {
+                let loaded = running
+                    .storage
+                    .inner()
+                    .load(kind)
+                    .await
+                    .map_err(|e| JsValue::from(store_error(&e)))?;
+                targets.push(store_report(kind, &loaded.data));
+            }
+            Ok(json_to_js(&json!({ "targets": targets })))
+        })
+        .unchecked_into()
     }
 
     /// Stops the synchronizers, ends their streams, closes the database; resolves when done.
@@ -231,6 +258,36 @@ impl SyncWorker {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+/// One target's `StoredTargetReport` (see `types.rs`).
+fn store_report(kind: TargetKind, stored: &StoredTarget) -> serde_json::Value {
+    let ledger: Vec<_> = stored
+        .ledger
+        .iter()
+        .map(|entry| {
+            let state = match entry.version.state {
+                StateKind::Write => "write",
+                StateKind::Deleted => "deleted",
+                StateKind::Absent => "absent",
+            };
+            json!({
+                "entityId": entry.entity.to_hex(),
+                "model": &*entry.model,
+                "state": state,
+                "executedAt": entry.version.executed_at,
+                "updatedAt": entry.version.updated_at,
+            })
+        })
+        .collect();
+    json!({
+        "target": kind.name(),
+        "states": stored.models.len(),
+        "ledger": ledger,
+        "syncState": stored.sync_state,
+        "skipped": stored.skipped,
+        "disagreements": stored.disagreements(),
+    })
 }
 
 /// Deletes a database (the host's recovery after SchemaMismatchError).

@@ -293,6 +293,35 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     assert!(position_gone, "the model deletion reached the view");
     let world = mock_world().await;
     converged(&cold.sink.borrow().view, &world).expect("the deletion reached the view");
+    // The database agrees with itself and holds the world: a state per model, the deleted
+    // model as a tombstone in the ledger.
+    let report = JsFuture::from(js_sys::Promise::from(JsValue::from(worker.inspect_store())))
+        .await
+        .expect("the store is read back");
+    let report: Json =
+        serde_json::from_str(&String::from(js_sys::JSON::stringify(&report).unwrap())).unwrap();
+    let entities = &report["targets"][0];
+    assert_eq!(entities["target"], "entities");
+    assert_eq!(
+        entities["disagreements"],
+        json!([]),
+        "{}",
+        entities["disagreements"]
+    );
+    let model_states: usize = world
+        .iter()
+        .map(|e| e["models"].as_object().unwrap().len())
+        .sum();
+    assert_eq!(entities["states"], model_states);
+    let tombstone =
+        entities["ledger"].as_array().unwrap().iter().find(|entry| {
+            entry["entityId"] == player.as_str() && entry["model"] == "arena-Position"
+        });
+    assert_eq!(
+        tombstone.map(|t| t["state"].clone()),
+        Some(json!("deleted"))
+    );
+    assert_eq!(entities["syncState"]["snapshotComplete"], true);
     worker.force_replay();
     // Shut down only once the forced replay has ended: a replay cut short leaves its cursor
     // stored, and the restart would rightly replay in full.
