@@ -15,15 +15,15 @@ process.on("exit", () => {
     for (const child of running) child.kill("SIGKILL");
 });
 
+/** How long `up()` keeps trying to bind the old port again while something else holds it. */
+const REBIND_TIMEOUT_MS = 30_000;
+
 /**
- * Starts mock-torii with `args` (e.g. `["--entities", "20000"]`) and resolves once it printed its
- * listening line, with `{ url, get, post, world, manifest, status, log, clearLog, stop }`.
+ * Spawns mock-torii with `args` on `port` (0: a free one) and resolves `{ child, url }` once it
+ * printed its listening line; rejects with its stderr when it exits first.
  */
-export async function startMock(args = []) {
-    if (!existsSync(MOCK_TORII_BIN)) {
-        throw new Error(`${MOCK_TORII_BIN} does not exist: build it with \`cargo build -p dojo-reactive-mock-torii\` (or set MOCK_TORII_BIN)`);
-    }
-    const child = spawn(MOCK_TORII_BIN, ["--host", "127.0.0.1", "--port", "0", ...args], {
+async function spawnMock(args, port) {
+    const child = spawn(MOCK_TORII_BIN, ["--host", "127.0.0.1", "--port", String(port), ...args], {
         stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);
@@ -48,6 +48,31 @@ export async function startMock(args = []) {
             reject(new Error(`mock-torii exited (code ${code}, signal ${signal}) before listening:\n${stderr}`));
         });
     });
+    return { child, url };
+}
+
+/** Kills `child` (SIGKILL) and resolves once it exited. */
+function kill(child) {
+    return new Promise((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once("exit", () => done());
+        child.kill("SIGKILL");
+    });
+}
+
+/**
+ * Starts mock-torii with `args` (e.g. `["--entities", "20000"]`) and resolves once it printed its
+ * listening line, with `{ url, get, post, world, manifest, status, log, clearLog, down, up, stop }`.
+ * `down()` kills the process (connections to `url` are then refused) and `up()` starts it again
+ * with the same arguments on the same port, so `url` stays valid: the world is generated again
+ * from the seed, and every write, fault and subscription of the previous process is gone.
+ */
+export async function startMock(args = []) {
+    if (!existsSync(MOCK_TORII_BIN)) {
+        throw new Error(`${MOCK_TORII_BIN} does not exist: build it with \`cargo build -p dojo-reactive-mock-torii\` (or set MOCK_TORII_BIN)`);
+    }
+    let { child, url } = await spawnMock(args, 0);
+    const port = new URL(url).port;
 
     async function call(method, path, body) {
         const response = await fetch(url + path, {
@@ -62,6 +87,26 @@ export async function startMock(args = []) {
     const get = (path) => call("GET", path);
     const post = (path, body = {}) => call("POST", path, body);
 
+    /** Starts the process again on `port`, retrying while the port is still held elsewhere. */
+    async function up() {
+        if (child.exitCode === null && child.signalCode === null) throw new Error("mock-torii is still running: call down() first");
+        const deadline = Date.now() + REBIND_TIMEOUT_MS;
+        for (;;) {
+            try {
+                const started = await spawnMock(args, port);
+                if (started.url !== url) {
+                    await kill(started.child);
+                    throw new Error(`mock-torii came back on ${started.url}, not ${url}`);
+                }
+                child = started.child;
+                return;
+            } catch (error) {
+                if (!/address already in use/i.test(error.message) || Date.now() > deadline) throw error;
+                await new Promise((r) => setTimeout(r, 500));
+            }
+        }
+    }
+
     return {
         url,
         get,
@@ -74,11 +119,9 @@ export async function startMock(args = []) {
         /** `[{ seq, method, detail }]`, one entry per gRPC call and per opened subscription. */
         log: () => get("/_mock/log"),
         clearLog: () => post("/_mock/log/clear"),
-        stop: () =>
-            new Promise((done) => {
-                if (child.exitCode !== null || child.signalCode !== null) return done();
-                child.once("exit", () => done());
-                child.kill("SIGKILL");
-            }),
+        /** Kills the process: the server is unreachable (connections refused) until `up()`. */
+        down: () => kill(child),
+        up,
+        stop: () => kill(child),
     };
 }

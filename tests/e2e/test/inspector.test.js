@@ -1,0 +1,113 @@
+// The development inspector in Chromium (issue 7 item 4): with `debug: true`,
+// `globalThis.__REACTIVE_DEBUG__` lists the client's entities (the synced world, same ids, same
+// values), its recent transitions (the start's included) and ticks, and `forceReplay()` leads to a
+// replay and back to streaming; `shutdown()` takes the client off the registry; without `debug`
+// the global is never created.
+
+import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
+import { after, before, test } from "node:test";
+import { startEnv } from "../lib/env.js";
+import { MODELS, waitForState } from "../lib/faults.js";
+import { waitFor, waitForEntityCount } from "../lib/wait.js";
+import { canonEntities, sortIds } from "../lib/world.js";
+
+let env, world;
+
+before(async () => {
+    env = await startEnv(["--entities", "300", "--seed", "83"]);
+    world = canonEntities(await env.mock.world()).filter((e) => MODELS.some((m) => e.models[m]));
+});
+
+after(() => env?.close());
+
+/** Opens a fresh page (new context: no global left by another client), starts a client with `extra` and waits until it holds the world. */
+async function startClient(extra) {
+    const page = await env.openHarness();
+    const started = await page.evaluate(([url, options]) => window.e2e.start(url, options), [env.mock.url, extra]);
+    assert.ok(started.init, `ready: ${JSON.stringify(started.error)}`);
+    for (const model of MODELS) await waitForEntityCount(page, model, world.filter((e) => e.models[model]).length);
+    await waitForState(page, "streaming");
+    return page;
+}
+
+/** The inspector's transitions as `from→to(reason)`. */
+const transitions = (page) =>
+    page.evaluate(() =>
+        globalThis.__REACTIVE_DEBUG__.clients[0].transitions().map(({ transition: t, receivedAt }) => ({
+            text: `${t.target} ${t.from}→${t.to}(${t.reason.kind})`,
+            receivedAt,
+        })),
+    );
+
+test("debug: true: __REACTIVE_DEBUG__ lists the synced world and the start's transitions; forceReplay replays; shutdown leaves the registry", async () => {
+    const page = await startClient({ debug: true });
+    try {
+        const listed = await page.evaluate(() => {
+            const registry = globalThis.__REACTIVE_DEBUG__;
+            const inspector = registry.clients[0];
+            const entities = inspector.entities(undefined, 100_000);
+            return {
+                clients: registry.clients.length,
+                isTheClient: inspector.client === window.e2e.client,
+                entities: entities.map(({ entityId, entity }) => ({ id: window.e2e.canon(entityId), entity: window.e2e.tagged(entity) })),
+                oneById: window.e2e.tagged(inspector.entity(entities[0].entityId)),
+                held: inspector.ticks().entities?.ledger.held,
+            };
+        });
+        assert.equal(listed.clients, 1, "one client registered");
+        assert.ok(listed.isTheClient, "the registry's entry is the running client");
+        const ids = listed.entities.map((e) => e.id);
+        assert.deepEqual(sortIds(ids), sortIds(world.map((e) => e.entityId)), "the inspector lists exactly the synced world's entities");
+        const byId = new Map(world.map((e) => [e.entityId, e.models]));
+        const differing = listed.entities.filter((e) => !isDeepStrictEqual(e.entity.models, byId.get(e.id)));
+        assert.deepEqual(differing.slice(0, 3), [], "every listed entity has the world's values");
+        assert.deepEqual(listed.oneById.models, byId.get(listed.entities[0].id), "entity(id) answers the world's entity");
+        const states = world.reduce((n, e) => n + Object.keys(e.models).length, 0);
+        assert.equal(listed.held, states, "the last tick's ledger holds one version per (entity, model) of the world");
+
+        const start = await transitions(page);
+        const text = start.map((t) => t.text);
+        assert.ok(text.includes("entities idle→bootstrapping(start)"), `the start's transition is listed: ${text.join(", ")}`);
+        assert.ok(text.includes("entities bootstrapping→streaming(snapshotComplete)"), `the bootstrap's end is listed: ${text.join(", ")}`);
+        assert.ok(start.every((t) => Number.isFinite(t.receivedAt)), "each transition has its arrival time");
+
+        const replaysBefore = await page.evaluate(() => globalThis.__REACTIVE_DEBUG__.clients[0].ticks().entities.replayCount);
+        await page.evaluate(() => globalThis.__REACTIVE_DEBUG__.clients[0].forceReplay());
+        const afterReplay = await waitFor(
+            async () => {
+                const since = (await transitions(page)).slice(start.length).map((t) => t.text);
+                const replay = since.indexOf("entities streaming→replaying(forced)");
+                return replay >= 0 && since.slice(replay + 1).includes("entities replaying→streaming(snapshotComplete)") ? since : false;
+            },
+            "forceReplay's replay and the return to streaming in the inspector's transitions",
+            60_000,
+        );
+        assert.ok(afterReplay.length >= 2, afterReplay.join(", "));
+        await waitFor(
+            () => page.evaluate((n) => globalThis.__REACTIVE_DEBUG__.clients[0].ticks().entities.replayCount > n, replaysBefore),
+            "a tick counting the forced replay",
+            30_000,
+        );
+
+        const afterShutdown = await page.evaluate(async () => {
+            await window.e2e.client.shutdown();
+            return globalThis.__REACTIVE_DEBUG__?.clients.length ?? 0;
+        });
+        assert.equal(afterShutdown, 0, "shutdown() takes the client off __REACTIVE_DEBUG__");
+        assert.deepEqual(page.problems, []);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test("without debug, __REACTIVE_DEBUG__ is absent", async () => {
+    const page = await startClient({});
+    try {
+        assert.equal(await page.evaluate(() => "__REACTIVE_DEBUG__" in globalThis), false);
+        await page.evaluate(() => window.e2e.client.shutdown());
+        assert.deepEqual(page.problems, []);
+    } finally {
+        await page.context().close();
+    }
+});
