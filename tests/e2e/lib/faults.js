@@ -149,6 +149,8 @@ export function report(name, { recoveredMs, before, after, maxQueueDepth }) {
         replays: d((t) => t?.replayCount),
         applied: d((t) => t?.ledger.applied),
         staleDropped: d((t) => t?.ledger.staleDropped),
+        superseded: d((t) => t?.ledger.superseded),
+        regressed: d((t) => t?.ledger.regressed),
         unchanged: d((t) => t?.ledger.unchanged),
         queueSuperseded: d((t) => t?.queueSuperseded),
         rejectedRecords: d((t) => t?.rejectedRecords),
@@ -159,11 +161,12 @@ export function report(name, { recoveredMs, before, after, maxQueueDepth }) {
 }
 
 /**
- * Waits for convergence after a fault ended at `endedAt` (Date.now()), checks the counter and
- * reports the figures; `before` is the tick taken before the fault.
+ * Waits (up to `timeout` ms) for convergence after a fault ended at `endedAt` (Date.now()),
+ * waits for the counter's last value, reports the figures, then asserts the counter never went
+ * backwards; `before` is the tick taken before the fault.
  */
-export async function convergeAndReport(page, mock, name, { endedAt, before, counterValue }) {
-    await waitForWorld(page, mock);
+export async function convergeAndReport(page, mock, name, { endedAt, before, counterValue, timeout }) {
+    await waitForWorld(page, mock, timeout);
     const recoveredMs = Date.now() - endedAt;
     if (counterValue !== undefined) {
         await waitFor(
@@ -175,8 +178,9 @@ export async function convergeAndReport(page, mock, name, { endedAt, before, cou
             throw new Error(`${error.message}; the store holds it, the id subscriber was last called with ${seen.at(-1)} (calls: ${seen.length})`);
         });
     }
-    await assertNeverOlder(page);
     const after = await tick(page);
     const maxQueueDepth = await page.evaluate(() => window.e2e.faults.maxQueueDepth);
-    return report(name, { recoveredMs, before, after, maxQueueDepth });
+    const line = report(name, { recoveredMs, before, after, maxQueueDepth });
+    await assertNeverOlder(page);
+    return line;
 }
