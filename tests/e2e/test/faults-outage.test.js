@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startEnv } from "../lib/env.js";
 import { waitFor } from "../lib/wait.js";
-import { assertRecoveryPath, convergeAndReport, counter, startFaultClient, tick, transitionsSince, waitForState } from "../lib/faults.js";
+import { assertNeverOlder, assertRecoveryPath, convergeAndReport, counter, startFaultClient, tick, transitionsSince, waitForState } from "../lib/faults.js";
 
 const OUTAGE_MS = 120_000;
 const MIB = 2 ** 20;
@@ -51,7 +51,7 @@ async function memoryProbe(page) {
             pending.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message.result)));
             cdp.send("Target.sendMessageToTarget", { sessionId: workers[0], message: JSON.stringify({ id, method, params }) }).catch(reject);
         });
-    const page_ = (method, params = {}) => cdp.send(method, params);
+    const inPage = (method, params = {}) => cdp.send(method, params);
 
     async function measureIn(send) {
         await send("HeapProfiler.collectGarbage");
@@ -69,7 +69,8 @@ async function memoryProbe(page) {
     }
     return {
         async measure() {
-            const [pageSide, workerSide] = [await measureIn(page_), await measureIn(worker)];
+            const pageSide = await measureIn(inPage);
+            const workerSide = await measureIn(worker);
             return { pageHeap: pageSide.heap, pageWasm: pageSide.wasm, workerHeap: workerSide.heap, workerWasm: workerSide.wasm };
         },
     };
@@ -138,6 +139,7 @@ test("server unreachable for 2 minutes, then back with writes made meanwhile: de
         // The stream is live again: a write made now reaches the subscriber.
         const live = await count.bump();
         await waitFor(() => page.evaluate((v) => window.e2e.faults.seen.at(-1) === v, live), `the counter's live value ${live} after the outage`, 60_000);
+        await assertNeverOlder(page);
 
         const memoryAfter = await memory.measure();
         for (const [what, size] of Object.entries(memoryAfter)) {

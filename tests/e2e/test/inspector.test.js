@@ -1,8 +1,9 @@
 // The development inspector in Chromium (issue 7 item 4): with `debug: true`,
 // `globalThis.__REACTIVE_DEBUG__` lists the client's entities (the synced world, same ids, same
 // values), its recent transitions (the start's included) and ticks, and `forceReplay()` leads to a
-// replay and back to streaming; `shutdown()` takes the client off the registry; without `debug`
-// the global is never created.
+// replay and back to streaming; `ledger()` reads back the worker's version ledger, one write
+// entry per (entity, model) of the world, with nothing disagreeing; `shutdown()` takes the client
+// off the registry; without `debug` the global is never created.
 
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
@@ -31,6 +32,38 @@ async function startClient(extra) {
     return page;
 }
 
+/**
+ * The entities target of the inspector's `ledger()`: `{ keys, writes, states, syncState, skipped,
+ * disagreements }`, `keys` the sorted `model id` of its write entries.
+ */
+const storedEntities = (page) =>
+    page.evaluate(async () => {
+        const report = await globalThis.__REACTIVE_DEBUG__.clients[0].ledger();
+        const target = report.targets.find((t) => t.target === "entities");
+        const writes = target.ledger.filter((e) => e.state === "write");
+        return {
+            keys: writes.map((e) => `${e.model} ${window.e2e.canon(e.entityId)}`).sort(),
+            entries: target.ledger.length,
+            writes: writes.length,
+            states: target.states,
+            syncState: target.syncState,
+            skipped: target.skipped,
+            disagreements: target.disagreements,
+        };
+    });
+
+/** Asserts that the stored ledger has exactly one write entry per (entity, model) of the world and agrees with the stored states. */
+function assertLedgerIsTheWorld(stored, what) {
+    const expected = world.flatMap((e) => Object.keys(e.models).map((m) => `${m} ${e.entityId}`)).sort();
+    assert.equal(stored.entries, expected.length, `${what}: one ledger entry per (entity, model), no tombstone`);
+    assert.deepEqual(stored.keys, expected, `${what}: the ledger's write entries are the world's (entity, model) pairs`);
+    assert.equal(stored.states, expected.length, `${what}: one stored state per ledger write`);
+    assert.deepEqual(stored.disagreements, [], `${what}: states, ledger and sync state agree`);
+    assert.deepEqual(stored.skipped, [], `${what}: every record reads back`);
+    assert.equal(stored.syncState?.snapshotComplete, true, `${what}: the snapshot is complete`);
+    assert.equal(stored.syncState?.cursor, null, `${what}: no snapshot in progress`);
+}
+
 /** The inspector's transitions as `from→to(reason)`. */
 const transitions = (page) =>
     page.evaluate(() =>
@@ -40,7 +73,7 @@ const transitions = (page) =>
         })),
     );
 
-test("debug: true: __REACTIVE_DEBUG__ lists the synced world and the start's transitions; forceReplay replays; shutdown leaves the registry", async () => {
+test("debug: true: __REACTIVE_DEBUG__ lists the synced world, its ledger and the start's transitions; forceReplay replays; shutdown leaves the registry", async () => {
     const page = await startClient({ debug: true });
     try {
         const listed = await page.evaluate(() => {
@@ -66,6 +99,8 @@ test("debug: true: __REACTIVE_DEBUG__ lists the synced world and the start's tra
         const states = world.reduce((n, e) => n + Object.keys(e.models).length, 0);
         assert.equal(listed.held, states, "the last tick's ledger holds one version per (entity, model) of the world");
 
+        assertLedgerIsTheWorld(await storedEntities(page), "after the bootstrap");
+
         const start = await transitions(page);
         const text = start.map((t) => t.text);
         assert.ok(text.includes("entities idle→bootstrapping(start)"), `the start's transition is listed: ${text.join(", ")}`);
@@ -90,11 +125,43 @@ test("debug: true: __REACTIVE_DEBUG__ lists the synced world and the start's tra
             30_000,
         );
 
+        assertLedgerIsTheWorld(await storedEntities(page), "after the forced replay");
+
+        // A live write moves its ledger entry to the write's version (the mock stamps live writes
+        // with the wall clock; its generated history is from early 2025).
+        const player = world.find((e) => e.models["arena-Player"]);
+        const entryOf = () =>
+            page.evaluate(async (id) => {
+                const report = await globalThis.__REACTIVE_DEBUG__.clients[0].ledger();
+                const target = report.targets.find((t) => t.target === "entities");
+                return target.ledger.find((e) => e.model === "arena-Player" && window.e2e.canon(e.entityId) === id) ?? null;
+            }, player.entityId);
+        const old = await entryOf();
+        const writtenAt = Math.floor(Date.now() / 1000);
+        await env.mock.post("/_mock/set", { entityId: player.rawId, model: "arena-Player", values: { level: 99 } });
+        const moved = await waitFor(
+            async () => {
+                const entry = await entryOf();
+                return entry && entry.updatedAt > old.updatedAt ? entry : false;
+            },
+            "the live write's version in the stored ledger",
+            30_000,
+        );
+        assert.equal(moved.state, "write");
+        assert.ok(moved.updatedAt >= writtenAt - 1, `the entry holds the live write's version: ${JSON.stringify({ old, moved, writtenAt })}`);
+
         const afterShutdown = await page.evaluate(async () => {
+            const inspector = globalThis.__REACTIVE_DEBUG__.clients[0];
             await window.e2e.client.shutdown();
-            return globalThis.__REACTIVE_DEBUG__?.clients.length ?? 0;
+            const ledger = await inspector.ledger().then(
+                () => "resolved",
+                (error) => window.e2e.describeError(error),
+            );
+            return { registered: globalThis.__REACTIVE_DEBUG__?.clients.length ?? 0, ledger };
         });
-        assert.equal(afterShutdown, 0, "shutdown() takes the client off __REACTIVE_DEBUG__");
+        assert.equal(afterShutdown.registered, 0, "shutdown() takes the client off __REACTIVE_DEBUG__");
+        assert.equal(afterShutdown.ledger.name, "ValidationError", `ledger() of a stopped client rejects: ${JSON.stringify(afterShutdown.ledger)}`);
+        assert.ok(afterShutdown.ledger.isTyped, "with the package's ValidationError");
         assert.deepEqual(page.problems, []);
     } finally {
         await page.context().close();
