@@ -32,6 +32,10 @@ struct Args {
     /// Messages buffered per subscriber before it is disconnected.
     #[arg(long, default_value_t = 16_384)]
     buffer: usize,
+    /// Never gzip responses (gzip requests are still accepted): a debug build streams several
+    /// times faster.
+    #[arg(long)]
+    no_gzip: bool,
     /// Write the manifest JSON to this file, then serve.
     #[arg(long, value_name = "PATH")]
     write_manifest: Option<std::path::PathBuf>,
@@ -89,6 +93,7 @@ async fn main() -> std::process::ExitCode {
         seed: args.seed,
         version: args.torii_version,
         buffer: args.buffer,
+        send_gzip: !args.no_gzip,
     };
     let started = std::time::Instant::now();
     let mock = match MockTorii::start(config).await {

@@ -49,13 +49,15 @@ fn cors() -> CorsLayer {
 /// The whole application: `/world.World/*` to tonic (behind the fault layers and tonic-web),
 /// everything else to the control API.
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
-    let service = WorldServer::new(MockService {
+    let mut service = WorldServer::new(MockService {
         shared: Arc::clone(&shared),
     })
     .accept_compressed(CompressionEncoding::Gzip)
-    .send_compressed(CompressionEncoding::Gzip)
     .max_decoding_message_size(MAX_MESSAGE)
     .max_encoding_message_size(MAX_MESSAGE);
+    if shared.config.send_gzip {
+        service = service.send_compressed(CompressionEncoding::Gzip);
+    }
     let grpc = ServiceBuilder::new()
         .layer(from_fn_with_state(
             Arc::clone(&shared.faults),

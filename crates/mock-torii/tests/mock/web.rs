@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use bytes::Bytes;
+use dojo_reactive_mock_torii::MockConfig;
 use dojo_reactive_torii::world;
 use http_body_util::Full;
 use prost::Message;
@@ -138,6 +139,33 @@ async fn grpc_web_binary_and_text_by_hand() {
     assert_eq!(status, 200);
     assert_eq!(headers["grpc-encoding"], "gzip");
     assert_eq!(frames(&bytes)[0].0, 1, "a compressed message");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_send_gzip_responses_are_plain_and_gzip_requests_still_accepted() {
+    let mock = start_with(MockConfig {
+        entities: 20,
+        send_gzip: false,
+        ..MockConfig::default()
+    })
+    .await;
+    let (status, headers, bytes, _) = raw(web_request(&mock, "application/grpc-web+proto", vec![])
+        .header("grpc-accept-encoding", "gzip")
+        .body(Full::new(Bytes::from(frame(&retrieve(None, 50, "")))))
+        .expect("request"))
+    .await;
+    assert_eq!(status, 200);
+    assert!(headers.get("grpc-encoding").is_none(), "{headers:?}");
+    assert_eq!(frames(&bytes)[0].0, 0, "an uncompressed message");
+    let mut client = client(&mock)
+        .await
+        .send_compressed(CompressionEncoding::Gzip);
+    let page = client
+        .retrieve_entities(retrieve(None, 20, ""))
+        .await
+        .expect("page")
+        .into_inner();
+    assert_eq!(page.entities.len(), 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
