@@ -177,12 +177,19 @@ export interface SyncTick {
   readonly queueSuperseded: number;
   /** Ledger counters. */
   readonly ledger: {
+    /** Observations applied (inserted or replacing an older version). */
     readonly applied: number;
+    /** Observations dropped: stale snapshot rows, out-of-order stream updates, lost ties, duplicates. */
     readonly staleDropped: number;
+    /** Held versions replaced by a newer one. */
     readonly superseded: number;
+    /** Of the dropped: stream updates older than the held version (delivered out of order, or late duplicates). */
     readonly regressed: number;
+    /** Replayed snapshot rows identical to what was held. */
     readonly unchanged: number;
+    /** States deleted because a complete snapshot no longer had them. */
     readonly absentDeleted: number;
+    /** (entity, model) versions held. */
     readonly held: number;
   };
   /** Replays started. */

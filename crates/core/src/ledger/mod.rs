@@ -14,10 +14,12 @@
 //! its page was read, and a page number that increases with every page read in that epoch.
 //!
 //! 1. **Same stream**: an update from the stream epoch that wrote the held version, with a higher
-//!    `seq`, always applies: arrival order is commit order. If its version is lower (a game member
-//!    or `updated_at` that went backwards) it still applies, as [`Decision::Regressed`], because
-//!    the stream states the server's order; refusing it would diverge from the server forever.
-//!    A `seq` not above the held one is a [`Decision::Duplicate`].
+//!    `seq`, applies when its version is not lower: arrival order breaks ties, so a later message
+//!    with equal timestamps is never rejected. A lower version (a game member or
+//!    `(executed_at, updated_at)` below the held one) is a delivery out of order, a late
+//!    duplicate or a reordered message, and is dropped as [`Decision::Regressed`]: an older
+//!    state is never shown over a newer one. A `seq` not above the held one is a
+//!    [`Decision::Duplicate`].
 //! 2. **Otherwise, versions compare**: the game member first when both sides have one and they
 //!    differ, then `(executed_at, updated_at)` lexicographically. Higher applies
 //!    ([`Decision::Replaced`]), lower is dropped ([`Decision::Stale`]).
@@ -173,8 +175,8 @@ pub enum Decision {
     Inserted,
     /// Newer than the held version (or a later tie winner), which it supersedes: apply.
     Replaced,
-    /// A later update of the same stream whose version went backwards: apply (the stream's
-    /// order is the server's order), and it is counted so the game can be told.
+    /// A later update of the same stream whose version is lower than the held one (delivered
+    /// out of order, or a late duplicate): drop, counted apart from stale snapshot rows.
     Regressed,
     /// Older than the held version: drop.
     Stale,
@@ -187,10 +189,7 @@ pub enum Decision {
 impl Decision {
     /// Whether the caller must apply (write or delete) the observed state.
     pub fn applies(self) -> bool {
-        matches!(
-            self,
-            Decision::Inserted | Decision::Replaced | Decision::Regressed
-        )
+        matches!(self, Decision::Inserted | Decision::Replaced)
     }
 }
 
@@ -215,19 +214,19 @@ pub struct LedgerStats {
 }
 
 impl LedgerStats {
-    /// Observations that must be applied: inserted + replaced + regressed.
+    /// Observations that must be applied: inserted + replaced.
     pub fn applied(&self) -> u64 {
-        self.inserted + self.replaced + self.regressed
+        self.inserted + self.replaced
     }
 
-    /// Held versions superseded by an applied observation: replaced + regressed.
+    /// Held versions superseded by an applied observation: replaced.
     pub fn superseded(&self) -> u64 {
-        self.replaced + self.regressed
+        self.replaced
     }
 
-    /// Observations dropped: stale + tie lost + duplicate.
+    /// Observations dropped: stale + regressed + tie lost + duplicate.
     pub fn stale_dropped(&self) -> u64 {
-        self.stale + self.tie_lost + self.duplicate
+        self.stale + self.regressed + self.tie_lost + self.duplicate
     }
 
     fn count(&mut self, decision: Decision) {

@@ -43,15 +43,20 @@ fn same_stream_later_message_always_applies() {
         l.observe(&id(1), m, &write(stream(1, 2), 10)),
         Decision::Replaced
     );
-    // Older timestamps (indexer clock went back): applies, flagged as a regression.
+    // Older timestamps (delivered out of order): dropped, counted as a regression.
     assert_eq!(
         l.observe(&id(1), m, &write(stream(1, 3), 9)),
         Decision::Regressed
     );
-    assert_eq!(l.get(&id(1), m).unwrap().executed_at, 9);
+    assert_eq!(l.get(&id(1), m).unwrap().executed_at, 10);
+    // A later message still applies after it.
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 4), 11)),
+        Decision::Replaced
+    );
     // Same or lower seq: duplicate.
     assert_eq!(
-        l.observe(&id(1), m, &write(stream(1, 3), 50)),
+        l.observe(&id(1), m, &write(stream(1, 4), 50)),
         Decision::Duplicate
     );
     assert_eq!(
@@ -61,7 +66,7 @@ fn same_stream_later_message_always_applies() {
 }
 
 #[test]
-fn same_stream_game_member_going_backwards_still_applies() {
+fn same_stream_game_member_going_backwards_is_dropped() {
     let (mut l, m) = ledger();
     let p = |v| Primitive::U64(v);
     l.observe(&id(1), m, &write(stream(1, 1), 10).with_game(p(5)));
@@ -69,8 +74,9 @@ fn same_stream_game_member_going_backwards_still_applies() {
         l.observe(&id(1), m, &write(stream(1, 2), 11).with_game(p(4))),
         Decision::Regressed
     );
-    assert_eq!(l.get(&id(1), m).unwrap().game, Some(p(4)));
+    assert_eq!(l.get(&id(1), m).unwrap().game, Some(p(5)));
     assert_eq!(l.stats().regressed, 1);
+    assert_eq!(l.stats().stale_dropped(), 1);
 }
 
 #[test]
@@ -340,8 +346,8 @@ fn every_decision_is_counted() {
     l.observe(&id(1), m, &write(stream(1, 2), 11)); // replaced
     l.observe(&id(1), m, &write(stream(1, 3), 9)); // regressed
     l.observe(&id(1), m, &write(snap(1, 0), 1)); // stale
-    l.observe(&id(1), m, &write(snap(1, 0), 9)); // tie lost
-    l.observe(&id(1), m, &write(stream(1, 3), 9)); // duplicate
+    l.observe(&id(1), m, &write(snap(1, 0), 11)); // tie lost
+    l.observe(&id(1), m, &write(stream(1, 2), 11)); // duplicate
     let s = *l.stats();
     assert_eq!(
         (
@@ -354,7 +360,7 @@ fn every_decision_is_counted() {
         ),
         (1, 1, 1, 1, 1, 1)
     );
-    assert_eq!((s.applied(), s.superseded(), s.stale_dropped()), (3, 2, 3));
+    assert_eq!((s.applied(), s.superseded(), s.stale_dropped()), (2, 1, 4));
     l.reset_stats();
     assert_eq!(l.stats().applied(), 0);
 }

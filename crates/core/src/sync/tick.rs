@@ -54,13 +54,14 @@ pub struct ModelTick {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LedgerCounters {
-    /// Observations applied (inserted, replaced, regressed).
+    /// Observations applied (inserted, replaced).
     pub applied: u64,
-    /// Observations dropped (stale, tie lost, duplicate).
+    /// Observations dropped (stale, regressed, tie lost, duplicate).
     pub stale_dropped: u64,
     /// Held versions superseded by an applied observation.
     pub superseded: u64,
-    /// Same-stream updates whose version went backwards (applied; reported).
+    /// Of the dropped: same-stream updates older than the held version (out-of-order or late
+    /// duplicate deliveries).
     pub regressed: u64,
     /// Snapshot rows identical to what is held (not written again).
     pub unchanged: u64,
