@@ -14,7 +14,7 @@ use crate::faults::Faults;
 
 /// How long a stream waits, with messages held back, for the next message before it sends
 /// what it holds (an unfilled window shuffled, late copies in their order).
-pub const HOLD: Duration = Duration::from_millis(100);
+pub const HOLD: Duration = Duration::from_secs(1);
 
 /// The delivery state of one stream: messages ready to send, late copies waiting for their turn,
 /// and the reorder window being filled.

@@ -71,7 +71,7 @@ async fn duplicates_are_sent_at_once_or_late_with_their_old_version() {
     assert!(sent[3].updated_at <= sent[2].updated_at);
     assert_quiet(&mut stream).await;
 
-    // A late copy with nothing after it is sent after a short hold.
+    // A late copy with nothing after it is sent after the hold (1 s without a new message).
     mock.control().duplicate(1, 50);
     bump_first_player(&mock, 1);
     let sent = entities(&mut stream, 2).await;
