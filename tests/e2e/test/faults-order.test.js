@@ -4,10 +4,10 @@
 // ends with the client's store equal to the mock's world, the counter never shown going
 // backwards, no SyncFatalError, and the ledger's figures reported.
 //
-// Stale deliveries are made detectable by Torii's timestamps alone (the package's `models` option
-// takes tags only, so no game version member is configured): the counter is bumped in different
-// seconds, and a late copy or a message moved back arrives more than a second after a newer write
-// of the same entity.
+// Every stale delivery is detectable by Torii's timestamps alone (the package's `models` option
+// takes tags only, so no game version member can be configured): the counter's writes are more
+// than a second apart, so they have different timestamps, and the flow of other updates walks
+// through 500 entities, so none of them is written twice within a window or a copy's lag.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -15,13 +15,15 @@ import { startEnv } from "../lib/env.js";
 import { waitFor } from "../lib/wait.js";
 import { convergeAndReport, counter, startFaultClient, tick } from "../lib/faults.js";
 
-/** Background scripted updates per second while a fault is on ("many other updates"). */
-const RATE = 40;
-let env, watchId;
+/** The flow of other updates: FLOW_BATCH updates every FLOW_MS (40 per second). */
+const FLOW_BATCH = 10;
+const FLOW_MS = 250;
+let env, watchId, others;
 
 before(async () => {
-    env = await startEnv(["--entities", "600", "--seed", "77"]);
-    watchId = (await env.mock.world()).entities.find((e) => e.models["arena-Player"]).entityId;
+    env = await startEnv(["--entities", "800", "--seed", "77"]);
+    const players = (await env.mock.world()).entities.filter((e) => e.models["arena-Player"]).map((e) => e.entityId);
+    [watchId, ...others] = players.slice(0, 501);
 });
 
 after(() => env?.close());
@@ -29,9 +31,27 @@ after(() => env?.close());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs one scenario on a fresh client: turns the fault on with `arm()`, runs the background rate
- * and bumps the counter `bumps` times every `everyMs`, waits until the mock has spent the fault's
- * budget (`pending` names its status field), then checks convergence and reports.
+ * Starts the flow of other updates: each batch writes the next FLOW_BATCH of the 500 other
+ * players, so one entity is written once every 12.5 s. Returns `stop()`.
+ */
+function startFlow() {
+    let next = 0;
+    let inFlight = Promise.resolve();
+    const timer = setInterval(() => {
+        const entityIds = others.slice(next, next + FLOW_BATCH);
+        next = (next + FLOW_BATCH) % others.length;
+        inFlight = env.mock.post("/_mock/updates", { count: FLOW_BATCH, entityIds });
+    }, FLOW_MS);
+    return async () => {
+        clearInterval(timer);
+        await inFlight;
+    };
+}
+
+/**
+ * Runs one scenario on a fresh client: turns the fault on with `arm()`, runs the flow of other
+ * updates and bumps the counter `bumps` times every `everyMs`, waits until the mock has spent the
+ * fault's budget (`pending` names its status field), then checks convergence and reports.
  */
 async function scenario(name, { arm, pending, bumps, everyMs }) {
     const page = await startFaultClient(env, { watchId });
@@ -39,7 +59,7 @@ async function scenario(name, { arm, pending, bumps, everyMs }) {
         const count = counter(env.mock, watchId);
         const before = await tick(page);
         await arm();
-        await env.mock.post("/_mock/rate", { perSec: RATE });
+        const stopFlow = startFlow();
         try {
             for (let i = 0; i < bumps; i++) {
                 await count.bump();
@@ -47,7 +67,7 @@ async function scenario(name, { arm, pending, bumps, everyMs }) {
             }
             await waitFor(async () => (await env.mock.status())[pending] === 0, `the mock to spend the ${name} budget`, 60_000);
         } finally {
-            await env.mock.post("/_mock/rate", { perSec: 0 });
+            await stopFlow();
         }
         const endedAt = Date.now();
         const line = await convergeAndReport(page, env.mock, name, { endedAt, before, counterValue: count.last(), timeout: 60_000 });
@@ -74,12 +94,12 @@ test(
     "late duplicates (a copy after newer updates of the same entity, over a second later): dropped as stale",
     { todo: "bug: core ledger rule 1 applies an older same-stream update (Regressed): older counter shown; store stale until the heartbeat replay" },
     async () => {
-        // ~1.5 s of traffic between an update and its copy; the counter moves every 1.1 s, so
+        // ~2 s of traffic between an update and its copy; the counter moves every 1.1 s, so
         // every copy of a counter write arrives after a newer counter write of a later second.
         const line = await scenario("duplicate late", {
-            arm: () => env.mock.post("/_mock/duplicate", { count: 200, lag: 60 }),
+            arm: () => env.mock.post("/_mock/duplicate", { count: 200, lag: 80 }),
             pending: "duplicatesPending",
-            bumps: 5,
+            bumps: 6,
             everyMs: 1100,
         });
         assert.ok(line.staleDropped > 0, `late copies were dropped as stale: ${JSON.stringify(line)}`);
@@ -92,14 +112,14 @@ test(
     "reordered windows (an older update of an entity after a newer one): dropped as stale",
     { todo: "bug: core ledger rule 1 applies an older same-stream update (Regressed): older counter shown; store stale until the heartbeat replay" },
     async () => {
-        // Windows of 80 messages (~2 s of traffic) hold ~6 counter writes from 2-3 different
-        // seconds; a shuffle that keeps every one of them after all older ones is unlikely
-        // (about 1 in 20 per window, over several windows).
+        // Windows of 200 messages (~5 s of traffic) hold ~5 counter writes, each of its own
+        // second; a shuffle leaves them in order with probability 1/120 per window, and the
+        // budget makes two windows.
         const line = await scenario("reorder", {
-            arm: () => env.mock.post("/_mock/reorder", { count: 240, window: 80, seed: 7 }),
+            arm: () => env.mock.post("/_mock/reorder", { count: 400, window: 200, seed: 7 }),
             pending: "reorderPending",
-            bumps: 18,
-            everyMs: 350,
+            bumps: 10,
+            everyMs: 1050,
         });
         assert.ok(line.staleDropped > 0, `reordered older updates were dropped as stale: ${JSON.stringify(line)}`);
         assert.equal(line.regressed, 0, "no older update was applied over a newer one");
