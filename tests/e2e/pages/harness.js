@@ -16,8 +16,26 @@ const e2e = {
     errors: [],
     /** Sync statuses seen through `client.syncStatus`. */
     statuses: [],
+    /** Every `Worker` the page constructed, in order (the package creates its worker itself). */
+    workers: [],
 };
 window.e2e = e2e;
+
+// Records every Worker before the package is imported (below), so a test can terminate the sync
+// worker the package started, as a crash would.
+const NativeWorker = globalThis.Worker;
+globalThis.Worker = class RecordedWorker extends NativeWorker {
+    constructor(...args) {
+        super(...args);
+        e2e.workers.push(this);
+    }
+};
+
+/** Terminates every worker the page constructed; returns how many there were. */
+e2e.terminateWorkers = function terminateWorkers() {
+    for (const worker of e2e.workers) worker.terminate();
+    return e2e.workers.length;
+};
 
 /** Canonical form of an SDK value: BigInt as decimal strings, 0x hex strings without leading zeros. */
 e2e.canon = function canon(value) {
@@ -57,8 +75,12 @@ e2e.describeError = function describeError(error) {
 /**
  * Creates the client (`e2e.client`) for the mock at `toriiUrl`, records its errors, statuses and
  * entity updates, and waits for `ready`: resolves `{ init }` or `{ error }` (ready rejected).
+ * With `capture` (model tags), also `captured`: the JSON text of `e2e.capture(capture)`, every
+ * synced state of those models read in the same task as `ready` resolved, i.e. exactly what the
+ * worker restored from IndexedDB (later DELTAs are later messages), and `updatesAtReady`, the
+ * number of `entityUpdates` seen by then.
  */
-e2e.start = async function start(toriiUrl, extra = {}) {
+e2e.start = async function start(toriiUrl, extra = {}, { capture } = {}) {
     const options = await e2e.options(toriiUrl, extra);
     const client = e2e.reactive.createReactiveClient(options);
     e2e.client = client;
@@ -80,7 +102,8 @@ e2e.start = async function start(toriiUrl, extra = {}) {
     );
     try {
         const init = await client.ready;
-        return { init: { ...init } };
+        if (!capture) return { init: { ...init } };
+        return { init: { ...init }, captured: JSON.stringify(e2e.capture(capture)), updatesAtReady: e2e.updates.length };
     } catch (error) {
         return { error: e2e.describeError(error) };
     }
@@ -115,6 +138,44 @@ e2e.count = function count(model, spec = {}) {
         cursor = page.nextCursor;
     } while (cursor !== undefined);
     return total;
+};
+
+/** Every synced state of `models`: `{ model: [[entityId, state]] }`, canonical. */
+e2e.capture = function capture(models) {
+    return Object.fromEntries(
+        models.map((m) => [m, e2e.queryAll(m, { consistency: "synced" }).map((entity) => [entity.entityId, entity.models[m]])]),
+    );
+};
+
+/**
+ * `last_updated_at` (decimal string) of every synced state of `models`, `{ model: { entityId: v } }`:
+ * a cheap picture of what the view shows, by version.
+ */
+e2e.versions = function versions(models) {
+    const out = {};
+    for (const model of models) {
+        const [ns, name] = model.split("-");
+        const byId = (out[model] = {});
+        let cursor;
+        do {
+            const page = e2e.client.query(model, cursor === undefined ? { consistency: "synced" } : { consistency: "synced", cursor });
+            for (const entity of page.items) byId[e2e.canon(entity.entityId)] = String(entity.models[ns][name].last_updated_at);
+            cursor = page.nextCursor;
+        } while (cursor !== undefined);
+    }
+    return out;
+};
+
+/**
+ * The worker's database read back through the inspector (`ledger()` of the client's entry in
+ * `__REACTIVE_DEBUG__`, which needs `debug: true`): `{ report, updates }`, the report as JSON text
+ * and the number of `entityUpdates` seen when it arrived.
+ */
+e2e.storeReport = async function storeReport() {
+    const inspector = globalThis.__REACTIVE_DEBUG__?.clients.find((entry) => entry.client === e2e.client);
+    if (!inspector) throw new Error("the client has no inspector: start it with { debug: true }");
+    const report = await inspector.ledger();
+    return { report: JSON.stringify(report), updates: e2e.updates.length };
 };
 
 /** Ids of the entities `client.query(model, spec)` returns (all pages). */
