@@ -184,3 +184,61 @@ export async function convergeAndReport(page, mock, name, { endedAt, before, cou
     await assertNeverOlder(page);
     return line;
 }
+
+/**
+ * Memory of the page and of its sync worker through CDP (the worker through an auto-attached
+ * target session). `measure()` collects garbage in both first and answers
+ * `{ pageHeap, pageWasm, workerHeap, workerWasm }` in bytes (wasm: the byte length of every
+ * `WebAssembly.Memory`); `sample()` answers `{ pageHeap, workerHeap }` without collecting.
+ */
+export async function memoryProbe(page) {
+    const cdp = await page.context().newCDPSession(page);
+    const workers = [];
+    const pending = new Map();
+    let nextId = 0;
+    cdp.on("Target.attachedToTarget", (event) => {
+        if (event.targetInfo.type === "worker") workers.push(event.sessionId);
+    });
+    cdp.on("Target.receivedMessageFromTarget", (event) => {
+        const message = JSON.parse(event.message);
+        const settle = pending.get(message.id);
+        if (!settle) return;
+        pending.delete(message.id);
+        settle(message);
+    });
+    await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    await waitFor(() => workers.length === 1, "the sync worker's CDP session", 30_000);
+    const inWorker = (method, params = {}) =>
+        new Promise((resolve, reject) => {
+            const id = ++nextId;
+            pending.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message.result)));
+            cdp.send("Target.sendMessageToTarget", { sessionId: workers[0], message: JSON.stringify({ id, method, params }) }).catch(reject);
+        });
+    const inPage = (method, params = {}) => cdp.send(method, params);
+
+    async function measureIn(send) {
+        await send("HeapProfiler.collectGarbage");
+        const { usedSize } = await send("Runtime.getHeapUsage");
+        const group = "memory-probe";
+        const proto = await send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", objectGroup: group });
+        const { objects } = await send("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId, objectGroup: group });
+        const sizes = await send("Runtime.callFunctionOn", {
+            objectId: objects.objectId,
+            functionDeclaration: "function () { return this.reduce((sum, memory) => sum + memory.buffer.byteLength, 0); }",
+            returnByValue: true,
+        });
+        await send("Runtime.releaseObjectGroup", { objectGroup: group });
+        return { heap: usedSize, wasm: sizes.result.value };
+    }
+    return {
+        async measure() {
+            const pageSide = await measureIn(inPage);
+            const workerSide = await measureIn(inWorker);
+            return { pageHeap: pageSide.heap, pageWasm: pageSide.wasm, workerHeap: workerSide.heap, workerWasm: workerSide.wasm };
+        },
+        async sample() {
+            const [pageSide, workerSide] = await Promise.all([inPage("Runtime.getHeapUsage"), inWorker("Runtime.getHeapUsage")]);
+            return { pageHeap: pageSide.usedSize, workerHeap: workerSide.usedSize };
+        },
+    };
+}

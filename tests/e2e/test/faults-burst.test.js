@@ -1,31 +1,33 @@
 // A burst of 200,000 updates over 2,000 entities while the page renders (issue 7): the client
 // converges to the mock's world, never shows an older version of a watched counter, never gives
 // up (no SyncFatalError), its buffer of stream updates and its version ledger stay bounded by the
-// (entity, model) pairs, and the page's JS heap after the burst settles back near where it was.
-// Twice: with a mock buffer large enough that every update is streamed to the client, and with
-// Torii's default buffer (16,384), which the burst overflows: the mock ends the stream and the
-// client must replay and converge.
+// (entity, model) pairs, and the JS heaps of the page and of the sync worker settle back near
+// where they were (their wasm memories stay within a bound). Twice: with a mock buffer large
+// enough that every update is streamed to the client, and with Torii's default buffer (16,384),
+// which the burst overflows: the mock ends the stream and the client must replay and converge.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startEnv } from "../lib/env.js";
-import { assertRecoveryPath, convergeAndReport, counter, startFaultClient, tick, transitionsSince } from "../lib/faults.js";
+import { assertRecoveryPath, convergeAndReport, counter, memoryProbe, startFaultClient, tick, transitionsSince } from "../lib/faults.js";
 
 const BURST = 200_000;
 const TARGETS = 2_000;
 /** Updates per `/_mock/updates` call (the counter is bumped between calls). */
 const CHUNK = 10_000;
 const MB = 2 ** 20;
+const mb = (bytes) => Math.round(bytes / MB);
 
 /**
- * Runs the burst against a fresh mock started with `mockArgs`; returns the figures:
- * the FAULT-REPORT line plus `resubscribed` (streams opened again after the burst began).
+ * Runs the burst against a fresh mock started with `mockArgs`; returns the FAULT-REPORT figures
+ * plus `resubscribed` (streams opened again after the burst began) and `transitions`.
  */
 async function burst(name, mockArgs) {
     // 2,700 entities: 2,025 players (Player + Position), 675 inventories.
     const env = await startEnv(["--entities", "2700", "--seed", "75", ...mockArgs]);
     try {
         const players = (await env.mock.world()).entities.filter((e) => e.models["arena-Player"]).map((e) => e.entityId);
+        assert.ok(players.length > TARGETS, `the world has more than ${TARGETS} players`);
         const page = await startFaultClient(env, { watchId: players[0], syncOptions: { tickIntervalMs: 100 } });
         return await run(env, page, players, name);
     } finally {
@@ -33,19 +35,9 @@ async function burst(name, mockArgs) {
     }
 }
 
-async function run(env, page, players, name) {
-    const cdp = await page.context().newCDPSession(page);
-    /** The page's JS heap in use (bytes), after a full garbage collection when `settled`. */
-    const heap = async (settled) => {
-        if (settled) await cdp.send("HeapProfiler.collectGarbage");
-        return (await cdp.send("Runtime.getHeapUsage")).usedSize;
-    };
-    /** Entity subscriptions opened on the mock so far. */
-    const opened = async () => (await env.mock.log()).filter((e) => e.method === "SubscribeEntities" && /opened/.test(e.detail)).length;
-    assert.ok(players.length > TARGETS, `the world has more than ${TARGETS} players`);
-    // The page renders: a filter subscription over every player and id subscriptions of 40
-    // positions write to the DOM (at most once per frame each).
-    await page.evaluate((ids) => {
+/** The page renders: a filter subscription over every player and id subscriptions of 40 positions write to the DOM. */
+function render(page, ids) {
+    return page.evaluate((positions) => {
         const view = document.createElement("pre");
         document.body.append(view);
         const { client } = window.e2e;
@@ -54,17 +46,24 @@ async function run(env, page, players, name) {
             view.textContent = `${list.length} players`;
             window.e2e.renders += 1;
         });
-        for (const id of ids) client.subscribe("arena-Position", id, (entity) => (view.title = JSON.stringify(window.e2e.canon(entity?.models ?? null))));
+        for (const id of positions) client.subscribe("arena-Position", id, (entity) => (view.title = JSON.stringify(window.e2e.canon(entity?.models ?? null))));
         window.e2e.memory = [];
         window.e2e.memoryTimer = setInterval(() => window.e2e.memory.push(performance.memory?.usedJSHeapSize ?? 0), 250);
-    }, players.slice(1, 41));
+    }, ids);
+}
+
+async function run(env, page, players, name) {
+    /** Entity subscriptions opened on the mock so far. */
+    const opened = async () => (await env.mock.log()).filter((e) => e.method === "SubscribeEntities" && /opened/.test(e.detail)).length;
+    await render(page, players.slice(1, 41));
+    const probe = await memoryProbe(page);
     // The harness records every DELTA's ids and every status for other tests: not the package's
     // memory, so they are emptied before each settled measurement.
     const forgetRecords = () => page.evaluate(() => (window.e2e.updates.length = window.e2e.statuses.length = 0));
     await forgetRecords();
-    const heapBefore = await heap(true);
-    const samples = [heapBefore];
-    const sampler = setInterval(() => heap(false).then((h) => samples.push(h), () => {}), 250);
+    const memBefore = await probe.measure();
+    const samples = [];
+    const sampler = setInterval(() => probe.sample().then((s) => samples.push(s), () => {}), 250);
     const subscriptions = await opened();
     const mark = (await transitionsSince(page)).length;
     const count = counter(env.mock, players[0]);
@@ -86,21 +85,21 @@ async function run(env, page, players, name) {
         return { renders: window.e2e.renders, memory: window.e2e.memory };
     });
     await forgetRecords();
-    const heapAfter = await heap(true);
-    const heapPeak = Math.max(...samples);
+    const memAfter = await probe.measure();
+    const pagePeak = Math.max(memBefore.pageHeap, ...samples.map((s) => s.pageHeap));
+    const workerPeak = Math.max(memBefore.workerHeap, ...samples.map((s) => s.workerHeap));
     const afterTick = await tick(page);
-    const streamsEnded = (await opened()) - subscriptions;
+    const resubscribed = (await opened()) - subscriptions;
     const transitions = await transitionsSince(page, mark);
-    const mb = (b) => Math.round(b / MB);
     console.log(
         `FAULT-REPORT ${JSON.stringify({
-            scenario: `${name} heap`,
-            heapBeforeMb: mb(heapBefore),
-            heapPeakMb: mb(heapPeak),
-            heapAfterMb: mb(heapAfter),
-            performanceMemoryMb: memory.length ? [mb(memory[0]), mb(Math.max(...memory)), mb(memory.at(-1))] : null,
+            scenario: `${name} memory (MB, before/peak/after)`,
+            pageHeap: [mb(memBefore.pageHeap), mb(pagePeak), mb(memAfter.pageHeap)],
+            workerHeap: [mb(memBefore.workerHeap), mb(workerPeak), mb(memAfter.workerHeap)],
+            wasm: { page: [mb(memBefore.pageWasm), mb(memAfter.pageWasm)], worker: [mb(memBefore.workerWasm), mb(memAfter.workerWasm)] },
+            performanceMemory: memory.length ? [mb(memory[0]), mb(Math.max(...memory)), mb(memory.at(-1))] : null,
             renders,
-            resubscribed: streamsEnded,
+            resubscribed,
             transitions: transitions.map((t) => `${t.from}→${t.to}(${t.reason})`).join(" "),
             ledgerHeld: afterTick?.ledger.held,
         })}`,
@@ -115,13 +114,27 @@ async function run(env, page, players, name) {
     const world = (await env.mock.world()).entities;
     const worldPairs = world.reduce((n, e) => n + Object.keys(e.models).length, 0);
     assert.ok(afterTick.ledger.held <= worldPairs, `ledger holds ${afterTick.ledger.held} versions for ${worldPairs} (entity, model) pairs`);
-    // Heap bounds, after a full collection: a leak that kept even 100 bytes per update (20 MB)
-    // breaks the settled bound; the peak may hold a few batches of deltas and the renders' lists
-    // (2,000 players each) in flight, but not the burst (at least 200,000 SDK-shaped objects).
-    assert.ok(heapAfter <= heapBefore * 1.25 + 16 * MB, `settled heap ${mb(heapAfter)} MB stays near ${mb(heapBefore)} MB before the burst`);
-    assert.ok(heapPeak <= heapBefore * 4 + 128 * MB, `peak heap ${mb(heapPeak)} MB is bounded (before: ${mb(heapBefore)} MB)`);
+    // Heaps after a full collection: a leak keeping even 100 bytes per update (20 MB) breaks the
+    // settled bounds. The page's peak may hold a few DELTA batches and the renders' lists (2,000
+    // players each) in flight, but not the burst (200,000 SDK-shaped objects, hundreds of MB).
+    for (const [side, before, after] of [
+        ["page", memBefore.pageHeap, memAfter.pageHeap],
+        ["worker", memBefore.workerHeap, memAfter.workerHeap],
+    ]) {
+        assert.ok(after <= before * 1.25 + 16 * MB, `${side} heap settles at ${mb(after)} MB, near ${mb(before)} MB before the burst`);
+    }
+    assert.ok(pagePeak <= memBefore.pageHeap * 4 + 128 * MB, `page heap peak ${mb(pagePeak)} MB is bounded (before: ${mb(memBefore.pageHeap)} MB)`);
+    assert.ok(workerPeak <= memBefore.workerHeap * 4 + 128 * MB, `worker heap peak ${mb(workerPeak)} MB is bounded (before: ${mb(memBefore.workerHeap)} MB)`);
+    // wasm memories only grow; what they hold (replica, ledger, queue) is bounded by the pairs,
+    // so they may grow for scratch space but not in proportion to the 200,000 updates.
+    for (const [side, before, after] of [
+        ["page", memBefore.pageWasm, memAfter.pageWasm],
+        ["worker", memBefore.workerWasm, memAfter.workerWasm],
+    ]) {
+        assert.ok(after <= before * 2 + 32 * MB, `${side} wasm memory ${mb(after)} MB stays bounded (before: ${mb(before)} MB)`);
+    }
     assert.deepEqual(page.problems, []);
-    return { ...line, resubscribed: streamsEnded, transitions };
+    return { ...line, resubscribed, transitions };
 }
 
 test(`${BURST} updates over ${TARGETS} entities while the page renders, every update streamed: converges, memory bounded`, async () => {
