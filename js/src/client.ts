@@ -48,12 +48,15 @@ export interface Runtime {
   readonly timers: Timers;
 }
 
-/** Entities whose state changed, per DELTA (`sync`) or overlay change (`overlay`). */
+/**
+ * Entities whose state changed, per DELTA (`sync`) or overlay change (`overlay`). `restore` (the
+ * persisted state was loaded, at `ready`) and `reset` name no ids: any entity may have changed.
+ */
 export interface EntityUpdate {
-  /** The changed entity ids. */
+  /** The changed entity ids (empty for `restore` and `reset`). */
   readonly ids: readonly string[];
   /** What changed them. */
-  readonly source: 'sync' | 'overlay' | 'reset';
+  readonly source: 'sync' | 'overlay' | 'restore' | 'reset';
 }
 
 /** Options of `subscribe`. */
@@ -189,7 +192,10 @@ class Client implements ReactiveClient {
   private wasm: MainWasm | undefined;
   private view: ViewApi | undefined;
   private readonly viewReady: Promise<void>;
-  private queued: ArrayBuffer[] = [];
+  /** What arrived before the view existed, in order: DELTAs, and INIT_ACK (`init`). */
+  private queued: ({ readonly buffer: ArrayBuffer; readonly restored: boolean } | 'init')[] = [];
+  /** Whether restored DELTAs were applied since the last announcement. */
+  private restoredSince = false;
   private readonly subscriptions = new Set<Subscription>();
   private readonly pending = new Map<string, PendingWrite>();
   private readonly writeEntity = new Map<string, { readonly entityId: string; readonly model: string }>();
@@ -219,7 +225,8 @@ class Client implements ReactiveClient {
       },
       checked.config,
       true,
-      (buffer) => this.receiveDelta(buffer),
+      (buffer, restored) => this.receiveDelta(buffer, restored),
+      () => this.restored(),
     );
     if (inspector) {
       this.session.errors.subscribe((error) => inspector.error(error));
@@ -243,7 +250,10 @@ class Client implements ReactiveClient {
         }
         const queued = this.queued;
         this.queued = [];
-        for (const buffer of queued) this.receiveDelta(buffer);
+        for (const item of queued) {
+          if (item === 'init') this.restored();
+          else this.receiveDelta(item.buffer, item.restored);
+        }
       },
       (error: unknown) => {
         const fatal = new SyncFatalError(
@@ -458,6 +468,7 @@ class Client implements ReactiveClient {
     this.view?.free();
     this.view = wasm.createView(this.config.manifest, this.overlay);
     this.queued = [];
+    this.restoredSince = false;
     this.entityUpdates.emit({ ids: [], source: 'reset' });
     this.markAll();
     return this.session.start();
@@ -564,14 +575,19 @@ class Client implements ReactiveClient {
     this.pollTimer = undefined;
   }
 
-  private receiveDelta(buffer: ArrayBuffer): void {
+  private receiveDelta(buffer: ArrayBuffer, restored: boolean): void {
     const view = this.view;
     if (!view) {
-      this.queued.push(buffer);
+      this.queued.push({ buffer, restored });
       return;
     }
     let ids: string[];
     try {
+      if (restored) {
+        view.restore(new Uint8Array(buffer));
+        this.restoredSince = true;
+        return;
+      }
       ids = view.applyDelta(new Uint8Array(buffer));
     } catch (error) {
       this.report(toReactiveError(error, ValidationError));
@@ -579,6 +595,19 @@ class Client implements ReactiveClient {
     }
     if (ids.length > 0) this.changed(ids, 'sync');
     if (view.nextWakeupMs() !== undefined) this.poll();
+  }
+
+  /** INIT_ACK: announces the persisted state once (every subscription re-reads). */
+  private restored(): void {
+    if (!this.view) {
+      this.queued.push('init');
+      return;
+    }
+    if (!this.restoredSince) return;
+    this.restoredSince = false;
+    this.entityUpdates.emit({ ids: [], source: 'restore' });
+    this.markAll();
+    if (this.view.nextWakeupMs() !== undefined) this.poll();
   }
 
   private schedulePoll(): void {

@@ -30,6 +30,7 @@ let loaded: Promise<MainWasm> | undefined;
 function viewApi(view: View): ViewApi {
   return {
     applyDelta: (delta) => view.applyDelta(delta),
+    restore: (delta) => view.restore(delta),
     size: () => view.size(),
     entity: (entityId, consistency) => view.entity(entityId, consistency),
     query: (model, spec, consistency) => view.query(model, spec as WasmQuerySpec, consistency),

@@ -103,12 +103,20 @@ export class SyncSession {
   >();
   private nextInspection = 1;
 
-  /** A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false). */
+  /** Whether the current worker sent INIT_ACK (its DELTAs before it are the persisted state). */
+  private acknowledged = false;
+
+  /**
+   * A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false),
+   * with `restored` set for those of the persisted state (sent before INIT_ACK); `onInit` runs
+   * when INIT_ACK arrives, before `ready` resolves.
+   */
   constructor(
     private readonly deps: SessionDeps,
     private readonly config: WorkerConfig,
     private readonly deltas: boolean,
-    private readonly onDelta: (buffer: ArrayBuffer) => void,
+    private readonly onDelta: (buffer: ArrayBuffer, restored: boolean) => void,
+    private readonly onInit: (info: InitInfo) => void = () => {},
   ) {
     const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
     this.status = new SignalSource<SyncStatus>(initialStatus, report);
@@ -137,6 +145,7 @@ export class SyncSession {
     });
     ready.catch(() => {});
     this.readyPromise = ready;
+    this.acknowledged = false;
     this.status.set({ ...initialStatus });
     let port: WorkerPort;
     try {
@@ -274,7 +283,7 @@ export class SyncSession {
   private handle(message: WorkerMessage): void {
     switch (message.type) {
       case 'DELTA':
-        if (this.deltas) this.onDelta(message.buffer);
+        if (this.deltas) this.onDelta(message.buffer, !this.acknowledged);
         return;
       case 'INIT_ACK': {
         const init: InitInfo = {
@@ -286,6 +295,8 @@ export class SyncSession {
         this.deps.log.emit('info', 'sync.ready', `sync ready: ${init.restored} model states restored from ${init.dbName}`, {
           data: { ...init },
         });
+        this.acknowledged = true;
+        this.onInit(init);
         const current = this.status.get();
         this.status.set({ ...current, phase: current.phase === 'failed' ? 'failed' : 'ready', init });
         this.settleReady?.resolve(init);

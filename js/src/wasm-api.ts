@@ -38,6 +38,8 @@ export interface OverlayEventInfo {
 export interface ViewApi {
   /** Applies one DELTA; returns the ids of entities whose synced state changed. */
   applyDelta(delta: Uint8Array): string[];
+  /** Applies one DELTA of the persisted state (before INIT_ACK), its states decoded when read. */
+  restore(delta: Uint8Array): void;
   /** Number of entities held. */
   size(): number;
   /** One entity, merged with the overlay unless `synced`. */

@@ -39,14 +39,55 @@ test('INIT carries the checked configuration; ready resolves on INIT_ACK with wh
 test('DELTAs that arrive before the main-thread wasm is loaded are applied once it is, in order', async () => {
   const stubs = stubRuntime({ holdWasm: true });
   const client = createClient(options, stubs.runtime);
+  const updates = [];
+  client.entityUpdates.subscribe((u) => updates.push(u));
   const [port] = stubs.ports;
   port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
   port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 2 } }]) });
   port.ack(1);
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID2, tag: 'ns-Position', members: { x: 3 } }]) });
   assert.deepEqual(client.query('ns-Position').items, [], 'nothing before the view exists');
   stubs.release();
   await client.ready;
-  assert.deepEqual(client.query('ns-Position').items, [{ entityId: ID1, models: { ns: { Position: { x: 2 } } } }]);
+  assert.equal(stubs.views[0].restored, 2, 'the DELTAs before INIT_ACK are restored');
+  assert.deepEqual(client.query('ns-Position').items, [
+    { entityId: ID1, models: { ns: { Position: { x: 2 } } } },
+    { entityId: ID2, models: { ns: { Position: { x: 3 } } } },
+  ]);
+  assert.deepEqual(updates, [
+    { ids: [], source: 'restore' },
+    { ids: [ID2], source: 'sync' },
+  ]);
+});
+
+test('the persisted state (DELTAs before INIT_ACK) is restored without ids and announced once at INIT_ACK', async () => {
+  const stubs = stubRuntime();
+  const client = createClient(options, stubs.runtime);
+  await settle();
+  const updates = [];
+  client.entityUpdates.subscribe((u) => updates.push(u));
+  const seen = [];
+  client.subscribe('ns-Position', ID1, (entity) => seen.push(entity));
+  const [port] = stubs.ports;
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID2, tag: 'ns-Position', members: { x: 2 } }]) });
+  assert.deepEqual(updates, [], 'nothing is announced while restoring');
+  port.ack(2);
+  assert.deepEqual(updates, [{ ids: [], source: 'restore' }]);
+  await client.ready;
+  stubs.timers.frame();
+  assert.deepEqual(seen, [{ entityId: ID1, models: { ns: { Position: { x: 1 } } } }], 'subscriptions re-read at INIT_ACK');
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 5 } }]) });
+  assert.deepEqual(updates.at(-1), { ids: [ID1], source: 'sync' }, 'later DELTAs are applied with their ids');
+  assert.equal(stubs.views[0].restored, 2);
+});
+
+test('a cold start (nothing restored) announces no restore', async () => {
+  const { client, port } = await started();
+  const updates = [];
+  client.entityUpdates.subscribe((u) => updates.push(u));
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  assert.deepEqual(updates, [{ ids: [ID1], source: 'sync' }]);
 });
 
 test('entityUpdates reports the ids of each DELTA', async () => {

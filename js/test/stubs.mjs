@@ -123,6 +123,10 @@ export class StubView {
     }
     return ids;
   }
+  restore(bytes) {
+    this.restored = (this.restored ?? 0) + 1;
+    this.applyDelta(bytes);
+  }
   size() {
     return this.synced.size;
   }

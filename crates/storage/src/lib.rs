@@ -24,6 +24,7 @@ mod adapter;
 mod backend;
 pub mod codec;
 mod error;
+mod lazy;
 mod memory;
 mod naming;
 mod segment;
@@ -37,6 +38,7 @@ pub use backend::{
     META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META, TOKENS, TOKEN_CONTRACTS,
 };
 pub use error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
+pub use lazy::{scan_state_changes, EncodedChange, EncodedState};
 pub use memory::MemoryBackend;
 pub use naming::{default_db_name, DB_NAME_PREFIX};
 pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, StateChange};

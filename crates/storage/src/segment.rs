@@ -315,6 +315,11 @@ fn decode_head<'a>(
 }
 
 impl RecordView<'_> {
+    /// Where the encoded state lies in the segment: `(offset, bytes)` (empty unless an upsert).
+    pub(crate) fn state_span(&self) -> (usize, &[u8]) {
+        (self.state_offset, self.state_bytes)
+    }
+
     /// Decodes the model state of an upsert record.
     pub(crate) fn model_record(&self, strings: &[Name]) -> Result<ModelRecord, DecodeError> {
         let shift = |mut e: DecodeError| {

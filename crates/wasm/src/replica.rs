@@ -1,18 +1,17 @@
 //! The main thread's replica of synced model states, fed only by DELTAs: per model tag, entity
 //! id (ordered, so queries scan in id order and growth never rehashes 100,000 entries in one
 //! task) → the state and Torii's timestamps. Applying a DELTA costs time proportional to it.
+//! States restored at start-up stay encoded until something reads them.
 
+use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, HashMap};
 
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
 use dojo_reactive_core::{EntityId, FastMap, Name, Struct};
-use dojo_reactive_storage::StateChange;
+use dojo_reactive_storage::{EncodedChange, EncodedState, StateChange};
 
 /// One synced model state with Torii's timestamps.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
-    /// The state (its `name` is the model tag).
-    pub state: Struct,
     /// Entities or event messages.
     pub target: TargetKind,
     /// When Torii first indexed the entity (Unix seconds).
@@ -21,6 +20,55 @@ pub struct Held {
     pub updated_at: u64,
     /// Block timestamp of this state (Unix seconds).
     pub executed_at: u64,
+    /// The decoded state (`None` if its encoding could not be read).
+    state: OnceCell<Option<Struct>>,
+    /// The encoded state, until it is first read.
+    encoded: Cell<Option<EncodedState>>,
+}
+
+impl Held {
+    /// A decoded state.
+    fn decoded(target: TargetKind, record: ModelRecord) -> Held {
+        Held {
+            target,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            executed_at: record.executed_at,
+            state: OnceCell::from(Some(record.state)),
+            encoded: Cell::new(None),
+        }
+    }
+
+    /// A state decoded when first read.
+    fn encoded(target: TargetKind, state: EncodedState) -> Held {
+        Held {
+            target,
+            created_at: state.created_at,
+            updated_at: state.updated_at,
+            executed_at: state.executed_at,
+            state: OnceCell::new(),
+            encoded: Cell::new(Some(state)),
+        }
+    }
+
+    /// The state (its `name` is the model tag), decoded on first read. `None` only when a
+    /// restored encoding could not be decoded (its segment's checksum held, so never in
+    /// practice); the state then reads as absent until Torii sends it again.
+    pub fn state(&self) -> Option<&Struct> {
+        self.state
+            .get_or_init(|| self.encoded.take().and_then(|e| e.decode().ok()))
+            .as_ref()
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("target", &self.target)
+            .field("updated_at", &self.updated_at)
+            .field("state", &self.state.get())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A model state that changed: the entity and the model tag.
@@ -57,9 +105,18 @@ impl Replica {
         for change in changes {
             match change {
                 StateChange::Upsert(record) => {
-                    if let Some(key) = self.upsert(target, record) {
-                        changed.push(key);
+                    let entity = record.entity;
+                    let name = record.state.name.clone();
+                    let held = Held::decoded(target, record);
+                    if let Some(previous) = self.insert(entity, &name, held) {
+                        let same = self
+                            .get(&entity, &name)
+                            .is_some_and(|now| now.state() == previous.state());
+                        if same {
+                            continue;
+                        }
                     }
+                    changed.push((entity, name));
                 }
                 StateChange::Delete(key) => {
                     if self.delete(&key.entity, &key.model) {
@@ -71,40 +128,38 @@ impl Replica {
         changed
     }
 
-    fn upsert(&mut self, target: TargetKind, record: ModelRecord) -> Option<Changed> {
-        let ModelRecord {
-            entity,
-            state,
-            created_at,
-            updated_at,
-            executed_at,
-            ..
-        } = record;
-        let name = state.name.clone();
-        let tag: &str = &name;
-        let held = Held {
-            target,
-            created_at,
-            updated_at,
-            executed_at,
-            state,
-        };
+    /// Applies restored changes in order, their states left encoded until read; returns the
+    /// (entity, model) pairs written or deleted (without comparing states).
+    pub fn restore(&mut self, target: TargetKind, changes: Vec<EncodedChange>) -> Vec<Changed> {
+        let mut changed = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                EncodedChange::Upsert(state) => {
+                    let key = (state.entity, state.model.clone());
+                    self.insert(key.0, &key.1, Held::encoded(target, state));
+                    changed.push(key);
+                }
+                EncodedChange::Delete(key) => {
+                    if self.delete(&key.entity, &key.model) {
+                        changed.push((key.entity, key.model));
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// Holds `held` as the state of (entity, model); returns the state it replaced.
+    fn insert(&mut self, entity: EntityId, tag: &str, held: Held) -> Option<Held> {
         let model = match self.models.get_mut(tag) {
             Some(model) => model,
             None => self.models.entry(tag.to_owned()).or_default(),
         };
-        match model.insert(entity, held) {
-            Some(previous) => {
-                let same = model
-                    .get(&entity)
-                    .is_some_and(|now| now.state == previous.state);
-                (!same).then(|| (entity, name.clone()))
-            }
-            None => {
-                *self.entities.entry(entity).or_insert(0) += 1;
-                Some((entity, name))
-            }
+        let previous = model.insert(entity, held);
+        if previous.is_none() {
+            *self.entities.entry(entity).or_insert(0) += 1;
         }
+        previous
     }
 
     fn delete(&mut self, entity: &EntityId, model: &str) -> bool {
@@ -124,31 +179,37 @@ impl Replica {
         removed
     }
 
-    /// The synced state of one (entity, model).
+    /// The synced state of one (entity, model), with its timestamps.
     pub fn get(&self, entity: &EntityId, model: &str) -> Option<&Held> {
         self.models.get(model)?.get(entity)
     }
 
+    /// The synced state of one (entity, model).
+    pub fn state(&self, entity: &EntityId, model: &str) -> Option<&Struct> {
+        self.get(entity, model)?.state()
+    }
+
     /// Every held model state of an entity, by model tag.
-    pub fn entity(&self, entity: &EntityId) -> Vec<&Held> {
+    pub fn entity(&self, entity: &EntityId) -> Vec<&Struct> {
         if !self.entities.contains_key(entity) {
             return Vec::new();
         }
-        let mut held: Vec<&Held> = self
+        let mut held: Vec<&Struct> = self
             .models
             .values()
-            .filter_map(|states| states.get(entity))
+            .filter_map(|states| states.get(entity)?.state())
             .collect();
-        held.sort_by(|a, b| a.state.name.cmp(&b.state.name));
+        held.sort_by(|a, b| a.name.cmp(&b.name));
         held
     }
 
-    /// Every `(entity id, state)` of one model, in no particular order.
+    /// Every `(entity id, state)` of one model, by ascending entity id.
     pub fn states<'a>(&'a self, model: &str) -> impl Iterator<Item = (&'a EntityId, &'a Struct)> {
-        self.models
-            .get(model)
-            .into_iter()
-            .flat_map(|states| states.iter().map(|(id, held)| (id, &held.state)))
+        self.models.get(model).into_iter().flat_map(|states| {
+            states
+                .iter()
+                .filter_map(|(id, held)| Some((id, held.state()?)))
+        })
     }
 }
 
@@ -213,7 +274,7 @@ mod tests {
         );
         assert_eq!(gone.len(), 2);
         assert_eq!(replica.len(), 1);
-        assert!(replica.get(&Felt::from(1u128), "ns-A").is_none());
+        assert!(replica.state(&Felt::from(1u128), "ns-A").is_none());
         assert_eq!(replica.states("ns-A").count(), 1);
         assert_eq!(
             replica
@@ -221,5 +282,49 @@ mod tests {
                 .map(|h| h.updated_at),
             Some(2)
         );
+    }
+
+    #[test]
+    fn restored_states_read_like_applied_ones_and_are_compared_when_rewritten() {
+        let records: Vec<ModelRecord> = [upsert(1, "ns-A", 1), upsert(2, "ns-A", 2)]
+            .into_iter()
+            .map(|change| match change {
+                StateChange::Upsert(record) => record,
+                StateChange::Delete(_) => unreachable!(),
+            })
+            .collect();
+        let deleted = [ModelKey {
+            entity: Felt::from(2u128),
+            model: "ns-A".into(),
+        }];
+        let segment =
+            dojo_reactive_storage::encode_state_changes(TargetKind::Entities, &records, &[])
+                .unwrap();
+        let (target, changes) = dojo_reactive_storage::scan_state_changes(segment).unwrap();
+        let mut replica = Replica::new();
+        assert_eq!(replica.restore(target, changes).len(), 2);
+        assert_eq!(replica.len(), 2);
+        assert_eq!(
+            replica.state(&Felt::from(1u128), "ns-A"),
+            Some(&records[0].state)
+        );
+        let ids: Vec<_> = replica.states("ns-A").map(|(id, _)| *id).collect();
+        assert_eq!(ids, vec![Felt::from(1u128), Felt::from(2u128)]);
+        // An identical state written over a restored one (never read yet) is no change.
+        assert!(replica
+            .apply(TargetKind::Entities, vec![upsert(2, "ns-A", 2)])
+            .is_empty());
+        assert_eq!(
+            replica
+                .apply(TargetKind::Entities, vec![upsert(2, "ns-A", 3)])
+                .len(),
+            1
+        );
+        let deletion =
+            dojo_reactive_storage::encode_state_changes(TargetKind::Entities, &[], &deleted)
+                .unwrap();
+        let (_, changes) = dojo_reactive_storage::scan_state_changes(deletion).unwrap();
+        assert_eq!(replica.restore(TargetKind::Entities, changes).len(), 1);
+        assert_eq!(replica.len(), 1);
     }
 }

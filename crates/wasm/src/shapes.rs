@@ -40,11 +40,16 @@ impl Shapes {
         self.learned.contains(model) && self.registry.get(model).is_none()
     }
 
+    /// Whether this model's shape comes from data (so every state of it must be learned from).
+    pub fn learns(&self, model: &str) -> bool {
+        self.learned.contains(model)
+    }
+
     /// Learns from a synced state of a model whose shape comes from data. Costs no allocation
     /// when the state fits what is known.
     pub fn learn(&mut self, state: &Struct) {
         let tag: &str = &state.name;
-        if !self.learned.contains(tag) {
+        if !self.learns(tag) {
             return;
         }
         if let Some(Ty::Struct { members, .. }) = self.registry.get(tag) {

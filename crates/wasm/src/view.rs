@@ -15,14 +15,14 @@ use wasm_bindgen::JsCast;
 use crate::delta::decode_delta;
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
-use crate::replica::Replica;
+use crate::replica::{Changed, Replica};
 use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
 use crate::shapes::Shapes;
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
     QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
 };
-use dojo_reactive_storage::StateChange;
+use dojo_reactive_storage::{scan_state_changes, StateChange};
 
 /// Which state a read shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +140,22 @@ fn event_transaction(event: &OverlayEvent) -> &str {
 }
 
 impl View {
+    /// Re-checks the guards of pending writes on synced states that changed.
+    fn check_overlay(&mut self, changed: &[Changed]) {
+        if self.overlay.is_empty() {
+            return;
+        }
+        for (entity, model) in changed {
+            let synced = self.replica.state(entity, model);
+            if let Some(event) = self
+                .overlay
+                .on_synced_change(entity, model, synced, self.now_ms)
+            {
+                self.settle(event);
+            }
+        }
+    }
+
     /// Forgets a write the overlay dropped and queues its event for the next `poll`.
     fn settle(&mut self, event: OverlayEvent) {
         if let Some((entity, model)) = self.pending.remove(event_transaction(&event)) {
@@ -194,23 +210,37 @@ impl View {
             }
         }
         let changed = self.replica.apply(target, changes);
+        self.check_overlay(&changed);
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
-        for (entity, model) in &changed {
-            if !self.overlay.is_empty() {
-                let synced = self.replica.get(entity, model).map(|held| &held.state);
-                if let Some(event) =
-                    self.overlay
-                        .on_synced_change(entity, model, synced, self.now_ms)
-                {
-                    self.settle(event);
-                }
-            }
+        for (entity, _) in &changed {
             if seen.insert(*entity) {
                 ids.push(entity.to_hex());
             }
         }
         Ok(ids)
+    }
+
+    /// Applies one DELTA of the persisted state sent before INIT_ACK (a stored segment): its
+    /// states are indexed now and decoded when first read, and no ids are returned (the client
+    /// announces the restore once, at INIT_ACK). Throws a `ValidationError` for bytes that are
+    /// not a segment; nothing of it is applied then.
+    pub fn restore(&mut self, delta: Vec<u8>) -> Result<(), JsValue> {
+        let (target, changes) = scan_state_changes(delta).map_err(|e| {
+            ErrorInfo::validation(format!(
+                "a restored DELTA could not be read ({e}); it was ignored"
+            ))
+        })?;
+        let changed = self.replica.restore(target, changes);
+        for (entity, model) in &changed {
+            if self.shapes.learns(model) {
+                if let Some(state) = self.replica.state(entity, model) {
+                    self.shapes.learn(state);
+                }
+            }
+        }
+        self.check_overlay(&changed);
+        Ok(())
     }
 
     /// Number of entities held (synced).
@@ -229,14 +259,14 @@ impl View {
         let consistency = consistency(consistency_)?;
         let held = self.replica.entity(&id);
         let states: Vec<Struct> = match consistency {
-            Consistency::Synced => held.iter().map(|h| h.state.clone()).collect(),
+            Consistency::Synced => held.into_iter().cloned().collect(),
             Consistency::Overlay => {
                 let mut states: Vec<Struct> = held
-                    .iter()
-                    .map(|h| {
+                    .into_iter()
+                    .map(|state| {
                         self.overlay
-                            .entry(&id, &h.state.name)
-                            .map_or_else(|| h.state.clone(), |e| e.apply_to(Some(&h.state)))
+                            .entry(&id, &state.name)
+                            .map_or_else(|| state.clone(), |e| e.apply_to(Some(state)))
                     })
                     .collect();
                 for entry in self.overlay.entries_for(&id) {
@@ -285,7 +315,7 @@ impl View {
                 .values()
                 .filter(|(_, m)| m == model)
                 .filter_map(|(id, m)| {
-                    let synced = self.replica.get(id, m).map(|h| &h.state);
+                    let synced = self.replica.state(id, m);
                     self.overlay.merged(id, m, synced).map(|s| (*id, s))
                 })
                 .collect(),
@@ -363,7 +393,7 @@ impl View {
                 .as_string()
                 .ok_or_else(|| ErrorInfo::validation("transactionId must be a string"))?,
         };
-        let synced = self.replica.get(&entity, &model).map(|h| &h.state);
+        let synced = self.replica.state(&entity, &model);
         let replaced = self
             .overlay
             .submit(
@@ -445,9 +475,7 @@ impl View {
         let now = millis(now_ms);
         self.now_ms = self.now_ms.max(now);
         let replica = &self.replica;
-        let found = self
-            .overlay
-            .poll(now, |id, model| replica.get(id, model).map(|h| &h.state));
+        let found = self.overlay.poll(now, |id, model| replica.state(id, model));
         for event in found {
             self.settle(event);
         }

@@ -87,11 +87,18 @@ fn player(i: u32, level: u8) -> ModelRecord {
     }
 }
 
+/// A view of `n` players: the first half restored (decoded when read), the rest applied.
 async fn view_with_players(n: u32) -> View {
     let mut view = View::new(&manifest().await, None).expect("a view");
     let records: Vec<ModelRecord> = (0..n).map(|i| player(i, i as u8)).collect();
-    for delta in encode_deltas(TargetKind::Entities, &records, &[], 7).unwrap() {
-        view.apply_delta(&delta).expect("a valid delta");
+    let deltas = encode_deltas(TargetKind::Entities, &records, &[], 7).unwrap();
+    let restored = deltas.len() / 2;
+    for (i, delta) in deltas.into_iter().enumerate() {
+        if i < restored {
+            view.restore(delta).expect("a valid segment");
+        } else {
+            view.apply_delta(&delta).expect("a valid delta");
+        }
     }
     view
 }
@@ -481,6 +488,10 @@ async fn bad_input_throws_typed_errors() {
     assert_eq!(error_name(&error), "ValidationError");
     assert_eq!(
         error_name(&view.apply_delta(b"garbage").expect_err("an error")),
+        "ValidationError"
+    );
+    assert_eq!(
+        error_name(&view.restore(b"garbage".to_vec()).expect_err("an error")),
         "ValidationError"
     );
     assert_eq!(
