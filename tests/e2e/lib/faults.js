@@ -168,6 +168,9 @@ export function report(name, { recoveredMs, before, after, maxQueueDepth }) {
 export async function convergeAndReport(page, mock, name, { endedAt, before, counterValue, timeout }) {
     await waitForWorld(page, mock, timeout);
     const recoveredMs = Date.now() - endedAt;
+    // The counters of the tick held now may predate the last applied batch: wait for the next one.
+    const heldClock = (await tick(page))?.clock ?? -1;
+    await waitFor(async () => ((await tick(page))?.clock ?? -1) > heldClock, "a SYNC_TICK after convergence", 30_000);
     if (counterValue !== undefined) {
         await waitFor(
             () => page.evaluate((v) => window.e2e.faults.seen.at(-1) === v, counterValue),

@@ -111,11 +111,11 @@ test(
     async () => {
         // Windows of 200 messages (~5 s of traffic) hold 4-5 counter writes, each of its own
         // second; a shuffle leaves them all in order with probability at most 1/24 per window,
-        // and the budget makes two windows (at most 1 in 576 for no stale delivery at all).
+        // and the budget makes three windows (at most 1 in 13,824 for no stale delivery at all).
         const line = await scenario("reorder", {
-            arm: () => env.mock.post("/_mock/reorder", { count: 400, window: 200, seed: 7 }),
+            arm: () => env.mock.post("/_mock/reorder", { count: 600, window: 200, seed: 7 }),
             pending: "reorderPending",
-            bumps: 10,
+            bumps: 15,
             everyMs: 1050,
         });
         assert.ok(line.regressed > 0 && line.staleDropped >= line.regressed, `reordered older updates were dropped as out of order: ${JSON.stringify(line)}`);
