@@ -15,6 +15,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { startEnv } from "../lib/env.js";
 import { MODELS, waitForState } from "../lib/faults.js";
+import { waitFor } from "../lib/wait.js";
+import { canonEntities } from "../lib/world.js";
 import {
     CRASH_SEED,
     CRASH_TRIAL,
@@ -143,6 +145,47 @@ async function runTrial(plan) {
         await env.mock.post("/_mock/delay", { ms: 0 }).catch(() => {});
         await context.close();
     }
+}
+
+// Found by an early run of the trials, whose writer also deleted whole entities (it no longer
+// does): an entity deleted whole while the client was closed is still held after the restart's catch-up,
+// since no row shows its absence; it goes only at the next full replay (a lost stream, e.g. the
+// 30 s heartbeat on an idle stream, or a restart after `catchUpWindowMs`). crates/core/src/sync/mod.rs
+// documents it ("Restart"); a busy stream keeps it indefinitely, so the client does not converge.
+if (CRASH_TRIAL === undefined) {
+    test(
+        "an entity deleted whole while the client was closed is gone once the restart caught up",
+        { todo: "catch-up cannot see whole-entity deletions (crates/core/src/sync/mod.rs, Restart); the lead decides" },
+        async () => {
+            await env.mock.post("/_mock/reset");
+            const world = (await env.mock.world()).entities;
+            const victim = world.find((e) => Object.keys(e.models).length === 1 && e.models["arena-Inventory"]);
+            const later = world.find((e) => e.models["arena-Player"]);
+            const context = await env.browser.newContext();
+            try {
+                let page = await env.openHarness(context);
+                assert.ok((await start(page, {})).init);
+                await waitForState(page, "streaming");
+                await waitForWorldState(page, env.mock);
+                await crash(page, "close");
+                await env.mock.post("/_mock/delete", { entityId: victim.entityId, model: "arena-Inventory" });
+                await env.mock.post("/_mock/updates", { count: 1, model: "arena-Player", entityIds: [later.entityId] });
+                const version = canonEntities(await env.mock.world()).find((e) => e.rawId === later.entityId).models["arena-Player"].last_updated_at;
+                page = await env.openHarness(context);
+                assert.ok((await start(page, {})).init);
+                await waitForState(page, "streaming");
+                // The write made after the deletion arrived: the catch-up read past the deletion.
+                await waitFor(
+                    async () => (await shownVersions(page))["arena-Player"][canonEntities({ entities: [later] })[0].entityId] === version,
+                    "the write made after the deletion to arrive",
+                );
+                const held = (await shownVersions(page))["arena-Inventory"][canonEntities({ entities: [victim] })[0].entityId];
+                assert.equal(held, undefined, `the deleted arena-Inventory of ${victim.entityId} is still held (version ${held})`);
+            } finally {
+                await context.close();
+            }
+        },
+    );
 }
 
 const indices = CRASH_TRIAL === undefined ? [...Array(CRASH_TRIALS).keys()] : [CRASH_TRIAL];
