@@ -64,8 +64,11 @@ export function prng(seed) {
     };
 }
 
-/** The crash kinds: the page closed abruptly, or the package's sync worker terminated. */
-export const KINDS = ["close", "terminate"];
+/**
+ * The crash kinds: the page closed abruptly, the package's sync worker terminated, or the page's
+ * renderer process crashed (CDP `Page.crash`, as an out-of-memory tab would).
+ */
+export const KINDS = ["close", "terminate", "renderer"];
 
 /**
  * The parameters of trial `index` of a run seeded `seed`; they depend on nothing else, so a trial
@@ -305,15 +308,20 @@ export function shownVersions(page) {
 /**
  * Crashes `page` as `kind` says: `close` closes it abruptly (no beforeunload, IndexedDB
  * transactions of its worker in flight); `terminate` terminates every worker the page constructed
- * (recorded by the harness), then closes the page (its client has lost its worker for good).
+ * (recorded by the harness), then closes the page (its client has lost its worker for good);
+ * `renderer` crashes the page's renderer process, worker included, then closes the dead page.
  * Resolves how many workers were terminated (`terminate`) or 0.
  */
 export async function crash(page, kind) {
-    if (kind === "close") {
-        await page.close({ runBeforeUnload: false });
-        return 0;
+    let terminated = 0;
+    if (kind === "terminate") terminated = await page.evaluate(() => window.e2e.terminateWorkers());
+    if (kind === "renderer") {
+        const crashed = page.waitForEvent("crash");
+        const cdp = await page.context().newCDPSession(page);
+        // The call never answers: the renderer is gone.
+        cdp.send("Page.crash").catch(() => {});
+        await crashed;
     }
-    const terminated = await page.evaluate(() => window.e2e.terminateWorkers());
     await page.close({ runBeforeUnload: false });
     return terminated;
 }

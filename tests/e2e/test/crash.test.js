@@ -1,5 +1,5 @@
-// Crash consistency (issue 7): seeded trials crash a client (its page closed abruptly, or its sync
-// worker terminated) at a seeded moment during the cold sync of a 3000-entity world (even trials)
+// Crash consistency (issue 7): seeded trials crash a client (its page closed abruptly, its sync
+// worker terminated, or its renderer process crashed) at a seeded moment during the cold sync of a 3000-entity world (even trials)
 // or while scripted writes stream in (odd trials), then reopen it in the same browser context
 // (same IndexedDB) with the mock's gRPC held back. What `ready` restores must be states the mock
 // had, never older than what the page showed before the crash; then the mock is released and
@@ -191,6 +191,7 @@ if (CRASH_TRIAL === undefined) {
 const indices = CRASH_TRIAL === undefined ? [...Array(CRASH_TRIALS).keys()] : [CRASH_TRIAL];
 for (const index of indices) {
     const plan = trialPlan(CRASH_SEED, index);
-    const title = `trial ${index}: ${plan.kind} during ${plan.phase === "cold" ? "cold sync" : "streaming"} after ${plan.crashes.join(" ms, then ")} ms (page size ${plan.pageSize})`;
+    const what = { close: "page closed", terminate: "worker terminated", renderer: "renderer crashed" }[plan.kind];
+    const title = `trial ${index}: ${what} during ${plan.phase === "cold" ? "cold sync" : "streaming"} after ${plan.crashes.join(" ms, then ")} ms (page size ${plan.pageSize})`;
     test(title, { timeout: 180_000 }, () => runTrial(plan));
 }
