@@ -14,6 +14,7 @@ pub mod config;
 pub mod delta;
 pub mod errors;
 pub mod json;
+pub mod keys;
 pub mod manifest;
 pub mod replica;
 pub mod sdk;

@@ -189,6 +189,12 @@ impl Replica {
         self.get(entity, model)?.state()
     }
 
+    /// The synced state of one (entity, model), with the held id (as [`Replica::states`] gives).
+    pub fn state_entry(&self, entity: &EntityId, model: &str) -> Option<(&EntityId, &Struct)> {
+        let (id, held) = self.models.get(model)?.get_key_value(entity)?;
+        Some((id, held.state()?))
+    }
+
     /// Every held model state of an entity, by model tag.
     pub fn entity(&self, entity: &EntityId) -> Vec<&Struct> {
         if !self.entities.contains_key(entity) {

@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use crate::delta::decode_delta;
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
+use crate::keys::entity_id_of_keys;
 use crate::replica::{Changed, Replica};
 use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
 use crate::shapes::Shapes;
@@ -320,13 +321,24 @@ impl View {
                 })
                 .collect(),
         };
+        // Every key fixed: the entity id is the keys' hash, so only that entity can match.
+        // When no entity has that id the model is scanned (ids that are not their keys' hash,
+        // as in synthetic data, are still found).
+        let keyed = compiled
+            .filter
+            .entity_keys()
+            .map(|keys| entity_id_of_keys(&keys))
+            .and_then(|id| self.replica.state_entry(&id, model));
+        let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
+            Some(entry) => Box::new(std::iter::once(entry)),
+            None => Box::new(self.replica.states(model)),
+        };
         let page = if overlaid.is_empty() {
-            compiled.run(self.replica.states(model))
+            compiled.run(synced)
         } else {
             let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
             compiled.run(
-                self.replica
-                    .states(model)
+                synced
                     .filter(|(id, _)| !shadowed.contains(*id))
                     .chain(overlaid.iter().map(|(id, s)| (id, s))),
             )

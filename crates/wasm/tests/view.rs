@@ -528,3 +528,32 @@ async fn bad_input_throws_typed_errors() {
         .expect("an error");
     assert_eq!(error_name(&error), "OverlayError");
 }
+
+#[wasm_bindgen_test]
+async fn a_query_fixing_every_key_looks_the_entity_up_by_its_hashed_keys() {
+    let mut view = View::new(&manifest().await, None).expect("a view");
+    // Two states with the same key: one under the id Dojo gives it (the Poseidon hash of its
+    // keys), one under a synthetic id. The lookup finds only the first; a scan would find both.
+    let key = address(4);
+    let mut hashed = player(4, 9);
+    hashed.entity = dojo_reactive_wasm::keys::entity_id_of_keys(&[key]);
+    let synthetic = player(4, 9);
+    let deltas =
+        encode_deltas(TargetKind::Entities, &[hashed.clone(), synthetic], &[], 10).unwrap();
+    view.restore(deltas[0].clone()).expect("a valid segment");
+    let filter = format!(r#"{{"keys": {{"player": "{}"}}}}"#, key.to_hex());
+    let (ids, _) = query(&view, &format!(r#"{{"filter": {filter}}}"#));
+    assert_eq!(ids, vec![hashed.entity.to_hex()]);
+    // With a predicate the entity fails, the lookup answers nothing (no scan).
+    let failing = format!(
+        r#"{{"filter": {{"keys": {{"player": "{}"}}, "where": [{{"member": "level", "op": "gt", "value": 9}}]}}}}"#,
+        key.to_hex()
+    );
+    assert!(query(&view, &failing).0.is_empty());
+    // Keys no entity is named by: the scan finds states under other ids.
+    let other = format!(r#"{{"keys": {{"player": "{}"}}}}"#, address(5).to_hex());
+    let more = encode_deltas(TargetKind::Entities, &[player(5, 1)], &[], 10).unwrap();
+    view.apply_delta(&more[0]).unwrap();
+    let (ids, _) = query(&view, &format!(r#"{{"filter": {other}}}"#));
+    assert_eq!(ids, vec![address(5).to_hex()]);
+}

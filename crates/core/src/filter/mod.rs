@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use crate::bytes32::Felt;
 use crate::clause::{
     Clause, ComparisonOperator, CompositeClause, KeysClause, LogicalOperator, MemberClause,
     PatternMatching,
@@ -573,6 +574,22 @@ impl Filter {
                 clauses: parts,
             }),
         }
+    }
+
+    /// The Cairo serialization of the entity's keys when the filter fixes every key member of
+    /// its model (each tested for equality with an operand of fixed felt width): the entity id
+    /// is then their Poseidon hash, and only that entity can match.
+    pub fn entity_keys(&self) -> Option<Vec<Felt>> {
+        let layout = self.key_layout.as_ref()?;
+        if layout.is_empty() {
+            return None;
+        }
+        let mut felts = Vec::with_capacity(layout.iter().map(|(_, w)| w).sum());
+        for (index, _) in layout {
+            let key = self.keys.iter().find(|k| k.index == *index)?;
+            felts.extend(key.operand.key_felts()?);
+        }
+        Some(felts)
     }
 
     fn keys_clause(&self, layout: &[(usize, usize)]) -> KeysClause {

@@ -472,3 +472,25 @@ fn queries_page_by_entity_id() {
         Err(FilterError::BadCursor(_))
     ));
 }
+
+#[test]
+fn entity_keys_are_given_only_when_every_key_member_is_fixed() {
+    let both = filter(json!({"keys": {"id": 7, "player": "0xab"}, "where": [{"member": "hp", "op": "gt", "value": 1}]}))
+        .unwrap();
+    assert_eq!(
+        both.entity_keys(),
+        Some(vec![Felt::from(0xabu128), Felt::from(7u128)]),
+        "in declaration order, whatever the order given"
+    );
+    assert_eq!(
+        filter(json!({"keys": {"id": 7}})).unwrap().entity_keys(),
+        None
+    );
+    assert_eq!(filter(json!({})).unwrap().entity_keys(), None);
+    let named = Filter::parse("ns-Named", r#"{"keys": {"label": "a"}}"#, &shapes()).unwrap();
+    assert_eq!(
+        named.entity_keys(),
+        None,
+        "a ByteArray key has no fixed serialization"
+    );
+}
