@@ -211,13 +211,21 @@ export async function memoryProbe(page) {
     });
     await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
     await waitFor(() => workers.length === 1, "the sync worker's CDP session", 30_000);
-    const inWorker = (method, params = {}) =>
-        new Promise((resolve, reject) => {
-            const id = ++nextId;
+    /** `promise`, or a rejection naming `what` after 60 s (a CDP call must never hang a test). */
+    const bounded = (promise, what) => {
+        let timer;
+        const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`CDP ${what}: no answer in 60 s`)), 60_000)));
+        return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+    };
+    const inWorker = (method, params = {}) => {
+        const id = ++nextId;
+        const answer = new Promise((resolve, reject) => {
             pending.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message.result)));
             cdp.send("Target.sendMessageToTarget", { sessionId: workers[0], message: JSON.stringify({ id, method, params }) }).catch(reject);
         });
-    const inPage = (method, params = {}) => cdp.send(method, params);
+        return bounded(answer, `${method} in the worker`).finally(() => pending.delete(id));
+    };
+    const inPage = (method, params = {}) => bounded(cdp.send(method, params), `${method} in the page`);
 
     async function measureIn(send) {
         await send("HeapProfiler.collectGarbage");

@@ -17,6 +17,8 @@ const TARGETS = 2_000;
 const CHUNK = 10_000;
 const MB = 2 ** 20;
 const mb = (bytes) => Math.round(bytes / MB);
+/** Each case fails rather than hangs (a run takes 30-60 s on the 2-core CI machine). */
+const CASE = { timeout: 240_000 };
 
 /**
  * Runs the burst against a fresh mock started with `mockArgs`; returns the FAULT-REPORT figures
@@ -137,7 +139,7 @@ async function run(env, page, players, name) {
     return { ...line, resubscribed, transitions };
 }
 
-test(`${BURST} updates over ${TARGETS} entities while the page renders, every update streamed: converges, memory bounded`, async () => {
+test(`${BURST} updates over ${TARGETS} entities while the page renders, every update streamed: converges, memory bounded`, CASE, async () => {
     // Uncompressed: the debug mock's deflate would cap the stream at ~1,100 messages/s here.
     const line = await burst(`burst ${BURST} over ${TARGETS}, buffer 262144`, ["--buffer", "262144", "--no-gzip"]);
     assert.equal(line.resubscribed, 0, "the stream held the whole burst");
@@ -145,7 +147,7 @@ test(`${BURST} updates over ${TARGETS} entities while the page renders, every up
     assert.ok(line.applied >= BURST / 2, `the client applied the streamed burst (${line.applied} model states)`);
 });
 
-test(`${BURST} updates over ${TARGETS} entities overflowing the mock's buffer (16,384): the client replays and converges`, async () => {
+test(`${BURST} updates over ${TARGETS} entities overflowing the mock's buffer (16,384): the client replays and converges`, CASE, async () => {
     const line = await burst(`burst ${BURST} over ${TARGETS}, buffer 16384`, ["--buffer", "16384"]);
     assert.ok(line.resubscribed > 0, "the burst overflowed the mock's buffer and ended the stream");
     assert.ok(line.replays > 0, "the client replayed");

@@ -29,6 +29,8 @@ before(async () => {
 after(() => env?.close());
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Each case fails rather than hangs (a run takes 6-15 s). */
+const CASE = { timeout: 180_000 };
 
 /**
  * Starts the flow of other updates: each batch writes the next FLOW_BATCH of the 500 other
@@ -80,7 +82,7 @@ async function scenario(name, { arm, pending, bumps, everyMs }) {
     }
 }
 
-test("duplicates sent at once: the client converges and never shows an older counter", async () => {
+test("duplicates sent at once: the client converges and never shows an older counter", CASE, async () => {
     const line = await scenario("duplicate at once", {
         arm: () => env.mock.post("/_mock/duplicate", { count: 150 }),
         pending: "duplicatesPending",
@@ -92,6 +94,7 @@ test("duplicates sent at once: the client converges and never shows an older cou
 
 test(
     "late duplicates (a copy after newer updates of the same entity, over a second later): dropped as out of order",
+    CASE,
     async () => {
         // ~2 s of traffic between an update and its copy; the counter moves every 1.1 s, so
         // every copy of a counter write arrives after a newer counter write of a later second.
@@ -108,6 +111,7 @@ test(
 
 test(
     "reordered windows (an older update of an entity after a newer one): dropped as out of order",
+    CASE,
     async () => {
         // Windows of 200 messages (~5 s of traffic) hold 4-5 counter writes, each of its own
         // second; a shuffle leaves them all in order with probability at most 1/24 per window,
