@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startEnv } from "../lib/env.js";
 import { waitFor } from "../lib/wait.js";
-import { assertNeverOlder, assertRecoveryPath, convergeAndReport, counter, startFaultClient, tick, transitionsSince, waitForState } from "../lib/faults.js";
+import { assertNeverOlder, assertRecoveryPath, convergeAndReport, counter, memoryProbe, startFaultClient, tick, transitionsSince, waitForState } from "../lib/faults.js";
 
 const OUTAGE_MS = 120_000;
 const MIB = 2 ** 20;
@@ -22,59 +22,6 @@ before(async () => {
 });
 
 after(() => env?.close());
-
-/**
- * Memory of the page and of its sync worker through CDP (the worker has no `performance.memory`):
- * `measure()` collects garbage in both, then resolves the used JS heap and the size of every
- * `WebAssembly.Memory` (linear memory only grows, so it bounds what the wasm side ever held).
- */
-async function memoryProbe(page) {
-    const cdp = await page.context().newCDPSession(page);
-    const workers = [];
-    const pending = new Map();
-    let nextId = 0;
-    cdp.on("Target.attachedToTarget", (event) => {
-        if (event.targetInfo.type === "worker") workers.push(event.sessionId);
-    });
-    cdp.on("Target.receivedMessageFromTarget", (event) => {
-        const message = JSON.parse(event.message);
-        const settle = pending.get(message.id);
-        if (!settle) return;
-        pending.delete(message.id);
-        settle(message);
-    });
-    await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-    await waitFor(() => workers.length === 1, "the sync worker's CDP session", 30_000);
-    const worker = (method, params = {}) =>
-        new Promise((resolve, reject) => {
-            const id = ++nextId;
-            pending.set(id, (message) => (message.error ? reject(new Error(`${method}: ${message.error.message}`)) : resolve(message.result)));
-            cdp.send("Target.sendMessageToTarget", { sessionId: workers[0], message: JSON.stringify({ id, method, params }) }).catch(reject);
-        });
-    const inPage = (method, params = {}) => cdp.send(method, params);
-
-    async function measureIn(send) {
-        await send("HeapProfiler.collectGarbage");
-        const { usedSize } = await send("Runtime.getHeapUsage");
-        const group = "memory-probe";
-        const proto = await send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", objectGroup: group });
-        const { objects } = await send("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId, objectGroup: group });
-        const sizes = await send("Runtime.callFunctionOn", {
-            objectId: objects.objectId,
-            functionDeclaration: "function () { return this.reduce((sum, memory) => sum + memory.buffer.byteLength, 0); }",
-            returnByValue: true,
-        });
-        await send("Runtime.releaseObjectGroup", { objectGroup: group });
-        return { heap: usedSize, wasm: sizes.result.value };
-    }
-    return {
-        async measure() {
-            const pageSide = await measureIn(inPage);
-            const workerSide = await measureIn(worker);
-            return { pageHeap: pageSide.heap, pageWasm: pageSide.wasm, workerHeap: workerSide.heap, workerWasm: workerSide.wasm };
-        },
-    };
-}
 
 test("server unreachable for 2 minutes, then back with writes made meanwhile: default retries wait it out, the client converges", async () => {
     // Default syncOptions: the package's own retry budget and backoff face the outage.
