@@ -112,10 +112,11 @@ function feltFrom(rng) {
  * now and then a new entity (`arena-Position` of a fresh key) or the deletion of a model of an
  * entity that keeps another one. After each
  * burst the touched entities' states are added to `history`; deleted keys go to `deleted`.
- * `stop()` resolves once the burst in progress is recorded; `writes()` counts the writes.
+ * `rng` is the trial's writer PRNG (`prng(plan.rngSeed)`), shared by the writers of one trial so
+ * that a later writer never creates an entity again (which would set its `last_updated_at`
+ * back). `stop()` resolves once the burst in progress is recorded; `writes()` counts the writes.
  */
-export function startWriter(mock, history, deleted, plan) {
-    const rng = prng(plan.rngSeed);
+export function startWriter(mock, history, deleted, plan, rng) {
     let stopped = false;
     let writes = 0;
     const loop = (async () => {
@@ -212,8 +213,9 @@ export class History {
  * the page showed before the crash (`shown`: `{ model: { id: last_updated_at } }`, read just
  * before it) must be restored at that version or a newer one, unless the mock deleted that model
  * since (`deleted`: keys), and a model deletion the page showed (a key in `deletedBefore`, the
- * deletions made before `shown` was read, absent from `shown`) must not come back. Returns a list
- * of messages (empty: consistent).
+ * deletions made before `shown` was read, absent from `shown`) must not come back. Versions are
+ * `last_updated_at`, which only grows on the mock (scripted updates increment it; the writer
+ * creates only fresh entities). Returns a list of messages (empty: consistent).
  */
 export function restoredProblems(captured, history, shown, deleted, deletedBefore) {
     const problems = [];

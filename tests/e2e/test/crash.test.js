@@ -26,6 +26,7 @@ import {
     crash,
     cursorProblems,
     ledgerProblems,
+    prng,
     restoredProblems,
     shownVersions,
     spread,
@@ -85,6 +86,7 @@ async function runTrial(plan) {
     const figure = { phase: plan.phase, kind: plan.kind, reopens: [], writes: 0 };
     try {
         let page = await env.openHarness(context);
+        const writes = prng(plan.rngSeed);
         let writer;
         if (plan.phase === "cold") {
             // Not awaited: the crash may come before `ready`, which then never resolves.
@@ -93,13 +95,13 @@ async function runTrial(plan) {
             const started = await start(page, options);
             assert.ok(started.init, `ready: ${JSON.stringify(started.error)}`);
             await waitForState(page, "streaming");
-            writer = startWriter(env.mock, history, deleted, plan);
+            writer = startWriter(env.mock, history, deleted, plan, writes);
         }
         let previous;
         let deletedAtPrevious = 0;
         let releasedAt;
         for (const [n, delay] of plan.crashes.entries()) {
-            if (n > 0 && plan.phase === "stream") writer = startWriter(env.mock, history, deleted, plan);
+            if (n > 0 && plan.phase === "stream") writer = startWriter(env.mock, history, deleted, plan, writes);
             await sleep(delay);
             assert.deepEqual(page.problems, [], "the page had no errors before the crash");
             const deletedBefore = new Set(deleted);
