@@ -77,6 +77,16 @@ export function renderReport(r, meta) {
             `< 500 ms and ≥ 5×${verdict(ours?.warm && raw ? ours.warm.firstQueryMs < 500 && peerCold / ours.warm.firstQueryMs >= 5 : undefined)}`,
         ],
         [
+            "ours: warm start timeline (ms since navigation start)",
+            ours?.warm?.arrivals
+                ? `first stored DELTA ${ms(ours.warm.arrivals.firstDeltaMs)}, last ${ms(ours.warm.arrivals.lastRestoreDeltaMs)} (${ours.warm.arrivals.restoreDeltas} DELTAs, ${(ours.warm.arrivals.restoreBytes / 1048576).toFixed(1)} MiB, main thread busy restoring them ${ms(ours.warm.arrivals.restoreBusyMs)}), INIT_ACK ${ms(ours.warm.arrivals.initAckMs)}, \`ready\` ${ms(ours.warm.readyMs)}, first query ${ms(ours.warm.firstQueryMs)}`
+                : "—",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
             "longest main-thread task during warm start",
             ours?.warm ? ms(ours.warm.longTasks.longestMs) : "—",
             "",

@@ -10,9 +10,53 @@ import { longestTaskBefore, markerRecorder, params, timeCalls } from "./common.j
 const expected = Number(params.entities);
 const manifest = await (await fetch("/build/manifest.json")).text();
 
+/**
+ * When the sync worker's messages arrive (ms since navigation start), seen before the client
+ * handles them: the first and last DELTA of the persisted state, and INIT_ACK (warm start).
+ */
+const arrivals = {
+    firstDeltaMs: NaN,
+    lastRestoreDeltaMs: NaN,
+    initAckMs: NaN,
+    restoreDeltas: 0,
+    restoreBytes: 0,
+    /** Main-thread time the client spent handling those DELTAs (its message listener). */
+    restoreBusyMs: 0,
+};
+let handlingSince = NaN;
+let timedWorker;
+const NativeWorker = globalThis.Worker;
+globalThis.Worker = class TimedWorker extends NativeWorker {
+    constructor(...args) {
+        super(...args);
+        timedWorker = this;
+        this.addEventListener("message", ({ data }) => {
+            const at = performance.now();
+            handlingSince = NaN;
+            if (data?.type === "DELTA" && Number.isNaN(arrivals.initAckMs)) {
+                if (Number.isNaN(arrivals.firstDeltaMs)) arrivals.firstDeltaMs = at;
+                arrivals.lastRestoreDeltaMs = at;
+                arrivals.restoreDeltas += 1;
+                arrivals.restoreBytes += data.buffer.byteLength;
+                handlingSince = at;
+            } else if (data?.type === "INIT_ACK") {
+                arrivals.initAckMs = at;
+            }
+        });
+    }
+};
+/** Registered after the client's own listener: closes the timing of each restored DELTA. */
+function timeHandling() {
+    timedWorker?.addEventListener("message", () => {
+        if (!Number.isNaN(handlingSince)) arrivals.restoreBusyMs += performance.now() - handlingSince;
+        handlingSince = NaN;
+    });
+}
+
 const startedAt = performance.now();
 const client = createReactiveClient({ toriiUrl: params.torii, worldAddress: params.world, manifest });
 const clientAt = performance.now();
+timeHandling();
 window.reactiveClient = client;
 /** When `ready` resolved (INIT_ACK: persisted state in the view). */
 let readyAt = NaN;
@@ -79,7 +123,7 @@ window.bench = {
     /** Warm start after reload: first query answered, entities restored, long tasks until then. */
     async warm() {
         const { at, init } = await warm;
-        return { firstQueryMs: at, readyMs: readyAt, restored: init.restored, longTasks: longestTaskBefore(at), errors };
+        return { firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, longTasks: longestTaskBefore(at), errors };
     },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),
