@@ -1,6 +1,6 @@
 // Crash-consistency trials (issue 7): a seeded plan per trial, the history of every model state
-// the mock had, crashing a page (closed abruptly, or its sync worker terminated), and the checks
-// made on what a reopened client restores from IndexedDB.
+// the mock had, scripted writes, crashing a page (closed abruptly, its sync worker terminated, or
+// its renderer crashed), and the checks made on what a reopened client restores from IndexedDB.
 
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
