@@ -63,6 +63,7 @@ const syncOptionKeys = [
   'backoffMaxMs',
   'catchUpWindowMs',
   'catchUpMarginS',
+  'reconcileAfterCatchUpMs',
 ] as const;
 
 const workerKeys = [

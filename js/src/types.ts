@@ -259,6 +259,11 @@ export interface SyncOptions {
   readonly catchUpWindowMs?: number;
   /** How far before the newest applied update a catch-up reads (Torii seconds; default 10). */
   readonly catchUpMarginS?: number;
+  /**
+   * How long after a restart's catch-up a full replay runs to remove entities deleted whole
+   * while the client was closed, which a catch-up cannot see (ms; default 60 s; 0: never).
+   */
+  readonly reconcileAfterCatchUpMs?: number;
 }
 
 /** The configuration the worker's `SyncWorker.start` takes. */

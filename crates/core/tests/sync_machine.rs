@@ -682,18 +682,60 @@ fn a_restart_catches_up_on_what_changed_while_closed_without_re_reading_the_snap
 }
 
 #[test]
-fn a_catch_up_keeps_an_entity_deleted_whole_while_closed_until_the_next_full_replay() {
+fn an_entity_deleted_whole_while_closed_is_removed_by_the_replay_that_follows_a_catch_up() {
     let mut h = Harness::new();
     populate(&h, 20);
-    let mut first = synchronizer(&h, catch_up_pages());
+    let options = SyncOptions {
+        reconcile_after_catch_up_ms: 20 * SEC,
+        ..catch_up_pages()
+    };
+    let mut first = synchronizer(&h, options.clone());
     run_for(&mut h, &mut first, 5 * SEC);
     drop(first);
-    // Entity 1 has only a Player: deleting it removes the entity's row from Torii.
+    // Entity 1 has only a Player: deleting it removes the entity's row from Torii, so the
+    // catch-up has nothing to show it by.
     h.server.delete(E, entity_id(1), "ns-Player");
-    let mut second = synchronizer(&h, catch_up_pages());
-    let handle = second.handle();
+    h.recorder.clear();
+    let mut second = synchronizer(&h, options);
     let mut run = start(&mut second);
     advance(&mut h, &mut run, 5 * SEC);
+    assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_some());
+    advance(&mut h, &mut run, 20 * SEC);
+    drop(run);
+    assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_none());
+    let reasons: Vec<_> = h
+        .recorder
+        .transitions()
+        .into_iter()
+        .map(|t| t.reason)
+        .collect();
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| **r == TransitionReason::Reconcile)
+            .count(),
+        1,
+        "one reconciling replay: {reasons:?}"
+    );
+    assert_converged(&h, &second);
+}
+
+#[test]
+fn with_no_reconcile_a_catch_up_keeps_an_entity_deleted_whole_until_a_full_replay() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    let options = SyncOptions {
+        reconcile_after_catch_up_ms: 0,
+        ..catch_up_pages()
+    };
+    let mut first = synchronizer(&h, options.clone());
+    run_for(&mut h, &mut first, 5 * SEC);
+    drop(first);
+    h.server.delete(E, entity_id(1), "ns-Player");
+    let mut second = synchronizer(&h, options);
+    let handle = second.handle();
+    let mut run = start(&mut second);
+    advance(&mut h, &mut run, 25 * SEC);
     assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_some());
     handle.force_replay();
     advance(&mut h, &mut run, 5 * SEC);

@@ -56,6 +56,7 @@ pub struct SyncOptionsConfig {
     pub backoff_max_ms: Option<u64>,
     pub catch_up_window_ms: Option<u64>,
     pub catch_up_margin_s: Option<u64>,
+    pub reconcile_after_catch_up_ms: Option<u64>,
 }
 
 impl SyncOptionsConfig {
@@ -81,6 +82,10 @@ impl SyncOptionsConfig {
         set(&mut options.backoff.max_ms, self.backoff_max_ms);
         set(&mut options.catch_up_window_ms, self.catch_up_window_ms);
         set(&mut options.catch_up_margin_s, self.catch_up_margin_s);
+        set(
+            &mut options.reconcile_after_catch_up_ms,
+            self.reconcile_after_catch_up_ms,
+        );
         options.backoff.seed ^= seed;
         options
     }

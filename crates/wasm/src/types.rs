@@ -18,7 +18,7 @@ export interface WorkerConfig {
     pageSize?: number; heartbeatTimeoutMs?: number; heartbeatCheckMs?: number;
     replayBudget?: number; requestTimeoutMs?: number; tickIntervalMs?: number;
     backoffInitialMs?: number; backoffMaxMs?: number;
-    catchUpWindowMs?: number; catchUpMarginS?: number;
+    catchUpWindowMs?: number; catchUpMarginS?: number; reconcileAfterCatchUpMs?: number;
   };
   acceptToriiVersionChange?: boolean;
   deltaChunk?: number;

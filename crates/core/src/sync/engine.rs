@@ -155,6 +155,9 @@ pub(crate) struct St<Stream> {
     pub torii_version: Option<String>,
     pub model_stats: std::collections::BTreeMap<String, ModelStats>,
     pub settle: Option<(u64, EntitySet)>,
+    /// When a full replay reconciles what a restart's catch-up could not see (entities deleted
+    /// whole while the client was closed); set when a catch-up completes.
+    pub reconcile_at: Option<u64>,
     /// Entities whose stream update was rejected: read again by id on the next stream batch.
     pub rejected_stream: EntitySet,
     pub connection: ConnectionState,
@@ -197,6 +200,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
             torii_version: None,
             model_stats: Default::default(),
             settle: None,
+            reconcile_at: None,
             rejected_stream: EntitySet::default(),
             connection: ConnectionState::Disconnected,
         };
@@ -268,6 +272,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
         env.disconnect(st);
         st.state = SyncState::Idle;
         st.settle = None;
+        st.reconcile_at = None;
         st.retry_at = None;
         st.failed_passes = 0;
         st.consecutive_failures = 0;

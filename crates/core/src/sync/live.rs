@@ -256,7 +256,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                     return step;
                 }
             }
-            let timer_at = st.next_tick_at.min(st.next_heartbeat_at);
+            let timer_at = st
+                .next_tick_at
+                .min(st.next_heartbeat_at)
+                .min(st.reconcile_at.unwrap_or(u64::MAX));
             let mut idle = pin!(std::future::pending::<()>());
             match self.wait(st, idle.as_mut(), timer_at, true).await {
                 Wake::Done(()) => {}
@@ -283,6 +286,14 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 Wake::Timer => {
                     self.on_timer(st);
                     let now = self.now();
+                    if st.reconcile_at.is_some_and(|at| now >= at) {
+                        st.reconcile_at = None;
+                        self.disconnect(st);
+                        return Step::Pass {
+                            kind: PassKind::Replay,
+                            reason: TransitionReason::Reconcile,
+                        };
+                    }
                     if now >= st.next_heartbeat_at {
                         st.next_heartbeat_at = now.saturating_add(check);
                         let silent_ms = now.saturating_sub(st.last_progress);

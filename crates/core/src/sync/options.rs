@@ -58,12 +58,16 @@ pub struct SyncOptions {
     /// After a restart, a store that was current less than this long ago (clock time) catches
     /// up by reading only the rows Torii changed since, newest first, instead of re-reading the
     /// whole snapshot (default 24 h; 0 always re-reads everything). A catch-up cannot see
-    /// entities deleted whole while the client was closed: the next full replay (a lost
-    /// stream, `force_replay`, or a restart after this window) removes them.
+    /// entities deleted whole while the client was closed: the full replay
+    /// `reconcile_after_catch_up_ms` later (or any earlier one) removes them.
     pub catch_up_window_ms: u64,
     /// How far (Torii seconds) before the newest applied update a catch-up keeps reading, to
     /// cover updates indexed within the same seconds (default 10).
     pub catch_up_margin_s: u64,
+    /// How long (clock ms) after a restart's catch-up a full replay runs to remove entities
+    /// deleted whole while the client was closed, which a catch-up cannot see (default 60 s;
+    /// 0 never: they then stay until a lost stream or `force_replay` replays).
+    pub reconcile_after_catch_up_ms: u64,
 }
 
 impl Default for SyncOptions {
@@ -83,6 +87,7 @@ impl Default for SyncOptions {
             throughput_window_ms: 10_000,
             catch_up_window_ms: 24 * 60 * 60 * 1_000,
             catch_up_margin_s: 10,
+            reconcile_after_catch_up_ms: 60_000,
         }
     }
 }

@@ -70,6 +70,14 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 reason: TransitionReason::CloseRestartGap,
             };
         }
+        // A full pass saw every entity; a catch-up leaves whole-entity deletions to a later one.
+        st.reconcile_at = match kind {
+            PassKind::CatchUp { .. } if self.options.reconcile_after_catch_up_ms > 0 => Some(
+                self.now()
+                    .saturating_add(self.options.reconcile_after_catch_up_ms),
+            ),
+            PassKind::CatchUp { .. } | PassKind::Bootstrap { .. } | PassKind::Replay => None,
+        };
         self.set_state(st, SyncState::Streaming, TransitionReason::SnapshotComplete);
         Step::Stream
     }

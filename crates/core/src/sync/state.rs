@@ -102,6 +102,9 @@ pub enum TransitionReason {
     BackoffElapsed,
     /// `force_replay` was called.
     Forced,
+    /// A while after a restart's catch-up, a full replay removes what the catch-up could not
+    /// see (entities deleted whole while the client was closed).
+    Reconcile,
     /// `pause` was called.
     Paused,
     /// `resume` was called.
@@ -138,6 +141,12 @@ impl std::fmt::Display for TransitionReason {
             TransitionReason::PassFailed { message } => write!(f, "sync pass failed: {message}"),
             TransitionReason::BackoffElapsed => write!(f, "backoff elapsed"),
             TransitionReason::Forced => write!(f, "forced replay"),
+            TransitionReason::Reconcile => {
+                write!(
+                    f,
+                    "replay to reconcile what the restart's catch-up could not see"
+                )
+            }
             TransitionReason::Paused => write!(f, "paused"),
             TransitionReason::Resumed => write!(f, "resumed"),
             TransitionReason::Shutdown => write!(f, "shutdown"),
