@@ -6,7 +6,7 @@
  */
 
 import { ValidationError, type ReactiveErrorInfo } from './errors.js';
-import type { StoreReport, SyncTick, Transition, WorkerConfig } from './types.js';
+import type { StartTimings, StoreReport, SyncTick, Transition, WorkerConfig } from './types.js';
 
 /** Main thread → worker: start syncing. */
 export interface InitMessage {
@@ -48,6 +48,8 @@ export interface InitAckMessage {
   readonly dbName: string;
   /** Entities restored from the database. */
   readonly restored: number;
+  /** How the worker's start went, when it says. */
+  readonly timings?: StartTimings;
 }
 
 /** Worker → main thread: one binary batch of model upserts and deletions (transferred). */
@@ -128,6 +130,13 @@ function isErrorInfo(value: unknown): value is ReactiveErrorInfo {
   return isRecord(value) && typeof value.name === 'string' && typeof value.message === 'string';
 }
 
+function isTimings(value: unknown): value is StartTimings {
+  return (
+    isRecord(value) &&
+    (['startedAt', 'probeMs', 'openMs', 'restoreMs'] as const).every((key) => typeof value[key] === 'number')
+  );
+}
+
 /** Checks a message received by the worker; returns it typed, or the reason it is refused. */
 export function parseMainMessage(data: unknown): MainMessage | ValidationError {
   const side = 'worker';
@@ -186,6 +195,7 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
         toriiVersion: data.toriiVersion,
         dbName: data.dbName,
         restored: data.restored,
+        ...(isTimings(data.timings) ? { timings: data.timings } : {}),
       };
     case 'DELTA':
       if (!(data.buffer instanceof ArrayBuffer)) {

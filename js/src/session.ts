@@ -16,7 +16,7 @@ import { errorFields, type LogSink } from './log.js';
 import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
 import type { Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
-import type { StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
+import type { StartTimings, StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
 
 /** A started worker, as the session talks to it (the runtime wraps a `Worker`). */
 export interface WorkerPort {
@@ -38,6 +38,8 @@ export interface InitInfo {
   readonly dbName: string;
   /** Model states (entity × model) restored from the database. */
   readonly restored: number;
+  /** How the worker's start went: when it began and how long each step took. */
+  readonly timings?: StartTimings;
 }
 
 /** Where the client is in its life. */
@@ -291,6 +293,7 @@ export class SyncSession {
           toriiVersion: message.toriiVersion,
           dbName: message.dbName,
           restored: message.restored,
+          ...(message.timings ? { timings: message.timings } : {}),
         };
         this.deps.log.emit('info', 'sync.ready', `sync ready: ${init.restored} model states restored from ${init.dbName}`, {
           data: { ...init },

@@ -403,3 +403,15 @@ export interface StoreReport {
   /** One report per synced target. */
   readonly targets: readonly StoredTargetReport[];
 }
+
+/** How the sync worker's start went (INIT_ACK): when it began and how long each step took. */
+export interface StartTimings {
+  /** When the worker's start began (epoch ms, `Date.now()` in the worker). */
+  readonly startedAt: number;
+  /** Torii's version probe (ms). */
+  readonly probeMs: number;
+  /** Opening and checking the database (ms). */
+  readonly openMs: number;
+  /** Reading the stored segments and sending them to the view (ms). */
+  readonly restoreMs: number;
+}

@@ -123,7 +123,8 @@ window.bench = {
     /** Warm start after reload: first query answered, entities restored, long tasks until then. */
     async warm() {
         const { at, init } = await warm;
-        return { firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, longTasks: longestTaskBefore(at), errors };
+        const timings = init.timings && { ...init.timings, startedMs: init.timings.startedAt - performance.timeOrigin };
+        return { firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
     },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),

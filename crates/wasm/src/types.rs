@@ -67,8 +67,11 @@ export interface Transition {
 }
 
 /** What the worker sends; DELTA bytes come as the second argument of emit. */
-export type WorkerEvent =
-  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number }
+export /** How a worker's start went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
+export interface StartTimings { startedAt: number; probeMs: number; openMs: number; restoreMs: number }
+
+type WorkerEvent =
+  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number; timings: StartTimings }
   | { type: "DELTA" }
   | { type: "SYNC_TICK"; tick: SyncTick }
   | { type: "TRANSITION"; transition: Transition }

@@ -124,6 +124,7 @@ impl SyncWorker {
     /// error for configuration errors, SchemaMismatchError and (unless accepted)
     /// ToriiVersionChangedError.
     pub async fn start(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+        let started_at = js_sys::Date::now();
         let emit = Emit(
             emit.dyn_into::<Function>()
                 .map_err(|_| ErrorInfo::validation("emit must be a function"))?,
@@ -146,6 +147,7 @@ impl SyncWorker {
             .with("toriiUrl", &plan.torii_url)
             .with("retryable", e.is_retryable())
         })?;
+        let probed_at = js_sys::Date::now();
         let storage = open_storage(
             &plan.db_name,
             &plan.fingerprint,
@@ -153,6 +155,7 @@ impl SyncWorker {
             plan.accept_torii_version_change,
         )
         .await?;
+        let opened_at = js_sys::Date::now();
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
         let mut restored = 0;
         for setup in &plan.setups {
@@ -170,6 +173,12 @@ impl SyncWorker {
             "toriiVersion": torii_version,
             "dbName": plan.db_name,
             "restored": restored,
+            "timings": {
+                "startedAt": started_at,
+                "probeMs": probed_at - started_at,
+                "openMs": opened_at - probed_at,
+                "restoreMs": js_sys::Date::now() - opened_at,
+            },
         }));
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
         let mut handles = Vec::new();

@@ -346,6 +346,13 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     let worker = warm.start(&config).await.expect("the worker restarts");
     let ack = warm.event("INIT_ACK").expect("INIT_ACK");
     assert!(prop(&ack, "restored").as_f64().unwrap() >= f64::from(entity_count));
+    let timings = prop(&ack, "timings");
+    for step in ["startedAt", "probeMs", "openMs", "restoreMs"] {
+        assert!(
+            prop(&timings, step).as_f64().is_some_and(|ms| ms >= 0.0),
+            "{step}"
+        );
+    }
     assert_eq!(warm.sink.borrow().size_at_ack, Some(entity_count));
     let world = mock_world().await;
     converged(&warm.sink.borrow().view, &world).expect("the restored view equals the world");
