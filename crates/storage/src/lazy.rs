@@ -19,36 +19,30 @@ struct EncodedSegment {
     strings: Vec<Name>,
 }
 
-/// One model state still in its segment's encoding.
+/// One model state still in its segment's encoding (small: a shared segment and a range).
 #[derive(Debug, Clone)]
 pub struct EncodedState {
     segment: Rc<EncodedSegment>,
+    /// The model tag (the decoded state's name).
+    model: Name,
     /// Where the state's members are encoded in the segment.
-    members: Range<usize>,
-    /// The entity.
-    pub entity: EntityId,
-    /// The model tag.
-    pub model: Name,
-    /// When Torii first indexed the entity (Unix seconds).
-    pub created_at: u64,
-    /// When Torii indexed this state (Unix seconds).
-    pub updated_at: u64,
-    /// Block timestamp of this state (Unix seconds).
-    pub executed_at: u64,
+    members: Range<u32>,
 }
 
 impl EncodedState {
+    /// The model tag.
+    pub fn model(&self) -> &Name {
+        &self.model
+    }
+
     /// Decodes the state (its `name` is the model tag).
     pub fn decode(&self) -> Result<Struct, DecodeError> {
         let shift = |mut e: DecodeError| {
-            e.offset += self.members.start;
+            e.offset += self.members.start as usize;
             e
         };
-        let bytes = self
-            .segment
-            .bytes
-            .get(self.members.clone())
-            .unwrap_or_default();
+        let range = self.members.start as usize..self.members.end as usize;
+        let bytes = self.segment.bytes.get(range).unwrap_or_default();
         let mut r = Reader::new(bytes);
         let members = read_members(&mut r, &self.segment.strings, 0).map_err(shift)?;
         r.expect_end().map_err(shift)?;
@@ -63,7 +57,18 @@ impl EncodedState {
 #[derive(Debug, Clone)]
 pub enum EncodedChange {
     /// The model state was inserted or replaced.
-    Upsert(EncodedState),
+    Upsert {
+        /// The entity.
+        entity: EntityId,
+        /// When Torii first indexed the entity (Unix seconds).
+        created_at: u64,
+        /// When Torii indexed this state (Unix seconds).
+        updated_at: u64,
+        /// Block timestamp of this state (Unix seconds).
+        executed_at: u64,
+        /// The state (its model tag: [`EncodedState::model`]).
+        state: EncodedState,
+    },
     /// The model state was deleted.
     Delete(ModelKey),
 }
@@ -99,8 +104,15 @@ pub fn scan_state_changes(bytes: Vec<u8>) -> Result<(TargetKind, Vec<EncodedChan
                     r.varint("updated_at").map_err(shift)?,
                     r.varint("executed_at").map_err(shift)?,
                 ];
-                let members = offset + r.pos()..offset + state.len();
-                heads.push((record.entity, model, Some((times, members))));
+                let start = offset + r.pos();
+                let end = offset + state.len();
+                let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+                    return Err(DecodeError {
+                        offset,
+                        kind: crate::codec::DecodeErrorKind::BadNumber("state offset"),
+                    });
+                };
+                heads.push((record.entity, model, Some((times, start..end))));
             }
         }
     }
@@ -113,17 +125,17 @@ pub fn scan_state_changes(bytes: Vec<u8>) -> Result<(TargetKind, Vec<EncodedChan
         .into_iter()
         .map(|(entity, model, upsert)| match upsert {
             None => EncodedChange::Delete(ModelKey { entity, model }),
-            Some(([created_at, updated_at, executed_at], members)) => {
-                EncodedChange::Upsert(EncodedState {
+            Some(([created_at, updated_at, executed_at], members)) => EncodedChange::Upsert {
+                entity,
+                created_at,
+                updated_at,
+                executed_at,
+                state: EncodedState {
                     segment: Rc::clone(&segment),
-                    members,
-                    entity,
                     model,
-                    created_at,
-                    updated_at,
-                    executed_at,
-                })
-            }
+                    members,
+                },
+            },
         })
         .collect();
     Ok((target, changes))
@@ -177,12 +189,20 @@ mod tests {
         assert_eq!(lazy.len(), eager.len());
         for (lazy, eager) in lazy.iter().zip(&eager) {
             match (lazy, eager) {
-                (EncodedChange::Upsert(state), StateChange::Upsert(record)) => {
-                    assert_eq!(state.entity, record.entity);
-                    assert_eq!(&*state.model, record.model());
-                    let times = (state.created_at, state.updated_at, state.executed_at);
+                (
+                    EncodedChange::Upsert {
+                        entity,
+                        created_at,
+                        updated_at,
+                        executed_at,
+                        state,
+                    },
+                    StateChange::Upsert(record),
+                ) => {
+                    assert_eq!(*entity, record.entity);
+                    assert_eq!(&**state.model(), record.model());
                     assert_eq!(
-                        times,
+                        (*created_at, *updated_at, *executed_at),
                         (record.created_at, record.updated_at, record.executed_at)
                     );
                     assert_eq!(state.decode().unwrap(), record.state);

@@ -40,12 +40,13 @@ impl Held {
     }
 
     /// A state decoded when first read.
-    fn encoded(target: TargetKind, state: EncodedState) -> Held {
+    fn encoded(target: TargetKind, times: [u64; 3], state: EncodedState) -> Held {
+        let [created_at, updated_at, executed_at] = times;
         Held {
             target,
-            created_at: state.created_at,
-            updated_at: state.updated_at,
-            executed_at: state.executed_at,
+            created_at,
+            updated_at,
+            executed_at,
             state: OnceCell::new(),
             encoded: Cell::new(Some(state)),
         }
@@ -134,10 +135,17 @@ impl Replica {
         let mut changed = Vec::with_capacity(changes.len());
         for change in changes {
             match change {
-                EncodedChange::Upsert(state) => {
-                    let key = (state.entity, state.model.clone());
-                    self.insert(key.0, &key.1, Held::encoded(target, state));
-                    changed.push(key);
+                EncodedChange::Upsert {
+                    entity,
+                    created_at,
+                    updated_at,
+                    executed_at,
+                    state,
+                } => {
+                    let model = state.model().clone();
+                    let times = [created_at, updated_at, executed_at];
+                    self.insert(entity, &model, Held::encoded(target, times, state));
+                    changed.push((entity, model));
                 }
                 EncodedChange::Delete(key) => {
                     if self.delete(&key.entity, &key.model) {
