@@ -175,6 +175,8 @@ export interface SyncTick {
   readonly queueDepth: number;
   /** Buffered updates replaced by a newer one. */
   readonly queueSuperseded: number;
+  /** The most stream updates ever buffered at once (bounded by the queue's high-water mark). */
+  readonly queueMaxDepth: number;
   /** Ledger counters. */
   readonly ledger: {
     /** Observations applied (inserted or replacing an older version). */

@@ -160,6 +160,11 @@ fn writes_during_paging_are_buffered_and_moved_entities_re_read_by_id() {
         h.recorder.states(),
         vec![SyncState::Bootstrapping, SyncState::Streaming]
     );
+    // The updates were buffered during paging: the tick says how deep the queue went, though
+    // it is empty now.
+    let tick = h.recorder.last_tick().unwrap();
+    assert_eq!(tick.queue_depth, 0);
+    assert!(tick.queue_max_depth >= 1, "{}", tick.queue_max_depth);
 }
 
 #[test]

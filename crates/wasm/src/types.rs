@@ -42,6 +42,7 @@ export interface SyncTick {
     nextPollInMs: number; overlayPending?: number; throughputPerSec?: number }>;
   queueDepth: number;
   queueSuperseded: number;
+  queueMaxDepth: number;
   ledger: { applied: number; staleDropped: number; superseded: number; regressed: number;
     unchanged: number; absentDeleted: number; held: number };
   replayCount: number;

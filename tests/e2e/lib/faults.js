@@ -38,7 +38,8 @@ export async function startFaultClient(env, { syncOptions = {}, watchId } = {}) 
                 last = t;
                 rec.transitions.push({ from: t.from, to: t.to, reason: t.reason.kind });
             }
-            const depth = status.ticks?.entities?.queueDepth ?? 0;
+            const tick = status.ticks?.entities;
+            const depth = Math.max(tick?.queueDepth ?? 0, tick?.queueMaxDepth ?? 0);
             if (depth > rec.maxQueueDepth) rec.maxQueueDepth = depth;
         });
         if (id) {

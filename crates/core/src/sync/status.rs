@@ -129,6 +129,7 @@ impl<Stream> St<Stream> {
             },
             models,
             queue_depth: self.queue.len() as u64,
+            queue_max_depth: self.queue.stats().max_depth as u64,
             queue_superseded: self.queue.stats().superseded,
             ledger: LedgerCounters {
                 applied: stats.applied(),

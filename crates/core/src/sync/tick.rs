@@ -97,6 +97,9 @@ pub struct SyncTick {
     pub models: Vec<ModelTick>,
     /// Stream updates buffered and not yet applied.
     pub queue_depth: u64,
+    /// The most updates ever buffered at once (ticks come after batches are applied, so
+    /// `queue_depth` is mostly 0; this shows how deep bursts went).
+    pub queue_max_depth: u64,
     /// Buffered updates replaced by a newer one for the same (entity, model).
     pub queue_superseded: u64,
     /// Ledger counters.
