@@ -269,8 +269,9 @@ export function ledgerProblems(report, captured, exact) {
  * Problems of the persisted sync state (the cursor) of a store report's entities `target`: the
  * newest Torii timestamp it claims applied is never ahead of the newest ledger version. With
  * `bootstrap` (`{ pageSize, entities }`: the first crash of a cold sync, no writes on the mock),
- * the stored entities are exactly the pages the cursor says were read (each page is one batch with
- * its cursor), or the whole world once the snapshot is complete.
+ * the stored entities are exactly the pages the sync state says were read (each page is one batch
+ * with its cursor), a cursor is stored unless the last page was read, and the whole world is
+ * stored once the snapshot is complete.
  */
 export function cursorProblems(target, bootstrap) {
     const problems = [];
@@ -286,7 +287,10 @@ export function cursorProblems(target, bootstrap) {
         if (sync.snapshotComplete && entities !== bootstrap.entities) {
             problems.push(`the snapshot is marked complete, ${entities} of ${bootstrap.entities} entities are stored`);
         }
-        if (!sync.snapshotComplete && (sync.cursor === null || entities !== sync.pagesRead * bootstrap.pageSize)) {
+        // The last page stores no cursor; the snapshot is marked complete by a later batch.
+        const read = Math.min(sync.pagesRead * bootstrap.pageSize, bootstrap.entities);
+        const lastRead = read === bootstrap.entities;
+        if (!sync.snapshotComplete && (entities !== read || (sync.cursor === null) !== lastRead)) {
             problems.push(`interrupted bootstrap: cursor ${sync.cursor} after ${sync.pagesRead} pages of ${bootstrap.pageSize}, ${entities} entities stored`);
         }
     }
