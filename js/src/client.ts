@@ -491,7 +491,7 @@ class Client implements ReactiveClient {
   /** The development inspector of this client. */
   private inspector(): Inspector {
     return new Inspector(this, {
-      models: () => this.config.models ?? [],
+      models: () => (this.config.models ?? []).map((m) => (typeof m === 'string' ? m : m.tag)),
       page: (model, limit) => {
         try {
           return this.view?.query(model, { limit }).items ?? [];

@@ -5,7 +5,7 @@
  */
 
 import { logLevels, type Logger, type LogLevel } from './log.js';
-import type { SyncOptions, WorkerConfig } from './types.js';
+import type { ModelChoice, SyncOptions, WorkerConfig } from './types.js';
 import { Check } from './validate.js';
 
 /** Options of `createSyncWorker`. */
@@ -16,8 +16,12 @@ export interface SyncWorkerOptions {
   readonly worldAddress: string;
   /** The Dojo manifest: its JSON text or the parsed object. */
   readonly manifest: string | { readonly [key: string]: unknown };
-  /** Model tags (`ns-Model`) to sync; every model when absent. */
-  readonly models?: readonly string[];
+  /**
+   * Models to sync (every model when absent): tags (`ns-Model`), or `{ tag, versionMember }` to
+   * name a member the game increases with every write (e.g. `last_updated_at`): the version
+   * ledger then orders that model's states by it before Torii's timestamps.
+   */
+  readonly models?: readonly ModelChoice[];
   /** Synchronizer options. */
   readonly syncOptions?: SyncOptions;
   /** Receives structured log records (`log`) and/or their messages per level (e.g. `console`). */
@@ -110,6 +114,20 @@ export function manifestText(check: Check, manifest: unknown): string {
   throw check.fail('manifest', 'the manifest JSON text or object', manifest);
 }
 
+/** `models`: tags, or `{ tag, versionMember? }` records. */
+function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw check.fail('models', 'an array of model tags or { tag, versionMember }', value);
+  return value.map((item: unknown, i): ModelChoice => {
+    if (typeof item === 'string') return item;
+    const record = check.record(`models[${i}]`, item);
+    check.knownKeys(`models[${i}]`, record, ['tag', 'versionMember']);
+    const tag = check.string(`models[${i}].tag`, record.tag);
+    const versionMember = check.optionalString(`models[${i}].versionMember`, record.versionMember);
+    return versionMember === undefined ? { tag } : { tag, versionMember };
+  });
+}
+
 /** Checks the options of `where` (`createReactiveClient` when `withOverlay`). */
 export function checkOptions(where: string, options: unknown, withOverlay: boolean): CheckedOptions {
   const check = new Check(where);
@@ -122,7 +140,7 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
     throw check.fail('worldAddress', 'a 0x hex address', worldAddress);
   }
   const manifest = manifestText(check, o.manifest);
-  const models = check.optionalStrings('models', o.models);
+  const models = checkModels(check, o.models);
   const syncRecord = check.optionalRecord('syncOptions', o.syncOptions);
   let syncOptions: { [key: string]: number } | undefined;
   if (syncRecord) {

@@ -276,8 +276,8 @@ export interface WorkerConfig {
   readonly worldAddress: string;
   /** The Dojo manifest JSON text. */
   readonly manifest: string;
-  /** Model tags to sync (default: every model). */
-  readonly models?: readonly string[];
+  /** Models to sync (default: every model). */
+  readonly models?: readonly ModelChoice[];
   /** Also sync event messages. */
   readonly eventMessages?: boolean;
   /** IndexedDB database name (default: derived from toriiUrl + worldAddress). */
@@ -417,3 +417,9 @@ export interface StartTimings {
   /** Reading the stored segments and sending them to the view (ms). */
   readonly restoreMs: number;
 }
+
+/**
+ * A model to sync: its tag (`ns-Model`), or the tag with `versionMember`, a member the game
+ * increases with every write, which the version ledger compares before Torii's timestamps.
+ */
+export type ModelChoice = string | { readonly tag: string; readonly versionMember?: string };

@@ -14,7 +14,7 @@ async function started(extra = {}, stubs = stubRuntime()) {
 
 test('INIT carries the checked configuration; ready resolves on INIT_ACK with what it reported', async () => {
   const stubs = stubRuntime();
-  const client = createClient({ ...options, models: ['ns-Position'], syncOptions: { pageSize: 500 }, overlayOptions: { timeoutMs: 2000 } }, stubs.runtime);
+  const client = createClient({ ...options, models: ['ns-Position', { tag: 'ns-Moves', versionMember: 'turn' }], syncOptions: { pageSize: 500 }, overlayOptions: { timeoutMs: 2000 } }, stubs.runtime);
   const [port] = stubs.ports;
   assert.equal(port.posted.length, 1);
   const init = port.posted[0];
@@ -24,7 +24,7 @@ test('INIT carries the checked configuration; ready resolves on INIT_ACK with wh
     toriiUrl: options.toriiUrl,
     worldAddress: options.worldAddress,
     manifest: JSON.stringify(options.manifest),
-    models: ['ns-Position'],
+    models: ['ns-Position', { tag: 'ns-Moves', versionMember: 'turn' }],
     syncOptions: { pageSize: 500 },
   });
   assert.equal(structuredClone(init).config.manifest, init.config.manifest, 'INIT is cloneable');
@@ -329,6 +329,9 @@ test('invalid arguments to every public function are ValidationErrors', async ()
     { ...options, worldAddress: 'world' },
     { ...options, manifest: 5 },
     { ...options, models: 'ns-Model' },
+    { ...options, models: [{ tag: 'ns-Model', versionMember: 5 }] },
+    { ...options, models: [{ versionMember: 'v' }] },
+    { ...options, models: [{ tag: 'ns-Model', version: 'v' }] },
     { ...options, syncOptions: { pageSize: -1 } },
     { ...options, syncOptions: { pagesize: 10 } },
     { ...options, overlayOptions: { timeoutMs: 0 } },
