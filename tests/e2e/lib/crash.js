@@ -3,10 +3,8 @@
 // its renderer crashed), and the checks made on what a reopened client restores from IndexedDB.
 
 import assert from "node:assert/strict";
-import { isDeepStrictEqual } from "node:util";
 import { MODELS } from "./faults.js";
 import { canonEntities } from "./world.js";
-import { waitFor } from "./wait.js";
 
 /** The seed of the whole run: `CRASH_SEED`, else a fixed number so that CI is reproducible. */
 export const CRASH_SEED = parseSeed(process.env.CRASH_SEED ?? "20261123");
@@ -330,38 +328,6 @@ export async function crash(page, kind) {
     }
     await page.close({ runBeforeUnload: false });
     return terminated;
-}
-
-/** The client's store, every synced state of every model, through one JSON text (fast for large stores). */
-async function storeOf(page) {
-    const captured = JSON.parse(await page.evaluate((models) => JSON.stringify(window.e2e.capture(models)), MODELS));
-    return Object.entries(captured).flatMap(([model, items]) => items.map(([id, state]) => [keyOf(model, id), state]));
-}
-
-/** Waits until the client's store equals `/_mock/world` (every entity, every synced model). */
-export async function waitForWorldState(page, mock, timeout = 180_000) {
-    let mismatches = [];
-    let sizes;
-    await waitFor(
-        async () => {
-            const expected = new Map();
-            for (const entity of canonEntities(await mock.world())) {
-                for (const [model, state] of Object.entries(entity.models)) {
-                    if (MODELS.includes(model)) expected.set(keyOf(model, entity.entityId), state);
-                }
-            }
-            const got = await storeOf(page);
-            mismatches = got.filter(([key, state]) => !isDeepStrictEqual(state, expected.get(key)));
-            sizes = `${got.length} held, ${expected.size} in the world`;
-            return got.length === expected.size && mismatches.length === 0;
-        },
-        "the client's store to equal the mock's world",
-        timeout,
-        250,
-    ).catch(async (error) => {
-        const errors = await page.evaluate(() => window.e2e.errors).catch(() => []);
-        throw new Error(`${error.message}; ${sizes}; first mismatches: ${JSON.stringify(mismatches.slice(0, 3))}; client errors: ${JSON.stringify(errors)}`);
-    });
 }
 
 /** Min, median and max of numbers (null when there are none). */

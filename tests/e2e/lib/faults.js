@@ -107,9 +107,13 @@ export async function assertNeverOlder(page) {
     return seen;
 }
 
-/** The client's store, every synced model of every entity through `query`, keyed `model id`. */
-function storeOf(page) {
-    return page.evaluate((models) => models.flatMap((m) => window.e2e.queryAll(m).map((e) => [`${m} ${e.entityId}`, e.models[m]])), MODELS);
+/**
+ * The client's store, every synced state of every model, keyed `model id`: passed as one JSON
+ * text (several times faster than a large object through `page.evaluate`).
+ */
+async function storeOf(page) {
+    const captured = JSON.parse(await page.evaluate((models) => JSON.stringify(window.e2e.capture(models)), MODELS));
+    return Object.entries(captured).flatMap(([model, items]) => items.map(([id, state]) => [`${model} ${id}`, state]));
 }
 
 /** Waits until the client's store equals the mock's `/_mock/world` (every entity, every model). */

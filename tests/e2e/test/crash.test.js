@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { startEnv } from "../lib/env.js";
-import { MODELS, waitForState } from "../lib/faults.js";
+import { MODELS, waitForState, waitForWorld } from "../lib/faults.js";
 import { waitFor } from "../lib/wait.js";
 import { canonEntities } from "../lib/world.js";
 import {
@@ -34,7 +34,6 @@ import {
     stateCount,
     storeReport,
     trialPlan,
-    waitForWorldState,
 } from "../lib/crash.js";
 
 /** How long every gRPC answer is held back while a reopened client restores (ms). */
@@ -138,7 +137,7 @@ async function runTrial(plan) {
             releasedAt = Date.now();
         }
         await waitForState(page, "streaming");
-        await waitForWorldState(page, env.mock);
+        await waitForWorld(page, env.mock);
         figure.convergeMs = Date.now() - releasedAt;
         assert.deepEqual(page.problems, []);
         assert.deepEqual(await page.evaluate(() => window.e2e.errors), [], "the reopened client reported no error");
@@ -150,14 +149,13 @@ async function runTrial(plan) {
 }
 
 // Found by an early run of the trials, whose writer also deleted whole entities (it no longer
-// does): an entity deleted whole while the client was closed is still held after the restart's catch-up,
-// since no row shows its absence; it goes only at the next full replay (a lost stream, e.g. the
-// 30 s heartbeat on an idle stream, or a restart after `catchUpWindowMs`). crates/core/src/sync/mod.rs
-// documents it ("Restart"); a busy stream keeps it indefinitely, so the client does not converge.
+// does): no row shows an entity deleted whole while the client was closed, so the restart's
+// catch-up keeps it; the full replay `reconcileAfterCatchUpMs` after the catch-up removes it
+// (3 s here, 60 s by default), with the stream busy or not.
 if (CRASH_TRIAL === undefined) {
     test(
-        "an entity deleted whole while the client was closed is gone once the restart caught up",
-        { todo: "catch-up cannot see whole-entity deletions (crates/core/src/sync/mod.rs, Restart); the lead decides" },
+        "an entity deleted whole while the client was closed is gone once the replay after the restart's catch-up ran",
+        { timeout: 120_000 },
         async () => {
             await env.mock.post("/_mock/reset");
             const world = (await env.mock.world()).entities;
@@ -168,21 +166,26 @@ if (CRASH_TRIAL === undefined) {
                 let page = await env.openHarness(context);
                 assert.ok((await start(page, {})).init);
                 await waitForState(page, "streaming");
-                await waitForWorldState(page, env.mock);
+                await waitForWorld(page, env.mock);
                 await crash(page, "close");
                 await env.mock.post("/_mock/delete", { entityId: victim.entityId, model: "arena-Inventory" });
                 await env.mock.post("/_mock/updates", { count: 1, model: "arena-Player", entityIds: [later.entityId] });
                 const version = canonEntities(await env.mock.world()).find((e) => e.rawId === later.entityId).models["arena-Player"].last_updated_at;
                 page = await env.openHarness(context);
-                assert.ok((await start(page, {})).init);
+                assert.ok((await start(page, { syncOptions: { reconcileAfterCatchUpMs: 3000 } })).init);
                 await waitForState(page, "streaming");
                 // The write made after the deletion arrived: the catch-up read past the deletion.
                 await waitFor(
                     async () => (await shownVersions(page))["arena-Player"][canonEntities({ entities: [later] })[0].entityId] === version,
                     "the write made after the deletion to arrive",
                 );
-                const held = (await shownVersions(page))["arena-Inventory"][canonEntities({ entities: [victim] })[0].entityId];
-                assert.equal(held, undefined, `the deleted arena-Inventory of ${victim.entityId} is still held (version ${held})`);
+                const victimId = canonEntities({ entities: [victim] })[0].entityId;
+                await waitFor(
+                    async () => (await shownVersions(page))["arena-Inventory"][victimId] === undefined,
+                    `the deleted arena-Inventory of ${victim.entityId} to go`,
+                    60_000,
+                );
+                await waitForWorld(page, env.mock);
             } finally {
                 await context.close();
             }
