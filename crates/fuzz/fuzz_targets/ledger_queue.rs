@@ -4,8 +4,8 @@
 //! Checked after every operation: each decision is counted once; an applied observation is what
 //! the ledger then holds and a dropped one changes nothing; against a held write or deletion, an
 //! observation from another stream that is newer (game member first, then timestamps) is applied
-//! and an older one is dropped, and within one stream a later update applies and an earlier one
-//! is a duplicate; the epoch counter never goes back; `decode(encode(l))` encodes identically and
+//! and an older one is dropped, and within one stream a later update applies unless its version
+//! is lower (a delivery out of order, dropped) and an earlier one is a duplicate; the epoch counter never goes back; `decode(encode(l))` encodes identically and
 //! holds the same versions. The queue receives every applied observation and is checked against a
 //! plain model: one entry per pending key in first-enqueue order holding its newest item, drains
 //! from the front, back-pressure with hysteresis, and exact counters.
@@ -363,18 +363,18 @@ fn must_apply(held: &Version, obs: &Observation) -> Option<bool> {
     if held.state == StateKind::Absent {
         return None;
     }
-    if let (Source::Stream { epoch: a, seq: s }, Source::Stream { epoch: b, seq: t }) =
-        (held.source, obs.source)
-    {
-        if a == b {
-            return Some(t > s);
-        }
-    }
     let game = if obs.deletion { None } else { obs.game };
     let order = match (held.game, game) {
         (Some(Primitive::U8(h)), Some(Primitive::U8(o))) if h != o => o.cmp(&h),
         _ => (obs.executed_at, obs.updated_at).cmp(&(held.executed_at, held.updated_at)),
     };
+    if let (Source::Stream { epoch: a, seq: s }, Source::Stream { epoch: b, seq: t }) =
+        (held.source, obs.source)
+    {
+        if a == b {
+            return Some(t > s && order.is_ge());
+        }
+    }
     order.is_ne().then_some(order.is_gt())
 }
 
