@@ -529,6 +529,52 @@ impl Ledger {
         self.observe(entity, model, &obs)
     }
 
+    /// Decides between two updates of one (entity, model) from the same stream that are both
+    /// still buffered, before either reached the ledger: whether `incoming` (arrived later)
+    /// replaces `pending`. It does unless its version is lower (delivered out of order), which
+    /// is counted as [`Decision::Regressed`]. Each argument is `(state, executed_at, updated_at)`.
+    pub fn supersedes_pending(
+        &mut self,
+        pending: (&Struct, u64, u64),
+        incoming: (&Struct, u64, u64),
+    ) -> bool {
+        let model = self.model_id(&incoming.0.name);
+        let member = self.version_member(model);
+        let game = |state: &Struct| {
+            if state.is_deletion() {
+                return None;
+            }
+            member
+                .and_then(|m| state.member(m))
+                .and_then(|m| m.value.as_primitive())
+                .copied()
+        };
+        let stamp = |(state, executed_at, updated_at): (&Struct, u64, u64)| {
+            let kind = if state.is_deletion() {
+                StateKind::Deleted
+            } else {
+                StateKind::Write
+            };
+            Stamp::new(
+                Source::Stream { epoch: 0, seq: 0 },
+                executed_at,
+                updated_at,
+                kind,
+            )
+        };
+        let order = version_cmp(
+            &stamp(incoming),
+            game(incoming.0).as_ref(),
+            &stamp(pending),
+            game(pending.0).as_ref(),
+        );
+        if order == Ordering::Less {
+            self.stats.count(Decision::Regressed);
+            return false;
+        }
+        true
+    }
+
     /// Records that a complete snapshot page read at `(epoch, page)` did not contain a held
     /// `(entity, model)` (rule 5). When it applies, the caller deletes the model locally.
     pub fn observe_absent(

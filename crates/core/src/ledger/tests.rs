@@ -586,3 +586,40 @@ fn tombstones_at_or_before_the_floor_can_be_pruned() {
     assert_eq!(l.prune_tombstones(m), 1);
     assert_eq!(l.len(), 1);
 }
+
+#[test]
+fn a_buffered_update_is_replaced_only_by_one_not_older() {
+    let mut l = Ledger::new();
+    l.set_version_member("ns-Player", Some("last_updated_at"));
+    let state = |v: u64| Struct {
+        name: "ns-Player".into(),
+        members: vec![Member {
+            name: "last_updated_at".into(),
+            key: false,
+            value: Value::Primitive(Primitive::U64(v)),
+        }],
+    };
+    let (newer, older) = (state(8), state(7));
+    // The game member decides before the timestamps.
+    assert!(!l.supersedes_pending((&newer, 5, 5), (&older, 9, 9)));
+    assert!(l.supersedes_pending((&older, 9, 9), (&newer, 5, 5)));
+    // Equal versions: the later arrival replaces (arrival order breaks ties).
+    assert!(l.supersedes_pending((&newer, 5, 5), (&state(8), 5, 5)));
+    // Without a game member, timestamps decide; a deletion is versioned by them too.
+    let plain = |name: &str| Struct {
+        name: name.into(),
+        members: Vec::new(),
+    };
+    let position = Struct {
+        name: "ns-Position".into(),
+        members: vec![Member {
+            name: "x".into(),
+            key: false,
+            value: Value::Primitive(Primitive::U32(1)),
+        }],
+    };
+    assert!(!l.supersedes_pending((&position, 10, 10), (&plain("ns-Position"), 9, 9)));
+    assert!(l.supersedes_pending((&position, 10, 10), (&plain("ns-Position"), 10, 11)));
+    assert_eq!(l.stats().regressed, 2);
+    assert_eq!(l.stats().stale_dropped(), 2);
+}

@@ -74,6 +74,15 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                         continue;
                     }
                     let model = st.replica.model_id(&state.name);
+                    // Compacting keeps the newest version, not the latest arrival: an update
+                    // delivered out of order must not replace a newer one still buffered.
+                    if let Some(pending) = st.queue.get(&(entity.id, model)) {
+                        let pending = (&pending.state, pending.executed_at, pending.updated_at);
+                        let incoming = (&state, entity.executed_at, entity.updated_at);
+                        if !st.replica.ledger.supersedes_pending(pending, incoming) {
+                            continue;
+                        }
+                    }
                     st.queue.enqueue(
                         (entity.id, model),
                         Buffered {
