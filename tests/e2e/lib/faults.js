@@ -17,13 +17,14 @@ const COUNTER_BASE = 10n ** 12n;
 const bumps = new Map();
 
 /**
- * Opens a harness page in a new browser context, starts a client with `syncOptions`, waits until
- * it holds the whole world and streams, and installs the recorder watching `arena-Player`
- * `last_updated_at` of `watchId` (a raw mock id). Resolves the page.
+ * Opens a harness page in a new browser context, starts a client with `syncOptions` (and
+ * `models`, when given), waits until it holds the whole world and streams, and installs the
+ * recorder watching `arena-Player` `last_updated_at` of `watchId` (a raw mock id). Resolves the page.
  */
-export async function startFaultClient(env, { syncOptions = {}, watchId } = {}) {
+export async function startFaultClient(env, { syncOptions = {}, watchId, models } = {}) {
     const page = await env.openHarness();
-    const started = await page.evaluate(([url, options]) => window.e2e.start(url, { syncOptions: options }), [env.mock.url, syncOptions]);
+    const options = models ? { syncOptions, models } : { syncOptions };
+    const started = await page.evaluate(([url, o]) => window.e2e.start(url, o), [env.mock.url, options]);
     assert.ok(started.init, `ready: ${JSON.stringify(started.error)}`);
     const world = canonEntities(await env.mock.world());
     for (const model of MODELS) await waitForEntityCount(page, model, world.filter((e) => e.models[model]).length);

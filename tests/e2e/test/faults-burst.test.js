@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startEnv } from "../lib/env.js";
-import { assertRecoveryPath, convergeAndReport, counter, memoryProbe, startFaultClient, tick, transitionsSince } from "../lib/faults.js";
+import { MODELS, assertRecoveryPath, convergeAndReport, counter, memoryProbe, startFaultClient, tick, transitionsSince } from "../lib/faults.js";
 
 const BURST = 200_000;
 const TARGETS = 2_000;
@@ -30,7 +30,12 @@ async function burst(name, mockArgs) {
     try {
         const players = (await env.mock.world()).entities.filter((e) => e.models["arena-Player"]).map((e) => e.entityId);
         assert.ok(players.length > TARGETS, `the world has more than ${TARGETS} players`);
-        const page = await startFaultClient(env, { watchId: players[0], syncOptions: { tickIntervalMs: 100 } });
+        // Torii's timestamps are whole seconds: updates of one entity within the same second tie,
+        // and a tie goes to the stream, which can show an older value for a moment after a
+        // replay. The models' `last_updated_at` (which every write increases) as their version
+        // member makes the order strict: never an older value over a newer one.
+        const models = MODELS.map((tag) => ({ tag, versionMember: "last_updated_at" }));
+        const page = await startFaultClient(env, { watchId: players[0], syncOptions: { tickIntervalMs: 100 }, models });
         return await run(env, page, players, name);
     } finally {
         await env.close();
