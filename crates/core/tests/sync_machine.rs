@@ -686,21 +686,27 @@ fn a_restart_catches_up_on_what_changed_while_closed_without_re_reading_the_snap
     assert_converged(&h, &second);
 }
 
-#[test]
-fn an_entity_deleted_whole_while_closed_is_removed_by_the_replay_that_follows_a_catch_up() {
+/// A store synced with `options`, then entity 1 deleted whole while the client is closed.
+/// Entity 1 has only a Player: deleting it removes the entity's row from Torii, so a catch-up
+/// has nothing to show it by.
+fn synced_then_deleted_whole_while_closed(options: &SyncOptions) -> Harness {
     let mut h = Harness::new();
     populate(&h, 20);
+    let mut first = synchronizer(&h, options.clone());
+    run_for(&mut h, &mut first, 5 * SEC);
+    drop(first);
+    h.server.delete(E, entity_id(1), "ns-Player");
+    h.recorder.clear();
+    h
+}
+
+#[test]
+fn an_entity_deleted_whole_while_closed_is_removed_by_the_replay_that_follows_a_catch_up() {
     let options = SyncOptions {
         reconcile_after_catch_up_ms: 20 * SEC,
         ..catch_up_pages()
     };
-    let mut first = synchronizer(&h, options.clone());
-    run_for(&mut h, &mut first, 5 * SEC);
-    drop(first);
-    // Entity 1 has only a Player: deleting it removes the entity's row from Torii, so the
-    // catch-up has nothing to show it by.
-    h.server.delete(E, entity_id(1), "ns-Player");
-    h.recorder.clear();
+    let mut h = synced_then_deleted_whole_while_closed(&options);
     let mut second = synchronizer(&h, options);
     let mut run = start(&mut second);
     advance(&mut h, &mut run, 5 * SEC);
@@ -727,16 +733,11 @@ fn an_entity_deleted_whole_while_closed_is_removed_by_the_replay_that_follows_a_
 
 #[test]
 fn with_no_reconcile_a_catch_up_keeps_an_entity_deleted_whole_until_a_full_replay() {
-    let mut h = Harness::new();
-    populate(&h, 20);
     let options = SyncOptions {
         reconcile_after_catch_up_ms: 0,
         ..catch_up_pages()
     };
-    let mut first = synchronizer(&h, options.clone());
-    run_for(&mut h, &mut first, 5 * SEC);
-    drop(first);
-    h.server.delete(E, entity_id(1), "ns-Player");
+    let mut h = synced_then_deleted_whole_while_closed(&options);
     let mut second = synchronizer(&h, options);
     let handle = second.handle();
     let mut run = start(&mut second);
