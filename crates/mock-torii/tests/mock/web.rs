@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use bytes::Bytes;
-use dojo_reactive_mock_torii::MockConfig;
+use dojo_reactive_mock_torii::{MockConfig, RunningMock};
 use dojo_reactive_torii::world;
 use http_body_util::Full;
 use prost::Message;
@@ -141,6 +141,20 @@ async fn grpc_web_binary_and_text_by_hand() {
     assert_eq!(frames(&bytes)[0].0, 1, "a compressed message");
 }
 
+/// Entities in a page of 20 asked for by a native gRPC client that sends gzip requests.
+async fn gzip_request_page(mock: &RunningMock) -> usize {
+    let mut client = client(mock)
+        .await
+        .send_compressed(CompressionEncoding::Gzip);
+    client
+        .retrieve_entities(retrieve(None, 20, ""))
+        .await
+        .expect("page")
+        .into_inner()
+        .entities
+        .len()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_send_gzip_responses_are_plain_and_gzip_requests_still_accepted() {
     let mock = start_with(MockConfig {
@@ -157,29 +171,13 @@ async fn without_send_gzip_responses_are_plain_and_gzip_requests_still_accepted(
     assert_eq!(status, 200);
     assert!(headers.get("grpc-encoding").is_none(), "{headers:?}");
     assert_eq!(frames(&bytes)[0].0, 0, "an uncompressed message");
-    let mut client = client(&mock)
-        .await
-        .send_compressed(CompressionEncoding::Gzip);
-    let page = client
-        .retrieve_entities(retrieve(None, 20, ""))
-        .await
-        .expect("page")
-        .into_inner();
-    assert_eq!(page.entities.len(), 20);
+    assert_eq!(gzip_request_page(&mock).await, 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_grpc_with_gzip_both_ways() {
     let mock = start(20).await;
-    let mut client = client(&mock)
-        .await
-        .send_compressed(CompressionEncoding::Gzip);
-    let page = client
-        .retrieve_entities(retrieve(None, 20, ""))
-        .await
-        .expect("page")
-        .into_inner();
-    assert_eq!(page.entities.len(), 20);
+    assert_eq!(gzip_request_page(&mock).await, 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
