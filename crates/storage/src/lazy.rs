@@ -5,18 +5,52 @@
 use std::ops::Range;
 use std::rc::Rc;
 
-use dojo_reactive_core::sync::{ModelKey, TargetKind};
+use dojo_reactive_core::sync::{EncodedRecord, ModelKey, ModelRecord, TargetKind};
 use dojo_reactive_core::{EntityId, Name, Struct};
 
-use crate::codec::value::read_members;
-use crate::codec::{DecodeError, Reader};
-use crate::segment::{decode_segment, StateOp};
+use crate::codec::{DecodeError, DecodeErrorKind};
+use crate::segment::{decode_segment, read_members_at, read_state_head, RecordView, StateOp};
 
 /// A segment's bytes and string table, shared by the states it holds.
 #[derive(Debug)]
-struct EncodedSegment {
-    bytes: Box<[u8]>,
-    strings: Vec<Name>,
+pub(crate) struct EncodedSegment {
+    bytes: Rc<Vec<u8>>,
+    strings: Rc<[Name]>,
+}
+
+impl EncodedSegment {
+    /// Shares `bytes` (the segment) and its decoded string table.
+    pub(crate) fn new(bytes: Rc<Vec<u8>>, strings: &[Name]) -> Rc<Self> {
+        Rc::new(EncodedSegment {
+            bytes,
+            strings: strings.into(),
+        })
+    }
+
+    fn members(&self, range: &Range<u32>) -> Result<Vec<dojo_reactive_core::Member>, DecodeError> {
+        let range = range.start as usize..range.end as usize;
+        read_members_at(&self.bytes, range, &self.strings)
+    }
+}
+
+/// Where an upsert's members lie in its segment, as the compact range the lazy types keep.
+pub(crate) fn members_range(
+    record: &RecordView<'_>,
+) -> Result<([u64; 3], Range<u32>), DecodeError> {
+    let head = record.state_head()?;
+    let (Ok(start), Ok(end)) = (
+        u32::try_from(head.members.start),
+        u32::try_from(head.members.end),
+    ) else {
+        return Err(DecodeError {
+            offset: record.state_span().0,
+            kind: DecodeErrorKind::BadNumber("state offset"),
+        });
+    };
+    Ok((
+        [head.created_at, head.updated_at, head.executed_at],
+        start..end,
+    ))
 }
 
 /// One model state still in its segment's encoding (small: a shared segment and a range).
@@ -37,19 +71,58 @@ impl EncodedState {
 
     /// Decodes the state (its `name` is the model tag).
     pub fn decode(&self) -> Result<Struct, DecodeError> {
-        let shift = |mut e: DecodeError| {
-            e.offset += self.members.start as usize;
-            e
-        };
-        let range = self.members.start as usize..self.members.end as usize;
-        let bytes = self.segment.bytes.get(range).unwrap_or_default();
-        let mut r = Reader::new(bytes);
-        let members = read_members(&mut r, &self.segment.strings, 0).map_err(shift)?;
-        r.expect_end().map_err(shift)?;
         Ok(Struct {
             name: self.model.clone(),
-            members,
+            members: self.segment.members(&self.members)?,
         })
+    }
+}
+
+/// A whole stored model record (world address and timestamps too) left in its segment's
+/// encoding: what a lazy [`Storage::load`](crate::Storage::load) hands the synchronizer.
+#[derive(Debug)]
+pub(crate) struct EncodedModelRecord {
+    segment: Rc<EncodedSegment>,
+    entity: EntityId,
+    model: Name,
+    /// The record's whole state (world address, timestamps, members) in the segment.
+    state: Range<u32>,
+}
+
+impl EncodedModelRecord {
+    /// The upsert `record` of `segment` (whose bytes its view was read from).
+    pub(crate) fn new(segment: &Rc<EncodedSegment>, record: &RecordView<'_>, model: Name) -> Self {
+        let (offset, bytes) = record.state_span();
+        EncodedModelRecord {
+            segment: Rc::clone(segment),
+            entity: record.entity,
+            model,
+            // Segments are far below 4 GiB (a record's offsets were checked by its view).
+            state: offset as u32..(offset + bytes.len()) as u32,
+        }
+    }
+}
+
+impl EncodedRecord for EncodedModelRecord {
+    fn decode(&self) -> Result<ModelRecord, String> {
+        let range = self.state.start as usize..self.state.end as usize;
+        let bytes = self
+            .segment
+            .bytes
+            .get(range.clone())
+            .ok_or_else(|| "the stored state lies outside its segment".to_owned())?;
+        let head = read_state_head(bytes, range.start).map_err(|e| e.to_string())?;
+        let members = read_members_at(
+            &self.segment.bytes,
+            head.members.clone(),
+            &self.segment.strings,
+        )
+        .map_err(|e| e.to_string())?;
+        let state = Struct {
+            name: self.model.clone(),
+            members,
+        };
+        Ok(head.record(self.entity, state))
     }
 }
 
@@ -82,62 +155,36 @@ pub fn scan_state_changes(bytes: Vec<u8>) -> Result<(TargetKind, Vec<EncodedChan
         Some(1) => TargetKind::EventMessages,
         _ => TargetKind::Entities,
     };
+    let bytes = Rc::new(bytes);
     let view = decode_segment(&bytes, target)?;
-    let mut heads = Vec::with_capacity(view.records.len());
+    let segment = EncodedSegment::new(Rc::clone(&bytes), &view.strings);
+    let mut changes = Vec::with_capacity(view.records.len());
     for record in &view.records {
         let Some(model) = view.strings.get(record.model).cloned() else {
             continue;
         };
         match record.state {
             StateOp::None => {}
-            StateOp::Delete => heads.push((record.entity, model, None)),
+            StateOp::Delete => changes.push(EncodedChange::Delete(ModelKey {
+                entity: record.entity,
+                model,
+            })),
             StateOp::Upsert => {
-                let (offset, state) = record.state_span();
-                let shift = |mut e: DecodeError| {
-                    e.offset += offset;
-                    e
-                };
-                let mut r = Reader::new(state);
-                r.bytes32("world address").map_err(shift)?;
-                let times = [
-                    r.varint("created_at").map_err(shift)?,
-                    r.varint("updated_at").map_err(shift)?,
-                    r.varint("executed_at").map_err(shift)?,
-                ];
-                let start = offset + r.pos();
-                let end = offset + state.len();
-                let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
-                    return Err(DecodeError {
-                        offset,
-                        kind: crate::codec::DecodeErrorKind::BadNumber("state offset"),
-                    });
-                };
-                heads.push((record.entity, model, Some((times, start..end))));
+                let ([created_at, updated_at, executed_at], members) = members_range(record)?;
+                changes.push(EncodedChange::Upsert {
+                    entity: record.entity,
+                    created_at,
+                    updated_at,
+                    executed_at,
+                    state: EncodedState {
+                        segment: Rc::clone(&segment),
+                        model,
+                        members,
+                    },
+                });
             }
         }
     }
-    let strings = view.strings;
-    let segment = Rc::new(EncodedSegment {
-        bytes: bytes.into_boxed_slice(),
-        strings,
-    });
-    let changes = heads
-        .into_iter()
-        .map(|(entity, model, upsert)| match upsert {
-            None => EncodedChange::Delete(ModelKey { entity, model }),
-            Some(([created_at, updated_at, executed_at], members)) => EncodedChange::Upsert {
-                entity,
-                created_at,
-                updated_at,
-                executed_at,
-                state: EncodedState {
-                    segment: Rc::clone(&segment),
-                    model,
-                    members,
-                },
-            },
-        })
-        .collect();
     Ok((target, changes))
 }
 

@@ -19,7 +19,9 @@
 //! length-prefixed so a reader can skip to the one it wants without decoding the others.
 
 use dojo_reactive_core::sync::{ModelKey, ModelRecord, TargetKind};
-use dojo_reactive_core::{EntityId, Felt, Name, Struct, Version};
+use std::ops::Range;
+
+use dojo_reactive_core::{EntityId, Felt, Member, Name, Struct, Version};
 
 use crate::codec::value::{
     read_members, read_strings, sref_index, write_members, EncodeError, Strings,
@@ -314,38 +316,97 @@ fn decode_head<'a>(
     })
 }
 
+/// An upsert's encoded state read up to its members.
+#[derive(Debug, Clone)]
+pub(crate) struct StateHead {
+    pub(crate) world_address: Felt,
+    pub(crate) created_at: u64,
+    pub(crate) updated_at: u64,
+    pub(crate) executed_at: u64,
+    /// Where the members are encoded in the segment.
+    pub(crate) members: Range<usize>,
+}
+
 impl RecordView<'_> {
     /// Where the encoded state lies in the segment: `(offset, bytes)` (empty unless an upsert).
     pub(crate) fn state_span(&self) -> (usize, &[u8]) {
         (self.state_offset, self.state_bytes)
     }
 
+    /// Reads an upsert's state up to its members (world address and timestamps).
+    pub(crate) fn state_head(&self) -> Result<StateHead, DecodeError> {
+        read_state_head(self.state_bytes, self.state_offset)
+    }
+
     /// Decodes the model state of an upsert record.
     pub(crate) fn model_record(&self, strings: &[Name]) -> Result<ModelRecord, DecodeError> {
-        let shift = |mut e: DecodeError| {
-            e.offset += self.state_offset;
-            e
-        };
         let tag = strings.get(self.model).cloned().ok_or(DecodeError {
             offset: self.state_offset,
             kind: DecodeErrorKind::BadStringIndex(self.model as u64),
         })?;
-        let mut r = Reader::new(self.state_bytes);
-        let world_address = Felt(r.bytes32("world address").map_err(shift)?);
-        let created_at = r.varint("created_at").map_err(shift)?;
-        let updated_at = r.varint("updated_at").map_err(shift)?;
-        let executed_at = r.varint("executed_at").map_err(shift)?;
-        let members = read_members(&mut r, strings, 0).map_err(shift)?;
-        r.expect_end().map_err(shift)?;
-        Ok(ModelRecord {
-            entity: self.entity,
-            world_address,
-            state: Struct { name: tag, members },
-            created_at,
-            updated_at,
-            executed_at,
-        })
+        let head = self.state_head()?;
+        let within = head.members.start - self.state_offset..head.members.end - self.state_offset;
+        let members = read_members_at(self.state_bytes, within, strings).map_err(|mut e| {
+            e.offset += self.state_offset;
+            e
+        })?;
+        Ok(head.record(self.entity, Struct { name: tag, members }))
     }
+}
+
+impl StateHead {
+    /// The record of this head with its decoded state.
+    pub(crate) fn record(&self, entity: EntityId, state: Struct) -> ModelRecord {
+        ModelRecord {
+            entity,
+            world_address: self.world_address,
+            state,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            executed_at: self.executed_at,
+        }
+    }
+}
+
+/// Reads an encoded state (found at `offset` of its segment) up to its members.
+pub(crate) fn read_state_head(state: &[u8], offset: usize) -> Result<StateHead, DecodeError> {
+    let shift = |mut e: DecodeError| {
+        e.offset += offset;
+        e
+    };
+    let mut r = Reader::new(state);
+    let world_address = Felt(r.bytes32("world address").map_err(shift)?);
+    let created_at = r.varint("created_at").map_err(shift)?;
+    let updated_at = r.varint("updated_at").map_err(shift)?;
+    let executed_at = r.varint("executed_at").map_err(shift)?;
+    Ok(StateHead {
+        world_address,
+        created_at,
+        updated_at,
+        executed_at,
+        members: offset + r.pos()..offset + state.len(),
+    })
+}
+
+/// Decodes the members encoded at `range` of a segment (errors give offsets in the segment).
+pub(crate) fn read_members_at(
+    segment: &[u8],
+    range: Range<usize>,
+    strings: &[Name],
+) -> Result<Vec<Member>, DecodeError> {
+    let start = range.start;
+    let shift = |mut e: DecodeError| {
+        e.offset += start;
+        e
+    };
+    let bytes = segment.get(range).ok_or(DecodeError {
+        offset: start,
+        kind: DecodeErrorKind::Truncated("model state"),
+    })?;
+    let mut r = Reader::new(bytes);
+    let members = read_members(&mut r, strings, 0).map_err(shift)?;
+    r.expect_end().map_err(shift)?;
+    Ok(members)
 }
 
 /// One model-state change carried by a segment (its version facet left out).

@@ -2,8 +2,7 @@
 //! state stored before start-up) also goes to the view as DELTA buffers, only after it is stored.
 //!
 //! At start-up the stored segments go to the view as they are read, undecoded (they are in the
-//! DELTA format): the view decodes them on its thread while this one decodes them again for
-//! the synchronizer, instead of decoding and re-encoding before the view sees anything.
+//! DELTA format): neither thread decodes a model state before something reads it.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -66,9 +65,12 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     }
 
     async fn load_and_send(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        let stored = StorageAdapter::load(&self.inner, target).await?;
-        self.send(target, &stored.models, &[]);
-        Ok(stored)
+        let sink = &self.sink;
+        let loaded = self
+            .inner
+            .load_with_segments(target, &mut |segment| sink.delta(segment))
+            .await?;
+        Ok(loaded.data)
     }
 
     fn send(
@@ -226,13 +228,14 @@ mod tests {
             // The stored segment goes as it is: its 3 upserts and the stored deletion.
             assert_eq!(storage.preload(TargetKind::Entities).await.unwrap(), 3);
             assert_eq!(sink.changes().len(), 4);
-            // The synchronizer's load decodes the same data without a second send.
+            // The synchronizer's load reads the same data without a second send.
             let loaded = storage.load(TargetKind::Entities).await.unwrap();
             assert_eq!(loaded.models.len(), 3);
             assert!(sink.changes().is_empty());
-            // A later load (a new run) reads and sends again.
-            storage.load(TargetKind::Entities).await.unwrap();
-            assert_eq!(sink.changes().len(), 3);
+            // A later load (a new run) reads and sends the stored segment again.
+            let again = storage.load(TargetKind::Entities).await.unwrap();
+            assert_eq!(sink.changes().len(), 4);
+            assert_eq!(again.models, loaded.models);
         });
     }
 }

@@ -30,10 +30,16 @@ impl StoredTarget {
         let mut written = 0;
         for record in &self.models {
             let key = ModelKey {
-                entity: record.entity,
-                model: record.state.name.clone(),
+                entity: *record.entity(),
+                model: record.model().into(),
             };
-            let name = || format!("{} {}", record.entity.to_hex(), record.model());
+            let name = || format!("{} {}", record.entity().to_hex(), record.model());
+            if let Some(error) = record.decode_error() {
+                problems.push(format!(
+                    "{}: the stored state cannot be decoded: {error}",
+                    name()
+                ));
+            }
             match ledger.get(&key) {
                 None => problems.push(format!("{}: a stored state without a ledger entry", name())),
                 Some(version) if version.state != StateKind::Write => problems.push(format!(
@@ -44,13 +50,13 @@ impl StoredTarget {
                 Some(version) => {
                     written += 1;
                     if (version.executed_at, version.updated_at)
-                        != (record.executed_at, record.updated_at)
+                        != (record.executed_at(), record.updated_at())
                     {
                         problems.push(format!(
                             "{}: the stored state is of ({}, {}), its ledger entry of ({}, {})",
                             name(),
-                            record.executed_at,
-                            record.updated_at,
+                            record.executed_at(),
+                            record.updated_at(),
                             version.executed_at,
                             version.updated_at
                         ))
@@ -116,7 +122,7 @@ mod tests {
 
     fn stored(models: Vec<ModelRecord>, ledger: Vec<LedgerEntry>) -> StoredTarget {
         StoredTarget {
-            models,
+            models: models.into_iter().map(Into::into).collect(),
             ledger,
             sync_state: Some(TargetSyncState::default()),
             skipped: Vec::new(),

@@ -81,6 +81,7 @@ mod replica;
 mod state;
 mod status;
 mod storage;
+mod stored;
 mod target;
 mod tick;
 mod transport;
@@ -100,6 +101,7 @@ pub use state::{
 pub use storage::{
     LedgerEntry, ModelKey, ModelRecord, StorageAdapter, StoredTarget, SyncBatch, TargetSyncState,
 };
+pub use stored::{EncodedRecord, RecordHead, StoredRecord};
 pub use target::{SyncTarget, TargetKind};
 pub use tick::{ConnectionState, LedgerCounters, ModelTick, OverallStatus, SyncTick};
 pub use transport::{PageRequest, RejectedRecord, SnapshotPage, ToriiTransport, UpdateStream};

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use super::storage::{
     LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
 };
+use super::stored::StoredRecord;
 use super::target::TargetKind;
 use crate::bytes32::Felt;
 use crate::entity::{Entity, EntityId};
@@ -63,7 +64,7 @@ pub(crate) struct UndoEntry {
     entity: EntityId,
     model: ModelId,
     version: Option<Version>,
-    record: Option<ModelRecord>,
+    record: Option<StoredRecord>,
 }
 
 /// Changes applied in memory and not yet committed.
@@ -100,7 +101,8 @@ pub(crate) struct SeedReport {
 #[derive(Debug)]
 pub(crate) struct Replica {
     pub ledger: Ledger,
-    records: FastMap<(EntityId, ModelId), ModelRecord>,
+    /// Restored states stay encoded until something reads them.
+    records: FastMap<(EntityId, ModelId), StoredRecord>,
     models: Vec<(ModelId, String)>,
     /// Snapshot rows identical to what is held.
     pub unchanged: u64,
@@ -143,12 +145,12 @@ impl Replica {
     /// The stored state of (entity, model).
     pub(crate) fn record(&self, entity: &EntityId, tag: &str) -> Option<&ModelRecord> {
         let model = self.ledger.find_model(tag)?;
-        self.records.get(&(*entity, model))
+        self.records.get(&(*entity, model))?.get()
     }
 
     /// Every stored model state.
     pub(crate) fn records(&self) -> impl Iterator<Item = &ModelRecord> {
-        self.records.values()
+        self.records.values().filter_map(StoredRecord::get)
     }
 
     /// Restores what storage holds. Inconsistent leftovers are repaired so that memory and
@@ -161,25 +163,26 @@ impl Replica {
             report.restored += 1;
         }
         for record in &stored.models {
-            if record.state.is_deletion() {
+            if record.is_deletion() {
                 continue;
             }
             let model = self.model_id(record.model());
-            let held = self.ledger.get(&record.entity, model);
+            let entity = *record.entity();
+            let held = self.ledger.get(&entity, model);
             if !matches!(held, Some(v) if v.state == StateKind::Write) {
                 // A state without a write version: version it by its own timestamps, as a row
                 // of the oldest possible snapshot.
                 let version = Version {
                     source: Source::Snapshot { epoch: 0, page: 0 },
-                    executed_at: record.executed_at,
-                    updated_at: record.updated_at,
+                    executed_at: record.executed_at(),
+                    updated_at: record.updated_at(),
                     state: StateKind::Write,
                     game: None,
                 };
-                self.ledger.restore(&record.entity, model, &version);
+                self.ledger.restore(&entity, model, &version);
                 report.unversioned += 1;
             }
-            self.records.insert((record.entity, model), record.clone());
+            self.records.insert((entity, model), record.clone());
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
@@ -208,7 +211,7 @@ impl Replica {
         entity: EntityId,
         model: ModelId,
         version: Option<Version>,
-        record: Option<ModelRecord>,
+        record: Option<StoredRecord>,
     ) {
         if pending.noted.insert((entity, model), ()).is_some() {
             return;
@@ -232,7 +235,11 @@ impl Replica {
         source: Source,
     ) -> Option<Decision> {
         let model = self.model_id(&state.name);
-        if let Some(held) = self.records.get(&(meta.id, model)) {
+        if let Some(held) = self
+            .records
+            .get(&(meta.id, model))
+            .and_then(StoredRecord::get)
+        {
             if held.state == *state
                 && held.executed_at == meta.executed_at
                 && held.updated_at == meta.updated_at
@@ -260,7 +267,8 @@ impl Replica {
                         created_at: meta.created_at,
                         updated_at: meta.updated_at,
                         executed_at: meta.executed_at,
-                    },
+                    }
+                    .into(),
                 );
             }
         }
@@ -328,7 +336,12 @@ impl Replica {
                     version,
                 });
             }
-            match self.records.get(&(*entity, *model)) {
+            // What a batch changed was decoded when it changed.
+            match self
+                .records
+                .get(&(*entity, *model))
+                .and_then(StoredRecord::get)
+            {
                 Some(record) => batch.upserts.push(record.clone()),
                 None => batch.deletions.push(ModelKey {
                     entity: *entity,
@@ -378,5 +391,123 @@ impl Replica {
             }
         }
         entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::sync::stored::{EncodedRecord, RecordHead};
+    use crate::value::{Member, Primitive, Value};
+
+    /// An encoded record that counts its decodings.
+    #[derive(Debug)]
+    struct Counted(ModelRecord, Rc<Cell<u32>>);
+
+    impl EncodedRecord for Counted {
+        fn decode(&self) -> Result<ModelRecord, String> {
+            self.1.set(self.1.get() + 1);
+            Ok(self.0.clone())
+        }
+    }
+
+    fn record(n: u128, hp: u32) -> ModelRecord {
+        ModelRecord {
+            entity: Felt::from(n),
+            world_address: Felt::ZERO,
+            state: Struct {
+                name: "ns-M".into(),
+                members: vec![Member {
+                    name: "hp".into(),
+                    key: false,
+                    value: Value::Primitive(Primitive::U32(hp)),
+                }],
+            },
+            created_at: 1,
+            updated_at: 10,
+            executed_at: 10,
+        }
+    }
+
+    fn stored(records: &[ModelRecord], decodes: &Rc<Cell<u32>>) -> StoredTarget {
+        let models = records
+            .iter()
+            .map(|r| {
+                let head = RecordHead {
+                    entity: r.entity,
+                    model: r.state.name.clone(),
+                    updated_at: r.updated_at,
+                    executed_at: r.executed_at,
+                };
+                StoredRecord::encoded(head, Box::new(Counted(r.clone(), Rc::clone(decodes))))
+            })
+            .collect();
+        StoredTarget {
+            models,
+            ..StoredTarget::default()
+        }
+    }
+
+    #[test]
+    fn restored_states_are_decoded_only_when_a_row_is_compared_with_them() {
+        let decodes = Rc::new(Cell::new(0));
+        let records: Vec<_> = (1..=3).map(|n| record(n, 5)).collect();
+        let mut replica = Replica::new(&SyncConfig::default());
+        let report = replica.seed(&stored(&records, &decodes));
+        assert_eq!(
+            report.unversioned, 3,
+            "versioned by their heads' timestamps"
+        );
+        assert_eq!(decodes.get(), 0, "seeding reads heads only");
+
+        // The same state again: compared (one decode), nothing to write.
+        let mut pending = Pending::default();
+        let meta = RowMeta {
+            id: Felt::from(1u128),
+            world_address: Felt::ZERO,
+            created_at: 1,
+            updated_at: 10,
+            executed_at: 10,
+        };
+        let source = Source::Stream { epoch: 1, seq: 1 };
+        let same = replica.observe(&mut pending, &meta, &records[0].state, source);
+        assert!(same.is_none());
+        assert_eq!((decodes.get(), replica.unchanged), (1, 1));
+
+        // A newer state of entity 2 replaces its encoded one; the batch carries the new state
+        // and undoing it puts the encoded one back, still undecoded.
+        let newer = RowMeta {
+            id: Felt::from(2u128),
+            updated_at: 11,
+            executed_at: 11,
+            ..meta
+        };
+        let state = record(2, 9).state;
+        assert!(replica
+            .observe(&mut pending, &newer, &state, source)
+            .is_some_and(|d| d.applies()));
+        assert_eq!(decodes.get(), 2);
+        let (batch, undo) = replica.finish(pending, TargetKind::Entities, None);
+        assert_eq!(batch.upserts.len(), 1);
+        assert_eq!(batch.upserts[0].state, state);
+        replica.rollback(undo);
+        assert_eq!(
+            replica.record(&Felt::from(2u128), "ns-M"),
+            Some(&records[1])
+        );
+        assert_eq!(
+            decodes.get(),
+            2,
+            "the restored record was decoded once, then shared"
+        );
+        assert_eq!(replica.records().count(), 3);
+        assert_eq!(
+            decodes.get(),
+            3,
+            "reading every record decodes the last one"
+        );
     }
 }

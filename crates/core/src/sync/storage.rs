@@ -6,6 +6,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::error::StorageError;
+use super::stored::StoredRecord;
 use super::target::TargetKind;
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
@@ -79,8 +80,8 @@ pub struct TargetSyncState {
 /// Everything stored for one target.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StoredTarget {
-    /// Model states.
-    pub models: Vec<ModelRecord>,
+    /// Model states (possibly still encoded: see [`StoredRecord`]).
+    pub models: Vec<StoredRecord>,
     /// Ledger versions (of the states above, and tombstones).
     pub ledger: Vec<LedgerEntry>,
     /// The sync state, if one was written.

@@ -247,12 +247,26 @@ impl<B: Backend> Storage<B> {
         Ok(())
     }
 
-    /// Everything stored for a target: one read of all its segments, decoded here. Records
-    /// that cannot be decoded are skipped and listed in [`Loaded::skipped`].
+    /// Everything stored for a target: one read of all its segments, their record heads and
+    /// ledger entries decoded here; the model states stay in their segments' encoding until
+    /// something reads them ([`StoredRecord::get`]). Segments and records that cannot be
+    /// decoded are skipped and listed in [`Loaded::skipped`].
+    ///
+    /// [`StoredRecord::get`]: dojo_reactive_core::sync::StoredRecord::get
     pub async fn load(&self, target: TargetKind) -> Result<Loaded, StoreError> {
+        self.load_with_segments(target, &mut |_| {}).await
+    }
+
+    /// [`Storage::load`], also handing every readable segment to `sink` in sequence order (as
+    /// [`Storage::scan_raw`] does): for a start-up that ships the stored data elsewhere too.
+    pub async fn load_with_segments(
+        &self,
+        target: TargetKind,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let replayed = self.replay_segments(target, true, &mut |_| {}).await?;
+        let replayed = self.replay_segments(target, true, sink).await?;
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -307,9 +321,9 @@ impl<B: Backend> Storage<B> {
         let mut replayer = Replayer::new(target, materialize);
         self.backend
             .scan_segments(target, &mut |chunk| {
-                for segment in &chunk {
-                    if let (true, Ok(bytes)) = (replayer.feed_one(segment), &segment.value) {
-                        sink(bytes);
+                for segment in chunk {
+                    if let Some(bytes) = replayer.feed_one(segment) {
+                        sink(&bytes);
                     }
                 }
             })

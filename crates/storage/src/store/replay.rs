@@ -4,18 +4,23 @@
 //! segments arrive and replaced in place when a later segment supersedes them. A segment that
 //! cannot be decoded is skipped and reported; the rest loads.
 
-use dojo_reactive_core::sync::{LedgerEntry, ModelRecord, TargetKind};
+use std::rc::Rc;
+
+use dojo_reactive_core::sync::{LedgerEntry, RecordHead, StoredRecord, TargetKind};
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
+use crate::codec::{DecodeError, DecodeErrorKind};
 use crate::error::{SkippedRecord, StoreError};
-use crate::segment::{decode_segment, SegmentView, StateOp, VersionOp};
+use crate::lazy::{members_range, EncodedModelRecord, EncodedSegment};
+use crate::segment::{decode_segment, RecordView, SegmentView, StateOp, VersionOp};
+use dojo_reactive_core::Name;
 
 use super::index::{TargetIndex, VersionOpKind};
 
 /// What a replay produced.
 pub(crate) struct Replayed {
     pub(crate) index: TargetIndex,
-    pub(crate) models: Vec<ModelRecord>,
+    pub(crate) models: Vec<StoredRecord>,
     pub(crate) ledger: Vec<LedgerEntry>,
     pub(crate) skipped: Vec<SkippedRecord>,
 }
@@ -42,13 +47,14 @@ pub(crate) fn model_ids(index: &mut TargetIndex, view: &SegmentView<'_>) -> Vec<
     ids
 }
 
-/// Replays segments fed in sequence order.
+/// Replays segments fed in sequence order. Model states stay in their segments' encoding,
+/// decoded when something reads them; their heads (entity, model, timestamps) are read here.
 pub(crate) struct Replayer {
     target: TargetKind,
     materialize: bool,
     index: TargetIndex,
-    /// Decoded states; `None` where a later write superseded or deleted one.
-    models: Vec<Option<ModelRecord>>,
+    /// Stored states; `None` where a later write superseded or deleted one.
+    models: Vec<Option<StoredRecord>>,
     ledger: Vec<Option<LedgerEntry>>,
     skipped: Vec<SkippedRecord>,
 }
@@ -67,13 +73,13 @@ impl Replayer {
 
     /// Replays the next segments (in sequence order).
     pub(crate) fn feed(&mut self, segments: Vec<RawSegment>) {
-        for segment in &segments {
+        for segment in segments {
             self.feed_one(segment);
         }
     }
 
-    /// Replays one segment; returns whether it could be decoded (else it is reported).
-    pub(crate) fn feed_one(&mut self, segment: &RawSegment) -> bool {
+    /// Replays one segment; returns its bytes if it could be decoded (else it is reported).
+    pub(crate) fn feed_one(&mut self, segment: RawSegment) -> Option<Rc<Vec<u8>>> {
         let target = self.target;
         let seq = match &segment.seq {
             Ok(seq) => *seq,
@@ -86,31 +92,34 @@ impl Replayer {
                         message: "not a segment key".into(),
                     },
                 });
-                return false;
+                return None;
             }
         };
         let key = RecordKey::Segment(target, seq);
-        let bytes = match &segment.value {
-            Ok(bytes) => bytes,
+        let bytes = match segment.value {
+            Ok(bytes) => Rc::new(bytes),
             Err(message) => {
                 self.unreadable(
                     seq,
                     key,
                     StoreError::Foreign {
                         what: key.to_string(),
-                        message: message.clone(),
+                        message,
                     },
                 );
-                return false;
+                return None;
             }
         };
-        let view = match decode_segment(bytes, target) {
+        let view = match decode_segment(&bytes, target) {
             Ok(view) => view,
             Err(error) => {
                 self.unreadable(seq, key, StoreError::corrupt(key.to_string(), error));
-                return false;
+                return None;
             }
         };
+        let segment = self
+            .materialize
+            .then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
         self.index.add_segment(seq, view.kind, bytes.len());
         let ids = model_ids(&mut self.index, &view);
         self.index.reserve(view.records.len());
@@ -118,7 +127,6 @@ impl Replayer {
             self.models.reserve(view.records.len());
             self.ledger.reserve(view.records.len());
         }
-        let materialize = self.materialize;
         let models = &mut self.models;
         let ledger = &mut self.ledger;
         let skipped = &mut self.skipped;
@@ -135,14 +143,14 @@ impl Replayer {
                 record.state,
                 version,
                 |positions| {
-                    if !materialize {
+                    let Some(segment) = &segment else {
                         return;
-                    }
+                    };
                     let [state_pos, ledger_pos] = positions;
                     match record.state {
                         StateOp::None => {}
                         StateOp::Delete => clear(models, *state_pos),
-                        StateOp::Upsert => match record.model_record(strings) {
+                        StateOp::Upsert => match stored_record(segment, record, strings) {
                             Ok(state) => *state_pos = place(models, *state_pos, state),
                             Err(error) => {
                                 clear(models, *state_pos);
@@ -169,7 +177,8 @@ impl Replayer {
                 },
             );
         }
-        true
+        drop(view);
+        Some(bytes)
     }
 
     fn unreadable(&mut self, seq: u64, key: RecordKey, error: StoreError) {
@@ -191,6 +200,29 @@ impl Replayer {
             skipped: self.skipped,
         }
     }
+}
+
+/// The stored state of an upsert record, left in its segment's encoding (its head read).
+fn stored_record(
+    segment: &Rc<EncodedSegment>,
+    record: &RecordView<'_>,
+    strings: &[Name],
+) -> Result<StoredRecord, DecodeError> {
+    let model = strings.get(record.model).cloned().ok_or(DecodeError {
+        offset: record.state_span().0,
+        kind: DecodeErrorKind::BadStringIndex(record.model as u64),
+    })?;
+    let ([_, updated_at, executed_at], _) = members_range(record)?;
+    let head = RecordHead {
+        entity: record.entity,
+        model: model.clone(),
+        updated_at,
+        executed_at,
+    };
+    Ok(StoredRecord::encoded(
+        head,
+        Box::new(EncodedModelRecord::new(segment, record, model)),
+    ))
 }
 
 /// Stores `value` at `pos` (or appends it); returns where it is.

@@ -231,7 +231,7 @@ pub fn upserts(records: Vec<ModelRecord>, seq: u64, sync: Option<TargetSyncState
 /// The stored data in a canonical order.
 pub fn sorted(mut data: StoredTarget) -> StoredTarget {
     data.models
-        .sort_by_key(|m| (m.entity, m.model().to_owned()));
+        .sort_by_key(|m| (*m.entity(), m.model().to_owned()));
     data.ledger
         .sort_by(|a, b| (a.entity, &a.model).cmp(&(b.entity, &b.model)));
     data
@@ -272,7 +272,7 @@ impl Reference {
 
     pub fn expected(&self) -> StoredTarget {
         sorted(StoredTarget {
-            models: self.models.values().cloned().collect(),
+            models: self.models.values().cloned().map(Into::into).collect(),
             ledger: self
                 .ledger
                 .iter()
@@ -775,7 +775,7 @@ pub async fn raw_segments_replay_to_the_stored_states<H: Harness>(h: &H) {
     assert_eq!(states, 30);
     assert_eq!(
         sorted(StoredTarget {
-            models: replayed.into_values().collect(),
+            models: replayed.into_values().map(Into::into).collect(),
             ..stored.clone()
         }),
         stored

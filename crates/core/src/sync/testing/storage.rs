@@ -10,9 +10,30 @@ use crate::ledger::Version;
 use crate::manifest::ManifestFingerprint;
 use crate::name::Name;
 use crate::sync::{
-    LedgerEntry, ModelRecord, StorageAdapter, StorageError, StorageErrorKind, StoredTarget,
-    SyncBatch, TargetKind, TargetSyncState,
+    EncodedRecord, LedgerEntry, ModelRecord, RecordHead, StorageAdapter, StorageError,
+    StorageErrorKind, StoredRecord, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
+
+/// A record handed back "encoded", as a real storage hands back what it read: the synchronizer
+/// sees only its head until it reads it, so every test runs the lazy path.
+#[derive(Debug)]
+struct Kept(ModelRecord);
+
+impl EncodedRecord for Kept {
+    fn decode(&self) -> Result<ModelRecord, String> {
+        Ok(self.0.clone())
+    }
+}
+
+fn kept(record: &ModelRecord) -> StoredRecord {
+    let head = RecordHead {
+        entity: record.entity,
+        model: record.state.name.clone(),
+        updated_at: record.updated_at,
+        executed_at: record.executed_at,
+    };
+    StoredRecord::encoded(head, Box::new(Kept(record.clone())))
+}
 
 #[derive(Debug, Clone, Default)]
 struct MemTarget {
@@ -39,7 +60,7 @@ impl MemInner {
             return StoredTarget::default();
         };
         StoredTarget {
-            models: t.models.values().cloned().collect(),
+            models: t.models.values().map(kept).collect(),
             ledger: t
                 .ledger
                 .iter()

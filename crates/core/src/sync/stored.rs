@@ -1,0 +1,243 @@
+//! Model states read back from storage, decoded now or only when something first reads them: a
+//! start-up that restores 100,000 states indexes them by their heads and pays for decoding
+//! only the ones a later comparison, batch or audit needs.
+
+use std::cell::OnceCell;
+use std::fmt;
+use std::rc::Rc;
+
+use super::storage::ModelRecord;
+use crate::entity::EntityId;
+use crate::name::Name;
+
+/// A model state still in its stored encoding (storage implements it).
+pub trait EncodedRecord: fmt::Debug {
+    /// Decodes the whole record; a message saying what is wrong when it cannot be decoded.
+    fn decode(&self) -> Result<ModelRecord, String>;
+}
+
+/// What is known of an encoded record without decoding it.
+#[derive(Debug, Clone)]
+pub struct RecordHead {
+    /// The entity.
+    pub entity: EntityId,
+    /// The model tag.
+    pub model: Name,
+    /// When Torii indexed this state (Unix seconds).
+    pub updated_at: u64,
+    /// Block timestamp of this state (Unix seconds).
+    pub executed_at: u64,
+}
+
+#[derive(Debug)]
+struct Lazy {
+    head: RecordHead,
+    source: Box<dyn EncodedRecord>,
+    /// The decoded record (`None` when it could not be decoded).
+    decoded: OnceCell<Option<ModelRecord>>,
+}
+
+impl Lazy {
+    fn get(&self) -> Option<&ModelRecord> {
+        self.decoded
+            .get_or_init(|| self.source.decode().ok())
+            .as_ref()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Decoded(ModelRecord),
+    Encoded(Rc<Lazy>),
+}
+
+/// One stored model state: decoded, or encoded and decoded once, on first read. Clones share
+/// the decoding.
+#[derive(Debug, Clone)]
+pub struct StoredRecord(Repr);
+
+impl StoredRecord {
+    /// A state still encoded: `head` must be what `source` decodes to.
+    pub fn encoded(head: RecordHead, source: Box<dyn EncodedRecord>) -> Self {
+        StoredRecord(Repr::Encoded(Rc::new(Lazy {
+            head,
+            source,
+            decoded: OnceCell::new(),
+        })))
+    }
+
+    /// The entity.
+    pub fn entity(&self) -> &EntityId {
+        match &self.0 {
+            Repr::Decoded(record) => &record.entity,
+            Repr::Encoded(lazy) => &lazy.head.entity,
+        }
+    }
+
+    /// The model tag.
+    pub fn model(&self) -> &str {
+        match &self.0 {
+            Repr::Decoded(record) => record.model(),
+            Repr::Encoded(lazy) => &lazy.head.model,
+        }
+    }
+
+    /// When Torii indexed this state (Unix seconds).
+    pub fn updated_at(&self) -> u64 {
+        match &self.0 {
+            Repr::Decoded(record) => record.updated_at,
+            Repr::Encoded(lazy) => lazy.head.updated_at,
+        }
+    }
+
+    /// Block timestamp of this state (Unix seconds).
+    pub fn executed_at(&self) -> u64 {
+        match &self.0 {
+            Repr::Decoded(record) => record.executed_at,
+            Repr::Encoded(lazy) => lazy.head.executed_at,
+        }
+    }
+
+    /// Whether the state is a deletion (no members). Only a decoded state can say so: storage
+    /// never stores a deletion as a state, so an encoded one is taken as not.
+    pub fn is_deletion(&self) -> bool {
+        matches!(&self.0, Repr::Decoded(record) if record.state.is_deletion())
+    }
+
+    /// Whether the state has been decoded (or never was encoded).
+    pub fn is_decoded(&self) -> bool {
+        match &self.0 {
+            Repr::Decoded(_) => true,
+            Repr::Encoded(lazy) => lazy.decoded.get().is_some(),
+        }
+    }
+
+    /// The record, decoded on the first call; `None` when its encoding cannot be decoded (the
+    /// storage that produced it checked its bytes, so only a writer's bug leads there).
+    pub fn get(&self) -> Option<&ModelRecord> {
+        match &self.0 {
+            Repr::Decoded(record) => Some(record),
+            Repr::Encoded(lazy) => lazy.get(),
+        }
+    }
+
+    /// Why the record cannot be decoded, if it cannot.
+    pub fn decode_error(&self) -> Option<String> {
+        match &self.0 {
+            Repr::Decoded(_) => None,
+            Repr::Encoded(lazy) => match lazy.get() {
+                Some(_) => None,
+                None => lazy.source.decode().err(),
+            },
+        }
+    }
+}
+
+impl From<ModelRecord> for StoredRecord {
+    fn from(record: ModelRecord) -> Self {
+        StoredRecord(Repr::Decoded(record))
+    }
+}
+
+impl PartialEq for StoredRecord {
+    /// Records are equal when they decode to the same record; an undecodable one equals only
+    /// itself and its clones.
+    fn eq(&self, other: &Self) -> bool {
+        match (self.get(), other.get(), &self.0, &other.0) {
+            (Some(a), Some(b), _, _) => a == b,
+            (None, None, Repr::Encoded(a), Repr::Encoded(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoredRecord {}
+
+impl PartialEq<ModelRecord> for StoredRecord {
+    /// Whether this decodes to `other`.
+    fn eq(&self, other: &ModelRecord) -> bool {
+        self.get() == Some(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::bytes32::Felt;
+    use crate::value::Struct;
+
+    #[derive(Debug)]
+    struct Counting {
+        record: Option<ModelRecord>,
+        calls: Rc<Cell<u32>>,
+    }
+
+    impl EncodedRecord for Counting {
+        fn decode(&self) -> Result<ModelRecord, String> {
+            self.calls.set(self.calls.get() + 1);
+            self.record.clone().ok_or_else(|| "bad bytes".to_owned())
+        }
+    }
+
+    fn record() -> ModelRecord {
+        ModelRecord {
+            entity: Felt::from(7u128),
+            world_address: Felt::ZERO,
+            state: Struct {
+                name: "ns-M".into(),
+                members: Vec::new(),
+            },
+            created_at: 1,
+            updated_at: 2,
+            executed_at: 3,
+        }
+    }
+
+    fn head() -> RecordHead {
+        RecordHead {
+            entity: Felt::from(7u128),
+            model: "ns-M".into(),
+            updated_at: 2,
+            executed_at: 3,
+        }
+    }
+
+    #[test]
+    fn an_encoded_record_decodes_once_and_its_clones_share_it() {
+        let calls = Rc::new(Cell::new(0));
+        let stored = StoredRecord::encoded(
+            head(),
+            Box::new(Counting {
+                record: Some(record()),
+                calls: Rc::clone(&calls),
+            }),
+        );
+        let copy = stored.clone();
+        assert_eq!((stored.model(), stored.updated_at()), ("ns-M", 2));
+        assert!(!stored.is_decoded());
+        assert_eq!(calls.get(), 0, "reading the head decodes nothing");
+        assert_eq!(stored.get(), Some(&record()));
+        assert_eq!(copy.get(), Some(&record()));
+        assert!(copy.is_decoded());
+        assert_eq!(calls.get(), 1);
+        assert_eq!(stored, StoredRecord::from(record()));
+    }
+
+    #[test]
+    fn an_undecodable_record_reads_as_none_and_says_why() {
+        let stored = StoredRecord::encoded(
+            head(),
+            Box::new(Counting {
+                record: None,
+                calls: Rc::new(Cell::new(0)),
+            }),
+        );
+        assert_eq!(stored.get(), None);
+        assert_eq!(stored.decode_error().as_deref(), Some("bad bytes"));
+        assert_eq!(stored, stored.clone());
+        assert_ne!(stored, StoredRecord::from(record()));
+        assert_eq!(StoredRecord::from(record()).decode_error(), None);
+    }
+}
