@@ -130,9 +130,16 @@ impl Replica {
     }
 
     /// Applies restored changes in order, their states left encoded until read; returns the
-    /// (entity, model) pairs written or deleted (without comparing states).
-    pub fn restore(&mut self, target: TargetKind, changes: Vec<EncodedChange>) -> Vec<Changed> {
-        let mut changed = Vec::with_capacity(changes.len());
+    /// (entity, model) pairs written or deleted (without comparing states) for which `wanted`
+    /// says yes (a start-up usually wants none: collecting them all would cost as much as
+    /// restoring).
+    pub fn restore(
+        &mut self,
+        target: TargetKind,
+        changes: Vec<EncodedChange>,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Vec<Changed> {
+        let mut changed = Vec::new();
         for change in changes {
             match change {
                 EncodedChange::Upsert {
@@ -145,10 +152,12 @@ impl Replica {
                     let model = state.model().clone();
                     let times = [created_at, updated_at, executed_at];
                     self.insert(entity, &model, Held::encoded(target, times, state));
-                    changed.push((entity, model));
+                    if wanted(&model) {
+                        changed.push((entity, model));
+                    }
                 }
                 EncodedChange::Delete(key) => {
-                    if self.delete(&key.entity, &key.model) {
+                    if self.delete(&key.entity, &key.model) && wanted(&key.model) {
                         changed.push((key.entity, key.model));
                     }
                 }
@@ -314,9 +323,14 @@ mod tests {
         let segment =
             dojo_reactive_storage::encode_state_changes(TargetKind::Entities, &records, &[])
                 .unwrap();
+        // Unwanted changes are applied, not listed.
+        let (target, changes) = dojo_reactive_storage::scan_state_changes(segment.clone()).unwrap();
+        let mut unlisted = Replica::new();
+        assert!(unlisted.restore(target, changes, |_| false).is_empty());
+        assert_eq!(unlisted.len(), 2);
         let (target, changes) = dojo_reactive_storage::scan_state_changes(segment).unwrap();
         let mut replica = Replica::new();
-        assert_eq!(replica.restore(target, changes).len(), 2);
+        assert_eq!(replica.restore(target, changes, |m| m == "ns-A").len(), 2);
         assert_eq!(replica.len(), 2);
         assert_eq!(
             replica.state(&Felt::from(1u128), "ns-A"),
@@ -339,7 +353,12 @@ mod tests {
             dojo_reactive_storage::encode_state_changes(TargetKind::Entities, &[], &deleted)
                 .unwrap();
         let (_, changes) = dojo_reactive_storage::scan_state_changes(deletion).unwrap();
-        assert_eq!(replica.restore(TargetKind::Entities, changes).len(), 1);
+        assert_eq!(
+            replica
+                .restore(TargetKind::Entities, changes, |_| true)
+                .len(),
+            1
+        );
         assert_eq!(replica.len(), 1);
     }
 }

@@ -232,7 +232,12 @@ impl View {
                 "a restored DELTA could not be read ({e}); it was ignored"
             ))
         })?;
-        let changed = self.replica.restore(target, changes);
+        // Only the overlay and shapes learned from data look at what a restore changed.
+        let overlay_active = !self.overlay.is_empty();
+        let shapes = &self.shapes;
+        let changed = self.replica.restore(target, changes, |model| {
+            overlay_active || shapes.learns(model)
+        });
         for (entity, model) in &changed {
             if self.shapes.learns(model) {
                 if let Some(state) = self.replica.state(entity, model) {
