@@ -124,7 +124,7 @@ window.bench = {
     async warm() {
         const { at, init } = await warm;
         const timings = init.timings && { ...init.timings, startedMs: init.timings.startedAt - performance.timeOrigin };
-        return { firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
+        return { clientMs: startedAt, firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
     },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),
