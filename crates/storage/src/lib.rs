@@ -13,7 +13,8 @@
 //!
 //! One sync batch is one atomic write: its model states, deletions, ledger entries and cursor are
 //! stored together in one relaxed-durability IndexedDB transaction, or not at all. Start-up reads
-//! every segment of a target with one `getAll` and decodes it in wasm.
+//! every segment of a target with chunked `getAll`s and decodes, in wasm, each record's head and
+//! ledger entry; a model state stays in its segment's encoding until something reads it.
 //!
 //! [`Storage`] is generic over a [`Backend`]: [`MemoryStorage`] everywhere, `IndexedDbStorage`
 //! on `wasm32` (see the `idb` module there).
