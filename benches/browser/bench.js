@@ -4,6 +4,7 @@
 //   sdk   = the same paging through @dojoengine/sdk's parseEntities into its zustand state store
 // Prints a markdown table and appends it to benches/.results/. Usually run through run.sh.
 //   node bench.js --mock-bin PATH [--entities N] [--contenders ours,raw,sdk] [--rate R] ...
+//   (ours is bundled with esbuild as an app would ship it; --unbundled serves its tsc modules)
 
 import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -36,6 +37,7 @@ const { values: opts } = parseArgs({
         "min-level": { type: "string", default: "50" },
         chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
         headed: { type: "boolean", default: false },
+        unbundled: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
     },
 });
@@ -59,6 +61,32 @@ async function buildSdkBundle() {
         outfile: resolve(BUILD, "sdk.js"),
         logLevel: "error",
     });
+}
+
+/**
+ * Ours as an app's bundler ships it (Vite bundles the page and, seeing
+ * `new Worker(new URL(...))`, the worker entry; the SDK contender is bundled too): the bench page
+ * and the package in one esbuild bundle, written next to the package's files so that its
+ * `new URL(..., import.meta.url)` of the worker and the wasm still resolve, and the worker entry
+ * bundled in place. Returns the page. `--unbundled` loads the package's tsc modules instead.
+ */
+async function bundleOurs() {
+    const dist = resolve(BUILD, "reactive", "dist");
+    const absolute = {
+        name: "bench-paths",
+        setup(b) {
+            b.onResolve({ filter: /^\/reactive\// }, (args) => ({ path: resolve(BUILD, args.path.slice(1)) }));
+        },
+    };
+    const common = { bundle: true, format: "esm", minify: true, platform: "browser", target: "es2022", logLevel: "error", plugins: [absolute] };
+    await build({ ...common, entryPoints: [resolve(HERE, "pages", "ours.js")], outfile: resolve(dist, "bench-ours.js") });
+    await build({ ...common, entryPoints: [resolve(dist, "worker.js")], outfile: resolve(dist, "worker.js"), allowOverwrite: true });
+    writeFileSync(
+        resolve(dist, "bench-ours.html"),
+        '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>ours (bundled)</title>' +
+            '<script src="/bench/longtasks.js"></script><script type="module" src="bench-ours.js"></script></head><body>ours</body></html>',
+    );
+    return "/reactive/dist/bench-ours.html";
 }
 
 /**
@@ -160,6 +188,7 @@ async function main() {
         "/node_modules/": resolve(HERE, "node_modules"),
         "/reactive/": snapshotPackage(),
     });
+    const oursPage = opts.unbundled ? "/bench/ours.html" : await bundleOurs();
     const browser = await chromium.launch({
         executablePath: opts.chromium,
         headless: !opts.headed,
@@ -193,7 +222,7 @@ async function main() {
             log("ours: cold sync");
             results.ours = await inContext(browser, "ours", async (page) => {
                 server.served.clear();
-                await openBench(page, `${server.url}/bench/ours.html?${query}`);
+                await openBench(page, `${server.url}${oursPage}?${query}`);
                 const cold = await page.evaluate(() => window.bench.cold());
                 const bytes = shippedBytes(server.served, ["/reactive/"]);
                 bytes.jsMinified = await minifiedBytes(["dist/index.js", "dist/worker.js"].map((f) => resolve(BUILD, "reactive", f)));
@@ -205,7 +234,7 @@ async function main() {
                 const [probeKey] = await page.evaluate((probe) => window.bench.playerKeys(probe), [ids[1] ?? ids[0]]);
                 log("ours: reload (warm start)");
                 await mock.control.clearLog();
-                await openBench(page, `${server.url}/bench/ours.html?${query}&probeKey=${encodeURIComponent(probeKey)}`);
+                await openBench(page, `${server.url}${oursPage}?${query}&probeKey=${encodeURIComponent(probeKey)}`);
                 const warm = await page.evaluate(() => window.bench.warm());
                 const calls = await mock.control.log();
                 const byMethod = {};
