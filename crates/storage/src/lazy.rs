@@ -97,8 +97,9 @@ impl EncodedModelRecord {
             segment: Rc::clone(segment),
             entity: record.entity,
             model,
-            // Segments are far below 4 GiB (a record's offsets were checked by its view).
-            state: offset as u32..(offset + bytes.len()) as u32,
+            // An offset past 4 GiB (never: segments are far smaller) reads as out of the segment.
+            state: u32::try_from(offset).unwrap_or(u32::MAX)
+                ..u32::try_from(offset + bytes.len()).unwrap_or(u32::MAX),
         }
     }
 }

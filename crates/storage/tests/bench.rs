@@ -9,6 +9,7 @@
 mod conformance;
 
 use conformance::{cursor, fingerprint, player, upserts, TARGET};
+use dojo_reactive_core::sync::StoredRecord;
 use dojo_reactive_storage::{delete_db, Backend, IndexedDbBackend, MemoryBackend, Storage};
 use js_sys::Promise;
 use js_sys::Reflect;
@@ -38,6 +39,14 @@ fn row(case: &str, entities: u64, ms: f64, extra: &str) -> f64 {
     let rate = entities as f64 / (ms / 1000.0);
     console_log!("| {case} | {entities} | {ms:.0} | {rate:.0} | {extra} |");
     rate
+}
+
+/// Reads every loaded state once (each is decoded on its first read) and prints the time.
+fn decode_all(models: &[StoredRecord], case: &str, notes: &str) {
+    let start = now();
+    let decoded = models.iter().filter(|m| m.get().is_some()).count();
+    assert_eq!(decoded as u64, ENTITIES);
+    row(case, ENTITIES, now() - start, notes);
 }
 
 /// Persists `ENTITIES` players in batches of `batch` (one commit each, with ledger entries and
@@ -123,18 +132,9 @@ async fn ours(batch: u64) -> (f64, f64) {
             "ledger entries and record heads as core values, states decoded on first read (open + checks {init_ms:.0} ms)"
         ),
     );
-    let start = now();
-    let decoded = loaded
-        .data
-        .models
-        .iter()
-        .filter(|m| m.get().is_some())
-        .count();
-    assert_eq!(decoded as u64, ENTITIES);
-    row(
+    decode_all(
+        &loaded.data.models,
         &format!("ours: then reading every state once (decoding it), after batches of {batch}"),
-        ENTITIES,
-        now() - start,
         "what a start-up that decoded everything would add",
     );
     again.close();
@@ -232,18 +232,9 @@ async fn decode_only() {
             ms,
             "checksum, index, ledger entries and record heads",
         );
-        let start = now();
-        let decoded = loaded
-            .data
-            .models
-            .iter()
-            .filter(|m| m.get().is_some())
-            .count();
-        assert_eq!(decoded as u64, ENTITIES);
-        row(
+        decode_all(
+            &loaded.data.models,
             "in wasm only: then decoding every state",
-            ENTITIES,
-            now() - start,
             "states as core values",
         );
     }

@@ -1,19 +1,20 @@
 //! Start-up: every segment of a target is read (in chunks, so that decoding the first ones
 //! overlaps reading the next), checked and replayed in sequence order to rebuild the index and,
-//! for a load, the stored model states and ledger entries. Model states are decoded as their
-//! segments arrive and replaced in place when a later segment supersedes them. A segment that
-//! cannot be decoded is skipped and reported; the rest loads.
+//! for a load, the stored model states and ledger entries. A model state's head is read as its
+//! segment arrives, the state itself left in the segment's encoding (decoded when first read),
+//! and replaced in place when a later segment supersedes it. A segment that cannot be decoded is
+//! skipped and reported; the rest loads.
 
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{LedgerEntry, RecordHead, StoredRecord, TargetKind};
+use dojo_reactive_core::Name;
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
 use crate::codec::{DecodeError, DecodeErrorKind};
 use crate::error::{SkippedRecord, StoreError};
 use crate::lazy::{members_range, EncodedModelRecord, EncodedSegment};
 use crate::segment::{decode_segment, RecordView, SegmentView, StateOp, VersionOp};
-use dojo_reactive_core::Name;
 
 use super::index::{TargetIndex, VersionOpKind};
 
@@ -177,7 +178,6 @@ impl Replayer {
                 },
             );
         }
-        drop(view);
         Some(bytes)
     }
 
