@@ -46,7 +46,9 @@ pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, State
 pub use store::{CompactionConfig, CompactionStats, Loaded, Records, Storage, TargetStats};
 
 #[cfg(target_arch = "wasm32")]
-pub use idb::{delete_db, init_db, IndexedDbBackend, IndexedDbStorage, InitDb, InitDbOptions};
+pub use idb::{
+    delete_db, init_db, BrowserBackend, IndexedDbBackend, IndexedDbStorage, InitDb, InitDbOptions,
+};
 
 /// [`Storage`] in memory.
 pub type MemoryStorage = Storage<MemoryBackend>;

@@ -72,9 +72,9 @@ export /** How a worker's start went: when it began (epoch ms, `Date.now()`) and
 export interface StartTimings { startedAt: number; probeMs: number; openMs: number; restoreMs: number }
 
 type WorkerEvent =
-  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number; timings: StartTimings }
-  | { type: "DELTA" }
-  | { type: "SYNC_TICK"; tick: SyncTick }
+  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings }
+  | { type: "DELTA"; persisted: boolean }
+  | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }
   | { type: "TRANSITION"; transition: Transition }
   | { type: "SYNC_ERROR"; error: ReactiveErrorInfo }
   | { type: "SYNC_FATAL"; error: ReactiveErrorInfo };

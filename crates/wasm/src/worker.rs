@@ -11,7 +11,7 @@ use dojo_reactive_core::sync::{
     Transition,
 };
 use dojo_reactive_core::StateKind;
-use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage, StoreError};
+use dojo_reactive_storage::{BrowserBackend, IndexedDbBackend, MemoryBackend, Storage, StoreError};
 use dojo_reactive_torii::ToriiClient;
 use futures_channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -39,9 +39,10 @@ impl Emit {
 }
 
 impl DeltaSink for Emit {
-    fn delta(&self, bytes: &[u8]) {
+    fn delta(&self, bytes: &[u8], persisted: bool) {
         let event: JsValue = Object::new().into();
         let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
+        let _ = Reflect::set(&event, &"persisted".into(), &persisted.into());
         let buffer = Uint8Array::from(bytes);
         let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
@@ -51,21 +52,45 @@ impl DeltaSink for Emit {
     }
 }
 
-impl SyncObserver for Emit {
+/// A synchronizer's observer: its events, ticks with the model states not yet stored.
+struct Observer {
+    emit: Emit,
+    storage: Rc<WorkerStorage>,
+}
+
+impl SyncObserver for Observer {
     fn transition(&mut self, transition: &Transition) {
-        self.event(&json!({ "type": "TRANSITION", "transition": transition }));
+        self.emit
+            .event(&json!({ "type": "TRANSITION", "transition": transition }));
     }
 
     fn tick(&mut self, tick: &SyncTick) {
-        self.event(&json!({ "type": "SYNC_TICK", "tick": tick }));
+        let mut tick = json!(tick);
+        if let Some(fields) = tick.as_object_mut() {
+            fields.insert(
+                "unpersisted".into(),
+                json!(self.storage.unpersisted(tick_target(fields))),
+            );
+        }
+        self.emit
+            .event(&json!({ "type": "SYNC_TICK", "tick": tick }));
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
-        self.event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
+        self.emit
+            .event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
     }
 }
 
-type WorkerStorage = DeltaStorage<IndexedDbBackend, Emit>;
+/// The target a serialized tick is about.
+fn tick_target(tick: &serde_json::Map<String, serde_json::Value>) -> TargetKind {
+    match tick.get("target").and_then(|t| t.as_str()) {
+        Some(name) if name == TargetKind::EventMessages.name() => TargetKind::EventMessages,
+        _ => TargetKind::Entities,
+    }
+}
+
+type WorkerStorage = DeltaStorage<BrowserBackend, Emit>;
 
 /// What `shutdown` needs of the running worker.
 struct Running {
@@ -76,6 +101,8 @@ struct Running {
     storage: Rc<WorkerStorage>,
     /// The synced targets, in start order.
     targets: Vec<TargetKind>,
+    /// Set at shutdown: the retry of failed writes stops.
+    stopping: Rc<Cell<bool>>,
 }
 
 impl Running {
@@ -93,16 +120,39 @@ pub struct SyncWorker {
     running: Rc<Running>,
 }
 
-/// Opens and checks the database, keeping it on a Torii version change when accepted.
+/// Opens and checks the database, keeping it on a Torii version change when accepted. Where
+/// the browser offers no IndexedDB, the data is kept in memory and a warning is emitted.
 async fn open_storage(
     db_name: &str,
     fingerprint: &dojo_reactive_core::ManifestFingerprint,
     torii_version: &str,
     accept_version_change: bool,
-) -> Result<IndexedDbStorage, ErrorInfo> {
-    let storage = IndexedDbStorage::new(IndexedDbBackend::new(db_name));
+    emit: &Emit,
+) -> Result<Storage<BrowserBackend>, ErrorInfo> {
+    let backend = BrowserBackend::IndexedDb(IndexedDbBackend::new(db_name));
+    let storage = Storage::new(backend);
     match storage.init(fingerprint, torii_version).await {
         Ok(_) => Ok(storage),
+        Err(StoreError::Unavailable(reason)) => {
+            emit.error(
+                ErrorInfo::new(
+                    "StorageError",
+                    format!(
+                        "IndexedDB is not available in this browser context ({reason}, as in \
+                         some private modes): the client runs in memory, nothing is stored and \
+                         the next start syncs from Torii again"
+                    ),
+                )
+                .with("reason", "unavailable")
+                .with("dbName", db_name),
+            );
+            let storage = Storage::new(BrowserBackend::Memory(MemoryBackend::new()));
+            storage
+                .init(fingerprint, torii_version)
+                .await
+                .map_err(|e| store_error(&e))?;
+            Ok(storage)
+        }
         Err(StoreError::ToriiVersionChanged(_)) if accept_version_change => {
             storage
                 .accept_torii_version(torii_version)
@@ -153,8 +203,14 @@ impl SyncWorker {
             &plan.fingerprint,
             &torii_version,
             plan.accept_torii_version_change,
+            &emit,
         )
         .await?;
+        let persistence = if storage.backend().is_persistent() {
+            "indexedDb"
+        } else {
+            "memory"
+        };
         let opened_at = js_sys::Date::now();
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
         let mut restored = 0;
@@ -173,6 +229,7 @@ impl SyncWorker {
             "toriiVersion": torii_version,
             "dbName": plan.db_name,
             "restored": restored,
+            "persistence": persistence,
             "timings": {
                 "startedAt": started_at,
                 "probeMs": probed_at - started_at,
@@ -187,7 +244,10 @@ impl SyncWorker {
         for setup in plan.setups {
             let mut synchronizer =
                 Synchronizer::new(client.clone(), Rc::clone(&storage), BrowserClock, setup);
-            synchronizer.set_observer(Box::new(emit.clone()));
+            synchronizer.set_observer(Box::new(Observer {
+                emit: emit.clone(),
+                storage: Rc::clone(&storage),
+            }));
             handles.push(synchronizer.handle());
             let (finished, receiver) = oneshot::channel();
             done.push(receiver);
@@ -205,6 +265,16 @@ impl SyncWorker {
                 let _ = finished.send(());
             });
         }
+        let stopping = Rc::new(Cell::new(false));
+        {
+            let storage = Rc::clone(&storage);
+            let stopping = Rc::clone(&stopping);
+            wasm_bindgen_futures::spawn_local(async move {
+                storage
+                    .keep_writing(&BrowserClock, &|| stopping.get())
+                    .await;
+            });
+        }
         Ok(SyncWorker {
             running: Rc::new(Running {
                 handles,
@@ -212,6 +282,7 @@ impl SyncWorker {
                 done: RefCell::new(done),
                 storage,
                 targets,
+                stopping,
             }),
         })
     }
@@ -263,6 +334,9 @@ impl SyncWorker {
                 // A dropped sender means the loop is gone already.
                 let _ = receiver.await;
             }
+            running.stopping.set(true);
+            // A last try for what a failed write left waiting.
+            running.storage.write_waiting().await;
             running.storage.inner().close();
             Ok(JsValue::UNDEFINED)
         })

@@ -33,8 +33,22 @@ fn send<T>(slot: &Slot<T>, value: T) -> bool {
 /// browser fire `blocked` too, and they are gone a moment later.
 pub(crate) const BLOCKED_GRACE_MS: u32 = 1500;
 
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Create it when missing (a first start).
+    MayCreate,
+    /// It must exist (a reopen under a running client): a missing database is
+    /// [`StoreError::Deleted`] and is not created.
+    Required,
+}
+
 /// Opens `name` at the schema's version, running the missing migrations.
-pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbDatabase, StoreError> {
+pub(crate) async fn open_database(
+    name: &str,
+    schema: &Schema,
+    existing: Existing,
+) -> Result<IdbDatabase, StoreError> {
     let version = schema.version();
     let request = factory()?
         .open_with_u32(name, version)
@@ -45,17 +59,26 @@ pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbData
     // success closed.
     let cancelled = Rc::new(Cell::new(false));
     let migration_error: Rc<RefCell<Option<(u32, String)>>> = Rc::new(RefCell::new(None));
+    // Set when a database that had to exist was about to be created (the upgrade is aborted,
+    // which deletes the new database again).
+    let missing = Rc::new(Cell::new(false));
 
     let on_upgrade = {
         let request = request.clone();
         let schema = schema.clone();
         let cancelled = Rc::clone(&cancelled);
         let migration_error = Rc::clone(&migration_error);
+        let missing = Rc::clone(&missing);
         Closure::once_into_js(move |event: IdbVersionChangeEvent| {
             let (Some(tx), Ok(db)) = (request.transaction(), request.result()) else {
                 return;
             };
             if cancelled.get() {
+                let _ = tx.abort();
+                return;
+            }
+            if existing == Existing::Required && event.old_version() == 0.0 {
+                missing.set(true);
                 let _ = tx.abort();
                 return;
             }
@@ -126,7 +149,12 @@ pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbData
     let on_error = {
         let slot = Rc::clone(&slot);
         let request = request.clone();
+        let name = name.to_owned();
         Closure::once_into_js(move |_: JsValue| {
+            if missing.get() {
+                send(&slot, Err(StoreError::Deleted { database: name }));
+                return;
+            }
             let error = request.error().ok().flatten();
             let failed = migration_error.borrow_mut().take();
             let outcome = match (failed, error) {

@@ -1,0 +1,116 @@
+// Storage failures never stop live data: with the origin's quota exhausted mid-stream (CDP
+// `Storage.overrideQuotaForOrigin`), live updates keep reaching the page, the status counts the
+// model states not yet stored, one StorageError with quota advice arrives, and sync neither fails
+// a pass nor halts; once the quota is back the waiting states are written, and after a reload
+// (every gRPC answer held back) the store equals the mock's world.
+
+import assert from "node:assert/strict";
+import { isDeepStrictEqual } from "node:util";
+import { after, before, test } from "node:test";
+import { startEnv } from "../lib/env.js";
+import { MODELS, startFaultClient, tick, transitionsSince } from "../lib/faults.js";
+import { waitFor } from "../lib/wait.js";
+import { canonEntities } from "../lib/world.js";
+
+let env, page, cdp, origin;
+
+before(async () => {
+    env = await startEnv(["--entities", "300", "--seed", "73"]);
+    // A small retry budget: a storage failure that still failed passes would halt sync at once.
+    page = await startFaultClient(env, { syncOptions: { replayBudget: 2 } });
+    cdp = await page.context().newCDPSession(page);
+    origin = new URL(page.url()).origin;
+});
+
+after(() => env?.close());
+
+/** Sets the name of `count` players on the mock, `spacingMs` apart; returns `[player, name]` pairs. */
+async function rename(players, label, spacingMs = 0) {
+    const names = [];
+    for (const [i, entity] of players.entries()) {
+        const name = `${label} ${i}`;
+        await env.mock.post("/_mock/set", { entityId: entity.rawId, model: "arena-Player", values: { name } });
+        names.push([entity.models["arena-Player"].player, name]);
+        if (spacingMs) await new Promise((r) => setTimeout(r, spacingMs));
+    }
+    return names;
+}
+
+/** Waits until the page shows every `[player, name]`. */
+function shown(names, what) {
+    return waitFor(
+        () => page.evaluate((list) => list.every(([p, n]) => window.e2e.byPlayer("arena-Player", p)?.name === n), names),
+        what,
+    );
+}
+
+const errorsNamed = (name) => page.evaluate((n) => window.e2e.errors.filter((e) => e.name === n), name);
+
+test("quota exhausted mid-stream: live data goes on, persistence catches up once space is back", async () => {
+    const world = canonEntities(await env.mock.world());
+    const players = world.filter((e) => e.models["arena-Player"]);
+    const transitionsBefore = (await page.evaluate(() => window.e2e.faults.transitions)).length;
+
+    const { usage } = await cdp.send("Storage.getUsageAndQuota", { origin });
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: Math.max(1, Math.floor(usage / 2)) });
+
+    // Live updates while nothing can be stored: they reach the page, the status says so.
+    const first = await rename(players.slice(0, 40), "Quota");
+    await shown(first, "updates made while the quota is exhausted to reach the page");
+    const behind = await waitFor(async () => {
+        const t = await tick(page);
+        return t?.unpersisted > 0 && t;
+    }, "SYNC_TICK to count model states not yet stored");
+    assert.ok(behind.unpersisted <= players.length * MODELS.length, `bounded: ${behind.unpersisted}`);
+
+    const quota = await waitFor(async () => {
+        const errors = await errorsNamed("StorageError");
+        return errors.length > 0 && errors;
+    }, "a StorageError about the quota");
+    assert.ok(quota[0].isTyped, "a StorageError instance");
+    assert.match(quota[0].message, /free disk space or call reset\(\)/);
+    assert.doesNotMatch(quota[0].message, /Torii/);
+
+    // Keep streaming for longer than sync used to survive (it halted within ~5 s).
+    const during = await rename(players.slice(40, 70), "Still live", 200);
+    await shown(during, "updates made while the quota stays exhausted to reach the page");
+    const status = await page.evaluate(() => window.e2e.client.getSyncStatus());
+    assert.equal(status.phase, "ready");
+    assert.equal(status.state, "streaming");
+    assert.deepEqual(await errorsNamed("SyncFatalError"), [], "sync did not halt");
+    assert.deepEqual(await errorsNamed("TransportError"), [], "storage failures are not reported as transport errors");
+    const quotaErrors = (await errorsNamed("StorageError")).filter((e) => /quota/.test(e.message));
+    assert.equal(quotaErrors.length, 1, "reported once for the episode, not per batch");
+    const failedPasses = (await transitionsSince(page, transitionsBefore)).filter((t) => t.to === "retrying" || t.to === "lagging");
+    assert.deepEqual(failedPasses, [], "no failed pass, no lost stream");
+
+    // Space is back: the next write stores what waited (and the retry would, on its own).
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin });
+    const last = await rename(players.slice(70, 75), "Space back");
+    await shown(last, "updates made after the quota is restored");
+    await waitFor(async () => (await tick(page))?.unpersisted === 0, "every waiting model state to be stored", 60_000);
+
+    // A reload restores, with the mock holding every answer back, exactly the mock's world.
+    const expected = {};
+    for (const entity of canonEntities(await env.mock.world())) {
+        for (const model of MODELS) {
+            if (entity.models[model]) (expected[model] ??= {})[entity.entityId] = entity.models[model];
+        }
+    }
+    await env.mock.post("/_mock/delay", { ms: 3000 });
+    await page.reload();
+    await page.waitForFunction(() => window.e2e?.loaded === true, null, { timeout: 60_000 });
+    const warm = await page.evaluate(([url, models]) => window.e2e.start(url, {}, { capture: models }), [env.mock.url, MODELS]);
+    await env.mock.post("/_mock/delay", { ms: 0 });
+    assert.ok(warm.init, `ready after the reload: ${JSON.stringify(warm.error)}`);
+    assert.equal(warm.init.persistence, "indexedDb");
+    const restored = Object.fromEntries(
+        Object.entries(JSON.parse(warm.captured)).map(([model, items]) => [model, Object.fromEntries(items)]),
+    );
+    for (const model of MODELS) {
+        const mismatched = Object.keys(expected[model] ?? {}).filter((id) => !isDeepStrictEqual(restored[model]?.[id], expected[model][id]));
+        assert.deepEqual(mismatched.slice(0, 5), [], `${model}: the stored states equal the mock's world`);
+        assert.equal(Object.keys(restored[model] ?? {}).length, Object.keys(expected[model] ?? {}).length, `${model}: no extra state`);
+    }
+    assert.deepEqual(page.problems, []);
+});
