@@ -46,6 +46,10 @@ test('the main thread accepts every worker message', () => {
   assert.deepEqual(parseWorkerMessage({ ...ack, timings }), { ...ack, timings });
   assert.deepEqual(parseWorkerMessage({ ...ack, timings: { probeMs: 'x' } }), ack, 'malformed timings are left out');
   assert.equal(parseWorkerMessage({ type: 'DELTA', buffer }).buffer, buffer);
+  assert.equal(parseWorkerMessage({ type: 'DELTA', buffer }).persisted, true, 'stored unless it says otherwise');
+  assert.equal(parseWorkerMessage({ type: 'DELTA', buffer, persisted: false }).persisted, false);
+  assert.deepEqual(parseWorkerMessage({ ...ack, persistence: 'memory' }), { ...ack, persistence: 'memory' });
+  assert.deepEqual(parseWorkerMessage({ ...ack, persistence: 'disk' }), ack, 'an unknown persistence is left out');
   const tick = { overall: { state: 'streaming' }, target: 'entities' };
   assert.equal(parseWorkerMessage({ type: 'SYNC_TICK', tick }).tick, tick);
   const transition = { from: 'idle', to: 'bootstrapping', reason: { kind: 'start' } };

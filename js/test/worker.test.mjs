@@ -36,6 +36,8 @@ test('INIT starts the SyncWorker and forwards its events; DELTA buffers are tran
   glue.emit({ type: 'DELTA' }, own);
   assert.equal(posted.at(-1).message.buffer, own.buffer, 'a whole buffer of its own is sent as is');
   assert.deepEqual(posted.at(-1).transfer, [own.buffer]);
+  glue.emit({ type: 'DELTA', persisted: false }, new Uint8Array([4]));
+  assert.equal(posted.at(-1).message.persisted, false, 'a batch not stored yet says so');
 
   const inMemory = new Uint8Array(glue.memory.buffer, 8, 4);
   inMemory.set([9, 8, 7, 6]);

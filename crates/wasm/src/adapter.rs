@@ -266,7 +266,9 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
                 ErrorInfo::new(
                     "StorageError",
                     format!(
-                        "compacting the database failed ({message}); the data is stored,                          compaction is tried again after the next write (if the quota is                          exhausted, free disk space or call reset())"
+                        "compacting the database failed ({message}); the data is stored, \
+                         compaction is tried again after the next write (if the quota is \
+                         exhausted, free disk space or call reset())"
                     ),
                 )
                 .with("reason", "compaction"),
@@ -349,22 +351,32 @@ fn write_behind_error(error: &StorageError, reason: &'static str, waiting: usize
     let message = &error.message;
     let text = match reason {
         "quota" => format!(
-            "the browser's storage quota is used up ({message}): live data goes on from memory,              {waiting} model states wait to be stored and are written as soon as there is space              again; free disk space or call reset()"
+            "the browser's storage quota is used up ({message}): live data goes on from memory, \
+             {waiting} model states wait to be stored and are written as soon as there is space \
+             again; free disk space or call reset()"
         ),
         "closed" => format!(
-            "the database connection was closed by the browser or another tab ({message}): it              is reopened and the {waiting} model states waiting are written again; live data              goes on from memory"
+            "the database connection was closed by the browser or another tab ({message}): it \
+             is reopened and the {waiting} model states waiting are written again; live data \
+             goes on from memory"
         ),
         "deleted" => format!(
-            "the database was deleted by another tab's reset() or by clearing site data              ({message}): live data goes on from memory but nothing more is stored; restart the              client (reset() or a reload) to store again"
+            "the database was deleted by another tab's reset() or by clearing site data \
+             ({message}): live data goes on from memory but nothing more is stored; restart the \
+             client (reset() or a reload) to store again"
         ),
         "blocked" => format!(
-            "the database cannot be reopened while another tab upgrades it ({message}): live              data goes on from memory, {waiting} model states wait and are written once it is              reopened; close the other tab if this lasts"
+            "the database cannot be reopened while another tab upgrades it ({message}): live \
+             data goes on from memory, {waiting} model states wait and are written once it is \
+             reopened; close the other tab if this lasts"
         ),
         "unavailable" => format!(
-            "the browser offers no database here ({message}): live data goes on from memory,              nothing is stored"
+            "the browser offers no database here ({message}): live data goes on from memory, \
+             nothing is stored"
         ),
         _ => format!(
-            "a write to the database failed ({message}): live data goes on from memory,              {waiting} model states wait and the write is retried"
+            "a write to the database failed ({message}): live data goes on from memory, \
+             {waiting} model states wait and the write is retried"
         ),
     };
     ErrorInfo::new("StorageError", text)
@@ -792,6 +804,7 @@ mod tests {
                 "{message}"
             );
             assert!(!message.contains("Torii"), "{message}");
+            assert!(!message.contains("  "), "one sentence: {message}");
             // Space is back: the next commit writes what waited with it.
             let mut third = SyncBatch::new(TargetKind::Entities);
             third.upserts = vec![record_with(3, 1)];

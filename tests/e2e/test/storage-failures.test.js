@@ -1,8 +1,10 @@
-// Storage failures never stop live data: with the origin's quota exhausted mid-stream (CDP
-// `Storage.overrideQuotaForOrigin`), live updates keep reaching the page, the status counts the
-// model states not yet stored, one StorageError with quota advice arrives, and sync neither fails
-// a pass nor halts; once the quota is back the waiting states are written, and after a reload
-// (every gRPC answer held back) the store equals the mock's world.
+// Storage failures never stop live data: with the quota exhausted mid-stream (every
+// `IDBObjectStore.put` in the sync worker throws the browser's `QuotaExceededError` meanwhile:
+// CDP's `Storage.overrideQuotaForOrigin` is not enforced reliably on small writes, so it cannot
+// script the fault), live updates keep reaching the page, the status counts the model states not
+// yet stored, one StorageError with quota advice arrives, and sync neither fails a pass nor halts;
+// once the quota is back the waiting states are written, and after a reload (every gRPC answer
+// held back) the store equals the mock's world.
 
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
@@ -12,15 +14,26 @@ import { MODELS, startFaultClient, tick, transitionsSince } from "../lib/faults.
 import { waitFor } from "../lib/wait.js";
 import { canonEntities } from "../lib/world.js";
 
-let env, page, cdp, origin;
+let env, page, worker;
 
 before(async () => {
     env = await startEnv(["--entities", "300", "--seed", "73"]);
     // A small retry budget: a storage failure that still failed passes would halt sync at once.
     page = await startFaultClient(env, { syncOptions: { replayBudget: 2 } });
-    cdp = await page.context().newCDPSession(page);
-    origin = new URL(page.url()).origin;
+    worker = page.workers().find((w) => /worker/.test(w.url()));
+    assert.ok(worker, `the sync worker is visible (${page.workers().map((w) => w.url())})`);
+    await worker.evaluate(() => {
+        const put = IDBObjectStore.prototype.put;
+        globalThis.quotaFull = false;
+        IDBObjectStore.prototype.put = function (...args) {
+            if (globalThis.quotaFull) throw new DOMException("the test's quota is used up", "QuotaExceededError");
+            return put.apply(this, args);
+        };
+    });
 });
+
+/** Exhausts (`true`) or restores (`false`) the sync worker's storage quota. */
+const quotaFull = (full) => worker.evaluate((f) => (globalThis.quotaFull = f), full);
 
 after(() => env?.close());
 
@@ -51,8 +64,7 @@ test("quota exhausted mid-stream: live data goes on, persistence catches up once
     const players = world.filter((e) => e.models["arena-Player"]);
     const transitionsBefore = (await page.evaluate(() => window.e2e.faults.transitions)).length;
 
-    const { usage } = await cdp.send("Storage.getUsageAndQuota", { origin });
-    await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: Math.max(1, Math.floor(usage / 2)) });
+    await quotaFull(true);
 
     // Live updates while nothing can be stored: they reach the page, the status says so.
     const first = await rename(players.slice(0, 40), "Quota");
@@ -85,7 +97,7 @@ test("quota exhausted mid-stream: live data goes on, persistence catches up once
     assert.deepEqual(failedPasses, [], "no failed pass, no lost stream");
 
     // Space is back: the next write stores what waited (and the retry would, on its own).
-    await cdp.send("Storage.overrideQuotaForOrigin", { origin });
+    await quotaFull(false);
     const last = await rename(players.slice(70, 75), "Space back");
     await shown(last, "updates made after the quota is restored");
     await waitFor(async () => (await tick(page))?.unpersisted === 0, "every waiting model state to be stored", 60_000);
