@@ -823,6 +823,39 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_compaction_reaches_errors_once() {
+        block_on(async {
+            let sink = Recorder::default();
+            let (storage, backend) = opened(sink.clone()).await;
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = vec![record(1)];
+            storage.commit(&batch).await.unwrap();
+            // The first segment becomes unreadable: folding it fails.
+            backend
+                .write_raw(
+                    dojo_reactive_storage::RecordKey::Segment(TargetKind::Entities, 0),
+                    Err("not bytes".into()),
+                )
+                .await
+                .unwrap();
+            for v in 2..40 {
+                batch.upserts = vec![record_with(1, v)];
+                storage.commit(&batch).await.unwrap();
+            }
+            assert!(storage.inner().compaction_error().is_some());
+            assert_eq!(
+                sink.reasons(),
+                vec!["compaction"],
+                "reported once, not per commit"
+            );
+            assert!(
+                sink.flagged().iter().all(|(_, persisted)| *persisted),
+                "the commits stored"
+            );
+        });
+    }
+
+    #[test]
     fn a_deleted_database_stops_storing_but_not_live_data() {
         block_on(async {
             let sink = Recorder::default();

@@ -126,3 +126,60 @@ test("quota exhausted mid-stream: live data goes on, persistence catches up once
     }
     assert.deepEqual(page.problems, []);
 });
+
+test("another tab deletes the database: live data goes on, one StorageError says so, nothing is recreated", async () => {
+    await waitFor(() => page.evaluate(() => window.e2e.client.getSyncStatus().state === "streaming"), "the reloaded client to stream");
+    const dbName = await page.evaluate(() => window.e2e.client.getSyncStatus().init.dbName);
+    const players = canonEntities(await env.mock.world()).filter((e) => e.models["arena-Player"]);
+    // Another connection of the origin deletes it (what another tab's reset() does): the worker
+    // steps aside, so the deletion is not blocked.
+    const outcome = await page.evaluate(
+        (name) =>
+            new Promise((resolve) => {
+                const request = indexedDB.deleteDatabase(name);
+                request.onsuccess = () => resolve("deleted");
+                request.onerror = () => resolve(`error ${request.error}`);
+                request.onblocked = () => resolve("blocked");
+            }),
+        dbName,
+    );
+    assert.equal(outcome, "deleted");
+    const names = await rename(players.slice(100, 110), "After deletion");
+    await shown(names, "updates made after the deletion to reach the page");
+    const deleted = await waitFor(async () => {
+        const errors = (await errorsNamed("StorageError")).filter((e) => /deleted/.test(e.message));
+        return errors.length > 0 && errors;
+    }, "a StorageError saying the database was deleted");
+    assert.equal(deleted.length, 1);
+    assert.match(deleted[0].message, /reset\(\)|reload/);
+    const more = await rename(players.slice(110, 115), "Still after deletion");
+    await shown(more, "later updates to reach the page");
+    assert.equal((await errorsNamed("StorageError")).filter((e) => /deleted/.test(e.message)).length, 1, "once");
+    assert.deepEqual(await errorsNamed("SyncFatalError"), []);
+    const listed = await page.evaluate(async (name) => (await indexedDB.databases()).some((d) => d.name === name), dbName);
+    assert.equal(listed, false, "no empty database was created under the running client");
+});
+
+test("without IndexedDB the client runs in memory and says so", async () => {
+    const memoryPage = await env.openHarness();
+    await memoryPage.evaluate(() => (window.e2e.withoutIndexedDb = true));
+    const started = await memoryPage.evaluate((url) => window.e2e.start(url), env.mock.url);
+    assert.ok(started.init, `ready: ${JSON.stringify(started.error)}`);
+    assert.equal(started.init.persistence, "memory");
+    const world = canonEntities(await env.mock.world());
+    const players = world.filter((e) => e.models["arena-Player"]);
+    await waitFor(
+        () => memoryPage.evaluate((n) => window.e2e.count("arena-Player") === n, players.length),
+        "every player synced in memory",
+    );
+    const warning = (await memoryPage.evaluate(() => window.e2e.errors)).filter((e) => e.name === "StorageError");
+    assert.equal(warning.length, 1, JSON.stringify(warning));
+    assert.match(warning[0].message, /runs in memory/);
+    const [player, name] = (await rename(players.slice(0, 1), "In memory"))[0];
+    await waitFor(
+        () => memoryPage.evaluate(([p, n]) => window.e2e.byPlayer("arena-Player", p)?.name === n, [player, name]),
+        "a live update in memory",
+    );
+    assert.deepEqual(await memoryPage.evaluate(() => window.e2e.errors.filter((e) => e.name === "SyncFatalError")), []);
+    assert.deepEqual(memoryPage.problems, []);
+});
