@@ -65,28 +65,20 @@ impl SyncObserver for Observer {
     }
 
     fn tick(&mut self, tick: &SyncTick) {
-        let mut tick = json!(tick);
-        if let Some(fields) = tick.as_object_mut() {
+        let mut json = json!(tick);
+        if let Some(fields) = json.as_object_mut() {
             fields.insert(
                 "unpersisted".into(),
-                json!(self.storage.unpersisted(tick_target(fields))),
+                json!(self.storage.unpersisted(tick.target)),
             );
         }
         self.emit
-            .event(&json!({ "type": "SYNC_TICK", "tick": tick }));
+            .event(&json!({ "type": "SYNC_TICK", "tick": json }));
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
         self.emit
             .event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
-    }
-}
-
-/// The target a serialized tick is about.
-fn tick_target(tick: &serde_json::Map<String, serde_json::Value>) -> TargetKind {
-    match tick.get("target").and_then(|t| t.as_str()) {
-        Some(name) if name == TargetKind::EventMessages.name() => TargetKind::EventMessages,
-        _ => TargetKind::Entities,
     }
 }
 
