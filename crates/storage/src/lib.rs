@@ -17,7 +17,8 @@
 //! ledger entry; a model state stays in its segment's encoding until something reads it.
 //!
 //! [`Storage`] is generic over a [`Backend`]: [`MemoryStorage`] everywhere, `IndexedDbStorage`
-//! on `wasm32` (see the `idb` module there).
+//! on `wasm32` (see the `idb` module there), and for the sync worker `BrowserBackend`:
+//! IndexedDB, or memory where the browser offers none.
 
 #![warn(missing_docs)]
 

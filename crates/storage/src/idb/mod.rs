@@ -7,6 +7,11 @@
 //! on a rexie connection, to handle `blocked`, or to abort an upgrade half-way) and idb has no
 //! durability option either; idb's request futures are used for reads. Every atomic write is
 //! one `readwrite` transaction with `{ durability: "relaxed" }`.
+//!
+//! A connection closed under the running client (another connection's upgrade through
+//! `versionchange`, or the browser's `close`) is reopened by the next call, once the upgrade is
+//! done; a database deleted meanwhile (another tab's `reset()`, site data cleared) is never
+//! created again that way: those calls fail with [`StoreError::Deleted`].
 
 mod either;
 mod open;

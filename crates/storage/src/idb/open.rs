@@ -1,6 +1,7 @@
 //! Opening (with migrations) and deleting a database, with every outcome typed: success,
 //! `blocked` (another connection holds the old version), a failed migration (the upgrade is
-//! aborted, the old version stays), a database newer than this code, or any other failure.
+//! aborted, the old version stays), a database newer than this code, a database that had to
+//! exist and was deleted (a reopen never creates it again), or any other failure.
 //!
 //! rexie's builder cannot do this: it runs only declarative store changes (through idb's
 //! builder, which panics when one fails), has no `blocked` handler (its future then never
