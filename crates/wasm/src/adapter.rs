@@ -490,7 +490,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
-    use dojo_reactive_storage::{Fault, MemoryBackend, MemoryStorage, StateChange};
+    use dojo_reactive_storage::{
+        Fault, Faults, MemoryBackend, MemoryStorage, RawSegment, RawValue, RecordKey, StateChange,
+        StoreError, WriteOp,
+    };
     use futures_executor::block_on;
 
     use super::*;
@@ -820,6 +823,123 @@ mod tests {
             storage.commit(&third).await.unwrap();
             assert_eq!(sink.reasons(), vec!["quota", "quota"]);
         });
+    }
+
+    /// A backend whose writes take a turn of the executor: other commits and retries run
+    /// while one is under way.
+    #[derive(Debug, Clone, Default)]
+    struct Yielding(MemoryBackend);
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+
+    impl Backend for Yielding {
+        async fn open(&self) -> Result<(), StoreError> {
+            self.0.open().await
+        }
+
+        async fn read_segments(&self, target: TargetKind) -> Result<Vec<RawSegment>, StoreError> {
+            self.0.read_segments(target).await
+        }
+
+        async fn scan_segments(
+            &self,
+            target: TargetKind,
+            on_chunk: &mut dyn FnMut(Vec<RawSegment>),
+        ) -> Result<(), StoreError> {
+            self.0.scan_segments(target, on_chunk).await
+        }
+
+        async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
+            self.0.read(keys).await
+        }
+
+        async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+            YieldOnce(false).await;
+            self.0.write(ops).await
+        }
+
+        async fn destroy(&self) -> Result<(), StoreError> {
+            self.0.destroy().await
+        }
+
+        fn close(&self) {
+            self.0.close()
+        }
+
+        async fn write_raw(&self, key: RecordKey, value: RawValue) -> Result<(), StoreError> {
+            self.0.write_raw(key, value).await
+        }
+
+        fn faults(&self) -> &Faults {
+            self.0.faults()
+        }
+    }
+
+    #[test]
+    fn writes_overlapping_commits_and_retries_land_in_order() {
+        for retry_fails in [false, true] {
+            block_on(async {
+                let sink = Recorder::default();
+                let backend = Yielding::default();
+                let storage = DeltaStorage::new(Storage::new(backend.clone()), sink.clone(), 3);
+                storage.init(&fingerprint(), "v1").await.unwrap();
+                let mut first = SyncBatch::new(TargetKind::Entities);
+                first.upserts = vec![record_with(1, 1), record_with(2, 1)];
+                first.sync_state = Some(cursor(1));
+                backend.0.faults().inject(Fault::QuotaExceeded);
+                if retry_fails {
+                    backend.0.faults().inject(Fault::QuotaExceeded);
+                }
+                storage.commit(&first).await.unwrap();
+                let mut second = SyncBatch::new(TargetKind::Entities);
+                second.upserts = vec![record_with(1, 2), record_with(2, 2)];
+                second.sync_state = Some(cursor(2));
+                let mut third = SyncBatch::new(TargetKind::Entities);
+                third.deletions = vec![key(2)];
+                third.sync_state = Some(cursor(3));
+                // The retry's write is under way while both commits arrive.
+                let ((), (a, b)) = futures_util::future::join(
+                    storage.write_waiting(),
+                    futures_util::future::join(storage.commit(&second), storage.commit(&third)),
+                )
+                .await;
+                a.unwrap();
+                b.unwrap();
+                storage.write_waiting().await;
+                assert_eq!(storage.unpersisted(TargetKind::Entities), 0);
+                let reader = MemoryStorage::new(backend.0.connect());
+                reader.init(&fingerprint(), "v1").await.unwrap();
+                let loaded = reader.load(TargetKind::Entities).await.unwrap().data;
+                let states: Vec<ModelRecord> = loaded
+                    .models
+                    .iter()
+                    .map(|r| r.get().unwrap().clone())
+                    .collect();
+                assert_eq!(
+                    states,
+                    vec![record_with(1, 2)],
+                    "retry fails: {retry_fails}"
+                );
+                assert_eq!(loaded.sync_state, Some(cursor(3)));
+            });
+        }
     }
 
     #[test]
