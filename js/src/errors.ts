@@ -146,16 +146,36 @@ export class TransportError extends ReactiveError {
   }
 }
 
-/** Reading or writing the IndexedDB database failed. */
+/**
+ * Reading or writing the IndexedDB database failed. A failed write does not stop live data:
+ * `reason` says what happened and what is done about it, once per episode:
+ * - `quota`: the storage quota is used up; updates are shown from memory and stored once there
+ *   is space again (free disk space, or `reset()`);
+ * - `closed`: the connection was closed by the browser or another tab; it is reopened and what
+ *   waited is written;
+ * - `deleted`: the database was deleted (another tab's `reset()`, site data cleared); live data
+ *   goes on from memory, nothing more is stored until the client starts again;
+ * - `blocked`: another tab's upgrade holds the database; writes resume once it is reopened;
+ * - `unavailable`: the browser offers no IndexedDB here (some private modes): the client runs in
+ *   memory (`InitInfo.persistence === 'memory'`);
+ * - `compaction`: folding stored segments failed; the data is stored, compaction is retried;
+ * - `io`: another write failure; it is retried.
+ */
 export class StorageError extends ReactiveError {
   /** The database. */
   readonly dbName: string | undefined;
+  /** What happened (see the class), when the error is about a write that live data went on without. */
+  readonly reason: string | undefined;
+  /** Model states shown but not stored yet when it was reported. */
+  readonly unpersisted: number | undefined;
 
   /** See the class. */
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details);
     this.name = 'StorageError';
     this.dbName = text(details, 'dbName');
+    this.reason = text(details, 'reason');
+    this.unpersisted = count(details, 'unpersisted');
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { ValidationError, type ReactiveErrorInfo } from './errors.js';
-import type { StartTimings, StoreReport, SyncTick, Transition, WorkerConfig } from './types.js';
+import type { Persistence, StartTimings, StoreReport, SyncTick, Transition, WorkerConfig } from './types.js';
 
 /** Main thread → worker: start syncing. */
 export interface InitMessage {
@@ -50,6 +50,8 @@ export interface InitAckMessage {
   readonly restored: number;
   /** How the worker's start went, when it says. */
   readonly timings?: StartTimings;
+  /** Where the data is kept: `indexedDb`, or `memory` where the browser offers no IndexedDB. */
+  readonly persistence?: Persistence;
 }
 
 /** Worker → main thread: one binary batch of model upserts and deletions (transferred). */
@@ -57,6 +59,11 @@ export interface DeltaMessage {
   readonly type: 'DELTA';
   /** The encoded batch. */
   readonly buffer: ArrayBuffer;
+  /**
+   * False when the store has not taken the batch yet (a write failed: quota, closed
+   * connection); it is written later, and SYNC_TICK's `unpersisted` counts what waits.
+   */
+  readonly persisted: boolean;
 }
 
 /** Worker → main thread: a status tick. */
@@ -196,12 +203,15 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
         dbName: data.dbName,
         restored: data.restored,
         ...(isTimings(data.timings) ? { timings: data.timings } : {}),
+        ...(data.persistence === 'indexedDb' || data.persistence === 'memory'
+          ? { persistence: data.persistence }
+          : {}),
       };
     case 'DELTA':
       if (!(data.buffer instanceof ArrayBuffer)) {
         return refuse(side, 'DELTA needs an ArrayBuffer `buffer`', 'buffer');
       }
-      return { type: 'DELTA', buffer: data.buffer };
+      return { type: 'DELTA', buffer: data.buffer, persisted: data.persisted !== false };
     case 'SYNC_TICK':
       if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
         return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');

@@ -16,7 +16,7 @@ import { errorFields, type LogSink } from './log.js';
 import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
 import type { Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
-import type { StartTimings, StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
+import type { Persistence, StartTimings, StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
 
 /** A started worker, as the session talks to it (the runtime wraps a `Worker`). */
 export interface WorkerPort {
@@ -40,6 +40,11 @@ export interface InitInfo {
   readonly restored: number;
   /** How the worker's start went: when it began and how long each step took. */
   readonly timings?: StartTimings;
+  /**
+   * Where the data is kept: `indexedDb`, or `memory` when the browser offers no IndexedDB
+   * (some private modes; a StorageError with `reason: 'unavailable'` says so too).
+   */
+  readonly persistence?: Persistence;
 }
 
 /** Where the client is in its life. */
@@ -294,6 +299,7 @@ export class SyncSession {
           dbName: message.dbName,
           restored: message.restored,
           ...(message.timings ? { timings: message.timings } : {}),
+          ...(message.persistence ? { persistence: message.persistence } : {}),
         };
         this.deps.log.emit('info', 'sync.ready', `sync ready: ${init.restored} model states restored from ${init.dbName}`, {
           data: { ...init },

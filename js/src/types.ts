@@ -208,7 +208,15 @@ export interface SyncTick {
   readonly connection: 'disconnected' | 'connecting' | 'connected';
   /** Torii's version as last probed. */
   readonly toriiVersion: string | null;
+  /**
+   * Model states synced and shown but not stored yet (a write failed: quota, closed
+   * connection; they are written when the store takes them again). 0 when the store is current.
+   */
+  readonly unpersisted?: number;
 }
+
+/** Where a client keeps its data: IndexedDB, or memory where the browser offers none. */
+export type Persistence = 'indexedDb' | 'memory';
 
 /** Why a synchronizer changed state (`kind` plus details such as `message` or `silentMs`). */
 export interface TransitionReason {

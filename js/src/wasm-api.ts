@@ -12,6 +12,7 @@ import type {
   InputValue,
   ManifestFingerprint,
   OverlayEntryInfo,
+  Persistence,
   QuerySpec,
   SdkEntity,
   StartTimings,
@@ -85,9 +86,10 @@ export type WorkerEvent =
       readonly toriiVersion: string | null;
       readonly dbName: string;
       readonly restored: number;
+      readonly persistence: Persistence;
       readonly timings: StartTimings;
     }
-  | { readonly type: 'DELTA' }
+  | { readonly type: 'DELTA'; readonly persisted: boolean }
   | { readonly type: 'SYNC_TICK'; readonly tick: SyncTick }
   | { readonly type: 'TRANSITION'; readonly transition: Transition }
   | { readonly type: 'SYNC_ERROR'; readonly error: ReactiveErrorInfo }

@@ -47,7 +47,7 @@ async function start(message: InitMessage): Promise<SyncWorker | undefined> {
       if (event.type === 'DELTA') {
         if (message.deltas && delta) {
           const buffer = ownBuffer(delta);
-          post({ type: 'DELTA', buffer }, [buffer]);
+          post({ type: 'DELTA', buffer, persisted: event.persisted }, [buffer]);
         }
         return;
       }

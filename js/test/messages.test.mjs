@@ -49,6 +49,10 @@ test('the main thread accepts every worker message', () => {
   assert.deepEqual(parseWorkerMessage(firstVisit), firstVisit, 'no recorded Torii version yet');
   assert.ok(parseWorkerMessage({ ...ack, toriiVersion: 3 }) instanceof ValidationError);
   assert.equal(parseWorkerMessage({ type: 'DELTA', buffer }).buffer, buffer);
+  assert.equal(parseWorkerMessage({ type: 'DELTA', buffer }).persisted, true, 'stored unless it says otherwise');
+  assert.equal(parseWorkerMessage({ type: 'DELTA', buffer, persisted: false }).persisted, false);
+  assert.deepEqual(parseWorkerMessage({ ...ack, persistence: 'memory' }), { ...ack, persistence: 'memory' });
+  assert.deepEqual(parseWorkerMessage({ ...ack, persistence: 'disk' }), ack, 'an unknown persistence is left out');
   const tick = { overall: { state: 'streaming' }, target: 'entities' };
   assert.equal(parseWorkerMessage({ type: 'SYNC_TICK', tick }).tick, tick);
   const transition = { from: 'idle', to: 'bootstrapping', reason: { kind: 'start' } };

@@ -37,6 +37,8 @@ test('INIT opens the SyncWorker, then has it lead, and forwards its events; DELT
   glue.emit({ type: 'DELTA' }, own);
   assert.equal(posted.at(-1).message.buffer, own.buffer, 'a whole buffer of its own is sent as is');
   assert.deepEqual(posted.at(-1).transfer, [own.buffer]);
+  glue.emit({ type: 'DELTA', persisted: false }, new Uint8Array([4]));
+  assert.equal(posted.at(-1).message.persisted, false, 'a batch not stored yet says so');
 
   const inMemory = new Uint8Array(glue.memory.buffer, 8, 4);
   inMemory.set([9, 8, 7, 6]);

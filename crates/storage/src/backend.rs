@@ -124,6 +124,8 @@ pub enum Fault {
     InterruptBeforeCommit,
     /// The write fails as the browser fails it when the quota is exhausted.
     QuotaExceeded,
+    /// The write fails as when another connection deleted the database.
+    Deleted,
 }
 
 /// The faults planted in a backend (shared by its clones).
@@ -134,6 +136,11 @@ impl Faults {
     /// Plants a fault for the next write (faults fire in the order planted, one per write).
     pub fn inject(&self, fault: Fault) {
         self.0.borrow_mut().push(fault);
+    }
+
+    /// Removes the faults not fired yet.
+    pub fn clear(&self) {
+        self.0.borrow_mut().clear();
     }
 
     /// The fault for this write, if any.

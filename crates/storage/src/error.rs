@@ -92,6 +92,13 @@ pub enum StoreError {
     /// The connection is closed (by `close`, `reset`, or another connection's upgrade).
     #[error("database connection is closed")]
     Closed,
+    /// The database was deleted while this connection had it open (another tab's `reset`,
+    /// site data cleared); it is not created again under the running client.
+    #[error("database {database} was deleted while in use")]
+    Deleted {
+        /// The database name.
+        database: String,
+    },
     /// The storage was used before `init`.
     #[error("storage used before init")]
     NotInitialized,
@@ -132,12 +139,13 @@ impl From<StoreError> for StorageError {
             StoreError::QuotaExceeded { .. } => StorageErrorKind::QuotaExceeded,
             StoreError::Blocked { .. } => StorageErrorKind::Blocked,
             StoreError::MigrationFailed { .. } => StorageErrorKind::MigrationFailed,
-            StoreError::VersionTooNew { .. }
-            | StoreError::Aborted { .. }
-            | StoreError::Closed
-            | StoreError::InvalidBatch(_)
-            | StoreError::Unavailable(_)
-            | StoreError::Io(_) => StorageErrorKind::Io,
+            StoreError::Closed => StorageErrorKind::Closed,
+            StoreError::Deleted { .. } => StorageErrorKind::Deleted,
+            StoreError::InvalidBatch(_) => StorageErrorKind::InvalidBatch,
+            StoreError::Unavailable(_) => StorageErrorKind::Unavailable,
+            StoreError::VersionTooNew { .. } | StoreError::Aborted { .. } | StoreError::Io(_) => {
+                StorageErrorKind::Io
+            }
         };
         StorageError { kind, message }
     }

@@ -17,7 +17,8 @@
 //! ledger entry; a model state stays in its segment's encoding until something reads it.
 //!
 //! [`Storage`] is generic over a [`Backend`]: [`MemoryStorage`] everywhere, `IndexedDbStorage`
-//! on `wasm32` (see the `idb` module there).
+//! on `wasm32` (see the `idb` module there), and for the sync worker `BrowserBackend`:
+//! IndexedDB, or memory where the browser offers none.
 
 #![warn(missing_docs)]
 
@@ -46,7 +47,9 @@ pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, State
 pub use store::{CompactionConfig, CompactionStats, Loaded, Records, Storage, TargetStats};
 
 #[cfg(target_arch = "wasm32")]
-pub use idb::{delete_db, init_db, IndexedDbBackend, IndexedDbStorage, InitDb, InitDbOptions};
+pub use idb::{
+    delete_db, init_db, BrowserBackend, IndexedDbBackend, IndexedDbStorage, InitDb, InitDbOptions,
+};
 
 /// [`Storage`] in memory.
 pub type MemoryStorage = Storage<MemoryBackend>;

@@ -120,6 +120,11 @@ impl Backend for MemoryBackend {
                     message: "quota exceeded (injected)".into(),
                 })
             }
+            Some(Fault::Deleted) => {
+                return Err(StoreError::Deleted {
+                    database: "memory (injected)".into(),
+                })
+            }
             None => {}
         }
         let mut records = self.shared.records.borrow_mut();

@@ -1,29 +1,128 @@
 //! `DeltaStorage`: the synchronizer's storage, decorated so that every committed batch (and the
-//! state stored before start-up) also goes to the view as DELTA buffers, only after it is stored.
+//! state stored before start-up) also goes to the view as DELTA buffers, and so that a failing
+//! store never stops live data.
 //!
 //! At start-up the stored segments go to the view as they are read, undecoded (they are in the
 //! DELTA format): neither thread decodes a model state before something reads it.
+//!
+//! # When a commit fails
+//!
+//! What a failure does depends on its kind ([`on_failure`]). A failure that may pass (quota
+//! exhausted, connection closed and being reopened, an aborted transaction) does not fail the
+//! commit: the batch goes to the view at once, as not yet stored (`persisted: false`), and waits
+//! in memory, coalesced per (entity, model) with the batches after it ([`Unpersisted`]), until a
+//! write succeeds: every later commit of the target writes what waits first, in the same
+//! transaction, and [`DeltaStorage::keep_writing`] retries with a backoff meanwhile. The
+//! synchronizer sees a successful commit, so sync goes on (no failed pass, no halt). Each kind
+//! of failure is reported once per episode (until everything waiting is stored), as a
+//! `StorageError` with a `reason` and advice. A deleted database stops storing for good (live
+//! data goes on); any other failure is handed to the synchronizer as before.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::sync::{
-    StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    Backoff, BackoffConfig, Clock, ModelKey, ModelRecord, StorageAdapter, StorageError,
+    StorageErrorKind, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
 use dojo_reactive_storage::{Backend, Storage};
 
 use crate::delta::encode_deltas;
-use crate::errors::ErrorInfo;
+use crate::errors::{storage_error, ErrorInfo};
+use crate::unpersisted::Unpersisted;
 
 /// Where DELTAs go (the worker's `emit`; a recorder in tests).
 pub trait DeltaSink {
-    /// One DELTA buffer.
-    fn delta(&self, bytes: &[u8]);
+    /// One DELTA buffer; `persisted` is false while the store has not taken its changes yet.
+    fn delta(&self, bytes: &[u8], persisted: bool);
 
-    /// A DELTA that could not be built (the data is stored; the view misses it until the next
-    /// start).
+    /// A DELTA that could not be built, or a storage failure that did not stop sync.
     fn error(&self, info: ErrorInfo);
+}
+
+/// What a writer does when a commit fails with an error of this kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Keep the batch in memory and write it again later (space may come back, the connection
+    /// is reopened).
+    Retry,
+    /// Stop storing: live data goes on from memory, nothing more is written (the database is
+    /// gone).
+    StopStoring,
+    /// Hand the error to the synchronizer (it puts its memory back and fails the pass).
+    Fail,
+}
+
+/// What a failed commit of this kind leads to. Every kind is decided here (no catch-all): a
+/// new kind, such as "this writer lost its leadership", must say whether it is retried.
+pub fn on_failure(kind: &StorageErrorKind) -> OnFailure {
+    match kind {
+        StorageErrorKind::QuotaExceeded
+        | StorageErrorKind::Io
+        | StorageErrorKind::Closed
+        | StorageErrorKind::Blocked => OnFailure::Retry,
+        StorageErrorKind::Deleted | StorageErrorKind::Unavailable => OnFailure::StopStoring,
+        StorageErrorKind::SchemaMismatch { .. }
+        | StorageErrorKind::ToriiVersionChanged { .. }
+        | StorageErrorKind::MigrationFailed
+        | StorageErrorKind::Corrupt
+        | StorageErrorKind::NotInitialized
+        | StorageErrorKind::InvalidBatch => OnFailure::Fail,
+    }
+}
+
+/// The backoff of retried writes: 1 s doubling to 30 s.
+const RETRY_BACKOFF: BackoffConfig = BackoffConfig {
+    initial_ms: 1_000,
+    max_ms: 30_000,
+    jitter_permille: 100,
+    seed: 0x5709_A6E5_0FF1_CE11,
+};
+
+/// How often [`DeltaStorage::keep_writing`] looks for waiting batches when none wait.
+const IDLE_CHECK_MS: u64 = 1_000;
+
+/// Batches of one target waiting to be stored.
+#[derive(Default)]
+struct Waiting {
+    batches: Unpersisted,
+    /// A write of this target is under way (writes of a target never overlap, so they land
+    /// in order).
+    writing: bool,
+}
+
+/// The write-behind state (see the module documentation).
+struct Writes {
+    targets: HashMap<TargetKind, Waiting>,
+    /// Failed writes in a row (the retry backoff grows with them).
+    failures: u32,
+    backoff: Backoff,
+    /// Reasons reported in the current episode.
+    reported: HashSet<&'static str>,
+    /// The compaction failure last reported (reported again only when it changes).
+    compaction_reported: Option<String>,
+    /// Storing stopped for good (the database was deleted).
+    stopped: bool,
+}
+
+impl Default for Writes {
+    fn default() -> Self {
+        Writes {
+            targets: HashMap::new(),
+            failures: 0,
+            backoff: Backoff::new(RETRY_BACKOFF),
+            reported: HashSet::new(),
+            compaction_reported: None,
+            stopped: false,
+        }
+    }
+}
+
+impl Writes {
+    fn waiting(&self) -> usize {
+        self.targets.values().map(|w| w.batches.len()).sum()
+    }
 }
 
 /// A [`StorageAdapter`] that forwards to `inner` and sends what it stores or loads to a sink.
@@ -34,6 +133,7 @@ pub struct DeltaStorage<B: Backend, K> {
     /// Targets whose stored segments were sent before the synchronizers started: their first
     /// `load` decodes without sending again.
     preloaded: RefCell<HashSet<TargetKind>>,
+    writes: RefCell<Writes>,
 }
 
 impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
@@ -44,6 +144,7 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
             sink,
             chunk: chunk.max(1),
             preloaded: RefCell::new(HashSet::new()),
+            writes: RefCell::new(Writes::default()),
         }
     }
 
@@ -52,13 +153,22 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         &self.inner
     }
 
+    /// Model states of `target` shown but not stored yet (0 when the store is current).
+    pub fn unpersisted(&self, target: TargetKind) -> usize {
+        self.writes
+            .borrow()
+            .targets
+            .get(&target)
+            .map_or(0, |w| w.batches.len())
+    }
+
     /// Sends a target's stored segments as DELTAs now, undecoded; the synchronizer's first
     /// `load` of it then decodes without sending again. Returns the model states stored.
     pub async fn preload(&self, target: TargetKind) -> Result<usize, StorageError> {
         let sink = &self.sink;
         let states = self
             .inner
-            .scan_raw(target, &mut |segment| sink.delta(segment))
+            .scan_raw(target, &mut |segment| sink.delta(segment, true))
             .await?;
         self.preloaded.borrow_mut().insert(target);
         Ok(states)
@@ -68,7 +178,7 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         let sink = &self.sink;
         let loaded = self
             .inner
-            .load_with_segments(target, &mut |segment| sink.delta(segment))
+            .load_with_segments(target, &mut |segment| sink.delta(segment, true))
             .await?;
         Ok(loaded.data)
     }
@@ -76,8 +186,9 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     fn send(
         &self,
         target: TargetKind,
-        upserts: &[dojo_reactive_core::sync::ModelRecord],
-        deletions: &[dojo_reactive_core::sync::ModelKey],
+        upserts: &[ModelRecord],
+        deletions: &[ModelKey],
+        persisted: bool,
     ) {
         if upserts.is_empty() && deletions.is_empty() {
             return;
@@ -85,17 +196,193 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         match encode_deltas(target, upserts, deletions, self.chunk) {
             Ok(buffers) => {
                 for bytes in buffers {
-                    self.sink.delta(&bytes);
+                    self.sink.delta(&bytes, persisted);
                 }
             }
             Err(error) => self.sink.error(ErrorInfo::new(
                 "StorageError",
                 format!(
-                    "a stored batch could not be sent to the view ({error}); it shows after a reload"
+                    "a synced batch could not be sent to the view ({error}); it shows after a reload"
                 ),
             )),
         }
     }
+
+    /// Writes what waits for `target` (and what arrives while it is written), one batch at a
+    /// time. Returns whether nothing waits any more; fails only with an error the synchronizer
+    /// must handle ([`OnFailure::Fail`]), what waited being dropped then.
+    async fn write_waiting_of(&self, target: TargetKind) -> Result<bool, StorageError> {
+        loop {
+            let batch = {
+                let mut writes = self.writes.borrow_mut();
+                let stopped = writes.stopped;
+                let waiting = writes.targets.entry(target).or_default();
+                if stopped || waiting.writing || waiting.batches.is_empty() {
+                    return Ok(waiting.batches.is_empty() && !waiting.writing);
+                }
+                waiting.writing = true;
+                waiting.batches.take_batch(target)
+            };
+            let result = StorageAdapter::commit(&self.inner, &batch).await;
+            self.writes
+                .borrow_mut()
+                .targets
+                .entry(target)
+                .or_default()
+                .writing = false;
+            match result {
+                Ok(()) => self.stored(),
+                Err(error) => {
+                    let outcome = on_failure(&error.kind);
+                    let mut writes = self.writes.borrow_mut();
+                    let waiting = writes.targets.entry(target).or_default();
+                    match outcome {
+                        OnFailure::Retry => waiting.batches.put_back(batch),
+                        OnFailure::StopStoring | OnFailure::Fail => {
+                            waiting.batches = Unpersisted::default();
+                        }
+                    }
+                    drop(writes);
+                    return self.failed(error, outcome).map(|()| false);
+                }
+            }
+        }
+    }
+
+    /// A write succeeded: the backoff starts over, a finished episode may be reported again,
+    /// and a failed compaction is reported.
+    fn stored(&self) {
+        let compaction = self.inner.compaction_error().map(|e| e.to_string());
+        let mut writes = self.writes.borrow_mut();
+        writes.failures = 0;
+        if writes.waiting() == 0 {
+            writes.reported.clear();
+        }
+        let new_compaction_error = compaction.is_some() && compaction != writes.compaction_reported;
+        writes.compaction_reported.clone_from(&compaction);
+        drop(writes);
+        if let (true, Some(message)) = (new_compaction_error, compaction) {
+            self.sink.error(
+                ErrorInfo::new(
+                    "StorageError",
+                    format!(
+                        "compacting the database failed ({message}); the data is stored, \
+                         compaction is tried again after the next write (if the quota is \
+                         exhausted, free disk space or call reset())"
+                    ),
+                )
+                .with("reason", "compaction"),
+            );
+        }
+    }
+
+    /// A write failed: counts it, reports it once per episode, and says what the commit
+    /// returns.
+    fn failed(&self, error: StorageError, outcome: OnFailure) -> Result<(), StorageError> {
+        if outcome == OnFailure::Fail {
+            return Err(error);
+        }
+        let mut writes = self.writes.borrow_mut();
+        writes.failures = writes.failures.saturating_add(1);
+        if outcome == OnFailure::StopStoring {
+            writes.stopped = true;
+            writes.targets.clear();
+        }
+        let waiting = writes.waiting();
+        let reason = reason(&error.kind);
+        let first = writes.reported.insert(reason);
+        drop(writes);
+        if first {
+            self.sink.error(write_behind_error(&error, reason, waiting));
+        }
+        Ok(())
+    }
+
+    /// Writes every target's waiting batches now (the retry timer; before shutdown). An error
+    /// the synchronizer would have handled is reported instead.
+    pub async fn write_waiting(&self) {
+        let targets: Vec<TargetKind> = self.writes.borrow().targets.keys().copied().collect();
+        for target in targets {
+            if let Err(error) = self.write_waiting_of(target).await {
+                self.sink.error(storage_error(&error));
+            }
+        }
+    }
+
+    /// Retries waiting writes until `stopped` says so, with a backoff (1 s doubling to 30 s)
+    /// while they keep failing.
+    pub async fn keep_writing<C: Clock>(&self, clock: &C, stopped: &dyn Fn() -> bool) {
+        while !stopped() {
+            let delay = {
+                let mut writes = self.writes.borrow_mut();
+                if writes.waiting() == 0 {
+                    IDLE_CHECK_MS
+                } else {
+                    let failures = writes.failures.max(1);
+                    writes.backoff.delay_ms(failures)
+                }
+            };
+            clock
+                .sleep_until(clock.now_ms().saturating_add(delay))
+                .await;
+            if stopped() {
+                return;
+            }
+            self.write_waiting().await;
+        }
+    }
+}
+
+/// The `reason` of a storage failure that did not stop sync.
+fn reason(kind: &StorageErrorKind) -> &'static str {
+    match kind {
+        StorageErrorKind::QuotaExceeded => "quota",
+        StorageErrorKind::Closed => "closed",
+        StorageErrorKind::Deleted => "deleted",
+        StorageErrorKind::Blocked => "blocked",
+        StorageErrorKind::Unavailable => "unavailable",
+        _ => "io",
+    }
+}
+
+/// The `StorageError` of a failed write that live data went on without: what happened, what
+/// the client does about it, and what the player or app can do.
+fn write_behind_error(error: &StorageError, reason: &'static str, waiting: usize) -> ErrorInfo {
+    let message = &error.message;
+    let text = match reason {
+        "quota" => format!(
+            "the browser's storage quota is used up ({message}): live data goes on from memory, \
+             {waiting} model states wait to be stored and are written as soon as there is space \
+             again; free disk space or call reset()"
+        ),
+        "closed" => format!(
+            "the database connection was closed by the browser or another tab ({message}): it \
+             is reopened and the {waiting} model states waiting are written again; live data \
+             goes on from memory"
+        ),
+        "deleted" => format!(
+            "the database was deleted by another tab's reset() or by clearing site data \
+             ({message}): live data goes on from memory but nothing more is stored; restart the \
+             client (reset() or a reload) to store again"
+        ),
+        "blocked" => format!(
+            "the database cannot be reopened while another tab upgrades it ({message}): live \
+             data goes on from memory, {waiting} model states wait and are written once it is \
+             reopened; close the other tab if this lasts"
+        ),
+        "unavailable" => format!(
+            "the browser offers no database here ({message}): live data goes on from memory, \
+             nothing is stored"
+        ),
+        _ => format!(
+            "a write to the database failed ({message}): live data goes on from memory, \
+             {waiting} model states wait and the write is retried"
+        ),
+    };
+    ErrorInfo::new("StorageError", text)
+        .with("kind", &error.kind)
+        .with("reason", reason)
+        .with("unpersisted", waiting)
 }
 
 impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
@@ -107,30 +394,91 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
         StorageAdapter::init(&self.inner, fingerprint, torii_version).await
     }
 
+    /// What is stored, with what waits to be stored applied (what the store will hold).
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+        self.write_waiting_of(target).await?;
         let sent = self.preloaded.borrow_mut().remove(&target);
-        if sent {
-            StorageAdapter::load(&self.inner, target).await
+        let mut stored = if sent {
+            StorageAdapter::load(&self.inner, target).await?
         } else {
-            self.load_and_send(target).await
+            self.load_and_send(target).await?
+        };
+        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
+            waiting.batches.overlay(&mut stored);
         }
+        Ok(stored)
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
-        self.inner.commit(batch).await?;
-        self.send(batch.target, &batch.upserts, &batch.deletions);
+        let target = batch.target;
+        let direct = {
+            let mut writes = self.writes.borrow_mut();
+            let stopped = writes.stopped;
+            let waiting = writes.targets.entry(target).or_default();
+            if stopped {
+                None
+            } else if waiting.writing || !waiting.batches.is_empty() {
+                waiting.batches.push(batch);
+                Some(false)
+            } else {
+                waiting.writing = true;
+                Some(true)
+            }
+        };
+        let persisted = match direct {
+            // Storing stopped for good: the view still gets everything.
+            None => false,
+            // Behind batches still waiting: written after them, in one batch.
+            Some(false) => self.write_waiting_of(target).await?,
+            Some(true) => {
+                let result = StorageAdapter::commit(&self.inner, batch).await;
+                self.writes
+                    .borrow_mut()
+                    .targets
+                    .entry(target)
+                    .or_default()
+                    .writing = false;
+                match result {
+                    Ok(()) => {
+                        self.stored();
+                        true
+                    }
+                    Err(error) => {
+                        let outcome = on_failure(&error.kind);
+                        if outcome == OnFailure::Retry {
+                            let mut writes = self.writes.borrow_mut();
+                            let waiting = writes.targets.entry(target).or_default();
+                            // Anything that arrived meanwhile is newer.
+                            waiting.batches.put_back(batch.clone());
+                        }
+                        self.failed(error, outcome)?;
+                        false
+                    }
+                }
+            }
+        };
+        self.send(target, &batch.upserts, &batch.deletions, persisted);
         Ok(())
     }
 
+    /// The sync state as it will be stored (a waiting one first).
     async fn sync_state(
         &self,
         target: TargetKind,
     ) -> Result<Option<TargetSyncState>, StorageError> {
-        StorageAdapter::sync_state(&self.inner, target).await
+        let mut stored = StoredTarget {
+            sync_state: StorageAdapter::sync_state(&self.inner, target).await?,
+            ..StoredTarget::default()
+        };
+        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
+            waiting.batches.overlay(&mut stored);
+        }
+        Ok(stored.sync_state)
     }
 
     async fn reset(&self) -> Result<(), StorageError> {
         self.preloaded.borrow_mut().clear();
+        *self.writes.borrow_mut() = Writes::default();
         StorageAdapter::reset(&self.inner).await
     }
 }
@@ -139,38 +487,74 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
 mod tests {
     use std::rc::Rc;
 
-    use dojo_reactive_core::sync::{ModelKey, ModelRecord};
+    use std::collections::BTreeMap;
+
     use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
-    use dojo_reactive_storage::{MemoryBackend, MemoryStorage, StateChange};
+    use dojo_reactive_storage::{
+        Fault, Faults, MemoryBackend, MemoryStorage, RawSegment, RawValue, RecordKey, StateChange,
+        StoreError, WriteOp,
+    };
     use futures_executor::block_on;
 
     use super::*;
     use crate::delta::decode_delta;
 
+    /// A DELTA as sent, with its `persisted` flag.
+    type Sent = (Vec<u8>, bool);
+
+    /// What the sink received: DELTAs with their `persisted` flag, and errors.
     #[derive(Default, Clone)]
-    struct Recorder(Rc<RefCell<Vec<Vec<u8>>>>);
+    struct Recorder {
+        deltas: Rc<RefCell<Vec<Sent>>>,
+        errors: Rc<RefCell<Vec<ErrorInfo>>>,
+    }
 
     impl DeltaSink for Recorder {
-        fn delta(&self, bytes: &[u8]) {
-            self.0.borrow_mut().push(bytes.to_vec());
+        fn delta(&self, bytes: &[u8], persisted: bool) {
+            self.deltas.borrow_mut().push((bytes.to_vec(), persisted));
         }
 
         fn error(&self, info: ErrorInfo) {
-            panic!("unexpected error {info:?}");
+            self.errors.borrow_mut().push(info);
         }
     }
 
     impl Recorder {
         fn changes(&self) -> Vec<StateChange> {
-            let buffers = std::mem::take(&mut *self.0.borrow_mut());
+            self.flagged()
+                .into_iter()
+                .map(|(change, _)| change)
+                .collect()
+        }
+
+        fn flagged(&self) -> Vec<(StateChange, bool)> {
+            let buffers = std::mem::take(&mut *self.deltas.borrow_mut());
             buffers
                 .iter()
-                .flat_map(|b| decode_delta(b).unwrap().1)
+                .flat_map(|(b, persisted)| {
+                    decode_delta(b)
+                        .unwrap()
+                        .1
+                        .into_iter()
+                        .map(move |change| (change, *persisted))
+                })
+                .collect()
+        }
+
+        fn reasons(&self) -> Vec<String> {
+            self.errors
+                .borrow()
+                .iter()
+                .map(|e| e.fields["reason"].as_str().unwrap_or("").to_owned())
                 .collect()
         }
     }
 
     fn record(id: u128) -> ModelRecord {
+        record_with(id, 1)
+    }
+
+    fn record_with(id: u128, v: u8) -> ModelRecord {
         ModelRecord {
             entity: Felt::from(id),
             world_address: Felt::ZERO,
@@ -179,11 +563,11 @@ mod tests {
                 members: vec![Member {
                     name: "v".into(),
                     key: false,
-                    value: Value::Primitive(Primitive::U8(1)),
+                    value: Value::Primitive(Primitive::U8(v)),
                 }],
             },
             created_at: 1,
-            updated_at: 2,
+            updated_at: 2 + u64::from(v),
             executed_at: 3,
         }
     }
@@ -213,7 +597,7 @@ mod tests {
                 model: "ns-A".into(),
             }];
             storage.commit(&batch).await.unwrap();
-            assert_eq!(sink.0.borrow().len(), 3, "2 + 1 upserts, 1 deletion");
+            assert_eq!(sink.deltas.borrow().len(), 3, "2 + 1 upserts, 1 deletion");
             let sent = sink.changes();
             assert_eq!(sent.len(), 4);
             assert!(matches!(&sent[3], StateChange::Delete(k) if k.entity == Felt::from(9u128)));
@@ -236,6 +620,396 @@ mod tests {
             let again = storage.load(TargetKind::Entities).await.unwrap();
             assert_eq!(sink.changes().len(), 4);
             assert_eq!(again.models, loaded.models);
+        });
+    }
+
+    fn key(id: u128) -> ModelKey {
+        ModelKey {
+            entity: Felt::from(id),
+            model: "ns-A".into(),
+        }
+    }
+
+    fn cursor(step: usize) -> TargetSyncState {
+        TargetSyncState {
+            cursor: Some(format!("c{step}")),
+            ..TargetSyncState::default()
+        }
+    }
+
+    async fn opened(sink: Recorder) -> (DeltaStorage<MemoryBackend, Recorder>, MemoryBackend) {
+        let backend = MemoryBackend::default();
+        let storage = DeltaStorage::new(MemoryStorage::new(backend.clone()), sink, 3);
+        storage.init(&fingerprint(), "v1").await.unwrap();
+        (storage, backend)
+    }
+
+    /// What a fresh connection reads back: every state, and the sync state.
+    async fn stored(backend: &MemoryBackend) -> (BTreeMap<ModelKey, ModelRecord>, TargetSyncState) {
+        let reader = MemoryStorage::new(backend.connect());
+        reader.init(&fingerprint(), "v1").await.unwrap();
+        let loaded = reader.load(TargetKind::Entities).await.unwrap().data;
+        let states = loaded
+            .models
+            .iter()
+            .map(|r| {
+                let r = r.get().unwrap().clone();
+                (
+                    ModelKey {
+                        entity: r.entity,
+                        model: r.state.name.clone(),
+                    },
+                    r,
+                )
+            })
+            .collect();
+        (states, loaded.sync_state.unwrap_or_default())
+    }
+
+    /// A small xorshift generator: the same cases on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[test]
+    fn failed_commits_keep_live_data_flowing_and_the_store_converges() {
+        let mut with_failures = 0;
+        for seed in 1..=40u64 {
+            with_failures += block_on(async {
+                let sink = Recorder::default();
+                let (storage, backend) = opened(sink.clone()).await;
+                let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut memory: BTreeMap<ModelKey, ModelRecord> = BTreeMap::new();
+                let mut view: BTreeMap<ModelKey, ModelRecord> = BTreeMap::new();
+                let mut last_cursor = TargetSyncState::default();
+                let mut unpersisted_seen = false;
+                for step in 0..60 {
+                    let mut batch = SyncBatch::new(TargetKind::Entities);
+                    for _ in 0..=rng.below(4) {
+                        let id = u128::from(rng.below(12));
+                        if rng.below(4) == 0 {
+                            batch.deletions.push(key(id));
+                        } else {
+                            batch.upserts.push(record_with(id, rng.below(250) as u8));
+                        }
+                    }
+                    if rng.below(3) == 0 {
+                        batch.sync_state = Some(cursor(step));
+                    }
+                    match rng.below(5) {
+                        0 => backend.faults().inject(Fault::QuotaExceeded),
+                        1 => backend.faults().inject(Fault::InterruptBeforeCommit),
+                        _ => {}
+                    }
+                    storage
+                        .commit(&batch)
+                        .await
+                        .expect("never fails the synchronizer");
+                    for r in &batch.upserts {
+                        memory.insert(
+                            ModelKey {
+                                entity: r.entity,
+                                model: r.state.name.clone(),
+                            },
+                            r.clone(),
+                        );
+                    }
+                    for k in &batch.deletions {
+                        memory.remove(k);
+                    }
+                    if let Some(state) = &batch.sync_state {
+                        last_cursor = state.clone();
+                    }
+                    // Every state reaches the view, stored or not, in order.
+                    for (change, persisted) in sink.flagged() {
+                        unpersisted_seen |= !persisted;
+                        match change {
+                            StateChange::Upsert(r) => {
+                                view.insert(
+                                    ModelKey {
+                                        entity: r.entity,
+                                        model: r.state.name.clone(),
+                                    },
+                                    r,
+                                );
+                            }
+                            StateChange::Delete(k) => {
+                                view.remove(&k);
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        view, memory,
+                        "seed {seed} step {step}: the view has every state"
+                    );
+                    if rng.below(6) == 0 {
+                        storage.write_waiting().await;
+                    }
+                }
+                // Commits succeed again: the retry stores what waited.
+                backend.faults().clear();
+                storage.write_waiting().await;
+                assert_eq!(storage.unpersisted(TargetKind::Entities), 0);
+                let (states, sync_state) = stored(&backend).await;
+                assert_eq!(states, memory, "seed {seed}: the store equals memory");
+                assert_eq!(
+                    sync_state, last_cursor,
+                    "seed {seed}: the latest cursor is stored"
+                );
+                assert!(unpersisted_seen || sink.errors.borrow().is_empty());
+                for info in sink.errors.borrow().iter() {
+                    assert_eq!(info.name, "StorageError");
+                }
+                usize::from(unpersisted_seen)
+            });
+        }
+        assert!(
+            with_failures > 30,
+            "the cases exercise failed commits ({with_failures})"
+        );
+    }
+
+    #[test]
+    fn a_quota_episode_is_reported_once_and_shows_as_unpersisted() {
+        block_on(async {
+            let sink = Recorder::default();
+            let (storage, backend) = opened(sink.clone()).await;
+            let mut first = SyncBatch::new(TargetKind::Entities);
+            first.upserts = vec![record_with(1, 1), record_with(2, 1)];
+            backend.faults().inject(Fault::QuotaExceeded);
+            backend.faults().inject(Fault::QuotaExceeded);
+            storage.commit(&first).await.unwrap();
+            let mut second = SyncBatch::new(TargetKind::Entities);
+            second.upserts = vec![record_with(1, 2)];
+            second.sync_state = Some(cursor(2));
+            storage.commit(&second).await.unwrap();
+            assert_eq!(
+                storage.unpersisted(TargetKind::Entities),
+                2,
+                "coalesced per (entity, model)"
+            );
+            assert!(sink.flagged().iter().all(|(_, persisted)| !persisted));
+            assert_eq!(
+                sink.reasons(),
+                vec!["quota"],
+                "once per episode, not per batch"
+            );
+            let message = sink.errors.borrow()[0].message.clone();
+            assert!(
+                message.contains("free disk space or call reset()"),
+                "{message}"
+            );
+            assert!(!message.contains("Torii"), "{message}");
+            assert!(!message.contains("  "), "one sentence: {message}");
+            // Space is back: the next commit writes what waited with it.
+            let mut third = SyncBatch::new(TargetKind::Entities);
+            third.upserts = vec![record_with(3, 1)];
+            storage.commit(&third).await.unwrap();
+            assert_eq!(sink.flagged().len(), 1);
+            assert_eq!(storage.unpersisted(TargetKind::Entities), 0);
+            let (states, sync_state) = stored(&backend).await;
+            assert_eq!(states.len(), 3);
+            assert_eq!(states[&key(1)], record_with(1, 2));
+            assert_eq!(sync_state, cursor(2));
+            // A new episode is reported again.
+            backend.faults().inject(Fault::QuotaExceeded);
+            storage.commit(&third).await.unwrap();
+            assert_eq!(sink.reasons(), vec!["quota", "quota"]);
+        });
+    }
+
+    /// A backend whose writes take a turn of the executor: other commits and retries run
+    /// while one is under way.
+    #[derive(Debug, Clone, Default)]
+    struct Yielding(MemoryBackend);
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+
+    impl Backend for Yielding {
+        async fn open(&self) -> Result<(), StoreError> {
+            self.0.open().await
+        }
+
+        async fn read_segments(&self, target: TargetKind) -> Result<Vec<RawSegment>, StoreError> {
+            self.0.read_segments(target).await
+        }
+
+        async fn scan_segments(
+            &self,
+            target: TargetKind,
+            on_chunk: &mut dyn FnMut(Vec<RawSegment>),
+        ) -> Result<(), StoreError> {
+            self.0.scan_segments(target, on_chunk).await
+        }
+
+        async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
+            self.0.read(keys).await
+        }
+
+        async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+            YieldOnce(false).await;
+            self.0.write(ops).await
+        }
+
+        async fn destroy(&self) -> Result<(), StoreError> {
+            self.0.destroy().await
+        }
+
+        fn close(&self) {
+            self.0.close()
+        }
+
+        async fn write_raw(&self, key: RecordKey, value: RawValue) -> Result<(), StoreError> {
+            self.0.write_raw(key, value).await
+        }
+
+        fn faults(&self) -> &Faults {
+            self.0.faults()
+        }
+    }
+
+    #[test]
+    fn writes_overlapping_commits_and_retries_land_in_order() {
+        for retry_fails in [false, true] {
+            block_on(async {
+                let sink = Recorder::default();
+                let backend = Yielding::default();
+                let storage = DeltaStorage::new(Storage::new(backend.clone()), sink.clone(), 3);
+                storage.init(&fingerprint(), "v1").await.unwrap();
+                let mut first = SyncBatch::new(TargetKind::Entities);
+                first.upserts = vec![record_with(1, 1), record_with(2, 1)];
+                first.sync_state = Some(cursor(1));
+                backend.0.faults().inject(Fault::QuotaExceeded);
+                if retry_fails {
+                    backend.0.faults().inject(Fault::QuotaExceeded);
+                }
+                storage.commit(&first).await.unwrap();
+                let mut second = SyncBatch::new(TargetKind::Entities);
+                second.upserts = vec![record_with(1, 2), record_with(2, 2)];
+                second.sync_state = Some(cursor(2));
+                let mut third = SyncBatch::new(TargetKind::Entities);
+                third.deletions = vec![key(2)];
+                third.sync_state = Some(cursor(3));
+                // The retry's write is under way while both commits arrive.
+                let ((), (a, b)) = futures_util::future::join(
+                    storage.write_waiting(),
+                    futures_util::future::join(storage.commit(&second), storage.commit(&third)),
+                )
+                .await;
+                a.unwrap();
+                b.unwrap();
+                storage.write_waiting().await;
+                assert_eq!(storage.unpersisted(TargetKind::Entities), 0);
+                let reader = MemoryStorage::new(backend.0.connect());
+                reader.init(&fingerprint(), "v1").await.unwrap();
+                let loaded = reader.load(TargetKind::Entities).await.unwrap().data;
+                let states: Vec<ModelRecord> = loaded
+                    .models
+                    .iter()
+                    .map(|r| r.get().unwrap().clone())
+                    .collect();
+                assert_eq!(
+                    states,
+                    vec![record_with(1, 2)],
+                    "retry fails: {retry_fails}"
+                );
+                assert_eq!(loaded.sync_state, Some(cursor(3)));
+            });
+        }
+    }
+
+    #[test]
+    fn a_failed_compaction_reaches_errors_once() {
+        block_on(async {
+            let sink = Recorder::default();
+            let (storage, backend) = opened(sink.clone()).await;
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = vec![record(1)];
+            storage.commit(&batch).await.unwrap();
+            // The first segment becomes unreadable: folding it fails.
+            backend
+                .write_raw(
+                    dojo_reactive_storage::RecordKey::Segment(TargetKind::Entities, 0),
+                    Err("not bytes".into()),
+                )
+                .await
+                .unwrap();
+            for v in 2..40 {
+                batch.upserts = vec![record_with(1, v)];
+                storage.commit(&batch).await.unwrap();
+            }
+            assert!(storage.inner().compaction_error().is_some());
+            assert_eq!(
+                sink.reasons(),
+                vec!["compaction"],
+                "reported once, not per commit"
+            );
+            assert!(
+                sink.flagged().iter().all(|(_, persisted)| *persisted),
+                "the commits stored"
+            );
+        });
+    }
+
+    #[test]
+    fn a_deleted_database_stops_storing_but_not_live_data() {
+        block_on(async {
+            let sink = Recorder::default();
+            let (storage, backend) = opened(sink.clone()).await;
+            backend.faults().inject(Fault::Deleted);
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = vec![record(1)];
+            storage.commit(&batch).await.unwrap();
+            storage.commit(&batch).await.unwrap();
+            assert_eq!(sink.flagged().len(), 2, "both batches reached the view");
+            assert_eq!(sink.reasons(), vec!["deleted"]);
+            assert_eq!(
+                stored(&backend).await.0.len(),
+                0,
+                "nothing written after the deletion"
+            );
+        });
+    }
+
+    #[test]
+    fn errors_that_retrying_cannot_fix_go_to_the_synchronizer() {
+        block_on(async {
+            let sink = Recorder::default();
+            let (storage, _backend) = opened(sink.clone()).await;
+            storage.inner().close();
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = vec![record(1)];
+            let error = storage.commit(&batch).await.expect_err("not initialized");
+            assert_eq!(on_failure(&error.kind), OnFailure::Fail);
+            assert!(
+                sink.flagged().is_empty(),
+                "nothing sent for a batch the synchronizer puts back"
+            );
+            assert_eq!(storage.unpersisted(TargetKind::Entities), 0);
         });
     }
 }

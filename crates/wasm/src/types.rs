@@ -73,9 +73,9 @@ export interface StartTimings { startedAt: number; openMs: number; restoreMs: nu
 /** What the worker sends; DELTA bytes come as the second argument of emit. */
 
 type WorkerEvent =
-  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; timings: StartTimings }
-  | { type: "DELTA" }
-  | { type: "SYNC_TICK"; tick: SyncTick }
+  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings }
+  | { type: "DELTA"; persisted: boolean }
+  | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }
   | { type: "TRANSITION"; transition: Transition }
   | { type: "SYNC_ERROR"; error: ReactiveErrorInfo }
   | { type: "SYNC_FATAL"; error: ReactiveErrorInfo };

@@ -11,7 +11,7 @@ use dojo_reactive_core::sync::{
     Transition,
 };
 use dojo_reactive_core::StateKind;
-use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage};
+use dojo_reactive_storage::{BrowserBackend, IndexedDbBackend, MemoryBackend, Storage, StoreError};
 use dojo_reactive_torii::ToriiClient;
 use futures_channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -40,9 +40,10 @@ impl Emit {
 }
 
 impl DeltaSink for Emit {
-    fn delta(&self, bytes: &[u8]) {
+    fn delta(&self, bytes: &[u8], persisted: bool) {
         let event: JsValue = Object::new().into();
         let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
+        let _ = Reflect::set(&event, &"persisted".into(), &persisted.into());
         let buffer = Uint8Array::from(bytes);
         let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
@@ -52,21 +53,37 @@ impl DeltaSink for Emit {
     }
 }
 
-impl SyncObserver for Emit {
+/// A synchronizer's observer: its events, ticks with the model states not yet stored.
+struct Observer {
+    emit: Emit,
+    storage: Rc<WorkerStorage>,
+}
+
+impl SyncObserver for Observer {
     fn transition(&mut self, transition: &Transition) {
-        self.event(&json!({ "type": "TRANSITION", "transition": transition }));
+        self.emit
+            .event(&json!({ "type": "TRANSITION", "transition": transition }));
     }
 
     fn tick(&mut self, tick: &SyncTick) {
-        self.event(&json!({ "type": "SYNC_TICK", "tick": tick }));
+        let mut json = json!(tick);
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert(
+                "unpersisted".into(),
+                json!(self.storage.unpersisted(tick.target)),
+            );
+        }
+        self.emit
+            .event(&json!({ "type": "SYNC_TICK", "tick": json }));
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
-        self.event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
+        self.emit
+            .event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
     }
 }
 
-type WorkerStorage = DeltaStorage<IndexedDbBackend, Emit>;
+type WorkerStorage = DeltaStorage<BrowserBackend, Emit>;
 
 /// What `open` set up: everything `lead` needs to start syncing.
 struct Opened {
@@ -76,6 +93,8 @@ struct Opened {
     emit: Emit,
     /// The synced targets, in start order.
     targets: Vec<TargetKind>,
+    /// Set at shutdown: the retry of failed writes stops.
+    stopping: Rc<Cell<bool>>,
 }
 
 /// What `shutdown` needs of the running synchronizers.
@@ -126,13 +145,11 @@ impl SyncWorker {
         let client = ToriiClient::new(&plan.torii_url).map_err(|e| {
             ErrorInfo::validation(format!("toriiUrl: {e}")).with("toriiUrl", &plan.torii_url)
         })?;
-        let storage = IndexedDbStorage::new(IndexedDbBackend::new(&plan.db_name));
-        let stored_version = match storage.open(&plan.fingerprint).await {
-            Ok(version) => version,
-            Err(error) => {
-                storage.close();
-                return Err(store_error(&error).into());
-            }
+        let (storage, stored_version) = open_storage(&plan, &emit).await?;
+        let persistence = if storage.backend().is_persistent() {
+            "indexedDb"
+        } else {
+            "memory"
         };
         let opened_at = js_sys::Date::now();
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
@@ -152,6 +169,7 @@ impl SyncWorker {
             "toriiVersion": stored_version,
             "dbName": plan.db_name,
             "restored": restored,
+            "persistence": persistence,
             "timings": {
                 "startedAt": started_at,
                 "openMs": opened_at - started_at,
@@ -159,6 +177,16 @@ impl SyncWorker {
             },
         }));
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
+        let stopping = Rc::new(Cell::new(false));
+        {
+            let storage = Rc::clone(&storage);
+            let stopping = Rc::clone(&stopping);
+            wasm_bindgen_futures::spawn_local(async move {
+                storage
+                    .keep_writing(&BrowserClock, &|| stopping.get())
+                    .await;
+            });
+        }
         Ok(SyncWorker {
             opened: Rc::new(Opened {
                 plan,
@@ -166,6 +194,7 @@ impl SyncWorker {
                 storage,
                 emit,
                 targets,
+                stopping,
             }),
             running: RefCell::new(None),
             stopped: Cell::new(false),
@@ -247,9 +276,51 @@ impl SyncWorker {
                     let _ = receiver.await;
                 }
             }
+            opened.stopping.set(true);
+            // A last try for what a failed write left waiting.
+            opened.storage.write_waiting().await;
             opened.storage.inner().close();
             Ok(JsValue::UNDEFINED)
         })
+    }
+}
+
+/// Opens and checks the database (no network); returns it with the Torii version its data was
+/// synced from. Where the browser offers no IndexedDB, the data is kept in memory and a warning
+/// is emitted.
+async fn open_storage(
+    plan: &Plan,
+    emit: &Emit,
+) -> Result<(Storage<BrowserBackend>, Option<String>), ErrorInfo> {
+    let storage = Storage::new(BrowserBackend::IndexedDb(IndexedDbBackend::new(
+        &plan.db_name,
+    )));
+    match storage.open(&plan.fingerprint).await {
+        Ok(version) => Ok((storage, version)),
+        Err(StoreError::Unavailable(reason)) => {
+            emit.error(
+                ErrorInfo::new(
+                    "StorageError",
+                    format!(
+                        "IndexedDB is not available in this browser context ({reason}, as in \
+                         some private modes): the client runs in memory, nothing is stored and \
+                         the next start syncs from Torii again"
+                    ),
+                )
+                .with("reason", "unavailable")
+                .with("dbName", &plan.db_name),
+            );
+            let storage = Storage::new(BrowserBackend::Memory(MemoryBackend::new()));
+            let version = storage
+                .open(&plan.fingerprint)
+                .await
+                .map_err(|e| store_error(&e))?;
+            Ok((storage, version))
+        }
+        Err(error) => {
+            storage.close();
+            Err(store_error(&error))
+        }
     }
 }
 
@@ -265,7 +336,10 @@ fn start_synchronizers(opened: &Opened) -> Running {
     for setup in opened.plan.setups.iter().cloned() {
         let mut synchronizer =
             Synchronizer::new(opened.client.clone(), Rc::clone(&gate), BrowserClock, setup);
-        synchronizer.set_observer(Box::new(opened.emit.clone()));
+        synchronizer.set_observer(Box::new(Observer {
+            emit: opened.emit.clone(),
+            storage: Rc::clone(&opened.storage),
+        }));
         handles.push(synchronizer.handle());
         let (finished, receiver) = oneshot::channel();
         done.push(receiver);

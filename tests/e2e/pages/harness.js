@@ -23,10 +23,18 @@ window.e2e = e2e;
 
 // Records every Worker before the package is imported (below), so a test can terminate the sync
 // worker the package started, as a crash would.
+// With `e2e.withoutIndexedDb` set, the worker runs in a scope without `indexedDB`, as in some
+// private modes: a module that loads the package's worker, then hides `indexedDB` before any
+// message arrives.
 const NativeWorker = globalThis.Worker;
 globalThis.Worker = class RecordedWorker extends NativeWorker {
-    constructor(...args) {
-        super(...args);
+    constructor(url, options) {
+        if (e2e.withoutIndexedDb) {
+            const source = `import ${JSON.stringify(new URL(url, location.href).href)};\n` +
+                `Object.defineProperty(globalThis, "indexedDB", { value: undefined, configurable: true });\n`;
+            url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+        }
+        super(url, options);
         e2e.workers.push(this);
     }
 };

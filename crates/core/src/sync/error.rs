@@ -86,8 +86,18 @@ pub enum StorageErrorKind {
     Blocked,
     /// A schema migration failed; the previous version is intact.
     MigrationFailed,
-    /// A read or write failed (IO, aborted transaction, closed database).
+    /// A read or write failed (IO, aborted transaction).
     Io,
+    /// The database connection was closed (by the browser, or by another connection's upgrade
+    /// or deletion); the storage reopens it.
+    Closed,
+    /// The database was deleted under the running client (another tab's `reset`, site data
+    /// cleared): nothing more can be stored until the client starts again.
+    Deleted,
+    /// The batch cannot be stored (its values cannot be encoded): writing it again cannot help.
+    InvalidBatch,
+    /// The browser offers no database here (IndexedDB missing or forbidden).
+    Unavailable,
     /// The stored data cannot be decoded.
     Corrupt,
     /// The storage was used before `init`.

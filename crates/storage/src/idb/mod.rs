@@ -7,10 +7,18 @@
 //! on a rexie connection, to handle `blocked`, or to abort an upgrade half-way) and idb has no
 //! durability option either; idb's request futures are used for reads. Every atomic write is
 //! one `readwrite` transaction with `{ durability: "relaxed" }`.
+//!
+//! A connection closed under the running client (another connection's upgrade through
+//! `versionchange`, or the browser's `close`) is reopened by the next call, once the upgrade is
+//! done; a database deleted meanwhile (another tab's `reset()`, site data cleared) is never
+//! created again that way: those calls fail with [`StoreError::Deleted`].
 
+mod either;
 mod open;
 mod schema;
 mod tx;
+
+pub use either::BrowserBackend;
 
 use std::cell::{Cell, RefCell};
 use std::future::IntoFuture as _;
@@ -22,7 +30,7 @@ use futures_util::future::{join, join_all};
 use idb::{ObjectStore, Query};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DomException, Event, IdbDatabase};
+use web_sys::{DomException, Event, IdbDatabase, IdbVersionChangeEvent};
 
 pub use schema::{Migration, MigrationFuture, Schema, UpgradeTx, SCHEMA_VERSION};
 pub use tx::classify;
@@ -39,9 +47,21 @@ use tx::{
 /// [`Storage`] in IndexedDB.
 pub type IndexedDbStorage = Storage<IndexedDbBackend>;
 
+/// What became of an open connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// Usable.
+    Open,
+    /// Closed under us (another connection's upgrade, or the browser): reopened by the next
+    /// call.
+    Lost,
+    /// Closed because another connection deletes the database: never reopened.
+    Deleted,
+}
+
 struct Connection {
     db: IdbDatabase,
-    closed: Rc<Cell<bool>>,
+    link: Rc<Cell<Link>>,
     _on_version_change: Closure<dyn FnMut(Event)>,
     _on_close: Closure<dyn FnMut(Event)>,
 }
@@ -108,18 +128,92 @@ impl IndexedDbBackend {
             .unwrap_or_default()
     }
 
+    /// The open connection, if any (for tools and tests that watch or poke it).
+    pub fn database(&self) -> Option<IdbDatabase> {
+        self.db().ok()
+    }
+
     fn db(&self) -> Result<IdbDatabase, StoreError> {
         match &*self.connection.borrow() {
-            Some(connection) if !connection.closed.get() => Ok(connection.db.clone()),
+            Some(connection) if connection.link.get() == Link::Open => Ok(connection.db.clone()),
             _ => Err(StoreError::Closed),
         }
+    }
+
+    /// The open connection, reopened first when it was closed under us (never when we closed
+    /// it: then `open` must be called). A database deleted meanwhile is not created again:
+    /// that fails with [`StoreError::Deleted`], as every later call does.
+    async fn connected(&self) -> Result<IdbDatabase, StoreError> {
+        let link = self.connection.borrow().as_ref().map(|c| c.link.get());
+        match link {
+            None => Err(StoreError::Closed),
+            Some(Link::Open) => self.db(),
+            Some(Link::Deleted) => Err(self.deleted()),
+            Some(Link::Lost) => match self.connect(open::Existing::Required).await {
+                Err(StoreError::Deleted { .. }) => {
+                    if let Some(connection) = &*self.connection.borrow() {
+                        connection.link.set(Link::Deleted);
+                    }
+                    Err(self.deleted())
+                }
+                Err(error) => Err(error),
+                Ok(()) => self.db(),
+            },
+        }
+    }
+
+    fn deleted(&self) -> StoreError {
+        StoreError::Deleted {
+            database: self.name.clone(),
+        }
+    }
+
+    /// Opens a connection and installs it with its `versionchange` and `close` handlers.
+    async fn connect(&self, existing: open::Existing) -> Result<(), StoreError> {
+        let db = open::open_database(&self.name, &self.schema, existing).await?;
+        let link = Rc::new(Cell::new(Link::Open));
+        // Another connection wants to upgrade or delete the database: step aside, so that we
+        // never block it. An upgrade is waited out by the reopen (the browser queues our open
+        // behind it); a deletion (no new version) is final.
+        let on_version_change = {
+            let db = db.clone();
+            let link = Rc::clone(&link);
+            Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+                let deleting = event
+                    .dyn_ref::<IdbVersionChangeEvent>()
+                    .is_some_and(|change| change.new_version().is_none());
+                link.set(if deleting { Link::Deleted } else { Link::Lost });
+                db.close();
+            })
+        };
+        // The browser closed the connection (storage cleared, disk error): reopened by the next
+        // call, unless the database is gone.
+        let on_close = {
+            let db = db.clone();
+            let link = Rc::clone(&link);
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                if link.get() == Link::Open {
+                    link.set(Link::Lost);
+                }
+                db.close();
+            })
+        };
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        db.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.connection.borrow_mut() = Some(Connection {
+            db,
+            link,
+            _on_version_change: on_version_change,
+            _on_close: on_close,
+        });
+        Ok(())
     }
 
     async fn read_values(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let db = self.db()?;
+        let db = self.connected().await?;
         let mut stores: Vec<&str> = keys.iter().map(RecordKey::store).collect();
         stores.sort_unstable();
         stores.dedup();
@@ -150,39 +244,15 @@ fn idb_error(error: idb::Error) -> StoreError {
 
 impl Backend for IndexedDbBackend {
     async fn open(&self) -> Result<(), StoreError> {
-        if self.db().is_ok() {
-            return Ok(());
+        if self.connection.borrow().is_some() {
+            // Opened before and not closed by us: reopen it only if it still exists.
+            return self.connected().await.map(|_| ());
         }
-        let db = open::open_database(&self.name, &self.schema).await?;
-        let closed = Rc::new(Cell::new(false));
-        // Another connection wants to upgrade or delete the database: step aside, so that we
-        // never block it (our later calls fail with `Closed`).
-        let on_version_change = {
-            let db = db.clone();
-            let closed = Rc::clone(&closed);
-            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-                closed.set(true);
-                db.close();
-            })
-        };
-        // The browser closed the connection (storage cleared, disk error).
-        let on_close = {
-            let closed = Rc::clone(&closed);
-            Closure::<dyn FnMut(Event)>::new(move |_: Event| closed.set(true))
-        };
-        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-        db.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        *self.connection.borrow_mut() = Some(Connection {
-            db,
-            closed,
-            _on_version_change: on_version_change,
-            _on_close: on_close,
-        });
-        Ok(())
+        self.connect(open::Existing::MayCreate).await
     }
 
     async fn read_segments(&self, target: TargetKind) -> Result<Vec<RawSegment>, StoreError> {
-        let db = self.db()?;
+        let db = self.connected().await?;
         let tx = transaction(&db, &[ENTITIES], false)?;
         let store = ObjectStore::from(tx.object_store(ENTITIES).map_err(|e| classify_js(&e))?);
         let range = || segment_range(target).map(|r| Query::KeyRange(r.into()));
@@ -214,7 +284,7 @@ impl Backend for IndexedDbBackend {
         target: TargetKind,
         on_chunk: &mut dyn FnMut(Vec<RawSegment>),
     ) -> Result<(), StoreError> {
-        let db = self.db()?;
+        let db = self.connected().await?;
         let tx = transaction(&db, &[ENTITIES], false)?;
         let store = ObjectStore::from(tx.object_store(ENTITIES).map_err(|e| classify_js(&e))?);
         let range = Query::KeyRange(segment_range(target)?.into());
@@ -278,7 +348,7 @@ impl Backend for IndexedDbBackend {
         if ops.is_empty() {
             return Ok(());
         }
-        let db = self.db()?;
+        let db = self.connected().await?;
         let mut stores: Vec<&str> = ops
             .iter()
             .map(|op| match op {
@@ -317,6 +387,7 @@ impl Backend for IndexedDbBackend {
                         Err(error) => classify_js(&error),
                     }
                 }
+                (Ok(()), Some(Fault::Deleted)) => self.deleted(),
                 (Ok(()), _) => match outcome {
                     Err(StoreError::Aborted { message }) => StoreError::Aborted {
                         message: format!("interrupted before commit (injected): {message}"),
@@ -337,9 +408,7 @@ impl Backend for IndexedDbBackend {
     }
 
     fn close(&self) {
-        if let Some(connection) = self.connection.borrow_mut().take() {
-            connection.closed.set(true);
-        }
+        self.connection.borrow_mut().take();
     }
 
     fn faults(&self) -> &Faults {
@@ -347,7 +416,7 @@ impl Backend for IndexedDbBackend {
     }
 
     async fn write_raw(&self, key: RecordKey, value: RawValue) -> Result<(), StoreError> {
-        let db = self.db()?;
+        let db = self.connected().await?;
         let tx = transaction(&db, &[key.store()], true)?;
         let watch = TxWatch::new(&tx);
         let value = match &value {
@@ -366,9 +435,13 @@ impl Backend for IndexedDbBackend {
     }
 }
 
-/// Deletes a database by name (what `reset` does, without a connection to it).
+/// Deletes a database by name (what `reset` does, without a connection to it). Where the
+/// browser offers no IndexedDB there is nothing to delete.
 pub async fn delete_db(name: &str) -> Result<(), StoreError> {
-    open::delete_database(name).await
+    match open::delete_database(name).await {
+        Err(StoreError::Unavailable(_)) => Ok(()),
+        other => other,
+    }
 }
 
 /// What [`init_db`] opens.

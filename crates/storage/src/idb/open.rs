@@ -1,6 +1,7 @@
 //! Opening (with migrations) and deleting a database, with every outcome typed: success,
 //! `blocked` (another connection holds the old version), a failed migration (the upgrade is
-//! aborted, the old version stays), a database newer than this code, or any other failure.
+//! aborted, the old version stays), a database newer than this code, a database that had to
+//! exist and was deleted (a reopen never creates it again), or any other failure.
 //!
 //! rexie's builder cannot do this: it runs only declarative store changes (through idb's
 //! builder, which panics when one fails), has no `blocked` handler (its future then never
@@ -33,8 +34,22 @@ fn send<T>(slot: &Slot<T>, value: T) -> bool {
 /// browser fire `blocked` too, and they are gone a moment later.
 pub(crate) const BLOCKED_GRACE_MS: u32 = 1500;
 
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Create it when missing (a first start).
+    MayCreate,
+    /// It must exist (a reopen under a running client): a missing database is
+    /// [`StoreError::Deleted`] and is not created.
+    Required,
+}
+
 /// Opens `name` at the schema's version, running the missing migrations.
-pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbDatabase, StoreError> {
+pub(crate) async fn open_database(
+    name: &str,
+    schema: &Schema,
+    existing: Existing,
+) -> Result<IdbDatabase, StoreError> {
     let version = schema.version();
     let request = factory()?
         .open_with_u32(name, version)
@@ -45,17 +60,26 @@ pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbData
     // success closed.
     let cancelled = Rc::new(Cell::new(false));
     let migration_error: Rc<RefCell<Option<(u32, String)>>> = Rc::new(RefCell::new(None));
+    // Set when a database that had to exist was about to be created (the upgrade is aborted,
+    // which deletes the new database again).
+    let missing = Rc::new(Cell::new(false));
 
     let on_upgrade = {
         let request = request.clone();
         let schema = schema.clone();
         let cancelled = Rc::clone(&cancelled);
         let migration_error = Rc::clone(&migration_error);
+        let missing = Rc::clone(&missing);
         Closure::once_into_js(move |event: IdbVersionChangeEvent| {
             let (Some(tx), Ok(db)) = (request.transaction(), request.result()) else {
                 return;
             };
             if cancelled.get() {
+                let _ = tx.abort();
+                return;
+            }
+            if existing == Existing::Required && event.old_version() == 0.0 {
+                missing.set(true);
                 let _ = tx.abort();
                 return;
             }
@@ -126,7 +150,12 @@ pub(crate) async fn open_database(name: &str, schema: &Schema) -> Result<IdbData
     let on_error = {
         let slot = Rc::clone(&slot);
         let request = request.clone();
+        let name = name.to_owned();
         Closure::once_into_js(move |_: JsValue| {
+            if missing.get() {
+                send(&slot, Err(StoreError::Deleted { database: name }));
+                return;
+            }
             let error = request.error().ok().flatten();
             let failed = migration_error.borrow_mut().take();
             let outcome = match (failed, error) {

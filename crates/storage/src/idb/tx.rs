@@ -163,6 +163,7 @@ pub fn classify(error: &DomException) -> StoreError {
         "QuotaExceededError" => StoreError::QuotaExceeded { message },
         "AbortError" => StoreError::Aborted { message },
         "InvalidStateError" => StoreError::Closed,
+        "SecurityError" => StoreError::Unavailable(message),
         _ => StoreError::Io(message),
     }
 }

@@ -64,6 +64,9 @@ macro_rules! idb_only_cases {
             failed_migration_leaves_v1_intact_and_readable,
             blocked_upgrade_is_typed_and_recoverable,
             our_connection_steps_aside_for_an_upgrade,
+            a_connection_closed_under_us_is_reopened,
+            a_database_deleted_by_another_connection_is_not_recreated,
+            a_database_gone_while_closed_is_not_recreated,
             newer_database_is_version_too_new,
             init_db_returns_the_hash_and_names_separate_worlds,
             dom_exceptions_map_to_typed_errors,
@@ -260,8 +263,9 @@ pub async fn blocked_upgrade_is_typed_and_recoverable() {
     Idb.cleanup(&name).await;
 }
 
-/// Our own connections never block others: on `versionchange` they close, and later calls
-/// fail with `Closed` instead of hanging.
+/// Our own connections never block others: on `versionchange` they close; later calls reopen
+/// once the upgrade is done, and since the database is now newer than this code, fail with
+/// `VersionTooNew` instead of hanging.
 pub async fn our_connection_steps_aside_for_an_upgrade() {
     let name = Idb.unique("steps_aside");
     let reference = seeded_v1(&name).await;
@@ -270,8 +274,108 @@ pub async fn our_connection_steps_aside_for_an_upgrade() {
         .await
         .expect("v2 is not blocked by ours");
     assert_eq!(load(&newer).await, reference.expected());
-    assert_eq!(ours.load(TARGET).await.err(), Some(StoreError::Closed));
+    let error = ours.load(TARGET).await.err();
+    assert!(
+        matches!(error, Some(StoreError::VersionTooNew { supported: 1, .. })),
+        "{error:?}"
+    );
     newer.close();
+    Idb.cleanup(&name).await;
+}
+
+/// Fires a synthetic event of `kind` at a connection, as the browser does.
+fn fire(db: &IdbDatabase, kind: &str) {
+    let event = web_sys::Event::new(kind).expect("event");
+    db.dispatch_event(&event).expect("dispatch");
+}
+
+/// Whether a database of this name exists.
+async fn exists(name: &str) -> bool {
+    let factory = factory();
+    let databases = Reflect::get(&factory, &JsValue::from_str("databases"))
+        .expect("indexedDB.databases")
+        .dyn_into::<js_sys::Function>()
+        .expect("a function");
+    let list = JsFuture::from(
+        databases
+            .call0(&factory)
+            .expect("databases()")
+            .dyn_into::<Promise>()
+            .expect("a promise"),
+    )
+    .await
+    .expect("database list");
+    js_sys::Array::from(&list).iter().any(|info| {
+        Reflect::get(&info, &JsValue::from_str("name"))
+            .ok()
+            .and_then(|n| n.as_string())
+            .is_some_and(|n| n == name)
+    })
+}
+
+/// A connection the browser closed (`close` event: storage pressure, a disk error) is reopened
+/// by the next call, which then succeeds with the data intact.
+pub async fn a_connection_closed_under_us_is_reopened() {
+    let name = Idb.unique("reopen");
+    let mut reference = seeded_v1(&name).await;
+    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    let db = ours.backend().database().expect("open");
+    fire(&db, "close");
+    assert!(ours.backend().database().is_none(), "closed at once");
+    let batch = upserts(vec![player(500, 9)], 9, None);
+    ours.commit(&batch).await.expect("reopened for the write");
+    reference.apply(&batch);
+    assert_eq!(load(&ours).await, reference.expected());
+    assert!(ours.backend().database().is_some());
+    ours.close();
+    Idb.cleanup(&name).await;
+}
+
+/// Another connection deletes the database (another tab's `reset()`): ours steps aside so the
+/// deletion is not blocked, and never creates an empty database again under the running client.
+pub async fn a_database_deleted_by_another_connection_is_not_recreated() {
+    let name = Idb.unique("deleted");
+    seeded_v1(&name).await;
+    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    delete_db(&name)
+        .await
+        .expect("the deletion is not blocked by ours");
+    let batch = upserts(vec![player(1, 1)], 1, None);
+    let error = ours.commit(&batch).await.err();
+    assert!(
+        matches!(error, Some(StoreError::Deleted { .. })),
+        "{error:?}"
+    );
+    assert!(matches!(
+        ours.load(TARGET).await.err(),
+        Some(StoreError::Deleted { .. })
+    ));
+    assert!(!exists(&name).await, "not created again");
+    ours.close();
+}
+
+/// The connection was closed and meanwhile the database vanished (site data cleared): the
+/// reopen refuses to create an empty one.
+pub async fn a_database_gone_while_closed_is_not_recreated() {
+    let name = Idb.unique("gone");
+    seeded_v1(&name).await;
+    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    let db = ours.backend().database().expect("open");
+    fire(&db, "close");
+    delete_db(&name).await.expect("delete");
+    let error = ours.load(TARGET).await.err();
+    assert!(
+        matches!(error, Some(StoreError::Deleted { .. })),
+        "{error:?}"
+    );
+    assert!(!exists(&name).await, "not created again");
+    // Our own `init` after `close` is a new start: it may create the database.
+    ours.close();
+    let fresh = open_with(&name, Schema::current())
+        .await
+        .expect("a new start");
+    assert_eq!(load(&fresh).await.models.len(), 0);
+    fresh.close();
     Idb.cleanup(&name).await;
 }
 

@@ -1,0 +1,218 @@
+//! `Unpersisted`: the batches of one target that the store has not taken yet (their commit
+//! failed), coalesced per (entity, model): the latest state wins, a deletion stays a deletion,
+//! the latest batch's sync state wins. Writing it as one batch stores exactly what writing the
+//! batches in order would have stored, and it never holds more than one entry per
+//! (entity, model), whatever the number of batches.
+
+use std::collections::BTreeMap;
+
+use dojo_reactive_core::sync::{
+    LedgerEntry, ModelKey, ModelRecord, StoredRecord, StoredTarget, SyncBatch, TargetKind,
+    TargetSyncState,
+};
+
+/// What a batch does to one (entity, model)'s state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    Upsert(ModelRecord),
+    Delete,
+}
+
+/// Coalesced batches of one target, not yet stored.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Unpersisted {
+    states: BTreeMap<ModelKey, Change>,
+    ledger: BTreeMap<ModelKey, LedgerEntry>,
+    sync_state: Option<TargetSyncState>,
+}
+
+impl Unpersisted {
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty() && self.ledger.is_empty() && self.sync_state.is_none()
+    }
+
+    /// How many (entity, model) states wait (changed states and ledger-only changes).
+    pub fn len(&self) -> usize {
+        let ledger_only = self
+            .ledger
+            .keys()
+            .filter(|key| !self.states.contains_key(*key))
+            .count();
+        self.states.len() + ledger_only
+    }
+
+    /// Adds a batch newer than everything held (a batch's deletions come after its upserts,
+    /// as the store applies them).
+    pub fn push(&mut self, batch: &SyncBatch) {
+        for record in &batch.upserts {
+            self.states
+                .insert(key_of(record), Change::Upsert(record.clone()));
+        }
+        for key in &batch.deletions {
+            self.states.insert(key.clone(), Change::Delete);
+        }
+        for entry in &batch.ledger {
+            self.ledger.insert(
+                ModelKey {
+                    entity: entry.entity,
+                    model: entry.model.clone(),
+                },
+                entry.clone(),
+            );
+        }
+        if batch.sync_state.is_some() {
+            self.sync_state.clone_from(&batch.sync_state);
+        }
+    }
+
+    /// Puts back what an attempt took ([`Unpersisted::take_batch`]) and could not store, under
+    /// what arrived meanwhile (which is newer).
+    pub fn put_back(&mut self, older: SyncBatch) {
+        let mut merged = Unpersisted::default();
+        merged.push(&older);
+        for (key, change) in std::mem::take(&mut self.states) {
+            merged.states.insert(key, change);
+        }
+        for (key, entry) in std::mem::take(&mut self.ledger) {
+            merged.ledger.insert(key, entry);
+        }
+        if self.sync_state.is_some() {
+            merged.sync_state = self.sync_state.take();
+        }
+        *self = merged;
+    }
+
+    /// Empties the set into one batch of `target` (to write atomically).
+    pub fn take_batch(&mut self, target: TargetKind) -> SyncBatch {
+        let taken = std::mem::take(self);
+        let mut batch = SyncBatch::new(target);
+        for (key, change) in taken.states {
+            match change {
+                Change::Upsert(record) => batch.upserts.push(record),
+                Change::Delete => batch.deletions.push(key),
+            }
+        }
+        batch.ledger = taken.ledger.into_values().collect();
+        batch.sync_state = taken.sync_state;
+        batch
+    }
+}
+
+impl Unpersisted {
+    /// What the store would hold once this is written: `stored` with these changes applied.
+    pub fn overlay(&self, stored: &mut StoredTarget) {
+        stored
+            .models
+            .retain(|record| !self.states.contains_key(&stored_key(record)));
+        stored
+            .models
+            .extend(self.states.values().filter_map(|change| match change {
+                Change::Upsert(record) => Some(StoredRecord::from(record.clone())),
+                Change::Delete => None,
+            }));
+        stored.ledger.retain(|entry| {
+            !self.ledger.contains_key(&ModelKey {
+                entity: entry.entity,
+                model: entry.model.clone(),
+            })
+        });
+        stored.ledger.extend(self.ledger.values().cloned());
+        if self.sync_state.is_some() {
+            stored.sync_state.clone_from(&self.sync_state);
+        }
+    }
+}
+
+fn stored_key(record: &StoredRecord) -> ModelKey {
+    ModelKey {
+        entity: *record.entity(),
+        model: record.model().into(),
+    }
+}
+
+fn key_of(record: &ModelRecord) -> ModelKey {
+    ModelKey {
+        entity: record.entity,
+        model: record.state.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
+
+    use super::*;
+
+    fn record(id: u128, v: u8) -> ModelRecord {
+        ModelRecord {
+            entity: Felt::from(id),
+            world_address: Felt::ZERO,
+            state: Struct {
+                name: "ns-A".into(),
+                members: vec![Member {
+                    name: "v".into(),
+                    key: false,
+                    value: Value::Primitive(Primitive::U8(v)),
+                }],
+            },
+            created_at: 1,
+            updated_at: u64::from(v),
+            executed_at: 3,
+        }
+    }
+
+    fn key(id: u128) -> ModelKey {
+        ModelKey {
+            entity: Felt::from(id),
+            model: "ns-A".into(),
+        }
+    }
+
+    fn cursor(name: &str) -> Option<TargetSyncState> {
+        Some(TargetSyncState {
+            cursor: Some(name.into()),
+            ..TargetSyncState::default()
+        })
+    }
+
+    #[test]
+    fn latest_wins_deletions_stay_and_the_latest_cursor_is_kept() {
+        let mut set = Unpersisted::default();
+        let mut first = SyncBatch::new(TargetKind::Entities);
+        first.upserts = vec![record(1, 1), record(2, 1)];
+        first.sync_state = cursor("a");
+        let mut second = SyncBatch::new(TargetKind::Entities);
+        second.upserts = vec![record(1, 2)];
+        second.deletions = vec![key(2)];
+        let third = SyncBatch::new(TargetKind::Entities);
+        set.push(&first);
+        set.push(&second);
+        set.push(&third);
+        assert_eq!(set.len(), 2, "one entry per (entity, model)");
+        let batch = set.take_batch(TargetKind::Entities);
+        assert!(set.is_empty());
+        assert_eq!(batch.upserts, vec![record(1, 2)]);
+        assert_eq!(batch.deletions, vec![key(2)]);
+        assert_eq!(batch.sync_state, cursor("a"), "no later batch moved it");
+    }
+
+    #[test]
+    fn what_is_put_back_goes_under_what_arrived_meanwhile() {
+        let mut set = Unpersisted::default();
+        let mut old = SyncBatch::new(TargetKind::Entities);
+        old.upserts = vec![record(1, 1), record(2, 1)];
+        old.sync_state = cursor("old");
+        set.push(&old);
+        let taken = set.take_batch(TargetKind::Entities);
+        let mut newer = SyncBatch::new(TargetKind::Entities);
+        newer.deletions = vec![key(1)];
+        newer.sync_state = cursor("new");
+        set.push(&newer);
+        set.put_back(taken);
+        let batch = set.take_batch(TargetKind::Entities);
+        assert_eq!(batch.upserts, vec![record(2, 1)]);
+        assert_eq!(batch.deletions, vec![key(1)]);
+        assert_eq!(batch.sync_state, cursor("new"));
+    }
+}
