@@ -114,4 +114,6 @@ export interface MainWasm {
   computeManifestHash(manifest: string): string;
   /** The manifest's fingerprint (throws for a bad manifest). */
   buildManifestFingerprint(manifest: string): ManifestFingerprint;
+  /** The message of the module's last panic, once (the panic hook records it before the trap). */
+  takePanicMessage(): string | undefined;
 }

@@ -124,6 +124,7 @@ impl SyncWorker {
     /// error for configuration errors, SchemaMismatchError and (unless accepted)
     /// ToriiVersionChangedError.
     pub async fn start(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+        crate::panic::install();
         let started_at = js_sys::Date::now();
         let emit = Emit(
             emit.dyn_into::<Function>()
