@@ -45,7 +45,7 @@ export interface SyncWorkerOptions {
 /** How the main thread watches the sync worker (see {@link SyncWorkerOptions.supervision}). */
 export interface SupervisionOptions {
   /**
-   * A worker that sent INIT_ACK and then sends nothing (not even a SYNC_TICK, posted every
+   * A worker that ticked once and then sends nothing (not even a SYNC_TICK, posted every
    * `syncOptions.tickIntervalMs`) for this long is taken as dead and restarted (default: three
    * tick intervals, at least 5000 ms).
    */

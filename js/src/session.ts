@@ -1,7 +1,7 @@
 /**
  * One sync worker's lifetime seen from the main thread: starts it with INIT, turns its messages
  * into status, errors and DELTA callbacks, stops it with SHUTDOWN, and supervises it: a worker
- * that dies (an error event, a panic, or no message for `watchdogMs` after INIT_ACK) is
+ * that dies (an error event, a panic, or no message for `watchdogMs` after its first SYNC_TICK) is
  * terminated and started again on the same database, with backoff, a bounded number of times
  * in a row. A {@link SyncSession} keeps its streams across restarts (supervised, or `reset`).
  *
@@ -144,7 +144,7 @@ export class SyncSession {
   private heardFrom = false;
   /** When the current worker last posted a message (main-thread clock). */
   private lastHeardAt = 0;
-  /** The armed watchdog (after INIT_ACK). */
+  /** The armed watchdog (from the worker's first SYNC_TICK). */
   private watchdog: Cancel | undefined;
   /** The restart waiting for its backoff. */
   private restartTimer: Cancel | undefined;
@@ -454,7 +454,6 @@ export class SyncSession {
           data: { ...init },
         });
         this.acknowledged = true;
-        this.arm();
         this.onInit(init);
         const current = this.status.get();
         this.status.set({ ...current, phase: current.phase === 'failed' ? 'failed' : 'ready', init });
@@ -463,6 +462,8 @@ export class SyncSession {
         return;
       }
       case 'SYNC_TICK': {
+        // A worker that ticks is expected to keep ticking: watched from its first tick on.
+        if (!this.watchdog) this.arm();
         const current = this.status.get();
         const tick = this.withOverlay(message.tick);
         const target = tick.target === 'eventMessages' ? 'eventMessages' : 'entities';

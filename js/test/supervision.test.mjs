@@ -6,6 +6,7 @@ import { createSyncWorkerOn } from '../dist/sync-worker.js';
 import { ID1, ID2, delta, options, settle, stubRuntime } from './stubs.mjs';
 
 const position = (entityId, x) => delta([{ entityId, tag: 'ns-Position', members: { x } }]);
+const tick = { type: 'SYNC_TICK', tick: { target: 'entities', overall: { state: 'streaming' }, models: [] } };
 
 function recorder() {
   const records = [];
@@ -21,6 +22,7 @@ async function streaming(extra = {}) {
   port.send({ type: 'DELTA', buffer: position(ID1, 1) });
   port.ack(1);
   await client.ready;
+  port.send(tick);
   port.send({ type: 'DELTA', buffer: position(ID2, 2) });
   const reported = [];
   client.errors.subscribe((e) => reported.push(e));
@@ -70,9 +72,16 @@ test('a worker that fails after it ran is restarted on the same database; the vi
   await client.shutdown();
 });
 
-test('a worker that sends nothing (no tick) for the watchdog period is restarted; one that ticks is not', async () => {
+test('a worker that ticked and then sends nothing for the watchdog period is restarted; one that ticks is not; one that never ticked is not watched', async () => {
+  const quiet = stubRuntime();
+  const idle = createClient(options, quiet.runtime);
+  quiet.ports[0].ack();
+  await idle.ready;
+  quiet.timers.advance(60_000);
+  assert.equal(quiet.ports.length, 1, 'a worker that never ticked (e.g. one that does not sync) is not taken as dead');
+  await idle.shutdown();
+
   const { client, port, ports, timers, reported } = await streaming({ syncOptions: { tickIntervalMs: 1000 } });
-  const tick = { type: 'SYNC_TICK', tick: { target: 'entities', overall: { state: 'streaming' }, models: [] } };
   for (let i = 0; i < 10; i += 1) {
     timers.advance(1000);
     port.send(tick);
@@ -233,6 +242,7 @@ test('createSyncWorker is supervised too', async () => {
   const stubs = stubRuntime();
   const handle = createSyncWorkerOn(options, stubs.runtime);
   stubs.ports[0].ack();
+  stubs.ports[0].send(tick);
   await handle.ready;
   stubs.timers.advance(6000);
   assert.equal(handle.getSyncStatus().phase, 'restarting');
