@@ -261,17 +261,17 @@ export class SyncSession {
     if (now - this.lastRestartAt >= stableAfterMs) this.restartRow = 0;
     this.lastRestartAt = now;
     const what = {
-      error: 'failed',
-      watchdog: `sent nothing for ${this.deps.supervision.watchdogMs} ms`,
-      panic: 'panicked',
-      viewPanic: 'was restarted because the main-thread view panicked',
+      error: 'the sync worker failed',
+      watchdog: `the sync worker sent nothing for ${this.deps.supervision.watchdogMs} ms`,
+      panic: 'the sync worker panicked',
+      viewPanic: 'the main-thread view panicked',
     }[reason];
     const detail = `${panic ?? cause?.message ?? ''}`;
     const why = detail === '' ? '' : `: ${detail}`;
     if (this.restartRow >= this.deps.supervision.maxRestarts) {
       this.fail(
         new SyncFatalError(
-          `the sync worker ${what}${why}; it died ${this.restartRow + 1} times in a row, so it is not restarted again (reload the page or create a new client)`,
+          `${what}${why}; the sync worker was restarted ${this.restartRow} times in a row, so it is not restarted again (reload the page or create a new client)`,
           { reason: 'workerCrashed', attempts: this.restartRow + 1, ...(panic === undefined ? {} : { panic }) },
           { cause },
         ),
@@ -282,7 +282,7 @@ export class SyncSession {
     this.restarts += 1;
     const delayMs = reason === 'viewPanic' ? 0 : restartDelayMs(this.restartRow);
     const error = new WorkerRestartError(
-      `the sync worker ${what}${why}; it is restarted on the same database in ${delayMs} ms (restart ${this.restarts}) and the view is rebuilt from the stored state`,
+      `${what}${why}; the sync worker is restarted on the same database in ${delayMs} ms (restart ${this.restarts}) and the view is rebuilt from the stored state`,
       { reason, restarts: this.restarts, delayMs, ...(panic === undefined ? {} : { panic }) },
       { cause },
     );
