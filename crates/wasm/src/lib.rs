@@ -16,6 +16,7 @@ pub mod errors;
 pub mod json;
 pub mod keys;
 pub mod manifest;
+pub mod messages;
 pub mod panic;
 pub mod replica;
 pub mod sdk;

@@ -11,7 +11,7 @@ export interface WorkerConfig {
   toriiUrl: string;
   worldAddress: string;
   manifest: string;
-  models?: string[];
+  models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
   dbName?: string;
   syncOptions?: {
@@ -67,11 +67,11 @@ export interface Transition {
   at: number;
 }
 
-/** What the worker sends; DELTA bytes come as the second argument of emit. */
-export /** How a worker's start went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
+/** How a worker's start went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
 export interface StartTimings { startedAt: number; probeMs: number; openMs: number; restoreMs: number }
 
-type WorkerEvent =
+/** What the worker sends (`messages.rs`); DELTA bytes come as the second argument of emit. */
+export type WorkerEvent =
   | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number; timings: StartTimings }
   | { type: "DELTA" }
   | { type: "SYNC_TICK"; tick: SyncTick }

@@ -14,7 +14,7 @@ use dojo_reactive_core::StateKind;
 use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage, StoreError};
 use dojo_reactive_torii::ToriiClient;
 use futures_channel::oneshot;
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -25,6 +25,7 @@ use crate::clock::BrowserClock;
 use crate::config::{plan, WorkerConfig};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
+use crate::messages::{StartTimings, WorkerEvent};
 use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
 
 /// The host's `emit(event, delta?)`.
@@ -32,36 +33,43 @@ use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
 struct Emit(Function);
 
 impl Emit {
-    fn event(&self, event: &serde_json::Value) {
+    fn event(&self, event: &WorkerEvent) {
         // The host's callback failing must not stop syncing.
-        let _ = self.0.call1(&JsValue::UNDEFINED, &json_to_js(event));
+        let _ = self.0.call1(&JsValue::UNDEFINED, &event_js(event));
     }
+}
+
+/// The event as a plain JS object.
+fn event_js(event: &WorkerEvent) -> JsValue {
+    serde_json::to_value(event).map_or(JsValue::UNDEFINED, |json| json_to_js(&json))
 }
 
 impl DeltaSink for Emit {
     fn delta(&self, bytes: &[u8]) {
-        let event: JsValue = Object::new().into();
-        let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
         let buffer = Uint8Array::from(bytes);
-        let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
+        let _ = self
+            .0
+            .call2(&JsValue::UNDEFINED, &event_js(&WorkerEvent::Delta), &buffer);
     }
 
     fn error(&self, info: ErrorInfo) {
-        self.event(&json!({ "type": "SYNC_ERROR", "error": info.to_json() }));
+        self.event(&WorkerEvent::SyncError { error: &info });
     }
 }
 
 impl SyncObserver for Emit {
     fn transition(&mut self, transition: &Transition) {
-        self.event(&json!({ "type": "TRANSITION", "transition": transition }));
+        self.event(&WorkerEvent::Transition { transition });
     }
 
     fn tick(&mut self, tick: &SyncTick) {
-        self.event(&json!({ "type": "SYNC_TICK", "tick": tick }));
+        self.event(&WorkerEvent::SyncTick { tick });
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
-        self.event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
+        self.event(&WorkerEvent::SyncError {
+            error: &sync_error(error),
+        });
     }
 }
 
@@ -168,19 +176,18 @@ impl SyncWorker {
                 }
             }
         }
-        emit.event(&json!({
-            "type": "INIT_ACK",
-            "manifestHash": plan.fingerprint.hash,
-            "toriiVersion": torii_version,
-            "dbName": plan.db_name,
-            "restored": restored,
-            "timings": {
-                "startedAt": started_at,
-                "probeMs": probed_at - started_at,
-                "openMs": opened_at - probed_at,
-                "restoreMs": js_sys::Date::now() - opened_at,
+        emit.event(&WorkerEvent::InitAck {
+            manifest_hash: &plan.fingerprint.hash,
+            torii_version: &torii_version,
+            db_name: &plan.db_name,
+            restored,
+            timings: StartTimings {
+                started_at,
+                probe_ms: probed_at - started_at,
+                open_ms: opened_at - probed_at,
+                restore_ms: js_sys::Date::now() - opened_at,
             },
-        }));
+        });
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
         let mut handles = Vec::new();
         let mut done = Vec::new();
@@ -199,9 +206,9 @@ impl SyncWorker {
                 // `run` drains old commands on its first poll, in this same turn.
                 running.set(true);
                 if let Err(fatal) = synchronizer.run().await {
-                    emit.event(
-                        &json!({ "type": "SYNC_FATAL", "error": fatal_error(&fatal).to_json() }),
-                    );
+                    emit.event(&WorkerEvent::SyncFatal {
+                        error: &fatal_error(&fatal),
+                    });
                 }
                 let _ = finished.send(());
             });
