@@ -179,7 +179,10 @@ export class SyncSession {
     this.readyPromise = this.start();
   }
 
-  /** Resolves on INIT_ACK of the current worker; rejects with its fatal error. */
+  /**
+   * Resolves on the first INIT_ACK (again after `start`, and after a restart for a view panic);
+   * rejects with the fatal error.
+   */
   get ready(): Promise<InitInfo> {
     return this.readyPromise ?? this.start();
   }
@@ -289,7 +292,8 @@ export class SyncSession {
     this.deps.log.emit('warn', 'worker.restart', error.message, {
       data: { reason, restarts: this.restarts, delayMs, panic, cause: cause?.message },
     });
-    this.renewReady();
+    // The view still shows the stored state, so `ready` stays resolved, unless the view is gone.
+    if (reason === 'viewPanic') this.renewReady();
     this.status.set({ ...this.status.get(), phase: 'restarting', restarts: this.restarts, state: 'idle', ticks: {} });
     this.errors.emit(error);
     this.restartTimer = this.deps.timers.after(delayMs, () => {

@@ -53,6 +53,10 @@ test('a worker that fails after it ran is restarted on the same database; the vi
   assert.equal(ports.length, 2);
   const next = ports[1];
   assert.deepEqual(next.posted[0], port.posted[0], 'the same INIT: same database');
+  let readyAgain = false;
+  client.ready.then(() => (readyAgain = true));
+  await settle();
+  assert.ok(readyAgain, 'ready stays resolved while the view shows the stored state');
   // The new worker restores the persisted state (both entities), then acknowledges.
   next.send({ type: 'DELTA', buffer: position(ID1, 1) });
   next.send({ type: 'DELTA', buffer: position(ID2, 2) });
@@ -131,7 +135,8 @@ test('restarts are bounded: after maxRestarts in a row the client fails with Syn
   assert.match(reported[2].message, /crash 3/);
   const status = client.getSyncStatus();
   assert.deepEqual([status.phase, status.restarts], ['failed', 2]);
-  await assert.rejects(client.ready, (e) => e.reason === 'workerCrashed', 'ready rejects: no worker will acknowledge');
+  assert.equal(client.getSyncStatus().error, reported[2]);
+  await client.ready; // resolved at the first INIT_ACK: the view kept the stored state
   timers.advance(60_000);
   assert.equal(ports.length, 3, 'no more restarts');
   assert.deepEqual(xs(client), [1, 2], 'the view still shows the stored state');
@@ -208,6 +213,26 @@ test('a view that traps is rebuilt from the worker: the panic text reaches error
   ports[1].send({ type: 'DELTA', buffer: position(ID2, 9) });
   await write.confirmed;
   assert.equal(client.getSyncStatus().restarts, 1);
+  await client.shutdown();
+});
+
+test('a worker that dies before its INIT_ACK: ready waits for the restarted one', async () => {
+  const stubs = stubRuntime();
+  const client = createClient(options, stubs.runtime);
+  await settle(); // the view exists: the restore goes into it
+  stubs.ports[0].send({ type: 'DELTA', buffer: position(ID1, 1) });
+  stubs.ports[0].onError(new errors.SyncFatalError('gone while restoring'));
+  let settled = false;
+  client.ready.then(() => (settled = true));
+  stubs.timers.advance(500);
+  await settle();
+  assert.equal(settled, false);
+  stubs.ports[1].send({ type: 'DELTA', buffer: position(ID1, 1) });
+  stubs.ports[1].ack(1);
+  const init = await client.ready;
+  assert.equal(init.restored, 1);
+  assert.deepEqual(xs(client), [1]);
+  assert.equal(stubs.views.length, 2, 'the half-restored view was replaced');
   await client.shutdown();
 });
 
