@@ -36,6 +36,7 @@ import type {
   SdkEntity,
   WorkerConfig,
 } from './types.js';
+import { trapGuarded } from './trap.js';
 import { Check } from './validate.js';
 import type { MainWasm, OverlayEventInfo, ViewApi } from './wasm-api.js';
 
@@ -174,41 +175,6 @@ interface HeldWrite {
   readonly request: Parameters<ViewApi['submitOverlay']>[0];
   /** When the view rolls it back (main-thread clock). */
   readonly deadlineMs: number;
-}
-
-/** Whether `error` is the wasm module trapping (a Rust panic) or refusing an object a trap left borrowed. */
-function isTrap(error: unknown): boolean {
-  return (
-    error instanceof WebAssembly.RuntimeError ||
-    (error instanceof Error && error.message.includes('recursive use of an object detected'))
-  );
-}
-
-/** `view` whose every call that traps reports it through `onTrap` and throws what it returns. */
-function trapGuarded(view: ViewApi, onTrap: (error: unknown) => ReactiveError): ViewApi {
-  const guard =
-    <A extends unknown[], R>(call: (...args: A) => R) =>
-    (...args: A): R => {
-      try {
-        return call(...args);
-      } catch (error) {
-        throw isTrap(error) ? onTrap(error) : error;
-      }
-    };
-  return {
-    applyDelta: guard((delta: Uint8Array) => view.applyDelta(delta)),
-    restore: guard((delta: Uint8Array) => view.restore(delta)),
-    size: guard(() => view.size()),
-    entity: guard((...args: Parameters<ViewApi['entity']>) => view.entity(...args)),
-    query: guard((...args: Parameters<ViewApi['query']>) => view.query(...args)),
-    submitOverlay: guard((...args: Parameters<ViewApi['submitOverlay']>) => view.submitOverlay(...args)),
-    overlayFor: guard((entityId: string) => view.overlayFor(entityId)),
-    ackOverlay: guard((transactionId: string) => view.ackOverlay(transactionId)),
-    rollbackOverlay: guard((transactionId: string) => view.rollbackOverlay(transactionId)),
-    poll: guard((nowMs: number) => view.poll(nowMs)),
-    nextWakeupMs: guard(() => view.nextWakeupMs()),
-    free: guard(() => view.free()),
-  };
 }
 
 const consistencies = ['overlay', 'synced'] as const;
