@@ -6,7 +6,7 @@
 //! `js/test/fixtures/worker-events.json`, which the test below keeps equal to this enum's output.
 
 use dojo_reactive_core::sync::{SyncTick, Transition};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::errors::ErrorInfo;
 
@@ -67,13 +67,6 @@ pub struct StartTimings {
     pub open_ms: f64,
     /// Sending the stored segments.
     pub restore_ms: f64,
-}
-
-impl Serialize for ErrorInfo {
-    /// `{ name, message, ...fields }`.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
-    }
 }
 
 #[cfg(test)]
