@@ -46,8 +46,8 @@ export interface SyncWorkerOptions {
 export interface SupervisionOptions {
   /**
    * A worker that ticked once and then sends nothing (not even a SYNC_TICK, posted every
-   * `syncOptions.tickIntervalMs`) for this long is taken as dead and restarted (default: three
-   * tick intervals, at least 5000 ms).
+   * `syncOptions.tickIntervalMs`) for this long, and still nothing a quarter of it later (at most
+   * 1 s), is taken as dead and restarted (default: three tick intervals, at least 5000 ms).
    */
   readonly watchdogMs?: number;
   /**

@@ -88,6 +88,11 @@ export type RestartReason = 'error' | 'watchdog' | 'panic' | 'viewPanic';
 /** A worker that ran this long since its last restart without dying ends the row of restarts. */
 export const stableAfterMs = 60_000;
 
+/** How long a watchdog that found the worker silent waits for queued messages before giving up on it. */
+export function watchdogConfirmMs(watchdogMs: number): number {
+  return Math.min(1000, watchdogMs / 4);
+}
+
 /** The wait before the `n`th restart in a row (1-based): 500 ms doubling, at most 8 s. */
 export function restartDelayMs(n: number): number {
   return Math.min(8000, 500 * 2 ** Math.max(0, n - 1));
@@ -318,8 +323,18 @@ export class SyncSession {
       const now = this.deps.timers.now();
       // Fired this late, the page itself was frozen or busy: the worker gets a full window.
       if (now - due > limit / 2) this.lastHeardAt = now;
-      if (now - this.lastHeardAt >= limit) this.restart('watchdog');
-      else this.arm();
+      if (now - this.lastHeardAt < limit) {
+        this.arm();
+        return;
+      }
+      // Messages queued behind a busy main thread are read before the worker is given up.
+      const heard = this.lastHeardAt;
+      this.watchdog = this.deps.timers.after(watchdogConfirmMs(limit), () => {
+        this.watchdog = undefined;
+        if (this.port !== port) return;
+        if (this.lastHeardAt === heard) this.restart('watchdog');
+        else this.arm();
+      });
     });
   }
 

@@ -89,7 +89,7 @@ test("a worker terminated from the page is noticed by the watchdog and restarted
         assert.match(seen.errors[0].message, /sent nothing for 1000 ms/);
         assert.equal(seen.workers, 2, "one new worker");
         assert.ok(seen.restore >= 1, "the rebuilt view was announced as a restore");
-        console.log(`terminated worker: restarted and ready again after ${recoveredMs} ms (watchdog 1000 ms + 500 ms backoff + start)`);
+        console.log(`terminated worker: restarted and ready again after ${recoveredMs} ms (watchdog 1000 ms + 250 ms confirmation + 500 ms backoff + start)`);
 
         await liveUpdateArrives(page, 211);
         assert.deepEqual(page.problems, []);
