@@ -284,3 +284,14 @@ test('createSyncWorker is supervised too', async () => {
   await handle.shutdown();
   await settle();
 });
+
+test('supervision options are checked', () => {
+  for (const supervision of [{ watchdogMs: 0 }, { watchdogMs: 1.5 }, { maxRestarts: -1 }, { restarts: 3 }, 'fast']) {
+    assert.throws(
+      () => createClient({ ...options, supervision }, stubRuntime().runtime),
+      (e) => e instanceof errors.ValidationError && /supervision/.test(e.message),
+      JSON.stringify(supervision),
+    );
+  }
+  assert.throws(() => createSyncWorkerOn({ ...options, supervision: { watchdogMs: -5 } }, stubRuntime().runtime), errors.ValidationError);
+});
