@@ -14,14 +14,15 @@ import {
   StorageError,
   SyncFatalError,
   ValidationError,
+  WorkerRestartError,
   toReactiveError,
 } from './errors.js';
-import { Inspector, inspectorRequested, registerInspector } from './inspector.js';
+import { Inspector, inspectorMode, registerInspector } from './inspector.js';
 import { LogSink } from './log.js';
 import { checkOptions, type CheckedOptions, type ReactiveClientOptions } from './options.js';
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
 import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
-import { SyncSession, type InitInfo, type SyncStatus, type WorkerPort } from './session.js';
+import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
 import type {
   Filter,
@@ -35,6 +36,7 @@ import type {
   SdkEntity,
   WorkerConfig,
 } from './types.js';
+import { trapGuarded } from './trap.js';
 import { Check } from './validate.js';
 import type { MainWasm, OverlayEventInfo, ViewApi } from './wasm-api.js';
 
@@ -166,6 +168,15 @@ interface PendingWrite {
   reject(error: ReactiveError): void;
 }
 
+/** An optimistic write held in the view: what it was, to submit it again to a rebuilt view. */
+interface HeldWrite {
+  readonly entityId: string;
+  readonly model: string;
+  readonly request: Parameters<ViewApi['submitOverlay']>[0];
+  /** When the view rolls it back (main-thread clock). */
+  readonly deadlineMs: number;
+}
+
 const consistencies = ['overlay', 'synced'] as const;
 
 function toSelector(check: Check, model: string | null, input: unknown): Selector<unknown> {
@@ -190,7 +201,10 @@ class Client implements ReactiveClient {
   readonly entityUpdates: StreamSource<EntityUpdate>;
   private readonly session: SyncSession;
   private wasm: MainWasm | undefined;
+  /** The view reads answer from (undefined before the wasm loads, and after it trapped until rebuilt). */
   private view: ViewApi | undefined;
+  /** The view a restarted worker's persisted state is restored into, shown at its INIT_ACK. */
+  private incoming: ViewApi | undefined;
   private readonly viewReady: Promise<void>;
   /** What arrived before the view existed, in order: DELTAs, and INIT_ACK (`init`). */
   private queued: ({ readonly buffer: ArrayBuffer; readonly restored: boolean } | 'init')[] = [];
@@ -198,7 +212,7 @@ class Client implements ReactiveClient {
   private restoredSince = false;
   private readonly subscriptions = new Set<Subscription>();
   private readonly pending = new Map<string, PendingWrite>();
-  private readonly writeEntity = new Map<string, { readonly entityId: string; readonly model: string }>();
+  private readonly writeEntity = new Map<string, HeldWrite>();
   private pollTimer: Cancel | undefined;
   private readonly reader: ViewReader;
   private readyFor: { session: Promise<InitInfo>; both: Promise<InitInfo> } | undefined;
@@ -206,6 +220,7 @@ class Client implements ReactiveClient {
   private readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
   private readonly log: LogSink;
   private readonly unregister: (() => void) | undefined;
+  private shuttingDown: Promise<void> | undefined;
 
   constructor(
     checked: CheckedOptions,
@@ -214,7 +229,8 @@ class Client implements ReactiveClient {
     this.config = checked.config;
     this.overlay = checked.overlay;
     this.log = new LogSink(checked.logger, checked.logLevel, () => runtime.timers.now());
-    const inspector = checked.debug || inspectorRequested() ? this.inspector() : undefined;
+    const mode = inspectorMode(checked.debug);
+    const inspector = mode ? this.inspector() : undefined;
     this.session = new SyncSession(
       {
         spawnWorker: () => runtime.spawnWorker(checked.workerUrl),
@@ -222,15 +238,18 @@ class Client implements ReactiveClient {
         log: this.log,
         observer: inspector,
         shutdownGraceMs: 5000,
+        supervision: checked.supervision,
+        overlayCounts: () => this.overlayCounts(),
       },
       checked.config,
       true,
       (buffer, restored) => this.receiveDelta(buffer, restored),
       () => this.restored(),
+      () => this.restarting(),
     );
-    if (inspector) {
+    if (inspector && mode) {
       this.session.errors.subscribe((error) => inspector.error(error));
-      this.unregister = registerInspector(inspector);
+      this.unregister = registerInspector(inspector.entry(mode));
     }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
     this.reader = {
@@ -242,7 +261,7 @@ class Client implements ReactiveClient {
         if (this.session.isClosed) return;
         this.wasm = wasm;
         try {
-          this.view = wasm.createView(this.config.manifest, this.overlay);
+          this.view = this.newView(wasm);
         } catch (error) {
           const failure = toReactiveError(error, SyncFatalError);
           this.session.fail(failure);
@@ -305,9 +324,9 @@ class Client implements ReactiveClient {
     if (options.select) spec.selector = options.select;
     if (limit !== undefined) spec.limit = limit;
     if (cursor !== undefined) spec.cursor = cursor;
-    if (!this.view) return { items: [] };
+    const view = this.requireView(check);
     try {
-      return this.view.query(model, spec, consistency);
+      return view.query(model, spec, consistency);
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
@@ -465,8 +484,8 @@ class Client implements ReactiveClient {
     }
     this.open('reset');
     this.cancelWrites('reset');
-    this.view?.free();
-    this.view = wasm.createView(this.config.manifest, this.overlay);
+    this.freeViews();
+    this.view = this.newView(wasm);
     this.queued = [];
     this.restoredSince = false;
     this.entityUpdates.emit({ ids: [], source: 'reset' });
@@ -474,8 +493,13 @@ class Client implements ReactiveClient {
     return this.session.start();
   }
 
-  async shutdown(): Promise<void> {
-    if (this.session.isClosed) return;
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= this.stop();
+    return this.shuttingDown;
+  }
+
+  /** What `shutdown` does, once. */
+  private async stop(): Promise<void> {
     this.pollTimer?.();
     this.pollTimer = undefined;
     for (const subscription of this.subscriptions) subscription.coalescer.cancel();
@@ -484,8 +508,103 @@ class Client implements ReactiveClient {
     await this.session.shutdown();
     this.cancelWrites('shutdown');
     this.entityUpdates.end();
-    this.view?.free();
+    this.freeViews();
+  }
+
+  /** A view of this client's manifest whose traps rebuild it (see `viewTrapped`). */
+  private newView(wasm: MainWasm): ViewApi {
+    const guarded: ViewApi = trapGuarded(wasm.createView(this.config.manifest, this.overlay), (error) =>
+      this.viewTrapped(guarded, error),
+    );
+    return guarded;
+  }
+
+  /** Frees the shown and the incoming view (a trapped one cannot be freed: it is dropped). */
+  private freeViews(): void {
+    for (const view of new Set([this.view, this.incoming])) {
+      try {
+        view?.free();
+      } catch {
+        // Left borrowed by a trap: its memory stays with the module.
+      }
+    }
     this.view = undefined;
+    this.incoming = undefined;
+  }
+
+  /**
+   * A view trapped (a panic in the wasm module): reads stop using it, and the worker is
+   * restarted so that a new view is restored from the stored state (the panic's text, recorded
+   * by the module's panic hook, is in the error).
+   */
+  private viewTrapped(view: ViewApi, error: unknown): ReactiveError {
+    let panic: string | undefined;
+    try {
+      panic = this.wasm?.takePanicMessage();
+    } catch {
+      panic = undefined;
+    }
+    const failure = new WorkerRestartError(
+      `the main-thread view failed (${panic ?? (error instanceof Error ? error.message : String(error))}); it is rebuilt from the stored state: await client.ready`,
+      { reason: 'viewPanic', ...(panic === undefined ? {} : { panic }) },
+      { cause: error },
+    );
+    if (this.view === view || this.incoming === view) {
+      if (this.view === view) this.view = undefined;
+      if (this.incoming === view) this.incoming = undefined;
+      this.session.restart('viewPanic', failure, panic);
+    }
+    return failure;
+  }
+
+  /** A supervised restart is about to start the new worker: its persisted state fills a new view. */
+  private restarting(): void {
+    // The new worker sends the whole persisted state again.
+    this.queued = [];
+    this.restoredSince = false;
+    const wasm = this.wasm;
+    if (!wasm) return;
+    if (this.incoming && this.incoming !== this.view) {
+      try {
+        this.incoming.free();
+      } catch {
+        // Left borrowed by a trap.
+      }
+    }
+    try {
+      this.incoming = this.newView(wasm);
+    } catch (error) {
+      this.session.fail(toReactiveError(error, SyncFatalError));
+    }
+  }
+
+  /** Submits the pending writes again to a rebuilt view, each with the time it had left. */
+  private resubmitWrites(view: ViewApi): void {
+    const now = this.runtime.timers.now();
+    for (const [transactionId, write] of [...this.writeEntity]) {
+      try {
+        view.submitOverlay(
+          { ...write.request, transactionId, timeoutMs: Math.max(1, Math.ceil(write.deadlineMs - now)) },
+          now,
+        );
+      } catch (error) {
+        this.dropWrite(
+          transactionId,
+          new OverlayError(
+            `write ${transactionId} could not be shown again after the view was rebuilt, so it was rolled back: ${toReactiveError(error).message}`,
+            { reason: 'rebuilt', transactionId },
+            { cause: error },
+          ),
+        );
+      }
+    }
+  }
+
+  /** The pending optimistic writes, in total and per model. */
+  private overlayCounts(): OverlayCounts {
+    const perModel = new Map<string, number>();
+    for (const { model } of this.writeEntity.values()) perModel.set(model, (perModel.get(model) ?? 0) + 1);
+    return { total: this.writeEntity.size, perModel };
   }
 
   /** The development inspector of this client. */
@@ -535,12 +654,16 @@ class Client implements ReactiveClient {
     if (submission.guard !== undefined) request.guard = submission.guard;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
     let accepted: { transactionId: string };
+    let deadlineMs: number;
+    const now = this.runtime.timers.now();
     try {
-      accepted = view.submitOverlay(request, this.runtime.timers.now());
+      accepted = view.submitOverlay(request, now);
+      const id = accepted.transactionId;
+      deadlineMs = view.overlayFor(entityId).find((entry) => entry.transactionId === id)?.deadlineMs ?? now;
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
-    this.writeEntity.set(accepted.transactionId, { entityId: canonicalEntityId(entityId), model });
+    this.writeEntity.set(accepted.transactionId, { entityId: canonicalEntityId(entityId), model, request, deadlineMs });
     this.changed([canonicalEntityId(entityId)], 'overlay');
     this.schedulePoll();
     return { transactionId: accepted.transactionId };
@@ -576,18 +699,24 @@ class Client implements ReactiveClient {
   }
 
   private receiveDelta(buffer: ArrayBuffer, restored: boolean): void {
-    const view = this.view;
-    if (!view) {
+    if (!this.wasm) {
       this.queued.push({ buffer, restored });
       return;
     }
+    if (restored) {
+      try {
+        (this.incoming ?? this.view)?.restore(new Uint8Array(buffer));
+        this.restoredSince = true;
+      } catch (error) {
+        this.report(toReactiveError(error, ValidationError));
+      }
+      return;
+    }
+    // No view: it trapped, and the restarted worker's restore brings this DELTA's data.
+    const view = this.view;
+    if (!view) return;
     let ids: string[];
     try {
-      if (restored) {
-        view.restore(new Uint8Array(buffer));
-        this.restoredSince = true;
-        return;
-      }
       ids = view.applyDelta(new Uint8Array(buffer));
     } catch (error) {
       this.report(toReactiveError(error, ValidationError));
@@ -597,17 +726,35 @@ class Client implements ReactiveClient {
     if (view.nextWakeupMs() !== undefined) this.poll();
   }
 
-  /** INIT_ACK: announces the persisted state once (every subscription re-reads). */
+  /**
+   * INIT_ACK: announces the persisted state once (every subscription re-reads). After a
+   * restart, the view restored from the new worker replaces the shown one first, with the
+   * pending writes submitted again.
+   */
   private restored(): void {
-    if (!this.view) {
+    if (!this.wasm) {
       this.queued.push('init');
       return;
     }
-    if (!this.restoredSince) return;
+    const incoming = this.incoming;
+    this.incoming = undefined;
+    if (incoming && incoming !== this.view) {
+      const shown = this.view;
+      this.view = incoming;
+      try {
+        shown?.free();
+      } catch {
+        // Left borrowed by a trap.
+      }
+      this.resubmitWrites(incoming);
+      this.restoredSince = true;
+    }
+    const view = this.view;
+    if (!view || !this.restoredSince) return;
     this.restoredSince = false;
     this.entityUpdates.emit({ ids: [], source: 'restore' });
     this.markAll();
-    if (this.view.nextWakeupMs() !== undefined) this.poll();
+    if (view.nextWakeupMs() !== undefined) this.poll();
   }
 
   private schedulePoll(): void {
@@ -656,7 +803,8 @@ class Client implements ReactiveClient {
           },
           OverlayTimeoutError,
         );
-        this.report(error);
+        // Logged as overlay.timedOut above; on `errors` once.
+        this.session.errors.emit(error);
         write?.reject(error);
         return;
       }
@@ -721,7 +869,8 @@ class Client implements ReactiveClient {
   }
 
   private flush(subscription: Subscription): void {
-    if (!this.subscriptions.has(subscription)) return;
+    // Without a view (a trapped one being rebuilt), listeners keep their last result.
+    if (!this.subscriptions.has(subscription) || !this.view) return;
     let next: unknown;
     try {
       next = this.evaluate(subscription.selector, subscription.model);
@@ -742,6 +891,8 @@ class Client implements ReactiveClient {
   }
 
   private report(error: unknown): void {
+    // A view's trap was reported by the restart it caused.
+    if (error instanceof WorkerRestartError) return;
     this.session.report(error instanceof ReactiveError ? error : toReactiveError(error, ValidationError));
   }
 }

@@ -51,8 +51,8 @@ export class SchemaMismatchError extends ReactiveError {
   readonly dbName: string | undefined;
 
   /** See the class. */
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details);
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
     this.name = 'SchemaMismatchError';
     this.manifestHash = text(details, 'manifestHash');
     this.storedHash = text(details, 'storedHash');
@@ -68,8 +68,8 @@ export class ToriiVersionChangedError extends ReactiveError {
   readonly current: string | undefined;
 
   /** See the class. */
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details);
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
     this.name = 'ToriiVersionChangedError';
     this.previous = text(details, 'previous');
     this.current = text(details, 'current');
@@ -102,8 +102,8 @@ export class OverlayTimeoutError extends ReactiveError {
   readonly guardDescription: string | undefined;
 
   /** See the class. */
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details);
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
     this.name = 'OverlayTimeoutError';
     this.transactionId = text(details, 'transactionId');
     this.entityId = text(details, 'entityId');
@@ -138,11 +138,35 @@ export class TransportError extends ReactiveError {
   readonly retryInMs: number | undefined;
 
   /** See the class. */
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details);
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
     this.name = 'TransportError';
     this.consecutiveFailures = count(details, 'consecutiveFailures');
     this.retryInMs = count(details, 'retryInMs');
+  }
+}
+
+/**
+ * The sync worker died (its script failed after it ran, it panicked, or it stopped sending
+ * ticks) or the main-thread view trapped, and the worker was restarted on the same database:
+ * the view is rebuilt from the stored state and sync resumes. After `maxRestarts` in a row the
+ * client fails with a SyncFatalError (`reason: 'workerCrashed'`) instead.
+ */
+export class WorkerRestartError extends ReactiveError {
+  /** `died` (error event), `watchdog` (no message in time), `panic` (the worker panicked) or `viewPanic`. */
+  readonly reason: string | undefined;
+  /** Restarts so far in this client's life. */
+  readonly restarts: number | undefined;
+  /** The Rust panic message, when a panic caused it. */
+  readonly panic: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+    this.name = 'WorkerRestartError';
+    this.reason = text(details, 'reason');
+    this.restarts = count(details, 'restarts');
+    this.panic = text(details, 'panic');
   }
 }
 
@@ -170,8 +194,8 @@ export class StorageError extends ReactiveError {
   readonly unpersisted: number | undefined;
 
   /** See the class. */
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details);
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
     this.name = 'StorageError';
     this.dbName = text(details, 'dbName');
     this.reason = text(details, 'reason');
@@ -187,8 +211,8 @@ export class ValidationError extends ReactiveError {
   readonly argument: string | undefined;
 
   /** See the class. */
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details);
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
     this.name = 'ValidationError';
     this.where = text(details, 'where');
     this.argument = text(details, 'argument');
@@ -196,7 +220,11 @@ export class ValidationError extends ReactiveError {
 }
 
 const classes: {
-  readonly [name: string]: new (message: string, details: ErrorDetails) => ReactiveError;
+  readonly [name: string]: new (
+    message: string,
+    details: ErrorDetails,
+    options?: { cause?: unknown },
+  ) => ReactiveError;
 } = {
   SchemaMismatchError,
   ToriiVersionChangedError,
@@ -206,6 +234,7 @@ const classes: {
   TransportError,
   StorageError,
   ValidationError,
+  WorkerRestartError,
 };
 
 function isRecord(value: unknown): value is { readonly [key: string]: unknown } {
@@ -215,11 +244,16 @@ function isRecord(value: unknown): value is { readonly [key: string]: unknown } 
 /**
  * The typed error for a value received from the worker or thrown by the wasm module: an
  * `{ name, message, ...fields }` object (or an `Error` with such a name) becomes its class;
- * anything else becomes `fallback` with the value's text.
+ * anything else becomes `fallback` with the value's text. A JS `Error` (e.g. one a selector
+ * threw) is kept as the result's `cause`.
  */
 export function toReactiveError(
   value: unknown,
-  fallback: new (message: string, details: ErrorDetails) => ReactiveError = SyncFatalError,
+  fallback: new (
+    message: string,
+    details: ErrorDetails,
+    options?: { cause?: unknown },
+  ) => ReactiveError = SyncFatalError,
 ): ReactiveError {
   if (value instanceof ReactiveError) return value;
   if (isRecord(value)) {
@@ -233,7 +267,8 @@ export function toReactiveError(
       if (key !== 'name' && key !== 'message' && key !== 'stack') details[key] = value[key];
     }
     const Class = Object.prototype.hasOwnProperty.call(classes, name) ? classes[name] : undefined;
-    return Class ? new Class(message, details) : new fallback(message, details);
+    const options = value instanceof Error ? { cause: value } : undefined;
+    return Class ? new Class(message, details, options) : new fallback(message, details, options);
   }
   return new fallback(typeof value === 'string' ? value : String(value), {});
 }

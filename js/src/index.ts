@@ -58,10 +58,11 @@ export {
   ToriiVersionChangedError,
   TransportError,
   ValidationError,
+  WorkerRestartError,
   type ErrorDetails,
   type ReactiveErrorInfo,
 } from './errors.js';
-export type { OverlayOptions, ReactiveClientOptions, SyncWorkerOptions } from './options.js';
+export type { OverlayOptions, ReactiveClientOptions, SupervisionOptions, SyncWorkerOptions } from './options.js';
 export { reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
 export type { InitInfo, SyncPhase, SyncStatus } from './session.js';
 export type { LogLevel, LogRecord, Logger } from './log.js';

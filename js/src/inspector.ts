@@ -1,6 +1,10 @@
 /**
  * The development inspector: `globalThis.__REACTIVE_DEBUG__` lists the live clients and lets a
  * person look at their entities, recent transitions, ticks and errors from the browser console.
+ * It is installed only on an explicit opt-in: the `debug: true` option (every method, the
+ * client itself included), or `globalThis.__REACTIVE_DEBUG__ = true` set by the app before the
+ * client is created (read-only: nothing that changes the client or its data); `debug: false`
+ * always wins. A client leaves it at `shutdown()`, and the global is restored when the last does.
  *
  * @module
  */
@@ -39,8 +43,8 @@ export interface RecordedError {
 
 /** One client as the inspector shows it. */
 export interface ClientInspector {
-  /** The client itself. */
-  readonly client: ReactiveClient;
+  /** The client itself (only with the `debug: true` option). */
+  readonly client?: ReactiveClient;
   /** Entities from the view (default limit 100): of `model`, or of every model seen in ticks. */
   entities(model?: string, limit?: number): readonly InspectedEntity[];
   /** One entity, overlay-first. */
@@ -53,8 +57,8 @@ export interface ClientInspector {
   errors(): readonly RecordedError[];
   /** Pending optimistic writes on an entity. */
   overlay(entityId: string): readonly OverlayEntryInfo[];
-  /** Re-pages the snapshot now (posts FORCE_REPLAY). */
-  forceReplay(): void;
+  /** Re-pages the snapshot now (posts FORCE_REPLAY; only with the `debug: true` option). */
+  forceReplay?(): void;
   /**
    * The worker's database read back: per target the version ledger, the stored state count, the
    * sync state (cursor) and every way they disagree (empty when the store is consistent).
@@ -64,9 +68,12 @@ export interface ClientInspector {
 
 /** `globalThis.__REACTIVE_DEBUG__`. */
 export interface ReactiveDebug {
-  /** The live clients created with `debug: true` (or while the global existed). */
+  /** The live clients that installed the inspector. */
   readonly clients: ClientInspector[];
 }
+
+/** Which inspector a client installs: every method, read-only, or none. */
+export type InspectorMode = 'full' | 'readOnly' | undefined;
 
 /** What an inspector reads from its client. */
 export interface InspectorSource {
@@ -99,9 +106,24 @@ export class Inspector implements ClientInspector, SessionObserver {
 
   /** An inspector of `client`, reading through `source`. */
   constructor(
-    readonly client: ReactiveClient,
+    private readonly inspected: ReactiveClient,
     private readonly source: InspectorSource,
   ) {}
+
+  /** The registry entry: every method (`full`), or only those that read (`readOnly`). */
+  entry(mode: 'full' | 'readOnly'): ClientInspector {
+    const reads: ClientInspector = {
+      entities: (model, limit) => this.entities(model, limit),
+      entity: (entityId) => this.entity(entityId),
+      transitions: () => this.transitions(),
+      ticks: () => this.ticks(),
+      errors: () => this.errors(),
+      overlay: (entityId) => this.overlay(entityId),
+      ledger: () => this.ledger(),
+    };
+    if (mode === 'readOnly') return reads;
+    return { ...reads, client: this.inspected, forceReplay: () => this.forceReplay() };
+  }
 
   /** Records a transition. */
   transition(transition: Transition): void {
@@ -168,29 +190,47 @@ export class Inspector implements ClientInspector, SessionObserver {
 
 type DebugGlobal = { __REACTIVE_DEBUG__?: unknown };
 
-function isRegistry(value: unknown): value is { clients: unknown } {
-  return typeof value === 'object' && value !== null;
+/** The registries this package installed, with whether the app had opted in with `true`. */
+const registries = new WeakMap<object, { readonly optedIn: boolean }>();
+
+function ownRegistry(value: unknown): ReactiveDebug | undefined {
+  return typeof value === 'object' && value !== null && registries.has(value) ? (value as ReactiveDebug) : undefined;
 }
 
-/** Whether the application asked for the inspector before creating a client. */
-export function inspectorRequested(): boolean {
-  return isRegistry((globalThis as DebugGlobal).__REACTIVE_DEBUG__);
+/**
+ * The inspector a client with this `debug` option installs: `full` for `true`, none for
+ * `false`; when absent, `readOnly` only if the app set `globalThis.__REACTIVE_DEBUG__ = true`
+ * (any other value, such as a DOM element with that id, is not an opt-in).
+ */
+export function inspectorMode(debug: boolean | undefined): InspectorMode {
+  if (debug !== undefined) return debug ? 'full' : undefined;
+  const value = (globalThis as DebugGlobal).__REACTIVE_DEBUG__;
+  if (value === true) return 'readOnly';
+  const registry = ownRegistry(value);
+  return registry && registries.get(registry)?.optedIn ? 'readOnly' : undefined;
 }
 
-/** Adds `inspector` to `globalThis.__REACTIVE_DEBUG__` (created if absent); returns its removal. */
-export function registerInspector(inspector: ClientInspector): () => void {
+/**
+ * Adds `entry` to the package's registry at `globalThis.__REACTIVE_DEBUG__` (installed if
+ * absent); returns its removal, which restores the global's previous value (the app's `true`,
+ * or nothing) when the last client leaves.
+ */
+export function registerInspector(entry: ClientInspector): () => void {
   const holder = globalThis as DebugGlobal;
-  let registry = holder.__REACTIVE_DEBUG__;
-  if (!isRegistry(registry)) {
+  let registry = ownRegistry(holder.__REACTIVE_DEBUG__);
+  if (!registry) {
+    const optedIn = holder.__REACTIVE_DEBUG__ === true;
     registry = { clients: [] };
+    registries.set(registry, { optedIn });
     holder.__REACTIVE_DEBUG__ = registry;
   }
-  const target = registry as { clients: unknown };
-  if (!Array.isArray(target.clients)) target.clients = [];
-  const clients = target.clients as ClientInspector[];
-  clients.push(inspector);
+  const installed = registry;
+  installed.clients.push(entry);
   return () => {
-    const at = clients.indexOf(inspector);
-    if (at >= 0) clients.splice(at, 1);
+    const at = installed.clients.indexOf(entry);
+    if (at >= 0) installed.clients.splice(at, 1);
+    if (installed.clients.length > 0 || holder.__REACTIVE_DEBUG__ !== installed) return;
+    if (registries.get(installed)?.optedIn) holder.__REACTIVE_DEBUG__ = true;
+    else delete holder.__REACTIVE_DEBUG__;
   };
 }

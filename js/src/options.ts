@@ -38,7 +38,35 @@ export interface SyncWorkerOptions {
   readonly deltaChunk?: number;
   /** The worker script's URL (default: the package's own `worker.js`). */
   readonly workerUrl?: string | URL;
+  /** How the main thread watches the sync worker and restarts it when it dies. */
+  readonly supervision?: SupervisionOptions;
 }
+
+/** How the main thread watches the sync worker (see {@link SyncWorkerOptions.supervision}). */
+export interface SupervisionOptions {
+  /**
+   * A worker that ticked once and then sends nothing (not even a SYNC_TICK, posted every
+   * `syncOptions.tickIntervalMs`) for this long, and still nothing a quarter of it later (at most
+   * 1 s), is taken as dead and restarted (default: three tick intervals, at least 5000 ms).
+   */
+  readonly watchdogMs?: number;
+  /**
+   * Restarts in a row (a worker that ran a minute without dying ends the row) before the client
+   * fails with SyncFatalError `reason: 'workerCrashed'` (default 5; 0 never restarts).
+   */
+  readonly maxRestarts?: number;
+}
+
+/** Supervision with its defaults filled in. */
+export interface CheckedSupervision {
+  /** See {@link SupervisionOptions.watchdogMs}. */
+  readonly watchdogMs: number;
+  /** See {@link SupervisionOptions.maxRestarts}. */
+  readonly maxRestarts: number;
+}
+
+/** The worker's default tick interval (core `SyncOptions::tick_interval_ms`). */
+const defaultTickIntervalMs = 2000;
 
 /** Overlay settings of `createReactiveClient`. */
 export interface OverlayOptions {
@@ -52,7 +80,11 @@ export interface OverlayOptions {
 export interface ReactiveClientOptions extends SyncWorkerOptions {
   /** Optimistic overlay settings. */
   readonly overlayOptions?: OverlayOptions;
-  /** Installs the development inspector `globalThis.__REACTIVE_DEBUG__` (default false). */
+  /**
+   * `true` installs the development inspector `globalThis.__REACTIVE_DEBUG__` with every
+   * method; `false` never installs it; absent installs a read-only one only when the app set
+   * `globalThis.__REACTIVE_DEBUG__ = true` before creating the client.
+   */
   readonly debug?: boolean;
 }
 
@@ -83,6 +115,7 @@ const workerKeys = [
   'acceptToriiVersionChange',
   'deltaChunk',
   'workerUrl',
+  'supervision',
 ];
 
 /** Checked options: the worker's configuration plus the main-thread settings. */
@@ -93,12 +126,14 @@ export interface CheckedOptions {
   readonly logger: Logger | undefined;
   /** Least severe level logged. */
   readonly logLevel: LogLevel;
-  /** Whether the development inspector was asked for. */
-  readonly debug: boolean;
+  /** The `debug` option as given (`undefined` when absent). */
+  readonly debug: boolean | undefined;
   /** Worker script override. */
   readonly workerUrl: string | URL | undefined;
   /** Overlay settings for the view. */
   readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
+  /** How the worker is watched and restarted. */
+  readonly supervision: CheckedSupervision;
 }
 
 /** The manifest as JSON text: given as text, or a plain object serialized. */
@@ -158,7 +193,7 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
     }
   }
   const logLevel = check.optionalOneOf('logLevel', o.logLevel, logLevels) ?? 'info';
-  const debug = withOverlay ? (check.optionalBoolean('debug', o.debug) ?? false) : false;
+  const debug = withOverlay ? check.optionalBoolean('debug', o.debug) : false;
   const eventMessages = check.optionalBoolean('eventMessages', o.eventMessages);
   const dbName = check.optionalString('dbName', o.dbName);
   const acceptToriiVersionChange = check.optionalBoolean('acceptToriiVersionChange', o.acceptToriiVersionChange);
@@ -167,6 +202,15 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (o.workerUrl !== undefined) {
     workerUrl = o.workerUrl instanceof URL ? o.workerUrl : check.string('workerUrl', o.workerUrl);
   }
+  const supervisionRecord = check.optionalRecord('supervision', o.supervision);
+  if (supervisionRecord) check.knownKeys('supervision', supervisionRecord, ['watchdogMs', 'maxRestarts']);
+  const tickIntervalMs = syncOptions?.tickIntervalMs ?? defaultTickIntervalMs;
+  const supervision: CheckedSupervision = {
+    watchdogMs:
+      check.optionalCount('supervision.watchdogMs', supervisionRecord?.watchdogMs, true, 1) ??
+      Math.max(5000, 3 * tickIntervalMs),
+    maxRestarts: check.optionalCount('supervision.maxRestarts', supervisionRecord?.maxRestarts) ?? 5,
+  };
   const overlay: { overlayTimeoutMs?: number; overlayPollMs?: number } = {};
   if (withOverlay) {
     const overlayRecord = check.optionalRecord('overlayOptions', o.overlayOptions);
@@ -189,5 +233,5 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (dbName !== undefined) config.dbName = dbName;
   if (acceptToriiVersionChange !== undefined) config.acceptToriiVersionChange = acceptToriiVersionChange;
   if (deltaChunk !== undefined) config.deltaChunk = deltaChunk;
-  return { config, logger, logLevel, debug, workerUrl, overlay };
+  return { config, logger, logLevel, debug, workerUrl, overlay, supervision };
 }

@@ -11,7 +11,7 @@ import { reactiveSelectors } from './selectors.js';
 import type { SyncStatus } from './session.js';
 import { selectorStore } from './store.js';
 import type { Signal } from './stream.js';
-import type { Consistency, Filter, MemberSelection, SdkEntity } from './types.js';
+import type { Consistency, Filter, MemberSelection, QuerySpec, SdkEntity } from './types.js';
 
 /** Options of {@link useEntity}. */
 export interface UseEntityOptions {
@@ -66,16 +66,16 @@ export function useQuery(
   const { throttleMs, filter, select, limit, consistency } = options;
   const queryKey = key({ filter, select, limit, consistency });
   const store = useMemo(() => {
-    const query = {
+    const spec: QuerySpec = {
       ...(filter ? { filter } : {}),
-      ...(select ? { select } : {}),
+      ...(select ? { selector: select } : {}),
       ...(limit === undefined ? {} : { limit }),
-      ...(consistency ? { consistency } : {}),
     };
+    // Through the reader: empty until the view exists (`client.query` would throw then).
     return selectorStore(
       client,
       model,
-      () => client.query(model, query).items,
+      (reader) => reader.query(model, spec, consistency).items,
       throttleMs === undefined ? {} : { throttleMs },
     );
     // The query is keyed by its content, not by the identity of the options object.

@@ -12,6 +12,7 @@ import init, {
   computeManifestHash,
   defaultDbName,
   deleteDatabase,
+  takePanicMessage,
   type QuerySpec as WasmQuerySpec,
 } from '../wasm/dojo_reactive.js';
 import type { Runtime } from './client.js';
@@ -53,6 +54,7 @@ function loadWasm(): Promise<MainWasm> {
       defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
       computeManifestHash: (manifest) => computeManifestHash(manifest),
       buildManifestFingerprint: (manifest) => buildManifestFingerprint(manifest),
+      takePanicMessage: () => takePanicMessage(),
     }),
   );
   loaded.catch(() => {

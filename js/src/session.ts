@@ -1,7 +1,9 @@
 /**
  * One sync worker's lifetime seen from the main thread: starts it with INIT, turns its messages
- * into status, errors and DELTA callbacks, stops it with SHUTDOWN. A {@link SyncSession} keeps
- * its streams across restarts (`reset`).
+ * into status, errors and DELTA callbacks, stops it with SHUTDOWN, and supervises it: a worker
+ * that dies (an error event, a panic, or no message for `watchdogMs` after its first SYNC_TICK) is
+ * terminated and started again on the same database, with backoff, a bounded number of times
+ * in a row. A {@link SyncSession} keeps its streams across restarts (supervised, or `reset`).
  *
  * @module
  */
@@ -10,11 +12,13 @@ import {
   ReactiveError,
   SyncFatalError,
   ValidationError,
+  WorkerRestartError,
   toReactiveError,
 } from './errors.js';
 import { errorFields, type LogSink } from './log.js';
 import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
-import type { Timers } from './schedule.js';
+import type { CheckedSupervision } from './options.js';
+import type { Cancel, Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
 import type { Persistence, StartTimings, StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
 
@@ -48,12 +52,18 @@ export interface InitInfo {
 }
 
 /** Where the client is in its life. */
-export type SyncPhase = 'starting' | 'ready' | 'failed' | 'stopped';
+export type SyncPhase = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
 
 /** The sync status: the client's phase plus the worker's last ticks and transition. */
 export interface SyncStatus {
-  /** `starting` until INIT_ACK, `ready` while syncing, `failed` after SYNC_FATAL, `stopped` after shutdown. */
+  /**
+   * `starting` until INIT_ACK, `ready` while syncing, `restarting` from a worker's death to its
+   * successor's INIT_ACK (the view keeps what it showed), `failed` after SYNC_FATAL (or too many
+   * restarts), `stopped` after shutdown.
+   */
   readonly phase: SyncPhase;
+  /** Times the worker died and was restarted since the client was created. */
+  readonly restarts: number;
   /** The entity synchronizer's state (`idle` before the first report). */
   readonly state: SyncState;
   /** Last tick per target. */
@@ -67,7 +77,31 @@ export interface SyncStatus {
 }
 
 /** The status before the worker reported anything. */
-export const initialStatus: SyncStatus = { phase: 'starting', state: 'idle', ticks: {} };
+export const initialStatus: SyncStatus = { phase: 'starting', restarts: 0, state: 'idle', ticks: {} };
+
+/** Optimistic writes pending on the main thread, which SYNC_TICKs are completed with. */
+export interface OverlayCounts {
+  /** Every pending write. */
+  readonly total: number;
+  /** Pending writes per model tag. */
+  readonly perModel: ReadonlyMap<string, number>;
+}
+
+/** Why the worker is restarted (`reason` of {@link WorkerRestartError}). */
+export type RestartReason = 'error' | 'watchdog' | 'panic' | 'viewPanic';
+
+/** A worker that ran this long since its last restart without dying ends the row of restarts. */
+export const stableAfterMs = 60_000;
+
+/** How long a watchdog that found the worker silent waits for queued messages before giving up on it. */
+export function watchdogConfirmMs(watchdogMs: number): number {
+  return Math.min(1000, watchdogMs / 4);
+}
+
+/** The wait before the `n`th restart in a row (1-based): 500 ms doubling, at most 8 s. */
+export function restartDelayMs(n: number): number {
+  return Math.min(8000, 500 * 2 ** Math.max(0, n - 1));
+}
 
 /** Sees what the worker reports, beyond the status (the development inspector). */
 export interface SessionObserver {
@@ -89,6 +123,10 @@ export interface SessionDeps {
   readonly observer?: SessionObserver;
   /** How long `stop` waits for SHUTDOWN_ACK before terminating the worker anyway. */
   readonly shutdownGraceMs: number;
+  /** How the worker is watched and restarted. */
+  readonly supervision: CheckedSupervision;
+  /** The main thread's pending optimistic writes (a client's overlay), put into SYNC_TICKs. */
+  overlayCounts?(): OverlayCounts;
 }
 
 /** Streams and status of the sync worker across its restarts. */
@@ -112,11 +150,26 @@ export class SyncSession {
 
   /** Whether the current worker sent INIT_ACK (its DELTAs before it are the persisted state). */
   private acknowledged = false;
+  /** Whether the current worker posted anything (an error before that is a failed load). */
+  private heardFrom = false;
+  /** When the current worker last posted a message (main-thread clock). */
+  private lastHeardAt = 0;
+  /** The armed watchdog (from the worker's first SYNC_TICK). */
+  private watchdog: Cancel | undefined;
+  /** The restart waiting for its backoff. */
+  private restartTimer: Cancel | undefined;
+  /** Restarts since the client was created. */
+  private restarts = 0;
+  /** Restarts in a row (reset by a worker that lived `stableAfterMs`). */
+  private restartRow = 0;
+  /** When the last restart was decided. */
+  private lastRestartAt = Number.NEGATIVE_INFINITY;
 
   /**
    * A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false),
    * with `restored` set for those of the persisted state (sent before INIT_ACK); `onInit` runs
-   * when INIT_ACK arrives, before `ready` resolves.
+   * when INIT_ACK arrives, before `ready` resolves; `onRestart` runs just before a supervised
+   * restart starts the new worker (whose persisted state then follows as restored DELTAs).
    */
   constructor(
     private readonly deps: SessionDeps,
@@ -124,6 +177,7 @@ export class SyncSession {
     private readonly deltas: boolean,
     private readonly onDelta: (buffer: ArrayBuffer, restored: boolean) => void,
     private readonly onInit: (info: InitInfo) => void = () => {},
+    private readonly onRestart: () => void = () => {},
   ) {
     const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
     this.status = new SignalSource<SyncStatus>(initialStatus, report);
@@ -135,7 +189,10 @@ export class SyncSession {
     this.readyPromise = this.start();
   }
 
-  /** Resolves on INIT_ACK of the current worker; rejects with its fatal error. */
+  /**
+   * Resolves on the first INIT_ACK (again after `start`, and after a restart for a view panic);
+   * rejects with the fatal error.
+   */
   get ready(): Promise<InitInfo> {
     return this.readyPromise ?? this.start();
   }
@@ -147,13 +204,27 @@ export class SyncSession {
 
   /** Starts a worker and sends INIT (the constructor does it once); `ready` follows it. */
   start(): Promise<InitInfo> {
+    const ready = this.renewReady();
+    this.status.set({ ...initialStatus, restarts: this.restarts });
+    this.spawn();
+    return ready;
+  }
+
+  /** A new pending `ready` (the current one when it has not settled yet). */
+  private renewReady(): Promise<InitInfo> {
+    if (this.settleReady && this.readyPromise) return this.readyPromise;
     const ready = new Promise<InitInfo>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
     ready.catch(() => {});
     this.readyPromise = ready;
+    return ready;
+  }
+
+  /** Starts a worker on the session's configuration and sends INIT. */
+  private spawn(): void {
     this.acknowledged = false;
-    this.status.set({ ...initialStatus });
+    this.heardFrom = false;
     let port: WorkerPort;
     try {
       port = this.deps.spawnWorker();
@@ -165,20 +236,116 @@ export class SyncSession {
           { cause: error },
         ),
       );
-      return ready;
+      return;
     }
     this.port = port;
     this.deps.log.emit('info', 'worker.start', 'sync worker started');
     port.listen(
       (data) => {
-        if (this.port === port) this.receive(data);
+        if (this.port !== port) return;
+        this.heardFrom = true;
+        this.lastHeardAt = this.deps.timers.now();
+        this.receive(data);
       },
       (error) => {
-        if (this.port === port) this.fail(error);
+        if (this.port !== port) return;
+        // An error before the worker said anything is its script failing to load: fatal.
+        if (this.heardFrom) this.restart('error', error);
+        else this.fail(error);
       },
     );
     port.post({ type: 'INIT', config: this.config, deltas: this.deltas });
-    return ready;
+  }
+
+  /**
+   * Takes the current worker as dead: terminates it and, unless this was one restart too many
+   * in a row, starts another on the same database after a backoff (status `restarting`, a
+   * WorkerRestartError on `errors`). `cause` is what showed the death; `panic` the panic text.
+   * Does nothing while no worker runs (stopped, or a restart already under way).
+   */
+  restart(reason: RestartReason, cause?: ReactiveError, panic?: string): void {
+    const port = this.port;
+    if (!port || this.stopping || this.closed || this.status.get().phase === 'failed') return;
+    this.disarm();
+    port.terminate();
+    this.port = undefined;
+    this.abandonInspections();
+    const now = this.deps.timers.now();
+    if (now - this.lastRestartAt >= stableAfterMs) this.restartRow = 0;
+    this.lastRestartAt = now;
+    const what = {
+      error: 'the sync worker failed',
+      watchdog: `the sync worker sent nothing for ${this.deps.supervision.watchdogMs} ms`,
+      panic: 'the sync worker panicked',
+      viewPanic: 'the main-thread view panicked',
+    }[reason];
+    const detail = `${panic ?? cause?.message ?? ''}`;
+    const why = detail === '' ? '' : `: ${detail}`;
+    if (this.restartRow >= this.deps.supervision.maxRestarts) {
+      this.fail(
+        new SyncFatalError(
+          `${what}${why}; the sync worker was restarted ${this.restartRow} times in a row, so it is not restarted again (reload the page or create a new client)`,
+          { reason: 'workerCrashed', attempts: this.restartRow + 1, ...(panic === undefined ? {} : { panic }) },
+          { cause },
+        ),
+      );
+      return;
+    }
+    this.restartRow += 1;
+    this.restarts += 1;
+    const delayMs = reason === 'viewPanic' ? 0 : restartDelayMs(this.restartRow);
+    const error = new WorkerRestartError(
+      `${what}${why}; the sync worker is restarted on the same database in ${delayMs} ms (restart ${this.restarts}) and the view is rebuilt from the stored state`,
+      { reason, restarts: this.restarts, delayMs, ...(panic === undefined ? {} : { panic }) },
+      { cause },
+    );
+    this.deps.log.emit('warn', 'worker.restart', error.message, {
+      data: { reason, restarts: this.restarts, delayMs, panic, cause: cause?.message },
+    });
+    // The view still shows the stored state, so `ready` stays resolved, unless the view is gone.
+    if (reason === 'viewPanic') this.renewReady();
+    this.status.set({ ...this.status.get(), phase: 'restarting', restarts: this.restarts, state: 'idle', ticks: {} });
+    this.errors.emit(error);
+    this.restartTimer = this.deps.timers.after(delayMs, () => {
+      this.restartTimer = undefined;
+      if (this.closed || this.stopping) return;
+      this.onRestart();
+      this.spawn();
+    });
+  }
+
+  /** Arms the watchdog of the current worker: restarted when it posts nothing for `watchdogMs`. */
+  private arm(): void {
+    const port = this.port;
+    if (!port) return;
+    this.disarm();
+    const limit = this.deps.supervision.watchdogMs;
+    const wait = Math.max(0, this.lastHeardAt + limit - this.deps.timers.now());
+    const due = this.deps.timers.now() + wait;
+    this.watchdog = this.deps.timers.after(wait, () => {
+      this.watchdog = undefined;
+      if (this.port !== port) return;
+      const now = this.deps.timers.now();
+      // Fired this late, the page itself was frozen or busy: the worker gets a full window.
+      if (now - due > limit / 2) this.lastHeardAt = now;
+      if (now - this.lastHeardAt < limit) {
+        this.arm();
+        return;
+      }
+      // Messages queued behind a busy main thread are read before the worker is given up.
+      const heard = this.lastHeardAt;
+      this.watchdog = this.deps.timers.after(watchdogConfirmMs(limit), () => {
+        this.watchdog = undefined;
+        if (this.port !== port) return;
+        if (this.lastHeardAt === heard) this.restart('watchdog');
+        else this.arm();
+      });
+    });
+  }
+
+  private disarm(): void {
+    this.watchdog?.();
+    this.watchdog = undefined;
   }
 
   /** Asks the worker to re-page the snapshot now. */
@@ -221,6 +388,9 @@ export class SyncSession {
   }
 
   private async stopPort(): Promise<void> {
+    this.disarm();
+    this.restartTimer?.();
+    this.restartTimer = undefined;
     const port = this.port;
     if (port) {
       await new Promise<void>((resolve) => {
@@ -247,14 +417,17 @@ export class SyncSession {
     this.stopping = undefined;
   }
 
-  /** Stops the worker for good and ends the streams. */
-  async shutdown(): Promise<void> {
-    if (this.closed) return;
+  private shuttingDown: Promise<void> | undefined;
+
+  /** Stops the worker for good and ends the streams; every call resolves when that is done. */
+  shutdown(): Promise<void> {
     this.closed = true;
-    await this.stop();
-    this.status.set({ ...this.status.get(), phase: 'stopped' });
-    this.status.end();
-    this.errors.end();
+    this.shuttingDown ??= this.stop().then(() => {
+      this.status.set({ ...this.status.get(), phase: 'stopped' });
+      this.status.end();
+      this.errors.end();
+    });
+    return this.shuttingDown;
   }
 
   /** Reports an error through `errors` and the logger. */
@@ -268,6 +441,7 @@ export class SyncSession {
 
   /** Marks sync as failed for good: status `failed`, the error on `errors`, `ready` rejected. */
   fail(error: ReactiveError): void {
+    this.disarm();
     this.deps.log.emit('error', 'sync.fatal', `sync stopped: ${error.message}`, {
       ...errorFields(error.details),
       data: { name: error.name, message: error.message, details: error.details },
@@ -313,18 +487,21 @@ export class SyncSession {
         return;
       }
       case 'SYNC_TICK': {
+        // A worker that ticks is expected to keep ticking: watched from its first tick on.
+        if (!this.watchdog) this.arm();
         const current = this.status.get();
-        const target = message.tick.target === 'eventMessages' ? 'eventMessages' : 'entities';
-        this.deps.observer?.tick(message.tick);
-        this.deps.log.emit('debug', 'sync.tick', `sync tick (${message.tick.target})`, {
-          target: message.tick.target,
-          state: message.tick.overall.state,
-          data: { tick: message.tick },
+        const tick = this.withOverlay(message.tick);
+        const target = tick.target === 'eventMessages' ? 'eventMessages' : 'entities';
+        this.deps.observer?.tick(tick);
+        this.deps.log.emit('debug', 'sync.tick', `sync tick (${tick.target})`, {
+          target: tick.target,
+          state: tick.overall.state,
+          data: { tick },
         });
         this.status.set({
           ...current,
-          state: target === 'entities' ? message.tick.overall.state : current.state,
-          ticks: { ...current.ticks, [target]: message.tick },
+          state: target === 'entities' ? tick.overall.state : current.state,
+          ticks: { ...current.ticks, [target]: tick },
         });
         return;
       }
@@ -352,9 +529,13 @@ export class SyncSession {
       case 'SYNC_ERROR':
         this.report(toReactiveError(message.error), 'sync error');
         return;
-      case 'SYNC_FATAL':
-        this.fail(toReactiveError(message.error, SyncFatalError));
+      case 'SYNC_FATAL': {
+        const error = toReactiveError(message.error, SyncFatalError);
+        const panic = error.details.panic;
+        if (error.details.reason === 'panic') this.restart('panic', error, typeof panic === 'string' ? panic : undefined);
+        else this.fail(error);
         return;
+      }
       case 'SHUTDOWN_ACK':
         if (message.error) this.report(toReactiveError(message.error), 'shutdown');
         this.acknowledge?.();
@@ -367,5 +548,21 @@ export class SyncSession {
         return;
       }
     }
+  }
+
+  /**
+   * The tick with the main thread's pending optimistic writes: the overlay lives in the view,
+   * so the worker's `pendingOverlayCount` (0) and `overlayPending` (absent) are filled in here.
+   */
+  private withOverlay(tick: SyncTick): SyncTick {
+    const counts = this.deps.overlayCounts?.();
+    if (!counts) return tick;
+    return {
+      ...tick,
+      overall: { ...tick.overall, pendingOverlayCount: counts.total },
+      models: Array.isArray(tick.models)
+        ? tick.models.map((model) => ({ ...model, overlayPending: counts.perModel.get(model.model) ?? 0 }))
+        : tick.models,
+    };
   }
 }

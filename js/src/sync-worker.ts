@@ -38,6 +38,7 @@ export function createSyncWorkerOn(options: SyncWorkerOptions, runtime: Runtime)
       timers: runtime.timers,
       log: new LogSink(checked.logger, checked.logLevel, () => runtime.timers.now()),
       shutdownGraceMs: 5000,
+      supervision: checked.supervision,
     },
     checked.config,
     false,

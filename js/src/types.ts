@@ -150,7 +150,7 @@ export interface ModelTick {
   readonly consecutiveFailures: number;
   /** Milliseconds until the next attempt while retrying, else 0. */
   readonly nextPollInMs: number;
-  /** Pending overlay entries of this model. */
+  /** The client's pending optimistic writes on this model (filled in on the main thread; absent from a sync-only worker). */
   readonly overlayPending?: number;
   /** Model states applied per second. */
   readonly throughputPerSec?: number;
@@ -167,6 +167,7 @@ export interface SyncTick {
     readonly state: SyncState;
     readonly lastSyncedAt: number | null;
     readonly lagMs: number;
+    /** The client's pending optimistic writes (filled in on the main thread; 0 from a sync-only worker). */
     readonly pendingOverlayCount: number;
   };
   /** Per model. */

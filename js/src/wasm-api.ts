@@ -1,6 +1,8 @@
 /**
- * The parts of the wasm module (`crates/wasm`, contract in its `API.md`) the package uses, as
- * interfaces: the runtime binds them to the generated module, tests to stubs.
+ * The parts of the wasm module (`crates/wasm`, contract in its `API.md`) the main thread uses,
+ * as interfaces: the runtime binds them to the generated module, tests to stubs. (The worker
+ * script uses the generated `SyncWorker` directly; the events it emits are `WorkerMessage` in
+ * `messages.ts`.)
  *
  * @module
  */
@@ -12,12 +14,8 @@ import type {
   InputValue,
   ManifestFingerprint,
   OverlayEntryInfo,
-  Persistence,
   QuerySpec,
   SdkEntity,
-  StartTimings,
-  SyncTick,
-  Transition,
 } from './types.js';
 
 /** What happened to a pending optimistic write, as the view's `poll` reports it. */
@@ -78,31 +76,6 @@ export interface ViewApi {
   free(): void;
 }
 
-/** A worker event as the wasm `SyncWorker` emits it. */
-export type WorkerEvent =
-  | {
-      readonly type: 'INIT_ACK';
-      readonly manifestHash: string;
-      readonly toriiVersion: string | null;
-      readonly dbName: string;
-      readonly restored: number;
-      readonly persistence: Persistence;
-      readonly timings: StartTimings;
-    }
-  | { readonly type: 'DELTA'; readonly persisted: boolean }
-  | { readonly type: 'SYNC_TICK'; readonly tick: SyncTick }
-  | { readonly type: 'TRANSITION'; readonly transition: Transition }
-  | { readonly type: 'SYNC_ERROR'; readonly error: ReactiveErrorInfo }
-  | { readonly type: 'SYNC_FATAL'; readonly error: ReactiveErrorInfo };
-
-/** The worker-side synchronizer handle of the wasm module. */
-export interface SyncWorkerApi {
-  /** Re-pages the snapshot now. */
-  forceReplay(): void;
-  /** Stops syncing and closes the database. */
-  shutdown(): Promise<void>;
-}
-
 /** What the main thread needs from the loaded wasm module. */
 export interface MainWasm {
   /** Creates a view for a manifest. */
@@ -118,4 +91,6 @@ export interface MainWasm {
   computeManifestHash(manifest: string): string;
   /** The manifest's fingerprint (throws for a bad manifest). */
   buildManifestFingerprint(manifest: string): ManifestFingerprint;
+  /** The message of the module's last panic, once (the panic hook records it before the trap). */
+  takePanicMessage(): string | undefined;
 }

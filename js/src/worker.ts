@@ -6,14 +6,15 @@
  * @module
  */
 
-import init, { SyncWorker } from '../wasm/dojo_reactive.js';
-import { ValidationError, errorInfo } from './errors.js';
+import init, { SyncWorker, takePanicMessage } from '../wasm/dojo_reactive.js';
+import { ValidationError, errorInfo, type ReactiveErrorInfo } from './errors.js';
 import { parseMainMessage, type InitMessage, type WorkerMessage } from './messages.js';
 
 /** The parts of a dedicated worker's global scope this script uses. */
 interface WorkerScope {
   postMessage(message: WorkerMessage, transfer: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: 'error' | 'unhandledrejection', listener: (event: Event) => void): void;
   close(): void;
 }
 
@@ -25,6 +26,32 @@ let stopped = false;
 function post(message: WorkerMessage, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
+
+/**
+ * The SYNC_FATAL error of a panic the module's hook recorded (the trap that follows it only
+ * says `unreachable`), if one did; the main thread restarts the worker on it.
+ */
+function panicked(): ReactiveErrorInfo | undefined {
+  let panic: string | undefined;
+  try {
+    panic = takePanicMessage();
+  } catch {
+    return undefined; // the module is not loaded
+  }
+  if (panic === undefined) return undefined;
+  return { name: 'SyncFatalError', message: `the sync worker panicked: ${panic}`, reason: 'panic', panic };
+}
+
+/** A trap outside `start` (a synchronizer's task, an IndexedDB callback): report its panic. */
+function reportPanic(event: Event): void {
+  const error = panicked();
+  if (!error || stopped) return;
+  event.preventDefault();
+  post({ type: 'SYNC_FATAL', error });
+}
+
+scope.addEventListener('error', reportPanic);
+scope.addEventListener('unhandledrejection', reportPanic);
 
 /** The batch's bytes as a buffer of their own (never the wasm memory), ready to transfer. */
 function ownBuffer(delta: Uint8Array): ArrayBuffer {
@@ -56,7 +83,7 @@ async function start(message: InitMessage): Promise<SyncWorker | undefined> {
     if (!stopped) await worker.lead();
     return worker;
   } catch (error) {
-    post({ type: 'SYNC_FATAL', error: errorInfo(error) });
+    post({ type: 'SYNC_FATAL', error: panicked() ?? errorInfo(error) });
     return undefined;
   }
 }

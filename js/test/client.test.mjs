@@ -46,7 +46,11 @@ test('DELTAs that arrive before the main-thread wasm is loaded are applied once 
   port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 2 } }]) });
   port.ack(1);
   port.send({ type: 'DELTA', buffer: delta([{ entityId: ID2, tag: 'ns-Position', members: { x: 3 } }]) });
-  assert.deepEqual(client.query('ns-Position').items, [], 'nothing before the view exists');
+  assert.throws(
+    () => client.query('ns-Position'),
+    (e) => e instanceof errors.ValidationError && /await client\.ready first/.test(e.message),
+    'a query before the view exists is refused, not answered with []',
+  );
   stubs.release();
   await client.ready;
   assert.equal(stubs.views[0].restored, 2, 'the DELTAs before INIT_ACK are restored');
@@ -413,4 +417,42 @@ test('shutdown during reset shares the stop and leaves the client stopped', asyn
   await assert.rejects(resetting, errors.ReactiveError);
   assert.equal(client.getSyncStatus().phase, 'stopped');
   assert.equal(ports.length, 1, 'no new worker after shutdown');
+});
+
+test('shutdown called twice: both resolve only when the worker is stopped', async () => {
+  const { client, port } = await started();
+  port.autoAckShutdown = false;
+  const order = [];
+  const first = client.shutdown().then(() => order.push('first'));
+  const second = client.shutdown().then(() => order.push('second'));
+  await settle();
+  assert.deepEqual(order, [], 'the second call waits for the first');
+  assert.equal(port.posted.filter((m) => m.type === 'SHUTDOWN').length, 1);
+  port.send({ type: 'SHUTDOWN_ACK' });
+  await Promise.all([first, second]);
+  assert.deepEqual(order, ['first', 'second']);
+  assert.equal(port.terminated, true);
+  assert.equal(client.getSyncStatus().phase, 'stopped');
+});
+
+test('a throwing selector keeps what it threw as the cause, on subscribe and on later updates', async () => {
+  const { client, port, timers } = await started();
+  const bug = new TypeError('cannot read properties of undefined');
+  assert.throws(
+    () => client.subscribe(null, () => { throw bug; }, () => {}),
+    (e) => e instanceof errors.ValidationError && e.cause === bug && e.message === bug.message,
+  );
+  const reported = [];
+  client.errors.subscribe((e) => reported.push(e));
+  let fail = false;
+  const later = new RangeError('too deep');
+  client.subscribe(null, (reader) => {
+    if (fail) throw later;
+    return reader.entity(ID1);
+  }, () => {});
+  fail = true;
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  timers.frame();
+  assert.equal(reported.length, 1);
+  assert.equal(reported[0].cause, later);
 });

@@ -45,7 +45,8 @@ export async function usage(): Promise<void> {
   await mutation.confirmed.catch((error: unknown) => error instanceof OverlayTimeoutError && error.transactionId);
   client.errors.subscribe((error: ReactiveError) => error.details, () => undefined);
   const status: SyncStatus = client.getSyncStatus();
-  const phase: 'starting' | 'ready' | 'failed' | 'stopped' = status.phase;
+  const phase: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' = status.phase;
+  const restarts: number = status.restarts;
   client.entityUpdates.subscribe((update) => update.ids.length);
   await client.reset();
   await client.shutdown();
@@ -69,11 +70,11 @@ export async function usage(): Promise<void> {
   const inspector = (globalThis as { __REACTIVE_DEBUG__?: ReactiveDebug }).__REACTIVE_DEBUG__?.clients[0];
   const ids: string[] = inspector?.entities('ns-Position', 10).map((e) => e.entityId) ?? [];
   const applied: number | undefined = inspector?.ticks().entities?.ledger.applied;
-  inspector?.forceReplay();
+  inspector?.forceReplay?.();
   // @ts-expect-error logLevel has four values
   createReactiveClient({ toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}', logLevel: 'trace' });
   await logged.shutdown();
-  void [restored, x, phase, ids, applied, records];
+  void [restored, x, phase, restarts, ids, applied, records];
 }
 
 export function Hooks(): string {

@@ -11,6 +11,7 @@ const names = [
   'TransportError',
   'StorageError',
   'ValidationError',
+  'WorkerRestartError',
 ];
 
 test('every error info becomes its class, an Error and a ReactiveError, with its name and message', () => {

@@ -26,3 +26,10 @@ export class SyncWorker {
     state.stopped += 1;
   }
 }
+
+/** What the module's panic hook recorded: the test sets `fakeGlue.panic`. */
+export function takePanicMessage() {
+  const panic = state.panic;
+  state.panic = undefined;
+  return panic;
+}

@@ -216,19 +216,88 @@ test('debug: true installs the inspector: entities, transitions, ticks, errors, 
   delete globalThis.__REACTIVE_DEBUG__;
 });
 
-test('an existing __REACTIVE_DEBUG__ object turns the inspector on; without it nothing is installed', async () => {
+test('only __REACTIVE_DEBUG__ === true turns a read-only inspector on; a DOM element of that id or debug: false does not', async () => {
   delete globalThis.__REACTIVE_DEBUG__;
   const plain = createClient(options, stubRuntime().runtime);
   assert.equal(globalThis.__REACTIVE_DEBUG__, undefined);
   await plain.shutdown();
 
-  globalThis.__REACTIVE_DEBUG__ = {};
-  const first = createClient(options, stubRuntime().runtime);
+  const element = { id: '__REACTIVE_DEBUG__', tagName: 'DIV' };
+  globalThis.__REACTIVE_DEBUG__ = element;
+  const beside = createClient(options, stubRuntime().runtime);
+  assert.equal(globalThis.__REACTIVE_DEBUG__, element, 'an object (e.g. a named element) is not an opt-in');
+  await beside.shutdown();
+
+  globalThis.__REACTIVE_DEBUG__ = true;
+  const off = createClient({ ...options, debug: false }, stubRuntime().runtime);
+  assert.equal(globalThis.__REACTIVE_DEBUG__, true, 'debug: false wins over the global');
+  const stubs = stubRuntime();
+  const first = createClient(options, stubs.runtime);
   const second = createClient(options, stubRuntime().runtime);
-  assert.deepEqual(globalThis.__REACTIVE_DEBUG__.clients.map((c) => c.client), [first, second]);
+  const registry = globalThis.__REACTIVE_DEBUG__;
+  assert.equal(registry.clients.length, 2);
+  const [inspector] = registry.clients;
+  assert.equal(inspector.client, undefined, 'the read-only inspector does not hand out the client (mutate, reset)');
+  assert.equal(inspector.forceReplay, undefined);
+  assert.deepEqual(Object.keys(inspector).sort(), ['entities', 'entity', 'errors', 'ledger', 'overlay', 'ticks', 'transitions']);
+  stubs.ports[0].ack();
+  await first.ready;
+  stubs.ports[0].send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  assert.deepEqual(inspector.entity(ID1), { entityId: ID1, models: { ns: { Position: { x: 1 } } } }, 'it reads');
   await first.shutdown();
-  assert.deepEqual(globalThis.__REACTIVE_DEBUG__.clients.map((c) => c.client), [second]);
+  assert.equal(registry.clients.length, 1);
   await second.shutdown();
-  await settle();
+  assert.equal(globalThis.__REACTIVE_DEBUG__, true, 'the last client to leave restores the app\'s opt-in');
+  await off.shutdown();
+
   delete globalThis.__REACTIVE_DEBUG__;
+  const full = createClient({ ...options, debug: true }, stubRuntime().runtime);
+  assert.equal(globalThis.__REACTIVE_DEBUG__.clients[0].client, full);
+  await full.shutdown();
+  assert.equal('__REACTIVE_DEBUG__' in globalThis, false, 'shutdown takes the registry it installed away');
+  await settle();
 });
+
+test('SYNC_TICKs carry the main thread\'s pending optimistic writes, in total and per model', async () => {
+  const stubs = stubRuntime();
+  const client = createClient(options, stubs.runtime);
+  const [port] = stubs.ports;
+  port.ack();
+  await client.ready;
+  port.send(tick('entities', 'streaming', [{ model: 'ns-Position' }, { model: 'ns-Moves' }]));
+  assert.equal(client.getSyncStatus().ticks.entities.overall.pendingOverlayCount, 0);
+  client.mutate('ns-Position', { x: 5 }, { entityId: ID1 });
+  client.mutate('ns-Position', { x: 6 }, { entityId: ID2 });
+  const moves = client.mutate('ns-Moves', { left: 1 }, { entityId: ID1 });
+  port.send(tick('entities', 'streaming', [{ model: 'ns-Position' }, { model: 'ns-Moves' }]));
+  let { overall, models } = client.getSyncStatus().ticks.entities;
+  assert.equal(overall.pendingOverlayCount, 3);
+  assert.deepEqual(models.map((m) => [m.model, m.overlayPending]), [['ns-Position', 2], ['ns-Moves', 1]]);
+  moves.rollback();
+  await moves.confirmed.catch(() => {});
+  port.send(tick('entities', 'streaming', [{ model: 'ns-Position' }, { model: 'ns-Moves' }]));
+  ({ overall, models } = client.getSyncStatus().ticks.entities);
+  assert.equal(overall.pendingOverlayCount, 2);
+  assert.deepEqual(models.map((m) => [m.model, m.overlayPending]), [['ns-Position', 2], ['ns-Moves', 0]]);
+  await client.shutdown();
+});
+
+test('an overlay timeout is logged once (overlay.timedOut) and reported once on errors', async () => {
+  const stubs = stubRuntime();
+  const { records, logger } = recorder();
+  const client = createClient({ ...options, logger }, stubs.runtime);
+  stubs.ports[0].ack();
+  await client.ready;
+  const reported = [];
+  client.errors.subscribe((e) => reported.push(e));
+  const mutation = client.mutate('ns-Moves', { left: 0 }, { entityId: ID1, timeoutMs: 100 });
+  stubs.timers.advance(100);
+  await mutation.confirmed.catch(() => {});
+  assert.deepEqual(
+    records.filter((r) => r.event.startsWith('overlay.') || r.event === 'sync.error').map((r) => r.event),
+    ['overlay.timedOut'],
+  );
+  assert.deepEqual(reported.map((e) => e.name), ['OverlayTimeoutError']);
+  await client.shutdown();
+});
+

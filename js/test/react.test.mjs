@@ -63,3 +63,20 @@ test('useEntity, useQuery and useSyncStatus render the client state', async () =
   }
   assert.equal(renderToString(createElement(Board)), '<p>4|2|ready</p>');
 });
+
+test('useQuery and useEntity render before the wasm module loaded (empty), then the data', async () => {
+  const stubs = stubRuntime({ holdWasm: true });
+  const client = createClient(options, stubs.runtime);
+  function Board() {
+    const rows = useQuery(client, 'ns-Position');
+    const entity = useEntity(client, ID1);
+    return createElement('p', null, `${rows.length}|${entity === undefined}`);
+  }
+  assert.equal(renderToString(createElement(Board)), '<p>0|true</p>', 'no throw before the view exists');
+  stubs.ports[0].send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  stubs.ports[0].ack(1);
+  stubs.release();
+  await client.ready;
+  assert.equal(renderToString(createElement(Board)), '<p>1|false</p>');
+  await client.shutdown();
+});

@@ -209,6 +209,14 @@ export class StubView {
   free() {
     this.freed = true;
   }
+  /** Makes every later call trap as a Rust panic does (and leave the object borrowed). */
+  trap() {
+    for (const name of ['applyDelta', 'restore', 'size', 'entity', 'query', 'submitOverlay', 'overlayFor', 'ackOverlay', 'rollbackOverlay', 'poll', 'nextWakeupMs', 'free']) {
+      this[name] = () => {
+        throw new WebAssembly.RuntimeError('unreachable');
+      };
+    }
+  }
 }
 
 /** A runtime of stubs; `wasmGate` holds the wasm load until `release()`. */
@@ -237,6 +245,13 @@ export function stubRuntime({ holdWasm = false } = {}) {
     buildManifestFingerprint(manifest) {
       return { hash: this.computeManifestHash(manifest), worldClassHash: '0x0', entries: [] };
     },
+    /** Set `panic` to what the module's panic hook would have recorded. */
+    panic: undefined,
+    takePanicMessage() {
+      const panic = this.panic;
+      this.panic = undefined;
+      return panic;
+    },
   };
   const runtime = {
     timers,
@@ -248,7 +263,7 @@ export function stubRuntime({ holdWasm = false } = {}) {
     },
     loadWasm: () => gate.then(() => wasm),
   };
-  return { runtime, timers, ports, views, deleted, release: () => release?.() };
+  return { runtime, timers, ports, views, wasm, deleted, release: () => release?.() };
 }
 
 export const options = {

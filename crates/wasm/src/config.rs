@@ -11,9 +11,11 @@ use serde::Deserialize;
 use crate::delta::DEFAULT_DELTA_CHUNK;
 use crate::errors::ErrorInfo;
 
-/// `WorkerConfig` as written.
+/// `WorkerConfig` as written (its TypeScript definition is `WorkerConfig` in `js/src/types.ts`;
+/// the tests check both against `js/test/fixtures/worker-config.json`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 pub struct WorkerConfig {
     /// Torii's URL.
     pub torii_url: String,
@@ -44,6 +46,7 @@ pub struct WorkerConfig {
 /// `WorkerConfig.syncOptions`: every field optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, serde(deny_unknown_fields))]
 #[allow(missing_docs)]
 pub struct SyncOptionsConfig {
     pub page_size: Option<u32>,
@@ -252,6 +255,59 @@ mod tests {
         assert_eq!((options.page_size, options.replay_budget), (50, 9));
         assert_eq!(options.backoff.max_ms, 7);
         assert_eq!((plan.db_name.as_str(), plan.delta_chunk), ("mine", 1));
+    }
+
+    /// What INIT carries with every option set (`js/test/boundary.test.mjs` checks that the
+    /// package's `WorkerConfig` and `checkOptions` produce exactly these fields).
+    const FIXTURE: &str = include_str!("../../../js/test/fixtures/worker-config.json");
+
+    #[test]
+    fn the_js_config_fixture_sets_every_field_and_no_other() {
+        // Unknown fields are refused in tests: a field js/ sends that this side does not read fails here.
+        let config: WorkerConfig = serde_json::from_str(FIXTURE).unwrap();
+        // Exhaustive: a field added here must be added to the fixture (and so to js/).
+        let WorkerConfig {
+            torii_url,
+            world_address,
+            manifest,
+            models,
+            event_messages,
+            db_name,
+            sync_options,
+            accept_torii_version_change,
+            delta_chunk,
+        } = config;
+        assert!(!torii_url.is_empty() && !world_address.is_empty() && !manifest.is_empty());
+        assert_eq!(models.map(|m| m.len()), Some(2));
+        assert!(event_messages && accept_torii_version_change);
+        assert!(db_name.is_some() && delta_chunk.is_some());
+        let SyncOptionsConfig {
+            page_size,
+            heartbeat_timeout_ms,
+            heartbeat_check_ms,
+            replay_budget,
+            request_timeout_ms,
+            tick_interval_ms,
+            backoff_initial_ms,
+            backoff_max_ms,
+            catch_up_window_ms,
+            catch_up_margin_s,
+            reconcile_after_catch_up_ms,
+        } = sync_options;
+        assert!(page_size.is_some() && replay_budget.is_some());
+        for value in [
+            heartbeat_timeout_ms,
+            heartbeat_check_ms,
+            request_timeout_ms,
+            tick_interval_ms,
+            backoff_initial_ms,
+            backoff_max_ms,
+            catch_up_window_ms,
+            catch_up_margin_s,
+            reconcile_after_catch_up_ms,
+        ] {
+            assert!(value.is_some());
+        }
     }
 
     #[test]

@@ -75,6 +75,13 @@ impl From<ErrorInfo> for JsValue {
     }
 }
 
+impl Serialize for ErrorInfo {
+    /// `{ name, message, ...fields }` (as in the worker's events).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
 /// A filter, selector or query rejected: `ValidationError`.
 pub fn filter_error(model: &str, error: &FilterError) -> ErrorInfo {
     ErrorInfo::validation(format!("query on {model}: {error}")).with("model", model)

@@ -16,6 +16,8 @@ pub mod errors;
 pub mod json;
 pub mod keys;
 pub mod manifest;
+pub mod messages;
+pub mod panic;
 pub mod replica;
 pub mod sdk;
 pub mod shapes;
@@ -31,6 +33,7 @@ mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub use clock::BrowserClock;
+pub use panic::take_panic_message;
 pub use view::View;
 #[cfg(target_arch = "wasm32")]
 pub use worker::{delete_database, SyncWorker};

@@ -11,7 +11,7 @@ export interface WorkerConfig {
   toriiUrl: string;
   worldAddress: string;
   manifest: string;
-  models?: string[];
+  models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
   dbName?: string;
   syncOptions?: {
@@ -70,9 +70,8 @@ export interface Transition {
 /** How a worker's `open` went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
 export interface StartTimings { startedAt: number; openMs: number; restoreMs: number }
 
-/** What the worker sends; DELTA bytes come as the second argument of emit. */
-
-type WorkerEvent =
+/** What the worker sends (`messages.rs`); DELTA bytes come as the second argument of emit. */
+export type WorkerEvent =
   | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings }
   | { type: "DELTA"; persisted: boolean }
   | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }

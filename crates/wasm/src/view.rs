@@ -170,6 +170,7 @@ impl View {
     /// A view of the world described by `manifest` (the Dojo manifest JSON text).
     #[wasm_bindgen(constructor)]
     pub fn new(manifest: &str, options: Option<ViewOptionsJs>) -> Result<View, JsValue> {
+        crate::panic::install();
         let manifest =
             Manifest::from_json_str(manifest).map_err(|e| ErrorInfo::validation(e.to_string()))?;
         let shapes = Shapes::from_manifest(&manifest);

@@ -14,7 +14,7 @@ use dojo_reactive_core::StateKind;
 use dojo_reactive_storage::{BrowserBackend, IndexedDbBackend, MemoryBackend, Storage, StoreError};
 use dojo_reactive_torii::ToriiClient;
 use futures_channel::oneshot;
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -25,6 +25,7 @@ use crate::clock::BrowserClock;
 use crate::config::{plan, Plan, WorkerConfig};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
+use crate::messages::{Persistence, StartTimings, TickWithUnpersisted, WorkerEvent};
 use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
 use crate::version_gate::ToriiVersionGate;
 
@@ -33,23 +34,26 @@ use crate::version_gate::ToriiVersionGate;
 struct Emit(Function);
 
 impl Emit {
-    fn event(&self, event: &serde_json::Value) {
+    fn event(&self, event: &WorkerEvent) {
         // The host's callback failing must not stop syncing.
-        let _ = self.0.call1(&JsValue::UNDEFINED, &json_to_js(event));
+        let _ = self.0.call1(&JsValue::UNDEFINED, &event_js(event));
     }
+}
+
+/// The event as a plain JS object.
+fn event_js(event: &WorkerEvent) -> JsValue {
+    serde_json::to_value(event).map_or(JsValue::UNDEFINED, |json| json_to_js(&json))
 }
 
 impl DeltaSink for Emit {
     fn delta(&self, bytes: &[u8], persisted: bool) {
-        let event: JsValue = Object::new().into();
-        let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
-        let _ = Reflect::set(&event, &"persisted".into(), &persisted.into());
         let buffer = Uint8Array::from(bytes);
+        let event = event_js(&WorkerEvent::Delta { persisted });
         let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
 
     fn error(&self, info: ErrorInfo) {
-        self.event(&json!({ "type": "SYNC_ERROR", "error": info.to_json() }));
+        self.event(&WorkerEvent::SyncError { error: &info });
     }
 }
 
@@ -61,25 +65,22 @@ struct Observer {
 
 impl SyncObserver for Observer {
     fn transition(&mut self, transition: &Transition) {
-        self.emit
-            .event(&json!({ "type": "TRANSITION", "transition": transition }));
+        self.emit.event(&WorkerEvent::Transition { transition });
     }
 
     fn tick(&mut self, tick: &SyncTick) {
-        let mut json = json!(tick);
-        if let Some(fields) = json.as_object_mut() {
-            fields.insert(
-                "unpersisted".into(),
-                json!(self.storage.unpersisted(tick.target)),
-            );
-        }
-        self.emit
-            .event(&json!({ "type": "SYNC_TICK", "tick": json }));
+        self.emit.event(&WorkerEvent::SyncTick {
+            tick: TickWithUnpersisted {
+                tick,
+                unpersisted: self.storage.unpersisted(tick.target),
+            },
+        });
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
-        self.emit
-            .event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
+        self.emit.event(&WorkerEvent::SyncError {
+            error: &sync_error(error),
+        });
     }
 }
 
@@ -133,6 +134,7 @@ impl SyncWorker {
     /// ReactiveErrorInfo-shaped error for configuration errors, SchemaMismatchError and
     /// storage errors. Nothing syncs until [`SyncWorker::lead`].
     pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+        crate::panic::install();
         let started_at = js_sys::Date::now();
         let emit = Emit(
             emit.dyn_into::<Function>()
@@ -147,9 +149,9 @@ impl SyncWorker {
         })?;
         let (storage, stored_version) = open_storage(&plan, &emit).await?;
         let persistence = if storage.backend().is_persistent() {
-            "indexedDb"
+            Persistence::IndexedDb
         } else {
-            "memory"
+            Persistence::Memory
         };
         let opened_at = js_sys::Date::now();
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
@@ -163,19 +165,18 @@ impl SyncWorker {
                 }
             }
         }
-        emit.event(&json!({
-            "type": "INIT_ACK",
-            "manifestHash": plan.fingerprint.hash,
-            "toriiVersion": stored_version,
-            "dbName": plan.db_name,
-            "restored": restored,
-            "persistence": persistence,
-            "timings": {
-                "startedAt": started_at,
-                "openMs": opened_at - started_at,
-                "restoreMs": js_sys::Date::now() - opened_at,
+        emit.event(&WorkerEvent::InitAck {
+            manifest_hash: &plan.fingerprint.hash,
+            torii_version: stored_version.as_deref(),
+            db_name: &plan.db_name,
+            restored,
+            persistence,
+            timings: StartTimings {
+                started_at,
+                open_ms: opened_at - started_at,
+                restore_ms: js_sys::Date::now() - opened_at,
             },
-        }));
+        });
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
         let stopping = Rc::new(Cell::new(false));
         {
@@ -350,9 +351,9 @@ fn start_synchronizers(opened: &Opened) -> Running {
             // `run` drains old commands on its first poll, in this same turn.
             running.set(true);
             if let Err(fatal) = synchronizer.run().await {
-                emit.event(
-                    &json!({ "type": "SYNC_FATAL", "error": fatal_error(&fatal).to_json() }),
-                );
+                emit.event(&WorkerEvent::SyncFatal {
+                    error: &fatal_error(&fatal),
+                });
             }
             let _ = finished.send(());
         });

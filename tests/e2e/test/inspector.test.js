@@ -3,7 +3,9 @@
 // values), its recent transitions (the start's included) and ticks, and `forceReplay()` leads to a
 // replay and back to streaming; `ledger()` reads back the worker's version ledger, one write
 // entry per (entity, model) of the world, with nothing disagreeing; `shutdown()` takes the client
-// off the registry; without `debug` the global is never created.
+// off the registry; without `debug` the global is never created, not even when a DOM element's id
+// (`window.__REACTIVE_DEBUG__`) names it; `globalThis.__REACTIVE_DEBUG__ = true` installs a
+// read-only inspector (no client, no forceReplay), removed at shutdown.
 
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
@@ -173,6 +175,45 @@ test("without debug, __REACTIVE_DEBUG__ is absent", async () => {
     try {
         assert.equal(await page.evaluate(() => "__REACTIVE_DEBUG__" in globalThis), false);
         await page.evaluate(() => window.e2e.client.shutdown());
+        assert.deepEqual(page.problems, []);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test("an element with id __REACTIVE_DEBUG__ does not turn the inspector on; the app's `true` installs a read-only one", async () => {
+    const page = await env.openHarness();
+    try {
+        const named = await page.evaluate(async (url) => {
+            const element = document.createElement("div");
+            element.id = "__REACTIVE_DEBUG__";
+            document.body.append(element);
+            const started = await window.e2e.start(url);
+            const result = { ready: Boolean(started.init), global: globalThis.__REACTIVE_DEBUG__ === element };
+            await window.e2e.client.shutdown();
+            element.remove();
+            return result;
+        }, env.mock.url);
+        assert.deepEqual(named, { ready: true, global: true }, "the named element stays what the global names");
+
+        const optedIn = await page.evaluate(async (url) => {
+            globalThis.__REACTIVE_DEBUG__ = true;
+            const started = await window.e2e.start(url);
+            const [entry] = globalThis.__REACTIVE_DEBUG__.clients;
+            for (let i = 0; i < 100 && entry.transitions().length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+            const result = {
+                ready: Boolean(started.init),
+                members: Object.keys(entry).sort(),
+                transitions: entry.transitions().length > 0,
+            };
+            await window.e2e.client.shutdown();
+            result.after = globalThis.__REACTIVE_DEBUG__;
+            return result;
+        }, env.mock.url);
+        assert.equal(optedIn.ready, true);
+        assert.deepEqual(optedIn.members, ["entities", "entity", "errors", "ledger", "overlay", "ticks", "transitions"]);
+        assert.ok(optedIn.transitions, "it reads (the transitions of the start)");
+        assert.equal(optedIn.after, true, "shutdown restores the app's opt-in");
         assert.deepEqual(page.problems, []);
     } finally {
         await page.context().close();
