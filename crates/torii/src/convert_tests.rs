@@ -303,10 +303,7 @@ fn javascript_special_names_are_ordinary_names() {
         ("prototype", "__proto__"),
     ] {
         let tag = format!("{namespace}-{name}");
-        let inner = nested(
-            "Inner",
-            vec![member("__proto__", false, prim(P::U32(7)))],
-        );
+        let inner = nested("Inner", vec![member("__proto__", false, prim(P::U32(7)))]);
         let wire = entity(vec![model(
             &tag,
             vec![
@@ -331,7 +328,14 @@ fn javascript_special_names_are_ordinary_names() {
 #[test]
 fn names_that_are_not_identifiers_are_rejected_with_their_path() {
     let mut schemas = SchemaRegistry::new();
-    for tag in ["arena", "arena-", "-Player", "a b-Player", "arena-Play er", "arena-1P"] {
+    for tag in [
+        "arena",
+        "arena-",
+        "-Player",
+        "a b-Player",
+        "arena-Play er",
+        "arena-1P",
+    ] {
         let wire = entity(vec![model(tag, vec![member("v", false, prim(P::U8(1)))])]);
         match entity_from_wire(wire, &mut schemas) {
             Err(WireError::BadName { path, source }) => {
@@ -357,7 +361,10 @@ fn names_that_are_not_identifiers_are_rejected_with_their_path() {
         matches!(&error, WireError::BadName { path, .. } if path == "not a name"),
         "{error:?}"
     );
-    assert!(error.to_string().contains("not a Cairo identifier"), "{error}");
+    assert!(
+        error.to_string().contains("not a Cairo identifier"),
+        "{error}"
+    );
     let deep = entity(vec![model(
         "arena-Player",
         vec![member(
