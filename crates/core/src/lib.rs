@@ -55,9 +55,9 @@ pub use ledger::{
     Version,
 };
 pub use manifest::{
-    build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash,
-    FingerprintChange, FingerprintEntry, Manifest, ManifestError, ManifestFingerprint,
-    MemberSignature, ResourceEntry, ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
+    build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash, FingerprintChange,
+    FingerprintEntry, Manifest, ManifestError, ManifestFingerprint, MemberSignature, ResourceEntry,
+    ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
 };
 pub use queue::{Backpressure, Enqueued, QueueConfig, QueueStats, UpdateQueue};
 pub use sync_config::{ModelSync, ModelSyncSpec, SyncConfig, SyncConfigError};

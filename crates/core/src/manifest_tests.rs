@@ -165,7 +165,10 @@ fn bad_manifests_name_what_is_wrong() {
             matches!(&error, ManifestError::BadName { at, .. } if at == "models[0].members[1].name"),
             "{bad:?}: {error:?}"
         );
-        assert!(error.to_string().contains("not a Cairo identifier"), "{error}");
+        assert!(
+            error.to_string().contains("not a Cairo identifier"),
+            "{error}"
+        );
     }
     let mut v = sample();
     v["events"][0]["tag"] = json!("arena-Moves");

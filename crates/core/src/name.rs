@@ -223,7 +223,14 @@ mod tests {
 
     #[test]
     fn javascript_special_names_are_identifiers() {
-        for name in ["__proto__", "constructor", "prototype", "hasOwnProperty", "_", "a1"] {
+        for name in [
+            "__proto__",
+            "constructor",
+            "prototype",
+            "hasOwnProperty",
+            "_",
+            "a1",
+        ] {
             assert!(is_identifier(name), "{name}");
             assert!(check_member_name(name).is_ok());
         }
@@ -231,18 +238,28 @@ mod tests {
             check_tag("__proto__-constructor"),
             Ok(("__proto__", "constructor"))
         );
-        assert_eq!(check_tag("constructor-assign"), Ok(("constructor", "assign")));
+        assert_eq!(
+            check_tag("constructor-assign"),
+            Ok(("constructor", "assign"))
+        );
         assert_eq!(check_tag("2048-Board"), Ok(("2048", "Board")));
     }
 
     #[test]
     fn anything_else_is_refused() {
-        for name in ["", "1st", "a b", "a-b", "a.b", "é", "a\u{0}", "x[0]", " a", "-"] {
+        for name in [
+            "", "1st", "a b", "a-b", "a.b", "é", "a\u{0}", "x[0]", " a", "-",
+        ] {
             assert!(!is_identifier(name), "{name:?}");
             let error = check_member_name(name).unwrap_err();
-            assert!(error.to_string().contains("not a Cairo identifier"), "{error}");
+            assert!(
+                error.to_string().contains("not a Cairo identifier"),
+                "{error}"
+            );
         }
-        for tag in ["", "ns", "ns-", "-M", "ns-1M", "n s-M", "ns-M-x", "ns-M x", "ns.x-M"] {
+        for tag in [
+            "", "ns", "ns-", "-M", "ns-1M", "n s-M", "ns-M-x", "ns-M x", "ns.x-M",
+        ] {
             assert!(!is_valid_tag(tag), "{tag:?}");
             let error = check_tag(tag).unwrap_err();
             assert_eq!(error.kind, NameKind::Tag);

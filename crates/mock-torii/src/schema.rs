@@ -644,11 +644,7 @@ pub fn misnamed_models() -> &'static [ModelDef] {
 
 /// The models of a world: [`models`], then [`hostile_models`] with `--hostile-names`.
 pub fn world_models(hostile_names: bool) -> impl Iterator<Item = &'static ModelDef> {
-    let hostile: &'static [ModelDef] = if hostile_names {
-        hostile_models()
-    } else {
-        &[]
-    };
+    let hostile: &'static [ModelDef] = if hostile_names { hostile_models() } else { &[] };
     models().iter().chain(hostile)
 }
 
