@@ -191,7 +191,7 @@ fn entities_hold_special_names_as_own_properties_and_touch_no_global() {
         js(
             "o",
             "return Object.getPrototypeOf(o) === Object.prototype;",
-            &[is_admin.clone()]
+            std::slice::from_ref(&is_admin)
         ) == JsValue::TRUE
     );
 
