@@ -296,3 +296,19 @@ fn optimistic_writes_take_special_member_names_from_own_properties() {
     );
     assert_eq!(globals(), before);
 }
+
+#[wasm_bindgen_test]
+fn a_manifest_with_a_name_that_is_not_an_identifier_is_a_validation_error() {
+    let mut manifest: serde_json::Value = serde_json::from_str(&manifest()).unwrap();
+    manifest["models"][1]["members"][2]["name"] = "not a name".into();
+    let Err(error) = View::new(&manifest.to_string(), None) else {
+        panic!("the manifest is refused");
+    };
+    assert_eq!(common::error_name(&error), "ValidationError");
+    let message = prop(&error, "message").as_string().unwrap_or_default();
+    assert!(
+        message.contains("models[1].members[2].name")
+            && message.contains("\"not a name\" is not a Cairo identifier"),
+        "{message}"
+    );
+}
