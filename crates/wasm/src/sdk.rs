@@ -5,9 +5,9 @@
 //! for optimistic writes.
 //!
 //! Names come from the wire, so every object here is an ordinary object whose properties are
-//! *defined* ([`define`]), never assigned: a model, namespace or member called `__proto__`,
-//! `constructor` or `prototype` is an own property like any other and reaches no prototype and
-//! no global. Reads of a caller's payload take own properties only ([`own`]).
+//! own data properties no setter touched ([`set`]): a model, namespace or member called
+//! `__proto__`, `constructor` or `prototype` is an own property like any other and reaches no
+//! prototype and no global. Reads of a caller's payload take own properties only ([`own`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -23,23 +23,40 @@ use crate::errors::ErrorInfo;
 /// Most names kept as JS strings (member, model and variant names repeat in every state).
 const NAME_CACHE_LIMIT: usize = 4096;
 
-thread_local! {
-    static NAMES: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
+/// A name as a JS string, and whether `Object.prototype` has a property of that name.
+#[derive(Clone)]
+struct Key {
+    text: JsValue,
+    inherited: bool,
 }
 
-/// A name as a JS string, decoded from UTF-8 once per name.
-fn js_name(name: &str) -> JsValue {
+thread_local! {
+    static NAMES: RefCell<HashMap<String, Key>> = RefCell::new(HashMap::new());
+    /// The prototype of every object built here.
+    static OBJECT_PROTOTYPE: Object = Object::get_prototype_of(&Object::new().into());
+}
+
+/// A name as a JS key, decoded from UTF-8 (and looked up on `Object.prototype`) once per name.
+fn key(name: &str) -> Key {
     NAMES.with(|names| {
+        if let Some(key) = names.borrow().get(name) {
+            return key.clone();
+        }
+        let text = JsValue::from_str(name);
+        let inherited =
+            OBJECT_PROTOTYPE.with(|prototype| Reflect::has(prototype, &text).unwrap_or(true));
+        let key = Key { text, inherited };
         let mut names = names.borrow_mut();
-        if let Some(value) = names.get(name) {
-            return value.clone();
-        }
-        let value = JsValue::from_str(name);
         if names.len() < NAME_CACHE_LIMIT {
-            names.insert(name.to_owned(), value.clone());
+            names.insert(name.to_owned(), key.clone());
         }
-        value
+        key
     })
+}
+
+/// A name as a JS string.
+fn js_name(name: &str) -> JsValue {
+    key(name).text
 }
 
 /// A property descriptor `{ value, writable, enumerable, configurable }` reused for every
@@ -87,8 +104,17 @@ pub fn own(object: &JsValue, key: &JsValue) -> JsValue {
     }
 }
 
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    define(target, &js_name(key), value);
+/// Gives `target`, a fresh plain object, the own property `name`. A name `Object.prototype`
+/// did not have when the name was first seen is assigned, which on such an object creates
+/// exactly the own data property defining it would (one call instead of two: building entities
+/// costs about a third less); a name it has (`__proto__`, `constructor`, `toString`, anything
+/// the page added, read-only ones of a frozen prototype) is defined, so no setter runs and no
+/// inherited property is in the way.
+fn set(target: &JsValue, name: &str, value: &JsValue) {
+    let Key { text, inherited } = key(name);
+    if inherited || !Reflect::set(target, &text, value).unwrap_or(false) {
+        define(target, &text, value);
+    }
 }
 
 /// A primitive in the SDK shape.
