@@ -4,7 +4,11 @@
  * @module
  */
 
-/** Whether two values (plain objects, arrays, primitives, bigints) are structurally equal. */
+/**
+ * Whether two values (plain objects, arrays, primitives, bigints) are structurally equal. Objects
+ * compare by their own enumerable keys only (prototypes are not compared, nothing inherited is
+ * read), so keys named `__proto__`, `constructor` or `prototype` compare like any other.
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;

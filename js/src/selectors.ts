@@ -29,6 +29,19 @@ export interface Selector<T> {
   readonly entityIds?: readonly string[];
 }
 
+/**
+ * The own property `key` of `object`, or undefined: never a property of its prototype. Names
+ * come from the world, and `__proto__`, `constructor` or `prototype` are valid model, namespace
+ * and member names, so `models[namespace]` alone would read `Object.prototype` for an entity
+ * without such a namespace.
+ */
+export function ownProperty(object: unknown, key: string): unknown {
+  if (typeof object !== 'object' || object === null) return undefined;
+  return Object.prototype.hasOwnProperty.call(object, key)
+    ? (object as { readonly [name: string]: unknown })[key]
+    : undefined;
+}
+
 /** Splits a model tag `ns-Model` into namespace and name (at the first `-`). */
 export function splitTag(tag: string): { namespace: string; name: string } | undefined {
   const at = tag.indexOf('-');
@@ -60,7 +73,8 @@ function selectComponent(entityId: string, model: string): Selector<SdkModel | u
   const tag = splitTag(model);
   return withIds((reader) => {
     if (!tag) return undefined;
-    return reader.entity(entityId)?.models[tag.namespace]?.[tag.name];
+    const namespace = ownProperty(reader.entity(entityId)?.models, tag.namespace);
+    return ownProperty(namespace, tag.name) as SdkModel | undefined;
   }, [canonicalEntityId(entityId)]);
 }
 

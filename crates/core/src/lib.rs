@@ -27,7 +27,10 @@ mod sync_config;
 
 pub use bytes32::{Felt, ParseBytesError, U256};
 pub use entity::{Entity, EntityId};
-pub use name::Name;
+pub use name::{
+    check_member_name, check_tag, is_identifier, is_namespace, is_valid_tag, split_tag, BadName,
+    Name, NameKind,
+};
 pub use overlay::{
     Guard, Overlay, OverlayEntry, OverlayError, OverlayEvent, OverlaySubmission,
     OverlayTimeoutError, PayloadApplied, DEFAULT_GUARD_POLL_INTERVAL_MS,
@@ -52,9 +55,9 @@ pub use ledger::{
     Version,
 };
 pub use manifest::{
-    build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash, is_valid_tag,
-    FingerprintChange, FingerprintEntry, Manifest, ManifestError, ManifestFingerprint,
-    MemberSignature, ResourceEntry, ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
+    build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash, FingerprintChange,
+    FingerprintEntry, Manifest, ManifestError, ManifestFingerprint, MemberSignature, ResourceEntry,
+    ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
 };
 pub use queue::{Backpressure, Enqueued, QueueConfig, QueueStats, UpdateQueue};
 pub use sync_config::{ModelSync, ModelSyncSpec, SyncConfig, SyncConfigError};

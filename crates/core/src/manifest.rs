@@ -35,6 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bytes32::Felt;
 use crate::cairo_type::{Resolver, TypeDef};
+use crate::name::{check_member_name, check_tag, is_identifier, BadName};
 use crate::schema::{SchemaRegistry, Ty};
 
 /// Prefix of every manifest hash produced by this version of the algorithm.
@@ -132,13 +133,14 @@ pub enum ManifestError {
         /// The rejected text (truncated).
         text: String,
     },
-    /// A tag that is not `namespace-Name`.
-    #[error("manifest: `{at}` = {tag:?} is not a tag of the form namespace-Name")]
-    BadTag {
+    /// A tag that is not `namespace-Model`, or a member name that is not a Cairo identifier
+    /// (the rule is in [`crate::name`]).
+    #[error("manifest: `{at}`: {source}")]
+    BadName {
         /// Where.
         at: String,
-        /// The rejected tag.
-        tag: String,
+        /// The rejected name and the rule it breaks.
+        source: BadName,
     },
     /// Two models or events with the same tag.
     #[error("manifest: tag {tag:?} appears more than once")]
@@ -259,27 +261,13 @@ fn array<'a>(
     }
 }
 
-fn is_ident(part: &str) -> bool {
-    !part.is_empty() && part.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-}
-
-/// Whether `tag` has the form `namespace-Name` (each part ASCII letters, digits or `_`).
-pub fn is_valid_tag(tag: &str) -> bool {
-    match tag.split_once('-') {
-        Some((namespace, name)) => is_ident(namespace) && is_ident(name),
-        None => false,
-    }
-}
-
 fn parse_resource(value: &Json, at: &str) -> Result<ResourceEntry, ManifestError> {
     let map = object(value, at)?;
     let tag = required_string(map, at, "tag")?;
-    if !is_valid_tag(tag) {
-        return Err(ManifestError::BadTag {
-            at: format!("{at}.tag"),
-            tag: truncated(tag),
-        });
-    }
+    check_tag(tag).map_err(|source| ManifestError::BadName {
+        at: format!("{at}.tag"),
+        source,
+    })?;
     let class_hash = required_felt(map, at, "class_hash")?;
     let selector = felt(map, at, "selector")?;
     let members_json = array(map, at, "members")?.ok_or_else(|| ManifestError::Missing {
@@ -293,12 +281,14 @@ fn parse_resource(value: &Json, at: &str) -> Result<ResourceEntry, ManifestError
         let member_map = object(member, &member_at)?;
         let name = required_string(member_map, &member_at, "name")?;
         let ty = required_string(member_map, &member_at, "type")?;
-        for (field, text) in [("name", name), ("type", ty)] {
-            if text.trim().is_empty() {
-                return Err(ManifestError::Empty {
-                    at: format!("{member_at}.{field}"),
-                });
-            }
+        check_member_name(name).map_err(|source| ManifestError::BadName {
+            at: format!("{member_at}.name"),
+            source,
+        })?;
+        if ty.trim().is_empty() {
+            return Err(ManifestError::Empty {
+                at: format!("{member_at}.type"),
+            });
         }
         let key = match member_map.get("key") {
             None | Some(Json::Null) => false,
@@ -363,7 +353,11 @@ fn collect_abi(abi: &Json, types: &mut HashMap<String, TypeDef>) {
                 ))
             })
             .collect();
-        let Some(fields) = fields else {
+        // A struct member that is not an identifier leaves the type unresolved (its values
+        // are refused on the wire anyway).
+        let Some(fields) = fields.filter(|fields| {
+            kind != "struct" || fields.iter().all(|(name, _)| is_identifier(name))
+        }) else {
             continue;
         };
         let key = match crate::cairo_type::CairoType::parse(name) {

@@ -146,7 +146,30 @@ fn bad_manifests_name_what_is_wrong() {
     );
     let mut v = sample();
     v["models"][0]["tag"] = json!("Position");
-    assert!(matches!(parse_err(v), ManifestError::BadTag { at, .. } if at == "models[0].tag"));
+    assert!(matches!(parse_err(v), ManifestError::BadName { at, .. } if at == "models[0].tag"));
+    for (field, bad) in [("tag", "arena-1Position"), ("tag", "a b-Position")] {
+        let mut v = sample();
+        v["models"][0][field] = json!(bad);
+        let error = parse_err(v);
+        assert!(
+            matches!(&error, ManifestError::BadName { at, source } if at == "models[0].tag" && source.name == bad),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("namespace-Model"), "{error}");
+    }
+    for bad in ["", " ", "has space", "1st", "x.y"] {
+        let mut v = sample();
+        v["models"][0]["members"][1]["name"] = json!(bad);
+        let error = parse_err(v);
+        assert!(
+            matches!(&error, ManifestError::BadName { at, .. } if at == "models[0].members[1].name"),
+            "{bad:?}: {error:?}"
+        );
+        assert!(
+            error.to_string().contains("not a Cairo identifier"),
+            "{error}"
+        );
+    }
     let mut v = sample();
     v["events"][0]["tag"] = json!("arena-Moves");
     assert_eq!(

@@ -163,7 +163,7 @@ impl Control {
 
     /// The Dojo-style manifest of the world (`GET /_mock/manifest`).
     pub fn manifest(&self) -> Value {
-        crate::manifest::manifest(&self.shared.store().world)
+        crate::manifest::manifest(&self.shared.store().world, self.shared.config.hostile_names)
     }
 
     /// The world address (32 bytes).

@@ -3,9 +3,9 @@
 //!
 //! `fail`, `delay`, `stall` and the `schema` kind of malformed responses act inside the gRPC
 //! service. The byte-level kinds act on HTTP responses: `content-type` in a layer outside
-//! tonic-web (so it reaches gRPC and gRPC-web clients alike), `protobuf` and `truncate` in a
-//! layer inside tonic-web that re-frames the gRPC body message by message and breaks the next
-//! frame sent on any gRPC response (a unary reply or a streamed message).
+//! tonic-web (so it reaches gRPC and gRPC-web clients alike), `protobuf`, `truncate` and
+//! `oversize` in a layer inside tonic-web that re-frames the gRPC body message by message and
+//! breaks the next frame sent on any gRPC response (a unary reply or a streamed message).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -37,16 +37,19 @@ pub enum MalformedKind {
     Truncate,
     /// An entity whose struct breaks its model's schema (a `u32` member sent as `u64`).
     Schema,
+    /// A frame header announcing a 4 GiB message, then the body ends.
+    Oversize,
 }
 
 impl MalformedKind {
-    /// Parses `protobuf`, `content-type`, `truncate` or `schema`.
+    /// Parses `protobuf`, `content-type`, `truncate`, `schema` or `oversize`.
     pub fn parse(text: &str) -> Option<MalformedKind> {
         match text {
             "protobuf" => Some(MalformedKind::Protobuf),
             "content-type" => Some(MalformedKind::ContentType),
             "truncate" => Some(MalformedKind::Truncate),
             "schema" => Some(MalformedKind::Schema),
+            "oversize" => Some(MalformedKind::Oversize),
             _ => None,
         }
     }
@@ -324,11 +327,22 @@ impl FaultBody {
             let frame = self.buffer.split_to(total).freeze();
             // Trailer frames of gRPC-web (flag 0x80) never reach this layer; every frame here
             // is a message.
-            match self
-                .faults
-                .take_malformed(&[MalformedKind::Protobuf, MalformedKind::Truncate])
-            {
+            match self.faults.take_malformed(&[
+                MalformedKind::Protobuf,
+                MalformedKind::Truncate,
+                MalformedKind::Oversize,
+            ]) {
                 None => self.ready.push_back(frame),
+                Some(MalformedKind::Oversize) => {
+                    // A message header announcing 4 GiB and a few bytes of it: a client must
+                    // refuse it from the header instead of waiting to buffer the rest.
+                    let mut huge = BytesMut::with_capacity(9);
+                    huge.extend_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]);
+                    self.ready.push_back(huge.freeze());
+                    self.cut = true;
+                    self.buffer.clear();
+                    self.trailers = None;
+                }
                 Some(MalformedKind::Truncate) => {
                     let keep = (frame.len() / 2).max(3);
                     self.ready.push_back(frame.slice(..keep.min(frame.len())));

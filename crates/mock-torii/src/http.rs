@@ -305,7 +305,7 @@ async fn malformed(State(control): State<Control>, body: Bytes) -> Response {
     let Some(kind) = MalformedKind::parse(&request.kind) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "kind must be protobuf, content-type, truncate or schema",
+            "kind must be protobuf, content-type, truncate, schema or oversize",
         );
     };
     control.malformed(kind, request.count);

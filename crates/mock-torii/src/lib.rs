@@ -46,6 +46,10 @@ pub struct MockConfig {
     /// Gzip responses for clients that accept it (default); `false` sends them uncompressed
     /// (gzip requests are still accepted), which streams several times faster from a debug build.
     pub send_gzip: bool,
+    /// Adds the models named like JavaScript's special properties
+    /// ([`schema::hostile_models`]) to the manifest and to `Worlds`; the default world is
+    /// unchanged without it.
+    pub hostile_names: bool,
 }
 
 impl Default for MockConfig {
@@ -59,6 +63,7 @@ impl Default for MockConfig {
             version: "1.8.16 (mock)".to_owned(),
             buffer: 16_384,
             send_gzip: true,
+            hostile_names: false,
         }
     }
 }

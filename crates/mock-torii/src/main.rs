@@ -36,6 +36,10 @@ struct Args {
     /// times faster.
     #[arg(long)]
     no_gzip: bool,
+    /// Add models, namespaces and members named `__proto__`, `constructor` and `prototype` to the
+    /// manifest (no entity holds them until `/_mock/set` writes one).
+    #[arg(long)]
+    hostile_names: bool,
     /// Write the manifest JSON to this file, then serve.
     #[arg(long, value_name = "PATH")]
     write_manifest: Option<std::path::PathBuf>,
@@ -44,9 +48,9 @@ struct Args {
     print_manifest: bool,
 }
 
-fn manifest_text(seed: u64) -> String {
+fn manifest_text(seed: u64, hostile_names: bool) -> String {
     let world = dojo_reactive_mock_torii::world::WorldInfo::new(seed);
-    let manifest = dojo_reactive_mock_torii::manifest::manifest(&world);
+    let manifest = dojo_reactive_mock_torii::manifest::manifest(&world, hostile_names);
     serde_json::to_string_pretty(&manifest).unwrap_or_default()
 }
 
@@ -76,11 +80,11 @@ async fn terminated() {
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if args.print_manifest {
-        println!("{}", manifest_text(args.seed));
+        println!("{}", manifest_text(args.seed, args.hostile_names));
         return std::process::ExitCode::SUCCESS;
     }
     if let Some(path) = &args.write_manifest {
-        if let Err(error) = std::fs::write(path, manifest_text(args.seed)) {
+        if let Err(error) = std::fs::write(path, manifest_text(args.seed, args.hostile_names)) {
             eprintln!("mock-torii: cannot write {}: {error}", path.display());
             return std::process::ExitCode::FAILURE;
         }
@@ -94,6 +98,7 @@ async fn main() -> std::process::ExitCode {
         version: args.torii_version,
         buffer: args.buffer,
         send_gzip: !args.no_gzip,
+        hostile_names: args.hostile_names,
     };
     let started = std::time::Instant::now();
     let mock = match MockTorii::start(config).await {

@@ -36,10 +36,11 @@ fn model_json(model: &ModelDef) -> Value {
     })
 }
 
-/// The manifest: `{"world": {...}, "models": [...], "events": [...]}`.
-pub fn manifest(world: &WorldInfo) -> Value {
+/// The manifest: `{"world": {...}, "models": [...], "events": [...]}` (with the
+/// `--hostile-names` models when `hostile_names`).
+pub fn manifest(world: &WorldInfo, hostile_names: bool) -> Value {
     let (events, models): (Vec<&ModelDef>, Vec<&ModelDef>) =
-        schema::models().iter().partition(|m| m.is_event);
+        schema::world_models(hostile_names).partition(|m| m.is_event);
     json!({
         "world": {
             "address": hex64(&world.address),
@@ -53,9 +54,8 @@ pub fn manifest(world: &WorldInfo) -> Value {
 }
 
 /// Every model (event model included) as `Worlds` describes it.
-pub fn wire_models(world: &WorldInfo) -> Vec<types::Model> {
-    schema::models()
-        .iter()
+pub fn wire_models(world: &WorldInfo, hostile_names: bool) -> Vec<types::Model> {
+    schema::world_models(hostile_names)
         .map(|model| {
             let ty = model.as_type();
             let size = ty.felt_size().unwrap_or(0);

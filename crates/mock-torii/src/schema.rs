@@ -555,9 +555,97 @@ pub fn models() -> &'static [ModelDef] {
     MODELS.get_or_init(build_models)
 }
 
-/// The model with tag `tag`.
+/// The model with tag `tag` (of the world, of `--hostile-names` or misnamed).
 pub fn model(tag: &str) -> Option<&'static ModelDef> {
-    models().iter().find(|m| m.tag == tag)
+    models()
+        .iter()
+        .chain(hostile_models())
+        .chain(misnamed_models())
+        .find(|m| m.tag == tag)
+}
+
+/// Tag of a `--hostile-names` model (namespace `__proto__`).
+pub const PROTO_IS_ADMIN: &str = "__proto__-isAdmin";
+/// Tag of a `--hostile-names` model (namespace `constructor`).
+pub const CONSTRUCTOR_ASSIGN: &str = "constructor-assign";
+/// Tag of a `--hostile-names` model (model `__proto__`).
+pub const PROTOTYPE_PROTO: &str = "prototype-__proto__";
+/// Tag of a model whose member name is not an identifier (never in the manifest).
+pub const MISNAMED: &str = "names-Misnamed";
+
+fn build_hostile_models() -> Vec<ModelDef> {
+    let inner = TypeDef::Struct {
+        path: "hostile::models::Inner",
+        members: vec![m("__proto__", p(Prim::U32)), m("prototype", p(Prim::U32))],
+    };
+    vec![
+        ModelDef {
+            namespace: "__proto__",
+            name: "isAdmin",
+            tag: PROTO_IS_ADMIN,
+            is_event: false,
+            members: vec![
+                k("player", p(Prim::ContractAddress)),
+                m("__proto__", p(Prim::U32)),
+                m("constructor", inner),
+                m("prototype", p(Prim::Bool)),
+            ],
+        },
+        ModelDef {
+            namespace: "constructor",
+            name: "assign",
+            tag: CONSTRUCTOR_ASSIGN,
+            is_event: false,
+            members: vec![
+                k("player", p(Prim::ContractAddress)),
+                m("prototype", p(Prim::U64)),
+                m("__proto__", TypeDef::ByteArray),
+            ],
+        },
+        ModelDef {
+            namespace: "prototype",
+            name: "__proto__",
+            tag: PROTOTYPE_PROTO,
+            is_event: false,
+            members: vec![
+                k("constructor", p(Prim::ContractAddress)),
+                m("prototype", p(Prim::U32)),
+            ],
+        },
+    ]
+}
+
+/// The models `--hostile-names` adds to the world and its manifest: namespaces, models and
+/// members named `__proto__`, `constructor` and `prototype` (valid Cairo identifiers), each
+/// with one `ContractAddress` key so that one entity can hold all three. No entity has them
+/// until `/_mock/set` writes one.
+pub fn hostile_models() -> &'static [ModelDef] {
+    static MODELS: OnceLock<Vec<ModelDef>> = OnceLock::new();
+    MODELS.get_or_init(build_hostile_models)
+}
+
+/// Models `/_mock/set` can write that no manifest lists, because a member name is not an
+/// identifier (`names-Misnamed.not an identifier`): a client must reject their rows.
+pub fn misnamed_models() -> &'static [ModelDef] {
+    static MODELS: OnceLock<Vec<ModelDef>> = OnceLock::new();
+    MODELS.get_or_init(|| {
+        vec![ModelDef {
+            namespace: "names",
+            name: "Misnamed",
+            tag: MISNAMED,
+            is_event: false,
+            members: vec![
+                k("player", p(Prim::ContractAddress)),
+                m("not an identifier", p(Prim::U32)),
+            ],
+        }]
+    })
+}
+
+/// The models of a world: [`models`], then [`hostile_models`] with `--hostile-names`.
+pub fn world_models(hostile_names: bool) -> impl Iterator<Item = &'static ModelDef> {
+    let hostile: &'static [ModelDef] = if hostile_names { hostile_models() } else { &[] };
+    models().iter().chain(hostile)
 }
 
 #[cfg(test)]

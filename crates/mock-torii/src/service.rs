@@ -192,7 +192,10 @@ impl World for MockService {
         let worlds = if query::world_admitted(&request.world_addresses, &store.world.address) {
             vec![types::World {
                 world_address: hex_min(&store.world.address),
-                models: crate::manifest::wire_models(&store.world),
+                models: crate::manifest::wire_models(
+                    &store.world,
+                    self.shared.config.hostile_names,
+                ),
             }]
         } else {
             Vec::new()

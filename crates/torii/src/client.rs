@@ -14,8 +14,9 @@ use crate::subscription::{
 use crate::token::{token_balance_from_wire, token_contract_from_wire, token_from_wire};
 use crate::transport::{self, GrpcTransport};
 
-/// Torii's largest message (16 MiB).
-const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Torii's largest message (16 MiB): larger messages (and, in browsers, gRPC-web frames
+/// announcing more) are refused as [`ToriiError::TooLarge`].
+pub(crate) const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
 type WorldClient = world::world_client::WorldClient<GrpcTransport>;
 

@@ -2,12 +2,13 @@
 //!
 //! Every value is checked while it is decoded: byte lengths of big integers and felts, ranges of
 //! small integers, enum option indices, fixed-size array lengths, and the model's shape (the first
-//! state seen for a model fixes it, see [`SchemaRegistry`]). Anything wrong is a [`WireError`]
+//! state seen for a model fixes it, see [`SchemaRegistry`]), and the names of models and members
+//! (`dojo_reactive_core::check_tag`, `check_member_name`). Anything wrong is a [`WireError`]
 //! naming the member path; nothing here can panic on what the server sent.
 
 use dojo_reactive_core::{
-    Entity, EnumValue, Felt, Member, ParseBytesError, Primitive, PrimitiveType, SchemaMismatch,
-    SchemaRegistry, Struct, Ty, Value, U256,
+    check_member_name, check_tag, BadName, Entity, EnumValue, Felt, Member, ParseBytesError,
+    Primitive, PrimitiveType, SchemaMismatch, SchemaRegistry, Struct, Ty, Value, U256,
 };
 
 use crate::proto::types;
@@ -87,9 +88,25 @@ pub enum WireError {
         /// Number of bytes received.
         len: usize,
     },
+    /// A model tag or member name that breaks the naming rule (`dojo_reactive_core::name`).
+    #[error("{}{source}", at_path(.path))]
+    BadName {
+        /// Dotted path of the member (empty for the model's tag).
+        path: String,
+        /// The name and the rule it breaks.
+        source: BadName,
+    },
     /// A model state whose shape differs from the model's known shape.
     #[error(transparent)]
     Schema(#[from] SchemaMismatch),
+}
+
+fn at_path(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("`{path}`: ")
+    }
 }
 
 /// Converts a wire entity, checking every model state against `schemas` (learning unknown models).
@@ -120,11 +137,16 @@ pub fn entity_from_wire(
 }
 
 /// Converts one model state (a `Struct` named by its tag); a state with no members is a deletion
-/// and is not checked against the model's shape.
+/// and is not checked against the model's shape. The tag and every member name (nested structs
+/// included) must follow the naming rule.
 pub fn model_from_wire(
     wire: &types::Struct,
     schemas: &mut SchemaRegistry,
 ) -> Result<Struct, WireError> {
+    check_tag(&wire.name).map_err(|source| WireError::BadName {
+        path: String::new(),
+        source,
+    })?;
     let value = struct_from_wire(wire, &Path::ROOT)?;
     if !value.is_deletion() {
         match schemas.get(&wire.name) {
@@ -139,6 +161,10 @@ fn struct_from_wire(wire: &types::Struct, path: &Path<'_>) -> Result<Struct, Wir
     let mut members = Vec::with_capacity(wire.children.len());
     for child in &wire.children {
         let at = path.child(&child.name);
+        check_member_name(&child.name).map_err(|source| WireError::BadName {
+            path: at.to_string(),
+            source,
+        })?;
         let ty = child.ty.as_ref().ok_or_else(|| WireError::MissingType {
             path: at.to_string(),
         })?;

@@ -283,3 +283,100 @@ fn deletions_and_ids_are_handled() {
         Err(WireError::BadEntityId { len: 33 })
     );
 }
+
+fn nested(name: &str, children: Vec<types::Member>) -> types::Ty {
+    types::Ty {
+        ty_type: Some(TyType::Struct(types::Struct {
+            name: name.into(),
+            children,
+        })),
+    }
+}
+
+#[test]
+fn javascript_special_names_are_ordinary_names() {
+    let mut schemas = SchemaRegistry::new();
+    let special = ["__proto__", "constructor", "prototype"];
+    for (namespace, name) in [
+        ("__proto__", "constructor"),
+        ("constructor", "prototype"),
+        ("prototype", "__proto__"),
+    ] {
+        let tag = format!("{namespace}-{name}");
+        let inner = nested("Inner", vec![member("__proto__", false, prim(P::U32(7)))]);
+        let wire = entity(vec![model(
+            &tag,
+            vec![
+                member(special[0], true, prim(P::U8(1))),
+                member(special[1], false, inner),
+                member(special[2], false, prim(P::Bool(true))),
+            ],
+        )]);
+        let decoded = entity_from_wire(wire, &mut schemas).unwrap();
+        let state = &decoded.models[0];
+        assert_eq!(state.name, tag);
+        let names: Vec<&str> = state.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, special);
+        let Value::Struct(inner) = &state.members[1].value else {
+            panic!("a nested struct");
+        };
+        assert_eq!(inner.members[0].name, "__proto__");
+        assert!(schemas.get(&tag).is_some(), "the shape is learned");
+    }
+}
+
+#[test]
+fn names_that_are_not_identifiers_are_rejected_with_their_path() {
+    let mut schemas = SchemaRegistry::new();
+    for tag in [
+        "arena",
+        "arena-",
+        "-Player",
+        "a b-Player",
+        "arena-Play er",
+        "arena-1P",
+    ] {
+        let wire = entity(vec![model(tag, vec![member("v", false, prim(P::U8(1)))])]);
+        match entity_from_wire(wire, &mut schemas) {
+            Err(WireError::BadName { path, source }) => {
+                assert_eq!(path, "");
+                assert_eq!(source.name, tag);
+                assert!(source.to_string().contains("namespace-Model"));
+            }
+            other => panic!("{tag:?}: expected a bad name, got {other:?}"),
+        }
+        // A deletion carries the tag too.
+        let deletion = entity(vec![model(tag, vec![])]);
+        assert!(matches!(
+            entity_from_wire(deletion, &mut schemas),
+            Err(WireError::BadName { .. })
+        ));
+    }
+    let top = entity(vec![model(
+        "arena-Player",
+        vec![member("not a name", false, prim(P::U8(1)))],
+    )]);
+    let error = entity_from_wire(top, &mut schemas).unwrap_err();
+    assert!(
+        matches!(&error, WireError::BadName { path, .. } if path == "not a name"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("not a Cairo identifier"),
+        "{error}"
+    );
+    let deep = entity(vec![model(
+        "arena-Player",
+        vec![member(
+            "vec",
+            false,
+            nested("Vec2", vec![member("x.y", false, prim(P::U32(1)))]),
+        )],
+    )]);
+    let error = entity_from_wire(deep, &mut schemas).unwrap_err();
+    assert!(
+        matches!(&error, WireError::BadName { path, .. } if path == "vec.x.y"),
+        "{error:?}"
+    );
+    assert!(schemas.get("arena-Player").is_none(), "nothing is learned");
+}

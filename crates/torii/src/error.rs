@@ -43,6 +43,13 @@ pub enum ToriiError {
         /// What is wrong with it.
         source: WireError,
     },
+    /// A message (or a gRPC-web frame) larger than the 16 MiB message cap, refused before it
+    /// was read. Retrying the same call does not help; smaller pages do.
+    #[error("Torii sent a message larger than the client accepts: {message} (ask for smaller pages: pageSize)")]
+    TooLarge {
+        /// What the transport said (the announced size and the cap).
+        message: String,
+    },
     /// A subscription did not start with Torii's handshake message.
     #[error("subscription handshake failed: {message}")]
     Handshake {
@@ -114,6 +121,7 @@ impl From<tonic::Status> for ToriiError {
             | Code::ResourceExhausted
             | Code::Aborted
             | Code::Cancelled => ToriiError::Unavailable { message },
+            Code::OutOfRange => ToriiError::TooLarge { message },
             Code::Unknown | Code::Internal if hinted(UNREACHABLE_HINTS) => {
                 ToriiError::Unavailable { message }
             }
@@ -179,5 +187,24 @@ mod tests {
         );
         assert!(!error.is_retryable());
         assert!(error.to_string().contains("NotFound"));
+    }
+
+    #[test]
+    fn oversized_messages_are_too_large_and_not_retried() {
+        // tonic's own cap, and the gRPC-web frame decoder's.
+        for message in [
+            "Error, decoded message length too large: found 20000000 bytes, the limit is: 16777216 bytes",
+            "Torii announced a gRPC-web frame of 4294967295 bytes, more than the 16777216-byte message cap; it was refused before being read",
+        ] {
+            let error = classify(Code::OutOfRange, message);
+            assert_eq!(
+                error,
+                ToriiError::TooLarge {
+                    message: message.into()
+                }
+            );
+            assert!(!error.is_retryable());
+            assert!(error.to_string().contains("smaller pages"), "{error}");
+        }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! This crate owns the project's own `world.proto`, `types.proto` and `schema.proto` (names, packages
 //! and field numbers identical to Torii 1.8), the prost/tonic code generated from them, a client for
-//! `world.World` that speaks gRPC natively (tonic over HTTP/2) and gRPC-web in browsers
-//! (`tonic-web-wasm-client`), the `GET /` version probe, and the lossless conversion of wire entities
+//! `world.World` that speaks gRPC natively (tonic over HTTP/2) and gRPC-web in browsers (our own
+//! `fetch` transport, whose frame decoder refuses frames above the message cap before reading
+//! them: [`grpc_web`]), the `GET /` version probe, and the lossless conversion of wire entities
 //! into `dojo-reactive-core` values. Nothing received from the network can panic here: every
 //! malformed input becomes a [`ToriiError`].
 
@@ -11,10 +12,13 @@ pub mod clause;
 mod client;
 pub mod convert;
 mod error;
+pub mod grpc_web;
 pub mod proto;
 mod subscription;
 pub mod token;
 mod transport;
+#[cfg(target_arch = "wasm32")]
+pub mod web_client;
 
 pub use client::{EntityKind, EntityPage, Page, ToriiClient};
 pub use convert::WireError;

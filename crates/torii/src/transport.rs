@@ -61,9 +61,9 @@ mod web {
     use wasm_bindgen_futures::JsFuture;
 
     /// Browser gRPC-web transport.
-    pub(crate) type GrpcTransport = tonic_web_wasm_client::Client;
+    pub(crate) type GrpcTransport = crate::web_client::WebClient;
 
-    /// A gRPC-web client over `fetch`.
+    /// A gRPC-web client over `fetch`, refusing frames above the message cap.
     pub(crate) fn connect(url: &str) -> Result<GrpcTransport, ToriiError> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ToriiError::InvalidUrl {
@@ -71,7 +71,10 @@ mod web {
                 reason: "it must start with http:// or https://".to_owned(),
             });
         }
-        Ok(tonic_web_wasm_client::Client::new(url.to_owned()))
+        Ok(crate::web_client::WebClient::new(
+            url.to_owned(),
+            crate::client::MAX_MESSAGE_BYTES,
+        ))
     }
 
     /// `GET url` with the global `fetch` (window or worker), returning the body of a 2xx answer.

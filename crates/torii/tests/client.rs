@@ -297,6 +297,94 @@ async fn malformed_responses_are_typed_errors() {
 }
 
 #[tokio::test]
+async fn a_message_announcing_more_than_the_cap_is_too_large() {
+    let mock = start(10).await;
+    let client = ToriiClient::new(&mock.url()).unwrap();
+    control(
+        &mock,
+        "malformed",
+        json!({ "kind": "oversize", "count": 1 }),
+    )
+    .await;
+    let error = first_page(&client).await.unwrap_err();
+    assert!(matches!(error, ToriiError::TooLarge { .. }), "{error:?}");
+    assert!(!error.is_retryable());
+    assert!(first_page(&client).await.is_ok(), "the next call is clean");
+}
+
+#[tokio::test]
+async fn javascript_special_names_sync_and_names_that_are_not_identifiers_are_rejected_alone() {
+    let mock = MockTorii::start(MockConfig {
+        entities: 4,
+        hostile_names: true,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock starts");
+    let client = ToriiClient::new(&mock.url()).unwrap();
+    let key = |i: u32| json!([format!("0x{:064x}", 0xabc0 + i)]);
+    control(
+        &mock,
+        "set",
+        json!({ "keys": key(1), "model": "__proto__-isAdmin",
+                "values": { "__proto__": 7, "constructor": { "__proto__": 8, "prototype": 9 }, "prototype": true } }),
+    )
+    .await;
+    for (model, values) in [
+        (
+            "constructor-assign",
+            json!({ "prototype": "10", "__proto__": "text" }),
+        ),
+        ("prototype-__proto__", json!({ "prototype": 11 })),
+    ] {
+        control(
+            &mock,
+            "set",
+            json!({ "keys": key(1), "model": model, "values": values }),
+        )
+        .await;
+    }
+    control(
+        &mock,
+        "set",
+        json!({ "keys": key(2), "model": "names-Misnamed", "values": { "not an identifier": 1 } }),
+    )
+    .await;
+    let page = first_page(&client).await.unwrap();
+    assert_eq!(
+        page.items.len(),
+        5,
+        "four generated entities and the hostile one"
+    );
+    let hostile = page
+        .items
+        .iter()
+        .find(|e| e.models.len() == 3)
+        .expect("the entity holding the three models");
+    let tags: Vec<&str> = hostile.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        tags,
+        [
+            "__proto__-isAdmin",
+            "constructor-assign",
+            "prototype-__proto__"
+        ]
+    );
+    assert_eq!(page.rejected.len(), 1, "the misnamed entity alone");
+    assert!(
+        matches!(
+            &page.rejected[0],
+            ToriiError::InvalidEntity {
+                entity: Some(_),
+                source: WireError::BadName { path, .. },
+            } if path == "not an identifier"
+        ),
+        "{:?}",
+        page.rejected[0]
+    );
+}
+
+#[tokio::test]
 async fn an_entity_that_breaks_its_model_schema_is_rejected_alone() {
     let mock = start(10).await;
     let client = ToriiClient::new(&mock.url()).unwrap();

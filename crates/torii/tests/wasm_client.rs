@@ -1,4 +1,4 @@
-//! The generated `world.World` client over gRPC-web (`tonic-web-wasm-client`) in headless Chromium,
+//! The generated `world.World` client over gRPC-web (the crate's `WebClient`) in headless Chromium,
 //! against a running mock-torii.
 //!
 //! Run through `.ci/test`, which starts the mock and builds these tests with its URL in
@@ -8,6 +8,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use dojo_reactive_torii::web_client::WebClient;
 use dojo_reactive_torii::{types, world};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -19,11 +20,12 @@ const MOCK_TORII_URL: &str = match option_env!("MOCK_TORII_URL") {
     None => "http://127.0.0.1:8080",
 };
 
-type WorldClient = world::world_client::WorldClient<tonic_web_wasm_client::Client>;
+type WorldClient = world::world_client::WorldClient<WebClient>;
 
 fn client() -> WorldClient {
-    world::world_client::WorldClient::new(tonic_web_wasm_client::Client::new(
+    world::world_client::WorldClient::new(WebClient::new(
         MOCK_TORII_URL.to_owned(),
+        16 * 1024 * 1024,
     ))
 }
 

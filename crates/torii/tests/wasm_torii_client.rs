@@ -120,3 +120,25 @@ async fn bad_urls_and_dead_servers_are_typed_errors() {
     assert!(error.is_retryable(), "{error:?}");
     assert!(dead.version().await.unwrap_err().is_retryable());
 }
+
+#[wasm_bindgen_test]
+async fn a_frame_announcing_more_than_the_cap_is_refused_from_its_header() {
+    let client = ToriiClient::new(MOCK_TORII_URL).unwrap();
+    // The mock sends a frame header announcing 4 GiB: refused at once, nothing buffered.
+    control("malformed", r#"{"kind":"oversize","count":1}"#).await;
+    let error = client
+        .retrieve(EntityKind::Entities, page(String::new(), 5))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ToriiError::TooLarge { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("refused before being read"),
+        "{error}"
+    );
+    assert!(!error.is_retryable());
+    let next = client
+        .retrieve(EntityKind::Entities, page(String::new(), 5))
+        .await
+        .expect("the next call is served");
+    assert_eq!(next.items.len(), 5);
+}

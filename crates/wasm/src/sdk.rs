@@ -3,6 +3,11 @@
 //! `{ variant, value? }` for enums, arrays for arrays and tuples, objects for structs. Both ways:
 //! core values to JS for reads, JS values (checked against the model's shape) to core values
 //! for optimistic writes.
+//!
+//! Names come from the wire, so every object here is an ordinary object whose properties are
+//! own data properties no setter touched ([`set`]): a model, namespace or member called
+//! `__proto__`, `constructor` or `prototype` is an own property like any other and reaches no
+//! prototype and no global. Reads of a caller's payload take own properties only ([`own`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,28 +23,98 @@ use crate::errors::ErrorInfo;
 /// Most names kept as JS strings (member, model and variant names repeat in every state).
 const NAME_CACHE_LIMIT: usize = 4096;
 
-thread_local! {
-    static NAMES: RefCell<HashMap<String, JsValue>> = RefCell::new(HashMap::new());
+/// A name as a JS string, and whether `Object.prototype` has a property of that name.
+#[derive(Clone)]
+struct Key {
+    text: JsValue,
+    inherited: bool,
 }
 
-/// A name as a JS string, decoded from UTF-8 once per name.
-fn js_name(name: &str) -> JsValue {
+thread_local! {
+    static NAMES: RefCell<HashMap<String, Key>> = RefCell::new(HashMap::new());
+    /// The prototype of every object built here.
+    static OBJECT_PROTOTYPE: Object = Object::get_prototype_of(&Object::new().into());
+}
+
+/// A name as a JS key, decoded from UTF-8 (and looked up on `Object.prototype`) once per name.
+fn key(name: &str) -> Key {
     NAMES.with(|names| {
+        if let Some(key) = names.borrow().get(name) {
+            return key.clone();
+        }
+        let text = JsValue::from_str(name);
+        let inherited =
+            OBJECT_PROTOTYPE.with(|prototype| Reflect::has(prototype, &text).unwrap_or(true));
+        let key = Key { text, inherited };
         let mut names = names.borrow_mut();
-        if let Some(value) = names.get(name) {
-            return value.clone();
-        }
-        let value = JsValue::from_str(name);
         if names.len() < NAME_CACHE_LIMIT {
-            names.insert(name.to_owned(), value.clone());
+            names.insert(name.to_owned(), key.clone());
         }
-        value
+        key
     })
 }
 
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Setting a property of a fresh plain object cannot fail.
-    let _ = Reflect::set(target, &js_name(key), value);
+/// A name as a JS string.
+fn js_name(name: &str) -> JsValue {
+    key(name).text
+}
+
+/// A property descriptor `{ value, writable, enumerable, configurable }` reused for every
+/// definition, and its `"value"` key.
+struct Descriptor {
+    object: Object,
+    value: JsValue,
+}
+
+thread_local! {
+    /// With no prototype, so nothing a page adds to `Object.prototype` is read as part of it.
+    static DESCRIPTOR: Descriptor = {
+        let object = Object::create(JsValue::NULL.unchecked_ref());
+        for flag in ["writable", "enumerable", "configurable"] {
+            let _ = Reflect::set(&object, &JsValue::from_str(flag), &JsValue::TRUE);
+        }
+        Descriptor {
+            object,
+            value: JsValue::from_str("value"),
+        }
+    };
+}
+
+/// Defines `key` as an own, enumerable, writable data property of `target` (as an object
+/// literal would): no setter runs, whatever the key, so `__proto__` is an ordinary key.
+pub fn define(target: &JsValue, key: &JsValue, value: &JsValue) {
+    DESCRIPTOR.with(|descriptor| {
+        let _ = Reflect::set(&descriptor.object, &descriptor.value, value);
+        // Defining a property of a fresh, extensible object cannot fail.
+        let _ = Reflect::define_property(target.unchecked_ref::<Object>(), key, &descriptor.object);
+    });
+}
+
+/// The own property `key` of `object` (undefined when it has none: nothing is read from its
+/// prototype chain, so a payload without `__proto__` does not read `Object.prototype`).
+pub fn own(object: &JsValue, key: &JsValue) -> JsValue {
+    let Some(target) = object.dyn_ref::<Object>() else {
+        return JsValue::UNDEFINED;
+    };
+    match Reflect::get_own_property_descriptor(target, key) {
+        Ok(descriptor) if !descriptor.is_undefined() => {
+            Reflect::get(object, key).unwrap_or(JsValue::UNDEFINED)
+        }
+        _ => JsValue::UNDEFINED,
+    }
+}
+
+/// Gives `target`, a fresh plain object, the own property `name`. A name `Object.prototype`
+/// did not have when the name was first seen is assigned, which on such an object creates
+/// exactly the own data property defining it would (one call instead of two: building entities
+/// costs about a third less); a name it has (`__proto__`, `constructor`, `toString`, anything
+/// the page added, read-only ones of a frozen prototype) is defined, so no setter runs and no
+/// inherited property is in the way.
+fn set(target: &JsValue, name: &str, value: &JsValue) {
+    let Key { text, inherited } = key(name);
+    if inherited || !Reflect::set(target, &text, value).unwrap_or(false) {
+        define(target, &text, value);
+    }
 }
 
 /// A primitive in the SDK shape.
@@ -99,7 +174,9 @@ pub fn members_js(members: &[Member]) -> JsValue {
     object
 }
 
-/// `(namespace, model name)` of a tag `ns-Model` (the whole tag under `""` without a dash).
+/// `(namespace, model name)` of a tag `ns-Model` (split at the first dash; the whole tag under
+/// `""` without one). Synced tags follow `dojo_reactive_core::split_tag`'s rule; this only
+/// decides where a state is shown.
 pub fn split_tag(tag: &str) -> (&str, &str) {
     tag.split_once('-').unwrap_or(("", tag))
 }
@@ -109,14 +186,19 @@ pub fn entity_js<'a>(id: &EntityId, states: impl IntoIterator<Item = &'a Struct>
     let entity: JsValue = Object::new().into();
     set(&entity, "entityId", &JsValue::from_str(&id.to_hex()));
     let models: JsValue = Object::new().into();
+    // The namespace objects are found here, never read back from `models`.
+    let mut namespaces: Vec<(&str, JsValue)> = Vec::new();
     for state in states {
         let (namespace, name) = split_tag(&state.name);
-        let key = js_name(namespace);
-        let mut ns = Reflect::get(&models, &key).unwrap_or(JsValue::UNDEFINED);
-        if ns.is_undefined() {
-            ns = Object::new().into();
-            let _ = Reflect::set(&models, &key, &ns);
-        }
+        let ns = match namespaces.iter().find(|(known, _)| *known == namespace) {
+            Some((_, ns)) => ns.clone(),
+            None => {
+                let ns: JsValue = Object::new().into();
+                set(&models, namespace, &ns);
+                namespaces.push((namespace, ns.clone()));
+                ns
+            }
+        };
         set(&ns, name, &members_js(&state.members));
     }
     set(&entity, "models", &models);
@@ -153,7 +235,7 @@ pub fn parse_payload(model: &str, shape: &Ty, payload: &JsValue) -> Result<Vec<M
                     .with("model", model),
             );
         };
-        let item = Reflect::get(payload, &key).unwrap_or(JsValue::UNDEFINED);
+        let item = own(payload, &key);
         let at = At { model, path: &name };
         out.push(Member {
             name: name.as_str().into(),
@@ -202,8 +284,7 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
             }
             let mut out = Vec::with_capacity(members.len());
             for (member, key, member_ty) in members {
-                let item =
-                    Reflect::get(v, &JsValue::from_str(member)).unwrap_or(JsValue::UNDEFINED);
+                let item = own(v, &JsValue::from_str(member));
                 let path = format!("{}.{member}", at.path);
                 let inner = At {
                     model: at.model,
@@ -224,11 +305,10 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
             let (variant, payload) = match v.as_string() {
                 Some(variant) => (variant, JsValue::UNDEFINED),
                 None if v.is_object() => (
-                    Reflect::get(v, &JsValue::from_str("variant"))
-                        .ok()
-                        .and_then(|x| x.as_string())
+                    own(v, &JsValue::from_str("variant"))
+                        .as_string()
                         .ok_or_else(|| at.error(format!("{{ variant }} of {name}"), v))?,
-                    Reflect::get(v, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED),
+                    own(v, &JsValue::from_str("value")),
                 ),
                 None => return Err(at.error(format!("a variant of {name}"), v)),
             };
