@@ -47,9 +47,15 @@ export type SyncPhase = 'starting' | 'ready' | 'failed' | 'stopped';
 
 /** The sync status: the client's phase plus the worker's last ticks and transition. */
 export interface SyncStatus {
-  /** `starting` until INIT_ACK, `ready` while syncing, `failed` after SYNC_FATAL, `stopped` after shutdown. */
+  /**
+   * `starting` until INIT_ACK, `ready` once the persisted state is in the view (whatever Torii
+   * does), `failed` after SYNC_FATAL, `stopped` after shutdown.
+   */
   readonly phase: SyncPhase;
-  /** The entity synchronizer's state (`idle` before the first report). */
+  /**
+   * The entity synchronizer's state (`idle` before the first report); `offline` while Torii
+   * cannot be reached or does not answer in time (retried with backoff, the stored data shown).
+   */
   readonly state: SyncState;
   /** Last tick per target. */
   readonly ticks: { readonly entities?: SyncTick; readonly eventMessages?: SyncTick };

@@ -57,8 +57,18 @@ mod native {
 #[cfg(target_arch = "wasm32")]
 mod web {
     use super::ToriiError;
+    use crate::error::first_line;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
+
+    /// What a JavaScript failure says, without its stack.
+    fn js_message(error: &wasm_bindgen::JsValue) -> String {
+        let text = match error.dyn_ref::<js_sys::Error>() {
+            Some(error) => format!("{}: {}", error.name(), error.message()),
+            None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
+        };
+        first_line(&text)
+    }
 
     /// Browser gRPC-web transport.
     pub(crate) type GrpcTransport = tonic_web_wasm_client::Client;
@@ -78,7 +88,7 @@ mod web {
     pub(crate) async fn http_get(url: &str) -> Result<Vec<u8>, ToriiError> {
         let fail = |message: String| ToriiError::VersionProbe { message };
         let unavailable = |e: wasm_bindgen::JsValue| ToriiError::Unavailable {
-            message: format!("GET {url}: {e:?}"),
+            message: format!("GET {url}: {}", js_message(&e)),
         };
         let global = js_sys::global();
         let fetch = js_sys::Reflect::get(&global, &"fetch".into())

@@ -22,6 +22,7 @@ pub mod shapes;
 pub mod types;
 pub mod version_gate;
 pub mod view;
+pub mod world_check;
 
 #[cfg(target_arch = "wasm32")]
 mod clock;

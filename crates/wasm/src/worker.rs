@@ -7,8 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    StoredTarget, SyncErrorEvent, SyncHandle, SyncObserver, SyncTick, Synchronizer, TargetKind,
-    Transition,
+    StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncTick, Synchronizer,
+    TargetKind, Transition,
 };
 use dojo_reactive_core::StateKind;
 use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage};
@@ -27,24 +27,31 @@ use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
 use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
 use crate::version_gate::ToriiVersionGate;
+use crate::world_check::{check_world, WorldCheck};
 
 /// The host's `emit(event, delta?)`.
 #[derive(Clone)]
-struct Emit(Function);
+struct Emit {
+    emit: Function,
+    /// Whether any data was sent to the view (stored or synced): until then, failing to reach
+    /// Torii means the page has nothing to show, and the error says so.
+    shown: Rc<Cell<bool>>,
+}
 
 impl Emit {
     fn event(&self, event: &serde_json::Value) {
         // The host's callback failing must not stop syncing.
-        let _ = self.0.call1(&JsValue::UNDEFINED, &json_to_js(event));
+        let _ = self.emit.call1(&JsValue::UNDEFINED, &json_to_js(event));
     }
 }
 
 impl DeltaSink for Emit {
     fn delta(&self, bytes: &[u8]) {
+        self.shown.set(true);
         let event: JsValue = Object::new().into();
         let _ = Reflect::set(&event, &"type".into(), &"DELTA".into());
         let buffer = Uint8Array::from(bytes);
-        let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
+        let _ = self.emit.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
 
     fn error(&self, info: ErrorInfo) {
@@ -62,7 +69,15 @@ impl SyncObserver for Emit {
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
-        self.event(&json!({ "type": "SYNC_ERROR", "error": sync_error(error).to_json() }));
+        let mut info = sync_error(error);
+        if error.kind == SyncErrorKind::Transient && !self.shown.get() {
+            info.message = format!(
+                "nothing is stored on this device yet and Torii cannot be reached: the world \
+                 appears once it answers ({})",
+                info.message
+            );
+        }
+        self.event(&json!({ "type": "SYNC_ERROR", "error": info.to_json() }));
     }
 }
 
@@ -102,8 +117,8 @@ pub struct SyncWorker {
     opened: Rc<Opened>,
     /// The synchronizers, once `lead` started them.
     running: RefCell<Option<Rc<Running>>>,
-    /// Set by `shutdown`: `lead` then starts nothing.
-    stopped: Cell<bool>,
+    /// Set by `shutdown`: `lead` then starts nothing, and the world check ends.
+    stopped: Rc<Cell<bool>>,
 }
 
 #[wasm_bindgen]
@@ -115,10 +130,12 @@ impl SyncWorker {
     /// storage errors. Nothing syncs until [`SyncWorker::lead`].
     pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
         let started_at = js_sys::Date::now();
-        let emit = Emit(
-            emit.dyn_into::<Function>()
+        let emit = Emit {
+            emit: emit
+                .dyn_into::<Function>()
                 .map_err(|_| ErrorInfo::validation("emit must be a function"))?,
-        );
+            shown: Rc::new(Cell::new(false)),
+        };
         let json = js_to_json(config.as_ref(), "the worker config")?;
         let config: WorkerConfig = serde_json::from_value(json)
             .map_err(|e| ErrorInfo::validation(format!("worker config: {e}")))?;
@@ -127,8 +144,8 @@ impl SyncWorker {
             ErrorInfo::validation(format!("toriiUrl: {e}")).with("toriiUrl", &plan.torii_url)
         })?;
         let storage = IndexedDbStorage::new(IndexedDbBackend::new(&plan.db_name));
-        let stored_version = match storage.open(&plan.fingerprint).await {
-            Ok(version) => version,
+        let stored_version = match storage.open(&plan.fingerprint, &plan.origin).await {
+            Ok(opened) => opened.torii_version,
             Err(error) => {
                 storage.close();
                 return Err(store_error(&error).into());
@@ -168,15 +185,16 @@ impl SyncWorker {
                 targets,
             }),
             running: RefCell::new(None),
-            stopped: Cell::new(false),
+            stopped: Rc::new(Cell::new(false)),
         })
     }
 
     /// Starts syncing with Torii: each synchronizer probes Torii's version (within
-    /// `requestTimeoutMs`, retried with backoff while Torii cannot be reached), checks it
-    /// against the database, resumes from the persisted cursors and streams. Resolves once
-    /// syncing started (failures come as events); rejects with a `ValidationError` when called
-    /// twice or after `shutdown`.
+    /// `requestTimeoutMs`, retried with backoff while Torii cannot be reached: state
+    /// `offline`), checks it against the database, resumes from the persisted cursors and
+    /// streams; meanwhile Torii is asked whether it knows the world (SYNC_FATAL when it does
+    /// not). Resolves once syncing started (failures come as events); rejects with a
+    /// `ValidationError` when called twice or after `shutdown`.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn lead(&self) -> Promise {
         let refused = if self.stopped.get() {
@@ -189,7 +207,9 @@ impl SyncWorker {
         if let Some(message) = refused {
             return Promise::reject(&ErrorInfo::validation(message).into());
         }
-        *self.running.borrow_mut() = Some(Rc::new(start_synchronizers(&self.opened)));
+        let running = Rc::new(start_synchronizers(&self.opened));
+        *self.running.borrow_mut() = Some(Rc::clone(&running));
+        spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
@@ -257,7 +277,8 @@ impl SyncWorker {
 fn start_synchronizers(opened: &Opened) -> Running {
     let gate = Rc::new(ToriiVersionGate::new(
         Rc::clone(&opened.storage),
-        opened.plan.accept_torii_version_change,
+        opened.emit.clone(),
+        opened.plan.on_torii_version_change,
     ));
     let mut handles = Vec::new();
     let mut done = Vec::new();
@@ -288,6 +309,50 @@ fn start_synchronizers(opened: &Opened) -> Running {
         started,
         done: RefCell::new(done),
     }
+}
+
+/// Asks Torii whether it knows the world while the synchronizers run; a world it does not know
+/// stops them with a SYNC_FATAL `ValidationError`.
+fn spawn_world_check(opened: &Opened, running: Rc<Running>, stopped: Rc<Cell<bool>>) {
+    let Some(setup) = opened.plan.setups.first() else {
+        return;
+    };
+    let Some(&world) = setup.target.world_addresses.first() else {
+        return;
+    };
+    let options = setup.options.clone();
+    let client = opened.client.clone();
+    let emit = opened.emit.clone();
+    let torii_url = opened.plan.torii_url.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let fetch = || {
+            let client = client.clone();
+            async move {
+                let worlds = client.worlds(&[world]).await?;
+                Ok(worlds.into_iter().map(|w| w.world_address).collect())
+            }
+        };
+        let check = check_world(
+            &BrowserClock,
+            fetch,
+            &world,
+            &torii_url,
+            options.request_timeout_ms,
+            options.backoff,
+            || !stopped.get(),
+        )
+        .await;
+        if let WorldCheck::Unknown(error) = check {
+            if stopped.get() {
+                return;
+            }
+            emit.event(&json!({ "type": "SYNC_FATAL", "error": error.to_json() }));
+            running.until_started().await;
+            for handle in &running.handles {
+                handle.shutdown();
+            }
+        }
+    });
 }
 
 /// One target's `StoredTargetReport` (see `types.rs`).
