@@ -392,14 +392,22 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     JsFuture::from(delete_database(db)).await.unwrap();
 }
 
-/// The mock's manifest and a fresh database a worker started on and shut down once.
+/// The mock's manifest and a fresh database a worker synced the world into (both targets
+/// streaming), then shut down.
 async fn synced_once(case: &str) -> (String, String) {
     let manifest = manifest().await;
     let db = fresh_db_name(case);
-    let worker = Harness::new(&manifest)
+    let harness = Harness::new(&manifest);
+    let worker = harness
         .start(&config(&db, &manifest).await)
         .await
         .expect("the worker starts");
+    for target in ["entities", "eventMessages"] {
+        wait_for(&format!("{target} streaming"), 60, || {
+            harness.streaming(target)
+        })
+        .await;
+    }
     shutdown(&worker).await;
     (manifest, db)
 }
