@@ -123,11 +123,12 @@ pub struct SyncWorker {
 
 #[wasm_bindgen]
 impl SyncWorker {
-    /// Parses the configuration, opens and checks the database (its manifest fingerprint; no
-    /// network), sends the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion`
-    /// is the version the data was synced from, null when none is recorded). Rejects with a
-    /// ReactiveErrorInfo-shaped error for configuration errors, SchemaMismatchError and
-    /// storage errors. Nothing syncs until [`SyncWorker::lead`].
+    /// Parses the configuration, opens and checks the database (its origin and manifest
+    /// fingerprint: the data of models whose fingerprint changed is dropped; no network), sends
+    /// the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion` is the version
+    /// the data was synced from, null when none is recorded). Rejects with a
+    /// ReactiveErrorInfo-shaped error for configuration errors, a database of another origin
+    /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`].
     pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
         let started_at = js_sys::Date::now();
         let emit = Emit {
@@ -385,7 +386,7 @@ fn store_report(kind: TargetKind, stored: &StoredTarget) -> serde_json::Value {
     })
 }
 
-/// Deletes a database (the host's recovery after SchemaMismatchError).
+/// Deletes a database (`reset`: start over from Torii).
 #[wasm_bindgen(js_name = deleteDatabase, unchecked_return_type = "Promise<void>")]
 pub fn delete_database(#[wasm_bindgen(js_name = dbName)] db_name: String) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move {
