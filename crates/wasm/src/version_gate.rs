@@ -100,3 +100,85 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
         self.storage.reset().await
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use dojo_reactive_core::sync::{SyncBatch, TargetKind, TargetSyncState};
+    use dojo_reactive_storage::{MemoryBackend, MemoryStorage};
+    use futures_executor::block_on;
+
+    use super::*;
+
+    #[derive(Default, Clone)]
+    struct Warnings(Rc<RefCell<Vec<ErrorInfo>>>);
+
+    impl DeltaSink for Warnings {
+        fn delta(&self, _bytes: &[u8]) {}
+
+        fn error(&self, info: ErrorInfo) {
+            self.0.borrow_mut().push(info);
+        }
+    }
+
+    fn fingerprint() -> ManifestFingerprint {
+        ManifestFingerprint {
+            hash: "manifest-hash:v1:gate".into(),
+            world_class_hash: format!("0x{}", "0".repeat(64)),
+            entries: Vec::new(),
+        }
+    }
+
+    /// A gate over a store that synced from Torii "1" up to a known newest timestamp.
+    fn gate(
+        backend: &MemoryBackend,
+        policy: OnToriiVersionChange,
+    ) -> (ToriiVersionGate<MemoryBackend, Warnings>, Warnings) {
+        let warnings = Warnings::default();
+        let storage = DeltaStorage::new(MemoryStorage::new(backend.connect()), warnings.clone(), 8);
+        (
+            ToriiVersionGate::new(Rc::new(storage), warnings.clone(), policy),
+            warnings,
+        )
+    }
+
+    #[test]
+    fn a_version_change_is_kept_and_replayed_or_refused() {
+        block_on(async {
+            let backend = MemoryBackend::new();
+            let (first, _) = gate(&backend, OnToriiVersionChange::Reconcile);
+            first.init(&fingerprint(), "1").await.unwrap();
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.sync_state = Some(TargetSyncState {
+                snapshot_complete: true,
+                last_timestamp: Some(1_700_000_000),
+                ..TargetSyncState::default()
+            });
+            first.commit(&batch).await.unwrap();
+
+            let (strict, warnings) = gate(&backend, OnToriiVersionChange::Fail);
+            let refused = strict.init(&fingerprint(), "2").await.unwrap_err();
+            assert!(refused.needs_host(), "{refused:?}");
+            assert!(warnings.0.borrow().is_empty());
+
+            let (kept, warnings) = gate(&backend, OnToriiVersionChange::Reconcile);
+            kept.init(&fingerprint(), "2").await.unwrap();
+            // A second synchronizer opening the same store: accepted, reported once.
+            kept.init(&fingerprint(), "2").await.unwrap();
+            let reported = warnings.0.borrow().clone();
+            assert_eq!(reported.len(), 1, "{reported:?}");
+            assert_eq!(reported[0].name, "ToriiVersionChangedError");
+            assert_eq!(reported[0].fields["kept"], true);
+            assert_eq!(reported[0].fields["previous"], "1");
+            let state = kept
+                .sync_state(TargetKind::Entities)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(state.snapshot_complete);
+            assert_eq!(state.last_timestamp, None, "the next start replays in full");
+        });
+    }
+}
