@@ -84,7 +84,22 @@ mod web {
         Ok(tonic_web_wasm_client::Client::new(url.to_owned()))
     }
 
+    /// Aborts its request when dropped: a call given up on (its timeout passed) closes its
+    /// connection instead of holding one of the browser's few per-host connections while the
+    /// server never answers.
+    struct AbortOnDrop(Option<web_sys::AbortController>);
+
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            if let Some(controller) = self.0.take() {
+                // Aborting a finished request does nothing.
+                controller.abort();
+            }
+        }
+    }
+
     /// `GET url` with the global `fetch` (window or worker), returning the body of a 2xx answer.
+    /// Dropping the future aborts the request.
     pub(crate) async fn http_get(url: &str) -> Result<Vec<u8>, ToriiError> {
         let fail = |message: String| ToriiError::VersionProbe { message };
         let unavailable = |e: wasm_bindgen::JsValue| ToriiError::Unavailable {
@@ -95,8 +110,13 @@ mod web {
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
             .ok_or_else(|| fail("this JavaScript context has no fetch".to_owned()))?;
+        let abort = AbortOnDrop(web_sys::AbortController::new().ok());
+        let init = web_sys::RequestInit::new();
+        if let Some(controller) = &abort.0 {
+            init.set_signal(Some(&controller.signal()));
+        }
         let promise = fetch
-            .call1(&global, &url.into())
+            .call2(&global, &url.into(), &init)
             .map_err(unavailable)?
             .dyn_into::<js_sys::Promise>()
             .map_err(unavailable)?;

@@ -7,8 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncTick, Synchronizer,
-    TargetKind, Transition,
+    Clock, StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncState,
+    SyncTick, Synchronizer, TargetKind, Transition,
 };
 use dojo_reactive_core::StateKind;
 use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage};
@@ -36,6 +36,8 @@ struct Emit {
     /// Whether any data was sent to the view (stored or synced): until then, failing to reach
     /// Torii means the page has nothing to show, and the error says so.
     shown: Rc<Cell<bool>>,
+    /// Whether a synchronizer got past Torii's version probe (Torii answered once).
+    reached: Rc<Cell<bool>>,
 }
 
 impl Emit {
@@ -61,6 +63,12 @@ impl DeltaSink for Emit {
 
 impl SyncObserver for Emit {
     fn transition(&mut self, transition: &Transition) {
+        if matches!(
+            transition.to,
+            SyncState::Bootstrapping | SyncState::Replaying | SyncState::Streaming
+        ) {
+            self.reached.set(true);
+        }
         self.event(&json!({ "type": "TRANSITION", "transition": transition }));
     }
 
@@ -136,6 +144,7 @@ impl SyncWorker {
                 .dyn_into::<Function>()
                 .map_err(|_| ErrorInfo::validation("emit must be a function"))?,
             shown: Rc::new(Cell::new(false)),
+            reached: Rc::new(Cell::new(false)),
         };
         let json = js_to_json(config.as_ref(), "the worker config")?;
         let config: WorkerConfig = serde_json::from_value(json)
@@ -193,8 +202,8 @@ impl SyncWorker {
     /// Starts syncing with Torii: each synchronizer probes Torii's version (within
     /// `requestTimeoutMs`, retried with backoff while Torii cannot be reached: state
     /// `offline`), checks it against the database, resumes from the persisted cursors and
-    /// streams; meanwhile Torii is asked whether it knows the world (SYNC_FATAL when it does
-    /// not). Resolves once syncing started (failures come as events); rejects with a
+    /// streams; once Torii answered, it is asked whether it knows the world (SYNC_FATAL when
+    /// it does not). Resolves once syncing started (failures come as events); rejects with a
     /// `ValidationError` when called twice or after `shutdown`.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn lead(&self) -> Promise {
@@ -312,8 +321,11 @@ fn start_synchronizers(opened: &Opened) -> Running {
     }
 }
 
-/// Asks Torii whether it knows the world while the synchronizers run; a world it does not know
-/// stops them with a SYNC_FATAL `ValidationError`.
+/// How often the world check looks whether Torii answered a synchronizer yet.
+const WORLD_CHECK_POLL_MS: u64 = 250;
+
+/// Once Torii answered a synchronizer, asks it whether it knows the world; a world it does not
+/// know stops the synchronizers with a SYNC_FATAL `ValidationError`.
 fn spawn_world_check(opened: &Opened, running: Rc<Running>, stopped: Rc<Cell<bool>>) {
     let Some(setup) = opened.plan.setups.first() else {
         return;
@@ -326,6 +338,15 @@ fn spawn_world_check(opened: &Opened, running: Rc<Running>, stopped: Rc<Cell<boo
     let emit = opened.emit.clone();
     let torii_url = opened.plan.torii_url.clone();
     wasm_bindgen_futures::spawn_local(async move {
+        // While Torii cannot be reached the synchronizers retry (and report it): ask after.
+        while !emit.reached.get() {
+            if stopped.get() {
+                return;
+            }
+            BrowserClock
+                .sleep_until(BrowserClock.now_ms().saturating_add(WORLD_CHECK_POLL_MS))
+                .await;
+        }
         let fetch = || {
             let client = client.clone();
             async move {
