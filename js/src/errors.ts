@@ -28,6 +28,10 @@ function count(details: ErrorDetails, field: string): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+function flag(details: ErrorDetails, field: string): boolean {
+  return details[field] === true;
+}
+
 /** The base of every error this package reports. */
 export class ReactiveError extends Error {
   /** Every field received with the error (including the typed ones of subclasses). */
@@ -60,12 +64,18 @@ export class SchemaMismatchError extends ReactiveError {
   }
 }
 
-/** Torii reports another version than the one the local database was synced from. */
+/**
+ * Torii reports another version than the one the local database was synced from. With
+ * `onToriiVersionChange: 'reconcile'` (the default) it is a warning on `errors` (`kept`: the
+ * stored data stays visible while a full replay reconciles it); with `'fail'` it is fatal.
+ */
 export class ToriiVersionChangedError extends ReactiveError {
   /** The version the database was synced from. */
   readonly previous: string | undefined;
   /** The version Torii reports now. */
   readonly current: string | undefined;
+  /** Whether the stored data was kept and syncing goes on (a warning, not a failure). */
+  readonly kept: boolean;
 
   /** See the class. */
   constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
@@ -73,6 +83,7 @@ export class ToriiVersionChangedError extends ReactiveError {
     this.name = 'ToriiVersionChangedError';
     this.previous = text(details, 'previous');
     this.current = text(details, 'current');
+    this.kept = flag(details, 'kept');
   }
 }
 
@@ -136,6 +147,8 @@ export class TransportError extends ReactiveError {
   readonly consecutiveFailures: number | undefined;
   /** Milliseconds until the next attempt, when one is scheduled. */
   readonly retryInMs: number | undefined;
+  /** Whether syncing tries again on its own (Torii unreachable, hanging, a failed pass). */
+  readonly retryable: boolean;
 
   /** See the class. */
   constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
@@ -143,6 +156,7 @@ export class TransportError extends ReactiveError {
     this.name = 'TransportError';
     this.consecutiveFailures = count(details, 'consecutiveFailures');
     this.retryInMs = count(details, 'retryInMs');
+    this.retryable = flag(details, 'retryable');
   }
 }
 
@@ -209,6 +223,11 @@ export class ValidationError extends ReactiveError {
   readonly where: string | undefined;
   /** The argument or field at fault. */
   readonly argument: string | undefined;
+  /**
+   * Why, when the worker found it: `unknownWorld` (Torii does not know `worldAddress`) or
+   * `otherOrigin` (the database holds another world's or Torii's data).
+   */
+  readonly reason: string | undefined;
 
   /** See the class. */
   constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
@@ -216,6 +235,7 @@ export class ValidationError extends ReactiveError {
     this.name = 'ValidationError';
     this.where = text(details, 'where');
     this.argument = text(details, 'argument');
+    this.reason = text(details, 'reason');
   }
 }
 

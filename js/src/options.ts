@@ -5,15 +5,20 @@
  */
 
 import { logLevels, type Logger, type LogLevel } from './log.js';
-import type { ModelChoice, SyncOptions, WorkerConfig } from './types.js';
+import type { ModelChoice, SyncOptions, ToriiVersionChangePolicy, WorkerConfig } from './types.js';
+import { ValidationError } from './errors.js';
 import { Check } from './validate.js';
 
 /** Options of `createSyncWorker`. */
 export interface SyncWorkerOptions {
   /** Torii's URL, e.g. `http://localhost:8080`. */
   readonly toriiUrl: string;
-  /** The world's address (`0x` hex). */
-  readonly worldAddress: string;
+  /**
+   * The world's address (`0x` hex); default: the manifest's `world.address`. When both are given
+   * they must be the same address (a `ValidationError` otherwise), and a world Torii does not
+   * know is a fatal `ValidationError` (`reason: 'unknownWorld'`) once Torii answers.
+   */
+  readonly worldAddress?: string;
   /** The Dojo manifest: its JSON text or the parsed object. */
   readonly manifest: string | { readonly [key: string]: unknown };
   /**
@@ -30,9 +35,22 @@ export interface SyncWorkerOptions {
   readonly logLevel?: LogLevel;
   /** Also sync event messages (default false). */
   readonly eventMessages?: boolean;
-  /** IndexedDB database name (default: derived from toriiUrl and worldAddress). */
+  /**
+   * IndexedDB database name (default: derived from toriiUrl and worldAddress). A database
+   * records the world and Torii its data comes from: opening it for another one is a
+   * `ValidationError` (`reason: 'otherOrigin'`), never mixed data.
+   */
   readonly dbName?: string;
-  /** Go on when Torii's version changed instead of failing with ToriiVersionChangedError. */
+  /**
+   * When Torii's version differs from the one the stored data was synced from: `reconcile`
+   * (default) keeps the data visible, re-reads the snapshot and reports
+   * `ToriiVersionChangedError` on `errors` as a warning; `fail` stops with it.
+   */
+  readonly onToriiVersionChange?: ToriiVersionChangePolicy;
+  /**
+   * @deprecated The former spelling of `onToriiVersionChange`: `true` is `'reconcile'`, `false`
+   * is `'fail'`.
+   */
   readonly acceptToriiVersionChange?: boolean;
   /** Most model states per DELTA batch (default 5000). */
   readonly deltaChunk?: number;
@@ -112,6 +130,7 @@ const workerKeys = [
   'logLevel',
   'eventMessages',
   'dbName',
+  'onToriiVersionChange',
   'acceptToriiVersionChange',
   'deltaChunk',
   'workerUrl',
@@ -149,6 +168,85 @@ export function manifestText(check: Check, manifest: unknown): string {
   throw check.fail('manifest', 'the manifest JSON text or object', manifest);
 }
 
+/** The largest `u32`: the limit of `pageSize`, `replayBudget` and `deltaChunk` (the worker's integers). */
+const U32_MAX = 4294967295;
+
+/** Least value of each sync option (0 unless listed). */
+const syncOptionMin: { readonly [key: string]: number } = { requestTimeoutMs: 1, heartbeatTimeoutMs: 1 };
+
+/** Largest value of each sync option (unbounded unless listed). */
+const syncOptionMax: { readonly [key: string]: number } = { pageSize: U32_MAX, replayBudget: U32_MAX };
+
+/** `toriiUrl`: an http(s) URL with a host (the worker's rule, same message). */
+function checkToriiUrl(check: Check, value: unknown): string {
+  const url = check.string('toriiUrl', value);
+  if (!/^https?:\/\/[^/?#\s]+/.test(url)) throw check.fail('toriiUrl', 'an http(s) URL with a host', url);
+  return url;
+}
+
+/** The world address the manifest names, if it is JSON with a `world.address` string. */
+function manifestWorldAddress(manifest: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(manifest);
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const world: unknown = (parsed as { world?: unknown }).world;
+    if (typeof world !== 'object' || world === null) return undefined;
+    const address: unknown = (world as { address?: unknown }).address;
+    return typeof address === 'string' ? address : undefined;
+  } catch {
+    // The worker reports a manifest it cannot read.
+    return undefined;
+  }
+}
+
+/** `0x` + 64 hex digits, lower case. */
+function canonicalAddress(address: string): string {
+  return `0x${BigInt(address).toString(16).padStart(64, '0')}`;
+}
+
+/**
+ * `worldAddress`: the option, else the manifest's; both given must be the same address (the
+ * worker's rules, same messages).
+ */
+function checkWorldAddress(check: Check, value: unknown, manifest: string): string {
+  const isAddress = (text: string) => /^0x[0-9a-fA-F]{1,64}$/.test(text.trim());
+  const named = manifestWorldAddress(manifest);
+  if (value === undefined) {
+    if (named !== undefined && isAddress(named)) return named.trim();
+    throw new ValidationError(`${check.where}: \`worldAddress\` is required: the manifest names no world address`, {
+      where: check.where,
+      argument: 'worldAddress',
+    });
+  }
+  const given = check.string('worldAddress', value);
+  if (!isAddress(given)) throw check.fail('worldAddress', 'a 0x hex address', given);
+  if (named !== undefined && isAddress(named) && canonicalAddress(named) !== canonicalAddress(given)) {
+    throw new ValidationError(
+      `${check.where}: \`worldAddress\` ${canonicalAddress(given)} is not the manifest's world address ${canonicalAddress(named)}; leave it out to use the manifest's`,
+      { where: check.where, argument: 'worldAddress' },
+    );
+  }
+  return given;
+}
+
+/** `onToriiVersionChange`, or its former spelling `acceptToriiVersionChange`; both given must agree. */
+function checkVersionPolicy(
+  check: Check,
+  policy: unknown,
+  accept: unknown,
+): ToriiVersionChangePolicy | undefined {
+  const chosen = check.optionalOneOf('onToriiVersionChange', policy, ['reconcile', 'fail'] as const);
+  const accepted = check.optionalBoolean('acceptToriiVersionChange', accept);
+  const former = accepted === undefined ? undefined : accepted ? 'reconcile' : 'fail';
+  if (chosen !== undefined && former !== undefined && chosen !== former) {
+    throw new ValidationError(
+      `${check.where}: \`acceptToriiVersionChange\` contradicts \`onToriiVersionChange\`; use only \`onToriiVersionChange\``,
+      { where: check.where, argument: 'acceptToriiVersionChange' },
+    );
+  }
+  return chosen ?? former;
+}
+
 /** `models`: tags, or `{ tag, versionMember? }` records. */
 function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
   if (value === undefined) return undefined;
@@ -168,13 +266,9 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   const check = new Check(where);
   const o = check.record('options', options);
   check.knownKeys('options', o, withOverlay ? [...workerKeys, 'overlayOptions', 'debug'] : workerKeys);
-  const toriiUrl = check.string('toriiUrl', o.toriiUrl);
-  if (!/^https?:\/\//.test(toriiUrl)) throw check.fail('toriiUrl', 'an http(s) URL', toriiUrl);
-  const worldAddress = check.string('worldAddress', o.worldAddress);
-  if (!/^0x[0-9a-fA-F]{1,64}$/.test(worldAddress)) {
-    throw check.fail('worldAddress', 'a 0x hex address', worldAddress);
-  }
+  const toriiUrl = checkToriiUrl(check, o.toriiUrl);
   const manifest = manifestText(check, o.manifest);
+  const worldAddress = checkWorldAddress(check, o.worldAddress, manifest);
   const models = checkModels(check, o.models);
   const syncRecord = check.optionalRecord('syncOptions', o.syncOptions);
   let syncOptions: { [key: string]: number } | undefined;
@@ -182,7 +276,13 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
     check.knownKeys('syncOptions', syncRecord, syncOptionKeys);
     syncOptions = {};
     for (const key of syncOptionKeys) {
-      const value = check.optionalCount(`syncOptions.${key}`, syncRecord[key]);
+      const value = check.optionalCount(
+        `syncOptions.${key}`,
+        syncRecord[key],
+        true,
+        syncOptionMin[key] ?? 0,
+        syncOptionMax[key] ?? Infinity,
+      );
       if (value !== undefined) syncOptions[key] = value;
     }
   }
@@ -196,8 +296,8 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   const debug = withOverlay ? check.optionalBoolean('debug', o.debug) : false;
   const eventMessages = check.optionalBoolean('eventMessages', o.eventMessages);
   const dbName = check.optionalString('dbName', o.dbName);
-  const acceptToriiVersionChange = check.optionalBoolean('acceptToriiVersionChange', o.acceptToriiVersionChange);
-  const deltaChunk = check.optionalCount('deltaChunk', o.deltaChunk, true, 1);
+  const onToriiVersionChange = checkVersionPolicy(check, o.onToriiVersionChange, o.acceptToriiVersionChange);
+  const deltaChunk = check.optionalCount('deltaChunk', o.deltaChunk, true, 1, U32_MAX);
   let workerUrl: string | URL | undefined;
   if (o.workerUrl !== undefined) {
     workerUrl = o.workerUrl instanceof URL ? o.workerUrl : check.string('workerUrl', o.workerUrl);
@@ -231,7 +331,7 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (syncOptions) config.syncOptions = syncOptions;
   if (eventMessages !== undefined) config.eventMessages = eventMessages;
   if (dbName !== undefined) config.dbName = dbName;
-  if (acceptToriiVersionChange !== undefined) config.acceptToriiVersionChange = acceptToriiVersionChange;
+  if (onToriiVersionChange !== undefined) config.onToriiVersionChange = onToriiVersionChange;
   if (deltaChunk !== undefined) config.deltaChunk = deltaChunk;
   return { config, logger, logLevel, debug, workerUrl, overlay, supervision };
 }

@@ -57,14 +57,17 @@ export type SyncPhase = 'starting' | 'ready' | 'restarting' | 'failed' | 'stoppe
 /** The sync status: the client's phase plus the worker's last ticks and transition. */
 export interface SyncStatus {
   /**
-   * `starting` until INIT_ACK, `ready` while syncing, `restarting` from a worker's death to its
-   * successor's INIT_ACK (the view keeps what it showed), `failed` after SYNC_FATAL (or too many
-   * restarts), `stopped` after shutdown.
+   * `starting` until INIT_ACK, `ready` once the persisted state is in the view (whatever Torii
+   * does), `restarting` from a worker's death to its successor's INIT_ACK (the view keeps what
+   * it showed), `failed` after SYNC_FATAL (or too many restarts), `stopped` after shutdown.
    */
   readonly phase: SyncPhase;
   /** Times the worker died and was restarted since the client was created. */
   readonly restarts: number;
-  /** The entity synchronizer's state (`idle` before the first report). */
+  /**
+   * The entity synchronizer's state (`idle` before the first report); `offline` while Torii
+   * cannot be reached or does not answer in time (retried with backoff, the stored data shown).
+   */
   readonly state: SyncState;
   /** Last tick per target. */
   readonly ticks: { readonly entities?: SyncTick; readonly eventMessages?: SyncTick };

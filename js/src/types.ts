@@ -120,7 +120,11 @@ export interface QuerySpec {
   readonly cursor?: string;
 }
 
-/** A synchronizer state. */
+/**
+ * A synchronizer state. `offline`: Torii cannot be reached or did not answer in time; the stored
+ * data stays visible and Torii is tried again with backoff (a `TransportError` on `errors` each
+ * time) until it answers.
+ */
 export type SyncState =
   | 'idle'
   | 'bootstrapping'
@@ -128,6 +132,7 @@ export type SyncState =
   | 'lagging'
   | 'replaying'
   | 'retrying'
+  | 'offline'
   | 'pausing'
   | 'halted';
 
@@ -247,15 +252,18 @@ export interface Transition {
 
 /** Sync options passed to the worker's synchronizer; every field is optional. */
 export interface SyncOptions {
-  /** Entities per snapshot page. */
+  /** Entities per snapshot page (at most 4294967295; 0: Torii's default). */
   readonly pageSize?: number;
-  /** Stream silence after which a replay starts (ms). */
+  /** Stream silence after which a replay starts (ms, at least 1). */
   readonly heartbeatTimeoutMs?: number;
   /** How often silence is checked (ms). */
   readonly heartbeatCheckMs?: number;
-  /** Consecutive failed passes before the synchronizer halts. */
+  /** Consecutive failed passes before the synchronizer halts (at most 4294967295). */
   readonly replayBudget?: number;
-  /** Timeout of one Torii request (ms). */
+  /**
+   * Timeout of one Torii request (ms, at least 1; default 30 s; the version probe waits at most
+   * 10 s). A Torii that does not answer in time is `offline`, retried with backoff.
+   */
   readonly requestTimeoutMs?: number;
   /** Interval of SYNC_TICKs (ms). */
   readonly tickIntervalMs?: number;
@@ -281,7 +289,7 @@ export interface SyncOptions {
 export interface WorkerConfig {
   /** Torii's URL. */
   readonly toriiUrl: string;
-  /** The world's address (`0x` hex). */
+  /** The world's address (`0x` hex; the options' or the manifest's). */
   readonly worldAddress: string;
   /** The Dojo manifest JSON text. */
   readonly manifest: string;
@@ -293,11 +301,19 @@ export interface WorkerConfig {
   readonly dbName?: string;
   /** Synchronizer options. */
   readonly syncOptions?: SyncOptions;
-  /** Accept a Torii version change instead of failing with ToriiVersionChangedError. */
-  readonly acceptToriiVersionChange?: boolean;
+  /** What a Torii version other than the one the stored data was synced from means. */
+  readonly onToriiVersionChange?: ToriiVersionChangePolicy;
   /** Most model states per DELTA batch. */
   readonly deltaChunk?: number;
 }
+
+/**
+ * What a Torii version other than the one the stored data was synced from means: `reconcile`
+ * (default) keeps the stored data visible, re-reads the whole snapshot and reports
+ * `ToriiVersionChangedError` on `errors` as a warning (its `kept` is true); `fail` stops syncing
+ * with a fatal `ToriiVersionChangedError`.
+ */
+export type ToriiVersionChangePolicy = 'reconcile' | 'fail';
 
 /**
  * Decides when synced data confirms an optimistic write: called with the model's synced state

@@ -10,7 +10,7 @@ import { ValidationError } from './errors.js';
 /** A function name and its argument checks. */
 export class Check {
   /** Checks for the arguments of `where`. */
-  constructor(private readonly where: string) {}
+  constructor(readonly where: string) {}
 
   /** The error for `argument`. */
   fail(argument: string, expected: string, got: unknown): ValidationError {
@@ -31,8 +31,8 @@ export class Check {
     return value === undefined ? undefined : this.string(argument, value);
   }
 
-  /** An optional non-negative finite number (integer when `integer`). */
-  optionalCount(argument: string, value: unknown, integer = true, min = 0): number | undefined {
+  /** An optional finite number from `min` to `max` (integer when `integer`). */
+  optionalCount(argument: string, value: unknown, integer = true, min = 0, max = Infinity): number | undefined {
     if (value === undefined) return undefined;
     if (
       typeof value !== 'number' ||
@@ -42,6 +42,7 @@ export class Check {
     ) {
       throw this.fail(argument, `${integer ? 'an integer' : 'a number'} ≥ ${min}`, value);
     }
+    if (value > max) throw this.fail(argument, `${integer ? 'an integer' : 'a number'} ≤ ${max}`, value);
     return value;
   }
 

@@ -325,6 +325,39 @@ test('reset stops the worker, deletes its database, empties the view and starts 
   assert.deepEqual(seen, [undefined], 'subscribers see the emptied replica');
 });
 
+test('options: the worker\'s rules, with the same messages', () => {
+  const stubs = stubRuntime();
+  const refused = (extra, message) =>
+    assert.throws(
+      () => createClient({ ...options, ...extra }, stubs.runtime),
+      (e) => e instanceof errors.ValidationError && message.test(e.message),
+      JSON.stringify(extra, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+  refused({ syncOptions: { requestTimeoutMs: 0 } }, /`syncOptions.requestTimeoutMs` must be an integer ≥ 1, got number 0/);
+  refused({ syncOptions: { heartbeatTimeoutMs: 0 } }, /`syncOptions.heartbeatTimeoutMs` must be an integer ≥ 1, got number 0/);
+  refused({ syncOptions: { pageSize: 4294967296 } }, /`syncOptions.pageSize` must be an integer ≤ 4294967295, got number 4294967296/);
+  refused({ syncOptions: { replayBudget: 4294967296 } }, /`syncOptions.replayBudget` must be an integer ≤ 4294967295/);
+  refused({ deltaChunk: 4294967296 }, /`deltaChunk` must be an integer ≤ 4294967295/);
+  refused({ toriiUrl: 'http://' }, /`toriiUrl` must be an http\(s\) URL with a host/);
+  refused({ toriiUrl: 'https:///x' }, /`toriiUrl` must be an http\(s\) URL with a host/);
+  refused({ worldAddress: '0x0123' }, /`worldAddress` 0x0+123 is not the manifest's world address 0x0+1234; leave it out/);
+  refused({ worldAddress: undefined, manifest: { world: {}, models: [] } }, /`worldAddress` is required: the manifest names no world address/);
+  refused({ onToriiVersionChange: 'ignore' }, /`onToriiVersionChange` must be one of "reconcile", "fail"/);
+  refused({ onToriiVersionChange: 'fail', acceptToriiVersionChange: true }, /contradicts `onToriiVersionChange`/);
+  assert.equal(stubs.ports.length, 0);
+
+  const config = (extra) => {
+    createClient({ ...options, ...extra }, stubs.runtime);
+    return stubs.ports.at(-1).posted[0].config;
+  };
+  assert.equal(config({ worldAddress: undefined }).worldAddress, '0x1234', 'the manifest\'s world by default');
+  assert.equal(config({ worldAddress: '0x00001234' }).worldAddress, '0x00001234', 'another spelling of the same address');
+  assert.equal(config({ syncOptions: { pageSize: 4294967295, requestTimeoutMs: 1 } }).syncOptions.pageSize, 4294967295);
+  assert.equal(config({ acceptToriiVersionChange: true }).onToriiVersionChange, 'reconcile', 'the former spelling');
+  assert.equal(config({ acceptToriiVersionChange: false }).onToriiVersionChange, 'fail');
+  assert.equal(config({}).onToriiVersionChange, undefined, 'the worker\'s default (reconcile)');
+});
+
 test('invalid arguments to every public function are ValidationErrors', async () => {
   const stubs = stubRuntime();
   const bad = [

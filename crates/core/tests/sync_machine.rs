@@ -331,7 +331,7 @@ fn backoff_delays_double_from_two_seconds_capped_at_a_minute_with_jitter() {
         assert!(*delay <= 60 * SEC);
     }
     assert!(retry.len() > 150, "hours of backoff: {}", retry.len());
-    assert_eq!(sync.state(), SyncState::Retrying);
+    assert_eq!(sync.state(), SyncState::Offline);
     let tick = sync.tick();
     assert!(tick.models.is_empty() || tick.models[0].next_poll_in_ms <= 60 * SEC);
 }
@@ -469,6 +469,41 @@ fn shutdown_stops_the_run() {
 }
 
 #[test]
+fn a_torii_that_never_answers_at_start_is_offline_until_it_does() {
+    let mut h = Harness::new();
+    populate(&h, 20);
+    // Every call takes longer than the request timeout: Torii accepts and never answers.
+    h.server.set_latency(10 * MIN);
+    let options = SyncOptions {
+        request_timeout_ms: 3 * SEC,
+        ..small_pages()
+    };
+    let mut sync = synchronizer(&h, options);
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 30 * SEC);
+    assert_eq!(sync_state(&h), Some(SyncState::Offline));
+    let errors = h.recorder.errors();
+    assert!(errors.len() >= 2, "the probe is retried: {errors:?}");
+    assert!(errors
+        .iter()
+        .all(|e| e.kind == SyncErrorKind::Transient && e.retry_in_ms.is_some()));
+    h.server.set_latency(0);
+    advance(&mut h, &mut run, 2 * MIN);
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_eq!(
+        h.recorder.states()[..2],
+        [SyncState::Offline, SyncState::Bootstrapping]
+    );
+    assert_converged(&h, &sync);
+}
+
+/// The state the last transition reported.
+fn sync_state(h: &Harness) -> Option<SyncState> {
+    h.recorder.states().last().copied()
+}
+
+#[test]
 fn shutdown_interrupts_a_backoff() {
     let mut h = Harness::new();
     h.server.set_down(true);
@@ -524,7 +559,7 @@ fn a_transient_page_failure_is_retried_within_the_pass() {
         h.recorder.states(),
         vec![
             SyncState::Bootstrapping,
-            SyncState::Retrying,
+            SyncState::Offline,
             SyncState::Bootstrapping,
             SyncState::Streaming
         ]

@@ -22,6 +22,8 @@ pub const METADATA: &str = "metadata";
 pub const META_FINGERPRINT: &str = "fingerprint";
 /// Metadata key of the Torii version the data was written from (UTF-8).
 pub const META_TORII_VERSION: &str = "toriiVersion";
+/// Key of the Torii URL and world address the data was synced from (a [`crate::DataOrigin`]).
+pub const META_ORIGIN: &str = "origin";
 
 /// How many segments one read of a scan fetches.
 pub(crate) const SCAN_CHUNK: usize = 8;

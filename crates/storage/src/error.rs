@@ -3,6 +3,7 @@
 use dojo_reactive_core::sync::{StorageError, StorageErrorKind};
 
 use crate::codec::DecodeError;
+use crate::naming::DataOrigin;
 
 /// The stored data was written for another manifest: the host decides (usually `reset`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +26,17 @@ pub struct ToriiVersionChangedError {
     pub current: String,
 }
 
+/// The database holds the data of another world or Torii (a custom database name used for two):
+/// nothing is read or written; choose another name or delete the database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the database holds the data of {stored}, not of {current}")]
+pub struct OtherOriginError {
+    /// Where the stored data comes from.
+    pub stored: DataOrigin,
+    /// Where the data would come from now.
+    pub current: DataOrigin,
+}
+
 /// Every way a storage operation can fail. A failed write left nothing of itself behind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -34,6 +46,9 @@ pub enum StoreError {
     /// See [`ToriiVersionChangedError`].
     #[error(transparent)]
     ToriiVersionChanged(#[from] ToriiVersionChangedError),
+    /// See [`OtherOriginError`].
+    #[error(transparent)]
+    OtherOrigin(#[from] OtherOriginError),
     /// The browser refused the write for lack of space (`QuotaExceededError`).
     #[error("storage quota exceeded: {message}")]
     QuotaExceeded {
@@ -133,6 +148,10 @@ impl From<StoreError> for StorageError {
             StoreError::ToriiVersionChanged(e) => StorageErrorKind::ToriiVersionChanged {
                 previous: e.previous,
                 current: e.current,
+            },
+            StoreError::OtherOrigin(e) => StorageErrorKind::OtherOrigin {
+                stored: e.stored.to_string(),
+                current: e.current.to_string(),
             },
             StoreError::Corrupt { .. } | StoreError::Foreign { .. } => StorageErrorKind::Corrupt,
             StoreError::NotInitialized => StorageErrorKind::NotInitialized,

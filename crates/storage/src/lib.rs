@@ -39,12 +39,14 @@ pub use backend::{
     Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, METADATA,
     META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META, TOKENS, TOKEN_CONTRACTS,
 };
-pub use error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
+pub use error::{
+    OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
+};
 pub use lazy::{scan_state_changes, EncodedChange, EncodedState};
 pub use memory::MemoryBackend;
-pub use naming::{default_db_name, DB_NAME_PREFIX};
+pub use naming::{default_db_name, DataOrigin, DB_NAME_PREFIX};
 pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, StateChange};
-pub use store::{CompactionConfig, CompactionStats, Loaded, Records, Storage, TargetStats};
+pub use store::{CompactionConfig, CompactionStats, Loaded, Opened, Records, Storage, TargetStats};
 
 #[cfg(target_arch = "wasm32")]
 pub use idb::{

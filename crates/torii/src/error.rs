@@ -109,10 +109,27 @@ const MALFORMED_HINTS: &[&str] = &[
     "unexpected",
 ];
 
+/// Most characters of a message kept from the transport or the server.
+const MESSAGE_LIMIT: usize = 300;
+
+/// The first line of a transport's message, at most [`MESSAGE_LIMIT`] characters: what a person
+/// reads, without the JavaScript stack some browsers append to an error's text.
+pub(crate) fn first_line(message: &str) -> String {
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    match line.char_indices().nth(MESSAGE_LIMIT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
 impl From<tonic::Status> for ToriiError {
     fn from(status: tonic::Status) -> Self {
         use tonic::Code;
-        let message = status.message().to_owned();
+        let message = first_line(status.message());
         let lowered = message.to_ascii_lowercase();
         let hinted = |hints: &[&str]| hints.iter().any(|hint| lowered.contains(hint));
         match status.code() {
@@ -168,6 +185,23 @@ mod tests {
             classify(Code::DeadlineExceeded, "x"),
             ToriiError::Unavailable { .. }
         ));
+    }
+
+    #[test]
+    fn messages_keep_their_first_line_only() {
+        let error = classify(
+            Code::Unknown,
+            "JS API error: TypeError: Failed to fetch\n    at imports.wbg.__wbg_fetch (worker.js:1:2)\n    at wasm://wasm/00af:wasm-function[12]",
+        );
+        assert_eq!(
+            error,
+            ToriiError::Unavailable {
+                message: "JS API error: TypeError: Failed to fetch".into()
+            }
+        );
+        let long = "x".repeat(1_000);
+        assert_eq!(first_line(&long).chars().count(), MESSAGE_LIMIT + 1);
+        assert_eq!(first_line("\n  two\nthree"), "two");
     }
 
     #[test]

@@ -57,8 +57,18 @@ mod native {
 #[cfg(target_arch = "wasm32")]
 mod web {
     use super::ToriiError;
+    use crate::error::first_line;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
+
+    /// What a JavaScript failure says, without its stack.
+    fn js_message(error: &wasm_bindgen::JsValue) -> String {
+        let text = match error.dyn_ref::<js_sys::Error>() {
+            Some(error) => format!("{}: {}", error.name(), error.message()),
+            None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
+        };
+        first_line(&text)
+    }
 
     /// Browser gRPC-web transport.
     pub(crate) type GrpcTransport = crate::web_client::WebClient;
@@ -77,19 +87,39 @@ mod web {
         ))
     }
 
+    /// Aborts its request when dropped: a call given up on (its timeout passed) closes its
+    /// connection instead of holding one of the browser's few per-host connections while the
+    /// server never answers.
+    struct AbortOnDrop(Option<web_sys::AbortController>);
+
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            if let Some(controller) = self.0.take() {
+                // Aborting a finished request does nothing.
+                controller.abort();
+            }
+        }
+    }
+
     /// `GET url` with the global `fetch` (window or worker), returning the body of a 2xx answer.
+    /// Dropping the future aborts the request.
     pub(crate) async fn http_get(url: &str) -> Result<Vec<u8>, ToriiError> {
         let fail = |message: String| ToriiError::VersionProbe { message };
         let unavailable = |e: wasm_bindgen::JsValue| ToriiError::Unavailable {
-            message: format!("GET {url}: {e:?}"),
+            message: format!("GET {url}: {}", js_message(&e)),
         };
         let global = js_sys::global();
         let fetch = js_sys::Reflect::get(&global, &"fetch".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
             .ok_or_else(|| fail("this JavaScript context has no fetch".to_owned()))?;
+        let abort = AbortOnDrop(web_sys::AbortController::new().ok());
+        let init = web_sys::RequestInit::new();
+        if let Some(controller) = &abort.0 {
+            init.set_signal(Some(&controller.signal()));
+        }
         let promise = fetch
-            .call1(&global, &url.into())
+            .call2(&global, &url.into(), &init)
             .map_err(unavailable)?
             .dyn_into::<js_sys::Promise>()
             .map_err(unavailable)?;

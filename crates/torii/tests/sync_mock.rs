@@ -121,14 +121,15 @@ async fn syncs_five_thousand_entities_and_survives_faults_through_replays() {
         );
         assert!(eventually(Duration::from_secs(60), || streaming(&recorder)).await);
 
-        // Failing calls while the stream is lost: the replay backs off and retries.
+        // Failing calls while the stream is lost (Torii unavailable): the replay is offline,
+        // backs off and retries.
         control.fail(3, tonic::Code::Unavailable);
         control.end_streams();
         control.apply_updates(&updates).expect("updates");
         assert!(
             eventually(Duration::from_secs(30), || recorder
                 .states()
-                .contains(&SyncState::Retrying))
+                .contains(&SyncState::Offline))
             .await,
             "{:?}",
             recorder.states()

@@ -68,7 +68,8 @@ pub fn on_failure(kind: &StorageErrorKind) -> OnFailure {
         | StorageErrorKind::MigrationFailed
         | StorageErrorKind::Corrupt
         | StorageErrorKind::NotInitialized
-        | StorageErrorKind::InvalidBatch => OnFailure::Fail,
+        | StorageErrorKind::InvalidBatch
+        | StorageErrorKind::OtherOrigin { .. } => OnFailure::Fail,
     }
 }
 

@@ -5,7 +5,7 @@ use dojo_reactive_core::sync::{SyncOptions, SyncSetup, SyncTarget};
 use dojo_reactive_core::{
     Felt, Manifest, ManifestFingerprint, ModelSyncSpec, ResourceKind, SyncConfig,
 };
-use dojo_reactive_storage::default_db_name;
+use dojo_reactive_storage::{default_db_name, DataOrigin};
 use serde::Deserialize;
 
 use crate::delta::DEFAULT_DELTA_CHUNK;
@@ -19,8 +19,9 @@ use crate::errors::ErrorInfo;
 pub struct WorkerConfig {
     /// Torii's URL.
     pub torii_url: String,
-    /// The world address (0x hex).
-    pub world_address: String,
+    /// The world address (0x hex); the manifest's when absent.
+    #[serde(default)]
+    pub world_address: Option<String>,
     /// The Dojo manifest JSON text.
     pub manifest: String,
     /// Model tags (or `{ tag, versionMember }`) to sync; every model when absent.
@@ -35,12 +36,25 @@ pub struct WorkerConfig {
     /// Synchronizer tunables.
     #[serde(default)]
     pub sync_options: SyncOptionsConfig,
-    /// Keep local data synced from another Torii version.
+    /// What a Torii version other than the one the data was synced from means (default
+    /// `reconcile`).
     #[serde(default)]
-    pub accept_torii_version_change: bool,
+    pub on_torii_version_change: Option<OnToriiVersionChange>,
     /// Most model states per DELTA.
     #[serde(default)]
-    pub delta_chunk: Option<u32>,
+    pub delta_chunk: Option<u64>,
+}
+
+/// What a Torii version other than the one the stored data was synced from means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OnToriiVersionChange {
+    /// Keep the stored data (still shown), re-read the whole snapshot, and report
+    /// `ToriiVersionChangedError` as a warning on `errors`.
+    #[default]
+    Reconcile,
+    /// Stop syncing with a fatal `ToriiVersionChangedError` (the host decides: reset or keep).
+    Fail,
 }
 
 /// `WorkerConfig.syncOptions`: every field optional.
@@ -49,10 +63,10 @@ pub struct WorkerConfig {
 #[cfg_attr(test, serde(deny_unknown_fields))]
 #[allow(missing_docs)]
 pub struct SyncOptionsConfig {
-    pub page_size: Option<u32>,
+    pub page_size: Option<u64>,
     pub heartbeat_timeout_ms: Option<u64>,
     pub heartbeat_check_ms: Option<u64>,
-    pub replay_budget: Option<u32>,
+    pub replay_budget: Option<u64>,
     pub request_timeout_ms: Option<u64>,
     pub tick_interval_ms: Option<u64>,
     pub backoff_initial_ms: Option<u64>,
@@ -62,21 +76,58 @@ pub struct SyncOptionsConfig {
     pub reconcile_after_catch_up_ms: Option<u64>,
 }
 
+/// The largest `u32` (the limit of `pageSize`, `replayBudget` and `deltaChunk`).
+const U32_MAX: u64 = u32::MAX as u64;
+
+/// Checks a count option: the same rule and message as the JS options' check.
+fn count(argument: &str, value: Option<u64>, min: u64, max: u64) -> Result<Option<u64>, ErrorInfo> {
+    match value {
+        Some(n) if n < min => Err(ErrorInfo::validation(format!(
+            "`{argument}` must be an integer ≥ {min}, got {n}"
+        ))
+        .with("argument", argument)),
+        Some(n) if n > max => Err(ErrorInfo::validation(format!(
+            "`{argument}` must be an integer ≤ {max}, got {n}"
+        ))
+        .with("argument", argument)),
+        _ => Ok(value),
+    }
+}
+
+/// A `u32` count option (see [`count`]).
+fn count_u32(argument: &str, value: Option<u64>, min: u64) -> Result<Option<u32>, ErrorInfo> {
+    Ok(count(argument, value, min, U32_MAX)?.and_then(|n| u32::try_from(n).ok()))
+}
+
 impl SyncOptionsConfig {
-    /// Core options with these overrides; `seed` spreads the backoff jitter of clients.
-    pub fn options(&self, seed: u64) -> SyncOptions {
+    /// Core options with these overrides; `seed` spreads the backoff jitter of clients. Fails
+    /// for values out of range (`requestTimeoutMs` and `heartbeatTimeoutMs` of 0, `pageSize`
+    /// and `replayBudget` above a `u32`).
+    pub fn options(&self, seed: u64) -> Result<SyncOptions, ErrorInfo> {
         let mut options = SyncOptions::default();
         let set = |target: &mut u64, value: Option<u64>| {
             if let Some(value) = value {
                 *target = value;
             }
         };
-        if let Some(page_size) = self.page_size {
+        if let Some(page_size) = count_u32("syncOptions.pageSize", self.page_size, 0)? {
             options.page_size = page_size;
         }
-        if let Some(budget) = self.replay_budget {
+        if let Some(budget) = count_u32("syncOptions.replayBudget", self.replay_budget, 0)? {
             options.replay_budget = budget;
         }
+        count(
+            "syncOptions.heartbeatTimeoutMs",
+            self.heartbeat_timeout_ms,
+            1,
+            u64::MAX,
+        )?;
+        count(
+            "syncOptions.requestTimeoutMs",
+            self.request_timeout_ms,
+            1,
+            u64::MAX,
+        )?;
         set(&mut options.heartbeat_timeout_ms, self.heartbeat_timeout_ms);
         set(&mut options.heartbeat_check_ms, self.heartbeat_check_ms);
         set(&mut options.request_timeout_ms, self.request_timeout_ms);
@@ -90,7 +141,7 @@ impl SyncOptionsConfig {
             self.reconcile_after_catch_up_ms,
         );
         options.backoff.seed ^= seed;
-        options
+        Ok(options)
     }
 }
 
@@ -99,34 +150,26 @@ impl SyncOptionsConfig {
 pub struct Plan {
     /// Torii's URL.
     pub torii_url: String,
+    /// The world and Torii the data comes from (recorded with it).
+    pub origin: DataOrigin,
     /// The database name.
     pub db_name: String,
     /// The manifest's fingerprint (checked against the database).
     pub fingerprint: ManifestFingerprint,
     /// One setup per synchronizer: entities, then event messages when configured.
     pub setups: Vec<SyncSetup>,
-    /// Keep data synced from another Torii version.
-    pub accept_torii_version_change: bool,
+    /// What a Torii version change means.
+    pub on_torii_version_change: OnToriiVersionChange,
     /// Most model states per DELTA.
     pub delta_chunk: usize,
 }
 
 /// Parses and checks a configuration (`seed` spreads backoff jitter).
 pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
-    let world = Felt::from_hex(config.world_address.trim()).map_err(|e| {
-        ErrorInfo::validation(format!(
-            "worldAddress {:?} is not a 0x-prefixed felt: {e}",
-            config.world_address
-        ))
-    })?;
-    if !(config.torii_url.starts_with("http://") || config.torii_url.starts_with("https://")) {
-        return Err(ErrorInfo::validation(format!(
-            "toriiUrl {:?} must start with http:// or https://",
-            config.torii_url
-        )));
-    }
+    check_torii_url(&config.torii_url)?;
     let manifest = Manifest::from_json_str(&config.manifest)
         .map_err(|e| ErrorInfo::validation(e.to_string()))?;
+    let world = world_address(config.world_address.as_deref(), manifest.world.address)?;
     let fingerprint = manifest.fingerprint();
     let (sync_config, chosen) = match config.models {
         Some(specs) => (
@@ -147,7 +190,9 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
             .map(|m| m.tag.clone())
             .collect()
     };
-    let options = config.sync_options.options(seed);
+    let options = config.sync_options.options(seed)?;
+    let on_torii_version_change = config.on_torii_version_change.unwrap_or_default();
+    let delta_chunk = count("deltaChunk", config.delta_chunk, 0, U32_MAX)?;
     let setup = |target: SyncTarget| SyncSetup {
         target: SyncTarget {
             world_addresses: vec![world],
@@ -177,15 +222,67 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| default_db_name(&config.torii_url, &world));
     Ok(Plan {
+        origin: DataOrigin::new(&config.torii_url, &world),
         torii_url: config.torii_url,
         db_name,
         fingerprint,
         setups,
-        accept_torii_version_change: config.accept_torii_version_change,
-        delta_chunk: config
-            .delta_chunk
-            .map_or(DEFAULT_DELTA_CHUNK, |n| (n as usize).max(1)),
+        on_torii_version_change,
+        delta_chunk: delta_chunk.map_or(DEFAULT_DELTA_CHUNK, |n| (n as usize).max(1)),
     })
+}
+
+/// `toriiUrl` must be an http(s) URL with a host: the same rule and message as the JS options'.
+fn check_torii_url(url: &str) -> Result<(), ErrorInfo> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    let host = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(()),
+        _ => Err(ErrorInfo::validation(format!(
+            "`toriiUrl` must be an http(s) URL with a host, got {url:?}"
+        ))
+        .with("argument", "toriiUrl")),
+    }
+}
+
+/// The world address: `worldAddress` when given (it must be the manifest's when the manifest
+/// names one), else the manifest's. The same rules and messages as the JS options'.
+fn world_address(given: Option<&str>, manifest: Option<Felt>) -> Result<Felt, ErrorInfo> {
+    let invalid = |text: &str| {
+        ErrorInfo::validation(format!(
+            "`worldAddress` must be a 0x hex address, got {text:?}"
+        ))
+        .with("argument", "worldAddress")
+    };
+    match (given, manifest) {
+        (None, Some(world)) => Ok(world),
+        (None, None) => Err(ErrorInfo::validation(
+            "`worldAddress` is required: the manifest names no world address",
+        )
+        .with("argument", "worldAddress")),
+        (Some(text), manifest) => {
+            let trimmed = text.trim();
+            let hex = trimmed.strip_prefix("0x").ok_or_else(|| invalid(text))?;
+            if hex.is_empty() || hex.len() > 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(invalid(text));
+            }
+            let world = Felt::from_hex(trimmed).map_err(|_| invalid(text))?;
+            match manifest {
+                Some(named) if named != world => Err(ErrorInfo::validation(format!(
+                    "`worldAddress` {} is not the manifest's world address {}; leave it out to \
+                     use the manifest's",
+                    world.to_hex(),
+                    named.to_hex()
+                ))
+                .with("argument", "worldAddress")
+                .with("worldAddress", world.to_hex())
+                .with("manifestWorldAddress", named.to_hex())),
+                _ => Ok(world),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -197,7 +294,7 @@ mod tests {
 
     fn config(extra: serde_json::Value) -> WorkerConfig {
         let manifest = json!({
-            "world": { "class_hash": "0x1" },
+            "world": { "class_hash": "0x1", "address": "0x7" },
             "models": [{ "tag": "ns-A", "class_hash": "0x2", "members": [
                 { "name": "id", "type": "felt252", "key": true },
                 { "name": "at", "type": "u64", "key": false }
@@ -230,7 +327,70 @@ mod tests {
             default_db_name("http://127.0.0.1:8080", &Felt::from(7u128))
         );
         assert_eq!(plan.delta_chunk, DEFAULT_DELTA_CHUNK);
-        assert!(!plan.accept_torii_version_change);
+        assert_eq!(
+            plan.on_torii_version_change,
+            OnToriiVersionChange::Reconcile
+        );
+        assert_eq!(
+            plan.origin,
+            DataOrigin::new("http://127.0.0.1:8080", &Felt::from(7u128))
+        );
+    }
+
+    #[test]
+    fn the_world_address_defaults_to_the_manifests_and_must_match_it() {
+        let mut without = config(json!({}));
+        without.world_address = None;
+        let plan = plan(without.clone(), 0).unwrap();
+        assert_eq!(
+            plan.setups[0].target.world_addresses,
+            vec![Felt::from(7u128)]
+        );
+        let same = plan_of(json!({ "worldAddress": "0x0007" })).unwrap();
+        assert_eq!(
+            same.setups[0].target.world_addresses,
+            vec![Felt::from(7u128)]
+        );
+
+        let error = plan_of(json!({ "worldAddress": "0x0123" })).unwrap_err();
+        assert_eq!(error.name, "ValidationError");
+        assert!(
+            error
+                .message
+                .contains("is not the manifest's world address"),
+            "{}",
+            error.message
+        );
+        assert_eq!(
+            error.fields["manifestWorldAddress"],
+            Felt::from(7u128).to_hex()
+        );
+
+        let mut manifest: serde_json::Value = serde_json::from_str(&without.manifest).unwrap();
+        manifest["world"] = json!({ "class_hash": "0x1" });
+        without.manifest = manifest.to_string();
+        let error = super::plan(without, 0).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("the manifest names no world address"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn the_torii_version_policy_defaults_to_reconcile() {
+        let policy = |extra| plan_of(extra).map(|p| p.on_torii_version_change);
+        assert_eq!(
+            policy(json!({ "onToriiVersionChange": "fail" })).unwrap(),
+            OnToriiVersionChange::Fail
+        );
+        assert_eq!(policy(json!({})).unwrap(), OnToriiVersionChange::Reconcile);
+    }
+
+    fn plan_of(extra: serde_json::Value) -> Result<Plan, ErrorInfo> {
+        plan(config(extra), 0)
     }
 
     #[test]
@@ -274,12 +434,12 @@ mod tests {
             event_messages,
             db_name,
             sync_options,
-            accept_torii_version_change,
+            on_torii_version_change,
             delta_chunk,
         } = config;
-        assert!(!torii_url.is_empty() && !world_address.is_empty() && !manifest.is_empty());
+        assert!(!torii_url.is_empty() && world_address.is_some() && !manifest.is_empty());
         assert_eq!(models.map(|m| m.len()), Some(2));
-        assert!(event_messages && accept_torii_version_change);
+        assert!(event_messages && on_torii_version_change.is_some());
         assert!(db_name.is_some() && delta_chunk.is_some());
         let SyncOptionsConfig {
             page_size,
@@ -312,15 +472,55 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_validation_errors() {
-        for extra in [
-            json!({ "worldAddress": "seven" }),
-            json!({ "toriiUrl": "127.0.0.1:8080" }),
-            json!({ "manifest": "{}" }),
-            json!({ "models": ["ns-Nope"] }),
-            json!({ "models": [] }),
+        for (extra, says) in [
+            (
+                json!({ "worldAddress": "seven" }),
+                "`worldAddress` must be a 0x hex address",
+            ),
+            (
+                json!({ "toriiUrl": "127.0.0.1:8080" }),
+                "`toriiUrl` must be an http(s) URL with a host",
+            ),
+            (
+                json!({ "toriiUrl": "http://" }),
+                "`toriiUrl` must be an http(s) URL with a host",
+            ),
+            (
+                json!({ "toriiUrl": "https:///x" }),
+                "`toriiUrl` must be an http(s) URL with a host",
+            ),
+            (json!({ "manifest": "{}" }), ""),
+            (json!({ "models": ["ns-Nope"] }), "models"),
+            (json!({ "models": [] }), "nothing to sync"),
+            (
+                json!({ "syncOptions": { "requestTimeoutMs": 0 } }),
+                "`syncOptions.requestTimeoutMs` must be an integer ≥ 1, got 0",
+            ),
+            (
+                json!({ "syncOptions": { "heartbeatTimeoutMs": 0 } }),
+                "`syncOptions.heartbeatTimeoutMs` must be an integer ≥ 1, got 0",
+            ),
+            (
+                json!({ "syncOptions": { "pageSize": 4_294_967_296u64 } }),
+                "`syncOptions.pageSize` must be an integer ≤ 4294967295, got 4294967296",
+            ),
+            (
+                json!({ "syncOptions": { "replayBudget": 4_294_967_296u64 } }),
+                "`syncOptions.replayBudget` must be an integer ≤ 4294967295",
+            ),
+            (
+                json!({ "deltaChunk": 4_294_967_296u64 }),
+                "`deltaChunk` must be an integer ≤ 4294967295",
+            ),
         ] {
             let error = plan(config(extra.clone()), 0).unwrap_err();
             assert_eq!(error.name, "ValidationError", "{extra}");
+            assert!(error.message.contains(says), "{extra}: {}", error.message);
         }
+        let edge = plan_of(
+            json!({ "syncOptions": { "pageSize": 4_294_967_295u64, "requestTimeoutMs": 1 } }),
+        )
+        .unwrap();
+        assert_eq!(edge.setups[0].options.page_size, u32::MAX);
     }
 }

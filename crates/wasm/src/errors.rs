@@ -128,6 +128,14 @@ pub fn storage_error(error: &StorageError) -> ErrorInfo {
         StorageErrorKind::ToriiVersionChanged { previous, current } => {
             torii_version_changed(previous, current)
         }
+        StorageErrorKind::OtherOrigin { stored, current } => ErrorInfo::validation(format!(
+            "the database holds the data of {stored}, not of {current}: give this world its own \
+             dbName (or leave dbName out)"
+        ))
+        .with("argument", "dbName")
+        .with("reason", "otherOrigin")
+        .with("stored", stored)
+        .with("current", current),
         kind => ErrorInfo::new("StorageError", error.to_string()).with("kind", kind),
     }
 }
@@ -154,7 +162,7 @@ fn torii_version_changed(previous: &str, current: &str) -> ErrorInfo {
         "ToriiVersionChangedError",
         format!(
             "Torii now reports version {current:?} but the local data was synced from {previous:?}; \
-             start with acceptToriiVersionChange: true to keep it, or delete the database"
+             start with onToriiVersionChange: 'reconcile' to keep it, or delete the database"
         ),
     )
     .with("previous", previous)
@@ -201,14 +209,21 @@ pub fn sync_error(event: &SyncErrorEvent) -> ErrorInfo {
         ),
         SyncErrorKind::ToriiVersionChanged => (
             "ToriiVersionChangedError",
-            "syncing goes on; the next start asks whether to keep the local data",
+            "syncing goes on; the next start applies onToriiVersionChange",
         ),
         SyncErrorKind::BadRecord => ("TransportError", "the record was skipped"),
-        SyncErrorKind::Transient | SyncErrorKind::PassFailed | SyncErrorKind::Refetch => {
+        SyncErrorKind::Transient => (
+            "TransportError",
+            "Torii cannot be reached or did not answer in time; syncing retries on its own",
+        ),
+        SyncErrorKind::PassFailed | SyncErrorKind::Refetch => {
             ("TransportError", "syncing retries on its own")
         }
     };
-    let mut info = ErrorInfo::new(name, format!("{} ({advice})", event.message));
+    // Retryable: another attempt is scheduled.
+    let retryable = event.retry_in_ms.is_some();
+    let mut info =
+        ErrorInfo::new(name, format!("{} ({advice})", event.message)).with("retryable", retryable);
     if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(event) {
         for (key, value) in fields {
             if key != "message" {

@@ -25,6 +25,7 @@ pub mod types;
 mod unpersisted;
 pub mod version_gate;
 pub mod view;
+pub mod world_check;
 
 #[cfg(target_arch = "wasm32")]
 mod clock;

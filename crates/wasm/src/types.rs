@@ -9,7 +9,7 @@ const TS_TYPES: &'static str = r#"
 /** Options of the sync worker (see API.md). */
 export interface WorkerConfig {
   toriiUrl: string;
-  worldAddress: string;
+  worldAddress?: string;
   manifest: string;
   models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
@@ -20,7 +20,7 @@ export interface WorkerConfig {
     backoffInitialMs?: number; backoffMaxMs?: number;
     catchUpWindowMs?: number; catchUpMarginS?: number; reconcileAfterCatchUpMs?: number;
   };
-  acceptToriiVersionChange?: boolean;
+  onToriiVersionChange?: "reconcile" | "fail";
   deltaChunk?: number;
 }
 
@@ -56,7 +56,7 @@ export interface SyncTick {
 
 /** A synchronizer state. */
 export type SyncState = "idle" | "bootstrapping" | "streaming" | "lagging" | "replaying" | "retrying"
-  | "pausing" | "halted";
+  | "offline" | "pausing" | "halted";
 
 /** Core Transition, camelCase. */
 export interface Transition {

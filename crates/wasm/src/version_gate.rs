@@ -1,31 +1,62 @@
 //! `ToriiVersionGate`: the storage of a leading worker's synchronizers. It forwards every call
 //! to the worker's [`DeltaStorage`] and decides, when a synchronizer opens it with the version
-//! Torii reports, what a version other than the one the data was synced from means.
+//! Torii reports, what a version other than the one the data was synced from means
+//! ([`OnToriiVersionChange`]).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
     StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
-use dojo_reactive_storage::{Backend, StoreError};
+use dojo_reactive_storage::{Backend, StoreError, ToriiVersionChangedError};
 
 use crate::adapter::{DeltaSink, DeltaStorage};
+use crate::config::OnToriiVersionChange;
+use crate::errors::ErrorInfo;
 
 /// The worker's storage as its synchronizers see it (see the module documentation).
 pub struct ToriiVersionGate<B: Backend, K> {
     storage: Rc<DeltaStorage<B, K>>,
-    accept: bool,
+    sink: K,
+    policy: OnToriiVersionChange,
+    /// The version whose change was reported (every synchronizer opens the store).
+    reported: RefCell<Option<String>>,
 }
 
 impl<B: Backend, K: DeltaSink> ToriiVersionGate<B, K> {
-    /// Gates `storage`; `accept` keeps the stored data on a version change (else it is fatal).
-    pub fn new(storage: Rc<DeltaStorage<B, K>>, accept: bool) -> Self {
-        ToriiVersionGate { storage, accept }
+    /// Gates `storage`; a kept version change is reported to `sink` as a warning.
+    pub fn new(storage: Rc<DeltaStorage<B, K>>, sink: K, policy: OnToriiVersionChange) -> Self {
+        ToriiVersionGate {
+            storage,
+            sink,
+            policy,
+            reported: RefCell::new(None),
+        }
     }
 }
 
+/// The warning of a version change whose data was kept: `ToriiVersionChangedError` on
+/// `errors`, the sync going on.
+pub fn version_change_kept(change: &ToriiVersionChangedError) -> ErrorInfo {
+    ErrorInfo::new(
+        "ToriiVersionChangedError",
+        format!(
+            "Torii now reports version {:?} but the local data was synced from {:?}: it stays \
+             visible while a full re-read of the snapshot reconciles it (onToriiVersionChange: \
+             'fail' stops instead)",
+            change.current, change.previous
+        ),
+    )
+    .with("previous", &change.previous)
+    .with("current", &change.current)
+    .with("kept", true)
+}
+
 impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
+    /// Opens the store with Torii's version: on a change, `reconcile` records the new version,
+    /// makes the next pass a full replay and reports the warning once; `fail` refuses.
     async fn init(
         &self,
         fingerprint: &ManifestFingerprint,
@@ -34,8 +65,17 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
         let storage = self.storage.inner();
         match storage.init(fingerprint, torii_version).await {
             Ok(_) => Ok(()),
-            Err(StoreError::ToriiVersionChanged(_)) if self.accept => {
-                Ok(storage.accept_torii_version(torii_version).await?)
+            Err(StoreError::ToriiVersionChanged(change))
+                if self.policy == OnToriiVersionChange::Reconcile =>
+            {
+                storage.accept_torii_version(torii_version).await?;
+                storage.require_replay().await?;
+                let first = self.reported.borrow().as_deref() != Some(torii_version);
+                if first {
+                    *self.reported.borrow_mut() = Some(torii_version.to_owned());
+                    self.sink.error(version_change_kept(&change));
+                }
+                Ok(())
             }
             Err(error) => Err(error.into()),
         }
@@ -58,5 +98,87 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
 
     async fn reset(&self) -> Result<(), StorageError> {
         self.storage.reset().await
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use dojo_reactive_core::sync::{SyncBatch, TargetKind, TargetSyncState};
+    use dojo_reactive_storage::{MemoryBackend, MemoryStorage};
+    use futures_executor::block_on;
+
+    use super::*;
+
+    #[derive(Default, Clone)]
+    struct Warnings(Rc<RefCell<Vec<ErrorInfo>>>);
+
+    impl DeltaSink for Warnings {
+        fn delta(&self, _bytes: &[u8], _persisted: bool) {}
+
+        fn error(&self, info: ErrorInfo) {
+            self.0.borrow_mut().push(info);
+        }
+    }
+
+    fn fingerprint() -> ManifestFingerprint {
+        ManifestFingerprint {
+            hash: "manifest-hash:v1:gate".into(),
+            world_class_hash: format!("0x{}", "0".repeat(64)),
+            entries: Vec::new(),
+        }
+    }
+
+    /// A gate over a store that synced from Torii "1" up to a known newest timestamp.
+    fn gate(
+        backend: &MemoryBackend,
+        policy: OnToriiVersionChange,
+    ) -> (ToriiVersionGate<MemoryBackend, Warnings>, Warnings) {
+        let warnings = Warnings::default();
+        let storage = DeltaStorage::new(MemoryStorage::new(backend.connect()), warnings.clone(), 8);
+        (
+            ToriiVersionGate::new(Rc::new(storage), warnings.clone(), policy),
+            warnings,
+        )
+    }
+
+    #[test]
+    fn a_version_change_is_kept_and_replayed_or_refused() {
+        block_on(async {
+            let backend = MemoryBackend::new();
+            let (first, _) = gate(&backend, OnToriiVersionChange::Reconcile);
+            first.init(&fingerprint(), "1").await.unwrap();
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.sync_state = Some(TargetSyncState {
+                snapshot_complete: true,
+                last_timestamp: Some(1_700_000_000),
+                ..TargetSyncState::default()
+            });
+            first.commit(&batch).await.unwrap();
+
+            let (strict, warnings) = gate(&backend, OnToriiVersionChange::Fail);
+            let refused = strict.init(&fingerprint(), "2").await.unwrap_err();
+            assert!(refused.needs_host(), "{refused:?}");
+            assert!(warnings.0.borrow().is_empty());
+
+            let (kept, warnings) = gate(&backend, OnToriiVersionChange::Reconcile);
+            kept.init(&fingerprint(), "2").await.unwrap();
+            // A second synchronizer opening the same store: accepted, reported once.
+            kept.init(&fingerprint(), "2").await.unwrap();
+            let reported = warnings.0.borrow().clone();
+            assert_eq!(reported.len(), 1, "{reported:?}");
+            assert_eq!(reported[0].name, "ToriiVersionChangedError");
+            assert_eq!(reported[0].fields["kept"], true);
+            assert_eq!(reported[0].fields["previous"], "1");
+            let state = kept
+                .sync_state(TargetKind::Entities)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(state.snapshot_complete);
+            assert_eq!(state.last_timestamp, None, "the next start replays in full");
+        });
     }
 }

@@ -7,8 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    StoredTarget, SyncErrorEvent, SyncHandle, SyncObserver, SyncTick, Synchronizer, TargetKind,
-    Transition,
+    Clock, StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncState,
+    SyncTick, Synchronizer, TargetKind, Transition,
 };
 use dojo_reactive_core::StateKind;
 use dojo_reactive_storage::{BrowserBackend, IndexedDbBackend, MemoryBackend, Storage, StoreError};
@@ -28,15 +28,23 @@ use crate::json::{js_to_json, json_to_js};
 use crate::messages::{Persistence, StartTimings, TickWithUnpersisted, WorkerEvent};
 use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
 use crate::version_gate::ToriiVersionGate;
+use crate::world_check::{check_world, WorldCheck};
 
 /// The host's `emit(event, delta?)`.
 #[derive(Clone)]
-struct Emit(Function);
+struct Emit {
+    emit: Function,
+    /// Whether any data was sent to the view (stored or synced): until then, failing to reach
+    /// Torii means the page has nothing to show, and the error says so.
+    shown: Rc<Cell<bool>>,
+    /// Whether a synchronizer got past Torii's version probe (Torii answered once).
+    reached: Rc<Cell<bool>>,
+}
 
 impl Emit {
     fn event(&self, event: &WorkerEvent) {
         // The host's callback failing must not stop syncing.
-        let _ = self.0.call1(&JsValue::UNDEFINED, &event_js(event));
+        let _ = self.emit.call1(&JsValue::UNDEFINED, &event_js(event));
     }
 }
 
@@ -47,9 +55,10 @@ fn event_js(event: &WorkerEvent) -> JsValue {
 
 impl DeltaSink for Emit {
     fn delta(&self, bytes: &[u8], persisted: bool) {
+        self.shown.set(true);
         let buffer = Uint8Array::from(bytes);
         let event = event_js(&WorkerEvent::Delta { persisted });
-        let _ = self.0.call2(&JsValue::UNDEFINED, &event, &buffer);
+        let _ = self.emit.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
 
     fn error(&self, info: ErrorInfo) {
@@ -65,6 +74,12 @@ struct Observer {
 
 impl SyncObserver for Observer {
     fn transition(&mut self, transition: &Transition) {
+        if matches!(
+            transition.to,
+            SyncState::Bootstrapping | SyncState::Replaying | SyncState::Streaming
+        ) {
+            self.emit.reached.set(true);
+        }
         self.emit.event(&WorkerEvent::Transition { transition });
     }
 
@@ -78,9 +93,15 @@ impl SyncObserver for Observer {
     }
 
     fn error(&mut self, error: &SyncErrorEvent) {
-        self.emit.event(&WorkerEvent::SyncError {
-            error: &sync_error(error),
-        });
+        let mut info = sync_error(error);
+        if error.kind == SyncErrorKind::Transient && !self.emit.shown.get() {
+            info.message = format!(
+                "nothing is stored on this device yet and Torii cannot be reached: the world \
+                 appears once it answers ({})",
+                info.message
+            );
+        }
+        self.emit.event(&WorkerEvent::SyncError { error: &info });
     }
 }
 
@@ -122,24 +143,28 @@ pub struct SyncWorker {
     opened: Rc<Opened>,
     /// The synchronizers, once `lead` started them.
     running: RefCell<Option<Rc<Running>>>,
-    /// Set by `shutdown`: `lead` then starts nothing.
-    stopped: Cell<bool>,
+    /// Set by `shutdown`: `lead` then starts nothing, and the world check ends.
+    stopped: Rc<Cell<bool>>,
 }
 
 #[wasm_bindgen]
 impl SyncWorker {
-    /// Parses the configuration, opens and checks the database (its manifest fingerprint; no
-    /// network), sends the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion`
-    /// is the version the data was synced from, null when none is recorded). Rejects with a
-    /// ReactiveErrorInfo-shaped error for configuration errors, SchemaMismatchError and
-    /// storage errors. Nothing syncs until [`SyncWorker::lead`].
+    /// Parses the configuration, opens and checks the database (its origin and manifest
+    /// fingerprint: the data of models whose fingerprint changed is dropped; no network), sends
+    /// the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion` is the version
+    /// the data was synced from, null when none is recorded). Rejects with a
+    /// ReactiveErrorInfo-shaped error for configuration errors, a database of another origin
+    /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`].
     pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
         crate::panic::install();
         let started_at = js_sys::Date::now();
-        let emit = Emit(
-            emit.dyn_into::<Function>()
+        let emit = Emit {
+            emit: emit
+                .dyn_into::<Function>()
                 .map_err(|_| ErrorInfo::validation("emit must be a function"))?,
-        );
+            shown: Rc::new(Cell::new(false)),
+            reached: Rc::new(Cell::new(false)),
+        };
         let json = js_to_json(config.as_ref(), "the worker config")?;
         let config: WorkerConfig = serde_json::from_value(json)
             .map_err(|e| ErrorInfo::validation(format!("worker config: {e}")))?;
@@ -198,15 +223,16 @@ impl SyncWorker {
                 stopping,
             }),
             running: RefCell::new(None),
-            stopped: Cell::new(false),
+            stopped: Rc::new(Cell::new(false)),
         })
     }
 
     /// Starts syncing with Torii: each synchronizer probes Torii's version (within
-    /// `requestTimeoutMs`, retried with backoff while Torii cannot be reached), checks it
-    /// against the database, resumes from the persisted cursors and streams. Resolves once
-    /// syncing started (failures come as events); rejects with a `ValidationError` when called
-    /// twice or after `shutdown`.
+    /// `requestTimeoutMs`, retried with backoff while Torii cannot be reached: state
+    /// `offline`), checks it against the database, resumes from the persisted cursors and
+    /// streams; once Torii answered, it is asked whether it knows the world (SYNC_FATAL when
+    /// it does not). Resolves once syncing started (failures come as events); rejects with a
+    /// `ValidationError` when called twice or after `shutdown`.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn lead(&self) -> Promise {
         let refused = if self.stopped.get() {
@@ -219,7 +245,9 @@ impl SyncWorker {
         if let Some(message) = refused {
             return Promise::reject(&ErrorInfo::validation(message).into());
         }
-        *self.running.borrow_mut() = Some(Rc::new(start_synchronizers(&self.opened)));
+        let running = Rc::new(start_synchronizers(&self.opened));
+        *self.running.borrow_mut() = Some(Rc::clone(&running));
+        spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
@@ -286,9 +314,9 @@ impl SyncWorker {
     }
 }
 
-/// Opens and checks the database (no network); returns it with the Torii version its data was
-/// synced from. Where the browser offers no IndexedDB, the data is kept in memory and a warning
-/// is emitted.
+/// Opens and checks the database (its origin and manifest fingerprint; no network); returns it
+/// with the Torii version its data was synced from. Where the browser offers no IndexedDB, the
+/// data is kept in memory and a warning is emitted.
 async fn open_storage(
     plan: &Plan,
     emit: &Emit,
@@ -296,8 +324,8 @@ async fn open_storage(
     let storage = Storage::new(BrowserBackend::IndexedDb(IndexedDbBackend::new(
         &plan.db_name,
     )));
-    match storage.open(&plan.fingerprint).await {
-        Ok(version) => Ok((storage, version)),
+    match storage.open(&plan.fingerprint, &plan.origin).await {
+        Ok(opened) => Ok((storage, opened.torii_version)),
         Err(StoreError::Unavailable(reason)) => {
             emit.error(
                 ErrorInfo::new(
@@ -312,11 +340,11 @@ async fn open_storage(
                 .with("dbName", &plan.db_name),
             );
             let storage = Storage::new(BrowserBackend::Memory(MemoryBackend::new()));
-            let version = storage
-                .open(&plan.fingerprint)
+            let opened = storage
+                .open(&plan.fingerprint, &plan.origin)
                 .await
                 .map_err(|e| store_error(&e))?;
-            Ok((storage, version))
+            Ok((storage, opened.torii_version))
         }
         Err(error) => {
             storage.close();
@@ -329,7 +357,8 @@ async fn open_storage(
 fn start_synchronizers(opened: &Opened) -> Running {
     let gate = Rc::new(ToriiVersionGate::new(
         Rc::clone(&opened.storage),
-        opened.plan.accept_torii_version_change,
+        opened.emit.clone(),
+        opened.plan.on_torii_version_change,
     ));
     let mut handles = Vec::new();
     let mut done = Vec::new();
@@ -365,6 +394,62 @@ fn start_synchronizers(opened: &Opened) -> Running {
     }
 }
 
+/// How often the world check looks whether Torii answered a synchronizer yet.
+const WORLD_CHECK_POLL_MS: u64 = 250;
+
+/// Once Torii answered a synchronizer, asks it whether it knows the world; a world it does not
+/// know stops the synchronizers with a SYNC_FATAL `ValidationError`.
+fn spawn_world_check(opened: &Opened, running: Rc<Running>, stopped: Rc<Cell<bool>>) {
+    let Some(setup) = opened.plan.setups.first() else {
+        return;
+    };
+    let Some(&world) = setup.target.world_addresses.first() else {
+        return;
+    };
+    let options = setup.options.clone();
+    let client = opened.client.clone();
+    let emit = opened.emit.clone();
+    let torii_url = opened.plan.torii_url.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        // While Torii cannot be reached the synchronizers retry (and report it): ask after.
+        while !emit.reached.get() {
+            if stopped.get() {
+                return;
+            }
+            BrowserClock
+                .sleep_until(BrowserClock.now_ms().saturating_add(WORLD_CHECK_POLL_MS))
+                .await;
+        }
+        let fetch = || {
+            let client = client.clone();
+            async move {
+                let worlds = client.worlds(&[world]).await?;
+                Ok(worlds.into_iter().map(|w| w.world_address).collect())
+            }
+        };
+        let check = check_world(
+            &BrowserClock,
+            fetch,
+            &world,
+            &torii_url,
+            options.request_timeout_ms,
+            options.backoff,
+            || !stopped.get(),
+        )
+        .await;
+        if let WorldCheck::Unknown(error) = check {
+            if stopped.get() {
+                return;
+            }
+            emit.event(&WorkerEvent::SyncFatal { error: &error });
+            running.until_started().await;
+            for handle in &running.handles {
+                handle.shutdown();
+            }
+        }
+    });
+}
+
 /// One target's `StoredTargetReport` (see `types.rs`).
 fn store_report(kind: TargetKind, stored: &StoredTarget) -> serde_json::Value {
     let ledger: Vec<_> = stored
@@ -395,7 +480,7 @@ fn store_report(kind: TargetKind, stored: &StoredTarget) -> serde_json::Value {
     })
 }
 
-/// Deletes a database (the host's recovery after SchemaMismatchError).
+/// Deletes a database (`reset`: start over from Torii).
 #[wasm_bindgen(js_name = deleteDatabase, unchecked_return_type = "Promise<void>")]
 pub fn delete_database(#[wasm_bindgen(js_name = dbName)] db_name: String) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move {

@@ -1,8 +1,9 @@
 //! `SyncWorker` in a dedicated worker of headless Chromium against a running mock-torii: a cold
 //! sync into IndexedDB with DELTAs into a `View`, convergence after live updates, a warm restart
 //! from the same database (every state sent from IndexedDB before INIT_ACK, nothing re-sent,
-//! fewer pages read than a full pass), SchemaMismatchError on a changed manifest,
-//! ToriiVersionChangedError and its acceptance, SYNC_FATAL, and configuration errors.
+//! fewer pages read than a full pass), a changed manifest keeping the unchanged models, a
+//! Torii version change kept (a warning) or refused (strict), SYNC_FATAL, and configuration
+//! errors.
 //!
 //! `.ci/test` starts the mock and compiles its URL in through `MOCK_TORII_URL`. By hand:
 //! `MOCK_TORII_URL=http://127.0.0.1:PORT CHROMEDRIVER=/usr/bin/chromedriver cargo test -p
@@ -391,68 +392,101 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     JsFuture::from(delete_database(db)).await.unwrap();
 }
 
-/// The mock's manifest and a fresh database a worker started on and shut down once.
+/// The mock's manifest and a fresh database a worker synced the world into (both targets
+/// streaming), then shut down.
 async fn synced_once(case: &str) -> (String, String) {
     let manifest = manifest().await;
     let db = fresh_db_name(case);
-    let worker = Harness::new(&manifest)
+    let harness = Harness::new(&manifest);
+    let worker = harness
         .start(&config(&db, &manifest).await)
         .await
         .expect("the worker starts");
+    for target in ["entities", "eventMessages"] {
+        wait_for(&format!("{target} streaming"), 60, || {
+            harness.streaming(target)
+        })
+        .await;
+    }
     shutdown(&worker).await;
     (manifest, db)
 }
 
 #[wasm_bindgen_test]
-async fn a_changed_manifest_is_a_schema_mismatch() {
-    let (manifest, db) = synced_once("mismatch").await;
+async fn a_changed_manifest_keeps_the_unchanged_models_and_resyncs_the_changed_one() {
+    let (manifest, db) = synced_once("deploy").await;
+    let stored = Harness::new(&manifest);
+    let worker = stored
+        .start(&config(&db, &manifest).await)
+        .await
+        .expect("reopens");
+    let all = prop(&stored.event("INIT_ACK").unwrap(), "restored")
+        .as_f64()
+        .unwrap();
+    shutdown(&worker).await;
 
     let mut changed: Json = serde_json::from_str(&manifest).unwrap();
+    let tag = changed["models"][0]["tag"].as_str().unwrap().to_owned();
     changed["models"][0]["class_hash"] = json!(format!("0x{}", "1".repeat(60)));
     let changed = changed.to_string();
-    let again = Harness::new(&changed);
-    let error = again
+    let deployed = Harness::new(&changed);
+    let worker = deployed
         .start(&config(&db, &changed).await)
         .await
-        .err()
-        .expect("refused");
-    assert_eq!(error_name(&error), "SchemaMismatchError");
-    assert!(prop(&error, "storedHash").as_string().is_some());
-    assert_ne!(prop(&error, "storedHash"), prop(&error, "manifestHash"));
-
-    JsFuture::from(delete_database(db.clone())).await.unwrap();
-    let worker = again
-        .start(&config(&db, &changed).await)
-        .await
-        .expect("a deleted database starts over");
+        .expect("no SchemaMismatchError: the unchanged models' data is kept");
+    let kept = prop(&deployed.event("INIT_ACK").unwrap(), "restored")
+        .as_f64()
+        .unwrap();
+    assert!(
+        kept > 0.0 && kept < all,
+        "{kept} of {all} states kept ({tag} dropped)"
+    );
+    wait_for("the changed model re-synced", 60, || {
+        deployed.streaming_after("entities", "restarted")
+    })
+    .await;
+    let world = mock_world().await;
+    converged(&deployed.sink.borrow().view, &world).expect("the view equals the world again");
     shutdown(&worker).await;
     JsFuture::from(delete_database(db)).await.unwrap();
 }
 
 #[wasm_bindgen_test]
-async fn a_torii_version_change_is_refused_unless_accepted() {
+async fn a_torii_version_change_keeps_the_data_unless_strict() {
     let (manifest, db) = synced_once("version").await;
-    let harness = Harness::new(&manifest);
     let original = mock_get("status").await["version"].clone();
     mock_post("restart", r#"{"version": "1.9.0 (mock)"}"#).await;
     let mut config = config(&db, &manifest).await;
-    let worker = harness
+    let kept = Harness::new(&manifest);
+    let worker = kept
         .start(&config)
         .await
         .expect("the stored data opens without Torii");
-    wait_for("SYNC_FATAL", 20, || harness.event("SYNC_FATAL").is_some()).await;
-    let refused = prop(&harness.event("SYNC_FATAL").unwrap(), "error");
+    wait_for("the version change warning", 20, || {
+        kept.event("SYNC_ERROR").is_some()
+    })
+    .await;
+    let warning = prop(&kept.event("SYNC_ERROR").unwrap(), "error");
+    assert_eq!(error_name(&warning), "ToriiVersionChangedError");
+    assert_eq!(prop(&warning, "kept").as_bool(), Some(true));
+    wait_for("entities streaming", 60, || kept.streaming("entities")).await;
+    assert!(kept.event("SYNC_FATAL").is_none());
+    shutdown(&worker).await;
+
+    mock_post("restart", r#"{"version": "2.0.0 (mock)"}"#).await;
+    config["onToriiVersionChange"] = json!("fail");
+    let strict = Harness::new(&manifest);
+    let worker = strict
+        .start(&config)
+        .await
+        .expect("the stored data opens without Torii");
+    wait_for("SYNC_FATAL", 20, || strict.event("SYNC_FATAL").is_some()).await;
+    let refused = prop(&strict.event("SYNC_FATAL").unwrap(), "error");
     assert_eq!(error_name(&refused), "ToriiVersionChangedError");
     assert_eq!(
         prop(&refused, "current").as_string().as_deref(),
-        Some("1.9.0 (mock)")
+        Some("2.0.0 (mock)")
     );
-    shutdown(&worker).await;
-    config["acceptToriiVersionChange"] = json!(true);
-    let accepted = Harness::new(&manifest);
-    let worker = accepted.start(&config).await.expect("accepted");
-    wait_for("entities streaming", 60, || accepted.streaming("entities")).await;
-    assert!(accepted.event("SYNC_FATAL").is_none());
     shutdown(&worker).await;
     mock_post("restart", &json!({ "version": original }).to_string()).await;
     JsFuture::from(delete_database(db)).await.unwrap();
@@ -469,15 +503,27 @@ async fn bad_configurations_are_validation_errors() {
     bad_manifest["manifest"] = json!("{}");
     let mut bad_model = bad_manifest.clone();
     bad_model["manifest"] = json!(manifest);
+    bad_model["worldAddress"] = Json::Null;
     bad_model["models"] = json!(["arena-Nope"]);
     let mut bad_url = bad_model.clone();
     bad_url["models"] = Json::Null;
     bad_url["toriiUrl"] = json!("ftp://x");
+    let mut no_host = bad_url.clone();
+    no_host["toriiUrl"] = json!("http://");
+    let mut other_world = bad_url.clone();
+    other_world["toriiUrl"] = json!(common::MOCK_TORII_URL);
+    other_world["worldAddress"] = json!("0x0123");
+    let mut zero_timeout = other_world.clone();
+    zero_timeout["worldAddress"] = Json::Null;
+    zero_timeout["syncOptions"] = json!({ "requestTimeoutMs": 0 });
     for config in [
         bad_world,
         bad_manifest,
         bad_model,
         bad_url,
+        no_host,
+        other_world,
+        zero_timeout,
         json!({ "toriiUrl": 1 }),
     ] {
         let error = harness.start(&config).await.err().expect("refused");

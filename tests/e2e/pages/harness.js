@@ -68,9 +68,12 @@ e2e.tagged = function tagged(entity) {
 /** The mock's manifest (with the arena ABIs, see examples/arena-manifest.js). */
 e2e.manifest = (toriiUrl) => fetchArenaManifest(toriiUrl);
 
-/** The client options for the mock at `toriiUrl` (manifest from its control API), merged with `extra`. */
+/**
+ * The client options for the mock at `toriiUrl` (manifest from its control API, unless `extra`
+ * brings one: then nothing is fetched, so Torii may be down), merged with `extra`.
+ */
 e2e.options = async function options(toriiUrl, extra = {}) {
-    const manifest = await e2e.manifest(toriiUrl);
+    const manifest = extra.manifest ?? (await e2e.manifest(toriiUrl));
     return { toriiUrl, worldAddress: manifest.world.address, manifest, ...extra };
 };
 

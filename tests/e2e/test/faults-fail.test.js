@@ -40,7 +40,7 @@ for (const { k, budget } of [{ k: 3, budget: 3 }, { k: 12, budget: 2 }]) {
             await env.mock.post("/_mock/end-streams");
             await env.mock.post("/_mock/updates", { count: 100 });
             for (let i = 0; i < 3; i++) await count.bump();
-            await waitFor(async () => (await transitionsSince(page, mark)).some((t) => t.to === "retrying"), "the failed calls to put the client in retrying");
+            await waitFor(async () => (await transitionsSince(page, mark)).some((t) => t.to === "offline"), "the failed calls (Torii unavailable) to put the client offline");
             const endedAt = Date.now();
             await convergeAndReport(page, env.mock, `UNAVAILABLE x${k} (budget ${budget})`, { endedAt, before, counterValue: count.last() });
             assertRecoveryPath(await transitionsSince(page, mark), `UNAVAILABLE x${k}`);

@@ -73,7 +73,7 @@ test("server unreachable for 2 minutes, then back with writes made meanwhile: de
         const attempts = refused.filter((r) => r.at >= downAt && r.at < upAt);
         const fatal = (await page.evaluate(() => window.e2e.detailed)).filter((e) => e.name === "SyncFatalError");
         assert.deepEqual(fatal, [], `no SyncFatalError during a 2-minute outage with the default options (transitions: ${text})`);
-        assert.ok(during.some((t) => t.to === "retrying"), `the failed attempts were reported as retrying: ${text}`);
+        assert.ok(during.some((t) => t.to === "offline"), `the failed attempts were reported as offline: ${text}`);
         assert.ok(attempts.length >= 3, `the client tried to reconnect during the outage: ${JSON.stringify(attempts)}`);
         assert.ok(
             attempts.some((a) => a.at >= downAt + OUTAGE_MS / 2),
@@ -101,7 +101,7 @@ test("server unreachable for 2 minutes, then back with writes made meanwhile: de
                 scenario: "outage 2 min, outage figures",
                 refusedAttemptsDuringOutage: attempts.length,
                 attemptOffsetsS: attempts.map((a) => Math.round((a.at - downAt) / 100) / 10),
-                retryingTransitions: during.filter((t) => t.to === "retrying").length,
+                offlineTransitions: during.filter((t) => t.to === "offline").length,
                 maxConsecutiveFailures,
                 maxFailedPasses,
                 callsBeforeWrites,

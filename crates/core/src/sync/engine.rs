@@ -388,7 +388,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 self.report(st, SyncErrorKind::Transient, message.clone(), Some(delay));
                 self.set_state(
                     st,
-                    SyncState::Retrying,
+                    SyncState::Offline,
                     TransitionReason::TransientFailure { message },
                 );
                 Step::Retry(next)
@@ -438,7 +438,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             .call(
                 st,
                 self.transport.version(),
-                Some(self.options.request_timeout_ms),
+                Some(self.options.probe_timeout_ms()),
             )
             .await
         {

@@ -80,6 +80,13 @@ pub enum StorageErrorKind {
         /// The version Torii reports now.
         current: String,
     },
+    /// The database holds the data of another world or Torii (a database name used for two).
+    OtherOrigin {
+        /// Where the stored data comes from.
+        stored: String,
+        /// Where the data would come from now.
+        current: String,
+    },
     /// The browser refused a write for lack of space: free space (or `reset`) and retry.
     QuotaExceeded,
     /// Opening or upgrading the database is blocked by another tab holding an older version.
@@ -128,7 +135,9 @@ impl StorageError {
     pub fn needs_host(&self) -> bool {
         matches!(
             self.kind,
-            StorageErrorKind::SchemaMismatch { .. } | StorageErrorKind::ToriiVersionChanged { .. }
+            StorageErrorKind::SchemaMismatch { .. }
+                | StorageErrorKind::ToriiVersionChanged { .. }
+                | StorageErrorKind::OtherOrigin { .. }
         )
     }
 }

@@ -14,20 +14,22 @@
 //! | `idle` | `run` on a store whose snapshot was complete (no resume token: replay) | `replaying` |
 //! | `bootstrapping` | snapshot read, moved entities re-read, buffered updates applied | `streaming` |
 //! | `bootstrapping` | a resumed snapshot reached its end (close the restart gap) | `replaying` |
-//! | `bootstrapping`, `replaying` | transient failure of a page while the stream lives | `retrying` → back |
-//! | `bootstrapping`, `replaying` | stream lost, call rejected, storage failed, subscribe failed | `retrying` |
+//! | `idle` | Torii's version probe failed transiently or timed out (Torii down or hanging) | `offline` |
+//! | `bootstrapping`, `replaying` | transient failure or timeout of a page while the stream lives | `offline` → back |
+//! | `bootstrapping`, `replaying` | subscribing failed transiently or timed out | `offline` |
+//! | `bootstrapping`, `replaying` | stream lost, call rejected, storage failed | `retrying` |
 //! | `streaming` | heartbeat: no progress for `heartbeat_timeout_ms` (checked every `heartbeat_check_ms`); the stream ended or failed; a storage write failed | `lagging` |
 //! | `lagging` | (at once) resubscribe and re-page | `replaying` |
 //! | `replaying` | complete | `streaming` |
-//! | `retrying` | backoff elapsed (or `force_replay`) | `bootstrapping` / `replaying` |
+//! | `retrying`, `offline` | backoff elapsed (or `force_replay`) | `bootstrapping` / `replaying` (from `idle`'s probe: when Torii answers) |
 //! | any | the `replay_budget`-th consecutive failed pass | `halted` (`run` returns [`SyncFatalError`]) |
 //! | `streaming` | `force_replay` | `replaying` |
 //! | any running | `pause` | `pausing`; `resume` or `force_replay` → `replaying` / `bootstrapping` |
 //! | any running | `shutdown` | `pausing` → `idle` (`run` returns `Ok`) |
 //!
-//! Transient failures (retryable transport errors, timeouts) back off from 2 s doubling to
-//! 60 s with ±10 % jitter (never above the maximum), unbounded in number: an outage is waited
-//! out. Failed *passes* (the stream lost during a pass, a rejected call, a storage failure) also
+//! Transient failures (retryable transport errors, timeouts: Torii down or hanging) are the
+//! state `offline`; they back off from 2 s doubling to 60 s with ±10 % jitter (never above the
+//! maximum), unbounded in number: an outage is waited out. Failed *passes* (the stream lost during a pass, a rejected call, a storage failure) also
 //! back off and count against the retry budget; any success resets both counters.
 //!
 //! # A pass (bootstrap or replay)

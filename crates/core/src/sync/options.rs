@@ -70,6 +70,17 @@ pub struct SyncOptions {
     pub reconcile_after_catch_up_ms: u64,
 }
 
+/// Longest wait for Torii's version probe (a small `GET /`): a Torii that accepts and never
+/// answers is reported `offline` after this long (or `request_timeout_ms` when shorter).
+pub const PROBE_TIMEOUT_MS: u64 = 10_000;
+
+impl SyncOptions {
+    /// How long the version probe may take: `request_timeout_ms`, at most [`PROBE_TIMEOUT_MS`].
+    pub fn probe_timeout_ms(&self) -> u64 {
+        self.request_timeout_ms.min(PROBE_TIMEOUT_MS)
+    }
+}
+
 impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {

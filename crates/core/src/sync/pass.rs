@@ -89,7 +89,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             .call(
                 st,
                 self.transport.version(),
-                Some(self.options.request_timeout_ms),
+                Some(self.options.probe_timeout_ms()),
             )
             .await?;
         if st.torii_version.as_deref() != Some(version.as_str()) {
@@ -283,7 +283,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         }
     }
 
-    /// `retrying` within a pass: waits out the backoff while the stream keeps being read.
+    /// `offline` within a pass: waits out the backoff while the stream keeps being read.
     async fn backoff_in_pass(
         &self,
         st: &mut St<T::Stream>,
@@ -296,7 +296,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         self.report(st, SyncErrorKind::Transient, message.clone(), Some(delay));
         self.set_state(
             st,
-            SyncState::Retrying,
+            SyncState::Offline,
             TransitionReason::TransientFailure { message },
         );
         loop {

@@ -20,8 +20,11 @@ pub enum SyncState {
     Lagging,
     /// Resubscribe and re-page the snapshot to close the gap, then stream again.
     Replaying,
-    /// Waiting out a backoff after a failure.
+    /// Waiting out a backoff after a failed pass.
     Retrying,
+    /// Torii cannot be reached or did not answer in time (a retryable transport error or a
+    /// timeout): waiting out a backoff, then trying again, for as long as it takes.
+    Offline,
     /// Paused by the host (or stopping): no subscription, nothing read.
     Pausing,
     /// Stopped for good after the retry budget ran out (see `SyncFatalError`).
@@ -35,7 +38,9 @@ impl SyncState {
             SyncState::Idle | SyncState::Pausing | SyncState::Halted => ModelSyncStatus::Idle,
             SyncState::Bootstrapping | SyncState::Replaying => ModelSyncStatus::Bootstrapping,
             SyncState::Streaming => ModelSyncStatus::Streaming,
-            SyncState::Lagging | SyncState::Retrying => ModelSyncStatus::Retrying,
+            SyncState::Lagging | SyncState::Retrying | SyncState::Offline => {
+                ModelSyncStatus::Retrying
+            }
         }
     }
 }

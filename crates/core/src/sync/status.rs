@@ -66,14 +66,15 @@ impl<Stream> St<Stream> {
         tags.dedup();
         let status = self.state.model_status();
         let next_poll_in_ms = match (self.state, self.retry_at) {
-            (SyncState::Retrying, Some(at)) => at.saturating_sub(now),
+            (SyncState::Retrying | SyncState::Offline, Some(at)) => at.saturating_sub(now),
             _ => 0,
         };
         let window_ms = env.options.throughput_window_ms.max(1);
         let last_cursor = match self.state {
-            SyncState::Bootstrapping | SyncState::Replaying | SyncState::Retrying => {
-                self.sync_state.cursor.clone()
-            }
+            SyncState::Bootstrapping
+            | SyncState::Replaying
+            | SyncState::Retrying
+            | SyncState::Offline => self.sync_state.cursor.clone(),
             _ => None,
         };
         let models = tags

@@ -40,7 +40,7 @@ pub struct ModelTick {
     pub last_batch_size: u64,
     /// Consecutive failures of the target.
     pub consecutive_failures: u32,
-    /// Milliseconds until the next attempt while retrying, else 0.
+    /// Milliseconds until the next attempt while retrying or offline, else 0.
     pub next_poll_in_ms: u64,
     /// Pending overlay entries of this model.
     #[serde(skip_serializing_if = "Option::is_none")]

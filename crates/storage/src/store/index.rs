@@ -123,6 +123,18 @@ impl TargetIndex {
             .collect()
     }
 
+    /// Every entity with a stored state or ledger entry of the model `tag`.
+    pub(crate) fn model_entities(&self, tag: &str) -> Vec<EntityId> {
+        let Some(model) = self.known_model(tag) else {
+            return Vec::new();
+        };
+        self.slots
+            .iter()
+            .filter(|((_, m), slot)| *m == model && (slot.has_state || slot.has_version))
+            .map(|((entity, _), _)| *entity)
+            .collect()
+    }
+
     /// Every entity with a stored state or ledger entry (once per such model).
     pub(crate) fn live_entities(&self) -> impl Iterator<Item = &EntityId> {
         self.slots

@@ -15,16 +15,19 @@ use std::collections::{BTreeSet, HashMap};
 use dojo_reactive_core::sync::{
     LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
-use dojo_reactive_core::{EntityId, ManifestFingerprint};
+use dojo_reactive_core::{EntityId, FingerprintChange, ManifestFingerprint};
 use futures_util::lock::Mutex;
 
 pub use compact::{CompactionConfig, CompactionStats};
 
 use crate::backend::{
-    Backend, RecordKey, WriteOp, META_FINGERPRINT, META_TORII_VERSION, SYNC_META,
+    Backend, RecordKey, WriteOp, META_FINGERPRINT, META_ORIGIN, META_TORII_VERSION, SYNC_META,
 };
 use crate::codec::sync_state::{decode_sync_state, encode_sync_state};
-use crate::error::{SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError};
+use crate::error::{
+    OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
+};
+use crate::naming::DataOrigin;
 use crate::segment::{
     decode_segment, SegmentEncoder, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
     VersionWrite,
@@ -65,10 +68,22 @@ pub struct TargetStats {
     pub versions: usize,
 }
 
+/// What [`Storage::open`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// The Torii version the data was synced from (`None` before the first [`Storage::init`]
+    /// recorded one).
+    pub torii_version: Option<String>,
+    /// How the manifest changed since the data was written (empty when it did not): the data
+    /// of changed and removed models was dropped.
+    pub changes: Vec<FingerprintChange>,
+}
+
 /// What is recorded about the data.
 struct Meta {
     fingerprint: Option<ManifestFingerprint>,
     torii_version: Option<String>,
+    origin: Option<DataOrigin>,
 }
 
 #[derive(Default)]
@@ -113,25 +128,127 @@ impl<B: Backend> Storage<B> {
         &self.backend
     }
 
-    /// Opens the backend and checks it against this manifest, without Torii: an empty store
-    /// records the fingerprint. Returns the Torii version the data was synced from (`None`
-    /// before the first [`Storage::init`] recorded one). Fails with
-    /// [`StoreError::SchemaMismatch`] when the data was written for another manifest.
+    /// Opens the backend and checks it against this manifest and origin, without Torii. An
+    /// empty store records both. Data of another origin fails with
+    /// [`StoreError::OtherOrigin`]. Data written for another manifest is kept for the models
+    /// whose fingerprint entry did not change; the states and ledger entries of changed and
+    /// removed models are dropped, the new fingerprint is recorded, and every target's next
+    /// start re-reads the whole snapshot (see [`Storage::require_replay`]), which refills
+    /// changed and added models. Returns the Torii version the data was synced from and what
+    /// changed.
     pub async fn open(
         &self,
         fingerprint: &ManifestFingerprint,
-    ) -> Result<Option<String>, StoreError> {
+        origin: &DataOrigin,
+    ) -> Result<Opened, StoreError> {
         let _guard = self.lock.lock().await;
         self.inner.borrow_mut().initialized = false;
         let meta = self.read_meta().await?;
-        check_fingerprint(meta.fingerprint.as_ref(), fingerprint)?;
-        if meta.fingerprint.is_none() {
-            self.backend
-                .write(vec![fingerprint_write(fingerprint)?])
-                .await?;
+        let mut writes = Vec::new();
+        match meta.origin {
+            Some(stored) if stored != *origin => {
+                return Err(OtherOriginError {
+                    stored,
+                    current: origin.clone(),
+                }
+                .into())
+            }
+            Some(_) => {}
+            None => writes.push(WriteOp::Put(
+                RecordKey::Meta(META_ORIGIN),
+                serde_json::to_vec(origin).map_err(|e| StoreError::Io(e.to_string()))?,
+            )),
+        }
+        let changes = match &meta.fingerprint {
+            Some(stored) if stored.hash != fingerprint.hash => Some(stored.diff(fingerprint)),
+            _ => None,
+        };
+        if let Some(changes) = &changes {
+            self.drop_models(changes).await?;
+            self.require_replay_locked().await?;
+        }
+        if meta.fingerprint.is_none() || changes.is_some() {
+            writes.push(fingerprint_write(fingerprint)?);
+        }
+        if !writes.is_empty() {
+            self.backend.write(writes).await?;
         }
         self.inner.borrow_mut().initialized = true;
-        Ok(meta.torii_version)
+        Ok(Opened {
+            torii_version: meta.torii_version,
+            changes: changes.unwrap_or_default(),
+        })
+    }
+
+    /// Drops the stored states and ledger entries of the models a manifest change changed or
+    /// removed, in every target (nothing is kept of them: the next pass re-reads them).
+    async fn drop_models(&self, changes: &[FingerprintChange]) -> Result<(), StoreError> {
+        let tags: Vec<&str> = changes
+            .iter()
+            .filter_map(|change| match change {
+                FingerprintChange::Changed { tag } | FingerprintChange::Removed { tag } => {
+                    Some(tag.as_str())
+                }
+                FingerprintChange::World | FingerprintChange::Added { .. } => None,
+            })
+            .collect();
+        if tags.is_empty() {
+            return Ok(());
+        }
+        for target in [TargetKind::Entities, TargetKind::EventMessages] {
+            self.ensure_index(target).await?;
+            let keys: Vec<ModelKey> = {
+                let inner = self.inner.borrow();
+                let Some(index) = inner.targets.get(&target) else {
+                    continue;
+                };
+                tags.iter()
+                    .flat_map(|tag| {
+                        index
+                            .model_entities(tag)
+                            .into_iter()
+                            .map(|entity| ModelKey {
+                                entity,
+                                model: (*tag).into(),
+                            })
+                    })
+                    .collect()
+            };
+            if !keys.is_empty() {
+                self.prune_locked(target, &keys).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every target's next start re-read the whole snapshot (a replay, not a catch-up):
+    /// after a manifest change, or data kept across a Torii version change. Persisted: a start
+    /// interrupted before the replay ended replays again.
+    pub async fn require_replay(&self) -> Result<(), StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        self.require_replay_locked().await
+    }
+
+    async fn require_replay_locked(&self) -> Result<(), StoreError> {
+        let mut writes = Vec::new();
+        for target in [TargetKind::Entities, TargetKind::EventMessages] {
+            let mut skipped = Vec::new();
+            let state = self.read_sync_state(target, &mut skipped).await?;
+            self.report(&skipped);
+            if let Some(mut state) = state {
+                // A restart catches up only from a known newest timestamp.
+                state.last_timestamp = None;
+                writes.push(WriteOp::Put(
+                    RecordKey::SyncState(target),
+                    encode_sync_state(&state),
+                ));
+            }
+        }
+        if !writes.is_empty() {
+            self.backend.write(writes).await?;
+        }
+        Ok(())
     }
 
     /// Opens the backend and checks it against this manifest and Torii version; returns the
@@ -181,6 +298,7 @@ impl<B: Backend> Storage<B> {
         let keys = [
             RecordKey::Meta(META_FINGERPRINT),
             RecordKey::Meta(META_TORII_VERSION),
+            RecordKey::Meta(META_ORIGIN),
         ];
         let stored = self.backend.read(&keys).await?;
         let mut bytes = Vec::with_capacity(keys.len());
@@ -198,13 +316,20 @@ impl<B: Backend> Storage<B> {
             message,
         };
         let mut bytes = bytes.into_iter();
-        let (fingerprint, version) = (bytes.next().flatten(), bytes.next().flatten());
+        let (fingerprint, version, origin) = (
+            bytes.next().flatten(),
+            bytes.next().flatten(),
+            bytes.next().flatten(),
+        );
         Ok(Meta {
             fingerprint: fingerprint
                 .map(|b| serde_json::from_slice(&b).map_err(|e| foreign(&keys[0], e.to_string())))
                 .transpose()?,
             torii_version: version
                 .map(|b| String::from_utf8(b).map_err(|e| foreign(&keys[1], e.to_string())))
+                .transpose()?,
+            origin: origin
+                .map(|b| serde_json::from_slice(&b).map_err(|e| foreign(&keys[2], e.to_string())))
                 .transpose()?,
         })
     }
@@ -423,6 +548,10 @@ impl<B: Backend> Storage<B> {
     pub async fn prune(&self, target: TargetKind, keys: &[ModelKey]) -> Result<(), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
+        self.prune_locked(target, keys).await
+    }
+
+    async fn prune_locked(&self, target: TargetKind, keys: &[ModelKey]) -> Result<(), StoreError> {
         self.ensure_index(target).await?;
         let writes: Vec<SlotWrite<'_>> = keys
             .iter()

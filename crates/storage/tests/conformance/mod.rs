@@ -12,12 +12,12 @@ use dojo_reactive_core::sync::{
     TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::{
-    EntityId, EnumValue, Felt, ManifestFingerprint, Member, Primitive, Source, StateKind, Struct,
-    Value, Version,
+    EntityId, EnumValue, Felt, FingerprintChange, FingerprintEntry, ManifestFingerprint, Member,
+    Primitive, ResourceKind, Source, StateKind, Struct, Value, Version,
 };
 use dojo_reactive_storage::{
-    decode_state_changes, Backend, CompactionConfig, Fault, RecordKey, SchemaMismatchError,
-    StateChange, Storage, StoreError, ToriiVersionChangedError,
+    decode_state_changes, Backend, CompactionConfig, DataOrigin, Fault, OtherOriginError,
+    RecordKey, SchemaMismatchError, StateChange, Storage, StoreError, ToriiVersionChangedError,
 };
 
 /// What a runner provides: storages by name (the same name reaches the same stored data).
@@ -52,6 +52,8 @@ macro_rules! for_each_case {
             interrupted_batch_leaves_neither_entities_nor_cursor,
             quota_exceeded_is_typed_and_stores_nothing,
             schema_mismatch_and_torii_version_changed,
+            a_manifest_change_keeps_the_unchanged_models,
+            a_database_of_another_world_is_refused,
             reset_drops_everything,
             deletions_tombstones_and_prune,
             compaction_preserves_state,
@@ -73,6 +75,28 @@ pub fn fingerprint(hash: &str) -> ManifestFingerprint {
         world_class_hash: Felt::from(0xc1a55u128).to_hex(),
         entries: Vec::new(),
     }
+}
+
+/// A fingerprint of these models, each `(tag, signature)`.
+pub fn models_fingerprint(hash: &str, models: &[(&str, &str)]) -> ManifestFingerprint {
+    ManifestFingerprint {
+        entries: models
+            .iter()
+            .map(|(tag, signature)| FingerprintEntry {
+                tag: (*tag).to_owned(),
+                kind: ResourceKind::Model,
+                class_hash: Felt::from(1u128).to_hex(),
+                signature: (*signature).to_owned(),
+                member_count: 1,
+            })
+            .collect(),
+        ..fingerprint(hash)
+    }
+}
+
+/// The origin of the test world.
+pub fn origin() -> DataOrigin {
+    DataOrigin::new("http://127.0.0.1:8080", &Felt::from(0x7u128))
 }
 
 pub fn id(n: u64) -> EntityId {
@@ -954,5 +978,135 @@ pub async fn get_and_range_reads<H: Harness>(h: &H) {
     ids.dedup();
     assert_eq!(ids.len(), 100);
     storage.close();
+    h.cleanup(&name).await;
+}
+
+/// A deploy that changed one model keeps the stored data of the others: `open` drops the
+/// changed model's states and ledger entries, records the new fingerprint, and makes the next
+/// start a full replay (no catch-up from the stored newest timestamp).
+pub async fn a_manifest_change_keeps_the_unchanged_models<H: Harness>(h: &H) {
+    let name = h.unique("manifest_change");
+    let before = models_fingerprint(
+        "manifest-hash:v1:aa",
+        &[("arena-Item", "i1"), ("arena-Player", "p1")],
+    );
+    let storage = h.storage(&name);
+    let first = storage.open(&before, &origin()).await.expect("open");
+    assert_eq!((first.torii_version, first.changes), (None, Vec::new()));
+    storage.init(&before, "1.0.0").await.expect("init");
+    let mut state = cursor("c", 3);
+    state.cursor = None;
+    state.snapshot_complete = true;
+    let batch = upserts(
+        (0..10)
+            .map(|n| player(n, 5))
+            .chain((0..4).map(item))
+            .collect(),
+        1,
+        Some(state.clone()),
+    );
+    storage.commit(&batch).await.expect("commit");
+    storage.close();
+
+    // The item model changed, a model was added, the player model is as it was.
+    let after = models_fingerprint(
+        "manifest-hash:v1:bb",
+        &[
+            ("arena-Item", "i2"),
+            ("arena-New", "n1"),
+            ("arena-Player", "p1"),
+        ],
+    );
+    let deployed = h.storage(&name);
+    let opened = deployed
+        .open(&after, &origin())
+        .await
+        .expect("open after the deploy");
+    assert_eq!(opened.torii_version.as_deref(), Some("1.0.0"));
+    assert_eq!(
+        opened.changes,
+        vec![
+            FingerprintChange::Changed {
+                tag: "arena-Item".into()
+            },
+            FingerprintChange::Added {
+                tag: "arena-New".into()
+            },
+        ]
+    );
+    let loaded = load(&deployed).await;
+    let mut reference = Reference::default();
+    reference.apply(&upserts((0..10).map(|n| player(n, 5)).collect(), 1, None));
+    let mut expected = reference.expected();
+    state.last_timestamp = None;
+    expected.sync_state = Some(state);
+    assert_eq!(
+        loaded, expected,
+        "the players stay, the items are gone, a replay is due"
+    );
+    // The new fingerprint is recorded: the same manifest opens without changes, and the
+    // synchronizer's `init` with it passes.
+    deployed
+        .init(&after, "1.0.0")
+        .await
+        .expect("init after the deploy");
+    deployed.close();
+    let again = h.storage(&name);
+    let reopened = again.open(&after, &origin()).await.expect("open again");
+    assert!(reopened.changes.is_empty());
+    assert_eq!(load(&again).await.models.len(), 10);
+    again.close();
+    h.cleanup(&name).await;
+}
+
+/// A database records the world and Torii its data comes from: another one is refused before
+/// anything is read or written; `require_replay` only drops the catch-up hint.
+pub async fn a_database_of_another_world_is_refused<H: Harness>(h: &H) {
+    let name = h.unique("origin");
+    let fingerprint = fingerprint("manifest-hash:v1:aa");
+    let storage = h.storage(&name);
+    storage.open(&fingerprint, &origin()).await.expect("open");
+    storage
+        .commit(&upserts(vec![player(1, 1)], 1, Some(cursor("c", 1))))
+        .await
+        .expect("commit");
+    storage.require_replay().await.expect("require a replay");
+    let mut expected = cursor("c", 1);
+    expected.last_timestamp = None;
+    assert_eq!(
+        storage.sync_state(TARGET).await.expect("state"),
+        Some(expected)
+    );
+    storage.close();
+
+    for other in [
+        DataOrigin::new("http://127.0.0.1:8080", &Felt::from(0x8u128)),
+        DataOrigin::new("http://127.0.0.1:9090", &Felt::from(0x7u128)),
+    ] {
+        let refused = h.storage(&name);
+        let error = refused
+            .open(&fingerprint, &other)
+            .await
+            .expect_err("another origin");
+        assert_eq!(
+            error,
+            StoreError::OtherOrigin(OtherOriginError {
+                stored: origin(),
+                current: other,
+            })
+        );
+        assert!(matches!(
+            refused.load(TARGET).await,
+            Err(StoreError::NotInitialized)
+        ));
+        refused.close();
+    }
+    let same = h.storage(&name);
+    let spelled = DataOrigin::new("HTTP://127.0.0.1:8080/", &Felt::from(0x7u128));
+    same.open(&fingerprint, &spelled)
+        .await
+        .expect("the same origin");
+    assert_eq!(load(&same).await.models.len(), 1);
+    same.close();
     h.cleanup(&name).await;
 }
