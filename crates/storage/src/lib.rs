@@ -30,6 +30,7 @@ mod memory;
 mod naming;
 mod segment;
 mod store;
+pub mod writer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
