@@ -37,13 +37,13 @@ export interface InspectStoreMessage {
 /** Every message the worker accepts. */
 export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage | InspectStoreMessage;
 
-/** Worker → main thread: persisted state sent, sync resumed. */
+/** Worker → main thread: the persisted state was sent (before, and without, any network). */
 export interface InitAckMessage {
   readonly type: 'INIT_ACK';
   /** Hash of the manifest the database is keyed on. */
   readonly manifestHash: string;
-  /** Torii's version. */
-  readonly toriiVersion: string;
+  /** The Torii version the stored data was synced from; null when none is recorded (a first visit). */
+  readonly toriiVersion: string | null;
   /** The database name. */
   readonly dbName: string;
   /** Entities restored from the database. */
@@ -133,7 +133,7 @@ function isErrorInfo(value: unknown): value is ReactiveErrorInfo {
 function isTimings(value: unknown): value is StartTimings {
   return (
     isRecord(value) &&
-    (['startedAt', 'probeMs', 'openMs', 'restoreMs'] as const).every((key) => typeof value[key] === 'number')
+    (['startedAt', 'openMs', 'restoreMs'] as const).every((key) => typeof value[key] === 'number')
   );
 }
 
@@ -179,13 +179,13 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
     case 'INIT_ACK':
       if (
         typeof data.manifestHash !== 'string' ||
-        typeof data.toriiVersion !== 'string' ||
+        (typeof data.toriiVersion !== 'string' && data.toriiVersion !== null) ||
         typeof data.dbName !== 'string' ||
         typeof data.restored !== 'number'
       ) {
         return refuse(
           side,
-          'INIT_ACK needs string manifestHash, toriiVersion, dbName and a number restored',
+          'INIT_ACK needs string manifestHash and dbName, a string or null toriiVersion and a number restored',
           'INIT_ACK',
         );
       }

@@ -32,8 +32,8 @@ export interface WorkerPort {
 export interface InitInfo {
   /** Hash of the manifest the database is keyed on. */
   readonly manifestHash: string;
-  /** Torii's version. */
-  readonly toriiVersion: string;
+  /** The Torii version the stored data was synced from; null when none is recorded (a first visit). */
+  readonly toriiVersion: string | null;
   /** The database name. */
   readonly dbName: string;
   /** Model states (entity × model) restored from the database. */

@@ -268,7 +268,7 @@ export interface SyncOptions {
   readonly reconcileAfterCatchUpMs?: number;
 }
 
-/** The configuration the worker's `SyncWorker.start` takes. */
+/** The configuration the worker's `SyncWorker.open` takes. */
 export interface WorkerConfig {
   /** Torii's URL. */
   readonly toriiUrl: string;
@@ -406,12 +406,10 @@ export interface StoreReport {
   readonly targets: readonly StoredTargetReport[];
 }
 
-/** How the sync worker's start went (INIT_ACK): when it began and how long each step took. */
+/** How the sync worker's start went (INIT_ACK, before any network): when it began and how long each step took. */
 export interface StartTimings {
   /** When the worker's start began (epoch ms, `Date.now()` in the worker). */
   readonly startedAt: number;
-  /** Torii's version probe (ms). */
-  readonly probeMs: number;
   /** Opening and checking the database (ms). */
   readonly openMs: number;
   /** Reading the stored segments and sending them to the view (ms). */

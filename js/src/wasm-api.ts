@@ -14,6 +14,7 @@ import type {
   OverlayEntryInfo,
   QuerySpec,
   SdkEntity,
+  StartTimings,
   SyncTick,
   Transition,
 } from './types.js';
@@ -81,9 +82,10 @@ export type WorkerEvent =
   | {
       readonly type: 'INIT_ACK';
       readonly manifestHash: string;
-      readonly toriiVersion: string;
+      readonly toriiVersion: string | null;
       readonly dbName: string;
       readonly restored: number;
+      readonly timings: StartTimings;
     }
   | { readonly type: 'DELTA' }
   | { readonly type: 'SYNC_TICK'; readonly tick: SyncTick }

@@ -1,7 +1,7 @@
 /**
- * The sync worker entry (`dist/worker.js`, started by the client as a module worker): runs the
- * wasm `SyncWorker` and forwards its events to the main thread, DELTA batches as transferred
- * buffers.
+ * The sync worker entry (`dist/worker.js`, started by the client as a module worker): opens the
+ * wasm `SyncWorker` (the stored state, no network), then has it lead (sync with Torii), and
+ * forwards its events to the main thread, DELTA batches as transferred buffers.
  *
  * @module
  */
@@ -41,8 +41,8 @@ async function start(message: InitMessage): Promise<SyncWorker | undefined> {
   try {
     const output = await init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) });
     memory = output.memory;
-    const config = message.config as Parameters<typeof SyncWorker.start>[0];
-    return await SyncWorker.start(config, (event, delta) => {
+    const config = message.config as Parameters<typeof SyncWorker.open>[0];
+    const worker = await SyncWorker.open(config, (event, delta) => {
       if (stopped) return;
       if (event.type === 'DELTA') {
         if (message.deltas && delta) {
@@ -53,6 +53,8 @@ async function start(message: InitMessage): Promise<SyncWorker | undefined> {
       }
       post(event as WorkerMessage);
     });
+    if (!stopped) await worker.lead();
+    return worker;
   } catch (error) {
     post({ type: 'SYNC_FATAL', error: errorInfo(error) });
     return undefined;

@@ -6,11 +6,14 @@ export default async function init() {
 }
 
 export class SyncWorker {
-  static async start(config, emit) {
+  static async open(config, emit) {
     state.started.push(config);
     state.emit = emit;
     if (state.failStart) throw state.failStart;
     return new SyncWorker();
+  }
+  async lead() {
+    state.led = (state.led ?? 0) + 1;
   }
   forceReplay() {
     state.replays = (state.replays ?? 0) + 1;

@@ -42,9 +42,12 @@ test('the main thread accepts every worker message', () => {
   const buffer = new ArrayBuffer(4);
   const ack = { type: 'INIT_ACK', manifestHash: '0x1', toriiVersion: '1.8', dbName: 'db', restored: 3 };
   assert.deepEqual(parseWorkerMessage(ack), ack);
-  const timings = { startedAt: 1.7e12, probeMs: 4, openMs: 9, restoreMs: 310 };
+  const timings = { startedAt: 1.7e12, openMs: 9, restoreMs: 310 };
   assert.deepEqual(parseWorkerMessage({ ...ack, timings }), { ...ack, timings });
-  assert.deepEqual(parseWorkerMessage({ ...ack, timings: { probeMs: 'x' } }), ack, 'malformed timings are left out');
+  assert.deepEqual(parseWorkerMessage({ ...ack, timings: { openMs: 'x' } }), ack, 'malformed timings are left out');
+  const firstVisit = { ...ack, toriiVersion: null };
+  assert.deepEqual(parseWorkerMessage(firstVisit), firstVisit, 'no recorded Torii version yet');
+  assert.ok(parseWorkerMessage({ ...ack, toriiVersion: 3 }) instanceof ValidationError);
   assert.equal(parseWorkerMessage({ type: 'DELTA', buffer }).buffer, buffer);
   const tick = { overall: { state: 'streaming' }, target: 'entities' };
   assert.equal(parseWorkerMessage({ type: 'SYNC_TICK', tick }).tick, tick);

@@ -24,11 +24,12 @@ test('a malformed message is answered with a SYNC_ERROR ValidationError', () => 
   assert.equal(posted.at(-1).message.error.name, 'ValidationError');
 });
 
-test('INIT starts the SyncWorker and forwards its events; DELTA buffers are transferred, never the wasm memory', async () => {
+test('INIT opens the SyncWorker, then has it lead, and forwards its events; DELTA buffers are transferred, never the wasm memory', async () => {
   posted.length = 0;
   send({ type: 'INIT', config, deltas: true });
   await settle();
   assert.deepEqual(glue.started, [config]);
+  assert.equal(glue.led, 1, 'lead follows open');
   glue.emit({ type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 });
   assert.deepEqual(posted.at(-1), { message: { type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 }, transfer: [] });
 

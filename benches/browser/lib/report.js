@@ -79,7 +79,7 @@ export function renderReport(r, meta) {
         [
             "ours: warm start timeline (ms since navigation start)",
             ours?.warm?.arrivals
-                ? `${ours.warm.clientMs !== undefined ? `client created ${ms(ours.warm.clientMs)} (the page's own loading before it), ` : ""}${ours.warm.timings ? `worker start ${ms(ours.warm.timings.startedMs)} (Torii probe ${ms(ours.warm.timings.probeMs)}, open ${ms(ours.warm.timings.openMs)}, stored segments read and sent ${ms(ours.warm.timings.restoreMs)}), ` : ""}first stored DELTA ${ms(ours.warm.arrivals.firstDeltaMs)}, last ${ms(ours.warm.arrivals.lastRestoreDeltaMs)} (${ours.warm.arrivals.restoreDeltas} DELTAs, ${(ours.warm.arrivals.restoreBytes / 1048576).toFixed(1)} MiB, main thread busy restoring them ${ms(ours.warm.arrivals.restoreBusyMs)}), INIT_ACK ${ms(ours.warm.arrivals.initAckMs)}, \`ready\` ${ms(ours.warm.readyMs)}, first query ${ms(ours.warm.firstQueryMs)}`
+                ? `${ours.warm.clientMs !== undefined ? `client created ${ms(ours.warm.clientMs)} (the page's own loading before it), ` : ""}${ours.warm.timings ? `worker start ${ms(ours.warm.timings.startedMs)} (open ${ms(ours.warm.timings.openMs)}, stored segments read and sent ${ms(ours.warm.timings.restoreMs)}), ` : ""}first stored DELTA ${ms(ours.warm.arrivals.firstDeltaMs)}, last ${ms(ours.warm.arrivals.lastRestoreDeltaMs)} (${ours.warm.arrivals.restoreDeltas} DELTAs, ${(ours.warm.arrivals.restoreBytes / 1048576).toFixed(1)} MiB, main thread busy restoring them ${ms(ours.warm.arrivals.restoreBusyMs)}), INIT_ACK ${ms(ours.warm.arrivals.initAckMs)}, \`ready\` ${ms(ours.warm.readyMs)}, first query ${ms(ours.warm.firstQueryMs)}`
                 : "—",
             "",
             "",

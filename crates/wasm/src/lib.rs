@@ -20,6 +20,7 @@ pub mod replica;
 pub mod sdk;
 pub mod shapes;
 pub mod types;
+pub mod version_gate;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]

@@ -67,12 +67,13 @@ export interface Transition {
   at: number;
 }
 
+/** How a worker's `open` went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
+export interface StartTimings { startedAt: number; openMs: number; restoreMs: number }
+
 /** What the worker sends; DELTA bytes come as the second argument of emit. */
-export /** How a worker's start went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
-export interface StartTimings { startedAt: number; probeMs: number; openMs: number; restoreMs: number }
 
 type WorkerEvent =
-  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string; dbName: string; restored: number; timings: StartTimings }
+  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; timings: StartTimings }
   | { type: "DELTA" }
   | { type: "SYNC_TICK"; tick: SyncTick }
   | { type: "TRANSITION"; transition: Transition }

@@ -1,7 +1,7 @@
-//! `SyncWorker`: opens the database, sends the persisted state as DELTAs, then runs one
-//! synchronizer per target (entities, and event messages when configured) over gRPC-web, sending
-//! every committed batch as DELTAs and the synchronizers' ticks, transitions and errors as
-//! events (see `API.md`).
+//! `SyncWorker`: `open` opens the database and sends the persisted state as DELTAs (no
+//! network); `lead` then runs one synchronizer per target (entities, and event messages when
+//! configured) over gRPC-web, sending every committed batch as DELTAs and the synchronizers'
+//! ticks, transitions and errors as events (see `API.md`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -11,7 +11,7 @@ use dojo_reactive_core::sync::{
     Transition,
 };
 use dojo_reactive_core::StateKind;
-use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage, StoreError};
+use dojo_reactive_storage::{IndexedDbBackend, IndexedDbStorage};
 use dojo_reactive_torii::ToriiClient;
 use futures_channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -22,10 +22,11 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::adapter::{DeltaSink, DeltaStorage};
 use crate::clock::BrowserClock;
-use crate::config::{plan, WorkerConfig};
+use crate::config::{plan, Plan, WorkerConfig};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
 use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
+use crate::version_gate::ToriiVersionGate;
 
 /// The host's `emit(event, delta?)`.
 #[derive(Clone)]
@@ -67,15 +68,22 @@ impl SyncObserver for Emit {
 
 type WorkerStorage = DeltaStorage<IndexedDbBackend, Emit>;
 
-/// What `shutdown` needs of the running worker.
+/// What `open` set up: everything `lead` needs to start syncing.
+struct Opened {
+    plan: Plan,
+    client: ToriiClient,
+    storage: Rc<WorkerStorage>,
+    emit: Emit,
+    /// The synced targets, in start order.
+    targets: Vec<TargetKind>,
+}
+
+/// What `shutdown` needs of the running synchronizers.
 struct Running {
     handles: Vec<SyncHandle>,
     /// Set when a synchronizer's run began (it drops commands sent before that).
     started: Vec<Rc<Cell<bool>>>,
     done: RefCell<Vec<oneshot::Receiver<()>>>,
-    storage: Rc<WorkerStorage>,
-    /// The synced targets, in start order.
-    targets: Vec<TargetKind>,
 }
 
 impl Running {
@@ -87,43 +95,25 @@ impl Running {
     }
 }
 
-/// The sync loop of the worker (see `API.md`).
+/// The sync loop of the worker (see `API.md`): `open` shows the stored state without Torii,
+/// `lead` syncs it with Torii.
 #[wasm_bindgen]
 pub struct SyncWorker {
-    running: Rc<Running>,
-}
-
-/// Opens and checks the database, keeping it on a Torii version change when accepted.
-async fn open_storage(
-    db_name: &str,
-    fingerprint: &dojo_reactive_core::ManifestFingerprint,
-    torii_version: &str,
-    accept_version_change: bool,
-) -> Result<IndexedDbStorage, ErrorInfo> {
-    let storage = IndexedDbStorage::new(IndexedDbBackend::new(db_name));
-    match storage.init(fingerprint, torii_version).await {
-        Ok(_) => Ok(storage),
-        Err(StoreError::ToriiVersionChanged(_)) if accept_version_change => {
-            storage
-                .accept_torii_version(torii_version)
-                .await
-                .map_err(|e| store_error(&e))?;
-            Ok(storage)
-        }
-        Err(error) => {
-            storage.close();
-            Err(store_error(&error))
-        }
-    }
+    opened: Rc<Opened>,
+    /// The synchronizers, once `lead` started them.
+    running: RefCell<Option<Rc<Running>>>,
+    /// Set by `shutdown`: `lead` then starts nothing.
+    stopped: Cell<bool>,
 }
 
 #[wasm_bindgen]
 impl SyncWorker {
-    /// Opens the database, sends the persisted state as DELTA batches, then INIT_ACK, then
-    /// resumes from the persisted cursors and streams. Rejects with a ReactiveErrorInfo-shaped
-    /// error for configuration errors, SchemaMismatchError and (unless accepted)
-    /// ToriiVersionChangedError.
-    pub async fn start(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+    /// Parses the configuration, opens and checks the database (its manifest fingerprint; no
+    /// network), sends the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion`
+    /// is the version the data was synced from, null when none is recorded). Rejects with a
+    /// ReactiveErrorInfo-shaped error for configuration errors, SchemaMismatchError and
+    /// storage errors. Nothing syncs until [`SyncWorker::lead`].
+    pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
         let started_at = js_sys::Date::now();
         let emit = Emit(
             emit.dyn_into::<Function>()
@@ -136,25 +126,14 @@ impl SyncWorker {
         let client = ToriiClient::new(&plan.torii_url).map_err(|e| {
             ErrorInfo::validation(format!("toriiUrl: {e}")).with("toriiUrl", &plan.torii_url)
         })?;
-        let torii_version = client.version().await.map_err(|e| {
-            ErrorInfo::new(
-                "TransportError",
-                format!(
-                    "Torii at {} did not answer its version probe: {e}",
-                    plan.torii_url
-                ),
-            )
-            .with("toriiUrl", &plan.torii_url)
-            .with("retryable", e.is_retryable())
-        })?;
-        let probed_at = js_sys::Date::now();
-        let storage = open_storage(
-            &plan.db_name,
-            &plan.fingerprint,
-            &torii_version,
-            plan.accept_torii_version_change,
-        )
-        .await?;
+        let storage = IndexedDbStorage::new(IndexedDbBackend::new(&plan.db_name));
+        let stored_version = match storage.open(&plan.fingerprint).await {
+            Ok(version) => version,
+            Err(error) => {
+                storage.close();
+                return Err(store_error(&error).into());
+            }
+        };
         let opened_at = js_sys::Date::now();
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
         let mut restored = 0;
@@ -170,56 +149,56 @@ impl SyncWorker {
         emit.event(&json!({
             "type": "INIT_ACK",
             "manifestHash": plan.fingerprint.hash,
-            "toriiVersion": torii_version,
+            "toriiVersion": stored_version,
             "dbName": plan.db_name,
             "restored": restored,
             "timings": {
                 "startedAt": started_at,
-                "probeMs": probed_at - started_at,
-                "openMs": opened_at - probed_at,
+                "openMs": opened_at - started_at,
                 "restoreMs": js_sys::Date::now() - opened_at,
             },
         }));
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
-        let mut handles = Vec::new();
-        let mut done = Vec::new();
-        let mut started = Vec::new();
-        for setup in plan.setups {
-            let mut synchronizer =
-                Synchronizer::new(client.clone(), Rc::clone(&storage), BrowserClock, setup);
-            synchronizer.set_observer(Box::new(emit.clone()));
-            handles.push(synchronizer.handle());
-            let (finished, receiver) = oneshot::channel();
-            done.push(receiver);
-            let running = Rc::new(Cell::new(false));
-            started.push(Rc::clone(&running));
-            let emit = emit.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                // `run` drains old commands on its first poll, in this same turn.
-                running.set(true);
-                if let Err(fatal) = synchronizer.run().await {
-                    emit.event(
-                        &json!({ "type": "SYNC_FATAL", "error": fatal_error(&fatal).to_json() }),
-                    );
-                }
-                let _ = finished.send(());
-            });
-        }
         Ok(SyncWorker {
-            running: Rc::new(Running {
-                handles,
-                started,
-                done: RefCell::new(done),
+            opened: Rc::new(Opened {
+                plan,
+                client,
                 storage,
+                emit,
                 targets,
             }),
+            running: RefCell::new(None),
+            stopped: Cell::new(false),
         })
     }
 
-    /// Resubscribes and re-pages the snapshot now (also ends a backoff).
+    /// Starts syncing with Torii: each synchronizer probes Torii's version (within
+    /// `requestTimeoutMs`, retried with backoff while Torii cannot be reached), checks it
+    /// against the database, resumes from the persisted cursors and streams. Resolves once
+    /// syncing started (failures come as events); rejects with a `ValidationError` when called
+    /// twice or after `shutdown`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn lead(&self) -> Promise {
+        let refused = if self.stopped.get() {
+            Some("lead was called after shutdown")
+        } else if self.running.borrow().is_some() {
+            Some("lead was called twice")
+        } else {
+            None
+        };
+        if let Some(message) = refused {
+            return Promise::reject(&ErrorInfo::validation(message).into());
+        }
+        *self.running.borrow_mut() = Some(Rc::new(start_synchronizers(&self.opened)));
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Resubscribes and re-pages the snapshot now (also ends a backoff); nothing before `lead`.
     #[wasm_bindgen(js_name = forceReplay)]
     pub fn force_replay(&self) {
-        let running = Rc::clone(&self.running);
+        let Some(running) = self.running.borrow().clone() else {
+            return;
+        };
         wasm_bindgen_futures::spawn_local(async move {
             running.until_started().await;
             for handle in &running.handles {
@@ -232,11 +211,11 @@ impl SyncWorker {
     /// sync state) and checks that they agree: the development inspector's view of the store.
     #[wasm_bindgen(js_name = inspectStore)]
     pub fn inspect_store(&self) -> StoreReportPromise {
-        let running = Rc::clone(&self.running);
+        let opened = Rc::clone(&self.opened);
         wasm_bindgen_futures::future_to_promise(async move {
             let mut targets = Vec::new();
-            for &kind in &running.targets {
-                let loaded = running
+            for &kind in &opened.targets {
+                let loaded = opened
                     .storage
                     .inner()
                     .load(kind)
@@ -249,23 +228,65 @@ impl SyncWorker {
         .unchecked_into()
     }
 
-    /// Stops the synchronizers, ends their streams, closes the database; resolves when done.
+    /// Stops the synchronizers (when `lead` started them), ends their streams, closes the
+    /// database; resolves when done.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn shutdown(&self) -> Promise {
-        let running = Rc::clone(&self.running);
-        let done = std::mem::take(&mut *running.done.borrow_mut());
+        self.stopped.set(true);
+        let opened = Rc::clone(&self.opened);
+        let running = self.running.borrow().clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            running.until_started().await;
-            for handle in &running.handles {
-                handle.shutdown();
+            if let Some(running) = running {
+                let done = std::mem::take(&mut *running.done.borrow_mut());
+                running.until_started().await;
+                for handle in &running.handles {
+                    handle.shutdown();
+                }
+                for receiver in done {
+                    // A dropped sender means the loop is gone already.
+                    let _ = receiver.await;
+                }
             }
-            for receiver in done {
-                // A dropped sender means the loop is gone already.
-                let _ = receiver.await;
-            }
-            running.storage.inner().close();
+            opened.storage.inner().close();
             Ok(JsValue::UNDEFINED)
         })
+    }
+}
+
+/// Starts one synchronizer per target over the opened storage, behind the Torii version gate.
+fn start_synchronizers(opened: &Opened) -> Running {
+    let gate = Rc::new(ToriiVersionGate::new(
+        Rc::clone(&opened.storage),
+        opened.plan.accept_torii_version_change,
+    ));
+    let mut handles = Vec::new();
+    let mut done = Vec::new();
+    let mut started = Vec::new();
+    for setup in opened.plan.setups.iter().cloned() {
+        let mut synchronizer =
+            Synchronizer::new(opened.client.clone(), Rc::clone(&gate), BrowserClock, setup);
+        synchronizer.set_observer(Box::new(opened.emit.clone()));
+        handles.push(synchronizer.handle());
+        let (finished, receiver) = oneshot::channel();
+        done.push(receiver);
+        let running = Rc::new(Cell::new(false));
+        started.push(Rc::clone(&running));
+        let emit = opened.emit.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            // `run` drains old commands on its first poll, in this same turn.
+            running.set(true);
+            if let Err(fatal) = synchronizer.run().await {
+                emit.event(
+                    &json!({ "type": "SYNC_FATAL", "error": fatal_error(&fatal).to_json() }),
+                );
+            }
+            let _ = finished.send(());
+        });
+    }
+    Running {
+        handles,
+        started,
+        done: RefCell::new(done),
     }
 }
 

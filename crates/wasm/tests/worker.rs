@@ -80,13 +80,16 @@ impl Harness {
         Harness { sink, emit }
     }
 
+    /// `open`, then `lead`, as the worker entry does.
     async fn start(&self, config: &Json) -> Result<SyncWorker, JsValue> {
         let config = js_sys::JSON::parse(&config.to_string()).unwrap();
-        SyncWorker::start(
+        let worker = SyncWorker::open(
             config.unchecked_into(),
             self.emit.as_ref().clone().unchecked_into(),
         )
-        .await
+        .await?;
+        JsFuture::from(worker.lead()).await?;
+        Ok(worker)
     }
 
     fn event(&self, kind: &str) -> Option<JsValue> {
@@ -347,7 +350,7 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     let ack = warm.event("INIT_ACK").expect("INIT_ACK");
     assert!(prop(&ack, "restored").as_f64().unwrap() >= f64::from(entity_count));
     let timings = prop(&ack, "timings");
-    for step in ["startedAt", "probeMs", "openMs", "restoreMs"] {
+    for step in ["startedAt", "openMs", "restoreMs"] {
         assert!(
             prop(&timings, step).as_f64().is_some_and(|ms| ms >= 0.0),
             "{step}"
@@ -433,14 +436,23 @@ async fn a_torii_version_change_is_refused_unless_accepted() {
     let original = mock_get("status").await["version"].clone();
     mock_post("restart", r#"{"version": "1.9.0 (mock)"}"#).await;
     let mut config = config(&db, &manifest).await;
-    let refused = harness.start(&config).await.err().expect("refused");
+    let worker = harness
+        .start(&config)
+        .await
+        .expect("the stored data opens without Torii");
+    wait_for("SYNC_FATAL", 20, || harness.event("SYNC_FATAL").is_some()).await;
+    let refused = prop(&harness.event("SYNC_FATAL").unwrap(), "error");
     assert_eq!(error_name(&refused), "ToriiVersionChangedError");
     assert_eq!(
         prop(&refused, "current").as_string().as_deref(),
         Some("1.9.0 (mock)")
     );
+    shutdown(&worker).await;
     config["acceptToriiVersionChange"] = json!(true);
-    let worker = harness.start(&config).await.expect("accepted");
+    let accepted = Harness::new(&manifest);
+    let worker = accepted.start(&config).await.expect("accepted");
+    wait_for("entities streaming", 60, || accepted.streaming("entities")).await;
+    assert!(accepted.event("SYNC_FATAL").is_none());
     shutdown(&worker).await;
     mock_post("restart", &json!({ "version": original }).to_string()).await;
     JsFuture::from(delete_database(db)).await.unwrap();

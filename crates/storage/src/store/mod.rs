@@ -65,6 +65,12 @@ pub struct TargetStats {
     pub versions: usize,
 }
 
+/// What is recorded about the data.
+struct Meta {
+    fingerprint: Option<ManifestFingerprint>,
+    torii_version: Option<String>,
+}
+
 #[derive(Default)]
 struct Inner {
     initialized: bool,
@@ -107,6 +113,27 @@ impl<B: Backend> Storage<B> {
         &self.backend
     }
 
+    /// Opens the backend and checks it against this manifest, without Torii: an empty store
+    /// records the fingerprint. Returns the Torii version the data was synced from (`None`
+    /// before the first [`Storage::init`] recorded one). Fails with
+    /// [`StoreError::SchemaMismatch`] when the data was written for another manifest.
+    pub async fn open(
+        &self,
+        fingerprint: &ManifestFingerprint,
+    ) -> Result<Option<String>, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.inner.borrow_mut().initialized = false;
+        let meta = self.read_meta().await?;
+        check_fingerprint(meta.fingerprint.as_ref(), fingerprint)?;
+        if meta.fingerprint.is_none() {
+            self.backend
+                .write(vec![fingerprint_write(fingerprint)?])
+                .await?;
+        }
+        self.inner.borrow_mut().initialized = true;
+        Ok(meta.torii_version)
+    }
+
     /// Opens the backend and checks it against this manifest and Torii version; returns the
     /// manifest hash. An empty store records both. Fails with
     /// [`StoreError::SchemaMismatch`] when the data was written for another manifest and
@@ -118,68 +145,26 @@ impl<B: Backend> Storage<B> {
     ) -> Result<String, StoreError> {
         let _guard = self.lock.lock().await;
         self.inner.borrow_mut().initialized = false;
-        self.backend.open().await?;
-        let stored = self
-            .backend
-            .read(&[
-                RecordKey::Meta(META_FINGERPRINT),
-                RecordKey::Meta(META_TORII_VERSION),
-            ])
-            .await?;
-        let mut stored = stored.into_iter();
-        let stored_fingerprint = stored.next().flatten();
-        let stored_version = stored.next().flatten();
+        let meta = self.read_meta().await?;
         let mut writes = Vec::new();
-        match stored_fingerprint {
-            None => {
-                let json =
-                    serde_json::to_vec(fingerprint).map_err(|e| StoreError::Io(e.to_string()))?;
-                writes.push(WriteOp::Put(RecordKey::Meta(META_FINGERPRINT), json));
-            }
-            Some(raw) => {
-                let what = RecordKey::Meta(META_FINGERPRINT).to_string();
-                let bytes = raw.map_err(|message| StoreError::Foreign {
-                    what: what.clone(),
-                    message,
-                })?;
-                let stored: ManifestFingerprint =
-                    serde_json::from_slice(&bytes).map_err(|e| StoreError::Foreign {
-                        what,
-                        message: e.to_string(),
-                    })?;
-                if stored.hash != fingerprint.hash {
-                    return Err(SchemaMismatchError {
-                        manifest_hash: fingerprint.hash.clone(),
-                        stored_hash: stored.hash,
-                    }
-                    .into());
-                }
-            }
+        if meta.fingerprint.is_none() {
+            writes.push(fingerprint_write(fingerprint)?);
         }
-        match stored_version {
+        check_fingerprint(meta.fingerprint.as_ref(), fingerprint)?;
+        match meta.torii_version {
             None => writes.push(WriteOp::Put(
                 RecordKey::Meta(META_TORII_VERSION),
                 torii_version.as_bytes().to_vec(),
             )),
-            Some(raw) => {
-                let what = RecordKey::Meta(META_TORII_VERSION).to_string();
-                let bytes = raw.map_err(|message| StoreError::Foreign {
-                    what: what.clone(),
-                    message,
-                })?;
-                let previous = String::from_utf8(bytes).map_err(|e| StoreError::Foreign {
-                    what,
-                    message: e.to_string(),
-                })?;
-                if previous != torii_version {
-                    self.inner.borrow_mut().fingerprint_matched = Some(fingerprint.hash.clone());
-                    return Err(ToriiVersionChangedError {
-                        previous,
-                        current: torii_version.to_owned(),
-                    }
-                    .into());
+            Some(previous) if previous != torii_version => {
+                self.inner.borrow_mut().fingerprint_matched = Some(fingerprint.hash.clone());
+                return Err(ToriiVersionChangedError {
+                    previous,
+                    current: torii_version.to_owned(),
                 }
+                .into());
             }
+            Some(_) => {}
         }
         if !writes.is_empty() {
             self.backend.write(writes).await?;
@@ -190,11 +175,50 @@ impl<B: Backend> Storage<B> {
         Ok(fingerprint.hash.clone())
     }
 
+    /// Opens the backend and reads what is recorded about the data.
+    async fn read_meta(&self) -> Result<Meta, StoreError> {
+        self.backend.open().await?;
+        let keys = [
+            RecordKey::Meta(META_FINGERPRINT),
+            RecordKey::Meta(META_TORII_VERSION),
+        ];
+        let stored = self.backend.read(&keys).await?;
+        let mut bytes = Vec::with_capacity(keys.len());
+        for (key, raw) in keys.iter().zip(stored) {
+            bytes.push(match raw {
+                None => None,
+                Some(raw) => Some(raw.map_err(|message| StoreError::Foreign {
+                    what: key.to_string(),
+                    message,
+                })?),
+            });
+        }
+        let foreign = |key: &RecordKey, message: String| StoreError::Foreign {
+            what: key.to_string(),
+            message,
+        };
+        let mut bytes = bytes.into_iter();
+        let (fingerprint, version) = (bytes.next().flatten(), bytes.next().flatten());
+        Ok(Meta {
+            fingerprint: fingerprint
+                .map(|b| serde_json::from_slice(&b).map_err(|e| foreign(&keys[0], e.to_string())))
+                .transpose()?,
+            torii_version: version
+                .map(|b| String::from_utf8(b).map_err(|e| foreign(&keys[1], e.to_string())))
+                .transpose()?,
+        })
+    }
+
     /// After `init` failed with [`StoreError::ToriiVersionChanged`], keeps the stored data:
-    /// records the new Torii version and completes the initialisation.
+    /// records the new Torii version and completes the initialisation (again after a second
+    /// caller's `init` failed the same way: both may accept).
     pub async fn accept_torii_version(&self, torii_version: &str) -> Result<(), StoreError> {
         let _guard = self.lock.lock().await;
-        if self.inner.borrow().fingerprint_matched.is_none() {
+        let accepting = {
+            let inner = self.inner.borrow();
+            inner.fingerprint_matched.is_some() || inner.initialized
+        };
+        if !accepting {
             return Err(StoreError::NotInitialized);
         }
         self.backend
@@ -738,6 +762,27 @@ impl<B: Backend> Storage<B> {
 
 /// The slot writes of a batch, one per (entity, model): upserts, then deletions, then ledger
 /// entries, a later write of the same facet replacing an earlier one.
+/// The write recording `fingerprint`.
+fn fingerprint_write(fingerprint: &ManifestFingerprint) -> Result<WriteOp, StoreError> {
+    let json = serde_json::to_vec(fingerprint).map_err(|e| StoreError::Io(e.to_string()))?;
+    Ok(WriteOp::Put(RecordKey::Meta(META_FINGERPRINT), json))
+}
+
+/// Fails when the stored data was written for another manifest.
+fn check_fingerprint(
+    stored: Option<&ManifestFingerprint>,
+    fingerprint: &ManifestFingerprint,
+) -> Result<(), StoreError> {
+    match stored {
+        Some(stored) if stored.hash != fingerprint.hash => Err(SchemaMismatchError {
+            manifest_hash: fingerprint.hash.clone(),
+            stored_hash: stored.hash.clone(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 fn slot_writes(batch: &SyncBatch) -> Vec<SlotWrite<'_>> {
     let mut writes: Vec<SlotWrite<'_>> =
         Vec::with_capacity(batch.upserts.len() + batch.deletions.len());
