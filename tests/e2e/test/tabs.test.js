@@ -41,7 +41,12 @@ async function startTab(page, models, { seen = {}, noLocks = false } = {}) {
                 const NativeWorker = globalThis.Worker;
                 globalThis.Worker = class extends NativeWorker {
                     constructor(url, options) {
-                        const prelude = `Object.defineProperty(WorkerNavigator.prototype, "locks", { get: () => undefined, configurable: true }); await import(${JSON.stringify(String(new URL(url, location.href)))});`;
+                        // Messages that arrive while the entry loads are handed to it afterwards.
+                        const prelude = `Object.defineProperty(WorkerNavigator.prototype, "locks", { get: () => undefined, configurable: true });
+                            const early = []; const hold = (event) => early.push(event.data); addEventListener("message", hold);
+                            await import(${JSON.stringify(String(new URL(url, location.href)))});
+                            removeEventListener("message", hold);
+                            for (const data of early) dispatchEvent(new MessageEvent("message", { data }));`;
                         super(URL.createObjectURL(new Blob([prelude], { type: "text/javascript" })), options);
                     }
                 };
