@@ -31,10 +31,11 @@ export interface TabTargets {
   readonly eventMessages: boolean;
 }
 
-/** Leader → all: alive, under this epoch, syncing these targets. */
+/** Leader → all: alive, under this epoch, `sent` DELTAs relayed in it so far, syncing these targets. */
 export interface HeartbeatMessage {
   readonly type: 'HEARTBEAT';
   readonly epoch: number;
+  readonly sent: number;
   readonly targets: TabTargets;
 }
 
@@ -103,7 +104,9 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
   if (!isRecord(data) || typeof data.from !== 'string' || !isCount(data.protocol)) return undefined;
   switch (data.type) {
     case 'HEARTBEAT':
-      return isCount(data.epoch) && isTargets(data.targets) ? (data as unknown as TabMessage) : undefined;
+      return isCount(data.epoch) && isCount(data.sent) && isTargets(data.targets)
+        ? (data as unknown as TabMessage)
+        : undefined;
     case 'DELTA':
       return isCount(data.epoch) && isCount(data.n) && data.buffer instanceof ArrayBuffer
         ? (data as unknown as TabMessage)

@@ -79,6 +79,8 @@ class Tab {
   private buffered: ArrayBuffer[] | undefined = [];
   /** The leader last heard: its epoch, protocol and when. */
   private leader = { epoch: 0, protocol: TAB_PROTOCOL, heardAt: Date.now() };
+  /** The last relayed DELTA received: its epoch and number (a gap means a re-read). */
+  private relayed = { epoch: 0, n: 0 };
   /** Followers' targets (leader). */
   private readonly wanted = new Map<string, TabTargets>();
   private acknowledged = false;
@@ -187,6 +189,8 @@ class Tab {
       case 'HEARTBEAT':
         if (message.epoch < this.leader.epoch) return;
         if (!this.leading && message.epoch > this.leader.epoch) this.tell('follower', message.epoch);
+        // A channel keeps one sender's order: every DELTA up to `sent` arrived before this.
+        if (message.epoch > this.relayed.epoch) this.relayed = { epoch: message.epoch, n: message.sent };
         this.leader = { epoch: message.epoch, protocol: message.protocol, heardAt: Date.now() };
         if (this.leading && message.epoch > this.leading.epoch) {
           // Another worker claimed the database: its epoch fences our writes already.
@@ -198,9 +202,17 @@ class Tab {
         if (message.protocol < TAB_PROTOCOL) this.election.takeOver();
         else if (!covers(message.targets, this.own)) this.announce();
         return;
-      case 'DELTA':
-        if (!this.leading) this.forward(message.buffer);
+      case 'DELTA': {
+        if (this.leading) return;
+        const { epoch, n } = this.relayed;
+        // A DELTA missed within an epoch (never seen between live contexts; a safeguard): the
+        // database holds it, so read it again (the view keeps whatever is newer).
+        const missed = message.epoch === epoch && message.n > n + 1;
+        if (message.epoch >= epoch) this.relayed = { epoch: message.epoch, n: message.n };
+        this.forward(message.buffer);
+        if (missed && !this.buffered) void this.serially(() => this.reread());
         return;
+      }
       case 'STATUS':
         if (!this.leading && message.epoch >= this.leader.epoch) post(message.event as WorkerMessage);
         return;
@@ -268,7 +280,8 @@ class Tab {
   }
 
   private beat(): void {
-    if (this.leading) this.send({ type: 'HEARTBEAT', epoch: this.leading.epoch, targets: this.syncing });
+    const leading = this.leading;
+    if (leading) this.send({ type: 'HEARTBEAT', epoch: leading.epoch, sent: leading.sent, targets: this.syncing });
   }
 
   private async renew(): Promise<boolean> {
@@ -299,6 +312,12 @@ class Tab {
     await worker.lead();
     // The stored cursors were for fewer models: page the new ones from the start.
     worker.forceReplay();
+  }
+
+  /** Follower: reads the database again (after a missed DELTA). */
+  private async reread(): Promise<void> {
+    if (this.leading || stopped) return;
+    await this.reopen(this.syncing);
   }
 
   /** Deposed: stops syncing and reads the database again as a follower. */

@@ -17,7 +17,6 @@ const ALL = ["arena-Player", "arena-Position", "arena-Inventory"];
 const TAB_MODELS = [["arena-Player"], ["arena-Position", "arena-Inventory"], undefined];
 
 let env;
-const dbg = (...args) => process.env.TABS_DEBUG && console.log("STEP", new Date().toISOString(), ...args);
 
 before(async () => {
     env = await startEnv(["--entities", "400", "--seed", "1212"]);
@@ -76,7 +75,7 @@ async function startTab(page, models, { seen = {}, noLocks = false } = {}) {
             const channel = new BroadcastChannel(`dojo-reactive:${dbName}`);
             channel.onmessage = ({ data }) => {
                 if (data?.type === "DELTA") tabs.deltas.push({ from: data.from, epoch: data.epoch, n: data.n });
-                if (data?.type === "HEARTBEAT") tabs.beats.push({ from: data.from, epoch: data.epoch, at: Date.now() });
+                if (data?.type === "HEARTBEAT") tabs.beats.push({ from: data.from, epoch: data.epoch });
             };
             return started;
         },
@@ -122,13 +121,13 @@ async function converged(page, models, what) {
     return Date.now() - started;
 }
 
-/** What every page recorded: regressions must be empty; each epoch's DELTAs have one sender. */
+/** What every page recorded: regressions must be empty; each epoch's DELTAs and heartbeats have one sender. */
 async function checkRecords(pages, what) {
     const writers = new Map();
     for (const page of pages) {
-        const tabs = await page.evaluate(() => ({ regressions: window.e2e.tabs.regressions, deltas: window.e2e.tabs.deltas }));
+        const tabs = await page.evaluate(() => window.e2e.tabs);
         assert.deepEqual(tabs.regressions, [], `${what}: a tab showed an older state than before`);
-        for (const { from, epoch } of tabs.deltas) {
+        for (const { from, epoch } of [...tabs.deltas, ...tabs.beats]) {
             const senders = writers.get(epoch) ?? new Set();
             senders.add(from);
             writers.set(epoch, senders);
@@ -177,13 +176,12 @@ async function takeover(pages, epoch, what) {
             }
             return null;
         },
-        `${what}: a follower to take over ${process.env.TABS_DEBUG ? JSON.stringify(await Promise.all(pages.map(async (p) => [await role(p), (await p.evaluate(() => window.e2e.tabs.beats)).slice(-2), Date.now()]))) : ""}`,
+        `${what}: a follower to take over`,
         10_000,
         50,
     );
     const ms = Date.now() - started;
     console.log(`TABS-REPORT ${JSON.stringify({ scenario: what, takeoverMs: ms, epoch: next.epoch })}`);
-    if (process.env.TABS_DEBUG) for (const p of pages) console.log("DEBUG", await role(p), JSON.stringify((await p.evaluate(() => window.e2e.tabs.beats)).slice(-3)));
     assert.ok(ms < 2000, `${what}: takeover took ${ms} ms`);
     return next;
 }
@@ -268,19 +266,14 @@ test("tabs share one writer: followers live, takeover on close, crash and freeze
         const next = await takeover(rest, leader.epoch, `leader ${kind}`);
         await new Promise((r) => setTimeout(r, 800));
         await env.mock.post("/_mock/rate", { perSec: 0 });
-        dbg("rate 0", kind);
         if (thaw) {
             // The old leader wakes up: it must not write (its epoch is fenced) and follows.
             await thaw();
-            dbg("thawed");
             await waitFor(async () => (await role(leader.page))?.role === "follower", "the thawed leader to follow", 10_000, 50);
-            dbg("follows");
             rest.push(leader.page);
         }
         for (const page of rest) await converged(page, TAB_MODELS[pages.indexOf(page)], `after the leader ${kind}`);
-        dbg("converged");
         await checkRecords(rest, `leader ${kind}`);
-        dbg("checked");
         // Reopen a tab for the one that is gone, so three keep running.
         if (!thaw) {
             const index = pages.indexOf(leader.page);
@@ -405,5 +398,28 @@ test("optimistic writes are per tab: a follower's write shows in its tab only an
         "the other tab to show the confirmed write",
         10_000,
     );
+    await context.close();
+});
+
+test("createSyncWorker next to a client on the same database joins the same election", async () => {
+    const context = await env.browser.newContext();
+    const host = await env.openHarness(context);
+    await host.evaluate(async (url) => {
+        window.e2e.syncWorker = window.e2e.reactive.createSyncWorker(await window.e2e.options(url));
+        await window.e2e.syncWorker.ready;
+    }, env.mock.url);
+    await waitFor(async () => (await host.evaluate(() => window.e2e.syncWorker.getSyncStatus().tab?.role)) === "leader", "the sync worker to lead", 10_000, 50);
+    const page = await env.openHarness(context);
+    assert.ok(!(await startTab(page, ["arena-Player"])).error);
+    assert.equal((await role(page)).role, "follower");
+    await stream(1000);
+    await converged(page, ["arena-Player"], "the client next to a sync worker");
+    // The sync worker goes away: the client's worker takes over.
+    const epoch = (await host.evaluate(() => window.e2e.syncWorker.getSyncStatus().tab)).epoch;
+    await host.evaluate(() => window.e2e.syncWorker.shutdown());
+    await takeover([page], epoch, "sync worker shut down");
+    await stream(500);
+    await converged(page, ["arena-Player"], "the client after the sync worker left");
+    await checkRecords([page], "sync worker");
     await context.close();
 });
