@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { ReactiveErrorInfo } from './errors.js';
 import type { ModelChoice, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
@@ -47,13 +48,19 @@ export interface RelayDeltaMessage {
   readonly buffer: ArrayBuffer;
 }
 
-/** Leader → all: a status event of its synchronizers. */
+/** Leader → all: a status event or an error of its synchronizers. */
 export interface RelayStatusMessage {
   readonly type: 'STATUS';
   readonly epoch: number;
   readonly event:
     | { readonly type: 'SYNC_TICK'; readonly tick: SyncTick }
-    | { readonly type: 'TRANSITION'; readonly transition: Transition };
+    | { readonly type: 'TRANSITION'; readonly transition: Transition }
+    | { readonly type: 'SYNC_ERROR' | 'SYNC_FATAL'; readonly error: ReactiveErrorInfo };
+}
+
+/** Follower → leader: the app called `forceReplay()` in that tab. */
+export interface ReplayMessage {
+  readonly type: 'REPLAY';
 }
 
 /** Follower → leader: what this tab needs synced. */
@@ -74,6 +81,7 @@ export type TabBody =
   | RelayDeltaMessage
   | RelayStatusMessage
   | TargetsMessage
+  | ReplayMessage
   | ResetMessage;
 
 /** A message as sent: its body, the sender's id and protocol version. */
@@ -117,11 +125,17 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
         isCount(data.epoch) &&
         isRecord(event) &&
         ((event.type === 'SYNC_TICK' && isRecord(event.tick)) ||
-          (event.type === 'TRANSITION' && isRecord(event.transition)));
+          (event.type === 'TRANSITION' && isRecord(event.transition)) ||
+          ((event.type === 'SYNC_ERROR' || event.type === 'SYNC_FATAL') &&
+            isRecord(event.error) &&
+            typeof event.error.name === 'string' &&
+            typeof event.error.message === 'string'));
       return ok ? (data as unknown as TabMessage) : undefined;
     }
     case 'TARGETS':
       return isTargets(data.targets) ? (data as unknown as TabMessage) : undefined;
+    case 'REPLAY':
+      return data as unknown as TabMessage;
     case 'RESET':
       return data.phase === 'started' || data.phase === 'deleted' ? (data as unknown as TabMessage) : undefined;
     default:

@@ -40,6 +40,8 @@ interface WorkerScope {
 type Emit = (event: { readonly type: string; readonly [field: string]: unknown }, delta?: Uint8Array) => void;
 
 const scope = globalThis as unknown as WorkerScope;
+/** The message of a commit refused by the writer fence (`StoreError::LostLeadership`). */
+const LOST_LEADERSHIP = /lost its leadership/;
 /** This worker's id in the election and on the channel. */
 const self = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 let memory: WebAssembly.Memory | undefined;
@@ -156,12 +158,20 @@ class Tab {
         return;
       case 'SYNC_TICK':
       case 'TRANSITION':
+      case 'SYNC_ERROR':
+      case 'SYNC_FATAL':
+        // A synchronizer that stopped leading is not this tab's news; a commit refused by the
+        // epoch fence (another worker claimed the database) means exactly that.
         if (!this.leading) return;
+        if (event.type === 'SYNC_ERROR' && LOST_LEADERSHIP.test(String((event.error as { message?: unknown })?.message))) {
+          this.election.stepDown();
+          void this.serially(() => this.follow());
+          return;
+        }
         this.send({ type: 'STATUS', epoch: this.leading.epoch, event: event as never });
         post(event as unknown as WorkerMessage);
         return;
       default:
-        // Errors of a synchronizer that stopped leading are not this tab's.
         if (this.leading) post(event as unknown as WorkerMessage);
     }
   };
@@ -215,6 +225,9 @@ class Tab {
       }
       case 'STATUS':
         if (!this.leading && message.epoch >= this.leader.epoch) post(message.event as WorkerMessage);
+        return;
+      case 'REPLAY':
+        if (this.leading) this.worker?.forceReplay();
         return;
       case 'TARGETS':
         this.wanted.set(message.from, message.targets);
@@ -341,9 +354,10 @@ class Tab {
     return this.worker;
   }
 
-  /** Whether this worker leads. */
-  get isLeading(): boolean {
-    return this.leading !== undefined;
+  /** Re-pages the snapshot now: here when leading, else the leader is asked. */
+  forceReplay(): void {
+    if (this.leading) this.worker?.forceReplay();
+    else this.send({ type: 'REPLAY' });
   }
 
   /** Stops syncing, leaves the election (the next tab leads at once), closes the database. */
@@ -423,8 +437,7 @@ scope.addEventListener('message', (event) => {
       starting = start(message);
       return;
     case 'FORCE_REPLAY':
-      // Only the leader syncs; a follower's tab sees the leader's data.
-      void starting?.then((tab) => (tab?.isLeading ? tab.current?.forceReplay() : undefined));
+      void starting?.then((tab) => tab?.forceReplay());
       return;
     case 'INSPECT_STORE':
       void inspectStore(message.id);

@@ -270,6 +270,8 @@ test("tabs share one writer: followers live, takeover on close, crash and freeze
             // The old leader wakes up: it must not write (its epoch is fenced) and follows.
             await thaw();
             await waitFor(async () => (await role(leader.page))?.role === "follower", "the thawed leader to follow", 10_000, 50);
+            const errors = await leader.page.evaluate(() => window.e2e.errors.map((e) => e.message));
+            assert.deepEqual(errors.filter((m) => /leadership/.test(m)), [], "a fenced commit is not the app's error");
             rest.push(leader.page);
         }
         for (const page of rest) await converged(page, TAB_MODELS[pages.indexOf(page)], `after the leader ${kind}`);
@@ -414,6 +416,15 @@ test("createSyncWorker next to a client on the same database joins the same elec
     assert.equal((await role(page)).role, "follower");
     await stream(1000);
     await converged(page, ["arena-Player"], "the client next to a sync worker");
+    // forceReplay() in the follower's tab re-pages in the leader, and the follower's status shows it.
+    const mark = await page.evaluate(() => window.e2e.statuses.length);
+    await page.evaluate(() => window.e2e.client.forceReplay());
+    await waitFor(
+        () => page.evaluate((m) => window.e2e.statuses.slice(m).some((s) => s.state === "replaying"), mark),
+        "the follower to see the leader replay",
+        10_000,
+        50,
+    );
     // The sync worker goes away: the client's worker takes over.
     const epoch = (await host.evaluate(() => window.e2e.syncWorker.getSyncStatus().tab)).epoch;
     await host.evaluate(() => window.e2e.syncWorker.shutdown());
