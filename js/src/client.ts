@@ -22,6 +22,7 @@ import { LogSink } from './log.js';
 import { checkOptions, type CheckedOptions, type ReactiveClientOptions } from './options.js';
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
 import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
+import { ResetChannel } from './tab-reset.js';
 import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
 import type {
@@ -221,6 +222,10 @@ class Client implements ReactiveClient {
   private readonly log: LogSink;
   private readonly unregister: (() => void) | undefined;
   private shuttingDown: Promise<void> | undefined;
+  /** The running reset (this tab's or another's), shared by concurrent calls. */
+  private resetting: Promise<InitInfo> | undefined;
+  /** The database's channel, for resets across tabs (once the wasm is loaded). */
+  private resets: ResetChannel | undefined;
 
   constructor(
     checked: CheckedOptions,
@@ -267,6 +272,7 @@ class Client implements ReactiveClient {
           this.session.fail(failure);
           throw failure;
         }
+        this.resets = this.listenForResets(wasm);
         const queued = this.queued;
         this.queued = [];
         for (const item of queued) {
@@ -463,26 +469,78 @@ class Client implements ReactiveClient {
     this.session.forceReplay();
   }
 
-  async reset(): Promise<InitInfo> {
+  reset(): Promise<InitInfo> {
     this.open('reset');
+    // A second call while one runs joins it (never a second worker).
+    this.resetting ??= this.resetAll().finally(() => {
+      this.resetting = undefined;
+    });
+    return this.resetting;
+  }
+
+  /** The database this client's worker opens. */
+  private dbName(wasm: MainWasm): string {
+    const status = this.session.status.get();
+    const reported = status.error?.details.dbName;
+    return (
+      status.init?.dbName ??
+      this.config.dbName ??
+      (typeof reported === 'string' ? reported : undefined) ??
+      wasm.defaultDbName(this.config.toriiUrl, this.config.worldAddress)
+    );
+  }
+
+  /** This tab's reset: tells the other tabs, deletes the database, starts again. */
+  private async resetAll(): Promise<InitInfo> {
     await this.viewReady;
     const wasm = this.wasm;
     if (!wasm) throw new SyncFatalError('the client was shut down during reset', { reason: 'shutdown' });
+    this.resets?.announce('started');
     await this.session.stop();
     this.open('reset');
-    const status = this.session.status.get();
-    const reported = status.error?.details.dbName;
     try {
-      const dbName =
-        status.init?.dbName ??
-        this.config.dbName ??
-        (typeof reported === 'string' ? reported : undefined) ??
-        wasm.defaultDbName(this.config.toriiUrl, this.config.worldAddress);
-      await wasm.deleteDatabase(dbName);
+      await wasm.deleteDatabase(this.dbName(wasm));
     } catch (error) {
       throw toReactiveError(error, StorageError);
+    } finally {
+      this.resets?.announce('deleted');
     }
     this.open('reset');
+    this.dropView(wasm);
+    return this.session.start();
+  }
+
+  /** Listens for other tabs' resets of this client's database (none where it has no name). */
+  private listenForResets(wasm: MainWasm): ResetChannel | undefined {
+    try {
+      return new ResetChannel(this.dbName(wasm), () => this.followReset());
+    } catch (error) {
+      this.log.emit('warn', 'tabs.channel', `resets of other tabs will not reach this one: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Another tab resets the database: stop, wait for the deletion, drop the view, rejoin. */
+  private followReset(): void {
+    if (this.resetting || this.session.isClosed) return;
+    const resets = this.resets;
+    this.resetting = (async () => {
+      await this.session.stop();
+      await resets?.deleted();
+      const wasm = this.wasm;
+      if (!wasm || this.session.isClosed) {
+        throw new SyncFatalError('the client was shut down during reset', { reason: 'shutdown' });
+      }
+      this.dropView(wasm);
+      return this.session.start();
+    })().finally(() => {
+      this.resetting = undefined;
+    });
+    this.resetting.catch(() => {});
+  }
+
+  /** Forgets every synced state and pending write (after the database was deleted). */
+  private dropView(wasm: MainWasm): void {
     this.cancelWrites('reset');
     this.freeViews();
     this.view = this.newView(wasm);
@@ -490,7 +548,6 @@ class Client implements ReactiveClient {
     this.restoredSince = false;
     this.entityUpdates.emit({ ids: [], source: 'reset' });
     this.markAll();
-    return this.session.start();
   }
 
   shutdown(): Promise<void> {
@@ -505,6 +562,7 @@ class Client implements ReactiveClient {
     for (const subscription of this.subscriptions) subscription.coalescer.cancel();
     this.subscriptions.clear();
     this.unregister?.();
+    this.resets?.close();
     await this.session.shutdown();
     this.cancelWrites('shutdown');
     this.entityUpdates.end();

@@ -6,7 +6,7 @@
  */
 
 import { ValidationError, type ReactiveErrorInfo } from './errors.js';
-import type { Persistence, StartTimings, StoreReport, SyncTick, Transition, WorkerConfig } from './types.js';
+import type { Persistence, StartTimings, StoreReport, SyncTick, TabRole, Transition, WorkerConfig } from './types.js';
 
 /** Main thread → worker: start syncing. */
 export interface InitMessage {
@@ -112,8 +112,16 @@ export interface StoreReportMessage {
   readonly error?: ReactiveErrorInfo;
 }
 
+/** Worker → main thread: this tab's worker became the database's writer, or a follower. */
+export interface RoleMessage {
+  readonly type: 'ROLE';
+  /** Its part in the election of the database (see `docs/tabs.md`). */
+  readonly role: TabRole;
+}
+
 /** Every message the worker posts. */
 export type WorkerMessage =
+  | RoleMessage
   | InitAckMessage
   | DeltaMessage
   | SyncTickMessage
@@ -207,6 +215,13 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
           ? { persistence: data.persistence }
           : {}),
       };
+    case 'ROLE': {
+      const role = data.role;
+      if (!isRecord(role) || (role.role !== 'leader' && role.role !== 'follower') || typeof role.epoch !== 'number') {
+        return refuse(side, 'ROLE needs a `role` with role leader|follower and a number epoch', 'role');
+      }
+      return { type: 'ROLE', role: { role: role.role, epoch: role.epoch } };
+    }
     case 'DELTA':
       if (!(data.buffer instanceof ArrayBuffer)) {
         return refuse(side, 'DELTA needs an ArrayBuffer `buffer`', 'buffer');

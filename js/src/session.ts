@@ -20,7 +20,16 @@ import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './mess
 import type { CheckedSupervision } from './options.js';
 import type { Cancel, Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
-import type { Persistence, StartTimings, StoreReport, SyncState, SyncTick, Transition, WorkerConfig } from './types.js';
+import type {
+  Persistence,
+  StartTimings,
+  StoreReport,
+  SyncState,
+  SyncTick,
+  TabRole,
+  Transition,
+  WorkerConfig,
+} from './types.js';
 
 /** A started worker, as the session talks to it (the runtime wraps a `Worker`). */
 export interface WorkerPort {
@@ -77,6 +86,8 @@ export interface SyncStatus {
   readonly init?: InitInfo;
   /** The fatal error, in phase `failed`. */
   readonly error?: ReactiveError;
+  /** Whether this tab's worker syncs and writes (`leader`) or shows another tab's (`follower`). */
+  readonly tab?: TabRole;
 }
 
 /** The status before the worker reported anything. */
@@ -529,6 +540,12 @@ export class SyncSession {
         });
         return;
       }
+      case 'ROLE':
+        this.deps.log.emit('info', 'tabs.role', `this tab's worker is ${message.role.role} (epoch ${message.role.epoch})`, {
+          data: { ...message.role },
+        });
+        this.status.set({ ...this.status.get(), tab: message.role });
+        return;
       case 'SYNC_ERROR':
         this.report(toReactiveError(message.error), 'sync error');
         return;

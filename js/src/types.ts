@@ -285,6 +285,16 @@ export interface SyncOptions {
   readonly reconcileAfterCatchUpMs?: number;
 }
 
+/**
+ * A tab's part in the writer election of its database (see `docs/tabs.md`): the `leader` syncs
+ * and writes, a `follower` shows the leader's data; `epoch` is the leader's (raised at every
+ * change of leader).
+ */
+export interface TabRole {
+  readonly role: 'leader' | 'follower';
+  readonly epoch: number;
+}
+
 /** The configuration the worker's `SyncWorker.open` takes. */
 export interface WorkerConfig {
   /** Torii's URL. */

@@ -1,14 +1,33 @@
 /**
  * The sync worker entry (`dist/worker.js`, started by the client as a module worker): opens the
- * wasm `SyncWorker` (the stored state, no network), then has it lead (sync with Torii), and
- * forwards its events to the main thread, DELTA batches as transferred buffers.
+ * database with the wasm `SyncWorker` and sends the stored state to the main thread, then takes
+ * part in the writer election of its database (see `docs/tabs.md`). Only the elected leader
+ * syncs and writes; it relays every stored DELTA and its status on the database's
+ * BroadcastChannel, and the other tabs' workers (followers) forward those to their main thread.
+ * DELTA batches reach the main thread as transferred buffers.
  *
  * @module
  */
 
-import init, { SyncWorker, takePanicMessage } from '../wasm/dojo_reactive.js';
+import init, { SyncWorker, defaultDbName, takePanicMessage } from '../wasm/dojo_reactive.js';
+import { Election, lockManager, type ElectionMode } from './election.js';
 import { ValidationError, errorInfo, type ReactiveErrorInfo } from './errors.js';
 import { parseMainMessage, type InitMessage, type WorkerMessage } from './messages.js';
+import {
+  HEARTBEAT_MS,
+  LEADER_SILENT_MS,
+  TAB_PROTOCOL,
+  channelName,
+  covers,
+  openTabChannel,
+  parseTabMessage,
+  unionTargets,
+  type TabBody,
+  type TabChannel,
+  type TabMessage,
+  type TabTargets,
+} from './tabs.js';
+import type { WorkerConfig } from './types.js';
 
 /** The parts of a dedicated worker's global scope this script uses. */
 interface WorkerScope {
@@ -18,9 +37,16 @@ interface WorkerScope {
   close(): void;
 }
 
+/** An event of the wasm worker, and a DELTA's bytes. */
+type Emit = (event: { readonly type: string; readonly [field: string]: unknown }, delta?: Uint8Array) => void;
+
 const scope = globalThis as unknown as WorkerScope;
+/** The message of a commit refused by the writer fence (`StoreError::LostLeadership`). */
+const LOST_LEADERSHIP = /lost its leadership/;
+/** This worker's id in the election and on the channel. */
+const self = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 let memory: WebAssembly.Memory | undefined;
-let starting: Promise<SyncWorker | undefined> | undefined;
+let starting: Promise<Tab | undefined> | undefined;
 let stopped = false;
 
 function post(message: WorkerMessage, transfer: Transferable[] = []): void {
@@ -64,24 +90,334 @@ function ownBuffer(delta: Uint8Array): ArrayBuffer {
   return whole ? buffer : delta.slice().buffer;
 }
 
-async function start(message: InitMessage): Promise<SyncWorker | undefined> {
-  try {
-    const output = await init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) });
-    memory = output.memory;
-    const config = message.config as Parameters<typeof SyncWorker.open>[0];
-    const worker = await SyncWorker.open(config, (event, delta) => {
-      if (stopped) return;
-      if (event.type === 'DELTA') {
-        if (message.deltas && delta) {
+function open(config: WorkerConfig, emit: Emit): Promise<SyncWorker> {
+  return SyncWorker.open(config as Parameters<typeof SyncWorker.open>[0], emit);
+}
+
+/** This worker's tab in the election of its database: a follower or the leader. */
+class Tab {
+  private worker: SyncWorker | undefined;
+  private readonly channel: TabChannel | undefined;
+  private readonly election: Election;
+  private readonly own: TabTargets;
+  /** What the open worker was configured to sync (the union, while leading). */
+  private syncing: TabTargets;
+  /** Leading: syncing, under this epoch; DELTAs are numbered within it. */
+  private leading: { epoch: number; sent: number } | undefined;
+  /** Relayed DELTAs received before the stored state was read (applied after it). */
+  private buffered: ArrayBuffer[] | undefined = [];
+  /** The leader last heard: its epoch, protocol and when. */
+  private leader = { epoch: 0, protocol: TAB_PROTOCOL, heardAt: Date.now() };
+  /** The last relayed DELTA received: its epoch and number (a gap means a re-read). */
+  private relayed = { epoch: 0, n: 0 };
+  /** Followers' targets (leader). */
+  private readonly wanted = new Map<string, TabTargets>();
+  private acknowledged = false;
+  private busy: Promise<unknown> = Promise.resolve();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private readonly watchdog: ReturnType<typeof setInterval>;
+  private announcedAt = 0;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly deltas: boolean,
+    dbName: string,
+  ) {
+    this.own = { models: config.models, eventMessages: config.eventMessages ?? false };
+    this.syncing = this.own;
+    // Listening starts before the database is read: nothing stored after the read is missed.
+    this.channel = openTabChannel(dbName);
+    this.channel?.addEventListener('message', (event) => this.receive(parseTabMessage(event.data)));
+    this.election = new Election(channelName(dbName), lockManager(), {
+      lead: (mode) => this.serially(() => this.lead(mode)),
+      deposed: () => void this.serially(() => this.follow()),
+      renew: () => this.renew(),
+    });
+    this.watchdog = setInterval(() => this.watch(), HEARTBEAT_MS / 2);
+  }
+
+  /** Opens the database (the stored state goes to the main thread), then joins the election. */
+  async start(): Promise<void> {
+    this.worker = await open(this.config, this.emit);
+    const buffered = this.buffered ?? [];
+    this.buffered = undefined;
+    for (const buffer of buffered) this.forward(buffer);
+    this.leader.heardAt = Date.now();
+    this.tell('follower', this.leader.epoch);
+    this.election.start();
+    this.announce();
+  }
+
+  /** Tells the main thread this tab's part in the election. */
+  private tell(role: 'leader' | 'follower', epoch: number): void {
+    post({ type: 'ROLE', role: { role, epoch } });
+  }
+
+  /** Runs one change of role at a time. */
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(step, step);
+    this.busy = run.catch(() => {});
+    return run;
+  }
+
+  /** The wasm worker's events: DELTAs (stored) and, while leading, status. */
+  private readonly emit: Emit = (event, delta) => {
+    if (stopped) return;
+    switch (event.type) {
+      case 'DELTA': {
+        if (!delta) return;
+        if (this.leading) {
+          const epoch = this.leading.epoch;
+          const n = ++this.leading.sent;
+          this.send({ type: 'DELTA', epoch, n, buffer: delta.slice().buffer });
+        }
+        if (this.deltas) {
           const buffer = ownBuffer(delta);
           post({ type: 'DELTA', buffer, persisted: event.persisted }, [buffer]);
         }
         return;
       }
-      post(event as WorkerMessage);
-    });
-    if (!stopped) await worker.lead();
+      case 'INIT_ACK':
+        // Only the first open's: later ones (a change of role) restore into a live view.
+        if (this.acknowledged) return;
+        this.acknowledged = true;
+        post(event as unknown as WorkerMessage);
+        return;
+      case 'SYNC_TICK':
+      case 'TRANSITION':
+      case 'SYNC_ERROR':
+      case 'SYNC_FATAL':
+        // A synchronizer that stopped leading is not this tab's news; a commit refused by the
+        // epoch fence (another worker claimed the database) means exactly that.
+        if (!this.leading) return;
+        if (event.type === 'SYNC_ERROR' && LOST_LEADERSHIP.test(String((event.error as { message?: unknown })?.message))) {
+          this.election.stepDown();
+          void this.serially(() => this.follow());
+          return;
+        }
+        this.send({ type: 'STATUS', epoch: this.leading.epoch, event: event as never });
+        post(event as unknown as WorkerMessage);
+        return;
+      default:
+        if (this.leading) post(event as unknown as WorkerMessage);
+    }
+  };
+
+  private send(body: TabBody): void {
+    try {
+      this.channel?.postMessage({ ...body, from: self, protocol: TAB_PROTOCOL } as TabMessage);
+    } catch {
+      // A closed channel (shutting down): nothing to tell.
+    }
+  }
+
+  /** A relayed DELTA to the main thread (buffered until the stored state was read). */
+  private forward(buffer: ArrayBuffer): void {
+    if (this.buffered) {
+      this.buffered.push(buffer);
+      return;
+    }
+    if (this.deltas) post({ type: 'DELTA', buffer }, [buffer]);
+  }
+
+  private receive(message: TabMessage | undefined): void {
+    if (!message || stopped) return;
+    switch (message.type) {
+      case 'HEARTBEAT':
+        if (message.epoch < this.leader.epoch) return;
+        if (!this.leading && message.epoch > this.leader.epoch) this.tell('follower', message.epoch);
+        // A channel keeps one sender's order: every DELTA up to `sent` arrived before this.
+        if (message.epoch > this.relayed.epoch) this.relayed = { epoch: message.epoch, n: message.sent };
+        this.leader = { epoch: message.epoch, protocol: message.protocol, heardAt: Date.now() };
+        if (this.leading && message.epoch > this.leading.epoch) {
+          // Another worker claimed the database: its epoch fences our writes already.
+          this.election.stepDown();
+          void this.serially(() => this.follow());
+          return;
+        }
+        if (this.leading) return;
+        if (message.protocol < TAB_PROTOCOL) this.election.takeOver();
+        else if (!covers(message.targets, this.own)) this.announce();
+        return;
+      case 'DELTA': {
+        if (this.leading) return;
+        const { epoch, n } = this.relayed;
+        // A DELTA missed within an epoch (never seen between live contexts; a safeguard): the
+        // database holds it, so read it again (the view keeps whatever is newer).
+        const missed = message.epoch === epoch && message.n > n + 1;
+        if (message.epoch >= epoch) this.relayed = { epoch: message.epoch, n: message.n };
+        this.forward(message.buffer);
+        if (missed && !this.buffered) void this.serially(() => this.reread());
+        return;
+      }
+      case 'STATUS':
+        if (!this.leading && message.epoch >= this.leader.epoch) post(message.event as WorkerMessage);
+        return;
+      case 'REPLAY':
+        if (this.leading) this.worker?.forceReplay();
+        return;
+      case 'TARGETS':
+        this.wanted.set(message.from, message.targets);
+        if (this.leading && !covers(this.syncing, message.targets)) {
+          void this.serially(() => this.widen());
+        }
+        return;
+      case 'RESET':
+        // The main thread handles a reset (it stops this worker).
+        return;
+    }
+  }
+
+  /** Tells the leader what this tab needs (at most once a second). */
+  private announce(): void {
+    const now = Date.now();
+    if (now - this.announcedAt < 1000) return;
+    this.announcedAt = now;
+    this.send({ type: 'TARGETS', targets: this.own });
+  }
+
+  /** Followers: takes over from a leader silent for too long (frozen, crashed, closed). */
+  private watch(): void {
+    if (stopped || this.leading || this.buffered) return;
+    const silent = Date.now() - this.leader.heardAt > LEADER_SILENT_MS;
+    // Older code never steals from newer code holding the lock (with a lease, staleness rules).
+    const mayTake = this.election.mode === 'lease' || this.leader.protocol <= TAB_PROTOCOL;
+    if (silent && mayTake) this.election.takeOver();
+  }
+
+  /** Reopens the database configured for `targets` (the open restores into the live view). */
+  private async reopen(targets: TabTargets): Promise<SyncWorker> {
+    const old = this.worker;
+    this.worker = undefined;
+    await old?.shutdown();
+    const config: WorkerConfig = { ...this.config, models: targets.models, eventMessages: targets.eventMessages };
+    const worker = await open(config, this.emit);
+    this.worker = worker;
+    this.syncing = targets;
     return worker;
+  }
+
+  /** Elected: claims the writer record, then syncs the union of the tabs' targets. */
+  private async lead(mode: ElectionMode): Promise<boolean> {
+    if (stopped) return false;
+    const union = unionTargets([this.own, ...this.wanted.values()]);
+    let worker = this.worker;
+    if (!worker || !covers(this.syncing, union)) worker = await this.reopen(union);
+    const claim = await worker.claimWriter(self, TAB_PROTOCOL, mode === 'lease', Date.now());
+    if (!claim.won || stopped) return false;
+    this.startLeading(claim.epoch);
+    await worker.lead();
+    return true;
+  }
+
+  /** Claimed under `epoch`: relays from now on and beats. */
+  private startLeading(epoch: number): void {
+    this.leading = { epoch, sent: 0 };
+    this.leader = { epoch, protocol: TAB_PROTOCOL, heardAt: Date.now() };
+    this.tell('leader', epoch);
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+  }
+
+  private beat(): void {
+    const leading = this.leading;
+    if (leading) this.send({ type: 'HEARTBEAT', epoch: leading.epoch, sent: leading.sent, targets: this.syncing });
+  }
+
+  private async renew(): Promise<boolean> {
+    const leading = this.leading;
+    if (!leading || !this.worker) return false;
+    try {
+      await this.worker.renewWriter(leading.epoch, Date.now());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A tab asked for more than the leader syncs: restart syncing the union (and re-page it). */
+  private async widen(): Promise<void> {
+    if (!this.leading || stopped) return;
+    const union = unionTargets([this.syncing, ...this.wanted.values()]);
+    if (covers(this.syncing, union)) return;
+    this.stopBeating();
+    this.leading = undefined;
+    const worker = await this.reopen(union);
+    const claim = await worker.claimWriter(self, TAB_PROTOCOL, this.election.mode === 'lease', Date.now());
+    if (!claim.won || stopped) {
+      this.election.stepDown();
+      return;
+    }
+    this.startLeading(claim.epoch);
+    await worker.lead();
+    // The stored cursors were for fewer models: page the new ones from the start.
+    worker.forceReplay();
+  }
+
+  /** Follower: reads the database again (after a missed DELTA). */
+  private async reread(): Promise<void> {
+    if (this.leading || stopped) return;
+    await this.reopen(this.syncing);
+  }
+
+  /** Deposed: stops syncing and reads the database again as a follower. */
+  private async follow(): Promise<void> {
+    if (!this.leading) return;
+    this.stopBeating();
+    this.leading = undefined;
+    this.leader.heardAt = Date.now();
+    if (stopped) return;
+    this.tell('follower', this.leader.epoch);
+    await this.reopen(this.syncing);
+  }
+
+  private stopBeating(): void {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** The open wasm worker (to inspect the store, re-page). */
+  get current(): SyncWorker | undefined {
+    return this.worker;
+  }
+
+  /** Re-pages the snapshot now: here when leading, else the leader is asked. */
+  forceReplay(): void {
+    if (this.leading) this.worker?.forceReplay();
+    else this.send({ type: 'REPLAY' });
+  }
+
+  /** Stops syncing, leaves the election (the next tab leads at once), closes the database. */
+  async stop(): Promise<void> {
+    clearInterval(this.watchdog);
+    this.stopBeating();
+    await this.busy;
+    const worker = this.worker;
+    this.worker = undefined;
+    try {
+      await worker?.shutdown();
+    } finally {
+      this.leading = undefined;
+      this.election.stop();
+      this.channel?.close();
+    }
+  }
+}
+
+async function start(message: InitMessage): Promise<Tab | undefined> {
+  try {
+    const output = await init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) });
+    memory = output.memory;
+    const config = message.config;
+    const dbName = config.dbName || defaultDbName(config.toriiUrl, config.worldAddress);
+    const tab = new Tab(config, message.deltas, dbName);
+    try {
+      await tab.start();
+    } catch (error) {
+      await tab.stop().catch(() => {});
+      throw error;
+    }
+    return tab;
   } catch (error) {
     post({ type: 'SYNC_FATAL', error: panicked() ?? errorInfo(error) });
     return undefined;
@@ -90,7 +426,7 @@ async function start(message: InitMessage): Promise<SyncWorker | undefined> {
 
 async function inspectStore(id: number): Promise<void> {
   try {
-    const worker = await starting;
+    const worker = (await starting)?.current;
     if (!worker || stopped) throw new ValidationError('the store can be read only while the worker runs');
     post({ type: 'STORE_REPORT', id, report: await worker.inspectStore() });
   } catch (error) {
@@ -101,8 +437,8 @@ async function inspectStore(id: number): Promise<void> {
 async function shutdown(): Promise<void> {
   stopped = true;
   try {
-    const worker = await starting;
-    await worker?.shutdown();
+    const tab = await starting;
+    await tab?.stop();
     post({ type: 'SHUTDOWN_ACK' });
   } catch (error) {
     post({ type: 'SHUTDOWN_ACK', error: errorInfo(error, 'StorageError') });
@@ -128,7 +464,7 @@ scope.addEventListener('message', (event) => {
       starting = start(message);
       return;
     case 'FORCE_REPLAY':
-      void starting?.then((worker) => worker?.forceReplay());
+      void starting?.then((tab) => tab?.forceReplay());
       return;
     case 'INSPECT_STORE':
       void inspectStore(message.id);

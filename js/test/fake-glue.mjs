@@ -5,6 +5,10 @@ export default async function init() {
   return { memory: state.memory };
 }
 
+export function defaultDbName(toriiUrl, worldAddress) {
+  return `db-${toriiUrl}-${worldAddress}`;
+}
+
 export class SyncWorker {
   static async open(config, emit) {
     state.started.push(config);
@@ -15,6 +19,11 @@ export class SyncWorker {
   async lead() {
     state.led = (state.led ?? 0) + 1;
   }
+  async claimWriter(owner, protocol, lease) {
+    state.claims = [...(state.claims ?? []), { owner, protocol, lease }];
+    return { won: true, epoch: state.claims.length };
+  }
+  async renewWriter() {}
   forceReplay() {
     state.replays = (state.replays ?? 0) + 1;
   }

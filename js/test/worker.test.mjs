@@ -24,12 +24,24 @@ test('a malformed message is answered with a SYNC_ERROR ValidationError', () => 
   assert.equal(posted.at(-1).message.error.name, 'ValidationError');
 });
 
-test('INIT opens the SyncWorker, then has it lead, and forwards its events; DELTA buffers are transferred, never the wasm memory', async () => {
+test('INIT opens the SyncWorker, then has it lead once elected, and forwards its events; DELTA buffers are transferred, never the wasm memory', async () => {
   posted.length = 0;
+  // Another tab on the same database hears the leader (node has no Web Locks: the lease).
+  const tab = new BroadcastChannel('dojo-reactive:db-http://x-0x1');
+  const heard = [];
+  tab.onmessage = ({ data }) => heard.push(data);
   send({ type: 'INIT', config, deltas: true });
   await settle();
   assert.deepEqual(glue.started, [config]);
-  assert.equal(glue.led, 1, 'lead follows open');
+  assert.deepEqual(glue.claims?.map((c) => c.lease), [true], 'the lone worker claims the writer record');
+  assert.equal(glue.led, 1, 'lead follows open and the claim');
+  assert.deepEqual(
+    posted.filter((p) => p.message.type === 'ROLE').map((p) => p.message.role),
+    [
+      { role: 'follower', epoch: 0 },
+      { role: 'leader', epoch: 1 },
+    ],
+  );
   glue.emit({ type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 });
   assert.deepEqual(posted.at(-1), { message: { type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 }, transfer: [] });
 
@@ -49,6 +61,15 @@ test('INIT opens the SyncWorker, then has it lead, and forwards its events; DELT
 
   glue.emit({ type: 'SYNC_TICK', tick: { overall: {} } });
   assert.equal(posted.at(-1).message.type, 'SYNC_TICK');
+  await settle();
+  const relayed = heard.filter((m) => m.type === 'DELTA');
+  assert.deepEqual(relayed.map((m) => [m.epoch, m.n, [...new Uint8Array(m.buffer)]]), [
+    [1, 1, [1, 2, 3]],
+    [1, 2, [9, 8, 7, 6]],
+  ], 'stored DELTAs are relayed to the other tabs, numbered in the epoch');
+  assert.ok(heard.some((m) => m.type === 'HEARTBEAT' && m.epoch === 1 && m.protocol === 1));
+  assert.ok(heard.some((m) => m.type === 'STATUS' && m.event.type === 'SYNC_TICK'));
+  tab.close();
 
   send({ type: 'INIT', config, deltas: true });
   assert.equal(posted.at(-1).message.type, 'SYNC_ERROR', 'a second INIT is refused');

@@ -102,8 +102,22 @@ pub trait Backend {
     /// Some records by key, in the order asked (`None` for a missing one).
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError>;
 
-    /// Applies all operations atomically: all of them are stored, or none.
+    /// Applies all operations atomically: all of them are stored, or none. While fenced (see
+    /// [`Backend::fence`]), the same transaction first reads the writer record and fails with
+    /// [`StoreError::LostLeadership`], storing nothing, unless it names the fence's epoch.
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+
+    /// Reads one record and stores what `update` returns for it (nothing for `None`), in one
+    /// atomic transaction, unfenced: the writer election's compare-and-set.
+    async fn update(
+        &self,
+        key: RecordKey,
+        update: &mut dyn FnMut(Option<RawValue>) -> Option<Vec<u8>>,
+    ) -> Result<(), StoreError>;
+
+    /// Fences every later write on a writer epoch (`None`: unfenced, the default; an epoch
+    /// nobody holds, such as 0, refuses every write). Clones share the fence.
+    fn fence(&self, epoch: Option<u64>);
 
     /// Deletes everything (for IndexedDB: closes and deletes the database).
     async fn destroy(&self) -> Result<(), StoreError>;

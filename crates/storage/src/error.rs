@@ -117,6 +117,15 @@ pub enum StoreError {
     /// The storage was used before `init`.
     #[error("storage used before init")]
     NotInitialized,
+    /// This tab's writer lost its leadership: another tab's worker claimed the database (see
+    /// [`crate::writer`]); nothing was stored. Never retried: the worker stops writing.
+    #[error("this tab's writer lost its leadership of the database (it wrote under epoch {epoch}; the writer now is {holder}); nothing was stored")]
+    LostLeadership {
+        /// The epoch this writer held.
+        epoch: u64,
+        /// Who holds the database now.
+        holder: String,
+    },
     /// The caller's data cannot be stored (values nested too deep).
     #[error("batch cannot be stored: {0}")]
     InvalidBatch(String),
@@ -165,6 +174,7 @@ impl From<StoreError> for StorageError {
             StoreError::VersionTooNew { .. } | StoreError::Aborted { .. } | StoreError::Io(_) => {
                 StorageErrorKind::Io
             }
+            StoreError::LostLeadership { .. } => StorageErrorKind::LostLeadership,
         };
         StorageError { kind, message }
     }

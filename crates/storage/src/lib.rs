@@ -31,6 +31,7 @@ mod memory;
 mod naming;
 mod segment;
 mod store;
+pub mod writer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod idb;

@@ -11,6 +11,7 @@ use crate::backend::{
     Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, SCAN_CHUNK,
 };
 use crate::error::StoreError;
+use crate::writer::{check_fence, META_WRITER};
 
 #[derive(Debug, Default)]
 struct Shared {
@@ -25,6 +26,7 @@ pub struct MemoryBackend {
     shared: Rc<Shared>,
     open: Rc<Cell<bool>>,
     faults: Faults,
+    fence: Rc<Cell<Option<u64>>>,
 }
 
 impl MemoryBackend {
@@ -39,6 +41,7 @@ impl MemoryBackend {
             shared: Rc::clone(&self.shared),
             open: Rc::new(Cell::new(false)),
             faults: self.faults.clone(),
+            fence: Rc::new(Cell::new(None)),
         }
     }
 
@@ -128,6 +131,9 @@ impl Backend for MemoryBackend {
             None => {}
         }
         let mut records = self.shared.records.borrow_mut();
+        if let Some(epoch) = self.fence.get() {
+            check_fence(epoch, records.get(&RecordKey::Meta(META_WRITER)))?;
+        }
         if let Some(quota) = self.shared.quota.get() {
             let mut after = records.clone();
             apply(&mut after, &ops);
@@ -150,6 +156,23 @@ impl Backend for MemoryBackend {
 
     fn close(&self) {
         self.open.set(false);
+    }
+
+    async fn update(
+        &self,
+        key: RecordKey,
+        update: &mut dyn FnMut(Option<RawValue>) -> Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        self.check_open()?;
+        let mut records = self.shared.records.borrow_mut();
+        if let Some(bytes) = update(records.get(&key).cloned()) {
+            records.insert(key, Ok(bytes));
+        }
+        Ok(())
+    }
+
+    fn fence(&self, epoch: Option<u64>) {
+        self.fence.set(epoch);
     }
 
     fn faults(&self) -> &Faults {

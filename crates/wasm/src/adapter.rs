@@ -55,7 +55,7 @@ pub enum OnFailure {
 }
 
 /// What a failed commit of this kind leads to. Every kind is decided here (no catch-all): a
-/// new kind, such as "this writer lost its leadership", must say whether it is retried.
+/// new kind must say whether it is retried.
 pub fn on_failure(kind: &StorageErrorKind) -> OnFailure {
     match kind {
         StorageErrorKind::QuotaExceeded
@@ -69,7 +69,9 @@ pub fn on_failure(kind: &StorageErrorKind) -> OnFailure {
         | StorageErrorKind::Corrupt
         | StorageErrorKind::NotInitialized
         | StorageErrorKind::InvalidBatch
-        | StorageErrorKind::OtherOrigin { .. } => OnFailure::Fail,
+        | StorageErrorKind::OtherOrigin { .. }
+        // Another tab's worker writes now: this one must stop, not retry (it follows).
+        | StorageErrorKind::LostLeadership => OnFailure::Fail,
     }
 }
 
@@ -874,6 +876,18 @@ mod tests {
         async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
             YieldOnce(false).await;
             self.0.write(ops).await
+        }
+
+        async fn update(
+            &self,
+            key: RecordKey,
+            update: &mut dyn FnMut(Option<RawValue>) -> Option<Vec<u8>>,
+        ) -> Result<(), StoreError> {
+            self.0.update(key, update).await
+        }
+
+        fn fence(&self, epoch: Option<u64>) {
+            self.0.fence(epoch)
         }
 
         async fn destroy(&self) -> Result<(), StoreError> {

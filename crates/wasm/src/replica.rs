@@ -99,8 +99,18 @@ impl Replica {
         self.entities.is_empty()
     }
 
+    /// Whether a state with these Torii timestamps is older than the one held for (entity,
+    /// model): such a state is never applied, so the view never goes back (a restore read
+    /// after a relayed DELTA, a new leader's first batches; see `docs/tabs.md`). Equal
+    /// timestamps apply: within one second, arrival order is Torii's order.
+    fn older_than_held(&self, entity: &EntityId, model: &str, times: (u64, u64)) -> bool {
+        self.get(entity, model)
+            .is_some_and(|held| times < (held.executed_at, held.updated_at))
+    }
+
     /// Applies changes in order; returns the (entity, model) pairs whose state changed (a
-    /// rewrite of an identical state or a deletion of an absent one is not a change).
+    /// rewrite of an identical state or a deletion of an absent one is not a change; a state
+    /// older than the held one is dropped).
     pub fn apply(&mut self, target: TargetKind, changes: Vec<StateChange>) -> Vec<Changed> {
         let mut changed = Vec::with_capacity(changes.len());
         for change in changes {
@@ -108,6 +118,10 @@ impl Replica {
                 StateChange::Upsert(record) => {
                     let entity = record.entity;
                     let name = record.state.name.clone();
+                    if self.older_than_held(&entity, &name, (record.executed_at, record.updated_at))
+                    {
+                        continue;
+                    }
                     let held = Held::decoded(target, record);
                     if let Some(previous) = self.insert(entity, &name, held) {
                         let same = self
@@ -129,7 +143,8 @@ impl Replica {
         changed
     }
 
-    /// Applies restored changes in order, their states left encoded until read; returns the
+    /// Applies restored changes in order (a state older than the held one is dropped), their
+    /// states left encoded until read; returns the
     /// (entity, model) pairs written or deleted (without comparing states) for which `wanted`
     /// says yes (a start-up usually wants none: collecting them all would cost as much as
     /// restoring).
@@ -150,6 +165,9 @@ impl Replica {
                     state,
                 } => {
                     let model = state.model().clone();
+                    if self.older_than_held(&entity, &model, (executed_at, updated_at)) {
+                        continue;
+                    }
                     let times = [created_at, updated_at, executed_at];
                     self.insert(entity, &model, Held::encoded(target, times, state));
                     if wanted(&model) {
@@ -244,6 +262,10 @@ mod tests {
     use super::*;
 
     fn upsert(id: u128, model: &str, hp: u32) -> StateChange {
+        upsert_at(id, model, hp, 2)
+    }
+
+    fn upsert_at(id: u128, model: &str, hp: u32, updated_at: u64) -> StateChange {
         StateChange::Upsert(ModelRecord {
             entity: Felt::from(id),
             world_address: Felt::ZERO,
@@ -256,7 +278,7 @@ mod tests {
                 }],
             },
             created_at: 1,
-            updated_at: 2,
+            updated_at,
             executed_at: 3,
         })
     }
@@ -360,5 +382,43 @@ mod tests {
             1
         );
         assert_eq!(replica.len(), 1);
+    }
+
+    #[test]
+    fn a_state_older_than_the_held_one_never_replaces_it() {
+        let mut replica = Replica::new();
+        let one = Felt::from(1u128);
+        replica.apply(TargetKind::Entities, vec![upsert_at(1, "ns-A", 7, 10)]);
+        // An older state (a restore read before the relayed one, an old leader's batch).
+        assert!(replica
+            .apply(TargetKind::Entities, vec![upsert_at(1, "ns-A", 1, 9)])
+            .is_empty());
+        let older = dojo_reactive_storage::encode_state_changes(
+            TargetKind::Entities,
+            &[match upsert_at(1, "ns-A", 2, 5) {
+                StateChange::Upsert(record) => record,
+                StateChange::Delete(_) => unreachable!(),
+            }],
+            &[],
+        )
+        .unwrap();
+        let (target, changes) = dojo_reactive_storage::scan_state_changes(older).unwrap();
+        assert!(replica.restore(target, changes, |_| true).is_empty());
+        let hp = |replica: &Replica| match replica.state(&one, "ns-A").map(|s| &s.members[0].value)
+        {
+            Some(Value::Primitive(Primitive::U32(hp))) => *hp,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(hp(&replica), 7);
+        // Equal timestamps apply (Torii's order within a second), newer ones too.
+        assert_eq!(
+            replica
+                .apply(TargetKind::Entities, vec![upsert_at(1, "ns-A", 8, 10)])
+                .len(),
+            1
+        );
+        assert_eq!(hp(&replica), 8);
+        replica.apply(TargetKind::Entities, vec![upsert_at(1, "ns-A", 9, 11)]);
+        assert_eq!(hp(&replica), 9);
     }
 }

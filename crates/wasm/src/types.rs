@@ -167,6 +167,11 @@ export interface StoredTargetReport {
 /** The result of SyncWorker.inspectStore. */
 export interface StoreReport { targets: StoredTargetReport[] }
 
+/** What `SyncWorker.claimWriter` got: this worker writes under `epoch`, or another holds it. */
+export type WriterClaim =
+  | { won: true; epoch: number }
+  | { won: false; epoch: number; owner: string; protocol: number };
+
 /** A manifest's fingerprint, as stored beside synced data. */
 export interface ManifestFingerprint {
   hash: string;

@@ -251,6 +251,11 @@ impl SyncWorker {
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
+    /// The worker's database connection (the writer election claims and fences it).
+    pub(crate) fn backend(&self) -> BrowserBackend {
+        self.opened.storage.inner().backend().clone()
+    }
+
     /// Resubscribes and re-pages the snapshot now (also ends a backoff); nothing before `lead`.
     #[wasm_bindgen(js_name = forceReplay)]
     pub fn force_replay(&self) {

@@ -109,6 +109,9 @@ pub enum StorageErrorKind {
     Corrupt,
     /// The storage was used before `init`.
     NotInitialized,
+    /// Another tab's worker became the database's writer: this one must stop writing (never
+    /// retried).
+    LostLeadership,
 }
 
 /// A storage failure. A failed batch left nothing of itself behind.

@@ -61,6 +61,18 @@ impl Backend for BrowserBackend {
         either!(self, b => b.write(ops).await)
     }
 
+    async fn update(
+        &self,
+        key: RecordKey,
+        update: &mut dyn FnMut(Option<RawValue>) -> Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        either!(self, b => b.update(key, update).await)
+    }
+
+    fn fence(&self, epoch: Option<u64>) {
+        either!(self, b => b.fence(epoch))
+    }
+
     async fn destroy(&self) -> Result<(), StoreError> {
         either!(self, b => b.destroy().await)
     }

@@ -36,12 +36,14 @@ pub use schema::{Migration, MigrationFuture, Schema, UpgradeTx, SCHEMA_VERSION};
 pub use tx::classify;
 
 use crate::backend::{
-    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, SCAN_CHUNK,
+    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, METADATA,
+    SCAN_CHUNK,
 };
 use crate::error::StoreError;
 use crate::store::{CompactionConfig, Storage};
 use tx::{
-    bytes_js, classify_js, key_js, segment_range, segment_seq, transaction, value_bytes, TxWatch,
+    bytes_js, classify_js, key_js, segment_range, segment_seq, transaction, value_bytes,
+    FenceCheck, TxWatch,
 };
 
 /// [`Storage`] in IndexedDB.
@@ -81,6 +83,7 @@ pub struct IndexedDbBackend {
     schema: Schema,
     connection: Rc<RefCell<Option<Connection>>>,
     faults: Faults,
+    fence: Rc<Cell<Option<u64>>>,
 }
 
 impl std::fmt::Debug for IndexedDbBackend {
@@ -105,6 +108,7 @@ impl IndexedDbBackend {
             schema,
             connection: Rc::new(RefCell::new(None)),
             faults: Faults::default(),
+            fence: Rc::new(Cell::new(None)),
         }
     }
 
@@ -355,10 +359,27 @@ impl Backend for IndexedDbBackend {
                 WriteOp::Put(key, _) | WriteOp::Delete(key) => key.store(),
             })
             .collect();
+        let fence = self.fence.get();
+        if fence.is_some() {
+            stores.push(METADATA);
+        }
         stores.sort_unstable();
         stores.dedup();
         let tx = transaction(&db, &stores, true)?;
         let watch = TxWatch::new(&tx);
+        // Issued first, so it is answered before any of the writes: it aborts them all unless
+        // this backend still holds the writer record, or commits them now.
+        let fenced = match fence {
+            Some(epoch) => match FenceCheck::issue(&tx, epoch) {
+                Ok(check) => Some(check),
+                Err(error) => {
+                    let _ = tx.abort();
+                    let _ = watch.done().await;
+                    return Err(classify_js(&error));
+                }
+            },
+            None => None,
+        };
         let issued: Result<(), JsValue> = ops.iter().try_for_each(|op| {
             match op {
                 WriteOp::Put(key, bytes) => {
@@ -397,9 +418,58 @@ impl Backend for IndexedDbBackend {
                 },
             });
         }
-        // Commit now instead of waiting for the transaction to notice it has nothing left.
+        match fenced {
+            // The check commits (or aborts) once it has read the writer record.
+            Some(check) => check.outcome(watch.done().await),
+            None => {
+                // Commit now instead of waiting for the transaction to notice it has nothing left.
+                tx::commit(&tx);
+                watch.done().await
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        key: RecordKey,
+        update: &mut dyn FnMut(Option<RawValue>) -> Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let db = self.db()?;
+        let tx = transaction(&db, &[key.store()], true)?;
+        let watch = TxWatch::new(&tx);
+        let read = tx
+            .object_store(key.store())
+            .map_err(|e| classify_js(&e))
+            .and_then(|store| {
+                ObjectStore::from(store)
+                    .get(Query::Key(key_js(&key)))
+                    .map_err(idb_error)
+            });
+        // Awaiting an IndexedDB request keeps its transaction active: the put below joins it.
+        let value = match read {
+            Ok(request) => request.into_future().await.map_err(idb_error),
+            Err(error) => Err(error),
+        };
+        let written = value.and_then(|value| {
+            let Some(bytes) = update(value.map(|v| value_bytes(&v))) else {
+                return Ok(());
+            };
+            tx.object_store(key.store())
+                .and_then(|store| store.put_with_key(&bytes_js(&bytes), &key_js(&key)))
+                .map(|_| ())
+                .map_err(|e| classify_js(&e))
+        });
+        if let Err(error) = written {
+            let _ = tx.abort();
+            let _ = watch.done().await;
+            return Err(error);
+        }
         tx::commit(&tx);
         watch.done().await
+    }
+
+    fn fence(&self, epoch: Option<u64>) {
+        self.fence.set(epoch);
     }
 
     async fn destroy(&self) -> Result<(), StoreError> {

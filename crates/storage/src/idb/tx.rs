@@ -96,6 +96,63 @@ pub(crate) fn transaction(
         .map_err(|e| classify_js(&e))
 }
 
+/// The writer check of a fenced write: a read of the writer record, issued before the writes,
+/// whose success handler aborts the transaction unless the record names the fence's epoch
+/// (synchronously, so no write can commit in between), or else commits it at once.
+pub(crate) struct FenceCheck {
+    refused: Rc<RefCell<Option<StoreError>>>,
+    request: web_sys::IdbRequest,
+    _on_success: Closure<dyn FnMut(Event)>,
+}
+
+impl Drop for FenceCheck {
+    fn drop(&mut self) {
+        // The handler must never run once its closure is gone (an aborted write drops it early).
+        self.request.set_onsuccess(None);
+    }
+}
+
+impl FenceCheck {
+    /// Issues the check in `tx` (before any write of it).
+    pub(crate) fn issue(tx: &IdbTransaction, epoch: u64) -> Result<FenceCheck, JsValue> {
+        let request = tx
+            .object_store(crate::backend::METADATA)?
+            .get(&key_js(&RecordKey::Meta(crate::writer::META_WRITER)))?;
+        let refused = Rc::new(RefCell::new(None));
+        let on_success = {
+            let (tx, request, refused) = (tx.clone(), request.clone(), Rc::clone(&refused));
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                let value = request
+                    .result()
+                    .ok()
+                    .filter(|v| !v.is_undefined())
+                    .map(|v| value_bytes(&v));
+                match crate::writer::check_fence(epoch, value.as_ref()) {
+                    Ok(()) => commit(&tx),
+                    Err(error) => {
+                        *refused.borrow_mut() = Some(error);
+                        let _ = tx.abort();
+                    }
+                }
+            })
+        };
+        request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+        Ok(FenceCheck {
+            refused,
+            request,
+            _on_success: on_success,
+        })
+    }
+
+    /// The write's outcome: the check's refusal when it aborted the transaction.
+    pub(crate) fn outcome(self, done: Result<(), StoreError>) -> Result<(), StoreError> {
+        match self.refused.borrow_mut().take() {
+            Some(refusal) => Err(refusal),
+            None => done,
+        }
+    }
+}
+
 /// Resolves when a transaction completes (`Ok`) or aborts (the error that aborted it).
 pub(crate) struct TxWatch {
     receiver: oneshot::Receiver<Result<(), StoreError>>,

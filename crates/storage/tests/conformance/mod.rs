@@ -15,6 +15,9 @@ use dojo_reactive_core::{
     EntityId, EnumValue, Felt, FingerprintChange, FingerprintEntry, ManifestFingerprint, Member,
     Primitive, ResourceKind, Source, StateKind, Struct, Value, Version,
 };
+use dojo_reactive_storage::writer::{
+    claim_writer, renew_writer, resign_writer, Claim, ClaimRule, WriterId,
+};
 use dojo_reactive_storage::{
     decode_state_changes, Backend, CompactionConfig, DataOrigin, Fault, OtherOriginError,
     RecordKey, SchemaMismatchError, StateChange, Storage, StoreError, ToriiVersionChangedError,
@@ -60,7 +63,8 @@ macro_rules! for_each_case {
             corrupt_records_are_skipped_and_reported,
             raw_segments_replay_to_the_stored_states,
             use_before_init_is_an_error,
-            get_and_range_reads
+            get_and_range_reads,
+            one_writer_at_a_time
         );
     };
 }
@@ -1108,5 +1112,88 @@ pub async fn a_database_of_another_world_is_refused<H: Harness>(h: &H) {
         .expect("the same origin");
     assert_eq!(load(&same).await.models.len(), 1);
     same.close();
+    h.cleanup(&name).await;
+}
+
+/// Two connections to one store (two tabs' workers): only the last to claim the writer record
+/// writes; the other's commits fail with `LostLeadership` and store nothing, even though it was
+/// never told (a frozen tab waking up). A lease claim waits until the holder is stale, except
+/// over older code; a renewal after a takeover fails.
+pub async fn one_writer_at_a_time<H: Harness>(h: &H) {
+    let name = h.unique("writer");
+    let first = opened(h, &name).await;
+    let second = opened(h, &name).await;
+    let me = |owner: &str, protocol| WriterId {
+        owner: owner.to_owned(),
+        protocol,
+    };
+    let a = me("a", 2);
+    let b = me("b", 2);
+    assert_eq!(
+        claim_writer(first.backend(), &a, ClaimRule::Always, 1_000.0).await,
+        Ok(Claim::Won(1))
+    );
+    let one = upserts(vec![player(1, 1)], 1, Some(cursor("a", 1)));
+    first.commit(&one).await.expect("the writer commits");
+    assert_eq!(
+        claim_writer(second.backend(), &b, ClaimRule::Always, 1_100.0).await,
+        Ok(Claim::Won(2))
+    );
+    let refused = first
+        .commit(&upserts(vec![player(2, 2)], 2, Some(cursor("b", 2))))
+        .await
+        .expect_err("the old writer is fenced");
+    assert!(
+        matches!(refused, StoreError::LostLeadership { epoch: 1, .. }),
+        "{refused:?}"
+    );
+    let core: dojo_reactive_core::sync::StorageError = refused.into();
+    assert_eq!(core.kind, StorageErrorKind::LostLeadership);
+    assert!(
+        renew_writer(first.backend(), 1, 1_200.0).await.is_err(),
+        "a renewal after a takeover fails"
+    );
+    let mut reference = Reference::default();
+    reference.apply(&one);
+    assert_eq!(load(&second).await, reference.expected());
+
+    // The lease: a fresh holder keeps it, a stale one loses it, older code never takes it.
+    let lease = ClaimRule::IfStale { stale_ms: 1_500.0 };
+    assert!(matches!(
+        claim_writer(first.backend(), &a, lease, 2_000.0).await,
+        Ok(Claim::Held(record)) if record.epoch == 2 && record.owner == "b"
+    ));
+    renew_writer(second.backend(), 2, 2_000.0)
+        .await
+        .expect("renewed");
+    assert!(matches!(
+        claim_writer(first.backend(), &me("old", 1), lease, 9_000.0).await,
+        Ok(Claim::Won(3))
+    ));
+    assert!(
+        matches!(
+            claim_writer(second.backend(), &b, lease, 9_100.0).await,
+            Ok(Claim::Won(4))
+        ),
+        "newer code takes over from older code at once"
+    );
+    assert!(
+        matches!(
+            claim_writer(first.backend(), &me("old", 1), lease, 9_200.0).await,
+            Ok(Claim::Held(_))
+        ),
+        "older code never takes over from a live writer of newer code"
+    );
+    second
+        .commit(&upserts(vec![player(3, 3)], 3, Some(cursor("c", 3))))
+        .await
+        .expect("the new writer commits");
+    resign_writer(second.backend());
+    assert!(matches!(
+        second.commit(&upserts(vec![player(4, 4)], 4, None)).await,
+        Err(StoreError::LostLeadership { .. })
+    ));
+    first.close();
+    second.close();
     h.cleanup(&name).await;
 }

@@ -1,0 +1,192 @@
+/**
+ * The messages tabs of one game exchange on the BroadcastChannel of their database (see
+ * `docs/tabs.md`): the leader's heartbeats, its DELTAs and status, the followers' targets, and
+ * `reset`. Every message carries the sender's protocol version; a message of an unknown shape
+ * is ignored (a newer tab may send more).
+ *
+ * @module
+ */
+
+import type { ReactiveErrorInfo } from './errors.js';
+import type { ModelChoice, SyncTick, Transition } from './types.js';
+
+/** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
+export const TAB_PROTOCOL = 1;
+
+/** How often the leader says it is alive (ms). */
+export const HEARTBEAT_MS = 500;
+
+/** How long a leader may stay silent before a follower takes over (ms). */
+export const LEADER_SILENT_MS = 1500;
+
+/** The BroadcastChannel and Web Lock name of a database. */
+export function channelName(dbName: string): string {
+  return `dojo-reactive:${dbName}`;
+}
+
+/** What a tab asks the leader to sync. */
+export interface TabTargets {
+  /** Models to sync (`undefined`: every model). */
+  readonly models: readonly ModelChoice[] | undefined;
+  /** Whether event messages are synced too. */
+  readonly eventMessages: boolean;
+}
+
+/** Leader → all: alive, under this epoch, `sent` DELTAs relayed in it so far, syncing these targets. */
+export interface HeartbeatMessage {
+  readonly type: 'HEARTBEAT';
+  readonly epoch: number;
+  readonly sent: number;
+  readonly targets: TabTargets;
+}
+
+/** Leader → all: one committed DELTA (already stored), numbered `n` within the epoch. */
+export interface RelayDeltaMessage {
+  readonly type: 'DELTA';
+  readonly epoch: number;
+  readonly n: number;
+  readonly buffer: ArrayBuffer;
+}
+
+/** Leader → all: a status event or an error of its synchronizers. */
+export interface RelayStatusMessage {
+  readonly type: 'STATUS';
+  readonly epoch: number;
+  readonly event:
+    | { readonly type: 'SYNC_TICK'; readonly tick: SyncTick }
+    | { readonly type: 'TRANSITION'; readonly transition: Transition }
+    | { readonly type: 'SYNC_ERROR' | 'SYNC_FATAL'; readonly error: ReactiveErrorInfo };
+}
+
+/** Follower → leader: the app called `forceReplay()` in that tab. */
+export interface ReplayMessage {
+  readonly type: 'REPLAY';
+}
+
+/** Follower → leader: what this tab needs synced. */
+export interface TargetsMessage {
+  readonly type: 'TARGETS';
+  readonly targets: TabTargets;
+}
+
+/** Any tab → all: `reset()` started (drop your view, stop), or the database is deleted (rejoin). */
+export interface ResetMessage {
+  readonly type: 'RESET';
+  readonly phase: 'started' | 'deleted';
+}
+
+/** Every message on the channel, without the envelope. */
+export type TabBody =
+  | HeartbeatMessage
+  | RelayDeltaMessage
+  | RelayStatusMessage
+  | TargetsMessage
+  | ReplayMessage
+  | ResetMessage;
+
+/** A message as sent: its body, the sender's id and protocol version. */
+export type TabMessage = TabBody & { readonly from: string; readonly protocol: number };
+
+type Fields = { readonly [key: string]: unknown };
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isTargets(value: unknown): value is TabTargets {
+  if (!isRecord(value) || typeof value.eventMessages !== 'boolean') return false;
+  const models = value.models;
+  return (
+    models === undefined ||
+    (Array.isArray(models) &&
+      models.every((m) => typeof m === 'string' || (isRecord(m) && typeof m.tag === 'string')))
+  );
+}
+
+/** A received channel message, typed; `undefined` for anything else. */
+export function parseTabMessage(data: unknown): TabMessage | undefined {
+  if (!isRecord(data) || typeof data.from !== 'string' || !isCount(data.protocol)) return undefined;
+  switch (data.type) {
+    case 'HEARTBEAT':
+      return isCount(data.epoch) && isCount(data.sent) && isTargets(data.targets)
+        ? (data as unknown as TabMessage)
+        : undefined;
+    case 'DELTA':
+      return isCount(data.epoch) && isCount(data.n) && data.buffer instanceof ArrayBuffer
+        ? (data as unknown as TabMessage)
+        : undefined;
+    case 'STATUS': {
+      const event = data.event;
+      const ok =
+        isCount(data.epoch) &&
+        isRecord(event) &&
+        ((event.type === 'SYNC_TICK' && isRecord(event.tick)) ||
+          (event.type === 'TRANSITION' && isRecord(event.transition)) ||
+          ((event.type === 'SYNC_ERROR' || event.type === 'SYNC_FATAL') &&
+            isRecord(event.error) &&
+            typeof event.error.name === 'string' &&
+            typeof event.error.message === 'string'));
+      return ok ? (data as unknown as TabMessage) : undefined;
+    }
+    case 'TARGETS':
+      return isTargets(data.targets) ? (data as unknown as TabMessage) : undefined;
+    case 'REPLAY':
+      return data as unknown as TabMessage;
+    case 'RESET':
+      return data.phase === 'started' || data.phase === 'deleted' ? (data as unknown as TabMessage) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The model tag of a choice. */
+function tagOf(choice: ModelChoice): string {
+  return typeof choice === 'string' ? choice : choice.tag;
+}
+
+/**
+ * The union of what several tabs need: every model when any tab asks for every model, else
+ * each model once (the first choice of a tag wins), event messages when any tab wants them.
+ */
+export function unionTargets(all: Iterable<TabTargets>): TabTargets {
+  let every = false;
+  let eventMessages = false;
+  const models = new Map<string, ModelChoice>();
+  for (const targets of all) {
+    eventMessages ||= targets.eventMessages;
+    if (targets.models === undefined) every = true;
+    else for (const choice of targets.models) if (!models.has(tagOf(choice))) models.set(tagOf(choice), choice);
+  }
+  return { models: every ? undefined : [...models.values()], eventMessages };
+}
+
+/** Whether `outer` syncs everything `inner` asks for. */
+export function covers(outer: TabTargets, inner: TabTargets): boolean {
+  if (inner.eventMessages && !outer.eventMessages) return false;
+  if (outer.models === undefined) return true;
+  if (inner.models === undefined) return false;
+  const tags = new Set(outer.models.map(tagOf));
+  return inner.models.every((choice) => tags.has(tagOf(choice)));
+}
+
+/** A BroadcastChannel as this package uses it (the global one in browsers). */
+export interface TabChannel {
+  postMessage(message: TabMessage): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  close(): void;
+}
+
+/** Opens the channel of a database, or `undefined` where BroadcastChannel does not exist. */
+export function openTabChannel(dbName: string): TabChannel | undefined {
+  const Channel = (globalThis as { BroadcastChannel?: new (name: string) => TabChannel & { unref?(): void } })
+    .BroadcastChannel;
+  if (!Channel) return undefined;
+  const channel = new Channel(channelName(dbName));
+  // Node's channel would keep a process alive (unit tests); browsers have no unref.
+  channel.unref?.();
+  return channel;
+}

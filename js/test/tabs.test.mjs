@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TAB_PROTOCOL, covers, parseTabMessage, unionTargets } from '../dist/tabs.js';
+
+test('the leader syncs the union of the tabs\' targets: every model when one tab asks for every model', () => {
+  const a = { models: ['ns-A'], eventMessages: false };
+  const b = { models: [{ tag: 'ns-B', versionMember: 'v' }, 'ns-A'], eventMessages: true };
+  const union = unionTargets([a, b]);
+  assert.deepEqual(union, { models: ['ns-A', { tag: 'ns-B', versionMember: 'v' }], eventMessages: true });
+  assert.ok(covers(union, a) && covers(union, b));
+  assert.ok(!covers(a, b), 'fewer models, no event messages');
+  const every = unionTargets([a, { models: undefined, eventMessages: false }]);
+  assert.equal(every.models, undefined);
+  assert.ok(covers(every, a));
+  assert.ok(!covers(a, every));
+});
+
+test('channel messages are checked: unknown or malformed ones are ignored, every one names its sender and protocol', () => {
+  const from = 'w1';
+  const protocol = TAB_PROTOCOL;
+  const targets = { models: ['ns-A'], eventMessages: false };
+  const beat = { type: 'HEARTBEAT', epoch: 3, sent: 7, targets, from, protocol };
+  assert.deepEqual(parseTabMessage(beat), beat);
+  const delta = { type: 'DELTA', epoch: 3, n: 8, buffer: new ArrayBuffer(2), from, protocol };
+  assert.equal(parseTabMessage(delta), delta);
+  assert.ok(parseTabMessage({ type: 'RESET', phase: 'deleted', from, protocol }));
+  assert.ok(parseTabMessage({ type: 'TARGETS', targets, from, protocol }));
+  for (const bad of [
+    { ...beat, protocol: undefined },
+    { ...beat, from: 1 },
+    { ...beat, sent: -1 },
+    { ...delta, buffer: [1, 2] },
+    { ...delta, epoch: 1.5 },
+    { type: 'TARGETS', targets: { models: [1] , eventMessages: false }, from, protocol },
+    { type: 'RESET', phase: 'later', from, protocol },
+    { type: 'FUTURE', from, protocol: protocol + 1 },
+    null,
+    'HEARTBEAT',
+  ]) {
+    assert.equal(parseTabMessage(bad), undefined, JSON.stringify(bad));
+  }
+});
