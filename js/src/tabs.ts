@@ -40,12 +40,16 @@ export interface HeartbeatMessage {
   readonly targets: TabTargets;
 }
 
-/** Leader → all: one committed DELTA (already stored), numbered `n` within the epoch. */
+/**
+ * Leader → all: one DELTA, numbered `n` within the epoch; `persisted` false while the leader's
+ * store has not taken it (a failed write waits for a retry).
+ */
 export interface RelayDeltaMessage {
   readonly type: 'DELTA';
   readonly epoch: number;
   readonly n: number;
   readonly buffer: ArrayBuffer;
+  readonly persisted: boolean;
 }
 
 /** Leader → all: a status event or an error of its synchronizers. */
@@ -116,7 +120,10 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
         ? (data as unknown as TabMessage)
         : undefined;
     case 'DELTA':
-      return isCount(data.epoch) && isCount(data.n) && data.buffer instanceof ArrayBuffer
+      return isCount(data.epoch) &&
+        isCount(data.n) &&
+        data.buffer instanceof ArrayBuffer &&
+        typeof data.persisted === 'boolean'
         ? (data as unknown as TabMessage)
         : undefined;
     case 'STATUS': {

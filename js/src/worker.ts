@@ -37,6 +37,12 @@ interface WorkerScope {
   close(): void;
 }
 
+/** A DELTA relayed by the leader: its bytes, and whether the leader's store has them. */
+interface Relayed {
+  readonly buffer: ArrayBuffer;
+  readonly persisted: boolean;
+}
+
 /** An event of the wasm worker, and a DELTA's bytes. */
 type Emit = (event: { readonly type: string; readonly [field: string]: unknown }, delta?: Uint8Array) => void;
 
@@ -105,7 +111,7 @@ class Tab {
   /** Leading: syncing, under this epoch; DELTAs are numbered within it. */
   private leading: { epoch: number; sent: number } | undefined;
   /** Relayed DELTAs received before the stored state was read (applied after it). */
-  private buffered: ArrayBuffer[] | undefined = [];
+  private buffered: Relayed[] | undefined = [];
   /** The leader last heard: its epoch, protocol and when. */
   private leader = { epoch: 0, protocol: TAB_PROTOCOL, heardAt: Date.now() };
   /** The last relayed DELTA received: its epoch and number (a gap means a re-read). */
@@ -141,7 +147,7 @@ class Tab {
     this.worker = await open(this.config, this.emit);
     const buffered = this.buffered ?? [];
     this.buffered = undefined;
-    for (const buffer of buffered) this.forward(buffer);
+    for (const delta of buffered) this.forward(delta);
     this.leader.heardAt = Date.now();
     this.tell('follower', this.leader.epoch);
     this.election.start();
@@ -166,14 +172,15 @@ class Tab {
     switch (event.type) {
       case 'DELTA': {
         if (!delta) return;
+        const persisted = event.persisted !== false;
         if (this.leading) {
           const epoch = this.leading.epoch;
           const n = ++this.leading.sent;
-          this.send({ type: 'DELTA', epoch, n, buffer: delta.slice().buffer });
+          this.send({ type: 'DELTA', epoch, n, buffer: delta.slice().buffer, persisted });
         }
         if (this.deltas) {
           const buffer = ownBuffer(delta);
-          post({ type: 'DELTA', buffer, persisted: event.persisted }, [buffer]);
+          post({ type: 'DELTA', buffer, persisted }, [buffer]);
         }
         return;
       }
@@ -212,12 +219,12 @@ class Tab {
   }
 
   /** A relayed DELTA to the main thread (buffered until the stored state was read). */
-  private forward(buffer: ArrayBuffer): void {
+  private forward(delta: Relayed): void {
     if (this.buffered) {
-      this.buffered.push(buffer);
+      this.buffered.push(delta);
       return;
     }
-    if (this.deltas) post({ type: 'DELTA', buffer }, [buffer]);
+    if (this.deltas) post({ type: 'DELTA', buffer: delta.buffer, persisted: delta.persisted }, [delta.buffer]);
   }
 
   private receive(message: TabMessage | undefined): void {
@@ -246,7 +253,7 @@ class Tab {
         // database holds it, so read it again (the view keeps whatever is newer).
         const missed = message.epoch === epoch && message.n > n + 1;
         if (message.epoch >= epoch) this.relayed = { epoch: message.epoch, n: message.n };
-        this.forward(message.buffer);
+        this.forward({ buffer: message.buffer, persisted: message.persisted });
         if (missed && !this.buffered) void this.serially(() => this.reread());
         return;
       }

@@ -63,10 +63,11 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   assert.equal(posted.at(-1).message.type, 'SYNC_TICK');
   await settle();
   const relayed = heard.filter((m) => m.type === 'DELTA');
-  assert.deepEqual(relayed.map((m) => [m.epoch, m.n, [...new Uint8Array(m.buffer)]]), [
-    [1, 1, [1, 2, 3]],
-    [1, 2, [9, 8, 7, 6]],
-  ], 'stored DELTAs are relayed to the other tabs, numbered in the epoch');
+  assert.deepEqual(relayed.map((m) => [m.epoch, m.n, [...new Uint8Array(m.buffer)], m.persisted]), [
+    [1, 1, [1, 2, 3], true],
+    [1, 2, [4], false],
+    [1, 3, [9, 8, 7, 6], true],
+  ], 'DELTAs are relayed to the other tabs, numbered in the epoch, saying whether they are stored');
   assert.ok(heard.some((m) => m.type === 'HEARTBEAT' && m.epoch === 1 && m.protocol === 1));
   assert.ok(heard.some((m) => m.type === 'STATUS' && m.event.type === 'SYNC_TICK'));
   tab.close();
