@@ -195,8 +195,14 @@ class Tab {
       case 'SYNC_ERROR':
       case 'SYNC_FATAL':
         // A synchronizer that stopped leading is not this tab's news; a commit refused by the
-        // epoch fence (another worker claimed the database) means exactly that.
-        if (!this.leading) return;
+        // epoch fence (another worker claimed the database) means exactly that. What the first
+        // open reports (e.g. no IndexedDB: the data is kept in memory) is this tab's own.
+        if (!this.leading) {
+          if (!this.acknowledged && (event.type === 'SYNC_ERROR' || event.type === 'SYNC_FATAL')) {
+            post(event as unknown as WorkerMessage);
+          }
+          return;
+        }
         if (event.type === 'SYNC_ERROR' && LOST_LEADERSHIP.test(String((event.error as { message?: unknown })?.message))) {
           this.election.stepDown();
           void this.serially(() => this.follow());
