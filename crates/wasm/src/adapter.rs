@@ -487,7 +487,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+pub(crate) mod tests {
     use std::rc::Rc;
 
     use std::collections::BTreeMap;
@@ -557,7 +557,8 @@ mod tests {
         record_with(id, 1)
     }
 
-    fn record_with(id: u128, v: u8) -> ModelRecord {
+    /// One `ns-A` state of entity `id` with member `v` (also the unpersisted-set tests' record).
+    pub(crate) fn record_with(id: u128, v: u8) -> ModelRecord {
         ModelRecord {
             entity: Felt::from(id),
             world_address: Felt::ZERO,

@@ -140,27 +140,9 @@ fn key_of(record: &ModelRecord) -> ModelKey {
 
 #[cfg(test)]
 mod tests {
-    use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
-
     use super::*;
-
-    fn record(id: u128, v: u8) -> ModelRecord {
-        ModelRecord {
-            entity: Felt::from(id),
-            world_address: Felt::ZERO,
-            state: Struct {
-                name: "ns-A".into(),
-                members: vec![Member {
-                    name: "v".into(),
-                    key: false,
-                    value: Value::Primitive(Primitive::U8(v)),
-                }],
-            },
-            created_at: 1,
-            updated_at: u64::from(v),
-            executed_at: 3,
-        }
-    }
+    use crate::adapter::tests::record_with as record;
+    use dojo_reactive_core::Felt;
 
     fn key(id: u128) -> ModelKey {
         ModelKey {
