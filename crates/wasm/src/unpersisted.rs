@@ -138,7 +138,8 @@ fn key_of(record: &ModelRecord) -> ModelKey {
     }
 }
 
-#[cfg(test)]
+// Native only, like the adapter tests whose records they borrow.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::adapter::tests::record_with as record;
