@@ -14,13 +14,10 @@ pub mod config;
 pub mod delta;
 pub mod errors;
 pub mod json;
-pub mod keys;
 pub mod manifest;
 pub mod messages;
 pub mod panic;
-pub mod replica;
 pub mod sdk;
-pub mod shapes;
 pub mod types;
 mod unpersisted;
 pub mod version_gate;
@@ -36,6 +33,7 @@ mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub use clock::BrowserClock;
+pub use dojo_reactive_view::{keys, replica, shapes};
 pub use panic::take_panic_message;
 pub use view::View;
 #[cfg(target_arch = "wasm32")]
