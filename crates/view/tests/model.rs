@@ -92,7 +92,10 @@ fn a_shape_is_learned_from_the_first_state_of_a_model_without_types() {
 fn a_confirmation_found_by_a_delta_is_reported_once_by_the_next_poll() {
     let mut view = ViewModel::new(&manifest(), ViewOptions::default());
     view.submit(write(1, MODELS[0], 7, "tx-1"), 10).unwrap();
-    assert!(view.next_wakeup_ms().is_some(), "a pending write wants polls");
+    assert!(
+        view.next_wakeup_ms().is_some(),
+        "a pending write wants polls"
+    );
     let changed = view
         .apply_delta(&delta(&[record(1, MODELS[0], 5, 7)], &[]))
         .unwrap();
