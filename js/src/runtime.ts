@@ -45,18 +45,24 @@ function viewApi(view: View): ViewApi {
   };
 }
 
+/**
+ * The generated module's exports as a {@link MainWasm}, once it is initialised (the unit tests
+ * initialise it in Node from the bytes and use this too).
+ */
+export function mainWasm(): MainWasm {
+  return {
+    createView: (manifest, options) => viewApi(new View(manifest, options)),
+    deleteDatabase: (dbName) => deleteDatabase(dbName),
+    defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
+    computeManifestHash: (manifest) => computeManifestHash(manifest),
+    buildManifestFingerprint: (manifest) => buildManifestFingerprint(manifest),
+    takePanicMessage: () => takePanicMessage(),
+  };
+}
+
 /** Loads the wasm module on the main thread, once. */
 function loadWasm(): Promise<MainWasm> {
-  loaded ??= init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) }).then(
-    (): MainWasm => ({
-      createView: (manifest, options) => viewApi(new View(manifest, options)),
-      deleteDatabase: (dbName) => deleteDatabase(dbName),
-      defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
-      computeManifestHash: (manifest) => computeManifestHash(manifest),
-      buildManifestFingerprint: (manifest) => buildManifestFingerprint(manifest),
-      takePanicMessage: () => takePanicMessage(),
-    }),
-  );
+  loaded ??= init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) }).then(mainWasm);
   loaded.catch(() => {
     loaded = undefined;
   });

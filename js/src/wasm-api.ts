@@ -1,8 +1,8 @@
 /**
  * The parts of the wasm module (`crates/wasm`, contract in its `API.md`) the main thread uses,
- * as interfaces: the runtime binds them to the generated module, tests to stubs. (The worker
- * script uses the generated `SyncWorker` directly; the events it emits are `WorkerMessage` in
- * `messages.ts`.)
+ * as interfaces: the runtime binds them to the generated module (`mainWasm()` in `runtime.ts`,
+ * which the unit tests use too, in Node). (The worker script uses the generated `SyncWorker`
+ * directly; the events it emits are `WorkerMessage` in `messages.ts`.)
  *
  * @module
  */

@@ -422,7 +422,7 @@ test('reset after a SchemaMismatchError before INIT_ACK deletes the default data
   assert.equal(client.getSyncStatus().phase, 'failed');
   const resetting = client.reset();
   await settle();
-  assert.deepEqual(stubs.deleted, [`default-${options.toriiUrl}-${options.worldAddress}`]);
+  assert.deepEqual(stubs.deleted, [stubs.wasm.defaultDbName(options.toriiUrl, options.worldAddress)]);
   stubs.ports[1].ack(0);
   assert.equal((await resetting).restored, 0);
   assert.equal(client.getSyncStatus().phase, 'ready');

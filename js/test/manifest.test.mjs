@@ -21,7 +21,7 @@ test('an unusable manifest is a ValidationError, before or from the wasm module'
   }
   await assert.rejects(computeManifestHashOn(runtime, '{"models":[]}'), (error) => {
     assert.ok(error instanceof ValidationError);
-    assert.match(error.message, /no world/);
+    assert.match(error.message, /has no `world`/);
     return true;
   });
 });

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: type-checks, compiles src/ to dist/ (needs the wasm output of `bash build.sh`),
-# then runs the unit tests with node's test runner.
+# then runs the unit tests with node's test runner (on the real wasm view, loaded from js/wasm/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ ! -f wasm/dojo_reactive.d.ts ]; then
+if [ ! -f wasm/dojo_reactive.d.ts ] || [ ! -f wasm/dojo_reactive_bg.wasm ]; then
   echo "js/wasm/ is missing: run 'bash js/build.sh' first (it builds the wasm module)" >&2
   exit 1
 fi

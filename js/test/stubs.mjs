@@ -1,5 +1,12 @@
-// Test doubles for the client's runtime: hand-driven timers, a scripted worker port and an
-// in-memory view that implements the wasm View contract (API.md) closely enough for the client.
+// The client's runtime for the unit tests: hand-driven timers, a scripted worker port, and the
+// real wasm module (the view, manifest hashing, database names) loaded in Node; only what needs
+// a browser (the worker, IndexedDB's deleteDatabase) and the panic hook's text are stubbed.
+
+import { readFileSync } from 'node:fs';
+import { initSync } from '../wasm/dojo_reactive.js';
+import { mainWasm } from '../dist/runtime.js';
+
+export { delta } from './delta.mjs';
 
 export class ManualTimers {
   constructor() {
@@ -75,151 +82,45 @@ export class StubPort {
   }
 }
 
-/** A DELTA buffer for the stub view: JSON of `[{ entityId, tag, members }]` (members null = deletion). */
-export function delta(changes) {
-  return new TextEncoder().encode(JSON.stringify(changes)).buffer;
-}
-
 export const ID1 = `0x${'1'.padStart(64, '0')}`;
 export const ID2 = `0x${'2'.padStart(64, '0')}`;
 
-function split(tag) {
-  const at = tag.indexOf('-');
-  return [tag.slice(0, at), tag.slice(at + 1)];
+/** The real main-thread module, initialised from the bytes `bash js/build.sh` wrote. */
+initSync({ module: readFileSync(new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url)) });
+const real = mainWasm();
+
+/**
+ * The real view with what the tests check recorded: its options, how many DELTAs were restored,
+ * whether it was freed; `trap()` makes every later call throw what a Rust panic throws (the real
+ * view cannot be made to panic on purpose).
+ */
+function recordedView(manifest, options) {
+  const view = real.createView(manifest, options);
+  const recorded = {
+    ...view,
+    options,
+    restored: 0,
+    freed: false,
+    restore(bytes) {
+      view.restore(bytes);
+      recorded.restored += 1;
+    },
+    free() {
+      recorded.freed = true;
+      view.free();
+    },
+    trap() {
+      for (const name of Object.keys(view)) {
+        recorded[name] = () => {
+          throw new WebAssembly.RuntimeError('unreachable');
+        };
+      }
+    },
+  };
+  return recorded;
 }
 
-export class StubView {
-  constructor(manifest, options) {
-    this.manifest = manifest;
-    this.options = options;
-    this.synced = new Map(); // id -> Map(tag -> members)
-    this.overlay = new Map(); // tx -> { entityId, model, payload, deadline, guard }
-    this.queued = [];
-    this.next = 1;
-    this.freed = false;
-  }
-  applyDelta(bytes) {
-    const changes = JSON.parse(new TextDecoder().decode(bytes));
-    if (!Array.isArray(changes)) throw { name: 'ValidationError', message: 'bad delta' };
-    const ids = [];
-    for (const { entityId, tag, members } of changes) {
-      const models = this.synced.get(entityId) ?? new Map();
-      if (members === null) models.delete(tag);
-      else models.set(tag, members);
-      if (models.size === 0) this.synced.delete(entityId);
-      else this.synced.set(entityId, models);
-      if (!ids.includes(entityId)) ids.push(entityId);
-      for (const [tx, entry] of this.overlay) {
-        if (entry.entityId !== entityId || entry.model !== tag) continue;
-        const state = members ?? undefined;
-        const ok = entry.guard
-          ? entry.guard(state)
-          : state !== undefined && Object.entries(entry.payload).every(([k, v]) => state[k] === v);
-        if (ok) {
-          this.overlay.delete(tx);
-          this.queued.push({ type: 'confirmed', transactionId: tx, entityId, model: tag });
-        }
-      }
-    }
-    return ids;
-  }
-  restore(bytes) {
-    this.restored = (this.restored ?? 0) + 1;
-    this.applyDelta(bytes);
-  }
-  size() {
-    return this.synced.size;
-  }
-  merged(entityId, consistency) {
-    const models = new Map(this.synced.get(entityId) ?? []);
-    if (consistency !== 'synced') {
-      for (const entry of this.overlay.values()) {
-        if (entry.entityId === entityId) models.set(entry.model, { ...(models.get(entry.model) ?? {}), ...entry.payload });
-      }
-    }
-    return models;
-  }
-  entity(entityId, consistency) {
-    const models = this.merged(entityId, consistency);
-    if (models.size === 0) return undefined;
-    const out = { entityId, models: {} };
-    for (const [tag, members] of models) {
-      const [ns, name] = split(tag);
-      out.models[ns] ??= {};
-      out.models[ns][name] = { ...members };
-    }
-    return out;
-  }
-  query(model, spec, consistency) {
-    if (!model.includes('-')) throw { name: 'ValidationError', message: `unknown model ${model}`, model };
-    const ids = new Set([...this.synced.keys(), ...[...this.overlay.values()].map((e) => e.entityId)]);
-    const items = [];
-    for (const id of [...ids].sort()) {
-      const members = this.merged(id, consistency).get(model);
-      if (!members) continue;
-      const where = spec.filter?.where ?? [];
-      if (!where.every((p) => p.op === 'eq' && members[p.member] === p.value)) continue;
-      const [ns, name] = split(model);
-      items.push({ entityId: id, models: { [ns]: { [name]: { ...members } } } });
-    }
-    const limited = spec.limit ? items.slice(0, spec.limit) : items;
-    return limited.length < items.length ? { items: limited, nextCursor: limited.at(-1).entityId } : { items };
-  }
-  submitOverlay(submission, nowMs) {
-    const tx = submission.transactionId ?? `overlay-${this.next++}`;
-    if (this.overlay.has(tx)) throw { name: 'OverlayError', message: `transaction id ${tx} is already pending`, reason: 'duplicateTransaction' };
-    const timeout = submission.timeoutMs ?? this.options.overlayTimeoutMs ?? 30000;
-    this.overlay.set(tx, { ...submission, deadline: nowMs + timeout });
-    return { transactionId: tx };
-  }
-  overlayFor(entityId) {
-    return [...this.overlay.entries()]
-      .filter(([, e]) => e.entityId === entityId)
-      .map(([tx, e]) => ({ transactionId: tx, entityId, model: e.model, payload: e.payload, submittedAtMs: 0, deadlineMs: e.deadline, guard: 'stub' }));
-  }
-  ackOverlay(tx) {
-    if (!this.overlay.delete(tx)) throw { name: 'OverlayError', message: `no pending write ${tx}`, reason: 'unknownTransaction' };
-  }
-  rollbackOverlay(tx) {
-    if (!this.overlay.delete(tx)) throw { name: 'OverlayError', message: `no pending write ${tx}`, reason: 'unknownTransaction' };
-  }
-  poll(nowMs) {
-    this.polledAt = nowMs;
-    for (const [tx, entry] of this.overlay) {
-      if (entry.deadline <= nowMs) {
-        this.overlay.delete(tx);
-        this.queued.push({
-          type: 'timedOut',
-          transactionId: tx,
-          entityId: entry.entityId,
-          model: entry.model,
-          error: { name: 'OverlayTimeoutError', message: `write ${tx} timed out`, transactionId: tx, entityId: entry.entityId, guardDescription: 'stub' },
-        });
-      }
-    }
-    const events = this.queued;
-    this.queued = [];
-    return { events, changed: [...new Set(events.map((e) => e.entityId))] };
-  }
-  nextWakeupMs() {
-    if (this.queued.length > 0) return 0;
-    const deadlines = [...this.overlay.values()].map((e) => e.deadline);
-    return deadlines.length ? Math.min(...deadlines) : undefined;
-  }
-  free() {
-    this.freed = true;
-  }
-  /** Makes every later call trap as a Rust panic does (and leave the object borrowed). */
-  trap() {
-    for (const name of ['applyDelta', 'restore', 'size', 'entity', 'query', 'submitOverlay', 'overlayFor', 'ackOverlay', 'rollbackOverlay', 'poll', 'nextWakeupMs', 'free']) {
-      this[name] = () => {
-        throw new WebAssembly.RuntimeError('unreachable');
-      };
-    }
-  }
-}
-
-/** A runtime of stubs; `wasmGate` holds the wasm load until `release()`. */
+/** A runtime of stubs around the real wasm; `holdWasm` holds its load until `release()`. */
 export function stubRuntime({ holdWasm = false } = {}) {
   const timers = new ManualTimers();
   const ports = [];
@@ -228,22 +129,14 @@ export function stubRuntime({ holdWasm = false } = {}) {
   let release;
   const gate = holdWasm ? new Promise((resolve) => (release = resolve)) : Promise.resolve();
   const wasm = {
+    ...real,
     createView(manifest, options) {
-      const view = new StubView(manifest, options);
+      const view = recordedView(manifest, options);
       views.push(view);
       return view;
     },
     async deleteDatabase(name) {
       deleted.push(name);
-    },
-    defaultDbName: (url, world) => `default-${url}-${world}`,
-    computeManifestHash(manifest) {
-      const parsed = JSON.parse(manifest);
-      if (!parsed.world) throw Object.assign(new Error('manifest: no world'), { name: 'ValidationError' });
-      return `manifest-hash:v1:${manifest.length}`;
-    },
-    buildManifestFingerprint(manifest) {
-      return { hash: this.computeManifestHash(manifest), worldClassHash: '0x0', entries: [] };
     },
     /** Set `panic` to what the module's panic hook would have recorded. */
     panic: undefined,
@@ -266,10 +159,21 @@ export function stubRuntime({ holdWasm = false } = {}) {
   return { runtime, timers, ports, views, wasm, deleted, release: () => release?.() };
 }
 
+/** A model of the test world: `u32` members, no keys. */
+const model = (tag, selector, ...members) => ({
+  tag,
+  class_hash: selector,
+  selector,
+  members: members.map((name) => ({ name, type: 'core::integer::u32', key: false })),
+});
+
 export const options = {
   toriiUrl: 'http://127.0.0.1:8080',
   worldAddress: '0x1234',
-  manifest: { world: { address: '0x1234' }, models: [] },
+  manifest: {
+    world: { class_hash: '0x1', address: '0x1234' },
+    models: [model('ns-Position', '0x10', 'x'), model('ns-Moves', '0x11', 'left'), model('ns-P', '0x12', 'x')],
+  },
 };
 
 /** Lets pending promise callbacks run. */

@@ -110,21 +110,6 @@ fn bench_ledger(c: &mut Criterion) {
         )
     });
     group.finish();
-
-    let mut persisted = base.clone();
-    for (id, game_model, obs) in &work {
-        persisted.observe(id, if *game_model { player } else { position }, obs);
-    }
-    let bytes = persisted.encode();
-    let mut group = c.benchmark_group("ledger_persistence");
-    group.sample_size(20);
-    group.throughput(Throughput::Elements(persisted.len() as u64));
-    group.bench_function(
-        format!("encode_{}_entries_{}_bytes", persisted.len(), bytes.len()),
-        |b| b.iter(|| black_box(persisted.encode())),
-    );
-    group.bench_function("decode", |b| b.iter(|| black_box(Ledger::decode(&bytes))));
-    group.finish();
 }
 
 fn bench_queue(c: &mut Criterion) {

@@ -50,10 +50,7 @@ pub use filter::{
     QuerySpec, Selector, SelectorSpec,
 };
 pub use hasher::{FastHashBuilder, FastHasher, FastMap};
-pub use ledger::{
-    Decision, Ledger, LedgerDecodeError, LedgerStats, ModelId, Observation, Source, StateKind,
-    Version,
-};
+pub use ledger::{Decision, Ledger, LedgerStats, ModelId, Observation, Source, StateKind, Version};
 pub use manifest::{
     build_manifest_fingerprint, canonical_manifest_bytes, compute_manifest_hash, FingerprintChange,
     FingerprintEntry, Manifest, ManifestError, ManifestFingerprint, MemberSignature, ResourceEntry,

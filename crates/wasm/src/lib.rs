@@ -1,8 +1,8 @@
 //! The wasm-bindgen facade of dojo-reactive, one module loaded twice: in the dedicated sync
 //! worker ([`SyncWorker`]: transport, synchronizers, IndexedDB, DELTA batches out) and on the
-//! main thread ([`View`]: the replica fed by DELTAs, the optimistic overlay, queries). The
-//! contract with the `js/` package is `API.md` beside this crate; the TypeScript types of every
-//! export are in [`types`].
+//! main thread ([`View`]: the JS marshalling of the view model of `dojo_reactive_view`, the
+//! replica fed by DELTAs, the optimistic overlay, queries). The contract with the `js/` package
+//! is `API.md` beside this crate; the TypeScript types of every export are in [`types`].
 //!
 //! Browser-only parts (the worker, its clock) are compiled for `wasm32` only; the rest builds
 //! and is unit-tested natively.
@@ -11,16 +11,12 @@
 
 pub mod adapter;
 pub mod config;
-pub mod delta;
 pub mod errors;
 pub mod json;
-pub mod keys;
 pub mod manifest;
 pub mod messages;
 pub mod panic;
-pub mod replica;
 pub mod sdk;
-pub mod shapes;
 pub mod types;
 mod unpersisted;
 pub mod version_gate;
@@ -36,6 +32,7 @@ mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub use clock::BrowserClock;
+pub use dojo_reactive_view::delta;
 pub use panic::take_panic_message;
 pub use view::View;
 #[cfg(target_arch = "wasm32")]

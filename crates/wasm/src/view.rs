@@ -1,38 +1,21 @@
-//! The main-thread `View`: the replica of synced states (fed only by DELTAs), the optimistic
-//! overlay merged over it, and queries answered from memory. Only the results returned are
-//! converted to JS.
+//! The main-thread `View`: the JS marshalling of the view model (`dojo_reactive_view`: the
+//! replica of synced states fed only by DELTAs, the optimistic overlay merged over it, queries
+//! answered from memory). Only the results returned are converted to JS.
 
-use std::collections::{HashMap, HashSet};
-
-use dojo_reactive_core::{
-    EntityId, Guard, Manifest, Overlay, OverlayEvent, OverlaySubmission, Query, QuerySpec, Struct,
-    DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
-};
+use dojo_reactive_core::{Guard, Manifest, OverlayEvent, OverlaySubmission, QuerySpec, Struct};
+use dojo_reactive_view::model::event_transaction;
+use dojo_reactive_view::{Consistency, ViewModel, ViewOptions};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::delta::decode_delta;
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
-use crate::keys::entity_id_of_keys;
-use crate::replica::{Changed, Replica};
 use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
-use crate::shapes::Shapes;
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
     QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
 };
-use dojo_reactive_storage::{scan_state_changes, StateChange};
-
-/// Which state a read shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Consistency {
-    /// Pending optimistic writes over synced state (the default).
-    Overlay,
-    /// Synced state only.
-    Synced,
-}
 
 fn consistency(value: Option<ConsistencyJs>) -> Result<Consistency, ErrorInfo> {
     let Some(value) = value else {
@@ -109,17 +92,7 @@ impl Guard for FunctionGuard {
 /// The main-thread view (see `API.md`).
 #[wasm_bindgen]
 pub struct View {
-    shapes: Shapes,
-    replica: Replica,
-    overlay: Overlay,
-    /// Pending writes: transaction id → (entity, model).
-    pending: HashMap<String, (EntityId, String)>,
-    /// Events found outside `poll` (confirmations while applying DELTAs, replaced writes),
-    /// with their entity and model, reported by the next `poll`.
-    queued: Vec<(OverlayEvent, EntityId, String)>,
-    /// The latest time the caller gave (for guards re-checked in `applyDelta`).
-    now_ms: u64,
-    next_transaction: u64,
+    model: ViewModel,
 }
 
 fn event_kind(event: &OverlayEvent) -> &'static str {
@@ -131,40 +104,6 @@ fn event_kind(event: &OverlayEvent) -> &'static str {
     }
 }
 
-fn event_transaction(event: &OverlayEvent) -> &str {
-    match event {
-        OverlayEvent::Confirmed { transaction_id, .. }
-        | OverlayEvent::Replaced { transaction_id, .. }
-        | OverlayEvent::RolledBack { transaction_id } => transaction_id,
-        OverlayEvent::TimedOut(error) => &error.transaction_id,
-    }
-}
-
-impl View {
-    /// Re-checks the guards of pending writes on synced states that changed.
-    fn check_overlay(&mut self, changed: &[Changed]) {
-        if self.overlay.is_empty() {
-            return;
-        }
-        for (entity, model) in changed {
-            let synced = self.replica.state(entity, model);
-            if let Some(event) = self
-                .overlay
-                .on_synced_change(entity, model, synced, self.now_ms)
-            {
-                self.settle(event);
-            }
-        }
-    }
-
-    /// Forgets a write the overlay dropped and queues its event for the next `poll`.
-    fn settle(&mut self, event: OverlayEvent) {
-        if let Some((entity, model)) = self.pending.remove(event_transaction(&event)) {
-            self.queued.push((event, entity, model));
-        }
-    }
-}
-
 #[wasm_bindgen]
 impl View {
     /// A view of the world described by `manifest` (the Dojo manifest JSON text).
@@ -173,54 +112,30 @@ impl View {
         crate::panic::install();
         let manifest =
             Manifest::from_json_str(manifest).map_err(|e| ErrorInfo::validation(e.to_string()))?;
-        let shapes = Shapes::from_manifest(&manifest);
-        let (timeout, poll) = match options {
+        let options = match options {
             Some(options) => {
                 let options: &JsValue = options.as_ref();
-                (
-                    number_option(options, "overlayTimeoutMs")?,
-                    number_option(options, "overlayPollMs")?,
-                )
+                ViewOptions {
+                    overlay_timeout_ms: number_option(options, "overlayTimeoutMs")?,
+                    overlay_poll_ms: number_option(options, "overlayPollMs")?,
+                }
             }
-            None => (None, None),
+            None => ViewOptions::default(),
         };
         Ok(View {
-            shapes,
-            replica: Replica::new(),
-            overlay: Overlay::new(
-                poll.unwrap_or(DEFAULT_GUARD_POLL_INTERVAL_MS),
-                timeout.unwrap_or(DEFAULT_OVERLAY_TIMEOUT_MS),
-            ),
-            pending: HashMap::new(),
-            queued: Vec::new(),
-            now_ms: 0,
-            next_transaction: 1,
+            model: ViewModel::new(&manifest, options),
         })
     }
 
     /// Applies one DELTA; returns the ids of entities whose synced state changed.
     #[wasm_bindgen(js_name = applyDelta)]
     pub fn apply_delta(&mut self, delta: &[u8]) -> Result<Vec<String>, JsValue> {
-        let (target, changes) = decode_delta(delta).map_err(|e| {
+        let changed = self.model.apply_delta(delta).map_err(|e| {
             ErrorInfo::validation(format!(
                 "a DELTA could not be decoded ({e}); it was ignored"
             ))
         })?;
-        for change in &changes {
-            if let StateChange::Upsert(record) = change {
-                self.shapes.learn(&record.state);
-            }
-        }
-        let changed = self.replica.apply(target, changes);
-        self.check_overlay(&changed);
-        let mut ids = Vec::new();
-        let mut seen = HashSet::new();
-        for (entity, _) in &changed {
-            if seen.insert(*entity) {
-                ids.push(entity.to_hex());
-            }
-        }
-        Ok(ids)
+        Ok(changed.iter().map(|id| id.to_hex()).collect())
     }
 
     /// Applies one DELTA of the persisted state sent before INIT_ACK (a stored segment): its
@@ -228,31 +143,17 @@ impl View {
     /// announces the restore once, at INIT_ACK). Throws a `ValidationError` for bytes that are
     /// not a segment; nothing of it is applied then.
     pub fn restore(&mut self, delta: Vec<u8>) -> Result<(), JsValue> {
-        let (target, changes) = scan_state_changes(delta).map_err(|e| {
+        self.model.restore(delta).map_err(|e| {
             ErrorInfo::validation(format!(
                 "a restored DELTA could not be read ({e}); it was ignored"
             ))
-        })?;
-        // Only the overlay and shapes learned from data look at what a restore changed.
-        let overlay_active = !self.overlay.is_empty();
-        let shapes = &self.shapes;
-        let changed = self.replica.restore(target, changes, |model| {
-            overlay_active || shapes.learns(model)
-        });
-        for (entity, model) in &changed {
-            if self.shapes.learns(model) {
-                if let Some(state) = self.replica.state(entity, model) {
-                    self.shapes.learn(state);
-                }
-            }
-        }
-        self.check_overlay(&changed);
-        Ok(())
+            .into()
+        })
     }
 
     /// Number of entities held (synced).
     pub fn size(&self) -> u32 {
-        u32::try_from(self.replica.len()).unwrap_or(u32::MAX)
+        u32::try_from(self.model.size()).unwrap_or(u32::MAX)
     }
 
     /// One entity with every model held (merged with pending writes unless `"synced"`);
@@ -264,26 +165,7 @@ impl View {
     ) -> Result<Option<SdkEntityJs>, JsValue> {
         let id = parse_entity_id(entity_id)?;
         let consistency = consistency(consistency_)?;
-        let held = self.replica.entity(&id);
-        let states: Vec<Struct> = match consistency {
-            Consistency::Synced => held.into_iter().cloned().collect(),
-            Consistency::Overlay => {
-                let mut states: Vec<Struct> = held
-                    .into_iter()
-                    .map(|state| {
-                        self.overlay
-                            .entry(&id, &state.name)
-                            .map_or_else(|| state.clone(), |e| e.apply_to(Some(state)))
-                    })
-                    .collect();
-                for entry in self.overlay.entries_for(&id) {
-                    if self.replica.get(&id, &entry.model).is_none() {
-                        states.push(entry.apply_to(None));
-                    }
-                }
-                states
-            }
-        };
+        let states = self.model.entity(&id, consistency);
         if states.is_empty() {
             return Ok(None);
         }
@@ -307,48 +189,10 @@ impl View {
             serde_json::from_value::<QuerySpec>(json)
                 .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
         };
-        if self.shapes.awaiting(model) {
-            // No state of this model arrived yet, and the manifest does not define its types.
-            let result: JsValue = Object::new().into();
-            set(&result, "items", Array::new());
-            return Ok(result.unchecked_into());
-        }
-        let compiled = Query::compile(model, &spec, self.shapes.registry())
+        let page = self
+            .model
+            .query(model, &spec, consistency)
             .map_err(|e| filter_error(model, &e))?;
-        let overlaid: Vec<(EntityId, Struct)> = match consistency {
-            Consistency::Synced => Vec::new(),
-            Consistency::Overlay => self
-                .pending
-                .values()
-                .filter(|(_, m)| m == model)
-                .filter_map(|(id, m)| {
-                    let synced = self.replica.state(id, m);
-                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
-                })
-                .collect(),
-        };
-        // Every key fixed: the entity id is the keys' hash, so only that entity can match.
-        // When no entity has that id the model is scanned (ids that are not their keys' hash,
-        // as in synthetic data, are still found).
-        let keyed = compiled
-            .filter
-            .entity_keys()
-            .map(|keys| entity_id_of_keys(&keys))
-            .and_then(|id| self.replica.state_entry(&id, model));
-        let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
-            Some(entry) => Box::new(std::iter::once(entry)),
-            None => Box::new(self.replica.states(model)),
-        };
-        let page = if overlaid.is_empty() {
-            compiled.run(synced)
-        } else {
-            let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
-            compiled.run(
-                synced
-                    .filter(|(id, _)| !shadowed.contains(*id))
-                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
-            )
-        };
         let items: Array = page
             .items
             .iter()
@@ -371,7 +215,6 @@ impl View {
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<OverlaySubmittedJs, JsValue> {
         let now = millis(now_ms);
-        self.now_ms = self.now_ms.max(now);
         let submission: &JsValue = submission.as_ref();
         let text = |key: &str| get(submission, key).as_string();
         let entity_id = text("entityId")
@@ -379,17 +222,10 @@ impl View {
         let entity = parse_entity_id(&entity_id)?;
         let model = text("model")
             .ok_or_else(|| ErrorInfo::validation("submitOverlay needs model (a model tag)"))?;
-        let shape = self.shapes.registry().get(&model).ok_or_else(|| {
-            let message = if self.shapes.awaiting(&model) {
-                format!(
-                    "the shape of {model} is not known yet: the manifest does not define its \
-                     types and no synced state of it arrived"
-                )
-            } else {
-                format!("unknown model {model:?}: not in the manifest")
-            };
-            ErrorInfo::validation(message).with("model", &model)
-        })?;
+        let shape = self
+            .model
+            .write_shape(&model)
+            .map_err(|e| ErrorInfo::validation(e.to_string()).with("model", &model))?;
         let payload = parse_payload(&model, shape, &get(submission, "payload"))?;
         let guard = get(submission, "guard");
         let guard: Option<Box<dyn Guard>> = if guard.is_undefined() || guard.is_null() {
@@ -402,35 +238,24 @@ impl View {
         };
         let timeout_ms = number_option(submission, "timeoutMs")?;
         let transaction_id = match get(submission, "transactionId") {
-            id if id.is_undefined() || id.is_null() => {
-                let id = format!("overlay-{}", self.next_transaction);
-                self.next_transaction += 1;
-                id
-            }
+            id if id.is_undefined() || id.is_null() => self.model.fresh_transaction_id(),
             id => id
                 .as_string()
                 .ok_or_else(|| ErrorInfo::validation("transactionId must be a string"))?,
         };
-        let synced = self.replica.state(&entity, &model);
-        let replaced = self
-            .overlay
+        self.model
             .submit(
                 OverlaySubmission {
                     entity_id: entity,
-                    model: model.clone(),
+                    model,
                     payload,
                     transaction_id: transaction_id.clone(),
                     guard,
                     timeout_ms,
                 },
-                synced,
                 now,
             )
             .map_err(|e| overlay_error(&e))?;
-        if let Some(event) = replaced {
-            self.settle(event);
-        }
-        self.pending.insert(transaction_id.clone(), (entity, model));
         let result: JsValue = Object::new().into();
         set(&result, "transactionId", transaction_id);
         Ok(result.unchecked_into())
@@ -444,8 +269,8 @@ impl View {
     ) -> Result<OverlayEntryInfoListJs, JsValue> {
         let id = parse_entity_id(entity_id)?;
         let list: Array = self
-            .overlay
-            .entries_for(&id)
+            .model
+            .overlay_for(&id)
             .map(|entry| {
                 let info: JsValue = Object::new().into();
                 set(&info, "transactionId", entry.transaction_id.as_str());
@@ -467,11 +292,9 @@ impl View {
         &mut self,
         #[wasm_bindgen(js_name = transactionId)] transaction_id: &str,
     ) -> Result<(), JsValue> {
-        self.overlay
+        self.model
             .ack(transaction_id)
-            .map_err(|e| overlay_error(&e))?;
-        self.pending.remove(transaction_id);
-        Ok(())
+            .map_err(|e| overlay_error(&e).into())
     }
 
     /// Rolls a write back by hand; reads show the synced state again.
@@ -480,44 +303,41 @@ impl View {
         &mut self,
         #[wasm_bindgen(js_name = transactionId)] transaction_id: &str,
     ) -> Result<(), JsValue> {
-        self.overlay
+        self.model
             .rollback(transaction_id)
-            .map_err(|e| overlay_error(&e))?;
-        self.pending.remove(transaction_id);
-        Ok(())
+            .map_err(|e| overlay_error(&e).into())
     }
 
     /// Runs guards and timeouts; returns what happened (with confirmations found by
     /// `applyDelta`) and the ids of entities whose merged state changed.
     pub fn poll(&mut self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> PollResultJs {
-        let now = millis(now_ms);
-        self.now_ms = self.now_ms.max(now);
-        let replica = &self.replica;
-        let found = self.overlay.poll(now, |id, model| replica.state(id, model));
-        for event in found {
-            self.settle(event);
-        }
+        let polled = self.model.poll(millis(now_ms));
         let infos = Array::new();
-        let changed = Array::new();
-        let mut seen = HashSet::new();
-        for (event, entity, model) in std::mem::take(&mut self.queued) {
+        for settled in &polled.events {
+            let event = &settled.event;
             let info: JsValue = Object::new().into();
-            set(&info, "type", event_kind(&event));
-            set(&info, "transactionId", event_transaction(&event));
-            set(&info, "entityId", entity.to_hex());
-            set(&info, "model", model.as_str());
-            match &event {
+            set(&info, "type", event_kind(event));
+            set(&info, "transactionId", event_transaction(event));
+            set(&info, "entityId", settled.entity.to_hex());
+            set(&info, "model", settled.model.as_str());
+            match event {
                 OverlayEvent::TimedOut(error) => {
-                    set(&info, "error", overlay_timeout(error, &model).to_object());
+                    set(
+                        &info,
+                        "error",
+                        overlay_timeout(error, &settled.model).to_object(),
+                    );
                 }
                 OverlayEvent::Replaced { by, .. } => set(&info, "by", by.as_str()),
                 _ => {}
             }
             infos.push(&info);
-            if seen.insert(entity) {
-                changed.push(&JsValue::from_str(&entity.to_hex()));
-            }
         }
+        let changed: Array = polled
+            .changed
+            .iter()
+            .map(|id| JsValue::from_str(&id.to_hex()))
+            .collect();
         let result: JsValue = Object::new().into();
         set(&result, "events", infos);
         set(&result, "changed", changed);
@@ -527,9 +347,6 @@ impl View {
     /// When `poll` next has work (ms, the caller's clock), if anything is pending.
     #[wasm_bindgen(js_name = nextWakeupMs)]
     pub fn next_wakeup_ms(&self) -> Option<f64> {
-        if !self.queued.is_empty() {
-            return Some(self.now_ms as f64);
-        }
-        self.overlay.next_wakeup_ms().map(|ms| ms as f64)
+        self.model.next_wakeup_ms().map(|ms| ms as f64)
     }
 }

@@ -536,7 +536,7 @@ async fn a_query_fixing_every_key_looks_the_entity_up_by_its_hashed_keys() {
     // keys), one under a synthetic id. The lookup finds only the first; a scan would find both.
     let key = address(4);
     let mut hashed = player(4, 9);
-    hashed.entity = dojo_reactive_wasm::keys::entity_id_of_keys(&[key]);
+    hashed.entity = dojo_reactive_view::keys::entity_id_of_keys(&[key]);
     let synthetic = player(4, 9);
     let deltas =
         encode_deltas(TargetKind::Entities, &[hashed.clone(), synthetic], &[], 10).unwrap();

@@ -54,15 +54,12 @@
 //! a newer one where the versions differ; only same-second ties can regress transiently, and
 //! the live stream then repairs them.
 
-mod codec;
 #[cfg(test)]
 mod tests;
 
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-
-pub use codec::LedgerDecodeError;
 
 use crate::entity::EntityId;
 use crate::hasher::FastMap;

@@ -7,8 +7,8 @@ use super::clock::Clock;
 use super::error::{FatalReason, StorageError, SyncFatalError};
 use super::handle::{Command, SyncHandle};
 use super::live::Lost;
+use super::mirror::{EntitySet, StoreMirror};
 use super::options::SyncOptions;
-use super::replica::{EntitySet, Replica};
 use super::state::{
     NoObserver, SyncErrorEvent, SyncErrorKind, SyncObserver, SyncState, Transition,
     TransitionReason,
@@ -132,7 +132,7 @@ pub(crate) struct Env<T, S, C> {
 /// Mutable parts.
 pub(crate) struct St<Stream> {
     pub state: SyncState,
-    pub replica: Replica,
+    pub mirror: StoreMirror,
     pub queue: UpdateQueue<(EntityId, ModelId), Buffered>,
     pub live: Option<Live<Stream>>,
     pub commands: UnboundedReceiver<Command>,
@@ -177,7 +177,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
         let now = clock.now_ms();
         let st = St {
             state: SyncState::Idle,
-            replica: Replica::new(&setup.config),
+            mirror: StoreMirror::new(&setup.config),
             queue: UpdateQueue::new(setup.options.queue),
             live: None,
             commands,
@@ -241,22 +241,22 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
 
     /// The version ledger.
     pub fn ledger(&self) -> &Ledger {
-        &self.st.replica.ledger
+        &self.st.mirror.ledger
     }
 
     /// Every synced model state held in memory (what storage holds).
     pub fn records(&self) -> impl Iterator<Item = &ModelRecord> {
-        self.st.replica.records()
+        self.st.mirror.records()
     }
 
     /// The synced state of one (entity, model).
     pub fn record(&self, entity: &EntityId, model: &str) -> Option<&ModelRecord> {
-        self.st.replica.record(entity, model)
+        self.st.mirror.record(entity, model)
     }
 
     /// Every held ledger version, as storage should hold it.
     pub fn ledger_entries(&self) -> Vec<super::storage::LedgerEntry> {
-        self.st.replica.ledger_entries()
+        self.st.mirror.ledger_entries()
     }
 
     /// The target.
@@ -457,8 +457,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let message = format!("stored record skipped: {skipped}");
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
-        st.replica = Replica::new(&self.config);
-        st.replica.seed(&stored);
+        st.mirror = StoreMirror::new(&self.config);
+        st.mirror.seed(&stored);
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.last_synced_at = st.sync_state.last_synced_at;
         st.consecutive_failures = 0;
@@ -585,7 +585,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             .await;
         match result {
             Ok(stream) => {
-                let epoch = st.replica.ledger.begin_epoch();
+                let epoch = st.mirror.ledger.begin_epoch();
                 st.live = Some(Live {
                     stream,
                     epoch,

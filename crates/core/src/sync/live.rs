@@ -9,8 +9,8 @@ use super::clock::Clock;
 use super::engine::{Buffered, Env, Failure, PassKind, St, Step};
 use super::error::{StorageError, TransportError};
 use super::handle::Command;
+use super::mirror::{Pending, RowMeta};
 use super::pump::Wake;
-use super::replica::{Pending, RowMeta};
 use super::state::{SyncErrorKind, SyncState, TransitionReason};
 use super::storage::{StorageAdapter, TargetSyncState};
 use super::transport::{ToriiTransport, UpdateStream};
@@ -73,13 +73,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                     if !self.target.includes_model(&state.name) {
                         continue;
                     }
-                    let model = st.replica.model_id(&state.name);
+                    let model = st.mirror.model_id(&state.name);
                     // Compacting keeps the newest version, not the latest arrival: an update
                     // delivered out of order must not replace a newer one still buffered.
                     if let Some(pending) = st.queue.get(&(entity.id, model)) {
                         let pending = (&pending.state, pending.executed_at, pending.updated_at);
                         let incoming = (&state, entity.executed_at, entity.updated_at);
-                        if !st.replica.ledger.supersedes_pending(pending, incoming) {
+                        if !st.mirror.ledger.supersedes_pending(pending, incoming) {
                             continue;
                         }
                     }
@@ -120,7 +120,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 updated_at: item.updated_at,
                 executed_at: item.executed_at,
             };
-            st.replica.observe(
+            st.mirror.observe(
                 &mut pending,
                 &meta,
                 &item.state,
@@ -146,7 +146,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if pending.is_empty() && sync_state.is_none() {
             return Ok(());
         }
-        let (mut batch, undo) = st.replica.finish(pending, self.target.kind, None);
+        let (mut batch, undo) = st.mirror.finish(pending, self.target.kind, None);
         let newest = batch.upserts.iter().map(|record| record.updated_at).max();
         batch.sync_state = self.sync_state_to_store(st, sync_state, newest);
         match self.storage.commit(&batch).await {
@@ -159,7 +159,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 Ok(())
             }
             Err(error) => {
-                st.replica.rollback(undo);
+                st.mirror.rollback(undo);
                 self.report(st, SyncErrorKind::Storage, error.to_string(), None);
                 Err(error)
             }
@@ -236,7 +236,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if suspects.is_empty() {
             return None;
         }
-        let mut seen = super::replica::Seen::default();
+        let mut seen = super::mirror::Seen::default();
         let mut complete = true;
         match self
             .read_ids(st, &suspects, &mut seen, &mut complete, false)

@@ -1,6 +1,7 @@
 //! The synchronizer: keeps a store equal to Torii's latest state for one sync target, through
 //! the [`ToriiTransport`], [`StorageAdapter`] and [`Clock`] traits (no IO of its own, so every
-//! path, hours of backoff included, runs in milliseconds in native tests; see [`testing`]).
+//! path, hours of backoff included, runs in milliseconds in native tests; see `testing`, behind
+//! the `testing` feature).
 //!
 //! # States and transitions
 //!
@@ -76,10 +77,10 @@ mod engine;
 mod error;
 mod handle;
 mod live;
+mod mirror;
 mod options;
 mod pass;
 mod pump;
-mod replica;
 mod state;
 mod status;
 mod storage;
@@ -88,6 +89,7 @@ mod target;
 mod tick;
 mod transport;
 
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use backoff::Backoff;

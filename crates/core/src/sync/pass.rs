@@ -10,7 +10,7 @@ use std::pin::pin;
 use super::clock::Clock;
 use super::engine::{Env, Failure, Next, PassKind, St, Step};
 use super::handle::Command;
-use super::replica::{EntitySet, Pending, RowMeta, Seen};
+use super::mirror::{EntitySet, Pending, RowMeta, Seen};
 use super::state::{SyncErrorKind, SyncState, TransitionReason};
 use super::storage::{StorageAdapter, TargetSyncState};
 use super::transport::{PageRequest, SnapshotPage, ToriiTransport};
@@ -170,7 +170,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let epoch = st.live.as_ref().map_or(0, |live| live.epoch);
             st.page_counter += 1;
             let page = st.page_counter;
-            st.replica
+            st.mirror
                 .complete_snapshot(&mut pending, epoch, page, &seen, since.is_some());
         }
         let now = self.now();
@@ -332,9 +332,9 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let meta = RowMeta::of(entity);
             for state in &entity.models {
                 if self.target.includes_model(&state.name) {
-                    let model = st.replica.model_id(&state.name);
+                    let model = st.mirror.model_id(&state.name);
                     seen.models.insert((entity.id, model));
-                    st.replica.observe(&mut pending, &meta, state, source);
+                    st.mirror.observe(&mut pending, &meta, state, source);
                 }
             }
         }

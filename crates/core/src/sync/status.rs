@@ -58,7 +58,7 @@ impl<Stream> St<Stream> {
     ) -> SyncTick {
         let overlay = self.observer.overlay_counts();
         let mut tags: Vec<String> = if env.target.models.is_empty() {
-            self.replica.model_tags().map(str::to_owned).collect()
+            self.mirror.model_tags().map(str::to_owned).collect()
         } else {
             env.target.models.clone()
         };
@@ -110,7 +110,7 @@ impl<Stream> St<Stream> {
                 }
             })
             .collect();
-        let stats = self.replica.ledger.stats();
+        let stats = self.mirror.ledger.stats();
         let lag_ms = match self.state {
             SyncState::Streaming => 0,
             _ => now.saturating_sub(self.last_synced_at.unwrap_or(self.started_at)),
@@ -137,9 +137,9 @@ impl<Stream> St<Stream> {
                 stale_dropped: stats.stale_dropped(),
                 superseded: stats.superseded(),
                 regressed: stats.regressed,
-                unchanged: self.replica.unchanged,
-                absent_deleted: self.replica.absent_deleted,
-                held: self.replica.ledger.len() as u64,
+                unchanged: self.mirror.unchanged,
+                absent_deleted: self.mirror.absent_deleted,
+                held: self.mirror.ledger.len() as u64,
             },
             replay_count: self.replay_count,
             last_replay_duration_ms: self.last_replay_ms,

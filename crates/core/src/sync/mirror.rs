@@ -97,9 +97,10 @@ pub(crate) struct SeedReport {
     pub orphaned: usize,
 }
 
-/// Ledger + model states (see the module documentation).
+/// Ledger + model states (see the module documentation); the main thread's copy of synced states
+/// is another thing, `dojo_reactive_view::replica::Replica`.
 #[derive(Debug)]
-pub(crate) struct Replica {
+pub(crate) struct StoreMirror {
     pub ledger: Ledger,
     /// Restored states stay encoded until something reads them.
     records: FastMap<(EntityId, ModelId), StoredRecord>,
@@ -110,9 +111,9 @@ pub(crate) struct Replica {
     pub absent_deleted: u64,
 }
 
-impl Replica {
+impl StoreMirror {
     pub(crate) fn new(config: &SyncConfig) -> Self {
-        let mut replica = Replica {
+        let mut mirror = StoreMirror {
             ledger: Ledger::from_config(config),
             records: FastMap::default(),
             models: Vec::new(),
@@ -120,9 +121,9 @@ impl Replica {
             absent_deleted: 0,
         };
         for model in config.models() {
-            replica.model_id(&model.tag);
+            mirror.model_id(&model.tag);
         }
-        replica
+        mirror
     }
 
     /// The ledger handle of a model, registering it.
@@ -455,8 +456,8 @@ mod tests {
     fn restored_states_are_decoded_only_when_a_row_is_compared_with_them() {
         let decodes = Rc::new(Cell::new(0));
         let records: Vec<_> = (1..=3).map(|n| record(n, 5)).collect();
-        let mut replica = Replica::new(&SyncConfig::default());
-        let report = replica.seed(&stored(&records, &decodes));
+        let mut mirror = StoreMirror::new(&SyncConfig::default());
+        let report = mirror.seed(&stored(&records, &decodes));
         assert_eq!(
             report.unversioned, 3,
             "versioned by their heads' timestamps"
@@ -473,9 +474,9 @@ mod tests {
             executed_at: 10,
         };
         let source = Source::Stream { epoch: 1, seq: 1 };
-        let same = replica.observe(&mut pending, &meta, &records[0].state, source);
+        let same = mirror.observe(&mut pending, &meta, &records[0].state, source);
         assert!(same.is_none());
-        assert_eq!((decodes.get(), replica.unchanged), (1, 1));
+        assert_eq!((decodes.get(), mirror.unchanged), (1, 1));
 
         // A newer state of entity 2 replaces its encoded one; the batch carries the new state
         // and undoing it puts the encoded one back, still undecoded.
@@ -486,24 +487,21 @@ mod tests {
             ..meta
         };
         let state = record(2, 9).state;
-        assert!(replica
+        assert!(mirror
             .observe(&mut pending, &newer, &state, source)
             .is_some_and(|d| d.applies()));
         assert_eq!(decodes.get(), 2);
-        let (batch, undo) = replica.finish(pending, TargetKind::Entities, None);
+        let (batch, undo) = mirror.finish(pending, TargetKind::Entities, None);
         assert_eq!(batch.upserts.len(), 1);
         assert_eq!(batch.upserts[0].state, state);
-        replica.rollback(undo);
-        assert_eq!(
-            replica.record(&Felt::from(2u128), "ns-M"),
-            Some(&records[1])
-        );
+        mirror.rollback(undo);
+        assert_eq!(mirror.record(&Felt::from(2u128), "ns-M"), Some(&records[1]));
         assert_eq!(
             decodes.get(),
             2,
             "the restored record was decoded once, then shared"
         );
-        assert_eq!(replica.records().count(), 3);
+        assert_eq!(mirror.records().count(), 3);
         assert_eq!(
             decodes.get(),
             3,

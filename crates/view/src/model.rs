@@ -1,0 +1,365 @@
+//! The view model: the replica of synced states (fed only by DELTAs), the optimistic overlay
+//! merged over it, the events of settled writes, and queries answered from memory. What a read
+//! shows with [`Consistency::Overlay`] is always each pending write over the latest synced state.
+
+use std::collections::{HashMap, HashSet};
+
+use dojo_reactive_core::{
+    EntityId, FilterError, Manifest, Overlay, OverlayEntry, OverlayError, OverlayEvent,
+    OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty, DEFAULT_GUARD_POLL_INTERVAL_MS,
+    DEFAULT_OVERLAY_TIMEOUT_MS,
+};
+use dojo_reactive_storage::{scan_state_changes, StateChange};
+
+use crate::delta::{decode_delta, DecodeError};
+use crate::keys::entity_id_of_keys;
+use crate::replica::{Changed, Replica};
+use crate::shapes::Shapes;
+
+/// Which state a read shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Consistency {
+    /// Pending optimistic writes over synced state (the default).
+    #[default]
+    Overlay,
+    /// Synced state only.
+    Synced,
+}
+
+/// The overlay's timing options (`None`: the core defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewOptions {
+    /// Time before an unconfirmed write is rolled back (ms).
+    pub overlay_timeout_ms: Option<u64>,
+    /// How often guards are re-checked (ms).
+    pub overlay_poll_ms: Option<u64>,
+}
+
+/// What happened to a pending write, with its entity and model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledWrite {
+    /// What happened.
+    pub event: OverlayEvent,
+    /// The entity written.
+    pub entity: EntityId,
+    /// The model tag written.
+    pub model: String,
+}
+
+/// What [`ViewModel::poll`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Polled {
+    /// Settled writes, in the order they settled.
+    pub events: Vec<SettledWrite>,
+    /// Entities whose merged state changed (once each, in the order of `events`).
+    pub changed: Vec<EntityId>,
+}
+
+/// Why a write cannot be shaped: its model's shape is not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownShape {
+    /// The model tag.
+    pub model: String,
+    /// The manifest names the model but no synced state of it arrived yet.
+    pub awaiting: bool,
+}
+
+impl std::fmt::Display for UnknownShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let model = &self.model;
+        if self.awaiting {
+            write!(
+                f,
+                "the shape of {model} is not known yet: the manifest does not define its types \
+                 and no synced state of it arrived"
+            )
+        } else {
+            write!(f, "unknown model {model:?}: not in the manifest")
+        }
+    }
+}
+
+/// The transaction id a given event is about.
+pub fn event_transaction(event: &OverlayEvent) -> &str {
+    match event {
+        OverlayEvent::Confirmed { transaction_id, .. }
+        | OverlayEvent::Replaced { transaction_id, .. }
+        | OverlayEvent::RolledBack { transaction_id } => transaction_id,
+        OverlayEvent::TimedOut(error) => &error.transaction_id,
+    }
+}
+
+/// The main-thread view of one world: synced states, pending writes, queries.
+pub struct ViewModel {
+    shapes: Shapes,
+    replica: Replica,
+    overlay: Overlay,
+    /// Pending writes: transaction id → (entity, model).
+    pending: HashMap<String, (EntityId, String)>,
+    /// Writes settled outside `poll` (confirmations while applying DELTAs, replaced writes),
+    /// reported by the next `poll`.
+    queued: Vec<SettledWrite>,
+    /// The latest time the caller gave (for guards re-checked in `apply_delta`).
+    now_ms: u64,
+    next_transaction: u64,
+}
+
+impl ViewModel {
+    /// An empty view of the world `manifest` describes.
+    pub fn new(manifest: &Manifest, options: ViewOptions) -> ViewModel {
+        ViewModel {
+            shapes: Shapes::from_manifest(manifest),
+            replica: Replica::new(),
+            overlay: Overlay::new(
+                options
+                    .overlay_poll_ms
+                    .unwrap_or(DEFAULT_GUARD_POLL_INTERVAL_MS),
+                options
+                    .overlay_timeout_ms
+                    .unwrap_or(DEFAULT_OVERLAY_TIMEOUT_MS),
+            ),
+            pending: HashMap::new(),
+            queued: Vec::new(),
+            now_ms: 0,
+            next_transaction: 1,
+        }
+    }
+
+    /// Applies one DELTA; returns the entities whose synced state changed (once each). Bytes that
+    /// are not a DELTA change nothing.
+    pub fn apply_delta(&mut self, delta: &[u8]) -> Result<Vec<EntityId>, DecodeError> {
+        let (target, changes) = decode_delta(delta)?;
+        for change in &changes {
+            if let StateChange::Upsert(record) = change {
+                self.shapes.learn(&record.state);
+            }
+        }
+        let changed = self.replica.apply(target, changes);
+        self.check_overlay(&changed);
+        let mut ids = Vec::new();
+        let mut seen = HashSet::new();
+        for (entity, _) in &changed {
+            if seen.insert(*entity) {
+                ids.push(*entity);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Applies one DELTA of the persisted state (a stored segment): its states are indexed now
+    /// and decoded when first read. Bytes that are not a segment change nothing.
+    pub fn restore(&mut self, delta: Vec<u8>) -> Result<(), DecodeError> {
+        let (target, changes) = scan_state_changes(delta)?;
+        // Only the overlay and shapes learned from data look at what a restore changed.
+        let overlay_active = !self.overlay.is_empty();
+        let shapes = &self.shapes;
+        let changed = self.replica.restore(target, changes, |model| {
+            overlay_active || shapes.learns(model)
+        });
+        for (entity, model) in &changed {
+            if self.shapes.learns(model) {
+                if let Some(state) = self.replica.state(entity, model) {
+                    self.shapes.learn(state);
+                }
+            }
+        }
+        self.check_overlay(&changed);
+        Ok(())
+    }
+
+    /// Number of entities held (synced).
+    pub fn size(&self) -> usize {
+        self.replica.len()
+    }
+
+    /// Every model state shown for an entity (by model tag, pending writes last); empty when
+    /// nothing is held or pending for it.
+    pub fn entity(&self, id: &EntityId, consistency: Consistency) -> Vec<Struct> {
+        let held = self.replica.entity(id);
+        match consistency {
+            Consistency::Synced => held.into_iter().cloned().collect(),
+            Consistency::Overlay => {
+                let mut states: Vec<Struct> = held
+                    .into_iter()
+                    .map(|state| {
+                        self.overlay
+                            .entry(id, &state.name)
+                            .map_or_else(|| state.clone(), |e| e.apply_to(Some(state)))
+                    })
+                    .collect();
+                for entry in self.overlay.entries_for(id) {
+                    if self.replica.get(id, &entry.model).is_none() {
+                        states.push(entry.apply_to(None));
+                    }
+                }
+                states
+            }
+        }
+    }
+
+    /// Runs a query on one model; results by ascending entity id. A model the manifest names
+    /// whose shape is not known yet (no state of it arrived) has no results.
+    pub fn query(
+        &self,
+        model: &str,
+        spec: &QuerySpec,
+        consistency: Consistency,
+    ) -> Result<QueryPage, FilterError> {
+        if self.shapes.awaiting(model) {
+            return Ok(QueryPage {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let compiled = Query::compile(model, spec, self.shapes.registry())?;
+        let overlaid: Vec<(EntityId, Struct)> = match consistency {
+            Consistency::Synced => Vec::new(),
+            Consistency::Overlay => self
+                .pending
+                .values()
+                .filter(|(_, m)| m == model)
+                .filter_map(|(id, m)| {
+                    let synced = self.replica.state(id, m);
+                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
+                })
+                .collect(),
+        };
+        // Every key fixed: the entity id is the keys' hash, so only that entity can match.
+        // When no entity has that id the model is scanned (ids that are not their keys' hash,
+        // as in synthetic data, are still found).
+        let keyed = compiled
+            .filter
+            .entity_keys()
+            .map(|keys| entity_id_of_keys(&keys))
+            .and_then(|id| self.replica.state_entry(&id, model));
+        let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
+            Some(entry) => Box::new(std::iter::once(entry)),
+            None => Box::new(self.replica.states(model)),
+        };
+        let page = if overlaid.is_empty() {
+            compiled.run(synced)
+        } else {
+            let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
+            compiled.run(
+                synced
+                    .filter(|(id, _)| !shadowed.contains(*id))
+                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
+            )
+        };
+        Ok(page)
+    }
+
+    /// The shape a write on `model` must have.
+    pub fn write_shape(&self, model: &str) -> Result<&Ty, UnknownShape> {
+        self.shapes
+            .registry()
+            .get(model)
+            .ok_or_else(|| UnknownShape {
+                model: model.to_owned(),
+                awaiting: self.shapes.awaiting(model),
+            })
+    }
+
+    /// A transaction id for a write submitted without one (`overlay-1`, `overlay-2`, ...).
+    pub fn fresh_transaction_id(&mut self) -> String {
+        let id = format!("overlay-{}", self.next_transaction);
+        self.next_transaction += 1;
+        id
+    }
+
+    /// Shows an optimistic write at once; confirmed by its guard, rolled back after its
+    /// timeout. A write it replaces is reported by the next `poll`.
+    pub fn submit(
+        &mut self,
+        submission: OverlaySubmission,
+        now_ms: u64,
+    ) -> Result<(), OverlayError> {
+        self.now_ms = self.now_ms.max(now_ms);
+        let entity = submission.entity_id;
+        let model = submission.model.clone();
+        let transaction_id = submission.transaction_id.clone();
+        let synced = self.replica.state(&entity, &model);
+        let replaced = self.overlay.submit(submission, synced, now_ms)?;
+        if let Some(event) = replaced {
+            self.settle(event);
+        }
+        self.pending.insert(transaction_id, (entity, model));
+        Ok(())
+    }
+
+    /// The pending writes on an entity.
+    pub fn overlay_for(&self, id: &EntityId) -> impl Iterator<Item = &OverlayEntry> {
+        self.overlay.entries_for(id)
+    }
+
+    /// Confirms a write by hand (its transaction settled); it is dropped.
+    pub fn ack(&mut self, transaction_id: &str) -> Result<(), OverlayError> {
+        self.overlay.ack(transaction_id)?;
+        self.pending.remove(transaction_id);
+        Ok(())
+    }
+
+    /// Rolls a write back by hand; reads show the synced state again.
+    pub fn rollback(&mut self, transaction_id: &str) -> Result<(), OverlayError> {
+        self.overlay.rollback(transaction_id)?;
+        self.pending.remove(transaction_id);
+        Ok(())
+    }
+
+    /// Runs guards and timeouts; returns what happened (with what was found since the last
+    /// poll) and the entities whose merged state changed.
+    pub fn poll(&mut self, now_ms: u64) -> Polled {
+        self.now_ms = self.now_ms.max(now_ms);
+        let replica = &self.replica;
+        let found = self
+            .overlay
+            .poll(now_ms, |id, model| replica.state(id, model));
+        for event in found {
+            self.settle(event);
+        }
+        let events = std::mem::take(&mut self.queued);
+        let mut changed = Vec::new();
+        let mut seen = HashSet::new();
+        for settled in &events {
+            if seen.insert(settled.entity) {
+                changed.push(settled.entity);
+            }
+        }
+        Polled { events, changed }
+    }
+
+    /// When `poll` next has work (ms, the caller's clock), if anything is pending.
+    pub fn next_wakeup_ms(&self) -> Option<u64> {
+        if !self.queued.is_empty() {
+            return Some(self.now_ms);
+        }
+        self.overlay.next_wakeup_ms()
+    }
+
+    /// Re-checks the guards of pending writes on synced states that changed.
+    fn check_overlay(&mut self, changed: &[Changed]) {
+        if self.overlay.is_empty() {
+            return;
+        }
+        for (entity, model) in changed {
+            let synced = self.replica.state(entity, model);
+            if let Some(event) = self
+                .overlay
+                .on_synced_change(entity, model, synced, self.now_ms)
+            {
+                self.settle(event);
+            }
+        }
+    }
+
+    /// Forgets a write the overlay dropped and queues its event for the next `poll`.
+    fn settle(&mut self, event: OverlayEvent) {
+        if let Some((entity, model)) = self.pending.remove(event_transaction(&event)) {
+            self.queued.push(SettledWrite {
+                event,
+                entity,
+                model,
+            });
+        }
+    }
+}
