@@ -17,4 +17,5 @@ fn main() {
 mod conformance;
 
 #[cfg(target_arch = "wasm32")]
+#[path = "storage/indexeddb.rs"]
 mod indexeddb;
