@@ -1,5 +1,6 @@
-// Memory of a bench page, measured from outside the page (nothing in the package or the pages
-// changes for it), after a full garbage collection of every isolate measured:
+// Memory of a bench page, measured from outside the page (nothing in the package changes for it;
+// the pages get one init script, `recordWasmMemories`), after a full garbage collection of every
+// isolate measured:
 //   - JS heap of the page's main thread and of each of its dedicated workers (CDP
 //     `Runtime.getHeapUsage`, per isolate; `HeapProfiler.collectGarbage` first),
 //   - the wasm memories each of them holds: in a page, the memories its wasm instances export
