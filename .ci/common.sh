@@ -33,9 +33,10 @@ find_chromedriver() {
     return 1
 }
 
-# Workspace member package names, one per line.
+# Workspace member package names, one per line; fails (cargo's error on stderr) when cargo
+# metadata fails.
 workspace_packages() {
-    cargo metadata --no-deps --format-version 1 --offline 2>/dev/null \
+    cargo metadata --no-deps --format-version 1 --offline \
         | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const p of JSON.parse(s).packages)console.log(p.name)})'
 }
 
@@ -50,6 +51,48 @@ target_dir() {
 npm_projects() {
     find "$ROOT" \( -name node_modules -o -name target -o -name .git \) -prune -o \
         -name package.json -type f -printf '%h\n' | sort
+}
+
+# --- npm projects -------------------------------------------------------------------------------
+# npm_ci DIR: `npm ci`. A lockfile written against this machine's registry lacks the optional
+# platform packages it does not serve (e.g. rollup's non-Linux binaries), which `npm ci` calls
+# out of sync; then `npm install --no-save` installs the locked versions without rewriting it.
+npm_ci() {
+    local out
+    if out="$(cd "$1" && npm ci --no-audit --no-fund --loglevel=error 2>&1)"; then
+        [[ -n "$out" ]] && printf '%s\n' "$out" >&2
+        return 0
+    fi
+    if grep -q "can only install packages when your package.json and package-lock.json" <<<"$out"; then
+        log "npm: ${1#"$ROOT"/}: npm ci says the lockfile is incomplete ($(grep -c 'Missing:' <<<"$out") optional entries); npm install --no-save"
+        (cd "$1" && npm install --no-save --no-audit --no-fund --loglevel=error)
+        return
+    fi
+    printf '%s\n' "$out" >&2
+    return 1
+}
+
+# npm_install DIR: installs the npm project DIR (npm_ci, or `npm install` without a lockfile)
+# unless it was installed from the same package.json and lockfile before (a stamp in
+# node_modules/.ci-installed; a project that depends on the package by `file:` also reinstalls
+# when js/package.json changes).
+npm_install() {
+    local dir="$1" stamp want
+    stamp="$dir/node_modules/.ci-installed"
+    want="$(cat "$dir/package.json" "$dir/package-lock.json" \
+        $(grep -q '"file:' "$dir/package.json" && echo "$ROOT/js/package.json") 2>/dev/null |
+        sha256sum | cut -c1-64)"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "npm: ${dir#"$ROOT"/} up to date"
+        return 0
+    fi
+    log "npm: installing ${dir#"$ROOT"/}"
+    if [[ -f "$dir/package-lock.json" ]]; then
+        npm_ci "$dir" || return
+    else
+        (cd "$dir" && npm install --no-audit --no-fund --loglevel=error) || return
+    fi
+    echo "$want" >"$stamp"
 }
 
 # --- mock-torii ---------------------------------------------------------------------------------

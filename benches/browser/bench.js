@@ -15,6 +15,7 @@ import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { minifiedBytes, shippedBytes } from "./lib/bytes.js";
+import { measureMemory, recordWasmMemories } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { renderReport } from "./lib/report.js";
 import { startStaticServer } from "./lib/server.js";
@@ -108,6 +109,7 @@ function snapshotPackage() {
 async function inContext(browser, name, fn) {
     const context = await browser.newContext();
     const page = await context.newPage();
+    await page.addInitScript(recordWasmMemories);
     let failPage;
     const pageFailed = new Promise((_, reject) => (failPage = reject));
     pageFailed.catch(() => {});
@@ -115,11 +117,11 @@ async function inContext(browser, name, fn) {
     page.on("console", (message) => {
         if (opts.verbose || message.type() === "error" || message.type() === "warning") log(`${name} console.${message.type()}: ${message.text()}`);
     });
-    const timeout = sleep(PHASE_TIMEOUT_MS).then(() => {
-        throw new Error(`${name}: no result within ${PHASE_TIMEOUT_MS / 60_000} minutes`);
-    });
+    const phase = Promise.race([fn(page, pageFailed), pageFailed]);
     try {
-        return await Promise.race([fn(page, pageFailed), pageFailed, timeout]);
+        return await within(phase, PHASE_TIMEOUT_MS, () => {
+            throw new Error(`${name}: no result within ${PHASE_TIMEOUT_MS / 60_000} minutes`);
+        });
     } finally {
         await context.close();
     }
@@ -131,8 +133,21 @@ async function openBench(page, url) {
     await page.waitForFunction(() => window.bench !== undefined, null, { timeout: PHASE_TIMEOUT_MS, polling: 20 });
 }
 
-/** Resolves like `promise`, or with `fallback` after `ms`. */
-const within = (promise, ms, fallback) => Promise.race([promise, sleep(ms).then(() => fallback)]);
+/**
+ * Settles like `promise`, or after `ms` with `fallback` (a function: with what it returns or
+ * throws). The timer is cleared as soon as `promise` settles: a guard left pending would keep
+ * Node alive for its whole duration after the report.
+ */
+async function within(promise, ms, fallback) {
+    let timer;
+    const expiry = new Promise((resolveExpiry) => (timer = setTimeout(resolveExpiry, ms)));
+    try {
+        const outcome = await Promise.race([promise.then((value) => ({ value })), expiry.then(() => undefined)]);
+        return outcome ? outcome.value : typeof fallback === "function" ? fallback() : fallback;
+    } finally {
+        clearTimeout(timer);
+    }
+}
 
 /**
  * Update-to-listener latency under the mock's steady rate: the page subscribes, the rate starts,
@@ -214,8 +229,9 @@ async function main() {
                 await sampleIds(page);
                 log(`${mode}: queries, then update latency`);
                 const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
+                const memory = await measureMemory(browser, page);
                 const latency = await latencyUnderRate(page, mock, ids[0], mode);
-                return { cold, bytes, queries, latency };
+                return { cold, bytes, queries, memory, latency };
             });
         }
         if (contenders.includes("ours")) {
@@ -229,6 +245,7 @@ async function main() {
                 await sampleIds(page);
                 log("ours: queries, then update latency");
                 const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
+                const memory = await measureMemory(browser, page);
                 const latency = await latencyUnderRate(page, mock, ids[0], "ours");
                 await page.evaluate(() => window.bench.settle());
                 const [probeKey] = await page.evaluate((probe) => window.bench.playerKeys(probe), [ids[1] ?? ids[0]]);
@@ -236,6 +253,7 @@ async function main() {
                 await mock.control.clearLog();
                 await openBench(page, `${server.url}${oursPage}?${query}&probeKey=${encodeURIComponent(probeKey)}`);
                 const warm = await page.evaluate(() => window.bench.warm());
+                warm.memory = await measureMemory(browser, page);
                 const calls = await mock.control.log();
                 const byMethod = {};
                 for (const call of calls) {
@@ -244,7 +262,7 @@ async function main() {
                 }
                 warm.retrieveDetails = calls.filter((c) => /Retrieve/.test(c.method)).map((c) => c.detail);
                 warm.calls = Object.entries(byMethod).map(([m, n]) => `${m} ${n}`).join(", ") || "none";
-                return { cold, bytes, queries, latency, warm };
+                return { cold, bytes, queries, memory, latency, warm };
             });
         }
     } finally {
@@ -275,7 +293,14 @@ async function main() {
     log(`appended to benches/.results/browser.md`);
 }
 
-main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-});
+main().then(
+    () => {
+        // Everything the run opened is closed, so Node exits now; if something still holds it,
+        // say what (the timer itself does not keep Node alive).
+        setTimeout(() => log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}`), 10_000).unref();
+    },
+    (error) => {
+        console.error(error);
+        process.exit(1);
+    },
+);

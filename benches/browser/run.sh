@@ -5,24 +5,23 @@
 #   bash benches/browser/run.sh --entities 5000    # a quick proof of the harness
 # Other flags go to bench.js (--contenders raw,sdk,ours --rate 1000 --markers 200 ...).
 # Builds what it needs: mock-torii (release), the package (js/build.sh: release wasm + tsc), and
-# `npm ci` here. Prints a markdown table and appends it to benches/.results/browser.md.
+# installs the npm packages of js/ and benches/browser as .ci/setup does (npm_install in
+# .ci/common.sh: only when their lockfile changed). Prints a markdown table and appends it to
+# benches/.results/browser.md; exits when it has reported.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-cd "$root"
+# log, target_dir, npm_install (the way .ci/setup installs npm projects); changes to the root.
+source "$here/../../.ci/common.sh"
 
-echo "[run] cargo build --release -p dojo-reactive-mock-torii" >&2
+log "cargo build --release -p dojo-reactive-mock-torii"
 cargo build --release -p dojo-reactive-mock-torii
-target_dir="$(cargo metadata --format-version 1 --no-deps --offline |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).target_directory))')"
+mock_bin="$(target_dir)/release/mock-torii"
 
-echo "[run] bash js/build.sh" >&2
+npm_install "$ROOT/js"
+npm_install "$here"
+log "bash js/build.sh"
 bash js/build.sh
 
+log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cd "$here"
-if [[ ! -d node_modules/playwright-core || package-lock.json -nt node_modules/.package-lock.json ]]; then
-    echo "[run] npm ci (benches/browser)" >&2
-    npm ci --no-audit --no-fund --loglevel=error
-fi
-echo "[run] machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-exec node bench.js --mock-bin "$target_dir/release/mock-torii" "$@"
+exec node bench.js --mock-bin "$mock_bin" "$@"

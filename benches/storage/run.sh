@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Storage benchmark in headless Chromium (dedicated worker): our chunked IndexedDB storage vs a
-# plain one-record-per-entity IndexedDB baseline, 100,000 entities. Builds what it needs (release
-# wasm test of dojo-reactive-storage) and prints a markdown table.
+# plain one-record-per-entity IndexedDB baseline, 100,000 entities. Builds what it needs (the
+# `storage` bench of dojo-reactive-storage for wasm32, bench profile) and prints a markdown table.
 #   bash benches/storage/run.sh
 # Needs: the wasm32 target, wasm-bindgen-test-runner (= wasm-bindgen version), chromium and
 # chromedriver (see .ci/setup).
@@ -13,6 +13,6 @@ export WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}
 mkdir -p benches/.results
 out="benches/.results/storage-$(date +%Y%m%d-%H%M%S).log"
 echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-STORAGE_BENCH=1 cargo test --release -p dojo-reactive-storage --target wasm32-unknown-unknown \
-    --test bench -- --nocapture 2>&1 | tee "$out" | grep -E '^\s*(\||ratio|batches of|median)' | sed -E 's/^\s+//'
+cargo bench -p dojo-reactive-storage --target wasm32-unknown-unknown --bench storage -- --nocapture 2>&1 |
+    tee "$out" | grep -E '^\s*(\||ratio|batches of|median)' | sed -E 's/^\s+//'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); full log: $out"

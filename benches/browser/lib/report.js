@@ -25,6 +25,22 @@ function latency(l) {
     return `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)} (${notes.join(", ")})`;
 }
 
+const mib = (x) => (Number.isFinite(x) ? `${(x / 1048576).toFixed(0)} MiB` : "—");
+
+/** The renderer's resident set, and per entity (all of it, divided by the entities held). */
+function rss(m, entities) {
+    if (!m?.renderer) return "—";
+    const perEntity = (x) => `${(x / entities / 1000).toFixed(2)} KB`;
+    return `RSS ${mib(m.renderer.rss)} (${perEntity(m.renderer.rss)}/entity), anonymous ${mib(m.renderer.rssAnon)} (${perEntity(m.renderer.rssAnon)}/entity)`;
+}
+
+/** JS heaps and wasm memories of the page's main thread and of its workers. */
+function isolates(m) {
+    if (!m) return "—";
+    const part = (name, i) => `${name}: JS heap ${mib(i.jsHeapUsed)}, wasm ${i.wasmMemories ? mib(i.wasm) : "none"}`;
+    return [part("page", m.main), ...m.workers.map((w) => part("worker", w))].join("; ");
+}
+
 function longTasks(c) {
     return c ? `${ms(c.longTasks.longestMs)} (${c.longTasks.count} long tasks)` : "—";
 }
@@ -124,6 +140,30 @@ export function renderReport(r, meta) {
             raw ? `p50 ${ms(raw.queries.scan.p50)} (${raw.queries.scan.matches} matches)` : "—",
             sdk ? `p50 ${ms(sdk.queries.scan.p50)} (${sdk.queries.scan.matches} matches)` : "—",
             `raw/ours ${ratio(raw?.queries.scan.p50, ours?.queries.scan.p50)}`,
+            "",
+        ],
+        [
+            "renderer memory after sync and the queries (after a full GC; /proc of the page's renderer)",
+            rss(ours?.memory, r.entities),
+            rss(raw?.memory, r.entities),
+            rss(sdk?.memory, r.entities),
+            `RSS raw/ours ${ratio(raw?.memory?.renderer?.rss, ours?.memory?.renderer?.rss)}`,
+            "≤ 1.5 KB/entity (growth)",
+        ],
+        [
+            "of which JS heaps and wasm memories (CDP, per isolate)",
+            isolates(ours?.memory),
+            isolates(raw?.memory),
+            isolates(sdk?.memory),
+            "",
+            "",
+        ],
+        [
+            "ours: renderer memory after the warm start (first query answered)",
+            ours?.warm?.memory ? `${rss(ours.warm.memory, r.entities)}; ${isolates(ours.warm.memory)}` : "—",
+            "",
+            "",
+            "",
             "",
         ],
         [

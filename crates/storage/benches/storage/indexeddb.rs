@@ -1,14 +1,7 @@
-//! Browser benchmark of the IndexedDB storage against a plain one-record-per-entity IndexedDB
-//! baseline (rexie), in headless Chromium in a dedicated worker (where the sync worker runs).
-//!
-//! Run by `bash benches/storage/run.sh` (release build, `STORAGE_BENCH=1`); in a normal test run
-//! (no `STORAGE_BENCH` at compile time) it only checks that it builds and returns at once.
+//! The benchmark itself (wasm32 only): persisting and loading 100,000 entities with `Storage`
+//! over IndexedDB, the same in memory, and the one-record-per-entity baselines.
 
-#![cfg(target_arch = "wasm32")]
-
-mod conformance;
-
-use conformance::{cursor, fingerprint, player, upserts, TARGET};
+use super::conformance::{cursor, fingerprint, player, upserts, TARGET};
 use dojo_reactive_core::sync::StoredRecord;
 use dojo_reactive_storage::{delete_db, Backend, IndexedDbBackend, MemoryBackend, Storage};
 use js_sys::Promise;
@@ -17,7 +10,7 @@ use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+use wasm_bindgen_test::{console_log, wasm_bindgen_bench, wasm_bindgen_test_configure, Criterion};
 use web_sys::{IdbDatabase, IdbFactory, IdbRequest, IdbTransaction};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -329,14 +322,10 @@ fn baseline_rows() -> Vec<(JsValue, JsValue)> {
         .collect()
 }
 
-#[wasm_bindgen_test]
-async fn storage_benchmark() {
-    if option_env!("STORAGE_BENCH").is_none() {
-        console_log!(
-            "storage benchmark skipped (build with STORAGE_BENCH=1: bash benches/storage/run.sh)"
-        );
-        return;
-    }
+/// The whole benchmark, printed as a markdown table. It times whole runs of 100,000 entities
+/// itself (each run builds a fresh database), so criterion's sampling is not used.
+#[wasm_bindgen_bench]
+async fn storage_benchmark(_criterion: &mut Criterion) {
     console_log!("| case | entities | ms | entities/s | notes |");
     console_log!("|---|---|---|---|---|");
     // Three runs of the main case (the machine is shared: figures vary run to run).
