@@ -12,6 +12,7 @@
 pub mod adapter;
 pub mod config;
 pub mod delta;
+pub mod deploy;
 pub mod errors;
 pub mod json;
 pub mod keys;
