@@ -24,6 +24,14 @@ use crate::world_check::within;
 /// How long Torii's list of models is trusted before it is asked again (ms).
 const MODELS_FRESH_MS: u64 = 5_000;
 
+/// What Torii answered about the world's models.
+enum Listing {
+    /// Its models.
+    Models(ToriiModels),
+    /// It refused the call for good (e.g. a Torii without `Worlds`).
+    Refused,
+}
+
 /// Judges this worker's manifest against the stored one by the models Torii lists.
 pub struct ManifestJudge<F> {
     fetch: F,
@@ -69,30 +77,39 @@ where
 
     /// Torii's models (asked again when the last answer is older than 5 s); `None` when Torii
     /// did not answer in time.
-    async fn torii_models<C: Clock>(&self, clock: &C) -> Option<ToriiModels> {
+    async fn torii_models<C: Clock>(&self, clock: &C) -> Option<Listing> {
         let now = clock.now_ms();
         if let Some((at, models)) = &*self.answered.borrow() {
             if now.saturating_sub(*at) < MODELS_FRESH_MS {
-                return Some(models.clone());
+                return Some(Listing::Models(models.clone()));
             }
         }
-        let models = within(clock, self.timeout_ms, (self.fetch)()).await?.ok()?;
-        *self.answered.borrow_mut() = Some((clock.now_ms(), models.clone()));
-        Some(models)
+        match within(clock, self.timeout_ms, (self.fetch)()).await? {
+            Ok(models) => {
+                *self.answered.borrow_mut() = Some((clock.now_ms(), models.clone()));
+                Some(Listing::Models(models))
+            }
+            Err(error) if !error.is_retryable() => Some(Listing::Refused),
+            Err(_) => None,
+        }
     }
 
     /// The verdict on this manifest against what the database holds now; `None` when Torii did
-    /// not answer in time.
+    /// not answer in time. A Torii that refuses `Worlds` for good cannot arbitrate: this
+    /// manifest is then current (the writer's manifest wins, as without this check).
     pub async fn verdict<B: Backend, C: Clock>(
         &self,
         storage: &Storage<B>,
         clock: &C,
     ) -> Result<Option<Verdict>, StoreError> {
         let stored = storage.stored_manifest().await?;
-        let Some(models) = self.torii_models(clock).await else {
-            return Ok(None);
-        };
-        Ok(Some(judge(&self.fingerprint, stored.as_ref(), &models)))
+        Ok(match self.torii_models(clock).await {
+            Some(Listing::Models(models)) => {
+                Some(judge(&self.fingerprint, stored.as_ref(), &models))
+            }
+            Some(Listing::Refused) => Some(Verdict::Current),
+            None => None,
+        })
     }
 
     /// The leader's step before its synchronizers write (it claimed the database): asks Torii
@@ -392,7 +409,7 @@ mod tests {
     }
 
     #[test]
-    fn without_an_answer_from_torii_nothing_is_switched() {
+    fn without_an_answer_from_torii_nothing_is_switched_and_a_refusal_lets_the_writer_decide() {
         block_on(async {
             let backend = MemoryBackend::new();
             let storage = Storage::new(backend.clone());
@@ -419,7 +436,29 @@ mod tests {
                 })
                 .await;
             assert_eq!(result.unwrap_err().kind, StorageErrorKind::LostLeadership);
-            assert_eq!(storage.stored_manifest().await.unwrap(), Some(old));
+            assert_eq!(storage.stored_manifest().await.unwrap(), Some(old.clone()));
+
+            // A Torii that refuses Worlds for good cannot arbitrate: the writer's manifest wins.
+            let refusing = ManifestJudge::new(
+                || {
+                    std::future::ready(Err(ToriiError::Rpc {
+                        code: "Unimplemented".into(),
+                        message: "no Worlds".into(),
+                    }))
+                },
+                manifest("new", 3),
+                origin(),
+                1_000,
+                BackoffConfig::default(),
+            );
+            refusing
+                .adopt(&storage, &clock, &Sink::default(), || true)
+                .await
+                .unwrap();
+            assert_eq!(
+                storage.stored_manifest().await.unwrap(),
+                Some(manifest("new", 3))
+            );
         });
     }
 }
