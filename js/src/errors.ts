@@ -185,6 +185,28 @@ export class WorkerRestartError extends ReactiveError {
 }
 
 /**
+ * This page runs another version of the game than the one deployed: Torii describes `models`
+ * otherwise than this page's manifest (a game deploy while the page stayed open). The page
+ * keeps showing what its manifest can read of the stored data, but never writes the shared
+ * database and no longer syncs: reload it (see `docs/tabs.md`, "During a deploy").
+ */
+export class OutdatedManifestError extends ReactiveError {
+  /** The models Torii describes otherwise (tags). */
+  readonly models: readonly string[];
+  /** Hash of this page's manifest. */
+  readonly manifestHash: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+    this.name = 'OutdatedManifestError';
+    const models = details.models;
+    this.models = Array.isArray(models) ? models.filter((m): m is string => typeof m === 'string') : [];
+    this.manifestHash = text(details, 'manifestHash');
+  }
+}
+
+/**
  * Reading or writing the IndexedDB database failed. A failed write does not stop live data:
  * `reason` says what happened and what is done about it, once per episode:
  * - `quota`: the storage quota is used up; updates are shown from memory and stored once there
@@ -255,6 +277,7 @@ const classes: {
   StorageError,
   ValidationError,
   WorkerRestartError,
+  OutdatedManifestError,
 };
 
 function isRecord(value: unknown): value is { readonly [key: string]: unknown } {

@@ -49,6 +49,7 @@ export type {
   SubscribeOptions,
 } from './client.js';
 export {
+  OutdatedManifestError,
   OverlayError,
   OverlayTimeoutError,
   ReactiveError,

@@ -1,8 +1,8 @@
 /**
  * The messages tabs of one game exchange on the BroadcastChannel of their database (see
  * `docs/tabs.md`): the leader's heartbeats, its DELTAs and status, the followers' targets, and
- * `reset`. Every message carries the sender's protocol version; a message of an unknown shape
- * is ignored (a newer tab may send more).
+ * `reset`. Every message carries the sender's protocol version and manifest hash (see
+ * `deploy.ts`); a message of an unknown shape is ignored (a newer tab may send more).
  *
  * @module
  */
@@ -88,8 +88,11 @@ export type TabBody =
   | ReplayMessage
   | ResetMessage;
 
-/** A message as sent: its body, the sender's id and protocol version. */
-export type TabMessage = TabBody & { readonly from: string; readonly protocol: number };
+/**
+ * A message as sent: its body, the sender's id, protocol version and manifest hash (absent in
+ * messages of code before it).
+ */
+export type TabMessage = TabBody & { readonly from: string; readonly protocol: number; readonly manifest?: string };
 
 type Fields = { readonly [key: string]: unknown };
 
@@ -114,6 +117,7 @@ function isTargets(value: unknown): value is TabTargets {
 /** A received channel message, typed; `undefined` for anything else. */
 export function parseTabMessage(data: unknown): TabMessage | undefined {
   if (!isRecord(data) || typeof data.from !== 'string' || !isCount(data.protocol)) return undefined;
+  if (data.manifest !== undefined && typeof data.manifest !== 'string') return undefined;
   switch (data.type) {
     case 'HEARTBEAT':
       return isCount(data.epoch) && isCount(data.sent) && isTargets(data.targets)

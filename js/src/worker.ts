@@ -10,6 +10,7 @@
  */
 
 import init, { SyncWorker, defaultDbName, takePanicMessage } from '../wasm/dojo_reactive.js';
+import { ManifestWatch, type ManifestJudgement } from './deploy.js';
 import { Election, lockManager, type ElectionMode } from './election.js';
 import { ValidationError, errorInfo, type ReactiveErrorInfo } from './errors.js';
 import { parseMainMessage, type InitMessage, type WorkerMessage } from './messages.js';
@@ -49,6 +50,8 @@ type Emit = (event: { readonly type: string; readonly [field: string]: unknown }
 const scope = globalThis as unknown as WorkerScope;
 /** The message of a commit refused by the writer fence (`StoreError::LostLeadership`). */
 const LOST_LEADERSHIP = /lost its leadership/;
+/** The error of a manifest Torii contradicts (a deploy: see `deploy.ts`). */
+const OUTDATED = 'OutdatedManifestError';
 /** This worker's id in the election and on the channel. */
 const self = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 let memory: WebAssembly.Memory | undefined;
@@ -123,6 +126,13 @@ class Tab {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private readonly watchdog: ReturnType<typeof setInterval>;
   private announcedAt = 0;
+  /** The manifests of the tabs heard (a deploy). */
+  private readonly manifests: ManifestWatch = new ManifestWatch(undefined, {
+    judge: () => this.judge(),
+    takeOver: () => this.election.takeOver(),
+    outdated: (error) => this.outdated(error),
+    reread: () => void this.serially(() => this.reread()),
+  });
 
   constructor(
     private readonly config: WorkerConfig,
@@ -145,6 +155,7 @@ class Tab {
   /** Opens the database (the stored state goes to the main thread), then joins the election. */
   async start(): Promise<void> {
     this.worker = await open(this.config, this.emit);
+    this.manifests.own = this.worker.manifestHash;
     const buffered = this.buffered ?? [];
     this.buffered = undefined;
     for (const delta of buffered) this.forward(delta);
@@ -203,7 +214,11 @@ class Tab {
           }
           return;
         }
-        if (event.type === 'SYNC_ERROR' && LOST_LEADERSHIP.test(String((event.error as { message?: unknown })?.message))) {
+        if ((event.error as { name?: unknown } | undefined)?.name === OUTDATED) {
+          this.manifests.report(event.error as ReactiveErrorInfo);
+          return;
+        }
+        if (event.type !== 'SYNC_TICK' && event.type !== 'TRANSITION' && LOST_LEADERSHIP.test(String((event.error as { message?: unknown })?.message))) {
           this.election.stepDown();
           void this.serially(() => this.follow());
           return;
@@ -218,7 +233,7 @@ class Tab {
 
   private send(body: TabBody): void {
     try {
-      this.channel?.postMessage({ ...body, from: self, protocol: TAB_PROTOCOL } as TabMessage);
+      this.channel?.postMessage({ ...body, from: self, protocol: TAB_PROTOCOL, manifest: this.manifests.own } as TabMessage);
     } catch {
       // A closed channel (shutting down): nothing to tell.
     }
@@ -249,7 +264,8 @@ class Tab {
           return;
         }
         if (this.leading) return;
-        if (message.protocol < TAB_PROTOCOL) this.election.takeOver();
+        if (this.manifests.differs(message.manifest)) this.manifests.heardOther();
+        else if (message.protocol < TAB_PROTOCOL) this.election.takeOver();
         else if (!covers(message.targets, this.own)) this.announce();
         return;
       case 'DELTA': {
@@ -259,11 +275,17 @@ class Tab {
         // database holds it, so read it again (the view keeps whatever is newer).
         const missed = message.epoch === epoch && message.n > n + 1;
         if (message.epoch >= epoch) this.relayed = { epoch: message.epoch, n: message.n };
+        if (this.manifests.differs(message.manifest)) {
+          // Another code version's data: the database holds it, read as this manifest can.
+          this.manifests.dropped();
+          return;
+        }
         this.forward({ buffer: message.buffer, persisted: message.persisted });
         if (missed && !this.buffered) void this.serially(() => this.reread());
         return;
       }
       case 'STATUS':
+        if (this.manifests.differs(message.manifest)) return;
         if (!this.leading && message.epoch >= this.leader.epoch) post(message.event as WorkerMessage);
         return;
       case 'REPLAY':
@@ -317,10 +339,28 @@ class Tab {
     let worker = this.worker;
     if (!worker || !covers(this.syncing, union)) worker = await this.reopen(union);
     const claim = await worker.claimWriter(self, TAB_PROTOCOL, mode === 'lease', Date.now());
+    if (!claim.won && claim.outdated) this.manifests.report(claim.outdated);
     if (!claim.won || stopped) return false;
     this.startLeading(claim.epoch);
     await worker.lead();
     return true;
+  }
+
+  /** Asks Torii (through the wasm worker) whether this tab's manifest is the current one. */
+  private async judge(): Promise<ManifestJudgement> {
+    const worker = this.worker;
+    if (!worker) throw new ValidationError('the database is being reopened');
+    return worker.judgeManifest();
+  }
+
+  /**
+   * Torii contradicts this tab's manifest: it reports so, leaves the election for good (it never
+   * writes again) and, if it led, reads the database as a follower.
+   */
+  private outdated(error: ReactiveErrorInfo): void {
+    post({ type: 'SYNC_ERROR', error });
+    this.election.stop();
+    if (this.leading) void this.serially(() => this.follow());
   }
 
   /** Claimed under `epoch`: relays from now on and beats. */
@@ -403,6 +443,7 @@ class Tab {
   /** Stops syncing, leaves the election (the next tab leads at once), closes the database. */
   async stop(): Promise<void> {
     clearInterval(this.watchdog);
+    this.manifests.stop();
     this.stopBeating();
     await this.busy;
     const worker = this.worker;

@@ -12,6 +12,7 @@ const names = [
   'StorageError',
   'ValidationError',
   'WorkerRestartError',
+  'OutdatedManifestError',
 ];
 
 test('every error info becomes its class, an Error and a ReactiveError, with its name and message', () => {
@@ -24,6 +25,18 @@ test('every error info becomes its class, an Error and a ReactiveError, with its
     assert.equal(error.message, `${name} happened`);
     assert.equal(error.details.extra, 7);
   }
+});
+
+test('an outdated manifest names the models Torii describes otherwise', () => {
+  const outdated = errors.toReactiveError({
+    name: 'OutdatedManifestError',
+    message: 'reload it',
+    models: ['arena-Position', 7],
+    manifestHash: 'manifest-hash:v1:aa',
+  });
+  assert.deepEqual(outdated.models, ['arena-Position']);
+  assert.equal(outdated.manifestHash, 'manifest-hash:v1:aa');
+  assert.deepEqual(errors.toReactiveError({ name: 'OutdatedManifestError', message: 'm' }).models, []);
 });
 
 test('typed fields are read from the info when they have the right type', () => {

@@ -166,6 +166,18 @@ impl Control {
         crate::manifest::manifest(&self.shared.store().world, self.shared.config.hostile_names)
     }
 
+    /// Upgrades a model of the world (`POST /_mock/manifest`, a game deploy): its class hash
+    /// changes in the manifest and in `Worlds`; its data stays. Returns the new manifest.
+    pub fn upgrade_model(&self, tag: &str) -> Result<Value, ControlError> {
+        let hostile = self.shared.config.hostile_names;
+        if !schema::world_models(hostile).any(|model| model.tag == tag) {
+            return Err(ControlError::NotFound(format!("no model {tag}")));
+        }
+        let mut store = self.shared.store();
+        *store.world.upgraded.entry(tag.to_owned()).or_insert(0) += 1;
+        Ok(crate::manifest::manifest(&store.world, hostile))
+    }
+
     /// The world address (32 bytes).
     pub fn world_address(&self) -> Bytes32 {
         self.shared.store().world.address

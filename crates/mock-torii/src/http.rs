@@ -76,7 +76,7 @@ where
 pub(crate) fn router(control: Control) -> Router {
     Router::new()
         .route("/", get(root))
-        .route("/_mock/manifest", get(manifest))
+        .route("/_mock/manifest", get(manifest).post(upgrade_model))
         .route("/_mock/world", get(world))
         .route("/_mock/status", get(status))
         .route("/_mock/log", get(log))
@@ -117,6 +117,17 @@ async fn root(State(control): State<Control>) -> Response {
 
 async fn manifest(State(control): State<Control>) -> Response {
     ok(control.manifest())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpgradeRequest {
+    upgrade: String,
+}
+
+async fn upgrade_model(State(control): State<Control>, body: Bytes) -> Response {
+    let request: UpgradeRequest = parse_or_return!(body);
+    from_control(control.upgrade_model(&request.upgrade))
 }
 
 async fn status(State(control): State<Control>) -> Response {

@@ -13,9 +13,10 @@ pub fn model_selector(model: &ModelDef) -> [u8; 32] {
     felt::selector(model.namespace, model.name).to_bytes_be()
 }
 
-/// The (pseudo) class hash of a model.
-pub fn model_class_hash(model: &ModelDef) -> [u8; 32] {
-    felt::derived(&format!("class:{}", model.tag), 0).to_bytes_be()
+/// The (pseudo) class hash of a model in `world` (it changes with every upgrade of the model).
+pub fn model_class_hash(model: &ModelDef, world: &WorldInfo) -> [u8; 32] {
+    let upgrades = world.upgraded.get(model.tag).copied().unwrap_or(0);
+    felt::derived(&format!("class:{}", model.tag), upgrades).to_bytes_be()
 }
 
 /// The (pseudo) contract address of a model in world `world`.
@@ -23,10 +24,10 @@ pub fn model_address(model: &ModelDef, world: &WorldInfo) -> [u8; 32] {
     felt::derived(&format!("contract:{}", model.tag), world.seed).to_bytes_be()
 }
 
-fn model_json(model: &ModelDef) -> Value {
+fn model_json(model: &ModelDef, world: &WorldInfo) -> Value {
     json!({
         "tag": model.tag,
-        "class_hash": hex64(&model_class_hash(model)),
+        "class_hash": hex64(&model_class_hash(model, world)),
         "selector": hex64(&model_selector(model)),
         "members": model
             .members
@@ -48,8 +49,8 @@ pub fn manifest(world: &WorldInfo, hostile_names: bool) -> Value {
             "seed": world.seed_name,
             "name": "Arena (mock-torii)",
         },
-        "models": models.into_iter().map(model_json).collect::<Vec<_>>(),
-        "events": events.into_iter().map(model_json).collect::<Vec<_>>(),
+        "models": models.into_iter().map(|m| model_json(m, world)).collect::<Vec<_>>(),
+        "events": events.into_iter().map(|m| model_json(m, world)).collect::<Vec<_>>(),
     })
 }
 
@@ -65,7 +66,7 @@ pub fn wire_models(world: &WorldInfo, hostile_names: bool) -> Vec<types::Model> 
                 name: model.name.to_owned(),
                 packed_size: size,
                 unpacked_size: size,
-                class_hash: model_class_hash(model).to_vec(),
+                class_hash: model_class_hash(model, world).to_vec(),
                 layout: serde_json::to_vec(&ty.layout_json()).unwrap_or_default(),
                 schema: serde_json::to_vec(&model.schema_json()).unwrap_or_default(),
                 contract_address: model_address(model, world).to_vec(),

@@ -48,6 +48,9 @@ pub struct WorldInfo {
     pub address: Bytes32,
     /// The world class hash.
     pub class_hash: Bytes32,
+    /// Models upgraded at run time (`POST /_mock/manifest`): tag → how many times. Their class
+    /// hash changes with each upgrade, in the manifest and in `Worlds`.
+    pub upgraded: std::collections::BTreeMap<String, u64>,
 }
 
 impl WorldInfo {
@@ -57,6 +60,7 @@ impl WorldInfo {
         WorldInfo {
             address: felt::derived(&seed_name, seed).to_bytes_be(),
             class_hash: felt::derived("world-class", 1).to_bytes_be(),
+            upgraded: std::collections::BTreeMap::new(),
             seed,
             seed_name,
         }

@@ -29,6 +29,7 @@ mod error;
 mod lazy;
 mod memory;
 mod naming;
+pub mod schema_switch;
 mod segment;
 mod store;
 pub mod writer;

@@ -7,8 +7,11 @@
 //! frozen while another tab took over cannot write when it wakes up: one writer at any instant,
 //! whatever the election saw.
 //!
-//! The record also carries the writer's cross-tab protocol version and, for the lease fallback
-//! (no Web Locks), its owner id and the time it last renewed its claim.
+//! The record also carries the writer's cross-tab protocol version, the hash of the manifest it
+//! writes under and, for the lease fallback (no Web Locks), its owner id and the time it last
+//! renewed its claim. A claim under another manifest than the recorded one is refused unless
+//! the claimant was judged current by Torii ([`WriterId::switching`], see
+//! [`crate::schema_switch`]): once newer code claimed the database, older code never does.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +33,9 @@ pub struct WriterRecord {
     pub owner: String,
     /// When the writer claimed or last renewed (milliseconds since the epoch).
     pub renewed_at: f64,
+    /// The manifest hash the writer writes under (`None` in records of code before it).
+    #[serde(default)]
+    pub manifest: Option<String>,
 }
 
 /// Who asks to write.
@@ -39,6 +45,11 @@ pub struct WriterId {
     pub owner: String,
     /// The cross-tab protocol version of this code.
     pub protocol: u32,
+    /// The hash of this code's manifest.
+    pub manifest: String,
+    /// Torii judged this manifest current over the recorded writer's (see
+    /// [`crate::schema_switch::judge`]): the claim may replace a writer of another manifest.
+    pub switching: bool,
 }
 
 /// How a claim treats a writer already recorded.
@@ -46,8 +57,9 @@ pub struct WriterId {
 pub enum ClaimRule {
     /// Take over whoever writes (the caller holds the database's Web Lock).
     Always,
-    /// Take over only when the recorded writer is this one, older code, or has not renewed
-    /// for `stale_ms` (the lease fallback).
+    /// Take over only when the recorded writer is this one, older code, another manifest
+    /// this claimant is switching from, or has not renewed for `stale_ms` (the lease
+    /// fallback).
     IfStale {
         /// How long a writer may stay silent before it is presumed gone.
         stale_ms: f64,
@@ -94,8 +106,9 @@ fn encode(record: &WriterRecord) -> Option<Vec<u8>> {
 }
 
 /// Claims the right to write `backend`'s database (see [`ClaimRule`]) in one read-write
-/// transaction. On [`Claim::Won`], every later write through `backend` (and its clones) is
-/// fenced on the new epoch.
+/// transaction; a writer recorded under another manifest is replaced only when `me` is
+/// [`WriterId::switching`]. On [`Claim::Won`], every later write through `backend` (and its
+/// clones) is fenced on the new epoch.
 pub async fn claim_writer<B: Backend>(
     backend: &B,
     me: &WriterId,
@@ -107,7 +120,12 @@ pub async fn claim_writer<B: Backend>(
     backend
         .update(RecordKey::Meta(META_WRITER), &mut |raw| {
             let stored = read_record(raw.as_ref());
+            let other_manifest = stored
+                .as_ref()
+                .and_then(|held| held.manifest.as_deref())
+                .is_some_and(|manifest| manifest != me.manifest);
             let take = match (&stored, rule) {
+                _ if other_manifest => me.switching,
                 (None, _) | (_, ClaimRule::Always) => true,
                 (Some(held), ClaimRule::IfStale { stale_ms }) => {
                     held.owner == me.owner
@@ -125,6 +143,7 @@ pub async fn claim_writer<B: Backend>(
                 protocol: me.protocol,
                 owner: me.owner.clone(),
                 renewed_at: now,
+                manifest: Some(me.manifest.clone()),
             };
             let bytes = encode(&record)?;
             outcome = Some(Claim::Won(record.epoch));

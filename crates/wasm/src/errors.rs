@@ -169,6 +169,21 @@ fn torii_version_changed(previous: &str, current: &str) -> ErrorInfo {
     .with("current", current)
 }
 
+/// The `OutdatedManifestError` of a tab whose manifest Torii contradicts (during a game
+/// deploy, see `docs/tabs.md`): it shows what is stored, never writes, and asks for a reload.
+pub fn outdated_manifest(models: &[String], manifest_hash: &str) -> ErrorInfo {
+    ErrorInfo::new(
+        "OutdatedManifestError",
+        format!(
+            "this page runs another version of the game than the one deployed (Torii describes \
+             {} otherwise): it shows what it has stored but no longer syncs; reload it",
+            models.join(", ")
+        ),
+    )
+    .with("models", models)
+    .with("manifestHash", manifest_hash)
+}
+
 /// The error a halted synchronizer ends with: `SyncFatalError`, or the storage error that
 /// stopped it.
 pub fn fatal_error(error: &SyncFatalError) -> ErrorInfo {
@@ -262,5 +277,15 @@ mod tests {
         let io = storage_error(&StorageError::io("quota"));
         assert_eq!(io.name, "StorageError");
         assert_eq!(io.to_json()["kind"]["kind"], "io");
+    }
+
+    #[test]
+    fn an_outdated_manifest_names_its_models_and_asks_for_a_reload() {
+        let info = outdated_manifest(&["arena-Position".into()], "manifest-hash:v1:aa");
+        assert_eq!(info.name, "OutdatedManifestError");
+        assert_eq!(info.fields["models"], serde_json::json!(["arena-Position"]));
+        assert_eq!(info.fields["manifestHash"], "manifest-hash:v1:aa");
+        assert!(info.message.contains("arena-Position"));
+        assert!(info.message.ends_with("reload it"));
     }
 }

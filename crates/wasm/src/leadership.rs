@@ -3,12 +3,14 @@
 //! BroadcastChannel relay) runs in the worker script (`js/src/worker.ts`); it calls these
 //! between `open` and `lead`.
 
+use dojo_reactive_storage::schema_switch::Verdict;
 use dojo_reactive_storage::writer::{claim_writer, renew_writer, Claim, ClaimRule, WriterId};
 use js_sys::Promise;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-use crate::errors::store_error;
+use crate::clock::BrowserClock;
+use crate::errors::{outdated_manifest, store_error};
 use crate::json::json_to_js;
 use crate::worker::SyncWorker;
 
@@ -19,13 +21,16 @@ const LEASE_STALE_MS: f64 = 1_500.0;
 impl SyncWorker {
     /// Claims the right to write the database, in one transaction: with `lease` false (the
     /// caller holds the database's Web Lock) always; with `lease` true only when the recorded
-    /// writer is stale (silent for 1.5 s), older code, or this `owner`. Resolves
-    /// `{ won: true, epoch }` (every later write of this worker is fenced on `epoch`) or
-    /// `{ won: false, epoch, owner, protocol }` naming the holder; rejects with a
-    /// `StorageError`.
+    /// writer is stale (silent for 1.5 s), older code, or this `owner`. A writer recorded
+    /// under another manifest is replaced only when Torii judges this worker's manifest
+    /// current (asked here, see `judgeManifest`). Resolves `{ won: true, epoch }` (every later
+    /// write of this worker is fenced on `epoch`) or `{ won: false, epoch, owner, protocol,
+    /// manifest?, outdated? }` naming the holder (`outdated`: the `OutdatedManifestError` of
+    /// this worker's manifest, which must never write); rejects with a `StorageError`.
     #[wasm_bindgen(js_name = claimWriter, unchecked_return_type = "Promise<WriterClaim>")]
     pub fn claim_writer(&self, owner: String, protocol: u32, lease: bool, now_ms: f64) -> Promise {
         let backend = self.backend();
+        let (storage, judge) = self.judged();
         wasm_bindgen_futures::future_to_promise(async move {
             let rule = if lease {
                 ClaimRule::IfStale {
@@ -34,10 +39,37 @@ impl SyncWorker {
             } else {
                 ClaimRule::Always
             };
-            let me = WriterId { owner, protocol };
-            let claim = claim_writer(&backend, &me, rule, now_ms)
+            let mut me = WriterId {
+                owner,
+                protocol,
+                manifest: judge.manifest_hash().to_owned(),
+                switching: false,
+            };
+            let fail = |e| JsValue::from(store_error(&e));
+            let mut claim = claim_writer(&backend, &me, rule, now_ms)
                 .await
-                .map_err(|e| JsValue::from(store_error(&e)))?;
+                .map_err(fail)?;
+            let mut outdated = None;
+            let other_manifest = matches!(&claim, Claim::Held(holder)
+                if holder.manifest.as_deref().is_some_and(|m| m != me.manifest));
+            if other_manifest {
+                match judge
+                    .verdict(storage.inner(), &BrowserClock)
+                    .await
+                    .map_err(fail)?
+                {
+                    Some(Verdict::Current) => {
+                        me.switching = true;
+                        claim = claim_writer(&backend, &me, rule, now_ms)
+                            .await
+                            .map_err(fail)?;
+                    }
+                    Some(Verdict::Outdated { models }) => {
+                        outdated = Some(outdated_manifest(&models, &me.manifest));
+                    }
+                    Some(Verdict::Undecided) | None => {}
+                }
+            }
             Ok(json_to_js(&match claim {
                 Claim::Won(epoch) => json!({ "won": true, "epoch": epoch }),
                 Claim::Held(holder) => json!({
@@ -45,6 +77,8 @@ impl SyncWorker {
                     "epoch": holder.epoch,
                     "owner": holder.owner,
                     "protocol": holder.protocol,
+                    "manifest": holder.manifest,
+                    "outdated": outdated,
                 }),
             }))
         })

@@ -11,6 +11,7 @@
 
 pub mod adapter;
 pub mod config;
+pub mod deploy;
 pub mod errors;
 pub mod json;
 pub mod manifest;

@@ -167,10 +167,19 @@ export interface StoredTargetReport {
 /** The result of SyncWorker.inspectStore. */
 export interface StoreReport { targets: StoredTargetReport[] }
 
-/** What `SyncWorker.claimWriter` got: this worker writes under `epoch`, or another holds it. */
+/**
+ * What `SyncWorker.claimWriter` got: this worker writes under `epoch`, or another holds it
+ * (`manifest`: the holder's manifest hash, when recorded; `outdated`: Torii contradicts this
+ * worker's manifest, it must never write).
+ */
 export type WriterClaim =
   | { won: true; epoch: number }
-  | { won: false; epoch: number; owner: string; protocol: number };
+  | { won: false; epoch: number; owner: string; protocol: number; manifest: string | null; outdated: ReactiveErrorInfo | null };
+
+/** What `SyncWorker.judgeManifest` found (see `docs/tabs.md`, "During a deploy"). */
+export type ManifestJudgement =
+  | { verdict: "current" | "undecided" | "unanswered" }
+  | { verdict: "outdated"; error: ReactiveErrorInfo };
 
 /** A manifest's fingerprint, as stored beside synced data. */
 export interface ManifestFingerprint {

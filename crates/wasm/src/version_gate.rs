@@ -1,10 +1,13 @@
 //! `ToriiVersionGate`: the storage of a leading worker's synchronizers. It forwards every call
 //! to the worker's [`DeltaStorage`] and decides, when a synchronizer opens it with the version
 //! Torii reports, what a version other than the one the data was synced from means
-//! ([`OnToriiVersionChange`]).
+//! ([`OnToriiVersionChange`]). Before that, its [`BeforeInit`] step (the manifest check of a
+//! deploy, `crate::deploy`) may put the database on the worker's manifest or refuse.
 
 use std::cell::RefCell;
 use std::rc::Rc;
+
+use futures_util::future::LocalBoxFuture;
 
 use dojo_reactive_core::sync::{
     StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
@@ -16,6 +19,10 @@ use crate::adapter::{DeltaSink, DeltaStorage};
 use crate::config::OnToriiVersionChange;
 use crate::errors::ErrorInfo;
 
+/// A step every synchronizer's `init` awaits first (Torii answered its version probe); an
+/// error stops that synchronizer.
+pub type BeforeInit = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<(), StorageError>>>;
+
 /// The worker's storage as its synchronizers see it (see the module documentation).
 pub struct ToriiVersionGate<B: Backend, K> {
     storage: Rc<DeltaStorage<B, K>>,
@@ -23,6 +30,7 @@ pub struct ToriiVersionGate<B: Backend, K> {
     policy: OnToriiVersionChange,
     /// The version whose change was reported (every synchronizer opens the store).
     reported: RefCell<Option<String>>,
+    before_init: Option<BeforeInit>,
 }
 
 impl<B: Backend, K: DeltaSink> ToriiVersionGate<B, K> {
@@ -33,7 +41,14 @@ impl<B: Backend, K: DeltaSink> ToriiVersionGate<B, K> {
             sink,
             policy,
             reported: RefCell::new(None),
+            before_init: None,
         }
+    }
+
+    /// Runs `step` at the start of every `init`.
+    pub fn with_before_init(mut self, step: BeforeInit) -> Self {
+        self.before_init = Some(step);
+        self
     }
 }
 
@@ -62,6 +77,9 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
         fingerprint: &ManifestFingerprint,
         torii_version: &str,
     ) -> Result<(), StorageError> {
+        if let Some(step) = &self.before_init {
+            step().await?;
+        }
         let storage = self.storage.inner();
         match storage.init(fingerprint, torii_version).await {
             Ok(_) => Ok(()),

@@ -10,10 +10,13 @@ use dojo_reactive_core::sync::{
     Clock, StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncState,
     SyncTick, Synchronizer, TargetKind, Transition,
 };
+use dojo_reactive_core::ManifestFingerprint;
 use dojo_reactive_core::StateKind;
+use dojo_reactive_storage::schema_switch::{ToriiModels, Verdict};
 use dojo_reactive_storage::{BrowserBackend, IndexedDbBackend, MemoryBackend, Storage, StoreError};
-use dojo_reactive_torii::ToriiClient;
+use dojo_reactive_torii::{ToriiClient, ToriiError};
 use futures_channel::oneshot;
+use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Uint8Array};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -23,6 +26,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::adapter::{DeltaSink, DeltaStorage};
 use crate::clock::BrowserClock;
 use crate::config::{plan, Plan, WorkerConfig};
+use crate::deploy::{hidden, preload_matching, ManifestJudge};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
 use crate::messages::{Persistence, StartTimings, TickWithUnpersisted, WorkerEvent};
@@ -32,7 +36,7 @@ use crate::world_check::{check_world, WorldCheck};
 
 /// The host's `emit(event, delta?)`.
 #[derive(Clone)]
-struct Emit {
+pub(crate) struct Emit {
     emit: Function,
     /// Whether any data was sent to the view (stored or synced): until then, failing to reach
     /// Torii means the page has nothing to show, and the error says so.
@@ -105,7 +109,13 @@ impl SyncObserver for Observer {
     }
 }
 
-type WorkerStorage = DeltaStorage<BrowserBackend, Emit>;
+pub(crate) type WorkerStorage = DeltaStorage<BrowserBackend, Emit>;
+
+/// Asks Torii for the models of the world.
+type FetchModels = Box<dyn Fn() -> LocalBoxFuture<'static, Result<ToriiModels, ToriiError>>>;
+
+/// The worker's judge of its manifest during a deploy (see `crate::deploy`).
+pub(crate) type WorkerJudge = ManifestJudge<FetchModels>;
 
 /// What `open` set up: everything `lead` needs to start syncing.
 struct Opened {
@@ -117,6 +127,8 @@ struct Opened {
     targets: Vec<TargetKind>,
     /// Set at shutdown: the retry of failed writes stops.
     stopping: Rc<Cell<bool>>,
+    /// Judges this manifest against the stored one by Torii's models.
+    judge: Rc<WorkerJudge>,
 }
 
 /// What `shutdown` needs of the running synchronizers.
@@ -149,9 +161,10 @@ pub struct SyncWorker {
 
 #[wasm_bindgen]
 impl SyncWorker {
-    /// Parses the configuration, opens and checks the database (its origin and manifest
-    /// fingerprint: the data of models whose fingerprint changed is dropped; no network), sends
-    /// the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion` is the version
+    /// Parses the configuration, opens and checks the database (its origin; no network, no
+    /// write), sends the persisted state as DELTA batches (without the models whose stored data
+    /// was written for another fingerprint than this manifest's: see `docs/tabs.md`, "During a
+    /// deploy"), then INIT_ACK (its `toriiVersion` is the version
     /// the data was synced from, null when none is recorded). Rejects with a
     /// ReactiveErrorInfo-shaped error for configuration errors, a database of another origin
     /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`].
@@ -172,7 +185,8 @@ impl SyncWorker {
         let client = ToriiClient::new(&plan.torii_url).map_err(|e| {
             ErrorInfo::validation(format!("toriiUrl: {e}")).with("toriiUrl", &plan.torii_url)
         })?;
-        let (storage, stored_version) = open_storage(&plan, &emit).await?;
+        let (storage, stored_version, stored_manifest) = open_storage(&plan, &emit).await?;
+        let hidden = hidden(&plan.fingerprint, stored_manifest.as_ref());
         let persistence = if storage.backend().is_persistent() {
             Persistence::IndexedDb
         } else {
@@ -182,7 +196,15 @@ impl SyncWorker {
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
         let mut restored = 0;
         for setup in &plan.setups {
-            match storage.preload(setup.target.kind).await {
+            let kind = setup.target.kind;
+            let preloaded = if hidden.is_empty() {
+                storage.preload(kind).await
+            } else {
+                preload_matching(storage.inner(), &emit, kind, &hidden, plan.delta_chunk)
+                    .await
+                    .map_err(Into::into)
+            };
+            match preloaded {
                 Ok(count) => restored += count,
                 Err(error) => {
                     storage.inner().close();
@@ -213,6 +235,7 @@ impl SyncWorker {
                     .await;
             });
         }
+        let judge = Rc::new(manifest_judge(&plan, &client));
         Ok(SyncWorker {
             opened: Rc::new(Opened {
                 plan,
@@ -221,6 +244,7 @@ impl SyncWorker {
                 emit,
                 targets,
                 stopping,
+                judge,
             }),
             running: RefCell::new(None),
             stopped: Rc::new(Cell::new(false)),
@@ -245,7 +269,7 @@ impl SyncWorker {
         if let Some(message) = refused {
             return Promise::reject(&ErrorInfo::validation(message).into());
         }
-        let running = Rc::new(start_synchronizers(&self.opened));
+        let running = Rc::new(start_synchronizers(&self.opened, &self.stopped));
         *self.running.borrow_mut() = Some(Rc::clone(&running));
         spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
         Promise::resolve(&JsValue::UNDEFINED)
@@ -254,6 +278,20 @@ impl SyncWorker {
     /// The worker's database connection (the writer election claims and fences it).
     pub(crate) fn backend(&self) -> BrowserBackend {
         self.opened.storage.inner().backend().clone()
+    }
+
+    /// The worker's storage and manifest judge (the writer election consults them).
+    pub(crate) fn judged(&self) -> (Rc<WorkerStorage>, Rc<WorkerJudge>) {
+        (
+            Rc::clone(&self.opened.storage),
+            Rc::clone(&self.opened.judge),
+        )
+    }
+
+    /// The hash of this worker's manifest (carried by its cross-tab messages).
+    #[wasm_bindgen(getter, js_name = manifestHash)]
+    pub fn manifest_hash(&self) -> String {
+        self.opened.plan.fingerprint.hash.clone()
     }
 
     /// Resubscribes and re-pages the snapshot now (also ends a backoff); nothing before `lead`.
@@ -268,6 +306,26 @@ impl SyncWorker {
                 handle.force_replay();
             }
         });
+    }
+
+    /// Judges this worker's manifest against the stored one by the models Torii lists (one call
+    /// within `requestTimeoutMs`; Torii's answer is reused for 5 s). Resolves `{ verdict }`:
+    /// `current` (this manifest is the database's, or may replace it), `outdated` (with
+    /// `error`, an `OutdatedManifestError`: Torii contradicts it, this tab must not write),
+    /// `undecided` (Torii contradicts neither) or `unanswered` (Torii did not answer).
+    #[wasm_bindgen(js_name = judgeManifest, unchecked_return_type = "Promise<ManifestJudgement>")]
+    pub fn judge_manifest(&self) -> Promise {
+        let (storage, judge) = self.judged();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let verdict = judge
+                .verdict(storage.inner(), &BrowserClock)
+                .await
+                .map_err(|e| JsValue::from(store_error(&e)))?;
+            Ok(json_to_js(&judgement(
+                verdict.as_ref(),
+                judge.manifest_hash(),
+            )))
+        })
     }
 
     /// Reads back what the database holds for every target (states, the version ledger, the
@@ -319,18 +377,22 @@ impl SyncWorker {
     }
 }
 
-/// Opens and checks the database (its origin and manifest fingerprint; no network); returns it
-/// with the Torii version its data was synced from. Where the browser offers no IndexedDB, the
-/// data is kept in memory and a warning is emitted.
-async fn open_storage(
-    plan: &Plan,
-    emit: &Emit,
-) -> Result<(Storage<BrowserBackend>, Option<String>), ErrorInfo> {
+/// The database, the Torii version its data was synced from and the manifest it was written for.
+type OpenedStorage = (
+    Storage<BrowserBackend>,
+    Option<String>,
+    Option<ManifestFingerprint>,
+);
+
+/// Opens and checks the database (its origin; no network, no write); returns it with the Torii
+/// version its data was synced from and the manifest it was written for. Where the browser
+/// offers no IndexedDB, the data is kept in memory and a warning is emitted.
+async fn open_storage(plan: &Plan, emit: &Emit) -> Result<OpenedStorage, ErrorInfo> {
     let storage = Storage::new(BrowserBackend::IndexedDb(IndexedDbBackend::new(
         &plan.db_name,
     )));
     match storage.open(&plan.fingerprint, &plan.origin).await {
-        Ok(opened) => Ok((storage, opened.torii_version)),
+        Ok(opened) => Ok((storage, opened.torii_version, opened.stored)),
         Err(StoreError::Unavailable(reason)) => {
             emit.error(
                 ErrorInfo::new(
@@ -349,7 +411,7 @@ async fn open_storage(
                 .open(&plan.fingerprint, &plan.origin)
                 .await
                 .map_err(|e| store_error(&e))?;
-            Ok((storage, opened.torii_version))
+            Ok((storage, opened.torii_version, opened.stored))
         }
         Err(error) => {
             storage.close();
@@ -358,13 +420,74 @@ async fn open_storage(
     }
 }
 
-/// Starts one synchronizer per target over the opened storage, behind the Torii version gate.
-fn start_synchronizers(opened: &Opened) -> Running {
-    let gate = Rc::new(ToriiVersionGate::new(
-        Rc::clone(&opened.storage),
-        opened.emit.clone(),
-        opened.plan.on_torii_version_change,
-    ));
+/// The judge of the plan's manifest, asking `client` for the world's models.
+fn manifest_judge(plan: &Plan, client: &ToriiClient) -> WorkerJudge {
+    let world = plan
+        .setups
+        .first()
+        .and_then(|setup| setup.target.world_addresses.first().copied());
+    let options = plan.setups.first().map(|setup| setup.options.clone());
+    let client = client.clone();
+    let fetch: FetchModels = Box::new(move || {
+        let client = client.clone();
+        let fetched: LocalBoxFuture<'static, _> = Box::pin(async move {
+            let worlds = client
+                .worlds(&world.into_iter().collect::<Vec<_>>())
+                .await?;
+            Ok(ToriiModels::new(worlds.iter().flat_map(|world| {
+                world.models.iter().map(|model| {
+                    (
+                        model.namespace.as_str(),
+                        model.name.as_str(),
+                        model.class_hash.as_slice(),
+                    )
+                })
+            })))
+        });
+        fetched
+    });
+    let defaults = dojo_reactive_core::sync::SyncOptions::default();
+    let options = options.unwrap_or(defaults);
+    ManifestJudge::new(
+        fetch,
+        plan.fingerprint.clone(),
+        plan.origin.clone(),
+        options.probe_timeout_ms(),
+        options.backoff,
+    )
+}
+
+/// Starts one synchronizer per target over the opened storage, behind the Torii version gate
+/// and the manifest check of a deploy (nothing is written before Torii judged this manifest).
+fn start_synchronizers(opened: &Opened, stopped: &Rc<Cell<bool>>) -> Running {
+    let adopt: crate::version_gate::BeforeInit = {
+        let judge = Rc::clone(&opened.judge);
+        let storage = Rc::clone(&opened.storage);
+        let emit = opened.emit.clone();
+        let stopped = Rc::clone(stopped);
+        Rc::new(move || {
+            let (judge, storage, emit, stopped) = (
+                Rc::clone(&judge),
+                Rc::clone(&storage),
+                emit.clone(),
+                Rc::clone(&stopped),
+            );
+            let adopted: LocalBoxFuture<'static, _> = Box::pin(async move {
+                judge
+                    .adopt(storage.inner(), &BrowserClock, &emit, || !stopped.get())
+                    .await
+            });
+            adopted
+        })
+    };
+    let gate = Rc::new(
+        ToriiVersionGate::new(
+            Rc::clone(&opened.storage),
+            opened.emit.clone(),
+            opened.plan.on_torii_version_change,
+        )
+        .with_before_init(adopt),
+    );
     let mut handles = Vec::new();
     let mut done = Vec::new();
     let mut started = Vec::new();
@@ -494,4 +617,17 @@ pub fn delete_database(#[wasm_bindgen(js_name = dbName)] db_name: String) -> Pro
             .map_err(|e| JsValue::from(store_error(&e)))?;
         Ok(JsValue::UNDEFINED)
     })
+}
+
+/// A `ManifestJudgement` (see `types.rs`): the verdict, and the error of an outdated manifest.
+pub(crate) fn judgement(verdict: Option<&Verdict>, manifest_hash: &str) -> serde_json::Value {
+    match verdict {
+        Some(Verdict::Current) => json!({ "verdict": "current" }),
+        Some(Verdict::Outdated { models }) => json!({
+            "verdict": "outdated",
+            "error": crate::errors::outdated_manifest(models, manifest_hash),
+        }),
+        Some(Verdict::Undecided) => json!({ "verdict": "undecided" }),
+        None => json!({ "verdict": "unanswered" }),
+    }
 }

@@ -44,6 +44,24 @@ pub fn unknown_world(world: &Felt, torii_url: &str) -> ErrorInfo {
     .with("toriiUrl", torii_url)
 }
 
+/// The output of `call` if it completes within `timeout_ms`, else `None` (the call is dropped).
+pub async fn within<C: Clock, T>(
+    clock: &C,
+    timeout_ms: u64,
+    call: impl Future<Output = T>,
+) -> Option<T> {
+    let deadline = clock.now_ms().saturating_add(timeout_ms);
+    let mut call = pin!(call);
+    let mut timer = pin!(clock.sleep_until(deadline));
+    poll_fn(|cx| {
+        if let Poll::Ready(answer) = call.as_mut().poll(cx) {
+            return Poll::Ready(Some(answer));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
 /// Asks Torii which worlds it knows (`fetch`, each call within `timeout_ms`) until it answers,
 /// retrying unreachable or hanging calls with `backoff` (the synchronizers report Torii being
 /// offline meanwhile), while `running` says so.
@@ -64,18 +82,7 @@ where
     let mut backoff = Backoff::new(backoff);
     let mut failures = 0u32;
     while running() {
-        let deadline = clock.now_ms().saturating_add(timeout_ms);
-        let answer = {
-            let mut call = pin!(fetch());
-            let mut timer = pin!(clock.sleep_until(deadline));
-            poll_fn(|cx| {
-                if let Poll::Ready(answer) = call.as_mut().poll(cx) {
-                    return Poll::Ready(Some(answer));
-                }
-                timer.as_mut().poll(cx).map(|()| None)
-            })
-            .await
-        };
+        let answer = within(clock, timeout_ms, fetch()).await;
         match answer {
             Some(Ok(worlds)) if lists_world(&worlds, world) => return WorldCheck::Known,
             Some(Ok(_)) => return WorldCheck::Unknown(unknown_world(world, torii_url)),

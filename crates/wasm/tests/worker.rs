@@ -1,7 +1,8 @@
 //! `SyncWorker` in a dedicated worker of headless Chromium against a running mock-torii: a cold
 //! sync into IndexedDB with DELTAs into a `View`, convergence after live updates, a warm restart
 //! from the same database (every state sent from IndexedDB before INIT_ACK, nothing re-sent,
-//! fewer pages read than a full pass), a changed manifest keeping the unchanged models, a
+//! fewer pages read than a full pass), a manifest Torii contradicts (OutdatedManifestError,
+//! nothing written), a deploy Torii confirms keeping the unchanged models, a
 //! Torii version change kept (a warning) or refused (strict), SYNC_FATAL, and configuration
 //! errors.
 //!
@@ -425,10 +426,51 @@ async fn a_changed_manifest_keeps_the_unchanged_models_and_resyncs_the_changed_o
         .unwrap();
     shutdown(&worker).await;
 
-    let mut changed: Json = serde_json::from_str(&manifest).unwrap();
-    let tag = changed["models"][0]["tag"].as_str().unwrap().to_owned();
-    changed["models"][0]["class_hash"] = json!(format!("0x{}", "1".repeat(60)));
-    let changed = changed.to_string();
+    // A manifest Torii contradicts (a class hash the mock does not list): the worker shows the
+    // unchanged models, reports OutdatedManifestError and writes nothing.
+    let mut contradicted: Json = serde_json::from_str(&manifest).unwrap();
+    let tag = contradicted["models"][0]["tag"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    contradicted["models"][0]["class_hash"] = json!(format!("0x{}", "1".repeat(60)));
+    let contradicted = contradicted.to_string();
+    let outdated = Harness::new(&contradicted);
+    let worker = outdated
+        .start(&config(&db, &contradicted).await)
+        .await
+        .expect("opens");
+    let shown = prop(&outdated.event("INIT_ACK").unwrap(), "restored")
+        .as_f64()
+        .unwrap();
+    assert!(
+        shown > 0.0 && shown < all,
+        "{shown} of {all} states shown ({tag} hidden)"
+    );
+    wait_for("OutdatedManifestError", 60, || {
+        outdated.sink.borrow().events.iter().any(|e| {
+            error_name(&prop(e, "error")) == "OutdatedManifestError"
+                && prop(e, "type").as_string().as_deref() == Some("SYNC_ERROR")
+        })
+    })
+    .await;
+    shutdown(&worker).await;
+    let again = Harness::new(&manifest);
+    let worker = again
+        .start(&config(&db, &manifest).await)
+        .await
+        .expect("reopens");
+    assert_eq!(
+        prop(&again.event("INIT_ACK").unwrap(), "restored").as_f64(),
+        Some(all),
+        "the outdated worker dropped nothing"
+    );
+    shutdown(&worker).await;
+
+    // The deploy reaches Torii (the mock upgrades the model): its manifest switches the
+    // database, keeping the unchanged models and re-syncing the changed one.
+    mock_post("manifest", &json!({ "upgrade": tag }).to_string()).await;
+    let changed = common::manifest().await;
     let deployed = Harness::new(&changed);
     let worker = deployed
         .start(&config(&db, &changed).await)

@@ -761,3 +761,48 @@ async fn event_messages_and_worlds() {
         .worlds;
     assert!(other.is_empty());
 }
+
+/// A game deploy scripted at run time (`POST /_mock/manifest`): the upgraded model's class hash
+/// changes in the manifest and in `Worlds` alike, the others' stay; an unknown model is a 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_model_changes_its_class_hash_in_the_manifest_and_in_worlds() {
+    let mock = start(5).await;
+    let mut client = client(&mock).await;
+    let class_hashes = |manifest: &Value| -> Vec<String> {
+        manifest["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .map(|m| m["class_hash"].as_str().expect("class hash").to_owned())
+            .collect()
+    };
+    let before = class_hashes(&mock.control().manifest());
+    let after = class_hashes(
+        &mock
+            .control()
+            .upgrade_model("arena-Position")
+            .expect("a known model"),
+    );
+    assert_eq!(after[0], before[0]);
+    assert_ne!(after[1], before[1]);
+    assert_eq!(after[2], before[2]);
+    let worlds = client
+        .worlds(world::WorldsRequest {
+            world_addresses: vec![],
+        })
+        .await
+        .expect("worlds")
+        .into_inner()
+        .worlds;
+    let listed: Vec<String> = worlds[0]
+        .models
+        .iter()
+        .take(3)
+        .map(|m| {
+            let bytes: [u8; 32] = m.class_hash.as_slice().try_into().expect("32 bytes");
+            dojo_reactive_mock_torii::felt::hex64(&bytes)
+        })
+        .collect();
+    assert_eq!(listed, after);
+    assert!(mock.control().upgrade_model("arena-Nope").is_err());
+}

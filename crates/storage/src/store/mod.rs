@@ -74,8 +74,10 @@ pub struct Opened {
     /// The Torii version the data was synced from (`None` before the first [`Storage::init`]
     /// recorded one).
     pub torii_version: Option<String>,
-    /// How the manifest changed since the data was written (empty when it did not): the data
-    /// of changed and removed models was dropped.
+    /// The manifest the data was written for (`None` before a writer recorded one).
+    pub stored: Option<ManifestFingerprint>,
+    /// How the opening manifest differs from the stored one (empty when it does not):
+    /// [`Storage::adopt_manifest`] drops the data of changed and removed models.
     pub changes: Vec<FingerprintChange>,
 }
 
@@ -128,14 +130,11 @@ impl<B: Backend> Storage<B> {
         &self.backend
     }
 
-    /// Opens the backend and checks it against this manifest and origin, without Torii. An
-    /// empty store records both. Data of another origin fails with
-    /// [`StoreError::OtherOrigin`]. Data written for another manifest is kept for the models
-    /// whose fingerprint entry did not change; the states and ledger entries of changed and
-    /// removed models are dropped, the new fingerprint is recorded, and every target's next
-    /// start re-reads the whole snapshot (see [`Storage::require_replay`]), which refills
-    /// changed and added models. Returns the Torii version the data was synced from and what
-    /// changed.
+    /// Opens the backend and checks it against this manifest and origin, without Torii and
+    /// without writing anything: a tab that does not lead only reads. Data of another origin
+    /// fails with [`StoreError::OtherOrigin`]. Returns the Torii version the data was synced
+    /// from, the manifest the data was written for and how this one differs from it; the
+    /// switch to this manifest is [`Storage::adopt_manifest`], by the database's writer.
     pub async fn open(
         &self,
         fingerprint: &ManifestFingerprint,
@@ -144,21 +143,36 @@ impl<B: Backend> Storage<B> {
         let _guard = self.lock.lock().await;
         self.inner.borrow_mut().initialized = false;
         let meta = self.read_meta().await?;
-        let mut writes = Vec::new();
-        match meta.origin {
-            Some(stored) if stored != *origin => {
-                return Err(OtherOriginError {
-                    stored,
-                    current: origin.clone(),
-                }
-                .into())
-            }
-            Some(_) => {}
-            None => writes.push(WriteOp::Put(
-                RecordKey::Meta(META_ORIGIN),
-                serde_json::to_vec(origin).map_err(|e| StoreError::Io(e.to_string()))?,
-            )),
-        }
+        check_origin(meta.origin.as_ref(), origin)?;
+        let changes = match &meta.fingerprint {
+            Some(stored) if stored.hash != fingerprint.hash => stored.diff(fingerprint),
+            _ => Vec::new(),
+        };
+        self.inner.borrow_mut().initialized = true;
+        Ok(Opened {
+            torii_version: meta.torii_version,
+            stored: meta.fingerprint,
+            changes,
+        })
+    }
+
+    /// Puts the database on this manifest and origin (the writer's step after it claimed the
+    /// database, every write fenced like a commit): an empty store records both; data written
+    /// for another manifest is kept for the models whose fingerprint entry did not change, the
+    /// states and ledger entries of changed and removed models are dropped, the new
+    /// fingerprint is recorded last, and every target's next start re-reads the whole snapshot
+    /// (see [`Storage::require_replay`]), which refills changed and added models. Interrupted,
+    /// it is done again by the next writer of this manifest. Who may switch is decided before
+    /// (see [`crate::schema_switch`]). Returns what changed.
+    pub async fn adopt_manifest(
+        &self,
+        fingerprint: &ManifestFingerprint,
+        origin: &DataOrigin,
+    ) -> Result<Vec<FingerprintChange>, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let meta = self.read_meta().await?;
+        check_origin(meta.origin.as_ref(), origin)?;
         let changes = match &meta.fingerprint {
             Some(stored) if stored.hash != fingerprint.hash => Some(stored.diff(fingerprint)),
             _ => None,
@@ -167,17 +181,27 @@ impl<B: Backend> Storage<B> {
             self.drop_models(changes).await?;
             self.require_replay_locked().await?;
         }
+        let mut writes = Vec::new();
+        if meta.origin.is_none() {
+            writes.push(WriteOp::Put(
+                RecordKey::Meta(META_ORIGIN),
+                serde_json::to_vec(origin).map_err(|e| StoreError::Io(e.to_string()))?,
+            ));
+        }
         if meta.fingerprint.is_none() || changes.is_some() {
             writes.push(fingerprint_write(fingerprint)?);
         }
         if !writes.is_empty() {
             self.backend.write(writes).await?;
         }
-        self.inner.borrow_mut().initialized = true;
-        Ok(Opened {
-            torii_version: meta.torii_version,
-            changes: changes.unwrap_or_default(),
-        })
+        Ok(changes.unwrap_or_default())
+    }
+
+    /// The manifest the stored data was written for, read now (`None` before a writer recorded
+    /// one): another tab's writer may have switched it since [`Storage::open`].
+    pub async fn stored_manifest(&self) -> Result<Option<ManifestFingerprint>, StoreError> {
+        let _guard = self.lock.lock().await;
+        Ok(self.read_meta().await?.fingerprint)
     }
 
     /// Drops the stored states and ledger entries of the models a manifest change changed or
@@ -895,6 +919,18 @@ impl<B: Backend> Storage<B> {
 fn fingerprint_write(fingerprint: &ManifestFingerprint) -> Result<WriteOp, StoreError> {
     let json = serde_json::to_vec(fingerprint).map_err(|e| StoreError::Io(e.to_string()))?;
     Ok(WriteOp::Put(RecordKey::Meta(META_FINGERPRINT), json))
+}
+
+/// Fails when the stored data comes from another world or Torii.
+fn check_origin(stored: Option<&DataOrigin>, origin: &DataOrigin) -> Result<(), StoreError> {
+    match stored {
+        Some(stored) if stored != origin => Err(OtherOriginError {
+            stored: stored.clone(),
+            current: origin.clone(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Fails when the stored data was written for another manifest.

@@ -64,7 +64,8 @@ macro_rules! for_each_case {
             raw_segments_replay_to_the_stored_states,
             use_before_init_is_an_error,
             get_and_range_reads,
-            one_writer_at_a_time
+            one_writer_at_a_time,
+            an_old_manifest_never_claims_over_a_new_one
         );
     };
 }
@@ -985,9 +986,10 @@ pub async fn get_and_range_reads<H: Harness>(h: &H) {
     h.cleanup(&name).await;
 }
 
-/// A deploy that changed one model keeps the stored data of the others: `open` drops the
-/// changed model's states and ledger entries, records the new fingerprint, and makes the next
-/// start a full replay (no catch-up from the stored newest timestamp).
+/// A deploy that changed one model keeps the stored data of the others: `open` only reports
+/// what differs (a tab that does not write changes nothing); the writer's `adopt_manifest`
+/// drops the changed model's states and ledger entries, records the new fingerprint, and makes
+/// the next start a full replay (no catch-up from the stored newest timestamp).
 pub async fn a_manifest_change_keeps_the_unchanged_models<H: Harness>(h: &H) {
     let name = h.unique("manifest_change");
     let before = models_fingerprint(
@@ -996,7 +998,15 @@ pub async fn a_manifest_change_keeps_the_unchanged_models<H: Harness>(h: &H) {
     );
     let storage = h.storage(&name);
     let first = storage.open(&before, &origin()).await.expect("open");
-    assert_eq!((first.torii_version, first.changes), (None, Vec::new()));
+    assert_eq!(
+        (first.torii_version, first.stored, first.changes),
+        (None, None, Vec::new())
+    );
+    assert!(storage
+        .adopt_manifest(&before, &origin())
+        .await
+        .expect("adopt")
+        .is_empty());
     storage.init(&before, "1.0.0").await.expect("init");
     let mut state = cursor("c", 3);
     state.cursor = None;
@@ -1027,6 +1037,23 @@ pub async fn a_manifest_change_keeps_the_unchanged_models<H: Harness>(h: &H) {
         .await
         .expect("open after the deploy");
     assert_eq!(opened.torii_version.as_deref(), Some("1.0.0"));
+    assert_eq!(opened.stored.as_ref(), Some(&before));
+    // Opening wrote nothing: everything is still there, the old manifest still recorded.
+    assert_eq!(load(&deployed).await.models.len(), 14);
+    let synchronizer = h.storage(&name);
+    assert!(
+        matches!(
+            synchronizer.init(&after, "1.0.0").await,
+            Err(StoreError::SchemaMismatch(_))
+        ),
+        "nothing syncs under the new manifest before the writer adopted it"
+    );
+    synchronizer.close();
+    let changes = deployed
+        .adopt_manifest(&after, &origin())
+        .await
+        .expect("the writer adopts the new manifest");
+    assert_eq!(changes, opened.changes);
     assert_eq!(
         opened.changes,
         vec![
@@ -1070,6 +1097,10 @@ pub async fn a_database_of_another_world_is_refused<H: Harness>(h: &H) {
     let fingerprint = fingerprint("manifest-hash:v1:aa");
     let storage = h.storage(&name);
     storage.open(&fingerprint, &origin()).await.expect("open");
+    storage
+        .adopt_manifest(&fingerprint, &origin())
+        .await
+        .expect("the writer records the origin");
     storage
         .commit(&upserts(vec![player(1, 1)], 1, Some(cursor("c", 1))))
         .await
@@ -1126,6 +1157,8 @@ pub async fn one_writer_at_a_time<H: Harness>(h: &H) {
     let me = |owner: &str, protocol| WriterId {
         owner: owner.to_owned(),
         protocol,
+        manifest: "manifest-hash:v1:aa".to_owned(),
+        switching: false,
     };
     let a = me("a", 2);
     let b = me("b", 2);
@@ -1195,5 +1228,66 @@ pub async fn one_writer_at_a_time<H: Harness>(h: &H) {
     ));
     first.close();
     second.close();
+    h.cleanup(&name).await;
+}
+
+/// Two code versions on one database (a deploy): once a writer of the new manifest claimed it,
+/// a writer of the old manifest is refused, under a Web Lock or a lease, however stale the new
+/// writer is; a writer Torii judged current (`switching`) replaces a writer of another manifest
+/// at once. Opening with another manifest writes nothing.
+pub async fn an_old_manifest_never_claims_over_a_new_one<H: Harness>(h: &H) {
+    let name = h.unique("deploy_claim");
+    let new = opened(h, &name).await;
+    let old = h.storage(&name);
+    let other = fingerprint("manifest-hash:v1:old");
+    let reported = old.open(&other, &origin()).await.expect("open");
+    assert_eq!(
+        reported.stored.map(|f| f.hash).as_deref(),
+        Some("manifest-hash:v1:aa")
+    );
+    let writer = |owner: &str, manifest: &str, switching| WriterId {
+        owner: owner.to_owned(),
+        protocol: 1,
+        manifest: manifest.to_owned(),
+        switching,
+    };
+    let newer = writer("new", "manifest-hash:v1:aa", false);
+    let older = writer("old", "manifest-hash:v1:old", false);
+    assert_eq!(
+        claim_writer(new.backend(), &newer, ClaimRule::Always, 1_000.0).await,
+        Ok(Claim::Won(1))
+    );
+    for rule in [ClaimRule::Always, ClaimRule::IfStale { stale_ms: 1_500.0 }] {
+        assert!(
+            matches!(
+                claim_writer(old.backend(), &older, rule, 99_000.0).await,
+                Ok(Claim::Held(record)) if record.owner == "new"
+                    && record.manifest.as_deref() == Some("manifest-hash:v1:aa")
+            ),
+            "{rule:?}"
+        );
+    }
+    new.commit(&upserts(vec![player(1, 1)], 1, None))
+        .await
+        .expect("the new writer still writes");
+    // A tab Torii judged current takes over from a writer of another manifest, even a fresh
+    // lease.
+    let judged = writer("judged", "manifest-hash:v1:old", true);
+    assert_eq!(
+        claim_writer(
+            old.backend(),
+            &judged,
+            ClaimRule::IfStale { stale_ms: 1_500.0 },
+            1_100.0
+        )
+        .await,
+        Ok(Claim::Won(2))
+    );
+    assert!(matches!(
+        new.commit(&upserts(vec![player(2, 2)], 2, None)).await,
+        Err(StoreError::LostLeadership { .. })
+    ));
+    new.close();
+    old.close();
     h.cleanup(&name).await;
 }
