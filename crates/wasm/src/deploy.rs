@@ -218,6 +218,7 @@ pub async fn preload_matching<B: Backend, K: DeltaSink>(
 mod tests {
     use std::rc::Rc;
 
+    use dojo_reactive_core::sync::testing::InstantClock;
     use dojo_reactive_core::sync::{SyncBatch, TargetKind};
     use dojo_reactive_core::{Felt, FingerprintEntry, ResourceKind};
     use dojo_reactive_storage::writer::{claim_writer, ClaimRule, WriterId};
@@ -225,19 +226,6 @@ mod tests {
     use futures_executor::block_on;
 
     use super::*;
-
-    #[derive(Default)]
-    struct InstantClock(Cell<u64>);
-
-    impl Clock for InstantClock {
-        fn now_ms(&self) -> u64 {
-            self.0.get()
-        }
-
-        async fn sleep_until(&self, deadline_ms: u64) {
-            self.0.set(self.0.get().max(deadline_ms));
-        }
-    }
 
     #[derive(Default, Clone)]
     struct Sink {

@@ -101,23 +101,10 @@ where
 mod tests {
     use std::cell::Cell;
 
+    use dojo_reactive_core::sync::testing::InstantClock;
     use futures_executor::block_on;
 
     use super::*;
-
-    /// Time that jumps to every deadline slept until.
-    #[derive(Default)]
-    struct InstantClock(Cell<u64>);
-
-    impl Clock for InstantClock {
-        fn now_ms(&self) -> u64 {
-            self.0.get()
-        }
-
-        async fn sleep_until(&self, deadline_ms: u64) {
-            self.0.set(self.0.get().max(deadline_ms));
-        }
-    }
 
     #[test]
     fn a_listed_world_matches_in_any_spelling() {

@@ -1,6 +1,6 @@
 //! A virtual clock: time moves only when the simulation says so.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -125,5 +125,20 @@ impl Clock for VirtualClock {
 
     async fn sleep_until(&self, deadline_ms: u64) {
         self.sleep(deadline_ms).await
+    }
+}
+
+/// A clock whose time jumps to every deadline slept until, so a sleep returns at once: for code
+/// whose waits (backoff, timeouts) a test wants to skip rather than schedule.
+#[derive(Debug, Default)]
+pub struct InstantClock(Cell<u64>);
+
+impl Clock for InstantClock {
+    fn now_ms(&self) -> u64 {
+        self.0.get()
+    }
+
+    async fn sleep_until(&self, deadline_ms: u64) {
+        self.0.set(self.0.get().max(deadline_ms));
     }
 }

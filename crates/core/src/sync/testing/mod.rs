@@ -13,7 +13,7 @@ mod world;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-pub use clock::{Sleep, VirtualClock};
+pub use clock::{InstantClock, Sleep, VirtualClock};
 pub use sim::{Sim, SimOutcome};
 pub use storage::MemoryStorage;
 pub use transport::{CallKind, CallRecord, ScriptedStream, ScriptedTransport};
