@@ -80,6 +80,7 @@ mod live;
 mod mirror;
 mod options;
 mod pass;
+mod probe;
 mod pump;
 mod state;
 mod status;

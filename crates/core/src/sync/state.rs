@@ -107,8 +107,8 @@ pub enum TransitionReason {
     BackoffElapsed,
     /// `force_replay` was called.
     Forced,
-    /// A while after a restart's catch-up, a full replay removes what the catch-up could not
-    /// see (entities deleted whole while the client was closed).
+    /// A scheduled full replay (`reconcile_interval_ms` after the last one, or a while after a
+    /// restart's catch-up) removes what catch-ups could not see (entities deleted whole).
     Reconcile,
     /// `pause` was called.
     Paused,
@@ -149,7 +149,7 @@ impl std::fmt::Display for TransitionReason {
             TransitionReason::Reconcile => {
                 write!(
                     f,
-                    "replay to reconcile what the restart's catch-up could not see"
+                    "scheduled replay to reconcile what catch-ups could not see"
                 )
             }
             TransitionReason::Paused => write!(f, "paused"),
