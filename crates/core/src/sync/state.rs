@@ -18,7 +18,8 @@ pub enum SyncState {
     Streaming,
     /// The stream stalled, ended, failed or overflowed; its subscription is dropped.
     Lagging,
-    /// Resubscribe and re-page the snapshot to close the gap, then stream again.
+    /// Resubscribe and close the gap (reading the rows changed since the newest update applied,
+    /// or the whole snapshot for a full reconcile), then stream again.
     Replaying,
     /// Waiting out a backoff after a failed pass.
     Retrying,
