@@ -69,7 +69,7 @@
 //!   deleted whole while the stream was down has no row to show it, and stays until the full
 //!   replay that runs `reconcile_interval_ms` (default 1 h) after the last full pass, or on
 //!   `force_replay`. A stall with no time of a newest update to start from (nothing applied
-//!   yet, or an interrupted pass) replays in full, as does a pass retried after it failed. The
+//!   yet, or an interrupted pass) replays in full; a failed catch-up is retried as one. The
 //!   stored cursor is used only to resume an interrupted bootstrap (after a restart or a
 //!   failed bootstrap) without re-reading its stored pages, after which a replay closes the
 //!   gap the interruption left.
