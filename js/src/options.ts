@@ -118,6 +118,7 @@ const syncOptionKeys = [
   'catchUpWindowMs',
   'catchUpMarginS',
   'reconcileAfterCatchUpMs',
+  'reconcileIntervalMs',
 ] as const;
 
 const workerKeys = [

@@ -254,7 +254,11 @@ export interface Transition {
 export interface SyncOptions {
   /** Entities per snapshot page (at most 4294967295; 0: Torii's default). */
   readonly pageSize?: number;
-  /** Stream silence after which a replay starts (ms, at least 1). */
+  /**
+   * Stream silence after which Torii's newest row is read and compared with what is held (ms,
+   * at least 1; default 30 s): a quiet stream goes on, one that missed the row is re-subscribed
+   * and the rows changed since the last one seen are read.
+   */
   readonly heartbeatTimeoutMs?: number;
   /** How often silence is checked (ms). */
   readonly heartbeatCheckMs?: number;
@@ -280,9 +284,18 @@ export interface SyncOptions {
   readonly catchUpMarginS?: number;
   /**
    * How long after a restart's catch-up a full replay runs to remove entities deleted whole
-   * while the client was closed, which a catch-up cannot see (ms; default 60 s; 0: never).
+   * while the client was closed, which a catch-up cannot see (ms; default 60 s; 0: not before
+   * the next scheduled reconcile).
    */
   readonly reconcileAfterCatchUpMs?: number;
+  /**
+   * How often (ms after the last full pass) a full replay re-reads the snapshot to remove what
+   * neither the stream nor a catch-up can show: entities deleted whole, or leaving the synced
+   * models, while the stream was down (default 1 h; 0: only `forceReplay()` and reloads).
+   * A quiet stream is never re-read in full: after `heartbeatTimeoutMs` without progress the
+   * worker reads Torii's newest row and re-subscribes only when the stream missed it.
+   */
+  readonly reconcileIntervalMs?: number;
 }
 
 /**

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::testing::{
-    entity_id, model_state, test_setup, CallKind, Harness, SimOutcome, TestSynchronizer,
+    entity_id, model_state, test_setup, CallKind, CallRecord, Harness, SimOutcome, TestSynchronizer,
 };
 use dojo_reactive_core::sync::{Backoff, BackoffConfig, StorageErrorKind, SyncErrorKind};
 use dojo_reactive_core::sync::{
@@ -225,23 +225,30 @@ fn heartbeat_timeout_and_check_interval_are_configurable() {
             ..SyncOptions::default()
         },
     );
-    run_for(&mut h, &mut sync, 10 * SEC);
-    // A quiet stream shows no progress either: it is replayed every ~3 s.
-    let lagging = transitions_to(&h, SyncState::Lagging);
-    assert!(lagging.len() >= 2, "{lagging:?}");
-    for pair in lagging.windows(2) {
+    run_for(&mut h, &mut sync, 12 * SEC);
+    // A quiet stream shows no progress either: it is probed every ~3 s, and goes on.
+    let probes: Vec<u64> = probes_since(&h, 0).iter().map(|c| c.at).collect();
+    assert!(probes.len() >= 2, "{probes:?}");
+    for pair in probes.windows(2) {
         assert!(
             (3 * SEC..=4 * SEC + 100).contains(&(pair[1] - pair[0])),
             "{pair:?}"
         );
     }
+    assert!(transitions_to(&h, SyncState::Lagging).is_empty());
 }
 
 #[test]
-fn an_ended_stream_is_lost_and_replayed_with_the_writes_it_missed() {
+fn an_ended_stream_is_caught_up_and_the_next_reconcile_removes_what_was_deleted_whole() {
     let mut h = Harness::new();
     populate(&h, 40);
-    let mut sync = synchronizer(&h, small_pages());
+    let mut sync = synchronizer(
+        &h,
+        SyncOptions {
+            reconcile_interval_ms: 2 * MIN,
+            ..catch_up_pages()
+        },
+    );
     let mut run = start(&mut sync);
     advance(&mut h, &mut run, 2 * SEC);
     h.server.end_streams();
@@ -250,6 +257,7 @@ fn an_ended_stream_is_lost_and_replayed_with_the_writes_it_missed() {
         .write(E, entity_id(2), model_state("ns-Player", 2, 22, 2));
     h.server.delete_entity(E, entity_id(5));
     h.server.stall(false);
+    let calls = h.server.calls().len();
     advance(&mut h, &mut run, 5 * SEC);
     let lagging: Vec<TransitionReason> = h
         .recorder
@@ -259,6 +267,16 @@ fn an_ended_stream_is_lost_and_replayed_with_the_writes_it_missed() {
         .map(|t| t.reason.clone())
         .collect();
     assert_eq!(lagging, vec![TransitionReason::StreamEnded]);
+    assert_eq!(
+        pages_read_since(&h, calls),
+        1,
+        "one page holds what changed"
+    );
+    let player = h.storage.record(E, &entity_id(2), "ns-Player").unwrap();
+    assert_eq!(player.state, model_state("ns-Player", 2, 22, 2));
+    // Deleted whole: no row shows it to a catch-up; the scheduled reconcile removes it.
+    assert!(h.storage.record(E, &entity_id(5), "ns-Player").is_some());
+    advance(&mut h, &mut run, 2 * MIN);
     drop(run);
     assert_converged(&h, &sync);
     assert!(h.storage.record(E, &entity_id(5), "ns-Player").is_none());
@@ -649,7 +667,6 @@ fn a_restart_mid_snapshot_resumes_from_the_persisted_cursor() {
         transitions[0].reason,
         TransitionReason::ResumeSnapshot { pages_read: 4 }
     );
-    // (A quiet stream is replayed by the heartbeat every 30 s after that.)
     assert_eq!(
         h.recorder.states()[..3],
         [
@@ -680,12 +697,27 @@ fn assert_restarted_then_streaming(h: &Harness) {
     );
 }
 
-/// Snapshot reads (not by id) served since `calls`.
+/// Snapshot pages (not by id, not probes) served since `calls`.
 fn pages_read_since(h: &Harness, calls: usize) -> usize {
     h.server.calls()[calls..]
         .iter()
-        .filter(|c| c.kind == CallKind::Retrieve && c.ids == 0)
+        .filter(|c| c.kind == CallKind::Retrieve && c.ids == 0 && !is_probe(c))
         .count()
+}
+
+/// Whether a call is the heartbeat's probe: a one-row page from the start (the tests' pages
+/// are larger).
+fn is_probe(call: &CallRecord) -> bool {
+    call.kind == CallKind::Retrieve && call.ids == 0 && call.limit == 1 && call.cursor.is_none()
+}
+
+/// Probes served since `calls`.
+fn probes_since(h: &Harness, calls: usize) -> Vec<CallRecord> {
+    h.server.calls()[calls..]
+        .iter()
+        .filter(|c| is_probe(c))
+        .cloned()
+        .collect()
 }
 
 fn catch_up_pages() -> SyncOptions {
@@ -1216,5 +1248,172 @@ fn a_stopped_synchronizer_runs_again_from_storage() {
         TransitionReason::Restarted
     );
     assert_eq!(sync.state(), SyncState::Streaming);
+    assert_converged(&h, &sync);
+}
+
+// ----- quiet streams, dead streams, stall replays and the reconcile schedule -----
+
+/// Calls served since `calls` other than probes.
+fn non_probe_calls_since(h: &Harness, calls: usize) -> Vec<CallRecord> {
+    h.server.calls()[calls..]
+        .iter()
+        .filter(|c| !is_probe(c))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_quiet_stream_over_many_heartbeat_periods_is_only_probed() {
+    let mut h = Harness::new();
+    populate(&h, 100);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 5 * SEC);
+    let calls = h.server.calls().len();
+    h.recorder.clear();
+    advance(&mut h, &mut run, 10 * MIN);
+    drop(run);
+    assert_eq!(non_probe_calls_since(&h, calls), Vec::new());
+    let probes = probes_since(&h, calls);
+    // One every heartbeat timeout (30 s, checked every 5 s).
+    assert!((17..=20).contains(&probes.len()), "{} probes", probes.len());
+    assert!(probes.iter().all(|p| p.rows == 1));
+    assert_eq!(h.recorder.states(), Vec::new(), "no transition");
+    assert_eq!(sync.tick().replay_count, 0);
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn an_update_the_stream_missed_is_found_by_the_probe_and_fetched_alone() {
+    let mut h = Harness::new();
+    populate(&h, 100);
+    let mut sync = synchronizer(&h, catch_up_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 5 * SEC);
+    // The stream stays open but loses this update.
+    h.server.stall(true);
+    h.server
+        .write(E, entity_id(7), model_state("ns-Player", 7, 77, 2));
+    h.server.stall(false);
+    let calls = h.server.calls().len();
+    advance(&mut h, &mut run, 40 * SEC);
+    drop(run);
+    let lagging = h
+        .recorder
+        .transitions()
+        .into_iter()
+        .find(|t| t.to == SyncState::Lagging)
+        .unwrap();
+    assert!(matches!(lagging.reason, TransitionReason::Heartbeat { .. }));
+    let fetched: Vec<(CallKind, usize)> = non_probe_calls_since(&h, calls)
+        .iter()
+        .map(|c| (c.kind, c.rows))
+        .collect();
+    // Re-subscribed, then one page (of 10 rows, the changed one first) instead of 10 pages.
+    assert_eq!(
+        fetched,
+        vec![
+            (CallKind::Version, 0),
+            (CallKind::Subscribe, 0),
+            (CallKind::Retrieve, 10)
+        ]
+    );
+    let player = h.storage.record(E, &entity_id(7), "ns-Player").unwrap();
+    assert_eq!(player.state, model_state("ns-Player", 7, 77, 2));
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn a_stall_replay_reads_only_the_rows_changed_since_the_last_one_seen() {
+    let mut h = Harness::new();
+    populate(&h, 100);
+    let mut sync = synchronizer(&h, catch_up_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 5 * SEC);
+    h.server.end_streams();
+    h.server.stall(true);
+    for n in [3, 4, 5] {
+        h.server
+            .write(E, entity_id(n), model_state("ns-Player", n, 9, 2));
+    }
+    h.server.stall(false);
+    let calls = h.server.calls().len();
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    assert_eq!(
+        h.recorder.transitions().last().unwrap().to,
+        SyncState::Streaming
+    );
+    assert_eq!(
+        pages_read_since(&h, calls),
+        1,
+        "not the 10 pages of a replay"
+    );
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn the_reconcile_schedule_runs_a_full_pass_that_removes_an_entity_deleted_whole() {
+    let mut h = Harness::new();
+    populate(&h, 30);
+    let mut sync = synchronizer(
+        &h,
+        SyncOptions {
+            reconcile_interval_ms: 5 * MIN,
+            ..small_pages()
+        },
+    );
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 5 * SEC);
+    // Deleted whole while the stream lost it: no row is left for a probe to see.
+    h.server.stall(true);
+    h.server.delete(E, entity_id(1), "ns-Player");
+    h.server.stall(false);
+    let calls = h.server.calls().len();
+    advance(&mut h, &mut run, 4 * MIN);
+    assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_some());
+    assert_eq!(pages_read_since(&h, calls), 0);
+    advance(&mut h, &mut run, MIN + 5 * SEC);
+    drop(run);
+    let reconciles = h
+        .recorder
+        .transitions()
+        .into_iter()
+        .filter(|t| t.reason == TransitionReason::Reconcile)
+        .count();
+    assert_eq!(reconciles, 1);
+    assert_eq!(pages_read_since(&h, calls), 3, "a full pass over 30 rows");
+    assert!(h.storage.record(E, &entity_id(1), "ns-Player").is_none());
+    assert_converged(&h, &sync);
+}
+
+#[test]
+fn a_stream_that_died_silently_is_noticed_within_a_minute() {
+    let mut h = Harness::new();
+    populate(&h, 50);
+    let mut sync = synchronizer(&h, catch_up_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * MIN);
+    // The worst moment: just after a probe found the quiet stream alive.
+    let probes = probes_since(&h, 0).len();
+    while probes_since(&h, 0).len() == probes {
+        advance(&mut h, &mut run, 100);
+    }
+    h.server.stall(true);
+    h.server
+        .write(E, entity_id(9), model_state("ns-Player", 9, 99, 2));
+    let died_at = h.clock.now();
+    advance(&mut h, &mut run, MIN);
+    let lagging = transitions_to(&h, SyncState::Lagging);
+    assert_eq!(lagging.len(), 1);
+    let noticed_after = lagging[0] - died_at;
+    assert!(noticed_after <= MIN, "noticed after {noticed_after} ms");
+    // Re-subscribed: the new stream delivers.
+    h.server.stall(false);
+    h.server
+        .write(E, entity_id(9), model_state("ns-Player", 9, 100, 3));
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    assert_eq!(transitions_to(&h, SyncState::Lagging).len(), 1);
     assert_converged(&h, &sync);
 }

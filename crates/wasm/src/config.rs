@@ -74,6 +74,7 @@ pub struct SyncOptionsConfig {
     pub catch_up_window_ms: Option<u64>,
     pub catch_up_margin_s: Option<u64>,
     pub reconcile_after_catch_up_ms: Option<u64>,
+    pub reconcile_interval_ms: Option<u64>,
 }
 
 /// The largest `u32` (the limit of `pageSize`, `replayBudget` and `deltaChunk`).
@@ -139,6 +140,10 @@ impl SyncOptionsConfig {
         set(
             &mut options.reconcile_after_catch_up_ms,
             self.reconcile_after_catch_up_ms,
+        );
+        set(
+            &mut options.reconcile_interval_ms,
+            self.reconcile_interval_ms,
         );
         options.backoff.seed ^= seed;
         Ok(options)
@@ -453,6 +458,7 @@ mod tests {
             catch_up_window_ms,
             catch_up_margin_s,
             reconcile_after_catch_up_ms,
+            reconcile_interval_ms,
         } = sync_options;
         assert!(page_size.is_some() && replay_budget.is_some());
         for value in [
@@ -465,6 +471,7 @@ mod tests {
             catch_up_window_ms,
             catch_up_margin_s,
             reconcile_after_catch_up_ms,
+            reconcile_interval_ms,
         ] {
             assert!(value.is_some());
         }

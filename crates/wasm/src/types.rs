@@ -19,6 +19,7 @@ export interface WorkerConfig {
     replayBudget?: number; requestTimeoutMs?: number; tickIntervalMs?: number;
     backoffInitialMs?: number; backoffMaxMs?: number;
     catchUpWindowMs?: number; catchUpMarginS?: number; reconcileAfterCatchUpMs?: number;
+    reconcileIntervalMs?: number;
   };
   onToriiVersionChange?: "reconcile" | "fail";
   deltaChunk?: number;

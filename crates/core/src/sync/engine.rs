@@ -64,8 +64,8 @@ pub(crate) enum PassKind {
     Bootstrap { resume: Option<String> },
     /// A full re-read of the snapshot.
     Replay,
-    /// After a restart: the snapshot newest first, down to rows Torii last changed before
-    /// `since` (Unix seconds); absences are completed only for the entities read.
+    /// After a restart or a lost stream: the snapshot newest first, down to rows Torii last
+    /// changed before `since` (Unix seconds); absences are completed only for the entities read.
     CatchUp { since: u64 },
 }
 
@@ -155,8 +155,9 @@ pub(crate) struct St<Stream> {
     pub torii_version: Option<String>,
     pub model_stats: std::collections::BTreeMap<String, ModelStats>,
     pub settle: Option<(u64, EntitySet)>,
-    /// When a full replay reconciles what a restart's catch-up could not see (entities deleted
-    /// whole while the client was closed); set when a catch-up completes.
+    /// When a full replay reconciles what catch-ups could not see (entities deleted whole
+    /// while the client was closed or the stream down): `reconcile_interval_ms` after the last
+    /// full pass, or `reconcile_after_catch_up_ms` after a restart's catch-up.
     pub reconcile_at: Option<u64>,
     /// Entities whose stream update was rejected: read again by id on the next stream batch.
     pub rejected_stream: EntitySet,
@@ -422,6 +423,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 );
                 let next = match next {
                     Next::Start => Next::Start,
+                    // Its rows are still the newest: reading them again closes the same gap.
+                    Next::Pass(kind @ PassKind::CatchUp { .. }) => Next::Pass(kind),
                     Next::Pass(_) => Next::Pass(Self::pass_after_failure(st, restart)),
                 };
                 Step::Retry(next)
@@ -484,22 +487,48 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         }
     }
 
-    /// The pass after a restart with a complete snapshot: a catch-up when the last pass ended
-    /// (no cursor of an interrupted replay is stored), Torii's time of the newest applied
-    /// update is known, and the store was current within `catch_up_window_ms`; else a replay.
-    fn restart_pass(&self, st: &St<T::Stream>) -> PassKind {
-        let state = &st.sync_state;
+    /// The pass after a restart with a complete snapshot: a catch-up (see [`Env::gap_pass`])
+    /// when the store was current within `catch_up_window_ms`; else a replay. A catch-up
+    /// schedules the reconcile `reconcile_after_catch_up_ms` later.
+    fn restart_pass(&self, st: &mut St<T::Stream>) -> PassKind {
         let window = self.options.catch_up_window_ms;
         let recent = window > 0
-            && state
+            && st
+                .sync_state
                 .last_synced_at
                 .is_some_and(|at| self.now().saturating_sub(at) <= window);
+        let kind = if recent {
+            self.gap_pass(st)
+        } else {
+            PassKind::Replay
+        };
+        let after = self.options.reconcile_after_catch_up_ms;
+        if matches!(kind, PassKind::CatchUp { .. }) && after > 0 {
+            st.reconcile_at = Some(self.now().saturating_add(after));
+        }
+        kind
+    }
+
+    /// The pass that closes a gap in the stream (a restart, a lost or dead stream): a catch-up
+    /// over the rows Torii changed since the newest update applied (less `catch_up_margin_s`)
+    /// when the last pass ended (no cursor of an interrupted pass is stored) and that time is
+    /// known; else a replay.
+    pub(crate) fn gap_pass(&self, st: &St<T::Stream>) -> PassKind {
+        let state = &st.sync_state;
         match state.last_timestamp {
-            Some(newest) if recent && state.cursor.is_none() => PassKind::CatchUp {
-                since: newest.saturating_sub(self.options.catch_up_margin_s),
-            },
+            Some(newest) if state.snapshot_complete && state.cursor.is_none() => {
+                PassKind::CatchUp {
+                    since: newest.saturating_sub(self.options.catch_up_margin_s),
+                }
+            }
             _ => PassKind::Replay,
         }
+    }
+
+    /// When the next scheduled full replay is due, counted from now.
+    pub(crate) fn next_reconcile(&self) -> Option<u64> {
+        let interval = self.options.reconcile_interval_ms;
+        (interval > 0).then(|| self.now().saturating_add(interval))
     }
 
     /// Waits out the backoff, then runs what failed again.

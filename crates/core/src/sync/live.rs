@@ -10,6 +10,7 @@ use super::engine::{Buffered, Env, Failure, PassKind, St, Step};
 use super::error::{StorageError, TransportError};
 use super::handle::Command;
 use super::mirror::{Pending, RowMeta};
+use super::probe::Probe;
 use super::pump::Wake;
 use super::state::{SyncErrorKind, SyncState, TransitionReason};
 use super::storage::{StorageAdapter, TargetSyncState};
@@ -190,12 +191,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         Some(state)
     }
 
-    /// Leaves `streaming` for `lagging`, drops the subscription, and replays.
+    /// Leaves `streaming` for `lagging`, drops the subscription, and re-subscribes, reading the
+    /// rows changed since the last one seen (see [`Env::gap_pass`]).
     fn lose(&self, st: &mut St<T::Stream>, reason: TransitionReason) -> Step {
         self.set_state(st, SyncState::Lagging, reason.clone());
         self.disconnect(st);
         Step::Pass {
-            kind: PassKind::Replay,
+            kind: self.gap_pass(st),
             reason,
         }
     }
@@ -307,7 +309,19 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                         st.next_heartbeat_at = now.saturating_add(check);
                         let silent_ms = now.saturating_sub(st.last_progress);
                         if silent_ms >= self.options.heartbeat_timeout_ms {
-                            return self.lose(st, TransitionReason::Heartbeat { silent_ms });
+                            match self.probe(st).await {
+                                Ok(Probe::Quiet) => st.last_progress = self.now(),
+                                Ok(Probe::Missed) => {
+                                    return self.lose(st, TransitionReason::Heartbeat { silent_ms })
+                                }
+                                Err(Failure::Command(Command::Shutdown)) => return Step::Stop,
+                                Err(Failure::Command(Command::Pause)) => return Step::Pause,
+                                Err(Failure::Lost(lost)) => return self.lose(st, lost.reason()),
+                                // Torii did not answer the probe: treated as a stall.
+                                Err(_) => {
+                                    return self.lose(st, TransitionReason::Heartbeat { silent_ms })
+                                }
+                            }
                         }
                     }
                 }

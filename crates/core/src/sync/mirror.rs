@@ -149,6 +149,26 @@ impl StoreMirror {
         self.records.get(&(*entity, model))?.get()
     }
 
+    /// Whether a snapshot row would change nothing: every model state of `row` that
+    /// `includes` accepts is held as it is, and no other accepted model of the entity is held.
+    pub(crate) fn holds_row(&self, row: &Entity, includes: impl Fn(&str) -> bool) -> bool {
+        let shown = |tag: &str| row.models.iter().any(|state| &*state.name == tag);
+        let states_held = row
+            .models
+            .iter()
+            .filter(|state| includes(&state.name))
+            .all(|state| {
+                self.record(&row.id, &state.name)
+                    .is_some_and(|held| held.state == *state)
+            });
+        let none_missing = self
+            .models
+            .iter()
+            .filter(|(_, tag)| includes(tag) && !shown(tag))
+            .all(|(model, _)| !self.records.contains_key(&(row.id, *model)));
+        states_held && none_missing
+    }
+
     /// Every stored model state.
     pub(crate) fn records(&self) -> impl Iterator<Item = &ModelRecord> {
         self.records.values().filter_map(StoredRecord::get)

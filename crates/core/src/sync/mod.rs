@@ -19,8 +19,10 @@
 //! | `bootstrapping`, `replaying` | transient failure or timeout of a page while the stream lives | `offline` → back |
 //! | `bootstrapping`, `replaying` | subscribing failed transiently or timed out | `offline` |
 //! | `bootstrapping`, `replaying` | stream lost, call rejected, storage failed | `retrying` |
-//! | `streaming` | heartbeat: no progress for `heartbeat_timeout_ms` (checked every `heartbeat_check_ms`); the stream ended or failed; a storage write failed | `lagging` |
-//! | `lagging` | (at once) resubscribe and re-page | `replaying` |
+//! | `streaming` | heartbeat: no progress for `heartbeat_timeout_ms` (checked every `heartbeat_check_ms`) and the probe found a row the stream missed (or failed); the stream ended or failed; a storage write failed | `lagging` |
+//! | `streaming` | heartbeat: the probe found Torii's newest row held (a quiet stream) | (stays) |
+//! | `lagging` | (at once) resubscribe and catch up (a replay when no catch-up is possible) | `replaying` |
+//! | `streaming` | `reconcile_interval_ms` after the last full pass (or `reconcile_after_catch_up_ms` after a restart's catch-up) | `replaying` (full) |
 //! | `replaying` | complete | `streaming` |
 //! | `retrying`, `offline` | backoff elapsed (or `force_replay`) | `bootstrapping` / `replaying` (from `idle`'s probe: when Torii answers) |
 //! | any | the `replay_budget`-th consecutive failed pass | `halted` (`run` returns [`SyncFatalError`]) |
@@ -51,17 +53,33 @@
 //!
 //! # Decisions where Torii is silent
 //!
-//! - **Replays re-page from the first page.** Torii's cursor is a position in an order by last
-//!   write, not a change feed: everything written during the gap moved before any cursor we
-//!   hold, and deletions show only as absence from a complete pass. The stored cursor is used
-//!   only to resume an interrupted bootstrap (after a restart or a failed bootstrap) without
-//!   re-reading its stored pages, after which a replay closes the gap the interruption left.
+//! - **A quiet stream is probed, not re-paged.** Torii sends nothing on a stream nobody writes
+//!   to, so silence cannot tell a quiet stream from a dead one. After `heartbeat_timeout_ms`
+//!   without progress, one page of one row is read: Torii's newest row by its own order (last
+//!   write, newest first). Held as it is (every model state equal, no other model of the entity
+//!   held), nothing was missed and streaming goes on; otherwise the stream missed a write and
+//!   is dead: it is re-subscribed and caught up. A write a dead stream misses is so noticed
+//!   within `heartbeat_timeout_ms + heartbeat_check_ms` (35 s by default). A write the stream
+//!   delivers while the probe is out proves it alive.
+//! - **Stalls catch up; full replays run on a schedule.** Torii's cursor is a position in an
+//!   order by last write, not a change feed: everything written during a gap moved to the
+//!   front. So a lost, ended or dead stream re-subscribes and reads the rows newest first down
+//!   to those changed before the newest update applied (less `catch_up_margin_s`), as a
+//!   restart does (below). Deletions show only as absence from a complete pass: an entity
+//!   deleted whole while the stream was down has no row to show it, and stays until the full
+//!   replay that runs `reconcile_interval_ms` (default 1 h) after the last full pass, or on
+//!   `force_replay`. A stall with no time of a newest update to start from (nothing applied
+//!   yet, or an interrupted pass) replays in full; a failed catch-up is retried as one. The
+//!   stored cursor is used only to resume an interrupted bootstrap (after a restart or a
+//!   failed bootstrap) without re-reading its stored pages, after which a replay closes the
+//!   gap the interruption left.
 //! - **Restart**: storage is loaded, the ledger seeded, and the client subscribes and catches
 //!   up: since Torii pages rows by last write, newest first, only the pages down to rows
 //!   written before the newest update applied (less `catch_up_margin_s`) are read, and absence
 //!   is judged only for the entities they show. An entity deleted whole while the client was
-//!   closed has no row to show it: it stays until the next full replay (a lost stream,
-//!   `force_replay`, or a restart after `catch_up_window_ms`, default 24 h). A store whose last
+//!   closed has no row to show it: it stays until the next full replay
+//!   (`reconcile_after_catch_up_ms` after the catch-up, default 60 s; the scheduled one;
+//!   `force_replay`; or a restart after `catch_up_window_ms`, default 24 h). A store whose last
 //!   replay was interrupted (a cursor is stored) replays in full. Rows identical to what is
 //!   held are never written again.
 //! - **A Torii version change** seen during a run is reported (`SyncErrorKind::ToriiVersionChanged`)
@@ -80,6 +98,7 @@ mod live;
 mod mirror;
 mod options;
 mod pass;
+mod probe;
 mod pump;
 mod state;
 mod status;

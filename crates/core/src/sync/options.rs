@@ -31,7 +31,10 @@ impl Default for BackoffConfig {
 pub struct SyncOptions {
     /// Snapshot page size (default 1,000; 0 means Torii's default of 10,000).
     pub page_size: u32,
-    /// A stream that shows no progress for this long is considered stalled (default 30 s).
+    /// A stream that shows no progress for this long is probed (default 30 s): Torii's newest
+    /// row is read (a one-row page) and compared with what is held. A quiet stream (the row is
+    /// held) goes on; a dead one (the row is newer: the stream missed it) is re-subscribed and
+    /// the rows changed since the last one seen are read.
     pub heartbeat_timeout_ms: u64,
     /// How often the heartbeat is checked (default 5 s).
     pub heartbeat_check_ms: u64,
@@ -66,8 +69,12 @@ pub struct SyncOptions {
     pub catch_up_margin_s: u64,
     /// How long (clock ms) after a restart's catch-up a full replay runs to remove entities
     /// deleted whole while the client was closed, which a catch-up cannot see (default 60 s;
-    /// 0 never: they then stay until a lost stream or `force_replay` replays).
+    /// 0: they stay until the next scheduled reconcile or `force_replay`).
     pub reconcile_after_catch_up_ms: u64,
+    /// How often (clock ms after the last full pass) a full replay reconciles what neither the
+    /// stream nor the catch-ups after a stall can show: entities deleted whole while the
+    /// stream was down (default 1 h; 0 never: only `force_replay` and restarts replay in full).
+    pub reconcile_interval_ms: u64,
 }
 
 /// Longest wait for Torii's version probe (a small `GET /`): a Torii that accepts and never
@@ -99,6 +106,7 @@ impl Default for SyncOptions {
             catch_up_window_ms: 24 * 60 * 60 * 1_000,
             catch_up_margin_s: 10,
             reconcile_after_catch_up_ms: 60_000,
+            reconcile_interval_ms: 60 * 60 * 1_000,
         }
     }
 }

@@ -70,13 +70,11 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 reason: TransitionReason::CloseRestartGap,
             };
         }
-        // A full pass saw every entity; a catch-up leaves whole-entity deletions to a later one.
+        // A full pass saw every entity; a catch-up leaves whole-entity deletions to the next
+        // scheduled one.
         st.reconcile_at = match kind {
-            PassKind::CatchUp { .. } if self.options.reconcile_after_catch_up_ms > 0 => Some(
-                self.now()
-                    .saturating_add(self.options.reconcile_after_catch_up_ms),
-            ),
-            PassKind::CatchUp { .. } | PassKind::Bootstrap { .. } | PassKind::Replay => None,
+            PassKind::CatchUp { .. } => st.reconcile_at.or_else(|| self.next_reconcile()),
+            PassKind::Bootstrap { .. } | PassKind::Replay => self.next_reconcile(),
         };
         self.set_state(st, SyncState::Streaming, TransitionReason::SnapshotComplete);
         Step::Stream

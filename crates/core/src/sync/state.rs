@@ -18,7 +18,8 @@ pub enum SyncState {
     Streaming,
     /// The stream stalled, ended, failed or overflowed; its subscription is dropped.
     Lagging,
-    /// Resubscribe and re-page the snapshot to close the gap, then stream again.
+    /// Resubscribe and close the gap (reading the rows changed since the newest update applied,
+    /// or the whole snapshot for a full reconcile), then stream again.
     Replaying,
     /// Waiting out a backoff after a failed pass.
     Retrying,
@@ -107,8 +108,8 @@ pub enum TransitionReason {
     BackoffElapsed,
     /// `force_replay` was called.
     Forced,
-    /// A while after a restart's catch-up, a full replay removes what the catch-up could not
-    /// see (entities deleted whole while the client was closed).
+    /// A scheduled full replay (`reconcile_interval_ms` after the last one, or a while after a
+    /// restart's catch-up) removes what catch-ups could not see (entities deleted whole).
     Reconcile,
     /// `pause` was called.
     Paused,
@@ -149,7 +150,7 @@ impl std::fmt::Display for TransitionReason {
             TransitionReason::Reconcile => {
                 write!(
                     f,
-                    "replay to reconcile what the restart's catch-up could not see"
+                    "scheduled replay to reconcile what catch-ups could not see"
                 )
             }
             TransitionReason::Paused => write!(f, "paused"),

@@ -42,6 +42,10 @@ pub struct CallRecord {
     pub cursor: Option<String>,
     /// How many ids a by-id retrieve asked for.
     pub ids: usize,
+    /// The page size a retrieve asked for.
+    pub limit: u32,
+    /// How many rows a retrieve served.
+    pub rows: usize,
     /// Whether it failed.
     pub failed: bool,
     /// Virtual time it was served.
@@ -325,6 +329,8 @@ impl ScriptedTransport {
             target,
             cursor: request.and_then(|r| r.cursor.clone()),
             ids: request.map_or(0, |r| r.entity_ids.len()),
+            limit: request.map_or(0, |r| r.limit),
+            rows: 0,
             failed: failure.is_some(),
             at: self.clock.now(),
         });
@@ -481,6 +487,9 @@ impl ToriiTransport for ScriptedTransport {
             } else {
                 page.items.push(row);
             }
+        }
+        if let Some(call) = inner.calls.last_mut() {
+            call.rows = page.items.len() + page.rejected.len();
         }
         Ok(page)
     }
