@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::adapter::{DeltaSink, DeltaStorage};
+use crate::adapter::{DeltaRelay, DeltaSink, DeltaStorage};
 use crate::clock::BrowserClock;
 use crate::config::{plan, Plan, WorkerConfig};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
@@ -32,7 +32,7 @@ use crate::world_check::{check_world, WorldCheck};
 
 /// The host's `emit(event, delta?)`.
 #[derive(Clone)]
-struct Emit {
+pub(crate) struct Emit {
     emit: Function,
     /// Whether any data was sent to the view (stored or synced): until then, failing to reach
     /// Torii means the page has nothing to show, and the error says so.
@@ -54,10 +54,10 @@ fn event_js(event: &WorkerEvent) -> JsValue {
 }
 
 impl DeltaSink for Emit {
-    fn delta(&self, bytes: &[u8], persisted: bool) {
+    fn delta(&self, bytes: &[u8], persisted: bool, relay: Option<DeltaRelay>) {
         self.shown.set(true);
         let buffer = Uint8Array::from(bytes);
-        let event = event_js(&WorkerEvent::Delta { persisted });
+        let event = event_js(&WorkerEvent::Delta { persisted, relay });
         let _ = self.emit.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
 
@@ -105,7 +105,7 @@ impl SyncObserver for Observer {
     }
 }
 
-type WorkerStorage = DeltaStorage<BrowserBackend, Emit>;
+pub(crate) type WorkerStorage = DeltaStorage<BrowserBackend, Emit>;
 
 /// What `open` set up: everything `lead` needs to start syncing.
 struct Opened {
@@ -115,8 +115,6 @@ struct Opened {
     emit: Emit,
     /// The synced targets, in start order.
     targets: Vec<TargetKind>,
-    /// Set at shutdown: the retry of failed writes stops.
-    stopping: Rc<Cell<bool>>,
 }
 
 /// What `shutdown` needs of the running synchronizers.
@@ -154,8 +152,15 @@ impl SyncWorker {
     /// the persisted state as DELTA batches, then INIT_ACK (its `toriiVersion` is the version
     /// the data was synced from, null when none is recorded). Rejects with a
     /// ReactiveErrorInfo-shaped error for configuration errors, a database of another origin
-    /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`].
-    pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+    /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`]. With
+    /// `live` (a tab reading the database again into a view that shows data already), each
+    /// (entity, model)'s last stored change is sent instead of the segments as they are, so
+    /// the view never shows a state the store overwrote or deleted later.
+    pub async fn open(
+        config: WorkerConfigJs,
+        emit: WorkerEmitJs,
+        live: Option<bool>,
+    ) -> Result<SyncWorker, JsValue> {
         crate::panic::install();
         let started_at = js_sys::Date::now();
         let emit = Emit {
@@ -182,7 +187,13 @@ impl SyncWorker {
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
         let mut restored = 0;
         for setup in &plan.setups {
-            match storage.preload(setup.target.kind).await {
+            let target = setup.target.kind;
+            let preloaded = if live == Some(true) {
+                storage.preload_coalesced(target).await
+            } else {
+                storage.preload(target).await
+            };
+            match preloaded {
                 Ok(count) => restored += count,
                 Err(error) => {
                     storage.inner().close();
@@ -203,14 +214,10 @@ impl SyncWorker {
             },
         });
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
-        let stopping = Rc::new(Cell::new(false));
         {
             let storage = Rc::clone(&storage);
-            let stopping = Rc::clone(&stopping);
             wasm_bindgen_futures::spawn_local(async move {
-                storage
-                    .keep_writing(&BrowserClock, &|| stopping.get())
-                    .await;
+                storage.keep_writing(&BrowserClock).await;
             });
         }
         Ok(SyncWorker {
@@ -220,7 +227,6 @@ impl SyncWorker {
                 storage,
                 emit,
                 targets,
-                stopping,
             }),
             running: RefCell::new(None),
             stopped: Rc::new(Cell::new(false)),
@@ -254,6 +260,11 @@ impl SyncWorker {
     /// The worker's database connection (the writer election claims and fences it).
     pub(crate) fn backend(&self) -> BrowserBackend {
         self.opened.storage.inner().backend().clone()
+    }
+
+    /// The worker's storage (the relay numbers and marks its DELTAs).
+    pub(crate) fn storage(&self) -> Rc<WorkerStorage> {
+        Rc::clone(&self.opened.storage)
     }
 
     /// Resubscribes and re-pages the snapshot now (also ends a backoff); nothing before `lead`.
@@ -310,7 +321,7 @@ impl SyncWorker {
                     let _ = receiver.await;
                 }
             }
-            opened.stopping.set(true);
+            opened.storage.stop_retrying();
             // A last try for what a failed write left waiting.
             opened.storage.write_waiting().await;
             opened.storage.inner().close();

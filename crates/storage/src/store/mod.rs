@@ -28,6 +28,7 @@ use crate::error::{
     OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
 };
 use crate::naming::DataOrigin;
+use crate::relay_mark::{decode_relay_mark, encode_relay_mark, relay_mark_key, RelayMark};
 use crate::segment::{
     decode_segment, SegmentEncoder, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
     VersionWrite,
@@ -530,15 +531,35 @@ impl<B: Backend> Storage<B> {
         Ok(state)
     }
 
+    /// The target's relay mark: the newest relayed DELTA the store holds (`None` when none
+    /// was stored or it cannot be read). Read it before the target's data: the data read after
+    /// holds at least what the mark says.
+    pub async fn relay_mark(&self, target: TargetKind) -> Result<Option<RelayMark>, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let raw = self.backend.read(&[relay_mark_key(target)]).await?;
+        Ok(decode_relay_mark(raw.into_iter().next().flatten()))
+    }
+
     /// Writes a batch atomically: one delta segment with its upserts, deletions and ledger
     /// entries, and the sync state, in one transaction. Compacts afterwards when due.
     pub async fn commit(&self, batch: &SyncBatch) -> Result<(), StoreError> {
+        self.commit_relayed(batch, None).await
+    }
+
+    /// [`Storage::commit`], also storing in the same transaction the target's relay mark: the
+    /// newest relayed DELTA whose changes this batch holds (see [`crate::relay_mark`]).
+    pub async fn commit_relayed(
+        &self,
+        batch: &SyncBatch,
+        mark: Option<RelayMark>,
+    ) -> Result<(), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
         let target = batch.target;
         self.ensure_index(target).await?;
         let writes = slot_writes(batch);
-        self.write_delta(target, &writes, batch.sync_state.as_ref())
+        self.write_delta(target, &writes, batch.sync_state.as_ref(), mark)
             .await?;
         self.compact_after_write(target).await;
         Ok(())
@@ -562,7 +583,7 @@ impl<B: Backend> Storage<B> {
                 version: VersionWrite::Clear,
             })
             .collect();
-        self.write_delta(target, &writes, None).await?;
+        self.write_delta(target, &writes, None, None).await?;
         self.compact_after_write(target).await;
         Ok(())
     }
@@ -572,6 +593,7 @@ impl<B: Backend> Storage<B> {
         target: TargetKind,
         writes: &[SlotWrite<'_>],
         sync_state: Option<&TargetSyncState>,
+        mark: Option<RelayMark>,
     ) -> Result<(), StoreError> {
         let seq = self
             .inner
@@ -605,6 +627,12 @@ impl<B: Backend> Storage<B> {
             ops.push(WriteOp::Put(
                 RecordKey::SyncState(target),
                 encode_sync_state(state),
+            ));
+        }
+        if let Some(mark) = &mark {
+            ops.push(WriteOp::Put(
+                relay_mark_key(target),
+                encode_relay_mark(mark),
             ));
         }
         if ops.is_empty() {
