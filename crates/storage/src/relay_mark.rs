@@ -3,8 +3,9 @@
 //! The leader numbers the DELTAs it relays to other tabs by its writer epoch and a counter (see
 //! `docs/tabs.md`). Each commit that stores the changes of relayed DELTAs also stores, in the
 //! same transaction, the mark of the newest of them: the store holds that DELTA and every
-//! earlier one of the target (a target's writes land in order). A follower reads the mark
-//! before it restores and drops the relayed DELTAs the restore already contained, instead of
+//! earlier one of the target (a target's writes land in order). A follower's restore reads the
+//! mark in the same transaction as the data it restores ([`crate::Storage::scan_raw_marked`])
+//! and drops the relayed DELTAs the restore already contained, instead of
 //! applying them a second time over newer data.
 
 use serde::{Deserialize, Serialize};

@@ -24,8 +24,8 @@
 //! While this worker leads ([`DeltaStorage::relay_under`]), every committed batch's DELTAs are
 //! numbered within the writer epoch (from 1, over every target, in the order they are sent),
 //! and the commit that stores a batch stores with it, in the same transaction, the target's
-//! relay mark: the newest of those numbers it holds ([`RelayMark`]). A follower reads the mark
-//! before it restores and drops the relayed DELTAs the store already holds (see
+//! relay mark: the newest of those numbers it holds ([`RelayMark`]). A follower's restore reads the
+//! mark with the data, in one transaction, and drops the relayed DELTAs the store already holds (see
 //! `docs/tabs.md`). A batch the store refuses for good sends nothing, so its numbers are
 //! skipped (followers then read the database again).
 
@@ -244,7 +244,7 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     }
 
     /// Whether the stored state [`DeltaStorage::preload`] sent already held this relayed DELTA
-    /// (`persisted` as relayed), by the target's relay mark read just before that state.
+    /// (`persisted` as relayed), by the target's relay mark read in the same snapshot as that state.
     pub fn holds_relayed(&self, relay: DeltaRelay, persisted: bool) -> bool {
         self.restored_marks.borrow().iter().any(|(target, mark)| {
             *target == relay.target && mark.holds(relay.epoch, relay.n, persisted)
@@ -294,15 +294,11 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     /// `load` of it then decodes without sending again. Returns the model states stored.
     pub async fn preload(&self, target: TargetKind) -> Result<usize, StorageError> {
         let sink = &self.sink;
-        // Read before the data: what is read next holds at least what the mark names.
-        if let Some(mark) = self.inner.relay_mark(target).await? {
-            self.restored_marks.borrow_mut().push((target, mark));
-        }
-        let states = self
+        let (states, mark) = self
             .inner
-            .scan_raw(target, &mut |segment| sink.delta(segment, true, None))
+            .scan_raw_marked(target, &mut |segment| sink.delta(segment, true, None))
             .await?;
-        self.preloaded.borrow_mut().insert(target);
+        self.restored(target, mark);
         Ok(states)
     }
 
@@ -311,13 +307,10 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     /// last change is sent, its final state or its deletion, so the view never shows a state
     /// the store overwrote or deleted later (a deleted entity does not flicker back).
     pub async fn preload_coalesced(&self, target: TargetKind) -> Result<usize, StorageError> {
-        if let Some(mark) = self.inner.relay_mark(target).await? {
-            self.restored_marks.borrow_mut().push((target, mark));
-        }
         let mut last: BTreeMap<ModelKey, StateChange> = BTreeMap::new();
-        let states = self
+        let (states, mark) = self
             .inner
-            .scan_raw(target, &mut |segment| {
+            .scan_raw_marked(target, &mut |segment| {
                 // The scan hands over only segments that decode.
                 if let Ok((_, changes)) = decode_delta(segment) {
                     for change in changes {
@@ -343,8 +336,17 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         }
         let buffers = self.encode(target, &upserts, &deletions);
         self.send(&buffers, None, true);
-        self.preloaded.borrow_mut().insert(target);
+        self.restored(target, mark);
         Ok(states)
+    }
+
+    /// `target`'s stored state was sent, holding the relayed DELTAs up to `mark`; the
+    /// synchronizer's first `load` of it decodes without sending again.
+    fn restored(&self, target: TargetKind, mark: Option<RelayMark>) {
+        if let Some(mark) = mark {
+            self.restored_marks.borrow_mut().push((target, mark));
+        }
+        self.preloaded.borrow_mut().insert(target);
     }
 
     async fn load_and_send(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
@@ -1315,9 +1317,10 @@ pub(crate) mod tests {
         async fn scan_segments(
             &self,
             target: TargetKind,
+            with: &[RecordKey],
             on_chunk: &mut dyn FnMut(Vec<RawSegment>),
-        ) -> Result<(), StoreError> {
-            self.0.scan_segments(target, on_chunk).await
+        ) -> Result<Vec<Option<RawValue>>, StoreError> {
+            self.0.scan_segments(target, with, on_chunk).await
         }
 
         async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

@@ -76,7 +76,7 @@ impl SyncWorker {
 impl SyncWorker {
     /// Whether the stored state `open` sent already held this relayed DELTA of `target`
     /// (`"entities"` or `"eventMessages"`), numbered `n` under `epoch` and `persisted` or not
-    /// when relayed: the relay mark `open` read just before that state says so (see
+    /// when relayed: the relay mark `open` read with that state says so (see
     /// `docs/tabs.md`). A follower drops such a DELTA instead of applying it again; false for
     /// an unknown target or when no mark was stored.
     #[wasm_bindgen(js_name = holdsRelayed)]

@@ -416,7 +416,7 @@ impl<B: Backend> Storage<B> {
     ) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let replayed = self.replay_segments(target, true, sink).await?;
+        let (replayed, _) = self.replay_segments(target, true, sink).await?;
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -448,29 +448,42 @@ impl<B: Backend> Storage<B> {
         target: TargetKind,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<usize, StoreError> {
+        Ok(self.scan_raw_marked(target, sink).await?.0)
+    }
+
+    /// [`Storage::scan_raw`], also returning the target's relay mark as read in the scan's
+    /// transaction: the segments sent hold exactly the relayed DELTAs up to it (see
+    /// [`crate::relay_mark`]).
+    pub async fn scan_raw_marked(
+        &self,
+        target: TargetKind,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(usize, Option<RelayMark>), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let replayed = self.replay_segments(target, false, sink).await?;
+        let (replayed, mark) = self.replay_segments(target, false, sink).await?;
         self.report(&replayed.skipped);
         let (states, _) = replayed.index.totals();
         self.inner
             .borrow_mut()
             .targets
             .insert(target, replayed.index);
-        Ok(states)
+        Ok((states, mark))
     }
 
     /// Reads every segment of a target in sequence order and replays it (decoding the states
-    /// when `materialize`); each segment that decodes is also handed to `sink`.
+    /// when `materialize`); each segment that decodes is also handed to `sink`. Returns the
+    /// replay and the target's relay mark, read in the same snapshot.
     async fn replay_segments(
         &self,
         target: TargetKind,
         materialize: bool,
         sink: &mut dyn FnMut(&[u8]),
-    ) -> Result<Replayed, StoreError> {
+    ) -> Result<(Replayed, Option<RelayMark>), StoreError> {
         let mut replayer = Replayer::new(target, materialize);
-        self.backend
-            .scan_segments(target, &mut |chunk| {
+        let with = self
+            .backend
+            .scan_segments(target, &[relay_mark_key(target)], &mut |chunk| {
                 for segment in chunk {
                     if let Some(bytes) = replayer.feed_one(segment) {
                         sink(&bytes);
@@ -478,7 +491,8 @@ impl<B: Backend> Storage<B> {
                 }
             })
             .await?;
-        Ok(replayer.finish())
+        let mark = decode_relay_mark(with.into_iter().next().flatten());
+        Ok((replayer.finish(), mark))
     }
 
     async fn read_sync_state(
@@ -532,8 +546,7 @@ impl<B: Backend> Storage<B> {
     }
 
     /// The target's relay mark: the newest relayed DELTA the store holds (`None` when none
-    /// was stored or it cannot be read). Read it before the target's data: the data read after
-    /// holds at least what the mark says.
+    /// was stored or it cannot be read). [`Storage::scan_raw_marked`] reads it with the data.
     pub async fn relay_mark(&self, target: TargetKind) -> Result<Option<RelayMark>, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;

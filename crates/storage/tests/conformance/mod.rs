@@ -1237,6 +1237,17 @@ pub async fn relay_marks_are_stored_with_their_batch<H: Harness>(h: &H) {
     storage.close();
     let again = opened(h, &name).await;
     assert_eq!(again.relay_mark(TARGET).await.expect("read"), Some(first));
+    let mut segments = 0;
+    let (_, scanned) = again
+        .scan_raw_marked(TARGET, &mut |_| segments += 1)
+        .await
+        .expect("scan");
+    assert_eq!(
+        scanned,
+        Some(first),
+        "the scan reads the mark with the data"
+    );
+    assert!(segments > 0);
     assert_eq!(
         again
             .relay_mark(TargetKind::EventMessages)
