@@ -12,7 +12,7 @@ import type { DeltaRelay } from './messages.js';
 import type { ModelChoice, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
-export const TAB_PROTOCOL = 1;
+export const TAB_PROTOCOL = 2;
 
 /** How often the leader says it is alive (ms). */
 export const HEARTBEAT_MS = 500;

@@ -21,13 +21,13 @@ const glue = globalThis.fakeGlue;
 
 test('relayed DELTAs the restored store held are dropped, the newer ones applied in order', async () => {
   // Another tab leads under epoch 4; the store this tab reads holds its DELTAs up to n = 2.
-  glue.claimHeld = { epoch: 4, owner: 'leader', protocol: 1 };
+  glue.claimHeld = { epoch: 4, owner: 'leader', protocol: 2 };
   glue.holds = (target, epoch, n, persisted) => target === 'entities' && ((epoch === 4 && n <= 2) || (epoch < 4 && persisted));
   let restored;
   glue.openGate = new Promise((resolve) => (restored = resolve));
   const leader = new BroadcastChannel('dojo-reactive:db-http://x-0x1');
   const relay = (epoch, n, persisted = true) =>
-    leader.postMessage({ type: 'DELTA', epoch, n, target: 'entities', buffer: new Uint8Array([epoch, n]).buffer, persisted, from: 'leader', protocol: 1 });
+    leader.postMessage({ type: 'DELTA', epoch, n, target: 'entities', buffer: new Uint8Array([epoch, n]).buffer, persisted, from: 'leader', protocol: 2 });
   send({ type: 'INIT', config: { toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}' }, deltas: true });
   await settle();
   relay(3, 9, true); // an older leader's stored DELTA

@@ -49,7 +49,7 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   glue.emit({ type: 'DELTA' }, new Uint8Array([0]));
   // No follower heard yet: this one is numbered but not relayed.
   glue.emit({ type: 'DELTA', relay: relay(1) }, new Uint8Array([5]));
-  tab.postMessage({ type: 'TARGETS', targets: { models: undefined, eventMessages: false }, from: 'tab-2', protocol: 1 });
+  tab.postMessage({ type: 'TARGETS', targets: { models: undefined, eventMessages: false }, from: 'tab-2', protocol: 2 });
   await settle();
   const own = new Uint8Array([1, 2, 3]);
   glue.emit({ type: 'DELTA', relay: relay(2) }, own);
@@ -79,7 +79,7 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
     heard.some((m) => m.type === 'HEARTBEAT' && m.sent === 4),
     'the heartbeat counts every DELTA numbered, relayed or not (a follower sees what it missed)',
   );
-  assert.ok(heard.some((m) => m.type === 'HEARTBEAT' && m.epoch === 1 && m.protocol === 1));
+  assert.ok(heard.some((m) => m.type === 'HEARTBEAT' && m.epoch === 1 && m.protocol === 2));
   assert.ok(heard.some((m) => m.type === 'STATUS' && m.event.type === 'SYNC_TICK'));
   tab.close();
 
