@@ -64,6 +64,21 @@ export interface DeltaMessage {
    * connection); it is written later, and SYNC_TICK's `unpersisted` counts what waits.
    */
   readonly persisted: boolean;
+  /**
+   * The batch's place in its leader's relayed sequence (set by the wasm worker while it leads;
+   * the worker script relays it to other tabs, the main thread does not need it).
+   */
+  readonly relay?: DeltaRelay;
+}
+
+/** A synced DELTA's place in its leader's relayed sequence (see `docs/tabs.md`). */
+export interface DeltaRelay {
+  /** The target whose changes it carries. */
+  readonly target: 'entities' | 'eventMessages';
+  /** The writer epoch it was sent under. */
+  readonly epoch: number;
+  /** Its number within the epoch, from 1, over every target. */
+  readonly n: number;
 }
 
 /** Worker → main thread: a status tick. */
@@ -143,6 +158,16 @@ function refuse(side: string, message: string, argument: string): ValidationErro
 
 function isErrorInfo(value: unknown): value is ReactiveErrorInfo {
   return isRecord(value) && typeof value.name === 'string' && typeof value.message === 'string';
+}
+
+/** Whether `value` is a DELTA's place in the relayed sequence (the wasm worker's `relay`). */
+export function isDeltaRelay(value: unknown): value is DeltaRelay {
+  return (
+    isRecord(value) &&
+    (value.target === 'entities' || value.target === 'eventMessages') &&
+    Number.isSafeInteger(value.epoch) &&
+    Number.isSafeInteger(value.n)
+  );
 }
 
 function isTimings(value: unknown): value is StartTimings {
@@ -226,7 +251,12 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
       if (!(data.buffer instanceof ArrayBuffer)) {
         return refuse(side, 'DELTA needs an ArrayBuffer `buffer`', 'buffer');
       }
-      return { type: 'DELTA', buffer: data.buffer, persisted: data.persisted !== false };
+      return {
+        type: 'DELTA',
+        buffer: data.buffer,
+        persisted: data.persisted !== false,
+        ...(isDeltaRelay(data.relay) ? { relay: data.relay } : {}),
+      };
     case 'SYNC_TICK':
       if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
         return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');

@@ -8,10 +8,11 @@
  */
 
 import type { ReactiveErrorInfo } from './errors.js';
+import type { DeltaRelay } from './messages.js';
 import type { ModelChoice, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
-export const TAB_PROTOCOL = 1;
+export const TAB_PROTOCOL = 2;
 
 /** How often the leader says it is alive (ms). */
 export const HEARTBEAT_MS = 500;
@@ -41,13 +42,16 @@ export interface HeartbeatMessage {
 }
 
 /**
- * Leader → all: one DELTA, numbered `n` within the epoch; `persisted` false while the leader's
- * store has not taken it (a failed write waits for a retry).
+ * Leader → all: one DELTA of `target`, numbered `n` within the epoch (the wasm worker numbers
+ * them and stores each target's newest number with its commit, so a follower can tell which
+ * ones the store it restored from held); `persisted` false while the leader's store has not
+ * taken it (a failed write waits for a retry).
  */
 export interface RelayDeltaMessage {
   readonly type: 'DELTA';
   readonly epoch: number;
   readonly n: number;
+  readonly target: DeltaRelay['target'];
   readonly buffer: ArrayBuffer;
   readonly persisted: boolean;
 }
@@ -126,6 +130,7 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
     case 'DELTA':
       return isCount(data.epoch) &&
         isCount(data.n) &&
+        (data.target === 'entities' || data.target === 'eventMessages') &&
         data.buffer instanceof ArrayBuffer &&
         typeof data.persisted === 'boolean'
         ? (data as unknown as TabMessage)

@@ -12,8 +12,10 @@
 import init, { SyncWorker, defaultDbName, takePanicMessage } from '../wasm/dojo_reactive.js';
 import { ManifestWatch, type ManifestJudgement } from './deploy.js';
 import { Election, lockManager, type ElectionMode } from './election.js';
+import { ANNOUNCE_MS, Followers } from './followers.js';
+import { RelayGaps } from './relay-gaps.js';
 import { ValidationError, errorInfo, type ReactiveErrorInfo } from './errors.js';
-import { parseMainMessage, type InitMessage, type WorkerMessage } from './messages.js';
+import { isDeltaRelay, parseMainMessage, type DeltaRelay, type InitMessage, type WorkerMessage } from './messages.js';
 import {
   HEARTBEAT_MS,
   LEADER_SILENT_MS,
@@ -38,18 +40,17 @@ interface WorkerScope {
   close(): void;
 }
 
-/** A DELTA relayed by the leader: its bytes, and whether the leader's store has them. */
+/** A DELTA relayed by the leader: its bytes, whether the leader's store has them, its number. */
 interface Relayed {
   readonly buffer: ArrayBuffer;
   readonly persisted: boolean;
+  readonly relay: DeltaRelay;
 }
 
 /** An event of the wasm worker, and a DELTA's bytes. */
 type Emit = (event: { readonly type: string; readonly [field: string]: unknown }, delta?: Uint8Array) => void;
 
 const scope = globalThis as unknown as WorkerScope;
-/** The message of a commit refused by the writer fence (`StoreError::LostLeadership`). */
-const LOST_LEADERSHIP = /lost its leadership/;
 /** The error of a manifest Torii contradicts (a deploy: see `deploy.ts`). */
 const OUTDATED = 'OutdatedManifestError';
 /** This worker's id in the election and on the channel. */
@@ -77,6 +78,14 @@ function panicked(): ReactiveErrorInfo | undefined {
   return { name: 'SyncFatalError', message: `the sync worker panicked: ${panic}`, reason: 'panic', panic };
 }
 
+/**
+ * Whether a synchronizer's error is a commit refused by the writer fence: another worker
+ * claimed the database (core's sync error kind `lostLeadership`).
+ */
+function lostLeadership(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { kind?: unknown }).kind === 'lostLeadership';
+}
+
 /** A trap outside `start` (a synchronizer's task, an IndexedDB callback): report its panic. */
 function reportPanic(event: Event): void {
   const error = panicked();
@@ -99,8 +108,9 @@ function ownBuffer(delta: Uint8Array): ArrayBuffer {
   return whole ? buffer : delta.slice().buffer;
 }
 
-function open(config: WorkerConfig, emit: Emit): Promise<SyncWorker> {
-  return SyncWorker.open(config as Parameters<typeof SyncWorker.open>[0], emit);
+/** Opens the database; `live`: into a view that shows data already (see `SyncWorker.open`). */
+function open(config: WorkerConfig, emit: Emit, live = false): Promise<SyncWorker> {
+  return SyncWorker.open(config as Parameters<typeof SyncWorker.open>[0], emit, live);
 }
 
 /** This worker's tab in the election of its database: a follower or the leader. */
@@ -113,14 +123,17 @@ class Tab {
   private syncing: TabTargets;
   /** Leading: syncing, under this epoch; DELTAs are numbered within it. */
   private leading: { epoch: number; sent: number } | undefined;
-  /** Relayed DELTAs received before the stored state was read (applied after it). */
+  /**
+   * Relayed DELTAs received while the stored state is read (at the start and at every reopen):
+   * after it, those the store held are dropped and the others applied.
+   */
   private buffered: Relayed[] | undefined = [];
   /** The leader last heard: its epoch, protocol and when. */
   private leader = { epoch: 0, protocol: TAB_PROTOCOL, heardAt: Date.now() };
-  /** The last relayed DELTA received: its epoch and number (a gap means a re-read). */
-  private relayed = { epoch: 0, n: 0 };
-  /** Followers' targets (leader). */
-  private readonly wanted = new Map<string, TabTargets>();
+  /** The leader's relayed sequence as this tab holds it (a gap means a re-read). */
+  private readonly gaps = new RelayGaps();
+  /** The followers heard and their targets (kept while following too, for a takeover). */
+  private readonly followers = new Followers();
   private acknowledged = false;
   private busy: Promise<unknown> = Promise.resolve();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -154,15 +167,24 @@ class Tab {
 
   /** Opens the database (the stored state goes to the main thread), then joins the election. */
   async start(): Promise<void> {
-    this.worker = await open(this.config, this.emit);
-    this.manifests.own = this.worker.manifestHash;
-    const buffered = this.buffered ?? [];
-    this.buffered = undefined;
-    for (const delta of buffered) this.forward(delta);
+    // Announced before the store is read: a leader that relays nothing while it hears no
+    // follower relays what it commits after the read (or a heartbeat shows the gap).
+    this.announce();
+    try {
+      this.restored((this.worker = await open(this.config, this.emit)));
+      this.manifests.own = this.worker.manifestHash;
+    } finally {
+      this.flush();
+    }
     this.leader.heardAt = Date.now();
     this.tell('follower', this.leader.epoch);
     this.election.start();
-    this.announce();
+  }
+
+  /** A restore read the store: the relayed DELTAs it held count as received. */
+  private restored(worker: SyncWorker): void {
+    const mark = worker.restoredMark();
+    if (mark) this.gaps.restored(mark.epoch, mark.n);
   }
 
   /** Tells the main thread this tab's part in the election. */
@@ -184,10 +206,15 @@ class Tab {
       case 'DELTA': {
         if (!delta) return;
         const persisted = event.persisted !== false;
-        if (this.leading) {
-          const epoch = this.leading.epoch;
-          const n = ++this.leading.sent;
-          this.send({ type: 'DELTA', epoch, n, buffer: delta.slice().buffer, persisted });
+        // Numbered by the wasm worker once it claimed the database (restored DELTAs are not).
+        const relay = isDeltaRelay(event.relay) ? event.relay : undefined;
+        if (this.leading && relay?.epoch === this.leading.epoch) {
+          this.leading.sent = relay.n;
+          // Nobody listens: a follower that comes restores from the store (docs/tabs.md).
+          if (this.followers.listening(Date.now())) {
+            const { target, epoch, n } = relay;
+            this.send({ type: 'DELTA', epoch, n, target, buffer: delta.slice().buffer, persisted });
+          }
         }
         if (this.deltas) {
           const buffer = ownBuffer(delta);
@@ -218,7 +245,7 @@ class Tab {
           this.manifests.report(event.error as ReactiveErrorInfo);
           return;
         }
-        if (event.type !== 'SYNC_TICK' && event.type !== 'TRANSITION' && LOST_LEADERSHIP.test(String((event.error as { message?: unknown })?.message))) {
+        if ((event.type === 'SYNC_ERROR' || event.type === 'SYNC_FATAL') && lostLeadership(event.error)) {
           this.election.stepDown();
           void this.serially(() => this.follow());
           return;
@@ -239,13 +266,28 @@ class Tab {
     }
   }
 
-  /** A relayed DELTA to the main thread (buffered until the stored state was read). */
+  /**
+   * A relayed DELTA to the main thread: buffered while the stored state is read, dropped when
+   * that state held it already (applying it again could bring back what a later DELTA deleted).
+   */
   private forward(delta: Relayed): void {
     if (this.buffered) {
       this.buffered.push(delta);
       return;
     }
+    const { target, epoch, n } = delta.relay;
+    // A DELTA missed (never seen between live contexts) is in the database: read it again
+    // (the view keeps whatever is newer).
+    if (this.gaps.delta(epoch, n)) void this.serially(() => this.reread());
+    if (this.worker?.holdsRelayed(target, epoch, n, delta.persisted)) return;
     if (this.deltas) post({ type: 'DELTA', buffer: delta.buffer, persisted: delta.persisted }, [delta.buffer]);
+  }
+
+  /** The stored state was read: the DELTAs buffered meanwhile go on (or are dropped). */
+  private flush(): void {
+    const buffered = this.buffered ?? [];
+    this.buffered = undefined;
+    for (const delta of buffered) this.forward(delta);
   }
 
   private receive(message: TabMessage | undefined): void {
@@ -254,8 +296,11 @@ class Tab {
       case 'HEARTBEAT':
         if (message.epoch < this.leader.epoch) return;
         if (!this.leading && message.epoch > this.leader.epoch) this.tell('follower', message.epoch);
-        // A channel keeps one sender's order: every DELTA up to `sent` arrived before this.
-        if (message.epoch > this.relayed.epoch) this.relayed = { epoch: message.epoch, n: message.sent };
+        // DELTAs the leader numbered but this tab never got (relayed before the leader heard
+        // it): the database holds them. While a restore runs, the next heartbeat tells.
+        if (!this.leading && !this.buffered && this.gaps.heartbeat(message.epoch, message.sent)) {
+          void this.serially(() => this.reread());
+        }
         this.leader = { epoch: message.epoch, protocol: message.protocol, heardAt: Date.now() };
         if (this.leading && message.epoch > this.leading.epoch) {
           // Another worker claimed the database: its epoch fences our writes already.
@@ -268,22 +313,19 @@ class Tab {
         else if (message.protocol < TAB_PROTOCOL) this.election.takeOver();
         else if (!covers(message.targets, this.own)) this.announce();
         return;
-      case 'DELTA': {
+      case 'DELTA':
         if (this.leading) return;
-        const { epoch, n } = this.relayed;
-        // A DELTA missed within an epoch (never seen between live contexts; a safeguard): the
-        // database holds it, so read it again (the view keeps whatever is newer).
-        const missed = message.epoch === epoch && message.n > n + 1;
-        if (message.epoch >= epoch) this.relayed = { epoch: message.epoch, n: message.n };
         if (this.manifests.differs(message.manifest)) {
           // Another code version's data: the database holds it, read as this manifest can.
           this.manifests.dropped();
           return;
         }
-        this.forward({ buffer: message.buffer, persisted: message.persisted });
-        if (missed && !this.buffered) void this.serially(() => this.reread());
+        this.forward({
+          buffer: message.buffer,
+          persisted: message.persisted,
+          relay: { target: message.target, epoch: message.epoch, n: message.n },
+        });
         return;
-      }
       case 'STATUS':
         if (this.manifests.differs(message.manifest)) return;
         if (!this.leading && message.epoch >= this.leader.epoch) post(message.event as WorkerMessage);
@@ -292,7 +334,7 @@ class Tab {
         if (this.leading) this.worker?.forceReplay();
         return;
       case 'TARGETS':
-        this.wanted.set(message.from, message.targets);
+        this.followers.hear(message.from, message.targets, Date.now());
         if (this.leading && !covers(this.syncing, message.targets)) {
           void this.serially(() => this.widen());
         }
@@ -305,6 +347,7 @@ class Tab {
 
   /** Tells the leader what this tab needs (at most once a second). */
   private announce(): void {
+    if (this.leading) return;
     const now = Date.now();
     if (now - this.announcedAt < 1000) return;
     this.announcedAt = now;
@@ -313,7 +356,10 @@ class Tab {
 
   /** Followers: takes over from a leader silent for too long (frozen, crashed, closed). */
   private watch(): void {
-    if (stopped || this.leading || this.buffered) return;
+    if (stopped || this.leading) return;
+    // Followers say they are still there (the leader forgets a silent one).
+    if (Date.now() - this.announcedAt >= ANNOUNCE_MS) this.announce();
+    if (this.buffered) return;
     const silent = Date.now() - this.leader.heardAt > LEADER_SILENT_MS;
     // Older code never steals from newer code holding the lock (with a lease, staleness rules).
     const mayTake = this.election.mode === 'lease' || this.leader.protocol <= TAB_PROTOCOL;
@@ -322,20 +368,27 @@ class Tab {
 
   /** Reopens the database configured for `targets` (the open restores into the live view). */
   private async reopen(targets: TabTargets): Promise<SyncWorker> {
-    const old = this.worker;
-    this.worker = undefined;
-    await old?.shutdown();
-    const config: WorkerConfig = { ...this.config, models: targets.models, eventMessages: targets.eventMessages };
-    const worker = await open(config, this.emit);
-    this.worker = worker;
-    this.syncing = targets;
-    return worker;
+    // Relayed DELTAs wait for the stored state, as at the start.
+    this.buffered ??= [];
+    try {
+      const old = this.worker;
+      this.worker = undefined;
+      await old?.shutdown();
+      const config: WorkerConfig = { ...this.config, models: targets.models, eventMessages: targets.eventMessages };
+      const worker = await open(config, this.emit, true);
+      this.worker = worker;
+      this.syncing = targets;
+      this.restored(worker);
+      return worker;
+    } finally {
+      this.flush();
+    }
   }
 
   /** Elected: claims the writer record, then syncs the union of the tabs' targets. */
   private async lead(mode: ElectionMode): Promise<boolean> {
     if (stopped) return false;
-    const union = unionTargets([this.own, ...this.wanted.values()]);
+    const union = unionTargets([this.own, ...this.followers.live(Date.now())]);
     let worker = this.worker;
     if (!worker || !covers(this.syncing, union)) worker = await this.reopen(union);
     const claim = await worker.claimWriter(self, TAB_PROTOCOL, mode === 'lease', Date.now());
@@ -388,10 +441,13 @@ class Tab {
     }
   }
 
-  /** A tab asked for more than the leader syncs: restart syncing the union (and re-page it). */
+  /**
+   * A tab asked for more than the leader syncs: restart syncing the union of the live tabs'
+   * targets (and re-page it); the models of tabs gone since leave it.
+   */
   private async widen(): Promise<void> {
     if (!this.leading || stopped) return;
-    const union = unionTargets([this.syncing, ...this.wanted.values()]);
+    const union = unionTargets([this.own, ...this.followers.live(Date.now())]);
     if (covers(this.syncing, union)) return;
     this.stopBeating();
     this.leading = undefined;
@@ -421,6 +477,8 @@ class Tab {
     this.leader.heardAt = Date.now();
     if (stopped) return;
     this.tell('follower', this.leader.epoch);
+    this.announcedAt = 0;
+    this.announce();
     await this.reopen(this.syncing);
   }
 

@@ -10,10 +10,13 @@ export function defaultDbName(toriiUrl, worldAddress) {
 }
 
 export class SyncWorker {
-  static async open(config, emit) {
+  static async open(config, emit, live) {
     state.started.push(config);
+    state.live = [...(state.live ?? []), live];
     state.emit = emit;
     if (state.failStart) throw state.failStart;
+    // A test holds the restore open (`openGate`, a promise) to send relayed DELTAs meanwhile.
+    await state.openGate;
     return new SyncWorker();
   }
   async lead() {
@@ -21,9 +24,19 @@ export class SyncWorker {
   }
   async claimWriter(owner, protocol, lease) {
     state.claims = [...(state.claims ?? []), { owner, protocol, lease }];
+    // A test sets `claimHeld` ({ epoch, owner, protocol }) for a worker that stays a follower.
+    if (state.claimHeld) return { won: false, ...state.claimHeld };
     return { won: true, epoch: state.claims.length };
   }
   async renewWriter() {}
+  /** The newest relay mark the restore read: the test's `restoredMark`. */
+  restoredMark() {
+    return state.restoredMark;
+  }
+  /** What the restore held: the test's `holds(target, epoch, n, persisted)`. */
+  holdsRelayed(target, epoch, n, persisted) {
+    return state.holds?.(target, epoch, n, persisted) ?? false;
+  }
   forceReplay() {
     state.replays = (state.replays ?? 0) + 1;
   }

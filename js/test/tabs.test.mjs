@@ -21,7 +21,7 @@ test('channel messages are checked: unknown or malformed ones are ignored, every
   const targets = { models: ['ns-A'], eventMessages: false };
   const beat = { type: 'HEARTBEAT', epoch: 3, sent: 7, targets, from, protocol };
   assert.deepEqual(parseTabMessage(beat), beat);
-  const delta = { type: 'DELTA', epoch: 3, n: 8, buffer: new ArrayBuffer(2), persisted: false, from, protocol };
+  const delta = { type: 'DELTA', epoch: 3, n: 8, target: 'entities', buffer: new ArrayBuffer(2), persisted: false, from, protocol };
   assert.equal(parseTabMessage(delta), delta);
   assert.ok(parseTabMessage({ type: 'RESET', phase: 'deleted', from, protocol }));
   assert.ok(parseTabMessage({ type: 'TARGETS', targets, from, protocol }));
@@ -32,6 +32,7 @@ test('channel messages are checked: unknown or malformed ones are ignored, every
     { ...delta, buffer: [1, 2] },
     { ...delta, epoch: 1.5 },
     { ...delta, persisted: undefined },
+    { ...delta, target: 'tokens' },
     { type: 'TARGETS', targets: { models: [1] , eventMessages: false }, from, protocol },
     { type: 'RESET', phase: 'later', from, protocol },
     { type: 'FUTURE', from, protocol: protocol + 1 },

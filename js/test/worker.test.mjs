@@ -45,16 +45,22 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   glue.emit({ type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 });
   assert.deepEqual(posted.at(-1), { message: { type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 }, transfer: [] });
 
+  const relay = (n) => ({ target: 'entities', epoch: 1, n });
+  glue.emit({ type: 'DELTA' }, new Uint8Array([0]));
+  // No follower heard yet: this one is numbered but not relayed.
+  glue.emit({ type: 'DELTA', relay: relay(1) }, new Uint8Array([5]));
+  tab.postMessage({ type: 'TARGETS', targets: { models: undefined, eventMessages: false }, from: 'tab-2', protocol: 2 });
+  await settle();
   const own = new Uint8Array([1, 2, 3]);
-  glue.emit({ type: 'DELTA' }, own);
+  glue.emit({ type: 'DELTA', relay: relay(2) }, own);
   assert.equal(posted.at(-1).message.buffer, own.buffer, 'a whole buffer of its own is sent as is');
   assert.deepEqual(posted.at(-1).transfer, [own.buffer]);
-  glue.emit({ type: 'DELTA', persisted: false }, new Uint8Array([4]));
+  glue.emit({ type: 'DELTA', persisted: false, relay: relay(3) }, new Uint8Array([4]));
   assert.equal(posted.at(-1).message.persisted, false, 'a batch not stored yet says so');
 
   const inMemory = new Uint8Array(glue.memory.buffer, 8, 4);
   inMemory.set([9, 8, 7, 6]);
-  glue.emit({ type: 'DELTA' }, inMemory);
+  glue.emit({ type: 'DELTA', relay: relay(4) }, inMemory);
   const copied = posted.at(-1).message.buffer;
   assert.notEqual(copied, glue.memory.buffer, 'a view into wasm memory is copied');
   assert.deepEqual([...new Uint8Array(copied)], [9, 8, 7, 6]);
@@ -63,12 +69,17 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   assert.equal(posted.at(-1).message.type, 'SYNC_TICK');
   await settle();
   const relayed = heard.filter((m) => m.type === 'DELTA');
-  assert.deepEqual(relayed.map((m) => [m.epoch, m.n, [...new Uint8Array(m.buffer)], m.persisted]), [
-    [1, 1, [1, 2, 3], true],
-    [1, 2, [4], false],
-    [1, 3, [9, 8, 7, 6], true],
-  ], 'DELTAs are relayed to the other tabs, numbered in the epoch, saying whether they are stored');
-  assert.ok(heard.some((m) => m.type === 'HEARTBEAT' && m.epoch === 1 && m.protocol === 1));
+  assert.deepEqual(relayed.map((m) => [m.epoch, m.n, m.target, [...new Uint8Array(m.buffer)], m.persisted]), [
+    [1, 2, 'entities', [1, 2, 3], true],
+    [1, 3, 'entities', [4], false],
+    [1, 4, 'entities', [9, 8, 7, 6], true],
+  ], 'once a follower is heard, synced DELTAs are relayed with their number in the epoch, saying whether they are stored; the restored state never is');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.ok(
+    heard.some((m) => m.type === 'HEARTBEAT' && m.sent === 4),
+    'the heartbeat counts every DELTA numbered, relayed or not (a follower sees what it missed)',
+  );
+  assert.ok(heard.some((m) => m.type === 'HEARTBEAT' && m.epoch === 1 && m.protocol === 2));
   assert.ok(heard.some((m) => m.type === 'STATUS' && m.event.type === 'SYNC_TICK'));
   tab.close();
 

@@ -923,6 +923,30 @@ fn a_storage_failure_while_streaming_loses_the_stream_and_replays() {
 }
 
 #[test]
+fn a_commit_fenced_by_another_writer_is_reported_as_lost_leadership() {
+    let mut h = Harness::new();
+    populate(&h, 10);
+    let mut sync = synchronizer(&h, small_pages());
+    let mut run = start(&mut sync);
+    advance(&mut h, &mut run, 2 * SEC);
+    h.recorder.clear();
+    h.storage.fence_commits();
+    h.server
+        .write(E, entity_id(1), model_state("ns-Player", 1, 2, 3));
+    advance(&mut h, &mut run, 2 * SEC);
+    let errors = h.recorder.errors();
+    assert_eq!(
+        errors.first().map(|e| e.kind),
+        Some(SyncErrorKind::LostLeadership),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| e.kind != SyncErrorKind::Storage),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn a_version_change_at_start_is_for_the_host_to_decide() {
     let mut h = Harness::new();
     populate(&h, 5);

@@ -92,12 +92,15 @@ pub trait Backend {
     async fn read_segments(&self, target: TargetKind) -> Result<Vec<RawSegment>, StoreError>;
 
     /// Every segment of a target, in sequence order, handed to `on_chunk` a few at a time as
-    /// they arrive: the caller decodes one chunk while the next is being read.
+    /// they arrive: the caller decodes one chunk while the next is being read. Also reads the
+    /// records `with` (`None` for a missing one) in the same transaction: the segments and
+    /// those records are one snapshot of the store.
     async fn scan_segments(
         &self,
         target: TargetKind,
+        with: &[RecordKey],
         on_chunk: &mut dyn FnMut(Vec<RawSegment>),
-    ) -> Result<(), StoreError>;
+    ) -> Result<Vec<Option<RawValue>>, StoreError>;
 
     /// Some records by key, in the order asked (`None` for a missing one).
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError>;

@@ -29,6 +29,7 @@ mod error;
 mod lazy;
 mod memory;
 mod naming;
+pub mod relay_mark;
 pub mod schema_switch;
 mod segment;
 mod store;
@@ -47,6 +48,7 @@ pub use error::{
 pub use lazy::{scan_state_changes, EncodedChange, EncodedState};
 pub use memory::MemoryBackend;
 pub use naming::{default_db_name, DataOrigin, DB_NAME_PREFIX};
+pub use relay_mark::RelayMark;
 pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, StateChange};
 pub use store::{CompactionConfig, CompactionStats, Loaded, Opened, Records, Storage, TargetStats};
 

@@ -95,13 +95,16 @@ impl Backend for MemoryBackend {
     async fn scan_segments(
         &self,
         target: TargetKind,
+        with: &[RecordKey],
         on_chunk: &mut dyn FnMut(Vec<RawSegment>),
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Option<RawValue>>, StoreError> {
+        // Both read before anything else can run: one snapshot.
+        let values = self.read(with).await?;
         let mut segments = self.read_segments(target).await?.into_iter().peekable();
         while segments.peek().is_some() {
             on_chunk(segments.by_ref().take(SCAN_CHUNK).collect());
         }
-        Ok(())
+        Ok(values)
     }
 
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

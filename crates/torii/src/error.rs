@@ -62,6 +62,18 @@ pub enum ToriiError {
         /// What went wrong.
         message: String,
     },
+    /// `GET /` answered with a body larger than the probe reads (Torii's answer is a short
+    /// JSON object): the rest was not read. Retrying does not help; the URL may name a web page
+    /// rather than Torii.
+    #[error(
+        "Torii version probe failed: `GET {url}` answered more than {limit} bytes, which is not          Torii's version JSON; the rest was not read (check that toriiUrl names Torii)"
+    )]
+    ProbeTooLarge {
+        /// The URL probed.
+        url: String,
+        /// The most bytes the probe reads.
+        limit: usize,
+    },
 }
 
 fn entity_suffix(entity: &Option<String>) -> String {

@@ -16,26 +16,55 @@
 //! synchronizer sees a successful commit, so sync goes on (no failed pass, no halt). Each kind
 //! of failure is reported once per episode (until everything waiting is stored), as a
 //! `StorageError` with a `reason` and advice. A deleted database stops storing for good (live
-//! data goes on); any other failure is handed to the synchronizer as before.
+//! data goes on); any other failure is handed to the synchronizer as before. The retry loop
+//! sleeps until a write waits.
+//!
+//! # Relayed DELTAs
+//!
+//! While this worker leads ([`DeltaStorage::relay_under`]), every committed batch's DELTAs are
+//! numbered within the writer epoch (from 1, over every target, in the order they are sent),
+//! and the commit that stores a batch stores with it, in the same transaction, the target's
+//! relay mark: the newest of those numbers it holds ([`RelayMark`]). A follower's restore reads the
+//! mark with the data, in one transaction, and drops the relayed DELTAs the store already holds (see
+//! `docs/tabs.md`). A batch the store refuses for good sends nothing, so its numbers are
+//! skipped (followers then read the database again).
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::poll_fn;
+use std::task::{Poll, Waker};
 
 use dojo_reactive_core::sync::{
     Backoff, BackoffConfig, Clock, ModelKey, ModelRecord, StorageAdapter, StorageError,
     StorageErrorKind, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
-use dojo_reactive_storage::{Backend, Storage};
+use dojo_reactive_storage::{Backend, RelayMark, StateChange, Storage};
+use futures_util::lock::Mutex;
+use serde::Serialize;
 
-use crate::delta::encode_deltas;
+use crate::delta::{decode_delta, encode_deltas};
 use crate::errors::{storage_error, ErrorInfo};
 use crate::unpersisted::Unpersisted;
 
+/// Where a relayed DELTA belongs in its leader's sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeltaRelay {
+    /// The target whose changes it carries.
+    pub target: TargetKind,
+    /// The writer epoch it was sent under.
+    pub epoch: u64,
+    /// Its number within the epoch (from 1, over every target).
+    pub n: u64,
+}
+
 /// Where DELTAs go (the worker's `emit`; a recorder in tests).
 pub trait DeltaSink {
-    /// One DELTA buffer; `persisted` is false while the store has not taken its changes yet.
-    fn delta(&self, bytes: &[u8], persisted: bool);
+    /// One DELTA buffer; `persisted` is false while the store has not taken its changes yet;
+    /// `relay` numbers a synced batch's DELTA while this worker leads (`None` for the stored
+    /// state sent at start-up, and before leading).
+    fn delta(&self, bytes: &[u8], persisted: bool, relay: Option<DeltaRelay>);
 
     /// A DELTA that could not be built, or a storage failure that did not stop sync.
     fn error(&self, info: ErrorInfo);
@@ -83,13 +112,12 @@ const RETRY_BACKOFF: BackoffConfig = BackoffConfig {
     seed: 0x5709_A6E5_0FF1_CE11,
 };
 
-/// How often [`DeltaStorage::keep_writing`] looks for waiting batches when none wait.
-const IDLE_CHECK_MS: u64 = 1_000;
-
 /// Batches of one target waiting to be stored.
 #[derive(Default)]
 struct Waiting {
     batches: Unpersisted,
+    /// The newest relayed DELTA among the waiting batches (stored with them).
+    mark: Option<RelayMark>,
     /// A write of this target is under way (writes of a target never overlap, so they land
     /// in order).
     writing: bool,
@@ -128,6 +156,50 @@ impl Writes {
     }
 }
 
+impl Waiting {
+    /// Keeps the newer of the waiting mark and `mark` (what a write took and could not store,
+    /// or a batch that joined the wait).
+    fn keep_mark(&mut self, mark: Option<RelayMark>) {
+        self.mark = self.mark.max(mark);
+    }
+}
+
+/// The retry loop's wake-up: set when a write starts waiting, or to stop the loop.
+#[derive(Default)]
+struct Wake {
+    pending: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Wake {
+    fn notify(&self) {
+        self.pending.set(true);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+
+    /// Completes at the next [`Wake::notify`] (at once if one came since the last wait).
+    async fn wait(&self) {
+        poll_fn(|cx| {
+            if self.pending.replace(false) {
+                Poll::Ready(())
+            } else {
+                *self.waker.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// This worker's relay numbering while it leads: the epoch and the DELTAs numbered so far.
+#[derive(Debug, Clone, Copy)]
+struct Relay {
+    epoch: u64,
+    numbered: u64,
+}
+
 /// A [`StorageAdapter`] that forwards to `inner` and sends what it stores or loads to a sink.
 pub struct DeltaStorage<B: Backend, K> {
     inner: Storage<B>,
@@ -137,6 +209,15 @@ pub struct DeltaStorage<B: Backend, K> {
     /// `load` decodes without sending again.
     preloaded: RefCell<HashSet<TargetKind>>,
     writes: RefCell<Writes>,
+    /// Numbering while leading (see the module documentation).
+    relay: Cell<Option<Relay>>,
+    /// Held from numbering a commit's DELTAs until they are sent: they go out in number order.
+    sending: Mutex<()>,
+    /// The relay marks read before the stored state was sent ([`DeltaStorage::preload`]).
+    restored_marks: RefCell<Vec<(TargetKind, RelayMark)>>,
+    wake: Wake,
+    /// Set by [`DeltaStorage::stop_retrying`]: the retry loop ends.
+    retry_stopped: Cell<bool>,
 }
 
 impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
@@ -148,7 +229,51 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
             chunk: chunk.max(1),
             preloaded: RefCell::new(HashSet::new()),
             writes: RefCell::new(Writes::default()),
+            relay: Cell::new(None),
+            sending: Mutex::new(()),
+            restored_marks: RefCell::new(Vec::new()),
+            wake: Wake::default(),
+            retry_stopped: Cell::new(false),
         }
+    }
+
+    /// Numbers the DELTAs of every later commit within `epoch`, from 1, and stores their relay
+    /// marks with them (this worker leads under `epoch`).
+    pub fn relay_under(&self, epoch: u64) {
+        self.relay.set(Some(Relay { epoch, numbered: 0 }));
+    }
+
+    /// Whether the stored state [`DeltaStorage::preload`] sent already held this relayed DELTA
+    /// (`persisted` as relayed), by the target's relay mark read in the same snapshot as that state.
+    pub fn holds_relayed(&self, relay: DeltaRelay, persisted: bool) -> bool {
+        self.restored_marks.borrow().iter().any(|(target, mark)| {
+            *target == relay.target && mark.holds(relay.epoch, relay.n, persisted)
+        })
+    }
+
+    /// The newest relay mark [`DeltaStorage::preload`] read, over every target: the store held
+    /// that DELTA (`None` when no mark was stored).
+    pub fn newest_restored_mark(&self) -> Option<RelayMark> {
+        self.restored_marks
+            .borrow()
+            .iter()
+            .map(|(_, mark)| *mark)
+            .max()
+    }
+
+    /// Numbers `count` DELTAs of `target` about to be sent: the first one's place (`None`
+    /// when not leading).
+    fn number(&self, target: TargetKind, count: usize) -> Option<DeltaRelay> {
+        let relay = self.relay.get()?;
+        self.relay.set(Some(Relay {
+            epoch: relay.epoch,
+            numbered: relay.numbered.saturating_add(count as u64),
+        }));
+        Some(DeltaRelay {
+            target,
+            epoch: relay.epoch,
+            n: relay.numbered.saturating_add(1),
+        })
     }
 
     /// The decorated storage.
@@ -169,45 +294,100 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     /// `load` of it then decodes without sending again. Returns the model states stored.
     pub async fn preload(&self, target: TargetKind) -> Result<usize, StorageError> {
         let sink = &self.sink;
-        let states = self
+        let (states, mark) = self
             .inner
-            .scan_raw(target, &mut |segment| sink.delta(segment, true))
+            .scan_raw_marked(target, &mut |segment| sink.delta(segment, true, None))
             .await?;
-        self.preloaded.borrow_mut().insert(target);
+        self.restored(target, mark);
         Ok(states)
+    }
+
+    /// [`DeltaStorage::preload`] for a view that is live already (a tab that reads the
+    /// database again): the stored segments are replayed here and only each (entity, model)'s
+    /// last change is sent, its final state or its deletion, so the view never shows a state
+    /// the store overwrote or deleted later (a deleted entity does not flicker back).
+    pub async fn preload_coalesced(&self, target: TargetKind) -> Result<usize, StorageError> {
+        let mut last: BTreeMap<ModelKey, StateChange> = BTreeMap::new();
+        let (states, mark) = self
+            .inner
+            .scan_raw_marked(target, &mut |segment| {
+                // The scan hands over only segments that decode.
+                if let Ok((_, changes)) = decode_delta(segment) {
+                    for change in changes {
+                        let key = match &change {
+                            StateChange::Upsert(record) => ModelKey {
+                                entity: record.entity,
+                                model: record.state.name.clone(),
+                            },
+                            StateChange::Delete(key) => key.clone(),
+                        };
+                        last.insert(key, change);
+                    }
+                }
+            })
+            .await?;
+        let mut upserts = Vec::new();
+        let mut deletions = Vec::new();
+        for (key, change) in last {
+            match change {
+                StateChange::Upsert(record) => upserts.push(record),
+                StateChange::Delete(_) => deletions.push(key),
+            }
+        }
+        let buffers = self.encode(target, &upserts, &deletions);
+        self.send(&buffers, None, true);
+        self.restored(target, mark);
+        Ok(states)
+    }
+
+    /// `target`'s stored state was sent, holding the relayed DELTAs up to `mark`; the
+    /// synchronizer's first `load` of it decodes without sending again.
+    fn restored(&self, target: TargetKind, mark: Option<RelayMark>) {
+        if let Some(mark) = mark {
+            self.restored_marks.borrow_mut().push((target, mark));
+        }
+        self.preloaded.borrow_mut().insert(target);
     }
 
     async fn load_and_send(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         let sink = &self.sink;
         let loaded = self
             .inner
-            .load_with_segments(target, &mut |segment| sink.delta(segment, true))
+            .load_with_segments(target, &mut |segment| sink.delta(segment, true, None))
             .await?;
         Ok(loaded.data)
     }
 
-    fn send(
+    /// A batch's DELTA buffers (none when it changes no state; an error is reported and
+    /// nothing sent when they cannot be built).
+    fn encode(
         &self,
         target: TargetKind,
         upserts: &[ModelRecord],
         deletions: &[ModelKey],
-        persisted: bool,
-    ) {
+    ) -> Vec<Vec<u8>> {
         if upserts.is_empty() && deletions.is_empty() {
-            return;
+            return Vec::new();
         }
-        match encode_deltas(target, upserts, deletions, self.chunk) {
-            Ok(buffers) => {
-                for bytes in buffers {
-                    self.sink.delta(&bytes, persisted);
-                }
-            }
-            Err(error) => self.sink.error(ErrorInfo::new(
+        encode_deltas(target, upserts, deletions, self.chunk).unwrap_or_else(|error| {
+            self.sink.error(ErrorInfo::new(
                 "StorageError",
                 format!(
                     "a synced batch could not be sent to the view ({error}); it shows after a reload"
                 ),
-            )),
+            ));
+            Vec::new()
+        })
+    }
+
+    /// Sends a batch's DELTAs, numbered from `first` when relaying.
+    fn send(&self, buffers: &[Vec<u8>], first: Option<DeltaRelay>, persisted: bool) {
+        for (i, bytes) in buffers.iter().enumerate() {
+            let relay = first.map(|first| DeltaRelay {
+                n: first.n.saturating_add(i as u64),
+                ..first
+            });
+            self.sink.delta(bytes, persisted, relay);
         }
     }
 
@@ -224,9 +404,14 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
                     return Ok(waiting.batches.is_empty() && !waiting.writing);
                 }
                 waiting.writing = true;
-                waiting.batches.take_batch(target)
+                (waiting.batches.take_batch(target), waiting.mark.take())
             };
-            let result = StorageAdapter::commit(&self.inner, &batch).await;
+            let (batch, mark) = batch;
+            let result = self
+                .inner
+                .commit_relayed(&batch, mark)
+                .await
+                .map_err(StorageError::from);
             self.writes
                 .borrow_mut()
                 .targets
@@ -240,9 +425,13 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
                     let mut writes = self.writes.borrow_mut();
                     let waiting = writes.targets.entry(target).or_default();
                     match outcome {
-                        OnFailure::Retry => waiting.batches.put_back(batch),
+                        OnFailure::Retry => {
+                            waiting.batches.put_back(batch);
+                            waiting.keep_mark(mark);
+                        }
                         OnFailure::StopStoring | OnFailure::Fail => {
                             waiting.batches = Unpersisted::default();
+                            waiting.mark = None;
                         }
                     }
                     drop(writes);
@@ -295,6 +484,9 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         let reason = reason(&error.kind);
         let first = writes.reported.insert(reason);
         drop(writes);
+        if outcome == OnFailure::Retry {
+            self.wake.notify();
+        }
         if first {
             self.sink.error(write_behind_error(&error, reason, waiting));
         }
@@ -312,27 +504,37 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         }
     }
 
-    /// Retries waiting writes until `stopped` says so, with a backoff (1 s doubling to 30 s)
-    /// while they keep failing.
-    pub async fn keep_writing<C: Clock>(&self, clock: &C, stopped: &dyn Fn() -> bool) {
-        while !stopped() {
+    /// Retries waiting writes until [`DeltaStorage::stop_retrying`], with a backoff (1 s
+    /// doubling to 30 s) while they keep failing; sleeps, without a timer, while nothing waits.
+    pub async fn keep_writing<C: Clock>(&self, clock: &C) {
+        while !self.retry_stopped.get() {
             let delay = {
                 let mut writes = self.writes.borrow_mut();
                 if writes.waiting() == 0 {
-                    IDLE_CHECK_MS
+                    None
                 } else {
                     let failures = writes.failures.max(1);
-                    writes.backoff.delay_ms(failures)
+                    Some(writes.backoff.delay_ms(failures))
                 }
+            };
+            let Some(delay) = delay else {
+                self.wake.wait().await;
+                continue;
             };
             clock
                 .sleep_until(clock.now_ms().saturating_add(delay))
                 .await;
-            if stopped() {
+            if self.retry_stopped.get() {
                 return;
             }
             self.write_waiting().await;
         }
+    }
+
+    /// Ends [`DeltaStorage::keep_writing`] (at once when it sleeps, else after its wait).
+    pub fn stop_retrying(&self) {
+        self.retry_stopped.set(true);
+        self.wake.notify();
     }
 }
 
@@ -414,6 +616,17 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
         let target = batch.target;
+        let _sending = self.sending.lock().await;
+        let buffers = self.encode(target, &batch.upserts, &batch.deletions);
+        let first = if buffers.is_empty() {
+            None
+        } else {
+            self.number(target, buffers.len())
+        };
+        let mark = first.map(|first| RelayMark {
+            epoch: first.epoch,
+            n: first.n.saturating_add(buffers.len() as u64 - 1),
+        });
         let direct = {
             let mut writes = self.writes.borrow_mut();
             let stopped = writes.stopped;
@@ -422,6 +635,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
                 None
             } else if waiting.writing || !waiting.batches.is_empty() {
                 waiting.batches.push(batch);
+                waiting.keep_mark(mark);
                 Some(false)
             } else {
                 waiting.writing = true;
@@ -434,7 +648,11 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
             // Behind batches still waiting: written after them, in one batch.
             Some(false) => self.write_waiting_of(target).await?,
             Some(true) => {
-                let result = StorageAdapter::commit(&self.inner, batch).await;
+                let result = self
+                    .inner
+                    .commit_relayed(batch, mark)
+                    .await
+                    .map_err(StorageError::from);
                 self.writes
                     .borrow_mut()
                     .targets
@@ -453,6 +671,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
                             let waiting = writes.targets.entry(target).or_default();
                             // Anything that arrived meanwhile is newer.
                             waiting.batches.put_back(batch.clone());
+                            waiting.keep_mark(mark);
                         }
                         self.failed(error, outcome)?;
                         false
@@ -460,7 +679,11 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
                 }
             }
         };
-        self.send(target, &batch.upserts, &batch.deletions, persisted);
+        self.send(&buffers, first, persisted);
+        if self.writes.borrow().waiting() > 0 {
+            // Behind a write under way: the retry loop stores it if that write does not.
+            self.wake.notify();
+        }
         Ok(())
     }
 
@@ -481,6 +704,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
 
     async fn reset(&self) -> Result<(), StorageError> {
         self.preloaded.borrow_mut().clear();
+        self.restored_marks.borrow_mut().clear();
         *self.writes.borrow_mut() = Writes::default();
         StorageAdapter::reset(&self.inner).await
     }
@@ -502,8 +726,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::delta::decode_delta;
 
-    /// A DELTA as sent, with its `persisted` flag.
-    type Sent = (Vec<u8>, bool);
+    /// A DELTA as sent, with its `persisted` flag and relay number.
+    type Sent = (Vec<u8>, bool, Option<DeltaRelay>);
 
     /// What the sink received: DELTAs with their `persisted` flag, and errors.
     #[derive(Default, Clone)]
@@ -513,8 +737,10 @@ pub(crate) mod tests {
     }
 
     impl DeltaSink for Recorder {
-        fn delta(&self, bytes: &[u8], persisted: bool) {
-            self.deltas.borrow_mut().push((bytes.to_vec(), persisted));
+        fn delta(&self, bytes: &[u8], persisted: bool, relay: Option<DeltaRelay>) {
+            self.deltas
+                .borrow_mut()
+                .push((bytes.to_vec(), persisted, relay));
         }
 
         fn error(&self, info: ErrorInfo) {
@@ -534,7 +760,7 @@ pub(crate) mod tests {
             let buffers = std::mem::take(&mut *self.deltas.borrow_mut());
             buffers
                 .iter()
-                .flat_map(|(b, persisted)| {
+                .flat_map(|(b, persisted, _)| {
                     decode_delta(b)
                         .unwrap()
                         .1
@@ -780,6 +1006,232 @@ pub(crate) mod tests {
         );
     }
 
+    /// The view after applying `deltas` in order.
+    fn applied<'a>(deltas: impl Iterator<Item = &'a Vec<u8>>) -> BTreeMap<ModelKey, ModelRecord> {
+        let mut view = BTreeMap::new();
+        for bytes in deltas {
+            for change in decode_delta(bytes).unwrap().1 {
+                match change {
+                    StateChange::Upsert(r) => {
+                        let key = ModelKey {
+                            entity: r.entity,
+                            model: r.state.name.clone(),
+                        };
+                        view.insert(key, r);
+                    }
+                    StateChange::Delete(k) => {
+                        view.remove(&k);
+                    }
+                }
+            }
+        }
+        view
+    }
+
+    #[test]
+    fn relay_marks_name_exactly_the_relayed_deltas_the_store_holds() {
+        for seed in 1..=30u64 {
+            block_on(async {
+                let sink = Recorder::default();
+                let (storage, backend) = opened(sink.clone()).await;
+                storage.relay_under(7);
+                let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+                for step in 0..40 {
+                    let mut batch = SyncBatch::new(TargetKind::Entities);
+                    for _ in 0..=rng.below(5) {
+                        let id = u128::from(rng.below(8));
+                        if rng.below(3) == 0 {
+                            batch.deletions.push(key(id));
+                        } else {
+                            batch.upserts.push(record_with(id, rng.below(250) as u8));
+                        }
+                    }
+                    match rng.below(4) {
+                        0 => backend.faults().inject(Fault::QuotaExceeded),
+                        1 => backend.faults().inject(Fault::InterruptBeforeCommit),
+                        _ => {}
+                    }
+                    storage.commit(&batch).await.unwrap();
+                    if rng.below(5) == 0 {
+                        storage.write_waiting().await;
+                    }
+                    let deltas = sink.deltas.borrow().clone();
+                    // Numbered from 1, in the order sent, without a gap.
+                    for (i, (_, _, relay)) in deltas.iter().enumerate() {
+                        let relay = relay.expect("every synced DELTA is numbered");
+                        assert_eq!((relay.epoch, relay.n), (7, i as u64 + 1));
+                        assert_eq!(relay.target, TargetKind::Entities);
+                    }
+                    // A restore reads the mark, then the states: they are exactly the view
+                    // after the DELTAs up to the mark, so dropping those loses nothing.
+                    let reader = DeltaStorage::new(
+                        MemoryStorage::new(backend.connect()),
+                        Recorder::default(),
+                        3,
+                    );
+                    reader.init(&fingerprint(), "v1").await.unwrap();
+                    reader.preload(TargetKind::Entities).await.unwrap();
+                    let held = deltas
+                        .iter()
+                        .take_while(|(_, persisted, relay)| {
+                            relay.is_some_and(|r| reader.holds_relayed(r, *persisted))
+                        })
+                        .count();
+                    assert!(
+                        deltas.iter().skip(held).all(|(_, persisted, relay)| {
+                            !relay.is_some_and(|r| reader.holds_relayed(r, *persisted))
+                        }),
+                        "seed {seed} step {step}: the held DELTAs are a prefix"
+                    );
+                    let (states, _) = stored(&backend).await;
+                    assert_eq!(
+                        states,
+                        applied(deltas.iter().take(held).map(|(bytes, _, _)| bytes)),
+                        "seed {seed} step {step}: the store holds the DELTAs up to its mark"
+                    );
+                }
+                backend.faults().clear();
+                storage.write_waiting().await;
+                let reader = DeltaStorage::new(
+                    MemoryStorage::new(backend.connect()),
+                    Recorder::default(),
+                    3,
+                );
+                reader.init(&fingerprint(), "v1").await.unwrap();
+                reader.preload(TargetKind::Entities).await.unwrap();
+                let deltas = sink.deltas.borrow().clone();
+                assert!(
+                    deltas
+                        .iter()
+                        .all(|(_, persisted, relay)| reader
+                            .holds_relayed(relay.unwrap(), *persisted)),
+                    "seed {seed}: once everything is written, the mark holds every DELTA"
+                );
+            });
+        }
+    }
+
+    #[test]
+    fn nothing_is_numbered_before_leading_and_the_restore_is_never_numbered() {
+        block_on(async {
+            let sink = Recorder::default();
+            let (storage, backend) = opened(sink.clone()).await;
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = vec![record(1)];
+            storage.commit(&batch).await.unwrap();
+            assert_eq!(sink.deltas.borrow()[0].2, None, "not leading: not relayed");
+            let reader = DeltaStorage::new(MemoryStorage::new(backend.connect()), sink.clone(), 3);
+            reader.init(&fingerprint(), "v1").await.unwrap();
+            reader.relay_under(2);
+            reader.preload(TargetKind::Entities).await.unwrap();
+            assert!(sink
+                .deltas
+                .borrow()
+                .iter()
+                .all(|(_, _, relay)| relay.is_none()));
+            assert!(
+                !reader.holds_relayed(
+                    DeltaRelay {
+                        target: TargetKind::Entities,
+                        epoch: 1,
+                        n: 1
+                    },
+                    true
+                ),
+                "no mark stored: nothing is held"
+            );
+        });
+    }
+
+    #[test]
+    fn a_restore_into_a_live_view_sends_each_states_last_change_only() {
+        block_on(async {
+            let (storage, backend) = opened(Recorder::default()).await;
+            for batch in [
+                (vec![record_with(1, 1), record_with(2, 1)], vec![]),
+                (vec![record_with(1, 2)], vec![key(2)]),
+                (vec![record_with(3, 1)], vec![]),
+            ] {
+                let mut sync = SyncBatch::new(TargetKind::Entities);
+                (sync.upserts, sync.deletions) = batch;
+                storage.commit(&sync).await.unwrap();
+            }
+            let sink = Recorder::default();
+            let reader = DeltaStorage::new(MemoryStorage::new(backend.connect()), sink.clone(), 3);
+            reader.init(&fingerprint(), "v1").await.unwrap();
+            reader
+                .preload_coalesced(TargetKind::Entities)
+                .await
+                .unwrap();
+            assert_eq!(
+                sink.changes(),
+                vec![
+                    StateChange::Upsert(record_with(1, 2)),
+                    StateChange::Upsert(record_with(3, 1)),
+                    StateChange::Delete(key(2)),
+                ],
+                "entity 1's older state and entity 2's upsert are not sent"
+            );
+        });
+    }
+
+    /// A clock whose sleeps end at once, counted.
+    #[derive(Default)]
+    struct CountingClock {
+        now: std::cell::Cell<u64>,
+        sleeps: std::cell::Cell<u32>,
+    }
+
+    impl Clock for CountingClock {
+        fn now_ms(&self) -> u64 {
+            self.now.get()
+        }
+
+        async fn sleep_until(&self, deadline_ms: u64) {
+            self.sleeps.set(self.sleeps.get() + 1);
+            self.now.set(deadline_ms.max(self.now.get()));
+        }
+    }
+
+    #[test]
+    fn the_retry_loop_sleeps_without_a_timer_until_a_write_waits() {
+        use futures_util::task::LocalSpawnExt;
+        let mut pool = futures_executor::LocalPool::new();
+        let sink = Recorder::default();
+        let (storage, backend) = pool.run_until(opened(sink.clone()));
+        let storage = Rc::new(storage);
+        let clock = Rc::new(CountingClock::default());
+        let done = Rc::new(std::cell::Cell::new(false));
+        {
+            let (storage, clock, done) = (Rc::clone(&storage), Rc::clone(&clock), Rc::clone(&done));
+            pool.spawner()
+                .spawn_local(async move {
+                    storage.keep_writing(&*clock).await;
+                    done.set(true);
+                })
+                .unwrap();
+        }
+        pool.run_until_stalled();
+        let mut batch = SyncBatch::new(TargetKind::Entities);
+        batch.upserts = vec![record(1)];
+        pool.run_until(storage.commit(&batch)).unwrap();
+        pool.run_until_stalled();
+        assert_eq!(clock.sleeps.get(), 0, "nothing waits: no timer");
+        backend.faults().inject(Fault::QuotaExceeded);
+        batch.upserts = vec![record(2)];
+        pool.run_until(storage.commit(&batch)).unwrap();
+        assert_eq!(storage.unpersisted(TargetKind::Entities), 1);
+        pool.run_until_stalled();
+        assert_eq!(clock.sleeps.get(), 1, "one backoff, then the write");
+        assert_eq!(storage.unpersisted(TargetKind::Entities), 0);
+        assert_eq!(pool.run_until(stored(&backend)).0.len(), 2);
+        assert!(!done.get());
+        storage.stop_retrying();
+        pool.run_until_stalled();
+        assert!(done.get(), "stopping wakes the sleeping loop");
+        assert_eq!(clock.sleeps.get(), 1);
+    }
+
     #[test]
     fn a_quota_episode_is_reported_once_and_shows_as_unpersisted() {
         block_on(async {
@@ -865,9 +1317,10 @@ pub(crate) mod tests {
         async fn scan_segments(
             &self,
             target: TargetKind,
+            with: &[RecordKey],
             on_chunk: &mut dyn FnMut(Vec<RawSegment>),
-        ) -> Result<(), StoreError> {
-            self.0.scan_segments(target, on_chunk).await
+        ) -> Result<Vec<Option<RawValue>>, StoreError> {
+            self.0.scan_segments(target, with, on_chunk).await
         }
 
         async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

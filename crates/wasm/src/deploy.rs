@@ -203,7 +203,7 @@ pub async fn preload_matching<B: Backend, K: DeltaSink>(
     match encode_deltas(target, &shown, &[], chunk) {
         Ok(buffers) => {
             for bytes in buffers {
-                sink.delta(&bytes, true);
+                sink.delta(&bytes, true, None);
             }
         }
         Err(error) => sink.error(ErrorInfo::new(
@@ -234,7 +234,12 @@ mod tests {
     }
 
     impl DeltaSink for Sink {
-        fn delta(&self, bytes: &[u8], _persisted: bool) {
+        fn delta(
+            &self,
+            bytes: &[u8],
+            _persisted: bool,
+            _relay: Option<crate::adapter::DeltaRelay>,
+        ) {
             self.deltas.borrow_mut().push(bytes.to_vec());
         }
 

@@ -222,6 +222,10 @@ pub fn sync_error(event: &SyncErrorEvent) -> ErrorInfo {
             "StorageError",
             "the batch was not stored; a replay recovers it",
         ),
+        SyncErrorKind::LostLeadership => (
+            "StorageError",
+            "another tab's worker writes this database now; this tab follows it",
+        ),
         SyncErrorKind::ToriiVersionChanged => (
             "ToriiVersionChangedError",
             "syncing goes on; the next start applies onToriiVersionChange",

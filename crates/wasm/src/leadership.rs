@@ -1,7 +1,7 @@
 //! The worker's side of the writer election (see `docs/tabs.md`): claiming and renewing the
 //! database's writer record. The election itself (Web Locks or the lease timer, the
 //! BroadcastChannel relay) runs in the worker script (`js/src/worker.ts`); it calls these
-//! between `open` and `lead`.
+//! between `open` and `lead`; and whether a follower's restore held a relayed DELTA.
 
 use dojo_reactive_storage::schema_switch::Verdict;
 use dojo_reactive_storage::writer::{claim_writer, renew_writer, Claim, ClaimRule, WriterId};
@@ -9,6 +9,9 @@ use js_sys::Promise;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
+use dojo_reactive_core::sync::TargetKind;
+
+use crate::adapter::DeltaRelay;
 use crate::clock::BrowserClock;
 use crate::errors::{outdated_manifest, store_error};
 use crate::json::json_to_js;
@@ -26,7 +29,9 @@ impl SyncWorker {
     /// current (asked here, see `judgeManifest`). Resolves `{ won: true, epoch }` (every later
     /// write of this worker is fenced on `epoch`) or `{ won: false, epoch, owner, protocol,
     /// manifest?, outdated? }` naming the holder (`outdated`: the `OutdatedManifestError` of
-    /// this worker's manifest, which must never write); rejects with a `StorageError`.
+    /// this worker's manifest, which must never write); rejects with a `StorageError`. Once won,
+    /// the DELTAs of every later commit are numbered under `epoch` (their `relay` field) and
+    /// their relay marks stored with them.
     #[wasm_bindgen(js_name = claimWriter, unchecked_return_type = "Promise<WriterClaim>")]
     pub fn claim_writer(&self, owner: String, protocol: u32, lease: bool, now_ms: f64) -> Promise {
         let backend = self.backend();
@@ -70,6 +75,9 @@ impl SyncWorker {
                     Some(Verdict::Undecided) | None => {}
                 }
             }
+            if let Claim::Won(epoch) = claim {
+                storage.relay_under(epoch);
+            }
             Ok(json_to_js(&match claim {
                 Claim::Won(epoch) => json!({ "won": true, "epoch": epoch }),
                 Claim::Held(holder) => json!({
@@ -96,4 +104,44 @@ impl SyncWorker {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+#[wasm_bindgen]
+impl SyncWorker {
+    /// Whether the stored state `open` sent already held this relayed DELTA of `target`
+    /// (`"entities"` or `"eventMessages"`), numbered `n` under `epoch` and `persisted` or not
+    /// when relayed: the relay mark `open` read with that state says so (see
+    /// `docs/tabs.md`). A follower drops such a DELTA instead of applying it again; false for
+    /// an unknown target or when no mark was stored.
+    #[wasm_bindgen(js_name = holdsRelayed)]
+    pub fn holds_relayed(&self, target: &str, epoch: f64, n: f64, persisted: bool) -> bool {
+        let target = match target {
+            "entities" => TargetKind::Entities,
+            "eventMessages" => TargetKind::EventMessages,
+            _ => return false,
+        };
+        let (Some(epoch), Some(n)) = (count(epoch), count(n)) else {
+            return false;
+        };
+        self.storage()
+            .holds_relayed(DeltaRelay { target, epoch, n }, persisted)
+    }
+
+    /// The newest relay mark `open` read, over every target: `{ epoch, n }`, the newest relayed
+    /// DELTA the stored state it sent held (`undefined` when no mark was stored). A follower
+    /// counts the DELTAs after it to notice ones it never received.
+    #[wasm_bindgen(js_name = restoredMark, unchecked_return_type = "RelayMark | undefined")]
+    pub fn restored_mark(&self) -> JsValue {
+        self.storage()
+            .newest_restored_mark()
+            .map_or(JsValue::UNDEFINED, |mark| {
+                json_to_js(&json!({ "epoch": mark.epoch, "n": mark.n }))
+            })
+    }
+}
+
+/// A whole non-negative number from JS (`None` for anything else).
+fn count(value: f64) -> Option<u64> {
+    (value.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&value))
+        .then_some(value as u64)
 }

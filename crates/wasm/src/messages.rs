@@ -8,6 +8,7 @@
 use dojo_reactive_core::sync::{SyncTick, Transition};
 use serde::Serialize;
 
+use crate::adapter::DeltaRelay;
 use crate::errors::ErrorInfo;
 
 /// One event of the worker, tagged by `type` (`INIT_ACK`, `DELTA`, ...), fields in camelCase.
@@ -37,6 +38,10 @@ pub enum WorkerEvent<'a> {
     Delta {
         /// False while the store has not taken the batch (a failed write waits for a retry).
         persisted: bool,
+        /// Its place in the leader's relayed sequence (absent for the stored state, and before
+        /// this worker leads).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        relay: Option<DeltaRelay>,
     },
     /// A synchronizer's status.
     SyncTick {
@@ -149,7 +154,14 @@ mod tests {
                     restore_ms: 40.0,
                 },
             },
-            WorkerEvent::Delta { persisted: true },
+            WorkerEvent::Delta {
+                persisted: true,
+                relay: Some(DeltaRelay {
+                    target: TargetKind::Entities,
+                    epoch: 3,
+                    n: 17,
+                }),
+            },
             WorkerEvent::SyncTick {
                 tick: TickWithUnpersisted {
                     tick: &tick,
@@ -205,6 +217,8 @@ mod tests {
         assert_eq!(json[0]["toriiVersion"], "1.8.16");
         assert_eq!(json[0]["persistence"], "indexedDb");
         assert_eq!(json[1]["persisted"], true);
+        assert_eq!(json[1]["relay"]["target"], "entities");
+        assert_eq!(json[1]["relay"]["n"], 17);
         assert_eq!(json[2]["tick"]["unpersisted"], 0);
         assert_eq!(json[2]["tick"]["target"], "entities");
         assert_eq!(json[4]["error"]["name"], "TransportError");

@@ -71,10 +71,16 @@ export interface Transition {
 /** How a worker's `open` went: when it began (epoch ms, `Date.now()`) and its steps (ms). */
 export interface StartTimings { startedAt: number; openMs: number; restoreMs: number }
 
+/** The newest relayed DELTA a store held: writer epoch and number (`SyncWorker.restoredMark`). */
+export interface RelayMark { epoch: number; n: number }
+
+/** A synced DELTA's place in its leader's relayed sequence: target, writer epoch, number (from 1). */
+export interface DeltaRelay { target: "entities" | "eventMessages"; epoch: number; n: number }
+
 /** What the worker sends (`messages.rs`); DELTA bytes come as the second argument of emit. */
 export type WorkerEvent =
   | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings }
-  | { type: "DELTA"; persisted: boolean }
+  | { type: "DELTA"; persisted: boolean; relay?: DeltaRelay }
   | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }
   | { type: "TRANSITION"; transition: Transition }
   | { type: "SYNC_ERROR"; error: ReactiveErrorInfo }

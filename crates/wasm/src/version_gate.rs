@@ -129,12 +129,13 @@ mod tests {
     use futures_executor::block_on;
 
     use super::*;
+    use crate::adapter::DeltaRelay;
 
     #[derive(Default, Clone)]
     struct Warnings(Rc<RefCell<Vec<ErrorInfo>>>);
 
     impl DeltaSink for Warnings {
-        fn delta(&self, _bytes: &[u8], _persisted: bool) {}
+        fn delta(&self, _bytes: &[u8], _persisted: bool, _relay: Option<DeltaRelay>) {}
 
         fn error(&self, info: ErrorInfo) {
             self.0.borrow_mut().push(info);

@@ -23,7 +23,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::adapter::{DeltaSink, DeltaStorage};
+use crate::adapter::{DeltaRelay, DeltaSink, DeltaStorage};
 use crate::clock::BrowserClock;
 use crate::config::{plan, Plan, WorkerConfig};
 use crate::deploy::{hidden, preload_matching, ManifestJudge};
@@ -58,10 +58,10 @@ fn event_js(event: &WorkerEvent) -> JsValue {
 }
 
 impl DeltaSink for Emit {
-    fn delta(&self, bytes: &[u8], persisted: bool) {
+    fn delta(&self, bytes: &[u8], persisted: bool, relay: Option<DeltaRelay>) {
         self.shown.set(true);
         let buffer = Uint8Array::from(bytes);
-        let event = event_js(&WorkerEvent::Delta { persisted });
+        let event = event_js(&WorkerEvent::Delta { persisted, relay });
         let _ = self.emit.call2(&JsValue::UNDEFINED, &event, &buffer);
     }
 
@@ -125,8 +125,6 @@ struct Opened {
     emit: Emit,
     /// The synced targets, in start order.
     targets: Vec<TargetKind>,
-    /// Set at shutdown: the retry of failed writes stops.
-    stopping: Rc<Cell<bool>>,
     /// Judges this manifest against the stored one by Torii's models.
     judge: Rc<WorkerJudge>,
 }
@@ -167,8 +165,15 @@ impl SyncWorker {
     /// deploy"), then INIT_ACK (its `toriiVersion` is the version
     /// the data was synced from, null when none is recorded). Rejects with a
     /// ReactiveErrorInfo-shaped error for configuration errors, a database of another origin
-    /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`].
-    pub async fn open(config: WorkerConfigJs, emit: WorkerEmitJs) -> Result<SyncWorker, JsValue> {
+    /// (ValidationError) and storage errors. Nothing syncs until [`SyncWorker::lead`]. With
+    /// `live` (a tab reading the database again into a view that shows data already), each
+    /// (entity, model)'s last stored change is sent instead of the segments as they are, so
+    /// the view never shows a state the store overwrote or deleted later.
+    pub async fn open(
+        config: WorkerConfigJs,
+        emit: WorkerEmitJs,
+        live: Option<bool>,
+    ) -> Result<SyncWorker, JsValue> {
         crate::panic::install();
         let started_at = js_sys::Date::now();
         let emit = Emit {
@@ -197,12 +202,14 @@ impl SyncWorker {
         let mut restored = 0;
         for setup in &plan.setups {
             let kind = setup.target.kind;
-            let preloaded = if hidden.is_empty() {
-                storage.preload(kind).await
-            } else {
+            let preloaded = if !hidden.is_empty() {
                 preload_matching(storage.inner(), &emit, kind, &hidden, plan.delta_chunk)
                     .await
                     .map_err(Into::into)
+            } else if live == Some(true) {
+                storage.preload_coalesced(kind).await
+            } else {
+                storage.preload(kind).await
             };
             match preloaded {
                 Ok(count) => restored += count,
@@ -225,14 +232,10 @@ impl SyncWorker {
             },
         });
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
-        let stopping = Rc::new(Cell::new(false));
         {
             let storage = Rc::clone(&storage);
-            let stopping = Rc::clone(&stopping);
             wasm_bindgen_futures::spawn_local(async move {
-                storage
-                    .keep_writing(&BrowserClock, &|| stopping.get())
-                    .await;
+                storage.keep_writing(&BrowserClock).await;
             });
         }
         let judge = Rc::new(manifest_judge(&plan, &client));
@@ -243,7 +246,6 @@ impl SyncWorker {
                 storage,
                 emit,
                 targets,
-                stopping,
                 judge,
             }),
             running: RefCell::new(None),
@@ -292,6 +294,11 @@ impl SyncWorker {
     #[wasm_bindgen(getter, js_name = manifestHash)]
     pub fn manifest_hash(&self) -> String {
         self.opened.plan.fingerprint.hash.clone()
+    }
+
+    /// The worker's storage (the relay numbers and marks its DELTAs).
+    pub(crate) fn storage(&self) -> Rc<WorkerStorage> {
+        Rc::clone(&self.opened.storage)
     }
 
     /// Resubscribes and re-pages the snapshot now (also ends a backoff); nothing before `lead`.
@@ -368,7 +375,7 @@ impl SyncWorker {
                     let _ = receiver.await;
                 }
             }
-            opened.stopping.set(true);
+            opened.storage.stop_retrying();
             // A last try for what a failed write left waiting.
             opened.storage.write_waiting().await;
             opened.storage.inner().close();

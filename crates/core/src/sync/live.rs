@@ -7,7 +7,7 @@ use futures_util::FutureExt;
 
 use super::clock::Clock;
 use super::engine::{Buffered, Env, Failure, PassKind, St, Step};
-use super::error::{StorageError, TransportError};
+use super::error::{StorageError, StorageErrorKind, TransportError};
 use super::handle::Command;
 use super::mirror::{Pending, RowMeta};
 use super::probe::Probe;
@@ -161,7 +161,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             }
             Err(error) => {
                 st.mirror.rollback(undo);
-                self.report(st, SyncErrorKind::Storage, error.to_string(), None);
+                let kind = if error.kind == StorageErrorKind::LostLeadership {
+                    SyncErrorKind::LostLeadership
+                } else {
+                    SyncErrorKind::Storage
+                };
+                self.report(st, kind, error.to_string(), None);
                 Err(error)
             }
         }

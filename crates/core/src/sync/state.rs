@@ -190,6 +190,12 @@ pub enum SyncErrorKind {
     BadRecord,
     /// A storage write failed (its batch left nothing behind).
     Storage,
+    /// A storage write was refused because another tab's worker claimed the database
+    /// ([`StorageErrorKind::LostLeadership`]): this synchronizer must stop writing (never
+    /// retried).
+    ///
+    /// [`StorageErrorKind::LostLeadership`]: super::StorageErrorKind::LostLeadership
+    LostLeadership,
     /// Torii now reports another version than the store was opened with.
     ToriiVersionChanged,
     /// Re-reading entities by id after a snapshot failed (the next replay covers them).

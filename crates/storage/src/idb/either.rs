@@ -48,9 +48,10 @@ impl Backend for BrowserBackend {
     async fn scan_segments(
         &self,
         target: TargetKind,
+        with: &[RecordKey],
         on_chunk: &mut dyn FnMut(Vec<RawSegment>),
-    ) -> Result<(), StoreError> {
-        either!(self, b => b.scan_segments(target, on_chunk).await)
+    ) -> Result<Vec<Option<RawValue>>, StoreError> {
+        either!(self, b => b.scan_segments(target, with, on_chunk).await)
     }
 
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

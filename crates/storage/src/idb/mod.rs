@@ -286,10 +286,24 @@ impl Backend for IndexedDbBackend {
     async fn scan_segments(
         &self,
         target: TargetKind,
+        with: &[RecordKey],
         on_chunk: &mut dyn FnMut(Vec<RawSegment>),
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Option<RawValue>>, StoreError> {
         let db = self.connected().await?;
-        let tx = transaction(&db, &[ENTITIES], false)?;
+        let mut stores: Vec<&str> = with.iter().map(RecordKey::store).collect();
+        stores.push(ENTITIES);
+        stores.sort_unstable();
+        stores.dedup();
+        let tx = transaction(&db, &stores, false)?;
+        // Issued in the scan's transaction: the records and the segments are one snapshot.
+        let mut extra = Vec::with_capacity(with.len());
+        for key in with {
+            let store = tx.object_store(key.store()).map_err(|e| classify_js(&e))?;
+            let request = ObjectStore::from(store)
+                .get(Query::Key(key_js(key)))
+                .map_err(idb_error)?;
+            extra.push(request.into_future());
+        }
         let store = ObjectStore::from(tx.object_store(ENTITIES).map_err(|e| classify_js(&e))?);
         let range = Query::KeyRange(segment_range(target)?.into());
         let keys = store
@@ -341,7 +355,11 @@ impl Backend for IndexedDbBackend {
                     .collect(),
             );
         }
-        Ok(())
+        join_all(extra)
+            .await
+            .into_iter()
+            .map(|value| value.map(|v| v.map(|v| value_bytes(&v))).map_err(idb_error))
+            .collect()
     }
 
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {

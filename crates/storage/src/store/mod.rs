@@ -28,6 +28,7 @@ use crate::error::{
     OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
 };
 use crate::naming::DataOrigin;
+use crate::relay_mark::{decode_relay_mark, encode_relay_mark, relay_mark_key, RelayMark};
 use crate::segment::{
     decode_segment, SegmentEncoder, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
     VersionWrite,
@@ -439,7 +440,7 @@ impl<B: Backend> Storage<B> {
     ) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let replayed = self.replay_segments(target, true, sink).await?;
+        let (replayed, _) = self.replay_segments(target, true, sink).await?;
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -471,29 +472,42 @@ impl<B: Backend> Storage<B> {
         target: TargetKind,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<usize, StoreError> {
+        Ok(self.scan_raw_marked(target, sink).await?.0)
+    }
+
+    /// [`Storage::scan_raw`], also returning the target's relay mark as read in the scan's
+    /// transaction: the segments sent hold exactly the relayed DELTAs up to it (see
+    /// [`crate::relay_mark`]).
+    pub async fn scan_raw_marked(
+        &self,
+        target: TargetKind,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(usize, Option<RelayMark>), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let replayed = self.replay_segments(target, false, sink).await?;
+        let (replayed, mark) = self.replay_segments(target, false, sink).await?;
         self.report(&replayed.skipped);
         let (states, _) = replayed.index.totals();
         self.inner
             .borrow_mut()
             .targets
             .insert(target, replayed.index);
-        Ok(states)
+        Ok((states, mark))
     }
 
     /// Reads every segment of a target in sequence order and replays it (decoding the states
-    /// when `materialize`); each segment that decodes is also handed to `sink`.
+    /// when `materialize`); each segment that decodes is also handed to `sink`. Returns the
+    /// replay and the target's relay mark, read in the same snapshot.
     async fn replay_segments(
         &self,
         target: TargetKind,
         materialize: bool,
         sink: &mut dyn FnMut(&[u8]),
-    ) -> Result<Replayed, StoreError> {
+    ) -> Result<(Replayed, Option<RelayMark>), StoreError> {
         let mut replayer = Replayer::new(target, materialize);
-        self.backend
-            .scan_segments(target, &mut |chunk| {
+        let with = self
+            .backend
+            .scan_segments(target, &[relay_mark_key(target)], &mut |chunk| {
                 for segment in chunk {
                     if let Some(bytes) = replayer.feed_one(segment) {
                         sink(&bytes);
@@ -501,7 +515,8 @@ impl<B: Backend> Storage<B> {
                 }
             })
             .await?;
-        Ok(replayer.finish())
+        let mark = decode_relay_mark(with.into_iter().next().flatten());
+        Ok((replayer.finish(), mark))
     }
 
     async fn read_sync_state(
@@ -554,15 +569,34 @@ impl<B: Backend> Storage<B> {
         Ok(state)
     }
 
+    /// The target's relay mark: the newest relayed DELTA the store holds (`None` when none
+    /// was stored or it cannot be read). [`Storage::scan_raw_marked`] reads it with the data.
+    pub async fn relay_mark(&self, target: TargetKind) -> Result<Option<RelayMark>, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let raw = self.backend.read(&[relay_mark_key(target)]).await?;
+        Ok(decode_relay_mark(raw.into_iter().next().flatten()))
+    }
+
     /// Writes a batch atomically: one delta segment with its upserts, deletions and ledger
     /// entries, and the sync state, in one transaction. Compacts afterwards when due.
     pub async fn commit(&self, batch: &SyncBatch) -> Result<(), StoreError> {
+        self.commit_relayed(batch, None).await
+    }
+
+    /// [`Storage::commit`], also storing in the same transaction the target's relay mark: the
+    /// newest relayed DELTA whose changes this batch holds (see [`crate::relay_mark`]).
+    pub async fn commit_relayed(
+        &self,
+        batch: &SyncBatch,
+        mark: Option<RelayMark>,
+    ) -> Result<(), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
         let target = batch.target;
         self.ensure_index(target).await?;
         let writes = slot_writes(batch);
-        self.write_delta(target, &writes, batch.sync_state.as_ref())
+        self.write_delta(target, &writes, batch.sync_state.as_ref(), mark)
             .await?;
         self.compact_after_write(target).await;
         Ok(())
@@ -586,7 +620,7 @@ impl<B: Backend> Storage<B> {
                 version: VersionWrite::Clear,
             })
             .collect();
-        self.write_delta(target, &writes, None).await?;
+        self.write_delta(target, &writes, None, None).await?;
         self.compact_after_write(target).await;
         Ok(())
     }
@@ -596,6 +630,7 @@ impl<B: Backend> Storage<B> {
         target: TargetKind,
         writes: &[SlotWrite<'_>],
         sync_state: Option<&TargetSyncState>,
+        mark: Option<RelayMark>,
     ) -> Result<(), StoreError> {
         let seq = self
             .inner
@@ -629,6 +664,12 @@ impl<B: Backend> Storage<B> {
             ops.push(WriteOp::Put(
                 RecordKey::SyncState(target),
                 encode_sync_state(state),
+            ));
+        }
+        if let Some(mark) = &mark {
+            ops.push(WriteOp::Put(
+                relay_mark_key(target),
+                encode_relay_mark(mark),
             ));
         }
         if ops.is_empty() {

@@ -20,7 +20,8 @@ use dojo_reactive_storage::writer::{
 };
 use dojo_reactive_storage::{
     decode_state_changes, Backend, CompactionConfig, DataOrigin, Fault, OtherOriginError,
-    RecordKey, SchemaMismatchError, StateChange, Storage, StoreError, ToriiVersionChangedError,
+    RecordKey, RelayMark, SchemaMismatchError, StateChange, Storage, StoreError,
+    ToriiVersionChangedError,
 };
 
 /// What a runner provides: storages by name (the same name reaches the same stored data).
@@ -65,7 +66,8 @@ macro_rules! for_each_case {
             use_before_init_is_an_error,
             get_and_range_reads,
             one_writer_at_a_time,
-            an_old_manifest_never_claims_over_a_new_one
+            an_old_manifest_never_claims_over_a_new_one,
+            relay_marks_are_stored_with_their_batch
         );
     };
 }
@@ -1289,5 +1291,64 @@ pub async fn an_old_manifest_never_claims_over_a_new_one<H: Harness>(h: &H) {
     ));
     new.close();
     old.close();
+    h.cleanup(&name).await;
+}
+
+/// A batch's relay mark is stored in its transaction: a mark read back means its batch is
+/// stored, an interrupted batch leaves the previous mark, and a target's mark is its own.
+pub async fn relay_marks_are_stored_with_their_batch<H: Harness>(h: &H) {
+    let name = h.unique("relay-mark");
+    let storage = opened(h, &name).await;
+    assert_eq!(storage.relay_mark(TARGET).await.expect("read"), None);
+    let first = RelayMark { epoch: 2, n: 5 };
+    storage
+        .commit_relayed(&upserts(vec![player(1, 1)], 1, None), Some(first))
+        .await
+        .expect("first commit");
+    assert_eq!(storage.relay_mark(TARGET).await.expect("read"), Some(first));
+
+    storage
+        .backend()
+        .faults()
+        .inject(Fault::InterruptBeforeCommit);
+    let interrupted = storage
+        .commit_relayed(
+            &upserts(vec![player(2, 1)], 2, None),
+            Some(RelayMark { epoch: 2, n: 6 }),
+        )
+        .await;
+    assert!(interrupted.is_err(), "the fault fired");
+    assert_eq!(
+        storage.relay_mark(TARGET).await.expect("read"),
+        Some(first),
+        "an interrupted batch leaves the previous mark"
+    );
+    // A commit that relays nothing leaves the mark as it is.
+    storage
+        .commit(&upserts(vec![player(3, 1)], 3, None))
+        .await
+        .expect("unrelayed commit");
+    storage.close();
+    let again = opened(h, &name).await;
+    assert_eq!(again.relay_mark(TARGET).await.expect("read"), Some(first));
+    let mut segments = 0;
+    let (_, scanned) = again
+        .scan_raw_marked(TARGET, &mut |_| segments += 1)
+        .await
+        .expect("scan");
+    assert_eq!(
+        scanned,
+        Some(first),
+        "the scan reads the mark with the data"
+    );
+    assert!(segments > 0);
+    assert_eq!(
+        again
+            .relay_mark(TargetKind::EventMessages)
+            .await
+            .expect("read"),
+        None
+    );
+    again.close();
     h.cleanup(&name).await;
 }

@@ -47,6 +47,8 @@ struct MemInner {
     meta: Option<(String, String)>,
     targets: BTreeMap<TargetKind, MemTarget>,
     fail_commits: u32,
+    /// Every commit is refused as by another tab's writer claim.
+    fenced: bool,
     crash_after: Option<u64>,
     crashed: bool,
     unreadable: Vec<String>,
@@ -91,6 +93,12 @@ impl MemoryStorage {
     /// The next `count` commits fail (transiently) and leave nothing behind.
     pub fn fail_next_commits(&self, count: u32) {
         self.inner.borrow_mut().fail_commits = count;
+    }
+
+    /// Every later commit is refused with [`StorageErrorKind::LostLeadership`], as when another
+    /// tab's worker claimed the database.
+    pub fn fence_commits(&self) {
+        self.inner.borrow_mut().fenced = true;
     }
 
     /// After `commits` more successful commits, the process "crashes" before the next commit
@@ -314,6 +322,12 @@ impl StorageAdapter for MemoryStorage {
         if inner.crash_after == Some(0) {
             inner.crashed = true;
             return Err(StorageError::io("the store crashed before the commit"));
+        }
+        if inner.fenced {
+            return Err(StorageError {
+                kind: StorageErrorKind::LostLeadership,
+                message: "this worker lost its leadership: another tab writes now".into(),
+            });
         }
         if inner.fail_commits > 0 {
             inner.fail_commits -= 1;
