@@ -88,6 +88,7 @@ impl Harness {
         let worker = SyncWorker::open(
             config.unchecked_into(),
             self.emit.as_ref().clone().unchecked_into(),
+            None,
         )
         .await?;
         JsFuture::from(worker.lead()).await?;
