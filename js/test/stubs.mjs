@@ -25,7 +25,21 @@ export class ManualTimers {
       this.frames = this.frames.filter((f) => f !== frame);
     };
   }
-  /** Runs the pending animation frame callbacks. */
+  /** Callbacks for when the current task is done: queued with the frames (run by `frame()`, or alone by `drain()`). */
+  soon(callback) {
+    const frame = { callback, soon: true };
+    this.frames.push(frame);
+    return () => {
+      this.frames = this.frames.filter((f) => f !== frame);
+    };
+  }
+  /** Runs the callbacks `soon` queued (the microtasks after a task), not the frames. */
+  drain() {
+    const due = this.frames.filter((f) => f.soon);
+    this.frames = this.frames.filter((f) => !f.soon);
+    for (const f of due) f.callback();
+  }
+  /** Runs the pending animation frame callbacks (and what `soon` queued before them). */
   frame() {
     const frames = this.frames;
     this.frames = [];
@@ -165,6 +179,17 @@ export class StubView {
     const limited = spec.limit ? items.slice(0, spec.limit) : items;
     return limited.length < items.length ? { items: limited, nextCursor: limited.at(-1).entityId } : { items };
   }
+  queryIds(model, spec, consistency) {
+    const { items, nextCursor } = this.query(model, spec, consistency);
+    const ids = items.map((item) => item.entityId);
+    return nextCursor === undefined ? { ids } : { ids, nextCursor };
+  }
+  entityModel(entityId, model, consistency) {
+    const members = this.merged(entityId, consistency).get(model);
+    if (!members) return undefined;
+    const [ns, name] = split(model);
+    return { entityId, models: { [ns]: { [name]: { ...members } } } };
+  }
   submitOverlay(submission, nowMs) {
     const tx = submission.transactionId ?? `overlay-${this.next++}`;
     if (this.overlay.has(tx)) throw { name: 'OverlayError', message: `transaction id ${tx} is already pending`, reason: 'duplicateTransaction' };
@@ -211,7 +236,7 @@ export class StubView {
   }
   /** Makes every later call trap as a Rust panic does (and leave the object borrowed). */
   trap() {
-    for (const name of ['applyDelta', 'restore', 'size', 'entity', 'query', 'submitOverlay', 'overlayFor', 'ackOverlay', 'rollbackOverlay', 'poll', 'nextWakeupMs', 'free']) {
+    for (const name of ['applyDelta', 'restore', 'size', 'entity', 'query', 'queryIds', 'entityModel', 'submitOverlay', 'overlayFor', 'ackOverlay', 'rollbackOverlay', 'poll', 'nextWakeupMs', 'free']) {
       this[name] = () => {
         throw new WebAssembly.RuntimeError('unreachable');
       };

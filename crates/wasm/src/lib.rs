@@ -13,6 +13,7 @@ pub mod adapter;
 pub mod config;
 pub mod delta;
 pub mod errors;
+pub mod id_order;
 pub mod json;
 pub mod keys;
 pub mod manifest;

@@ -2,6 +2,7 @@
 //! overlay merged over it, and queries answered from memory. Only the results returned are
 //! converted to JS.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
@@ -14,6 +15,7 @@ use wasm_bindgen::JsCast;
 
 use crate::delta::decode_delta;
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
+use crate::id_order::IdOrder;
 use crate::json::js_to_json;
 use crate::keys::entity_id_of_keys;
 use crate::replica::{Changed, Replica};
@@ -21,7 +23,7 @@ use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
 use crate::shapes::Shapes;
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
-    QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
+    QueryIdsJs, QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
 
@@ -111,6 +113,8 @@ impl Guard for FunctionGuard {
 pub struct View {
     shapes: Shapes,
     replica: Replica,
+    /// Entity ids in order, for queries with a small limit.
+    order: IdOrder,
     overlay: Overlay,
     /// Pending writes: transaction id → (entity, model).
     pending: HashMap<String, (EntityId, String)>,
@@ -140,7 +144,110 @@ fn event_transaction(event: &OverlayEvent) -> &str {
     }
 }
 
+/// What a query matches.
+struct Matches {
+    /// The compiled query (its selector prunes what is shown).
+    query: Query,
+    /// The matching entities, by ascending id.
+    ids: Vec<EntityId>,
+    /// The next page's cursor, when there are more matches.
+    next_cursor: Option<String>,
+}
+
+/// A limit under this share of a model's states reads them in id order (see [`IdOrder`]).
+const ORDERED_LIMIT_SHARE: usize = 8;
+
 impl View {
+    /// The state of (entity, model) a read shows: the pending write over the synced state
+    /// unless `Synced`.
+    fn shown(
+        &self,
+        id: &EntityId,
+        model: &str,
+        consistency: Consistency,
+    ) -> Option<Cow<'_, Struct>> {
+        let synced = self.replica.state(id, model);
+        if consistency == Consistency::Overlay && !self.overlay.is_empty() {
+            if let Some(entry) = self.overlay.entry(id, model) {
+                return Some(Cow::Owned(entry.apply_to(synced)));
+            }
+        }
+        synced.map(Cow::Borrowed)
+    }
+
+    /// The entities a query (JS `QuerySpec`) on `model` matches; `None` while no state of the
+    /// model arrived and the manifest does not define its types.
+    fn matching(
+        &self,
+        model: &str,
+        query: &JsValue,
+        consistency: Consistency,
+    ) -> Result<Option<Matches>, JsValue> {
+        let spec = if query.is_undefined() || query.is_null() {
+            QuerySpec::default()
+        } else {
+            let json = js_to_json(query, "the query")?;
+            serde_json::from_value::<QuerySpec>(json)
+                .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
+        };
+        if self.shapes.awaiting(model) {
+            return Ok(None);
+        }
+        let compiled = Query::compile(model, &spec, self.shapes.registry())
+            .map_err(|e| filter_error(model, &e))?;
+        let overlaid: Vec<(EntityId, Struct)> = match consistency {
+            Consistency::Synced => Vec::new(),
+            Consistency::Overlay => self
+                .pending
+                .values()
+                .filter(|(_, m)| m == model)
+                .filter_map(|(id, m)| {
+                    let synced = self.replica.state(id, m);
+                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
+                })
+                .collect(),
+        };
+        // Every key fixed: the entity id is the keys' hash, so only that entity can match.
+        // When no entity has that id the model is scanned (ids that are not their keys' hash,
+        // as in synthetic data, are still found).
+        let keyed = compiled
+            .filter
+            .entity_keys()
+            .map(|keys| entity_id_of_keys(&keys))
+            .and_then(|id| self.replica.state_entry(&id, model));
+        let few = compiled.limit.is_some_and(|limit| {
+            (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
+        });
+        let (hits, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
+            compiled.matching(std::iter::once(entry))
+        } else if overlaid.is_empty() && few {
+            let order = self.order.ids(model, &self.replica);
+            let start = compiled
+                .cursor
+                .map_or(0, |c| order.partition_point(|id| *id <= c));
+            let in_order = order[start..]
+                .iter()
+                .filter_map(|id| self.replica.state_entry(id, model));
+            compiled.matching_in_order(in_order)
+        } else {
+            let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
+                Some(entry) => Box::new(std::iter::once(entry)),
+                None => Box::new(self.replica.states(model)),
+            };
+            let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
+            compiled.matching(
+                synced
+                    .filter(|(id, _)| !shadowed.contains(*id))
+                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
+            )
+        };
+        Ok(Some(Matches {
+            ids: hits.into_iter().map(|(id, _)| *id).collect(),
+            next_cursor,
+            query: compiled,
+        }))
+    }
+
     /// Re-checks the guards of pending writes on synced states that changed.
     fn check_overlay(&mut self, changed: &[Changed]) {
         if self.overlay.is_empty() {
@@ -187,6 +294,7 @@ impl View {
         Ok(View {
             shapes,
             replica: Replica::new(),
+            order: IdOrder::default(),
             overlay: Overlay::new(
                 poll.unwrap_or(DEFAULT_GUARD_POLL_INTERVAL_MS),
                 timeout.unwrap_or(DEFAULT_OVERLAY_TIMEOUT_MS),
@@ -212,6 +320,7 @@ impl View {
             }
         }
         let changed = self.replica.apply(target, changes);
+        self.order.changed(&changed, &self.replica);
         self.check_overlay(&changed);
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
@@ -239,6 +348,7 @@ impl View {
         let changed = self.replica.restore(target, changes, |model| {
             overlay_active || shapes.learns(model)
         });
+        self.order.clear();
         for (entity, model) in &changed {
             if self.shapes.learns(model) {
                 if let Some(state) = self.replica.state(entity, model) {
@@ -264,30 +374,30 @@ impl View {
     ) -> Result<Option<SdkEntityJs>, JsValue> {
         let id = parse_entity_id(entity_id)?;
         let consistency = consistency(consistency_)?;
-        let held = self.replica.entity(&id);
-        let states: Vec<Struct> = match consistency {
-            Consistency::Synced => held.into_iter().cloned().collect(),
-            Consistency::Overlay => {
-                let mut states: Vec<Struct> = held
-                    .into_iter()
-                    .map(|state| {
-                        self.overlay
-                            .entry(&id, &state.name)
-                            .map_or_else(|| state.clone(), |e| e.apply_to(Some(state)))
-                    })
-                    .collect();
-                for entry in self.overlay.entries_for(&id) {
-                    if self.replica.get(&id, &entry.model).is_none() {
-                        states.push(entry.apply_to(None));
-                    }
+        let mut states: Vec<Cow<'_, Struct>> = self
+            .replica
+            .entity(&id)
+            .into_iter()
+            .map(Cow::Borrowed)
+            .collect();
+        if consistency == Consistency::Overlay && !self.overlay.is_empty() {
+            for state in &mut states {
+                if let Some(entry) = self.overlay.entry(&id, &state.name) {
+                    *state = Cow::Owned(entry.apply_to(Some(state)));
                 }
-                states
             }
-        };
+            for entry in self.overlay.entries_for(&id) {
+                if self.replica.get(&id, &entry.model).is_none() {
+                    states.push(Cow::Owned(entry.apply_to(None)));
+                }
+            }
+        }
         if states.is_empty() {
             return Ok(None);
         }
-        Ok(Some(entity_js(&id, &states).unchecked_into()))
+        Ok(Some(
+            entity_js(&id, states.iter().map(AsRef::as_ref)).unchecked_into(),
+        ))
     }
 
     /// Runs a query (core `QuerySpec`) on one model; results by ascending entity id. Throws a
@@ -299,67 +409,71 @@ impl View {
         #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
     ) -> Result<QueryResultJs, JsValue> {
         let consistency = consistency(consistency_)?;
-        let query: &JsValue = query.as_ref();
-        let spec = if query.is_undefined() || query.is_null() {
-            QuerySpec::default()
-        } else {
-            let json = js_to_json(query, "the query")?;
-            serde_json::from_value::<QuerySpec>(json)
-                .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
-        };
-        if self.shapes.awaiting(model) {
-            // No state of this model arrived yet, and the manifest does not define its types.
-            let result: JsValue = Object::new().into();
+        let result: JsValue = Object::new().into();
+        let Some(matches) = self.matching(model, query.as_ref(), consistency)? else {
             set(&result, "items", Array::new());
             return Ok(result.unchecked_into());
-        }
-        let compiled = Query::compile(model, &spec, self.shapes.registry())
-            .map_err(|e| filter_error(model, &e))?;
-        let overlaid: Vec<(EntityId, Struct)> = match consistency {
-            Consistency::Synced => Vec::new(),
-            Consistency::Overlay => self
-                .pending
-                .values()
-                .filter(|(_, m)| m == model)
-                .filter_map(|(id, m)| {
-                    let synced = self.replica.state(id, m);
-                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
-                })
-                .collect(),
         };
-        // Every key fixed: the entity id is the keys' hash, so only that entity can match.
-        // When no entity has that id the model is scanned (ids that are not their keys' hash,
-        // as in synthetic data, are still found).
-        let keyed = compiled
-            .filter
-            .entity_keys()
-            .map(|keys| entity_id_of_keys(&keys))
-            .and_then(|id| self.replica.state_entry(&id, model));
-        let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
-            Some(entry) => Box::new(std::iter::once(entry)),
-            None => Box::new(self.replica.states(model)),
-        };
-        let page = if overlaid.is_empty() {
-            compiled.run(synced)
-        } else {
-            let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
-            compiled.run(
-                synced
-                    .filter(|(id, _)| !shadowed.contains(*id))
-                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
-            )
-        };
-        let items: Array = page
-            .items
+        let items: Array = matches
+            .ids
             .iter()
-            .map(|(id, state)| entity_js(id, [state]))
+            .filter_map(|id| {
+                let state = self.shown(id, model, consistency)?;
+                Some(if matches.query.selector.is_all() {
+                    entity_js(id, [state.as_ref()])
+                } else {
+                    entity_js(id, [&matches.query.selector.apply(&state)])
+                })
+            })
             .collect();
-        let result: JsValue = Object::new().into();
         set(&result, "items", items);
-        if let Some(cursor) = page.next_cursor {
+        if let Some(cursor) = matches.next_cursor {
             set(&result, "nextCursor", cursor);
         }
         Ok(result.unchecked_into())
+    }
+
+    /// What `query` would return, as entity ids: `{ ids, nextCursor? }` (the entities are read
+    /// with `entityModel`, so a caller that keeps them builds each once). Throws like `query`.
+    #[wasm_bindgen(js_name = queryIds)]
+    pub fn query_ids(
+        &self,
+        model: &str,
+        query: QuerySpecJs,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<QueryIdsJs, JsValue> {
+        let consistency = consistency(consistency_)?;
+        let result: JsValue = Object::new().into();
+        let Some(matches) = self.matching(model, query.as_ref(), consistency)? else {
+            set(&result, "ids", Array::new());
+            return Ok(result.unchecked_into());
+        };
+        let ids: Array = matches
+            .ids
+            .iter()
+            .map(|id| JsValue::from_str(&id.to_hex()))
+            .collect();
+        set(&result, "ids", ids);
+        if let Some(cursor) = matches.next_cursor {
+            set(&result, "nextCursor", cursor);
+        }
+        Ok(result.unchecked_into())
+    }
+
+    /// One model of one entity as a query item shows it (`{ entityId, models: { ns: { Model }
+    /// } }`, merged with pending writes unless `"synced"`); `undefined` when not held.
+    #[wasm_bindgen(js_name = entityModel)]
+    pub fn entity_model(
+        &self,
+        #[wasm_bindgen(js_name = entityId)] entity_id: &str,
+        model: &str,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<Option<SdkEntityJs>, JsValue> {
+        let id = parse_entity_id(entity_id)?;
+        let consistency = consistency(consistency_)?;
+        Ok(self
+            .shown(&id, model, consistency)
+            .map(|state| entity_js(&id, [state.as_ref()]).unchecked_into()))
     }
 
     /// Shows an optimistic write at once (core `Overlay`); confirmed by its guard (default:
