@@ -485,7 +485,7 @@ fn pages_read_in_id_order_equal_pages_of_a_full_scan() {
         .collect();
     let unordered: Vec<(&Felt, &Struct)> = states.iter().map(|(id, s)| (id, s)).collect();
     let mut sorted = states.clone();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_by_key(|a| a.0);
     let seen: Vec<Felt> = {
         let mut pages = Vec::new();
         for limit in [1, 3, 7, 40, 100] {
