@@ -43,7 +43,8 @@ export class EntityCache {
   query(view: ViewApi, model: string, spec: QuerySpec, consistency?: Consistency): QueryResult {
     if (consistency === 'synced' || spec.selector !== undefined) return view.query(model, spec, consistency);
     this.use(view);
-    const { ids, nextCursor } = view.queryIds(model, spec, consistency);
+    const { ids: joined, nextCursor } = view.queryIds(model, spec, consistency);
+    const ids = joined === '' ? [] : joined.split(',');
     let cached = this.items.get(model);
     if (cached === undefined) {
       cached = new Map();

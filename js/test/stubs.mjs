@@ -181,7 +181,7 @@ export class StubView {
   }
   queryIds(model, spec, consistency) {
     const { items, nextCursor } = this.query(model, spec, consistency);
-    const ids = items.map((item) => item.entityId);
+    const ids = items.map((item) => item.entityId).join(',');
     return nextCursor === undefined ? { ids } : { ids, nextCursor };
   }
   entityModel(entityId, model, consistency) {

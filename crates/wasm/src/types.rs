@@ -109,8 +109,8 @@ export interface QuerySpec {
 /** One page of query results. */
 export interface QueryResult { items: SdkEntity[]; nextCursor?: string }
 
-/** The entity ids of one page of query results (`View.queryIds`). */
-export interface QueryIds { ids: string[]; nextCursor?: string }
+/** The entity ids of one page of query results, joined by commas (`View.queryIds`). */
+export interface QueryIds { ids: string; nextCursor?: string }
 
 /** View options. */
 export interface ViewOptions { overlayTimeoutMs?: number; overlayPollMs?: number }
