@@ -48,3 +48,59 @@ impl IdOrder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::sync::{ModelKey, ModelRecord, TargetKind};
+    use dojo_reactive_core::{Felt, Struct};
+    use dojo_reactive_storage::StateChange;
+
+    use super::*;
+
+    fn upsert(id: u128) -> StateChange {
+        StateChange::Upsert(ModelRecord {
+            entity: Felt::from(id),
+            world_address: Felt::ZERO,
+            state: Struct {
+                name: "ns-A".into(),
+                members: Vec::new(),
+            },
+            created_at: 1,
+            updated_at: 2,
+            executed_at: 3,
+        })
+    }
+
+    fn ids(order: &IdOrder, replica: &Replica) -> Vec<u128> {
+        let listed: Vec<EntityId> = order.ids("ns-A", replica).to_vec();
+        listed
+            .iter()
+            .map(|id| u128::from_be_bytes(id.as_bytes()[16..].try_into().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn ids_are_sorted_and_rebuilt_only_when_an_entity_joins_the_model() {
+        let mut replica = Replica::new();
+        let mut order = IdOrder::default();
+        let changed = replica.apply(TargetKind::Entities, vec![upsert(9), upsert(3), upsert(5)]);
+        order.changed(&changed, &replica);
+        assert_eq!(ids(&order, &replica), [3, 5, 9]);
+
+        // An update of a listed entity and a deletion keep the order (a deleted id reads as
+        // nothing); a new entity drops it, and the next read lists the new one.
+        let deleted = StateChange::Delete(ModelKey {
+            entity: Felt::from(5u128),
+            model: "ns-A".into(),
+        });
+        let changed = replica.apply(TargetKind::Entities, vec![deleted]);
+        order.changed(&changed, &replica);
+        assert_eq!(ids(&order, &replica), [3, 5, 9]);
+        let changed = replica.apply(TargetKind::Entities, vec![upsert(4)]);
+        order.changed(&changed, &replica);
+        assert_eq!(ids(&order, &replica), [3, 4, 9]);
+        order.clear();
+        assert_eq!(ids(&order, &replica), [3, 4, 9]);
+        assert!(order.ids("ns-B", &replica).is_empty());
+    }
+}
