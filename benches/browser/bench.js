@@ -202,12 +202,12 @@ async function main() {
         "/build/": BUILD,
         "/node_modules/": resolve(HERE, "node_modules"),
         "/reactive/": snapshotPackage(),
-    });
+    }, { isolated: ["/reactive/"] });
     const oursPage = opts.unbundled ? "/bench/ours.html" : await bundleOurs();
     const browser = await chromium.launch({
         executablePath: opts.chromium,
         headless: !opts.headed,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-precise-memory-info", "--js-flags=--expose-gc"],
     });
     const query = new URLSearchParams({
         torii: mock.url,
@@ -246,6 +246,15 @@ async function main() {
                 log("ours: queries, then update latency");
                 const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
                 const memory = await measureMemory(browser, page);
+                log("ours: reads of every entity by id under the update rate");
+                await mock.control.rate(Number(opts.rate));
+                let reads;
+                try {
+                    reads = await page.evaluate(() => window.bench.reads());
+                } finally {
+                    await mock.control.rate(0);
+                }
+                await page.evaluate(() => window.bench.settle());
                 const latency = await latencyUnderRate(page, mock, ids[0], "ours");
                 await page.evaluate(() => window.bench.settle());
                 const [probeKey] = await page.evaluate((probe) => window.bench.playerKeys(probe), [ids[1] ?? ids[0]]);
@@ -262,7 +271,7 @@ async function main() {
                 }
                 warm.retrieveDetails = calls.filter((c) => /Retrieve/.test(c.method)).map((c) => c.detail);
                 warm.calls = Object.entries(byMethod).map(([m, n]) => `${m} ${n}`).join(", ") || "none";
-                return { cold, bytes, queries, memory, latency, warm };
+                return { cold, bytes, queries, memory, reads, latency, warm };
             });
         }
     } finally {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { EntityCache } from './entity-cache.js';
 import { deepEqual } from './equal.js';
 import {
   OverlayError,
@@ -64,7 +65,10 @@ export interface EntityUpdate {
 
 /** Options of `subscribe`. */
 export interface SubscribeOptions {
-  /** Call the listener at most once per this many ms (default: at most once per animation frame). */
+  /**
+   * Call the listener at most once per this many ms (default: at most once per animation frame,
+   * right after the change when it last ran a frame or more ago).
+   */
   readonly throttleMs?: number;
 }
 
@@ -216,6 +220,8 @@ class Client implements ReactiveClient {
   private readonly writeEntity = new Map<string, HeldWrite>();
   private pollTimer: Cancel | undefined;
   private readonly reader: ViewReader;
+  /** The view's entity objects, each built once per change. */
+  private readonly cache = new EntityCache();
   private readyFor: { session: Promise<InitInfo>; both: Promise<InitInfo> } | undefined;
   private readonly config: WorkerConfig;
   private readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
@@ -258,8 +264,14 @@ class Client implements ReactiveClient {
     }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
     this.reader = {
-      entity: (id, consistency) => this.view?.entity(id, consistency),
-      query: (model, spec, consistency) => this.view?.query(model, spec, consistency) ?? { items: [] },
+      entity: (id, consistency) => {
+        const view = this.view;
+        return view && this.cache.entity(view, id, consistency);
+      },
+      query: (model, spec, consistency) => {
+        const view = this.view;
+        return view ? this.cache.query(view, model, spec, consistency) : { items: [] };
+      },
     };
     this.viewReady = runtime.loadWasm().then(
       (wasm) => {
@@ -332,7 +344,7 @@ class Client implements ReactiveClient {
     if (cursor !== undefined) spec.cursor = cursor;
     const view = this.requireView(check);
     try {
-      return view.query(model, spec, consistency);
+      return this.cache.query(view, model, spec, consistency);
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
@@ -764,6 +776,7 @@ class Client implements ReactiveClient {
     if (restored) {
       try {
         (this.incoming ?? this.view)?.restore(new Uint8Array(buffer));
+        if (!this.incoming) this.cache.clear();
         this.restoredSince = true;
       } catch (error) {
         this.report(toReactiveError(error, ValidationError));
@@ -906,6 +919,7 @@ class Client implements ReactiveClient {
   }
 
   private changed(ids: readonly string[], source: EntityUpdate['source']): void {
+    this.cache.changed(ids);
     this.entityUpdates.emit({ ids, source });
     let idSet: Set<string> | undefined;
     for (const subscription of this.subscriptions) {

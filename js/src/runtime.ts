@@ -35,6 +35,8 @@ function viewApi(view: View): ViewApi {
     size: () => view.size(),
     entity: (entityId, consistency) => view.entity(entityId, consistency),
     query: (model, spec, consistency) => view.query(model, spec as WasmQuerySpec, consistency),
+    queryIds: (model, spec, consistency) => view.queryIds(model, spec as WasmQuerySpec, consistency),
+    entityModel: (entityId, model, consistency) => view.entityModel(entityId, model, consistency),
     submitOverlay: (submission, nowMs) => view.submitOverlay(submission, nowMs),
     overlayFor: (entityId) => view.overlayFor(entityId),
     ackOverlay: (transactionId) => view.ackOverlay(transactionId),

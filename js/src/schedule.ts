@@ -15,6 +15,8 @@ export interface Timers {
   after(ms: number, callback: () => void): Cancel;
   /** Runs `callback` at the next animation frame (or soon, where there are no frames). */
   nextFrame(callback: () => void): Cancel;
+  /** Runs `callback` once the current task is done (a microtask). */
+  soon(callback: () => void): Cancel;
 }
 
 /** Timers on `Date.now`, `setTimeout` and `requestAnimationFrame` (a 16 ms timeout without it). */
@@ -29,14 +31,28 @@ export const browserTimers: Timers = {
       const id = requestAnimationFrame(() => callback());
       return () => cancelAnimationFrame(id);
     }
-    const id = setTimeout(callback, 16);
+    const id = setTimeout(callback, FRAME_MS);
     return () => clearTimeout(id);
+  },
+  soon(callback) {
+    let cancelled = false;
+    queueMicrotask(() => {
+      if (!cancelled) callback();
+    });
+    return () => {
+      cancelled = true;
+    };
   },
 };
 
+/** One animation frame at 60 Hz, in milliseconds. */
+const FRAME_MS = 16;
+
 /**
- * Coalesces requests to run `flush`: however many `request()` calls arrive, `flush` runs once at
- * the next animation frame (`throttleMs` undefined) or at most once per `throttleMs`.
+ * Coalesces requests to run `flush`: however many `request()` calls arrive, `flush` runs once.
+ * Without `throttleMs`, at most once per animation frame: at once (when the current task is
+ * done, so everything one message changed is flushed together) if it last ran a frame or more
+ * ago, else at the next animation frame. With `throttleMs`, at most once per `throttleMs`.
  */
 export class Coalescer {
   private pending: Cancel | undefined;
@@ -58,7 +74,8 @@ export class Coalescer {
       this.flush();
     };
     if (this.throttleMs === undefined) {
-      this.pending = this.timers.nextFrame(run);
+      const idle = this.timers.now() - this.lastRun >= FRAME_MS;
+      this.pending = idle ? this.timers.soon(run) : this.timers.nextFrame(run);
     } else {
       const wait = Math.max(0, this.lastRun + this.throttleMs - this.timers.now());
       this.pending = this.timers.after(wait, run);

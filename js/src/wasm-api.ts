@@ -50,6 +50,10 @@ export interface ViewApi {
     query: QuerySpec,
     consistency?: Consistency,
   ): { items: SdkEntity[]; nextCursor?: string };
+  /** The entity ids of the page `query` returns, joined by commas (its items are read with `entityModel`). */
+  queryIds(model: string, query: QuerySpec, consistency?: Consistency): { ids: string; nextCursor?: string };
+  /** One model of one entity as a query item shows it, or undefined when not held. */
+  entityModel(entityId: string, model: string, consistency?: Consistency): SdkEntity | undefined;
   /** Submits an optimistic write. */
   submitOverlay(
     submission: {

@@ -167,6 +167,34 @@ test('query answers overlay-first by default, synced on request, with limit and 
   assert.throws(() => client.query('nodash'), errors.ValidationError, 'view errors become typed');
 });
 
+test('reads return one object per entity until it changes: by id, as query items, with optimistic writes', async () => {
+  const { client, port } = await started();
+  let reader;
+  client.subscribe(null, Object.assign((r) => ((reader = r), 0), { entityIds: [] }), () => {});
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }, { entityId: ID2, tag: 'ns-Position', members: { x: 2 } }]) });
+  const first = reader.entity(ID1);
+  assert.equal(reader.entity(ID1), first, 'a second read returns the same object');
+  const [one, two] = client.query('ns-Position').items;
+  assert.deepEqual(client.query('ns-Position').items, [one, two]);
+  assert.equal(client.query('ns-Position').items[1], two, 'query items are reused');
+
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 5 } }]) });
+  assert.notEqual(reader.entity(ID1), first, 'a changed entity is read anew');
+  assert.equal(reader.entity(ID1).models.ns.Position.x, 5);
+  const [changed, same] = client.query('ns-Position').items;
+  assert.equal(changed.models.ns.Position.x, 5);
+  assert.equal(same, two, 'an entity that did not change keeps its item');
+
+  const mutation = client.mutate('ns-Position', { x: 9 }, { entityId: ID2 });
+  assert.equal(reader.entity(ID2).models.ns.Position.x, 9, 'the optimistic write shows in reads');
+  assert.equal(client.query('ns-Position').items[1].models.ns.Position.x, 9, 'and in queries');
+  assert.equal(reader.entity(ID2, 'synced').models.ns.Position.x, 2, 'synced reads do not show it');
+  mutation.rollback();
+  await assert.rejects(mutation.confirmed, errors.OverlayError);
+  assert.equal(reader.entity(ID2).models.ns.Position.x, 2, 'a rolled back write no longer shows');
+  assert.equal(client.query('ns-Position').items[1].models.ns.Position.x, 2);
+});
+
 test('mutate shows the write at once and confirms it when synced data matches', async () => {
   const { client, port, timers } = await started();
   const sent = [];

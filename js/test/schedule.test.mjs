@@ -5,19 +5,25 @@ import { SignalSource, StreamSource } from '../dist/stream.js';
 import { deepEqual } from '../dist/equal.js';
 import { ManualTimers } from './stubs.mjs';
 
-test('requests are coalesced into one flush per animation frame', () => {
+test('requests are coalesced into one flush per animation frame, at once when it last ran a frame ago', () => {
   const timers = new ManualTimers();
   let flushes = 0;
   const coalescer = new Coalescer(timers, () => flushes++, undefined);
   for (let i = 0; i < 50; i++) coalescer.request();
-  assert.equal(flushes, 0, 'nothing runs before the frame');
-  timers.frame();
-  assert.equal(flushes, 1);
-  timers.frame();
-  assert.equal(flushes, 1, 'no request, no flush');
+  assert.equal(flushes, 0, 'nothing runs within the task that asked');
+  timers.drain();
+  assert.equal(flushes, 1, 'an idle coalescer flushes once the task is done, not at the next frame');
   coalescer.request();
+  timers.drain();
+  assert.equal(flushes, 1, 'within the same frame the next flush waits for the frame');
   timers.frame();
   assert.equal(flushes, 2);
+  timers.frame();
+  assert.equal(flushes, 2, 'no request, no flush');
+  timers.advance(16);
+  coalescer.request();
+  timers.drain();
+  assert.equal(flushes, 3, 'a frame after the last flush, it runs at once again');
 });
 
 test('with throttleMs, flushes are at least throttleMs apart', () => {

@@ -32,7 +32,21 @@ export class ManualTimers {
       this.frames = this.frames.filter((f) => f !== frame);
     };
   }
-  /** Runs the pending animation frame callbacks. */
+  /** Callbacks for when the current task is done: queued with the frames (run by `frame()`, or alone by `drain()`). */
+  soon(callback) {
+    const frame = { callback, soon: true };
+    this.frames.push(frame);
+    return () => {
+      this.frames = this.frames.filter((f) => f !== frame);
+    };
+  }
+  /** Runs the callbacks `soon` queued (the microtasks after a task), not the frames. */
+  drain() {
+    const due = this.frames.filter((f) => f.soon);
+    this.frames = this.frames.filter((f) => !f.soon);
+    for (const f of due) f.callback();
+  }
+  /** Runs the pending animation frame callbacks (and what `soon` queued before them). */
   frame() {
     const frames = this.frames;
     this.frames = [];

@@ -41,6 +41,25 @@ function isolates(m) {
     return [part("page", m.main), ...m.workers.map((w) => part("worker", w))].join("; ");
 }
 
+/** Where ours' update latency went (see pages/ours.js `markers`). */
+function latencySplit(l) {
+    if (!l?.toMainThread?.n) return "—";
+    return `sent → DELTA on the main thread p50 ${ms(l.toMainThread.p50)}, p95 ${ms(l.toMainThread.p95)}; DELTA → listener p50 ${ms(l.onMainThread.p50)}, p95 ${ms(l.onMainThread.p95)} (n=${l.toMainThread.n})`;
+}
+
+/** Ours' reads of every entity by id under the update rate (see pages/ours.js `reads`). */
+function reads(r) {
+    if (!r) return "—";
+    const [slices, timed] = r.passes;
+    const grain = `${(r.grainMs * 1000).toFixed(0)} µs clock`;
+    const heap = Number.isFinite(r.cold.heapPerEntity) ? `, JS heap +${r.cold.heapPerEntity.toFixed(0)} B per entity held` : "";
+    return (
+        `p50 ${us(slices.p50)}, p99 ${us(timed.p99)} (${grain}), max ${us(timed.max)}; ` +
+        `${slices.firstAfterChange.n + timed.firstAfterChange.n} first reads after a change among them (timed ones: ${timed.firstAfterChange.n}, mean ${us(timed.firstAfterChange.mean)}); ` +
+        `first read of each (object built) mean ${us(r.cold.meanMs)}${heap}; ${timed.found} of ${timed.reads} found`
+    );
+}
+
 function longTasks(c) {
     return c ? `${ms(c.longTasks.longestMs)} (${c.longTasks.count} long tasks)` : "—";
 }
@@ -119,6 +138,22 @@ export function renderReport(r, meta) {
             "",
         ],
         [
+            "ours: update → listener, where the time goes",
+            latencySplit(ours?.latency),
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            `ours: read every entity by id (\`reader.entity\`, random order) while ${meta.rate} updates/s arrive`,
+            reads(ours?.reads),
+            "",
+            "",
+            "",
+            "p50 ≤ 2 µs, p99 ≤ 20 µs" + verdict(ours?.reads ? ours.reads.passes[0].p50 <= 0.002 && ours.reads.passes[1].p99 <= 0.02 : undefined),
+        ],
+        [
             `query by id, per lookup (${meta.queryIds} ids × ${meta.queryRounds} rounds; ours: the selectors' reader.entity; peers: array find / store getEntity)`,
             ours ? `p50 ${us(ours.queries.byId.p50)}, p95 ${us(ours.queries.byId.p95)}` : "—",
             raw ? `p50 ${us(raw.queries.byId.p50)}, p95 ${us(raw.queries.byId.p95)}` : "—",
@@ -136,11 +171,19 @@ export function renderReport(r, meta) {
         ],
         [
             `\`where\` scan: arena-Player.level ≥ ${meta.minLevel} (peers: JS filter)`,
-            ours ? `p50 ${ms(ours.queries.scan.p50)} (${ours.queries.scan.matches} matches)` : "—",
+            ours ? `p50 ${ms(ours.queries.scan.p50)} (${ours.queries.scan.matches} matches; first scan, items built: ${ms(ours.queries.scan.firstMs)})` : "—",
             raw ? `p50 ${ms(raw.queries.scan.p50)} (${raw.queries.scan.matches} matches)` : "—",
             sdk ? `p50 ${ms(sdk.queries.scan.p50)} (${sdk.queries.scan.matches} matches)` : "—",
             `raw/ours ${ratio(raw?.queries.scan.p50, ours?.queries.scan.p50)}`,
+            `ours ≤ torii-wasm${verdict(ours && raw ? ours.queries.scan.p50 <= raw.queries.scan.p50 : undefined)}`,
+        ],
+        [
+            "ours: the same scan with `limit: 100`",
+            ours?.queries.scan100 ? `p50 ${ms(ours.queries.scan100.p50)} (${ours.queries.scan100.matches} items)` : "—",
             "",
+            "",
+            "",
+            `≤ 2 ms${verdict(ours?.queries.scan100 ? ours.queries.scan100.p50 <= 2 : undefined)}`,
         ],
         [
             "renderer memory after sync and the queries (after a full GC; /proc of the page's renderer)",

@@ -5,7 +5,7 @@
 // `query` by the probe player's key returns it, after `ready` (persisted state loaded).
 
 import { createReactiveClient } from "/reactive/dist/index.js";
-import { longestTaskBefore, markerRecorder, params, timeCalls } from "./common.js";
+import { epochMs, longestTaskBefore, markerRecorder, params, stats, timeCalls } from "./common.js";
 
 const expected = Number(params.entities);
 const manifest = await (await fetch("/build/manifest.json")).text();
@@ -33,6 +33,7 @@ globalThis.Worker = class TimedWorker extends NativeWorker {
         this.addEventListener("message", ({ data }) => {
             const at = performance.now();
             handlingSince = NaN;
+            if (markerArrivals && data?.type === "DELTA") deltaArrivedAt = epochMs();
             if (data?.type === "DELTA" && Number.isNaN(arrivals.initAckMs)) {
                 if (Number.isNaN(arrivals.firstDeltaMs)) arrivals.firstDeltaMs = at;
                 arrivals.lastRestoreDeltaMs = at;
@@ -45,11 +46,24 @@ globalThis.Worker = class TimedWorker extends NativeWorker {
         });
     }
 };
+/**
+ * While the latency phase runs: marker index → when the DELTA carrying it reached the main
+ * thread (epoch ms), and when the last DELTA did. The DELTA's bytes are searched after the
+ * client handled it (see `timeHandling`), so the search adds nothing to the measured latency.
+ */
+let markerArrivals;
+let deltaArrivedAt = NaN;
 /** Registered after the client's own listener: closes the timing of each restored DELTA. */
 function timeHandling() {
-    timedWorker?.addEventListener("message", () => {
+    timedWorker?.addEventListener("message", ({ data }) => {
         if (!Number.isNaN(handlingSince)) arrivals.restoreBusyMs += performance.now() - handlingSince;
         handlingSince = NaN;
+        if (markerArrivals && data?.type === "DELTA") {
+            const text = new TextDecoder("latin1").decode(data.buffer);
+            for (const [, index] of text.matchAll(/bench-marker-ours-(\d+)-/g)) {
+                if (!markerArrivals.has(index)) markerArrivals.set(index, deltaArrivedAt);
+            }
+        }
     });
 }
 
@@ -145,26 +159,125 @@ window.bench = {
         const byId = timeCalls(ids, rounds, (id) => reader.entity(id));
         const byKey = timeCalls(keys, rounds, (player) => client.query("arena-Player", { filter: { keys: { player } }, limit: 1 }).items[0]);
         const where = { filter: { where: [{ member: "level", op: "gte", value: minLevel }] }, limit: expected };
+        // The first scan builds every matching item; later ones return them from the cache.
+        const first = timeCalls([minLevel], 1, () => client.query("arena-Player", where).items);
         const scan = timeCalls([minLevel], scanRounds, () => client.query("arena-Player", where).items);
+        const limited = { ...where, limit: 100 };
+        const scan100 = timeCalls([minLevel], scanRounds, () => client.query("arena-Player", limited).items);
         return {
             byId: { ...byId, results: undefined, found: byId.results.filter(Boolean).length },
             byKey: { ...byKey, results: undefined, found: byKey.results.filter(Boolean).length },
-            scan: { ...scan, results: undefined, matches: scan.results[0].length },
+            scan: { ...scan, results: undefined, matches: scan.results[0].length, firstMs: first.p50 },
+            scan100: { ...scan100, results: undefined, matches: scan100.results[0].length },
         };
+    },
+    /**
+     * Reads every entity by id (`reader.entity`), in random order, while the mock's update rate
+     * runs (bench.js starts it). First every id once, none of them built before (`cold`: time
+     * per read, and the JS heap it added per entity, `gc()` before each heap figure). Then two
+     * passes over all ids, each in slices of `slice` reads with a task boundary between slices,
+     * so the DELTAs that arrive meanwhile are applied and the pass reads the entities they
+     * changed for the first time since (`firstAfterChange`: reads that returned another object
+     * than the read before). The first pass times whole slices only (its p50 is the median
+     * slice's mean, nothing else in the loop); the second times every read alone
+     * (`performance.now()`: 5 µs grain on this cross-origin-isolated page, 100 µs otherwise:
+     * `grainMs`), for the p99.
+     */
+    async reads({ slice = 1000 } = {}) {
+        const ids = [...seenIds];
+        const heap = () => {
+            globalThis.gc?.();
+            return performance.memory?.usedJSHeapSize ?? NaN;
+        };
+        const heapBefore = heap();
+        const t0 = performance.now();
+        for (const id of ids) reader.entity(id);
+        const cold = { meanMs: (performance.now() - t0) / ids.length, heapPerEntity: (heap() - heapBefore) / ids.length };
+        let seed = 7;
+        const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+        const previous = new Map(ids.map((id) => [id, reader.entity(id)]));
+        const passes = [];
+        for (const timed of [false, true]) {
+            for (let i = ids.length - 1; i > 0; i--) {
+                const j = Math.floor(random() * (i + 1));
+                [ids[i], ids[j]] = [ids[j], ids[i]];
+            }
+            const single = [];
+            const sliceMeans = [];
+            const firstAfterChange = [];
+            let found = 0;
+            for (let start = 0; start < ids.length; start += slice) {
+                const end = Math.min(ids.length, start + slice);
+                const got = new Array(end - start);
+                const took = new Float64Array(end - start);
+                const t0 = performance.now();
+                if (timed) {
+                    for (let i = start; i < end; i++) {
+                        const r0 = performance.now();
+                        got[i - start] = reader.entity(ids[i]);
+                        took[i - start] = performance.now() - r0;
+                    }
+                } else {
+                    for (let i = start; i < end; i++) got[i - start] = reader.entity(ids[i]);
+                }
+                sliceMeans.push((performance.now() - t0) / (end - start));
+                for (let i = start; i < end; i++) {
+                    const entity = got[i - start];
+                    if (entity) found++;
+                    if (timed) single.push(took[i - start]);
+                    if (previous.get(ids[i]) !== entity) firstAfterChange.push(took[i - start]);
+                    previous.set(ids[i], entity);
+                }
+                await new Promise((r) => setTimeout(r, 0));
+            }
+            const at = (list, q) => list.sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))];
+            passes.push({
+                reads: ids.length,
+                found,
+                p50: stats(sliceMeans).p50,
+                p99: timed ? at(single, 0.99) : undefined,
+                max: timed ? at(single, 1) : undefined,
+                firstAfterChange: { n: firstAfterChange.length, mean: timed ? stats(firstAfterChange).mean : undefined },
+            });
+        }
+        return { grainMs: crossOriginIsolated ? 0.005 : 0.1, cold, passes };
     },
     /** Starts recording marker latencies of `entityId` through `subscribe(model, id, listener)`. */
     async listen({ entityId, tag }) {
         const recorder = markerRecorder(tag);
+        const heard = new Map();
+        markerArrivals = new Map();
         const unsubscribe = client.subscribe("arena-Player", entityId, (entity) => {
             const name = entity?.models.arena?.Player?.name;
-            if (name) recorder.seen(name);
+            if (!name) return;
+            recorder.seen(name);
+            const match = /^bench-marker-ours-(\d+)-([\d.]+)$/.exec(name);
+            if (match && !heard.has(match[1])) heard.set(match[1], { at: epochMs(), sent: Number(match[2]) });
         });
-        listening = { recorder, stop: unsubscribe };
+        listening = { recorder, heard, stop: unsubscribe };
     },
-    /** Latencies recorded so far. */
-    markers: () => listening.recorder.results(),
+    /**
+     * Latencies recorded so far, and where they went: `toMainThread` (marker sent → the DELTA
+     * carrying it reaches the page: the mock, the worker's sync, commit and relay) and
+     * `onMainThread` (that DELTA's arrival → the listener: applying it and the subscription's
+     * scheduling).
+     */
+    markers() {
+        const toMainThread = [];
+        const onMainThread = [];
+        for (const [index, { at, sent }] of listening.heard) {
+            const arrived = markerArrivals?.get(index);
+            if (arrived === undefined || Number.isNaN(arrived)) continue;
+            toMainThread.push(arrived - sent);
+            onMainThread.push(at - arrived);
+        }
+        return { ...listening.recorder.results(), toMainThread: stats(toMainThread), onMainThread: stats(onMainThread) };
+    },
     /** Stops listening. */
-    unlisten: () => listening.stop(),
+    unlisten() {
+        markerArrivals = undefined;
+        listening.stop();
+    },
     /** Resolves once no entity update arrived for `quietMs` (the worker has caught up). */
     async settle(quietMs = 500) {
         while (performance.now() - lastUpdateAt < quietMs) await new Promise((r) => setTimeout(r, 50));

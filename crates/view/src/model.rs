@@ -2,6 +2,7 @@
 //! merged over it, the events of settled writes, and queries answered from memory. What a read
 //! shows with [`Consistency::Overlay`] is always each pending write over the latest synced state.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
@@ -12,6 +13,7 @@ use dojo_reactive_core::{
 use dojo_reactive_storage::{scan_state_changes, StateChange};
 
 use crate::delta::{decode_delta, DecodeError};
+use crate::id_order::IdOrder;
 use crate::keys::entity_id_of_keys;
 use crate::replica::{Changed, Replica};
 use crate::shapes::Shapes;
@@ -89,10 +91,25 @@ pub fn event_transaction(event: &OverlayEvent) -> &str {
     }
 }
 
+/// What a query matches (see [`ViewModel::matching`]).
+pub struct Matches {
+    /// The compiled query (its selector prunes what each match shows).
+    pub query: Query,
+    /// The matching entities, by ascending id.
+    pub ids: Vec<EntityId>,
+    /// The next page's cursor, when there are more matches.
+    pub next_cursor: Option<String>,
+}
+
+/// A limit under this share of the entities held reads a model in id order (see [`IdOrder`]).
+const ORDERED_LIMIT_SHARE: usize = 8;
+
 /// The main-thread view of one world: synced states, pending writes, queries.
 pub struct ViewModel {
     shapes: Shapes,
     replica: Replica,
+    /// Entity ids in order, for queries with a small limit.
+    order: IdOrder,
     overlay: Overlay,
     /// Pending writes: transaction id → (entity, model).
     pending: HashMap<String, (EntityId, String)>,
@@ -110,6 +127,7 @@ impl ViewModel {
         ViewModel {
             shapes: Shapes::from_manifest(manifest),
             replica: Replica::new(),
+            order: IdOrder::default(),
             overlay: Overlay::new(
                 options
                     .overlay_poll_ms
@@ -135,6 +153,7 @@ impl ViewModel {
             }
         }
         let changed = self.replica.apply(target, changes);
+        self.order.changed(&changed, &self.replica);
         self.check_overlay(&changed);
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
@@ -156,6 +175,7 @@ impl ViewModel {
         let changed = self.replica.restore(target, changes, |model| {
             overlay_active || shapes.learns(model)
         });
+        self.order.clear();
         for (entity, model) in &changed {
             if self.shapes.learns(model) {
                 if let Some(state) = self.replica.state(entity, model) {
@@ -197,19 +217,35 @@ impl ViewModel {
         }
     }
 
-    /// Runs a query on one model; results by ascending entity id. A model the manifest names
-    /// whose shape is not known yet (no state of it arrived) has no results.
-    pub fn query(
+    /// The state of (entity, model) a read shows: the pending write over the synced state
+    /// unless `Synced`; borrowed when no write is pending.
+    pub fn shown(
+        &self,
+        id: &EntityId,
+        model: &str,
+        consistency: Consistency,
+    ) -> Option<Cow<'_, Struct>> {
+        let synced = self.replica.state(id, model);
+        if consistency == Consistency::Overlay && !self.overlay.is_empty() {
+            if let Some(entry) = self.overlay.entry(id, model) {
+                return Some(Cow::Owned(entry.apply_to(synced)));
+            }
+        }
+        synced.map(Cow::Borrowed)
+    }
+
+    /// The entities a query on one model matches, by ascending id, without building what
+    /// they show (read each with [`ViewModel::shown`], pruned by the query's selector). A model
+    /// the manifest names whose shape is not known yet (no state of it arrived) matches
+    /// nothing: `None`.
+    pub fn matching(
         &self,
         model: &str,
         spec: &QuerySpec,
         consistency: Consistency,
-    ) -> Result<QueryPage, FilterError> {
+    ) -> Result<Option<Matches>, FilterError> {
         if self.shapes.awaiting(model) {
-            return Ok(QueryPage {
-                items: Vec::new(),
-                next_cursor: None,
-            });
+            return Ok(None);
         }
         let compiled = Query::compile(model, spec, self.shapes.registry())?;
         let overlaid: Vec<(EntityId, Struct)> = match consistency {
@@ -232,21 +268,66 @@ impl ViewModel {
             .entity_keys()
             .map(|keys| entity_id_of_keys(&keys))
             .and_then(|id| self.replica.state_entry(&id, model));
-        let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
-            Some(entry) => Box::new(std::iter::once(entry)),
-            None => Box::new(self.replica.states(model)),
-        };
-        let page = if overlaid.is_empty() {
-            compiled.run(synced)
+        let few = compiled.limit.is_some_and(|limit| {
+            (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
+        });
+        let (hits, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
+            compiled.matching(std::iter::once(entry))
+        } else if overlaid.is_empty() && few {
+            let order = self.order.ids(model, &self.replica);
+            let start = compiled
+                .cursor
+                .map_or(0, |c| order.partition_point(|id| *id <= c));
+            let in_order = order[start..]
+                .iter()
+                .filter_map(|id| self.replica.state_entry(id, model));
+            compiled.matching_in_order(in_order)
         } else {
+            let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
+                Some(entry) => Box::new(std::iter::once(entry)),
+                None => Box::new(self.replica.states(model)),
+            };
             let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
-            compiled.run(
+            compiled.matching(
                 synced
                     .filter(|(id, _)| !shadowed.contains(*id))
                     .chain(overlaid.iter().map(|(id, s)| (id, s))),
             )
         };
-        Ok(page)
+        Ok(Some(Matches {
+            ids: hits.into_iter().map(|(id, _)| *id).collect(),
+            next_cursor,
+            query: compiled,
+        }))
+    }
+
+    /// Runs a query on one model; results by ascending entity id, each state pruned by the
+    /// query's selector. A model the manifest names whose shape is not known yet (no state of
+    /// it arrived) has no results.
+    pub fn query(
+        &self,
+        model: &str,
+        spec: &QuerySpec,
+        consistency: Consistency,
+    ) -> Result<QueryPage, FilterError> {
+        let Some(matches) = self.matching(model, spec, consistency)? else {
+            return Ok(QueryPage {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let items = matches
+            .ids
+            .iter()
+            .filter_map(|id| {
+                let state = self.shown(id, model, consistency)?;
+                Some((*id, matches.query.selector.apply(&state)))
+            })
+            .collect();
+        Ok(QueryPage {
+            items,
+            next_cursor: matches.next_cursor,
+        })
     }
 
     /// The shape a write on `model` must have.

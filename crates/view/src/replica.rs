@@ -244,6 +244,14 @@ impl Replica {
         held
     }
 
+    /// The ids of every entity holding a state of one model, in no particular order.
+    pub fn ids<'a>(&'a self, model: &str) -> impl Iterator<Item = &'a EntityId> {
+        self.models
+            .get(model)
+            .into_iter()
+            .flat_map(|states| states.keys())
+    }
+
     /// Every `(entity id, state)` of one model, in no particular order.
     pub fn states<'a>(&'a self, model: &str) -> impl Iterator<Item = (&'a EntityId, &'a Struct)> {
         self.models.get(model).into_iter().flat_map(|states| {

@@ -8,6 +8,10 @@
 //! own data properties no setter touched ([`set`]): a model, namespace or member called
 //! `__proto__`, `constructor` or `prototype` is an own property like any other and reaches no
 //! prototype and no global. Reads of a caller's payload take own properties only ([`own`]).
+//!
+//! Every object and array built here is frozen once filled ([`frozen`]): callers cache and
+//! share them (one entity object per change, read by every subscriber), so none of them can
+//! change what the others see.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -117,6 +121,13 @@ fn set(target: &JsValue, name: &str, value: &JsValue) {
     }
 }
 
+/// `object` (an object or array filled here), frozen: its properties can no longer be set,
+/// added or removed.
+fn frozen(object: JsValue) -> JsValue {
+    Object::freeze(object.unchecked_ref::<Object>());
+    object
+}
+
 /// A primitive in the SDK shape.
 pub fn primitive_js(primitive: &Primitive) -> JsValue {
     match *primitive {
@@ -156,22 +167,22 @@ pub fn value_js(value: &Value) -> JsValue {
             if !e.value.is_unit() {
                 set(&object, "value", &value_js(&e.value));
             }
-            object
+            frozen(object)
         }
         Value::Tuple(items) | Value::Array(items) | Value::FixedSizeArray(items) => {
-            items.iter().map(value_js).collect::<Array>().into()
+            frozen(items.iter().map(value_js).collect::<Array>().into())
         }
         Value::ByteArray(text) => JsValue::from_str(text),
     }
 }
 
-/// Members as an object `{ name: value }`.
+/// Members as an object `{ name: value }`, frozen throughout.
 pub fn members_js(members: &[Member]) -> JsValue {
     let object: JsValue = Object::new().into();
     for member in members {
         set(&object, &member.name, &value_js(&member.value));
     }
-    object
+    frozen(object)
 }
 
 /// `(namespace, model name)` of a tag `ns-Model` (split at the first dash; the whole tag under
@@ -181,7 +192,8 @@ pub fn split_tag(tag: &str) -> (&str, &str) {
     tag.split_once('-').unwrap_or(("", tag))
 }
 
-/// An entity `{ entityId, models: { ns: { Model: members } } }` holding these model states.
+/// An entity `{ entityId, models: { ns: { Model: members } } }` holding these model states,
+/// frozen throughout.
 pub fn entity_js<'a>(id: &EntityId, states: impl IntoIterator<Item = &'a Struct>) -> JsValue {
     let entity: JsValue = Object::new().into();
     set(&entity, "entityId", &JsValue::from_str(&id.to_hex()));
@@ -201,8 +213,11 @@ pub fn entity_js<'a>(id: &EntityId, states: impl IntoIterator<Item = &'a Struct>
         };
         set(&ns, name, &members_js(&state.members));
     }
-    set(&entity, "models", &models);
-    entity
+    for (_, ns) in &namespaces {
+        Object::freeze(ns.unchecked_ref::<Object>());
+    }
+    set(&entity, "models", &frozen(models));
+    frozen(entity)
 }
 
 /// Parses an entity id (`0x` hex felt).

@@ -116,6 +116,9 @@ export interface QuerySpec {
 /** One page of query results. */
 export interface QueryResult { items: SdkEntity[]; nextCursor?: string }
 
+/** The entity ids of one page of query results, joined by commas (`View.queryIds`). */
+export interface QueryIds { ids: string; nextCursor?: string }
+
 /** View options. */
 export interface ViewOptions { overlayTimeoutMs?: number; overlayPollMs?: number }
 
@@ -221,6 +224,10 @@ extern "C" {
     /// `QueryResult`.
     #[wasm_bindgen(typescript_type = "QueryResult")]
     pub type QueryResultJs;
+
+    /// `QueryIds`.
+    #[wasm_bindgen(typescript_type = "QueryIds")]
+    pub type QueryIdsJs;
 
     /// `ViewOptions`.
     #[wasm_bindgen(typescript_type = "ViewOptions")]

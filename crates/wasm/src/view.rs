@@ -4,7 +4,7 @@
 
 use dojo_reactive_core::{Guard, Manifest, OverlayEvent, OverlaySubmission, QuerySpec, Struct};
 use dojo_reactive_view::model::event_transaction;
-use dojo_reactive_view::{Consistency, ViewModel, ViewOptions};
+use dojo_reactive_view::{Consistency, Matches, ViewModel, ViewOptions};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -14,7 +14,7 @@ use crate::json::js_to_json;
 use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
-    QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
+    QueryIdsJs, QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
 };
 
 fn consistency(value: Option<ConsistencyJs>) -> Result<Consistency, ErrorInfo> {
@@ -104,6 +104,29 @@ fn event_kind(event: &OverlayEvent) -> &'static str {
     }
 }
 
+impl View {
+    /// The entities a query (JS `QuerySpec`) on `model` matches; `None` while no state of the
+    /// model arrived and the manifest does not define its types.
+    fn matching(
+        &self,
+        model: &str,
+        query: &JsValue,
+        consistency: Consistency,
+    ) -> Result<Option<Matches>, JsValue> {
+        let spec = if query.is_undefined() || query.is_null() {
+            QuerySpec::default()
+        } else {
+            let json = js_to_json(query, "the query")?;
+            serde_json::from_value::<QuerySpec>(json)
+                .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
+        };
+        Ok(self
+            .model
+            .matching(model, &spec, consistency)
+            .map_err(|e| filter_error(model, &e))?)
+    }
+}
+
 #[wasm_bindgen]
 impl View {
     /// A view of the world described by `manifest` (the Dojo manifest JSON text).
@@ -181,29 +204,81 @@ impl View {
         #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
     ) -> Result<QueryResultJs, JsValue> {
         let consistency = consistency(consistency_)?;
-        let query: &JsValue = query.as_ref();
-        let spec = if query.is_undefined() || query.is_null() {
-            QuerySpec::default()
-        } else {
-            let json = js_to_json(query, "the query")?;
-            serde_json::from_value::<QuerySpec>(json)
-                .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
-        };
-        let page = self
-            .model
-            .query(model, &spec, consistency)
-            .map_err(|e| filter_error(model, &e))?;
-        let items: Array = page
-            .items
-            .iter()
-            .map(|(id, state)| entity_js(id, [state]))
-            .collect();
         let result: JsValue = Object::new().into();
+        let Some(matches) = self.matching(model, query.as_ref(), consistency)? else {
+            set(&result, "items", Array::new());
+            return Ok(result.unchecked_into());
+        };
+        let items: Array = matches
+            .ids
+            .iter()
+            .filter_map(|id| {
+                let state = self.model.shown(id, model, consistency)?;
+                Some(if matches.query.selector.is_all() {
+                    entity_js(id, [state.as_ref()])
+                } else {
+                    entity_js(id, [&matches.query.selector.apply(&state)])
+                })
+            })
+            .collect();
         set(&result, "items", items);
-        if let Some(cursor) = page.next_cursor {
+        if let Some(cursor) = matches.next_cursor {
             set(&result, "nextCursor", cursor);
         }
         Ok(result.unchecked_into())
+    }
+
+    /// What `query` would return, as entity ids: `{ ids, nextCursor? }`, `ids` the `0x` + 64 hex
+    /// ids joined by commas (one string: passing thousands of strings out of wasm one by one
+    /// costs more than splitting one). The entities are read with `entityModel`, so a caller
+    /// that keeps them builds each once. Throws like `query`.
+    #[wasm_bindgen(js_name = queryIds)]
+    pub fn query_ids(
+        &self,
+        model: &str,
+        query: QuerySpecJs,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<QueryIdsJs, JsValue> {
+        let consistency = consistency(consistency_)?;
+        let result: JsValue = Object::new().into();
+        let Some(matches) = self.matching(model, query.as_ref(), consistency)? else {
+            set(&result, "ids", "");
+            return Ok(result.unchecked_into());
+        };
+        let mut ids = String::with_capacity(matches.ids.len() * 67);
+        for id in &matches.ids {
+            if !ids.is_empty() {
+                ids.push(',');
+            }
+            ids.push_str("0x");
+            for byte in id.as_bytes() {
+                for digit in [byte >> 4, byte & 0xf] {
+                    ids.push(char::from_digit(u32::from(digit), 16).unwrap_or('0'));
+                }
+            }
+        }
+        set(&result, "ids", ids);
+        if let Some(cursor) = matches.next_cursor {
+            set(&result, "nextCursor", cursor);
+        }
+        Ok(result.unchecked_into())
+    }
+
+    /// One model of one entity as a query item shows it (`{ entityId, models: { ns: { Model }
+    /// } }`, merged with pending writes unless `"synced"`); `undefined` when not held.
+    #[wasm_bindgen(js_name = entityModel)]
+    pub fn entity_model(
+        &self,
+        #[wasm_bindgen(js_name = entityId)] entity_id: &str,
+        model: &str,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<Option<SdkEntityJs>, JsValue> {
+        let id = parse_entity_id(entity_id)?;
+        let consistency = consistency(consistency_)?;
+        Ok(self
+            .model
+            .shown(&id, model, consistency)
+            .map(|state| entity_js(&id, [state.as_ref()]).unchecked_into()))
     }
 
     /// Shows an optimistic write at once (core `Overlay`); confirmed by its guard (default:

@@ -76,6 +76,47 @@ test("a change set on the mock reaches an id subscriber, a filter subscriber and
     assert.ok(updated.includes(target.entityId), "entityUpdates named the changed entity");
 });
 
+test("reads return frozen objects, the same one until the entity changes", async () => {
+    const [target, other] = entities.filter((e) => e.models["arena-Player"]).slice(5, 7);
+    const first = await page.evaluate(([id, otherId]) => {
+        const { client } = window.e2e;
+        let reader;
+        client.subscribe(null, Object.assign((r) => ((reader = r), 0), { entityIds: [] }), () => {});
+        const frozenDeep = (v) => typeof v !== "object" || v === null || (Object.isFrozen(v) && Object.values(v).every(frozenDeep));
+        const entity = reader.entity(id);
+        const item = () => client.query("arena-Player").items.find((e) => e.entityId === entity.entityId);
+        window.e2e.reads = { reader, entity, item: item(), other: reader.entity(otherId), otherItem: client.query("arena-Player").items.find((e) => e.entityId === reader.entity(otherId).entityId) };
+        return {
+            sameEntity: reader.entity(id) === entity,
+            sameItem: item() === window.e2e.reads.item,
+            frozen: frozenDeep(entity) && frozenDeep(window.e2e.reads.item),
+            written: Reflect.set(entity.models.arena.Player, "level", -1) || Reflect.set(entity.models, "arena", {}),
+            level: entity.models.arena.Player.level,
+        };
+    }, [target.rawId, other.rawId]);
+    assert.deepEqual(first, { sameEntity: true, sameItem: true, frozen: true, written: false, level: target.models["arena-Player"].level });
+
+    const level = target.models["arena-Player"].level === 77 ? 78 : 77;
+    await env.mock.post("/_mock/set", { entityId: target.rawId, model: "arena-Player", values: { level } });
+    await waitFor(
+        () => page.evaluate(([id, l]) => window.e2e.reads.reader.entity(id)?.models.arena.Player.level === l, [target.rawId, level]),
+        "the read to show the change",
+    );
+    const after = await page.evaluate(([id, otherId, l]) => {
+        const { client } = window.e2e;
+        const { reader, entity, item, other, otherItem } = window.e2e.reads;
+        const items = client.query("arena-Player").items;
+        return {
+            newEntity: reader.entity(id) !== entity,
+            newItem: items.find((e) => e.entityId === entity.entityId) !== item,
+            itemLevel: items.find((e) => e.entityId === entity.entityId).models.arena.Player.level,
+            oldKept: entity.models.arena.Player.level !== l,
+            otherSame: reader.entity(otherId) === other && items.find((e) => e.entityId === other.entityId) === otherItem,
+        };
+    }, [target.rawId, other.rawId, level]);
+    assert.deepEqual(after, { newEntity: true, newItem: true, itemLevel: level, oldKept: true, otherSame: true });
+});
+
 test("after a burst of scripted updates the replica equals the mock's world", async () => {
     await env.mock.post("/_mock/updates", { count: 500 });
     const world = canonEntities(await env.mock.world());

@@ -218,6 +218,27 @@ impl Query {
         &self,
         states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
     ) -> QueryPage {
+        let (hits, next_cursor) = self.matching(states);
+        let items = hits
+            .into_iter()
+            .map(|(id, state)| {
+                let state = if self.selector.is_all() {
+                    state.clone()
+                } else {
+                    self.selector.apply(state)
+                };
+                (*id, state)
+            })
+            .collect();
+        QueryPage { items, next_cursor }
+    }
+
+    /// The page [`Query::run`] returns, before the selector: the matching pairs by ascending
+    /// entity id (borrowed, nothing cloned) and the next page's cursor.
+    pub fn matching<'a>(
+        &self,
+        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
+    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
         let mut hits: Vec<(&EntityId, &Struct)> = states
             .into_iter()
             .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
@@ -235,17 +256,27 @@ impl Query {
         } else {
             None
         };
-        let items = hits
-            .into_iter()
-            .map(|(id, state)| {
-                let state = if self.selector.is_all() {
-                    state.clone()
-                } else {
-                    self.selector.apply(state)
-                };
-                (*id, state)
-            })
-            .collect();
-        QueryPage { items, next_cursor }
+        (hits, next_cursor)
+    }
+
+    /// What [`Query::matching`] returns, from pairs given in ascending entity id order: it stops
+    /// reading them once it holds one match more than the limit.
+    pub fn matching_in_order<'a>(
+        &self,
+        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
+    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
+        let limit = self.limit.map_or(usize::MAX, |l| l as usize);
+        let mut hits = Vec::new();
+        for (id, state) in states {
+            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(state) {
+                continue;
+            }
+            if hits.len() == limit {
+                let next_cursor = hits.last().map(|(id, _): &(&EntityId, _)| id.to_hex());
+                return (hits, next_cursor);
+            }
+            hits.push((id, state));
+        }
+        (hits, None)
     }
 }

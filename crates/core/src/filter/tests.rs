@@ -474,6 +474,48 @@ fn queries_page_by_entity_id() {
 }
 
 #[test]
+fn pages_read_in_id_order_equal_pages_of_a_full_scan() {
+    let states: Vec<(Felt, Struct)> = (0..40u32)
+        .map(|i| {
+            (
+                Felt::from(u128::from(i * 13 % 40)),
+                player(i, u64::from(i % 9), 1, "Mage", i),
+            )
+        })
+        .collect();
+    let unordered: Vec<(&Felt, &Struct)> = states.iter().map(|(id, s)| (id, s)).collect();
+    let mut sorted = states.clone();
+    sorted.sort_by_key(|a| a.0);
+    let seen: Vec<Felt> = {
+        let mut pages = Vec::new();
+        for limit in [1, 3, 7, 40, 100] {
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut spec = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 4}]}, "limit": limit});
+                if let Some(c) = &cursor {
+                    spec["cursor"] = json!(c);
+                }
+                let query = Query::parse("ns-Player", &spec.to_string(), &shapes()).unwrap();
+                let (hits, next) = query.matching(unordered.iter().copied());
+                let (in_order, next_in_order) =
+                    query.matching_in_order(sorted.iter().map(|(id, s)| (id, s)));
+                let ids = |v: &[(&Felt, &Struct)]| v.iter().map(|(id, _)| **id).collect::<Vec<_>>();
+                assert_eq!(ids(&hits), ids(&in_order), "limit {limit} after {cursor:?}");
+                assert_eq!(next, next_in_order, "limit {limit} after {cursor:?}");
+                pages.extend(hits.iter().map(|(id, _)| **id));
+                match next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        pages
+    };
+    // Every limit pages through the same 20 matches.
+    assert_eq!(seen.len(), 5 * 20);
+}
+
+#[test]
 fn entity_keys_are_given_only_when_every_key_member_is_fixed() {
     let both = filter(json!({"keys": {"id": 7, "player": "0xab"}, "where": [{"member": "hp", "op": "gt", "value": 1}]}))
         .unwrap();
