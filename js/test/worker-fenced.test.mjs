@@ -2,21 +2,12 @@
 // another worker claimed the database) steps down and follows; the error is not shown. An
 // error that only says so in its text is an error like any other.
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
 import { test } from 'node:test';
 
-register('./worker-hooks.mjs', import.meta.url);
+import { loadWorker, posted, send, settle as settleNow } from './worker-scope.mjs';
 
-const posted = [];
-globalThis.postMessage = (message) => posted.push(message);
-const listeners = [];
-globalThis.addEventListener = (type, listener) => type === 'message' && listeners.push(listener);
-globalThis.close = () => {};
-const send = (data) => listeners.forEach((listener) => listener({ data }));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
-
-await import('../dist/worker.js');
-const glue = globalThis.fakeGlue;
+const settle = () => settleNow(10);
+const glue = await loadWorker();
 
 test('a sync error of kind lostLeadership makes the leader follow; its text alone does not', async () => {
   send({ type: 'INIT', config: { toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}' }, deltas: true });

@@ -3,21 +3,12 @@
 // saw: the wasm `holdsRelayed`) are dropped, the others reach the main thread in order, and so
 // do later ones unless the store held them too.
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
 import { test } from 'node:test';
 
-register('./worker-hooks.mjs', import.meta.url);
+import { loadWorker, posted, send, settle as settleNow } from './worker-scope.mjs';
 
-const posted = [];
-globalThis.postMessage = (message) => posted.push(message);
-const listeners = [];
-globalThis.addEventListener = (type, listener) => type === 'message' && listeners.push(listener);
-globalThis.close = () => {};
-const send = (data) => listeners.forEach((listener) => listener({ data }));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
-
-await import('../dist/worker.js');
-const glue = globalThis.fakeGlue;
+const settle = () => settleNow(10);
+const glue = await loadWorker();
 
 test('relayed DELTAs the restored store held are dropped, the newer ones applied in order', async () => {
   // Another tab leads under epoch 4; the store this tab reads holds its DELTAs up to n = 2.

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
 import { test } from 'node:test';
 
-register('./worker-hooks.mjs', import.meta.url);
+import { listeners, loadWorker, posted, send, settle } from './worker-scope.mjs';
 
 // A worker whose wasm module panics: the trap says only `unreachable`; the panic hook's message
 // must reach the main thread as a SYNC_FATAL with reason `panic` (the main thread restarts it).
-const posted = [];
-const listeners = { message: [], error: [], unhandledrejection: [] };
-globalThis.postMessage = (message) => posted.push(message);
-globalThis.addEventListener = (type, listener) => listeners[type]?.push(listener);
-globalThis.close = () => {};
-const glue = (globalThis.fakeGlue = { memory: { buffer: new ArrayBuffer(8) }, started: [], stopped: 0 });
-await import('../dist/worker.js');
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-const send = (data) => listeners.message.forEach((l) => l({ data }));
+const glue = await loadWorker({ memory: { buffer: new ArrayBuffer(8) }, started: [], stopped: 0 });
 const config = { toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}' };
 
 test('a panic during start is reported with its message, not as `unreachable`', async () => {

@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict';
-import { register } from 'node:module';
 import { test } from 'node:test';
 
-register('./worker-hooks.mjs', import.meta.url);
+import { loadWorker, posted, scope, send, settle, transfers } from './worker-scope.mjs';
 
-// The dedicated-worker global scope the entry uses.
-const posted = [];
-const listeners = [];
-let closed = 0;
-globalThis.postMessage = (message, transfer) => posted.push({ message, transfer });
-globalThis.addEventListener = (type, listener) => type === 'message' && listeners.push(listener);
-globalThis.close = () => closed++;
-const send = (data) => listeners.forEach((listener) => listener({ data }));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-await import('../dist/worker.js');
-const glue = globalThis.fakeGlue;
+const glue = await loadWorker();
 const config = { toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}' };
 
 test('a malformed message is answered with a SYNC_ERROR ValidationError', () => {
   send({ type: 'HELLO' });
-  assert.equal(posted.at(-1).message.type, 'SYNC_ERROR');
-  assert.equal(posted.at(-1).message.error.name, 'ValidationError');
+  assert.equal(posted.at(-1).type, 'SYNC_ERROR');
+  assert.equal(posted.at(-1).error.name, 'ValidationError');
 });
 
 test('INIT opens the SyncWorker, then has it lead once elected, and forwards its events; DELTA buffers are transferred, never the wasm memory', async () => {
   posted.length = 0;
+  transfers.length = 0;
   // Another tab on the same database hears the leader (node has no Web Locks: the lease).
   const tab = new BroadcastChannel('dojo-reactive:db-http://x-0x1');
   const heard = [];
@@ -36,14 +25,15 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   assert.deepEqual(glue.claims?.map((c) => c.lease), [true], 'the lone worker claims the writer record');
   assert.equal(glue.led, 1, 'lead follows open and the claim');
   assert.deepEqual(
-    posted.filter((p) => p.message.type === 'ROLE').map((p) => p.message.role),
+    posted.filter((m) => m.type === 'ROLE').map((m) => m.role),
     [
       { role: 'follower', epoch: 0 },
       { role: 'leader', epoch: 1 },
     ],
   );
   glue.emit({ type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 });
-  assert.deepEqual(posted.at(-1), { message: { type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 }, transfer: [] });
+  assert.deepEqual(posted.at(-1), { type: 'INIT_ACK', manifestHash: 'h', toriiVersion: 'v', dbName: 'd', restored: 0 });
+  assert.deepEqual(transfers.at(-1), []);
 
   const relay = (n) => ({ target: 'entities', epoch: 1, n });
   glue.emit({ type: 'DELTA' }, new Uint8Array([0]));
@@ -53,20 +43,20 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   await settle();
   const own = new Uint8Array([1, 2, 3]);
   glue.emit({ type: 'DELTA', relay: relay(2) }, own);
-  assert.equal(posted.at(-1).message.buffer, own.buffer, 'a whole buffer of its own is sent as is');
-  assert.deepEqual(posted.at(-1).transfer, [own.buffer]);
+  assert.equal(posted.at(-1).buffer, own.buffer, 'a whole buffer of its own is sent as is');
+  assert.deepEqual(transfers.at(-1), [own.buffer]);
   glue.emit({ type: 'DELTA', persisted: false, relay: relay(3) }, new Uint8Array([4]));
-  assert.equal(posted.at(-1).message.persisted, false, 'a batch not stored yet says so');
+  assert.equal(posted.at(-1).persisted, false, 'a batch not stored yet says so');
 
   const inMemory = new Uint8Array(glue.memory.buffer, 8, 4);
   inMemory.set([9, 8, 7, 6]);
   glue.emit({ type: 'DELTA', relay: relay(4) }, inMemory);
-  const copied = posted.at(-1).message.buffer;
+  const copied = posted.at(-1).buffer;
   assert.notEqual(copied, glue.memory.buffer, 'a view into wasm memory is copied');
   assert.deepEqual([...new Uint8Array(copied)], [9, 8, 7, 6]);
 
   glue.emit({ type: 'SYNC_TICK', tick: { overall: {} } });
-  assert.equal(posted.at(-1).message.type, 'SYNC_TICK');
+  assert.equal(posted.at(-1).type, 'SYNC_TICK');
   await settle();
   const relayed = heard.filter((m) => m.type === 'DELTA');
   assert.deepEqual(relayed.map((m) => [m.epoch, m.n, m.target, [...new Uint8Array(m.buffer)], m.persisted]), [
@@ -84,14 +74,14 @@ test('INIT opens the SyncWorker, then has it lead once elected, and forwards its
   tab.close();
 
   send({ type: 'INIT', config, deltas: true });
-  assert.equal(posted.at(-1).message.type, 'SYNC_ERROR', 'a second INIT is refused');
+  assert.equal(posted.at(-1).type, 'SYNC_ERROR', 'a second INIT is refused');
   assert.equal(glue.started.length, 1);
 });
 
 test('INSPECT_STORE is answered by a STORE_REPORT with the same id: the report, or the error reading it', async () => {
   send({ type: 'INSPECT_STORE', id: 7 });
   await settle();
-  assert.deepEqual(posted.at(-1).message, {
+  assert.deepEqual(posted.at(-1), {
     type: 'STORE_REPORT',
     id: 7,
     report: { targets: [{ target: 'entities', states: 0, ledger: [], syncState: null, skipped: [], disagreements: [] }] },
@@ -100,7 +90,7 @@ test('INSPECT_STORE is answered by a STORE_REPORT with the same id: the report, 
   send({ type: 'INSPECT_STORE', id: 8 });
   await settle();
   delete glue.failInspect;
-  assert.deepEqual(posted.at(-1).message, {
+  assert.deepEqual(posted.at(-1), {
     type: 'STORE_REPORT',
     id: 8,
     error: { name: 'StorageError', message: 'the database is closed' },
@@ -114,8 +104,8 @@ test('FORCE_REPLAY reaches the SyncWorker; SHUTDOWN stops it, confirms and close
   send({ type: 'SHUTDOWN' });
   await settle();
   assert.equal(glue.stopped, 1);
-  assert.deepEqual(posted.at(-1).message, { type: 'SHUTDOWN_ACK' });
-  assert.equal(closed, 1);
+  assert.deepEqual(posted.at(-1), { type: 'SHUTDOWN_ACK' });
+  assert.equal(scope.closed, 1);
   const count = posted.length;
   glue.emit({ type: 'DELTA' }, new Uint8Array([1]));
   assert.equal(posted.length, count, 'nothing is posted after SHUTDOWN');
