@@ -77,3 +77,22 @@ export function expectedIds(entities, model, filter = {}) {
     }
     return sortIds(ids);
 }
+
+/** `{ model: { entityId: last_updated_at } }` of a mock world (`mock.world()`), for `models`. */
+export function worldVersions(world, models) {
+    const out = Object.fromEntries(models.map((m) => [m, {}]));
+    for (const entity of world.entities) {
+        for (const model of models) {
+            const state = entity.models[model];
+            if (state) out[model][canon(entity.entityId)] = String(state.last_updated_at);
+        }
+    }
+    return out;
+}
+
+/** JSON with every object's keys sorted (versions maps compare whatever their order). */
+export function stable(value) {
+    return JSON.stringify(value, (_, v) =>
+        v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    );
+}

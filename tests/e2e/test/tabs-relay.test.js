@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startEnv } from "../lib/env.js";
 import { waitFor } from "../lib/wait.js";
-import { canon } from "../lib/world.js";
+import { canon, stable, worldVersions } from "../lib/world.js";
 
 const MODEL = "arena-Position";
 const ALL = ["arena-Player", "arena-Position", "arena-Inventory"];
@@ -26,23 +26,9 @@ before(async () => {
 
 after(() => env?.close());
 
-/** `{ model: { entityId: last_updated_at } }` of the mock's world. */
+/** `{ model: { entityId: last_updated_at } }` of the mock\'s world, for `models`. */
 async function mockVersions(models) {
-    const out = Object.fromEntries(models.map((m) => [m, {}]));
-    for (const entity of (await env.mock.world()).entities) {
-        for (const model of models) {
-            const state = entity.models[model];
-            if (state) out[model][canon(entity.entityId)] = String(state.last_updated_at);
-        }
-    }
-    return out;
-}
-
-/** JSON with every object's keys sorted. */
-function stable(value) {
-    return JSON.stringify(value, (_, v) =>
-        v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-    );
+    return worldVersions(await env.mock.world(), models);
 }
 
 async function converged(page, what) {

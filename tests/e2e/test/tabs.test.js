@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startEnv } from "../lib/env.js";
 import { waitFor } from "../lib/wait.js";
-import { canon, canonEntities } from "../lib/world.js";
+import { canonEntities, stable, worldVersions } from "../lib/world.js";
 
 const ALL = ["arena-Player", "arena-Position", "arena-Inventory"];
 /** Each tab asks for different models (the third for every model). */
@@ -88,23 +88,9 @@ function role(page) {
     return page.evaluate(() => window.e2e.client.getSyncStatus().tab ?? null);
 }
 
-/** `{ model: { entityId: last_updated_at } }` of the mock's world, for `models`. */
+/** `{ model: { entityId: last_updated_at } }` of the mock\'s world, for `models`. */
 async function mockVersions(models) {
-    const out = Object.fromEntries(models.map((m) => [m, {}]));
-    for (const entity of (await env.mock.world()).entities) {
-        for (const model of models) {
-            const state = entity.models[model];
-            if (state) out[model][canon(entity.entityId)] = String(state.last_updated_at);
-        }
-    }
-    return out;
-}
-
-/** JSON with every object's keys sorted (versions maps compare whatever their order). */
-function stable(value) {
-    return JSON.stringify(value, (_, v) =>
-        v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-    );
+    return worldVersions(await env.mock.world(), models);
 }
 
 /** Waits until the page's view of its models equals the mock's world; returns the time it took. */
