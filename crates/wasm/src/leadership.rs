@@ -35,7 +35,7 @@ impl SyncWorker {
     #[wasm_bindgen(js_name = claimWriter, unchecked_return_type = "Promise<WriterClaim>")]
     pub fn claim_writer(&self, owner: String, protocol: u32, lease: bool, now_ms: f64) -> Promise {
         let backend = self.backend();
-        let (storage, judge) = self.judged();
+        let (storage, judge) = (self.storage(), self.judge());
         wasm_bindgen_futures::future_to_promise(async move {
             let rule = if lease {
                 ClaimRule::IfStale {

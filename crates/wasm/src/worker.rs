@@ -282,12 +282,9 @@ impl SyncWorker {
         self.opened.storage.inner().backend().clone()
     }
 
-    /// The worker's storage and manifest judge (the writer election consults them).
-    pub(crate) fn judged(&self) -> (Rc<WorkerStorage>, Rc<WorkerJudge>) {
-        (
-            Rc::clone(&self.opened.storage),
-            Rc::clone(&self.opened.judge),
-        )
+    /// The worker's manifest judge (the writer election consults it).
+    pub(crate) fn judge(&self) -> Rc<WorkerJudge> {
+        Rc::clone(&self.opened.judge)
     }
 
     /// The hash of this worker's manifest (carried by its cross-tab messages).
@@ -296,7 +293,7 @@ impl SyncWorker {
         self.opened.plan.fingerprint.hash.clone()
     }
 
-    /// The worker's storage (the relay numbers and marks its DELTAs).
+    /// The worker's storage (the relay numbers and marks its DELTAs; the judge reads it).
     pub(crate) fn storage(&self) -> Rc<WorkerStorage> {
         Rc::clone(&self.opened.storage)
     }
@@ -322,7 +319,7 @@ impl SyncWorker {
     /// `undecided` (Torii contradicts neither) or `unanswered` (Torii did not answer).
     #[wasm_bindgen(js_name = judgeManifest, unchecked_return_type = "Promise<ManifestJudgement>")]
     pub fn judge_manifest(&self) -> Promise {
-        let (storage, judge) = self.judged();
+        let (storage, judge) = (self.storage(), self.judge());
         wasm_bindgen_futures::future_to_promise(async move {
             let verdict = judge
                 .verdict(storage.inner(), &BrowserClock)
