@@ -259,10 +259,10 @@ fn bench_filter(c: &mut Criterion) {
     group.sample_size(20);
     group.throughput(Throughput::Elements(ENTITIES));
     group.bench_function("scan_100k_4_predicates", |b| {
-        b.iter(|| rows.iter().filter(|(_, s)| filter.matches(s)).count())
+        b.iter(|| rows.iter().filter(|(id, s)| filter.matches(id, s)).count())
     });
     group.bench_function("scan_100k_key", |b| {
-        b.iter(|| rows.iter().filter(|(_, s)| keyed.matches(s)).count())
+        b.iter(|| rows.iter().filter(|(id, s)| keyed.matches(id, s)).count())
     });
     let clause = filter.to_clause();
     group.bench_function("scan_100k_as_clause", |b| {

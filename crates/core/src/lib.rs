@@ -46,8 +46,9 @@ pub use clause::{
 };
 pub use felts::FIELD_PRIME;
 pub use filter::{
-    Filter, FilterError, FilterOp, FilterSpec, ModelShapes, PredicateSpec, Query, QueryPage,
-    QuerySpec, Selector, SelectorSpec,
+    ConditionSpec, Direction, Filter, FilterError, FilterOp, FilterSpec, KeyMatching, MemberBounds,
+    ModelShapes, OrderBy, OrderSpec, PredicateSpec, Query, QueryPage, QuerySpec, Selector,
+    SelectorSpec, SortKey, SortValue,
 };
 pub use hasher::{FastHashBuilder, FastHasher, FastMap};
 pub use ledger::{Decision, Ledger, LedgerStats, ModelId, Observation, Source, StateKind, Version};

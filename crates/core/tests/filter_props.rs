@@ -279,7 +279,7 @@ proptest! {
             let state = player(g);
             let id = Felt::from(i as u128);
             prop_assert_eq!(
-                filter.matches(&state),
+                filter.matches(&id, &state),
                 clause.matches(&id, std::slice::from_ref(&state)),
                 "filter {} on {:?} via {:?}", json, g, clause
             );
@@ -310,7 +310,7 @@ proptest! {
             json!({"keys": {"label": NAMES[want_label]}, "where": [{"member": "v", "op": "gte", "value": 0}]})
         };
         let filter = Filter::parse("ns-Named", &json.to_string(), &shapes).unwrap();
-        prop_assert_eq!(filter.matches(&state), filter.to_clause().matches(&Felt::ZERO, std::slice::from_ref(&state)));
+        prop_assert_eq!(filter.matches(&Felt::ZERO, &state), filter.to_clause().matches(&Felt::ZERO, std::slice::from_ref(&state)));
     }
 
     #[test]
@@ -323,7 +323,7 @@ proptest! {
         let filter = filter_json(&[], &predicates);
         let rows: Vec<(Felt, Struct)> = states.iter().enumerate().map(|(i, g)| (Felt::from((i as u128 * 7919) % 1000), player(g))).collect();
         let compiled = Filter::parse("ns-Player", &filter.to_string(), &shapes).unwrap();
-        let mut expected: Vec<Felt> = rows.iter().filter(|(_, s)| compiled.matches(s)).map(|(id, _)| *id).collect();
+        let mut expected: Vec<Felt> = rows.iter().filter(|(id, s)| compiled.matches(id, s)).map(|(id, _)| *id).collect();
         expected.sort();
         let mut got = Vec::new();
         let mut cursor: Option<String> = None;

@@ -22,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
     let samples = samples();
     if let Ok(filter) = Filter::parse(MODEL, json, &shapes) {
         let _ = filter.to_clause();
-        for (_, state) in &samples {
-            let _ = filter.matches(state);
+        for (id, state) in &samples {
+            let _ = filter.matches(id, state);
         }
     }
     if let Ok(query) = Query::parse(MODEL, json, &shapes) {

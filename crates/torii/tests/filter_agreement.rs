@@ -99,7 +99,7 @@ async fn local_filter_evaluation_matches_the_servers_clause_filtering() {
         };
         let local: BTreeSet<Felt> = entities
             .iter()
-            .filter(|e| e.model(PLAYER).is_some_and(|state| filter.matches(state)))
+            .filter(|e| e.model(PLAYER).is_some_and(|state| filter.matches(&e.id, state)))
             .map(|e| e.id)
             .collect();
         let server: BTreeSet<Felt> =

@@ -1,26 +1,41 @@
-//! The filter DSL: `{ keys?, where? }` predicates on one model, checked against the model's shape,
-//! evaluated on core values, and translated to a Torii [`Clause`] for server-side filtering.
+//! The filter DSL: `{ keys?, where? }` conditions on one model, checked against the model's
+//! shape, evaluated on core values, and translated to a Torii [`Clause`] for server-side
+//! filtering. It speaks Torii's whole clause language.
 //!
 //! ```json
 //! { "keys": { "player": "0x5" },
 //!   "where": [ { "member": "pos.x", "op": "gte", "value": 10 },
-//!              { "member": "class", "op": "in", "value": ["Mage", "Rogue"] } ] }
+//!              { "or": [ { "member": "class", "op": "in", "value": ["Mage", "Rogue"] },
+//!                        { "member": "items", "op": "contains", "value": 7 } ] } ] }
 //! ```
 //!
 //! - `keys` names key members (top level) and the value each must equal.
-//! - `where` lists predicates that must all hold; `member` is a dotted path through structs;
-//!   `op` is `eq`, `neq`, `gt`, `gte`, `lt`, `lte` or `in` (whose value is a list).
+//! - `where` lists conditions that must all hold. Each is one of
+//!   - `{ member, op, value }`: `member` is a dotted path through structs; `op` is `eq`, `neq`,
+//!     `gt`, `gte`, `lt`, `lte`, `in` or `notIn` (a list value), `contains` (an array member
+//!     has the element), `containsAll` / `containsAny` (a list of elements), `arrayLengthEq`,
+//!     `arrayLengthGt` or `arrayLengthLt` (an array member's length);
+//!   - `{ and: [...] }` / `{ or: [...] }` of conditions, nested at will (never empty);
+//!   - `{ keys: { member: value } }`: named key members, as at the top level;
+//!   - `{ keys: [felt | null, ...], matching?: "fixedLen" | "variableLen" }`: the model's key
+//!     felts (their Cairo serialization in declaration order) match the pattern, `null` a
+//!     wildcard; `fixedLen` (default) needs as many felts as slots, `variableLen` at least;
+//!   - `{ hashedKeys: [id, ...] }`: the entity id is one of these (an empty list: any).
 //! - Values follow the JS shape: integers as JSON numbers or decimal strings (`"-5"`, big ones
 //!   must be strings), felts and addresses as `0x` hex strings (decimal also accepted), `bool` as
 //!   `true`/`false`, enums by variant name (`"Mage"` or `{ "variant": "Mage" }`), `ByteArray`
-//!   as a string. Each value must fit the member's type exactly.
+//!   as a string. Each value must fit the member's type (an array operator's, its element
+//!   type; a length, `u64`) exactly.
 //! - Ordering operators apply to numbers and `ByteArray` (byte-wise), not to `bool` or enums.
-//!   Structs, tuples and arrays are not comparable: compare one of their members instead.
+//!   Structs and tuples are not comparable: compare one of their members instead.
 //!
 //! Evaluation ([`Filter::matches`]) agrees with [`Clause::matches`] on the translation
-//! ([`Filter::to_clause`]); both treat a deleted model state as not matching.
+//! ([`Filter::to_clause`]) and with Torii's; both treat a deleted model state as not matching.
 
+mod bounds;
+mod condition;
 mod operand;
+mod order;
 mod select;
 #[cfg(test)]
 mod tests;
@@ -36,10 +51,16 @@ use crate::clause::{
     Clause, ComparisonOperator, CompositeClause, KeysClause, LogicalOperator, MemberClause,
     PatternMatching,
 };
+use crate::entity::EntityId;
 use crate::schema::{PrimitiveType, SchemaRegistry, Ty};
 use crate::value::{Member, Struct, Value};
 
+pub use bounds::MemberBounds;
+pub use condition::{ConditionSpec, KeyMatching};
+pub use order::{Direction, OrderBy, OrderSpec, SortKey, SortValue};
 pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
+
+use condition::Condition;
 
 use operand::Operand;
 
@@ -61,9 +82,9 @@ impl ModelShapes for HashMap<String, Ty> {
     }
 }
 
-/// A filter operator.
+/// A filter operator: Torii's 14 comparison operators, spelled in camelCase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "camelCase")]
 pub enum FilterOp {
     /// Equal.
     Eq,
@@ -79,6 +100,31 @@ pub enum FilterOp {
     Lte,
     /// Equal to one of a list.
     In,
+    /// Comparable with, and equal to none of, a list.
+    NotIn,
+    /// An array member has an element equal to the value.
+    Contains,
+    /// An array member has every value of a list among its elements.
+    ContainsAll,
+    /// An array member has some value of a list among its elements.
+    ContainsAny,
+    /// An array member's length equals the value.
+    ArrayLengthEq,
+    /// An array member's length is greater than the value.
+    ArrayLengthGt,
+    /// An array member's length is less than the value.
+    ArrayLengthLt,
+}
+
+/// What an operator takes: a value of the member's type, a list of them, an element of an
+/// array member, a list of elements, or an array length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OperandKind {
+    Single,
+    List,
+    Element,
+    Elements,
+    Length,
 }
 
 impl FilterOp {
@@ -92,6 +138,13 @@ impl FilterOp {
             FilterOp::Lt => "lt",
             FilterOp::Lte => "lte",
             FilterOp::In => "in",
+            FilterOp::NotIn => "notIn",
+            FilterOp::Contains => "contains",
+            FilterOp::ContainsAll => "containsAll",
+            FilterOp::ContainsAny => "containsAny",
+            FilterOp::ArrayLengthEq => "arrayLengthEq",
+            FilterOp::ArrayLengthGt => "arrayLengthGt",
+            FilterOp::ArrayLengthLt => "arrayLengthLt",
         }
     }
 
@@ -100,6 +153,23 @@ impl FilterOp {
             self,
             FilterOp::Gt | FilterOp::Gte | FilterOp::Lt | FilterOp::Lte
         )
+    }
+
+    fn operand_kind(self) -> OperandKind {
+        match self {
+            FilterOp::Eq
+            | FilterOp::Neq
+            | FilterOp::Gt
+            | FilterOp::Gte
+            | FilterOp::Lt
+            | FilterOp::Lte => OperandKind::Single,
+            FilterOp::In | FilterOp::NotIn => OperandKind::List,
+            FilterOp::Contains => OperandKind::Element,
+            FilterOp::ContainsAll | FilterOp::ContainsAny => OperandKind::Elements,
+            FilterOp::ArrayLengthEq | FilterOp::ArrayLengthGt | FilterOp::ArrayLengthLt => {
+                OperandKind::Length
+            }
+        }
     }
 
     fn operator(self) -> ComparisonOperator {
@@ -111,6 +181,13 @@ impl FilterOp {
             FilterOp::Lt => ComparisonOperator::Lt,
             FilterOp::Lte => ComparisonOperator::Lte,
             FilterOp::In => ComparisonOperator::In,
+            FilterOp::NotIn => ComparisonOperator::NotIn,
+            FilterOp::Contains => ComparisonOperator::Contains,
+            FilterOp::ContainsAll => ComparisonOperator::ContainsAll,
+            FilterOp::ContainsAny => ComparisonOperator::ContainsAny,
+            FilterOp::ArrayLengthEq => ComparisonOperator::ArrayLengthEq,
+            FilterOp::ArrayLengthGt => ComparisonOperator::ArrayLengthGt,
+            FilterOp::ArrayLengthLt => ComparisonOperator::ArrayLengthLt,
         }
     }
 }
@@ -122,9 +199,9 @@ pub struct FilterSpec {
     /// Key member name → value.
     #[serde(default)]
     pub keys: BTreeMap<String, Json>,
-    /// Predicates that must all hold.
+    /// Conditions that must all hold.
     #[serde(default, rename = "where")]
-    pub predicates: Vec<PredicateSpec>,
+    pub predicates: Vec<ConditionSpec>,
 }
 
 /// One `where` entry as written.
@@ -135,7 +212,7 @@ pub struct PredicateSpec {
     pub member: String,
     /// Operator.
     pub op: FilterOp,
-    /// Operand (a list for `in`).
+    /// Operand (a list for `in`, `notIn`, `containsAll` and `containsAny`).
     pub value: Json,
 }
 
@@ -203,15 +280,37 @@ pub enum FilterError {
         /// What was given (JSON, truncated).
         found: String,
     },
-    /// `in` without a list.
-    #[error("filter: `in` on {model}.{path} needs a list value, got {found}")]
+    /// `in`, `notIn`, `containsAll` or `containsAny` without a list.
+    #[error("filter: `{op}` on {model}.{path} needs a list value, got {found}")]
     InNeedsList {
         /// The tag.
         model: String,
         /// The path.
         path: String,
+        /// The operator.
+        op: &'static str,
         /// What was given.
         found: String,
+    },
+    /// An array operator (`contains*`, `arrayLength*`) on a member that is not an array.
+    #[error("filter: `{op}` needs an array member; {model}.{path} is {ty}")]
+    NotAnArray {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// The operator.
+        op: &'static str,
+        /// The member type.
+        ty: String,
+    },
+    /// An `and` or `or` with no conditions.
+    #[error("filter on {model}: `{operator}` needs at least one condition")]
+    EmptyComposite {
+        /// The tag.
+        model: String,
+        /// `and` or `or`.
+        operator: &'static str,
     },
     /// A number that is not an integer or cannot be read.
     #[error("filter: {model}.{path}: {text:?} is not an integer (write big numbers as decimal strings, felts as 0x hex)")]
@@ -247,6 +346,16 @@ pub enum FilterError {
         /// The enum's variants, comma-separated.
         options: String,
     },
+    /// `orderBy` on a member without an order.
+    #[error("query: cannot order by {model}.{path} ({ty}); order by a number or ByteArray member")]
+    NotOrderable {
+        /// The tag.
+        model: String,
+        /// The path.
+        path: String,
+        /// The member type.
+        ty: String,
+    },
     /// A `limit` of zero.
     #[error("query: limit must be at least 1")]
     BadLimit,
@@ -260,7 +369,10 @@ pub enum FilterError {
 pub struct Filter {
     model: String,
     keys: Vec<KeyTest>,
+    /// The member predicates of the top level (`and` entries flattened), tested first.
     predicates: Vec<Predicate>,
+    /// The other top-level conditions (`or`, key patterns, hashed keys).
+    conditions: Vec<Condition>,
     /// `(member index, felt width)` of every key member in declaration order, when all widths
     /// are fixed and every tested key serializes to felts: keys then translate to a `KeysClause`.
     key_layout: Option<Vec<(usize, usize)>>,
@@ -275,8 +387,9 @@ struct KeyTest {
     operand: Operand,
 }
 
+/// A compiled member predicate.
 #[derive(Debug, Clone, PartialEq)]
-struct Predicate {
+pub(crate) struct Predicate {
     path: String,
     steps: Vec<(String, usize)>,
     op: FilterOp,
@@ -288,11 +401,30 @@ impl KeyTest {
         member_at(state, &self.steps)
             .is_some_and(|value| self.operand.compare(value) == Some(Ordering::Equal))
     }
+
+    /// The same test as an `eq` predicate.
+    fn into_predicate(self) -> Predicate {
+        Predicate {
+            path: self.name,
+            steps: self.steps,
+            op: FilterOp::Eq,
+            operand: self.operand,
+        }
+    }
 }
 
 impl Predicate {
-    fn test(&self, state: &Struct) -> bool {
+    pub(crate) fn test(&self, state: &Struct) -> bool {
         member_at(state, &self.steps).is_some_and(|value| self.operand.test(self.op, value))
+    }
+
+    pub(crate) fn to_member_clause(&self, model: &str) -> MemberClause {
+        MemberClause {
+            model: model.to_owned(),
+            member: self.path.clone(),
+            operator: self.op.operator(),
+            value: self.operand.to_member_value(),
+        }
     }
 }
 
@@ -378,9 +510,7 @@ fn find_member<'v>(members: &'v [Member], (name, index): &(String, usize)) -> Op
 }
 
 fn check_operator(op: FilterOp, ty: &Ty, at: &At<'_>) -> Result<(), FilterError> {
-    let orderable =
-        matches!(ty, Ty::ByteArray) || matches!(ty, Ty::Primitive(p) if *p != PrimitiveType::Bool);
-    if op.is_ordering() && !orderable {
+    if op.is_ordering() && !is_orderable(ty) {
         return Err(FilterError::OperatorNotAllowed {
             model: at.model.to_owned(),
             path: at.path.to_owned(),
@@ -391,6 +521,103 @@ fn check_operator(op: FilterOp, ty: &Ty, at: &At<'_>) -> Result<(), FilterError>
     Ok(())
 }
 
+/// Whether values of this type have an order (numbers and `ByteArray`; not `bool` or enums).
+pub(crate) fn is_orderable(ty: &Ty) -> bool {
+    matches!(ty, Ty::ByteArray) || matches!(ty, Ty::Primitive(p) if *p != PrimitiveType::Bool)
+}
+
+/// The element type of an array member, for the array operators.
+fn array_element<'t>(op: FilterOp, ty: &'t Ty, at: &At<'_>) -> Result<&'t Ty, FilterError> {
+    let element = match ty {
+        Ty::Array(element) | Ty::FixedSizeArray { element, .. } => element.as_deref(),
+        _ => None,
+    };
+    element.ok_or_else(|| FilterError::NotAnArray {
+        model: at.model.to_owned(),
+        path: at.path.to_owned(),
+        op: op.name(),
+        ty: ty.to_string(),
+    })
+}
+
+/// Parses a list operand, each item against `ty`.
+fn list_operand(op: FilterOp, json: &Json, ty: &Ty, at: &At<'_>) -> Result<Operand, FilterError> {
+    let Json::Array(items) = json else {
+        // Check the member is comparable first, for the clearer error.
+        Operand::parse(json, ty, at)?;
+        return Err(FilterError::InNeedsList {
+            model: at.model.to_owned(),
+            path: at.path.to_owned(),
+            op: op.name(),
+            found: operand::snippet(json),
+        });
+    };
+    Ok(Operand::List(
+        items
+            .iter()
+            .map(|item| Operand::parse(item, ty, at))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// Checks one member predicate against the model's shape and compiles it.
+pub(crate) fn compile_predicate(
+    model: &str,
+    shape: &Ty,
+    predicate: &PredicateSpec,
+) -> Result<Predicate, FilterError> {
+    let at = At {
+        model,
+        path: &predicate.member,
+    };
+    let (steps, ty) = resolve_path(shape, &at)?;
+    check_operator(predicate.op, ty, &at)?;
+    let op = predicate.op;
+    let operand = match op.operand_kind() {
+        OperandKind::Single => Operand::parse(&predicate.value, ty, &at)?,
+        OperandKind::List => list_operand(op, &predicate.value, ty, &at)?,
+        OperandKind::Element => Operand::parse(&predicate.value, array_element(op, ty, &at)?, &at)?,
+        OperandKind::Elements => {
+            list_operand(op, &predicate.value, array_element(op, ty, &at)?, &at)?
+        }
+        OperandKind::Length => {
+            array_element(op, ty, &at)?;
+            Operand::parse(&predicate.value, &Ty::Primitive(PrimitiveType::U64), &at)?
+        }
+    };
+    Ok(Predicate {
+        path: predicate.member.clone(),
+        steps,
+        op,
+        operand,
+    })
+}
+
+/// Checks one named key member (`keys: { name: value }`) and compiles its equality test.
+fn compile_key(model: &str, shape: &Ty, name: &str, json: &Json) -> Result<KeyTest, FilterError> {
+    let members = struct_members(shape).ok_or_else(|| FilterError::UnknownModel {
+        model: model.to_owned(),
+    })?;
+    let at = At { model, path: name };
+    let (index, (_, is_key, ty)) = members
+        .iter()
+        .enumerate()
+        .find(|(_, (n, _, _))| n == name)
+        .ok_or_else(|| at.unknown())?;
+    if !is_key {
+        return Err(FilterError::NotAKey {
+            model: model.to_owned(),
+            member: name.to_owned(),
+        });
+    }
+    Ok(KeyTest {
+        index,
+        name: name.to_owned(),
+        steps: vec![(name.to_owned(), index)],
+        operand: Operand::parse(json, ty, &at)?,
+    })
+}
+
 impl Filter {
     /// A filter that keeps every (non-deleted) state of `model`.
     pub fn all(model: impl Into<String>) -> Filter {
@@ -398,6 +625,7 @@ impl Filter {
             model: model.into(),
             keys: Vec::new(),
             predicates: Vec::new(),
+            conditions: Vec::new(),
             key_layout: Some(Vec::new()),
         }
     }
@@ -430,61 +658,19 @@ impl Filter {
 
         let mut keys = Vec::with_capacity(spec.keys.len());
         for (name, json) in &spec.keys {
-            let at = At { model, path: name };
-            let (index, (_, is_key, ty)) = members
-                .iter()
-                .enumerate()
-                .find(|(_, (n, _, _))| n == name)
-                .ok_or_else(|| at.unknown())?;
-            if !is_key {
-                return Err(FilterError::NotAKey {
-                    model: model.to_owned(),
-                    member: name.clone(),
-                });
-            }
-            let operand = Operand::parse(json, ty, &at)?;
-            keys.push(KeyTest {
-                index,
-                name: name.clone(),
-                steps: vec![(name.clone(), index)],
-                operand,
-            });
+            keys.push(compile_key(model, shape, name, json)?);
         }
         keys.sort_by_key(|k| k.index);
 
-        let mut predicates = Vec::with_capacity(spec.predicates.len());
-        for predicate in &spec.predicates {
-            let at = At {
-                model,
-                path: &predicate.member,
-            };
-            let (steps, ty) = resolve_path(shape, &at)?;
-            check_operator(predicate.op, ty, &at)?;
-            let operand = if predicate.op == FilterOp::In {
-                let Json::Array(items) = &predicate.value else {
-                    // Check the member is comparable first, for the clearer error.
-                    Operand::parse(&predicate.value, ty, &at)?;
-                    return Err(FilterError::InNeedsList {
-                        model: model.to_owned(),
-                        path: predicate.member.clone(),
-                        found: operand::snippet(&predicate.value),
-                    });
-                };
-                Operand::List(
-                    items
-                        .iter()
-                        .map(|item| Operand::parse(item, ty, &at))
-                        .collect::<Result<_, _>>()?,
-                )
-            } else {
-                Operand::parse(&predicate.value, ty, &at)?
-            };
-            predicates.push(Predicate {
-                path: predicate.member.clone(),
-                steps,
-                op: predicate.op,
-                operand,
-            });
+        let mut compiled = Vec::with_capacity(spec.predicates.len());
+        condition::compile_all(&spec.predicates, model, shape, &mut compiled)?;
+        let mut predicates = Vec::with_capacity(compiled.len());
+        let mut conditions = Vec::new();
+        for condition in compiled {
+            match condition {
+                Condition::Test(predicate) => predicates.push(predicate),
+                other => conditions.push(other),
+            }
         }
 
         let key_layout = members
@@ -503,6 +689,7 @@ impl Filter {
             model: model.to_owned(),
             keys,
             predicates,
+            conditions,
             key_layout,
         })
     }
@@ -514,29 +701,32 @@ impl Filter {
 
     /// Whether the filter keeps every state of its model.
     pub fn is_all(&self) -> bool {
-        self.keys.is_empty() && self.predicates.is_empty()
+        self.keys.is_empty() && self.predicates.is_empty() && self.conditions.is_empty()
     }
 
-    /// Whether a model state passes: it must be a non-deleted state of this filter's model,
-    /// match every `keys` entry and every `where` predicate.
-    pub fn matches(&self, state: &Struct) -> bool {
+    /// Whether the model state of entity `id` passes: it must be a non-deleted state of this
+    /// filter's model, match every `keys` entry and every `where` condition.
+    pub fn matches(&self, id: &EntityId, state: &Struct) -> bool {
         if state.is_deletion() || !same_text(&state.name, &self.model) {
             return false;
         }
         // Every condition is evaluated (no short circuit): with no branch on each outcome the
         // processor overlaps the conditions' cache misses, which costs less than the work saved.
         let keys = self.keys.iter().fold(true, |ok, key| ok & key.test(state));
-        keys & self
-            .predicates
-            .iter()
-            .fold(true, |ok, p| ok & p.test(state))
+        let tests = keys
+            & self
+                .predicates
+                .iter()
+                .fold(true, |ok, p| ok & p.test(state));
+        tests && self.conditions.iter().all(|c| c.test(id, state))
     }
 
     /// The equivalent Torii clause, for server-side subscription filters. Keys become a
     /// `FixedLen` `KeysClause` (untested keys as wildcards) when every key member has a fixed
-    /// felt width, else `EQ` member clauses; predicates become member clauses; several parts are
-    /// joined with `AND`; a filter with no conditions becomes "every entity with this model"
-    /// (`VariableLen` with no keys).
+    /// felt width, else `EQ` member clauses; predicates become member clauses, `and` / `or`
+    /// composite clauses, key patterns keys clauses, hashed keys a hashed-keys clause; several
+    /// parts are joined with `AND`. When no part implies the model (no condition, or only
+    /// hashed keys), "every entity with this model" (`VariableLen` with no keys) is added.
     pub fn to_clause(&self) -> Clause {
         let mut parts = Vec::with_capacity(self.predicates.len() + 1);
         if !self.keys.is_empty() {
@@ -555,19 +745,24 @@ impl Filter {
             }
         }
         for predicate in &self.predicates {
-            parts.push(Clause::Member(MemberClause {
-                model: self.model.clone(),
-                member: predicate.path.clone(),
-                operator: predicate.op.operator(),
-                value: predicate.operand.to_member_value(),
-            }));
+            parts.push(Clause::Member(predicate.to_member_clause(&self.model)));
+        }
+        for condition in &self.conditions {
+            parts.push(condition.to_clause(&self.model));
+        }
+        let present = Clause::Keys(KeysClause {
+            keys: Vec::new(),
+            pattern_matching: PatternMatching::VariableLen,
+            models: vec![self.model.clone()],
+        });
+        // The filter keeps only entities with a state of its model: say so when no part does.
+        if !parts
+            .iter()
+            .any(|part| condition::implies_model(part, &self.model))
+        {
+            parts.push(present);
         }
         match parts.len() {
-            0 => Clause::Keys(KeysClause {
-                keys: Vec::new(),
-                pattern_matching: PatternMatching::VariableLen,
-                models: vec![self.model.clone()],
-            }),
             1 => parts.pop().unwrap_or(Clause::HashedKeys(Vec::new())),
             _ => Clause::Composite(CompositeClause {
                 operator: LogicalOperator::And,

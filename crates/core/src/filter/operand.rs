@@ -76,6 +76,14 @@ fn number(json: &Json, ty: PrimitiveType, at: &At<'_>) -> Result<Primitive, Filt
     })
 }
 
+/// The elements of an array or fixed-size array value.
+fn elements(value: &Value) -> Option<&[Value]> {
+    match value {
+        Value::Array(items) | Value::FixedSizeArray(items) => Some(items),
+        _ => None,
+    }
+}
+
 impl Operand {
     /// Parses one (non-list) value for a member of type `ty`.
     pub(crate) fn parse(json: &Json, ty: &Ty, at: &At<'_>) -> Result<Operand, FilterError> {
@@ -137,25 +145,57 @@ impl Operand {
         }
     }
 
-    /// Whether `value <op> self` holds.
+    /// Whether `value <op> self` holds: the one definition of every operator's meaning, which
+    /// agrees with Torii's (`crate::clause`). Comparisons are exact and typed; a value that is
+    /// not comparable with the operand never matches (`neq` and `notIn` included). `in` /
+    /// `notIn` take a list; `contains*` look for elements of an array member (`containsAll` of
+    /// no elements holds, `containsAny` of none does not); `arrayLength*` compare its length.
     pub(crate) fn test(&self, op: FilterOp, value: &Value) -> bool {
-        if let Operand::List(items) = self {
-            return op == FilterOp::In
-                && items
-                    .iter()
-                    .any(|item| item.compare(value) == Some(Ordering::Equal));
-        }
-        let Some(order) = self.compare(value) else {
-            return false;
-        };
-        match op {
-            FilterOp::Eq => order == Ordering::Equal,
-            FilterOp::Neq => order != Ordering::Equal,
-            FilterOp::Gt => order == Ordering::Greater,
-            FilterOp::Gte => order != Ordering::Less,
-            FilterOp::Lt => order == Ordering::Less,
-            FilterOp::Lte => order != Ordering::Greater,
-            FilterOp::In => false,
+        use FilterOp as Op;
+        let equal = |item: &Operand, value: &Value| item.compare(value) == Some(Ordering::Equal);
+        match (op, self) {
+            (Op::In, Operand::List(items)) => items.iter().any(|item| equal(item, value)),
+            (Op::NotIn, Operand::List(items)) => items.iter().all(|item| {
+                item.compare(value)
+                    .is_some_and(|order| order != Ordering::Equal)
+            }),
+            (Op::Contains, _) => {
+                elements(value).is_some_and(|els| els.iter().any(|e| equal(self, e)))
+            }
+            (Op::ContainsAll, Operand::List(items)) => elements(value)
+                .is_some_and(|els| items.iter().all(|item| els.iter().any(|e| equal(item, e)))),
+            (Op::ContainsAny, Operand::List(items)) => elements(value)
+                .is_some_and(|els| items.iter().any(|item| els.iter().any(|e| equal(item, e)))),
+            (
+                Op::ArrayLengthEq | Op::ArrayLengthGt | Op::ArrayLengthLt,
+                Operand::Primitive(length),
+            ) => {
+                let Some(order) = elements(value)
+                    .and_then(|els| Primitive::U64(els.len() as u64).compare(length))
+                else {
+                    return false;
+                };
+                match op {
+                    Op::ArrayLengthEq => order == Ordering::Equal,
+                    Op::ArrayLengthGt => order == Ordering::Greater,
+                    _ => order == Ordering::Less,
+                }
+            }
+            (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, Operand::List(_)) => false,
+            (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, _) => {
+                let Some(order) = self.compare(value) else {
+                    return false;
+                };
+                match op {
+                    Op::Eq => order == Ordering::Equal,
+                    Op::Neq => order != Ordering::Equal,
+                    Op::Gt => order == Ordering::Greater,
+                    Op::Gte => order != Ordering::Less,
+                    Op::Lt => order == Ordering::Less,
+                    _ => order != Ordering::Greater,
+                }
+            }
+            _ => false,
         }
     }
 

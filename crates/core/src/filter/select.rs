@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::order::{OrderBy, OrderSpec, SortKey};
 use super::{resolve_path, At, Filter, FilterError, FilterSpec, ModelShapes};
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
@@ -132,7 +133,7 @@ fn exclude(members: &mut Vec<Member>, path: &[String]) {
     }
 }
 
-/// A query as written: `{ filter?, selector?, limit?, cursor? }`.
+/// A query as written: `{ filter?, selector?, orderBy?, limit?, cursor? }`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuerySpec {
@@ -142,6 +143,10 @@ pub struct QuerySpec {
     /// The selector.
     #[serde(default)]
     pub selector: Option<SelectorSpec>,
+    /// Order of the results: by these members in turn, then by entity id (by entity id
+    /// alone when empty).
+    #[serde(default, rename = "orderBy")]
+    pub order_by: Vec<OrderSpec>,
     /// Most states per page (at least 1; all when absent).
     #[serde(default)]
     pub limit: Option<u32>,
@@ -150,8 +155,8 @@ pub struct QuerySpec {
     pub cursor: Option<String>,
 }
 
-/// A compiled query on one model. Results are ordered by entity id; the cursor is the id of the
-/// last entity of the previous page.
+/// A compiled query on one model. Results are ordered by entity id, the cursor the id of the
+/// last entity of the previous page; or, with `order`, by members (which holds the cursor).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     /// Which states.
@@ -160,8 +165,10 @@ pub struct Query {
     pub selector: Selector,
     /// Most states per page.
     pub limit: Option<u32>,
-    /// Only entities with a larger id.
+    /// Only entities with a larger id (queries in entity id order).
     pub cursor: Option<EntityId>,
+    /// Order by members, and where the previous page ended (`None`: by entity id).
+    pub order: Option<OrderBy>,
 }
 
 /// One page of query results.
@@ -198,6 +205,16 @@ impl Query {
         if spec.limit == Some(0) {
             return Err(FilterError::BadLimit);
         }
+        if !spec.order_by.is_empty() {
+            let order = OrderBy::compile(model, &spec.order_by, spec.cursor.as_deref(), shapes)?;
+            return Ok(Query {
+                filter,
+                selector,
+                limit: spec.limit,
+                cursor: None,
+                order: Some(order),
+            });
+        }
         let cursor = spec
             .cursor
             .as_ref()
@@ -210,7 +227,16 @@ impl Query {
             selector,
             limit: spec.limit,
             cursor,
+            order: None,
         })
+    }
+
+    /// How many of the `(entity id, state)` pairs match the filter (limit and cursor aside).
+    pub fn count<'a>(&self, states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>) -> usize {
+        states
+            .into_iter()
+            .filter(|(id, state)| self.filter.matches(id, state))
+            .count()
     }
 
     /// Runs the query over `(entity id, state)` pairs of its model.
@@ -233,16 +259,19 @@ impl Query {
         QueryPage { items, next_cursor }
     }
 
-    /// The page [`Query::run`] returns, before the selector: the matching pairs by ascending
-    /// entity id (borrowed, nothing cloned) and the next page's cursor.
+    /// The page [`Query::run`] returns, before the selector: the matching pairs in the query's
+    /// order (borrowed, nothing cloned) and the next page's cursor.
     pub fn matching<'a>(
         &self,
         states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
     ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
+        if let Some(order) = &self.order {
+            return self.matching_ordered(order, states);
+        }
         let mut hits: Vec<(&EntityId, &Struct)> = states
             .into_iter()
             .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
-            .filter(|(_, state)| self.filter.matches(state))
+            .filter(|(id, state)| self.filter.matches(id, state))
             .collect();
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
         let more = hits.len() > limit;
@@ -259,8 +288,40 @@ impl Query {
         (hits, next_cursor)
     }
 
-    /// What [`Query::matching`] returns, from pairs given in ascending entity id order: it stops
-    /// reading them once it holds one match more than the limit.
+    /// A page in member order: the matches after the cursor, sorted by `order`, cut at the limit.
+    fn matching_ordered<'a>(
+        &self,
+        order: &OrderBy,
+        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
+    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
+        let mut hits: Vec<(SortKey, &EntityId, &Struct)> = states
+            .into_iter()
+            .filter(|(id, state)| self.filter.matches(id, state))
+            .map(|(id, state)| (order.key_of(state), id, state))
+            .filter(|(key, id, _)| order.after_cursor(key, id))
+            .collect();
+        let compare = |a: &(SortKey, &EntityId, &Struct), b: &(SortKey, &EntityId, &Struct)| {
+            order.compare((&a.0, a.1), (&b.0, b.1))
+        };
+        let limit = self.limit.map_or(usize::MAX, |l| l as usize);
+        let more = hits.len() > limit;
+        if more {
+            hits.select_nth_unstable_by(limit, compare);
+            hits.truncate(limit);
+        }
+        hits.sort_unstable_by(compare);
+        let next_cursor = if more {
+            hits.last().map(|(key, id, _)| OrderBy::cursor(key, id))
+        } else {
+            None
+        };
+        let hits = hits.into_iter().map(|(_, id, state)| (id, state)).collect();
+        (hits, next_cursor)
+    }
+
+    /// What [`Query::matching`] returns for a query in entity id order (no `order`), from pairs
+    /// given in ascending entity id order: it stops reading them once it holds one match more
+    /// than the limit.
     pub fn matching_in_order<'a>(
         &self,
         states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
@@ -268,7 +329,7 @@ impl Query {
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
         let mut hits = Vec::new();
         for (id, state) in states {
-            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(state) {
+            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(id, state) {
                 continue;
             }
             if hits.len() == limit {

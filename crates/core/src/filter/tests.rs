@@ -132,7 +132,7 @@ fn filter(json: serde_json::Value) -> Result<Filter, FilterError> {
 
 fn check(json: serde_json::Value, state: &Struct, expected: bool) {
     let f = filter(json.clone()).unwrap();
-    assert_eq!(f.matches(state), expected, "{json}");
+    assert_eq!(f.matches(&Felt::ZERO, state), expected, "{json}");
     let clause = f.to_clause();
     assert_eq!(
         clause.matches(&Felt::ZERO, std::slice::from_ref(state)),
@@ -408,7 +408,7 @@ fn translates_to_clauses() {
             m("v", false, prim(Primitive::U8(1))),
         ],
     };
-    assert!(named.matches(&state));
+    assert!(named.matches(&Felt::ZERO, &state));
     assert!(named.to_clause().matches(&Felt::ZERO, &[state]));
 }
 
@@ -535,4 +535,329 @@ fn entity_keys_are_given_only_when_every_key_member_is_fixed() {
         None,
         "a ByteArray key has no fixed serialization"
     );
+}
+
+#[test]
+fn evaluates_the_whole_clause_language_like_its_translation() {
+    let mut s = player(7, 100, -5, "Mage", 3);
+    if let Some(items) = s.members.iter_mut().find(|m| m.name == "items") {
+        items.value = Value::Array(vec![
+            prim(Primitive::U8(1)),
+            prim(Primitive::U8(4)),
+            prim(Primitive::U8(9)),
+        ]);
+    }
+    let id = Felt::from(0x77u128);
+    let check_at = |json: serde_json::Value, expected: bool| {
+        let f = filter(json.clone()).unwrap();
+        assert_eq!(f.matches(&id, &s), expected, "{json}");
+        let clause = f.to_clause();
+        assert_eq!(
+            clause.matches(&id, std::slice::from_ref(&s)),
+            expected,
+            "clause of {json}: {clause:?}"
+        );
+    };
+    let w = |member: &str, op: &str, value: serde_json::Value| json!({"where": [{"member": member, "op": op, "value": value}]});
+    check_at(w("gold", "notIn", json!([1, 2])), true);
+    check_at(w("gold", "notIn", json!([1, "100"])), false);
+    check_at(w("gold", "notIn", json!([])), true);
+    check_at(w("class", "notIn", json!(["Rogue"])), true);
+    check_at(w("class", "notIn", json!(["Mage", "Rogue"])), false);
+    check_at(w("items", "contains", json!(4)), true);
+    check_at(w("items", "contains", json!(5)), false);
+    check_at(w("items", "containsAll", json!([9, 1])), true);
+    check_at(w("items", "containsAll", json!([9, 2])), false);
+    check_at(w("items", "containsAll", json!([])), true);
+    check_at(w("items", "containsAny", json!([2, 9])), true);
+    check_at(w("items", "containsAny", json!([2, 3])), false);
+    check_at(w("items", "containsAny", json!([])), false);
+    check_at(w("items", "arrayLengthEq", json!(3)), true);
+    check_at(w("items", "arrayLengthGt", json!(3)), false);
+    check_at(w("items", "arrayLengthGt", json!("2")), true);
+    check_at(w("items", "arrayLengthLt", json!(4)), true);
+    check_at(w("items", "arrayLengthLt", json!(3)), false);
+    // Composites, nested.
+    let gold = |op: &str, v: u64| json!({"member": "gold", "op": op, "value": v});
+    check_at(
+        json!({"where": [{"or": [gold("eq", 1), gold("eq", 100)]}]}),
+        true,
+    );
+    check_at(
+        json!({"where": [{"or": [gold("eq", 1), gold("eq", 2)]}]}),
+        false,
+    );
+    check_at(
+        json!({"where": [{"or": [{"and": [gold("gt", 1), gold("lt", 50)]}, {"and": [gold("gt", 99), {"or": [gold("eq", 7), gold("eq", 100)]}]}]}]}),
+        true,
+    );
+    check_at(
+        json!({"where": [{"and": [gold("gt", 1), gold("lt", 50)]}]}),
+        false,
+    );
+    // Key conditions: named, patterns with wildcards, hashed keys.
+    check_at(
+        json!({"where": [{"or": [{"keys": {"id": 8}}, {"keys": {"id": 7, "player": "0xab"}}]}]}),
+        true,
+    );
+    check_at(json!({"where": [{"keys": ["0xab", "7"]}]}), true);
+    check_at(json!({"where": [{"keys": [null, "7"]}]}), true);
+    check_at(json!({"where": [{"keys": [null, "8"]}]}), false);
+    check_at(
+        json!({"where": [{"keys": [null], "matching": "fixedLen"}]}),
+        false,
+    );
+    check_at(
+        json!({"where": [{"keys": [null], "matching": "variableLen"}]}),
+        true,
+    );
+    check_at(
+        json!({"where": [{"keys": ["0xac"], "matching": "variableLen"}]}),
+        false,
+    );
+    check_at(json!({"where": [{"hashedKeys": ["0x77"]}]}), true);
+    check_at(json!({"where": [{"hashedKeys": ["0x78", "0x79"]}]}), false);
+    check_at(json!({"where": [{"hashedKeys": []}]}), true);
+    check_at(
+        json!({"where": [{"or": [{"hashedKeys": ["0x1"]}, gold("eq", 100)]}]}),
+        true,
+    );
+    // A deleted state matches nothing, hashed keys included.
+    let f = filter(json!({"where": [{"hashedKeys": ["0x77"]}]})).unwrap();
+    let deleted = Struct {
+        name: "ns-Player".into(),
+        members: vec![],
+    };
+    assert!(!f.matches(&id, &deleted));
+    assert!(!f.to_clause().matches(&id, &[deleted]));
+}
+
+#[test]
+fn refuses_malformed_conditions_with_named_errors() {
+    let w = |member: &str, op: &str, value: serde_json::Value| json!({"where": [{"member": member, "op": op, "value": value}]});
+    assert!(matches!(
+        error(w("gold", "contains", json!(1))),
+        FilterError::NotAnArray { op: "contains", .. }
+    ));
+    assert!(matches!(
+        error(w("name", "arrayLengthEq", json!(1))),
+        FilterError::NotAnArray { .. }
+    ));
+    assert!(matches!(
+        error(w("items", "containsAny", json!(1))),
+        FilterError::InNeedsList {
+            op: "containsAny",
+            ..
+        }
+    ));
+    assert!(matches!(
+        error(w("gold", "notIn", json!(1))),
+        FilterError::InNeedsList { op: "notIn", .. }
+    ));
+    assert!(matches!(
+        error(w("items", "contains", json!(300))),
+        FilterError::OutOfRange { .. }
+    ));
+    assert!(matches!(
+        error(w("items", "arrayLengthGt", json!(-1))),
+        FilterError::OutOfRange { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"or": []}]})),
+        FilterError::EmptyComposite { operator: "or", .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"or": [{"keys": {"gold": 1}}]}]})),
+        FilterError::NotAKey { .. }
+    ));
+    assert!(matches!(
+        error(json!({"where": [{"keys": ["zz"]}]})),
+        FilterError::BadNumber { .. }
+    ));
+    for bad in [
+        json!({"where": [{"or": [], "and": []}]}),
+        json!({"where": [{"keys": [null], "matching": "prefix"}]}),
+        json!({"where": [{"keys": "0x1"}]}),
+        json!({"where": [{"hashedKeys": "0x1"}]}),
+        json!({"where": [{"or": {"member": "gold"}}]}),
+        json!({"where": [{"member": "gold", "op": "eq", "value": 1, "extra": 1}]}),
+        json!({"where": [7]}),
+    ] {
+        assert!(matches!(error(bad.clone()), FilterError::Json(_)), "{bad}");
+    }
+    let message = error(json!({"where": [{"nope": 1}]})).to_string();
+    assert!(message.contains("{ or: [...] }"), "{message}");
+}
+
+fn with_gold(id: u32, gold: u64, x: u32) -> (Felt, Struct) {
+    (Felt::from(u128::from(id)), player(id, gold, 1, "Mage", x))
+}
+
+fn page_all(
+    spec: serde_json::Value,
+    rows: &mut Vec<(Felt, Struct)>,
+    between: impl Fn(usize, &mut Vec<(Felt, Struct)>),
+) -> Vec<Felt> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 0.. {
+        let mut json = spec.clone();
+        if let Some(c) = &cursor {
+            json["cursor"] = json!(c);
+        }
+        let query = Query::parse("ns-Player", &json.to_string(), &shapes()).unwrap();
+        let result = query.run(rows.iter().map(|(id, s)| (id, s)));
+        seen.extend(result.items.iter().map(|(id, _)| *id));
+        match result.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        between(page, rows);
+    }
+    seen
+}
+
+#[test]
+fn order_by_members_pages_stably_while_states_change() {
+    // gold repeats (ties broken by id), x descending within.
+    let mut rows: Vec<(Felt, Struct)> = (0..30u32)
+        .map(|i| with_gold(i, u64::from(i % 5), 30 - i))
+        .collect();
+    let spec = json!({"orderBy": [{"member": "gold"}, {"member": "pos.x", "direction": "desc"}], "limit": 4,
+                      "filter": {"where": [{"member": "gold", "op": "lte", "value": 3}]}});
+    let query = Query::parse("ns-Player", &spec.to_string(), &shapes()).unwrap();
+    let all = query.run(rows.iter().map(|(id, s)| (id, s)));
+    assert_eq!(all.items.len(), 4);
+    let full = Query::parse(
+        "ns-Player",
+        &json!({"orderBy": spec["orderBy"], "filter": spec["filter"]}).to_string(),
+        &shapes(),
+    )
+    .unwrap()
+    .run(rows.iter().map(|(id, s)| (id, s)));
+    assert_eq!(full.items.len(), 24);
+    let golds: Vec<(u64, u32)> = full
+        .items
+        .iter()
+        .map(|(_, s)| {
+            let gold = match s.get_path("gold") {
+                Some(Value::Primitive(Primitive::U64(g))) => *g,
+                _ => u64::MAX,
+            };
+            let x = match s.get_path("pos.x") {
+                Some(Value::Primitive(Primitive::U32(x))) => *x,
+                _ => u32::MAX,
+            };
+            (gold, x)
+        })
+        .collect();
+    assert!(
+        golds
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 > w[1].1)),
+        "{golds:?}"
+    );
+    let expected: Vec<Felt> = full.items.iter().map(|(id, _)| *id).collect();
+    // Paged without writes: the same sequence.
+    assert_eq!(
+        page_all(spec.clone(), &mut rows.clone(), |_, _| {}),
+        expected
+    );
+    // Writes between pages (new entities, deletions, moves of entities already returned):
+    // every entity that did not change is returned exactly once, in order.
+    let untouched: Vec<Felt> = expected
+        .iter()
+        .copied()
+        .filter(|id| *id != Felt::from(0u128) && *id != Felt::from(28u128))
+        .collect();
+    let seen = page_all(spec, &mut rows, |page, rows| {
+        if page == 0 {
+            rows.push(with_gold(100, 0, 999));
+            rows.push(with_gold(101, 3, 0));
+            rows.retain(|(id, _)| *id != Felt::from(28u128));
+            // Entity 0 (returned first) moves to the end.
+            if let Some(row) = rows.iter_mut().find(|(id, _)| *id == Felt::from(0u128)) {
+                *row = with_gold(0, 3, 0);
+            }
+        }
+    });
+    let seen_untouched: Vec<Felt> = seen
+        .iter()
+        .copied()
+        .filter(|id| untouched.contains(id))
+        .collect();
+    assert_eq!(seen_untouched, untouched);
+    assert!(
+        seen.contains(&Felt::from(101u128)),
+        "a new entity after the cursor is read"
+    );
+    assert!(
+        !seen.contains(&Felt::from(100u128)),
+        "a new entity before the cursor is not"
+    );
+}
+
+#[test]
+fn order_by_refuses_unordered_members_and_foreign_cursors_and_counts_matches() {
+    let bad = |spec: serde_json::Value| Query::parse("ns-Player", &spec.to_string(), &shapes());
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "alive"}]})),
+        Err(FilterError::NotOrderable { .. })
+    ));
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "class"}]})),
+        Err(FilterError::NotOrderable { .. })
+    ));
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "pos"}]})),
+        Err(FilterError::NotOrderable { .. })
+    ));
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "nope"}]})),
+        Err(FilterError::UnknownMember { .. })
+    ));
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "gold", "direction": "up"}]})),
+        Err(FilterError::Json(_))
+    ));
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "gold"}], "cursor": "0x5"})),
+        Err(FilterError::BadCursor(_))
+    ));
+    let rows: Vec<(Felt, Struct)> = (0..10u32).map(|i| with_gold(i, u64::from(i), i)).collect();
+    let first =
+        bad(json!({"orderBy": [{"member": "gold"}, {"member": "name"}], "limit": 3})).unwrap();
+    let cursor = first
+        .run(rows.iter().map(|(id, s)| (id, s)))
+        .next_cursor
+        .unwrap();
+    // The cursor of a query ordered by two members does not fit one ordered by one.
+    assert!(matches!(
+        bad(json!({"orderBy": [{"member": "gold"}], "cursor": cursor})),
+        Err(FilterError::BadCursor(_))
+    ));
+    let count = bad(
+        json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 4}]}, "limit": 1}),
+    )
+    .unwrap();
+    assert_eq!(count.count(rows.iter().map(|(id, s)| (id, s))), 6);
+}
+
+#[test]
+fn bounds_come_from_top_level_range_conditions() {
+    use std::ops::Bound;
+    let f = filter(json!({"where": [
+        {"member": "pos.x", "op": "gte", "value": 3}, {"member": "pos.x", "op": "gt", "value": 2},
+        {"member": "pos.x", "op": "lt", "value": 9}, {"member": "pos.x", "op": "lte", "value": 10},
+        {"or": [{"member": "gold", "op": "eq", "value": 1}, {"member": "gold", "op": "eq", "value": 2}]}
+    ]})).unwrap();
+    let x = f.bounds("pos.x").unwrap();
+    let n = |v: u32| SortValue::of(&prim(Primitive::U32(v))).unwrap();
+    assert_eq!(x.lower, Bound::Included(n(3)));
+    assert_eq!(x.upper, Bound::Excluded(n(9)));
+    assert!(x.contains(&n(3)) && x.contains(&n(8)) && !x.contains(&n(9)) && !x.contains(&n(2)));
+    assert_eq!(f.bounds("gold"), None, "an or bounds nothing");
+    assert_eq!(f.bounds("pos.y"), None);
+    let keyed = filter(json!({"keys": {"id": 7}})).unwrap();
+    assert_eq!(keyed.bounds("id").unwrap().lower, Bound::Included(n(7)));
 }
