@@ -14,6 +14,7 @@ use dojo_reactive_storage::{scan_state_changes, StateChange};
 
 use crate::delta::{decode_delta, DecodeError};
 use crate::id_order::IdOrder;
+use crate::index::{IndexSpec, Indexes};
 use crate::keys::entity_id_of_keys;
 use crate::replica::{Changed, Replica};
 use crate::shapes::Shapes;
@@ -95,7 +96,7 @@ pub fn event_transaction(event: &OverlayEvent) -> &str {
 pub struct Matches {
     /// The compiled query (its selector prunes what each match shows).
     pub query: Query,
-    /// The matching entities, by ascending id.
+    /// The matching entities, in the query's order (ascending id unless it has an `orderBy`).
     pub ids: Vec<EntityId>,
     /// The next page's cursor, when there are more matches.
     pub next_cursor: Option<String>,
@@ -110,6 +111,8 @@ pub struct ViewModel {
     replica: Replica,
     /// Entity ids in order, for queries with a small limit.
     order: IdOrder,
+    /// Ordered indexes on members the game declared.
+    indexes: Indexes,
     overlay: Overlay,
     /// Pending writes: transaction id → (entity, model).
     pending: HashMap<String, (EntityId, String)>,
@@ -128,6 +131,7 @@ impl ViewModel {
             shapes: Shapes::from_manifest(manifest),
             replica: Replica::new(),
             order: IdOrder::default(),
+            indexes: Indexes::default(),
             overlay: Overlay::new(
                 options
                     .overlay_poll_ms
@@ -154,6 +158,7 @@ impl ViewModel {
         }
         let changed = self.replica.apply(target, changes);
         self.order.changed(&changed, &self.replica);
+        self.indexes.changed(&changed, &self.replica);
         self.check_overlay(&changed);
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
@@ -176,6 +181,7 @@ impl ViewModel {
             overlay_active || shapes.learns(model)
         });
         self.order.clear();
+        self.indexes.clear();
         for (entity, model) in &changed {
             if self.shapes.learns(model) {
                 if let Some(state) = self.replica.state(entity, model) {
@@ -185,6 +191,13 @@ impl ViewModel {
         }
         self.check_overlay(&changed);
         Ok(())
+    }
+
+    /// Declares an ordered index on members of a model: queries whose top-level conditions
+    /// bound its first member (or first two) then read only the entities in that range (see
+    /// [`crate::index`]).
+    pub fn declare_index(&mut self, spec: IndexSpec) {
+        self.indexes.declare(spec);
     }
 
     /// Number of entities held (synced).
@@ -234,7 +247,7 @@ impl ViewModel {
         synced.map(Cow::Borrowed)
     }
 
-    /// The entities a query on one model matches, by ascending id, without building what
+    /// The entities a query on one model matches, in the query's order, without building what
     /// they show (read each with [`ViewModel::shown`], pruned by the query's selector). A model
     /// the manifest names whose shape is not known yet (no state of it arrived) matches
     /// nothing: `None`.
@@ -248,18 +261,7 @@ impl ViewModel {
             return Ok(None);
         }
         let compiled = Query::compile(model, spec, self.shapes.registry())?;
-        let overlaid: Vec<(EntityId, Struct)> = match consistency {
-            Consistency::Synced => Vec::new(),
-            Consistency::Overlay => self
-                .pending
-                .values()
-                .filter(|(_, m)| m == model)
-                .filter_map(|(id, m)| {
-                    let synced = self.replica.state(id, m);
-                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
-                })
-                .collect(),
-        };
+        let overlaid = self.overlaid(model, consistency);
         // Every key fixed: the entity id is the keys' hash, so only that entity can match.
         // When no entity has that id the model is scanned (ids that are not their keys' hash,
         // as in synthetic data, are still found).
@@ -268,12 +270,17 @@ impl ViewModel {
             .entity_keys()
             .map(|keys| entity_id_of_keys(&keys))
             .and_then(|id| self.replica.state_entry(&id, model));
+        // Bounds on members of a declared index: only the entities in range are read.
+        let indexed = match keyed {
+            Some(_) => None,
+            None => self.indexes.candidates(&compiled.filter, &self.replica),
+        };
         let few = compiled.limit.is_some_and(|limit| {
             (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
         });
         let (hits, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
             compiled.matching(std::iter::once(entry))
-        } else if overlaid.is_empty() && few {
+        } else if overlaid.is_empty() && few && compiled.order.is_none() && indexed.is_none() {
             let order = self.order.ids(model, &self.replica);
             let start = compiled
                 .cursor
@@ -283,10 +290,7 @@ impl ViewModel {
                 .filter_map(|id| self.replica.state_entry(id, model));
             compiled.matching_in_order(in_order)
         } else {
-            let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
-                Some(entry) => Box::new(std::iter::once(entry)),
-                None => Box::new(self.replica.states(model)),
-            };
+            let synced = self.synced_candidates(model, keyed, indexed.as_deref());
             let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
             compiled.matching(
                 synced
@@ -301,8 +305,65 @@ impl ViewModel {
         }))
     }
 
-    /// Runs a query on one model; results by ascending entity id, each state pruned by the
-    /// query's selector. A model the manifest names whose shape is not known yet (no state of
+    /// How many entities a query on one model matches (its limit and cursor aside), without
+    /// building them; 0 while the model's shape is not known.
+    pub fn count(
+        &self,
+        model: &str,
+        spec: &QuerySpec,
+        consistency: Consistency,
+    ) -> Result<usize, FilterError> {
+        if self.shapes.awaiting(model) {
+            return Ok(0);
+        }
+        let compiled = Query::compile(model, spec, self.shapes.registry())?;
+        let overlaid = self.overlaid(model, consistency);
+        let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
+        let indexed = self.indexes.candidates(&compiled.filter, &self.replica);
+        let synced = self.synced_candidates(model, None, indexed.as_deref());
+        Ok(compiled.count(
+            synced
+                .filter(|(id, _)| !shadowed.contains(*id))
+                .chain(overlaid.iter().map(|(id, s)| (id, s))),
+        ))
+    }
+
+    /// The states of `model` with a pending write, merged (none for `Synced` reads).
+    fn overlaid(&self, model: &str, consistency: Consistency) -> Vec<(EntityId, Struct)> {
+        match consistency {
+            Consistency::Synced => Vec::new(),
+            Consistency::Overlay => self
+                .pending
+                .values()
+                .filter(|(_, m)| m == model)
+                .filter_map(|(id, m)| {
+                    let synced = self.replica.state(id, m);
+                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
+                })
+                .collect(),
+        }
+    }
+
+    /// The synced states a query on `model` reads: the one entity its keys fix, else the
+    /// entities an index found, else every state of the model.
+    fn synced_candidates<'a>(
+        &'a self,
+        model: &'a str,
+        keyed: Option<(&'a EntityId, &'a Struct)>,
+        indexed: Option<&'a [EntityId]>,
+    ) -> Box<dyn Iterator<Item = (&'a EntityId, &'a Struct)> + 'a> {
+        match (keyed, indexed) {
+            (Some(entry), _) => Box::new(std::iter::once(entry)),
+            (None, Some(ids)) => Box::new(
+                ids.iter()
+                    .filter_map(move |id| self.replica.state_entry(id, model)),
+            ),
+            (None, None) => Box::new(self.replica.states(model)),
+        }
+    }
+
+    /// Runs a query on one model; results in the query's order (by ascending entity id unless
+    /// it has an `orderBy`), each state pruned by the query's selector. A model the manifest names whose shape is not known yet (no state of
     /// it arrived) has no results.
     pub fn query(
         &self,
