@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
-    EntityId, FilterError, Manifest, Overlay, OverlayEntry, OverlayError, OverlayEvent,
-    OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty, DEFAULT_GUARD_POLL_INTERVAL_MS,
+    Direction, EntityId, FilterError, Manifest, Overlay, OverlayEntry, OverlayError, OverlayEvent,
+    OrderSpec, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty, DEFAULT_GUARD_POLL_INTERVAL_MS,
     DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
@@ -195,9 +195,31 @@ impl ViewModel {
 
     /// Declares an ordered index on members of a model: queries whose top-level conditions
     /// bound its first member (or first two) then read only the entities in that range (see
-    /// [`crate::index`]).
-    pub fn declare_index(&mut self, spec: IndexSpec) {
+    /// [`crate::index`]). Fails for a model the manifest does not name, no member, or a member
+    /// the model lacks or that has no order (checked once the model's shape is known).
+    pub fn declare_index(&mut self, spec: IndexSpec) -> Result<(), FilterError> {
+        if spec.members.is_empty() {
+            return Err(FilterError::Json(format!(
+                "an index on {} names no member",
+                spec.model
+            )));
+        }
+        if !self.shapes.awaiting(&spec.model) {
+            let order = QuerySpec {
+                order_by: spec
+                    .members
+                    .iter()
+                    .map(|member| OrderSpec {
+                        member: member.clone(),
+                        direction: Direction::Asc,
+                    })
+                    .collect(),
+                ..QuerySpec::default()
+            };
+            Query::compile(&spec.model, &order, self.shapes.registry())?;
+        }
         self.indexes.declare(spec);
+        Ok(())
     }
 
     /// Number of entities held (synced).

@@ -18,7 +18,8 @@ fn views() -> (ViewModel, ViewModel) {
     indexed.declare_index(IndexSpec {
         model: POS.into(),
         members: vec!["t".into(), "x".into()],
-    });
+    })
+    .expect("t and x are numbers of the model");
     (plain, indexed)
 }
 
@@ -183,4 +184,23 @@ fn ordered_pages_are_stable_while_writes_arrive() {
         .filter(|id| untouched.contains(id))
         .collect();
     assert_eq!(read, untouched, "each unchanged entity once, in order");
+}
+
+#[test]
+fn an_index_on_a_missing_or_unordered_member_or_an_unknown_model_is_refused() {
+    let mut view = ViewModel::new(&manifest(), ViewOptions::default());
+    let declare = |view: &mut ViewModel, model: &str, members: &[&str]| {
+        view.declare_index(IndexSpec {
+            model: model.into(),
+            members: members.iter().map(|m| (*m).to_owned()).collect(),
+        })
+        .map_err(|e| e.to_string())
+    };
+    let missing = declare(&mut view, POS, &["t", "nope"]).expect_err("no such member");
+    assert!(missing.contains("nope"), "{missing}");
+    let unknown = declare(&mut view, "ns-Nope", &["x"]).expect_err("no such model");
+    assert!(unknown.contains("ns-Nope"), "{unknown}");
+    let empty = declare(&mut view, POS, &[]).expect_err("no member");
+    assert!(empty.contains("no member"), "{empty}");
+    declare(&mut view, POS, &["x"]).expect("x is a number");
 }
