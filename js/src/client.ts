@@ -27,8 +27,10 @@ import { ResetChannel } from './tab-reset.js';
 import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
 import type {
+  CountOptions,
   Filter,
   Guard,
+  IndexDeclaration,
   InputValue,
   OverlayEntryInfo,
   OverlaySubmission,
@@ -109,6 +111,8 @@ export interface ReactiveClient {
   readonly ready: Promise<InitInfo>;
   /** One page of a model's entities from memory, overlay-first unless `consistency: 'synced'`. */
   query(model: string, options?: QueryOptions): QueryResult;
+  /** How many of a model's entities match a filter (all of them without one), without building them. */
+  count(model: string, options?: CountOptions): number;
   /** Follows an entity by id (listener gets the entity or undefined). */
   subscribe(
     model: string | null,
@@ -225,6 +229,7 @@ class Client implements ReactiveClient {
   private readyFor: { session: Promise<InitInfo>; both: Promise<InitInfo> } | undefined;
   private readonly config: WorkerConfig;
   private readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
+  private readonly indexes: readonly IndexDeclaration[];
   private readonly log: LogSink;
   private readonly unregister: (() => void) | undefined;
   private shuttingDown: Promise<void> | undefined;
@@ -239,6 +244,7 @@ class Client implements ReactiveClient {
   ) {
     this.config = checked.config;
     this.overlay = checked.overlay;
+    this.indexes = checked.indexes;
     this.log = new LogSink(checked.logger, checked.logLevel, () => runtime.timers.now());
     const mode = inspectorMode(checked.debug);
     const inspector = mode ? this.inspector() : undefined;
@@ -272,6 +278,7 @@ class Client implements ReactiveClient {
         const view = this.view;
         return view ? this.cache.query(view, model, spec, consistency) : { items: [] };
       },
+      count: (model, spec, consistency) => this.view?.count(model, spec, consistency) ?? 0,
     };
     this.viewReady = runtime.loadWasm().then(
       (wasm) => {
@@ -331,20 +338,39 @@ class Client implements ReactiveClient {
     const check = this.open('query');
     check.string('model', model);
     const o = check.record('options', options);
-    check.knownKeys('options', o, ['filter', 'select', 'limit', 'cursor', 'consistency']);
+    check.knownKeys('options', o, ['filter', 'select', 'orderBy', 'limit', 'cursor', 'consistency']);
     const consistency = check.optionalOneOf('consistency', o.consistency, consistencies);
     const limit = check.optionalCount('limit', o.limit, true, 1);
     const cursor = check.optionalString('cursor', o.cursor);
     if (o.filter !== undefined) check.record('filter', o.filter);
     if (o.select !== undefined) check.record('select', o.select);
+    if (o.orderBy !== undefined && !Array.isArray(o.orderBy)) {
+      throw check.fail('orderBy', 'an array of { member, direction? }', o.orderBy);
+    }
     const spec: { -readonly [K in keyof QuerySpec]: QuerySpec[K] } = {};
     if (options.filter) spec.filter = options.filter;
     if (options.select) spec.selector = options.select;
+    if (options.orderBy) spec.orderBy = options.orderBy;
     if (limit !== undefined) spec.limit = limit;
     if (cursor !== undefined) spec.cursor = cursor;
     const view = this.requireView(check);
     try {
       return this.cache.query(view, model, spec, consistency);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+  }
+
+  count(model: string, options: CountOptions = {}): number {
+    const check = this.open('count');
+    check.string('model', model);
+    const o = check.record('options', options);
+    check.knownKeys('options', o, ['filter', 'consistency']);
+    const consistency = check.optionalOneOf('consistency', o.consistency, consistencies);
+    if (o.filter !== undefined) check.record('filter', o.filter);
+    const view = this.requireView(check);
+    try {
+      return view.count(model, options.filter ? { filter: options.filter } : {}, consistency);
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
@@ -586,6 +612,7 @@ class Client implements ReactiveClient {
     const guarded: ViewApi = trapGuarded(wasm.createView(this.config.manifest, this.overlay), (error) =>
       this.viewTrapped(guarded, error),
     );
+    for (const index of this.indexes) guarded.declareIndex(index.model, [...index.members]);
     return guarded;
   }
 

@@ -64,7 +64,7 @@ export {
   type ReactiveErrorInfo,
 } from './errors.js';
 export type { OverlayOptions, ReactiveClientOptions, SupervisionOptions, SyncWorkerOptions } from './options.js';
-export { reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
+export { reactiveSelectors, type SelectManyOptions, type Selector, type ViewReader } from './selectors.js';
 export type { InitInfo, SyncPhase, SyncStatus } from './session.js';
 export type { LogLevel, LogRecord, Logger } from './log.js';
 export type {

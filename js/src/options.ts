@@ -5,7 +5,7 @@
  */
 
 import { logLevels, type Logger, type LogLevel } from './log.js';
-import type { ModelChoice, SyncOptions, ToriiVersionChangePolicy, WorkerConfig } from './types.js';
+import type { IndexDeclaration, ModelChoice, SyncOptions, ToriiVersionChangePolicy, WorkerConfig } from './types.js';
 import { ValidationError } from './errors.js';
 import { Check } from './validate.js';
 
@@ -104,6 +104,13 @@ export interface ReactiveClientOptions extends SyncWorkerOptions {
    * `globalThis.__REACTIVE_DEBUG__ = true` before creating the client.
    */
   readonly debug?: boolean;
+  /**
+   * Ordered indexes on members (e.g. `[{ model: 'ns-Position', members: ['x', 'y'] }]`):
+   * queries whose conditions bound an index's first member (a range) or its first two (a region)
+   * read only the entities there, so their cost follows their result. Each member is a number or
+   * `ByteArray` member; a bad declaration fails the client with a `ValidationError` on `ready`.
+   */
+  readonly indexes?: readonly IndexDeclaration[];
 }
 
 const syncOptionKeys = [
@@ -154,6 +161,8 @@ export interface CheckedOptions {
   readonly overlay: { overlayTimeoutMs?: number; overlayPollMs?: number };
   /** How the worker is watched and restarted. */
   readonly supervision: CheckedSupervision;
+  /** Indexes the view declares (empty without `indexes`). */
+  readonly indexes: readonly IndexDeclaration[];
 }
 
 /** The manifest as JSON text: given as text, or a plain object serialized. */
@@ -266,7 +275,7 @@ function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
 export function checkOptions(where: string, options: unknown, withOverlay: boolean): CheckedOptions {
   const check = new Check(where);
   const o = check.record('options', options);
-  check.knownKeys('options', o, withOverlay ? [...workerKeys, 'overlayOptions', 'debug'] : workerKeys);
+  check.knownKeys('options', o, withOverlay ? [...workerKeys, 'overlayOptions', 'debug', 'indexes'] : workerKeys);
   const toriiUrl = checkToriiUrl(check, o.toriiUrl);
   const manifest = manifestText(check, o.manifest);
   const worldAddress = checkWorldAddress(check, o.worldAddress, manifest);
@@ -323,6 +332,7 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
       if (pollMs !== undefined) overlay.overlayPollMs = pollMs;
     }
   }
+  const indexes = withOverlay ? checkIndexes(check, o.indexes) : [];
   const config: { -readonly [K in keyof WorkerConfig]: WorkerConfig[K] } = {
     toriiUrl,
     worldAddress,
@@ -334,5 +344,21 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (dbName !== undefined) config.dbName = dbName;
   if (onToriiVersionChange !== undefined) config.onToriiVersionChange = onToriiVersionChange;
   if (deltaChunk !== undefined) config.deltaChunk = deltaChunk;
-  return { config, logger, logLevel, debug, workerUrl, overlay, supervision };
+  return { config, logger, logLevel, debug, workerUrl, overlay, supervision, indexes };
+}
+
+/** `indexes`: `{ model, members }` declarations (the view checks the members against the model). */
+function checkIndexes(check: Check, value: unknown): IndexDeclaration[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw check.fail('indexes', 'an array of { model, members }', value);
+  return value.map((item: unknown, i) => {
+    const record = check.record(`indexes[${i}]`, item);
+    check.knownKeys(`indexes[${i}]`, record, ['model', 'members']);
+    const model = check.string(`indexes[${i}].model`, record.model);
+    const members = check.optionalStrings(`indexes[${i}].members`, record.members);
+    if (members === undefined || members.length === 0) {
+      throw check.fail(`indexes[${i}].members`, 'a non-empty array of member paths', record.members);
+    }
+    return { model, members };
+  });
 }

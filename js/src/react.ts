@@ -11,7 +11,7 @@ import { reactiveSelectors } from './selectors.js';
 import type { SyncStatus } from './session.js';
 import { selectorStore } from './store.js';
 import type { Signal } from './stream.js';
-import type { Consistency, Filter, MemberSelection, QuerySpec, SdkEntity } from './types.js';
+import type { Consistency, Filter, MemberSelection, OrderBy, QuerySpec, SdkEntity } from './types.js';
 
 /** Options of {@link useEntity}. */
 export interface UseEntityOptions {
@@ -25,6 +25,8 @@ export interface UseQueryOptions {
   readonly filter?: Filter;
   /** Which members of them. */
   readonly select?: MemberSelection;
+  /** Order by these members (by entity id when absent). */
+  readonly orderBy?: readonly OrderBy[];
   /** Most entities. */
   readonly limit?: number;
   /** `overlay` (default) or `synced`. */
@@ -57,18 +59,19 @@ export function useEntity(
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
 }
 
-/** The model's entities matching the options, ordered by entity id. */
+/** The model's entities matching the options, ordered by entity id or by `orderBy`. */
 export function useQuery(
   client: ReactiveClient,
   model: string,
   options: UseQueryOptions = {},
 ): readonly SdkEntity[] {
-  const { throttleMs, filter, select, limit, consistency } = options;
-  const queryKey = key({ filter, select, limit, consistency });
+  const { throttleMs, filter, select, orderBy, limit, consistency } = options;
+  const queryKey = key({ filter, select, orderBy, limit, consistency });
   const store = useMemo(() => {
     const spec: QuerySpec = {
       ...(filter ? { filter } : {}),
       ...(select ? { selector: select } : {}),
+      ...(orderBy ? { orderBy } : {}),
       ...(limit === undefined ? {} : { limit }),
     };
     // Through the reader: empty until the view exists (`client.query` would throw then).
@@ -80,6 +83,33 @@ export function useQuery(
     );
     // The query is keyed by its content, not by the identity of the options object.
   }, [client, model, queryKey, throttleMs]);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}
+
+/** Options of {@link useCount}. */
+export interface UseCountOptions {
+  /** Which entities (all of the model's when absent). */
+  readonly filter?: Filter;
+  /** `overlay` (default) or `synced`. */
+  readonly consistency?: Consistency;
+  /** Re-render at most once per this many ms (default: at most once per animation frame). */
+  readonly throttleMs?: number;
+}
+
+/** How many of the model's entities match the filter (0 until the view exists). */
+export function useCount(client: ReactiveClient, model: string, options: UseCountOptions = {}): number {
+  const { throttleMs, filter, consistency } = options;
+  const countKey = key({ filter, consistency });
+  const store = useMemo(() => {
+    const spec: QuerySpec = filter ? { filter } : {};
+    return selectorStore(
+      client,
+      model,
+      (reader) => reader.count(model, spec, consistency),
+      throttleMs === undefined ? {} : { throttleMs },
+    );
+    // The count is keyed by its content, not by the identity of the options object.
+  }, [client, model, countKey, throttleMs]);
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
 }
 

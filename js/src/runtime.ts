@@ -36,6 +36,8 @@ function viewApi(view: View): ViewApi {
     entity: (entityId, consistency) => view.entity(entityId, consistency),
     query: (model, spec, consistency) => view.query(model, spec as WasmQuerySpec, consistency),
     queryIds: (model, spec, consistency) => view.queryIds(model, spec as WasmQuerySpec, consistency),
+    count: (model, spec, consistency) => view.count(model, spec as WasmQuerySpec, consistency),
+    declareIndex: (model, members) => view.declareIndex(model, members),
     entityModel: (entityId, model, consistency) => view.entityModel(entityId, model, consistency),
     submitOverlay: (submission, nowMs) => view.submitOverlay(submission, nowMs),
     overlayFor: (entityId) => view.overlayFor(entityId),

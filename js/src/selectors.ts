@@ -5,7 +5,7 @@
  */
 
 import { ValidationError } from './errors.js';
-import type { Consistency, Filter, QuerySpec, SdkEntity, SdkModel } from './types.js';
+import type { Consistency, Filter, OrderBy, QuerySpec, SdkEntity, SdkModel } from './types.js';
 
 /** Read access to the replica, as selectors get it. */
 export interface ViewReader {
@@ -17,6 +17,8 @@ export interface ViewReader {
     spec: QuerySpec,
     consistency?: Consistency,
   ): { readonly items: readonly SdkEntity[]; readonly nextCursor?: string };
+  /** How many of a model's entities a query matches (its limit, cursor and orderBy aside); 0 before the view exists. */
+  count(model: string, spec: QuerySpec, consistency?: Consistency): number;
 }
 
 /**
@@ -78,17 +80,41 @@ function selectComponent(entityId: string, model: string): Selector<SdkModel | u
   }, [canonicalEntityId(entityId)]);
 }
 
-/** Every entity of the subscription's model matching `filter`, ordered by entity id. */
-function selectMany(filter: Filter = {}): Selector<readonly SdkEntity[]> {
-  return (reader, model) => {
-    if (model === null) {
-      throw new ValidationError('selectMany: subscribe with a model tag to select by filter', {
-        where: 'selectMany',
-        argument: 'model',
-      });
-    }
-    return reader.query(model, { filter }).items;
+/** Options of `selectMany`. */
+export interface SelectManyOptions {
+  /** Order by these members (by entity id when absent). */
+  readonly orderBy?: readonly OrderBy[];
+  /** Most entities (all when absent). */
+  readonly limit?: number;
+}
+
+/** The subscription's model, which a filter selector needs. */
+function modelOf(where: string, model: string | null): string {
+  if (model === null) {
+    throw new ValidationError(`${where}: subscribe with a model tag to select by filter`, {
+      where,
+      argument: 'model',
+    });
+  }
+  return model;
+}
+
+/**
+ * Every entity of the subscription's model matching `filter`, ordered by entity id or by
+ * `orderBy`, the first `limit` of them when given.
+ */
+function selectMany(filter: Filter = {}, options: SelectManyOptions = {}): Selector<readonly SdkEntity[]> {
+  const spec: QuerySpec = {
+    filter,
+    ...(options.orderBy ? { orderBy: options.orderBy } : {}),
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
   };
+  return (reader, model) => reader.query(modelOf('selectMany', model), spec).items;
+}
+
+/** How many entities of the subscription's model match `filter`. */
+function selectCount(filter: Filter = {}): Selector<number> {
+  return (reader, model) => reader.count(modelOf('selectCount', model), { filter });
 }
 
 /** Ready-made selectors for `subscribe` and the hooks. */
@@ -96,4 +122,5 @@ export const reactiveSelectors = {
   selectEntity,
   selectComponent,
   selectMany,
+  selectCount,
 } as const;

@@ -54,10 +54,28 @@ export type InputValue =
   | readonly InputValue[]
   | { readonly [key: string]: InputValue | undefined };
 
-/** A filter operator. */
-export type FilterOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
+/**
+ * A filter operator: Torii's 14 comparison operators. `in` / `notIn` take a list of values;
+ * `contains` an element of an array member, `containsAll` / `containsAny` a list of elements;
+ * `arrayLengthEq` / `arrayLengthGt` / `arrayLengthLt` an array member's length.
+ */
+export type FilterOp =
+  | 'eq'
+  | 'neq'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'in'
+  | 'notIn'
+  | 'contains'
+  | 'containsAll'
+  | 'containsAny'
+  | 'arrayLengthEq'
+  | 'arrayLengthGt'
+  | 'arrayLengthLt';
 
-/** One `where` predicate: a dotted member path, an operator and an operand (a list for `in`). */
+/** One member predicate: a dotted member path, an operator and an operand (a list for `in`, `notIn`, `containsAll`, `containsAny`). */
 export interface Predicate {
   /** Dotted member path, e.g. `"pos.x"`. */
   readonly member: string;
@@ -67,12 +85,70 @@ export interface Predicate {
   readonly value: InputValue;
 }
 
-/** The filter DSL on one model: key members that must equal a value, and predicates that must all hold. */
+/** Conditions that must all hold (never empty). */
+export interface AllOf {
+  /** The conditions. */
+  readonly and: readonly Condition[];
+}
+
+/** Conditions of which at least one holds (never empty). */
+export interface AnyOf {
+  /** The conditions. */
+  readonly or: readonly Condition[];
+}
+
+/** Named key members that must equal these values. */
+export interface KeyValues {
+  /** Key member name → value. */
+  readonly keys: { readonly [member: string]: InputValue };
+}
+
+/**
+ * The model's key felts (their Cairo serialization, in declaration order) match a pattern:
+ * `null` is a wildcard. `fixedLen` (default) needs as many key felts as slots, `variableLen` at least.
+ */
+export interface KeyPattern {
+  /** Felts (`0x` hex or decimal) or `null` wildcards. */
+  readonly keys: readonly (string | null)[];
+  /** How the number of key felts is matched. */
+  readonly matching?: 'fixedLen' | 'variableLen';
+}
+
+/** The entity id is one of these (an empty list: any entity). */
+export interface HashedKeys {
+  /** Entity ids (`0x` hex). */
+  readonly hashedKeys: readonly string[];
+}
+
+/** One `where` entry: Torii's clause language (member predicates, keys, hashed keys, `and` / `or` nested at will). */
+export type Condition = Predicate | AllOf | AnyOf | KeyValues | KeyPattern | HashedKeys;
+
+/** The filter DSL on one model: key members that must equal a value, and conditions that must all hold. */
 export interface Filter {
   /** Key member name → value. */
   readonly keys?: { readonly [member: string]: InputValue };
-  /** Predicates that must all hold. */
-  readonly where?: readonly Predicate[];
+  /** Conditions that must all hold. */
+  readonly where?: readonly Condition[];
+}
+
+/** One `orderBy` entry: a dotted path of a number or `ByteArray` member and its direction. */
+export interface OrderBy {
+  /** Dotted member path, e.g. `"pos.x"`. */
+  readonly member: string;
+  /** `asc` (default) or `desc`. */
+  readonly direction?: 'asc' | 'desc';
+}
+
+/**
+ * An ordered index declared on members of a model (number or `ByteArray` members, most
+ * significant first): queries whose conditions bound the first member (a range), or the first
+ * two (a region), read only the entities there.
+ */
+export interface IndexDeclaration {
+  /** The model tag (`ns-Model`). */
+  readonly model: string;
+  /** Dotted member paths, e.g. `['x', 'y']`. */
+  readonly members: readonly string[];
 }
 
 /** Which members to return: keep `include` paths (all when absent), then drop `exclude` paths. */
@@ -92,15 +168,29 @@ export interface QueryOptions {
   readonly filter?: Filter;
   /** Which members of them. */
   readonly select?: MemberSelection;
+  /**
+   * Order by these members in turn, then by entity id (by entity id alone when absent). Paging
+   * with `cursor` is stable while writes arrive: a page continues after the previous page's last
+   * position, so no entity is shown twice and none that stayed in place is skipped.
+   */
+  readonly orderBy?: readonly OrderBy[];
   /** Most entities per page (at least 1; all when absent). */
   readonly limit?: number;
-  /** `nextCursor` of the previous page. */
+  /** `nextCursor` of the previous page (of the same `filter` and `orderBy`). */
   readonly cursor?: string;
   /** `overlay` (default) or `synced`. */
   readonly consistency?: Consistency;
 }
 
-/** One page of query results, ordered by entity id. */
+/** Options of `count`. */
+export interface CountOptions {
+  /** Which entities (all of the model's when absent). */
+  readonly filter?: Filter;
+  /** `overlay` (default) or `synced`. */
+  readonly consistency?: Consistency;
+}
+
+/** One page of query results, ordered by entity id unless the query has an `orderBy`. */
 export interface QueryResult {
   /** Matching entities. */
   readonly items: readonly SdkEntity[];
@@ -114,6 +204,8 @@ export interface QuerySpec {
   readonly filter?: Filter;
   /** The member selection. */
   readonly selector?: MemberSelection;
+  /** Order of the results (by entity id when absent). */
+  readonly orderBy?: readonly OrderBy[];
   /** Most states per page. */
   readonly limit?: number;
   /** Cursor of the previous page. */

@@ -52,6 +52,10 @@ export interface ViewApi {
   ): { items: SdkEntity[]; nextCursor?: string };
   /** The entity ids of the page `query` returns, joined by commas (its items are read with `entityModel`). */
   queryIds(model: string, query: QuerySpec, consistency?: Consistency): { ids: string; nextCursor?: string };
+  /** How many entities a query matches (its limit, cursor and orderBy aside), without building them. */
+  count(model: string, query: QuerySpec, consistency?: Consistency): number;
+  /** Declares an ordered index on members of a model (throws a ValidationError for a bad one). */
+  declareIndex(model: string, members: string[]): void;
   /** One model of one entity as a query item shows it, or undefined when not held. */
   entityModel(entityId: string, model: string, consistency?: Consistency): SdkEntity | undefined;
   /** Submits an optimistic write. */

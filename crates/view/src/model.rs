@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
-    Direction, EntityId, FilterError, Manifest, Overlay, OverlayEntry, OverlayError, OverlayEvent,
-    OrderSpec, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty, DEFAULT_GUARD_POLL_INTERVAL_MS,
-    DEFAULT_OVERLAY_TIMEOUT_MS,
+    Direction, EntityId, FilterError, Manifest, OrderSpec, Overlay, OverlayEntry, OverlayError,
+    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty,
+    DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
 

@@ -15,11 +15,12 @@ const POS: &str = MODELS[0];
 fn views() -> (ViewModel, ViewModel) {
     let plain = ViewModel::new(&manifest(), ViewOptions::default());
     let mut indexed = ViewModel::new(&manifest(), ViewOptions::default());
-    indexed.declare_index(IndexSpec {
-        model: POS.into(),
-        members: vec!["t".into(), "x".into()],
-    })
-    .expect("t and x are numbers of the model");
+    indexed
+        .declare_index(IndexSpec {
+            model: POS.into(),
+            members: vec!["t".into(), "x".into()],
+        })
+        .expect("t and x are numbers of the model");
     (plain, indexed)
 }
 

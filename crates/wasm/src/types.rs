@@ -102,13 +102,27 @@ export interface SdkEntity {
 /** Read synced state only, or synced state with pending optimistic writes over it. */
 export type Consistency = "overlay" | "synced";
 
+/** A filter operator: Torii's 14 comparison operators. */
+export type FilterOp = "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "notIn" | "contains" | "containsAll"
+  | "containsAny" | "arrayLengthEq" | "arrayLengthGt" | "arrayLengthLt";
+
+/** One `where` entry: a member predicate, named keys, a key pattern, hashed keys, or `and` / `or` of entries. */
+export type Condition =
+  | { member: string; op: FilterOp; value: unknown }
+  | { and: Condition[] }
+  | { or: Condition[] }
+  | { keys: { [member: string]: unknown } }
+  | { keys: Array<string | null>; matching?: "fixedLen" | "variableLen" }
+  | { hashedKeys: string[] };
+
 /** Core QuerySpec (filter DSL). */
 export interface QuerySpec {
   filter?: {
     keys?: { [member: string]: unknown };
-    where?: Array<{ member: string; op: "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in"; value: unknown }>;
+    where?: Condition[];
   };
   selector?: { include?: string[]; exclude?: string[] };
+  orderBy?: Array<{ member: string; direction?: "asc" | "desc" }>;
   limit?: number;
   cursor?: string;
 }

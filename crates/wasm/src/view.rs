@@ -4,7 +4,7 @@
 
 use dojo_reactive_core::{Guard, Manifest, OverlayEvent, OverlaySubmission, QuerySpec, Struct};
 use dojo_reactive_view::model::event_transaction;
-use dojo_reactive_view::{Consistency, Matches, ViewModel, ViewOptions};
+use dojo_reactive_view::{Consistency, IndexSpec, Matches, ViewModel, ViewOptions};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -113,18 +113,22 @@ impl View {
         query: &JsValue,
         consistency: Consistency,
     ) -> Result<Option<Matches>, JsValue> {
-        let spec = if query.is_undefined() || query.is_null() {
-            QuerySpec::default()
-        } else {
-            let json = js_to_json(query, "the query")?;
-            serde_json::from_value::<QuerySpec>(json)
-                .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?
-        };
+        let spec = query_spec(model, query)?;
         Ok(self
             .model
             .matching(model, &spec, consistency)
             .map_err(|e| filter_error(model, &e))?)
     }
+}
+
+/// A JS `QuerySpec` on `model` (`undefined` or `null`: every entity).
+fn query_spec(model: &str, query: &JsValue) -> Result<QuerySpec, JsValue> {
+    if query.is_undefined() || query.is_null() {
+        return Ok(QuerySpec::default());
+    }
+    let json = js_to_json(query, "the query")?;
+    Ok(serde_json::from_value::<QuerySpec>(json)
+        .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?)
 }
 
 #[wasm_bindgen]
@@ -226,6 +230,43 @@ impl View {
             set(&result, "nextCursor", cursor);
         }
         Ok(result.unchecked_into())
+    }
+
+    /// How many entities a query on `model` matches (its `limit`, `cursor` and `orderBy`
+    /// aside), without building them; 0 while no state of the model arrived and the manifest
+    /// does not define its types. Throws like `query`.
+    pub fn count(
+        &self,
+        model: &str,
+        query: QuerySpecJs,
+        #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
+    ) -> Result<u32, JsValue> {
+        let consistency = consistency(consistency_)?;
+        let spec = query_spec(model, query.as_ref())?;
+        let count = self
+            .model
+            .count(model, &spec, consistency)
+            .map_err(|e| filter_error(model, &e))?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    /// Declares an ordered index on members of `model` (dotted paths of number or `ByteArray`
+    /// members, most significant first): queries whose conditions bound its first member, or
+    /// its first two, then read only the entities in that range or region. Throws a
+    /// `ValidationError` for a model the manifest does not name, no member, or a member the
+    /// model lacks or that has no order.
+    #[wasm_bindgen(js_name = declareIndex)]
+    pub fn declare_index(&mut self, model: &str, members: Vec<String>) -> Result<(), JsValue> {
+        self.model
+            .declare_index(IndexSpec {
+                model: model.to_owned(),
+                members,
+            })
+            .map_err(|e| {
+                ErrorInfo::validation(format!("index on {model}: {e}"))
+                    .with("model", model)
+                    .into()
+            })
     }
 
     /// What `query` would return, as entity ids: `{ ids, nextCursor? }`, `ids` the `0x` + 64 hex
