@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { createClient } from '../dist/client.js';
-import { useEntity, useQuery, useSyncStatus } from '../dist/react.js';
+import { useCount, useEntity, useQuery, useSyncStatus } from '../dist/react.js';
 import { reactiveSelectors } from '../dist/selectors.js';
 import { selectorStore } from '../dist/store.js';
 import { ID1, ID2, delta, options, stubRuntime } from './stubs.mjs';
@@ -62,6 +62,20 @@ test('useEntity, useQuery and useSyncStatus render the client state', async () =
     return createElement('p', null, `${entity?.models.ns.Position.x}|${rows.map((r) => r.entityId.slice(-1)).join(',')}|${status.phase}`);
   }
   assert.equal(renderToString(createElement(Board)), '<p>4|2|ready</p>');
+});
+
+test('useQuery orders by orderBy and useCount counts a clause filter', async () => {
+  const { client, push } = await started();
+  push(ID1, 4);
+  push(ID2, 5);
+  function Board() {
+    const rows = useQuery(client, 'ns-Position', { orderBy: [{ member: 'x', direction: 'desc' }] });
+    const count = useCount(client, 'ns-Position', {
+      filter: { where: [{ or: [{ member: 'x', op: 'eq', value: 4 }, { member: 'x', op: 'gt', value: 8 }] }] },
+    });
+    return createElement('p', null, `${rows.map((r) => r.models.ns.Position.x).join(',')}|${count}`);
+  }
+  assert.equal(renderToString(createElement(Board)), '<p>5,4|1</p>');
 });
 
 test('useQuery and useEntity render before the wasm module loaded (empty), then the data', async () => {
