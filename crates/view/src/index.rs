@@ -49,6 +49,11 @@ struct Entries {
 
 impl Entries {
     fn set(&mut self, id: EntityId, parts: Option<Vec<Part>>) {
+        // A write that left the indexed members as they were (most writes to a position's
+        // other members) costs one lookup.
+        if parts.is_some() && self.parts.get(&id) == parts.as_ref() {
+            return;
+        }
         if let Some(old) = self.parts.remove(&id) {
             self.ordered.remove(&(old, id));
         }
