@@ -105,8 +105,8 @@ export interface ReactiveClientOptions extends SyncWorkerOptions {
    */
   readonly debug?: boolean;
   /**
-   * Ordered indexes on members (e.g. `[{ model: 'ns-Position', members: ['x', 'y'] }]`):
-   * queries whose conditions bound an index's first member (a range) or its first two (a region)
+   * Ordered indexes on one or two members (e.g. `[{ model: 'ns-Position', members: ['x', 'y'] }]`):
+   * queries whose conditions bound an index's first member (a range) or both (a region)
    * read only the entities there, so their cost follows their result. Each member is a number or
    * `ByteArray` member; a bad declaration fails the client with a `ValidationError` on `ready`.
    */
@@ -356,8 +356,8 @@ function checkIndexes(check: Check, value: unknown): IndexDeclaration[] {
     check.knownKeys(`indexes[${i}]`, record, ['model', 'members']);
     const model = check.string(`indexes[${i}].model`, record.model);
     const members = check.optionalStrings(`indexes[${i}].members`, record.members);
-    if (members === undefined || members.length === 0) {
-      throw check.fail(`indexes[${i}].members`, 'a non-empty array of member paths', record.members);
+    if (members === undefined || members.length === 0 || members.length > 2) {
+      throw check.fail(`indexes[${i}].members`, 'one or two member paths', record.members);
     }
     return { model, members };
   });

@@ -140,14 +140,14 @@ export interface OrderBy {
 }
 
 /**
- * An ordered index declared on members of a model (number or `ByteArray` members, most
- * significant first): queries whose conditions bound the first member (a range), or the first
- * two (a region), read only the entities there.
+ * An ordered index declared on one or two members of a model (number or `ByteArray` members,
+ * most significant first): queries whose conditions bound the first member (a range), or both
+ * (a region), read only the entities there.
  */
 export interface IndexDeclaration {
   /** The model tag (`ns-Model`). */
   readonly model: string;
-  /** Dotted member paths, e.g. `['x', 'y']`. */
+  /** One or two dotted member paths, e.g. `['x', 'y']`. */
   readonly members: readonly string[];
 }
 

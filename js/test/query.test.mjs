@@ -149,7 +149,7 @@ test('an index on a member the model lacks fails the client with a ValidationErr
   const client = createClient({ ...options, manifest, indexes: [{ model: TILE, members: ['x', 'z'] }] }, stubs.runtime);
   stubs.ports[0].ack();
   await assert.rejects(client.ready, (e) => e instanceof errors.ValidationError && /z/.test(e.message));
-  for (const indexes of [{}, [{ model: TILE }], [{ model: TILE, members: [] }], [{ model: TILE, members: ['x'], extra: 1 }]]) {
+  for (const indexes of [{}, [{ model: TILE }], [{ model: TILE, members: [] }], [{ model: TILE, members: ['x', 'y', 'hp'] }], [{ model: TILE, members: ['x'], extra: 1 }]]) {
     assert.throws(
       () => createClient({ ...options, manifest, indexes }, stubRuntime().runtime),
       (e) => e instanceof errors.ValidationError && /indexes/.test(e.message),

@@ -1,5 +1,6 @@
-//! Ordered indexes a game declares on members of a model (`{ model, members: ["x", "y"] }`):
-//! each holds the model's synced states ordered by those members' values (then by entity id),
+//! Ordered indexes a game declares on one or two members of a model (`{ model, members: ["x",
+//! "y"] }`): each holds the model's synced states ordered by those members' values (then by
+//! entity id),
 //! so a query whose top-level conditions bound the first member (a range of `x`), or the first
 //! two (a region of `(x, y)`), reads only the entities in that range or region instead of every
 //! state of the model: its cost follows its result, and a map can ask "what is in this
@@ -25,68 +26,71 @@ use crate::replica::{Changed, Replica};
 pub struct IndexSpec {
     /// The model tag (`ns-Model`).
     pub model: String,
-    /// Dotted member paths (number or `ByteArray` members), most significant first.
+    /// One or two dotted member paths (number or `ByteArray` members), most significant first.
     pub members: Vec<String>,
 }
 
-/// One part of an index key: a member's value (`None`: absent or without an order), or the
-/// bound after every value, to seek past all entries that share a prefix.
+/// One part of an index entry: a member's value (`None`: absent, without an order, or no such
+/// member in a one-member index), or a bound before or after every value, to seek to the start
+/// of a group of entries or past it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Part {
+    Before,
     Value(Option<SortValue>),
     After,
 }
 
-type Key = (Vec<Part>, EntityId);
+/// The parts of one entity's entry: its first and second member's values.
+type Parts = (Part, Part);
+
+/// An entry: the parts inline (comparing two entries reads no other memory for numbers, which
+/// keeps a change of an indexed member to a few cache misses), then the entity.
+type Key = (Part, Part, EntityId);
+
+/// An entity id after every other (to seek past every entry that shares both parts).
+const LAST_ID: EntityId = Felt([0xff; 32]);
 
 /// The entries of one declared index.
 #[derive(Debug, Default)]
 struct Entries {
     ordered: BTreeSet<Key>,
     /// Each indexed entity's parts, to find its entry when its state changes.
-    parts: FastMap<EntityId, Vec<Part>>,
+    parts: FastMap<EntityId, Parts>,
 }
 
 impl Entries {
-    fn set(&mut self, id: EntityId, parts: Option<Vec<Part>>) {
+    fn set(&mut self, id: EntityId, parts: Option<Parts>) {
         // A write that left the indexed members as they were (most writes to a position's
         // other members) costs one lookup.
         if parts.is_some() && self.parts.get(&id) == parts.as_ref() {
             return;
         }
-        if let Some(old) = self.parts.remove(&id) {
-            self.ordered.remove(&(old, id));
+        if let Some((a, b)) = self.parts.remove(&id) {
+            self.ordered.remove(&(a, b, id));
         }
-        if let Some(parts) = parts {
-            self.ordered.insert((parts.clone(), id));
-            self.parts.insert(id, parts);
+        if let Some((a, b)) = parts {
+            self.ordered.insert((a.clone(), b.clone(), id));
+            self.parts.insert(id, (a, b));
         }
     }
 }
 
-fn parts_of(members: &[String], state: &Struct) -> Vec<Part> {
-    members
-        .iter()
-        .map(|path| Part::Value(state.get_path(path).and_then(SortValue::of)))
-        .collect()
-}
-
-/// The first key after every entry whose parts start with `prefix`.
-fn after(prefix: &[Part]) -> Bound<Key> {
-    let mut parts = prefix.to_vec();
-    parts.push(Part::After);
-    Bound::Included((parts, Felt::ZERO))
-}
-
-/// The first key whose parts start at `prefix` (or after it).
-fn at(prefix: Vec<Part>) -> Bound<Key> {
-    Bound::Included((prefix, Felt::ZERO))
+fn parts_of(members: &[String], state: &Struct) -> Parts {
+    let part = |at: usize| {
+        Part::Value(
+            members
+                .get(at)
+                .and_then(|path| state.get_path(path))
+                .and_then(SortValue::of),
+        )
+    };
+    (part(0), part(1))
 }
 
 /// The value of a part, when it has one.
-fn value(part: Option<&Part>) -> Option<&SortValue> {
+fn value(part: &Part) -> Option<&SortValue> {
     match part {
-        Some(Part::Value(Some(v))) => Some(v),
+        Part::Value(Some(v)) => Some(v),
         _ => None,
     }
 }
@@ -97,7 +101,9 @@ impl Entries {
     /// member's lower bound and left at its upper bound).
     fn scan(&self, first: &MemberBounds, second: Option<&MemberBounds>, out: &mut Vec<EntityId>) {
         let mut from = match &first.lower {
-            Bound::Included(v) | Bound::Excluded(v) => at(vec![Part::Value(Some(v.clone()))]),
+            Bound::Included(v) | Bound::Excluded(v) => {
+                Bound::Included((Part::Value(Some(v.clone())), Part::Before, Felt::ZERO))
+            }
             Bound::Unbounded => Bound::Unbounded,
         };
         'groups: loop {
@@ -105,22 +111,24 @@ impl Entries {
             let Some(head) = entries.next() else {
                 return;
             };
-            let group = &head.0[..1.min(head.0.len())];
-            let Some(x) = value(group.first()) else {
-                from = after(group);
+            let group = &head.0;
+            // Past every entry of this first-member value.
+            let after_group = || Bound::Included((group.clone(), Part::After, Felt::ZERO));
+            let Some(x) = value(group) else {
+                from = after_group();
                 continue;
             };
             if !first.below_upper(x) {
                 return;
             }
             if !first.above_lower(x) {
-                from = after(group);
+                from = after_group();
                 continue;
             }
             let Some(second) = second else {
                 // One bounded member: every entry up to the upper bound.
-                for (parts, id) in std::iter::once(head).chain(entries) {
-                    match value(parts.first()) {
+                for (a, _, id) in std::iter::once(head).chain(entries) {
+                    match value(a) {
                         Some(x) if first.below_upper(x) => {
                             if first.above_lower(x) {
                                 out.push(*id);
@@ -133,35 +141,29 @@ impl Entries {
                 return;
             };
             // Enter the group at the second member's lower bound.
-            let y = value(head.0.get(1));
+            let y = value(&head.1);
             if !y.is_some_and(|y| second.above_lower(y)) {
-                let mut prefix = group.to_vec();
                 from = match &second.lower {
                     Bound::Included(low) if y.is_none_or(|y| y < low) => {
-                        prefix.push(Part::Value(Some(low.clone())));
-                        at(prefix)
+                        Bound::Included((group.clone(), Part::Value(Some(low.clone())), Felt::ZERO))
                     }
                     Bound::Excluded(low) => {
-                        prefix.push(Part::Value(Some(low.clone())));
-                        after(&prefix)
+                        Bound::Excluded((group.clone(), Part::Value(Some(low.clone())), LAST_ID))
                     }
-                    _ => {
-                        // Absent values (`None`) sort first: step past them.
-                        prefix.push(Part::Value(None));
-                        after(&prefix)
-                    }
+                    // Absent values (`None`) sort first: step past them.
+                    _ => Bound::Excluded((group.clone(), Part::Value(None), LAST_ID)),
                 };
                 continue;
             }
-            for (parts, id) in std::iter::once(head).chain(entries) {
-                if parts.first() != group.first() {
-                    from = Bound::Included((parts.clone(), *id));
+            for (a, b, id) in std::iter::once(head).chain(entries) {
+                if a != group {
+                    from = Bound::Included((a.clone(), b.clone(), *id));
                     continue 'groups;
                 }
-                match value(parts.get(1)) {
+                match value(b) {
                     Some(y) if second.below_upper(y) => out.push(*id),
                     _ => {
-                        from = after(group);
+                        from = after_group();
                         continue 'groups;
                     }
                 }

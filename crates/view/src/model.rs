@@ -195,13 +195,15 @@ impl ViewModel {
 
     /// Declares an ordered index on members of a model: queries whose top-level conditions
     /// bound its first member (or first two) then read only the entities in that range (see
-    /// [`crate::index`]). Fails for a model the manifest does not name, no member, or a member
-    /// the model lacks or that has no order (checked once the model's shape is known).
+    /// [`crate::index`]). Fails for a model the manifest does not name, no member or more than
+    /// two, or a member the model lacks or that has no order (checked once the model's shape is
+    /// known).
     pub fn declare_index(&mut self, spec: IndexSpec) -> Result<(), FilterError> {
-        if spec.members.is_empty() {
+        if spec.members.is_empty() || spec.members.len() > 2 {
             return Err(FilterError::Json(format!(
-                "an index on {} names no member",
-                spec.model
+                "an index on {} orders by one or two members, not {}",
+                spec.model,
+                spec.members.len()
             )));
         }
         if !self.shapes.awaiting(&spec.model) {

@@ -201,7 +201,9 @@ fn an_index_on_a_missing_or_unordered_member_or_an_unknown_model_is_refused() {
     assert!(missing.contains("nope"), "{missing}");
     let unknown = declare(&mut view, "ns-Nope", &["x"]).expect_err("no such model");
     assert!(unknown.contains("ns-Nope"), "{unknown}");
-    let empty = declare(&mut view, POS, &[]).expect_err("no member");
-    assert!(empty.contains("no member"), "{empty}");
+    for members in [&[][..], &["id", "t", "x"][..]] {
+        let count = declare(&mut view, POS, members).expect_err("one or two members");
+        assert!(count.contains("one or two members"), "{count}");
+    }
     declare(&mut view, POS, &["x"]).expect("x is a number");
 }

@@ -250,11 +250,11 @@ impl View {
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
-    /// Declares an ordered index on members of `model` (dotted paths of number or `ByteArray`
-    /// members, most significant first): queries whose conditions bound its first member, or
-    /// its first two, then read only the entities in that range or region. Throws a
-    /// `ValidationError` for a model the manifest does not name, no member, or a member the
-    /// model lacks or that has no order.
+    /// Declares an ordered index on one or two members of `model` (dotted paths of number or
+    /// `ByteArray` members, most significant first): queries whose conditions bound its first
+    /// member, or both, then read only the entities in that range or region. Throws a
+    /// `ValidationError` for a model the manifest does not name, no member or more than two, or
+    /// a member the model lacks or that has no order.
     #[wasm_bindgen(js_name = declareIndex)]
     pub fn declare_index(&mut self, model: &str, members: Vec<String>) -> Result<(), JsValue> {
         self.model
