@@ -129,13 +129,9 @@ impl Entries {
                 // One bounded member: every entry up to the upper bound.
                 for (a, _, id) in std::iter::once(head).chain(entries) {
                     match value(a) {
-                        Some(x) if first.below_upper(x) => {
-                            if first.above_lower(x) {
-                                out.push(*id);
-                            }
-                        }
-                        Some(_) => return,
-                        None => {}
+                        Some(x) if !first.below_upper(x) => return,
+                        Some(x) if first.above_lower(x) => out.push(*id),
+                        _ => {}
                     }
                 }
                 return;
