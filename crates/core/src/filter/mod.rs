@@ -41,7 +41,8 @@ use crate::value::{Member, Struct, Value};
 
 pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
 
-use operand::Operand;
+/// Typed operands (the sync targets' JSON clauses type their values with them too).
+pub(crate) use operand::Operand;
 
 /// Known model shapes by tag, to check filters against.
 pub trait ModelShapes {
