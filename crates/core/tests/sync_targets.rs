@@ -275,3 +275,51 @@ fn a_restart_resumes_every_target_and_pages_only_the_new_one() {
     assert!(!h.recorder.states().contains(&SyncState::Bootstrapping));
     assert_eq!(count(&h, CallKind::Subscribe), 2);
 }
+
+#[test]
+fn event_message_targets_change_in_place_and_an_inexact_change_pages_the_whole_target() {
+    const M: TargetKind = TargetKind::EventMessages;
+    let mut h = Harness::new();
+    for n in 0..20 {
+        h.server
+            .write(M, entity_id(n), model_state(PLAYER, n, n as u32, 1));
+    }
+    let mut setup = test_setup(SyncTarget::of(M, vec![keys_between("moves", 0, 9)]));
+    setup.options = SyncOptions {
+        page_size: 4,
+        ..SyncOptions::default()
+    };
+    let mut sync = h.synchronizer(setup);
+    let handle = sync.handle();
+    let server = h.server.clone();
+    let calls_at_change = std::rc::Rc::new(std::cell::Cell::new(0));
+    let at_change = calls_at_change.clone();
+    h.after(3 * SEC, move || {
+        at_change.set(server.calls().len());
+        // An OR of two ranges replacing one range: not said exactly, so both ranges are paged
+        // whole (0..=4 is held already; the ledger drops those rows as they are).
+        let or = Clause::Composite(CompositeClause {
+            operator: LogicalOperator::Or,
+            clauses: vec![
+                keys_between("moves", 0, 4).clause.unwrap(),
+                keys_between("moves", 12, 14).clause.unwrap(),
+            ],
+        });
+        handle.retarget(vec![TargetScope {
+            clause: Some(or),
+            ..keys_between("moves", 0, 0)
+        }]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 6 * SEC);
+    drop(run);
+    assert_eq!(sync.state(), SyncState::Streaming);
+    assert_eq!(count(&h, CallKind::Subscribe), 1);
+    assert_eq!(count(&h, CallKind::UpdateSubscription), 1);
+    assert_eq!(rows_since(&h, calls_at_change.get()), 8);
+    let held: Vec<u64> = (0..20)
+        .filter(|n| h.storage.record(M, &entity_id(*n), PLAYER).is_some())
+        .collect();
+    assert_eq!(held, vec![0, 1, 2, 3, 4, 12, 13, 14]);
+    assert_eq!(target_states(&mut sync), vec![("moves".into(), true)]);
+}
