@@ -17,7 +17,7 @@ import { Check } from './validate.js';
 export interface SyncTargets {
   /** Every target, in order, and whether each is complete as last defined. */
   list(): readonly SyncTargetStatus[];
-  /** Adds a target; resolves once the sync worker took it (a `ValidationError` for a bad one or a taken id). */
+  /** Adds a target; resolves once the sync worker took it (rejects with a `ValidationError` for a bad one or a taken id). */
   add(target: SyncTargetSpec): Promise<void>;
   /** Replaces the target with the same id (paging only what the new definition adds where that is exact). */
   update(target: SyncTargetSpec): Promise<void>;
@@ -71,7 +71,7 @@ export class TargetControl implements SyncTargets {
     });
   }
 
-  add(target: SyncTargetSpec): Promise<void> {
+  async add(target: SyncTargetSpec): Promise<void> {
     const check = this.open('targets.add');
     const checked = checkTarget(check, 'target', target);
     return this.change(check, (targets) => {
@@ -80,7 +80,7 @@ export class TargetControl implements SyncTargets {
     });
   }
 
-  update(target: SyncTargetSpec): Promise<void> {
+  async update(target: SyncTargetSpec): Promise<void> {
     const check = this.open('targets.update');
     const checked = checkTarget(check, 'target', target);
     return this.change(check, (targets) => {
@@ -90,7 +90,7 @@ export class TargetControl implements SyncTargets {
     });
   }
 
-  remove(id: string): Promise<void> {
+  async remove(id: string): Promise<void> {
     const check = this.open('targets.remove');
     check.string('id', id);
     return this.change(check, (targets) => {
@@ -99,7 +99,7 @@ export class TargetControl implements SyncTargets {
     });
   }
 
-  complete(id: string): Promise<void> {
+  async complete(id: string): Promise<void> {
     const check = this.open('targets.complete');
     check.string('id', id);
     // After the changes asked for so far: their digests are known then.

@@ -174,6 +174,19 @@ test("targetRetention 'keep' keeps what no target covers any more", async () => 
     await holds(page, expected([[1, 10]]), "start");
     await change(page, "update", levels("a", 30, 35));
     await holds(page, expected([[1, 10], [30, 35]]), "kept and added");
+    // A clause the manifest contradicts is refused by the worker, naming where; nothing changes.
+    const refused = await page.evaluate(async (p) => {
+        const bad = { id: "b", kind: "entities", clause: { Member: { model: p, member: "nope", operator: "Eq", value: 1 } } };
+        try {
+            await window.e2e.client.targets.add(bad);
+            return null;
+        } catch (error) {
+            return window.e2e.describeError(error);
+        }
+    }, PLAYER);
+    assert.equal(refused?.name, "ValidationError", JSON.stringify(refused));
+    assert.ok(refused.isTyped && /targets\[1\]\.clause/.test(refused.message), refused.message);
+    assert.deepEqual((await list(page)).map((t) => t.id), ["a"]);
     await page.evaluate(() => window.e2e.client.shutdown());
     await page.context().close();
 });
