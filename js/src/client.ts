@@ -26,6 +26,7 @@ import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } 
 import { ResetChannel } from './tab-reset.js';
 import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
+import { TargetControl, type SyncTargets } from './targets.js';
 import type {
   CountOptions,
   Filter,
@@ -158,6 +159,11 @@ export interface ReactiveClient {
   readonly errors: EventStream<ReactiveError>;
   /** Re-pages the snapshot now. */
   forceReplay(): void;
+  /**
+   * The sync targets, changed at run time (`add`, `update`, `remove`), with a status each
+   * (`list`, `complete`). The targets of a kind share one live stream.
+   */
+  readonly targets: SyncTargets;
   /** Stops the worker, deletes the database, starts again from Torii; resolves at the new INIT_ACK. */
   reset(): Promise<InitInfo>;
   /** Stops the worker (SHUTDOWN, awaits its confirmation), ends the streams. */
@@ -208,6 +214,7 @@ export function createClient(options: ReactiveClientOptions, runtime: Runtime): 
 
 class Client implements ReactiveClient {
   readonly entityUpdates: StreamSource<EntityUpdate>;
+  readonly targets: SyncTargets;
   private readonly session: SyncSession;
   private wasm: MainWasm | undefined;
   /** The view reads answer from (undefined before the wasm loads, and after it trapped until rebuilt). */
@@ -269,6 +276,7 @@ class Client implements ReactiveClient {
       this.unregister = registerInspector(inspector.entry(mode));
     }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
+    this.targets = new TargetControl(checked.config, this.session, (where) => this.open(where));
     this.reader = {
       entity: (id, consistency) => {
         const view = this.view;

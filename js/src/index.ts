@@ -75,5 +75,6 @@ export type {
   RecordedTransition,
 } from './inspector.js';
 export type { EventStream, Signal, Unsubscribe } from './stream.js';
+export type { SyncTargets } from './targets.js';
 export type { SyncWorkerHandle } from './sync-worker.js';
 export type * from './types.js';

@@ -6,7 +6,16 @@
  */
 
 import { ValidationError, type ReactiveErrorInfo } from './errors.js';
-import type { Persistence, StartTimings, StoreReport, SyncTick, TabRole, Transition, WorkerConfig } from './types.js';
+import type {
+  Persistence,
+  StartTimings,
+  StoreReport,
+  SyncTargetSpec,
+  SyncTick,
+  TabRole,
+  Transition,
+  WorkerConfig,
+} from './types.js';
 
 /** Main thread → worker: start syncing. */
 export interface InitMessage {
@@ -34,8 +43,17 @@ export interface InspectStoreMessage {
   readonly id: number;
 }
 
+/** Main thread → worker: sync these targets from now on (answered by TARGETS_SET). */
+export interface SetTargetsMessage {
+  readonly type: 'SET_TARGETS';
+  /** Matches the answer to the request. */
+  readonly id: number;
+  /** Every sync target of the tab (checked by `checkTargets`). */
+  readonly targets: readonly SyncTargetSpec[];
+}
+
 /** Every message the worker accepts. */
-export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage | InspectStoreMessage;
+export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage | InspectStoreMessage | SetTargetsMessage;
 
 /** Worker → main thread: the persisted state was sent (before, and without, any network). */
 export interface InitAckMessage {
@@ -127,6 +145,17 @@ export interface StoreReportMessage {
   readonly error?: ReactiveErrorInfo;
 }
 
+/** Worker → main thread: the answer to SET_TARGETS: each target's digest by id, or why they were refused. */
+export interface TargetsSetMessage {
+  readonly type: 'TARGETS_SET';
+  /** The request's id. */
+  readonly id: number;
+  /** The digest of each target's definition (SYNC_TICK `targets[i].digest`), by id. */
+  readonly digests?: { readonly [id: string]: string };
+  /** Why the targets were refused. */
+  readonly error?: ReactiveErrorInfo;
+}
+
 /** Worker → main thread: this tab's worker became the database's writer, or a follower. */
 export interface RoleMessage {
   readonly type: 'ROLE';
@@ -144,7 +173,8 @@ export type WorkerMessage =
   | SyncErrorMessage
   | SyncFatalMessage
   | ShutdownAckMessage
-  | StoreReportMessage;
+  | StoreReportMessage
+  | TargetsSetMessage;
 
 type Fields = { readonly [key: string]: unknown };
 
@@ -204,6 +234,11 @@ export function parseMainMessage(data: unknown): MainMessage | ValidationError {
     case 'INSPECT_STORE':
       if (typeof data.id !== 'number') return refuse(side, 'INSPECT_STORE needs a number `id`', 'id');
       return { type: 'INSPECT_STORE', id: data.id };
+    case 'SET_TARGETS':
+      if (typeof data.id !== 'number' || !Array.isArray(data.targets)) {
+        return refuse(side, 'SET_TARGETS needs a number `id` and a `targets` array', 'targets');
+      }
+      return { type: 'SET_TARGETS', id: data.id, targets: data.targets as SyncTargetSpec[] };
     default:
       return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
   }
@@ -287,6 +322,15 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
         return refuse(side, 'STORE_REPORT needs a `report` with `targets`, or an `error`', 'report');
       }
       return { type: 'STORE_REPORT', id: data.id, report: data.report as unknown as StoreReport };
+    case 'TARGETS_SET': {
+      if (typeof data.id !== 'number') return refuse(side, 'TARGETS_SET needs a number `id`', 'id');
+      if (isErrorInfo(data.error)) return { type: 'TARGETS_SET', id: data.id, error: data.error };
+      const digests = data.digests;
+      if (!isRecord(digests) || !Object.values(digests).every((d) => typeof d === 'string')) {
+        return refuse(side, 'TARGETS_SET needs string `digests` by id, or an `error`', 'digests');
+      }
+      return { type: 'TARGETS_SET', id: data.id, digests: digests as { readonly [id: string]: string } };
+    }
     default:
       return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
   }

@@ -5,7 +5,16 @@
  */
 
 import { logLevels, type Logger, type LogLevel } from './log.js';
-import type { IndexDeclaration, ModelChoice, SyncOptions, ToriiVersionChangePolicy, WorkerConfig } from './types.js';
+import type {
+  IndexDeclaration,
+  ModelChoice,
+  SyncClause,
+  SyncOptions,
+  SyncTargetSpec,
+  TargetRetention,
+  ToriiVersionChangePolicy,
+  WorkerConfig,
+} from './types.js';
 import { ValidationError } from './errors.js';
 import { Check } from './validate.js';
 
@@ -35,6 +44,20 @@ export interface SyncWorkerOptions {
   readonly logLevel?: LogLevel;
   /** Also sync event messages (default false). */
   readonly eventMessages?: boolean;
+  /**
+   * Sync targets: what of the world the client keeps (default: every entity of `models`). Each
+   * is `{ id, kind: 'entities' | 'eventMessages', models?, clause? }`; the targets of a kind
+   * share one live stream, and `client.targets` changes them at run time. With `targets`,
+   * `models` only names the synced models (and their version members). The kinds synced are
+   * fixed here (`eventMessages: true` adds a whole-kind event-message target when none is given).
+   */
+  readonly targets?: readonly SyncTargetSpec[];
+  /**
+   * What happens to entities no target covers any more after a target is removed or narrowed:
+   * `drop` (default) removes them from the store and every view; `keep` leaves them as last
+   * synced (no longer updated; full reconciles keep them too).
+   */
+  readonly targetRetention?: TargetRetention;
   /**
    * IndexedDB database name (default: derived from toriiUrl and worldAddress). A database
    * records the world and Torii its data comes from: opening it for another one is a
@@ -137,6 +160,8 @@ const workerKeys = [
   'logger',
   'logLevel',
   'eventMessages',
+  'targets',
+  'targetRetention',
   'dbName',
   'onToriiVersionChange',
   'acceptToriiVersionChange',
@@ -271,6 +296,37 @@ function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
   });
 }
 
+/** One sync target (`argument` names it); the clause's content is checked by the worker against the manifest. */
+export function checkTarget(check: Check, argument: string, value: unknown): SyncTargetSpec {
+  const record = check.record(argument, value);
+  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause']);
+  const id = check.string(`${argument}.id`, record.id);
+  const kind = check.optionalOneOf(`${argument}.kind`, record.kind, ['entities', 'eventMessages'] as const);
+  if (kind === undefined) throw check.fail(`${argument}.kind`, "'entities' or 'eventMessages'", record.kind);
+  let models: string[] | undefined;
+  if (record.models !== undefined) {
+    if (!Array.isArray(record.models)) throw check.fail(`${argument}.models`, 'an array of model tags', record.models);
+    models = record.models.map((tag: unknown, i) => check.string(`${argument}.models[${i}]`, tag));
+  }
+  const clause = check.optionalRecord(`${argument}.clause`, record.clause) as SyncClause | undefined;
+  const target: { -readonly [K in keyof SyncTargetSpec]: SyncTargetSpec[K] } = { id, kind };
+  if (models) target.models = models;
+  if (clause) target.clause = clause;
+  return target;
+}
+
+/** `targets`: an array of sync targets with unique ids. */
+export function checkTargets(check: Check, argument: string, value: unknown): SyncTargetSpec[] {
+  if (!Array.isArray(value)) throw check.fail(argument, 'an array of sync targets', value);
+  const targets = value.map((item: unknown, i) => checkTarget(check, `${argument}[${i}]`, item));
+  const ids = new Set<string>();
+  for (const [i, target] of targets.entries()) {
+    if (ids.has(target.id)) throw check.fail(`${argument}[${i}].id`, 'unique among the targets', target.id);
+    ids.add(target.id);
+  }
+  return targets;
+}
+
 /** Checks the options of `where` (`createReactiveClient` when `withOverlay`). */
 export function checkOptions(where: string, options: unknown, withOverlay: boolean): CheckedOptions {
   const check = new Check(where);
@@ -305,6 +361,8 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   const logLevel = check.optionalOneOf('logLevel', o.logLevel, logLevels) ?? 'info';
   const debug = withOverlay ? check.optionalBoolean('debug', o.debug) : false;
   const eventMessages = check.optionalBoolean('eventMessages', o.eventMessages);
+  const targets = o.targets === undefined ? undefined : checkTargets(check, 'targets', o.targets);
+  const targetRetention = check.optionalOneOf('targetRetention', o.targetRetention, ['drop', 'keep'] as const);
   const dbName = check.optionalString('dbName', o.dbName);
   const onToriiVersionChange = checkVersionPolicy(check, o.onToriiVersionChange, o.acceptToriiVersionChange);
   const deltaChunk = check.optionalCount('deltaChunk', o.deltaChunk, true, 1, U32_MAX);
@@ -341,6 +399,8 @@ export function checkOptions(where: string, options: unknown, withOverlay: boole
   if (models) config.models = models;
   if (syncOptions) config.syncOptions = syncOptions;
   if (eventMessages !== undefined) config.eventMessages = eventMessages;
+  if (targets) config.targets = targets;
+  if (targetRetention !== undefined) config.targetRetention = targetRetention;
   if (dbName !== undefined) config.dbName = dbName;
   if (onToriiVersionChange !== undefined) config.onToriiVersionChange = onToriiVersionChange;
   if (deltaChunk !== undefined) config.deltaChunk = deltaChunk;

@@ -25,6 +25,7 @@ import type {
   StartTimings,
   StoreReport,
   SyncState,
+  SyncTargetSpec,
   SyncTick,
   TabRole,
   Transition,
@@ -161,6 +162,13 @@ export class SyncSession {
     { resolve(report: StoreReport): void; reject(error: ReactiveError): void }
   >();
   private nextInspection = 1;
+  /** SET_TARGETS requests waiting for their TARGETS_SET, by id. */
+  private readonly retargets = new Map<
+    number,
+    { resolve(digests: { readonly [id: string]: string }): void; reject(error: ReactiveError): void }
+  >();
+  /** The sync targets set at run time (a restarted worker starts from them). */
+  private targets: readonly SyncTargetSpec[] | undefined;
 
   /** Whether the current worker sent INIT_ACK (its DELTAs before it are the persisted state). */
   private acknowledged = false;
@@ -268,7 +276,9 @@ export class SyncSession {
         else this.fail(error);
       },
     );
-    port.post({ type: 'INIT', config: this.config, deltas: this.deltas });
+    // A restarted worker starts from the targets set last (`client.targets`).
+    const config = this.targets ? { ...this.config, targets: this.targets } : this.config;
+    port.post({ type: 'INIT', config, deltas: this.deltas });
   }
 
   /**
@@ -384,12 +394,40 @@ export class SyncSession {
     });
   }
 
-  /** Rejects every inspection still waiting (the worker that would answer is gone). */
+  /**
+   * Asks the worker to sync `targets` from now on; resolves each target's digest by id (a
+   * SYNC_TICK's `targets[i].digest`), rejects with the ValidationError the worker found.
+   */
+  setTargets(targets: readonly SyncTargetSpec[]): Promise<{ readonly [id: string]: string }> {
+    const port = this.port;
+    if (!port || this.stopping) {
+      return Promise.reject(
+        new ValidationError('sync targets can be changed only while the sync worker runs', { where: 'targets' }),
+      );
+    }
+    const id = this.nextInspection++;
+    return new Promise<{ readonly [id: string]: string }>((resolve, reject) => {
+      this.retargets.set(id, {
+        resolve: (digests) => {
+          this.targets = targets;
+          resolve(digests);
+        },
+        reject,
+      });
+      port.post({ type: 'SET_TARGETS', id, targets });
+    });
+  }
+
+  /** Rejects every inspection and target change still waiting (the worker that would answer is gone). */
   private abandonInspections(): void {
     for (const { reject } of this.inspections.values()) {
       reject(new ValidationError('the sync worker stopped before it read the store', { where: 'inspectStore' }));
     }
     this.inspections.clear();
+    for (const { reject } of this.retargets.values()) {
+      reject(new ValidationError('the sync worker stopped before it took the targets; set them again', { where: 'targets' }));
+    }
+    this.retargets.clear();
   }
 
   /**
@@ -560,6 +598,13 @@ export class SyncSession {
         if (message.error) this.report(toReactiveError(message.error), 'shutdown');
         this.acknowledge?.();
         return;
+      case 'TARGETS_SET': {
+        const waiting = this.retargets.get(message.id);
+        this.retargets.delete(message.id);
+        if (message.digests) waiting?.resolve(message.digests);
+        else waiting?.reject(toReactiveError(message.error));
+        return;
+      }
       case 'STORE_REPORT': {
         const waiting = this.inspections.get(message.id);
         this.inspections.delete(message.id);

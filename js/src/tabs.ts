@@ -9,7 +9,7 @@
 
 import type { ReactiveErrorInfo } from './errors.js';
 import type { DeltaRelay } from './messages.js';
-import type { ModelChoice, SyncTick, Transition } from './types.js';
+import type { ModelChoice, SyncTargetSpec, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
 export const TAB_PROTOCOL = 2;
@@ -31,6 +31,51 @@ export interface TabTargets {
   readonly models: readonly ModelChoice[] | undefined;
   /** Whether event messages are synced too. */
   readonly eventMessages: boolean;
+  /**
+   * Its sync targets (absent: every entity of `models`, and every event message when
+   * `eventMessages`; see {@link targetsOf}).
+   */
+  readonly targets?: readonly SyncTargetSpec[];
+}
+
+/** A tab's sync targets, the implicit whole-kind ones of a tab without `targets` included. */
+export function targetsOf(tab: TabTargets): readonly SyncTargetSpec[] {
+  if (tab.targets) return tab.targets;
+  const whole: SyncTargetSpec[] = [{ id: 'entities', kind: 'entities' }];
+  if (tab.eventMessages) whole.push({ id: 'eventMessages', kind: 'eventMessages' });
+  return whole;
+}
+
+/** A target's definition as text (what two tabs compare). */
+function definition(target: SyncTargetSpec): string {
+  return JSON.stringify([target.kind, target.models ?? null, target.clause ?? null]);
+}
+
+/** Whether `synced` (a target of a union) is `target` of a tab: same definition, its id or a renamed `id~n`. */
+export function isSameTarget(synced: SyncTargetSpec, target: SyncTargetSpec): boolean {
+  return (synced.id === target.id || synced.id.startsWith(`${target.id}~`)) && definition(synced) === definition(target);
+}
+
+/**
+ * The sync targets of several tabs, each definition once: a tab's target whose id another tab
+ * uses for another definition is renamed `id~n` (its status carries that id).
+ */
+export function unionSyncTargets(all: Iterable<TabTargets>): SyncTargetSpec[] {
+  const union: SyncTargetSpec[] = [];
+  for (const tab of all) {
+    for (const target of targetsOf(tab)) {
+      if (union.some((t) => isSameTarget(t, target))) continue;
+      let id = target.id;
+      for (let n = 2; union.some((t) => t.id === id); n += 1) id = `${target.id}~${n}`;
+      union.push({ ...target, id });
+    }
+  }
+  return union;
+}
+
+/** Whether `outer` has every target of `inner` (by definition; ids may differ by a `~n`). */
+export function coversTargets(outer: readonly SyncTargetSpec[], inner: readonly SyncTargetSpec[]): boolean {
+  return inner.every((target) => outer.some((t) => isSameTarget(t, target)));
 }
 
 /** Leader → all: alive, under this epoch, `sent` DELTAs relayed in it so far, syncing these targets. */
@@ -111,10 +156,16 @@ function isCount(value: unknown): value is number {
 function isTargets(value: unknown): value is TabTargets {
   if (!isRecord(value) || typeof value.eventMessages !== 'boolean') return false;
   const models = value.models;
+  const targets = value.targets;
   return (
-    models === undefined ||
-    (Array.isArray(models) &&
-      models.every((m) => typeof m === 'string' || (isRecord(m) && typeof m.tag === 'string')))
+    (models === undefined ||
+      (Array.isArray(models) &&
+        models.every((m) => typeof m === 'string' || (isRecord(m) && typeof m.tag === 'string')))) &&
+    (targets === undefined ||
+      (Array.isArray(targets) &&
+        targets.every(
+          (t) => isRecord(t) && typeof t.id === 'string' && (t.kind === 'entities' || t.kind === 'eventMessages'),
+        )))
   );
 }
 
@@ -166,18 +217,25 @@ function tagOf(choice: ModelChoice): string {
 
 /**
  * The union of what several tabs need: every model when any tab asks for every model, else
- * each model once (the first choice of a tag wins), event messages when any tab wants them.
+ * each model once (the first choice of a tag wins), event messages when any tab wants them, and
+ * every tab's sync targets when any tab gave some ({@link unionSyncTargets}).
  */
 export function unionTargets(all: Iterable<TabTargets>): TabTargets {
   let every = false;
   let eventMessages = false;
   const models = new Map<string, ModelChoice>();
-  for (const targets of all) {
+  const list = [...all];
+  for (const targets of list) {
     eventMessages ||= targets.eventMessages;
     if (targets.models === undefined) every = true;
     else for (const choice of targets.models) if (!models.has(tagOf(choice))) models.set(tagOf(choice), choice);
   }
-  return { models: every ? undefined : [...models.values()], eventMessages };
+  const union: { -readonly [K in keyof TabTargets]: TabTargets[K] } = {
+    models: every ? undefined : [...models.values()],
+    eventMessages,
+  };
+  if (list.some((tab) => tab.targets)) union.targets = unionSyncTargets(list);
+  return union;
 }
 
 /** Whether `outer` syncs everything `inner` asks for. */
@@ -187,6 +245,11 @@ export function covers(outer: TabTargets, inner: TabTargets): boolean {
   if (inner.models === undefined) return false;
   const tags = new Set(outer.models.map(tagOf));
   return inner.models.every((choice) => tags.has(tagOf(choice)));
+}
+
+/** Whether `outer` syncs every sync target `inner` asks for (and its models and kinds: {@link covers}). */
+export function coversAll(outer: TabTargets, inner: TabTargets): boolean {
+  return covers(outer, inner) && coversTargets(targetsOf(outer), targetsOf(inner));
 }
 
 /** A BroadcastChannel as this package uses it (the global one in browsers). */

@@ -253,6 +253,83 @@ export interface ModelTick {
   readonly throughputPerSec?: number;
 }
 
+/**
+ * A Torii clause as JSON, in the shape of Torii's own clients (externally tagged). Member values
+ * are written as in a query filter and typed by the manifest; `In`, `NotIn`, `ContainsAll` and
+ * `ContainsAny` take a list, `ArrayLength*` a count. Operators may also be written `EQ`,
+ * `NOT_IN`, ... (Torii's proto names).
+ */
+export type SyncClause =
+  | { readonly HashedKeys: readonly string[] }
+  | {
+      readonly Keys: {
+        /** Hex felts; `null` matches any felt. */
+        readonly keys: readonly (string | null)[];
+        /** Default `FixedLen`. */
+        readonly pattern_matching?: 'FixedLen' | 'VariableLen';
+        readonly models?: readonly string[];
+      };
+    }
+  | {
+      readonly Member: {
+        readonly model: string;
+        /** Dotted member path (`vec.x`). */
+        readonly member: string;
+        readonly operator: ClauseOperator;
+        readonly value: unknown;
+      };
+    }
+  | { readonly Composite: { readonly operator: 'And' | 'Or'; readonly clauses: readonly SyncClause[] } };
+
+/** Torii's 14 comparison operators. */
+export type ClauseOperator =
+  | 'Eq'
+  | 'Neq'
+  | 'Gt'
+  | 'Gte'
+  | 'Lt'
+  | 'Lte'
+  | 'In'
+  | 'NotIn'
+  | 'Contains'
+  | 'ContainsAll'
+  | 'ContainsAny'
+  | 'ArrayLengthEq'
+  | 'ArrayLengthGt'
+  | 'ArrayLengthLt';
+
+/**
+ * One sync target: what of Torii's entities or event messages the client keeps. The targets of
+ * a kind are merged into one live stream (an OR of their clauses).
+ */
+export interface SyncTargetSpec {
+  /** Unique among the client's targets. */
+  readonly id: string;
+  /** Torii's entities or its event messages. */
+  readonly kind: TargetKind;
+  /** Model tags it syncs (default: every synced model of its kind). */
+  readonly models?: readonly string[];
+  /** Narrows it to the entities a clause selects (default: every entity with one of `models`). */
+  readonly clause?: SyncClause;
+}
+
+/** What happens to entities no target covers any more: they leave the store (`drop`) or stay as last synced (`keep`). */
+export type TargetRetention = 'drop' | 'keep';
+
+/** Where one sync target stands (`client.targets.list()`). */
+export interface SyncTargetStatus {
+  /** The target's id. */
+  readonly id: string;
+  /** Its kind. */
+  readonly kind: TargetKind;
+  /**
+   * Whether everything it selects, as last defined, has been read (a target restored complete
+   * from the database is complete at once; one added or widened at run time once its pages are
+   * read).
+   */
+  readonly complete: boolean;
+}
+
 /** One SYNC_TICK from the worker (the core `SyncTick`, camelCase). */
 export interface SyncTick {
   /** Clock time (ms). */
@@ -269,6 +346,8 @@ export interface SyncTick {
   };
   /** Per model. */
   readonly models: readonly ModelTick[];
+  /** Per sync target of this kind, in the order given (see {@link SyncTargetStatus}). */
+  readonly targets: readonly { readonly id: string; readonly digest: string; readonly complete: boolean }[];
   /** Stream updates buffered and not yet applied. */
   readonly queueDepth: number;
   /** Buffered updates replaced by a newer one. */
@@ -412,6 +491,10 @@ export interface WorkerConfig {
   readonly models?: readonly ModelChoice[];
   /** Also sync event messages. */
   readonly eventMessages?: boolean;
+  /** Sync targets (default: every entity of `models`). */
+  readonly targets?: readonly SyncTargetSpec[];
+  /** What happens to entities no target covers any more (default `drop`). */
+  readonly targetRetention?: TargetRetention;
   /** IndexedDB database name (default: derived from toriiUrl + worldAddress). */
   readonly dbName?: string;
   /** Synchronizer options. */

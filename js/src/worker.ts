@@ -22,6 +22,10 @@ import {
   TAB_PROTOCOL,
   channelName,
   covers,
+  coversAll,
+  coversTargets,
+  isSameTarget,
+  targetsOf,
   openTabChannel,
   parseTabMessage,
   unionTargets,
@@ -30,7 +34,7 @@ import {
   type TabMessage,
   type TabTargets,
 } from './tabs.js';
-import type { WorkerConfig } from './types.js';
+import type { SyncTargetSpec, WorkerConfig } from './types.js';
 
 /** The parts of a dedicated worker's global scope this script uses. */
 interface WorkerScope {
@@ -118,7 +122,7 @@ class Tab {
   private worker: SyncWorker | undefined;
   private readonly channel: TabChannel | undefined;
   private readonly election: Election;
-  private readonly own: TabTargets;
+  private own: TabTargets;
   /** What the open worker was configured to sync (the union, while leading). */
   private syncing: TabTargets;
   /** Leading: syncing, under this epoch; DELTAs are numbered within it. */
@@ -153,6 +157,10 @@ class Tab {
     dbName: string,
   ) {
     this.own = { models: config.models, eventMessages: config.eventMessages ?? false };
+    if (config.targets) {
+      const eventMessages = this.own.eventMessages || config.targets.some((t) => t.kind === 'eventMessages');
+      this.own = { ...this.own, eventMessages, targets: config.targets };
+    }
     this.syncing = this.own;
     // Listening starts before the database is read: nothing stored after the read is missed.
     this.channel = openTabChannel(dbName);
@@ -311,7 +319,7 @@ class Tab {
         if (this.leading) return;
         if (this.manifests.differs(message.manifest)) this.manifests.heardOther();
         else if (message.protocol < TAB_PROTOCOL) this.election.takeOver();
-        else if (!covers(message.targets, this.own)) this.announce();
+        else if (!coversAll(message.targets, this.own)) this.announce();
         return;
       case 'DELTA':
         if (this.leading) return;
@@ -335,7 +343,7 @@ class Tab {
         return;
       case 'TARGETS':
         this.followers.hear(message.from, message.targets, Date.now());
-        if (this.leading && !covers(this.syncing, message.targets)) {
+        if (this.leading) {
           void this.serially(() => this.widen());
         }
         return;
@@ -374,7 +382,13 @@ class Tab {
       const old = this.worker;
       this.worker = undefined;
       await old?.shutdown();
-      const config: WorkerConfig = { ...this.config, models: targets.models, eventMessages: targets.eventMessages };
+      const config: { -readonly [K in keyof WorkerConfig]: WorkerConfig[K] } = {
+        ...this.config,
+        models: targets.models,
+        eventMessages: targets.eventMessages,
+      };
+      if (targets.targets) config.targets = targets.targets;
+      else delete config.targets;
       const worker = await open(config, this.emit, true);
       this.worker = worker;
       this.syncing = targets;
@@ -391,6 +405,13 @@ class Tab {
     const union = unionTargets([this.own, ...this.followers.live(Date.now())]);
     let worker = this.worker;
     if (!worker || !covers(this.syncing, union)) worker = await this.reopen(union);
+    else if (!coversTargets(targetsOf(this.syncing), targetsOf(union))) {
+      try {
+        this.retarget(worker, union);
+      } catch (error) {
+        post({ type: 'SYNC_ERROR', error: errorInfo(error, 'ValidationError') });
+      }
+    }
     const claim = await worker.claimWriter(self, TAB_PROTOCOL, mode === 'lease', Date.now());
     if (!claim.won && claim.outdated) this.manifests.report(claim.outdated);
     if (!claim.won || stopped) return false;
@@ -442,13 +463,26 @@ class Tab {
   }
 
   /**
-   * A tab asked for more than the leader syncs: restart syncing the union of the live tabs'
-   * targets (and re-page it); the models of tabs gone since leave it.
+   * The tabs' targets changed. Only sync targets differ: the leader's subscriptions change in
+   * place (a follower's removed target leaves too). A tab asked for models or a kind the leader
+   * does not sync: restart syncing the union of the live tabs' targets (and re-page it); the
+   * models of tabs gone since leave it.
    */
   private async widen(): Promise<void> {
     if (!this.leading || stopped) return;
     const union = unionTargets([this.own, ...this.followers.live(Date.now())]);
-    if (covers(this.syncing, union)) return;
+    const sameTargets =
+      coversTargets(targetsOf(this.syncing), targetsOf(union)) && coversTargets(targetsOf(union), targetsOf(this.syncing));
+    if (covers(this.syncing, union) && sameTargets) return;
+    if (covers(this.syncing, union) && this.worker) {
+      try {
+        this.retarget(this.worker, union);
+      } catch (error) {
+        // Another tab's target this worker refuses: that tab's own worker checked it already.
+        post({ type: 'SYNC_ERROR', error: errorInfo(error, 'ValidationError') });
+      }
+      return;
+    }
     this.stopBeating();
     this.leading = undefined;
     const worker = await this.reopen(union);
@@ -461,6 +495,49 @@ class Tab {
     await worker.lead();
     // The stored cursors were for fewer models: page the new ones from the start.
     worker.forceReplay();
+  }
+
+  /**
+   * Syncs `union`'s targets with the open worker (in place: one stream per kind stays); a
+   * target the worker refuses (another tab's, for a kind this worker does not sync) is reported.
+   * Returns the digest of each target by id.
+   */
+  private retarget(worker: SyncWorker, union: TabTargets): Record<string, string> {
+    const digests = worker.setTargets(targetsOf(union) as Parameters<SyncWorker['setTargets']>[0]);
+    this.syncing = union;
+    return digests;
+  }
+
+  /**
+   * The app changed this tab's sync targets (`client.targets`). The leader syncs the union of
+   * every tab's targets in place; a follower checks them with its worker and tells the leader.
+   * Returns the digest of each of this tab's targets by id; throws a ValidationError-shaped
+   * error for targets the worker refuses.
+   */
+  setTargets(targets: readonly SyncTargetSpec[]): Promise<Record<string, string>> {
+    return this.serially(async () => {
+      const worker = this.worker;
+      if (!worker) throw new ValidationError('the database is being reopened; set the targets again');
+      const own: TabTargets = { ...this.own, targets };
+      if (!this.leading) {
+        const digests = worker.setTargets(targets as Parameters<SyncWorker['setTargets']>[0]);
+        this.own = own;
+        this.announcedAt = 0;
+        this.announce();
+        return digests;
+      }
+      const union = unionTargets([own, ...this.followers.live(Date.now())]);
+      const byId = this.retarget(worker, union);
+      this.own = own;
+      // A target renamed in the union (another tab uses its id) reports under its new id.
+      const digests: Record<string, string> = {};
+      for (const target of targets) {
+        const entry = targetsOf(union).find((t) => isSameTarget(t, target));
+        const digest = entry ? byId[entry.id] : undefined;
+        if (digest !== undefined) digests[target.id] = digest;
+      }
+      return digests;
+    });
   }
 
   /** Follower: reads the database again (after a missed DELTA). */
@@ -558,6 +635,17 @@ async function shutdown(): Promise<void> {
   scope.close();
 }
 
+/** Answers SET_TARGETS: the targets' digests, or why they were refused. */
+async function setTargets(id: number, targets: readonly SyncTargetSpec[]): Promise<void> {
+  try {
+    const tab = await starting;
+    if (!tab) throw new ValidationError('the worker did not start');
+    post({ type: 'TARGETS_SET', id, digests: await tab.setTargets(targets) });
+  } catch (error) {
+    post({ type: 'TARGETS_SET', id, error: errorInfo(error, 'ValidationError') });
+  }
+}
+
 scope.addEventListener('message', (event) => {
   const message = parseMainMessage(event.data);
   if (message instanceof ValidationError) {
@@ -580,6 +668,9 @@ scope.addEventListener('message', (event) => {
       return;
     case 'INSPECT_STORE':
       void inspectStore(message.id);
+      return;
+    case 'SET_TARGETS':
+      void setTargets(message.id, message.targets);
       return;
     case 'SHUTDOWN':
       void shutdown();

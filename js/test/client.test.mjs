@@ -292,6 +292,39 @@ test('a fatal error before INIT_ACK rejects ready; a malformed worker message is
   await assert.rejects(client.ready, errors.ToriiVersionChangedError, 'ready stays settled with the first error');
 });
 
+test('client.targets sends SET_TARGETS, follows each target in the ticks, and refuses bad changes', async () => {
+  const region = { id: 'region', kind: 'entities', models: ['ns-Position'], clause: { HashedKeys: [ID1] } };
+  const { client, port } = await started({ targets: [region] });
+  assert.deepEqual(port.posted[0].config.targets, [region]);
+  const mine = { id: 'mine', kind: 'entities', clause: { HashedKeys: [ID2] } };
+  const added = client.targets.add(mine);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const request = port.posted.at(-1);
+  assert.equal(request.type, 'SET_TARGETS');
+  assert.deepEqual(request.targets, [region, mine]);
+  port.send({ type: 'TARGETS_SET', id: request.id, digests: { region: 'd1', mine: 'd2' } });
+  await added;
+  const tick = (targets) => port.send({ type: 'SYNC_TICK', tick: { target: 'entities', overall: { state: 'streaming' }, models: [], targets } });
+  tick([{ id: 'region', digest: 'd1', complete: true }, { id: 'mine', digest: 'old', complete: true }]);
+  assert.deepEqual(client.targets.list(), [
+    { id: 'region', kind: 'entities', complete: true },
+    { id: 'mine', kind: 'entities', complete: false },
+  ], 'a status is about the definition last set');
+  const complete = client.targets.complete('mine');
+  tick([{ id: 'region', digest: 'd1', complete: true }, { id: 'mine', digest: 'd2', complete: true }]);
+  await complete;
+  await assert.rejects(client.targets.add(mine), errors.ValidationError, 'a taken id');
+  await assert.rejects(client.targets.remove('nope'), errors.ValidationError, 'an unknown id');
+  await assert.rejects(client.targets.add({ id: 'x', kind: 'tokens' }), errors.ValidationError, 'an unknown kind');
+  // The worker's refusal leaves the targets as they were.
+  const refused = client.targets.remove('region');
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const second = port.posted.at(-1);
+  port.send({ type: 'TARGETS_SET', id: second.id, error: { name: 'ValidationError', message: 'targets: none is left for entities' } });
+  await assert.rejects(refused, errors.ValidationError);
+  assert.deepEqual(client.targets.list().map((t) => t.id), ['region', 'mine']);
+});
+
 test('forceReplay posts FORCE_REPLAY', async () => {
   const { client, port } = await started();
   client.forceReplay();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TAB_PROTOCOL, covers, parseTabMessage, unionTargets } from '../dist/tabs.js';
+import { TAB_PROTOCOL, covers, coversAll, parseTabMessage, unionTargets } from '../dist/tabs.js';
 
 test('the leader syncs the union of the tabs\' targets: every model when one tab asks for every model', () => {
   const a = { models: ['ns-A'], eventMessages: false };
@@ -13,6 +13,26 @@ test('the leader syncs the union of the tabs\' targets: every model when one tab
   assert.equal(every.models, undefined);
   assert.ok(covers(every, a));
   assert.ok(!covers(a, every));
+});
+
+test("the leader syncs every tab's sync targets, each definition once; an id taken for another definition becomes id~n", () => {
+  const region = (x) => ({ Member: { model: 'ns-P', member: 'x', operator: 'Gte', value: x } });
+  const a = { models: ['ns-P'], eventMessages: false, targets: [{ id: 'me', kind: 'entities', clause: { HashedKeys: ['0x1'] } }, { id: 'r', kind: 'entities', clause: region(1) }] };
+  const b = { models: ['ns-P'], eventMessages: false, targets: [{ id: 'r', kind: 'entities', clause: region(1) }, { id: 'me', kind: 'entities', clause: { HashedKeys: ['0x2'] } }] };
+  const union = unionTargets([a, b]);
+  assert.deepEqual(
+    union.targets.map((t) => [t.id, JSON.stringify(t.clause)]),
+    [
+      ['me', JSON.stringify({ HashedKeys: ['0x1'] })],
+      ['r', JSON.stringify(region(1))],
+      ['me~2', JSON.stringify({ HashedKeys: ['0x2'] })],
+    ],
+  );
+  assert.ok(coversAll(union, a) && coversAll(union, b));
+  assert.ok(!coversAll(a, b), "b's `me` is another definition");
+  // A tab without targets stands for its whole kinds.
+  const whole = unionTargets([a, { models: ['ns-P'], eventMessages: false }]);
+  assert.deepEqual(whole.targets.map((t) => t.id), ['me', 'r', 'entities']);
 });
 
 test('channel messages are checked: unknown or malformed ones are ignored, every one names its sender and protocol', () => {

@@ -16,6 +16,7 @@ mod value;
 
 mod cairo_type;
 mod clause;
+mod clause_json;
 mod felts;
 mod filter;
 mod hasher;
@@ -44,6 +45,7 @@ pub use clause::{
     Clause, ComparisonOperator, CompositeClause, KeysClause, LogicalOperator, MemberClause,
     MemberValue, PatternMatching,
 };
+pub use clause_json::{clause_from_json, ClauseJsonError};
 pub use felts::FIELD_PRIME;
 pub use filter::{
     ConditionSpec, Direction, Filter, FilterError, FilterOp, FilterSpec, KeyMatching, MemberBounds,

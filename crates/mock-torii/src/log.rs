@@ -18,6 +18,9 @@ pub struct LogEntry {
     pub method: String,
     /// `key=value` pairs: cursor, limit, models, clause kind, subscription id...
     pub detail: String,
+    /// Rows a retrieve answered with (absent for other calls, and until it answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
 }
 
 /// The log of gRPC calls.
@@ -27,8 +30,8 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    /// Appends an entry.
-    pub fn push(&self, method: &str, detail: String) {
+    /// Appends an entry; returns its `seq`.
+    pub fn push(&self, method: &str, detail: String) -> u64 {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.0 += 1;
         let seq = inner.0;
@@ -39,7 +42,17 @@ impl RequestLog {
             seq,
             method: method.to_owned(),
             detail,
+            rows: None,
         });
+        seq
+    }
+
+    /// Records how many rows the call logged as `seq` answered with.
+    pub fn set_rows(&self, seq: u64, rows: usize) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(entry) = inner.1.iter_mut().rev().find(|e| e.seq == seq) {
+            entry.rows = Some(rows);
+        }
     }
 
     /// Every entry, oldest first.

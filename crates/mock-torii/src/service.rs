@@ -53,13 +53,13 @@ fn query_detail(query: Option<&types::Query>) -> String {
 }
 
 impl MockService {
-    /// Logs the call, then applies the `delay` and `fail` faults.
-    async fn enter(&self, method: &str, detail: String) -> Result<(), Status> {
-        self.shared.log.push(method, detail);
+    /// Logs the call, then applies the `delay` and `fail` faults; returns the log entry's `seq`.
+    async fn enter(&self, method: &str, detail: String) -> Result<u64, Status> {
+        let seq = self.shared.log.push(method, detail);
         self.shared.faults.wait().await;
         match self.shared.faults.take_fail() {
             Some(status) => Err(status),
-            None => Ok(()),
+            None => Ok(seq),
         }
     }
 
@@ -69,7 +69,8 @@ impl MockService {
         kind: Kind,
         request: world::RetrieveEntitiesRequest,
     ) -> Result<Response<world::RetrieveEntitiesResponse>, Status> {
-        self.enter(method, query_detail(request.query.as_ref()))
+        let seq = self
+            .enter(method, query_detail(request.query.as_ref()))
             .await?;
         let mut page = {
             let store = self.shared.store();
@@ -89,6 +90,7 @@ impl MockService {
                 crate::world::break_schema(first);
             }
         }
+        self.shared.log.set_rows(seq, page.entities.len());
         Ok(Response::new(world::RetrieveEntitiesResponse {
             next_cursor: page.next_cursor,
             entities: page.entities,

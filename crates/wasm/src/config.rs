@@ -1,9 +1,14 @@
 //! The sync worker's configuration (`WorkerConfig` of `API.md`): parsed, checked against the
 //! manifest, and turned into what the synchronizers, the transport and the database need.
 
-use dojo_reactive_core::sync::{SyncOptions, SyncSetup, SyncTarget};
+use std::collections::BTreeMap;
+
+use dojo_reactive_core::sync::{
+    Retention, SyncOptions, SyncSetup, SyncTarget, TargetKind, TargetScope,
+};
 use dojo_reactive_core::{
-    Felt, Manifest, ManifestFingerprint, ModelSyncSpec, ResourceKind, SyncConfig,
+    clause_from_json, Felt, Manifest, ManifestFingerprint, ModelSyncSpec, ResourceKind,
+    SchemaRegistry, SyncConfig,
 };
 use dojo_reactive_storage::{default_db_name, DataOrigin};
 use serde::Deserialize;
@@ -30,6 +35,13 @@ pub struct WorkerConfig {
     /// Also sync event messages.
     #[serde(default)]
     pub event_messages: bool,
+    /// Sync targets (`models` then only names the models and their version members); every
+    /// entity of `models` when absent.
+    #[serde(default)]
+    pub targets: Option<Vec<TargetConfig>>,
+    /// What happens to entities no target covers any more (default `drop`).
+    #[serde(default)]
+    pub target_retention: Option<TargetRetention>,
     /// The database name; derived from the URL and world when absent.
     #[serde(default)]
     pub db_name: Option<String>,
@@ -43,6 +55,93 @@ pub struct WorkerConfig {
     /// Most model states per DELTA.
     #[serde(default)]
     pub delta_chunk: Option<u64>,
+}
+
+/// `WorkerConfig.targets[i]`: one sync target (see `API.md`, "Sync targets").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+pub struct TargetConfig {
+    /// Unique among the targets.
+    pub id: String,
+    /// `entities` or `eventMessages`.
+    pub kind: TargetKind,
+    /// Model tags it syncs; every model of its kind when absent.
+    #[serde(default)]
+    pub models: Option<Vec<String>>,
+    /// A Torii clause as JSON (see `dojo_reactive_core::clause_from_json`).
+    #[serde(default)]
+    pub clause: Option<serde_json::Value>,
+}
+
+/// `WorkerConfig.targetRetention`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TargetRetention {
+    /// Entities no target covers any more leave the store.
+    #[default]
+    Drop,
+    /// They stay as last synced.
+    Keep,
+}
+
+/// What sync targets may name: the manifest's model shapes and the synced models.
+#[derive(Debug, Clone)]
+pub struct TargetRules {
+    schemas: SchemaRegistry,
+    models: Vec<(String, ResourceKind)>,
+}
+
+impl TargetRules {
+    /// Checks sync targets and turns them into each kind's scopes, in the order given.
+    /// ValidationErrors name the target (`targets[i]`) and what is wrong.
+    pub fn scopes(
+        &self,
+        targets: &[TargetConfig],
+    ) -> Result<BTreeMap<TargetKind, Vec<TargetScope>>, ErrorInfo> {
+        let mut scopes: BTreeMap<TargetKind, Vec<TargetScope>> = BTreeMap::new();
+        for (i, target) in targets.iter().enumerate() {
+            let at = format!("targets[{i}]");
+            let invalid = |message: String| {
+                ErrorInfo::validation(format!("{at}: {message}")).with("argument", &at)
+            };
+            if target.id.is_empty() {
+                return Err(invalid("`id` must be a non-empty string".into()));
+            }
+            if targets[..i].iter().any(|t| t.id == target.id) {
+                return Err(invalid(format!("the id {:?} is used twice", target.id)));
+            }
+            let resource = match target.kind {
+                TargetKind::Entities => ResourceKind::Model,
+                TargetKind::EventMessages => ResourceKind::Event,
+            };
+            let models = target.models.clone().unwrap_or_default();
+            for tag in &models {
+                match self.models.iter().find(|(t, _)| t == tag) {
+                    Some((_, kind)) if *kind == resource => {}
+                    Some(_) => {
+                        return Err(invalid(format!(
+                            "{tag} is not a model of kind {}",
+                            target.kind.name()
+                        )))
+                    }
+                    None => return Err(invalid(format!("{tag} is not a synced model"))),
+                }
+            }
+            let clause = target
+                .clause
+                .as_ref()
+                .map(|json| clause_from_json(json, &self.schemas, &format!("{at}.clause")))
+                .transpose()
+                .map_err(|e| ErrorInfo::validation(e.to_string()).with("argument", &at))?;
+            scopes.entry(target.kind).or_default().push(TargetScope {
+                id: target.id.clone(),
+                models,
+                clause,
+            });
+        }
+        Ok(scopes)
+    }
 }
 
 /// What a Torii version other than the one the stored data was synced from means.
@@ -167,6 +266,8 @@ pub struct Plan {
     pub on_torii_version_change: OnToriiVersionChange,
     /// Most model states per DELTA.
     pub delta_chunk: usize,
+    /// Checks the targets set at run time.
+    pub target_rules: TargetRules,
 }
 
 /// Parses and checks a configuration (`seed` spreads backoff jitter).
@@ -195,7 +296,20 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
             .map(|m| m.tag.clone())
             .collect()
     };
-    let options = config.sync_options.options(seed)?;
+    let mut options = config.sync_options.options(seed)?;
+    options.retention = match config.target_retention.unwrap_or_default() {
+        TargetRetention::Drop => Retention::Drop,
+        TargetRetention::Keep => Retention::Keep,
+    };
+    let target_rules = TargetRules {
+        // A shape the registry cannot build only makes member clauses on it fail to check.
+        schemas: manifest.schemas().unwrap_or_default(),
+        models: sync_config
+            .models()
+            .iter()
+            .map(|m| (m.tag.clone(), m.kind))
+            .collect(),
+    };
     let on_torii_version_change = config.on_torii_version_change.unwrap_or_default();
     let delta_chunk = count("deltaChunk", config.delta_chunk, 0, U32_MAX)?;
     let setup = |target: SyncTarget| SyncSetup {
@@ -208,14 +322,29 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
         options: options.clone(),
     };
     let mut setups = Vec::new();
-    let entity_tags = tags(ResourceKind::Model);
-    if !chosen || !entity_tags.is_empty() {
-        setups.push(setup(SyncTarget::entities().with_models(entity_tags)));
-    }
-    if config.event_messages {
-        setups.push(setup(
-            SyncTarget::event_messages().with_models(tags(ResourceKind::Event)),
-        ));
+    match &config.targets {
+        Some(targets) => {
+            let mut scopes = target_rules.scopes(targets)?;
+            if config.event_messages && !scopes.contains_key(&TargetKind::EventMessages) {
+                let whole =
+                    TargetScope::whole(TargetKind::EventMessages.name(), tags(ResourceKind::Event));
+                scopes.insert(TargetKind::EventMessages, vec![whole]);
+            }
+            for (kind, scopes) in scopes {
+                setups.push(setup(SyncTarget::of(kind, scopes)));
+            }
+        }
+        None => {
+            let entity_tags = tags(ResourceKind::Model);
+            if !chosen || !entity_tags.is_empty() {
+                setups.push(setup(SyncTarget::entities().with_models(entity_tags)));
+            }
+            if config.event_messages {
+                setups.push(setup(
+                    SyncTarget::event_messages().with_models(tags(ResourceKind::Event)),
+                ));
+            }
+        }
     }
     if setups.is_empty() {
         return Err(ErrorInfo::validation(
@@ -234,6 +363,7 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
         setups,
         on_torii_version_change,
         delta_chunk: delta_chunk.map_or(DEFAULT_DELTA_CHUNK, |n| (n as usize).max(1)),
+        target_rules,
     })
 }
 
@@ -437,11 +567,16 @@ mod tests {
             manifest,
             models,
             event_messages,
+            targets,
+            target_retention,
             db_name,
             sync_options,
             on_torii_version_change,
             delta_chunk,
         } = config;
+        assert!(target_retention.is_some());
+        let target = targets.unwrap().pop().unwrap();
+        assert!(!target.id.is_empty() && target.models.is_some() && target.clause.is_some());
         assert!(!torii_url.is_empty() && world_address.is_some() && !manifest.is_empty());
         assert_eq!(models.map(|m| m.len()), Some(2));
         assert!(event_messages && on_torii_version_change.is_some());

@@ -13,6 +13,8 @@ export interface WorkerConfig {
   manifest: string;
   models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
+  targets?: Array<{ id: string; kind: "entities" | "eventMessages"; models?: string[]; clause?: unknown }>;
+  targetRetention?: "drop" | "keep";
   dbName?: string;
   syncOptions?: {
     pageSize?: number; heartbeatTimeoutMs?: number; heartbeatCheckMs?: number;
@@ -41,6 +43,7 @@ export interface SyncTick {
   models: Array<{ model: string; status: "idle" | "bootstrapping" | "streaming" | "retrying";
     lastCursor?: string; lastTimestamp?: number; lastBatchSize: number; consecutiveFailures: number;
     nextPollInMs: number; overlayPending?: number; throughputPerSec?: number }>;
+  targets: Array<{ id: string; digest: string; complete: boolean }>;
   queueDepth: number;
   queueSuperseded: number;
   queueMaxDepth: number;

@@ -4,11 +4,12 @@
 //! ticks, transitions and errors as events (see `API.md`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
     Clock, StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncState,
-    SyncTick, Synchronizer, TargetKind, Transition,
+    SyncTick, Synchronizer, TargetKind, TargetScope, Transition,
 };
 use dojo_reactive_core::ManifestFingerprint;
 use dojo_reactive_core::StateKind;
@@ -25,7 +26,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::adapter::{DeltaRelay, DeltaSink, DeltaStorage};
 use crate::clock::BrowserClock;
-use crate::config::{plan, Plan, WorkerConfig};
+use crate::config::{plan, Plan, TargetConfig, WorkerConfig};
 use crate::deploy::{hidden, preload_matching, ManifestJudge};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
 use crate::json::{js_to_json, json_to_js};
@@ -132,6 +133,8 @@ struct Opened {
 /// What `shutdown` needs of the running synchronizers.
 struct Running {
     handles: Vec<SyncHandle>,
+    /// The kind each handle syncs.
+    kinds: Vec<TargetKind>,
     /// Set when a synchronizer's run began (it drops commands sent before that).
     started: Vec<Rc<Cell<bool>>>,
     done: RefCell<Vec<oneshot::Receiver<()>>>,
@@ -155,6 +158,8 @@ pub struct SyncWorker {
     running: RefCell<Option<Rc<Running>>>,
     /// Set by `shutdown`: `lead` then starts nothing, and the world check ends.
     stopped: Rc<Cell<bool>>,
+    /// The sync targets of each kind (the configured ones until `setTargets`).
+    scopes: RefCell<BTreeMap<TargetKind, Vec<TargetScope>>>,
 }
 
 #[wasm_bindgen]
@@ -239,6 +244,11 @@ impl SyncWorker {
             });
         }
         let judge = Rc::new(manifest_judge(&plan, &client));
+        let scopes = plan
+            .setups
+            .iter()
+            .map(|s| (s.target.kind, s.target.scopes.clone()))
+            .collect();
         Ok(SyncWorker {
             opened: Rc::new(Opened {
                 plan,
@@ -250,7 +260,56 @@ impl SyncWorker {
             }),
             running: RefCell::new(None),
             stopped: Rc::new(Cell::new(false)),
+            scopes: RefCell::new(scopes),
         })
+    }
+
+    /// Replaces the sync targets (`WorkerConfig.targets`' shape; see `API.md`, "Sync targets"):
+    /// each running synchronizer updates its live subscription's filter and pages what the
+    /// changed targets add (before `lead`, `lead` starts with them). Returns each target's
+    /// digest (`{ [id]: digest }`; a SYNC_TICK's `targets[i].complete` is about the definition
+    /// with that digest). A `ValidationError` for a malformed target, a kind this worker does
+    /// not sync (kinds are fixed when the client is created), or a kind left without targets.
+    #[wasm_bindgen(js_name = setTargets, unchecked_return_type = "Record<string, string>")]
+    pub fn set_targets(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "WorkerConfig['targets']")] targets: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let json = js_to_json(&targets, "the targets")?;
+        let targets: Vec<TargetConfig> = serde_json::from_value(json)
+            .map_err(|e| ErrorInfo::validation(format!("targets: {e}")))?;
+        let scopes = self.opened.plan.target_rules.scopes(&targets)?;
+        for kind in scopes.keys() {
+            if !self.opened.targets.contains(kind) {
+                return Err(ErrorInfo::validation(format!(
+                    "targets: this client does not sync {} (the kinds synced are fixed when it is created: give one such target, or eventMessages: true, in its options)",
+                    kind.name()
+                ))
+                .into());
+            }
+        }
+        if let Some(kind) = self.opened.targets.iter().find(|k| !scopes.contains_key(k)) {
+            return Err(ErrorInfo::validation(format!(
+                "targets: every kind synced keeps at least one target; none is left for {}",
+                kind.name()
+            ))
+            .into());
+        }
+        let digests: serde_json::Map<String, serde_json::Value> = scopes
+            .values()
+            .flatten()
+            .map(|scope| (scope.id.clone(), scope.digest_hex().into()))
+            .collect();
+        if let Some(running) = self.running.borrow().as_ref() {
+            for (kind, handle) in running.kinds.iter().zip(&running.handles) {
+                if let Some(scopes) = scopes.get(kind) {
+                    // A run keeps the targets sent before it began.
+                    handle.retarget(scopes.clone());
+                }
+            }
+        }
+        *self.scopes.borrow_mut() = scopes;
+        Ok(json_to_js(&serde_json::Value::Object(digests)))
     }
 
     /// Starts syncing with Torii: each synchronizer probes Torii's version (within
@@ -271,7 +330,11 @@ impl SyncWorker {
         if let Some(message) = refused {
             return Promise::reject(&ErrorInfo::validation(message).into());
         }
-        let running = Rc::new(start_synchronizers(&self.opened, &self.stopped));
+        let running = Rc::new(start_synchronizers(
+            &self.opened,
+            &self.stopped,
+            &self.scopes.borrow(),
+        ));
         *self.running.borrow_mut() = Some(Rc::clone(&running));
         spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
         Promise::resolve(&JsValue::UNDEFINED)
@@ -463,7 +526,11 @@ fn manifest_judge(plan: &Plan, client: &ToriiClient) -> WorkerJudge {
 
 /// Starts one synchronizer per target over the opened storage, behind the Torii version gate
 /// and the manifest check of a deploy (nothing is written before Torii judged this manifest).
-fn start_synchronizers(opened: &Opened, stopped: &Rc<Cell<bool>>) -> Running {
+fn start_synchronizers(
+    opened: &Opened,
+    stopped: &Rc<Cell<bool>>,
+    scopes: &BTreeMap<TargetKind, Vec<TargetScope>>,
+) -> Running {
     let adopt: crate::version_gate::BeforeInit = {
         let judge = Rc::clone(&opened.judge);
         let storage = Rc::clone(&opened.storage);
@@ -493,9 +560,14 @@ fn start_synchronizers(opened: &Opened, stopped: &Rc<Cell<bool>>) -> Running {
         .with_before_init(adopt),
     );
     let mut handles = Vec::new();
+    let mut kinds = Vec::new();
     let mut done = Vec::new();
     let mut started = Vec::new();
-    for setup in opened.plan.setups.iter().cloned() {
+    for mut setup in opened.plan.setups.iter().cloned() {
+        if let Some(scopes) = scopes.get(&setup.target.kind) {
+            setup.target = setup.target.with_scopes(scopes.clone());
+        }
+        kinds.push(setup.target.kind);
         let mut synchronizer =
             Synchronizer::new(opened.client.clone(), Rc::clone(&gate), BrowserClock, setup);
         synchronizer.set_observer(Box::new(Observer {
@@ -521,6 +593,7 @@ fn start_synchronizers(opened: &Opened, stopped: &Rc<Cell<bool>>) -> Running {
     }
     Running {
         handles,
+        kinds,
         started,
         done: RefCell::new(done),
     }

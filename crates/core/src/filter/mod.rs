@@ -62,7 +62,8 @@ pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
 
 use condition::Condition;
 
-use operand::Operand;
+/// Typed operands (the sync targets' JSON clauses type their values with them too).
+pub(crate) use operand::Operand;
 
 /// Known model shapes by tag, to check filters against.
 pub trait ModelShapes {

@@ -15,7 +15,7 @@ use super::state::{
 };
 use super::status::ModelStats;
 use super::storage::{ModelRecord, StorageAdapter, TargetSyncState};
-use super::target::SyncTarget;
+use super::target::{SyncTarget, TargetKind, TargetScope};
 use super::tick::{ConnectionState, SyncTick};
 use super::transport::ToriiTransport;
 use crate::bytes32::Felt;
@@ -123,7 +123,7 @@ pub(crate) struct Env<T, S, C> {
     pub transport: T,
     pub storage: S,
     pub clock: C,
-    pub target: SyncTarget,
+    pub kind: TargetKind,
     pub fingerprint: ManifestFingerprint,
     pub config: SyncConfig,
     pub options: SyncOptions,
@@ -132,6 +132,17 @@ pub(crate) struct Env<T, S, C> {
 /// Mutable parts.
 pub(crate) struct St<Stream> {
     pub state: SyncState,
+    /// What is synced now (its scopes change at run time).
+    pub target: SyncTarget,
+    /// Scopes asked for by `retarget` and not applied yet (applied while streaming, or by the
+    /// next pass).
+    pub retarget: Option<Vec<TargetScope>>,
+    /// For incomplete scopes changed at run time: the part of the scope to page (absent: the
+    /// whole scope).
+    pub paging: std::collections::BTreeMap<String, TargetScope>,
+    /// A scope was removed or narrowed: what no scope covers leaves the store once streaming
+    /// (with [`Retention::Drop`](super::options::Retention::Drop)).
+    pub prune: bool,
     pub mirror: StoreMirror,
     pub queue: UpdateQueue<(EntityId, ModelId), Buffered>,
     pub live: Option<Live<Stream>>,
@@ -178,6 +189,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
         let now = clock.now_ms();
         let st = St {
             state: SyncState::Idle,
+            target: setup.target.clone(),
+            retarget: None,
+            paging: Default::default(),
+            prune: false,
             mirror: StoreMirror::new(&setup.config),
             queue: UpdateQueue::new(setup.options.queue),
             live: None,
@@ -209,7 +224,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
             transport,
             storage,
             clock,
-            target: setup.target,
+            kind: setup.target.kind,
             fingerprint: setup.fingerprint,
             config: setup.config,
             options: setup.options,
@@ -262,7 +277,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
 
     /// The target.
     pub fn target(&self) -> &SyncTarget {
-        &self.env.target
+        &self.st.target
     }
 
     /// Runs until `shutdown` (`Ok`) or until the retry budget runs out or storage refuses to
@@ -277,8 +292,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
         st.retry_at = None;
         st.failed_passes = 0;
         st.consecutive_failures = 0;
-        // Commands sent while nothing ran were for a run that is over.
-        while st.commands.try_recv().is_ok() {}
+        // Commands sent while nothing ran were for a run that is over, except the scopes to
+        // sync, which this run starts from.
+        while let Ok(command) = st.commands.try_recv() {
+            if let Command::Retarget(scopes) = command {
+                st.retarget = Some(scopes);
+            }
+        }
         let mut step = Step::Start;
         loop {
             step = match step {
@@ -317,7 +337,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             st.last_synced_at = Some(now);
         }
         let transition = Transition {
-            target: self.target.kind,
+            target: self.kind,
             from: st.state,
             to,
             reason,
@@ -343,7 +363,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         retry_in_ms: Option<u64>,
     ) {
         let event = SyncErrorEvent {
-            target: self.target.kind,
+            target: self.kind,
             kind,
             message,
             consecutive_failures: st.consecutive_failures,
@@ -452,7 +472,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Err(error) = self.storage.init(&self.fingerprint, &version).await {
             return self.fail(st, Failure::Fatal(error), Next::Start);
         }
-        let stored = match self.storage.load(self.target.kind).await {
+        let stored = match self.storage.load(self.kind).await {
             Ok(stored) => stored,
             Err(error) => return self.fail(st, Failure::Fatal(error), Next::Start),
         };
@@ -463,6 +483,11 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         st.mirror = StoreMirror::new(&self.config);
         st.mirror.seed(&stored);
         st.sync_state = stored.sync_state.unwrap_or_default();
+        st.sync_state.scopes = super::scopes::restored(&st.target, &st.sync_state);
+        st.paging.clear();
+        if let Some(scopes) = st.retarget.take() {
+            super::scopes::adopt(st, scopes);
+        }
         st.last_synced_at = st.sync_state.last_synced_at;
         st.consecutive_failures = 0;
         if st.sync_state.snapshot_complete {
@@ -605,10 +630,16 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     /// Subscribes (waiting for the handshake) and starts a new stream epoch.
     pub(crate) async fn subscribe(&self, st: &mut St<T::Stream>) -> Result<(), Failure> {
         st.connection = ConnectionState::Connecting;
+        if let Some(scopes) = st.retarget.take() {
+            // Not streaming yet: subscribe with the new filter (this pass, or the paging once
+            // streaming, reads what the new scopes add).
+            super::scopes::adopt(st, scopes);
+        }
+        let target = st.target.clone();
         let result = self
             .call(
                 st,
-                self.transport.subscribe(&self.target),
+                self.transport.subscribe(&target),
                 Some(self.options.request_timeout_ms),
             )
             .await;

@@ -2,8 +2,10 @@
 
 use futures_channel::mpsc::UnboundedSender;
 
+use super::target::TargetScope;
+
 /// A command for a running synchronizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Resubscribe and re-page the snapshot now.
     ForceReplay,
@@ -13,6 +15,9 @@ pub enum Command {
     Resume,
     /// Stop: `run` returns `Ok(())`.
     Shutdown,
+    /// Sync these scopes from now on (the live subscription's filter is updated, and what the
+    /// changed scopes add is paged).
+    Retarget(Vec<TargetScope>),
 }
 
 /// A cloneable handle to send commands to a synchronizer (from any task of its thread).
@@ -40,6 +45,12 @@ impl SyncHandle {
     /// Asks a paused synchronizer to resume.
     pub fn resume(&self) -> bool {
         self.send(Command::Resume)
+    }
+
+    /// Asks the synchronizer to sync these scopes instead (see [`Command::Retarget`]); before
+    /// `run` they apply from its start.
+    pub fn retarget(&self, scopes: Vec<TargetScope>) -> bool {
+        self.send(Command::Retarget(scopes))
     }
 
     /// Asks the synchronizer to stop; `run` then returns `Ok(())`.

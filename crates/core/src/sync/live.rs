@@ -71,7 +71,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 live.seq += 1;
                 let seq = live.seq;
                 for state in entity.models {
-                    if !self.target.includes_model(&state.name) {
+                    if !st.target.includes_model(&state.name) {
                         continue;
                     }
                     let model = st.mirror.model_id(&state.name);
@@ -147,7 +147,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if pending.is_empty() && sync_state.is_none() {
             return Ok(());
         }
-        let (mut batch, undo) = st.mirror.finish(pending, self.target.kind, None);
+        let (mut batch, undo) = st.mirror.finish(pending, self.kind, None);
         let newest = batch.upserts.iter().map(|record| record.updated_at).max();
         batch.sync_state = self.sync_state_to_store(st, sync_state, newest);
         match self.storage.commit(&batch).await {
@@ -267,6 +267,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         let check = self.options.heartbeat_check_ms.max(1);
         st.next_heartbeat_at = self.now().saturating_add(check);
         loop {
+            let scopes_waiting = st.sync_state.scopes.iter().any(|s| !s.complete);
+            if st.retarget.is_some() || st.prune || scopes_waiting {
+                if let Some(step) = self.settle_scopes(st).await {
+                    return step;
+                }
+            }
             if !st.queue.is_empty() || !st.rejected_stream.is_empty() {
                 if let Some(step) = self.apply_stream_batch(st).await {
                     return step;
@@ -340,6 +346,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 Wake::Command(Command::Shutdown) => return Step::Stop,
                 Wake::Command(Command::Pause) => return Step::Pause,
                 Wake::Command(Command::Resume) => {}
+                Wake::Command(Command::Retarget(scopes)) => st.retarget = Some(scopes),
             }
         }
     }

@@ -8,7 +8,7 @@ use super::storage::{
     LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
 };
 use super::stored::StoredRecord;
-use super::target::TargetKind;
+use super::target::{SyncTarget, TargetKind};
 use crate::bytes32::Felt;
 use crate::entity::{Entity, EntityId};
 use crate::hasher::{FastHashBuilder, FastMap};
@@ -336,6 +336,38 @@ impl StoreMirror {
         }
         self.absent_deleted += deleted;
         deleted
+    }
+
+    /// Every held (entity, model) that no scope of `target` covers, judged on the held states.
+    pub(crate) fn uncovered(&self, target: &SyncTarget) -> Vec<(EntityId, ModelId)> {
+        let mut by_entity: FastMap<EntityId, Vec<(ModelId, &ModelRecord)>> = FastMap::default();
+        for ((entity, model), record) in &self.records {
+            if let Some(record) = record.get() {
+                by_entity.entry(*entity).or_default().push((*model, record));
+            }
+        }
+        let mut uncovered = Vec::new();
+        for (entity, held) in by_entity {
+            let states: Vec<Struct> = held.iter().map(|(_, r)| r.state.clone()).collect();
+            for (model, record) in held {
+                if !target.covers(&entity, record.model(), &states) {
+                    uncovered.push((entity, model));
+                }
+            }
+        }
+        uncovered
+    }
+
+    /// Forgets every held (entity, model) no scope of `target` covers: its state and its
+    /// version go (a deletion in the batch), so it may come back with any later version.
+    pub(crate) fn drop_uncovered(&mut self, pending: &mut Pending, target: &SyncTarget) -> u64 {
+        let uncovered = self.uncovered(target);
+        for (entity, model) in &uncovered {
+            let version = self.ledger.remove(entity, *model);
+            let record = self.records.remove(&(*entity, *model));
+            Self::note(pending, *entity, *model, version, record);
+        }
+        uncovered.len() as u64
     }
 
     /// Turns the pending changes into a storage batch (the current state of every changed

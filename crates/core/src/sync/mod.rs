@@ -100,6 +100,8 @@ mod options;
 mod pass;
 mod probe;
 mod pump;
+mod scope_delta;
+mod scopes;
 mod state;
 mod status;
 mod storage;
@@ -116,15 +118,16 @@ pub use clock::Clock;
 pub use engine::{SyncSetup, Synchronizer};
 pub use error::{FatalReason, StorageError, StorageErrorKind, SyncFatalError, TransportError};
 pub use handle::{Command, SyncHandle};
-pub use options::{BackoffConfig, SyncOptions};
+pub use options::{BackoffConfig, Retention, SyncOptions};
 pub use state::{
     ModelSyncStatus, NoObserver, OverlayCounts, SyncErrorEvent, SyncErrorKind, SyncObserver,
     SyncState, Transition, TransitionReason,
 };
 pub use storage::{
-    LedgerEntry, ModelKey, ModelRecord, StorageAdapter, StoredTarget, SyncBatch, TargetSyncState,
+    LedgerEntry, ModelKey, ModelRecord, ScopeSyncState, StorageAdapter, StoredTarget, SyncBatch,
+    TargetSyncState,
 };
 pub use stored::{EncodedRecord, RecordHead, StoredRecord};
-pub use target::{SyncTarget, TargetKind};
-pub use tick::{ConnectionState, LedgerCounters, ModelTick, OverallStatus, SyncTick};
+pub use target::{SyncTarget, TargetKind, TargetScope};
+pub use tick::{ConnectionState, LedgerCounters, ModelTick, OverallStatus, SyncTick, TargetTick};
 pub use transport::{PageRequest, RejectedRecord, SnapshotPage, ToriiTransport, UpdateStream};

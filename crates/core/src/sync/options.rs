@@ -26,6 +26,17 @@ impl Default for BackoffConfig {
     }
 }
 
+/// What happens to the entities no sync target covers any more (after a target was removed or
+/// narrowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Retention {
+    /// They leave the store (and every view) at once (default).
+    #[default]
+    Drop,
+    /// They stay as last synced, no longer updated; full reconciles do not remove them either.
+    Keep,
+}
+
 /// Every tunable of a synchronizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
@@ -75,6 +86,8 @@ pub struct SyncOptions {
     /// stream nor the catch-ups after a stall can show: entities deleted whole while the
     /// stream was down (default 1 h; 0 never: only `force_replay` and restarts replay in full).
     pub reconcile_interval_ms: u64,
+    /// What happens to entities no target covers any more (default [`Retention::Drop`]).
+    pub retention: Retention,
 }
 
 /// Longest wait for Torii's version probe (a small `GET /`): a Torii that accepts and never
@@ -107,6 +120,7 @@ impl Default for SyncOptions {
             catch_up_margin_s: 10,
             reconcile_after_catch_up_ms: 60_000,
             reconcile_interval_ms: 60 * 60 * 1_000,
+            retention: Retention::Drop,
         }
     }
 }

@@ -11,8 +11,10 @@ use super::clock::Clock;
 use super::engine::{Env, Failure, Next, PassKind, St, Step};
 use super::handle::Command;
 use super::mirror::{EntitySet, Pending, RowMeta, Seen};
+use super::options::Retention;
 use super::state::{SyncErrorKind, SyncState, TransitionReason};
 use super::storage::{StorageAdapter, TargetSyncState};
+use super::target::SyncTarget;
 use super::transport::{PageRequest, SnapshotPage, ToriiTransport};
 use crate::entity::EntityId;
 use crate::ledger::Source;
@@ -127,7 +129,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 limit: self.options.page_size,
                 entity_ids: Vec::new(),
             };
-            let page = self.fetch(st, &request, pass_state, true).await?;
+            let target = st.target.clone();
+            let page = self.fetch(st, &target, &request, pass_state, true).await?;
             let mut sync = st.sync_state.clone();
             sync.cursor = page.next_cursor.clone();
             sync.pages_read += 1;
@@ -165,6 +168,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             })?;
         let mut pending = Pending::default();
         if !resumed && complete {
+            if self.options.retention == Retention::Keep {
+                // What no target covers any more stays as it was last synced.
+                for (entity, model) in st.mirror.uncovered(&st.target) {
+                    seen.entities.insert(entity);
+                    seen.models.insert((entity, model));
+                }
+            }
             let epoch = st.live.as_ref().map_or(0, |live| live.epoch);
             st.page_counter += 1;
             let page = st.page_counter;
@@ -172,6 +182,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 .complete_snapshot(&mut pending, epoch, page, &seen, since.is_some());
         }
         let now = self.now();
+        // A full pass read every scope; a catch-up leaves incomplete ones to be paged.
+        let full = !resumed && since.is_none();
         let sync = TargetSyncState {
             cursor: None,
             snapshot_complete: true,
@@ -179,7 +191,15 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             last_synced_at: Some(now),
             last_timestamp: st.sync_state.last_timestamp,
             updated_at: now,
+            scopes: if full {
+                super::scopes::all_complete(&st.target)
+            } else {
+                st.sync_state.scopes.clone()
+            },
         };
+        if full {
+            st.paging.clear();
+        }
         self.commit(st, pending, Some(sync))
             .await
             .map_err(|error| Failure::Pass {
@@ -231,6 +251,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         retry: bool,
     ) -> Result<(), Failure> {
         let state = st.state;
+        let target = st.target.clone();
         for chunk in ids.chunks(self.options.refetch_chunk.max(1)) {
             let mut cursor = None;
             loop {
@@ -239,7 +260,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                     limit: self.options.page_size,
                     entity_ids: chunk.to_vec(),
                 };
-                let page = self.fetch(st, &request, state, retry).await?;
+                let page = self.fetch(st, &target, &request, state, retry).await?;
                 self.apply_page(st, &page, seen, complete, None).await?;
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),
@@ -252,9 +273,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
 
     /// Reads one page; transient failures are retried after a backoff while the subscription
     /// stays live (its buffer keeps filling), when `retry` is set.
-    async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         st: &mut St<T::Stream>,
+        target: &SyncTarget,
         request: &PageRequest,
         pass_state: SyncState,
         retry: bool,
@@ -263,7 +285,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let result = self
                 .call(
                     st,
-                    self.transport.retrieve(&self.target, request),
+                    self.transport.retrieve(target, request),
                     Some(self.options.request_timeout_ms),
                 )
                 .await;
@@ -310,7 +332,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     }
 
     /// Applies one page's rows as snapshot observations and writes them with `sync_state`.
-    async fn apply_page(
+    pub(crate) async fn apply_page(
         &self,
         st: &mut St<T::Stream>,
         page: &SnapshotPage,
@@ -329,7 +351,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             seen.entities.insert(entity.id);
             let meta = RowMeta::of(entity);
             for state in &entity.models {
-                if self.target.includes_model(&state.name) {
+                if st.target.includes_model(&state.name) {
                     let model = st.mirror.model_id(&state.name);
                     seen.models.insert((entity.id, model));
                     st.mirror.observe(&mut pending, &meta, state, source);

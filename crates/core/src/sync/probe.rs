@@ -26,10 +26,11 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             limit: 1,
             entity_ids: Vec::new(),
         };
+        let target = st.target.clone();
         let page = self
             .call(
                 st,
-                self.transport.retrieve(&self.target, &request),
+                self.transport.retrieve(&target, &request),
                 Some(self.options.request_timeout_ms),
             )
             .await?;
@@ -37,10 +38,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             // The stream delivered while the probe was out: it lives.
             return Ok(Probe::Quiet);
         }
-        let missed = page.items.first().is_some_and(|row| {
-            !st.mirror
-                .holds_row(row, |tag| self.target.includes_model(tag))
-        });
+        let missed = page
+            .items
+            .first()
+            .is_some_and(|row| !st.mirror.holds_row(row, |tag| target.includes_model(tag)));
         Ok(if missed { Probe::Missed } else { Probe::Quiet })
     }
 }

@@ -90,6 +90,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let pump = st.queue.backpressure() == Backpressure::Released;
             match self.wait(st, fut.as_mut(), timer_at, pump).await {
                 Wake::Done(value) => return Ok(value),
+                // Applied once streaming (or by the next pass).
+                Wake::Command(Command::Retarget(scopes)) => st.retarget = Some(scopes),
                 Wake::Command(command) => return Err(Failure::Command(command)),
                 Wake::Item(item) => {
                     if let Err(lost) = self.buffer_item(st, item) {

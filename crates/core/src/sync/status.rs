@@ -6,7 +6,7 @@ use super::clock::Clock;
 use super::engine::{Env, St};
 use super::state::SyncState;
 use super::storage::{StorageAdapter, SyncBatch};
-use super::tick::{LedgerCounters, ModelTick, OverallStatus, SyncTick};
+use super::tick::{LedgerCounters, ModelTick, OverallStatus, SyncTick, TargetTick};
 use super::transport::ToriiTransport;
 
 /// Figures of one model.
@@ -57,10 +57,10 @@ impl<Stream> St<Stream> {
         now: u64,
     ) -> SyncTick {
         let overlay = self.observer.overlay_counts();
-        let mut tags: Vec<String> = if env.target.models.is_empty() {
+        let mut tags: Vec<String> = if self.target.models.is_empty() {
             self.mirror.model_tags().map(str::to_owned).collect()
         } else {
-            env.target.models.clone()
+            self.target.models.clone()
         };
         tags.sort();
         tags.dedup();
@@ -117,7 +117,7 @@ impl<Stream> St<Stream> {
         };
         SyncTick {
             clock: now,
-            target: env.target.kind,
+            target: env.kind,
             overall: OverallStatus {
                 state: self.state,
                 last_synced_at: if self.state == SyncState::Streaming {
@@ -129,6 +129,20 @@ impl<Stream> St<Stream> {
                 pending_overlay_count: overlay.total,
             },
             models,
+            targets: self
+                .target
+                .scopes
+                .iter()
+                .map(|scope| TargetTick {
+                    id: scope.id.clone(),
+                    digest: scope.digest_hex(),
+                    complete: self
+                        .sync_state
+                        .scopes
+                        .iter()
+                        .any(|s| s.id == scope.id && s.complete),
+                })
+                .collect(),
             queue_depth: self.queue.len() as u64,
             queue_max_depth: self.queue.stats().max_depth as u64,
             queue_superseded: self.queue.stats().superseded,

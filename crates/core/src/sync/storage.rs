@@ -75,6 +75,22 @@ pub struct TargetSyncState {
     pub last_timestamp: Option<u64>,
     /// Clock time (ms) of this record.
     pub updated_at: u64,
+    /// Where each sync target of the kind stands.
+    #[serde(default)]
+    pub scopes: Vec<ScopeSyncState>,
+}
+
+/// Where one sync target ([`TargetScope`](super::TargetScope)) stands; persisted with its kind's
+/// sync state.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeSyncState {
+    /// The target's id.
+    pub id: String,
+    /// [`TargetScope::digest`](super::TargetScope::digest) of what it selected when stored.
+    pub digest: u64,
+    /// Whether everything it selects has been read (it is then visible as complete).
+    pub complete: bool,
 }
 
 /// Everything stored for one target.

@@ -83,6 +83,20 @@ pub enum ConnectionState {
     Connected,
 }
 
+/// Where one sync target of the tick's kind stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetTick {
+    /// The target's id.
+    pub id: String,
+    /// What it selects ([`TargetScope::digest`](super::TargetScope::digest), 16 hex digits): a
+    /// status is about the definition with this digest.
+    pub digest: String,
+    /// Whether everything it selects has been read (restored complete targets are complete
+    /// from the start; a target added or widened at run time is not until its pages are read).
+    pub complete: bool,
+}
+
 /// One SYNC_TICK.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -95,6 +109,8 @@ pub struct SyncTick {
     pub overall: OverallStatus,
     /// Per model.
     pub models: Vec<ModelTick>,
+    /// Per sync target of this kind, in the order given.
+    pub targets: Vec<TargetTick>,
     /// Stream updates buffered and not yet applied.
     pub queue_depth: u64,
     /// The most updates ever buffered at once (ticks come after batches are applied, so

@@ -1,17 +1,22 @@
 //! Encoding of a target's [`TargetSyncState`] (one `sync_meta` record).
 //!
 //! ```text
-//! "DRT" format:u8(=1) flags:u8 [cursor:str] pages_read:varint [last_synced_at:varint]
-//! [last_timestamp:varint] updated_at:varint checksum:4
+//! "DRT" format:u8(=2) flags:u8 [cursor:str] pages_read:varint [last_synced_at:varint]
+//! [last_timestamp:varint] updated_at:varint
+//! scopes:varint (id:str digest:varint complete:u8)* checksum:4
 //! flags = bit 0 cursor, bit 1 snapshot complete, bit 2 last_synced_at, bit 3 last_timestamp
 //! ```
+//!
+//! Format 1 (written before sync targets had states) is the same without `scopes`.
 
-use dojo_reactive_core::sync::TargetSyncState;
+use dojo_reactive_core::sync::{ScopeSyncState, TargetSyncState};
 
 use super::{DecodeError, DecodeErrorKind, Reader, Writer};
 
 const MAGIC: &[u8; 3] = b"DRT";
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
+/// The format without scope states, still read.
+const FORMAT_WITHOUT_SCOPES: u8 = 1;
 const CURSOR: u8 = 1;
 const COMPLETE: u8 = 2;
 const SYNCED_AT: u8 = 4;
@@ -47,6 +52,12 @@ pub(crate) fn encode_sync_state(state: &TargetSyncState) -> Vec<u8> {
         w.varint(ts);
     }
     w.varint(state.updated_at);
+    w.len(state.scopes.len());
+    for scope in &state.scopes {
+        w.str(&scope.id);
+        w.varint(scope.digest);
+        w.u8(u8::from(scope.complete));
+    }
     w.finish()
 }
 
@@ -55,7 +66,7 @@ pub(crate) fn decode_sync_state(bytes: &[u8]) -> Result<TargetSyncState, DecodeE
     const W: &str = "sync state";
     let mut r = Reader::checked(bytes, W)?;
     let format = r.magic(MAGIC, W)?;
-    if format != FORMAT {
+    if format != FORMAT && format != FORMAT_WITHOUT_SCOPES {
         return Err(r.error(DecodeErrorKind::UnsupportedVersion(format)));
     }
     let flags = r.u8(W)?;
@@ -82,6 +93,29 @@ pub(crate) fn decode_sync_state(bytes: &[u8]) -> Result<TargetSyncState, DecodeE
         None
     };
     let updated_at = r.varint("updated_at")?;
+    let mut scopes = Vec::new();
+    if format == FORMAT {
+        // Each scope takes at least an id length, a digest and a flag.
+        for _ in 0..r.count(3, "scopes")? {
+            let id = r.str("scope id")?.to_owned();
+            let digest = r.varint("scope digest")?;
+            let complete = match r.u8("scope complete")? {
+                0 => false,
+                1 => true,
+                tag => {
+                    return Err(r.error(DecodeErrorKind::BadTag {
+                        what: "scope complete",
+                        tag,
+                    }))
+                }
+            };
+            scopes.push(ScopeSyncState {
+                id,
+                digest,
+                complete,
+            });
+        }
+    }
     r.expect_end()?;
     Ok(TargetSyncState {
         cursor,
@@ -90,6 +124,7 @@ pub(crate) fn decode_sync_state(bytes: &[u8]) -> Result<TargetSyncState, DecodeE
         last_synced_at,
         last_timestamp,
         updated_at,
+        scopes,
     })
 }
 
@@ -108,6 +143,18 @@ mod tests {
                 last_synced_at: Some(1_700_000_000_000),
                 last_timestamp: Some(1_700_000_000),
                 updated_at: 42,
+                scopes: vec![
+                    ScopeSyncState {
+                        id: "region".into(),
+                        digest: u64::MAX,
+                        complete: true,
+                    },
+                    ScopeSyncState {
+                        id: "mine-ü".into(),
+                        digest: 7,
+                        complete: false,
+                    },
+                ],
             },
         ];
         for state in &states {
@@ -118,5 +165,19 @@ mod tests {
             }
         }
         assert!(decode_sync_state(b"garbage!").is_err());
+    }
+
+    #[test]
+    fn states_written_before_scopes_still_read() {
+        let mut w = Writer::with_capacity(16);
+        w.bytes(MAGIC);
+        w.u8(FORMAT_WITHOUT_SCOPES);
+        w.u8(COMPLETE);
+        w.varint(3);
+        w.varint(9);
+        let state = decode_sync_state(&w.finish()).unwrap();
+        assert!(state.snapshot_complete);
+        assert_eq!((state.pages_read, state.updated_at), (3, 9));
+        assert!(state.scopes.is_empty());
     }
 }

@@ -244,6 +244,7 @@ pub fn cursor(text: &str, pages: u64) -> TargetSyncState {
         last_synced_at: Some(1_700_000_000_000 + pages),
         last_timestamp: Some(1_700_000_000),
         updated_at: pages,
+        scopes: Vec::new(),
     }
 }
 
