@@ -261,7 +261,7 @@ impl BigInt {
     }
 
     /// The value in decimal (`-12`).
-    pub(crate) fn to_decimal(&self) -> String {
+    pub(crate) fn to_decimal(self) -> String {
         let mut magnitude = self.magnitude;
         let mut digits = Vec::new();
         loop {
