@@ -430,12 +430,14 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// A write as the reference holds it: ((entity, model index), gold set, amount subtracted from bal).
+type RefWrite = ((u128, usize), Option<u32>, Option<u8>);
+
 /// A pending transaction as the reference holds it.
 #[derive(Debug, Clone)]
 struct RefTx {
     id: String,
-    /// ((entity, model index), gold set, amount subtracted from bal)
-    writes: Vec<((u128, usize), Option<u32>, Option<u8>)>,
+    writes: Vec<RefWrite>,
     deadline: u64,
 }
 
@@ -563,7 +565,7 @@ proptest! {
             for ((e, m), (gold, bal)) in &synced {
                 let read = overlay.merged(&Felt::from(*e), MODELS[*m], states.get(&(*e, *m))).unwrap();
                 let writes = pending.iter().flat_map(|tx| tx.writes.iter()).filter(|(k, _, _)| k == &(*e, *m));
-                let want_gold = writes.clone().filter_map(|(_, g, _)| *g).last().unwrap_or(*gold);
+                let want_gold = writes.clone().filter_map(|(_, g, _)| *g).next_back().unwrap_or(*gold);
                 let want_bal = bal - writes.filter_map(|(_, _, a)| a.map(u128::from)).sum::<u128>();
                 prop_assert_eq!(member_of(&read, "gold"), Some(Primitive::U32(want_gold)), "gold of {:?}", (e, m));
                 prop_assert_eq!(member_of(&read, "bal"), Some(Primitive::U128(want_bal)), "bal of {:?}", (e, m));
