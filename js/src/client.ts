@@ -197,8 +197,17 @@ interface Target {
 interface HeldWrite {
   /** What it writes (canonical entity ids), in the order given. */
   readonly targets: readonly Target[];
-  /** Submits it again to `view` under `transactionId`, with `timeoutMs` left. */
-  readonly resubmit: (view: ViewApi, transactionId: string, timeoutMs: number, now: number) => void;
+  /**
+   * Submits it again to `view` under `transactionId`, with `timeoutMs` left; `open`: its
+   * unconfirmed writes in the view it leaves (what is left to show), when that view could say.
+   */
+  readonly resubmit: (
+    view: ViewApi,
+    transactionId: string,
+    timeoutMs: number,
+    now: number,
+    open?: readonly OverlayEntryInfo[],
+  ) => void;
   /** When the view rolls it back (main-thread clock). */
   readonly deadlineMs: number;
 }
@@ -216,6 +225,32 @@ function toSelector(check: Check, model: string | null, input: unknown): Selecto
     return reactiveSelectors.selectMany(input as Filter);
   }
   throw check.fail('selector', 'an entity id, a filter or a function', input);
+}
+
+/**
+ * What is left to show of a transaction's `writes` given its unconfirmed writes in a view
+ * (`open`): a write the view no longer lists was confirmed and is left out, and so is each
+ * relative member already confirmed (synced state has it: adding it again would count it twice).
+ * Absolute members stay (synced state confirms them again).
+ */
+function unconfirmedWrites(
+  writes: readonly TransactionWrite[],
+  open: readonly OverlayEntryInfo[],
+): TransactionWrite[] {
+  const left: TransactionWrite[] = [];
+  for (const write of writes) {
+    const entry = open.find((e) => e.entityId === canonicalEntityId(write.entityId) && e.model === write.model);
+    if (!entry) continue;
+    if (write.add === undefined) {
+      left.push(write);
+      continue;
+    }
+    const add = Object.fromEntries(Object.entries(write.add).filter(([member]) => Object.hasOwn(entry.add, member)));
+    const base = { entityId: write.entityId, model: write.model, ...(write.guard ? { guard: write.guard } : {}) };
+    if (Object.keys(add).length > 0) left.push({ ...base, ...(write.set ? { set: write.set } : {}), add });
+    else if (write.set !== undefined) left.push({ ...base, set: write.set });
+  }
+  return left;
 }
 
 /** The distinct entity ids of `targets`, in order. */
@@ -702,12 +737,35 @@ class Client implements ReactiveClient {
     }
   }
 
-  /** Submits the pending writes again to a rebuilt view, each with the time it had left. */
-  private resubmitWrites(view: ViewApi): void {
+  /**
+   * The unconfirmed writes of each held transaction in `view`, the view about to be replaced,
+   * once what it settled is settled here; `undefined` when it cannot answer (it trapped).
+   */
+  private unconfirmedIn(view: ViewApi): Map<string, OverlayEntryInfo[]> | undefined {
+    this.poll();
+    const open = new Map<string, OverlayEntryInfo[]>();
+    const entities = new Set([...this.writeEntity.values()].flatMap((held) => entityIds(held.targets)));
+    try {
+      for (const entityId of entities) {
+        for (const entry of view.overlayFor(entityId)) {
+          open.set(entry.transactionId, [...(open.get(entry.transactionId) ?? []), entry]);
+        }
+      }
+    } catch {
+      return undefined;
+    }
+    return open;
+  }
+
+  /**
+   * Submits the pending writes again to a rebuilt view, each with the time it had left and,
+   * when the replaced view could say (`open`), only what it had not confirmed yet.
+   */
+  private resubmitWrites(view: ViewApi, open: Map<string, OverlayEntryInfo[]> | undefined): void {
     const now = this.runtime.timers.now();
     for (const [transactionId, write] of [...this.writeEntity]) {
       try {
-        write.resubmit(view, transactionId, Math.max(1, Math.ceil(write.deadlineMs - now)), now);
+        write.resubmit(view, transactionId, Math.max(1, Math.ceil(write.deadlineMs - now)), now, open?.get(transactionId));
       } catch (error) {
         this.dropWrite(
           transactionId,
@@ -816,22 +874,34 @@ class Client implements ReactiveClient {
     const request: { -readonly [K in keyof TransactionSubmission]: TransactionSubmission[K] } = { writes };
     if (transactionId !== undefined) request.transactionId = transactionId;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
-    return this.hold(view, writes, (target, now, id, timeout) =>
+    return this.hold(view, writes, (target, now, id, timeout, open) =>
       target.submitTransaction(
-        { ...request, ...(id === undefined ? {} : { transactionId: id }), ...(timeout === undefined ? {} : { timeoutMs: timeout }) },
+        {
+          ...request,
+          ...(open === undefined ? {} : { writes: unconfirmedWrites(writes, open) }),
+          ...(id === undefined ? {} : { transactionId: id }),
+          ...(timeout === undefined ? {} : { timeoutMs: timeout }),
+        },
         now,
       ),
     );
   }
 
   /**
-   * Submits through `submitTo` (given a transaction id and time left when submitting again to a
-   * rebuilt view), keeps what it writes, announces the change.
+   * Submits through `submitTo` (given a transaction id, the time left and what is still
+   * unconfirmed when submitting again to a rebuilt view), keeps what it writes, announces the
+   * change.
    */
   private hold(
     view: ViewApi,
     targets: readonly Target[],
-    submitTo: (view: ViewApi, now: number, transactionId?: string, timeoutMs?: number) => { transactionId: string },
+    submitTo: (
+      view: ViewApi,
+      now: number,
+      transactionId?: string,
+      timeoutMs?: number,
+      open?: readonly OverlayEntryInfo[],
+    ) => { transactionId: string },
   ): { readonly transactionId: string } {
     let accepted: { transactionId: string };
     let deadlineMs: number;
@@ -847,7 +917,7 @@ class Client implements ReactiveClient {
     const canonical = targets.map(({ entityId, model }) => ({ entityId: canonicalEntityId(entityId), model }));
     this.writeEntity.set(accepted.transactionId, {
       targets: canonical,
-      resubmit: (target, id, timeoutMs, at) => submitTo(target, at, id, timeoutMs),
+      resubmit: (target, id, timeoutMs, at, open) => submitTo(target, at, id, timeoutMs, open),
       deadlineMs,
     });
     this.changed(entityIds(canonical), 'overlay');
@@ -927,13 +997,14 @@ class Client implements ReactiveClient {
     this.incoming = undefined;
     if (incoming && incoming !== this.view) {
       const shown = this.view;
+      const open = shown ? this.unconfirmedIn(shown) : undefined;
       this.view = incoming;
       try {
         shown?.free();
       } catch {
         // Left borrowed by a trap.
       }
-      this.resubmitWrites(incoming);
+      this.resubmitWrites(incoming, open);
       this.restoredSince = true;
     }
     const view = this.view;

@@ -354,7 +354,7 @@ export interface OverlayEntryInfo {
   readonly model: string;
   /** Members shown over the synced state. */
   readonly payload: SdkModel;
-  /** Integer members shown changed by these amounts over the latest synced state. */
+  /** Integer members shown changed by these amounts over the latest synced state (not yet confirmed). */
   readonly add: { readonly [member: string]: bigint };
   /** When it was submitted (ms). */
   readonly submittedAtMs: number;

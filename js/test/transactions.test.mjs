@@ -23,7 +23,7 @@ async function started() {
       { entityId: ID2, tag: 'ns-Position', members: { x: 0 } },
     ]),
   });
-  return { client, port, timers: stubs.timers };
+  return { client, port, ports: stubs.ports, timers: stubs.timers };
 }
 
 const shown = (client, id, consistency) => {
@@ -157,4 +157,34 @@ test('invalid transactions are refused with typed errors and show nothing', asyn
   }
   assert.equal(client.getOverlayFor(ID1).length, 0);
   assert.deepEqual(shown(client, ID1), { x: 0, left: 10 });
+});
+
+test('after a worker restart a pending transaction shows again without what was already confirmed', async () => {
+  const { client, port, ports, timers } = await started();
+  const mutation = client.mutate(move(3), { timeoutMs: 10_000 });
+  // The spent move lands, the Position not yet; then the worker fails and the view is rebuilt.
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Moves', members: { left: 9 } }]) });
+  assert.deepEqual(shown(client, ID1), { x: 3, left: 9 });
+  port.onError(new errors.SyncFatalError('the sync worker failed: boom'));
+  timers.advance(500);
+  const next = ports[1];
+  next.send({
+    type: 'DELTA',
+    buffer: delta([
+      { entityId: ID1, tag: 'ns-Position', members: { x: 0 } },
+      { entityId: ID1, tag: 'ns-Moves', members: { left: 9 } },
+      { entityId: ID2, tag: 'ns-Position', members: { x: 0 } },
+    ]),
+  });
+  next.ack(3);
+  await client.ready;
+  assert.deepEqual(shown(client, ID1), { x: 3, left: 9 }, 'the confirmed move is not spent twice');
+  assert.deepEqual(
+    client.getOverlayFor(ID1).map((w) => [w.transactionId, w.model]),
+    [[mutation.transactionId, 'ns-Position']],
+  );
+  next.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 3 } }]) });
+  await mutation.confirmed;
+  assert.deepEqual(shown(client, ID1), { x: 3, left: 9 });
+  await client.shutdown();
 });

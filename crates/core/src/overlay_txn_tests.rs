@@ -207,6 +207,49 @@ fn a_relative_write_follows_other_changes_and_is_confirmed_by_its_own_step() {
 }
 
 #[test]
+fn a_confirmed_member_is_no_longer_listed_as_unconfirmed() {
+    let mut overlay = Overlay::default();
+    let mut synced = world();
+    let two = |left: u32, gold: u32| {
+        model(
+            MOVES,
+            vec![
+                prim("left", Primitive::U32(left)),
+                prim("gold", Primitive::U32(gold)),
+            ],
+        )
+    };
+    synced.insert((1, MOVES), two(10, 100));
+    let spend = add(
+        1,
+        MOVES,
+        vec![
+            delta("left", PrimitiveType::U32, "-1"),
+            delta("gold", PrimitiveType::U32, "-10"),
+        ],
+    );
+    submit(&mut overlay, &synced, transaction("spend", vec![spend])).unwrap();
+    let open = |overlay: &Overlay| -> Vec<(String, String)> {
+        overlay
+            .entries_for(&Felt::from(1u128))
+            .flat_map(|w| w.unconfirmed_deltas())
+            .map(|d| (d.name().as_str().to_owned(), d.amount()))
+            .collect()
+    };
+    assert_eq!(
+        open(&overlay),
+        [("left".into(), "-1".into()), ("gold".into(), "-10".into())]
+    );
+    // The moves land first: only the gold is still pending (and shown).
+    synced.insert((1, MOVES), two(9, 100));
+    assert!(overlay
+        .on_synced_change(&Felt::from(1u128), MOVES, synced.get(&(1, MOVES)), 1)
+        .is_empty());
+    assert_eq!(open(&overlay), [("gold".into(), "-10".into())]);
+    assert_eq!(shown(&overlay, &synced, (1, MOVES)), Some(two(9, 90)));
+}
+
+#[test]
 fn relative_writes_stack_and_steps_confirm_the_oldest_first() {
     let mut overlay = Overlay::default();
     let mut synced = world();

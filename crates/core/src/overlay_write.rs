@@ -179,6 +179,16 @@ impl OverlayEntry {
         }
     }
 
+    /// The relative writes not yet confirmed (all of them under a guard, which confirms the
+    /// write as a whole).
+    pub fn unconfirmed_deltas(&self) -> impl Iterator<Item = &Delta> {
+        self.deltas
+            .iter()
+            .zip(&self.delta_seen)
+            .filter(|(_, seen)| !**seen)
+            .map(|(delta, _)| delta)
+    }
+
     /// What confirms this write (for errors and logs).
     pub fn guard_description(&self) -> String {
         if let Some(guard) = &self.guard {

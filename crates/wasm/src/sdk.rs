@@ -307,7 +307,7 @@ pub fn parse_deltas(model: &str, shape: &Ty, add: &JsValue) -> Result<Vec<Delta>
 }
 
 /// Relative writes as an object `{ member: amount }` (amounts as BigInt), frozen.
-pub fn deltas_js(deltas: &[Delta]) -> JsValue {
+pub fn deltas_js<'a>(deltas: impl IntoIterator<Item = &'a Delta>) -> JsValue {
     let object: JsValue = Object::new().into();
     for delta in deltas {
         let amount = js_sys::BigInt::new(&JsValue::from_str(&delta.amount()))

@@ -435,7 +435,7 @@ impl View {
                 set(&info, "entityId", entry.entity_id.to_hex());
                 set(&info, "model", entry.model.as_str());
                 set(&info, "payload", members_js(&entry.payload));
-                set(&info, "add", deltas_js(&entry.deltas));
+                set(&info, "add", deltas_js(entry.unconfirmed_deltas()));
                 set(&info, "submittedAtMs", entry.submitted_at_ms as f64);
                 set(&info, "deadlineMs", entry.deadline_ms as f64);
                 set(&info, "guard", entry.guard_description());
