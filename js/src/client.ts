@@ -39,7 +39,10 @@ import type {
   QueryResult,
   QuerySpec,
   SdkEntity,
+  TransactionSubmission,
+  TransactionWrite,
   WorkerConfig,
+  WriteMembers,
 } from './types.js';
 import { trapGuarded } from './trap.js';
 import { Check } from './validate.js';
@@ -75,18 +78,22 @@ export interface SubscribeOptions {
   readonly throttleMs?: number;
 }
 
-/** Options of `mutate`. */
-export interface MutateOptions {
+/** Options of `mutate` with an array of writes (one transaction). */
+export interface TransactionOptions {
+  /** Time before rollback (default: `overlayOptions.timeoutMs`). */
+  readonly timeoutMs?: number;
+  /** Sends the transaction (e.g. to Starknet); a rejection rolls the overlay back at once. */
+  readonly send?: (context: { readonly transactionId: string }) => Promise<unknown> | unknown;
+  /** The transaction's id (e.g. its hash); generated when absent. */
+  readonly transactionId?: string;
+}
+
+/** Options of `mutate` with one model's payload. */
+export interface MutateOptions extends TransactionOptions {
   /** The entity written (`0x` + 64 hex). */
   readonly entityId: string;
   /** What confirms the write against synced data (default: synced state has the payload's values). */
   readonly guard?: Guard;
-  /** Time before rollback (default: `overlayOptions.timeoutMs`). */
-  readonly timeoutMs?: number;
-  /** Sends the write (e.g. a Starknet transaction); a rejection rolls the overlay back at once. */
-  readonly send?: (context: { readonly transactionId: string }) => Promise<unknown> | unknown;
-  /** The write's id (e.g. a transaction hash); generated when absent. */
-  readonly transactionId?: string;
 }
 
 /** What `mutate` returns. */
@@ -135,14 +142,21 @@ export interface ReactiveClient {
     listener: (result: T) => void,
     options?: SubscribeOptions,
   ): Unsubscribe;
-  /** Shows a write at once, sends it, confirms or rolls it back. */
+  /** Shows a write on one model at once, sends it, confirms or rolls it back. */
   mutate(
     model: string,
     payload: { readonly [member: string]: InputValue },
     options: MutateOptions,
   ): Mutation;
+  /**
+   * Shows a transaction at once (writes on several models and entities, absolute `set` and
+   * relative `add`), sends it, confirms or rolls it back as one.
+   */
+  mutate(writes: readonly TransactionWrite[], options?: TransactionOptions): Mutation;
   /** Submits an optimistic write without sending anything. */
   submitOverlay(submission: OverlaySubmission): { readonly transactionId: string };
+  /** Submits an optimistic transaction without sending anything. */
+  submitTransaction(transaction: TransactionSubmission): { readonly transactionId: string };
   /** Pending optimistic writes on an entity. */
   getOverlayFor(entityId: string): readonly OverlayEntryInfo[];
   /** Drops a pending write as confirmed (its `confirmed` resolves). */
@@ -183,11 +197,27 @@ interface PendingWrite {
   reject(error: ReactiveError): void;
 }
 
-/** An optimistic write held in the view: what it was, to submit it again to a rebuilt view. */
-interface HeldWrite {
+/** An (entity, model) a pending transaction writes. */
+interface Target {
   readonly entityId: string;
   readonly model: string;
-  readonly request: Parameters<ViewApi['submitOverlay']>[0];
+}
+
+/** An optimistic transaction held in the view: what it was, to submit it again to a rebuilt view. */
+interface HeldWrite {
+  /** What it writes (canonical entity ids), in the order given. */
+  readonly targets: readonly Target[];
+  /**
+   * Submits it again to `view` under `transactionId`, with `timeoutMs` left; `open`: its
+   * unconfirmed writes in the view it leaves (what is left to show), when that view could say.
+   */
+  readonly resubmit: (
+    view: ViewApi,
+    transactionId: string,
+    timeoutMs: number,
+    now: number,
+    open?: readonly OverlayEntryInfo[],
+  ) => void;
   /** When the view rolls it back (main-thread clock). */
   readonly deadlineMs: number;
 }
@@ -205,6 +235,37 @@ function toSelector(check: Check, model: string | null, input: unknown): Selecto
     return reactiveSelectors.selectMany(input as Filter);
   }
   throw check.fail('selector', 'an entity id, a filter or a function', input);
+}
+
+/**
+ * What is left to show of a transaction's `writes` given its unconfirmed writes in a view
+ * (`open`): a write the view no longer lists was confirmed and is left out, and so is each
+ * relative member already confirmed (synced state has it: adding it again would count it twice).
+ * Absolute members stay (synced state confirms them again).
+ */
+function unconfirmedWrites(
+  writes: readonly TransactionWrite[],
+  open: readonly OverlayEntryInfo[],
+): TransactionWrite[] {
+  const left: TransactionWrite[] = [];
+  for (const write of writes) {
+    const entry = open.find((e) => e.entityId === canonicalEntityId(write.entityId) && e.model === write.model);
+    if (!entry) continue;
+    if (write.add === undefined) {
+      left.push(write);
+      continue;
+    }
+    const add = Object.fromEntries(Object.entries(write.add).filter(([member]) => Object.hasOwn(entry.add, member)));
+    const base = { entityId: write.entityId, model: write.model, ...(write.guard ? { guard: write.guard } : {}) };
+    if (Object.keys(add).length > 0) left.push({ ...base, ...(write.set ? { set: write.set } : {}), add });
+    else if (write.set !== undefined) left.push({ ...base, set: write.set });
+  }
+  return left;
+}
+
+/** The distinct entity ids of `targets`, in order. */
+function entityIds(targets: readonly Target[]): string[] {
+  return [...new Set(targets.map((target) => target.entityId))];
 }
 
 /** A client on `runtime` (the package's `createReactiveClient` passes the browser runtime). */
@@ -420,19 +481,40 @@ class Client implements ReactiveClient {
     model: string,
     payload: { readonly [member: string]: InputValue },
     options: MutateOptions,
+  ): Mutation;
+  mutate(writes: readonly TransactionWrite[], options?: TransactionOptions): Mutation;
+  mutate(
+    target: string | readonly TransactionWrite[],
+    payloadOrOptions?: WriteMembers | TransactionOptions,
+    writeOptions?: MutateOptions,
   ): Mutation {
     const check = this.open('mutate');
-    const o = check.record('options', options);
-    check.knownKeys('options', o, ['entityId', 'guard', 'timeoutMs', 'send', 'transactionId']);
-    const send = check.optionalFunction('send', o.send) as MutateOptions['send'];
-    const { transactionId } = this.submit(check, {
-      model,
-      payload,
-      entityId: options.entityId,
-      guard: options.guard,
-      timeoutMs: options.timeoutMs,
-      transactionId: options.transactionId,
-    });
+    let transactionId: string;
+    let send: TransactionOptions['send'];
+    if (Array.isArray(target)) {
+      const options = (payloadOrOptions ?? {}) as TransactionOptions;
+      const o = check.record('options', options);
+      check.knownKeys('options', o, ['timeoutMs', 'send', 'transactionId']);
+      send = check.optionalFunction('send', o.send) as TransactionOptions['send'];
+      ({ transactionId } = this.submitWrites(check, {
+        writes: target as readonly TransactionWrite[],
+        timeoutMs: options.timeoutMs,
+        transactionId: options.transactionId,
+      }));
+    } else {
+      const options = writeOptions as MutateOptions;
+      const o = check.record('options', options);
+      check.knownKeys('options', o, ['entityId', 'guard', 'timeoutMs', 'send', 'transactionId']);
+      send = check.optionalFunction('send', o.send) as MutateOptions['send'];
+      ({ transactionId } = this.submit(check, {
+        model: target as string,
+        payload: payloadOrOptions as WriteMembers,
+        entityId: options.entityId,
+        guard: options.guard,
+        timeoutMs: options.timeoutMs,
+        transactionId: options.transactionId,
+      }));
+    }
     const confirmed = new Promise<void>((resolve, reject) => {
       this.pending.set(transactionId, { resolve, reject });
     });
@@ -471,6 +553,13 @@ class Client implements ReactiveClient {
     return this.submit(check, submission);
   }
 
+  submitTransaction(transaction: TransactionSubmission): { readonly transactionId: string } {
+    const check = this.open('submitTransaction');
+    const t = check.record('transaction', transaction);
+    check.knownKeys('transaction', t, ['writes', 'timeoutMs', 'transactionId']);
+    return this.submitWrites(check, transaction);
+  }
+
   getOverlayFor(entityId: string): readonly OverlayEntryInfo[] {
     const check = this.open('getOverlayFor');
     check.string('entityId', entityId);
@@ -486,13 +575,13 @@ class Client implements ReactiveClient {
     } catch (error) {
       throw toReactiveError(error, OverlayError);
     }
-    const target = this.writeEntity.get(transactionId);
+    const held = this.writeEntity.get(transactionId);
     this.writeEntity.delete(transactionId);
-    this.logOverlay('confirmed', transactionId, target?.entityId, target?.model);
+    this.logOverlay('confirmed', transactionId, held?.targets[0]?.entityId, held?.targets[0]?.model);
     const write = this.pending.get(transactionId);
     this.pending.delete(transactionId);
     write?.resolve();
-    if (target) this.changed([target.entityId], 'overlay');
+    if (held) this.changed(entityIds(held.targets), 'overlay');
     this.schedulePoll();
   }
 
@@ -683,15 +772,35 @@ class Client implements ReactiveClient {
     }
   }
 
-  /** Submits the pending writes again to a rebuilt view, each with the time it had left. */
-  private resubmitWrites(view: ViewApi): void {
+  /**
+   * The unconfirmed writes of each held transaction in `view`, the view about to be replaced,
+   * once what it settled is settled here; `undefined` when it cannot answer (it trapped).
+   */
+  private unconfirmedIn(view: ViewApi): Map<string, OverlayEntryInfo[]> | undefined {
+    this.poll();
+    const open = new Map<string, OverlayEntryInfo[]>();
+    const entities = new Set([...this.writeEntity.values()].flatMap((held) => entityIds(held.targets)));
+    try {
+      for (const entityId of entities) {
+        for (const entry of view.overlayFor(entityId)) {
+          open.set(entry.transactionId, [...(open.get(entry.transactionId) ?? []), entry]);
+        }
+      }
+    } catch {
+      return undefined;
+    }
+    return open;
+  }
+
+  /**
+   * Submits the pending writes again to a rebuilt view, each with the time it had left and,
+   * when the replaced view could say (`open`), only what it had not confirmed yet.
+   */
+  private resubmitWrites(view: ViewApi, open: Map<string, OverlayEntryInfo[]> | undefined): void {
     const now = this.runtime.timers.now();
     for (const [transactionId, write] of [...this.writeEntity]) {
       try {
-        view.submitOverlay(
-          { ...write.request, transactionId, timeoutMs: Math.max(1, Math.ceil(write.deadlineMs - now)) },
-          now,
-        );
+        write.resubmit(view, transactionId, Math.max(1, Math.ceil(write.deadlineMs - now)), now, open?.get(transactionId));
       } catch (error) {
         this.dropWrite(
           transactionId,
@@ -708,7 +817,9 @@ class Client implements ReactiveClient {
   /** The pending optimistic writes, in total and per model. */
   private overlayCounts(): OverlayCounts {
     const perModel = new Map<string, number>();
-    for (const { model } of this.writeEntity.values()) perModel.set(model, (perModel.get(model) ?? 0) + 1);
+    for (const { targets } of this.writeEntity.values()) {
+      for (const { model } of targets) perModel.set(model, (perModel.get(model) ?? 0) + 1);
+    }
     return { total: this.writeEntity.size, perModel };
   }
 
@@ -758,18 +869,93 @@ class Client implements ReactiveClient {
     if (transactionId !== undefined) request.transactionId = transactionId;
     if (submission.guard !== undefined) request.guard = submission.guard;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    return this.hold(view, [{ entityId, model }], (target, now, id, timeout) =>
+      target.submitOverlay(
+        { ...request, ...(id === undefined ? {} : { transactionId: id }), ...(timeout === undefined ? {} : { timeoutMs: timeout }) },
+        now,
+      ),
+    );
+  }
+
+  /** Validates and submits a transaction (several writes) to the view. */
+  private submitWrites(check: Check, transaction: TransactionSubmission): { readonly transactionId: string } {
+    if (!Array.isArray(transaction.writes) || transaction.writes.length === 0) {
+      throw check.fail('writes', 'a non-empty array of { entityId, model, set?, add?, guard? }', transaction.writes);
+    }
+    const writes = transaction.writes.map((write, i): TransactionWrite => {
+      const w = check.record(`writes[${i}]`, write);
+      check.knownKeys(`writes[${i}]`, w, ['entityId', 'model', 'set', 'add', 'guard']);
+      check.string(`writes[${i}].entityId`, w.entityId);
+      check.string(`writes[${i}].model`, w.model);
+      if (w.set !== undefined) check.record(`writes[${i}].set`, w.set);
+      if (w.add !== undefined) {
+        const add = check.record(`writes[${i}].add`, w.add);
+        for (const [member, amount] of Object.entries(add)) {
+          const whole = typeof amount === 'number' && Number.isSafeInteger(amount);
+          if (!whole && typeof amount !== 'bigint' && typeof amount !== 'string') {
+            throw check.fail(`writes[${i}].add.${member}`, 'an integer amount (BigInt, safe integer or string)', amount);
+          }
+        }
+      }
+      if (w.set === undefined && w.add === undefined) {
+        throw check.fail(`writes[${i}]`, 'set and/or add', write);
+      }
+      check.optionalFunction(`writes[${i}].guard`, w.guard);
+      return write;
+    });
+    const timeoutMs = check.optionalCount('timeoutMs', transaction.timeoutMs, true, 1);
+    const transactionId = check.optionalString('transactionId', transaction.transactionId);
+    const view = this.requireView(check);
+    const request: { -readonly [K in keyof TransactionSubmission]: TransactionSubmission[K] } = { writes };
+    if (transactionId !== undefined) request.transactionId = transactionId;
+    if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    return this.hold(view, writes, (target, now, id, timeout, open) =>
+      target.submitTransaction(
+        {
+          ...request,
+          ...(open === undefined ? {} : { writes: unconfirmedWrites(writes, open) }),
+          ...(id === undefined ? {} : { transactionId: id }),
+          ...(timeout === undefined ? {} : { timeoutMs: timeout }),
+        },
+        now,
+      ),
+    );
+  }
+
+  /**
+   * Submits through `submitTo` (given a transaction id, the time left and what is still
+   * unconfirmed when submitting again to a rebuilt view), keeps what it writes, announces the
+   * change.
+   */
+  private hold(
+    view: ViewApi,
+    targets: readonly Target[],
+    submitTo: (
+      view: ViewApi,
+      now: number,
+      transactionId?: string,
+      timeoutMs?: number,
+      open?: readonly OverlayEntryInfo[],
+    ) => { transactionId: string },
+  ): { readonly transactionId: string } {
     let accepted: { transactionId: string };
     let deadlineMs: number;
     const now = this.runtime.timers.now();
+    const first = targets[0]?.entityId ?? '';
     try {
-      accepted = view.submitOverlay(request, now);
+      accepted = submitTo(view, now);
       const id = accepted.transactionId;
-      deadlineMs = view.overlayFor(entityId).find((entry) => entry.transactionId === id)?.deadlineMs ?? now;
+      deadlineMs = view.overlayFor(first).find((entry) => entry.transactionId === id)?.deadlineMs ?? now;
     } catch (error) {
       throw toReactiveError(error, ValidationError);
     }
-    this.writeEntity.set(accepted.transactionId, { entityId: canonicalEntityId(entityId), model, request, deadlineMs });
-    this.changed([canonicalEntityId(entityId)], 'overlay');
+    const canonical = targets.map(({ entityId, model }) => ({ entityId: canonicalEntityId(entityId), model }));
+    this.writeEntity.set(accepted.transactionId, {
+      targets: canonical,
+      resubmit: (target, id, timeoutMs, at, open) => submitTo(target, at, id, timeoutMs, open),
+      deadlineMs,
+    });
+    this.changed(entityIds(canonical), 'overlay');
     this.schedulePoll();
     return { transactionId: accepted.transactionId };
   }
@@ -781,13 +967,13 @@ class Client implements ReactiveClient {
     } catch (failure) {
       if (strict) throw toReactiveError(failure, OverlayError);
     }
-    const target = this.writeEntity.get(transactionId);
+    const held = this.writeEntity.get(transactionId);
     this.writeEntity.delete(transactionId);
-    this.logOverlay('rolledBack', transactionId, target?.entityId, target?.model);
+    this.logOverlay('rolledBack', transactionId, held?.targets[0]?.entityId, held?.targets[0]?.model);
     const write = this.pending.get(transactionId);
     this.pending.delete(transactionId);
     write?.reject(error);
-    if (target) this.changed([target.entityId], 'overlay');
+    if (held) this.changed(entityIds(held.targets), 'overlay');
     this.schedulePoll();
   }
 
@@ -846,13 +1032,14 @@ class Client implements ReactiveClient {
     this.incoming = undefined;
     if (incoming && incoming !== this.view) {
       const shown = this.view;
+      const open = shown ? this.unconfirmedIn(shown) : undefined;
       this.view = incoming;
       try {
         shown?.free();
       } catch {
         // Left borrowed by a trap.
       }
-      this.resubmitWrites(incoming);
+      this.resubmitWrites(incoming, open);
       this.restoredSince = true;
     }
     const view = this.view;

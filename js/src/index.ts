@@ -47,6 +47,7 @@ export type {
   ReactiveClient,
   SelectorInput,
   SubscribeOptions,
+  TransactionOptions,
 } from './client.js';
 export {
   OutdatedManifestError,

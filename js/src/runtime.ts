@@ -14,6 +14,7 @@ import init, {
   deleteDatabase,
   takePanicMessage,
   type QuerySpec as WasmQuerySpec,
+  type TransactionSubmission as WasmTransactionSubmission,
 } from '../wasm/dojo_reactive.js';
 import type { Runtime } from './client.js';
 import { SyncFatalError, toReactiveError } from './errors.js';
@@ -40,6 +41,8 @@ function viewApi(view: View): ViewApi {
     declareIndex: (model, members) => view.declareIndex(model, members),
     entityModel: (entityId, model, consistency) => view.entityModel(entityId, model, consistency),
     submitOverlay: (submission, nowMs) => view.submitOverlay(submission, nowMs),
+    submitTransaction: (transaction, nowMs) =>
+      view.submitTransaction(transaction as WasmTransactionSubmission, nowMs),
     overlayFor: (entityId) => view.overlayFor(entityId),
     ackOverlay: (transactionId) => view.ackOverlay(transactionId),
     rollbackOverlay: (transactionId) => view.rollbackOverlay(transactionId),

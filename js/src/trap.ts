@@ -40,6 +40,7 @@ export function trapGuarded(view: ViewApi, onTrap: (error: unknown) => ReactiveE
     declareIndex: guard((model: string, members: string[]) => view.declareIndex(model, members)),
     entityModel: guard((...args: Parameters<ViewApi['entityModel']>) => view.entityModel(...args)),
     submitOverlay: guard((...args: Parameters<ViewApi['submitOverlay']>) => view.submitOverlay(...args)),
+    submitTransaction: guard((...args: Parameters<ViewApi['submitTransaction']>) => view.submitTransaction(...args)),
     overlayFor: guard((entityId: string) => view.overlayFor(entityId)),
     ackOverlay: guard((transactionId: string) => view.ackOverlay(transactionId)),
     rollbackOverlay: guard((transactionId: string) => view.rollbackOverlay(transactionId)),

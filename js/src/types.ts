@@ -529,6 +529,8 @@ export interface OverlayEntryInfo {
   readonly model: string;
   /** Members shown over the synced state. */
   readonly payload: SdkModel;
+  /** Integer members shown changed by these amounts over the latest synced state (not yet confirmed). */
+  readonly add: { readonly [member: string]: bigint };
   /** When it was submitted (ms). */
   readonly submittedAtMs: number;
   /** When it is rolled back if unconfirmed (ms). */
@@ -547,6 +549,46 @@ export interface OverlaySubmission {
   readonly payload: { readonly [member: string]: InputValue };
   /** What confirms it (default: synced state has the payload's values). */
   readonly guard?: Guard;
+  /** Time before rollback (default: the overlay's). */
+  readonly timeoutMs?: number;
+  /** The caller's id (e.g. a transaction hash); generated when absent. */
+  readonly transactionId?: string;
+}
+
+/**
+ * The amount of a relative write: a BigInt, a safe integer number, or a decimal (optionally
+ * negative) or `0x` hex string.
+ */
+export type Amount = bigint | number | string;
+
+/** Members a write sets, in the SDK shape. */
+export type WriteMembers = { readonly [member: string]: InputValue };
+
+/** Integer members a write changes, by an amount over the latest synced value (`{ balance: -10n }`). */
+export type WriteAmounts = { readonly [member: string]: Amount };
+
+/**
+ * One write of a transaction, on one model of one entity: `set` shows members as given, `add`
+ * shows integer members (u8-u256, i8-i128, not keys) changed by an amount over the latest
+ * synced value, re-applied over each newer synced state until confirmed. At least one of the
+ * two; a member is in one of them only.
+ */
+export type TransactionWrite = {
+  /** The entity written (`0x` + 64 hex). */
+  readonly entityId: string;
+  /** The model tag written (`ns-Model`). */
+  readonly model: string;
+  /** What confirms this write instead of the default rules (see `mutate`). */
+  readonly guard?: Guard;
+} & (
+  | { readonly set: WriteMembers; readonly add?: WriteAmounts }
+  | { readonly set?: WriteMembers; readonly add: WriteAmounts }
+);
+
+/** A transaction to submit without sending anything (see `mutate` for the managed form). */
+export interface TransactionSubmission {
+  /** Its writes (at most one per entity and model), shown, confirmed and rolled back as one. */
+  readonly writes: readonly TransactionWrite[];
   /** Time before rollback (default: the overlay's). */
   readonly timeoutMs?: number;
   /** The caller's id (e.g. a transaction hash); generated when absent. */

@@ -16,18 +16,21 @@ import type {
   OverlayEntryInfo,
   QuerySpec,
   SdkEntity,
+  TransactionSubmission,
 } from './types.js';
 
-/** What happened to a pending optimistic write, as the view's `poll` reports it. */
+/** What happened to a pending optimistic transaction, as the view's `poll` reports it. */
 export interface OverlayEventInfo {
   /** `confirmed`, `timedOut`, `replaced` or `rolledBack`. */
   readonly type: string;
-  /** The write's transaction id. */
+  /** The transaction id. */
   readonly transactionId: string;
-  /** The entity. */
+  /** The entity of its first write. */
   readonly entityId: string;
-  /** The model tag. */
+  /** The model tag of its first write. */
   readonly model: string;
+  /** Every (entity, model) it wrote. */
+  readonly writes: readonly { readonly entityId: string; readonly model: string }[];
   /** The replacing write, for `replaced`. */
   readonly by?: string;
   /** The error, for `timedOut`. */
@@ -70,6 +73,8 @@ export interface ViewApi {
     },
     nowMs: number,
   ): { transactionId: string };
+  /** Submits an optimistic transaction (several writes, absolute and relative). */
+  submitTransaction(transaction: TransactionSubmission, nowMs: number): { transactionId: string };
   /** Pending writes on an entity. */
   overlayFor(entityId: string): OverlayEntryInfo[];
   /** Drops a pending write as confirmed. */

@@ -12,6 +12,7 @@ import {
   type SdkEntity,
   type SdkValue,
   type SyncStatus,
+  type TransactionWrite,
 } from '../dist/index.js';
 import { useEntity, useQuery, useSyncStatus } from '../dist/react.js';
 
@@ -43,6 +44,20 @@ export async function usage(): Promise<void> {
     send: async ({ transactionId }) => transactionId,
   });
   await mutation.confirmed.catch((error: unknown) => error instanceof OverlayTimeoutError && error.transactionId);
+  const move: TransactionWrite[] = [
+    { entityId: id, model: 'ns-Position', set: { x: 3 } },
+    { entityId: id, model: 'ns-Moves', add: { left: -1, gold: -10n, mana: '-5' } },
+  ];
+  const transaction = client.mutate(move, { timeoutMs: 5000, send: () => undefined, transactionId: '0x1' });
+  await transaction.confirmed;
+  client.submitTransaction({ writes: move });
+  const added: bigint | undefined = client.getOverlayFor(id)[0]?.add.left;
+  // @ts-expect-error a transaction write sets or adds something
+  client.mutate([{ entityId: id, model: 'ns-Moves' }]);
+  // @ts-expect-error amounts are integers given as bigint, number or string
+  client.mutate([{ entityId: id, model: 'ns-Moves', add: { left: true } }]);
+  // @ts-expect-error a transaction's options name no entity
+  client.mutate(move, { entityId: id });
   client.errors.subscribe((error: ReactiveError) => error.details, () => undefined);
   const status: SyncStatus = client.getSyncStatus();
   const phase: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' = status.phase;
@@ -74,7 +89,7 @@ export async function usage(): Promise<void> {
   // @ts-expect-error logLevel has four values
   createReactiveClient({ toriiUrl: 'http://x', worldAddress: '0x1', manifest: '{}', logLevel: 'trace' });
   await logged.shutdown();
-  void [restored, x, phase, restarts, ids, applied, records];
+  void [restored, x, phase, restarts, ids, applied, records, added];
 }
 
 export function Hooks(): string {

@@ -33,8 +33,8 @@ pub use name::{
     Name, NameKind,
 };
 pub use overlay::{
-    Guard, Overlay, OverlayEntry, OverlayError, OverlayEvent, OverlaySubmission,
-    OverlayTimeoutError, PayloadApplied, DEFAULT_GUARD_POLL_INTERVAL_MS,
+    Delta, DeltaError, Guard, Overlay, OverlayEntry, OverlayError, OverlayEvent, OverlaySubmission,
+    OverlayTimeoutError, TransactionSubmission, WriteSubmission, DEFAULT_GUARD_POLL_INTERVAL_MS,
     DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 pub use schema::{PrimitiveType, SchemaMismatch, SchemaRegistry, Ty};

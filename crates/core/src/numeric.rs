@@ -190,10 +190,129 @@ impl BigInt {
         })
     }
 
+    /// Zero.
+    pub(crate) const ZERO: BigInt = BigInt {
+        negative: false,
+        magnitude: [0u8; 32],
+    };
+
+    /// This number with the other sign (zero stays zero).
+    pub(crate) fn negated(&self) -> BigInt {
+        BigInt {
+            negative: !self.negative && self.magnitude != [0u8; 32],
+            magnitude: self.magnitude,
+        }
+    }
+
+    /// The exact sum, or which way it leaves the 256-bit magnitude (`Err(true)`: below
+    /// -(2^256 - 1), `Err(false)`: above 2^256 - 1).
+    pub(crate) fn checked_add(&self, other: &BigInt) -> Result<BigInt, bool> {
+        if self.negative == other.negative {
+            let mut sum = [0u8; 32];
+            let mut carry = 0u16;
+            for i in (0..32).rev() {
+                let acc = u16::from(self.magnitude[i]) + u16::from(other.magnitude[i]) + carry;
+                sum[i] = acc as u8;
+                carry = acc >> 8;
+            }
+            if carry != 0 {
+                return Err(self.negative);
+            }
+            return Ok(BigInt {
+                negative: self.negative && sum != [0u8; 32],
+                magnitude: sum,
+            });
+        }
+        // Opposite signs: the larger magnitude minus the smaller, with the larger's sign.
+        let (large, small) = if self.magnitude >= other.magnitude {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let mut difference = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let mut acc = i16::from(large.magnitude[i]) - i16::from(small.magnitude[i]) - borrow;
+            borrow = 0;
+            if acc < 0 {
+                acc += 256;
+                borrow = 1;
+            }
+            difference[i] = acc as u8;
+        }
+        Ok(BigInt {
+            negative: large.negative && difference != [0u8; 32],
+            magnitude: difference,
+        })
+    }
+
+    /// The value as a primitive of the integer type `ty`, clamped to the type's range; `None`
+    /// for types that are not integers (`bool`, felts, addresses).
+    pub(crate) fn fit_clamped(&self, ty: PrimitiveType) -> Option<Primitive> {
+        let (low, high) = integer_range(ty)?;
+        let clamped = if *self < low {
+            low
+        } else if *self > high {
+            high
+        } else {
+            *self
+        };
+        clamped.fit(ty).ok()
+    }
+
+    /// The value in decimal (`-12`).
+    pub(crate) fn to_decimal(self) -> String {
+        let mut magnitude = self.magnitude;
+        let mut digits = Vec::new();
+        loop {
+            let mut remainder = 0u16;
+            for byte in magnitude.iter_mut() {
+                let acc = (remainder << 8) | u16::from(*byte);
+                *byte = (acc / 10) as u8;
+                remainder = acc % 10;
+            }
+            digits.push(b'0' + remainder as u8);
+            if magnitude == [0u8; 32] {
+                break;
+            }
+        }
+        if self.negative {
+            digits.push(b'-');
+        }
+        digits.reverse();
+        String::from_utf8(digits).unwrap_or_default()
+    }
+
     /// Exact comparison of a numeric primitive with this number; `None` for `bool`.
     pub(crate) fn compare_with(&self, value: &Primitive) -> Option<Ordering> {
         Some(value.as_bigint()?.cmp(self))
     }
+}
+
+/// The smallest and largest value of an integer type; `None` for other types.
+pub(crate) fn integer_range(ty: PrimitiveType) -> Option<(BigInt, BigInt)> {
+    let signed = |bits: u32| {
+        let limit = 1u128 << (bits - 1);
+        (
+            BigInt::from_i128(0i128.wrapping_sub_unsigned(limit)),
+            BigInt::from_i128((limit - 1) as i128),
+        )
+    };
+    let unsigned = |max: u128| (BigInt::ZERO, BigInt::unsigned(U256::from(max).0));
+    Some(match ty {
+        PrimitiveType::I8 => signed(8),
+        PrimitiveType::I16 => signed(16),
+        PrimitiveType::I32 => signed(32),
+        PrimitiveType::I64 => signed(64),
+        PrimitiveType::I128 => signed(128),
+        PrimitiveType::U8 => unsigned(u8::MAX.into()),
+        PrimitiveType::U16 => unsigned(u16::MAX.into()),
+        PrimitiveType::U32 => unsigned(u32::MAX.into()),
+        PrimitiveType::U64 => unsigned(u64::MAX.into()),
+        PrimitiveType::U128 => unsigned(u128::MAX),
+        PrimitiveType::U256 => (BigInt::ZERO, BigInt::unsigned([0xff; 32])),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -252,6 +371,40 @@ mod tests {
         for bad in ["", "-", "1.5", "1e3", " 1", "0xg", "+1"] {
             assert!(BigInt::parse(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn adds_exactly_and_clamps_to_integer_types() {
+        let n = |t: &str| BigInt::parse(t).unwrap();
+        assert_eq!(n("5").checked_add(&n("-7")), Ok(n("-2")));
+        assert_eq!(n("-5").checked_add(&n("5")), Ok(BigInt::ZERO));
+        assert_eq!(n("-5").checked_add(&n("-7")), Ok(n("-12")));
+        let max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+        assert_eq!(n(max).checked_add(&n("1")), Err(false));
+        assert_eq!(n(max).negated().checked_add(&n("-1")), Err(true));
+        assert_eq!(
+            n(max).checked_add(&n("-1")).unwrap().to_decimal(),
+            max.replace("935", "934")
+        );
+        assert_eq!(
+            n("300").fit_clamped(PrimitiveType::U8),
+            Some(Primitive::U8(255))
+        );
+        assert_eq!(
+            n("-300").fit_clamped(PrimitiveType::I8),
+            Some(Primitive::I8(-128))
+        );
+        assert_eq!(
+            n("-1").fit_clamped(PrimitiveType::U256),
+            Some(Primitive::U256(U256([0; 32])))
+        );
+        assert_eq!(n("1").fit_clamped(PrimitiveType::Felt252), None);
+        assert_eq!(BigInt::ZERO.negated(), BigInt::ZERO);
+        assert_eq!(
+            n(&i128::MIN.to_string()).to_decimal(),
+            i128::MIN.to_string()
+        );
+        assert_eq!(BigInt::ZERO.to_decimal(), "0");
     }
 
     #[test]

@@ -1,29 +1,57 @@
 //! The optimistic overlay: the user's intent shown at once, merged over synced state, confirmed
-//! by a guard against synced data, rolled back on timeout.
+//! against synced data (or by the caller), rolled back on timeout.
 //!
 //! The overlay is a separate layer that is merged at read time; it never writes into synced
 //! state. Rolling back therefore restores exactly the synced state, including everything Torii
 //! wrote meanwhile. It is volatile: nothing of it is persisted. Time is given by the caller
 //! (milliseconds from any clock), so every path is deterministic in tests.
+//!
+//! A *transaction* is one game action: writes on several models and entities, shown, confirmed
+//! and rolled back as one. Each write sets members (absolute) and/or changes integer members by
+//! an amount (relative, [`Delta`]). A read of a model shows its synced state with every pending
+//! transaction's write on it applied in submission order: relative writes are applied over each
+//! newer synced state, so they stack and follow changes made by others.
+//!
+//! Confirmation rules, per write (a transaction is confirmed when all its writes are):
+//! - With a guard, the guard alone decides, on each synced change of the model and at each poll.
+//! - Without one, each member is confirmed on its own: an absolute member once a synced state
+//!   of the model has the written value; a relative member once one synced change of the model
+//!   moves the member by exactly its amount. Changes are matched to the pending relative writes
+//!   on that member oldest first: a step equal to the sum of the oldest `n` amounts confirms
+//!   those `n` (several transactions indexed together); otherwise a step equal to one amount
+//!   confirms the oldest such write. A confirmed member is no longer applied (synced state has
+//!   it). A step that mixes the write with another change (both in one synced update) confirms
+//!   nothing: such a write waits for [`Overlay::ack`] or its deadline.
+//! - [`Overlay::ack`] (the game has the transaction's receipt and knows Torii indexed it)
+//!   confirms the whole transaction at once.
+//! - At its deadline, what is left of a transaction is rolled back ([`OverlayEvent::TimedOut`]).
+//!
+//! A new transaction that sets every member a pending one still shows (same entities, models
+//! and members, absolute only) replaces it ([`OverlayEvent::Replaced`]); otherwise both stay
+//! pending and their writes stack.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::entity::EntityId;
 use crate::value::{Member, Struct};
+
+#[path = "overlay_write.rs"]
+mod write;
+
+pub use write::{Delta, DeltaError, OverlayEntry, WriteSubmission};
 
 /// Default interval at which guards are re-checked without a synced change (time-based guards).
 pub const DEFAULT_GUARD_POLL_INTERVAL_MS: u64 = 500;
 /// Default time after which an unconfirmed overlay is rolled back.
 pub const DEFAULT_OVERLAY_TIMEOUT_MS: u64 = 30_000;
 
-/// Decides when synced data confirms an optimistic write.
+/// Decides when synced data confirms an optimistic write on one model.
 pub trait Guard {
     /// Whether the synced state of the model (`None` when absent or deleted) confirms the intent.
     fn confirmed(&self, synced: Option<&Struct>, now_ms: u64) -> bool;
 
-    /// Whether this intent may replace a pending one on the same entity and model, whose
-    /// optimistic state is `pending`. Accepts by default.
+    /// Whether this intent may be shown over the pending writes on the same entity and model,
+    /// whose optimistic state is `pending`. Accepts by default.
     fn accepts_transition(&self, _pending: &Struct) -> bool {
         true
     }
@@ -31,39 +59,7 @@ pub trait Guard {
     /// A short description for errors and logs.
     fn describe(&self) -> String;
 }
-
-/// The default guard: confirmed once the synced model has every member of the payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayloadApplied {
-    members: Vec<Member>,
-}
-
-impl PayloadApplied {
-    /// A guard waiting for these members to appear in synced state.
-    pub fn new(members: Vec<Member>) -> Self {
-        Self { members }
-    }
-}
-
-impl Guard for PayloadApplied {
-    fn confirmed(&self, synced: Option<&Struct>, _now_ms: u64) -> bool {
-        synced.is_some_and(|state| {
-            self.members
-                .iter()
-                .all(|m| state.member(&m.name).is_some_and(|s| s.value == m.value))
-        })
-    }
-
-    fn describe(&self) -> String {
-        let names: Vec<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
-        format!(
-            "synced state has the written values of {}",
-            names.join(", ")
-        )
-    }
-}
-
-/// One optimistic write to submit.
+/// One optimistic write on one model to submit (a transaction of one absolute write).
 pub struct OverlaySubmission {
     /// The entity written.
     pub entity_id: EntityId,
@@ -71,92 +67,68 @@ pub struct OverlaySubmission {
     pub model: String,
     /// Members to show over the synced state (the rest of the model shows through).
     pub payload: Vec<Member>,
-    /// The caller's id for this write (e.g. the transaction hash); unique among pending writes.
+    /// The caller's id for this write (e.g. the transaction hash); unique among pending ones.
     pub transaction_id: String,
-    /// What confirms it; `None` for [`PayloadApplied`] on the payload.
+    /// What confirms it; `None` for the default rules.
     pub guard: Option<Box<dyn Guard>>,
     /// Time before rollback; `None` for the overlay's default.
     pub timeout_ms: Option<u64>,
 }
 
-/// A pending optimistic write.
-pub struct OverlayEntry {
-    /// The entity written.
-    pub entity_id: EntityId,
-    /// The model tag written.
-    pub model: String,
-    /// Members shown over the synced state.
-    pub payload: Vec<Member>,
-    /// The caller's id for this write.
+/// One transaction to submit: writes on several models and entities, shown, confirmed and
+/// rolled back as one.
+pub struct TransactionSubmission {
+    /// The caller's id (e.g. the transaction hash); unique among pending transactions.
     pub transaction_id: String,
-    /// When it was submitted (caller's clock, ms).
-    pub submitted_at_ms: u64,
-    /// When it is rolled back if unconfirmed.
-    pub deadline_ms: u64,
-    guard: Box<dyn Guard>,
+    /// The writes, at most one per (entity, model).
+    pub writes: Vec<WriteSubmission>,
+    /// Time before rollback; `None` for the overlay's default.
+    pub timeout_ms: Option<u64>,
 }
 
-impl fmt::Debug for OverlayEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OverlayEntry")
-            .field("entity_id", &self.entity_id)
-            .field("model", &self.model)
-            .field("transaction_id", &self.transaction_id)
-            .field("deadline_ms", &self.deadline_ms)
-            .field("guard", &self.guard.describe())
-            .finish()
-    }
-}
-
-impl OverlayEntry {
-    /// The guard's description.
-    pub fn guard_description(&self) -> String {
-        self.guard.describe()
-    }
-
-    /// The model state this entry shows: the payload over `synced` (or the payload alone).
-    pub fn apply_to(&self, synced: Option<&Struct>) -> Struct {
-        let mut state = synced.cloned().unwrap_or_else(|| Struct {
-            name: self.model.clone().into(),
-            members: Vec::new(),
-        });
-        for member in &self.payload {
-            match state.members.iter_mut().find(|m| m.name == member.name) {
-                Some(existing) => existing.value = member.value.clone(),
-                None => state.members.push(member.clone()),
-            }
+impl From<OverlaySubmission> for TransactionSubmission {
+    fn from(submission: OverlaySubmission) -> TransactionSubmission {
+        TransactionSubmission {
+            transaction_id: submission.transaction_id,
+            writes: vec![WriteSubmission {
+                entity_id: submission.entity_id,
+                model: submission.model,
+                payload: submission.payload,
+                deltas: Vec::new(),
+                guard: submission.guard,
+            }],
+            timeout_ms: submission.timeout_ms,
         }
-        state
     }
 }
 
-/// An overlay that was not confirmed in time and has been rolled back.
+/// A transaction that was not confirmed in time and has been rolled back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("optimistic write {transaction_id} on entity {entity_id} was not confirmed in time (waiting for: {guard_description}); it has been rolled back")]
 pub struct OverlayTimeoutError {
-    /// The write's transaction id.
+    /// The transaction id.
     pub transaction_id: String,
-    /// The entity written.
+    /// The entity of its first unconfirmed write.
     pub entity_id: String,
-    /// What the guard was waiting for.
+    /// What its unconfirmed writes were waiting for.
     pub guard_description: String,
 }
 
 /// Why a submission was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OverlayError {
-    /// Another pending write already uses this transaction id.
-    #[error("transaction id {transaction_id} is already pending; use a unique id per write")]
+    /// Another pending transaction already uses this id.
+    #[error("transaction id {transaction_id} is already pending; use a unique id per transaction (one transaction may write several models)")]
     DuplicateTransaction {
         /// The id.
         transaction_id: String,
     },
-    /// The new write's guard does not accept replacing the pending write on the same model.
+    /// A write's guard does not accept being shown over the pending writes on its model.
     #[error("write {transaction_id} cannot replace pending write {pending} on entity {entity_id} model {model}: its guard ({guard_description}) does not accept the transition")]
     TransitionRejected {
-        /// The refused write.
+        /// The refused transaction.
         transaction_id: String,
-        /// The pending write it would have replaced.
+        /// The latest pending transaction on that model.
         pending: String,
         /// The entity.
         entity_id: String,
@@ -165,45 +137,87 @@ pub enum OverlayError {
         /// The refusing guard's description.
         guard_description: String,
     },
-    /// No pending write has this transaction id.
+    /// No pending transaction has this id.
     #[error("no pending optimistic write has transaction id {transaction_id}")]
     UnknownTransaction {
         /// The id.
         transaction_id: String,
     },
-}
-
-/// What happened to a pending write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OverlayEvent {
-    /// Synced data confirmed it; it was dropped.
-    Confirmed {
-        /// The write's transaction id.
+    /// The transaction writes nothing, or one of its writes sets and changes no member.
+    #[error("transaction {transaction_id} has an empty write: give each write at least one member to set or change")]
+    EmptyWrite {
+        /// The id.
+        transaction_id: String,
+    },
+    /// Two writes of one transaction are on the same entity and model.
+    #[error("transaction {transaction_id} writes model {model} of entity {entity_id} twice: put both in one write")]
+    RepeatedWrite {
+        /// The id.
         transaction_id: String,
         /// The entity.
-        entity_id: EntityId,
+        entity_id: String,
         /// The model tag.
+        model: String,
+    },
+}
+
+/// What happened to a pending transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverlayEvent {
+    /// Synced data (or an ack) confirmed every write; it was dropped.
+    Confirmed {
+        /// The transaction id.
+        transaction_id: String,
+        /// The entity of its first write.
+        entity_id: EntityId,
+        /// The model tag of its first write.
         model: String,
     },
     /// It timed out and was rolled back.
     TimedOut(OverlayTimeoutError),
-    /// A newer write on the same model replaced it.
+    /// A newer transaction set everything it still showed.
     Replaced {
-        /// The replaced write's transaction id.
+        /// The replaced transaction's id.
         transaction_id: String,
-        /// The replacing write's transaction id.
+        /// The replacing transaction's id.
         by: String,
     },
     /// The caller rolled it back.
     RolledBack {
-        /// The write's transaction id.
+        /// The transaction id.
         transaction_id: String,
     },
 }
 
-/// The set of pending optimistic writes, at most one per (entity, model).
+/// A pending transaction: its writes, in the order given.
+struct Transaction {
+    id: String,
+    writes: Vec<OverlayEntry>,
+}
+
+impl Transaction {
+    fn confirmed_event(self) -> OverlayEvent {
+        let first = self.writes.first();
+        OverlayEvent::Confirmed {
+            entity_id: first.map(|w| w.entity_id).unwrap_or_default(),
+            model: first.map(|w| w.model.clone()).unwrap_or_default(),
+            transaction_id: self.id,
+        }
+    }
+}
+
+/// An (entity, model) pair.
+type Key = (EntityId, String);
+
+/// The pending optimistic transactions.
 pub struct Overlay {
-    entries: BTreeMap<(EntityId, String), OverlayEntry>,
+    /// By submission order.
+    transactions: BTreeMap<u64, Transaction>,
+    /// Transaction id → submission number.
+    ids: HashMap<String, u64>,
+    /// The transactions with an unconfirmed write on each (entity, model), oldest first.
+    keys: BTreeMap<Key, Vec<u64>>,
+    next_seq: u64,
     poll_interval_ms: u64,
     default_timeout_ms: u64,
     next_poll_ms: u64,
@@ -219,168 +233,384 @@ impl Overlay {
     /// An empty overlay with this guard poll interval and default timeout.
     pub fn new(poll_interval_ms: u64, default_timeout_ms: u64) -> Self {
         Self {
-            entries: BTreeMap::new(),
+            transactions: BTreeMap::new(),
+            ids: HashMap::new(),
+            keys: BTreeMap::new(),
+            next_seq: 0,
             poll_interval_ms: poll_interval_ms.max(1),
             default_timeout_ms,
             next_poll_ms: 0,
         }
     }
 
-    /// Number of pending writes.
+    /// Number of pending transactions.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.transactions.len()
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.transactions.is_empty()
     }
 
-    /// Adds a write. A pending write on the same entity and model is replaced only when the new
-    /// guard accepts the transition from its optimistic state (given `synced`, the model's synced
-    /// state); the replaced write is reported.
+    /// Adds a transaction of one write (see [`Overlay::submit_transaction`]); a transaction it
+    /// replaces is reported.
     pub fn submit(
         &mut self,
         submission: OverlaySubmission,
         synced: Option<&Struct>,
         now_ms: u64,
     ) -> Result<Option<OverlayEvent>, OverlayError> {
-        if self.find(&submission.transaction_id).is_some() {
-            return Err(OverlayError::DuplicateTransaction {
-                transaction_id: submission.transaction_id,
-            });
+        let replaced = self.submit_transaction(submission.into(), |_, _| synced, now_ms)?;
+        Ok(replaced.into_iter().next())
+    }
+
+    /// Adds a transaction; `synced` looks up a model's synced state. Refused as a whole when its
+    /// id is pending, a write is empty or repeated, or a write's guard does not accept the
+    /// pending writes on its model. Returns the transactions it replaces (see the module
+    /// documentation).
+    pub fn submit_transaction<'a>(
+        &mut self,
+        submission: TransactionSubmission,
+        synced: impl Fn(&EntityId, &str) -> Option<&'a Struct>,
+        now_ms: u64,
+    ) -> Result<Vec<OverlayEvent>, OverlayError> {
+        let id = submission.transaction_id;
+        if self.ids.contains_key(&id) {
+            return Err(OverlayError::DuplicateTransaction { transaction_id: id });
         }
-        let guard = submission
-            .guard
-            .unwrap_or_else(|| Box::new(PayloadApplied::new(submission.payload.clone())));
-        let key = (submission.entity_id, submission.model.clone());
-        let replaced = match self.entries.get(&key) {
-            Some(pending) if !guard.accepts_transition(&pending.apply_to(synced)) => {
-                return Err(OverlayError::TransitionRejected {
-                    transaction_id: submission.transaction_id,
-                    pending: pending.transaction_id.clone(),
-                    entity_id: submission.entity_id.to_hex(),
-                    model: submission.model,
-                    guard_description: guard.describe(),
+        if submission.writes.is_empty()
+            || submission
+                .writes
+                .iter()
+                .any(|w| w.payload.is_empty() && w.deltas.is_empty())
+        {
+            return Err(OverlayError::EmptyWrite { transaction_id: id });
+        }
+        for (i, write) in submission.writes.iter().enumerate() {
+            let repeated = submission.writes[..i]
+                .iter()
+                .any(|w| w.entity_id == write.entity_id && w.model == write.model);
+            if repeated {
+                return Err(OverlayError::RepeatedWrite {
+                    transaction_id: id,
+                    entity_id: write.entity_id.to_hex(),
+                    model: write.model.clone(),
                 });
             }
-            Some(pending) => Some(OverlayEvent::Replaced {
-                transaction_id: pending.transaction_id.clone(),
-                by: submission.transaction_id.clone(),
-            }),
-            None => None,
-        };
-        let timeout = submission.timeout_ms.unwrap_or(self.default_timeout_ms);
-        self.entries.insert(
-            key,
-            OverlayEntry {
-                entity_id: submission.entity_id,
-                model: submission.model,
-                payload: submission.payload,
-                transaction_id: submission.transaction_id,
-                submitted_at_ms: now_ms,
-                deadline_ms: now_ms.saturating_add(timeout),
-                guard,
-            },
-        );
+            let (Some(guard), Some(latest)) = (
+                &write.guard,
+                self.keys
+                    .get(&(write.entity_id, write.model.clone()))
+                    .and_then(|seqs| seqs.last()),
+            ) else {
+                continue;
+            };
+            let pending = self
+                .shown(
+                    &write.entity_id,
+                    &write.model,
+                    synced(&write.entity_id, &write.model),
+                )
+                .unwrap_or_else(|| Struct {
+                    name: write.model.clone().into(),
+                    members: Vec::new(),
+                });
+            if !guard.accepts_transition(&pending) {
+                return Err(OverlayError::TransitionRejected {
+                    pending: self
+                        .transactions
+                        .get(latest)
+                        .map(|t| t.id.clone())
+                        .unwrap_or_default(),
+                    entity_id: write.entity_id.to_hex(),
+                    model: write.model.clone(),
+                    guard_description: guard.describe(),
+                    transaction_id: id,
+                });
+            }
+        }
+        let deadline =
+            now_ms.saturating_add(submission.timeout_ms.unwrap_or(self.default_timeout_ms));
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let writes: Vec<OverlayEntry> = submission
+            .writes
+            .into_iter()
+            .map(|w| {
+                let state = synced(&w.entity_id, &w.model);
+                OverlayEntry::new(w, &id, state, now_ms, deadline)
+            })
+            .collect();
+        // Older transactions whose every shown member this one sets.
+        let mut older: Vec<u64> = writes
+            .iter()
+            .filter_map(|w| self.keys.get(&(w.entity_id, w.model.clone())))
+            .flatten()
+            .copied()
+            .collect();
+        older.sort_unstable();
+        older.dedup();
+        for write in &writes {
+            self.keys
+                .entry((write.entity_id, write.model.clone()))
+                .or_default()
+                .push(seq);
+        }
+        self.ids.insert(id.clone(), seq);
+        let transaction = Transaction { id, writes };
+        let mut replaced = Vec::new();
+        for old in older {
+            let shadowed = self.transactions.get(&old).is_some_and(|t| {
+                t.writes.iter().all(|w| {
+                    w.confirmed
+                        || transaction.writes.iter().any(|n| {
+                            n.entity_id == w.entity_id && n.model == w.model && w.shadowed_by(n)
+                        })
+                })
+            });
+            if shadowed {
+                if let Some(t) = self.remove_seq(old) {
+                    replaced.push(OverlayEvent::Replaced {
+                        transaction_id: t.id,
+                        by: transaction.id.clone(),
+                    });
+                }
+            }
+        }
+        self.transactions.insert(seq, transaction);
         Ok(replaced)
     }
 
-    /// Pending writes on an entity.
+    /// The unconfirmed writes on an entity, by model, then oldest first.
     pub fn entries_for(&self, entity_id: &EntityId) -> impl Iterator<Item = &OverlayEntry> {
         let id = *entity_id;
-        self.entries
+        self.keys
             .range((id, String::new())..)
             .take_while(move |((e, _), _)| *e == id)
-            .map(|(_, entry)| entry)
+            .flat_map(move |((_, model), seqs)| {
+                seqs.iter()
+                    .filter_map(move |seq| self.write(*seq, &id, model))
+            })
     }
 
-    /// The pending write on one model of an entity.
-    pub fn entry(&self, entity_id: &EntityId, model: &str) -> Option<&OverlayEntry> {
-        self.entries.get(&(*entity_id, model.to_owned()))
+    /// The models of an entity with an unconfirmed write.
+    pub fn models_of(&self, entity_id: &EntityId) -> impl Iterator<Item = &str> {
+        let id = *entity_id;
+        self.keys
+            .range((id, String::new())..)
+            .take_while(move |((e, _), _)| *e == id)
+            .map(|((_, model), _)| model.as_str())
     }
 
-    /// What a read shows for a model: the pending write over `synced`, else `synced` itself.
+    /// Every (entity, model) with an unconfirmed write.
+    pub fn pending_keys(&self) -> impl Iterator<Item = &(EntityId, String)> {
+        self.keys.keys()
+    }
+
+    /// What a read shows for a model when a write on it is pending: each pending write applied
+    /// over `synced`, oldest first; `None` when no write is pending on it.
+    pub fn shown(
+        &self,
+        entity_id: &EntityId,
+        model: &str,
+        synced: Option<&Struct>,
+    ) -> Option<Struct> {
+        let seqs = self.keys.get(&(*entity_id, model.to_owned()))?;
+        let mut state: Option<Struct> = synced.cloned();
+        for seq in seqs {
+            if let Some(write) = self.write(*seq, entity_id, model) {
+                state = Some(write.apply_to(state.as_ref()));
+            }
+        }
+        state
+    }
+
+    /// What a read shows for a model: the pending writes over `synced`, else `synced` itself.
     pub fn merged(
         &self,
         entity_id: &EntityId,
         model: &str,
         synced: Option<&Struct>,
     ) -> Option<Struct> {
-        match self.entry(entity_id, model) {
-            Some(entry) => Some(entry.apply_to(synced)),
-            None => synced.cloned(),
-        }
+        self.shown(entity_id, model, synced)
+            .or_else(|| synced.cloned())
     }
 
-    /// Confirms a write by hand (the host knows its transaction settled); it is dropped.
-    pub fn ack(&mut self, transaction_id: &str) -> Result<OverlayEntry, OverlayError> {
-        self.remove(transaction_id)
+    /// Confirms a transaction by hand (the host knows it settled); all its writes are dropped
+    /// and returned.
+    pub fn ack(&mut self, transaction_id: &str) -> Result<Vec<OverlayEntry>, OverlayError> {
+        self.remove(transaction_id).map(|t| t.writes)
     }
 
-    /// Rolls a write back by hand; reads show the synced state again.
+    /// Rolls a transaction back by hand; reads show the synced state again.
     pub fn rollback(&mut self, transaction_id: &str) -> Result<OverlayEvent, OverlayError> {
         self.remove(transaction_id)
-            .map(|entry| OverlayEvent::RolledBack {
-                transaction_id: entry.transaction_id,
+            .map(|t| OverlayEvent::RolledBack {
+                transaction_id: t.id,
             })
     }
 
-    /// Re-checks the guard of the write on a model whose synced state just changed.
+    /// Checks the writes on a model whose synced state just changed (see the module
+    /// documentation for the rules); returns the transactions it confirms.
     pub fn on_synced_change(
         &mut self,
         entity_id: &EntityId,
         model: &str,
         synced: Option<&Struct>,
         now_ms: u64,
-    ) -> Option<OverlayEvent> {
+    ) -> Vec<OverlayEvent> {
         let key = (*entity_id, model.to_owned());
-        let confirmed = self.entries.get(&key)?.guard.confirmed(synced, now_ms);
-        if !confirmed {
-            return None;
+        let Some(seqs) = self.keys.get(&key).cloned() else {
+            return Vec::new();
+        };
+        self.match_steps(&seqs, &key, synced);
+        for seq in &seqs {
+            if let Some(write) = self.write_mut(*seq, &key.0, &key.1) {
+                write.check(synced, now_ms);
+                write.record_synced(synced);
+            }
         }
-        self.entries
-            .remove(&key)
-            .map(|entry| OverlayEvent::Confirmed {
-                transaction_id: entry.transaction_id,
-                entity_id: entry.entity_id,
-                model: entry.model,
-            })
+        self.settle_confirmed(&key, &seqs)
     }
 
-    /// The periodic check: guards are re-evaluated every poll interval (for time-based guards)
-    /// and writes past their deadline are rolled back. `synced` looks up a model's synced state.
+    /// The relative rule: the step each member with open deltas took confirms the oldest
+    /// deltas it equals (a prefix sum first, then a single amount).
+    fn match_steps(&mut self, seqs: &[u64], key: &Key, synced: Option<&Struct>) {
+        let mut names: Vec<String> = Vec::new();
+        for seq in seqs {
+            if let Some(write) = self.write(*seq, &key.0, &key.1) {
+                for name in write.open_delta_names() {
+                    if !names.iter().any(|n| n == name) {
+                        names.push(name.to_owned());
+                    }
+                }
+            }
+        }
+        for name in names {
+            // Every open delta on the member, oldest first: (seq, index, amount, step).
+            let open: Vec<(
+                u64,
+                usize,
+                crate::numeric::BigInt,
+                Option<crate::numeric::BigInt>,
+            )> = seqs
+                .iter()
+                .filter_map(|seq| self.write(*seq, &key.0, &key.1).map(|w| (*seq, w)))
+                .flat_map(|(seq, w)| {
+                    w.open_deltas(&name)
+                        .filter_map(|i| {
+                            let (amount, last) = w.delta_at(i)?;
+                            Some((seq, i, *amount, write::step(synced, &name, last)))
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let Some(step) = open.first().and_then(|(_, _, _, step)| *step) else {
+                continue;
+            };
+            if step == crate::numeric::BigInt::ZERO {
+                continue;
+            }
+            let mut sum = crate::numeric::BigInt::ZERO;
+            let mut confirmed: Vec<(u64, usize)> = Vec::new();
+            for (n, (_, _, amount, _)) in open.iter().enumerate() {
+                let Ok(next) = sum.checked_add(amount) else {
+                    break;
+                };
+                sum = next;
+                if sum == step {
+                    confirmed = open[..=n].iter().map(|(s, i, _, _)| (*s, *i)).collect();
+                    break;
+                }
+            }
+            if confirmed.is_empty() {
+                if let Some((s, i, _, _)) = open.iter().find(|(_, _, amount, _)| *amount == step) {
+                    confirmed.push((*s, *i));
+                }
+            }
+            for (seq, index) in confirmed {
+                if let Some(write) = self.write_mut(seq, &key.0, &key.1) {
+                    write.confirm_delta(index);
+                }
+            }
+        }
+    }
+
+    /// Drops the confirmed writes on `key` from the index; returns the transactions now
+    /// confirmed as a whole (removed).
+    fn settle_confirmed(&mut self, key: &Key, seqs: &[u64]) -> Vec<OverlayEvent> {
+        let mut events = Vec::new();
+        for seq in seqs {
+            let confirmed = self
+                .write(*seq, &key.0, &key.1)
+                .is_some_and(|w| w.confirmed);
+            if !confirmed {
+                continue;
+            }
+            self.unindex(*seq, key);
+            let done = self
+                .transactions
+                .get(seq)
+                .is_some_and(|t| t.writes.iter().all(|w| w.confirmed));
+            if done {
+                if let Some(t) = self.remove_seq(*seq) {
+                    events.push(t.confirmed_event());
+                }
+            }
+        }
+        events
+    }
+
+    /// The periodic check: every poll interval each unconfirmed write's guard (or absolute
+    /// members) is re-checked against `synced` (for time-based guards), and transactions past
+    /// their deadline are rolled back.
     pub fn poll<'a>(
         &mut self,
         now_ms: u64,
         synced: impl Fn(&EntityId, &str) -> Option<&'a Struct>,
     ) -> Vec<OverlayEvent> {
         let mut events = Vec::new();
-        let check_guards = now_ms >= self.next_poll_ms;
-        if check_guards {
+        if now_ms >= self.next_poll_ms {
             self.next_poll_ms = now_ms.saturating_add(self.poll_interval_ms);
+            let keys: Vec<(Key, Vec<u64>)> = self
+                .keys
+                .iter()
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect();
+            for (key, seqs) in keys {
+                let state = synced(&key.0, &key.1);
+                for seq in &seqs {
+                    if let Some(write) = self.write_mut(*seq, &key.0, &key.1) {
+                        write.check(state, now_ms);
+                    }
+                }
+                events.extend(self.settle_confirmed(&key, &seqs));
+            }
         }
-        let keys: Vec<(EntityId, String)> = self.entries.keys().cloned().collect();
-        for key in keys {
-            let Some(entry) = self.entries.get(&key) else {
-                continue;
-            };
-            if check_guards && entry.guard.confirmed(synced(&key.0, &key.1), now_ms) {
-                if let Some(entry) = self.entries.remove(&key) {
-                    events.push(OverlayEvent::Confirmed {
-                        transaction_id: entry.transaction_id,
-                        entity_id: entry.entity_id,
-                        model: entry.model,
-                    });
-                }
-            } else if now_ms >= entry.deadline_ms {
-                if let Some(entry) = self.entries.remove(&key) {
-                    events.push(OverlayEvent::TimedOut(OverlayTimeoutError {
-                        guard_description: entry.guard.describe(),
-                        transaction_id: entry.transaction_id,
-                        entity_id: entry.entity_id.to_hex(),
-                    }));
-                }
+        let late: Vec<u64> = self
+            .transactions
+            .iter()
+            .filter(|(_, t)| t.writes.first().is_some_and(|w| now_ms >= w.deadline_ms))
+            .map(|(seq, _)| *seq)
+            .collect();
+        for seq in late {
+            if let Some(t) = self.remove_seq(seq) {
+                let open: Vec<&OverlayEntry> = t.writes.iter().filter(|w| !w.confirmed).collect();
+                let guard_description = open
+                    .iter()
+                    .map(|w| format!("{} {}", w.model, w.guard_description()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                events.push(OverlayEvent::TimedOut(OverlayTimeoutError {
+                    entity_id: open
+                        .first()
+                        .or(t.writes.first().as_ref())
+                        .map(|w| w.entity_id.to_hex())
+                        .unwrap_or_default(),
+                    guard_description,
+                    transaction_id: t.id,
+                }));
             }
         }
         events
@@ -388,20 +618,61 @@ impl Overlay {
 
     /// When [`Overlay::poll`] next has work: the next guard poll or the earliest deadline.
     pub fn next_wakeup_ms(&self) -> Option<u64> {
-        let deadline = self.entries.values().map(|e| e.deadline_ms).min()?;
+        let deadline = self
+            .transactions
+            .values()
+            .filter_map(|t| t.writes.first().map(|w| w.deadline_ms))
+            .min()?;
         Some(deadline.min(self.next_poll_ms))
     }
 
-    fn find(&self, transaction_id: &str) -> Option<(EntityId, String)> {
-        self.entries
+    /// The write of transaction `seq` on (entity, model).
+    fn write(&self, seq: u64, entity_id: &EntityId, model: &str) -> Option<&OverlayEntry> {
+        self.transactions
+            .get(&seq)?
+            .writes
             .iter()
-            .find(|(_, e)| e.transaction_id == transaction_id)
-            .map(|(key, _)| key.clone())
+            .find(|w| w.entity_id == *entity_id && w.model == model)
     }
 
-    fn remove(&mut self, transaction_id: &str) -> Result<OverlayEntry, OverlayError> {
-        self.find(transaction_id)
-            .and_then(|key| self.entries.remove(&key))
+    fn write_mut(
+        &mut self,
+        seq: u64,
+        entity_id: &EntityId,
+        model: &str,
+    ) -> Option<&mut OverlayEntry> {
+        self.transactions
+            .get_mut(&seq)?
+            .writes
+            .iter_mut()
+            .find(|w| w.entity_id == *entity_id && w.model == model)
+    }
+
+    /// Removes `seq` from the index of `key`.
+    fn unindex(&mut self, seq: u64, key: &Key) {
+        if let Some(seqs) = self.keys.get_mut(key) {
+            seqs.retain(|s| *s != seq);
+            if seqs.is_empty() {
+                self.keys.remove(key);
+            }
+        }
+    }
+
+    /// Removes a transaction and its index entries.
+    fn remove_seq(&mut self, seq: u64) -> Option<Transaction> {
+        let transaction = self.transactions.remove(&seq)?;
+        self.ids.remove(&transaction.id);
+        for write in &transaction.writes {
+            self.unindex(seq, &(write.entity_id, write.model.clone()));
+        }
+        Some(transaction)
+    }
+
+    fn remove(&mut self, transaction_id: &str) -> Result<Transaction, OverlayError> {
+        self.ids
+            .get(transaction_id)
+            .copied()
+            .and_then(|seq| self.remove_seq(seq))
             .ok_or_else(|| OverlayError::UnknownTransaction {
                 transaction_id: transaction_id.to_owned(),
             })

@@ -1,5 +1,6 @@
 //! Overlay tests: confirm, timeout, manual rollback, replacement, time-based guards, and rollback
-//! under concurrent synced writes (property-tested).
+//! under concurrent synced writes (property-tested). Transactions and relative writes:
+//! `overlay_txn_tests.rs`.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -66,11 +67,11 @@ fn a_synced_change_that_matches_confirms_and_drops_the_write() {
         .unwrap();
     assert_eq!(
         overlay.on_synced_change(&id(), MODEL, Some(&state(11, 5)), 10),
-        None
+        Vec::new()
     );
-    let event = overlay.on_synced_change(&id(), MODEL, Some(&state(99, 6)), 20);
+    let events = overlay.on_synced_change(&id(), MODEL, Some(&state(99, 6)), 20);
     assert!(
-        matches!(event, Some(OverlayEvent::Confirmed { ref transaction_id, .. }) if transaction_id == "tx1")
+        matches!(events.as_slice(), [OverlayEvent::Confirmed { transaction_id, .. }] if transaction_id == "tx1")
     );
     assert!(overlay.is_empty());
     assert_eq!(
@@ -114,7 +115,7 @@ fn per_write_timeouts_override_the_default() {
 fn manual_ack_and_rollback_drop_the_write() {
     let mut overlay = Overlay::default();
     overlay.submit(submission("tx1", 99), None, 0).unwrap();
-    assert_eq!(overlay.ack("tx1").unwrap().transaction_id, "tx1");
+    assert_eq!(overlay.ack("tx1").unwrap()[0].transaction_id, "tx1");
     overlay.submit(submission("tx2", 98), None, 0).unwrap();
     assert_eq!(
         overlay.rollback("tx2").unwrap(),
@@ -278,19 +279,25 @@ proptest! {
                     now += ms;
                     let view = &synced;
                     overlay.poll(now, |_, model| view.get(model));
-                    prop_assert!(overlay.entries.values().all(|e| e.deadline_ms > now), "a write outlived its deadline");
+                    prop_assert!(
+                        overlay.entries_for(&id()).all(|e| e.deadline_ms > now),
+                        "a write outlived its deadline"
+                    );
                 }
             }
             for model in models {
                 let read = overlay.merged(&id(), model, synced.get(model));
-                match overlay.entry(&id(), model) {
-                    Some(entry) => prop_assert_eq!(read, Some(entry.apply_to(synced.get(model)))),
-                    None => prop_assert_eq!(read, synced.get(model).cloned()),
+                let mut expected = synced.get(model).cloned();
+                for entry in overlay.entries_for(&id()).filter(|e| e.model == model) {
+                    expected = Some(entry.apply_to(expected.as_ref()));
                 }
+                prop_assert_eq!(read, expected);
+                prop_assert!(overlay.entries_for(&id()).filter(|e| e.model == model).count() <= 1,
+                    "a write setting the same member replaces the pending one");
             }
         }
         // Roll everything back: reads are exactly the synced state.
-        let pending: Vec<String> = overlay.entries.values().map(|e| e.transaction_id.clone()).collect();
+        let pending: Vec<String> = overlay.entries_for(&id()).map(|e| e.transaction_id.clone()).collect();
         for tx in pending {
             overlay.rollback(&tx).unwrap();
         }
@@ -299,3 +306,6 @@ proptest! {
         }
     }
 }
+
+#[path = "overlay_txn_tests.rs"]
+mod txn;

@@ -69,11 +69,11 @@ fn optimistic_writes_confirm_against_synced_data_or_roll_back_to_it() {
     h.server
         .write(E, entity_id(1), model_state(MODEL, 1, 42, 2));
     run_for(&mut h, &mut sync, 2_000);
-    let event =
+    let events =
         overlay.on_synced_change(&entity_id(1), MODEL, synced(&sync).as_ref(), h.clock.now());
     assert!(
-        matches!(event, Some(OverlayEvent::Confirmed { ref transaction_id, .. }) if transaction_id == "tx1"),
-        "{event:?}"
+        matches!(events.as_slice(), [OverlayEvent::Confirmed { transaction_id, .. }] if transaction_id == "tx1"),
+        "{events:?}"
     );
     assert!(overlay.is_empty());
 
@@ -90,7 +90,7 @@ fn optimistic_writes_confirm_against_synced_data_or_roll_back_to_it() {
     run_for(&mut h, &mut sync, 2_000);
     assert_eq!(
         overlay.on_synced_change(&entity_id(1), MODEL, synced(&sync).as_ref(), h.clock.now()),
-        None
+        Vec::new()
     );
     let shown = overlay
         .merged(&entity_id(1), MODEL, synced(&sync).as_ref())

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
     Direction, EntityId, FilterError, Manifest, OrderSpec, Overlay, OverlayEntry, OverlayError,
-    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty,
+    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, TransactionSubmission, Ty,
     DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
@@ -38,15 +38,17 @@ pub struct ViewOptions {
     pub overlay_poll_ms: Option<u64>,
 }
 
-/// What happened to a pending write, with its entity and model.
+/// What happened to a pending transaction, with what it wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettledWrite {
     /// What happened.
     pub event: OverlayEvent,
-    /// The entity written.
+    /// The entity of its first write.
     pub entity: EntityId,
-    /// The model tag written.
+    /// The model tag of its first write.
     pub model: String,
+    /// Every (entity, model) it wrote, in the order given.
+    pub writes: Vec<(EntityId, String)>,
 }
 
 /// What [`ViewModel::poll`] found.
@@ -114,8 +116,8 @@ pub struct ViewModel {
     /// Ordered indexes on members the game declared.
     indexes: Indexes,
     overlay: Overlay,
-    /// Pending writes: transaction id → (entity, model).
-    pending: HashMap<String, (EntityId, String)>,
+    /// Pending transactions: id → the (entity, model) pairs they write.
+    pending: HashMap<String, Vec<(EntityId, String)>>,
     /// Writes settled outside `poll` (confirmations while applying DELTAs, replaced writes),
     /// reported by the next `poll`.
     queued: Vec<SettledWrite>,
@@ -240,13 +242,13 @@ impl ViewModel {
                     .into_iter()
                     .map(|state| {
                         self.overlay
-                            .entry(id, &state.name)
-                            .map_or_else(|| state.clone(), |e| e.apply_to(Some(state)))
+                            .shown(id, &state.name, Some(state))
+                            .unwrap_or_else(|| state.clone())
                     })
                     .collect();
-                for entry in self.overlay.entries_for(id) {
-                    if self.replica.get(id, &entry.model).is_none() {
-                        states.push(entry.apply_to(None));
+                for model in self.overlay.models_of(id) {
+                    if self.replica.get(id, model).is_none() {
+                        states.extend(self.overlay.shown(id, model, None));
                     }
                 }
                 states
@@ -264,8 +266,8 @@ impl ViewModel {
     ) -> Option<Cow<'_, Struct>> {
         let synced = self.replica.state(id, model);
         if consistency == Consistency::Overlay && !self.overlay.is_empty() {
-            if let Some(entry) = self.overlay.entry(id, model) {
-                return Some(Cow::Owned(entry.apply_to(synced)));
+            if let Some(state) = self.overlay.shown(id, model, synced) {
+                return Some(Cow::Owned(state));
             }
         }
         synced.map(Cow::Borrowed)
@@ -357,8 +359,8 @@ impl ViewModel {
         match consistency {
             Consistency::Synced => Vec::new(),
             Consistency::Overlay => self
-                .pending
-                .values()
+                .overlay
+                .pending_keys()
                 .filter(|(_, m)| m == model)
                 .filter_map(|(id, m)| {
                     let synced = self.replica.state(id, m);
@@ -433,39 +435,57 @@ impl ViewModel {
         id
     }
 
-    /// Shows an optimistic write at once; confirmed by its guard, rolled back after its
-    /// timeout. A write it replaces is reported by the next `poll`.
+    /// Shows an optimistic write on one model at once; confirmed by its guard, rolled back
+    /// after its timeout. A write it replaces is reported by the next `poll`.
     pub fn submit(
         &mut self,
         submission: OverlaySubmission,
         now_ms: u64,
     ) -> Result<(), OverlayError> {
+        self.submit_transaction(submission.into(), now_ms)
+    }
+
+    /// Shows a transaction's writes (several models and entities, absolute and relative) at
+    /// once; confirmed and rolled back as one (rules: `dojo_reactive_core::overlay`).
+    /// Transactions it replaces are reported by the next `poll`.
+    pub fn submit_transaction(
+        &mut self,
+        submission: TransactionSubmission,
+        now_ms: u64,
+    ) -> Result<(), OverlayError> {
         self.now_ms = self.now_ms.max(now_ms);
-        let entity = submission.entity_id;
-        let model = submission.model.clone();
         let transaction_id = submission.transaction_id.clone();
-        let synced = self.replica.state(&entity, &model);
-        let replaced = self.overlay.submit(submission, synced, now_ms)?;
-        if let Some(event) = replaced {
+        let writes: Vec<(EntityId, String)> = submission
+            .writes
+            .iter()
+            .map(|w| (w.entity_id, w.model.clone()))
+            .collect();
+        let replica = &self.replica;
+        let replaced = self.overlay.submit_transaction(
+            submission,
+            |id, model| replica.state(id, model),
+            now_ms,
+        )?;
+        for event in replaced {
             self.settle(event);
         }
-        self.pending.insert(transaction_id, (entity, model));
+        self.pending.insert(transaction_id, writes);
         Ok(())
     }
 
-    /// The pending writes on an entity.
+    /// The unconfirmed writes of pending transactions on an entity.
     pub fn overlay_for(&self, id: &EntityId) -> impl Iterator<Item = &OverlayEntry> {
         self.overlay.entries_for(id)
     }
 
-    /// Confirms a write by hand (its transaction settled); it is dropped.
+    /// Confirms a transaction by hand (it settled); all its writes are dropped.
     pub fn ack(&mut self, transaction_id: &str) -> Result<(), OverlayError> {
         self.overlay.ack(transaction_id)?;
         self.pending.remove(transaction_id);
         Ok(())
     }
 
-    /// Rolls a write back by hand; reads show the synced state again.
+    /// Rolls a transaction back by hand; reads show the synced state again.
     pub fn rollback(&mut self, transaction_id: &str) -> Result<(), OverlayError> {
         self.overlay.rollback(transaction_id)?;
         self.pending.remove(transaction_id);
@@ -486,9 +506,9 @@ impl ViewModel {
         let events = std::mem::take(&mut self.queued);
         let mut changed = Vec::new();
         let mut seen = HashSet::new();
-        for settled in &events {
-            if seen.insert(settled.entity) {
-                changed.push(settled.entity);
+        for (entity, _) in events.iter().flat_map(|settled| &settled.writes) {
+            if seen.insert(*entity) {
+                changed.push(*entity);
             }
         }
         Polled { events, changed }
@@ -509,7 +529,7 @@ impl ViewModel {
         }
         for (entity, model) in changed {
             let synced = self.replica.state(entity, model);
-            if let Some(event) = self
+            for event in self
                 .overlay
                 .on_synced_change(entity, model, synced, self.now_ms)
             {
@@ -518,13 +538,17 @@ impl ViewModel {
         }
     }
 
-    /// Forgets a write the overlay dropped and queues its event for the next `poll`.
+    /// Forgets a transaction the overlay dropped and queues its event for the next `poll`.
     fn settle(&mut self, event: OverlayEvent) {
-        if let Some((entity, model)) = self.pending.remove(event_transaction(&event)) {
+        let Some(writes) = self.pending.remove(event_transaction(&event)) else {
+            return;
+        };
+        if let Some((entity, model)) = writes.first().cloned() {
             self.queued.push(SettledWrite {
                 event,
                 entity,
                 model,
+                writes,
             });
         }
     }

@@ -1,10 +1,13 @@
 //! The view model under random interleavings of DELTAs, restores (stored segments, possibly
-//! older than what was shown), optimistic writes, acks, rollbacks and polls. After every step it
-//! matches a plain reference exactly: synced reads show the latest synced state (a state older
-//! than the held one is dropped, equal times apply, deletions apply), overlay reads show each
-//! pending write over it, queries (scans and keyed lookups) agree with reads, writes settle
-//! exactly when their guard or deadline says. And no read ever shows a synced state older than
-//! one it showed before (docs/tabs.md), unless a deletion came between (deletions carry no time).
+//! older than what was shown), optimistic transactions (several models and entities, absolute
+//! and relative writes), acks, rollbacks and polls. After every step it matches a plain
+//! reference exactly: synced reads show the latest synced state (a state older than the held
+//! one is dropped, equal times apply, deletions apply), overlay reads show each pending
+//! transaction's writes over it in submission order (relative ones added to the latest synced
+//! value), queries (scans and keyed lookups) agree with reads, transactions settle exactly when
+//! the confirmation rules or their deadline say. And no read ever shows a synced state older
+//! than one it showed before (docs/tabs.md), unless a deletion came between (deletions carry no
+//! time).
 
 mod common;
 
@@ -12,7 +15,8 @@ use std::collections::BTreeMap;
 
 use common::{deletion, delta, entity, manifest, member_u32, record, state, u32_member, MODELS};
 use dojo_reactive_core::{
-    EntityId, OverlayError, OverlayEvent, OverlaySubmission, QuerySpec, Struct,
+    Delta, EntityId, OverlayError, OverlayEvent, OverlaySubmission, PrimitiveType, QuerySpec,
+    Struct, TransactionSubmission, WriteSubmission,
 };
 use dojo_reactive_view::{Consistency, ViewModel, ViewOptions};
 use proptest::prelude::*;
@@ -28,10 +32,10 @@ enum Step {
     Delta(Vec<(Key, u32, u32)>, Vec<Key>),
     /// A stored segment read at start-up or by a follower (may be older than what is shown).
     Restore(Vec<(Key, u32, u32)>, Vec<Key>),
-    /// An optimistic write of `x`, with a fresh id or (`reuse`) the id of a pending write.
+    /// An optimistic transaction, with a fresh id or (`reuse`) the id of a pending one: one
+    /// write per key (its first), each setting `x` or changing it by an amount.
     Submit {
-        key: Key,
-        x: u32,
+        writes: Vec<(Key, Change)>,
         timeout: u64,
         reuse: bool,
     },
@@ -58,19 +62,44 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => changes().prop_map(|(u, d)| Step::Delta(u, d)),
         2 => changes().prop_map(|(u, d)| Step::Restore(u, d)),
-        3 => (key(), 0u32..4, 1u64..40, any::<bool>())
-            .prop_map(|(key, x, timeout, reuse)| Step::Submit { key, x, timeout, reuse }),
+        3 => (prop::collection::vec((key(), change()), 1..4), 1u64..40, any::<bool>())
+            .prop_map(|(writes, timeout, reuse)| Step::Submit { writes, timeout, reuse }),
         1 => (0usize..4).prop_map(Step::Ack),
         1 => (0usize..4).prop_map(Step::Rollback),
         2 => (1u64..25).prop_map(Step::Poll),
     ]
 }
 
+/// What a write does to `x`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Change {
+    Set(u32),
+    Add(i64),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        (0u32..4).prop_map(Change::Set),
+        prop_oneof![-2i64..0, 1i64..3].prop_map(Change::Add),
+    ]
+}
+
 /// A pending write as the reference holds it.
 #[derive(Debug, Clone)]
 struct Write {
+    key: Key,
+    change: Change,
+    /// Synced data confirmed it.
+    seen: bool,
+    /// `x` at the previous synced change of the key (absent: 0), for relative writes.
+    last: i64,
+}
+
+/// A pending transaction as the reference holds it.
+#[derive(Debug, Clone)]
+struct Tx {
     transaction_id: String,
-    x: u32,
+    writes: Vec<Write>,
     deadline: u64,
 }
 
@@ -79,8 +108,8 @@ struct Write {
 struct Reference {
     /// Synced state per key: (t, x).
     synced: BTreeMap<Key, (u32, u32)>,
-    /// Pending write per key.
-    pending: BTreeMap<Key, Write>,
+    /// Pending transactions, oldest first.
+    pending: Vec<Tx>,
     /// Settled since the last poll: (transaction id, kind).
     settled: Vec<(String, &'static str)>,
     now: u64,
@@ -109,71 +138,181 @@ impl Reference {
         touched
     }
 
-    /// The default guard: confirmed once the synced state has the written `x`.
-    fn confirms(&self, key: &Key, write: &Write) -> bool {
-        self.synced.get(key).is_some_and(|&(_, x)| x == write.x)
+    /// The synced `x` of a key (absent: 0).
+    fn x(&self, key: &Key) -> i64 {
+        self.synced.get(key).map_or(0, |&(_, x)| i64::from(x))
     }
 
-    /// Guards re-checked on changed keys.
-    fn check(&mut self, touched: &[Key]) {
-        for key in touched {
-            let confirmed = self
-                .pending
-                .get(key)
-                .is_some_and(|write| self.confirms(key, write));
-            if confirmed {
-                if let Some(write) = self.pending.remove(key) {
-                    self.settled.push((write.transaction_id, "confirmed"));
+    /// Absolute writes: seen once the synced state has the written `x`.
+    fn see_values(&mut self, key: &Key) {
+        let synced = self.synced.get(key).map(|&(_, x)| x);
+        for write in self.pending.iter_mut().flat_map(|t| t.writes.iter_mut()) {
+            if write.key == *key
+                && !write.seen
+                && matches!(write.change, Change::Set(x) if Some(x) == synced)
+            {
+                write.seen = true;
+            }
+        }
+    }
+
+    /// Relative writes: the step `x` took confirms the oldest open amounts it equals (a prefix
+    /// sum, else one amount).
+    fn see_step(&mut self, key: &Key) {
+        let new = self.x(key);
+        let open: Vec<(usize, usize, i64, i64)> = self
+            .pending
+            .iter()
+            .enumerate()
+            .flat_map(|(t, tx)| {
+                tx.writes
+                    .iter()
+                    .enumerate()
+                    .map(move |(w, write)| (t, w, write))
+            })
+            .filter_map(|(t, w, write)| match write.change {
+                Change::Add(amount) if write.key == *key && !write.seen => {
+                    Some((t, w, amount, write.last))
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some(&(_, _, _, last)) = open.first() {
+            let step = new - last;
+            let mut confirmed: Vec<(usize, usize)> = Vec::new();
+            if step != 0 {
+                let mut sum = 0;
+                for (n, (_, _, amount, _)) in open.iter().enumerate() {
+                    sum += amount;
+                    if sum == step {
+                        confirmed = open[..=n].iter().map(|&(t, w, _, _)| (t, w)).collect();
+                        break;
+                    }
+                }
+                if confirmed.is_empty() {
+                    confirmed.extend(
+                        open.iter()
+                            .find(|o| o.2 == step)
+                            .map(|&(t, w, _, _)| (t, w)),
+                    );
                 }
             }
+            for (t, w) in confirmed {
+                self.pending[t].writes[w].seen = true;
+            }
+        }
+        for write in self.pending.iter_mut().flat_map(|t| t.writes.iter_mut()) {
+            if write.key == *key {
+                write.last = new;
+            }
+        }
+    }
+
+    /// Drops the transactions whose every write is seen, as confirmed.
+    fn settle_seen(&mut self) {
+        let settled = &mut self.settled;
+        self.pending.retain(|tx| {
+            let done = tx.writes.iter().all(|w| w.seen);
+            if done {
+                settled.push((tx.transaction_id.clone(), "confirmed"));
+            }
+            !done
+        });
+    }
+
+    /// The rules re-checked on changed keys.
+    fn check(&mut self, touched: &[Key]) {
+        for key in touched {
+            self.see_step(key);
+            self.see_values(key);
+            self.settle_seen();
         }
     }
 
     fn poll(&mut self) -> Vec<(String, &'static str)> {
-        let keys: Vec<Key> = self.pending.keys().copied().collect();
+        let keys: Vec<Key> = self.synced.keys().copied().collect();
         for key in keys {
-            let Some(write) = self.pending.get(&key).cloned() else {
-                continue;
-            };
-            if self.confirms(&key, &write) {
-                self.pending.remove(&key);
-                self.settled.push((write.transaction_id, "confirmed"));
-            } else if self.now >= write.deadline {
-                self.pending.remove(&key);
-                self.settled.push((write.transaction_id, "timedOut"));
-            }
+            self.see_values(&key);
         }
+        self.settle_seen();
+        let now = self.now;
+        let settled = &mut self.settled;
+        self.pending.retain(|tx| {
+            let late = now >= tx.deadline;
+            if late {
+                settled.push((tx.transaction_id.clone(), "timedOut"));
+            }
+            !late
+        });
         std::mem::take(&mut self.settled)
+    }
+
+    /// Adds a transaction; older ones whose every open write it sets are replaced.
+    fn submit(&mut self, tx: Tx) {
+        let settled = &mut self.settled;
+        self.pending.retain(|old| {
+            let shadowed = old.writes.iter().all(|w| {
+                w.seen
+                    || (matches!(w.change, Change::Set(_))
+                        && tx
+                            .writes
+                            .iter()
+                            .any(|n| n.key == w.key && matches!(n.change, Change::Set(_))))
+            });
+            if shadowed {
+                settled.push((old.transaction_id.clone(), "replaced"));
+            }
+            !shadowed
+        });
+        self.pending.push(tx);
     }
 
     /// What a read of `key` shows.
     fn shown(&self, key: &Key, consistency: Consistency) -> Option<Struct> {
         let (id, model) = (key.0, MODELS[key.1]);
         let synced = self.synced.get(key).map(|&(t, x)| state(id, model, t, x));
-        let write = match consistency {
-            Consistency::Synced => None,
-            Consistency::Overlay => self.pending.get(key),
+        let writes: Vec<&Write> = match consistency {
+            Consistency::Synced => Vec::new(),
+            Consistency::Overlay => self
+                .pending
+                .iter()
+                .flat_map(|t| &t.writes)
+                .filter(|w| w.key == *key && !w.seen)
+                .collect(),
         };
-        match (synced, write) {
-            (synced, None) => synced,
-            (Some(mut synced), Some(write)) => {
-                if let Some(member) = synced.members.iter_mut().find(|m| m.name == "x") {
-                    *member = u32_member("x", false, write.x);
-                }
-                Some(synced)
-            }
-            (None, Some(write)) => Some(Struct {
-                name: model.into(),
-                members: vec![u32_member("x", false, write.x)],
-            }),
+        if writes.is_empty() {
+            return synced;
         }
+        let mut x: Option<u32> = synced.as_ref().and_then(|s| member_u32(s, "x"));
+        for write in writes {
+            x = Some(match write.change {
+                Change::Set(v) => v,
+                Change::Add(d) => {
+                    (i64::from(x.unwrap_or(0)) + d).clamp(0, i64::from(u32::MAX)) as u32
+                }
+            });
+        }
+        let x = u32_member("x", false, x.unwrap_or(0));
+        Some(match synced {
+            Some(mut synced) => {
+                if let Some(member) = synced.members.iter_mut().find(|m| m.name == "x") {
+                    *member = x;
+                }
+                synced
+            }
+            None => Struct {
+                name: model.into(),
+                members: vec![x],
+            },
+        })
     }
 
     fn pending_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
             .pending
-            .values()
-            .map(|w| w.transaction_id.clone())
+            .iter()
+            .filter(|t| t.writes.iter().any(|w| !w.seen))
+            .map(|t| t.transaction_id.clone())
             .collect();
         ids.sort();
         ids
@@ -283,6 +422,7 @@ fn check_reads(view: &ViewModel, reference: &Reference) -> Result<(), TestCaseEr
         })
         .collect();
     pending.sort();
+    pending.dedup();
     prop_assert_eq!(pending, reference.pending_ids());
     Ok(())
 }
@@ -327,32 +467,51 @@ proptest! {
                         shown_t.remove(key);
                     }
                 }
-                Step::Submit { key, x, timeout, reuse } => {
+                Step::Submit { writes, timeout, reuse } => {
                     let reused = reference.pending_ids().into_iter().next().filter(|_| *reuse);
                     let transaction_id = match &reused {
                         Some(id) => id.clone(),
                         None => view.fresh_transaction_id(),
                     };
-                    let submitted = view.submit(
-                        OverlaySubmission {
-                            entity_id: entity(key.0),
-                            model: MODELS[key.1].to_owned(),
-                            payload: vec![u32_member("x", false, *x)],
-                            transaction_id: transaction_id.clone(),
-                            guard: None,
-                            timeout_ms: Some(*timeout),
-                        },
-                        reference.now,
-                    );
+                    let mut keys: Vec<Key> = Vec::new();
+                    let mut ref_writes = Vec::new();
+                    let mut submissions = Vec::new();
+                    for &(key, change) in writes {
+                        if keys.contains(&key) {
+                            continue;
+                        }
+                        keys.push(key);
+                        ref_writes.push(Write { key, change, seen: false, last: reference.x(&key) });
+                        let (payload, deltas) = match change {
+                            Change::Set(x) => (vec![u32_member("x", false, x)], Vec::new()),
+                            Change::Add(d) => (Vec::new(), vec![Delta::new("x".into(), PrimitiveType::U32, &d.to_string()).expect("an amount")]),
+                        };
+                        submissions.push(WriteSubmission { entity_id: entity(key.0), model: MODELS[key.1].to_owned(), payload, deltas, guard: None });
+                    }
+                    // A single absolute write goes through the one-write API.
+                    let submitted = match (submissions.len(), writes[0].1) {
+                        (1, Change::Set(x)) => view.submit(
+                            OverlaySubmission {
+                                entity_id: entity(keys[0].0),
+                                model: MODELS[keys[0].1].to_owned(),
+                                payload: vec![u32_member("x", false, x)],
+                                transaction_id: transaction_id.clone(),
+                                guard: None,
+                                timeout_ms: Some(*timeout),
+                            },
+                            reference.now,
+                        ),
+                        _ => view.submit_transaction(
+                            TransactionSubmission { transaction_id: transaction_id.clone(), writes: submissions, timeout_ms: Some(*timeout) },
+                            reference.now,
+                        ),
+                    };
                     if reused.is_some() {
                         let duplicate = matches!(submitted, Err(OverlayError::DuplicateTransaction { .. }));
                         prop_assert!(duplicate, "a pending id reused: {:?}", submitted);
                     } else {
                         prop_assert!(submitted.is_ok(), "{:?}", submitted);
-                        let write = Write { transaction_id, x: *x, deadline: reference.now + timeout };
-                        if let Some(old) = reference.pending.insert(*key, write) {
-                            reference.settled.push((old.transaction_id, "replaced"));
-                        }
+                        reference.submit(Tx { transaction_id, writes: ref_writes, deadline: reference.now + timeout });
                     }
                 }
                 Step::Ack(n) | Step::Rollback(n) => {
@@ -365,7 +524,7 @@ proptest! {
                     match id {
                         Some(id) => {
                             prop_assert!(done.is_ok(), "{:?}", done);
-                            reference.pending.retain(|_, w| w.transaction_id != id);
+                            reference.pending.retain(|t| t.transaction_id != id);
                         }
                         None => {
                             let unknown = matches!(done, Err(OverlayError::UnknownTransaction { .. }));

@@ -92,9 +92,16 @@ pub fn overlay_error(error: &OverlayError) -> ErrorInfo {
     let info = ErrorInfo::new("OverlayError", error.to_string());
     match error {
         OverlayError::DuplicateTransaction { transaction_id }
-        | OverlayError::UnknownTransaction { transaction_id } => {
-            info.with("transactionId", transaction_id)
-        }
+        | OverlayError::UnknownTransaction { transaction_id }
+        | OverlayError::EmptyWrite { transaction_id } => info.with("transactionId", transaction_id),
+        OverlayError::RepeatedWrite {
+            transaction_id,
+            entity_id,
+            model,
+        } => info
+            .with("transactionId", transaction_id)
+            .with("entityId", entity_id)
+            .with("model", model),
         OverlayError::TransitionRejected {
             transaction_id,
             pending,

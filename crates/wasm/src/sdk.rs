@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use dojo_reactive_core::{
-    EntityId, EnumValue, Felt, Member, Primitive, PrimitiveType, Struct, Ty, Value, U256,
+    Delta, EntityId, EnumValue, Felt, Member, Primitive, PrimitiveType, Struct, Ty, Value, U256,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -261,6 +261,62 @@ pub fn parse_payload(model: &str, shape: &Ty, payload: &JsValue) -> Result<Vec<M
     Ok(out)
 }
 
+/// The relative writes of `add` (`{ member: amount }`, amounts as BigInt, whole numbers or
+/// decimal / `0x` hex strings) on `model`: each member must be a non-key integer member
+/// (u8-u256, i8-i128).
+pub fn parse_deltas(model: &str, shape: &Ty, add: &JsValue) -> Result<Vec<Delta>, ErrorInfo> {
+    let Ty::Struct { members, .. } = shape else {
+        return Err(ErrorInfo::validation(format!("{model} is not a model")));
+    };
+    if !add.is_object() || Array::is_array(add) {
+        return Err(ErrorInfo::validation(format!(
+            "add for {model} must be an object {{ member: amount }}"
+        )));
+    }
+    let mut out = Vec::new();
+    for key in Object::keys(add.unchecked_ref::<Object>()).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let at = At { model, path: &name };
+        let item = own(add, &key);
+        let Some((_, is_key, ty)) = members.iter().find(|(n, _, _)| *n == name) else {
+            return Err(
+                ErrorInfo::validation(format!("{model} has no member `{name}`"))
+                    .with("model", model),
+            );
+        };
+        let ty = match ty {
+            Ty::Primitive(p) if !is_key => *p,
+            _ => {
+                return Err(at.error(
+                    "a non-key integer member (u8-u256, i8-i128) to take a relative write",
+                    &item,
+                ))
+            }
+        };
+        let amount = js_integer(&item)
+            .and_then(|big| big.to_string(10).ok())
+            .and_then(|text| text.as_string())
+            .ok_or_else(|| at.error("an integer amount (BigInt, whole number or string)", &item))?;
+        out.push(Delta::new(name.as_str().into(), ty, &amount).map_err(|e| {
+            ErrorInfo::validation(e.to_string())
+                .with("model", model)
+                .with("member", &name)
+        })?);
+    }
+    Ok(out)
+}
+
+/// Relative writes as an object `{ member: amount }` (amounts as BigInt), frozen.
+pub fn deltas_js<'a>(deltas: impl IntoIterator<Item = &'a Delta>) -> JsValue {
+    let object: JsValue = Object::new().into();
+    for delta in deltas {
+        let amount = js_sys::BigInt::new(&JsValue::from_str(&delta.amount()))
+            .map_or(JsValue::UNDEFINED, JsValue::from);
+        set(&object, delta.name().as_str(), &amount);
+    }
+    frozen(object)
+}
+
 struct At<'a> {
     model: &'a str,
     path: &'a str,
@@ -395,7 +451,8 @@ fn array_items(v: &JsValue, at: &At<'_>, expected: &str) -> Result<Vec<JsValue>,
 
 /// The hex digits (no `0x`, no sign) and sign of an integer given as a number, a `BigInt`, or
 /// a decimal or `0x` hex string.
-fn integer(v: &JsValue) -> Option<(bool, String)> {
+/// An integer given as a BigInt, a whole number or a decimal / `0x` hex string.
+fn js_integer(v: &JsValue) -> Option<js_sys::BigInt> {
     let ok_kind = v.is_bigint()
         || v.as_string().is_some()
         || v.as_f64()
@@ -403,8 +460,11 @@ fn integer(v: &JsValue) -> Option<(bool, String)> {
     if !ok_kind {
         return None;
     }
-    let big = js_sys::BigInt::new(v).ok()?;
-    let hex = big.to_string(16).ok()?.as_string()?;
+    js_sys::BigInt::new(v).ok()
+}
+
+fn integer(v: &JsValue) -> Option<(bool, String)> {
+    let hex = js_integer(v)?.to_string(16).ok()?.as_string()?;
     match hex.strip_prefix('-') {
         Some(digits) => Some((true, digits.to_owned())),
         None => Some((false, hex)),

@@ -152,7 +152,24 @@ export interface OverlaySubmission {
   transactionId?: string;
 }
 
-/** The result of submitOverlay. */
+/** One write of a transaction: members set (`set`) and integer members changed by an amount
+ *  over the latest synced value (`add`, e.g. `{ balance: -10n }`), on one model of one entity. */
+export interface TransactionWrite {
+  entityId: string;
+  model: string;
+  set?: { [member: string]: unknown };
+  add?: { [member: string]: bigint | number | string };
+  guard?: Guard;
+}
+
+/** One transaction: several writes shown, confirmed and rolled back as one. */
+export interface TransactionSubmission {
+  writes: TransactionWrite[];
+  timeoutMs?: number;
+  transactionId?: string;
+}
+
+/** The result of submitOverlay and submitTransaction. */
 export interface OverlaySubmitted { transactionId: string }
 
 /** A pending optimistic write. */
@@ -161,17 +178,21 @@ export interface OverlayEntryInfo {
   entityId: string;
   model: string;
   payload: { [member: string]: SdkValue };
+  add: { [member: string]: bigint };
   submittedAtMs: number;
   deadlineMs: number;
   guard: string;
 }
 
-/** What happened to a pending write. */
+/** An (entity, model) a transaction wrote. */
+export interface WrittenModel { entityId: string; model: string }
+
+/** What happened to a pending transaction (`entityId`, `model`: its first write). */
 export type OverlayEventInfo =
-  | { type: "confirmed"; transactionId: string; entityId: string; model: string }
-  | { type: "timedOut"; transactionId: string; entityId: string; model: string; error: ReactiveErrorInfo }
-  | { type: "replaced"; transactionId: string; by: string; entityId: string; model: string }
-  | { type: "rolledBack"; transactionId: string; entityId: string; model: string };
+  | { type: "confirmed"; transactionId: string; entityId: string; model: string; writes: WrittenModel[] }
+  | { type: "timedOut"; transactionId: string; entityId: string; model: string; writes: WrittenModel[]; error: ReactiveErrorInfo }
+  | { type: "replaced"; transactionId: string; by: string; entityId: string; model: string; writes: WrittenModel[] }
+  | { type: "rolledBack"; transactionId: string; entityId: string; model: string; writes: WrittenModel[] };
 
 /** The result of poll. */
 export interface PollResult { events: OverlayEventInfo[]; changed: string[] }
@@ -253,6 +274,10 @@ extern "C" {
     /// `OverlaySubmission`.
     #[wasm_bindgen(typescript_type = "OverlaySubmission")]
     pub type OverlaySubmissionJs;
+
+    /// `TransactionSubmission`.
+    #[wasm_bindgen(typescript_type = "TransactionSubmission")]
+    pub type TransactionSubmissionJs;
 
     /// `OverlaySubmitted`.
     #[wasm_bindgen(typescript_type = "OverlaySubmitted")]

@@ -2,7 +2,9 @@
 //! replica of synced states fed only by DELTAs, the optimistic overlay merged over it, queries
 //! answered from memory). Only the results returned are converted to JS.
 
-use dojo_reactive_core::{Guard, Manifest, OverlayEvent, OverlaySubmission, QuerySpec, Struct};
+use dojo_reactive_core::{
+    Guard, Manifest, OverlayEvent, QuerySpec, Struct, TransactionSubmission, WriteSubmission,
+};
 use dojo_reactive_view::model::event_transaction;
 use dojo_reactive_view::{Consistency, IndexSpec, Matches, ViewModel, ViewOptions};
 use js_sys::{Array, Object, Reflect};
@@ -11,10 +13,10 @@ use wasm_bindgen::JsCast;
 
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
-use crate::sdk::{entity_js, members_js, parse_entity_id, parse_payload};
+use crate::sdk::{deltas_js, entity_js, members_js, parse_deltas, parse_entity_id, parse_payload};
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
-    QueryIdsJs, QueryResultJs, QuerySpecJs, SdkEntityJs, ViewOptionsJs,
+    QueryIdsJs, QueryResultJs, QuerySpecJs, SdkEntityJs, TransactionSubmissionJs, ViewOptionsJs,
 };
 
 fn consistency(value: Option<ConsistencyJs>) -> Result<Consistency, ErrorInfo> {
@@ -105,6 +107,105 @@ fn event_kind(event: &OverlayEvent) -> &'static str {
 }
 
 impl View {
+    /// One write of a submission: `{ entityId, model, guard? }` with `payload` (`submitOverlay`)
+    /// or `set` and/or `add` (`submitTransaction`, `relative`).
+    fn write(
+        &self,
+        write: &JsValue,
+        call: &str,
+        relative: bool,
+    ) -> Result<WriteSubmission, ErrorInfo> {
+        if !write.is_object() {
+            return Err(ErrorInfo::validation(format!(
+                "{call}: each write must be an object {{ entityId, model, ... }}"
+            )));
+        }
+        let text = |key: &str| get(write, key).as_string();
+        let entity_id = text("entityId")
+            .ok_or_else(|| ErrorInfo::validation(format!("{call} needs entityId (0x hex)")))?;
+        let entity = parse_entity_id(&entity_id)?;
+        let model = text("model")
+            .ok_or_else(|| ErrorInfo::validation(format!("{call} needs model (a model tag)")))?;
+        let shape = self
+            .model
+            .write_shape(&model)
+            .map_err(|e| ErrorInfo::validation(e.to_string()).with("model", &model))?;
+        let (payload, deltas) = if relative {
+            let given =
+                |key: &str| Some(get(write, key)).filter(|v| !v.is_undefined() && !v.is_null());
+            let payload = match given("set") {
+                Some(set) => parse_payload(&model, shape, &set)?,
+                None => Vec::new(),
+            };
+            let deltas = match given("add") {
+                Some(add) => parse_deltas(&model, shape, &add)?,
+                None => Vec::new(),
+            };
+            if let Some(both) = deltas
+                .iter()
+                .find(|d| payload.iter().any(|m| m.name == *d.name()))
+            {
+                return Err(ErrorInfo::validation(format!(
+                    "{model}.{} is both in set and in add: a write either sets a member or changes it",
+                    both.name().as_str()
+                ))
+                .with("model", &model));
+            }
+            (payload, deltas)
+        } else {
+            (
+                parse_payload(&model, shape, &get(write, "payload"))?,
+                Vec::new(),
+            )
+        };
+        let guard = get(write, "guard");
+        let guard: Option<Box<dyn Guard>> = if guard.is_undefined() || guard.is_null() {
+            None
+        } else {
+            let function = guard
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| ErrorInfo::validation("guard must be a function"))?;
+            Some(Box::new(FunctionGuard { function }))
+        };
+        Ok(WriteSubmission {
+            entity_id: entity,
+            model,
+            payload,
+            deltas,
+            guard,
+        })
+    }
+
+    /// Submits `writes` as one transaction, with the `transactionId` and `timeoutMs` of
+    /// `options`.
+    fn submit(
+        &mut self,
+        options: &JsValue,
+        writes: Vec<WriteSubmission>,
+        now_ms: f64,
+    ) -> Result<OverlaySubmittedJs, JsValue> {
+        let timeout_ms = number_option(options, "timeoutMs")?;
+        let transaction_id = match get(options, "transactionId") {
+            id if id.is_undefined() || id.is_null() => self.model.fresh_transaction_id(),
+            id => id
+                .as_string()
+                .ok_or_else(|| ErrorInfo::validation("transactionId must be a string"))?,
+        };
+        self.model
+            .submit_transaction(
+                TransactionSubmission {
+                    transaction_id: transaction_id.clone(),
+                    writes,
+                    timeout_ms,
+                },
+                millis(now_ms),
+            )
+            .map_err(|e| overlay_error(&e))?;
+        let result: JsValue = Object::new().into();
+        set(&result, "transactionId", transaction_id);
+        Ok(result.unchecked_into())
+    }
+
     /// The entities a query (JS `QuerySpec`) on `model` matches; `None` while no state of the
     /// model arrived and the manifest does not define its types.
     fn matching(
@@ -322,62 +423,44 @@ impl View {
             .map(|state| entity_js(&id, [state.as_ref()]).unchecked_into()))
     }
 
-    /// Shows an optimistic write at once (core `Overlay`); confirmed by its guard (default:
-    /// the synced state has the payload's values), rolled back after its timeout.
+    /// Shows an optimistic write on one model at once (core `Overlay`); confirmed by its guard
+    /// (default: the synced state has the payload's values), rolled back after its timeout.
     #[wasm_bindgen(js_name = submitOverlay)]
     pub fn submit_overlay(
         &mut self,
         submission: OverlaySubmissionJs,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<OverlaySubmittedJs, JsValue> {
-        let now = millis(now_ms);
         let submission: &JsValue = submission.as_ref();
-        let text = |key: &str| get(submission, key).as_string();
-        let entity_id = text("entityId")
-            .ok_or_else(|| ErrorInfo::validation("submitOverlay needs entityId (0x hex)"))?;
-        let entity = parse_entity_id(&entity_id)?;
-        let model = text("model")
-            .ok_or_else(|| ErrorInfo::validation("submitOverlay needs model (a model tag)"))?;
-        let shape = self
-            .model
-            .write_shape(&model)
-            .map_err(|e| ErrorInfo::validation(e.to_string()).with("model", &model))?;
-        let payload = parse_payload(&model, shape, &get(submission, "payload"))?;
-        let guard = get(submission, "guard");
-        let guard: Option<Box<dyn Guard>> = if guard.is_undefined() || guard.is_null() {
-            None
-        } else {
-            let function = guard
-                .dyn_into::<js_sys::Function>()
-                .map_err(|_| ErrorInfo::validation("guard must be a function"))?;
-            Some(Box::new(FunctionGuard { function }))
-        };
-        let timeout_ms = number_option(submission, "timeoutMs")?;
-        let transaction_id = match get(submission, "transactionId") {
-            id if id.is_undefined() || id.is_null() => self.model.fresh_transaction_id(),
-            id => id
-                .as_string()
-                .ok_or_else(|| ErrorInfo::validation("transactionId must be a string"))?,
-        };
-        self.model
-            .submit(
-                OverlaySubmission {
-                    entity_id: entity,
-                    model,
-                    payload,
-                    transaction_id: transaction_id.clone(),
-                    guard,
-                    timeout_ms,
-                },
-                now,
-            )
-            .map_err(|e| overlay_error(&e))?;
-        let result: JsValue = Object::new().into();
-        set(&result, "transactionId", transaction_id);
-        Ok(result.unchecked_into())
+        let write = self.write(submission, "submitOverlay", false)?;
+        self.submit(submission, vec![write], now_ms)
     }
 
-    /// The pending writes on an entity.
+    /// Shows a transaction's writes (several models and entities; `set` absolute members, `add`
+    /// integer members changed by an amount) at once; confirmed and rolled back as one.
+    #[wasm_bindgen(js_name = submitTransaction)]
+    pub fn submit_transaction(
+        &mut self,
+        transaction: TransactionSubmissionJs,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> Result<OverlaySubmittedJs, JsValue> {
+        let transaction: &JsValue = transaction.as_ref();
+        let writes = get(transaction, "writes");
+        if !Array::is_array(&writes) {
+            return Err(ErrorInfo::validation(
+                "submitTransaction needs writes: an array of { entityId, model, set?, add?, guard? }",
+            )
+            .into());
+        }
+        let writes = writes
+            .unchecked_into::<Array>()
+            .iter()
+            .map(|write| self.write(&write, "submitTransaction", true))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.submit(transaction, writes, now_ms)
+    }
+
+    /// The unconfirmed writes of pending transactions on an entity.
     #[wasm_bindgen(js_name = overlayFor)]
     pub fn overlay_for(
         &self,
@@ -393,6 +476,7 @@ impl View {
                 set(&info, "entityId", entry.entity_id.to_hex());
                 set(&info, "model", entry.model.as_str());
                 set(&info, "payload", members_js(&entry.payload));
+                set(&info, "add", deltas_js(entry.unconfirmed_deltas()));
                 set(&info, "submittedAtMs", entry.submitted_at_ms as f64);
                 set(&info, "deadlineMs", entry.deadline_ms as f64);
                 set(&info, "guard", entry.guard_description());
@@ -402,7 +486,7 @@ impl View {
         Ok(list.unchecked_into())
     }
 
-    /// Confirms a write by hand (its transaction settled); it is dropped.
+    /// Confirms a transaction by hand (it settled); all its writes are dropped.
     #[wasm_bindgen(js_name = ackOverlay)]
     pub fn ack_overlay(
         &mut self,
@@ -413,7 +497,7 @@ impl View {
             .map_err(|e| overlay_error(&e).into())
     }
 
-    /// Rolls a write back by hand; reads show the synced state again.
+    /// Rolls a transaction back by hand; reads show the synced state again.
     #[wasm_bindgen(js_name = rollbackOverlay)]
     pub fn rollback_overlay(
         &mut self,
@@ -436,6 +520,17 @@ impl View {
             set(&info, "transactionId", event_transaction(event));
             set(&info, "entityId", settled.entity.to_hex());
             set(&info, "model", settled.model.as_str());
+            let writes: Array = settled
+                .writes
+                .iter()
+                .map(|(entity, model)| {
+                    let write: JsValue = Object::new().into();
+                    set(&write, "entityId", entity.to_hex());
+                    set(&write, "model", model.as_str());
+                    write
+                })
+                .collect();
+            set(&info, "writes", writes);
             match event {
                 OverlayEvent::TimedOut(error) => {
                     set(
