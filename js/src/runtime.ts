@@ -37,6 +37,7 @@ function viewApi(view: View): ViewApi {
     query: (model, spec, consistency) => view.query(model, spec as WasmQuerySpec, consistency),
     queryIds: (model, spec, consistency) => view.queryIds(model, spec as WasmQuerySpec, consistency),
     entityModel: (entityId, model, consistency) => view.entityModel(entityId, model, consistency),
+    entityIdOfKeys: (model, keys, onlyKeys) => view.entityIdOfKeys(model, keys, onlyKeys),
     submitOverlay: (submission, nowMs) => view.submitOverlay(submission, nowMs),
     overlayFor: (entityId) => view.overlayFor(entityId),
     ackOverlay: (transactionId) => view.ackOverlay(transactionId),

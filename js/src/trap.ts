@@ -37,6 +37,7 @@ export function trapGuarded(view: ViewApi, onTrap: (error: unknown) => ReactiveE
     query: guard((...args: Parameters<ViewApi['query']>) => view.query(...args)),
     queryIds: guard((...args: Parameters<ViewApi['queryIds']>) => view.queryIds(...args)),
     entityModel: guard((...args: Parameters<ViewApi['entityModel']>) => view.entityModel(...args)),
+    entityIdOfKeys: guard((...args: Parameters<ViewApi['entityIdOfKeys']>) => view.entityIdOfKeys(...args)),
     submitOverlay: guard((...args: Parameters<ViewApi['submitOverlay']>) => view.submitOverlay(...args)),
     overlayFor: guard((entityId: string) => view.overlayFor(entityId)),
     ackOverlay: guard((transactionId: string) => view.ackOverlay(transactionId)),
