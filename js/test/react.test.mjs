@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { createClient } from '../dist/client.js';
-import { useEntity, useQuery, useSyncStatus } from '../dist/react.js';
+import { ReactiveProvider, useEntity, useModel, useQuery, useReactiveClient, useSyncStatus } from '../dist/react.js';
+import { ValidationError } from '../dist/errors.js';
 import { reactiveSelectors } from '../dist/selectors.js';
 import { selectorStore } from '../dist/store.js';
 import { ID1, ID2, delta, options, stubRuntime } from './stubs.mjs';
@@ -79,4 +80,38 @@ test('useQuery and useEntity render before the wasm module loaded (empty), then 
   await client.ready;
   assert.equal(renderToString(createElement(Board)), '<p>1|false</p>');
   await client.shutdown();
+});
+
+test('under a provider, hooks take no client; undefined ids give undefined; useQuery gives the page', async () => {
+  const { client, push } = await started();
+  push(ID1, 4);
+  push(ID2, 5);
+  function Board({ id }) {
+    const same = useReactiveClient() === client;
+    const entity = useEntity(id);
+    const position = useModel(id, 'ns-Position');
+    const page = useQuery('ns-Position', { limit: 1 });
+    const none = useQuery(undefined);
+    const status = useSyncStatus();
+    return createElement(
+      'p',
+      null,
+      `${same}|${entity?.entityId.slice(-1)}|${position?.x}|${page.items.length},${page.nextCursor !== undefined}|${none.items.length}|${status.phase}`,
+    );
+  }
+  const render = (id) => renderToString(createElement(ReactiveProvider, { client }, createElement(Board, { id })));
+  assert.equal(render(ID2), '<p>true|2|5|1,true|0|ready</p>');
+  assert.equal(render(undefined), '<p>true|undefined|undefined|1,true|0|ready</p>', 'an id not known yet');
+  await client.shutdown();
+});
+
+test('hooks outside a provider throw a ValidationError that says what to do', () => {
+  function Lost() {
+    useModel(ID1, 'ns-Position');
+    return null;
+  }
+  assert.throws(
+    () => renderToString(createElement(Lost)),
+    (error) => error instanceof ValidationError && /wrap the app in <ReactiveProvider/.test(error.message),
+  );
 });
