@@ -105,6 +105,23 @@ test('under a provider, hooks take no client; undefined ids give undefined; useQ
   await client.shutdown();
 });
 
+test('useQuery pages with the cursor of the previous page, as client.query does', async () => {
+  const { client, push } = await started();
+  push(ID1, 4);
+  push(ID2, 5);
+  function Pages() {
+    const first = useQuery('ns-Position', { limit: 1 });
+    const second = useQuery('ns-Position', { limit: 1, cursor: first.nextCursor });
+    const ids = (page) => page.items.map((e) => e.entityId.slice(-1)).join(',');
+    return createElement('p', null, `${ids(first)}|${ids(second)}|${second.nextCursor === undefined}`);
+  }
+  const render = () => renderToString(createElement(ReactiveProvider, { client }, createElement(Pages)));
+  assert.equal(render(), '<p>1|2|true</p>');
+  const direct = client.query('ns-Position', { limit: 1, cursor: client.query('ns-Position', { limit: 1 }).nextCursor });
+  assert.equal(direct.items[0]?.entityId.slice(-1), '2');
+  await client.shutdown();
+});
+
 test('hooks outside a provider throw a ValidationError that says what to do', () => {
   function Lost() {
     useModel(ID1, 'ns-Position');
