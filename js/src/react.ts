@@ -49,9 +49,8 @@ export interface UseEntityOptions {
 }
 
 /**
- * Options of {@link useQuery}: those of `client.query` (`filter`, `select`, `limit`, `cursor`,
- * `consistency`, and the ordering and counting options of the query language, passed through
- * as they are), and `throttleMs`.
+ * Options of {@link useQuery}: those of `client.query` (`filter`, `select`, `orderBy`, `limit`,
+ * `cursor`, `consistency`, passed through as they are), and `throttleMs`.
  */
 export type UseQueryOptions<T extends ModelTag<S> = ModelTag<RegisteredSchema>, S extends WorldSchema = RegisteredSchema> =
   QueryOptionsOf<T, S> & {
@@ -217,7 +216,7 @@ function queryStore(
   options: { readonly [option: string]: unknown },
 ): ExternalStore<unknown> {
   const { throttleMs, consistency, select, ...rest } = options;
-  // Every other option (filter, limit, cursor, ordering, counting) is the query spec's own.
+  // Every other option (filter, orderBy, limit, cursor) is the query spec's own.
   const spec = { ...rest, ...(select === undefined ? {} : { selector: select }) } as QuerySpec;
   const selector: Selector<unknown> = (reader) => reader.query(model, spec, consistency as Consistency | undefined);
   return selectorStore(client, model, selector, throttle(throttleMs as number | undefined));
@@ -226,10 +225,9 @@ function queryStore(
 const EMPTY_PAGE = constantStore({ items: [] });
 
 /**
- * One page of the model's entities matching the options (`filter`, `select`, `limit`,
- * `cursor`, `consistency`, ordering and counting as `client.query` takes them): `{ items,
- * nextCursor, … }` as `client.query` returns it, empty while `model` is undefined or the view
- * is loading.
+ * One page of the model's entities matching the options (`filter`, `select`, `orderBy`,
+ * `limit`, `cursor`, `consistency` as `client.query` takes them): `{ items, nextCursor, … }` as
+ * `client.query` returns it, empty while `model` is undefined or the view is loading.
  */
 export function useQuery<T extends ModelTag<S>, S extends WorldSchema = RegisteredSchema>(
   model: T | undefined,
