@@ -47,7 +47,7 @@ export function buildManifestFingerprint(manifest: ManifestInput): Promise<Manif
 export { bigintReplacer, parse, stringify } from './json.js';
 export type { ManifestInput } from './manifest.js';
 export type {
-  AnyOf,
+  ConditionOf,
   Entity,
   EntityOf,
   FilterOf,
@@ -57,6 +57,7 @@ export type {
   ModelTag,
   ModelTypes,
   ModelValue,
+  OptionalMembers,
   PredicateOf,
   QueryOptionsOf,
   QueryResultOf,

@@ -7,7 +7,17 @@
  * @module
  */
 
-import type { Filter, FilterOp, InputValue, MemberSelection, QueryOptions, QueryResult, SdkEntity, SdkModel } from './types.js';
+import type {
+  Filter,
+  FilterOp,
+  InputValue,
+  MemberSelection,
+  Predicate,
+  QueryOptions,
+  QueryResult,
+  SdkEntity,
+  SdkModel,
+} from './types.js';
 
 /** One model's (or event's) types, as the generator writes them. */
 export interface ModelTypes {
@@ -96,14 +106,35 @@ export type Entity<S extends WorldSchema = RegisteredSchema> =
  * (`constructor`, `toString`, …) also admits the inherited type, which an object literal that
  * leaves it out is checked against.
  */
-export type AnyOf<T> = { readonly [K in keyof T]?: T[K] | (K extends keyof Object ? Object[K] : never) };
+export type OptionalMembers<T> = { readonly [K in keyof T]?: T[K] | (K extends keyof Object ? Object[K] : never) };
+
+/** The operators that take a list of the path's values. */
+type ListOp = Extract<FilterOp, 'in' | 'notIn'>;
+
+/** The operators on an array member (an array is no `where` path of a typed filter). */
+type ArrayOp = Extract<FilterOp, 'contains' | 'containsAll' | 'containsAny' | 'arrayLengthEq' | 'arrayLengthGt' | 'arrayLengthLt'>;
 
 /** One `where` predicate on a model with these paths: a known path and an operand of its type. */
 export type PredicateOf<P> = {
   [K in keyof P & string]:
-    | { readonly member: K; readonly op: Exclude<FilterOp, 'in'>; readonly value: P[K] }
-    | { readonly member: K; readonly op: 'in'; readonly value: readonly P[K][] };
+    | { readonly member: K; readonly op: Exclude<FilterOp, ListOp | ArrayOp>; readonly value: P[K] }
+    | { readonly member: K; readonly op: ListOp; readonly value: readonly P[K][] };
 }[keyof P & string];
+
+/** A `where` entry of the untyped filter. */
+type UntypedCondition = NonNullable<Filter['where']>[number];
+
+/** Whether the filter language nests conditions in `and` / `or`. */
+type Nests = Extract<UntypedCondition, { readonly and: unknown }> extends never ? false : true;
+
+/**
+ * One `where` entry of a typed filter: a typed predicate, `and` / `or` of typed entries (when
+ * the filter language nests), or another condition of the untyped filter (on keys or ids).
+ */
+export type ConditionOf<P> =
+  | PredicateOf<P>
+  | Exclude<UntypedCondition, Predicate | { readonly and: unknown } | { readonly or: unknown }>
+  | (Nests extends true ? { readonly and: readonly ConditionOf<P>[] } | { readonly or: readonly ConditionOf<P>[] } : never);
 
 /** The filter DSL on model `T`: its key members and its member paths, typed. */
 export type FilterOf<T extends ModelTag<S>, S extends WorldSchema = RegisteredSchema> =
@@ -111,9 +142,9 @@ export type FilterOf<T extends ModelTag<S>, S extends WorldSchema = RegisteredSc
     ? Filter
     : Omit<Filter, 'keys' | 'where'> & {
         /** Key member → value (any of them). */
-        readonly keys?: AnyOf<S[T]['keys']>;
-        /** Predicates that must all hold. */
-        readonly where?: readonly PredicateOf<S[T]['paths']>[];
+        readonly keys?: OptionalMembers<S[T]['keys']>;
+        /** Conditions that must all hold. */
+        readonly where?: readonly ConditionOf<S[T]['paths']>[];
       };
 
 /** A member path of model `T` (a member, or a dotted path into a nested struct). */
