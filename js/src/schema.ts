@@ -163,16 +163,28 @@ export type SelectionOf<T extends ModelTag<S>, S extends WorldSchema = Registere
         readonly exclude?: readonly MemberPath<T, S>[];
       };
 
+/** An `orderBy` entry of the untyped query (`unknown` when the query language has no `orderBy`). */
+type UntypedOrderBy = QueryOptions extends { readonly orderBy?: readonly (infer O)[] } ? O : unknown;
+
+/** `orderBy` on a model with these paths: each entry names one of them (when the query language orders). */
+type OrderByOf<P> = unknown extends UntypedOrderBy
+  ? {}
+  : {
+      /** Order by these member paths in turn, then by entity id. */
+      readonly orderBy?: readonly (Omit<UntypedOrderBy, 'member'> & { readonly member: keyof P & string })[];
+    };
+
 /** Options of `query` on model `T`. */
 export type QueryOptionsOf<T extends ModelTag<S>, S extends WorldSchema = RegisteredSchema> =
   IsUntyped<S> extends true
     ? QueryOptions
-    : Omit<QueryOptions, 'filter' | 'select'> & {
-        /** Which entities (all of the model's when absent). */
-        readonly filter?: FilterOf<T, S>;
-        /** Which members of them. */
-        readonly select?: SelectionOf<T, S>;
-      };
+    : Omit<QueryOptions, 'filter' | 'select' | 'orderBy'> &
+        OrderByOf<S[T]['paths']> & {
+          /** Which entities (all of the model's when absent). */
+          readonly filter?: FilterOf<T, S>;
+          /** Which members of them. */
+          readonly select?: SelectionOf<T, S>;
+        };
 
 /** One page of a query on model `T`. */
 export type QueryResultOf<T extends ModelTag<S>, S extends WorldSchema = RegisteredSchema> =
