@@ -22,6 +22,7 @@ import { Inspector, inspectorMode, registerInspector } from './inspector.js';
 import { LogSink } from './log.js';
 import { checkOptions, type CheckedOptions, type ReactiveClientOptions } from './options.js';
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
+import { keysMismatch, targetEntityId } from './entity-id.js';
 import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
 import { ResetChannel } from './tab-reset.js';
 import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
@@ -38,12 +39,23 @@ import type {
   QueryOptions,
   QueryResult,
   QuerySpec,
-  SdkEntity,
   TransactionSubmission,
   TransactionWrite,
   WorkerConfig,
   WriteMembers,
 } from './types.js';
+import type {
+  Entity,
+  EntityOf,
+  FilterOf,
+  ModelInput,
+  ModelKeys,
+  ModelTag,
+  QueryOptionsOf,
+  QueryResultOf,
+  RegisteredSchema,
+  WorldSchema,
+} from './schema.js';
 import { trapGuarded } from './trap.js';
 import { Check } from './validate.js';
 import type { MainWasm, OverlayEventInfo, ViewApi } from './wasm-api.js';
@@ -113,46 +125,57 @@ export interface Mutation {
 /** A selector as `subscribe` takes it: an entity id, a filter on the model, or a function. */
 export type SelectorInput<T> = string | Filter | Selector<T>;
 
-/** The reactive client. */
-export interface ReactiveClient {
+/**
+ * The reactive client. `S` is the world's schema (`npx dojo-reactive-types` writes it and
+ * registers it as the default): model tags, filters, results and payloads are typed by it;
+ * without one, everything takes and returns the untyped forms.
+ */
+export interface ReactiveClient<S extends WorldSchema = RegisteredSchema> {
   /** Resolves when the worker has sent the persisted state (INIT_ACK); rejects with its fatal error. */
   readonly ready: Promise<InitInfo>;
   /** One page of a model's entities from memory, overlay-first unless `consistency: 'synced'`. */
-  query(model: string, options?: QueryOptions): QueryResult;
+  query<T extends ModelTag<S>>(model: T, options?: QueryOptionsOf<T, S>): QueryResultOf<T, S>;
   /** How many of a model's entities match a filter (all of them without one), without building them. */
-  count(model: string, options?: CountOptions): number;
+  count(model: ModelTag<S>, options?: CountOptions): number;
   /** Follows an entity by id (listener gets the entity or undefined). */
   subscribe(
-    model: string | null,
+    model: ModelTag<S> | null,
     selector: string,
-    listener: (entity: SdkEntity | undefined) => void,
+    listener: (entity: Entity<S> | undefined) => void,
     options?: SubscribeOptions,
   ): Unsubscribe;
   /** Follows the model's entities matching a filter (listener gets them, ordered by id). */
-  subscribe(
-    model: string,
-    selector: Filter,
-    listener: (entities: readonly SdkEntity[]) => void,
+  subscribe<T extends ModelTag<S>>(
+    model: T,
+    selector: FilterOf<T, S>,
+    listener: (entities: readonly EntityOf<T, S>[]) => void,
     options?: SubscribeOptions,
   ): Unsubscribe;
   /** Follows whatever a selector derives (listener gets its result when it changes). */
-  subscribe<T>(
-    model: string | null,
-    selector: Selector<T>,
-    listener: (result: T) => void,
+  subscribe<R>(
+    model: ModelTag<S> | null,
+    selector: Selector<R>,
+    listener: (result: R) => void,
     options?: SubscribeOptions,
   ): Unsubscribe;
-  /** Shows a write on one model at once, sends it, confirms or rolls it back. */
-  mutate(
-    model: string,
-    payload: { readonly [member: string]: InputValue },
-    options: MutateOptions,
-  ): Mutation;
+  /**
+   * Shows a write at once, sends it, confirms or rolls it back. Throws a ValidationError for an
+   * `entityId` that is not `0x` + 1-64 hex digits, or that is not the id of the entity whose
+   * keys the payload holds (see `entityId`).
+   */
+  mutate<T extends ModelTag<S>>(model: T, payload: ModelInput<T, S>, options: MutateOptions): Mutation;
   /**
    * Shows a transaction at once (writes on several models and entities, absolute `set` and
    * relative `add`), sends it, confirms or rolls it back as one.
    */
   mutate(writes: readonly TransactionWrite[], options?: TransactionOptions): Mutation;
+  /**
+   * The id of the entity of `model` with these key members (every key member, nothing else):
+   * the Poseidon hash of their Cairo serialization, as Dojo and Torii compute it. Throws a
+   * ValidationError before the wasm module is loaded (`await client.ready`), for an unknown
+   * model, a missing or unknown key member, or a value of the wrong type.
+   */
+  entityId<T extends ModelTag<S>>(model: T, keys: ModelKeys<T, S>): string;
   /** Submits an optimistic write without sending anything. */
   submitOverlay(submission: OverlaySubmission): { readonly transactionId: string };
   /** Submits an optimistic transaction without sending anything. */
@@ -546,6 +569,22 @@ class Client implements ReactiveClient {
     };
   }
 
+  entityId(model: string, keys: { readonly [member: string]: InputValue }): string {
+    const check = this.open('entityId');
+    check.string('model', model);
+    check.record('keys', keys);
+    const view = this.requireView(check);
+    let id: string | undefined;
+    try {
+      id = view.entityIdOfKeys(model, keys, true);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+    // The view refuses keys it cannot hash, so an id is always there.
+    if (id === undefined) throw check.fail('keys', `every key member of ${model}`, keys);
+    return id;
+  }
+
   submitOverlay(submission: OverlaySubmission): { readonly transactionId: string } {
     const check = this.open('submitOverlay');
     const s = check.record('submission', submission);
@@ -858,13 +897,20 @@ class Client implements ReactiveClient {
   }
 
   private submit(check: Check, submission: OverlaySubmission): { readonly transactionId: string } {
-    const entityId = check.string('entityId', submission.entityId);
     const model = check.string('model', submission.model);
+    const entityId = targetEntityId(check, model, submission.entityId);
     const payload = check.record('payload', submission.payload) as OverlaySubmission['payload'];
     check.optionalFunction('guard', submission.guard);
     const timeoutMs = check.optionalCount('timeoutMs', submission.timeoutMs, true, 1);
     const transactionId = check.optionalString('transactionId', submission.transactionId);
     const view = this.requireView(check);
+    let keyed: string | undefined;
+    try {
+      keyed = view.entityIdOfKeys(model, payload, false);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+    if (keyed !== undefined && keyed !== canonicalEntityId(entityId)) throw keysMismatch(check, model, entityId, keyed);
     const request: Parameters<ViewApi['submitOverlay']>[0] = { entityId, model, payload };
     if (transactionId !== undefined) request.transactionId = transactionId;
     if (submission.guard !== undefined) request.guard = submission.guard;
@@ -885,8 +931,8 @@ class Client implements ReactiveClient {
     const writes = transaction.writes.map((write, i): TransactionWrite => {
       const w = check.record(`writes[${i}]`, write);
       check.knownKeys(`writes[${i}]`, w, ['entityId', 'model', 'set', 'add', 'guard']);
-      check.string(`writes[${i}].entityId`, w.entityId);
-      check.string(`writes[${i}].model`, w.model);
+      const model = check.string(`writes[${i}].model`, w.model);
+      targetEntityId(check, model, w.entityId, `writes[${i}].entityId`);
       if (w.set !== undefined) check.record(`writes[${i}].set`, w.set);
       if (w.add !== undefined) {
         const add = check.record(`writes[${i}].add`, w.add);
@@ -906,6 +952,18 @@ class Client implements ReactiveClient {
     const timeoutMs = check.optionalCount('timeoutMs', transaction.timeoutMs, true, 1);
     const transactionId = check.optionalString('transactionId', transaction.transactionId);
     const view = this.requireView(check);
+    for (const [i, write] of writes.entries()) {
+      if (write.set === undefined) continue;
+      let keyed: string | undefined;
+      try {
+        keyed = view.entityIdOfKeys(write.model, write.set, false);
+      } catch (error) {
+        throw toReactiveError(error, ValidationError);
+      }
+      if (keyed !== undefined && keyed !== canonicalEntityId(write.entityId)) {
+        throw keysMismatch(check, write.model, write.entityId, keyed, `writes[${i}].entityId`);
+      }
+    }
     const request: { -readonly [K in keyof TransactionSubmission]: TransactionSubmission[K] } = { writes };
     if (transactionId !== undefined) request.transactionId = transactionId;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;

@@ -11,14 +11,19 @@ import { buildManifestFingerprintOn, computeManifestHashOn, type ManifestInput }
 import type { ReactiveClientOptions, SyncWorkerOptions } from './options.js';
 import { browserRuntime } from './runtime.js';
 import { createSyncWorkerOn, type SyncWorkerHandle } from './sync-worker.js';
+import type { RegisteredSchema, WorldSchema } from './schema.js';
 import type { ManifestFingerprint } from './types.js';
 
 /**
  * Starts syncing a world in a worker and returns the client: `await client.ready`, then
- * `query`, `subscribe` and `mutate`. Throws ValidationError for invalid options.
+ * `query`, `subscribe` and `mutate`. Throws ValidationError for invalid options. `S` (default:
+ * the schema `npx dojo-reactive-types` registered, else untyped) types the client's API.
  */
-export function createReactiveClient(options: ReactiveClientOptions): ReactiveClient {
-  return createClient(options, browserRuntime);
+export function createReactiveClient<S extends WorldSchema = RegisteredSchema>(
+  options: ReactiveClientOptions,
+): ReactiveClient<S> {
+  // The schema only types the API: the client is the same whatever it is.
+  return createClient(options, browserRuntime) as unknown as ReactiveClient<S>;
 }
 
 /** Starts a sync worker without a view (persistence only, with status and errors). */
@@ -39,7 +44,29 @@ export function buildManifestFingerprint(manifest: ManifestInput): Promise<Manif
   return buildManifestFingerprintOn(browserRuntime, manifest);
 }
 
+export { bigintReplacer, parse, stringify } from './json.js';
 export type { ManifestInput } from './manifest.js';
+export type {
+  ConditionOf,
+  Entity,
+  EntityOf,
+  FilterOf,
+  MemberPath,
+  ModelInput,
+  ModelKeys,
+  ModelTag,
+  ModelTypes,
+  ModelValue,
+  OptionalMembers,
+  PredicateOf,
+  QueryOptionsOf,
+  QueryResultOf,
+  Register,
+  RegisteredSchema,
+  SelectionOf,
+  UntypedSchema,
+  WorldSchema,
+} from './schema.js';
 export type {
   EntityUpdate,
   MutateOptions,

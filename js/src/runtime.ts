@@ -40,6 +40,7 @@ function viewApi(view: View): ViewApi {
     count: (model, spec, consistency) => view.count(model, spec as WasmQuerySpec, consistency),
     declareIndex: (model, members) => view.declareIndex(model, members),
     entityModel: (entityId, model, consistency) => view.entityModel(entityId, model, consistency),
+    entityIdOfKeys: (model, keys, onlyKeys) => view.entityIdOfKeys(model, keys, onlyKeys),
     submitOverlay: (submission, nowMs) => view.submitOverlay(submission, nowMs),
     submitTransaction: (transaction, nowMs) =>
       view.submitTransaction(transaction as WasmTransactionSubmission, nowMs),

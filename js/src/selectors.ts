@@ -51,12 +51,17 @@ export function splitTag(tag: string): { namespace: string; name: string } | und
   return { namespace: tag.slice(0, at), name: tag.slice(at + 1) };
 }
 
+/** Whether `text` is spelt as an entity id: `0x` followed by 1 to 64 hex digits. */
+export function isEntityId(text: string): boolean {
+  return /^0x[0-9a-fA-F]{1,64}$/.test(text);
+}
+
 /**
  * The canonical spelling of an entity id (`0x` + 64 lowercase hex digits), as the view reports
  * changed ids; other text is returned unchanged (the view refuses it with a ValidationError).
  */
 export function canonicalEntityId(entityId: string): string {
-  return /^0x[0-9a-fA-F]{1,64}$/.test(entityId)
+  return isEntityId(entityId)
     ? `0x${entityId.slice(2).toLowerCase().padStart(64, '0')}`
     : entityId;
 }

@@ -39,6 +39,7 @@ export function trapGuarded(view: ViewApi, onTrap: (error: unknown) => ReactiveE
     count: guard((...args: Parameters<ViewApi['count']>) => view.count(...args)),
     declareIndex: guard((model: string, members: string[]) => view.declareIndex(model, members)),
     entityModel: guard((...args: Parameters<ViewApi['entityModel']>) => view.entityModel(...args)),
+    entityIdOfKeys: guard((...args: Parameters<ViewApi['entityIdOfKeys']>) => view.entityIdOfKeys(...args)),
     submitOverlay: guard((...args: Parameters<ViewApi['submitOverlay']>) => view.submitOverlay(...args)),
     submitTransaction: guard((...args: Parameters<ViewApi['submitTransaction']>) => view.submitTransaction(...args)),
     overlayFor: guard((entityId: string) => view.overlayFor(entityId)),

@@ -61,6 +61,12 @@ export interface ViewApi {
   declareIndex(model: string, members: string[]): void;
   /** One model of one entity as a query item shows it, or undefined when not held. */
   entityModel(entityId: string, model: string, consistency?: Consistency): SdkEntity | undefined;
+  /**
+   * The id of the entity of `model` with these keys (Poseidon of their serialization). With
+   * `onlyKeys`, every key member and nothing else (throws otherwise); without, other members are
+   * ignored and undefined is returned when a key is absent.
+   */
+  entityIdOfKeys(model: string, keys: { readonly [member: string]: InputValue }, onlyKeys: boolean): string | undefined;
   /** Submits an optimistic write. */
   submitOverlay(
     submission: {

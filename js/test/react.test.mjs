@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { createClient } from '../dist/client.js';
-import { useCount, useEntity, useQuery, useSyncStatus } from '../dist/react.js';
+import { ReactiveProvider, useEntity, useModel, useCount, useQuery, useReactiveClient, useSyncStatus } from '../dist/react.js';
+import { ValidationError } from '../dist/errors.js';
 import { reactiveSelectors } from '../dist/selectors.js';
 import { selectorStore } from '../dist/store.js';
 import { ID1, ID2, delta, options, stubRuntime } from './stubs.mjs';
@@ -93,4 +94,55 @@ test('useQuery and useEntity render before the wasm module loaded (empty), then 
   await client.ready;
   assert.equal(renderToString(createElement(Board)), '<p>1|false</p>');
   await client.shutdown();
+});
+
+test('under a provider, hooks take no client; undefined ids give undefined; useQuery gives the page', async () => {
+  const { client, push } = await started();
+  push(ID1, 4);
+  push(ID2, 5);
+  function Board({ id }) {
+    const same = useReactiveClient() === client;
+    const entity = useEntity(id);
+    const position = useModel(id, 'ns-Position');
+    const page = useQuery('ns-Position', { limit: 1 });
+    const none = useQuery(undefined);
+    const status = useSyncStatus();
+    return createElement(
+      'p',
+      null,
+      `${same}|${entity?.entityId.slice(-1)}|${position?.x}|${page.items.length},${page.nextCursor !== undefined}|${none.items.length}|${status.phase}`,
+    );
+  }
+  const render = (id) => renderToString(createElement(ReactiveProvider, { client }, createElement(Board, { id })));
+  assert.equal(render(ID2), '<p>true|2|5|1,true|0|ready</p>');
+  assert.equal(render(undefined), '<p>true|undefined|undefined|1,true|0|ready</p>', 'an id not known yet');
+  await client.shutdown();
+});
+
+test('useQuery pages with the cursor of the previous page, as client.query does', async () => {
+  const { client, push } = await started();
+  push(ID1, 4);
+  push(ID2, 5);
+  function Pages() {
+    const first = useQuery('ns-Position', { limit: 1 });
+    const second = useQuery('ns-Position', { limit: 1, cursor: first.nextCursor });
+    const ids = (page) => page.items.map((e) => e.entityId.slice(-1)).join(',');
+    return createElement('p', null, `${ids(first)}|${ids(second)}|${second.nextCursor === undefined}`);
+  }
+  const render = () => renderToString(createElement(ReactiveProvider, { client }, createElement(Pages)));
+  assert.equal(render(), '<p>1|2|true</p>');
+  const direct = client.query('ns-Position', { limit: 1, cursor: client.query('ns-Position', { limit: 1 }).nextCursor });
+  assert.equal(direct.items[0]?.entityId.slice(-1), '2');
+  await client.shutdown();
+});
+
+test('hooks outside a provider throw a ValidationError that says what to do', () => {
+  function Lost() {
+    useModel(ID1, 'ns-Position');
+    return null;
+  }
+  assert.throws(
+    () => renderToString(createElement(Lost)),
+    (error) => error instanceof ValidationError && /wrap the app in <ReactiveProvider/.test(error.message),
+  );
 });

@@ -10,4 +10,6 @@ fi
 npx tsc --noEmit -p tsconfig.json
 npx tsc -p tsconfig.json
 npx tsc -p test/tsconfig.json
+# Typed models: the schema the bin writes for test/fixtures/typed-manifest.json, as a game uses it.
+npx tsc -p test/typed/tsconfig.json
 node --test test/*.test.mjs

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
     Direction, EntityId, FilterError, Manifest, OrderSpec, Overlay, OverlayEntry, OverlayError,
-    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, TransactionSubmission, Ty,
-    DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
+    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, TransactionSubmission,
+    Ty, DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
 

@@ -17,6 +17,7 @@ pub mod json;
 pub mod manifest;
 pub mod messages;
 pub mod panic;
+pub mod schema_json;
 pub mod sdk;
 pub mod types;
 mod unpersisted;

@@ -317,6 +317,75 @@ pub fn deltas_js<'a>(deltas: impl IntoIterator<Item = &'a Delta>) -> JsValue {
     frozen(object)
 }
 
+/// The Cairo serialization of an entity's keys, read from `keys` (`{ member: value }`, each
+/// value as a write takes it) against the model's `shape`: every key member in declaration
+/// order. With `only_keys`, a property that is not a key member is refused (a misspelt key
+/// would otherwise name another entity); without, other members are skipped and `None` is
+/// returned when a key member is absent (a write's payload need not hold the keys).
+pub fn parse_keys(
+    model: &str,
+    shape: &Ty,
+    keys: &JsValue,
+    only_keys: bool,
+) -> Result<Option<Vec<Felt>>, ErrorInfo> {
+    let Ty::Struct { members, .. } = shape else {
+        return Err(ErrorInfo::validation(format!("{model} is not a model")));
+    };
+    let names = || {
+        members
+            .iter()
+            .filter(|(_, key, _)| *key)
+            .map(|(name, _, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !keys.is_object() || Array::is_array(keys) {
+        return Err(ErrorInfo::validation(format!(
+            "the keys of {model} must be an object {{ {} }}",
+            names()
+        ))
+        .with("model", model));
+    }
+    if only_keys {
+        for key in Object::keys(keys.unchecked_ref::<Object>()).iter() {
+            let name = key.as_string().unwrap_or_default();
+            if !members.iter().any(|(n, is_key, _)| *is_key && *n == name) {
+                return Err(ErrorInfo::validation(format!(
+                    "{model} has no key member `{name}` (its keys: {})",
+                    names()
+                ))
+                .with("model", model)
+                .with("member", &name));
+            }
+        }
+    }
+    let mut felts = Vec::new();
+    for (name, _, ty) in members.iter().filter(|(_, key, _)| *key) {
+        let item = own(keys, &JsValue::from_str(name));
+        if item.is_undefined() {
+            if !only_keys {
+                return Ok(None);
+            }
+            return Err(ErrorInfo::validation(format!(
+                "the keys of {model} need `{name}` (its keys: {})",
+                names()
+            ))
+            .with("model", model)
+            .with("member", name));
+        }
+        let at = At { model, path: name };
+        parse_value(ty, &item, &at, 0)?.serialize_felts(&mut felts);
+    }
+    if felts.is_empty() {
+        return if only_keys {
+            Err(ErrorInfo::validation(format!("{model} has no key members")).with("model", model))
+        } else {
+            Ok(None)
+        };
+    }
+    Ok(Some(felts))
+}
+
 struct At<'a> {
     model: &'a str,
     path: &'a str,

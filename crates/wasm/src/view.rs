@@ -13,7 +13,9 @@ use wasm_bindgen::JsCast;
 
 use crate::errors::{filter_error, overlay_error, overlay_timeout, ErrorInfo};
 use crate::json::js_to_json;
-use crate::sdk::{deltas_js, entity_js, members_js, parse_deltas, parse_entity_id, parse_payload};
+use crate::sdk::{
+    deltas_js, entity_js, members_js, parse_deltas, parse_entity_id, parse_keys, parse_payload,
+};
 use crate::types::{
     ConsistencyJs, OverlayEntryInfoListJs, OverlaySubmissionJs, OverlaySubmittedJs, PollResultJs,
     QueryIdsJs, QueryResultJs, QuerySpecJs, SdkEntityJs, TransactionSubmissionJs, ViewOptionsJs,
@@ -421,6 +423,26 @@ impl View {
             .model
             .shown(&id, model, consistency)
             .map(|state| entity_js(&id, [state.as_ref()]).unchecked_into()))
+    }
+
+    /// The id of the entity of `model` whose key members are `keys` (`{ member: value }`): the
+    /// Poseidon hash of their Cairo serialization, as Dojo and Torii compute it. With
+    /// `onlyKeys`, every key member must be given and nothing else (a `ValidationError`
+    /// otherwise); without, other members are ignored and `undefined` is returned when a key
+    /// is absent (how `mutate` checks a payload's keys against the entity id it writes).
+    #[wasm_bindgen(js_name = entityIdOfKeys)]
+    pub fn entity_id_of_keys(
+        &self,
+        model: &str,
+        keys: &JsValue,
+        #[wasm_bindgen(js_name = onlyKeys)] only_keys: bool,
+    ) -> Result<Option<String>, JsValue> {
+        let shape = self
+            .model
+            .write_shape(model)
+            .map_err(|e| ErrorInfo::validation(e.to_string()).with("model", model))?;
+        Ok(parse_keys(model, shape, keys, only_keys)?
+            .map(|felts| dojo_reactive_view::keys::entity_id_of_keys(&felts).to_hex()))
     }
 
     /// Shows an optimistic write on one model at once (core `Overlay`); confirmed by its guard

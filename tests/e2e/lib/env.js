@@ -15,8 +15,9 @@ export const MOUNTS = {
 
 /**
  * Starts a mock (with `mockArgs`), the static server and Chromium. `close()` stops all three.
- * `openHarness(context?)` opens the harness page in a new page of `context` (default: a new
- * browser context, i.e. a fresh IndexedDB) and waits until the package is imported.
+ * `openHarness(context?, path?)` opens the harness page (or `path` under pages/, a page that
+ * sets `window.e2e.loaded` the same way) in a new page of `context` (default: a new browser
+ * context, i.e. a fresh IndexedDB) and waits until the package is imported.
  */
 export async function startEnv(mockArgs) {
     const mock = await startMock(mockArgs);
@@ -24,7 +25,7 @@ export async function startEnv(mockArgs) {
     const browser = await launchBrowser();
     const pages = [];
 
-    async function openHarness(context) {
+    async function openHarness(context, path = "harness.html") {
         const ctx = context ?? (await browser.newContext());
         const page = await ctx.newPage();
         const problems = [];
@@ -39,7 +40,7 @@ export async function startEnv(mockArgs) {
         page.on("response", (response) => {
             if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
         });
-        await page.goto(`${server.url}/e2e/harness.html`);
+        await page.goto(`${server.url}/e2e/${path}`);
         await page.waitForFunction(() => window.e2e?.loaded === true || window.e2e?.loadError, null, { timeout: 60_000 });
         const loadError = await page.evaluate(() => window.e2e.loadError);
         if (loadError) throw new Error(`the package did not load in the page: ${loadError}`);
