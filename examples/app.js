@@ -7,7 +7,7 @@
 // transaction that Torii then indexes; with "lose my transactions" ticked nothing is sent, so the
 // optimistic write times out and rolls back.
 
-import { createReactiveClient } from "../pkg/dist/index.js";
+import { createReactiveClient, OverlayError, OverlayTimeoutError } from "../pkg/dist/index.js";
 import { fetchArenaManifest } from "./arena-manifest.js";
 import { describeChange } from "./changes.js";
 import { createMap, WORLD_SIZE } from "./map.js";
@@ -72,7 +72,10 @@ async function main() {
         ...(pageSize ? { syncOptions: { pageSize } } : {}),
     });
     window.client = client; // for poking at it from the console
-    client.errors.subscribe(reportError);
+    // A move's rollback is shown with the move (the list and the map), not again as an error.
+    client.errors.subscribe((error) => {
+        if (!(error instanceof OverlayTimeoutError || error instanceof OverlayError)) reportError(error);
+    });
     const map = createMap($("map"));
 
     // Status: the synchronizer's state, this tab's part, cold-sync progress, offline.

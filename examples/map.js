@@ -49,12 +49,14 @@ export function createMap(canvas) {
             baseContext.lineTo(base.width, line * scale);
             baseContext.stroke();
         }
+        // Bigger dots for a small world: a few hundred players stay visible, 75,000 stay apart.
+        const size = players.size < 5000 ? 4 : 2.5;
         for (const [cls, color] of Object.entries(CLASS_COLORS)) {
             baseContext.fillStyle = color;
             for (const player of players.values()) {
                 if (player.cls !== cls) continue;
                 const [x, y] = at(player);
-                baseContext.fillRect(x - 1, y - 1, 2.5, 2.5);
+                baseContext.fillRect(x - size / 2, y - size / 2, size, size);
             }
         }
         canvas.dataset.players = String(players.size);

@@ -1,6 +1,6 @@
 // The demo game of examples/ in Chromium against a small mock world (600 entities, answers slowed
 // during the cold sync so that its progress shows): the progress bar moves, the map draws every
-// player, the hero moves with the arrow keys (pending, then confirmed by Torii) and a lost move
+// player, the hero moves with the arrow keys and a click (pending, then confirmed by Torii), a lost move
 // rolls back, the live feed lists real changes, the same hero comes back after a reload, a second
 // tab follows, and Torii going down shows as offline. Saves the README's screenshots under docs/.
 
@@ -96,9 +96,15 @@ test("the demo game: progress, map, moves confirmed and rolled back, live feed, 
     await until(page, () => document.querySelector("#tx-log li.rolledBack"), null, "the lost move rolled back");
     assert.match(await page.textContent("#tx-log li.rolledBack"), /OverlayTimeoutError/);
     await until(page, (at) => document.getElementById("map").dataset.hero === at, right, "the hero back where Torii has it");
+    assert.equal(await page.isHidden("#errors"), true, "a rollback is shown with its move, not as an error");
     await page.uncheck("#lose-tx");
-    await page.keyboard.press("ArrowUp");
-    await until(page, () => document.getElementById("map").dataset.heroPending === "true", null, "a new move pending");
+    // A click moves the hero there: pending (a line back to where Torii has it), then confirmed.
+    const there = { x: x < 500 ? x + 180 : x - 180, y: y < 500 ? y + 140 : y - 140 };
+    const width = await page.$eval("#map", (canvas) => canvas.getBoundingClientRect().width);
+    await page.click("#map", { position: { x: (there.x / 1000) * width, y: (there.y / 1000) * width } });
+    await until(page, () => document.getElementById("map").dataset.heroPending === "true", null, "the clicked move pending");
+    const [cx, cy] = (await hero(page)).split(",").map(Number);
+    assert.ok(Math.abs(cx - there.x) <= 3 && Math.abs(cy - there.y) <= 3, `the hero shown where the map was clicked (${cx},${cy} for ${there.x},${there.y})`);
     await page.screenshot({ path: SHOTS.play });
     await until(page, () => document.querySelectorAll("#tx-log li.confirmed").length === 2, null, "the second move confirmed");
     const up = await hero(page);
