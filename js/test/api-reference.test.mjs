@@ -1,7 +1,7 @@
 // docs/api.md cannot drift from the package: its generated part must be exactly what
 // docs/api-reference.mjs writes from js/dist/*.d.ts (every export, member and doc comment), and
-// every default the declarations quote for the worker's and the overlay's options must be the
-// code's (the Rust defaults the worker and the view apply).
+// every default the declarations, or the prose docs, quote for the worker's and the overlay's
+// options must be the code's (the Rust defaults the worker and the view apply).
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -97,5 +97,34 @@ test('the defaults the declarations quote are the ones the code applies', () => 
     const quoted = quotedDefault(doc, member);
     if (quoted !== expected) wrong.push(`${path}: the declaration says ${quoted === undefined ? 'no default' : quoted}, the code's is ${expected} ("${doc}")`);
   }
+  assert.deepEqual(wrong, []);
+});
+
+/** Pages that quote option defaults in prose ("`heartbeatTimeoutMs` (default 30 s)"). */
+const PROSE = ['crates/wasm/API.md', 'js/README.md', 'README.md', 'docs/architecture.md', 'docs/migrating-from-sdk.md'];
+
+test('the defaults quoted in the docs after an option name are the ones the code applies', () => {
+  const defaults = new Map([...codeDefaults()].map(([path, value]) => [path.split('.')[1], value]));
+  const names = [...defaults.keys()];
+  const wrong = [];
+  let checked = 0;
+  for (const page of PROSE) {
+    read(page).split('\n').forEach((line, index) => {
+      for (const name of names) {
+        const at = line.search(new RegExp(`\\b${name}\\b`));
+        if (at < 0) continue;
+        // The text after the name, up to the next option named on the line; a default in
+        // parentheses in the same sentence is the one quoted for it.
+        let rest = line.slice(at + name.length);
+        const next = Math.min(...names.map((other) => rest.search(new RegExp(`\\b${other}\\b`))).filter((i) => i >= 0));
+        if (Number.isFinite(next)) rest = rest.slice(0, next);
+        const quoted = /^(?:(?!\. ).)*?\(default/.test(rest) ? quotedDefault(rest, name) : undefined;
+        if (quoted === undefined) continue;
+        checked += 1;
+        if (quoted !== defaults.get(name)) wrong.push(`${page}:${index + 1}: ${name} says ${quoted}, the code's is ${defaults.get(name)}`);
+      }
+    });
+  }
+  assert.ok(checked >= 3, `the docs quote some defaults (${checked} found)`);
   assert.deepEqual(wrong, []);
 });
