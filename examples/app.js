@@ -11,6 +11,7 @@ import { createReactiveClient, OverlayError, OverlayTimeoutError } from "../pkg/
 import { fetchArenaManifest } from "./arena-manifest.js";
 import { describeChange } from "./changes.js";
 import { createMap, WORLD_SIZE } from "./map.js";
+import { followPlayers } from "./players.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -107,36 +108,14 @@ async function main() {
 
     // Every player on the map, and what Torii changed in the live feed.
     const hero = { player: undefined, entityId: undefined };
-    let players = new Map(); // entity id → Player state
-    let positions = new Map(); // entity id → Position state
+    let names = new Map(); // entity id → Player state, for the feed
     let liveChanges = 0;
-    const redraw = () => {
-        const dots = new Map();
-        for (const [id, position] of positions) dots.set(id, { x: position.vec.x, y: position.vec.y, cls: players.get(id)?.class.variant });
-        map.setPlayers(dots);
-        $("entity-count").textContent = `${numberFormat.format(players.size)} players`;
-    };
-    /** The states of `items` (one model) by id; lists those that changed since `previous`. */
-    const follow = (previous, items, namespace, name) => {
-        const next = new Map();
-        const changes = [];
-        for (const entity of items) {
-            const state = entity.models[namespace][name];
-            next.set(entity.entityId, state);
-            const before = previous.get(entity.entityId);
-            if (before && before !== state && entity.entityId !== hero.entityId) {
-                const text = describeChange(before, state);
-                if (text) changes.push({ id: entity.entityId, text });
-            }
-        }
-        return { next, changes };
-    };
-    const addToFeed = (changes) => {
+    const addToFeed = (changes, positions) => {
         for (const change of changes.slice(-FEED_SIZE)) {
             const item = document.createElement("li");
             item.className = "feed-item";
             const who = document.createElement("strong");
-            who.textContent = players.get(change.id)?.name ?? shortId(change.id);
+            who.textContent = names.get(change.id)?.name ?? shortId(change.id);
             who.title = change.id;
             item.append(who, ` ${change.text}`);
             $("feed-list").prepend(item);
@@ -147,21 +126,20 @@ async function main() {
         liveChanges += changes.length;
         if (liveChanges > 0) $("feed-count").textContent = `${numberFormat.format(liveChanges)} so far`;
     };
-    client.subscribe("arena-Player", {}, (items) => {
-        const { next, changes } = follow(players, items, "arena", "Player");
-        players = next;
-        redraw();
-        addToFeed(changes);
-        if (hero.player && !hero.entityId) startHero(client, map, hero);
-    }, { throttleMs: 250 });
-    client.subscribe("arena-Position", {}, (items) => {
-        const { next, changes } = follow(positions, items, "arena", "Position");
-        positions = next;
-        redraw();
-        addToFeed(changes);
-    }, { throttleMs: 250 });
-
     await client.ready;
+    followPlayers(client, ({ players, positions, changes }) => {
+        names = players;
+        map.setPlayers(positions, players);
+        $("entity-count").textContent = `${numberFormat.format(players.size)} players`;
+        const described = [];
+        for (const change of changes) {
+            if (change.id === hero.entityId) continue; // the hero's moves are listed with the hero
+            const text = describeChange(change.before, change.after);
+            if (text) described.push({ id: change.id, text });
+        }
+        addToFeed(described, positions);
+        if (hero.player && !hero.entityId) startHero(client, map, hero);
+    });
     try {
         for (const model of MODELS) for (const item of client.query(model).items) held.add(item.entityId);
     } catch (error) {
