@@ -75,7 +75,7 @@ export interface SyncWorkerOptions {
    * is `'fail'`.
    */
   readonly acceptToriiVersionChange?: boolean;
-  /** Most model states per DELTA batch (default 5000). */
+  /** Most model states per DELTA batch (default 1000). */
   readonly deltaChunk?: number;
   /** The worker script's URL (default: the package's own `worker.js`). */
   readonly workerUrl?: string | URL;

@@ -423,7 +423,7 @@ export interface Transition {
 
 /** Sync options passed to the worker's synchronizer; every field is optional. */
 export interface SyncOptions {
-  /** Entities per snapshot page (at most 4294967295; 0: Torii's default). */
+  /** Entities per snapshot page (default 1000; at most 4294967295; 0: Torii's default). */
   readonly pageSize?: number;
   /**
    * Stream silence after which Torii's newest row is read and compared with what is held (ms,
@@ -431,20 +431,20 @@ export interface SyncOptions {
    * and the rows changed since the last one seen are read.
    */
   readonly heartbeatTimeoutMs?: number;
-  /** How often silence is checked (ms). */
+  /** How often silence is checked (ms; default 5 s). */
   readonly heartbeatCheckMs?: number;
-  /** Consecutive failed passes before the synchronizer halts (at most 4294967295). */
+  /** Consecutive failed passes before the synchronizer halts (default 3; at most 4294967295). */
   readonly replayBudget?: number;
   /**
    * Timeout of one Torii request (ms, at least 1; default 30 s; the version probe waits at most
    * 10 s). A Torii that does not answer in time is `offline`, retried with backoff.
    */
   readonly requestTimeoutMs?: number;
-  /** Interval of SYNC_TICKs (ms). */
+  /** Interval of SYNC_TICKs (ms; default 2 s). */
   readonly tickIntervalMs?: number;
-  /** First retry backoff (ms). */
+  /** First retry backoff (ms; default 2 s). */
   readonly backoffInitialMs?: number;
-  /** Longest retry backoff (ms). */
+  /** Longest retry backoff (ms; default 60 s). */
   readonly backoffMaxMs?: number;
   /**
    * After a restart, a store current less than this long ago catches up on the newest rows

@@ -57,8 +57,11 @@ type Emit = (event: { readonly type: string; readonly [field: string]: unknown }
 const scope = globalThis as unknown as WorkerScope;
 /** The error of a manifest Torii contradicts (a deploy: see `deploy.ts`). */
 const OUTDATED = 'OutdatedManifestError';
-/** This worker's id in the election and on the channel. */
-const self = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+/**
+ * This worker's id in the election and on the channel. Not named `self`: bundlers rewrite
+ * `import.meta.url` in a worker to `self.location.href`, which a module-level `self` would capture.
+ */
+const workerId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 let memory: WebAssembly.Memory | undefined;
 let starting: Promise<Tab | undefined> | undefined;
 let stopped = false;
@@ -268,7 +271,7 @@ class Tab {
 
   private send(body: TabBody): void {
     try {
-      this.channel?.postMessage({ ...body, from: self, protocol: TAB_PROTOCOL, manifest: this.manifests.own } as TabMessage);
+      this.channel?.postMessage({ ...body, from: workerId, protocol: TAB_PROTOCOL, manifest: this.manifests.own } as TabMessage);
     } catch {
       // A closed channel (shutting down): nothing to tell.
     }
@@ -412,7 +415,7 @@ class Tab {
         post({ type: 'SYNC_ERROR', error: errorInfo(error, 'ValidationError') });
       }
     }
-    const claim = await worker.claimWriter(self, TAB_PROTOCOL, mode === 'lease', Date.now());
+    const claim = await worker.claimWriter(workerId, TAB_PROTOCOL, mode === 'lease', Date.now());
     if (!claim.won && claim.outdated) this.manifests.report(claim.outdated);
     if (!claim.won || stopped) return false;
     this.startLeading(claim.epoch);
@@ -486,7 +489,7 @@ class Tab {
     this.stopBeating();
     this.leading = undefined;
     const worker = await this.reopen(union);
-    const claim = await worker.claimWriter(self, TAB_PROTOCOL, this.election.mode === 'lease', Date.now());
+    const claim = await worker.claimWriter(workerId, TAB_PROTOCOL, this.election.mode === 'lease', Date.now());
     if (!claim.won || stopped) {
       this.election.stepDown();
       return;
