@@ -140,6 +140,15 @@ window.bench = {
         const timings = init.timings && { ...init.timings, startedMs: init.timings.startedAt - performance.timeOrigin };
         return { clientMs: startedAt, firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
     },
+    /**
+     * A tab opened on a synced database (the follower tab): resolves once `ready` and `entityId`
+     * is held, with when (ms since navigation start) and this tab's part in the election.
+     */
+    async restored(entityId) {
+        await client.ready;
+        while (!reader.entity(entityId)) await new Promise((r) => setTimeout(r, 5));
+        return { readyMs: readyAt, heldMs: performance.now(), role: client.getSyncStatus().tab?.role ?? "unknown" };
+    },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),
     /** Canonical ids of `count` players spread over the view (when no peer ran first). */
