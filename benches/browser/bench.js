@@ -164,7 +164,7 @@ function step(name, run, ms = STEP_TIMEOUT_MS) {
 /** The memory of `page` and its workers, or `{ error }` naming the step that failed. */
 async function memoryOf(browser, page, name) {
     try {
-        return await step(`${name}: memory`, () => measureMemory(browser, page), 3 * 60_000);
+        return await step(`${name}: memory`, () => measureMemory(browser, page));
     } catch (error) {
         log(`${name}: memory not measured: ${error.message}`);
         return { error: error.message };

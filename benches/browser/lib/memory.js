@@ -56,8 +56,12 @@ async function wasmMemoryBytes(send) {
     return result.value;
 }
 
-/** How long one CDP call may take before the measure is given up (never hang a run). */
-const CALL_TIMEOUT_MS = 20_000;
+/**
+ * How long one CDP call may take before the measure is given up (never hang a run). A worker's
+ * `Runtime.queryObjects` (a heap walk) has taken over 20 s on the loaded machine right after a
+ * warm start.
+ */
+const CALL_TIMEOUT_MS = 60_000;
 
 /**
  * `promise`, or a rejection naming `what` after `ms`. Every CDP call of this module goes
