@@ -92,8 +92,8 @@ enum Held {
     /// The state's fingerprint.
     Known(Fingerprint),
     /// A state restored from storage, still encoded: replaced by its fingerprint the first time
-    /// something is compared with it (boxed: most entries are fingerprints).
-    Restored(Box<StoredRecord>),
+    /// something is compared with it.
+    Restored(StoredRecord),
 }
 
 /// What one (entity, model) looked like before the batch under construction changed it.
@@ -280,7 +280,7 @@ impl StoreMirror {
                 report.unversioned += 1;
             }
             self.held
-                .insert((entity, model), Held::Restored(Box::new(record.clone())));
+                .insert((entity, model), Held::Restored(record.clone()));
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
