@@ -15,7 +15,7 @@ import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { minifiedBytes, shippedBytes } from "./lib/bytes.js";
-import { measureMemory, recordWasmMemories } from "./lib/memory.js";
+import { measureMemory, recordWasmMemories, timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { renderReport } from "./lib/report.js";
 import { startStaticServer } from "./lib/server.js";
@@ -123,7 +123,7 @@ async function inContext(browser, name, fn) {
             throw new Error(`${name}: no result within ${PHASE_TIMEOUT_MS / 60_000} minutes`);
         });
     } finally {
-        await context.close();
+        await timed(`${name}: close the context`, context.close(), 60_000).catch((error) => log(error.message));
     }
 }
 
@@ -149,16 +149,39 @@ async function within(promise, ms, fallback) {
     }
 }
 
+/** How long one step of a phase (a page call, a navigation, a measure) may take. */
+const STEP_TIMEOUT_MS = 5 * 60_000;
+
 /**
- * Update-to-listener latency under the mock's steady rate: the page subscribes, the rate starts,
- * and after a second Node sends `--markers` marker writes (see pages/common.js) every
- * `--marker-interval-ms`. Waits up to 10 s for the page to see them all, stops the rate, then
- * collects (a page whose main thread is starved answers once its backlog has drained).
+ * One named step of a phase: logged as it starts, and failing with its name when it does not
+ * finish within `ms` (a hung step ends the run and says which it was).
  */
-async function latencyUnderRate(page, mock, entityId, tag) {
+function step(name, run, ms = STEP_TIMEOUT_MS) {
+    log(name);
+    return timed(`step "${name}"`, run(), ms);
+}
+
+/** The memory of `page` and its workers, or `{ error }` naming the step that failed. */
+async function memoryOf(browser, page, name) {
+    try {
+        return await step(`${name}: memory`, () => measureMemory(browser, page));
+    } catch (error) {
+        log(`${name}: memory not measured: ${error.message}`);
+        return { error: error.message };
+    }
+}
+
+/**
+ * Update-to-listener latency under the mock's steady rate, in each of `pages` at once (ours: the
+ * leader tab and a follower tab): each page subscribes, the rate starts, and after a second Node
+ * sends `--markers` marker writes (see pages/common.js) every `--marker-interval-ms`. Waits up to
+ * 10 s for every page to see them all, stops the rate, then collects (a page whose main thread is
+ * starved answers once its backlog has drained). One result per page.
+ */
+async function latencyUnderRate(pages, mock, entityId, tag) {
     const count = Number(opts.markers);
-    await page.evaluate((args) => window.bench.listen(args), { entityId, tag });
-    let result;
+    for (const page of pages) await step(`${tag}: listen`, () => page.evaluate((args) => window.bench.listen(args), { entityId, tag }), 60_000);
+    const results = pages.map(() => undefined);
     await mock.control.rate(Number(opts.rate));
     try {
         await sleep(1000);
@@ -169,19 +192,26 @@ async function latencyUnderRate(page, mock, entityId, tag) {
             await sleep(Number(opts["marker-interval-ms"]));
         }
         await Promise.all(sends);
-        for (const deadline = Date.now() + 10_000; Date.now() < deadline && !result; await sleep(200)) {
-            const seen = await within(page.evaluate(() => window.bench.markers()), 2000, undefined);
-            if (seen?.n >= count) result = seen;
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline && results.some((r) => !r); await sleep(200)) {
+            for (const [i, page] of pages.entries()) {
+                if (results[i]) continue;
+                const seen = await within(page.evaluate(() => window.bench.markers()), 2000, undefined);
+                if (seen?.n >= count) results[i] = seen;
+            }
         }
     } finally {
         await mock.control.rate(0);
     }
-    result ??= await within(page.evaluate(() => window.bench.markers()), 180_000, { n: 0, starved: true });
-    await within(page.evaluate(() => window.bench.unlisten()), 60_000);
-    // A marker not seen but followed by a seen one was superseded (the listener got the newer
-    // state first: coalescing, not loss); a lost one has no later marker seen.
-    const superseded = Math.max(0, (result.lastIndex ?? -1) + 1 - result.n);
-    return { ...result, superseded, lost: count - result.n - superseded };
+    return Promise.all(
+        pages.map(async (page, i) => {
+            const result = results[i] ?? (await within(page.evaluate(() => window.bench.markers()), 180_000, { n: 0, starved: true }));
+            await within(page.evaluate(() => window.bench.unlisten()), 60_000);
+            // A marker not seen but followed by a seen one was superseded (the listener got the
+            // newer state first: coalescing, not loss); a lost one has no later marker seen.
+            const superseded = Math.max(0, (result.lastIndex ?? -1) + 1 - result.n);
+            return { ...result, superseded, lost: count - result.n - superseded };
+        }),
+    );
 }
 
 const QUERY_ROUNDS = 20;
@@ -220,49 +250,56 @@ async function main() {
     const sampleIds = async (page) => (ids ??= await page.evaluate((n) => window.bench.sampleIds(n), Number(opts["query-ids"])));
     try {
         for (const mode of ["raw", "sdk"].filter((m) => contenders.includes(m))) {
-            log(`${mode}: cold sync`);
             results[mode] = await inContext(browser, mode, async (page) => {
                 server.served.clear();
-                await openBench(page, `${server.url}/bench/peer.html?${query}&mode=${mode}`);
-                const cold = await page.evaluate(() => window.bench.cold());
+                await step(`${mode}: open the page`, () => openBench(page, `${server.url}/bench/peer.html?${query}&mode=${mode}`));
+                const cold = await step(`${mode}: cold sync`, () => page.evaluate(() => window.bench.cold()), PHASE_TIMEOUT_MS);
                 const bytes = shippedBytes(server.served, ["/node_modules/", "/build/sdk.js"]);
                 await sampleIds(page);
-                log(`${mode}: queries, then update latency`);
-                const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
-                const memory = await measureMemory(browser, page);
-                const latency = await latencyUnderRate(page, mock, ids[0], mode);
+                const queries = await step(`${mode}: queries`, () => page.evaluate((args) => window.bench.queries(args), queryArgs(ids)));
+                const memory = await memoryOf(browser, page, mode);
+                const [latency] = await step(`${mode}: update latency`, () => latencyUnderRate([page], mock, ids[0], mode));
                 return { cold, bytes, queries, memory, latency };
             });
         }
         if (contenders.includes("ours")) {
-            log("ours: cold sync");
             results.ours = await inContext(browser, "ours", async (page) => {
                 server.served.clear();
-                await openBench(page, `${server.url}${oursPage}?${query}`);
-                const cold = await page.evaluate(() => window.bench.cold());
+                await step("ours: open the page", () => openBench(page, `${server.url}${oursPage}?${query}`));
+                const cold = await step("ours: cold sync", () => page.evaluate(() => window.bench.cold()), PHASE_TIMEOUT_MS);
                 const bytes = shippedBytes(server.served, ["/reactive/"]);
                 bytes.jsMinified = await minifiedBytes(["dist/index.js", "dist/worker.js"].map((f) => resolve(BUILD, "reactive", f)));
                 await sampleIds(page);
-                log("ours: queries, then update latency");
-                const queries = await page.evaluate((args) => window.bench.queries(args), queryArgs(ids));
-                const memory = await measureMemory(browser, page);
-                log("ours: reads of every entity by id under the update rate");
+                const queries = await step("ours: queries", () => page.evaluate((args) => window.bench.queries(args), queryArgs(ids)));
+                const memory = await memoryOf(browser, page, "ours");
                 await mock.control.rate(Number(opts.rate));
                 let reads;
                 try {
-                    reads = await page.evaluate(() => window.bench.reads());
+                    reads = await step("ours: reads of every entity by id under the update rate", () => page.evaluate(() => window.bench.reads()));
                 } finally {
                     await mock.control.rate(0);
                 }
-                await page.evaluate(() => window.bench.settle());
-                const latency = await latencyUnderRate(page, mock, ids[0], "ours");
-                await page.evaluate(() => window.bench.settle());
+                await step("ours: settle", () => page.evaluate(() => window.bench.settle()));
+                // A second tab of the same origin: its worker follows this tab's (same database)
+                // and shows what the leader relays (docs/tabs.md).
+                const followerPage = await page.context().newPage();
+                let latency;
+                let follower;
+                try {
+                    await step("ours: open a follower tab", () => openBench(followerPage, `${server.url}${oursPage}?${query}`));
+                    follower = await step("ours: follower tab restored", () => followerPage.evaluate((id) => window.bench.restored(id), ids[0]));
+                    [latency, follower.latency] = await step("ours: update latency (leader and follower tabs)", () =>
+                        latencyUnderRate([page, followerPage], mock, ids[0], "ours"),
+                    );
+                } finally {
+                    await timed("ours: close the follower tab", followerPage.close()).catch((error) => log(error.message));
+                }
+                await step("ours: settle", () => page.evaluate(() => window.bench.settle()));
                 const [probeKey] = await page.evaluate((probe) => window.bench.playerKeys(probe), [ids[1] ?? ids[0]]);
-                log("ours: reload (warm start)");
                 await mock.control.clearLog();
-                await openBench(page, `${server.url}${oursPage}?${query}&probeKey=${encodeURIComponent(probeKey)}`);
-                const warm = await page.evaluate(() => window.bench.warm());
-                warm.memory = await measureMemory(browser, page);
+                await step("ours: reload (warm start)", () => openBench(page, `${server.url}${oursPage}?${query}&probeKey=${encodeURIComponent(probeKey)}`));
+                const warm = await step("ours: warm start, first query", () => page.evaluate(() => window.bench.warm()));
+                warm.memory = await memoryOf(browser, page, "ours after the warm start");
                 const calls = await mock.control.log();
                 const byMethod = {};
                 for (const call of calls) {
@@ -271,12 +308,12 @@ async function main() {
                 }
                 warm.retrieveDetails = calls.filter((c) => /Retrieve/.test(c.method)).map((c) => c.detail);
                 warm.calls = Object.entries(byMethod).map(([m, n]) => `${m} ${n}`).join(", ") || "none";
-                return { cold, bytes, queries, memory, reads, latency, warm };
+                return { cold, bytes, queries, memory, reads, latency, follower, warm };
             });
         }
     } finally {
-        await browser.close();
-        await server.stop();
+        await timed("close the browser", browser.close(), 60_000).catch((error) => log(error.message));
+        await timed("stop the static server", server.stop(), 10_000).catch((error) => log(error.message));
         mock.stop();
     }
     const meta = {
@@ -305,8 +342,11 @@ async function main() {
 main().then(
     () => {
         // Everything the run opened is closed, so Node exits now; if something still holds it,
-        // say what (the timer itself does not keep Node alive).
-        setTimeout(() => log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}`), 10_000).unref();
+        // say what and exit anyway (the timer itself does not keep Node alive).
+        setTimeout(() => {
+            log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}; exiting`);
+            process.exit(0);
+        }, 10_000).unref();
     },
     (error) => {
         console.error(error);

@@ -56,26 +56,36 @@ async function wasmMemoryBytes(send) {
     return result.value;
 }
 
-/** How long one CDP call may take before the measure is given up (never hang a run). */
-const CALL_TIMEOUT_MS = 20_000;
+/**
+ * How long one CDP call may take before the measure is given up (never hang a run). A worker's
+ * `Runtime.queryObjects` (a heap walk) has taken over 20 s on the loaded machine right after a
+ * warm start.
+ */
+const CALL_TIMEOUT_MS = 60_000;
 
-/** `send`, failing after CALL_TIMEOUT_MS. */
-function guarded(send) {
-    return (method, params) => {
-        let timer;
-        const expiry = new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`CDP ${method}: no answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
-        });
-        return Promise.race([send(method, params), expiry]).finally(() => clearTimeout(timer));
-    };
+/**
+ * `promise`, or a rejection naming `what` after `ms`. Every CDP call of this module goes
+ * through it: a target that never answers (a worker torn down by a reload while it is being
+ * attached, a session whose target is gone) must fail its step, not hang the run.
+ */
+export function timed(what, promise, ms = CALL_TIMEOUT_MS) {
+    let timer;
+    const expiry = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, expiry]).finally(() => clearTimeout(timer));
+}
+
+/** `send`, each call failing after CALL_TIMEOUT_MS with the method's name. */
+function guarded(send, where) {
+    return (method, params) => timed(`${where}: CDP ${method}`, send(method, params));
 }
 
 /**
  * JS heap (after a full GC) and wasm memories of one isolate (`memories`: how to find them).
  * When they cannot be found, `wasm` is undefined and `wasmError` says why.
  */
-async function isolateMemory(unguarded, memories = wasmMemoryBytes) {
-    const send = guarded(unguarded);
+async function isolateMemory(send, memories = wasmMemoryBytes) {
     await send("HeapProfiler.collectGarbage");
     const heap = await send("Runtime.getHeapUsage");
     const usage = { jsHeapUsed: heap.usedSize, jsHeapTotal: heap.totalSize };
@@ -87,9 +97,12 @@ async function isolateMemory(unguarded, memories = wasmMemoryBytes) {
     }
 }
 
-/** A `send(method, params)` over a non-flattened session of the browser's CDP session. */
-async function attachToWorker(browserSession, targetId) {
-    const { sessionId } = await browserSession.send("Target.attachToTarget", { targetId, flatten: false });
+/**
+ * A guarded `send(method, params)` over a non-flattened session of the browser's CDP session
+ * (`browserSend`: the browser session's guarded send).
+ */
+async function attachToWorker(browserSession, browserSend, targetId, where) {
+    const { sessionId } = await browserSend("Target.attachToTarget", { targetId, flatten: false });
     const pending = new Map();
     let nextId = 1;
     const onMessage = (event) => {
@@ -110,9 +123,9 @@ async function attachToWorker(browserSession, targetId) {
         });
     const detach = async () => {
         browserSession.off("Target.receivedMessageFromTarget", onMessage);
-        await browserSession.send("Target.detachFromTarget", { sessionId }).catch(() => {});
+        await browserSend("Target.detachFromTarget", { sessionId }).catch(() => {});
     };
-    return { send, detach };
+    return { send: guarded(send, where), detach };
 }
 
 /** `{ pid, rss, rssAnon }` (bytes) of a process, from /proc/PID/status; undefined if it is gone. */
@@ -162,27 +175,35 @@ function rendererProcesses() {
  * how many there were). CDP does not map targets to process ids.
  */
 export async function measureMemory(browser, page) {
-    const pageSession = await page.context().newCDPSession(page);
-    const browserSession = await browser.newBrowserCDPSession();
+    const pageSession = await timed("memory: open the page's CDP session", page.context().newCDPSession(page));
+    const browserSession = await timed("memory: open the browser's CDP session", browser.newBrowserCDPSession());
+    const pageSend = guarded((method, params) => pageSession.send(method, params), "memory: page");
+    const browserSend = guarded((method, params) => browserSession.send(method, params), "memory: browser");
     try {
-        const main = await isolateMemory((method, params) => pageSession.send(method, params), pageWasmMemoryBytes);
-        const { targetInfo } = await pageSession.send("Target.getTargetInfo");
-        const { targetInfos } = await browserSession.send("Target.getTargets");
+        const main = await isolateMemory(pageSend, pageWasmMemoryBytes);
+        const { targetInfo } = await pageSend("Target.getTargetInfo");
+        const { targetInfos } = await browserSend("Target.getTargets");
         const workers = [];
         for (const target of targetInfos) {
             if (target.type !== "worker" || target.browserContextId !== targetInfo.browserContextId) continue;
-            const worker = await attachToWorker(browserSession, target.targetId);
+            // A worker that does not answer (e.g. the previous page's, still being torn down
+            // after a reload) is reported with the step that failed, and the others measured.
             try {
-                workers.push({ url: target.url, ...(await isolateMemory(worker.send)) });
-            } finally {
-                await worker.detach();
+                const worker = await attachToWorker(browserSession, browserSend, target.targetId, `memory: worker ${target.url}`);
+                try {
+                    workers.push({ url: target.url, ...(await isolateMemory(worker.send)) });
+                } finally {
+                    await worker.detach();
+                }
+            } catch (error) {
+                workers.push({ url: target.url, error: error.message });
             }
         }
         const renderers = rendererProcesses().map(processMemory).filter(Boolean);
         const renderer = renderers.reduce((a, b) => (b.rss > (a?.rss ?? -1) ? b : a), undefined);
         return { main, workers, renderer, renderers: renderers.length };
     } finally {
-        await pageSession.detach().catch(() => {});
-        await browserSession.detach().catch(() => {});
+        await timed("memory: detach the page's session", pageSession.detach()).catch(() => {});
+        await timed("memory: detach the browser's session", browserSession.detach()).catch(() => {});
     }
 }

@@ -29,6 +29,7 @@ const mib = (x) => (Number.isFinite(x) ? `${(x / 1048576).toFixed(0)} MiB` : "�
 
 /** The renderer's resident set, and per entity (all of it, divided by the entities held). */
 function rss(m, entities) {
+    if (m?.error) return `not measured (${m.error})`;
     if (!m?.renderer) return "—";
     const perEntity = (x) => `${(x / entities / 1000).toFixed(2)} KB`;
     return `RSS ${mib(m.renderer.rss)} (${perEntity(m.renderer.rss)}/entity), anonymous ${mib(m.renderer.rssAnon)} (${perEntity(m.renderer.rssAnon)}/entity)`;
@@ -36,8 +37,9 @@ function rss(m, entities) {
 
 /** JS heaps and wasm memories of the page's main thread and of its workers. */
 function isolates(m) {
-    if (!m) return "—";
-    const part = (name, i) => `${name}: JS heap ${mib(i.jsHeapUsed)}, wasm ${i.wasmMemories ? mib(i.wasm) : "none"}`;
+    if (!m || m.error) return "—";
+    const part = (name, i) =>
+        i.error ? `${name}: not measured (${i.error})` : `${name}: JS heap ${mib(i.jsHeapUsed)}, wasm ${i.wasmMemories ? mib(i.wasm) : "none"}`;
     return [part("page", m.main), ...m.workers.map((w) => part("worker", w))].join("; ");
 }
 
@@ -58,6 +60,11 @@ function reads(r) {
         `${slices.firstAfterChange.n + timed.firstAfterChange.n} first reads after a change among them (timed ones: ${timed.firstAfterChange.n}, mean ${us(timed.firstAfterChange.mean)}); ` +
         `first read of each (object built) mean ${us(r.cold.meanMs)}${heap}; ${timed.found} of ${timed.reads} found`
     );
+}
+
+/** Whether ours' p95 latency is at most 1.2× the peer's (undefined when either is missing). */
+function within12(ours, peer) {
+    return Number.isFinite(ours?.p95) && Number.isFinite(peer?.p95) ? ours.p95 <= 1.2 * peer.p95 : undefined;
 }
 
 function longTasks(c) {
@@ -135,11 +142,19 @@ export function renderReport(r, meta) {
             latency(raw?.latency),
             latency(sdk?.latency),
             `p95 peer/ours ${ratio(raw?.latency.p95, ours?.latency.p95)}`,
-            "",
+            `p95 ≤ 1.2× torii-wasm's${verdict(within12(ours?.latency, raw?.latency))}`,
         ],
         [
-            "ours: update → listener, where the time goes",
-            latencySplit(ours?.latency),
+            `ours, in a follower tab (a second tab of the same origin; its worker follows the leader's)`,
+            ours?.follower ? `${latency(ours.follower.latency)}; tab ${ours.follower.role}, restored in ${ms(ours.follower.heldMs)}` : "—",
+            latency(raw?.latency),
+            "",
+            `p95 peer/ours ${ratio(raw?.latency.p95, ours?.follower?.latency?.p95)}`,
+            `p95 ≤ 1.2× torii-wasm's${verdict(within12(ours?.follower?.latency, raw?.latency))}`,
+        ],
+        [
+            "ours: update → listener, where the time goes (leader tab; follower tab)",
+            `${latencySplit(ours?.latency)}; ${latencySplit(ours?.follower?.latency)}`,
             "",
             "",
             "",

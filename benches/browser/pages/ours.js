@@ -140,6 +140,18 @@ window.bench = {
         const timings = init.timings && { ...init.timings, startedMs: init.timings.startedAt - performance.timeOrigin };
         return { clientMs: startedAt, firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
     },
+    /**
+     * A tab opened on a synced database (the follower tab): resolves once `ready` and `entityId`
+     * is held, with when (ms since navigation start) and this tab's part in the election.
+     */
+    async restored(entityId) {
+        await client.ready;
+        while (!reader.entity(entityId)) await new Promise((r) => setTimeout(r, 5));
+        const heldMs = performance.now();
+        // The worker reports its part in the election (ROLE) on its own schedule: up to 5 s.
+        for (let waited = 0; !client.getSyncStatus().tab && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        return { readyMs: readyAt, heldMs, role: client.getSyncStatus().tab?.role ?? "unknown" };
+    },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),
     /** Canonical ids of `count` players spread over the view (when no peer ran first). */
@@ -148,7 +160,8 @@ window.bench = {
         let cursor;
         do {
             const page = client.query("arena-Player", cursor ? { cursor } : {});
-            players.push(...page.items.map((e) => e.entityId));
+            // Not `push(...items)`: a page of 200,000 items overflows the call stack.
+            for (const item of page.items) players.push(item.entityId);
             cursor = page.nextCursor;
         } while (cursor !== undefined);
         return Array.from({ length: count }, (_, i) => players[Math.floor((i * players.length) / count)]);

@@ -45,7 +45,7 @@ pub enum Primitive {
 }
 
 /// A struct value; for a model state, `name` is the model tag `namespace-Model`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Struct {
     /// Struct name, or the model tag for a model state.
     pub name: Name,
@@ -54,7 +54,7 @@ pub struct Struct {
 }
 
 /// One named member of a struct.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Member {
     /// Member name.
     pub name: Name,
@@ -65,7 +65,7 @@ pub struct Member {
 }
 
 /// An enum value: the active variant and what it carries (`Value::unit()` for unit variants).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EnumValue {
     /// The enum type's name.
     pub name: Name,
@@ -78,7 +78,7 @@ pub struct EnumValue {
 }
 
 /// Any Dojo value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     /// A primitive.
     Primitive(Primitive),

@@ -18,8 +18,11 @@ fn run_for(h: &mut Harness, sync: &mut TestSynchronizer, ms: u64) {
     assert_eq!(h.sim.run_until(sync.run(), until), SimOutcome::TimeLimit);
 }
 
-fn synced(sync: &TestSynchronizer) -> Option<Struct> {
-    sync.record(&entity_id(1), MODEL).map(|r| r.state.clone())
+/// The synced state of entity 1 (what the synchronizer stored).
+fn synced(h: &Harness) -> Option<Struct> {
+    h.storage
+        .record(TargetKind::Entities, &entity_id(1), MODEL)
+        .map(|r| r.state)
 }
 
 fn write(tx: &str, value: u32, timeout_ms: Option<u64>) -> OverlaySubmission {
@@ -51,14 +54,10 @@ fn optimistic_writes_confirm_against_synced_data_or_roll_back_to_it() {
 
     // Shown at once, over the synced state.
     overlay
-        .submit(
-            write("tx1", 42, None),
-            synced(&sync).as_ref(),
-            h.clock.now(),
-        )
+        .submit(write("tx1", 42, None), synced(&h).as_ref(), h.clock.now())
         .unwrap();
     let shown = overlay
-        .merged(&entity_id(1), MODEL, synced(&sync).as_ref())
+        .merged(&entity_id(1), MODEL, synced(&h).as_ref())
         .unwrap();
     assert_eq!(
         value_of(&shown),
@@ -69,8 +68,7 @@ fn optimistic_writes_confirm_against_synced_data_or_roll_back_to_it() {
     h.server
         .write(E, entity_id(1), model_state(MODEL, 1, 42, 2));
     run_for(&mut h, &mut sync, 2_000);
-    let events =
-        overlay.on_synced_change(&entity_id(1), MODEL, synced(&sync).as_ref(), h.clock.now());
+    let events = overlay.on_synced_change(&entity_id(1), MODEL, synced(&h).as_ref(), h.clock.now());
     assert!(
         matches!(events.as_slice(), [OverlayEvent::Confirmed { transaction_id, .. }] if transaction_id == "tx1"),
         "{events:?}"
@@ -82,18 +80,18 @@ fn optimistic_writes_confirm_against_synced_data_or_roll_back_to_it() {
     overlay
         .submit(
             write("tx2", 77, Some(10_000)),
-            synced(&sync).as_ref(),
+            synced(&h).as_ref(),
             h.clock.now(),
         )
         .unwrap();
     h.server.write(E, entity_id(1), model_state(MODEL, 1, 5, 3));
     run_for(&mut h, &mut sync, 2_000);
     assert_eq!(
-        overlay.on_synced_change(&entity_id(1), MODEL, synced(&sync).as_ref(), h.clock.now()),
+        overlay.on_synced_change(&entity_id(1), MODEL, synced(&h).as_ref(), h.clock.now()),
         Vec::new()
     );
     let shown = overlay
-        .merged(&entity_id(1), MODEL, synced(&sync).as_ref())
+        .merged(&entity_id(1), MODEL, synced(&h).as_ref())
         .unwrap();
     assert_eq!(
         value_of(&shown),
@@ -106,7 +104,7 @@ fn optimistic_writes_confirm_against_synced_data_or_roll_back_to_it() {
         "over the latest synced state"
     );
     run_for(&mut h, &mut sync, 9_000);
-    let latest = synced(&sync);
+    let latest = synced(&h);
     let events = overlay.poll(h.clock.now(), |_, _| latest.as_ref());
     assert!(
         matches!(events.as_slice(), [OverlayEvent::TimedOut(e)] if e.transaction_id == "tx2"),

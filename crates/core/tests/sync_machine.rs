@@ -49,7 +49,9 @@ fn assert_converged(h: &Harness, sync: &TestSynchronizer) {
     assert_eq!(h.storage.world_json(E), h.server.world_json(&target));
     h.storage.check_invariants(E).unwrap();
     h.storage
-        .check_matches(E, &sync.ledger_entries(), sync.records())
+        .check_matches(E, &sync.ledger_entries(), sync.held_states(), |r| {
+            sync.holds(r)
+        })
         .unwrap();
 }
 
@@ -1180,7 +1182,8 @@ fn entities_and_event_messages_sync_side_by_side_with_their_own_ledgers() {
         .check_matches(
             TargetKind::EventMessages,
             &events.ledger_entries(),
-            events.records(),
+            events.held_states(),
+            |r| events.holds(r),
         )
         .unwrap();
     assert_eq!(events.ledger().len(), 12);

@@ -283,7 +283,9 @@ fn run_scenario(scenario: &Scenario) -> Result<Outcome, TestCaseError> {
                         "converged to the server's final state"
                     );
                     h.storage
-                        .check_matches(E, &sync.ledger_entries(), sync.records())
+                        .check_matches(E, &sync.ledger_entries(), sync.held_states(), |r| {
+                            sync.holds(r)
+                        })
                         .map_err(TestCaseError::fail)?;
                 }
                 h.storage.check_invariants(E).map_err(TestCaseError::fail)?;

@@ -156,7 +156,12 @@ async fn syncs_five_thousand_entities_and_survives_faults_through_replays() {
     assert!(tick.replay_count >= 2, "{tick:?}");
     assert_eq!(tick.failed_passes, 0);
     storage
-        .check_matches(TargetKind::Entities, &sync.ledger_entries(), sync.records())
+        .check_matches(
+            TargetKind::Entities,
+            &sync.ledger_entries(),
+            sync.held_states(),
+            |r| sync.holds(r),
+        )
         .expect("storage holds what the ledger says");
     mock.shutdown().await;
 }

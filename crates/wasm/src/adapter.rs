@@ -648,9 +648,10 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
             // Behind batches still waiting: written after them, in one batch.
             Some(false) => self.write_waiting_of(target).await?,
             Some(true) => {
+                // Compaction waits until the view has the batch (below).
                 let result = self
                     .inner
-                    .commit_relayed(batch, mark)
+                    .write_relayed(batch, mark)
                     .await
                     .map_err(StorageError::from);
                 self.writes
@@ -660,10 +661,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
                     .or_default()
                     .writing = false;
                 match result {
-                    Ok(()) => {
-                        self.stored();
-                        true
-                    }
+                    Ok(()) => true,
                     Err(error) => {
                         let outcome = on_failure(&error.kind);
                         if outcome == OnFailure::Retry {
@@ -680,6 +678,11 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
             }
         };
         self.send(&buffers, first, persisted);
+        if direct == Some(true) && persisted {
+            // Stored and sent: the store may fold its small segments now, off the DELTAs' way.
+            self.inner.compact_if_due(target).await;
+            self.stored();
+        }
         if self.writes.borrow().waiting() > 0 {
             // Behind a write under way: the retry loop stores it if that write does not.
             self.wake.notify();

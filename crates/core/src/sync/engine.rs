@@ -260,14 +260,16 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
         &self.st.mirror.ledger
     }
 
-    /// Every synced model state held in memory (what storage holds).
-    pub fn records(&self) -> impl Iterator<Item = &ModelRecord> {
-        self.st.mirror.records()
+    /// Whether `record` is the synced state of its (entity, model), as far as the synchronizer
+    /// can tell: it keeps a fingerprint of every state it stored, not the state (storage and
+    /// the view have it).
+    pub fn holds(&self, record: &ModelRecord) -> bool {
+        self.st.mirror.holds_record(record)
     }
 
-    /// The synced state of one (entity, model).
-    pub fn record(&self, entity: &EntityId, model: &str) -> Option<&ModelRecord> {
-        self.st.mirror.record(entity, model)
+    /// How many synced model states there are (what storage holds).
+    pub fn held_states(&self) -> usize {
+        self.st.mirror.held_states()
     }
 
     /// Every held ledger version, as storage should hold it.

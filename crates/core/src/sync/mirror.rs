@@ -1,8 +1,11 @@
-//! The synchronizer's in-memory copy of what it stored: the version ledger and the model states
-//! it describes, changed only through ledger decisions, with an undo log so that a storage batch
-//! that fails leaves memory exactly as storage is.
+//! The synchronizer's in-memory account of what it stored: the version ledger and, for every
+//! stored model state, only what tells an incoming state apart from it (a fingerprint, see
+//! [`Held`]), changed only through ledger decisions, with an undo log so that a storage batch
+//! that fails leaves memory exactly as storage is. The states themselves live in storage and in
+//! the view; a batch carries the ones it changed until it is committed.
 
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 use super::storage::{
     LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
@@ -58,20 +61,56 @@ impl RowMeta {
     }
 }
 
+/// A fingerprint of a model state with its timestamps: two 64-bit hashes of the whole state
+/// (every member, name and value) with two seeds drawn at random per mirror. States with equal
+/// fingerprints are taken as equal (a change mistaken for none would be stored with the next
+/// change of that state). The hash is fast, not cryptographic: the random seeds keep colliding
+/// states from being computed in advance, and two states collide by chance with odds near
+/// 2⁻¹²⁸.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fingerprint([u64; 2]);
+
+/// The fingerprint function of one mirror (its two seeds).
+#[derive(Debug, Default)]
+struct Fingerprinter([FastHashBuilder; 2]);
+
+impl Fingerprinter {
+    fn of(&self, state: &Struct, executed_at: u64, updated_at: u64) -> Fingerprint {
+        let what = (state, executed_at, updated_at);
+        Fingerprint([self.0[0].hash_one(what), self.0[1].hash_one(what)])
+    }
+
+    fn of_record(&self, record: &ModelRecord) -> Fingerprint {
+        self.of(&record.state, record.executed_at, record.updated_at)
+    }
+}
+
+/// What the mirror holds of one stored model state: enough to tell whether an incoming state
+/// is the same, not the state (the view and storage have it).
+#[derive(Debug, Clone)]
+enum Held {
+    /// The state's fingerprint.
+    Known(Fingerprint),
+    /// A state restored from storage, still encoded: replaced by its fingerprint the first time
+    /// something is compared with it.
+    Restored(StoredRecord),
+}
+
 /// What one (entity, model) looked like before the batch under construction changed it.
 #[derive(Debug, Clone)]
 pub(crate) struct UndoEntry {
     entity: EntityId,
     model: ModelId,
     version: Option<Version>,
-    record: Option<StoredRecord>,
+    held: Option<Held>,
 }
 
-/// Changes applied in memory and not yet committed.
+/// Changes applied in memory and not yet committed: each changed (entity, model) in the order
+/// it first changed, the state it has now (`None`: deleted), and what it was before.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     order: Vec<(EntityId, ModelId)>,
-    noted: FastMap<(EntityId, ModelId), ()>,
+    states: FastMap<(EntityId, ModelId), Option<ModelRecord>>,
     undo: Vec<UndoEntry>,
 }
 
@@ -97,13 +136,14 @@ pub(crate) struct SeedReport {
     pub orphaned: usize,
 }
 
-/// Ledger + model states (see the module documentation); the main thread's copy of synced states
-/// is another thing, `dojo_reactive_view::replica::Replica`.
+/// Ledger + what tells stored states apart (see the module documentation); the main thread's
+/// copy of synced states is another thing, `dojo_reactive_view::replica::Replica`.
 #[derive(Debug)]
 pub(crate) struct StoreMirror {
     pub ledger: Ledger,
-    /// Restored states stay encoded until something reads them.
-    records: FastMap<(EntityId, ModelId), StoredRecord>,
+    /// Every stored model state, as its fingerprint (restored ones: encoded until compared).
+    held: FastMap<(EntityId, ModelId), Held>,
+    fingerprints: Fingerprinter,
     models: Vec<(ModelId, String)>,
     /// Snapshot rows identical to what is held.
     pub unchanged: u64,
@@ -115,7 +155,8 @@ impl StoreMirror {
     pub(crate) fn new(config: &SyncConfig) -> Self {
         let mut mirror = StoreMirror {
             ledger: Ledger::from_config(config),
-            records: FastMap::default(),
+            held: FastMap::default(),
+            fingerprints: Fingerprinter::default(),
             models: Vec::new(),
             unchanged: 0,
             absent_deleted: 0,
@@ -143,35 +184,70 @@ impl StoreMirror {
         self.models.iter().map(|(_, tag)| tag.as_str())
     }
 
-    /// The stored state of (entity, model).
-    pub(crate) fn record(&self, entity: &EntityId, tag: &str) -> Option<&ModelRecord> {
-        let model = self.ledger.find_model(tag)?;
-        self.records.get(&(*entity, model))?.get()
+    /// The fingerprint of what is stored of (entity, model), fingerprinting (and dropping) a
+    /// restored state on the way; `None` when nothing is stored, or when a restored state cannot
+    /// be decoded (then nothing equals it).
+    fn held_fingerprint(&mut self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
+        let held = self.held.get_mut(&(*entity, model))?;
+        match held {
+            Held::Known(fingerprint) => Some(*fingerprint),
+            Held::Restored(record) => {
+                let fingerprint = self.fingerprints.of_record(record.get()?);
+                *held = Held::Known(fingerprint);
+                Some(fingerprint)
+            }
+        }
+    }
+
+    /// Whether (entity, model) is stored as `state` with these timestamps.
+    fn holds(
+        &mut self,
+        entity: &EntityId,
+        model: ModelId,
+        state: &Struct,
+        executed_at: u64,
+        updated_at: u64,
+    ) -> bool {
+        self.held_fingerprint(entity, model)
+            .is_some_and(|held| held == self.fingerprints.of(state, executed_at, updated_at))
+    }
+
+    /// Whether `record` is what is stored of its (entity, model) (a restored state is decoded
+    /// for the comparison and stays as it is).
+    pub(crate) fn holds_record(&self, record: &ModelRecord) -> bool {
+        let held = self
+            .ledger
+            .find_model(record.model())
+            .and_then(|model| self.held.get(&(record.entity, model)));
+        let fingerprint = match held {
+            Some(Held::Known(fingerprint)) => Some(*fingerprint),
+            Some(Held::Restored(stored)) => stored.get().map(|r| self.fingerprints.of_record(r)),
+            None => None,
+        };
+        fingerprint == Some(self.fingerprints.of_record(record))
+    }
+
+    /// How many model states are stored.
+    pub(crate) fn held_states(&self) -> usize {
+        self.held.len()
     }
 
     /// Whether a snapshot row would change nothing: every model state of `row` that
     /// `includes` accepts is held as it is, and no other accepted model of the entity is held.
-    pub(crate) fn holds_row(&self, row: &Entity, includes: impl Fn(&str) -> bool) -> bool {
+    pub(crate) fn holds_row(&mut self, row: &Entity, includes: impl Fn(&str) -> bool) -> bool {
         let shown = |tag: &str| row.models.iter().any(|state| &*state.name == tag);
-        let states_held = row
-            .models
-            .iter()
-            .filter(|state| includes(&state.name))
-            .all(|state| {
-                self.record(&row.id, &state.name)
-                    .is_some_and(|held| held.state == *state)
-            });
-        let none_missing = self
-            .models
+        for state in row.models.iter().filter(|state| includes(&state.name)) {
+            let Some(model) = self.ledger.find_model(&state.name) else {
+                return false;
+            };
+            if !self.holds(&row.id, model, state, row.executed_at, row.updated_at) {
+                return false;
+            }
+        }
+        self.models
             .iter()
             .filter(|(_, tag)| includes(tag) && !shown(tag))
-            .all(|(model, _)| !self.records.contains_key(&(row.id, *model)));
-        states_held && none_missing
-    }
-
-    /// Every stored model state.
-    pub(crate) fn records(&self) -> impl Iterator<Item = &ModelRecord> {
-        self.records.values().filter_map(StoredRecord::get)
+            .all(|(model, _)| !self.held.contains_key(&(row.id, *model)))
     }
 
     /// Restores what storage holds. Inconsistent leftovers are repaired so that memory and
@@ -203,7 +279,8 @@ impl StoreMirror {
                 self.ledger.restore(&entity, model, &version);
                 report.unversioned += 1;
             }
-            self.records.insert((entity, model), record.clone());
+            self.held
+                .insert((entity, model), Held::Restored(record.clone()));
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
@@ -215,7 +292,7 @@ impl StoreMirror {
             })
             .filter(|(entity, model)| {
                 matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
-                    && !self.records.contains_key(&(*entity, *model))
+                    && !self.held.contains_key(&(*entity, *model))
             })
             .collect();
         for (entity, model) in orphans {
@@ -232,17 +309,18 @@ impl StoreMirror {
         entity: EntityId,
         model: ModelId,
         version: Option<Version>,
-        record: Option<StoredRecord>,
+        held: Option<Held>,
     ) {
-        if pending.noted.insert((entity, model), ()).is_some() {
+        if pending.states.contains_key(&(entity, model)) {
             return;
         }
+        pending.states.insert((entity, model), None);
         pending.order.push((entity, model));
         pending.undo.push(UndoEntry {
             entity,
             model,
             version,
-            record,
+            held,
         });
     }
 
@@ -256,42 +334,36 @@ impl StoreMirror {
         source: Source,
     ) -> Option<Decision> {
         let model = self.model_id(&state.name);
-        if let Some(held) = self
-            .records
-            .get(&(meta.id, model))
-            .and_then(StoredRecord::get)
-        {
-            if held.state == *state
-                && held.executed_at == meta.executed_at
-                && held.updated_at == meta.updated_at
-            {
-                self.unchanged += 1;
-                return None;
-            }
+        let fingerprint = self
+            .fingerprints
+            .of(state, meta.executed_at, meta.updated_at);
+        if self.held_fingerprint(&meta.id, model) == Some(fingerprint) {
+            self.unchanged += 1;
+            return None;
         }
         let version_before = self.ledger.get(&meta.id, model);
         let decision =
             self.ledger
                 .observe_state(&meta.id, state, source, meta.executed_at, meta.updated_at);
         if decision.applies() {
-            let record_before = self.records.get(&(meta.id, model)).cloned();
-            Self::note(pending, meta.id, model, version_before, record_before);
-            if state.is_deletion() {
-                self.records.remove(&(meta.id, model));
+            let key = (meta.id, model);
+            let held_before = self.held.get(&key).cloned();
+            Self::note(pending, meta.id, model, version_before, held_before);
+            let now = if state.is_deletion() {
+                self.held.remove(&key);
+                None
             } else {
-                self.records.insert(
-                    (meta.id, model),
-                    ModelRecord {
-                        entity: meta.id,
-                        world_address: meta.world_address,
-                        state: state.clone(),
-                        created_at: meta.created_at,
-                        updated_at: meta.updated_at,
-                        executed_at: meta.executed_at,
-                    }
-                    .into(),
-                );
-            }
+                self.held.insert(key, Held::Known(fingerprint));
+                Some(ModelRecord {
+                    entity: meta.id,
+                    world_address: meta.world_address,
+                    state: state.clone(),
+                    created_at: meta.created_at,
+                    updated_at: meta.updated_at,
+                    executed_at: meta.executed_at,
+                })
+            };
+            pending.states.insert(key, now);
         }
         Some(decision)
     }
@@ -327,23 +399,45 @@ impl StoreMirror {
                 if self.ledger.get(&entity, model) == version {
                     continue;
                 }
-                let record = self.records.remove(&(entity, model));
-                if record.is_some() {
+                let held = self.held.remove(&(entity, model));
+                if held.is_some() {
                     deleted += 1;
                 }
-                Self::note(pending, entity, model, version, record);
+                Self::note(pending, entity, model, version, held);
+                pending.states.insert((entity, model), None);
             }
         }
         self.absent_deleted += deleted;
         deleted
     }
 
-    /// Every held (entity, model) that no scope of `target` covers, judged on the held states.
-    pub(crate) fn uncovered(&self, target: &SyncTarget) -> Vec<(EntityId, ModelId)> {
+    /// Whether some held (entity, model) is not in `seen` (a complete pass then deletes it
+    /// unless something keeps it).
+    pub(crate) fn holds_unseen(&self, seen: &Seen) -> bool {
+        self.held.keys().any(|key| !seen.models.contains(key))
+    }
+
+    /// Every held (entity, model) that no scope of `target` covers, judged on `stored` (what
+    /// storage holds of this kind, read for the purpose: the mirror keeps fingerprints, not
+    /// states). A stored state that cannot be decoded is left alone.
+    pub(crate) fn uncovered(
+        &self,
+        target: &SyncTarget,
+        stored: &StoredTarget,
+    ) -> Vec<(EntityId, ModelId)> {
         let mut by_entity: FastMap<EntityId, Vec<(ModelId, &ModelRecord)>> = FastMap::default();
-        for ((entity, model), record) in &self.records {
-            if let Some(record) = record.get() {
-                by_entity.entry(*entity).or_default().push((*model, record));
+        for stored in &stored.models {
+            let Some(model) = self.ledger.find_model(stored.model()) else {
+                continue;
+            };
+            if !self.held.contains_key(&(*stored.entity(), model)) {
+                continue;
+            }
+            if let Some(record) = stored.get() {
+                by_entity
+                    .entry(*stored.entity())
+                    .or_default()
+                    .push((model, record));
             }
         }
         let mut uncovered = Vec::new();
@@ -358,14 +452,20 @@ impl StoreMirror {
         uncovered
     }
 
-    /// Forgets every held (entity, model) no scope of `target` covers: its state and its
-    /// version go (a deletion in the batch), so it may come back with any later version.
-    pub(crate) fn drop_uncovered(&mut self, pending: &mut Pending, target: &SyncTarget) -> u64 {
-        let uncovered = self.uncovered(target);
+    /// Forgets every held (entity, model) no scope of `target` covers (judged on `stored`, see
+    /// [`Self::uncovered`]): its state and its version go (a deletion in the batch), so it may
+    /// come back with any later version.
+    pub(crate) fn drop_uncovered(
+        &mut self,
+        pending: &mut Pending,
+        target: &SyncTarget,
+        stored: &StoredTarget,
+    ) -> u64 {
+        let uncovered = self.uncovered(target, stored);
         for (entity, model) in &uncovered {
             let version = self.ledger.remove(entity, *model);
-            let record = self.records.remove(&(*entity, *model));
-            Self::note(pending, *entity, *model, version, record);
+            let held = self.held.remove(&(*entity, *model));
+            Self::note(pending, *entity, *model, version, held);
         }
         uncovered.len() as u64
     }
@@ -374,7 +474,7 @@ impl StoreMirror {
     /// (entity, model)) and its undo log.
     pub(crate) fn finish(
         &self,
-        pending: Pending,
+        mut pending: Pending,
         target: TargetKind,
         sync_state: Option<TargetSyncState>,
     ) -> (SyncBatch, Undo) {
@@ -389,13 +489,8 @@ impl StoreMirror {
                     version,
                 });
             }
-            // What a batch changed was decoded when it changed.
-            match self
-                .records
-                .get(&(*entity, *model))
-                .and_then(StoredRecord::get)
-            {
-                Some(record) => batch.upserts.push(record.clone()),
+            match pending.states.remove(&(*entity, *model)).flatten() {
+                Some(record) => batch.upserts.push(record),
                 None => batch.deletions.push(ModelKey {
                     entity: *entity,
                     model: tag.into(),
@@ -414,12 +509,12 @@ impl StoreMirror {
                     self.ledger.remove(&entry.entity, entry.model);
                 }
             }
-            match entry.record {
-                Some(record) => {
-                    self.records.insert((entry.entity, entry.model), record);
+            match entry.held {
+                Some(held) => {
+                    self.held.insert((entry.entity, entry.model), held);
                 }
                 None => {
-                    self.records.remove(&(entry.entity, entry.model));
+                    self.held.remove(&(entry.entity, entry.model));
                 }
             }
         }
@@ -505,7 +600,7 @@ mod tests {
     }
 
     #[test]
-    fn restored_states_are_decoded_only_when_a_row_is_compared_with_them() {
+    fn restored_states_are_decoded_only_when_compared_and_then_kept_as_fingerprints() {
         let decodes = Rc::new(Cell::new(0));
         let records: Vec<_> = (1..=3).map(|n| record(n, 5)).collect();
         let mut mirror = StoreMirror::new(&SyncConfig::default());
@@ -529,9 +624,13 @@ mod tests {
         let same = mirror.observe(&mut pending, &meta, &records[0].state, source);
         assert!(same.is_none());
         assert_eq!((decodes.get(), mirror.unchanged), (1, 1));
+        assert!(mirror
+            .observe(&mut pending, &meta, &records[0].state, source)
+            .is_none());
+        assert_eq!(decodes.get(), 1, "compared once, then by its fingerprint");
 
-        // A newer state of entity 2 replaces its encoded one; the batch carries the new state
-        // and undoing it puts the encoded one back, still undecoded.
+        // A newer state of entity 2 replaces the one held; the batch carries the new state and
+        // undoing it puts the old one back.
         let newer = RowMeta {
             id: Felt::from(2u128),
             updated_at: 11,
@@ -546,18 +645,49 @@ mod tests {
         let (batch, undo) = mirror.finish(pending, TargetKind::Entities, None);
         assert_eq!(batch.upserts.len(), 1);
         assert_eq!(batch.upserts[0].state, state);
+        assert!(mirror.holds_record(&batch.upserts[0]));
         mirror.rollback(undo);
-        assert_eq!(mirror.record(&Felt::from(2u128), "ns-M"), Some(&records[1]));
-        assert_eq!(
-            decodes.get(),
-            2,
-            "the restored record was decoded once, then shared"
-        );
-        assert_eq!(mirror.records().count(), 3);
-        assert_eq!(
-            decodes.get(),
-            3,
-            "reading every record decodes the last one"
-        );
+        assert!(mirror.holds_record(&records[1]));
+        assert!(!mirror.holds_record(&batch.upserts[0]));
+        assert_eq!(mirror.held_states(), 3);
+        assert_eq!(decodes.get(), 2, "the old state was fingerprinted once");
+        assert!(mirror.holds_record(&records[2]));
+        assert_eq!(decodes.get(), 3, "comparing with the last one decodes it");
+        let other = ModelRecord {
+            updated_at: 12,
+            ..records[2].clone()
+        };
+        assert!(!mirror.holds_record(&other), "the timestamps count");
+    }
+
+    #[test]
+    fn a_deleted_state_goes_in_the_batch_as_a_deletion_and_is_no_longer_held() {
+        let mut mirror = StoreMirror::new(&SyncConfig::default());
+        let mut pending = Pending::default();
+        let written = record(1, 5);
+        let meta = RowMeta::of(&Entity {
+            id: written.entity,
+            world_address: Felt::ZERO,
+            models: Vec::new(),
+            created_at: 1,
+            updated_at: 10,
+            executed_at: 10,
+        });
+        let source = |seq| Source::Stream { epoch: 1, seq };
+        mirror.observe(&mut pending, &meta, &written.state, source(1));
+        let deletion = Struct {
+            name: "ns-M".into(),
+            members: Vec::new(),
+        };
+        let later = RowMeta {
+            updated_at: 11,
+            executed_at: 11,
+            ..meta
+        };
+        mirror.observe(&mut pending, &later, &deletion, source(2));
+        let (batch, _) = mirror.finish(pending, TargetKind::Entities, None);
+        assert!(batch.upserts.is_empty());
+        assert_eq!(batch.deletions.len(), 1);
+        assert_eq!(mirror.held_states(), 0);
     }
 }

@@ -168,9 +168,18 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             })?;
         let mut pending = Pending::default();
         if !resumed && complete {
-            if self.options.retention == Retention::Keep {
-                // What no target covers any more stays as it was last synced.
-                for (entity, model) in st.mirror.uncovered(&st.target) {
+            if self.options.retention == Retention::Keep && st.mirror.holds_unseen(&seen) {
+                // What no target covers any more stays as it was last synced (judged on the
+                // stored states: the mirror keeps fingerprints only).
+                let stored =
+                    self.storage
+                        .load(st.target.kind)
+                        .await
+                        .map_err(|error| Failure::Pass {
+                            message: error.to_string(),
+                            restart: false,
+                        })?;
+                for (entity, model) in st.mirror.uncovered(&st.target, &stored) {
                     seen.entities.insert(entity);
                     seen.models.insert((entity, model));
                 }

@@ -131,8 +131,20 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             self.emit_tick(st);
         }
         if std::mem::take(&mut st.prune) && self.options.retention == Retention::Drop {
+            // Coverage is judged on the stored states (the mirror keeps fingerprints only).
+            let stored = match self.storage.load(st.target.kind).await {
+                Ok(stored) => stored,
+                Err(error) => {
+                    let failure = Failure::Pass {
+                        message: error.to_string(),
+                        restart: false,
+                    };
+                    return Some(self.retarget_failed(st, failure));
+                }
+            };
             let mut pending = Pending::default();
-            st.mirror.drop_uncovered(&mut pending, &st.target);
+            st.mirror.drop_uncovered(&mut pending, &st.target, &stored);
+            drop(stored);
             let sync = st.sync_state.clone();
             if let Err(error) = self.commit(st, pending, Some(sync)).await {
                 let failure = Failure::Pass {

@@ -45,9 +45,11 @@ impl Lazy {
     }
 }
 
+/// Both variants are one pointer: a restore holds one of these per stored state (hundreds of
+/// thousands), most of them encoded.
 #[derive(Debug, Clone)]
 enum Repr {
-    Decoded(ModelRecord),
+    Decoded(Box<ModelRecord>),
     Encoded(Rc<Lazy>),
 }
 
@@ -116,7 +118,7 @@ impl StoredRecord {
     /// storage that produced it checked its bytes, so only a writer's bug leads there).
     pub fn get(&self) -> Option<&ModelRecord> {
         match &self.0 {
-            Repr::Decoded(record) => Some(record),
+            Repr::Decoded(record) => Some(record.as_ref()),
             Repr::Encoded(lazy) => lazy.get(),
         }
     }
@@ -135,7 +137,7 @@ impl StoredRecord {
 
 impl From<ModelRecord> for StoredRecord {
     fn from(record: ModelRecord) -> Self {
-        StoredRecord(Repr::Decoded(record))
+        StoredRecord(Repr::Decoded(Box::new(record)))
     }
 }
 

@@ -591,15 +591,35 @@ impl<B: Backend> Storage<B> {
         batch: &SyncBatch,
         mark: Option<RelayMark>,
     ) -> Result<(), StoreError> {
+        self.write_relayed(batch, mark).await?;
+        self.compact_if_due(batch.target).await;
+        Ok(())
+    }
+
+    /// [`Storage::commit_relayed`] without the compaction that may follow: the batch is stored
+    /// when it returns. A caller that tells others about the batch before compacting (the
+    /// worker's DELTAs) calls [`Storage::compact_if_due`] afterwards.
+    pub async fn write_relayed(
+        &self,
+        batch: &SyncBatch,
+        mark: Option<RelayMark>,
+    ) -> Result<(), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
         let target = batch.target;
         self.ensure_index(target).await?;
         let writes = slot_writes(batch);
         self.write_delta(target, &writes, batch.sync_state.as_ref(), mark)
-            .await?;
-        self.compact_after_write(target).await;
-        Ok(())
+            .await
+    }
+
+    /// Compacts `target` if the policy says it is due (what a commit does after its write); a
+    /// failure is kept for [`Storage::compaction_error`].
+    pub async fn compact_if_due(&self, target: TargetKind) {
+        let _guard = self.lock.lock().await;
+        if self.check_init().is_ok() {
+            self.compact_after_write(target).await;
+        }
     }
 
     /// Forgets model states and their ledger entries entirely (no tombstone is kept).

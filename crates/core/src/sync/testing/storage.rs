@@ -196,12 +196,14 @@ impl MemoryStorage {
         }
     }
 
-    /// Checks that storage holds exactly these ledger entries and model states.
-    pub fn check_matches<'a>(
+    /// Checks that storage holds exactly these ledger entries and `held` model states, each of
+    /// which `holds` recognises (a synchronizer's `held_states` and `holds`).
+    pub fn check_matches(
         &self,
         target: TargetKind,
         ledger: &[LedgerEntry],
-        records: impl Iterator<Item = &'a ModelRecord>,
+        held: usize,
+        holds: impl Fn(&ModelRecord) -> bool,
     ) -> Result<(), String> {
         let inner = self.inner.borrow();
         let empty = MemTarget::default();
@@ -228,17 +230,10 @@ impl MemoryStorage {
                 "ledger differs: {missing} missing, {extra} extra, {differing} differing"
             ));
         }
-        let records: BTreeMap<(EntityId, Name), &ModelRecord> = records
-            .map(|r| ((r.entity, r.state.name.clone()), r))
-            .collect();
-        if records.len() != t.models.len()
-            || records
-                .iter()
-                .any(|(k, r)| t.models.get(k).is_none_or(|s| s != *r))
-        {
+        let differing = t.models.values().filter(|r| !holds(r)).count();
+        if held != t.models.len() || differing > 0 {
             return Err(format!(
-                "model states differ: {} in memory, {} stored",
-                records.len(),
+                "model states differ: {held} in memory, {} stored, {differing} of them not as in memory",
                 t.models.len()
             ));
         }
