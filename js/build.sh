@@ -1,31 +1,63 @@
 #!/usr/bin/env bash
-# Builds the consumable package in js/: the wasm module (release, wasm-bindgen --target web) into
-# js/wasm/, then the TypeScript into js/dist/. Run from anywhere: `bash js/build.sh`.
+# Builds the consumable package in js/: the two wasm modules (cargo, wasm-bindgen --target web,
+# and for the view binaryen's wasm-opt from js/node_modules) into js/wasm/, then the TypeScript
+# into js/dist/.
+#   - dojo_reactive_view*: crates/view-wasm, the main thread's module (the view);
+#   - dojo_reactive*: crates/wasm, the sync worker's module (transport, storage, manifest hashing).
+# Run from anywhere: `bash js/build.sh`.
 set -euo pipefail
 
 js_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$js_dir/.." && pwd)"
 cd "$root"
 
+if [ ! -d "$js_dir/node_modules/typescript" ] || [ ! -d "$js_dir/node_modules/binaryen" ]; then
+  echo "build.sh: npm ci" >&2
+  (cd "$js_dir" && npm ci --no-audit --no-fund)
+fi
+
+# One cargo run per module: built together, cargo would unify the features of their shared
+# dependencies and bring the worker's IndexedDB code (dojo-reactive-storage's `indexeddb`) into
+# the view module. The view is built for size (profile `wasm-view`, Cargo.toml), the worker for
+# speed (`release`: decoding and persisting are its hot paths).
+echo "build.sh: cargo build -p dojo-reactive-view-wasm (profile wasm-view, wasm32)" >&2
+cargo build --profile wasm-view -p dojo-reactive-view-wasm --target wasm32-unknown-unknown
 echo "build.sh: cargo build -p dojo-reactive-wasm (release, wasm32)" >&2
 cargo build --release -p dojo-reactive-wasm --target wasm32-unknown-unknown
 
 target_dir="$(cargo metadata --format-version 1 --no-deps |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).target_directory))')"
-wasm="$target_dir/wasm32-unknown-unknown/release/dojo_reactive_wasm.wasm"
+built="$target_dir/wasm32-unknown-unknown"
 
 bindgen="wasm-bindgen"
 command -v "$bindgen" >/dev/null 2>&1 || bindgen="$HOME/.cargo/bin/wasm-bindgen"
-echo "build.sh: $bindgen $("$bindgen" --version) -> js/wasm" >&2
+wasm_opt="$js_dir/node_modules/.bin/wasm-opt"
+echo "build.sh: $bindgen $("$bindgen" --version), wasm-opt $("$wasm_opt" --version | awk '{print $3}') -> js/wasm" >&2
 rm -rf "$js_dir/wasm"
-"$bindgen" --target web --out-dir "$js_dir/wasm" --out-name dojo_reactive --remove-name-section "$wasm"
+
+# module WASM OUT_NAME: wasm-bindgen into js/wasm/OUT_NAME*.
+module() {
+  "$bindgen" --target web --out-dir "$js_dir/wasm" --out-name "$2" --remove-name-section "$1"
+}
+# size OUT_NAME: prints the module's size, raw and gzipped.
+size() {
+  echo "build.sh: $1_bg.wasm $(wc -c <"$js_dir/wasm/$1_bg.wasm") bytes, $(gzip -9 -c "$js_dir/wasm/$1_bg.wasm" | wc -c) gzip" >&2
+}
+
+module "$built/wasm-view/dojo_reactive_view_wasm.wasm" dojo_reactive_view
+# binaryen on the view module, with the passes that made it smallest once gzipped (measured in
+# benches/README.md: -Oz/-Os shrink the raw file but grow the gzipped one). The features are
+# those rustc's wasm32 target enables by default, which wasm-bindgen keeps.
+"$wasm_opt" -O1 --dae-optimizing --code-folding --converge \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  "$js_dir/wasm/dojo_reactive_view_bg.wasm" -o "$js_dir/wasm/dojo_reactive_view_bg.wasm"
+size dojo_reactive_view
+module "$built/release/dojo_reactive_wasm.wasm" dojo_reactive
+size dojo_reactive
 
 cd "$js_dir"
-if [ ! -d node_modules/typescript ]; then
-  echo "build.sh: npm ci" >&2
-  npm ci --no-audit --no-fund
-fi
 echo "build.sh: tsc -> js/dist" >&2
 rm -rf dist
 npx tsc -p tsconfig.json
-echo "build.sh: done ($(du -sh wasm/dojo_reactive_bg.wasm | cut -f1) wasm)" >&2
+echo "build.sh: done" >&2

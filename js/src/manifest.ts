@@ -1,7 +1,8 @@
 /**
  * The manifest helpers of the storage API: the hash the worker checks its database with
  * (`SchemaMismatchError` when it differs) and the fingerprint stored beside the synced data.
- * Both run the wasm module's own code, so they always agree with the worker.
+ * Both run the worker's wasm module's own code (loaded on the main thread on first use), so
+ * they always agree with the worker.
  *
  * @module
  */
@@ -20,7 +21,7 @@ export async function computeManifestHashOn(runtime: Runtime, manifest: Manifest
   const text = manifestText(new Check('computeManifestHash'), manifest);
   const wasm = await runtime.loadWasm();
   try {
-    return wasm.computeManifestHash(text);
+    return await wasm.computeManifestHash(text);
   } catch (error) {
     throw toReactiveError(error, ValidationError);
   }
@@ -34,7 +35,7 @@ export async function buildManifestFingerprintOn(
   const text = manifestText(new Check('buildManifestFingerprint'), manifest);
   const wasm = await runtime.loadWasm();
   try {
-    return wasm.buildManifestFingerprint(text);
+    return await wasm.buildManifestFingerprint(text);
   } catch (error) {
     throw toReactiveError(error, ValidationError);
   }

@@ -1,21 +1,21 @@
 /**
- * The browser runtime: the package's own module worker and the wasm module loaded on the main
- * thread. Both are found relative to this file (`new URL(..., import.meta.url)`), which plain
- * ESM and bundlers such as Vite resolve without configuration.
+ * The browser runtime: the package's own module worker and the wasm modules of the main thread.
+ * The main thread loads the small view module (`wasm/dojo_reactive_view*`: the view, typed
+ * errors, `defaultDbName`); the worker's module (`wasm/dojo_reactive*`: transport, storage,
+ * manifest hashing) is loaded here only when `deleteDatabase` (a reset) or a manifest helper is
+ * called. All are found relative to this file (`new URL(..., import.meta.url)`, a dynamic
+ * `import()`), which plain ESM and bundlers such as Vite resolve without configuration.
  *
  * @module
  */
 
 import init, {
   View,
-  buildManifestFingerprint,
-  computeManifestHash,
   defaultDbName,
-  deleteDatabase,
   takePanicMessage,
   type QuerySpec as WasmQuerySpec,
   type TransactionSubmission as WasmTransactionSubmission,
-} from '../wasm/dojo_reactive.js';
+} from '../wasm/dojo_reactive_view.js';
 import type { Runtime } from './client.js';
 import { SyncFatalError, toReactiveError } from './errors.js';
 import type { MainMessage } from './messages.js';
@@ -24,6 +24,26 @@ import type { WorkerPort } from './session.js';
 import type { MainWasm, ViewApi } from './wasm-api.js';
 
 let loaded: Promise<MainWasm> | undefined;
+
+/** What the main thread uses of the worker's module (its other exports run in the worker). */
+export type WorkerModuleTools = Pick<
+  typeof import('../wasm/dojo_reactive.js'),
+  'computeManifestHash' | 'buildManifestFingerprint' | 'deleteDatabase'
+>;
+
+let workerModule: Promise<WorkerModuleTools> | undefined;
+
+/** Loads and initialises the worker's module on the main thread, once (on first use). */
+function loadWorkerModule(): Promise<WorkerModuleTools> {
+  workerModule ??= import('../wasm/dojo_reactive.js').then(async (module) => {
+    await module.default({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) });
+    return module;
+  });
+  workerModule.catch(() => {
+    workerModule = undefined;
+  });
+  return workerModule;
+}
 
 /**
  * The generated `View` as a {@link ViewApi}: the package's types are the same shapes, only
@@ -54,23 +74,26 @@ function viewApi(view: View): ViewApi {
 }
 
 /**
- * The generated module's exports as a {@link MainWasm}, once it is initialised (the unit tests
- * initialise it in Node from the bytes and use this too).
+ * The view module's exports as a {@link MainWasm}, once it is initialised, with the worker's
+ * module's tools from `tools` when first used (the unit tests initialise both in Node from
+ * their bytes and use this too).
  */
-export function mainWasm(): MainWasm {
+export function mainWasm(tools: () => Promise<WorkerModuleTools> = loadWorkerModule): MainWasm {
   return {
     createView: (manifest, options) => viewApi(new View(manifest, options)),
-    deleteDatabase: (dbName) => deleteDatabase(dbName),
+    deleteDatabase: async (dbName) => (await tools()).deleteDatabase(dbName),
     defaultDbName: (toriiUrl, worldAddress) => defaultDbName(toriiUrl, worldAddress),
-    computeManifestHash: (manifest) => computeManifestHash(manifest),
-    buildManifestFingerprint: (manifest) => buildManifestFingerprint(manifest),
+    computeManifestHash: async (manifest) => (await tools()).computeManifestHash(manifest),
+    buildManifestFingerprint: async (manifest) => (await tools()).buildManifestFingerprint(manifest),
     takePanicMessage: () => takePanicMessage(),
   };
 }
 
-/** Loads the wasm module on the main thread, once. */
+/** Loads the view module on the main thread, once. */
 function loadWasm(): Promise<MainWasm> {
-  loaded ??= init({ module_or_path: new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url) }).then(mainWasm);
+  loaded ??= init({ module_or_path: new URL('../wasm/dojo_reactive_view_bg.wasm', import.meta.url) }).then(() =>
+    mainWasm(),
+  );
   loaded.catch(() => {
     loaded = undefined;
   });

@@ -1,8 +1,10 @@
 /**
- * The parts of the wasm module (`crates/wasm`, contract in its `API.md`) the main thread uses,
- * as interfaces: the runtime binds them to the generated module (`mainWasm()` in `runtime.ts`,
- * which the unit tests use too, in Node). (The worker script uses the generated `SyncWorker`
- * directly; the events it emits are `WorkerMessage` in `messages.ts`.)
+ * The parts of the wasm modules (contract in `crates/wasm/API.md`) the main thread uses, as
+ * interfaces: the runtime binds them to the generated modules (`mainWasm()` in `runtime.ts`,
+ * which the unit tests use too, in Node): the view module (`crates/view-wasm`), and for a reset
+ * and the manifest helpers the worker's module (`crates/wasm`), loaded only then. (The worker
+ * script uses the generated `SyncWorker` directly; the events it emits are `WorkerMessage` in
+ * `messages.ts`.)
  *
  * @module
  */
@@ -95,21 +97,24 @@ export interface ViewApi {
   free(): void;
 }
 
-/** What the main thread needs from the loaded wasm module. */
+/** What the main thread needs from the wasm modules (the view module, loaded). */
 export interface MainWasm {
   /** Creates a view for a manifest. */
   createView(
     manifest: string,
     options: { overlayTimeoutMs?: number; overlayPollMs?: number },
   ): ViewApi;
-  /** Deletes a database. */
+  /** Deletes a database (with the worker's module, loaded on first use). */
   deleteDatabase(dbName: string): Promise<void>;
   /** The database name the worker uses by default. */
   defaultDbName(toriiUrl: string, worldAddress: string): string;
-  /** The manifest hash the worker checks the database with (throws for a bad manifest). */
-  computeManifestHash(manifest: string): string;
-  /** The manifest's fingerprint (throws for a bad manifest). */
-  buildManifestFingerprint(manifest: string): ManifestFingerprint;
-  /** The message of the module's last panic, once (the panic hook records it before the trap). */
+  /**
+   * The manifest hash the worker checks the database with (with the worker's module, loaded on
+   * first use; rejects for a bad manifest).
+   */
+  computeManifestHash(manifest: string): Promise<string>;
+  /** The manifest's fingerprint (with the worker's module; rejects for a bad manifest). */
+  buildManifestFingerprint(manifest: string): Promise<ManifestFingerprint>;
+  /** The message of the view module's last panic, once (the panic hook records it before the trap). */
   takePanicMessage(): string | undefined;
 }

@@ -21,7 +21,8 @@ const read = (path) => readFileSync(new URL(path, import.meta.url), 'utf8');
 const events = JSON.parse(read('./fixtures/worker-events.json'));
 const config = JSON.parse(read('./fixtures/worker-config.json'));
 const packageSource = ['../src/messages.ts', '../src/types.ts', '../src/errors.ts'].map(read).join('\n');
-const typesRs = read('../../crates/wasm/src/types.rs');
+// The worker module's types, with `ReactiveErrorInfo` from the boundary crate both modules share.
+const typesRs = read('../../crates/wasm/src/types.rs') + read('../../crates/boundary/src/errors.rs');
 
 /** The text inside the braces opening at `open`. */
 function block(text, open) {

@@ -24,9 +24,24 @@ test('package.json exports resolve to emitted files with declarations', () => {
   }
 });
 
-test('the worker script is found next to the entry, as `new URL("./worker.js", import.meta.url)`', () => {
+test('the worker script and the wasm modules are found next to the entry, as `new URL(..., import.meta.url)`', () => {
   const runtime = readFileSync(new URL('runtime.js', dist), 'utf8');
   assert.match(runtime, /new Worker\(new URL\('\.\/worker\.js', import\.meta\.url\)/);
+  assert.match(runtime, /new URL\('\.\.\/wasm\/dojo_reactive_view_bg\.wasm', import\.meta\.url\)/);
+  // The worker's module, loaded on the main thread only for a reset or a manifest helper.
+  assert.match(runtime, /import\('\.\.\/wasm\/dojo_reactive\.js'\)/);
   assert.match(runtime, /new URL\('\.\.\/wasm\/dojo_reactive_bg\.wasm', import\.meta\.url\)/);
-  readFileSync(new URL('worker.js', dist));
+  assert.doesNotMatch(runtime, /from '\.\.\/wasm\/dojo_reactive\.js'/, 'the worker module is not a static import of the page');
+  const worker = readFileSync(new URL('worker.js', dist), 'utf8');
+  assert.match(worker, /new URL\('\.\.\/wasm\/dojo_reactive_bg\.wasm', import\.meta\.url\)/);
+});
+
+test('package.json ships both wasm modules and their glue', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  for (const name of ['dojo_reactive', 'dojo_reactive_view']) {
+    for (const file of [`wasm/${name}.js`, `wasm/${name}.d.ts`, `wasm/${name}_bg.wasm`]) {
+      assert.ok(pkg.files.includes(file), `files lists ${file}`);
+      assert.ok(readFileSync(new URL(`../${file}`, import.meta.url)).length > 0, file);
+    }
+  }
 });

@@ -1,9 +1,11 @@
 // The client's runtime for the unit tests: hand-driven timers, a scripted worker port, and the
-// real wasm module (the view, manifest hashing, database names) loaded in Node; only what needs
-// a browser (the worker, IndexedDB's deleteDatabase) and the panic hook's text are stubbed.
+// real wasm modules loaded in Node (the view module: the view, database names; the worker's
+// module: manifest hashing); only what needs a browser (the worker, IndexedDB's deleteDatabase)
+// and the panic hook's text are stubbed.
 
 import { readFileSync } from 'node:fs';
-import { initSync } from '../wasm/dojo_reactive.js';
+import * as workerModule from '../wasm/dojo_reactive.js';
+import { initSync } from '../wasm/dojo_reactive_view.js';
 import { mainWasm } from '../dist/runtime.js';
 
 export { delta } from './delta.mjs';
@@ -99,9 +101,10 @@ export class StubPort {
 export const ID1 = `0x${'1'.padStart(64, '0')}`;
 export const ID2 = `0x${'2'.padStart(64, '0')}`;
 
-/** The real main-thread module, initialised from the bytes `bash js/build.sh` wrote. */
-initSync({ module: readFileSync(new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url)) });
-const real = mainWasm();
+/** The real modules, initialised from the bytes `bash js/build.sh` wrote. */
+initSync({ module: readFileSync(new URL('../wasm/dojo_reactive_view_bg.wasm', import.meta.url)) });
+workerModule.initSync({ module: readFileSync(new URL('../wasm/dojo_reactive_bg.wasm', import.meta.url)) });
+const real = mainWasm(async () => workerModule);
 
 /**
  * The real view with what the tests check recorded: its options, how many DELTAs were restored,

@@ -17,7 +17,7 @@
 //! ledger entry; a model state stays in its segment's encoding until something reads it.
 //!
 //! [`Storage`] is generic over a [`Backend`]: [`MemoryStorage`] everywhere, `IndexedDbStorage`
-//! on `wasm32` (see the `idb` module there), and for the sync worker `BrowserBackend`:
+//! on `wasm32` (see the `idb` module there, feature `indexeddb`, on by default), and for the sync worker `BrowserBackend`:
 //! IndexedDB, or memory where the browser offers none.
 
 #![warn(missing_docs)]
@@ -35,7 +35,7 @@ mod segment;
 mod store;
 pub mod writer;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "indexeddb"))]
 pub mod idb;
 
 pub use backend::{
@@ -52,7 +52,7 @@ pub use relay_mark::RelayMark;
 pub use segment::{decode_state_changes, encode_state_changes, SegmentKind, StateChange};
 pub use store::{CompactionConfig, CompactionStats, Loaded, Opened, Records, Storage, TargetStats};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "indexeddb"))]
 pub use idb::{
     delete_db, init_db, BrowserBackend, IndexedDbBackend, IndexedDbStorage, InitDb, InitDbOptions,
 };

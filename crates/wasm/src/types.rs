@@ -1,6 +1,7 @@
-//! The typed JS boundary: the TypeScript interfaces of `API.md`, emitted into the generated
-//! `.d.ts`, and the extern newtypes that carry them through wasm-bindgen (so no export is typed
-//! `any`).
+//! The typed JS boundary of the worker's module: the TypeScript interfaces of `API.md`, emitted
+//! into the generated `.d.ts`, and the extern newtypes that carry them through wasm-bindgen (so
+//! no export is typed `any`). `ReactiveErrorInfo` is declared in `dojo-reactive-boundary`, the
+//! view's types in `dojo-reactive-view-wasm`.
 
 use wasm_bindgen::prelude::*;
 
@@ -25,14 +26,6 @@ export interface WorkerConfig {
   };
   onToriiVersionChange?: "reconcile" | "fail";
   deltaChunk?: number;
-}
-
-/** A typed error as plain data; js/ turns it into an error class. */
-export interface ReactiveErrorInfo {
-  name: "SchemaMismatchError" | "ToriiVersionChangedError" | "SyncFatalError" | "TransportError"
-      | "StorageError" | "ValidationError" | "OverlayTimeoutError" | "OverlayError";
-  message: string;
-  [field: string]: unknown;
 }
 
 /** Core SyncTick, camelCase. */
@@ -92,111 +85,6 @@ export type WorkerEvent =
 /** The worker's event sink. */
 export type WorkerEmit = (event: WorkerEvent, delta?: Uint8Array) => void;
 
-/** A model member value in the SDK shape. */
-export type SdkValue = number | boolean | bigint | string | SdkValue[] | { variant: string; value?: SdkValue }
-  | { [member: string]: SdkValue };
-
-/** An entity in the SDK shape. */
-export interface SdkEntity {
-  entityId: string;
-  models: { [ns: string]: { [model: string]: { [member: string]: SdkValue } } };
-}
-
-/** Read synced state only, or synced state with pending optimistic writes over it. */
-export type Consistency = "overlay" | "synced";
-
-/** A filter operator: Torii's 14 comparison operators. */
-export type FilterOp = "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "in" | "notIn" | "contains" | "containsAll"
-  | "containsAny" | "arrayLengthEq" | "arrayLengthGt" | "arrayLengthLt";
-
-/** One `where` entry: a member predicate, named keys, a key pattern, hashed keys, or `and` / `or` of entries. */
-export type Condition =
-  | { member: string; op: FilterOp; value: unknown }
-  | { and: Condition[] }
-  | { or: Condition[] }
-  | { keys: { [member: string]: unknown } }
-  | { keys: Array<string | null>; matching?: "fixedLen" | "variableLen" }
-  | { hashedKeys: string[] };
-
-/** Core QuerySpec (filter DSL). */
-export interface QuerySpec {
-  filter?: {
-    keys?: { [member: string]: unknown };
-    where?: Condition[];
-  };
-  selector?: { include?: string[]; exclude?: string[] };
-  orderBy?: Array<{ member: string; direction?: "asc" | "desc" }>;
-  limit?: number;
-  cursor?: string;
-}
-
-/** One page of query results. */
-export interface QueryResult { items: SdkEntity[]; nextCursor?: string }
-
-/** The entity ids of one page of query results, joined by commas (`View.queryIds`). */
-export interface QueryIds { ids: string; nextCursor?: string }
-
-/** View options. */
-export interface ViewOptions { overlayTimeoutMs?: number; overlayPollMs?: number }
-
-/** Confirms an optimistic write from the synced model state (undefined when absent). */
-export type Guard = (syncedModelState: { [member: string]: SdkValue } | undefined) => boolean;
-
-/** One optimistic write. */
-export interface OverlaySubmission {
-  entityId: string;
-  model: string;
-  payload: { [member: string]: unknown };
-  guard?: Guard;
-  timeoutMs?: number;
-  transactionId?: string;
-}
-
-/** One write of a transaction: members set (`set`) and integer members changed by an amount
- *  over the latest synced value (`add`, e.g. `{ balance: -10n }`), on one model of one entity. */
-export interface TransactionWrite {
-  entityId: string;
-  model: string;
-  set?: { [member: string]: unknown };
-  add?: { [member: string]: bigint | number | string };
-  guard?: Guard;
-}
-
-/** One transaction: several writes shown, confirmed and rolled back as one. */
-export interface TransactionSubmission {
-  writes: TransactionWrite[];
-  timeoutMs?: number;
-  transactionId?: string;
-}
-
-/** The result of submitOverlay and submitTransaction. */
-export interface OverlaySubmitted { transactionId: string }
-
-/** A pending optimistic write. */
-export interface OverlayEntryInfo {
-  transactionId: string;
-  entityId: string;
-  model: string;
-  payload: { [member: string]: SdkValue };
-  add: { [member: string]: bigint };
-  submittedAtMs: number;
-  deadlineMs: number;
-  guard: string;
-}
-
-/** An (entity, model) a transaction wrote. */
-export interface WrittenModel { entityId: string; model: string }
-
-/** What happened to a pending transaction (`entityId`, `model`: its first write). */
-export type OverlayEventInfo =
-  | { type: "confirmed"; transactionId: string; entityId: string; model: string; writes: WrittenModel[] }
-  | { type: "timedOut"; transactionId: string; entityId: string; model: string; writes: WrittenModel[]; error: ReactiveErrorInfo }
-  | { type: "replaced"; transactionId: string; by: string; entityId: string; model: string; writes: WrittenModel[] }
-  | { type: "rolledBack"; transactionId: string; entityId: string; model: string; writes: WrittenModel[] };
-
-/** The result of poll. */
-export interface PollResult { events: OverlayEventInfo[]; changed: string[] }
-
 /** What the worker's database holds for one sync target, checked for agreement. */
 export interface StoredTargetReport {
   target: "entities" | "eventMessages";
@@ -246,50 +134,6 @@ extern "C" {
     /// `WorkerEmit`.
     #[wasm_bindgen(typescript_type = "WorkerEmit")]
     pub type WorkerEmitJs;
-
-    /// `SdkEntity`.
-    #[wasm_bindgen(typescript_type = "SdkEntity")]
-    pub type SdkEntityJs;
-
-    /// `Consistency`.
-    #[wasm_bindgen(typescript_type = "Consistency")]
-    pub type ConsistencyJs;
-
-    /// `QuerySpec`.
-    #[wasm_bindgen(typescript_type = "QuerySpec")]
-    pub type QuerySpecJs;
-
-    /// `QueryResult`.
-    #[wasm_bindgen(typescript_type = "QueryResult")]
-    pub type QueryResultJs;
-
-    /// `QueryIds`.
-    #[wasm_bindgen(typescript_type = "QueryIds")]
-    pub type QueryIdsJs;
-
-    /// `ViewOptions`.
-    #[wasm_bindgen(typescript_type = "ViewOptions")]
-    pub type ViewOptionsJs;
-
-    /// `OverlaySubmission`.
-    #[wasm_bindgen(typescript_type = "OverlaySubmission")]
-    pub type OverlaySubmissionJs;
-
-    /// `TransactionSubmission`.
-    #[wasm_bindgen(typescript_type = "TransactionSubmission")]
-    pub type TransactionSubmissionJs;
-
-    /// `OverlaySubmitted`.
-    #[wasm_bindgen(typescript_type = "OverlaySubmitted")]
-    pub type OverlaySubmittedJs;
-
-    /// `OverlayEntryInfo[]`.
-    #[wasm_bindgen(typescript_type = "OverlayEntryInfo[]")]
-    pub type OverlayEntryInfoListJs;
-
-    /// `PollResult`.
-    #[wasm_bindgen(typescript_type = "PollResult")]
-    pub type PollResultJs;
 
     /// `ManifestFingerprint`.
     #[wasm_bindgen(typescript_type = "ManifestFingerprint")]

@@ -18,7 +18,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use common::{error_name, fresh_db_name, manifest, mock_get, mock_post, prop, sleep};
-use dojo_reactive_wasm::{delete_database, SyncWorker, View};
+use dojo_reactive_view_wasm::View;
+use dojo_reactive_wasm::{delete_database, SyncWorker};
 use js_sys::{Array, Uint8Array};
 use serde_json::{json, Value as Json};
 use wasm_bindgen::prelude::*;

@@ -45,7 +45,10 @@ test("the Vite-built app finds the worker and the wasm, syncs and shows the play
     assert.equal(await page.textContent("#error"), "");
     await page.waitForFunction(() => document.getElementById("react-phase")?.textContent.startsWith("ready/"));
     const urls = await page.evaluate(() => performance.getEntriesByType("resource").map((entry) => entry.name));
-    assert.ok(urls.some((url) => url.endsWith(".wasm")), "the wasm module came from the bundle");
+    const wasm = urls.filter((url) => url.endsWith(".wasm"));
+    // The page loads only the view module; the worker's (transport, storage) stays in the worker.
+    assert.ok(wasm.some((url) => /dojo_reactive_view_bg[^/]*\.wasm$/.test(url)), `the view module came from the bundle: ${wasm}`);
+    assert.ok(!wasm.some((url) => /dojo_reactive_bg[^/]*\.wasm$/.test(url)), `the page did not load the worker's module: ${wasm}`);
     assert.equal(page.workers().length, 1, "the sync worker runs");
     assert.ok(page.workers()[0].url().startsWith(server.url), `the worker script is served by the app: ${page.workers()[0].url()}`);
     assert.deepEqual(problems, []);

@@ -2,18 +2,19 @@
 //! models and members, in headless Chromium: the view's entities hold them as own properties,
 //! queries and optimistic writes use them, and no prototype or global changes.
 //!
-//! `cargo test -p dojo-reactive-wasm --target wasm32-unknown-unknown --test names` (no mock
+//! `cargo test -p dojo-reactive-view-wasm --target wasm32-unknown-unknown --test names` (no mock
 //! needed: the manifest is written here).
 
 #![cfg(target_arch = "wasm32")]
 
+#[path = "../../wasm/tests/common/mod.rs"]
 mod common;
 
 use common::prop;
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
 use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
-use dojo_reactive_wasm::delta::encode_deltas;
-use dojo_reactive_wasm::View;
+use dojo_reactive_view_wasm::delta::encode_deltas;
+use dojo_reactive_view_wasm::View;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};

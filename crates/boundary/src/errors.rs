@@ -12,6 +12,17 @@ use wasm_bindgen::JsValue;
 
 use crate::json::json_to_js;
 
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_ERROR_INFO: &'static str = r#"
+/** A typed error as plain data; js/ turns it into an error class. */
+export interface ReactiveErrorInfo {
+  name: "SchemaMismatchError" | "ToriiVersionChangedError" | "SyncFatalError" | "TransportError"
+      | "StorageError" | "ValidationError" | "OverlayTimeoutError" | "OverlayError";
+  message: string;
+  [field: string]: unknown;
+}
+"#;
+
 /// A typed error as plain data: `{ name, message, ...fields }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorInfo {

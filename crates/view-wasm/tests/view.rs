@@ -2,18 +2,19 @@
 //! values in the SDK shape, the optimistic overlay (confirm, guard, timeout rollback), and typed
 //! errors for bad input. The manifest is mock-torii's (fetched from the running mock).
 //!
-//! `MOCK_TORII_URL=http://127.0.0.1:PORT cargo test -p dojo-reactive-wasm --target
+//! `MOCK_TORII_URL=http://127.0.0.1:PORT cargo test -p dojo-reactive-view-wasm --target
 //! wasm32-unknown-unknown --test view` (with a mock running there).
 
 #![cfg(target_arch = "wasm32")]
 
+#[path = "../../wasm/tests/common/mod.rs"]
 mod common;
 
 use common::{error_name, manifest, prop};
 use dojo_reactive_core::sync::{ModelKey, ModelRecord, TargetKind};
 use dojo_reactive_core::{EnumValue, Felt, Member, Primitive, Struct, Value, U256};
-use dojo_reactive_wasm::delta::encode_deltas;
-use dojo_reactive_wasm::View;
+use dojo_reactive_view_wasm::delta::encode_deltas;
+use dojo_reactive_view_wasm::View;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
