@@ -46,8 +46,8 @@ pub use clause::{
 };
 pub use felts::FIELD_PRIME;
 pub use filter::{
-    Filter, FilterError, FilterOp, FilterSpec, ModelShapes, PredicateSpec, Query, QueryPage,
-    QuerySpec, Selector, SelectorSpec,
+    Filter, FilterError, FilterOp, FilterSpec, FilterState, ModelShapes, PredicateSpec, Query,
+    QueryPage, QuerySpec, Scalar, Selector, SelectorSpec, Steps,
 };
 pub use hasher::{FastHashBuilder, FastHasher, FastMap};
 pub use ledger::{Decision, Ledger, LedgerStats, ModelId, Observation, Source, StateKind, Version};

@@ -9,6 +9,7 @@ pub mod delta;
 pub mod id_order;
 pub mod keys;
 pub mod model;
+pub mod packed;
 pub mod replica;
 pub mod shapes;
 

@@ -2,19 +2,19 @@
 //! merged over it, the events of settled writes, and queries answered from memory. What a read
 //! shows with [`Consistency::Overlay`] is always each pending write over the latest synced state.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
-    EntityId, FilterError, Manifest, Overlay, OverlayEntry, OverlayError, OverlayEvent,
-    OverlaySubmission, Query, QueryPage, QuerySpec, Struct, Ty, DEFAULT_GUARD_POLL_INTERVAL_MS,
-    DEFAULT_OVERLAY_TIMEOUT_MS,
+    EntityId, FilterError, FilterState, Manifest, Overlay, OverlayEntry, OverlayError,
+    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Scalar, Steps, Struct, Ty,
+    DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
 
 use crate::delta::{decode_delta, DecodeError};
 use crate::id_order::IdOrder;
 use crate::keys::entity_id_of_keys;
+use crate::packed::PackedState;
 use crate::replica::{Changed, Replica};
 use crate::shapes::Shapes;
 
@@ -81,6 +81,13 @@ impl std::fmt::Display for UnknownShape {
     }
 }
 
+/// The ids of a page of matches, with its cursor.
+fn ids_of<S>(
+    (hits, next_cursor): (Vec<(&EntityId, S)>, Option<String>),
+) -> (Vec<EntityId>, Option<String>) {
+    (hits.into_iter().map(|(id, _)| *id).collect(), next_cursor)
+}
+
 /// The transaction id a given event is about.
 pub fn event_transaction(event: &OverlayEvent) -> &str {
     match event {
@@ -99,6 +106,36 @@ pub struct Matches {
     pub ids: Vec<EntityId>,
     /// The next page's cursor, when there are more matches.
     pub next_cursor: Option<String>,
+}
+
+/// A state a query reads: a synced one in place, or a pending write merged over it.
+#[derive(Debug, Clone, Copy)]
+enum Row<'a> {
+    Synced(PackedState<'a>),
+    Merged(&'a Struct),
+}
+
+impl FilterState for Row<'_> {
+    fn model(&self) -> &str {
+        match self {
+            Row::Synced(state) => state.model(),
+            Row::Merged(state) => state.model(),
+        }
+    }
+
+    fn is_deletion(&self) -> bool {
+        match self {
+            Row::Synced(state) => state.is_deletion(),
+            Row::Merged(state) => FilterState::is_deletion(*state),
+        }
+    }
+
+    fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
+        match self {
+            Row::Synced(state) => state.packed.scalar(steps),
+            Row::Merged(state) => state.scalar(steps),
+        }
+    }
 }
 
 /// A limit under this share of the entities held reads a model in id order (see [`IdOrder`]).
@@ -179,7 +216,7 @@ impl ViewModel {
         for (entity, model) in &changed {
             if self.shapes.learns(model) {
                 if let Some(state) = self.replica.state(entity, model) {
-                    self.shapes.learn(state);
+                    self.shapes.learn(&state);
                 }
             }
         }
@@ -197,14 +234,13 @@ impl ViewModel {
     pub fn entity(&self, id: &EntityId, consistency: Consistency) -> Vec<Struct> {
         let held = self.replica.entity(id);
         match consistency {
-            Consistency::Synced => held.into_iter().cloned().collect(),
+            Consistency::Synced => held,
             Consistency::Overlay => {
                 let mut states: Vec<Struct> = held
                     .into_iter()
-                    .map(|state| {
-                        self.overlay
-                            .entry(id, &state.name)
-                            .map_or_else(|| state.clone(), |e| e.apply_to(Some(state)))
+                    .map(|state| match self.overlay.entry(id, &state.name) {
+                        Some(entry) => entry.apply_to(Some(&state)),
+                        None => state,
                     })
                     .collect();
                 for entry in self.overlay.entries_for(id) {
@@ -217,21 +253,16 @@ impl ViewModel {
         }
     }
 
-    /// The state of (entity, model) a read shows: the pending write over the synced state
-    /// unless `Synced`; borrowed when no write is pending.
-    pub fn shown(
-        &self,
-        id: &EntityId,
-        model: &str,
-        consistency: Consistency,
-    ) -> Option<Cow<'_, Struct>> {
+    /// The state of (entity, model) a read shows, decoded: the pending write over the synced
+    /// state unless `Synced`.
+    pub fn shown(&self, id: &EntityId, model: &str, consistency: Consistency) -> Option<Struct> {
         let synced = self.replica.state(id, model);
         if consistency == Consistency::Overlay && !self.overlay.is_empty() {
             if let Some(entry) = self.overlay.entry(id, model) {
-                return Some(Cow::Owned(entry.apply_to(synced)));
+                return Some(entry.apply_to(synced.as_ref()));
             }
         }
-        synced.map(Cow::Borrowed)
+        synced
     }
 
     /// The entities a query on one model matches, by ascending id, without building what
@@ -256,7 +287,9 @@ impl ViewModel {
                 .filter(|(_, m)| m == model)
                 .filter_map(|(id, m)| {
                     let synced = self.replica.state(id, m);
-                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
+                    self.overlay
+                        .merged(id, m, synced.as_ref())
+                        .map(|s| (*id, s))
                 })
                 .collect(),
         };
@@ -271,31 +304,39 @@ impl ViewModel {
         let few = compiled.limit.is_some_and(|limit| {
             (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
         });
-        let (hits, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
-            compiled.matching(std::iter::once(entry))
+        let (ids, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
+            ids_of(compiled.matching(std::iter::once(entry)))
         } else if overlaid.is_empty() && few {
             let order = self.order.ids(model, &self.replica);
             let start = compiled
                 .cursor
                 .map_or(0, |c| order.partition_point(|id| *id <= c));
-            let in_order = order[start..]
+            let in_order = order
+                .get(start..)
+                .unwrap_or_default()
                 .iter()
                 .filter_map(|id| self.replica.state_entry(id, model));
-            compiled.matching_in_order(in_order)
+            ids_of(compiled.matching_in_order(in_order))
+        } else if overlaid.is_empty() {
+            // (`keyed` is `None` here: a keyed lookup without pending writes is answered above.)
+            ids_of(compiled.matching(self.replica.states(model)))
         } else {
-            let synced: Box<dyn Iterator<Item = (&EntityId, &Struct)>> = match keyed {
+            let synced: Box<dyn Iterator<Item = (&EntityId, PackedState<'_>)>> = match keyed {
                 Some(entry) => Box::new(std::iter::once(entry)),
                 None => Box::new(self.replica.states(model)),
             };
             let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
-            compiled.matching(
-                synced
-                    .filter(|(id, _)| !shadowed.contains(*id))
-                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
+            ids_of(
+                compiled.matching(
+                    synced
+                        .filter(|(id, _)| !shadowed.contains(*id))
+                        .map(|(id, state)| (id, Row::Synced(state)))
+                        .chain(overlaid.iter().map(|(id, s)| (id, Row::Merged(s)))),
+                ),
             )
         };
         Ok(Some(Matches {
-            ids: hits.into_iter().map(|(id, _)| *id).collect(),
+            ids,
             next_cursor,
             query: compiled,
         }))
@@ -360,7 +401,7 @@ impl ViewModel {
         let model = submission.model.clone();
         let transaction_id = submission.transaction_id.clone();
         let synced = self.replica.state(&entity, &model);
-        let replaced = self.overlay.submit(submission, synced, now_ms)?;
+        let replaced = self.overlay.submit(submission, synced.as_ref(), now_ms)?;
         if let Some(event) = replaced {
             self.settle(event);
         }
@@ -391,10 +432,18 @@ impl ViewModel {
     /// poll) and the entities whose merged state changed.
     pub fn poll(&mut self, now_ms: u64) -> Polled {
         self.now_ms = self.now_ms.max(now_ms);
-        let replica = &self.replica;
-        let found = self
-            .overlay
-            .poll(now_ms, |id, model| replica.state(id, model));
+        // The guards read decoded synced states: those of the pending writes, decoded once.
+        let synced: Vec<(EntityId, &str, Struct)> = self
+            .pending
+            .values()
+            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
+            .collect();
+        let found = self.overlay.poll(now_ms, |id, model| {
+            synced
+                .iter()
+                .find(|(held, tag, _)| held == id && *tag == model)
+                .map(|(_, _, state)| state)
+        });
         for event in found {
             self.settle(event);
         }
@@ -424,9 +473,9 @@ impl ViewModel {
         }
         for (entity, model) in changed {
             let synced = self.replica.state(entity, model);
-            if let Some(event) = self
-                .overlay
-                .on_synced_change(entity, model, synced, self.now_ms)
+            if let Some(event) =
+                self.overlay
+                    .on_synced_change(entity, model, synced.as_ref(), self.now_ms)
             {
                 self.settle(event);
             }

@@ -1,7 +1,9 @@
 //! The main thread's replica of synced model states, fed only by DELTAs: per model tag, entity
 //! id → the state and Torii's timestamps (hashed: queries sort what they return, so holding
 //! states in id order would only make every insert dearer). Applying a DELTA costs time
-//! proportional to it. States restored at start-up stay encoded until something reads them.
+//! proportional to it. Every state is held [`Packed`] (one buffer, read in place by filters) and
+//! decoded only for what a caller reads; states restored at start-up stay in their segment's
+//! encoding until something reads or scans them, and are packed then.
 
 use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
@@ -9,6 +11,8 @@ use std::collections::HashMap;
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
 use dojo_reactive_core::{EntityId, FastMap, Name, Struct};
 use dojo_reactive_storage::{EncodedChange, EncodedState, StateChange};
+
+use crate::packed::{Packed, PackedState};
 
 /// One synced model state with Torii's timestamps.
 pub struct Held {
@@ -20,44 +24,47 @@ pub struct Held {
     pub updated_at: u64,
     /// Block timestamp of this state (Unix seconds).
     pub executed_at: u64,
-    /// The decoded state (`None` if its encoding could not be read).
-    state: OnceCell<Option<Struct>>,
-    /// The encoded state, until it is first read.
-    encoded: Cell<Option<EncodedState>>,
+    /// The packed state (`None` if a restored encoding could not be read).
+    packed: OnceCell<Option<Packed>>,
+    /// A restored state's segment encoding, until it is first read.
+    stored: Cell<Option<EncodedState>>,
 }
 
 impl Held {
-    /// A decoded state.
-    fn decoded(target: TargetKind, record: ModelRecord) -> Held {
+    /// A synced state, packed now.
+    fn synced(target: TargetKind, record: &ModelRecord) -> Held {
         Held {
             target,
             created_at: record.created_at,
             updated_at: record.updated_at,
             executed_at: record.executed_at,
-            state: OnceCell::from(Some(record.state)),
-            encoded: Cell::new(None),
+            packed: OnceCell::from(Some(Packed::pack(&record.state))),
+            stored: Cell::new(None),
         }
     }
 
-    /// A state decoded when first read.
-    fn encoded(target: TargetKind, times: [u64; 3], state: EncodedState) -> Held {
+    /// A restored state, packed when first read.
+    fn stored(target: TargetKind, times: [u64; 3], state: EncodedState) -> Held {
         let [created_at, updated_at, executed_at] = times;
         Held {
             target,
             created_at,
             updated_at,
             executed_at,
-            state: OnceCell::new(),
-            encoded: Cell::new(Some(state)),
+            packed: OnceCell::new(),
+            stored: Cell::new(Some(state)),
         }
     }
 
-    /// The state (its `name` is the model tag), decoded on first read. `None` only when a
-    /// restored encoding could not be decoded (its segment's checksum held, so never in
-    /// practice); the state then reads as absent until Torii sends it again.
-    pub fn state(&self) -> Option<&Struct> {
-        self.state
-            .get_or_init(|| self.encoded.take().and_then(|e| e.decode().ok()))
+    /// The packed state, packed on first read when restored. `None` only when a restored
+    /// encoding could not be decoded (its segment's checksum held, so never in practice); the
+    /// state then reads as absent until Torii sends it again.
+    pub fn packed(&self) -> Option<&Packed> {
+        self.packed
+            .get_or_init(|| {
+                let state = self.stored.take()?.decode().ok()?;
+                Some(Packed::pack(&state))
+            })
             .as_ref()
     }
 }
@@ -67,7 +74,7 @@ impl std::fmt::Debug for Held {
         f.debug_struct("Held")
             .field("target", &self.target)
             .field("updated_at", &self.updated_at)
-            .field("state", &self.state.get())
+            .field("packed", &self.packed.get())
             .finish_non_exhaustive()
     }
 }
@@ -78,7 +85,7 @@ pub type Changed = (EntityId, Name);
 /// Synced model states by model tag and entity id.
 #[derive(Debug, Default)]
 pub struct Replica {
-    models: HashMap<String, FastMap<EntityId, Held>>,
+    models: HashMap<Name, FastMap<EntityId, Held>>,
     /// Models held per entity (an entity with none is not held).
     entities: FastMap<EntityId, u32>,
 }
@@ -122,11 +129,11 @@ impl Replica {
                     {
                         continue;
                     }
-                    let held = Held::decoded(target, record);
+                    let held = Held::synced(target, &record);
                     if let Some(previous) = self.insert(entity, &name, held) {
                         let same = self
                             .get(&entity, &name)
-                            .is_some_and(|now| now.state() == previous.state());
+                            .is_some_and(|now| now.packed() == previous.packed());
                         if same {
                             continue;
                         }
@@ -169,7 +176,7 @@ impl Replica {
                         continue;
                     }
                     let times = [created_at, updated_at, executed_at];
-                    self.insert(entity, &model, Held::encoded(target, times, state));
+                    self.insert(entity, &model, Held::stored(target, times, state));
                     if wanted(&model) {
                         changed.push((entity, model));
                     }
@@ -185,10 +192,10 @@ impl Replica {
     }
 
     /// Holds `held` as the state of (entity, model); returns the state it replaced.
-    fn insert(&mut self, entity: EntityId, tag: &str, held: Held) -> Option<Held> {
-        let model = match self.models.get_mut(tag) {
+    fn insert(&mut self, entity: EntityId, tag: &Name, held: Held) -> Option<Held> {
+        let model = match self.models.get_mut(tag.as_str()) {
             Some(model) => model,
-            None => self.models.entry(tag.to_owned()).or_default(),
+            None => self.models.entry(tag.clone()).or_default(),
         };
         let previous = model.insert(entity, held);
         if previous.is_none() {
@@ -219,26 +226,39 @@ impl Replica {
         self.models.get(model)?.get(entity)
     }
 
-    /// The synced state of one (entity, model).
-    pub fn state(&self, entity: &EntityId, model: &str) -> Option<&Struct> {
-        self.get(entity, model)?.state()
+    /// The synced state of one (entity, model), packed, with the held id (as
+    /// [`Replica::states`] gives).
+    pub fn state_entry(
+        &self,
+        entity: &EntityId,
+        model: &str,
+    ) -> Option<(&EntityId, PackedState<'_>)> {
+        let (tag, states) = self.models.get_key_value(model)?;
+        let (id, held) = states.get_key_value(entity)?;
+        Some((
+            id,
+            PackedState {
+                model: tag,
+                packed: held.packed()?,
+            },
+        ))
     }
 
-    /// The synced state of one (entity, model), with the held id (as [`Replica::states`] gives).
-    pub fn state_entry(&self, entity: &EntityId, model: &str) -> Option<(&EntityId, &Struct)> {
-        let (id, held) = self.models.get(model)?.get_key_value(entity)?;
-        Some((id, held.state()?))
+    /// The synced state of one (entity, model), decoded.
+    pub fn state(&self, entity: &EntityId, model: &str) -> Option<Struct> {
+        let (tag, states) = self.models.get_key_value(model)?;
+        states.get(entity)?.packed()?.unpack(tag)
     }
 
-    /// Every held model state of an entity, by model tag.
-    pub fn entity(&self, entity: &EntityId) -> Vec<&Struct> {
+    /// Every held model state of an entity, decoded, by model tag.
+    pub fn entity(&self, entity: &EntityId) -> Vec<Struct> {
         if !self.entities.contains_key(entity) {
             return Vec::new();
         }
-        let mut held: Vec<&Struct> = self
+        let mut held: Vec<Struct> = self
             .models
-            .values()
-            .filter_map(|states| states.get(entity)?.state())
+            .iter()
+            .filter_map(|(tag, states)| states.get(entity)?.packed()?.unpack(tag))
             .collect();
         held.sort_by(|a, b| a.name.cmp(&b.name));
         held
@@ -252,13 +272,36 @@ impl Replica {
             .flat_map(|states| states.keys())
     }
 
-    /// Every `(entity id, state)` of one model, in no particular order.
-    pub fn states<'a>(&'a self, model: &str) -> impl Iterator<Item = (&'a EntityId, &'a Struct)> {
-        self.models.get(model).into_iter().flat_map(|states| {
-            states
-                .iter()
-                .filter_map(|(id, held)| Some((id, held.state()?)))
-        })
+    /// Every `(entity id, packed state)` of one model, in no particular order (restored states
+    /// are packed as they are reached).
+    pub fn states<'a>(
+        &'a self,
+        model: &str,
+    ) -> impl Iterator<Item = (&'a EntityId, PackedState<'a>)> {
+        self.models
+            .get_key_value(model)
+            .into_iter()
+            .flat_map(|(tag, states)| {
+                states.iter().filter_map(move |(id, held)| {
+                    Some((
+                        id,
+                        PackedState {
+                            model: tag,
+                            packed: held.packed()?,
+                        },
+                    ))
+                })
+            })
+    }
+
+    /// Bytes of packed states held (their buffers), for the memory figures.
+    pub fn packed_bytes(&self) -> usize {
+        self.models
+            .values()
+            .flat_map(|states| states.values())
+            .filter_map(|held| held.packed.get()?.as_ref())
+            .map(Packed::len)
+            .sum()
     }
 }
 
@@ -364,7 +407,7 @@ mod tests {
         assert_eq!(replica.len(), 2);
         assert_eq!(
             replica.state(&Felt::from(1u128), "ns-A"),
-            Some(&records[0].state)
+            Some(records[0].state.clone())
         );
         let mut ids: Vec<_> = replica.states("ns-A").map(|(id, _)| *id).collect();
         ids.sort();
@@ -412,9 +455,11 @@ mod tests {
         .unwrap();
         let (target, changes) = dojo_reactive_storage::scan_state_changes(older).unwrap();
         assert!(replica.restore(target, changes, |_| true).is_empty());
-        let hp = |replica: &Replica| match replica.state(&one, "ns-A").map(|s| &s.members[0].value)
+        let hp = |replica: &Replica| match replica
+            .state(&one, "ns-A")
+            .map(|s| s.members[0].value.clone())
         {
-            Some(Value::Primitive(Primitive::U32(hp))) => *hp,
+            Some(Value::Primitive(Primitive::U32(hp))) => hp,
             other => panic!("{other:?}"),
         };
         assert_eq!(hp(&replica), 7);

@@ -215,7 +215,7 @@ impl View {
             .filter_map(|id| {
                 let state = self.model.shown(id, model, consistency)?;
                 Some(if matches.query.selector.is_all() {
-                    entity_js(id, [state.as_ref()])
+                    entity_js(id, [&state])
                 } else {
                     entity_js(id, [&matches.query.selector.apply(&state)])
                 })
@@ -245,19 +245,20 @@ impl View {
             set(&result, "ids", "");
             return Ok(result.unchecked_into());
         };
-        let mut ids = String::with_capacity(matches.ids.len() * 67);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut ids = Vec::with_capacity(matches.ids.len() * 67);
         for id in &matches.ids {
             if !ids.is_empty() {
-                ids.push(',');
+                ids.push(b',');
             }
-            ids.push_str("0x");
+            ids.extend_from_slice(b"0x");
             for byte in id.as_bytes() {
-                for digit in [byte >> 4, byte & 0xf] {
-                    ids.push(char::from_digit(u32::from(digit), 16).unwrap_or('0'));
-                }
+                ids.push(HEX[usize::from(byte >> 4)]);
+                ids.push(HEX[usize::from(byte & 0xf)]);
             }
         }
-        set(&result, "ids", ids);
+        // ASCII only, so always UTF-8.
+        set(&result, "ids", String::from_utf8(ids).unwrap_or_default());
         if let Some(cursor) = matches.next_cursor {
             set(&result, "nextCursor", cursor);
         }
@@ -278,7 +279,7 @@ impl View {
         Ok(self
             .model
             .shown(&id, model, consistency)
-            .map(|state| entity_js(&id, [state.as_ref()]).unchecked_into()))
+            .map(|state| entity_js(&id, [&state]).unchecked_into()))
     }
 
     /// Shows an optimistic write at once (core `Overlay`); confirmed by its guard (default:

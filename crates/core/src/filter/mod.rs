@@ -22,6 +22,7 @@
 
 mod operand;
 mod select;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,7 @@ use crate::schema::{PrimitiveType, SchemaRegistry, Ty};
 use crate::value::{Member, Struct, Value};
 
 pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
+pub use state::{FilterState, Scalar};
 
 use operand::Operand;
 
@@ -278,21 +280,24 @@ struct KeyTest {
 #[derive(Debug, Clone, PartialEq)]
 struct Predicate {
     path: String,
-    steps: Vec<(String, usize)>,
+    steps: Steps,
     op: FilterOp,
     operand: Operand,
 }
 
 impl KeyTest {
-    fn test(&self, state: &Struct) -> bool {
-        member_at(state, &self.steps)
-            .is_some_and(|value| self.operand.compare(value) == Some(Ordering::Equal))
+    fn test(&self, state: &(impl FilterState + ?Sized)) -> bool {
+        state
+            .scalar(&self.steps)
+            .is_some_and(|value| self.operand.compare(&value) == Some(Ordering::Equal))
     }
 }
 
 impl Predicate {
-    fn test(&self, state: &Struct) -> bool {
-        member_at(state, &self.steps).is_some_and(|value| self.operand.test(self.op, value))
+    fn test(&self, state: &(impl FilterState + ?Sized)) -> bool {
+        state
+            .scalar(&self.steps)
+            .is_some_and(|value| self.operand.test(self.op, &value))
     }
 }
 
@@ -318,8 +323,10 @@ fn struct_members(shape: &Ty) -> Option<&[(String, bool, Ty)]> {
     }
 }
 
-/// `(member name, index hint)` along a member path.
-pub(crate) type Steps = Vec<(String, usize)>;
+/// `(member name, index hint)` along a member path: a compiled path, as
+/// [`FilterState::scalar`] reads it (the hint is the member's index in the model's shape; a
+/// state that differs finds the member by name).
+pub type Steps = Vec<(String, usize)>;
 
 /// Walks a dotted path through struct shapes: the `(name, index)` steps and the member's type.
 pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t Ty), FilterError> {
@@ -519,8 +526,8 @@ impl Filter {
 
     /// Whether a model state passes: it must be a non-deleted state of this filter's model,
     /// match every `keys` entry and every `where` predicate.
-    pub fn matches(&self, state: &Struct) -> bool {
-        if state.is_deletion() || !same_text(&state.name, &self.model) {
+    pub fn matches(&self, state: &(impl FilterState + ?Sized)) -> bool {
+        if state.is_deletion() || !same_text(state.model(), &self.model) {
             return false;
         }
         // Every condition is evaluated (no short circuit): with no branch on each outcome the

@@ -4,12 +4,12 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
-use super::{text_cmp, At, FilterError, FilterOp};
+use super::{text_cmp, At, FilterError, FilterOp, Scalar};
 use crate::bytes32::Felt;
 use crate::clause::MemberValue;
 use crate::numeric::{BigInt, FitError};
 use crate::schema::{PrimitiveType, Ty};
-use crate::value::{Primitive, Value};
+use crate::value::Primitive;
 
 /// A typed filter operand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,17 +128,19 @@ impl Operand {
     }
 
     /// Compares a value with this (non-list) operand; `None` when not comparable.
-    pub(crate) fn compare(&self, value: &Value) -> Option<Ordering> {
+    pub(crate) fn compare(&self, value: &Scalar<'_>) -> Option<Ordering> {
         match (value, self) {
-            (Value::Primitive(v), Operand::Primitive(p)) => v.compare(p),
-            (Value::Enum(e), Operand::Variant { name, .. }) => Some(text_cmp(&e.variant, name)),
-            (Value::ByteArray(text), Operand::Text(t)) => Some(text_cmp(text, t)),
+            (Scalar::Primitive(v), Operand::Primitive(p)) => v.compare(p),
+            (Scalar::Variant(variant), Operand::Variant { name, .. }) => {
+                Some(text_cmp(variant, name))
+            }
+            (Scalar::Text(text), Operand::Text(t)) => Some(text_cmp(text, t)),
             _ => None,
         }
     }
 
     /// Whether `value <op> self` holds.
-    pub(crate) fn test(&self, op: FilterOp, value: &Value) -> bool {
+    pub(crate) fn test(&self, op: FilterOp, value: &Scalar<'_>) -> bool {
         if let Operand::List(items) = self {
             return op == FilterOp::In
                 && items

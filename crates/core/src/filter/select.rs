@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{resolve_path, At, Filter, FilterError, FilterSpec, ModelShapes};
+use super::{resolve_path, At, Filter, FilterError, FilterSpec, FilterState, ModelShapes};
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
 use crate::value::{Member, Struct, Value};
@@ -234,12 +234,13 @@ impl Query {
     }
 
     /// The page [`Query::run`] returns, before the selector: the matching pairs by ascending
-    /// entity id (borrowed, nothing cloned) and the next page's cursor.
-    pub fn matching<'a>(
+    /// entity id (as given, nothing cloned) and the next page's cursor. States are anything a
+    /// filter reads ([`FilterState`]: decoded structs, the view's packed states).
+    pub fn matching<'a, S: FilterState>(
         &self,
-        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
-    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
-        let mut hits: Vec<(&EntityId, &Struct)> = states
+        states: impl IntoIterator<Item = (&'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
+        let mut hits: Vec<(&EntityId, S)> = states
             .into_iter()
             .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
             .filter(|(_, state)| self.filter.matches(state))
@@ -261,18 +262,18 @@ impl Query {
 
     /// What [`Query::matching`] returns, from pairs given in ascending entity id order: it stops
     /// reading them once it holds one match more than the limit.
-    pub fn matching_in_order<'a>(
+    pub fn matching_in_order<'a, S: FilterState>(
         &self,
-        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
-    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
+        states: impl IntoIterator<Item = (&'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
         let mut hits = Vec::new();
         for (id, state) in states {
-            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(state) {
+            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(&state) {
                 continue;
             }
             if hits.len() == limit {
-                let next_cursor = hits.last().map(|(id, _): &(&EntityId, _)| id.to_hex());
+                let next_cursor = hits.last().map(|(id, _): &(&EntityId, S)| id.to_hex());
                 return (hits, next_cursor);
             }
             hits.push((id, state));
