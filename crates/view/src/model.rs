@@ -109,7 +109,7 @@ pub struct Matches {
 }
 
 /// A state a query reads: a synced one in place, or a pending write merged over it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Row<'a> {
     Synced(PackedState<'a>),
     Merged(&'a Struct),
@@ -132,7 +132,7 @@ impl FilterState for Row<'_> {
 
     fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
         match self {
-            Row::Synced(state) => state.packed.scalar(steps),
+            Row::Synced(state) => state.scalar(steps),
             Row::Merged(state) => state.scalar(steps),
         }
     }
@@ -270,7 +270,7 @@ impl ViewModel {
     /// the manifest names whose shape is not known yet (no state of it arrived) matches
     /// nothing: `None`.
     pub fn matching(
-        &self,
+        &mut self,
         model: &str,
         spec: &QuerySpec,
         consistency: Consistency,
@@ -278,6 +278,7 @@ impl ViewModel {
         if self.shapes.awaiting(model) {
             return Ok(None);
         }
+        self.replica.pack_restored(model);
         let compiled = Query::compile(model, spec, self.shapes.registry())?;
         let overlaid: Vec<(EntityId, Struct)> = match consistency {
             Consistency::Synced => Vec::new(),
@@ -304,7 +305,8 @@ impl ViewModel {
         let few = compiled.limit.is_some_and(|limit| {
             (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
         });
-        let (ids, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
+        let (ids, next_cursor) = if let Some(entry) = keyed.clone().filter(|_| overlaid.is_empty())
+        {
             ids_of(compiled.matching(std::iter::once(entry)))
         } else if overlaid.is_empty() && few {
             let order = self.order.ids(model, &self.replica);
@@ -346,7 +348,7 @@ impl ViewModel {
     /// query's selector. A model the manifest names whose shape is not known yet (no state of
     /// it arrived) has no results.
     pub fn query(
-        &self,
+        &mut self,
         model: &str,
         spec: &QuerySpec,
         consistency: Consistency,

@@ -20,6 +20,7 @@
 //! states are. Packed bytes are only ever written by [`Packed::pack`]; reading never panics all
 //! the same (a malformed buffer reads as absent).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use dojo_reactive_core::{
@@ -53,11 +54,17 @@ impl Packed {
 
     /// The state again, named `model` (`None` only for a buffer [`Packed::pack`] did not write).
     pub fn unpack(&self, model: &Name) -> Option<Struct> {
-        let mut reader = Reader::new(&self.0);
-        Some(Struct {
-            name: model.clone(),
-            members: reader.body()?,
-        })
+        unpack(&self.0, model)
+    }
+
+    /// The packed bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The packed bytes, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.into_vec()
     }
 
     /// Bytes held (the buffer; the box itself is two words more).
@@ -72,34 +79,61 @@ impl Packed {
 
     /// Whether the state has no members (a deletion).
     pub fn is_deletion(&self) -> bool {
-        Reader::new(&self.0)
-            .varint()
-            .is_none_or(|header| header >> 1 == 0)
+        is_deletion(&self.0)
     }
 
     /// The comparable value at a member path, read in place.
     pub fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
-        let (last, path) = steps.split_last()?;
-        let mut body: &[u8] = &self.0;
-        for step in path {
-            let mut value = Reader::new(member_value(body, step)?);
-            if value.byte()? != STRUCT {
-                return None;
-            }
-            value.text()?;
-            body = value.rest();
-        }
-        Reader::new(member_value(body, last)?).scalar()
+        scalar(&self.0, steps)
     }
 }
 
-/// A packed state with its model tag: what filters and queries read.
-#[derive(Debug, Clone, Copy)]
+/// The state packed in `bytes`, named `model`.
+pub fn unpack(bytes: &[u8], model: &Name) -> Option<Struct> {
+    let mut reader = Reader::new(bytes);
+    Some(Struct {
+        name: model.clone(),
+        members: reader.body()?,
+    })
+}
+
+/// Whether the state packed in `bytes` has no members (a deletion).
+fn is_deletion(bytes: &[u8]) -> bool {
+    Reader::new(bytes)
+        .varint()
+        .is_none_or(|header| header >> 1 == 0)
+}
+
+/// The comparable value at a member path of the state packed in `bytes`, read in place.
+fn scalar<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Scalar<'b>> {
+    let (last, path) = steps.split_last()?;
+    let mut body: &[u8] = bytes;
+    for step in path {
+        let mut value = Reader::new(member_value(body, step)?);
+        if value.byte()? != STRUCT {
+            return None;
+        }
+        value.text()?;
+        body = value.rest();
+    }
+    Reader::new(member_value(body, last)?).scalar()
+}
+
+/// A packed state with its model tag: what filters and queries read. Its bytes are borrowed
+/// from the replica's arena, or owned when a restored state was packed for one scan.
+#[derive(Debug, Clone)]
 pub struct PackedState<'a> {
     /// The model tag.
-    pub model: &'a str,
-    /// The state.
-    pub packed: &'a Packed,
+    pub model: &'a Name,
+    /// The packed bytes (as [`Packed::pack`] writes them).
+    pub bytes: Cow<'a, [u8]>,
+}
+
+impl PackedState<'_> {
+    /// The state, decoded.
+    pub fn unpack(&self) -> Option<Struct> {
+        unpack(&self.bytes, self.model)
+    }
 }
 
 impl FilterState for PackedState<'_> {
@@ -108,11 +142,11 @@ impl FilterState for PackedState<'_> {
     }
 
     fn is_deletion(&self) -> bool {
-        self.packed.is_deletion()
+        is_deletion(&self.bytes)
     }
 
     fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
-        self.packed.scalar(steps)
+        scalar(&self.bytes, steps)
     }
 }
 

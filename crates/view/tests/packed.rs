@@ -3,7 +3,7 @@
 //! what it reads on the decoded state (so a filter matches the same states either way).
 
 use dojo_reactive_core::{
-    EnumValue, Felt, FilterState, Member, Primitive, Steps, Struct, Value, U256,
+    EnumValue, Felt, FilterState, Member, Name, Primitive, Steps, Struct, Value, U256,
 };
 use dojo_reactive_view::packed::{Packed, PackedState};
 use proptest::prelude::*;
@@ -108,7 +108,8 @@ proptest! {
         let packed = Packed::pack(&state);
         prop_assert_eq!(packed.unpack(&state.name), Some(state.clone()));
         prop_assert_eq!(Packed::pack(&other) == packed, other == state);
-        let read = PackedState { model: "ns-M", packed: &packed };
+        let model = Name::from("ns-M");
+        let read = PackedState { model: &model, bytes: packed.as_bytes().into() };
         prop_assert_eq!(FilterState::is_deletion(&read), state.members.is_empty());
         for path in &paths {
             prop_assert_eq!(read.scalar(path), state.scalar(path), "{:?}", path);

@@ -108,7 +108,7 @@ impl View {
     /// The entities a query (JS `QuerySpec`) on `model` matches; `None` while no state of the
     /// model arrived and the manifest does not define its types.
     fn matching(
-        &self,
+        &mut self,
         model: &str,
         query: &JsValue,
         consistency: Consistency,
@@ -198,7 +198,7 @@ impl View {
     /// Runs a query (core `QuerySpec`) on one model; results by ascending entity id. Throws a
     /// `ValidationError` for an unknown model or an invalid query.
     pub fn query(
-        &self,
+        &mut self,
         model: &str,
         query: QuerySpecJs,
         #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
@@ -234,7 +234,7 @@ impl View {
     /// that keeps them builds each once. Throws like `query`.
     #[wasm_bindgen(js_name = queryIds)]
     pub fn query_ids(
-        &self,
+        &mut self,
         model: &str,
         query: QuerySpecJs,
         #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
