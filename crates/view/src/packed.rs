@@ -113,7 +113,7 @@ fn scalar<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Scalar<'b>> {
         if value.byte()? != STRUCT {
             return None;
         }
-        value.text()?;
+        value.skip_text()?;
         body = value.rest();
     }
     Reader::new(member_value(body, last)?).scalar()
@@ -364,6 +364,12 @@ impl<'b> Reader<'b> {
         usize::try_from(self.varint()?).ok()
     }
 
+    /// Steps over a text without reading it (a name a scan does not compare).
+    fn skip_text(&mut self) -> Option<()> {
+        let len = self.len()?;
+        self.take(len).map(drop)
+    }
+
     fn text(&mut self) -> Option<&'b str> {
         let len = self.len()?;
         std::str::from_utf8(self.take(len)?).ok()
@@ -405,7 +411,7 @@ impl<'b> Reader<'b> {
     fn scalar(&mut self) -> Option<Scalar<'b>> {
         match self.byte()? {
             ENUM => {
-                self.text()?;
+                self.skip_text()?;
                 self.varint()?;
                 Some(Scalar::Variant(self.text()?))
             }

@@ -530,13 +530,9 @@ impl Filter {
         if state.is_deletion() || !same_text(state.model(), &self.model) {
             return false;
         }
-        // Every condition is evaluated (no short circuit): with no branch on each outcome the
-        // processor overlaps the conditions' cache misses, which costs less than the work saved.
-        let keys = self.keys.iter().fold(true, |ok, key| ok & key.test(state));
-        keys & self
-            .predicates
-            .iter()
-            .fold(true, |ok, p| ok & p.test(state))
+        // Stops at the first failed condition: a state's members sit together (the view's
+        // packed states are one buffer), so the work saved outweighs the branches.
+        self.keys.iter().all(|key| key.test(state)) && self.predicates.iter().all(|p| p.test(state))
     }
 
     /// The equivalent Torii clause, for server-side subscription filters. Keys become a
