@@ -278,7 +278,6 @@ impl ViewModel {
         if self.shapes.awaiting(model) {
             return Ok(None);
         }
-        self.replica.pack_restored(model);
         let compiled = Query::compile(model, spec, self.shapes.registry())?;
         let overlaid: Vec<(EntityId, Struct)> = match consistency {
             Consistency::Synced => Vec::new(),
@@ -297,14 +296,20 @@ impl ViewModel {
         // Every key fixed: the entity id is the keys' hash, so only that entity can match.
         // When no entity has that id the model is scanned (ids that are not their keys' hash,
         // as in synthetic data, are still found).
-        let keyed = compiled
+        let keyed_id = compiled
             .filter
             .entity_keys()
             .map(|keys| entity_id_of_keys(&keys))
-            .and_then(|id| self.replica.state_entry(&id, model));
+            .filter(|id| self.replica.get(id, model).is_some());
         let few = compiled.limit.is_some_and(|limit| {
             (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
         });
+        // A scan of the whole model reads restored states in place once they are packed; a
+        // keyed lookup or a small page in id order reads only a few (packed as they are read).
+        if keyed_id.is_none() && !(overlaid.is_empty() && few) {
+            self.replica.pack_restored(model);
+        }
+        let keyed = keyed_id.and_then(|id| self.replica.state_entry(&id, model));
         let (ids, next_cursor) = if let Some(entry) = keyed.clone().filter(|_| overlaid.is_empty())
         {
             ids_of(compiled.matching(std::iter::once(entry)))
