@@ -1,7 +1,7 @@
 //! The main thread's replica of synced model states, fed only by DELTAs. Per model tag, the
 //! states sit in dense slots (in the order entities were first held) and their [`Packed`]
-//! bytes in one arena, in slot order: a scan reads memory front to back, with no allocation per
-//! state to chase, and a state is decoded only for what a caller reads. Entity ids map to slots
+//! bytes in one arena (chunks of 256 KiB, so that growing it never copies what it holds), in slot
+//! order: a scan reads memory front to back, with no allocation per state to chase, and a state is decoded only for what a caller reads. Entity ids map to slots
 //! through a hash map (queries sort what they return, so holding states in id order would only
 //! make every insert dearer). Applying a DELTA costs time proportional to it: a changed state's
 //! bytes are appended and the old ones become garbage, which is compacted away (in slot order)
@@ -37,13 +37,66 @@ pub struct Held {
 /// Where a held state is.
 #[derive(Debug)]
 enum Body {
-    /// Packed, at `arena[at..at + len]`.
-    Packed { at: usize, len: usize },
+    /// Packed, in the arena.
+    Packed(Span),
     /// Restored, still in its segment's encoding.
     Stored(EncodedState),
     /// A restored encoding that could not be decoded (its segment's checksum held, so never in
     /// practice): the state reads as absent until Torii sends it again.
     Unreadable,
+}
+
+/// Where a state's bytes are in an [`Arena`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    chunk: usize,
+    at: usize,
+    len: usize,
+}
+
+/// Bytes of one chunk of an [`Arena`] (a state longer than this gets a chunk of its own).
+const CHUNK: usize = 256 * 1024;
+
+/// Packed states appended in chunks, a state never across two: growing allocates a chunk and
+/// never copies what is held (a wasm memory keeps its high-water mark).
+#[derive(Debug, Default)]
+struct Arena {
+    chunks: Vec<Vec<u8>>,
+    /// Bytes held, in every chunk.
+    len: usize,
+}
+
+impl Arena {
+    fn push(&mut self, bytes: &[u8]) -> Span {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|chunk| chunk.capacity() - chunk.len() >= bytes.len());
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(bytes.len())));
+        }
+        let chunk = self.chunks.len() - 1;
+        let held = self.chunks.last_mut().map_or(0, |last| {
+            last.extend_from_slice(bytes);
+            last.len()
+        });
+        self.len += bytes.len();
+        Span {
+            chunk,
+            at: held - bytes.len(),
+            len: bytes.len(),
+        }
+    }
+
+    fn get(&self, span: &Span) -> Option<&[u8]> {
+        self.chunks
+            .get(span.chunk)?
+            .get(span.at..span.at.checked_add(span.len)?)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
 }
 
 /// The states of one model (see the module doc).
@@ -53,7 +106,7 @@ struct ModelStates {
     index: FastMap<EntityId, usize>,
     slots: Vec<Held>,
     /// The packed bytes of every `Body::Packed` slot, and garbage.
-    arena: Vec<u8>,
+    arena: Arena,
     /// Bytes of the arena no slot refers to any more.
     garbage: usize,
     /// Slots still `Body::Stored`.
@@ -70,7 +123,7 @@ impl ModelStates {
 
     fn bytes(&self, held: &Held) -> Option<&[u8]> {
         match held.body {
-            Body::Packed { at, len } => self.arena.get(at..at.checked_add(len)?),
+            Body::Packed(span) => self.arena.get(&span),
             _ => None,
         }
     }
@@ -78,7 +131,7 @@ impl ModelStates {
     /// The state of a slot: borrowed from the arena, or packed from its segment encoding.
     fn packed<'a>(&'a self, model: &'a Name, held: &'a Held) -> Option<PackedState<'a>> {
         let bytes = match &held.body {
-            Body::Packed { .. } => Cow::Borrowed(self.bytes(held)?),
+            Body::Packed(_) => Cow::Borrowed(self.bytes(held)?),
             Body::Stored(state) => Cow::Owned(Packed::pack(&state.decode().ok()?).into_bytes()),
             Body::Unreadable => return None,
         };
@@ -88,7 +141,7 @@ impl ModelStates {
     /// The state of a slot, decoded.
     fn decoded(&self, model: &Name, held: &Held) -> Option<Struct> {
         match &held.body {
-            Body::Packed { .. } => unpack(self.bytes(held)?, model),
+            Body::Packed(_) => unpack(self.bytes(held)?, model),
             Body::Stored(state) => state.decode().ok(),
             Body::Unreadable => None,
         }
@@ -96,18 +149,13 @@ impl ModelStates {
 
     /// Appends packed bytes to the arena; the body that refers to them.
     fn append(&mut self, bytes: &[u8]) -> Body {
-        let at = self.arena.len();
-        self.arena.extend_from_slice(bytes);
-        Body::Packed {
-            at,
-            len: bytes.len(),
-        }
+        Body::Packed(self.arena.push(bytes))
     }
 
     /// Lets a body go (its bytes become garbage).
     fn release(&mut self, body: &Body) {
         match body {
-            Body::Packed { len, .. } => self.garbage += len,
+            Body::Packed(span) => self.garbage += span.len,
             Body::Stored(_) => self.stored -= 1,
             Body::Unreadable => {}
         }
@@ -156,12 +204,10 @@ impl ModelStates {
         if self.garbage < MIN_COMPACTED_GARBAGE || self.garbage * 2 < self.arena.len() {
             return;
         }
-        let mut arena = Vec::with_capacity(self.arena.len() - self.garbage);
+        let mut arena = Arena::default();
         for held in &mut self.slots {
-            if let Body::Packed { at, len } = &mut held.body {
-                let bytes = self.arena.get(*at..*at + *len).unwrap_or_default();
-                *at = arena.len();
-                arena.extend_from_slice(bytes);
+            if let Body::Packed(span) = &mut held.body {
+                *span = arena.push(self.arena.get(span).unwrap_or_default());
             }
         }
         self.arena = arena;
