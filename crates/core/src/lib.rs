@@ -48,9 +48,9 @@ pub use clause::{
 pub use clause_json::{clause_from_json, ClauseJsonError};
 pub use felts::FIELD_PRIME;
 pub use filter::{
-    ConditionSpec, Direction, Filter, FilterError, FilterOp, FilterSpec, KeyMatching, MemberBounds,
-    ModelShapes, OrderBy, OrderSpec, PredicateSpec, Query, QueryPage, QuerySpec, Selector,
-    SelectorSpec, SortKey, SortValue,
+    ConditionSpec, Direction, Filter, FilterError, FilterOp, FilterSpec, FilterState, KeyMatching,
+    MemberBounds, ModelShapes, OrderBy, OrderSpec, PredicateSpec, Query, QueryPage, QuerySpec,
+    Scalar, Selector, SelectorSpec, SortKey, SortValue, Steps,
 };
 pub use hasher::{FastHashBuilder, FastHasher, FastMap};
 pub use ledger::{Decision, Ledger, LedgerStats, ModelId, Observation, Source, StateKind, Version};

@@ -107,7 +107,29 @@ impl Primitive {
     pub fn compare(&self, other: &Primitive) -> Option<Ordering> {
         match (self, other) {
             (Primitive::Bool(a), Primitive::Bool(b)) => Some(a.cmp(b)),
-            _ => Some(self.as_bigint()?.cmp(&other.as_bigint()?)),
+            // Integers up to 128 bits (the common case, on every filter scan) without the
+            // 256-bit form.
+            _ => match (self.as_i128(), other.as_i128()) {
+                (Some(a), Some(b)) => Some(a.cmp(&b)),
+                _ => Some(self.as_bigint()?.cmp(&other.as_bigint()?)),
+            },
+        }
+    }
+
+    /// The value as an `i128` when it is an integer that fits one (not felts or `u256`).
+    fn as_i128(&self) -> Option<i128> {
+        match *self {
+            Primitive::I8(v) => Some(v.into()),
+            Primitive::I16(v) => Some(v.into()),
+            Primitive::I32(v) => Some(v.into()),
+            Primitive::I64(v) => Some(v.into()),
+            Primitive::I128(v) => Some(v),
+            Primitive::U8(v) => Some(v.into()),
+            Primitive::U16(v) => Some(v.into()),
+            Primitive::U32(v) => Some(v.into()),
+            Primitive::U64(v) => Some(v.into()),
+            Primitive::U128(v) => i128::try_from(v).ok(),
+            _ => None,
         }
     }
 

@@ -211,7 +211,7 @@ impl View {
     /// The entities a query (JS `QuerySpec`) on `model` matches; `None` while no state of the
     /// model arrived and the manifest does not define its types.
     fn matching(
-        &self,
+        &mut self,
         model: &str,
         query: &JsValue,
         consistency: Consistency,
@@ -305,7 +305,7 @@ impl View {
     /// Runs a query (core `QuerySpec`) on one model; results by ascending entity id. Throws a
     /// `ValidationError` for an unknown model or an invalid query.
     pub fn query(
-        &self,
+        &mut self,
         model: &str,
         query: QuerySpecJs,
         #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
@@ -322,7 +322,7 @@ impl View {
             .filter_map(|id| {
                 let state = self.model.shown(id, model, consistency)?;
                 Some(if matches.query.selector.is_all() {
-                    entity_js(id, [state.as_ref()])
+                    entity_js(id, [&state])
                 } else {
                     entity_js(id, [&matches.query.selector.apply(&state)])
                 })
@@ -378,7 +378,7 @@ impl View {
     /// that keeps them builds each once. Throws like `query`.
     #[wasm_bindgen(js_name = queryIds)]
     pub fn query_ids(
-        &self,
+        &mut self,
         model: &str,
         query: QuerySpecJs,
         #[wasm_bindgen(js_name = consistency)] consistency_: Option<ConsistencyJs>,
@@ -389,19 +389,20 @@ impl View {
             set(&result, "ids", "");
             return Ok(result.unchecked_into());
         };
-        let mut ids = String::with_capacity(matches.ids.len() * 67);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut ids = Vec::with_capacity(matches.ids.len() * 67);
         for id in &matches.ids {
             if !ids.is_empty() {
-                ids.push(',');
+                ids.push(b',');
             }
-            ids.push_str("0x");
+            ids.extend_from_slice(b"0x");
             for byte in id.as_bytes() {
-                for digit in [byte >> 4, byte & 0xf] {
-                    ids.push(char::from_digit(u32::from(digit), 16).unwrap_or('0'));
-                }
+                ids.push(HEX[usize::from(byte >> 4)]);
+                ids.push(HEX[usize::from(byte & 0xf)]);
             }
         }
-        set(&result, "ids", ids);
+        // ASCII only, so always UTF-8.
+        set(&result, "ids", String::from_utf8(ids).unwrap_or_default());
         if let Some(cursor) = matches.next_cursor {
             set(&result, "nextCursor", cursor);
         }
@@ -422,7 +423,7 @@ impl View {
         Ok(self
             .model
             .shown(&id, model, consistency)
-            .map(|state| entity_js(&id, [state.as_ref()]).unchecked_into()))
+            .map(|state| entity_js(&id, [&state]).unchecked_into()))
     }
 
     /// The id of the entity of `model` whose key members are `keys` (`{ member: value }`): the

@@ -17,7 +17,9 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
-use dojo_reactive_core::{EntityId, FastMap, Felt, Filter, MemberBounds, SortValue, Struct};
+use dojo_reactive_core::{
+    EntityId, FastMap, Felt, Filter, FilterState, MemberBounds, SortValue, Steps,
+};
 
 use crate::replica::{Changed, Replica};
 
@@ -75,13 +77,13 @@ impl Entries {
     }
 }
 
-fn parts_of(members: &[String], state: &Struct) -> Parts {
+fn parts_of(members: &[Steps], state: &impl FilterState) -> Parts {
     let part = |at: usize| {
         Part::Value(
             members
                 .get(at)
-                .and_then(|path| state.get_path(path))
-                .and_then(SortValue::of),
+                .and_then(|steps| state.scalar(steps))
+                .and_then(SortValue::of_scalar),
         )
     };
     (part(0), part(1))
@@ -173,6 +175,8 @@ impl Entries {
 #[derive(Debug)]
 struct Declared {
     spec: IndexSpec,
+    /// The members' paths as filters read them.
+    steps: Vec<Steps>,
     entries: RefCell<Option<Entries>>,
 }
 
@@ -186,8 +190,19 @@ impl Indexes {
     /// Declares an index (a second declaration of the same model and members is ignored).
     pub fn declare(&mut self, spec: IndexSpec) {
         if !self.declared.iter().any(|d| d.spec == spec) && !spec.members.is_empty() {
+            // No index hints: a member is found by name (as `Struct::get_path` does).
+            let steps = spec
+                .members
+                .iter()
+                .map(|path| {
+                    path.split('.')
+                        .map(|name| (name.to_owned(), usize::MAX))
+                        .collect()
+                })
+                .collect();
             self.declared.push(Declared {
                 spec,
+                steps,
                 entries: RefCell::new(None),
             });
         }
@@ -207,8 +222,8 @@ impl Indexes {
             for (entity, model) in changed {
                 if model.as_str() == declared.spec.model {
                     let parts = replica
-                        .state(entity, model)
-                        .map(|state| parts_of(&declared.spec.members, state));
+                        .state_entry(entity, model)
+                        .map(|(_, state)| parts_of(&declared.steps, &state));
                     entries.set(*entity, parts);
                 }
             }
@@ -241,7 +256,7 @@ impl Indexes {
         let entries = entries.get_or_insert_with(|| {
             let mut built = Entries::default();
             for (id, state) in replica.states(model) {
-                built.set(*id, Some(parts_of(&declared.spec.members, state)));
+                built.set(*id, Some(parts_of(&declared.steps, &state)));
             }
             built
         });
@@ -254,7 +269,7 @@ impl Indexes {
 #[cfg(test)]
 mod tests {
     use dojo_reactive_core::sync::{ModelKey, ModelRecord, TargetKind};
-    use dojo_reactive_core::{Member, Primitive, Ty, Value};
+    use dojo_reactive_core::{Member, Primitive, Struct, Ty, Value};
     use dojo_reactive_storage::StateChange;
 
     use super::*;

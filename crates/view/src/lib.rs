@@ -11,6 +11,7 @@ pub mod id_order;
 pub mod index;
 pub mod keys;
 pub mod model;
+pub mod packed;
 pub mod replica;
 pub mod shapes;
 

@@ -2,13 +2,13 @@
 //! merged over it, the events of settled writes, and queries answered from memory. What a read
 //! shows with [`Consistency::Overlay`] is always each pending write over the latest synced state.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use dojo_reactive_core::{
-    Direction, EntityId, FilterError, Manifest, OrderSpec, Overlay, OverlayEntry, OverlayError,
-    OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec, Struct, TransactionSubmission,
-    Ty, DEFAULT_GUARD_POLL_INTERVAL_MS, DEFAULT_OVERLAY_TIMEOUT_MS,
+    Direction, EntityId, Felt, FilterError, FilterState, Manifest, OrderSpec, Overlay,
+    OverlayEntry, OverlayError, OverlayEvent, OverlaySubmission, Query, QueryPage, QuerySpec,
+    Scalar, Steps, Struct, TransactionSubmission, Ty, DEFAULT_GUARD_POLL_INTERVAL_MS,
+    DEFAULT_OVERLAY_TIMEOUT_MS,
 };
 use dojo_reactive_storage::{scan_state_changes, StateChange};
 
@@ -16,6 +16,7 @@ use crate::delta::{decode_delta, DecodeError};
 use crate::id_order::IdOrder;
 use crate::index::{IndexSpec, Indexes};
 use crate::keys::entity_id_of_keys;
+use crate::packed::PackedState;
 use crate::replica::{Changed, Replica};
 use crate::shapes::Shapes;
 
@@ -84,6 +85,13 @@ impl std::fmt::Display for UnknownShape {
     }
 }
 
+/// The ids of a page of matches, with its cursor.
+fn ids_of<S>(
+    (hits, next_cursor): (Vec<(&EntityId, S)>, Option<String>),
+) -> (Vec<EntityId>, Option<String>) {
+    (hits.into_iter().map(|(id, _)| *id).collect(), next_cursor)
+}
+
 /// The transaction id a given event is about.
 pub fn event_transaction(event: &OverlayEvent) -> &str {
     match event {
@@ -102,6 +110,57 @@ pub struct Matches {
     pub ids: Vec<EntityId>,
     /// The next page's cursor, when there are more matches.
     pub next_cursor: Option<String>,
+}
+
+/// A state a query reads: a synced one in place, or a pending write merged over it.
+#[derive(Debug, Clone)]
+enum Row<'a> {
+    Synced(PackedState<'a>),
+    Merged(&'a Struct),
+}
+
+impl FilterState for Row<'_> {
+    fn model(&self) -> &str {
+        match self {
+            Row::Synced(state) => state.model(),
+            Row::Merged(state) => state.model(),
+        }
+    }
+
+    fn is_deletion(&self) -> bool {
+        match self {
+            Row::Synced(state) => state.is_deletion(),
+            Row::Merged(state) => FilterState::is_deletion(*state),
+        }
+    }
+
+    fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
+        match self {
+            Row::Synced(state) => state.scalar(steps),
+            Row::Merged(state) => state.scalar(steps),
+        }
+    }
+
+    fn elements(&self, steps: &Steps) -> Option<Vec<Scalar<'_>>> {
+        match self {
+            Row::Synced(state) => state.elements(steps),
+            Row::Merged(state) => state.elements(steps),
+        }
+    }
+
+    fn array_len(&self, steps: &Steps) -> Option<usize> {
+        match self {
+            Row::Synced(state) => state.array_len(steps),
+            Row::Merged(state) => state.array_len(steps),
+        }
+    }
+
+    fn key_felts(&self) -> Vec<Felt> {
+        match self {
+            Row::Synced(state) => state.key_felts(),
+            Row::Merged(state) => FilterState::key_felts(*state),
+        }
+    }
 }
 
 /// A limit under this share of the entities held reads a model in id order (see [`IdOrder`]).
@@ -187,7 +246,7 @@ impl ViewModel {
         for (entity, model) in &changed {
             if self.shapes.learns(model) {
                 if let Some(state) = self.replica.state(entity, model) {
-                    self.shapes.learn(state);
+                    self.shapes.learn(&state);
                 }
             }
         }
@@ -236,14 +295,14 @@ impl ViewModel {
     pub fn entity(&self, id: &EntityId, consistency: Consistency) -> Vec<Struct> {
         let held = self.replica.entity(id);
         match consistency {
-            Consistency::Synced => held.into_iter().cloned().collect(),
+            Consistency::Synced => held,
             Consistency::Overlay => {
                 let mut states: Vec<Struct> = held
                     .into_iter()
                     .map(|state| {
                         self.overlay
-                            .shown(id, &state.name, Some(state))
-                            .unwrap_or_else(|| state.clone())
+                            .shown(id, &state.name, Some(&state))
+                            .unwrap_or(state)
                     })
                     .collect();
                 for model in self.overlay.models_of(id) {
@@ -256,21 +315,16 @@ impl ViewModel {
         }
     }
 
-    /// The state of (entity, model) a read shows: the pending write over the synced state
-    /// unless `Synced`; borrowed when no write is pending.
-    pub fn shown(
-        &self,
-        id: &EntityId,
-        model: &str,
-        consistency: Consistency,
-    ) -> Option<Cow<'_, Struct>> {
+    /// The state of (entity, model) a read shows, decoded: the pending write over the synced
+    /// state unless `Synced`.
+    pub fn shown(&self, id: &EntityId, model: &str, consistency: Consistency) -> Option<Struct> {
         let synced = self.replica.state(id, model);
         if consistency == Consistency::Overlay && !self.overlay.is_empty() {
-            if let Some(state) = self.overlay.shown(id, model, synced) {
-                return Some(Cow::Owned(state));
+            if let Some(state) = self.overlay.shown(id, model, synced.as_ref()) {
+                return Some(state);
             }
         }
-        synced.map(Cow::Borrowed)
+        synced
     }
 
     /// The entities a query on one model matches, in the query's order, without building what
@@ -278,7 +332,7 @@ impl ViewModel {
     /// the manifest names whose shape is not known yet (no state of it arrived) matches
     /// nothing: `None`.
     pub fn matching(
-        &self,
+        &mut self,
         model: &str,
         spec: &QuerySpec,
         consistency: Consistency,
@@ -291,41 +345,56 @@ impl ViewModel {
         // Every key fixed: the entity id is the keys' hash, so only that entity can match.
         // When no entity has that id the model is scanned (ids that are not their keys' hash,
         // as in synthetic data, are still found).
-        let keyed = compiled
+        let keyed_id = compiled
             .filter
             .entity_keys()
             .map(|keys| entity_id_of_keys(&keys))
-            .and_then(|id| self.replica.state_entry(&id, model));
+            .filter(|id| self.replica.get(id, model).is_some());
         // Bounds on members of a declared index: only the entities in range are read.
-        let indexed = match keyed {
+        let indexed = match keyed_id {
             Some(_) => None,
             None => self.indexes.candidates(&compiled.filter, &self.replica),
         };
         let few = compiled.limit.is_some_and(|limit| {
             (limit as usize).saturating_mul(ORDERED_LIMIT_SHARE) < self.replica.len()
         });
-        let (hits, next_cursor) = if let Some(entry) = keyed.filter(|_| overlaid.is_empty()) {
-            compiled.matching(std::iter::once(entry))
-        } else if overlaid.is_empty() && few && compiled.order.is_none() && indexed.is_none() {
+        let in_id_order =
+            overlaid.is_empty() && few && compiled.order.is_none() && indexed.is_none();
+        // A scan of the whole model reads restored states in place once they are packed; a
+        // keyed lookup, an index's range or a small page in id order reads only a few (packed
+        // as they are read).
+        if keyed_id.is_none() && indexed.is_none() && !in_id_order {
+            self.replica.pack_restored(model);
+        }
+        let keyed = keyed_id.and_then(|id| self.replica.state_entry(&id, model));
+        let (ids, next_cursor) = if let Some(entry) = keyed.clone().filter(|_| overlaid.is_empty())
+        {
+            ids_of(compiled.matching(std::iter::once(entry)))
+        } else if in_id_order {
             let order = self.order.ids(model, &self.replica);
             let start = compiled
                 .cursor
                 .map_or(0, |c| order.partition_point(|id| *id <= c));
-            let in_order = order[start..]
+            let in_order = order
+                .get(start..)
+                .unwrap_or_default()
                 .iter()
                 .filter_map(|id| self.replica.state_entry(id, model));
-            compiled.matching_in_order(in_order)
+            ids_of(compiled.matching_in_order(in_order))
         } else {
             let synced = self.synced_candidates(model, keyed, indexed.as_deref());
             let shadowed: HashSet<EntityId> = overlaid.iter().map(|(id, _)| *id).collect();
-            compiled.matching(
-                synced
-                    .filter(|(id, _)| !shadowed.contains(*id))
-                    .chain(overlaid.iter().map(|(id, s)| (id, s))),
+            ids_of(
+                compiled.matching(
+                    synced
+                        .filter(|(id, _)| !shadowed.contains(*id))
+                        .map(|(id, state)| (id, Row::Synced(state)))
+                        .chain(overlaid.iter().map(|(id, s)| (id, Row::Merged(s)))),
+                ),
             )
         };
         Ok(Some(Matches {
-            ids: hits.into_iter().map(|(id, _)| *id).collect(),
+            ids,
             next_cursor,
             query: compiled,
         }))
@@ -350,7 +419,8 @@ impl ViewModel {
         Ok(compiled.count(
             synced
                 .filter(|(id, _)| !shadowed.contains(*id))
-                .chain(overlaid.iter().map(|(id, s)| (id, s))),
+                .map(|(id, state)| (id, Row::Synced(state)))
+                .chain(overlaid.iter().map(|(id, s)| (id, Row::Merged(s)))),
         ))
     }
 
@@ -364,7 +434,9 @@ impl ViewModel {
                 .filter(|(_, m)| m == model)
                 .filter_map(|(id, m)| {
                     let synced = self.replica.state(id, m);
-                    self.overlay.merged(id, m, synced).map(|s| (*id, s))
+                    self.overlay
+                        .merged(id, m, synced.as_ref())
+                        .map(|s| (*id, s))
                 })
                 .collect(),
         }
@@ -375,9 +447,9 @@ impl ViewModel {
     fn synced_candidates<'a>(
         &'a self,
         model: &'a str,
-        keyed: Option<(&'a EntityId, &'a Struct)>,
+        keyed: Option<(&'a EntityId, PackedState<'a>)>,
         indexed: Option<&'a [EntityId]>,
-    ) -> Box<dyn Iterator<Item = (&'a EntityId, &'a Struct)> + 'a> {
+    ) -> Box<dyn Iterator<Item = (&'a EntityId, PackedState<'a>)> + 'a> {
         match (keyed, indexed) {
             (Some(entry), _) => Box::new(std::iter::once(entry)),
             (None, Some(ids)) => Box::new(
@@ -392,7 +464,7 @@ impl ViewModel {
     /// it has an `orderBy`), each state pruned by the query's selector. A model the manifest names whose shape is not known yet (no state of
     /// it arrived) has no results.
     pub fn query(
-        &self,
+        &mut self,
         model: &str,
         spec: &QuerySpec,
         consistency: Consistency,
@@ -460,12 +532,22 @@ impl ViewModel {
             .iter()
             .map(|w| (w.entity_id, w.model.clone()))
             .collect();
-        let replica = &self.replica;
+        // The synced states the writes apply to, decoded once (the replica holds them packed).
+        let synced: Vec<(EntityId, &str, Struct)> = writes
+            .iter()
+            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
+            .collect();
         let replaced = self.overlay.submit_transaction(
             submission,
-            |id, model| replica.state(id, model),
+            |id, model| {
+                synced
+                    .iter()
+                    .find(|(held, tag, _)| held == id && *tag == model)
+                    .map(|(_, _, state)| state)
+            },
             now_ms,
         )?;
+        drop(synced);
         for event in replaced {
             self.settle(event);
         }
@@ -496,10 +578,19 @@ impl ViewModel {
     /// poll) and the entities whose merged state changed.
     pub fn poll(&mut self, now_ms: u64) -> Polled {
         self.now_ms = self.now_ms.max(now_ms);
-        let replica = &self.replica;
-        let found = self
-            .overlay
-            .poll(now_ms, |id, model| replica.state(id, model));
+        // The guards read decoded synced states: those of the pending writes, decoded once.
+        let synced: Vec<(EntityId, &str, Struct)> = self
+            .pending
+            .values()
+            .flatten()
+            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
+            .collect();
+        let found = self.overlay.poll(now_ms, |id, model| {
+            synced
+                .iter()
+                .find(|(held, tag, _)| held == id && *tag == model)
+                .map(|(_, _, state)| state)
+        });
         for event in found {
             self.settle(event);
         }
@@ -531,7 +622,7 @@ impl ViewModel {
             let synced = self.replica.state(entity, model);
             for event in self
                 .overlay
-                .on_synced_change(entity, model, synced, self.now_ms)
+                .on_synced_change(entity, model, synced.as_ref(), self.now_ms)
             {
                 self.settle(event);
             }

@@ -1,17 +1,28 @@
-//! The main thread's replica of synced model states, fed only by DELTAs: per model tag, entity
-//! id → the state and Torii's timestamps (hashed: queries sort what they return, so holding
-//! states in id order would only make every insert dearer). Applying a DELTA costs time
-//! proportional to it. States restored at start-up stay encoded until something reads them.
+//! The main thread's replica of synced model states, fed only by DELTAs. Per model tag, the
+//! states sit in dense slots (in the order entities were first held) and their [`Packed`]
+//! bytes in one arena (chunks of 256 KiB, so that growing it never copies what it holds), in slot
+//! order: a scan reads memory front to back, with no allocation per state to chase, and a state is decoded only for what a caller reads. Entity ids map to slots
+//! through a hash map (queries sort what they return, so holding states in id order would only
+//! make every insert dearer). Applying a DELTA costs time proportional to it: a changed state's
+//! bytes are appended and the old ones become garbage, which is compacted away (in slot order)
+//! once it outweighs the live bytes. States restored at start-up stay in their segment's
+//! encoding until the first scan of their model packs them ([`Replica::pack_restored`]); a read
+//! before that decodes them from the segment.
 
-use std::cell::{Cell, OnceCell};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use dojo_reactive_core::sync::{ModelRecord, TargetKind};
+use dojo_reactive_core::sync::TargetKind;
 use dojo_reactive_core::{EntityId, FastMap, Name, Struct};
 use dojo_reactive_storage::{EncodedChange, EncodedState, StateChange};
 
+use crate::packed::{unpack, Packed, PackedState};
+
 /// One synced model state with Torii's timestamps.
+#[derive(Debug)]
 pub struct Held {
+    /// The entity.
+    id: EntityId,
     /// Entities or event messages.
     pub target: TargetKind,
     /// When Torii first indexed the entity (Unix seconds).
@@ -20,55 +31,207 @@ pub struct Held {
     pub updated_at: u64,
     /// Block timestamp of this state (Unix seconds).
     pub executed_at: u64,
-    /// The decoded state (`None` if its encoding could not be read).
-    state: OnceCell<Option<Struct>>,
-    /// The encoded state, until it is first read.
-    encoded: Cell<Option<EncodedState>>,
+    body: Body,
 }
 
-impl Held {
-    /// A decoded state.
-    fn decoded(target: TargetKind, record: ModelRecord) -> Held {
-        Held {
-            target,
-            created_at: record.created_at,
-            updated_at: record.updated_at,
-            executed_at: record.executed_at,
-            state: OnceCell::from(Some(record.state)),
-            encoded: Cell::new(None),
+/// Where a held state is.
+#[derive(Debug)]
+enum Body {
+    /// Packed, in the arena.
+    Packed(Span),
+    /// Restored, still in its segment's encoding.
+    Stored(EncodedState),
+    /// A restored encoding that could not be decoded (its segment's checksum held, so never in
+    /// practice): the state reads as absent until Torii sends it again.
+    Unreadable,
+}
+
+/// Where a state's bytes are in an [`Arena`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    chunk: usize,
+    at: usize,
+    len: usize,
+}
+
+/// Bytes of one chunk of an [`Arena`] (a state longer than this gets a chunk of its own).
+const CHUNK: usize = 256 * 1024;
+
+/// Packed states appended in chunks, a state never across two: growing allocates a chunk and
+/// never copies what is held (a wasm memory keeps its high-water mark).
+#[derive(Debug, Default)]
+struct Arena {
+    chunks: Vec<Vec<u8>>,
+    /// Bytes held, in every chunk.
+    len: usize,
+}
+
+impl Arena {
+    fn push(&mut self, bytes: &[u8]) -> Span {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|chunk| chunk.capacity() - chunk.len() >= bytes.len());
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(bytes.len())));
+        }
+        let chunk = self.chunks.len() - 1;
+        let held = self.chunks.last_mut().map_or(0, |last| {
+            last.extend_from_slice(bytes);
+            last.len()
+        });
+        self.len += bytes.len();
+        Span {
+            chunk,
+            at: held - bytes.len(),
+            len: bytes.len(),
         }
     }
 
-    /// A state decoded when first read.
-    fn encoded(target: TargetKind, times: [u64; 3], state: EncodedState) -> Held {
-        let [created_at, updated_at, executed_at] = times;
-        Held {
-            target,
-            created_at,
-            updated_at,
-            executed_at,
-            state: OnceCell::new(),
-            encoded: Cell::new(Some(state)),
-        }
+    fn get(&self, span: &Span) -> Option<&[u8]> {
+        self.chunks
+            .get(span.chunk)?
+            .get(span.at..span.at.checked_add(span.len)?)
     }
 
-    /// The state (its `name` is the model tag), decoded on first read. `None` only when a
-    /// restored encoding could not be decoded (its segment's checksum held, so never in
-    /// practice); the state then reads as absent until Torii sends it again.
-    pub fn state(&self) -> Option<&Struct> {
-        self.state
-            .get_or_init(|| self.encoded.take().and_then(|e| e.decode().ok()))
-            .as_ref()
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
-impl std::fmt::Debug for Held {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Held")
-            .field("target", &self.target)
-            .field("updated_at", &self.updated_at)
-            .field("state", &self.state.get())
-            .finish_non_exhaustive()
+/// The states of one model (see the module doc).
+#[derive(Debug, Default)]
+struct ModelStates {
+    /// Entity id → slot.
+    index: FastMap<EntityId, usize>,
+    slots: Vec<Held>,
+    /// The packed bytes of every `Body::Packed` slot, and garbage.
+    arena: Arena,
+    /// Bytes of the arena no slot refers to any more.
+    garbage: usize,
+    /// Slots still `Body::Stored`.
+    stored: usize,
+}
+
+/// Garbage under this many bytes is never compacted (not worth a pass).
+const MIN_COMPACTED_GARBAGE: usize = 64 * 1024;
+
+impl ModelStates {
+    fn get(&self, entity: &EntityId) -> Option<&Held> {
+        self.slots.get(*self.index.get(entity)?)
+    }
+
+    fn bytes(&self, held: &Held) -> Option<&[u8]> {
+        match held.body {
+            Body::Packed(span) => self.arena.get(&span),
+            _ => None,
+        }
+    }
+
+    /// The state of a slot: borrowed from the arena, or packed from its segment encoding.
+    fn packed<'a>(&'a self, model: &'a Name, held: &'a Held) -> Option<PackedState<'a>> {
+        let bytes = match &held.body {
+            Body::Packed(_) => Cow::Borrowed(self.bytes(held)?),
+            Body::Stored(state) => Cow::Owned(Packed::pack(&state.decode().ok()?).into_bytes()),
+            Body::Unreadable => return None,
+        };
+        Some(PackedState { model, bytes })
+    }
+
+    /// The state of a slot, decoded.
+    fn decoded(&self, model: &Name, held: &Held) -> Option<Struct> {
+        match &held.body {
+            Body::Packed(_) => unpack(self.bytes(held)?, model),
+            Body::Stored(state) => state.decode().ok(),
+            Body::Unreadable => None,
+        }
+    }
+
+    /// Appends packed bytes to the arena; the body that refers to them.
+    fn append(&mut self, bytes: &[u8]) -> Body {
+        Body::Packed(self.arena.push(bytes))
+    }
+
+    /// Lets a body go (its bytes become garbage).
+    fn release(&mut self, body: &Body) {
+        match body {
+            Body::Packed(span) => self.garbage += span.len,
+            Body::Stored(_) => self.stored -= 1,
+            Body::Unreadable => {}
+        }
+    }
+
+    /// Holds `held` for `entity`; whether it was not held before.
+    fn put(&mut self, held: Held) -> bool {
+        if let Body::Stored(_) = held.body {
+            self.stored += 1;
+        }
+        match self
+            .index
+            .get(&held.id)
+            .and_then(|&slot| self.slots.get_mut(slot))
+        {
+            Some(current) => {
+                let previous = std::mem::replace(current, held);
+                self.release(&previous.body);
+                self.compact_if_worth_it();
+                false
+            }
+            None => {
+                self.index.insert(held.id, self.slots.len());
+                self.slots.push(held);
+                true
+            }
+        }
+    }
+
+    /// Drops the state of `entity`; whether one was held.
+    fn remove(&mut self, entity: &EntityId) -> bool {
+        let Some(slot) = self.index.remove(entity) else {
+            return false;
+        };
+        let removed = self.slots.swap_remove(slot);
+        if let Some(moved) = self.slots.get(slot) {
+            self.index.insert(moved.id, slot);
+        }
+        self.release(&removed.body);
+        self.compact_if_worth_it();
+        true
+    }
+
+    /// Rewrites the arena in slot order without garbage once garbage outweighs live bytes.
+    fn compact_if_worth_it(&mut self) {
+        if self.garbage < MIN_COMPACTED_GARBAGE || self.garbage * 2 < self.arena.len() {
+            return;
+        }
+        let mut arena = Arena::default();
+        for held in &mut self.slots {
+            if let Body::Packed(span) = &mut held.body {
+                *span = arena.push(self.arena.get(span).unwrap_or_default());
+            }
+        }
+        self.arena = arena;
+        self.garbage = 0;
+    }
+
+    /// Packs every restored state (see [`Replica::pack_restored`]).
+    fn pack_restored(&mut self) {
+        if self.stored == 0 {
+            return;
+        }
+        for slot in 0..self.slots.len() {
+            let Some(Body::Stored(state)) = self.slots.get(slot).map(|held| &held.body) else {
+                continue;
+            };
+            let body = match state.decode() {
+                Ok(state) => self.append(Packed::pack(&state).as_bytes()),
+                Err(_) => Body::Unreadable,
+            };
+            if let Some(held) = self.slots.get_mut(slot) {
+                held.body = body;
+            }
+        }
+        self.stored = 0;
     }
 }
 
@@ -78,7 +241,7 @@ pub type Changed = (EntityId, Name);
 /// Synced model states by model tag and entity id.
 #[derive(Debug, Default)]
 pub struct Replica {
-    models: HashMap<String, FastMap<EntityId, Held>>,
+    models: HashMap<Name, ModelStates>,
     /// Models held per entity (an entity with none is not held).
     entities: FastMap<EntityId, u32>,
 }
@@ -108,6 +271,11 @@ impl Replica {
             .is_some_and(|held| times < (held.executed_at, held.updated_at))
     }
 
+    /// The states of a model, created empty when absent.
+    fn model_mut(&mut self, tag: &Name) -> &mut ModelStates {
+        self.models.entry(tag.clone()).or_default()
+    }
+
     /// Applies changes in order; returns the (entity, model) pairs whose state changed (a
     /// rewrite of an identical state or a deletion of an absent one is not a change; a state
     /// older than the held one is dropped).
@@ -122,14 +290,36 @@ impl Replica {
                     {
                         continue;
                     }
-                    let held = Held::decoded(target, record);
-                    if let Some(previous) = self.insert(entity, &name, held) {
-                        let same = self
-                            .get(&entity, &name)
-                            .is_some_and(|now| now.state() == previous.state());
-                        if same {
-                            continue;
+                    let packed = Packed::pack(&record.state);
+                    let states = self.model_mut(&name);
+                    // (A restored state is packed for the comparison.)
+                    let same = states
+                        .get(&entity)
+                        .and_then(|held| states.packed(&name, held))
+                        .is_some_and(|held| *held.bytes == *packed.as_bytes());
+                    if same {
+                        // Only the timestamps move: the bytes held stay.
+                        if let Some(&slot) = states.index.get(&entity) {
+                            if let Some(held) = states.slots.get_mut(slot) {
+                                held.target = target;
+                                held.created_at = record.created_at;
+                                held.updated_at = record.updated_at;
+                                held.executed_at = record.executed_at;
+                            }
                         }
+                        continue;
+                    }
+                    let body = states.append(packed.as_bytes());
+                    let held = Held {
+                        id: entity,
+                        target,
+                        created_at: record.created_at,
+                        updated_at: record.updated_at,
+                        executed_at: record.executed_at,
+                        body,
+                    };
+                    if states.put(held) {
+                        *self.entities.entry(entity).or_insert(0) += 1;
                     }
                     changed.push((entity, name));
                 }
@@ -144,7 +334,7 @@ impl Replica {
     }
 
     /// Applies restored changes in order (a state older than the held one is dropped), their
-    /// states left encoded until read; returns the
+    /// states left encoded until their model is scanned or they are read; returns the
     /// (entity, model) pairs written or deleted (without comparing states) for which `wanted`
     /// says yes (a start-up usually wants none: collecting them all would cost as much as
     /// restoring).
@@ -168,8 +358,17 @@ impl Replica {
                     if self.older_than_held(&entity, &model, (executed_at, updated_at)) {
                         continue;
                     }
-                    let times = [created_at, updated_at, executed_at];
-                    self.insert(entity, &model, Held::encoded(target, times, state));
+                    let held = Held {
+                        id: entity,
+                        target,
+                        created_at,
+                        updated_at,
+                        executed_at,
+                        body: Body::Stored(state),
+                    };
+                    if self.model_mut(&model).put(held) {
+                        *self.entities.entry(entity).or_insert(0) += 1;
+                    }
                     if wanted(&model) {
                         changed.push((entity, model));
                     }
@@ -184,25 +383,11 @@ impl Replica {
         changed
     }
 
-    /// Holds `held` as the state of (entity, model); returns the state it replaced.
-    fn insert(&mut self, entity: EntityId, tag: &str, held: Held) -> Option<Held> {
-        let model = match self.models.get_mut(tag) {
-            Some(model) => model,
-            None => self.models.entry(tag.to_owned()).or_default(),
-        };
-        let previous = model.insert(entity, held);
-        if previous.is_none() {
-            *self.entities.entry(entity).or_insert(0) += 1;
-        }
-        previous
-    }
-
     fn delete(&mut self, entity: &EntityId, model: &str) -> bool {
         let removed = self
             .models
             .get_mut(model)
-            .and_then(|states| states.remove(entity))
-            .is_some();
+            .is_some_and(|states| states.remove(entity));
         if removed {
             if let Some(count) = self.entities.get_mut(entity) {
                 *count = count.saturating_sub(1);
@@ -214,31 +399,46 @@ impl Replica {
         removed
     }
 
+    /// Packs the restored states of one model still in their segment encoding, so that scans
+    /// read them in place (and their segments can be let go). Queries call it first.
+    pub fn pack_restored(&mut self, model: &str) {
+        if let Some(states) = self.models.get_mut(model) {
+            states.pack_restored();
+        }
+    }
+
     /// The synced state of one (entity, model), with its timestamps.
     pub fn get(&self, entity: &EntityId, model: &str) -> Option<&Held> {
         self.models.get(model)?.get(entity)
     }
 
-    /// The synced state of one (entity, model).
-    pub fn state(&self, entity: &EntityId, model: &str) -> Option<&Struct> {
-        self.get(entity, model)?.state()
+    /// The synced state of one (entity, model), packed, with the held id (as
+    /// [`Replica::states`] gives).
+    pub fn state_entry(
+        &self,
+        entity: &EntityId,
+        model: &str,
+    ) -> Option<(&EntityId, PackedState<'_>)> {
+        let (tag, states) = self.models.get_key_value(model)?;
+        let held = states.get(entity)?;
+        Some((&held.id, states.packed(tag, held)?))
     }
 
-    /// The synced state of one (entity, model), with the held id (as [`Replica::states`] gives).
-    pub fn state_entry(&self, entity: &EntityId, model: &str) -> Option<(&EntityId, &Struct)> {
-        let (id, held) = self.models.get(model)?.get_key_value(entity)?;
-        Some((id, held.state()?))
+    /// The synced state of one (entity, model), decoded.
+    pub fn state(&self, entity: &EntityId, model: &str) -> Option<Struct> {
+        let (tag, states) = self.models.get_key_value(model)?;
+        states.decoded(tag, states.get(entity)?)
     }
 
-    /// Every held model state of an entity, by model tag.
-    pub fn entity(&self, entity: &EntityId) -> Vec<&Struct> {
+    /// Every held model state of an entity, decoded, by model tag.
+    pub fn entity(&self, entity: &EntityId) -> Vec<Struct> {
         if !self.entities.contains_key(entity) {
             return Vec::new();
         }
-        let mut held: Vec<&Struct> = self
+        let mut held: Vec<Struct> = self
             .models
-            .values()
-            .filter_map(|states| states.get(entity)?.state())
+            .iter()
+            .filter_map(|(tag, states)| states.decoded(tag, states.get(entity)?))
             .collect();
         held.sort_by(|a, b| a.name.cmp(&b.name));
         held
@@ -249,22 +449,37 @@ impl Replica {
         self.models
             .get(model)
             .into_iter()
-            .flat_map(|states| states.keys())
+            .flat_map(|states| states.slots.iter().map(|held| &held.id))
     }
 
-    /// Every `(entity id, state)` of one model, in no particular order.
-    pub fn states<'a>(&'a self, model: &str) -> impl Iterator<Item = (&'a EntityId, &'a Struct)> {
-        self.models.get(model).into_iter().flat_map(|states| {
-            states
-                .iter()
-                .filter_map(|(id, held)| Some((id, held.state()?)))
-        })
+    /// Every `(entity id, packed state)` of one model, in slot order (front to back through
+    /// the arena). Restored states not packed yet ([`Replica::pack_restored`]) are packed for
+    /// this scan only.
+    pub fn states<'a>(
+        &'a self,
+        model: &str,
+    ) -> impl Iterator<Item = (&'a EntityId, PackedState<'a>)> {
+        self.models
+            .get_key_value(model)
+            .into_iter()
+            .flat_map(|(tag, states)| {
+                states
+                    .slots
+                    .iter()
+                    .filter_map(move |held| Some((&held.id, states.packed(tag, held)?)))
+            })
+    }
+
+    /// Bytes of the arenas (packed states and garbage not compacted yet), for the memory
+    /// figures.
+    pub fn packed_bytes(&self) -> usize {
+        self.models.values().map(|states| states.arena.len()).sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use dojo_reactive_core::sync::ModelKey;
+    use dojo_reactive_core::sync::{ModelKey, ModelRecord};
     use dojo_reactive_core::{Felt, Member, Primitive, Value};
 
     use super::*;
@@ -338,6 +553,46 @@ mod tests {
     }
 
     #[test]
+    fn rewrites_and_deletions_compact_the_arena_and_keep_every_state() {
+        let mut replica = Replica::new();
+        let n = 2_000u128;
+        replica.apply(
+            TargetKind::Entities,
+            (0..n).map(|i| upsert(i, "ns-A", i as u32)).collect(),
+        );
+        let live = replica.packed_bytes();
+        // Many rounds of rewrites: garbage is compacted away, never above the live bytes twice.
+        for round in 1..=40u32 {
+            let changes =
+                (0..n).map(|i| upsert_at(i, "ns-A", i as u32 + round, 2 + u64::from(round)));
+            assert_eq!(
+                replica.apply(TargetKind::Entities, changes.collect()).len(),
+                n as usize
+            );
+            assert!(
+                replica.packed_bytes() <= 3 * live + MIN_COMPACTED_GARBAGE,
+                "round {round}"
+            );
+        }
+        // Deleting every other entity moves slots: the others still read their own states.
+        let deletions = (0..n).step_by(2).map(|i| delete(i, "ns-A")).collect();
+        assert_eq!(replica.apply(TargetKind::Entities, deletions).len(), 1_000);
+        assert_eq!(replica.len(), 1_000);
+        for i in 0..n {
+            let hp = replica
+                .state(&Felt::from(i), "ns-A")
+                .map(|s| s.members[0].value.clone());
+            let expected = (i % 2 == 1).then(|| Value::Primitive(Primitive::U32(i as u32 + 40)));
+            assert_eq!(hp, expected, "entity {i}");
+        }
+        let mut scanned: Vec<Felt> = replica.states("ns-A").map(|(id, _)| *id).collect();
+        scanned.sort();
+        let odd: Vec<Felt> = (0..n).filter(|i| i % 2 == 1).map(Felt::from).collect();
+        assert_eq!(scanned, odd);
+        assert_eq!(replica.ids("ns-A").count(), 1_000);
+    }
+
+    #[test]
     fn restored_states_read_like_applied_ones_and_are_compared_when_rewritten() {
         let records: Vec<ModelRecord> = [upsert(1, "ns-A", 1), upsert(2, "ns-A", 2)]
             .into_iter()
@@ -364,7 +619,15 @@ mod tests {
         assert_eq!(replica.len(), 2);
         assert_eq!(
             replica.state(&Felt::from(1u128), "ns-A"),
-            Some(&records[0].state)
+            Some(records[0].state.clone())
+        );
+        // Packed for scans: the same states, now read from the arena.
+        assert_eq!(replica.packed_bytes(), 0);
+        replica.pack_restored("ns-A");
+        assert!(replica.packed_bytes() > 0);
+        assert_eq!(
+            replica.state(&Felt::from(1u128), "ns-A"),
+            Some(records[0].state.clone())
         );
         let mut ids: Vec<_> = replica.states("ns-A").map(|(id, _)| *id).collect();
         ids.sort();
@@ -412,9 +675,11 @@ mod tests {
         .unwrap();
         let (target, changes) = dojo_reactive_storage::scan_state_changes(older).unwrap();
         assert!(replica.restore(target, changes, |_| true).is_empty());
-        let hp = |replica: &Replica| match replica.state(&one, "ns-A").map(|s| &s.members[0].value)
+        let hp = |replica: &Replica| match replica
+            .state(&one, "ns-A")
+            .map(|s| s.members[0].value.clone())
         {
-            Some(Value::Primitive(Primitive::U32(hp))) => *hp,
+            Some(Value::Primitive(Primitive::U32(hp))) => hp,
             other => panic!("{other:?}"),
         };
         assert_eq!(hp(&replica), 7);

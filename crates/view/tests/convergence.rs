@@ -342,7 +342,7 @@ fn deletions(keys: &[Key]) -> Vec<dojo_reactive_core::sync::ModelKey> {
 }
 
 fn query(
-    view: &ViewModel,
+    view: &mut ViewModel,
     model: &str,
     spec: serde_json::Value,
     consistency: Consistency,
@@ -354,7 +354,7 @@ fn query(
 }
 
 /// Every read of the view agrees with the reference.
-fn check_reads(view: &ViewModel, reference: &Reference) -> Result<(), TestCaseError> {
+fn check_reads(view: &mut ViewModel, reference: &Reference) -> Result<(), TestCaseError> {
     let held = (1..=ENTITIES)
         .filter(|&id| (0..MODELS.len()).any(|m| reference.synced.contains_key(&(id, m))))
         .count();
@@ -547,7 +547,7 @@ proptest! {
                     prop_assert_eq!(view.next_wakeup_ms().is_some(), !reference.pending.is_empty());
                 }
             }
-            check_reads(&view, &reference)?;
+            check_reads(&mut view, &reference)?;
             for (key, &(t, _)) in &reference.synced {
                 let shown = view.entity(&entity(key.0), Consistency::Synced);
                 let t_now = shown
@@ -569,6 +569,6 @@ proptest! {
         view.apply_delta(&delta(&upserts(&latest), &[])).expect("a DELTA");
         let touched = reference.apply(&latest, &[], true);
         reference.check(&touched);
-        check_reads(&view, &reference)?;
+        check_reads(&mut view, &reference)?;
     }
 }

@@ -42,7 +42,7 @@ fn writes_on_unknown_models_are_refused_with_the_reason() {
             { "name": "class", "type": "ns::models::Class", "key": false }
         ] }],
     });
-    let view = ViewModel::new(&Manifest::from_json(&json).unwrap(), ViewOptions::default());
+    let mut view = ViewModel::new(&Manifest::from_json(&json).unwrap(), ViewOptions::default());
     let awaiting = view.write_shape("ns-Class").unwrap_err();
     assert_eq!(
         awaiting,

@@ -29,7 +29,7 @@ fn spec(json: Json) -> QuerySpec {
 }
 
 /// Every page of a query, concatenated.
-fn pages(view: &ViewModel, query: &Json, consistency: Consistency) -> Vec<EntityId> {
+fn pages(view: &mut ViewModel, query: &Json, consistency: Consistency) -> Vec<EntityId> {
     let mut ids = Vec::new();
     let mut query = query.clone();
     loop {
@@ -60,7 +60,7 @@ fn queries() -> Vec<Json> {
     ]
 }
 
-fn agree(plain: &ViewModel, indexed: &ViewModel, when: &str) {
+fn agree(plain: &mut ViewModel, indexed: &mut ViewModel, when: &str) {
     for query in queries() {
         for consistency in [Consistency::Overlay, Consistency::Synced] {
             let a = pages(plain, &query, consistency);
@@ -96,7 +96,7 @@ fn an_indexed_view_answers_every_query_like_a_scan() {
         .collect();
     let bytes = delta(&world, &[]);
     both(&mut plain, &mut indexed, &bytes);
-    agree(&plain, &indexed, "after the first DELTA");
+    agree(&mut plain, &mut indexed, "after the first DELTA");
     let count = indexed
         .count(
             POS,
@@ -113,7 +113,7 @@ fn an_indexed_view_answers_every_query_like_a_scan() {
         .collect();
     let gone: Vec<_> = (100..130u32).map(|k| deletion(k, POS)).collect();
     both(&mut plain, &mut indexed, &delta(&moved, &gone));
-    agree(&plain, &indexed, "after moves and deletions");
+    agree(&mut plain, &mut indexed, "after moves and deletions");
 
     // Pending optimistic writes move entities in and out of the region.
     for (view, i) in [(&mut plain, 0), (&mut indexed, 1)] {
@@ -133,7 +133,7 @@ fn an_indexed_view_answers_every_query_like_a_scan() {
             .unwrap();
         }
     }
-    agree(&plain, &indexed, "with pending writes");
+    agree(&mut plain, &mut indexed, "with pending writes");
 
     // A restore: the index is rebuilt from the restored states.
     let restored: Vec<_> = (400..450u32)
@@ -141,7 +141,7 @@ fn an_indexed_view_answers_every_query_like_a_scan() {
         .collect();
     plain.restore(delta(&restored, &[])).unwrap();
     indexed.restore(delta(&restored, &[])).unwrap();
-    agree(&plain, &indexed, "after a restore");
+    agree(&mut plain, &mut indexed, "after a restore");
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn ordered_pages_are_stable_while_writes_arrive() {
     let world: Vec<_> = (0..60u32).map(|k| record(k, POS, 1, k % 10)).collect();
     view.apply_delta(&delta(&world, &[])).unwrap();
     let query = json!({ "filter": { "where": [{ "member": "t", "op": "eq", "value": 1 }] }, "orderBy": [{ "member": "x", "direction": "desc" }], "limit": 8 });
-    let expected = pages(&view, &query, Consistency::Overlay);
+    let expected = pages(&mut view, &query, Consistency::Overlay);
     assert_eq!(expected.len(), 60);
     let mut seen = Vec::new();
     let mut next = query.clone();

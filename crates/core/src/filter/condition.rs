@@ -10,12 +10,12 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
 use super::operand::{snippet, Operand};
-use super::{At, FilterError, PredicateSpec};
+use super::{At, FilterError, FilterState, PredicateSpec};
 use crate::bytes32::Felt;
 use crate::clause::{Clause, CompositeClause, KeysClause, LogicalOperator, PatternMatching};
 use crate::entity::EntityId;
 use crate::schema::{PrimitiveType, Ty};
-use crate::value::{Primitive, Struct};
+use crate::value::Primitive;
 
 /// How a key pattern's length is matched (Torii's `PatternMatching`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -242,7 +242,7 @@ fn compile(spec: &ConditionSpec, model: &str, shape: &Ty) -> Result<Condition, F
 
 impl Condition {
     /// Whether the state (of the filter's model, not deleted) of entity `id` passes.
-    pub(crate) fn test(&self, id: &EntityId, state: &Struct) -> bool {
+    pub(crate) fn test(&self, id: &EntityId, state: &(impl FilterState + ?Sized)) -> bool {
         match self {
             Condition::Test(predicate) => predicate.test(state),
             Condition::KeyPattern(pattern) => pattern.matches_keys(&state.key_felts()),

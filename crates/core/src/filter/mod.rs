@@ -37,6 +37,7 @@ mod condition;
 mod operand;
 mod order;
 mod select;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -59,6 +60,7 @@ pub use bounds::MemberBounds;
 pub use condition::{ConditionSpec, KeyMatching};
 pub use order::{Direction, OrderBy, OrderSpec, SortKey, SortValue};
 pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
+pub use state::{FilterState, Scalar};
 
 use condition::Condition;
 
@@ -392,15 +394,16 @@ struct KeyTest {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Predicate {
     path: String,
-    steps: Vec<(String, usize)>,
+    steps: Steps,
     op: FilterOp,
     operand: Operand,
 }
 
 impl KeyTest {
-    fn test(&self, state: &Struct) -> bool {
-        member_at(state, &self.steps)
-            .is_some_and(|value| self.operand.compare(value) == Some(Ordering::Equal))
+    fn test(&self, state: &(impl FilterState + ?Sized)) -> bool {
+        state
+            .scalar(&self.steps)
+            .is_some_and(|value| self.operand.compare(&value) == Some(Ordering::Equal))
     }
 
     /// The same test as an `eq` predicate.
@@ -415,8 +418,9 @@ impl KeyTest {
 }
 
 impl Predicate {
-    pub(crate) fn test(&self, state: &Struct) -> bool {
-        member_at(state, &self.steps).is_some_and(|value| self.operand.test(self.op, value))
+    /// Whether the state passes (of any model: the filter checks the model first).
+    pub(crate) fn test(&self, state: &(impl FilterState + ?Sized)) -> bool {
+        self.operand.test(self.op, state, &self.steps)
     }
 
     pub(crate) fn to_member_clause(&self, model: &str) -> MemberClause {
@@ -451,8 +455,10 @@ fn struct_members(shape: &Ty) -> Option<&[(String, bool, Ty)]> {
     }
 }
 
-/// `(member name, index hint)` along a member path.
-pub(crate) type Steps = Vec<(String, usize)>;
+/// `(member name, index hint)` along a member path: a compiled path, as
+/// [`FilterState::scalar`] reads it (the hint is the member's index in the model's shape; a
+/// state that differs finds the member by name).
+pub type Steps = Vec<(String, usize)>;
 
 /// Walks a dotted path through struct shapes: the `(name, index)` steps and the member's type.
 pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t Ty), FilterError> {
@@ -706,20 +712,17 @@ impl Filter {
     }
 
     /// Whether the model state of entity `id` passes: it must be a non-deleted state of this
-    /// filter's model, match every `keys` entry and every `where` condition.
-    pub fn matches(&self, id: &EntityId, state: &Struct) -> bool {
-        if state.is_deletion() || !same_text(&state.name, &self.model) {
+    /// filter's model, match every `keys` entry and every `where` condition. States are anything
+    /// a filter reads ([`FilterState`]: decoded structs, the view's packed states).
+    pub fn matches(&self, id: &EntityId, state: &(impl FilterState + ?Sized)) -> bool {
+        if state.is_deletion() || !same_text(state.model(), &self.model) {
             return false;
         }
-        // Every condition is evaluated (no short circuit): with no branch on each outcome the
-        // processor overlaps the conditions' cache misses, which costs less than the work saved.
-        let keys = self.keys.iter().fold(true, |ok, key| ok & key.test(state));
-        let tests = keys
-            & self
-                .predicates
-                .iter()
-                .fold(true, |ok, p| ok & p.test(state));
-        tests && self.conditions.iter().all(|c| c.test(id, state))
+        // Stops at the first failed condition: a state's members sit together (the view's
+        // packed states are one buffer), so the work saved outweighs the branches.
+        self.keys.iter().all(|key| key.test(state))
+            && self.predicates.iter().all(|p| p.test(state))
+            && self.conditions.iter().all(|c| c.test(id, state))
     }
 
     /// The equivalent Torii clause, for server-side subscription filters. Keys become a

@@ -4,12 +4,12 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
-use super::{text_cmp, At, FilterError, FilterOp};
+use super::{text_cmp, At, FilterError, FilterOp, FilterState, Scalar, Steps};
 use crate::bytes32::Felt;
 use crate::clause::MemberValue;
 use crate::numeric::{BigInt, FitError};
 use crate::schema::{PrimitiveType, Ty};
-use crate::value::{Primitive, Value};
+use crate::value::Primitive;
 
 /// A typed filter operand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,14 +76,6 @@ fn number(json: &Json, ty: PrimitiveType, at: &At<'_>) -> Result<Primitive, Filt
     })
 }
 
-/// The elements of an array or fixed-size array value.
-fn elements(value: &Value) -> Option<&[Value]> {
-    match value {
-        Value::Array(items) | Value::FixedSizeArray(items) => Some(items),
-        _ => None,
-    }
-}
-
 impl Operand {
     /// Parses one (non-list) value for a member of type `ty`.
     pub(crate) fn parse(json: &Json, ty: &Ty, at: &At<'_>) -> Result<Operand, FilterError> {
@@ -136,42 +128,56 @@ impl Operand {
     }
 
     /// Compares a value with this (non-list) operand; `None` when not comparable.
-    pub(crate) fn compare(&self, value: &Value) -> Option<Ordering> {
+    pub(crate) fn compare(&self, value: &Scalar<'_>) -> Option<Ordering> {
         match (value, self) {
-            (Value::Primitive(v), Operand::Primitive(p)) => v.compare(p),
-            (Value::Enum(e), Operand::Variant { name, .. }) => Some(text_cmp(&e.variant, name)),
-            (Value::ByteArray(text), Operand::Text(t)) => Some(text_cmp(text, t)),
+            (Scalar::Primitive(v), Operand::Primitive(p)) => v.compare(p),
+            (Scalar::Variant(variant), Operand::Variant { name, .. }) => {
+                Some(text_cmp(variant, name))
+            }
+            (Scalar::Text(text), Operand::Text(t)) => Some(text_cmp(text, t)),
             _ => None,
         }
     }
 
-    /// Whether `value <op> self` holds: the one definition of every operator's meaning, which
-    /// agrees with Torii's (`crate::clause`). Comparisons are exact and typed; a value that is
-    /// not comparable with the operand never matches (`neq` and `notIn` included). `in` /
-    /// `notIn` take a list; `contains*` look for elements of an array member (`containsAll` of
-    /// no elements holds, `containsAny` of none does not); `arrayLength*` compare its length.
-    pub(crate) fn test(&self, op: FilterOp, value: &Value) -> bool {
+    /// Whether `<member at steps> <op> self` holds for a state: the one definition of every
+    /// operator's meaning, which agrees with Torii's (`crate::clause`), over any
+    /// [`FilterState`] (decoded structs, the view's packed states). Comparisons are exact and
+    /// typed; a value that is not comparable with the operand never matches (`neq` and `notIn`
+    /// included). `in` / `notIn` take a list; `contains*` look for elements of an array member
+    /// (`containsAll` of no elements holds, `containsAny` of none does not); `arrayLength*`
+    /// compare its length.
+    pub(crate) fn test(
+        &self,
+        op: FilterOp,
+        state: &(impl FilterState + ?Sized),
+        steps: &Steps,
+    ) -> bool {
         use FilterOp as Op;
-        let equal = |item: &Operand, value: &Value| item.compare(value) == Some(Ordering::Equal);
+        let equal =
+            |item: &Operand, value: &Scalar<'_>| item.compare(value) == Some(Ordering::Equal);
         match (op, self) {
-            (Op::In, Operand::List(items)) => items.iter().any(|item| equal(item, value)),
-            (Op::NotIn, Operand::List(items)) => items.iter().all(|item| {
-                item.compare(value)
-                    .is_some_and(|order| order != Ordering::Equal)
-            }),
-            (Op::Contains, _) => {
-                elements(value).is_some_and(|els| els.iter().any(|e| equal(self, e)))
+            (Op::Contains | Op::ContainsAll | Op::ContainsAny, _) => {
+                let Some(els) = state.elements(steps) else {
+                    return false;
+                };
+                match (op, self) {
+                    (Op::Contains, _) => els.iter().any(|e| equal(self, e)),
+                    (Op::ContainsAll, Operand::List(items)) => {
+                        items.iter().all(|item| els.iter().any(|e| equal(item, e)))
+                    }
+                    (Op::ContainsAny, Operand::List(items)) => {
+                        items.iter().any(|item| els.iter().any(|e| equal(item, e)))
+                    }
+                    _ => false,
+                }
             }
-            (Op::ContainsAll, Operand::List(items)) => elements(value)
-                .is_some_and(|els| items.iter().all(|item| els.iter().any(|e| equal(item, e)))),
-            (Op::ContainsAny, Operand::List(items)) => elements(value)
-                .is_some_and(|els| items.iter().any(|item| els.iter().any(|e| equal(item, e)))),
             (
                 Op::ArrayLengthEq | Op::ArrayLengthGt | Op::ArrayLengthLt,
                 Operand::Primitive(length),
             ) => {
-                let Some(order) = elements(value)
-                    .and_then(|els| Primitive::U64(els.len() as u64).compare(length))
+                let Some(order) = state
+                    .array_len(steps)
+                    .and_then(|len| Primitive::U64(len as u64).compare(length))
                 else {
                     return false;
                 };
@@ -181,9 +187,22 @@ impl Operand {
                     _ => order == Ordering::Less,
                 }
             }
+            (Op::In | Op::NotIn, Operand::List(items)) => {
+                let Some(value) = state.scalar(steps) else {
+                    return false;
+                };
+                if op == Op::In {
+                    items.iter().any(|item| equal(item, &value))
+                } else {
+                    items.iter().all(|item| {
+                        item.compare(&value)
+                            .is_some_and(|order| order != Ordering::Equal)
+                    })
+                }
+            }
             (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, Operand::List(_)) => false,
             (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, _) => {
-                let Some(order) = self.compare(value) else {
+                let Some(order) = state.scalar(steps).and_then(|value| self.compare(&value)) else {
                     return false;
                 };
                 match op {

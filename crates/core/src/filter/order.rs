@@ -8,11 +8,11 @@ use std::cmp::Ordering;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{is_orderable, member_at, resolve_path, At, FilterError, ModelShapes, Steps};
+use super::{is_orderable, resolve_path, At, FilterError, FilterState, ModelShapes, Scalar, Steps};
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
 use crate::numeric::BigInt;
-use crate::value::{Struct, Value};
+use crate::value::Value;
 
 /// A member value with a total order: an exact number (any Cairo integer or felt) or text
 /// (`ByteArray`, byte-wise). Numbers order before text (one member never holds both).
@@ -29,10 +29,16 @@ impl SortValue {
     /// The sort value of a member value: numbers and `ByteArray`; `None` for other types
     /// (`bool`, enums, structs, arrays have no order).
     pub fn of(value: &Value) -> Option<SortValue> {
+        SortValue::of_scalar(Scalar::of(value)?)
+    }
+
+    /// The sort value of a comparable member value (as a [`FilterState`] reads it): numbers and
+    /// `ByteArray`; `None` for `bool` and enums.
+    pub fn of_scalar(value: Scalar<'_>) -> Option<SortValue> {
         match value {
-            Value::Primitive(p) => p.as_bigint().map(|n| SortValue(Inner::Number(n))),
-            Value::ByteArray(text) => Some(SortValue(Inner::Text(text.clone()))),
-            _ => None,
+            Scalar::Primitive(p) => p.as_bigint().map(|n| SortValue(Inner::Number(n))),
+            Scalar::Text(text) => Some(SortValue(Inner::Text(text.to_owned()))),
+            Scalar::Variant(_) => None,
         }
     }
 
@@ -174,10 +180,10 @@ impl OrderBy {
     }
 
     /// The sort key of a state.
-    pub fn key_of(&self, state: &Struct) -> SortKey {
+    pub fn key_of(&self, state: &(impl FilterState + ?Sized)) -> SortKey {
         self.keys
             .iter()
-            .map(|k| member_at(state, &k.steps).and_then(SortValue::of))
+            .map(|k| state.scalar(&k.steps).and_then(SortValue::of_scalar))
             .collect()
     }
 

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::order::{OrderBy, OrderSpec, SortKey};
-use super::{resolve_path, At, Filter, FilterError, FilterSpec, ModelShapes};
+use super::{resolve_path, At, Filter, FilterError, FilterSpec, FilterState, ModelShapes};
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
 use crate::value::{Member, Struct, Value};
@@ -232,7 +232,10 @@ impl Query {
     }
 
     /// How many of the `(entity id, state)` pairs match the filter (limit and cursor aside).
-    pub fn count<'a>(&self, states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>) -> usize {
+    pub fn count<'a, S: FilterState>(
+        &self,
+        states: impl IntoIterator<Item = (&'a EntityId, S)>,
+    ) -> usize {
         states
             .into_iter()
             .filter(|(id, state)| self.filter.matches(id, state))
@@ -260,15 +263,16 @@ impl Query {
     }
 
     /// The page [`Query::run`] returns, before the selector: the matching pairs in the query's
-    /// order (borrowed, nothing cloned) and the next page's cursor.
-    pub fn matching<'a>(
+    /// order (as given, nothing cloned) and the next page's cursor. States are anything a
+    /// filter reads ([`FilterState`]: decoded structs, the view's packed states).
+    pub fn matching<'a, S: FilterState>(
         &self,
-        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
-    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
+        states: impl IntoIterator<Item = (&'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
         if let Some(order) = &self.order {
             return self.matching_ordered(order, states);
         }
-        let mut hits: Vec<(&EntityId, &Struct)> = states
+        let mut hits: Vec<(&EntityId, S)> = states
             .into_iter()
             .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
             .filter(|(id, state)| self.filter.matches(id, state))
@@ -289,18 +293,18 @@ impl Query {
     }
 
     /// A page in member order: the matches after the cursor, sorted by `order`, cut at the limit.
-    fn matching_ordered<'a>(
+    fn matching_ordered<'a, S: FilterState>(
         &self,
         order: &OrderBy,
-        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
-    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
-        let mut hits: Vec<(SortKey, &EntityId, &Struct)> = states
+        states: impl IntoIterator<Item = (&'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
+        let mut hits: Vec<(SortKey, &EntityId, S)> = states
             .into_iter()
             .filter(|(id, state)| self.filter.matches(id, state))
-            .map(|(id, state)| (order.key_of(state), id, state))
+            .map(|(id, state)| (order.key_of(&state), id, state))
             .filter(|(key, id, _)| order.after_cursor(key, id))
             .collect();
-        let compare = |a: &(SortKey, &EntityId, &Struct), b: &(SortKey, &EntityId, &Struct)| {
+        let compare = |a: &(SortKey, &EntityId, S), b: &(SortKey, &EntityId, S)| {
             order.compare((&a.0, a.1), (&b.0, b.1))
         };
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
@@ -322,18 +326,18 @@ impl Query {
     /// What [`Query::matching`] returns for a query in entity id order (no `order`), from pairs
     /// given in ascending entity id order: it stops reading them once it holds one match more
     /// than the limit.
-    pub fn matching_in_order<'a>(
+    pub fn matching_in_order<'a, S: FilterState>(
         &self,
-        states: impl IntoIterator<Item = (&'a EntityId, &'a Struct)>,
-    ) -> (Vec<(&'a EntityId, &'a Struct)>, Option<String>) {
+        states: impl IntoIterator<Item = (&'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
         let mut hits = Vec::new();
         for (id, state) in states {
-            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(id, state) {
+            if self.cursor.is_some_and(|c| *id <= c) || !self.filter.matches(id, &state) {
                 continue;
             }
             if hits.len() == limit {
-                let next_cursor = hits.last().map(|(id, _): &(&EntityId, _)| id.to_hex());
+                let next_cursor = hits.last().map(|(id, _): &(&EntityId, S)| id.to_hex());
                 return (hits, next_cursor);
             }
             hits.push((id, state));

@@ -1,0 +1,696 @@
+//! Packed model states: how the replica holds every synced state. One contiguous buffer per
+//! state instead of a tree of allocations (a decoded `arena-Player` is ~1.3 KB in ~25 heap
+//! objects; packed it is ~0.4 KB in one), read in place by filters ([`PackedState`] is a
+//! [`FilterState`]) and decoded to a [`Struct`] only for what a caller reads.
+//!
+//! # Layout
+//!
+//! A struct body is a header (`count << 1 | wide`, a LEB128 varint), then one offset per member
+//! (`u16` LE, or `u32` LE when `wide`), each from the start of the member area that follows, so
+//! a member is found by its index without reading those before it. A member is its name (varint
+//! length + UTF-8), a key byte (0 or 1), then its value: a tag byte and
+//! - integers: their fixed width, little-endian; `bool`: one byte;
+//! - `u256` and the felt-like types: a length byte and their big-endian bytes without leading
+//!   zeros (a small felt takes 2 bytes, not 32);
+//! - struct: its name, then a struct body; enum: its name, the option (varint), the variant's
+//!   name, the inner value; tuple, array, fixed-size array: a varint count then the values;
+//!   `ByteArray`: varint length + UTF-8.
+//!
+//! The encoding of a value is unique, so two packed states are equal exactly when the decoded
+//! states are. Packed bytes are only ever written by [`Packed::pack`]; reading never panics all
+//! the same (a malformed buffer reads as absent).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use dojo_reactive_core::{
+    EnumValue, Felt, FilterState, Member, Name, Primitive, Scalar, Steps, Struct, Value, U256,
+};
+
+/// One model state packed (see the module doc). Its model tag is kept by whoever holds it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Packed(Box<[u8]>);
+
+impl fmt::Debug for Packed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Packed({} bytes)", self.0.len())
+    }
+}
+
+const STRUCT: u8 = 16;
+const ENUM: u8 = 17;
+const TUPLE: u8 = 18;
+const ARRAY: u8 = 19;
+const FIXED_SIZE_ARRAY: u8 = 20;
+const BYTE_ARRAY: u8 = 21;
+
+impl Packed {
+    /// Packs a state's members (its name, the model tag, is not kept).
+    pub fn pack(state: &Struct) -> Packed {
+        let mut out = Vec::with_capacity(16 * state.members.len() + 4);
+        write_body(&mut out, &state.members);
+        Packed(out.into_boxed_slice())
+    }
+
+    /// The state again, named `model` (`None` only for a buffer [`Packed::pack`] did not write).
+    pub fn unpack(&self, model: &Name) -> Option<Struct> {
+        unpack(&self.0, model)
+    }
+
+    /// The packed bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The packed bytes, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.into_vec()
+    }
+
+    /// Bytes held (the buffer; the box itself is two words more).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the buffer is empty (never: even a deletion has a header).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the state has no members (a deletion).
+    pub fn is_deletion(&self) -> bool {
+        is_deletion(&self.0)
+    }
+
+    /// The comparable value at a member path, read in place.
+    pub fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
+        scalar(&self.0, steps)
+    }
+}
+
+/// The state packed in `bytes`, named `model`.
+pub fn unpack(bytes: &[u8], model: &Name) -> Option<Struct> {
+    let mut reader = Reader::new(bytes);
+    Some(Struct {
+        name: model.clone(),
+        members: reader.body()?,
+    })
+}
+
+/// Whether the state packed in `bytes` has no members (a deletion).
+fn is_deletion(bytes: &[u8]) -> bool {
+    Reader::new(bytes)
+        .varint()
+        .is_none_or(|header| header >> 1 == 0)
+}
+
+/// The comparable value at a member path of the state packed in `bytes`, read in place.
+fn scalar<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Scalar<'b>> {
+    member(bytes, steps)?.scalar()
+}
+
+/// A reader at the value (its tag) of the member at a path of the state packed in `bytes`.
+fn member<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Reader<'b>> {
+    let (last, path) = steps.split_last()?;
+    let mut body: &[u8] = bytes;
+    for step in path {
+        let mut value = Reader::new(member_value(body, step)?);
+        if value.byte()? != STRUCT {
+            return None;
+        }
+        value.skip_text()?;
+        body = value.rest();
+    }
+    Some(Reader::new(member_value(body, last)?))
+}
+
+/// A packed state with its model tag: what filters and queries read. Its bytes are borrowed
+/// from the replica's arena, or owned when a restored state was packed for one scan.
+#[derive(Debug, Clone)]
+pub struct PackedState<'a> {
+    /// The model tag.
+    pub model: &'a Name,
+    /// The packed bytes (as [`Packed::pack`] writes them).
+    pub bytes: Cow<'a, [u8]>,
+}
+
+impl PackedState<'_> {
+    /// The state, decoded.
+    pub fn unpack(&self) -> Option<Struct> {
+        unpack(&self.bytes, self.model)
+    }
+}
+
+impl FilterState for PackedState<'_> {
+    fn model(&self) -> &str {
+        self.model
+    }
+
+    fn is_deletion(&self) -> bool {
+        is_deletion(&self.bytes)
+    }
+
+    fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
+        scalar(&self.bytes, steps)
+    }
+
+    fn elements(&self, steps: &Steps) -> Option<Vec<Scalar<'_>>> {
+        let mut items = array(&self.bytes, steps)?;
+        let count = items.len()?;
+        // Each element takes at least one byte: a hostile count cannot reserve much.
+        let mut out = Vec::with_capacity(count.min(items.rest().len()));
+        for _ in 0..count {
+            out.push(items.element()?);
+        }
+        Some(out)
+    }
+
+    fn array_len(&self, steps: &Steps) -> Option<usize> {
+        array(&self.bytes, steps)?.len()
+    }
+
+    fn key_felts(&self) -> Vec<Felt> {
+        let mut out = Vec::new();
+        let Some(members) = unpack(&self.bytes, self.model) else {
+            return out;
+        };
+        for member in members.members.iter().filter(|m| m.key) {
+            member.value.serialize_felts(&mut out);
+        }
+        out
+    }
+}
+
+/// A reader at the count of the array (or fixed-size array) member at a path of the state
+/// packed in `bytes`.
+fn array<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Reader<'b>> {
+    let mut value = member(bytes, steps)?;
+    matches!(value.byte()?, ARRAY | FIXED_SIZE_ARRAY).then_some(value)
+}
+
+/// The bytes from a member's value (its tag) to the end of `body`: found at the step's index
+/// hint when the name there matches, else by name.
+fn member_value<'b>(body: &'b [u8], (name, hint): &(String, usize)) -> Option<&'b [u8]> {
+    let mut header = Reader::new(body);
+    let head = header.varint()?;
+    let count = usize::try_from(head >> 1).ok()?;
+    let width = if head & 1 == 1 { 4 } else { 2 };
+    let offsets = header.position();
+    let members = offsets.checked_add(count.checked_mul(width)?)?;
+    let at = |index: usize| -> Option<&'b [u8]> {
+        let slot = offsets + index * width;
+        let offset = match width {
+            2 => usize::from(u16::from_le_bytes(
+                body.get(slot..slot + 2)?.try_into().ok()?,
+            )),
+            _ => usize::try_from(u32::from_le_bytes(
+                body.get(slot..slot + 4)?.try_into().ok()?,
+            ))
+            .ok()?,
+        };
+        let mut member = Reader::new(body.get(members.checked_add(offset)?..)?);
+        let len = member.len()?;
+        if member.take(len)? != name.as_bytes() {
+            return None;
+        }
+        member.byte()?; // the key flag
+        Some(member.rest())
+    };
+    if *hint < count {
+        if let Some(value) = at(*hint) {
+            return Some(value);
+        }
+    }
+    (0..count).find_map(at)
+}
+
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_varint(out, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn write_body(out: &mut Vec<u8>, members: &[Member]) {
+    let mut area = Vec::with_capacity(16 * members.len());
+    let mut offsets = Vec::with_capacity(members.len());
+    for member in members {
+        offsets.push(area.len());
+        write_text(&mut area, &member.name);
+        area.push(u8::from(member.key));
+        write_value(&mut area, &member.value);
+    }
+    let wide = offsets
+        .last()
+        .is_some_and(|last| *last > usize::from(u16::MAX));
+    write_varint(out, ((members.len() as u64) << 1) | u64::from(wide));
+    for offset in offsets {
+        if wide {
+            // A body over 4 GiB cannot be held in wasm32 memory in the first place.
+            out.extend_from_slice(&u32::try_from(offset).unwrap_or(u32::MAX).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(offset as u16).to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&area);
+}
+
+/// The tag of a primitive type (0-15).
+fn primitive_tag(p: &Primitive) -> u8 {
+    match p {
+        Primitive::I8(_) => 0,
+        Primitive::I16(_) => 1,
+        Primitive::I32(_) => 2,
+        Primitive::I64(_) => 3,
+        Primitive::I128(_) => 4,
+        Primitive::U8(_) => 5,
+        Primitive::U16(_) => 6,
+        Primitive::U32(_) => 7,
+        Primitive::U64(_) => 8,
+        Primitive::U128(_) => 9,
+        Primitive::U256(_) => 10,
+        Primitive::Bool(_) => 11,
+        Primitive::Felt252(_) => 12,
+        Primitive::ClassHash(_) => 13,
+        Primitive::ContractAddress(_) => 14,
+        Primitive::EthAddress(_) => 15,
+    }
+}
+
+fn write_wide(out: &mut Vec<u8>, bytes: &[u8; 32]) {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    let significant = bytes.get(start..).unwrap_or_default();
+    out.push(significant.len() as u8);
+    out.extend_from_slice(significant);
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Primitive(p) => {
+            out.push(primitive_tag(p));
+            match p {
+                Primitive::I8(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::I16(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::I32(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::I64(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::I128(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::U8(v) => out.push(*v),
+                Primitive::U16(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::U32(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::U64(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::U128(v) => out.extend_from_slice(&v.to_le_bytes()),
+                Primitive::Bool(v) => out.push(u8::from(*v)),
+                Primitive::U256(v) => write_wide(out, &v.0),
+                Primitive::Felt252(v)
+                | Primitive::ClassHash(v)
+                | Primitive::ContractAddress(v)
+                | Primitive::EthAddress(v) => write_wide(out, &v.0),
+            }
+        }
+        Value::Struct(s) => {
+            out.push(STRUCT);
+            write_text(out, &s.name);
+            write_body(out, &s.members);
+        }
+        Value::Enum(e) => {
+            out.push(ENUM);
+            write_text(out, &e.name);
+            write_varint(out, u64::from(e.option));
+            write_text(out, &e.variant);
+            write_value(out, &e.value);
+        }
+        Value::Tuple(items) | Value::Array(items) | Value::FixedSizeArray(items) => {
+            out.push(match value {
+                Value::Tuple(_) => TUPLE,
+                Value::Array(_) => ARRAY,
+                _ => FIXED_SIZE_ARRAY,
+            });
+            write_varint(out, items.len() as u64);
+            for item in items {
+                write_value(out, item);
+            }
+        }
+        Value::ByteArray(text) => {
+            out.push(BYTE_ARRAY);
+            write_text(out, text);
+        }
+    }
+}
+
+/// A cursor over packed bytes; every read is checked (`None` past the end or on a bad tag).
+struct Reader<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+/// Deepest nesting read back (the writer never exceeds what the decoder that built the state
+/// allowed; this only bounds the recursion on a buffer it did not write).
+const MAX_DEPTH: u32 = 64;
+
+impl<'b> Reader<'b> {
+    fn new(bytes: &'b [u8]) -> Self {
+        Reader { bytes, at: 0 }
+    }
+
+    fn position(&self) -> usize {
+        self.at
+    }
+
+    fn rest(&self) -> &'b [u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        let bytes = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(bytes)
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.varint()?).ok()
+    }
+
+    /// Steps over a text without reading it (a name a scan does not compare).
+    fn skip_text(&mut self) -> Option<()> {
+        let len = self.len()?;
+        self.take(len).map(drop)
+    }
+
+    fn text(&mut self) -> Option<&'b str> {
+        let len = self.len()?;
+        std::str::from_utf8(self.take(len)?).ok()
+    }
+
+    fn wide(&mut self) -> Option<[u8; 32]> {
+        let len = usize::from(self.byte()?);
+        let significant = self.take(len)?;
+        let mut bytes = [0u8; 32];
+        bytes
+            .get_mut(32usize.checked_sub(len)?..)?
+            .copy_from_slice(significant);
+        Some(bytes)
+    }
+
+    fn primitive(&mut self, tag: u8) -> Option<Primitive> {
+        Some(match tag {
+            0 => Primitive::I8(i8::from_le_bytes(self.array()?)),
+            1 => Primitive::I16(i16::from_le_bytes(self.array()?)),
+            2 => Primitive::I32(i32::from_le_bytes(self.array()?)),
+            3 => Primitive::I64(i64::from_le_bytes(self.array()?)),
+            4 => Primitive::I128(i128::from_le_bytes(self.array()?)),
+            5 => Primitive::U8(self.byte()?),
+            6 => Primitive::U16(u16::from_le_bytes(self.array()?)),
+            7 => Primitive::U32(u32::from_le_bytes(self.array()?)),
+            8 => Primitive::U64(u64::from_le_bytes(self.array()?)),
+            9 => Primitive::U128(u128::from_le_bytes(self.array()?)),
+            10 => Primitive::U256(U256(self.wide()?)),
+            11 => Primitive::Bool(self.byte()? != 0),
+            12 => Primitive::Felt252(Felt(self.wide()?)),
+            13 => Primitive::ClassHash(Felt(self.wide()?)),
+            14 => Primitive::ContractAddress(Felt(self.wide()?)),
+            15 => Primitive::EthAddress(Felt(self.wide()?)),
+            _ => return None,
+        })
+    }
+
+    /// The comparable value here (primitives, enum variants, text; `None` for the others).
+    fn scalar(&mut self) -> Option<Scalar<'b>> {
+        match self.byte()? {
+            ENUM => {
+                self.skip_text()?;
+                self.varint()?;
+                Some(Scalar::Variant(self.text()?))
+            }
+            BYTE_ARRAY => Some(Scalar::Text(self.text()?)),
+            tag => self.primitive(tag).map(Scalar::Primitive),
+        }
+    }
+
+    /// The comparable value of an array element here, read past the whole element (an enum's
+    /// inner value too); `None` when it is not comparable.
+    fn element(&mut self) -> Option<Scalar<'b>> {
+        let scalar = self.scalar()?;
+        if let Scalar::Variant(_) = scalar {
+            self.value(0)?;
+        }
+        Some(scalar)
+    }
+
+    fn body(&mut self) -> Option<Vec<Member>> {
+        self.body_at(0)
+    }
+
+    fn body_at(&mut self, depth: u32) -> Option<Vec<Member>> {
+        let head = self.varint()?;
+        let count = usize::try_from(head >> 1).ok()?;
+        let width = if head & 1 == 1 { 4 } else { 2 };
+        self.take(count.checked_mul(width)?)?;
+        // Each member takes at least three bytes: a hostile count cannot reserve much.
+        let mut members = Vec::with_capacity(count.min(self.rest().len() / 3));
+        for _ in 0..count {
+            let name = Name::from(self.text()?);
+            let key = self.byte()? != 0;
+            let value = self.value(depth)?;
+            members.push(Member { name, key, value });
+        }
+        Some(members)
+    }
+
+    fn items(&mut self, depth: u32) -> Option<Vec<Value>> {
+        let count = self.len()?;
+        let mut items = Vec::with_capacity(count.min(self.rest().len()));
+        for _ in 0..count {
+            items.push(self.value(depth)?);
+        }
+        Some(items)
+    }
+
+    fn value(&mut self, depth: u32) -> Option<Value> {
+        let depth = depth + 1;
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        Some(match self.byte()? {
+            STRUCT => {
+                let name = Name::from(self.text()?);
+                Value::Struct(Struct {
+                    name,
+                    members: self.body_at(depth)?,
+                })
+            }
+            ENUM => {
+                let name = Name::from(self.text()?);
+                let option = u32::try_from(self.varint()?).ok()?;
+                let variant = Name::from(self.text()?);
+                let value = Box::new(self.value(depth)?);
+                Value::Enum(EnumValue {
+                    name,
+                    option,
+                    variant,
+                    value,
+                })
+            }
+            TUPLE => Value::Tuple(self.items(depth)?),
+            ARRAY => Value::Array(self.items(depth)?),
+            FIXED_SIZE_ARRAY => Value::FixedSizeArray(self.items(depth)?),
+            BYTE_ARRAY => Value::ByteArray(self.text()?.to_owned()),
+            tag => Value::Primitive(self.primitive(tag)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str, key: bool, value: Value) -> Member {
+        Member {
+            name: name.into(),
+            key,
+            value,
+        }
+    }
+
+    fn sample() -> Struct {
+        let mut felt = [0u8; 32];
+        felt[31] = 0x2a;
+        felt[3] = 0x01;
+        Struct {
+            name: "ns-M".into(),
+            members: vec![
+                member(
+                    "id",
+                    true,
+                    Value::Primitive(Primitive::ContractAddress(Felt(felt))),
+                ),
+                member("hp", false, Value::Primitive(Primitive::I16(-7))),
+                member(
+                    "class",
+                    false,
+                    Value::Enum(EnumValue {
+                        name: "Class".into(),
+                        option: 2,
+                        variant: "Rogue".into(),
+                        value: Box::new(Value::Primitive(Primitive::U8(3))),
+                    }),
+                ),
+                member(
+                    "pos",
+                    false,
+                    Value::Struct(Struct {
+                        name: "Vec2".into(),
+                        members: vec![
+                            member("x", false, Value::Primitive(Primitive::U32(5))),
+                            member("y", false, Value::Primitive(Primitive::U32(9))),
+                        ],
+                    }),
+                ),
+                member("title", false, Value::ByteArray("héllo".into())),
+                member(
+                    "bag",
+                    false,
+                    Value::Array(vec![Value::Tuple(vec![
+                        Value::Primitive(Primitive::U256(U256::ZERO)),
+                        Value::Primitive(Primitive::Bool(true)),
+                    ])]),
+                ),
+                member(
+                    "zero",
+                    false,
+                    Value::Primitive(Primitive::Felt252(Felt::ZERO)),
+                ),
+            ],
+        }
+    }
+
+    fn steps(path: &[(&str, usize)]) -> Steps {
+        path.iter().map(|(n, i)| ((*n).to_owned(), *i)).collect()
+    }
+
+    #[test]
+    fn a_state_unpacks_to_itself_and_is_smaller_packed() {
+        let state = sample();
+        let packed = Packed::pack(&state);
+        assert_eq!(packed.unpack(&state.name), Some(state.clone()));
+        assert!(packed.len() < 150, "{} bytes", packed.len());
+        assert!(!packed.is_deletion());
+        let deletion = Packed::pack(&Struct {
+            name: "ns-M".into(),
+            members: Vec::new(),
+        });
+        assert!(deletion.is_deletion());
+        assert_eq!(
+            deletion.unpack(&"ns-M".into()).map(|s| s.members.len()),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn members_are_read_in_place_by_hint_or_by_name() {
+        let packed = Packed::pack(&sample());
+        assert_eq!(
+            packed.scalar(&steps(&[("hp", 1)])),
+            Some(Scalar::Primitive(Primitive::I16(-7)))
+        );
+        // A wrong hint still finds the member by name.
+        assert_eq!(
+            packed.scalar(&steps(&[("hp", 5)])),
+            Some(Scalar::Primitive(Primitive::I16(-7)))
+        );
+        assert_eq!(
+            packed.scalar(&steps(&[("pos", 3), ("y", 1)])),
+            Some(Scalar::Primitive(Primitive::U32(9)))
+        );
+        assert_eq!(
+            packed.scalar(&steps(&[("class", 2)])),
+            Some(Scalar::Variant("Rogue"))
+        );
+        assert_eq!(
+            packed.scalar(&steps(&[("title", 4)])),
+            Some(Scalar::Text("héllo"))
+        );
+        // Not comparable, absent, or a path through a non-struct.
+        assert_eq!(packed.scalar(&steps(&[("pos", 3)])), None);
+        assert_eq!(packed.scalar(&steps(&[("bag", 5)])), None);
+        assert_eq!(packed.scalar(&steps(&[("nope", 0)])), None);
+        assert_eq!(packed.scalar(&steps(&[("hp", 1), ("x", 0)])), None);
+        assert_eq!(packed.scalar(&Vec::new()), None);
+    }
+
+    #[test]
+    fn equal_packings_mean_equal_states() {
+        let a = sample();
+        let mut b = sample();
+        assert_eq!(Packed::pack(&a), Packed::pack(&b));
+        b.members[1].value = Value::Primitive(Primitive::I16(-8));
+        assert_ne!(Packed::pack(&a), Packed::pack(&b));
+        // Same bits, another type: another packing.
+        let mut c = sample();
+        c.members[1].value = Value::Primitive(Primitive::U16(0xfff9));
+        assert_ne!(Packed::pack(&a), Packed::pack(&c));
+    }
+
+    #[test]
+    fn truncated_or_garbage_buffers_read_as_absent() {
+        let packed = Packed::pack(&sample());
+        for cut in 0..packed.len() {
+            let short = Packed(packed.0[..cut].into());
+            assert_eq!(short.unpack(&"ns-M".into()), None, "cut at {cut}");
+            let _ = short.scalar(&steps(&[("pos", 3), ("y", 1)]));
+            let _ = short.is_deletion();
+        }
+        let garbage = Packed(vec![0xff; 40].into());
+        assert_eq!(garbage.unpack(&"ns-M".into()), None);
+        assert_eq!(garbage.scalar(&steps(&[("hp", 1)])), None);
+    }
+
+    #[test]
+    fn wide_bodies_use_four_byte_offsets() {
+        let long = "x".repeat(70_000);
+        let state = Struct {
+            name: "ns-M".into(),
+            members: vec![
+                member("a", false, Value::ByteArray(long)),
+                member("b", false, Value::Primitive(Primitive::U8(4))),
+            ],
+        };
+        let packed = Packed::pack(&state);
+        assert_eq!(packed.unpack(&state.name), Some(state));
+        assert_eq!(
+            packed.scalar(&steps(&[("b", 1)])),
+            Some(Scalar::Primitive(Primitive::U8(4)))
+        );
+    }
+}
