@@ -170,14 +170,7 @@ impl FilterState for PackedState<'_> {
     }
 
     fn key_felts(&self) -> Vec<Felt> {
-        let mut out = Vec::new();
-        let Some(members) = unpack(&self.bytes, self.model) else {
-            return out;
-        };
-        for member in members.members.iter().filter(|m| m.key) {
-            member.value.serialize_felts(&mut out);
-        }
-        out
+        key_felts(&self.bytes)
     }
 }
 
@@ -188,40 +181,85 @@ fn array<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Reader<'b>> {
     matches!(value.byte()?, ARRAY | FIXED_SIZE_ARRAY).then_some(value)
 }
 
-/// The bytes from a member's value (its tag) to the end of `body`: found at the step's index
-/// hint when the name there matches, else by name.
-fn member_value<'b>(body: &'b [u8], (name, hint): &(String, usize)) -> Option<&'b [u8]> {
-    let mut header = Reader::new(body);
-    let head = header.varint()?;
-    let count = usize::try_from(head >> 1).ok()?;
-    let width = if head & 1 == 1 { 4 } else { 2 };
-    let offsets = header.position();
-    let members = offsets.checked_add(count.checked_mul(width)?)?;
-    let at = |index: usize| -> Option<&'b [u8]> {
-        let slot = offsets + index * width;
-        let offset = match width {
+/// The members of a struct body, found by index through its offsets.
+struct Members<'b> {
+    body: &'b [u8],
+    count: usize,
+    width: usize,
+    /// Where the offsets start.
+    offsets: usize,
+    /// Where the member area starts.
+    members: usize,
+}
+
+impl<'b> Members<'b> {
+    fn new(body: &'b [u8]) -> Option<Self> {
+        let mut header = Reader::new(body);
+        let head = header.varint()?;
+        let count = usize::try_from(head >> 1).ok()?;
+        let width = if head & 1 == 1 { 4 } else { 2 };
+        let offsets = header.position();
+        let members = offsets.checked_add(count.checked_mul(width)?)?;
+        Some(Members {
+            body,
+            count,
+            width,
+            offsets,
+            members,
+        })
+    }
+
+    /// Member `index`: its name, whether it is a key, and a reader at its value (its tag).
+    fn get(&self, index: usize) -> Option<(&'b [u8], bool, Reader<'b>)> {
+        let slot = self.offsets + index * self.width;
+        let offset = match self.width {
             2 => usize::from(u16::from_le_bytes(
-                body.get(slot..slot + 2)?.try_into().ok()?,
+                self.body.get(slot..slot + 2)?.try_into().ok()?,
             )),
             _ => usize::try_from(u32::from_le_bytes(
-                body.get(slot..slot + 4)?.try_into().ok()?,
+                self.body.get(slot..slot + 4)?.try_into().ok()?,
             ))
             .ok()?,
         };
-        let mut member = Reader::new(body.get(members.checked_add(offset)?..)?);
+        let mut member = Reader::new(self.body.get(self.members.checked_add(offset)?..)?);
         let len = member.len()?;
-        if member.take(len)? != name.as_bytes() {
-            return None;
-        }
-        member.byte()?; // the key flag
-        Some(member.rest())
+        let name = member.take(len)?;
+        let key = member.byte()? != 0;
+        Some((name, key, Reader::new(member.rest())))
+    }
+}
+
+/// The bytes from a member's value (its tag) to the end of `body`: found at the step's index
+/// hint when the name there matches, else by name.
+fn member_value<'b>(body: &'b [u8], (name, hint): &(String, usize)) -> Option<&'b [u8]> {
+    let members = Members::new(body)?;
+    let at = |index: usize| -> Option<&'b [u8]> {
+        let (found, _, value) = members.get(index)?;
+        (found == name.as_bytes()).then(|| value.rest())
     };
-    if *hint < count {
+    if *hint < members.count {
         if let Some(value) = at(*hint) {
             return Some(value);
         }
     }
-    (0..count).find_map(at)
+    (0..members.count).find_map(at)
+}
+
+/// The key members of the state packed in `bytes` serialized to felts, in declaration order
+/// (only the keys are decoded).
+fn key_felts(bytes: &[u8]) -> Vec<Felt> {
+    let mut out = Vec::new();
+    let Some(members) = Members::new(bytes) else {
+        return out;
+    };
+    for index in 0..members.count {
+        if let Some((_, true, mut value)) = members.get(index) {
+            if let Some(value) = value.value(0) {
+                value.serialize_felts(&mut out);
+            }
+        }
+    }
+    out
 }
 
 fn write_varint(out: &mut Vec<u8>, mut value: u64) {

@@ -1,6 +1,7 @@
 //! Packed states against decoded ones, on random states of every value kind: packing keeps a
 //! state exactly, equal packings mean equal states, and every member a filter reads in place is
-//! what it reads on the decoded state (so a filter matches the same states either way).
+//! what it reads on the decoded state (scalars, array elements and lengths, key felts: so a
+//! filter matches the same states either way).
 
 use dojo_reactive_core::{
     EnumValue, Felt, FilterState, Member, Name, Primitive, Steps, Struct, Value, U256,
@@ -111,8 +112,11 @@ proptest! {
         let model = Name::from("ns-M");
         let read = PackedState { model: &model, bytes: packed.as_bytes().into() };
         prop_assert_eq!(FilterState::is_deletion(&read), state.members.is_empty());
+        prop_assert_eq!(read.key_felts(), state.key_felts());
         for path in &paths {
             prop_assert_eq!(read.scalar(path), state.scalar(path), "{:?}", path);
+            prop_assert_eq!(read.elements(path), state.elements(path), "{:?}", path);
+            prop_assert_eq!(read.array_len(path), state.array_len(path), "{:?}", path);
         }
     }
 }
