@@ -1,6 +1,8 @@
 //! What a filter reads of a model state: [`FilterState`], the one entry point through which every
-//! operator sees members. A decoded [`Struct`] is one; the view's packed states are another (they
-//! answer without being decoded), so an operator written against [`Scalar`] runs over both.
+//! operator, composite condition, key pattern and sort key sees members. A decoded [`Struct`] is
+//! one; the view's packed states are another (they answer without being decoded), so the one
+//! definition of the operators (`Operand::test`, over [`Scalar`]s, array elements and lengths)
+//! runs over both.
 
 use super::{member_at, Steps};
 use crate::bytes32::Felt;
@@ -31,7 +33,8 @@ impl<'a> Scalar<'a> {
 }
 
 /// A model state as filters see it. [`Filter::matches`](super::Filter::matches) and queries
-/// read states only through this trait; a new operator compares the [`Scalar`] it returns.
+/// read states only through this trait; a new operator compares what it returns (a new kind of
+/// member read is a method here, implemented for `Struct` and for the view's packed states).
 pub trait FilterState {
     /// The model tag of the state.
     fn model(&self) -> &str;
