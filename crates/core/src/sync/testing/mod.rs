@@ -4,6 +4,7 @@
 //! [`MemoryStorage`] with atomic batches and injectable failures and crashes, and a
 //! [`Recorder`] observer.
 
+pub mod bench_world;
 mod clock;
 mod sim;
 mod storage;
