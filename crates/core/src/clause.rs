@@ -81,6 +81,23 @@ pub enum ComparisonOperator {
     ArrayLengthLt,
 }
 
+impl ComparisonOperator {
+    /// Whether a value (for `ArrayLength*`, an array's length) that compares `order` with the
+    /// operand passes this operator: the one reading of the ordering operators (clauses and the
+    /// query filter alike); false for the list operators.
+    pub fn accepts(self, order: Ordering) -> bool {
+        match self {
+            Self::Eq | Self::ArrayLengthEq => order == Ordering::Equal,
+            Self::Neq => order != Ordering::Equal,
+            Self::Gt | Self::ArrayLengthGt => order == Ordering::Greater,
+            Self::Gte => order != Ordering::Less,
+            Self::Lt | Self::ArrayLengthLt => order == Ordering::Less,
+            Self::Lte => order != Ordering::Greater,
+            _ => false,
+        }
+    }
+}
+
 /// Torii's `MemberValue`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberValue {
@@ -209,17 +226,7 @@ pub(crate) fn evaluate(value: &Value, operator: ComparisonOperator, operand: &Me
             if list.is_some() {
                 return false;
             }
-            let Some(order) = compare_operand(value, operand) else {
-                return false;
-            };
-            match operator {
-                Op::Eq => order == Ordering::Equal,
-                Op::Neq => order != Ordering::Equal,
-                Op::Gt => order == Ordering::Greater,
-                Op::Gte => order != Ordering::Less,
-                Op::Lt => order == Ordering::Less,
-                _ => order != Ordering::Greater,
-            }
+            compare_operand(value, operand).is_some_and(|order| operator.accepts(order))
         }
         Op::In => list.is_some_and(|items| items.iter().any(|item| equals(value, item))),
         Op::NotIn => list.is_some_and(|items| {
@@ -247,14 +254,9 @@ pub(crate) fn evaluate(value: &Value, operator: ComparisonOperator, operand: &Me
             let (Some(items), MemberValue::Primitive(p)) = (elements(value), operand) else {
                 return false;
             };
-            let Some(order) = Primitive::U64(items.len() as u64).compare(p) else {
-                return false;
-            };
-            match operator {
-                Op::ArrayLengthEq => order == Ordering::Equal,
-                Op::ArrayLengthGt => order == Ordering::Greater,
-                _ => order == Ordering::Less,
-            }
+            Primitive::U64(items.len() as u64)
+                .compare(p)
+                .is_some_and(|order| operator.accepts(order))
         }
     }
 }

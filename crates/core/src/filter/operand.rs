@@ -174,19 +174,10 @@ impl Operand {
             (
                 Op::ArrayLengthEq | Op::ArrayLengthGt | Op::ArrayLengthLt,
                 Operand::Primitive(length),
-            ) => {
-                let Some(order) = state
-                    .array_len(steps)
-                    .and_then(|len| Primitive::U64(len as u64).compare(length))
-                else {
-                    return false;
-                };
-                match op {
-                    Op::ArrayLengthEq => order == Ordering::Equal,
-                    Op::ArrayLengthGt => order == Ordering::Greater,
-                    _ => order == Ordering::Less,
-                }
-            }
+            ) => state
+                .array_len(steps)
+                .and_then(|len| Primitive::U64(len as u64).compare(length))
+                .is_some_and(|order| op.operator().accepts(order)),
             (Op::In | Op::NotIn, Operand::List(items)) => {
                 let Some(value) = state.scalar(steps) else {
                     return false;
@@ -201,19 +192,10 @@ impl Operand {
                 }
             }
             (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, Operand::List(_)) => false,
-            (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, _) => {
-                let Some(order) = state.scalar(steps).and_then(|value| self.compare(&value)) else {
-                    return false;
-                };
-                match op {
-                    Op::Eq => order == Ordering::Equal,
-                    Op::Neq => order != Ordering::Equal,
-                    Op::Gt => order == Ordering::Greater,
-                    Op::Gte => order != Ordering::Less,
-                    Op::Lt => order == Ordering::Less,
-                    _ => order != Ordering::Greater,
-                }
-            }
+            (Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte, _) => state
+                .scalar(steps)
+                .and_then(|value| self.compare(&value))
+                .is_some_and(|order| op.operator().accepts(order)),
             _ => false,
         }
     }
