@@ -70,11 +70,21 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 };
                 live.seq += 1;
                 let seq = live.seq;
-                for state in entity.models {
+                let covered: Vec<bool> = entity
+                    .models
+                    .iter()
+                    .map(|state| st.target.covers(&entity.id, &state.name, &entity.models))
+                    .collect();
+                for (state, covered) in entity.models.into_iter().zip(covered) {
                     if !st.target.includes_model(&state.name) {
                         continue;
                     }
                     let model = st.mirror.model_id(&state.name);
+                    // An update no target covers applies only to what is held: one sent under
+                    // the filter a change just replaced must not bring back what it dropped.
+                    if !covered && !st.mirror.is_held(&entity.id, model) {
+                        continue;
+                    }
                     // Compacting keeps the newest version, not the latest arrival: an update
                     // delivered out of order must not replace a newer one still buffered.
                     if let Some(pending) = st.queue.get(&(entity.id, model)) {

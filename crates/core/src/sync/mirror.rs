@@ -227,6 +227,11 @@ impl StoreMirror {
         fingerprint == Some(self.fingerprints.of_record(record))
     }
 
+    /// Whether a state of (entity, model) is stored.
+    pub(crate) fn is_held(&self, entity: &EntityId, model: ModelId) -> bool {
+        self.held.contains_key(&(*entity, model))
+    }
+
     /// How many model states are stored.
     pub(crate) fn held_states(&self) -> usize {
         self.held.len()
