@@ -215,7 +215,7 @@ fn entities_hold_special_names_as_own_properties_and_touch_no_global() {
 #[wasm_bindgen_test]
 fn queries_filter_on_special_member_names() {
     let before = globals();
-    let view = view();
+    let mut view = view();
     let spec = |text: &str| js_sys::JSON::parse(text).unwrap().unchecked_into();
     let result: JsValue = view
         .query(
