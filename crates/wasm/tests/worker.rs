@@ -225,7 +225,7 @@ async fn cold_sync_converges_and_a_restart_restores_from_indexeddb() {
     assert_eq!(cold.sink.borrow().view.size(), entity_count);
     assert!(cold.event("SYNC_TICK").is_some());
     {
-        let sink = cold.sink.borrow();
+        let mut sink = cold.sink.borrow_mut();
         let moved: JsValue = sink
             .view
             .query("arena-Moved", js_sys::Object::new().unchecked_into(), None)
