@@ -108,7 +108,7 @@ fn json(text: &str) -> JsValue {
     js_sys::JSON::parse(text).expect("JSON")
 }
 
-fn query(view: &View, spec: &str) -> (Vec<String>, JsValue) {
+fn query(view: &mut View, spec: &str) -> (Vec<String>, JsValue) {
     let result: JsValue = view
         .query(PLAYER, json(spec).unchecked_into(), None)
         .unwrap_or_else(|e| panic!("query {spec} failed: {:?}", prop(&e, "message")))
@@ -120,7 +120,7 @@ fn query(view: &View, spec: &str) -> (Vec<String>, JsValue) {
     (ids, result)
 }
 
-fn count(view: &View, filter: &str) -> usize {
+fn count(view: &mut View, filter: &str) -> usize {
     query(view, &format!(r#"{{"filter": {filter}}}"#)).0.len()
 }
 
@@ -130,32 +130,35 @@ fn where_(member: &str, op: &str, value: &str) -> String {
 
 #[wasm_bindgen_test]
 async fn every_filter_operator_selects_what_it_should() {
-    let view = view_with_players(20).await;
+    let mut view = view_with_players(20).await;
     assert_eq!(view.size(), 20);
-    assert_eq!(count(&view, &where_("level", "eq", "5")), 1);
-    assert_eq!(count(&view, &where_("level", "neq", "5")), 19);
-    assert_eq!(count(&view, &where_("level", "gt", "15")), 4);
-    assert_eq!(count(&view, &where_("level", "gte", "15")), 5);
-    assert_eq!(count(&view, &where_("level", "lt", "3")), 3);
-    assert_eq!(count(&view, &where_("level", "lte", "3")), 4);
-    assert_eq!(count(&view, &where_("level", "in", "[1, 2, 3, 200]")), 3);
+    assert_eq!(count(&mut view, &where_("level", "eq", "5")), 1);
+    assert_eq!(count(&mut view, &where_("level", "neq", "5")), 19);
+    assert_eq!(count(&mut view, &where_("level", "gt", "15")), 4);
+    assert_eq!(count(&mut view, &where_("level", "gte", "15")), 5);
+    assert_eq!(count(&mut view, &where_("level", "lt", "3")), 3);
+    assert_eq!(count(&mut view, &where_("level", "lte", "3")), 4);
+    assert_eq!(
+        count(&mut view, &where_("level", "in", "[1, 2, 3, 200]")),
+        3
+    );
     // 64-bit and wider operands as decimal strings.
     assert_eq!(
-        count(&view, &where_("gold", "gte", r#""5000000000000""#)),
+        count(&mut view, &where_("gold", "gte", r#""5000000000000""#)),
         15
     );
-    assert_eq!(count(&view, &where_("debt", "lt", r#""-17""#)), 2);
-    assert_eq!(count(&view, &where_("name", "eq", r#""p7""#)), 1);
-    assert_eq!(count(&view, &where_("class", "eq", r#""Mage""#)), 10);
-    assert_eq!(count(&view, &where_("alive", "eq", "true")), 7);
+    assert_eq!(count(&mut view, &where_("debt", "lt", r#""-17""#)), 2);
+    assert_eq!(count(&mut view, &where_("name", "eq", r#""p7""#)), 1);
+    assert_eq!(count(&mut view, &where_("class", "eq", r#""Mage""#)), 10);
+    assert_eq!(count(&mut view, &where_("alive", "eq", "true")), 7);
     let key = format!(r#"{{"keys": {{"player": "{}"}}}}"#, address(4).to_hex());
-    let (ids, _) = query(&view, &format!(r#"{{"filter": {key}}}"#));
+    let (ids, _) = query(&mut view, &format!(r#"{{"filter": {key}}}"#));
     assert_eq!(ids, vec![address(4).to_hex()]);
 }
 
 #[wasm_bindgen_test]
 async fn bigint_operands_and_paging_and_selectors_work() {
-    let view = view_with_players(20).await;
+    let mut view = view_with_players(20).await;
     // A BigInt operand from JS (not representable as JSON).
     let spec = Object::new();
     let filter = json(r#"{"where": [{"member": "gold", "op": "lt", "value": 0}]}"#);
@@ -181,7 +184,7 @@ async fn bigint_operands_and_paging_and_selectors_work() {
             Some(c) => format!(r#"{{"limit": 6, "cursor": "{c}"}}"#),
             None => r#"{"limit": 6}"#.to_owned(),
         };
-        let (ids, result) = query(&view, &spec);
+        let (ids, result) = query(&mut view, &spec);
         assert!(ids.len() <= 6);
         seen.extend(ids);
         match prop(&result, "nextCursor").as_string() {
@@ -195,7 +198,10 @@ async fn bigint_operands_and_paging_and_selectors_work() {
     assert_eq!(seen, sorted, "ascending, no duplicates");
     assert_eq!(seen.len(), 20);
 
-    let (_, result) = query(&view, r#"{"selector": {"include": ["level"]}, "limit": 1}"#);
+    let (_, result) = query(
+        &mut view,
+        r#"{"selector": {"include": ["level"]}, "limit": 1}"#,
+    );
     let item = Array::from(&prop(&result, "items")).get(0);
     let model = prop(&prop(&prop(&item, "models"), "arena"), "Player");
     assert_eq!(Object::keys(model.unchecked_ref::<Object>()).length(), 1);
@@ -345,7 +351,7 @@ async fn an_overlay_shows_at_once_and_is_confirmed_by_synced_data() {
     assert_eq!(level(&view, address(1), "overlay"), Some(99.0));
     assert_eq!(level(&view, address(1), "synced"), Some(1.0));
     assert_eq!(
-        count(&view, &where_("level", "eq", "99")),
+        count(&mut view, &where_("level", "eq", "99")),
         1,
         "queries see the overlay"
     );
@@ -543,18 +549,18 @@ async fn a_query_fixing_every_key_looks_the_entity_up_by_its_hashed_keys() {
         encode_deltas(TargetKind::Entities, &[hashed.clone(), synthetic], &[], 10).unwrap();
     view.restore(deltas[0].clone()).expect("a valid segment");
     let filter = format!(r#"{{"keys": {{"player": "{}"}}}}"#, key.to_hex());
-    let (ids, _) = query(&view, &format!(r#"{{"filter": {filter}}}"#));
+    let (ids, _) = query(&mut view, &format!(r#"{{"filter": {filter}}}"#));
     assert_eq!(ids, vec![hashed.entity.to_hex()]);
     // With a predicate the entity fails, the lookup answers nothing (no scan).
     let failing = format!(
         r#"{{"filter": {{"keys": {{"player": "{}"}}, "where": [{{"member": "level", "op": "gt", "value": 9}}]}}}}"#,
         key.to_hex()
     );
-    assert!(query(&view, &failing).0.is_empty());
+    assert!(query(&mut view, &failing).0.is_empty());
     // Keys no entity is named by: the scan finds states under other ids.
     let other = format!(r#"{{"keys": {{"player": "{}"}}}}"#, address(5).to_hex());
     let more = encode_deltas(TargetKind::Entities, &[player(5, 1)], &[], 10).unwrap();
     view.apply_delta(&more[0]).unwrap();
-    let (ids, _) = query(&view, &format!(r#"{{"filter": {other}}}"#));
+    let (ids, _) = query(&mut view, &format!(r#"{{"filter": {other}}}"#));
     assert_eq!(ids, vec![address(5).to_hex()]);
 }
