@@ -70,21 +70,26 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 };
                 live.seq += 1;
                 let seq = live.seq;
-                let covered: Vec<bool> = entity
+                // An update no target covers applies only to what is held: one sent under the
+                // filter a change just replaced must not bring back what it dropped. Clauses
+                // are evaluated only for states not held, off the common path.
+                let stray: Vec<bool> = entity
                     .models
                     .iter()
-                    .map(|state| st.target.covers(&entity.id, &state.name, &entity.models))
+                    .map(|state| {
+                        let held = st
+                            .mirror
+                            .ledger
+                            .find_model(&state.name)
+                            .is_some_and(|model| st.mirror.is_held(&entity.id, model));
+                        !held && !st.target.covers(&entity.id, &state.name, &entity.models)
+                    })
                     .collect();
-                for (state, covered) in entity.models.into_iter().zip(covered) {
-                    if !st.target.includes_model(&state.name) {
+                for (state, stray) in entity.models.into_iter().zip(stray) {
+                    if stray || !st.target.includes_model(&state.name) {
                         continue;
                     }
                     let model = st.mirror.model_id(&state.name);
-                    // An update no target covers applies only to what is held: one sent under
-                    // the filter a change just replaced must not bring back what it dropped.
-                    if !covered && !st.mirror.is_held(&entity.id, model) {
-                        continue;
-                    }
                     // Compacting keeps the newest version, not the latest arrival: an update
                     // delivered out of order must not replace a newer one still buffered.
                     if let Some(pending) = st.queue.get(&(entity.id, model)) {
