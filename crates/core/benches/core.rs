@@ -6,7 +6,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use dojo_reactive_core::sync::testing::bench_world::{entity, player_shape, player_state};
+use dojo_reactive_core::sync::testing::bench_world::{
+    entity, player_shape, player_state, FOUR_PREDICATE_SCAN,
+};
 use dojo_reactive_core::{
     compute_manifest_hash, Felt, Filter, Ledger, Manifest, Member, Observation, Primitive, Query,
     QueueConfig, Source, Struct, UpdateQueue, Value,
@@ -132,17 +134,8 @@ fn bench_filter(c: &mut Criterion) {
     let rows: Vec<(Felt, Struct)> = (0..ENTITIES)
         .map(|i| (entity(i), player_state(i)))
         .collect();
-    let filter = Filter::parse(
-        "arena-Player",
-        r#"{"where": [
-            {"member": "gold", "op": "gte", "value": "5000"},
-            {"member": "class", "op": "in", "value": ["Mage", "Rogue"]},
-            {"member": "pos.x", "op": "lt", "value": 50},
-            {"member": "alive", "op": "eq", "value": true}
-        ]}"#,
-        &shapes,
-    )
-    .expect("bench filter is valid");
+    let filter =
+        Filter::parse("arena-Player", FOUR_PREDICATE_SCAN, &shapes).expect("bench filter is valid");
     let keyed = Filter::parse("arena-Player", r#"{"keys": {"player": "0x2a"}}"#, &shapes)
         .expect("bench filter is valid");
     let query = Query::parse(

@@ -7,7 +7,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dojo_reactive_core::sync::testing::bench_world::{entity, player_shape, player_state};
+use dojo_reactive_core::sync::testing::bench_world::{
+    entity, player_shape, player_state, FOUR_PREDICATE_SCAN,
+};
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
 use dojo_reactive_core::{Felt, Filter, Primitive, Query, Value};
 use dojo_reactive_storage::StateChange;
@@ -32,17 +34,7 @@ fn bench_view(c: &mut Criterion) {
     shapes.insert(MODEL.to_owned(), player_shape());
     let mut replica = Replica::new();
     replica.apply(TargetKind::Entities, (0..ENTITIES).map(record).collect());
-    let filter = Filter::parse(
-        MODEL,
-        r#"{"where": [
-            {"member": "gold", "op": "gte", "value": "5000"},
-            {"member": "class", "op": "in", "value": ["Mage", "Rogue"]},
-            {"member": "pos.x", "op": "lt", "value": 50},
-            {"member": "alive", "op": "eq", "value": true}
-        ]}"#,
-        &shapes,
-    )
-    .expect("bench filter is valid");
+    let filter = Filter::parse(MODEL, FOUR_PREDICATE_SCAN, &shapes).expect("bench filter is valid");
     let one = Filter::parse(
         MODEL,
         r#"{"where": [{"member": "hp", "op": "gte", "value": 40}]}"#,
