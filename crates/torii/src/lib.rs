@@ -12,6 +12,7 @@ pub mod clause;
 mod client;
 pub mod convert;
 mod error;
+pub mod event_log;
 pub mod grpc_web;
 pub mod proto;
 mod subscription;
