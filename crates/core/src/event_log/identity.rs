@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::{EntityId, Struct};
+use crate::{EntityId, Name, Struct};
 
 /// Bytes of the content hash kept in an identity.
 const CONTENT_HASH_BYTES: usize = 16;
@@ -35,7 +35,7 @@ pub struct EventContent {
     /// The entity the event message belongs to (Torii's hashed keys).
     pub entity: EntityId,
     /// The model tag `namespace-Model`.
-    pub model: String,
+    pub model: Name,
     /// Block timestamp of the event (Unix seconds).
     pub executed_at: u64,
     /// First 16 bytes of SHA-256 over the model tag and members in canonical JSON.
@@ -54,7 +54,7 @@ impl EventContent {
         hash.copy_from_slice(&full[..CONTENT_HASH_BYTES]);
         Self {
             entity,
-            model: state.name.to_string(),
+            model: state.name.clone(),
             executed_at,
             hash,
         }
