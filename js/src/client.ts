@@ -441,7 +441,7 @@ class Client implements ReactiveClient {
     }
     const spec: { -readonly [K in keyof QuerySpec]: QuerySpec[K] } = {};
     if (options.filter) spec.filter = options.filter;
-    if (options.select) spec.selector = options.select;
+    if (options.select) spec.select = options.select;
     if (options.orderBy) spec.orderBy = options.orderBy;
     if (limit !== undefined) spec.limit = limit;
     if (cursor !== undefined) spec.cursor = cursor;

@@ -219,9 +219,9 @@ function queryStore(
   model: string,
   options: { readonly [option: string]: unknown },
 ): ExternalStore<unknown> {
-  const { throttleMs, consistency, select, count, ...rest } = options;
-  // Every other option (filter, orderBy, limit, cursor) is the query spec's own.
-  const spec = { ...rest, ...(select === undefined ? {} : { selector: select }) } as QuerySpec;
+  const { throttleMs, consistency, count, ...rest } = options;
+  // Every other option (filter, select, orderBy, limit, cursor) is the query spec's own.
+  const spec = rest as QuerySpec;
   const mode = consistency as Consistency | undefined;
   const counted: QuerySpec = rest.filter === undefined ? {} : { filter: rest.filter as Filter };
   const selector: Selector<unknown> = (reader) => {
