@@ -174,7 +174,10 @@ impl Control {
     /// Upgrades a model of the world (`POST /_mock/manifest`, a game deploy): its class hash
     /// changes in the manifest and in `Worlds`; its data stays. Returns the new manifest.
     pub fn upgrade_model(&self, tag: &str) -> Result<Value, ControlError> {
-        let (hostile, messages) = (self.shared.config.hostile_names, self.shared.config.messages);
+        let (hostile, messages) = (
+            self.shared.config.hostile_names,
+            self.shared.config.messages,
+        );
         if !schema::world_models(hostile, messages).any(|model| model.tag == tag) {
             return Err(ControlError::NotFound(format!("no model {tag}")));
         }

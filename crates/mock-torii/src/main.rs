@@ -84,11 +84,17 @@ async fn terminated() {
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if args.print_manifest {
-        println!("{}", manifest_text(args.seed, args.hostile_names, args.messages));
+        println!(
+            "{}",
+            manifest_text(args.seed, args.hostile_names, args.messages)
+        );
         return std::process::ExitCode::SUCCESS;
     }
     if let Some(path) = &args.write_manifest {
-        if let Err(error) = std::fs::write(path, manifest_text(args.seed, args.hostile_names, args.messages)) {
+        if let Err(error) = std::fs::write(
+            path,
+            manifest_text(args.seed, args.hostile_names, args.messages),
+        ) {
             eprintln!("mock-torii: cannot write {}: {error}", path.display());
             return std::process::ExitCode::FAILURE;
         }

@@ -420,7 +420,11 @@ mod tests {
             usernames: vec!["user4".to_owned()],
             ..Default::default()
         });
-        let names: Vec<_> = by_name.controllers.iter().map(|c| c.username.as_str()).collect();
+        let names: Vec<_> = by_name
+            .controllers
+            .iter()
+            .map(|c| c.username.as_str())
+            .collect();
         assert_eq!(names, ["user1", "user4"]);
         assert!(by_name.next_cursor.is_empty());
         assert!(controllers.set([1; 32], "renamed".to_owned(), 0));

@@ -85,7 +85,10 @@ async fn a_published_message_is_indexed_as_an_entity_and_streamed() {
         .subscribe(EntityKind::Entities, None, &[])
         .await
         .unwrap();
-    let signature = [Felt::from_hex("0x1").unwrap(), Felt::from_hex("0x2").unwrap()];
+    let signature = [
+        Felt::from_hex("0x1").unwrap(),
+        Felt::from_hex("0x2").unwrap(),
+    ];
     let id = client
         .publish_message(publish_request(
             &world(&mock),
@@ -104,7 +107,10 @@ async fn a_published_message_is_indexed_as_an_entity_and_streamed() {
     let message = update.model("arena-Message").expect("the message model");
     assert_eq!(
         message.get_path("text").map(|v| format!("{v:?}")),
-        Some(format!("{:?}", dojo_reactive_core::Value::ByteArray("hello".into())))
+        Some(format!(
+            "{:?}",
+            dojo_reactive_core::Value::ByteArray("hello".into())
+        ))
     );
 }
 
@@ -129,7 +135,10 @@ async fn rejected_publishes_are_typed_rpc_errors_with_torii_reason() {
     let bad_member = publish(chat("0x1", "0x1", "x").replace("\"text\"", "\"mood\""))
         .await
         .unwrap_err();
-    assert!(bad_member.to_string().contains("Field not found: mood"), "{bad_member}");
+    assert!(
+        bad_member.to_string().contains("Field not found: mood"),
+        "{bad_member}"
+    );
     let not_json = publish("{".to_owned()).await.unwrap_err();
     assert!(
         matches!(&not_json, ToriiError::Rpc { code, .. } if code == "InvalidArgument"),
@@ -141,6 +150,12 @@ async fn rejected_publishes_are_typed_rpc_errors_with_torii_reason() {
         unindexed: 0,
     });
     let refused = publish(chat("0x1", "0x1", "x")).await.unwrap_err();
-    assert!(refused.to_string().contains("Invalid signature"), "{refused}");
-    assert!(publish(chat("0x1", "0x1", "x")).await.is_ok(), "one refusal only");
+    assert!(
+        refused.to_string().contains("Invalid signature"),
+        "{refused}"
+    );
+    assert!(
+        publish(chat("0x1", "0x1", "x")).await.is_ok(),
+        "one refusal only"
+    );
 }

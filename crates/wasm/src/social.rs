@@ -100,7 +100,9 @@ impl SyncWorker {
                 .await
                 .map_err(|e| call_error(&e, true))?;
             let entity = published_entity_id(&id).map(|f| f.to_hex());
-            Ok(crate::json::json_to_js(&json!({ "id": id, "entityId": entity })))
+            Ok(crate::json::json_to_js(
+                &json!({ "id": id, "entityId": entity }),
+            ))
         })
     }
 }
