@@ -63,7 +63,7 @@ async fn controllers_page_and_are_found_by_address_and_username() {
         .retrieve_controllers(controller_query(&[alice.address], &[], None, 0))
         .await
         .unwrap();
-    assert_eq!(by_address.items, [alice.clone()]);
+    assert_eq!(by_address.items, std::slice::from_ref(&alice));
 
     mock.control()
         .set_controller(&alice.address.to_hex(), "alice")
