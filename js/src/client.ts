@@ -614,16 +614,18 @@ class Client implements ReactiveClient {
     }
     if (entityId === undefined) throw check.fail('typedData.message', `every key member of ${message.model}`, message.payload);
     const id = entityId;
-    let published: Promise<Published> = Promise.reject(new ValidationError('the message was not sent', { where: 'publishMessage' }));
+    const sent: { published?: Promise<Published> } = {};
     const mutation = this.mutate(message.model, message.payload, {
       entityId: id,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.transactionId === undefined ? {} : { transactionId: options.transactionId }),
       send: () => {
-        published = this.session.toriiCall('publish', [message.json, message.signature]).then((result) => publishedOf(result, id));
-        return published;
+        sent.published = this.session.toriiCall('publish', [message.json, message.signature]).then((result) => publishedOf(result, id));
+        return sent.published;
       },
     });
+    // `mutate` sends at once; had it not, the message was not sent.
+    const published = sent.published ?? Promise.reject(new ValidationError('the message was not sent', { where: 'publishMessage' }));
     published.catch(() => {});
     return { ...mutation, published };
   }

@@ -341,23 +341,26 @@ export function useSyncStatus(source?: { readonly syncStatus: Signal<SyncStatus>
 
 /**
  * The Cartridge controller of an account (`client.controllers.get`, cached and batched with
- * the other lookups of the render): undefined while `address` is undefined, while it is being
- * fetched, when the account has none, or when the lookup failed (the next render asks again).
+ * the other lookups of the render; asked again after `controllers.clear()`): undefined while
+ * `address` is undefined, while it is being fetched, when the account has none, or when the
+ * lookup failed.
  */
 export function useController(address: string | undefined): Controller | undefined {
   const client = useReactiveClient();
   const controllers = client.controllers;
   const subscribe = useMemo(() => (onChange: () => void) => controllers.subscribe(onChange), [controllers]);
-  const read = () => (address === undefined ? undefined : (controllers.peek(address) ?? undefined));
-  const controller = useSyncExternalStore(subscribe, read, read);
+  const read = () => (address === undefined ? undefined : controllers.peek(address));
+  const cached = useSyncExternalStore(subscribe, read, read);
+  // Asks when the address is not cached: at mount, for a new address, and after `clear()`.
+  const unknown = cached === undefined;
   useEffect(() => {
-    if (address === undefined) return;
+    if (address === undefined || !unknown) return;
     client.ready.then(
       () => controllers.get(address).catch(() => undefined),
       () => undefined,
     );
-  }, [client, controllers, address]);
-  return controller;
+  }, [client, controllers, address, unknown]);
+  return cached ?? undefined;
 }
 
 /** The Cartridge username of an account (see {@link useController}), or undefined. */
