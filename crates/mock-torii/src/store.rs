@@ -127,6 +127,10 @@ pub struct Store {
     pub clock: Clock,
     /// Token contracts, tokens and balances.
     pub tokens: crate::tokens::Tokens,
+    /// Cartridge controllers (usernames of accounts).
+    pub controllers: crate::messaging::Controllers,
+    /// Faults of the next `PublishMessage` calls.
+    pub publish_faults: crate::messaging::PublishFaults,
     rng: ChaCha8Rng,
 }
 
@@ -143,6 +147,8 @@ impl Store {
             .collect();
         Store {
             tokens: crate::tokens::Tokens::generate(seed, &players),
+            controllers: crate::messaging::Controllers::generate(generated.entities.iter()),
+            publish_faults: crate::messaging::PublishFaults::default(),
             world: WorldInfo::new(seed),
             entities: Table::from_records(generated.entities),
             event_messages: Table::from_records(generated.event_messages),
