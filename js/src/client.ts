@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ControllerCache, type Controllers } from './controllers.js';
 import { EntityCache } from './entity-cache.js';
 import { deepEqual } from './equal.js';
 import {
@@ -24,6 +25,7 @@ import { checkOptions, type CheckedOptions, type ReactiveClientOptions } from '.
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
 import { keysMismatch, targetEntityId } from './entity-id.js';
 import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
+import { checkMessage, publishedOf, type Published, type PublishOptions, type TypedData } from './publish.js';
 import { ResetChannel } from './tab-reset.js';
 import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
@@ -205,6 +207,26 @@ export interface ReactiveClient<S extends WorldSchema = RegisteredSchema> {
   reset(): Promise<InitInfo>;
   /** Stops the worker (SHUTDOWN, awaits its confirmation), ends the streams. */
   shutdown(): Promise<void>;
+  /** Cartridge usernames of accounts (Torii's `RetrieveControllers`), cached and batched. */
+  readonly controllers: Controllers;
+  /**
+   * Publishes an offchain message (Torii's `PublishMessage`): SNIP-12 typed data whose
+   * `primaryType` is a model tag, and its signature by the message's `identity`. The message
+   * shows at once as an optimistic write of that model on the entity of its keys; `confirmed`
+   * resolves when Torii's indexed message arrives through sync, `published` with Torii's
+   * answer. When Torii refuses it, `published` rejects with a PublishError (Torii's reason)
+   * and the write is rolled back (`confirmed` rejects with an OverlayError, reason
+   * `sendFailed`); when it is not indexed in time, with an OverlayTimeoutError. Throws a
+   * ValidationError before the wasm loads, for a model the manifest lacks, missing key
+   * members, or a bad signature.
+   */
+  publishMessage(typedData: TypedData, signature: readonly (string | bigint)[], options?: PublishOptions): PublishedMessage;
+}
+
+/** What `publishMessage` returns: the optimistic write, and Torii's answer. */
+export interface PublishedMessage extends Mutation {
+  /** Resolves with Torii's answer; rejects with a PublishError (refused) or a TransportError. */
+  readonly published: Promise<Published>;
 }
 
 interface Subscription {
@@ -299,6 +321,7 @@ export function createClient(options: ReactiveClientOptions, runtime: Runtime): 
 class Client implements ReactiveClient {
   readonly entityUpdates: StreamSource<EntityUpdate>;
   readonly targets: SyncTargets;
+  readonly controllers: ControllerCache;
   private readonly session: SyncSession;
   private wasm: MainWasm | undefined;
   /** The view reads answer from (undefined before the wasm loads, and after it trapped until rebuilt). */
@@ -361,6 +384,10 @@ class Client implements ReactiveClient {
     }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
     this.targets = new TargetControl(checked.config, this.session, (where) => this.open(where));
+    this.controllers = new ControllerCache(
+      (addresses, usernames) => this.session.toriiCall('controllers', [addresses, usernames]),
+      () => runtime.timers.now(),
+    );
     this.reader = {
       entity: (id, consistency) => {
         const view = this.view;
@@ -441,7 +468,7 @@ class Client implements ReactiveClient {
     }
     const spec: { -readonly [K in keyof QuerySpec]: QuerySpec[K] } = {};
     if (options.filter) spec.filter = options.filter;
-    if (options.select) spec.selector = options.select;
+    if (options.select) spec.select = options.select;
     if (options.orderBy) spec.orderBy = options.orderBy;
     if (limit !== undefined) spec.limit = limit;
     if (cursor !== undefined) spec.cursor = cursor;
@@ -567,6 +594,40 @@ class Client implements ReactiveClient {
         if (this.pending.has(transactionId)) this.rollbackOverlay(transactionId);
       },
     };
+  }
+
+  publishMessage(
+    typedData: TypedData,
+    signature: readonly (string | bigint)[],
+    options: PublishOptions = {},
+  ): PublishedMessage {
+    const check = this.open('publishMessage');
+    const o = check.record('options', options);
+    check.knownKeys('options', o, ['timeoutMs', 'transactionId']);
+    const message = checkMessage(check, typedData, signature);
+    const view = this.requireView(check);
+    let entityId: string | undefined;
+    try {
+      entityId = view.entityIdOfKeys(message.model, message.payload, false);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+    if (entityId === undefined) throw check.fail('typedData.message', `every key member of ${message.model}`, message.payload);
+    const id = entityId;
+    const sent: { published?: Promise<Published> } = {};
+    const mutation = this.mutate(message.model, message.payload, {
+      entityId: id,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.transactionId === undefined ? {} : { transactionId: options.transactionId }),
+      send: () => {
+        sent.published = this.session.toriiCall('publish', [message.json, message.signature]).then((result) => publishedOf(result, id));
+        return sent.published;
+      },
+    });
+    // `mutate` sends at once; had it not, the message was not sent.
+    const published = sent.published ?? Promise.reject(new ValidationError('the message was not sent', { where: 'publishMessage' }));
+    published.catch(() => {});
+    return { ...mutation, published };
   }
 
   entityId(model: string, keys: { readonly [member: string]: InputValue }): string {

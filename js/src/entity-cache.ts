@@ -127,7 +127,7 @@ export class EntityCache {
 
   /** One page of a query as `view.query` returns it, its items from the cache when unchanged. */
   query(view: ViewApi, model: string, spec: QuerySpec, consistency?: Consistency): QueryResult {
-    if (consistency === 'synced' || spec.selector !== undefined) return view.query(model, spec, consistency);
+    if (consistency === 'synced' || spec.select !== undefined) return view.query(model, spec, consistency);
     this.use(view);
     const { ids: joined, nextCursor } = view.queryIds(model, spec, consistency);
     const ids = joined === '' ? [] : joined.split(',');

@@ -261,6 +261,26 @@ export class ValidationError extends ReactiveError {
   }
 }
 
+/**
+ * Torii refused an offchain message (`publishMessage`): `reason` is Torii's (`Model not found:
+ * ...`, `Field not found: ...`, `Invalid type: ...`, `Invalid signature`); the optimistic entry
+ * was rolled back. Fix the typed data or the signature and publish again.
+ */
+export class PublishError extends ReactiveError {
+  /** Torii's reason. */
+  readonly reason: string | undefined;
+  /** The gRPC status code name (e.g. `Internal`). */
+  readonly code: string | undefined;
+
+  /** See the class. */
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+    this.name = 'PublishError';
+    this.reason = text(details, 'reason');
+    this.code = text(details, 'code');
+  }
+}
+
 const classes: {
   readonly [name: string]: new (
     message: string,
@@ -278,6 +298,7 @@ const classes: {
   ValidationError,
   WorkerRestartError,
   OutdatedManifestError,
+  PublishError,
 };
 
 function isRecord(value: unknown): value is { readonly [key: string]: unknown } {

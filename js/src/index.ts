@@ -71,6 +71,7 @@ export type {
   EntityUpdate,
   MutateOptions,
   Mutation,
+  PublishedMessage,
   ReactiveClient,
   SelectorInput,
   SubscribeOptions,
@@ -80,6 +81,7 @@ export {
   OutdatedManifestError,
   OverlayError,
   OverlayTimeoutError,
+  PublishError,
   ReactiveError,
   SchemaMismatchError,
   StorageError,
@@ -104,5 +106,7 @@ export type {
 } from './inspector.js';
 export type { EventStream, Signal, Unsubscribe } from './stream.js';
 export type { SyncTargets } from './targets.js';
+export { CONTROLLER_TTL_MS, type Controller, type Controllers } from './controllers.js';
+export type { Published, PublishOptions, TypedData } from './publish.js';
 export type { SyncWorkerHandle } from './sync-worker.js';
 export type * from './types.js';

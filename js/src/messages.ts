@@ -52,8 +52,32 @@ export interface SetTargetsMessage {
   readonly targets: readonly SyncTargetSpec[];
 }
 
+/**
+ * Main thread → worker: a one-shot Torii call through the worker's client (answered by
+ * TORII_ANSWER): `controllers` (`args`: addresses and usernames) or `publish` (`args`: the
+ * typed data JSON and the signature felts).
+ */
+export interface ToriiCallMessage {
+  readonly type: 'TORII_CALL';
+  /** Matches the answer to the request. */
+  readonly id: number;
+  /** Which call. */
+  readonly call: ToriiCall;
+  /** Its arguments, two string lists (`controllers`) or a string and a string list (`publish`). */
+  readonly args: readonly [readonly string[] | string, readonly string[]];
+}
+
+/** The one-shot Torii calls of TORII_CALL. */
+export type ToriiCall = 'controllers' | 'publish';
+
 /** Every message the worker accepts. */
-export type MainMessage = InitMessage | ShutdownMessage | ForceReplayMessage | InspectStoreMessage | SetTargetsMessage;
+export type MainMessage =
+  | InitMessage
+  | ShutdownMessage
+  | ForceReplayMessage
+  | InspectStoreMessage
+  | SetTargetsMessage
+  | ToriiCallMessage;
 
 /** Worker → main thread: the persisted state was sent (before, and without, any network). */
 export interface InitAckMessage {
@@ -163,8 +187,20 @@ export interface RoleMessage {
   readonly role: TabRole;
 }
 
+/** Worker → main thread: the answer to TORII_CALL, its result or the error. */
+export interface ToriiAnswerMessage {
+  readonly type: 'TORII_ANSWER';
+  /** The request's id. */
+  readonly id: number;
+  /** The call's result (absent on error). */
+  readonly result?: unknown;
+  /** Why the call failed. */
+  readonly error?: ReactiveErrorInfo;
+}
+
 /** Every message the worker posts. */
 export type WorkerMessage =
+  | ToriiAnswerMessage
   | RoleMessage
   | InitAckMessage
   | DeltaMessage
@@ -239,6 +275,24 @@ export function parseMainMessage(data: unknown): MainMessage | ValidationError {
         return refuse(side, 'SET_TARGETS needs a number `id` and a `targets` array', 'targets');
       }
       return { type: 'SET_TARGETS', id: data.id, targets: data.targets as SyncTargetSpec[] };
+    case 'TORII_CALL': {
+      const args = data.args;
+      const strings = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string');
+      const valid =
+        Array.isArray(args) &&
+        args.length === 2 &&
+        strings(args[1]) &&
+        ((data.call === 'controllers' && strings(args[0])) || (data.call === 'publish' && typeof args[0] === 'string'));
+      if (typeof data.id !== 'number' || !valid) {
+        return refuse(side, 'TORII_CALL needs a number `id`, a known `call` and its `args`', 'args');
+      }
+      return {
+        type: 'TORII_CALL',
+        id: data.id,
+        call: data.call as ToriiCall,
+        args: args as unknown as ToriiCallMessage['args'],
+      };
+    }
     default:
       return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
   }
@@ -331,6 +385,10 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
       }
       return { type: 'TARGETS_SET', id: data.id, digests: digests as { readonly [id: string]: string } };
     }
+    case 'TORII_ANSWER':
+      if (typeof data.id !== 'number') return refuse(side, 'TORII_ANSWER needs a number `id`', 'id');
+      if (isErrorInfo(data.error)) return { type: 'TORII_ANSWER', id: data.id, error: data.error };
+      return { type: 'TORII_ANSWER', id: data.id, result: data.result };
     default:
       return refuse(side, `unknown message type ${JSON.stringify(data.type)}`, 'type');
   }

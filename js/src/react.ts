@@ -21,6 +21,7 @@ import {
   type ReactNode,
 } from 'react';
 import type { ReactiveClient } from './client.js';
+import type { Controller } from './controllers.js';
 import { ValidationError } from './errors.js';
 import { createReactiveClient } from './index.js';
 import { stringify } from './json.js';
@@ -219,9 +220,9 @@ function queryStore(
   model: string,
   options: { readonly [option: string]: unknown },
 ): ExternalStore<unknown> {
-  const { throttleMs, consistency, select, count, ...rest } = options;
-  // Every other option (filter, orderBy, limit, cursor) is the query spec's own.
-  const spec = { ...rest, ...(select === undefined ? {} : { selector: select }) } as QuerySpec;
+  const { throttleMs, consistency, count, ...rest } = options;
+  // Every other option (filter, select, orderBy, limit, cursor) is the query spec's own.
+  const spec = rest as QuerySpec;
   const mode = consistency as Consistency | undefined;
   const counted: QuerySpec = rest.filter === undefined ? {} : { filter: rest.filter as Filter };
   const selector: Selector<unknown> = (reader) => {
@@ -336,4 +337,33 @@ export function useSyncStatus(source?: { readonly syncStatus: Signal<SyncStatus>
   if (!signal) throw noProvider('useSyncStatus');
   const subscribe = useMemo(() => (onChange: () => void) => signal.subscribe(() => onChange()), [signal]);
   return useSyncExternalStore(subscribe, signal.get.bind(signal), signal.get.bind(signal));
+}
+
+/**
+ * The Cartridge controller of an account (`client.controllers.get`, cached and batched with
+ * the other lookups of the render; asked again after `controllers.clear()`): undefined while
+ * `address` is undefined, while it is being fetched, when the account has none, or when the
+ * lookup failed.
+ */
+export function useController(address: string | undefined): Controller | undefined {
+  const client = useReactiveClient();
+  const controllers = client.controllers;
+  const subscribe = useMemo(() => (onChange: () => void) => controllers.subscribe(onChange), [controllers]);
+  const read = () => (address === undefined ? undefined : controllers.peek(address));
+  const cached = useSyncExternalStore(subscribe, read, read);
+  // Asks when the address is not cached: at mount, for a new address, and after `clear()`.
+  const unknown = cached === undefined;
+  useEffect(() => {
+    if (address === undefined || !unknown) return;
+    client.ready.then(
+      () => controllers.get(address).catch(() => undefined),
+      () => undefined,
+    );
+  }, [client, controllers, address, unknown]);
+  return cached ?? undefined;
+}
+
+/** The Cartridge username of an account (see {@link useController}), or undefined. */
+export function useUsername(address: string | undefined): string | undefined {
+  return useController(address)?.username;
 }

@@ -11,12 +11,19 @@
 import {
   ReactiveError,
   SyncFatalError,
+  TransportError,
   ValidationError,
   WorkerRestartError,
   toReactiveError,
 } from './errors.js';
 import { errorFields, type LogSink } from './log.js';
-import { parseWorkerMessage, type MainMessage, type WorkerMessage } from './messages.js';
+import {
+  parseWorkerMessage,
+  type MainMessage,
+  type ToriiCall,
+  type ToriiCallMessage,
+  type WorkerMessage,
+} from './messages.js';
 import type { CheckedSupervision } from './options.js';
 import type { Cancel, Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
@@ -167,6 +174,8 @@ export class SyncSession {
     number,
     { resolve(digests: { readonly [id: string]: string }): void; reject(error: ReactiveError): void }
   >();
+  /** TORII_CALL requests waiting for their TORII_ANSWER, by id. */
+  private readonly calls = new Map<number, { resolve(result: unknown): void; reject(error: ReactiveError): void }>();
   /** The sync targets set at run time (a restarted worker starts from them). */
   private targets: readonly SyncTargetSpec[] | undefined;
 
@@ -418,6 +427,22 @@ export class SyncSession {
     });
   }
 
+  /**
+   * A one-shot Torii call through the worker's client (see `ToriiCallMessage`); rejects with
+   * the worker's typed error, or a TransportError when the worker stops first.
+   */
+  toriiCall(call: ToriiCall, args: ToriiCallMessage['args']): Promise<unknown> {
+    const port = this.port;
+    if (!port || this.stopping) {
+      return Promise.reject(new ValidationError('Torii can be called only while the sync worker runs', { where: call }));
+    }
+    const id = this.nextInspection++;
+    return new Promise<unknown>((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      port.post({ type: 'TORII_CALL', id, call, args });
+    });
+  }
+
   /** Rejects every inspection and target change still waiting (the worker that would answer is gone). */
   private abandonInspections(): void {
     for (const { reject } of this.inspections.values()) {
@@ -428,6 +453,10 @@ export class SyncSession {
       reject(new ValidationError('the sync worker stopped before it took the targets; set them again', { where: 'targets' }));
     }
     this.retargets.clear();
+    for (const { reject } of this.calls.values()) {
+      reject(new TransportError('the sync worker stopped before Torii answered; call again', { retryable: true }));
+    }
+    this.calls.clear();
   }
 
   /**
@@ -603,6 +632,13 @@ export class SyncSession {
         this.retargets.delete(message.id);
         if (message.digests) waiting?.resolve(message.digests);
         else waiting?.reject(toReactiveError(message.error));
+        return;
+      }
+      case 'TORII_ANSWER': {
+        const waiting = this.calls.get(message.id);
+        this.calls.delete(message.id);
+        if (message.error) waiting?.reject(toReactiveError(message.error, TransportError));
+        else waiting?.resolve(message.result);
         return;
       }
       case 'STORE_REPORT': {

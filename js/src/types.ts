@@ -203,7 +203,7 @@ export interface QuerySpec {
   /** The filter. */
   readonly filter?: Filter;
   /** The member selection. */
-  readonly selector?: MemberSelection;
+  readonly select?: MemberSelection;
   /** Order of the results (by entity id when absent). */
   readonly orderBy?: readonly OrderBy[];
   /** Most states per page. */

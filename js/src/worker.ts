@@ -15,7 +15,14 @@ import { Election, lockManager, type ElectionMode } from './election.js';
 import { ANNOUNCE_MS, Followers } from './followers.js';
 import { RelayGaps } from './relay-gaps.js';
 import { ValidationError, errorInfo, type ReactiveErrorInfo } from './errors.js';
-import { isDeltaRelay, parseMainMessage, type DeltaRelay, type InitMessage, type WorkerMessage } from './messages.js';
+import {
+  isDeltaRelay,
+  parseMainMessage,
+  type DeltaRelay,
+  type InitMessage,
+  type ToriiCallMessage,
+  type WorkerMessage,
+} from './messages.js';
 import {
   HEARTBEAT_MS,
   LEADER_SILENT_MS,
@@ -649,6 +656,22 @@ async function setTargets(id: number, targets: readonly SyncTargetSpec[]): Promi
   }
 }
 
+/** Answers TORII_CALL: a one-shot Torii call through the worker's client. */
+async function toriiCall(message: ToriiCallMessage): Promise<void> {
+  try {
+    const worker = (await starting)?.current;
+    if (!worker || stopped) throw new ValidationError('Torii can be called only while the sync worker runs');
+    const [first, second] = message.args;
+    const result =
+      message.call === 'controllers'
+        ? await worker.retrieveControllers([...(first as readonly string[])], [...second])
+        : await worker.publishMessage(first as string, [...second]);
+    post({ type: 'TORII_ANSWER', id: message.id, result });
+  } catch (error) {
+    post({ type: 'TORII_ANSWER', id: message.id, error: errorInfo(error, 'TransportError') });
+  }
+}
+
 scope.addEventListener('message', (event) => {
   const message = parseMainMessage(event.data);
   if (message instanceof ValidationError) {
@@ -674,6 +697,9 @@ scope.addEventListener('message', (event) => {
       return;
     case 'SET_TARGETS':
       void setTargets(message.id, message.targets);
+      return;
+    case 'TORII_CALL':
+      void toriiCall(message);
       return;
     case 'SHUTDOWN':
       void shutdown();

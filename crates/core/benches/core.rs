@@ -142,7 +142,7 @@ fn bench_filter(c: &mut Criterion) {
     let query = Query::parse(
         "arena-Player",
         r#"{"filter": {"where": [{"member": "hp", "op": "gt", "value": 0}]},
-            "selector": {"include": ["gold", "pos.x"]}, "limit": 100}"#,
+            "select": {"include": ["gold", "pos.x"]}, "limit": 100}"#,
         &shapes,
     )
     .expect("bench query is valid");

@@ -163,19 +163,27 @@ impl Control {
 
     /// The Dojo-style manifest of the world (`GET /_mock/manifest`).
     pub fn manifest(&self) -> Value {
-        crate::manifest::manifest(&self.shared.store().world, self.shared.config.hostile_names)
+        let config = &self.shared.config;
+        crate::manifest::manifest(
+            &self.shared.store().world,
+            config.hostile_names,
+            config.messages,
+        )
     }
 
     /// Upgrades a model of the world (`POST /_mock/manifest`, a game deploy): its class hash
     /// changes in the manifest and in `Worlds`; its data stays. Returns the new manifest.
     pub fn upgrade_model(&self, tag: &str) -> Result<Value, ControlError> {
-        let hostile = self.shared.config.hostile_names;
-        if !schema::world_models(hostile).any(|model| model.tag == tag) {
+        let (hostile, messages) = (
+            self.shared.config.hostile_names,
+            self.shared.config.messages,
+        );
+        if !schema::world_models(hostile, messages).any(|model| model.tag == tag) {
             return Err(ControlError::NotFound(format!("no model {tag}")));
         }
         let mut store = self.shared.store();
         *store.world.upgraded.entry(tag.to_owned()).or_insert(0) += 1;
-        Ok(crate::manifest::manifest(&store.world, hostile))
+        Ok(crate::manifest::manifest(&store.world, hostile, messages))
     }
 
     /// The world address (32 bytes).

@@ -95,6 +95,8 @@ pub(crate) fn router(control: Control) -> Router {
         .route("/_mock/reorder", post(reorder))
         .route("/_mock/restart", post(restart))
         .route("/_mock/reset", post(reset))
+        .route("/_mock/controller", post(controller))
+        .route("/_mock/publish-faults", post(publish_faults))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(control)
@@ -193,6 +195,43 @@ struct TokenUpdatesRequest {
 async fn token_updates(State(control): State<Control>, body: Bytes) -> Response {
     let request: TokenUpdatesRequest = parse_or_return!(body);
     blocking(move || ok(json!({ "changes": control.apply_token_updates(request.count) }))).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControllerRequest {
+    address: String,
+    username: String,
+}
+
+async fn controller(State(control): State<Control>, body: Bytes) -> Response {
+    let request: ControllerRequest = parse_or_return!(body);
+    from_control(
+        control
+            .set_controller(&request.address, &request.username)
+            .map(|existed| json!({ "renamed": existed })),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PublishFaultsRequest {
+    #[serde(default)]
+    reject: u32,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    unindexed: u32,
+}
+
+async fn publish_faults(State(control): State<Control>, body: Bytes) -> Response {
+    let request: PublishFaultsRequest = parse_or_return!(body);
+    control.publish_faults(crate::messaging::PublishFaults {
+        reject: request.reject,
+        reason: request.reason,
+        unindexed: request.unindexed,
+    });
+    ok(json!({}))
 }
 
 #[derive(Deserialize)]

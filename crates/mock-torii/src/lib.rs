@@ -10,6 +10,7 @@ mod http;
 pub mod json;
 pub mod log;
 pub mod manifest;
+pub mod messaging;
 pub mod query;
 pub mod schema;
 mod server;
@@ -51,6 +52,9 @@ pub struct MockConfig {
     /// ([`schema::hostile_models`]) to the manifest and to `Worlds`; the default world is
     /// unchanged without it.
     pub hostile_names: bool,
+    /// Adds the offchain message model ([`schema::message_models`]) that `PublishMessage`
+    /// accepts; the default world is unchanged without it.
+    pub messages: bool,
 }
 
 impl Default for MockConfig {
@@ -65,6 +69,7 @@ impl Default for MockConfig {
             buffer: 16_384,
             send_gzip: true,
             hostile_names: false,
+            messages: false,
         }
     }
 }

@@ -40,6 +40,10 @@ struct Args {
     /// manifest (no entity holds them until `/_mock/set` writes one).
     #[arg(long)]
     hostile_names: bool,
+    /// Add the offchain message model `arena-Message` (keys `identity`, `channel`; member
+    /// `text`) that `PublishMessage` accepts.
+    #[arg(long)]
+    messages: bool,
     /// Write the manifest JSON to this file, then serve.
     #[arg(long, value_name = "PATH")]
     write_manifest: Option<std::path::PathBuf>,
@@ -48,9 +52,9 @@ struct Args {
     print_manifest: bool,
 }
 
-fn manifest_text(seed: u64, hostile_names: bool) -> String {
+fn manifest_text(seed: u64, hostile_names: bool, messages: bool) -> String {
     let world = dojo_reactive_mock_torii::world::WorldInfo::new(seed);
-    let manifest = dojo_reactive_mock_torii::manifest::manifest(&world, hostile_names);
+    let manifest = dojo_reactive_mock_torii::manifest::manifest(&world, hostile_names, messages);
     serde_json::to_string_pretty(&manifest).unwrap_or_default()
 }
 
@@ -80,11 +84,17 @@ async fn terminated() {
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if args.print_manifest {
-        println!("{}", manifest_text(args.seed, args.hostile_names));
+        println!(
+            "{}",
+            manifest_text(args.seed, args.hostile_names, args.messages)
+        );
         return std::process::ExitCode::SUCCESS;
     }
     if let Some(path) = &args.write_manifest {
-        if let Err(error) = std::fs::write(path, manifest_text(args.seed, args.hostile_names)) {
+        if let Err(error) = std::fs::write(
+            path,
+            manifest_text(args.seed, args.hostile_names, args.messages),
+        ) {
             eprintln!("mock-torii: cannot write {}: {error}", path.display());
             return std::process::ExitCode::FAILURE;
         }
@@ -99,6 +109,7 @@ async fn main() -> std::process::ExitCode {
         buffer: args.buffer,
         send_gzip: !args.no_gzip,
         hostile_names: args.hostile_names,
+        messages: args.messages,
     };
     let started = std::time::Instant::now();
     let mock = match MockTorii::start(config).await {

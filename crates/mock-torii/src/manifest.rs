@@ -38,10 +38,10 @@ fn model_json(model: &ModelDef, world: &WorldInfo) -> Value {
 }
 
 /// The manifest: `{"world": {...}, "models": [...], "events": [...]}` (with the
-/// `--hostile-names` models when `hostile_names`).
-pub fn manifest(world: &WorldInfo, hostile_names: bool) -> Value {
+/// `--hostile-names` models when `hostile_names`, the `--messages` model when `messages`).
+pub fn manifest(world: &WorldInfo, hostile_names: bool, messages: bool) -> Value {
     let (events, models): (Vec<&ModelDef>, Vec<&ModelDef>) =
-        schema::world_models(hostile_names).partition(|m| m.is_event);
+        schema::world_models(hostile_names, messages).partition(|m| m.is_event);
     json!({
         "world": {
             "address": hex64(&world.address),
@@ -55,8 +55,8 @@ pub fn manifest(world: &WorldInfo, hostile_names: bool) -> Value {
 }
 
 /// Every model (event model included) as `Worlds` describes it.
-pub fn wire_models(world: &WorldInfo, hostile_names: bool) -> Vec<types::Model> {
-    schema::world_models(hostile_names)
+pub fn wire_models(world: &WorldInfo, hostile_names: bool, messages: bool) -> Vec<types::Model> {
+    schema::world_models(hostile_names, messages)
         .map(|model| {
             let ty = model.as_type();
             let size = ty.felt_size().unwrap_or(0);

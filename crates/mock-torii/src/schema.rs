@@ -561,6 +561,7 @@ pub fn model(tag: &str) -> Option<&'static ModelDef> {
         .iter()
         .chain(hostile_models())
         .chain(misnamed_models())
+        .chain(message_models())
         .find(|m| m.tag == tag)
 }
 
@@ -642,10 +643,37 @@ pub fn misnamed_models() -> &'static [ModelDef] {
     })
 }
 
-/// The models of a world: [`models`], then [`hostile_models`] with `--hostile-names`.
-pub fn world_models(hostile_names: bool) -> impl Iterator<Item = &'static ModelDef> {
+/// Tag of the `--messages` model: an offchain chat message (`PublishMessage`).
+pub const MESSAGE: &str = "arena-Message";
+
+/// The models `--messages` adds: [`MESSAGE`], keyed by its signer `identity` (Torii checks the
+/// signature against that account) and a `channel`.
+pub fn message_models() -> &'static [ModelDef] {
+    static MODELS: OnceLock<Vec<ModelDef>> = OnceLock::new();
+    MODELS.get_or_init(|| {
+        vec![ModelDef {
+            namespace: NAMESPACE,
+            name: "Message",
+            tag: MESSAGE,
+            is_event: false,
+            members: vec![
+                k("identity", p(Prim::ContractAddress)),
+                k("channel", p(Prim::Felt252)),
+                m("text", TypeDef::ByteArray),
+            ],
+        }]
+    })
+}
+
+/// The models of a world: [`models`], then [`hostile_models`] with `--hostile-names` and
+/// [`message_models`] with `--messages`.
+pub fn world_models(
+    hostile_names: bool,
+    messages: bool,
+) -> impl Iterator<Item = &'static ModelDef> {
     let hostile: &'static [ModelDef] = if hostile_names { hostile_models() } else { &[] };
-    models().iter().chain(hostile)
+    let chat: &'static [ModelDef] = if messages { message_models() } else { &[] };
+    models().iter().chain(hostile).chain(chat)
 }
 
 #[cfg(test)]

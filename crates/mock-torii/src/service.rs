@@ -202,6 +202,7 @@ impl World for MockService {
                 models: crate::manifest::wire_models(
                     &store.world,
                     self.shared.config.hostile_names,
+                    self.shared.config.messages,
                 ),
             }]
         } else {
@@ -428,5 +429,39 @@ impl World for MockService {
             next_cursor,
             token_contracts,
         }))
+    }
+
+    async fn retrieve_controllers(
+        &self,
+        request: Request<world::RetrieveControllersRequest>,
+    ) -> Result<Response<world::RetrieveControllersResponse>, Status> {
+        let query = request.into_inner().query;
+        let detail = query.as_ref().map_or_else(String::new, |q| {
+            format!(
+                "addresses={} usernames={} {}",
+                q.contract_addresses.len(),
+                q.usernames.len(),
+                pagination_detail(q.pagination.as_ref())
+            )
+        });
+        let seq = self.enter("RetrieveControllers", detail).await?;
+        let response = self.shared.store().controllers.retrieve(query.as_ref())?;
+        self.shared.log.set_rows(seq, response.controllers.len());
+        Ok(Response::new(response))
+    }
+
+    async fn publish_message(
+        &self,
+        request: Request<world::PublishMessageRequest>,
+    ) -> Result<Response<world::PublishMessageResponse>, Status> {
+        let request = request.into_inner();
+        let detail = format!(
+            "message_bytes={} signature_felts={}",
+            request.message.len(),
+            request.signature.len()
+        );
+        self.enter("PublishMessage", detail).await?;
+        let id = self.publish(&request)?;
+        Ok(Response::new(world::PublishMessageResponse { id }))
     }
 }

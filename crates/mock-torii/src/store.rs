@@ -129,6 +129,10 @@ pub struct Store {
     pub tokens: crate::tokens::Tokens,
     /// Every event message ever written (`historical: true` retrieves).
     pub history: crate::history::History,
+    /// Cartridge controllers (usernames of accounts).
+    pub controllers: crate::messaging::Controllers,
+    /// Faults of the next `PublishMessage` calls.
+    pub publish_faults: crate::messaging::PublishFaults,
     rng: ChaCha8Rng,
 }
 
@@ -145,6 +149,8 @@ impl Store {
             .collect();
         Store {
             tokens: crate::tokens::Tokens::generate(seed, &players),
+            controllers: crate::messaging::Controllers::generate(generated.entities.iter()),
+            publish_faults: crate::messaging::PublishFaults::default(),
             world: WorldInfo::new(seed),
             history: crate::history::History::from_records(generated.event_messages.iter()),
             entities: Table::from_records(generated.entities),

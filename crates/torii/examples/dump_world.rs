@@ -4,6 +4,8 @@
 //! `dump_world --url URL` pages every entity and prints `{"entities":[{"entityId","models"}]}`.
 //! `dump_world --url URL --watch N` subscribes, prints `SUBSCRIBED <id>` on stderr once Torii's
 //! handshake arrived, and prints the next N updates as `{"updates":[...]}`.
+//! `dump_world --url URL --controllers [USERNAME,...]` pages every controller (those with these
+//! usernames when given) and prints `{"controllers":[{"address","username","deployedAt"}]}`.
 
 #[cfg(not(target_arch = "wasm32"))]
 #[tokio::main(flavor = "current_thread")]
@@ -35,6 +37,13 @@ mod native {
         let client = ToriiClient::new(&url).map_err(|e| e.to_string())?;
         let output = match flag("--watch") {
             Some(n) => watch(&client, n.parse().map_err(|_| "--watch takes a number")?).await?,
+            None if args.iter().any(|a| a == "--controllers") => {
+                let usernames: Vec<String> = flag("--controllers")
+                    .filter(|list| !list.starts_with("--"))
+                    .map(|list| list.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                controllers(&client, &usernames).await?
+            }
             None => dump(&client).await?,
         };
         println!("{output}");
@@ -47,6 +56,28 @@ mod native {
             models.insert(model.name.to_string(), model.members_json());
         }
         json!({ "entityId": entity.id.to_hex(), "models": models })
+    }
+
+    async fn controllers(client: &ToriiClient, usernames: &[String]) -> Result<Value, String> {
+        use dojo_reactive_torii::controller::controller_query;
+        let mut found = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = client
+                .retrieve_controllers(controller_query(&[], usernames, cursor, 100))
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(error) = page.rejected.first() {
+                return Err(error.to_string());
+            }
+            found.extend(page.items.iter().map(|c| {
+                json!({ "address": c.address.to_hex(), "username": c.username, "deployedAt": c.deployed_at })
+            }));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                return Ok(json!({ "controllers": found }));
+            }
+        }
     }
 
     async fn dump(client: &ToriiClient) -> Result<Value, String> {

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use dojo_reactive_core::{Entity, Felt, SchemaRegistry, Token, TokenBalance, TokenContract};
 use tonic::codec::CompressionEncoding;
 
+use crate::controller::{controller_from_wire, Controller};
 use crate::convert::WireError;
 use crate::error::ToriiError;
 use crate::proto::{types, world};
@@ -286,6 +287,38 @@ impl ToriiClient {
             .await?
             .into_inner();
         Subscription::open(stream, Arc::clone(&self.schemas)).await
+    }
+}
+
+impl ToriiClient {
+    /// One page of Cartridge controllers (see [`crate::controller::controller_query`]).
+    pub async fn retrieve_controllers(
+        &self,
+        query: types::ControllerQuery,
+    ) -> Result<Page<Controller>, ToriiError> {
+        let request = world::RetrieveControllersRequest { query: Some(query) };
+        let response = self
+            .grpc
+            .clone()
+            .retrieve_controllers(request)
+            .await?
+            .into_inner();
+        Ok(Page::decode(
+            response.controllers,
+            response.next_cursor,
+            |wire| controller_from_wire(wire).map_err(invalid),
+        ))
+    }
+
+    /// Publishes an offchain message; returns Torii's id of the entity it stored
+    /// (`0x<world>:0x<entity>`). Torii's refusal (unknown model, bad member, bad signature) is
+    /// [`ToriiError::Rpc`] with its reason.
+    pub async fn publish_message(
+        &self,
+        request: world::PublishMessageRequest,
+    ) -> Result<String, ToriiError> {
+        let response = self.grpc.clone().publish_message(request).await?;
+        Ok(response.into_inner().id)
     }
 }
 

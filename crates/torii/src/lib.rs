@@ -10,6 +10,7 @@
 
 pub mod clause;
 mod client;
+pub mod controller;
 pub mod convert;
 mod error;
 pub mod event_log;

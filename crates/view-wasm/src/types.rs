@@ -39,7 +39,7 @@ export interface QuerySpec {
     keys?: { [member: string]: unknown };
     where?: Condition[];
   };
-  selector?: { include?: string[]; exclude?: string[] };
+  select?: { include?: string[]; exclude?: string[] };
   orderBy?: Array<{ member: string; direction?: "asc" | "desc" }>;
   limit?: number;
   cursor?: string;

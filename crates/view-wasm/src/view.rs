@@ -321,10 +321,10 @@ impl View {
             .iter()
             .filter_map(|id| {
                 let state = self.model.shown(id, model, consistency)?;
-                Some(if matches.query.selector.is_all() {
+                Some(if matches.query.select.is_all() {
                     entity_js(id, [&state])
                 } else {
-                    entity_js(id, [&matches.query.selector.apply(&state)])
+                    entity_js(id, [&matches.query.select.apply(&state)])
                 })
             })
             .collect();

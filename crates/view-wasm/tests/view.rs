@@ -157,7 +157,7 @@ async fn every_filter_operator_selects_what_it_should() {
 }
 
 #[wasm_bindgen_test]
-async fn bigint_operands_and_paging_and_selectors_work() {
+async fn bigint_operands_and_paging_and_selections_work() {
     let mut view = view_with_players(20).await;
     // A BigInt operand from JS (not representable as JSON).
     let spec = Object::new();
@@ -200,7 +200,7 @@ async fn bigint_operands_and_paging_and_selectors_work() {
 
     let (_, result) = query(
         &mut view,
-        r#"{"selector": {"include": ["level"]}, "limit": 1}"#,
+        r#"{"select": {"include": ["level"]}, "limit": 1}"#,
     );
     let item = Array::from(&prop(&result, "items")).get(0);
     let model = prop(&prop(&prop(&item, "models"), "arena"), "Player");

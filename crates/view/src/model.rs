@@ -104,7 +104,7 @@ pub fn event_transaction(event: &OverlayEvent) -> &str {
 
 /// What a query matches (see [`ViewModel::matching`]).
 pub struct Matches {
-    /// The compiled query (its selector prunes what each match shows).
+    /// The compiled query (its selection prunes what each match shows).
     pub query: Query,
     /// The matching entities, in the query's order (ascending id unless it has an `orderBy`).
     pub ids: Vec<EntityId>,
@@ -328,7 +328,7 @@ impl ViewModel {
     }
 
     /// The entities a query on one model matches, in the query's order, without building what
-    /// they show (read each with [`ViewModel::shown`], pruned by the query's selector). A model
+    /// they show (read each with [`ViewModel::shown`], pruned by the query's selection). A model
     /// the manifest names whose shape is not known yet (no state of it arrived) matches
     /// nothing: `None`.
     pub fn matching(
@@ -461,7 +461,7 @@ impl ViewModel {
     }
 
     /// Runs a query on one model; results in the query's order (by ascending entity id unless
-    /// it has an `orderBy`), each state pruned by the query's selector. A model the manifest names whose shape is not known yet (no state of
+    /// it has an `orderBy`), each state pruned by the query's selection. A model the manifest names whose shape is not known yet (no state of
     /// it arrived) has no results.
     pub fn query(
         &mut self,
@@ -480,7 +480,7 @@ impl ViewModel {
             .iter()
             .filter_map(|id| {
                 let state = self.shown(id, model, consistency)?;
-                Some((*id, matches.query.selector.apply(&state)))
+                Some((*id, matches.query.select.apply(&state)))
             })
             .collect();
         Ok(QueryPage {

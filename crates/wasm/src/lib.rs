@@ -26,6 +26,8 @@ mod clock;
 #[cfg(target_arch = "wasm32")]
 mod leadership;
 #[cfg(target_arch = "wasm32")]
+mod social;
+#[cfg(target_arch = "wasm32")]
 mod worker;
 
 #[cfg(target_arch = "wasm32")]

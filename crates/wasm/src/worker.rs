@@ -356,6 +356,16 @@ impl SyncWorker {
         self.opened.plan.fingerprint.hash.clone()
     }
 
+    /// The worker's Torii client (the page's one-shot calls: `social.rs`).
+    pub(crate) fn torii(&self) -> ToriiClient {
+        self.opened.client.clone()
+    }
+
+    /// The world address this worker syncs (`0x` + 64 hex digits).
+    pub(crate) fn world_address(&self) -> String {
+        self.opened.plan.origin.world_address.clone()
+    }
+
     /// The worker's storage (the relay numbers and marks its DELTAs; the judge reads it).
     pub(crate) fn storage(&self) -> Rc<WorkerStorage> {
         Rc::clone(&self.opened.storage)

@@ -59,7 +59,7 @@ use crate::value::{Member, Struct, Value};
 pub use bounds::MemberBounds;
 pub use condition::{ConditionSpec, KeyMatching};
 pub use order::{Direction, OrderBy, OrderSpec, SortKey, SortValue};
-pub use select::{Query, QueryPage, QuerySpec, Selector, SelectorSpec};
+pub use select::{Query, QueryPage, QuerySpec, Selection, SelectionSpec};
 pub use state::{FilterState, Scalar};
 
 use condition::Condition;
@@ -219,7 +219,7 @@ pub struct PredicateSpec {
     pub value: Json,
 }
 
-/// Why a filter, selector or query was rejected.
+/// Why a filter, member selection or query was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
     /// Malformed JSON or an unknown field or operator.

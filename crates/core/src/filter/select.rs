@@ -1,4 +1,5 @@
-//! Selectors (which members to return) and queries (filter + selector + limit + cursor).
+//! Member selections (which members a query returns) and queries (filter + selection + orderBy
+//! + limit + cursor).
 
 use serde::Deserialize;
 
@@ -8,10 +9,10 @@ use crate::bytes32::Felt;
 use crate::entity::EntityId;
 use crate::value::{Member, Struct, Value};
 
-/// A selector as written: `{ include?: string[], exclude?: string[] }` (member paths).
+/// A member selection as written: `{ include?: string[], exclude?: string[] }` (member paths).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SelectorSpec {
+pub struct SelectionSpec {
     /// Keep only these paths (all members when absent).
     #[serde(default)]
     pub include: Option<Vec<String>>,
@@ -20,12 +21,12 @@ pub struct SelectorSpec {
     pub exclude: Vec<String>,
 }
 
-/// A compiled selector: prunes a model state to the selected member paths.
+/// A compiled member selection: prunes a model state to the selected member paths.
 ///
 /// `include` keeps the listed paths: `"pos"` keeps the whole `pos` struct, `"pos.x"` keeps `pos`
 /// with only its `x`. `exclude` then removes the listed paths. Member order is preserved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selector {
+pub struct Selection {
     include: Option<Vec<Vec<String>>>,
     exclude: Vec<Vec<String>>,
 }
@@ -34,13 +35,13 @@ fn split(path: &str) -> Vec<String> {
     path.split('.').map(str::to_owned).collect()
 }
 
-impl Selector {
-    /// The selector that keeps everything.
-    pub fn all() -> Selector {
-        Selector::default()
+impl Selection {
+    /// The selection that keeps everything.
+    pub fn all() -> Selection {
+        Selection::default()
     }
 
-    /// Whether this selector keeps everything.
+    /// Whether this selection keeps everything.
     pub fn is_all(&self) -> bool {
         self.include.is_none() && self.exclude.is_empty()
     }
@@ -48,9 +49,9 @@ impl Selector {
     /// Checks every path against the model's shape.
     pub fn compile(
         model: &str,
-        spec: &SelectorSpec,
+        spec: &SelectionSpec,
         shapes: &impl ModelShapes,
-    ) -> Result<Selector, FilterError> {
+    ) -> Result<Selection, FilterError> {
         let shape = shapes
             .model_shape(model)
             .ok_or_else(|| FilterError::UnknownModel {
@@ -60,7 +61,7 @@ impl Selector {
             resolve_path(shape, &At { model, path })?;
             Ok(split(path))
         };
-        Ok(Selector {
+        Ok(Selection {
             include: spec
                 .include
                 .as_ref()
@@ -133,16 +134,16 @@ fn exclude(members: &mut Vec<Member>, path: &[String]) {
     }
 }
 
-/// A query as written: `{ filter?, selector?, orderBy?, limit?, cursor? }`.
+/// A query as written: `{ filter?, select?, orderBy?, limit?, cursor? }`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuerySpec {
     /// The filter.
     #[serde(default)]
     pub filter: Option<FilterSpec>,
-    /// The selector.
+    /// Which members each item shows.
     #[serde(default)]
-    pub selector: Option<SelectorSpec>,
+    pub select: Option<SelectionSpec>,
     /// Order of the results: by these members in turn, then by entity id (by entity id
     /// alone when empty).
     #[serde(default, rename = "orderBy")]
@@ -162,7 +163,7 @@ pub struct Query {
     /// Which states.
     pub filter: Filter,
     /// Which members of them.
-    pub selector: Selector,
+    pub select: Selection,
     /// Most states per page.
     pub limit: Option<u32>,
     /// Only entities with a larger id (queries in entity id order).
@@ -174,7 +175,7 @@ pub struct Query {
 /// One page of query results.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryPage {
-    /// Matching states (pruned by the selector), by ascending entity id.
+    /// Matching states (pruned by the selection), by ascending entity id.
     pub items: Vec<(EntityId, Struct)>,
     /// Cursor of the next page, when there are more matches.
     pub next_cursor: Option<String>,
@@ -198,9 +199,9 @@ impl Query {
             Some(filter) => Filter::compile(model, filter, shapes)?,
             None => Filter::compile(model, &FilterSpec::default(), shapes)?,
         };
-        let selector = match &spec.selector {
-            Some(selector) => Selector::compile(model, selector, shapes)?,
-            None => Selector::all(),
+        let select = match &spec.select {
+            Some(select) => Selection::compile(model, select, shapes)?,
+            None => Selection::all(),
         };
         if spec.limit == Some(0) {
             return Err(FilterError::BadLimit);
@@ -209,7 +210,7 @@ impl Query {
             let order = OrderBy::compile(model, &spec.order_by, spec.cursor.as_deref(), shapes)?;
             return Ok(Query {
                 filter,
-                selector,
+                select,
                 limit: spec.limit,
                 cursor: None,
                 order: Some(order),
@@ -224,7 +225,7 @@ impl Query {
             .transpose()?;
         Ok(Query {
             filter,
-            selector,
+            select,
             limit: spec.limit,
             cursor,
             order: None,
@@ -251,10 +252,10 @@ impl Query {
         let items = hits
             .into_iter()
             .map(|(id, state)| {
-                let state = if self.selector.is_all() {
+                let state = if self.select.is_all() {
                     state.clone()
                 } else {
-                    self.selector.apply(state)
+                    self.select.apply(state)
                 };
                 (*id, state)
             })
@@ -262,7 +263,7 @@ impl Query {
         QueryPage { items, next_cursor }
     }
 
-    /// The page [`Query::run`] returns, before the selector: the matching pairs in the query's
+    /// The page [`Query::run`] returns, before the selection: the matching pairs in the query's
     /// order (as given, nothing cloned) and the next page's cursor. States are anything a
     /// filter reads ([`FilterState`]: decoded structs, the view's packed states).
     pub fn matching<'a, S: FilterState>(

@@ -413,11 +413,11 @@ fn translates_to_clauses() {
 }
 
 #[test]
-fn selectors_prune_members() {
+fn selections_prune_members() {
     let s = player(1, 2, 3, "Rogue", 4);
     let sel = |json: serde_json::Value| {
-        let spec: SelectorSpec = serde_json::from_value(json).unwrap();
-        Selector::compile("ns-Player", &spec, &shapes()).unwrap()
+        let spec: SelectionSpec = serde_json::from_value(json).unwrap();
+        Selection::compile("ns-Player", &spec, &shapes()).unwrap()
     };
     let kept = sel(json!({"include": ["id", "pos.x"]})).apply(&s);
     assert_eq!(kept.members_json(), json!({"id": 1, "pos": {"x": 4}}));
@@ -428,9 +428,9 @@ fn selectors_prune_members() {
     let both = sel(json!({"include": ["pos"], "exclude": ["pos.x"]})).apply(&s);
     assert_eq!(both.members_json(), json!({"pos": {"y": -4}}));
     assert!(sel(json!({})).is_all());
-    let spec: SelectorSpec = serde_json::from_value(json!({"include": ["pos.z"]})).unwrap();
+    let spec: SelectionSpec = serde_json::from_value(json!({"include": ["pos.z"]})).unwrap();
     assert!(matches!(
-        Selector::compile("ns-Player", &spec, &shapes()),
+        Selection::compile("ns-Player", &spec, &shapes()),
         Err(FilterError::UnknownMember { .. })
     ));
 }
@@ -445,7 +445,7 @@ fn queries_page_by_entity_id() {
             )
         })
         .collect();
-    let json = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 5}]}, "selector": {"include": ["gold"]}, "limit": 6});
+    let json = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 5}]}, "select": {"include": ["gold"]}, "limit": 6});
     let mut query = Query::parse("ns-Player", &json.to_string(), &shapes()).unwrap();
     let mut seen = Vec::new();
     loop {
@@ -455,7 +455,7 @@ fn queries_page_by_entity_id() {
         seen.extend(page.items.iter().map(|(id, s)| (*id, s.members.len())));
         match page.next_cursor {
             Some(cursor) => {
-                let next = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 5}]}, "selector": {"include": ["gold"]}, "limit": 6, "cursor": cursor});
+                let next = json!({"filter": {"where": [{"member": "gold", "op": "gte", "value": 5}]}, "select": {"include": ["gold"]}, "limit": 6, "cursor": cursor});
                 query = Query::parse("ns-Player", &next.to_string(), &shapes()).unwrap();
             }
             None => break,
