@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the core's hot paths: ledger decisions, queue compaction under a
-//! burst, filter scans, ledger persistence and manifest hashing.
+//! burst, filter scans, ledger persistence, manifest hashing and the event log.
 //!
 //! `cargo bench -p dojo-reactive-core --bench core -- --warm-up-time 1 --measurement-time 3`
 
@@ -10,8 +10,9 @@ use dojo_reactive_core::sync::testing::bench_world::{
     entity, player_shape, player_state, FOUR_PREDICATE_SCAN,
 };
 use dojo_reactive_core::{
-    compute_manifest_hash, Felt, Filter, Ledger, Manifest, Member, Observation, Primitive, Query,
-    QueueConfig, Source, Struct, UpdateQueue, Value,
+    compute_manifest_hash, Delivery, EventLog, EventRetention, Felt, Filter, IncomingEvent, Ledger,
+    LoggedEvent, Manifest, Member, Observation, Placement, Primitive, Query, QueueConfig, Source,
+    Struct, UpdateQueue, Value,
 };
 
 fn bench_ledger(c: &mut Criterion) {
@@ -193,11 +194,97 @@ fn bench_manifest(c: &mut Criterion) {
     group.finish();
 }
 
+/// 100,000 `Moved`-like events of 1,000 players over about 3 hours, newest first as Torii
+/// pages its history.
+fn history_newest_first() -> Vec<IncomingEvent> {
+    (0..100_000u64)
+        .rev()
+        .map(|n| {
+            let player = n.wrapping_mul(7919) % 1_000;
+            IncomingEvent {
+                entity: entity(player),
+                state: Struct {
+                    name: "arena-Moved".into(),
+                    members: vec![
+                        Member {
+                            name: "player".into(),
+                            key: true,
+                            value: Value::Primitive(Primitive::ContractAddress(entity(player))),
+                        },
+                        Member {
+                            name: "direction".into(),
+                            key: false,
+                            value: Value::Primitive(Primitive::U8((n % 4) as u8)),
+                        },
+                        Member {
+                            name: "at".into(),
+                            key: false,
+                            value: Value::Primitive(Primitive::U64(n)),
+                        },
+                    ],
+                },
+                executed_at: 1_700_000_000 + n / 10,
+                created_at: 1_700_000_000 + n / 10,
+                world_address: Felt::from(1u128),
+            }
+        })
+        .collect()
+}
+
+fn bench_event_log(c: &mut Criterion) {
+    let now = 1_800_000_000;
+    let history = history_newest_first();
+    let cold = |log: &mut EventLog| {
+        let mut delivery = Delivery::new();
+        for page in history.chunks(1_000) {
+            black_box(log.apply(&mut delivery, page.to_vec(), Placement::Walk, now));
+        }
+    };
+    let mut full = EventLog::new(EventRetention::default());
+    cold(&mut full);
+    let stored: Vec<LoggedEvent> = full.iter().cloned().collect();
+    let mut group = c.benchmark_group("event_log");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(history.len() as u64));
+    group.bench_function("cold_sync_100k_pages_of_1000", |b| {
+        b.iter_batched_ref(
+            || EventLog::new(EventRetention::default()),
+            |log| cold(log),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("warm_start_restore_100k", |b| {
+        b.iter_batched(
+            || stored.clone(),
+            |events| {
+                let mut log = EventLog::new(EventRetention::default());
+                black_box(log.restore(events, now));
+                log
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.throughput(Throughput::Elements(1_000));
+    group.bench_function("catch_up_1000_held_rows", |b| {
+        b.iter(|| {
+            let mut delivery = Delivery::new();
+            black_box(full.apply(
+                &mut delivery,
+                history[..1_000].to_vec(),
+                Placement::Walk,
+                now,
+            ))
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_ledger,
     bench_queue,
     bench_filter,
-    bench_manifest
+    bench_manifest,
+    bench_event_log
 );
 criterion_main!(benches);

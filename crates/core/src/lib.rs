@@ -17,6 +17,7 @@ mod value;
 mod cairo_type;
 mod clause;
 mod clause_json;
+mod event_log;
 mod felts;
 mod filter;
 mod hasher;
@@ -46,6 +47,10 @@ pub use clause::{
     MemberValue, PatternMatching,
 };
 pub use clause_json::{clause_from_json, ClauseJsonError};
+pub use event_log::{
+    Delivery, EventContent, EventIdentity, EventLog, EventQuery, EventRetention, IncomingEvent,
+    LogChange, LoggedEvent, Placement,
+};
 pub use felts::FIELD_PRIME;
 pub use filter::{
     ConditionSpec, Direction, Filter, FilterError, FilterOp, FilterSpec, FilterState, KeyMatching,

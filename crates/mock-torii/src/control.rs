@@ -254,7 +254,7 @@ impl Control {
     }
 
     /// Counts and knobs: `{"version", "worldAddress", "entities", "eventMessages",
-    /// "subscriptions", "tokenSubscriptions", "sequence", "ratePerSec", "stalled", "delayMs",
+    /// "historicalEvents", "subscriptions", "tokenSubscriptions", "sequence", "ratePerSec", "stalled", "delayMs",
     /// "duplicatesPending", "reorderPending"}`.
     pub fn status(&self) -> Value {
         let store = self.shared.store();
@@ -263,6 +263,7 @@ impl Control {
             "worldAddress": hex64(&store.world.address),
             "entities": store.entities.live_count(),
             "eventMessages": store.event_messages.live_count(),
+            "historicalEvents": store.history.len(),
             "subscriptions": self.shared.subs.count(),
             "tokenSubscriptions": self.shared.token_subs.count(),
             "sequence": store.clock.seq,

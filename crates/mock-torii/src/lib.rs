@@ -5,6 +5,7 @@ pub mod control;
 pub mod delivery;
 pub mod faults;
 pub mod felt;
+pub mod history;
 mod http;
 pub mod json;
 pub mod log;

@@ -75,10 +75,15 @@ impl MockService {
         let mut page = {
             let store = self.shared.store();
             let plan = Plan::new(request.query.as_ref(), &store.world.address)?;
-            plan.run(
-                store.table(kind).newest_first(plan.after),
-                &store.world.address,
-            )
+            let historical = request.query.as_ref().is_some_and(|q| q.historical);
+            if historical && kind == Kind::EventMessages {
+                plan.run(store.history.newest_first(plan.after), &store.world.address)
+            } else {
+                plan.run(
+                    store.table(kind).newest_first(plan.after),
+                    &store.world.address,
+                )
+            }
         };
         if let Some(first) = page.entities.first_mut() {
             if self

@@ -127,6 +127,8 @@ pub struct Store {
     pub clock: Clock,
     /// Token contracts, tokens and balances.
     pub tokens: crate::tokens::Tokens,
+    /// Every event message ever written (`historical: true` retrieves).
+    pub history: crate::history::History,
     /// Cartridge controllers (usernames of accounts).
     pub controllers: crate::messaging::Controllers,
     /// Faults of the next `PublishMessage` calls.
@@ -150,6 +152,7 @@ impl Store {
             controllers: crate::messaging::Controllers::generate(generated.entities.iter()),
             publish_faults: crate::messaging::PublishFaults::default(),
             world: WorldInfo::new(seed),
+            history: crate::history::History::from_records(generated.event_messages.iter()),
             entities: Table::from_records(generated.entities),
             event_messages: Table::from_records(generated.event_messages),
             clock: generated.clock,
@@ -239,6 +242,12 @@ impl Store {
             record.created_at = time;
         }
         table.by_seq.insert(seq, *id);
+        if kind == Kind::EventMessages {
+            if let Some(model) = record.model(tag).cloned() {
+                let record = record.clone();
+                self.history.push(&record, model, time);
+            }
+        }
         Ok(Written {
             kind,
             id: *id,

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod delivery;
 mod faults;
+mod historical;
 mod retrieve;
 mod subscribe;
 mod tokens;
