@@ -183,10 +183,14 @@ async function ours(browser, server, query, mock, moveList) {
         if (opts["warm-memory"]) warm.memory = await memoryOf(browser, page, "ours after the warm start");
         const moved = [];
         for (const [i, square] of moveList.entries()) {
+            await mock.control.clearLog();
             const result = await step(`ours: move ${i + 1}/${moveList.length} (${square.kind} to ${square.x},${square.y})`, () =>
                 page.evaluate((s) => window.bench.move(s), square),
             );
-            moved.push({ ...square, ...result });
+            // What the move fetched, from the mock's request log (paged rows, requests).
+            const pages = (await mock.control.log()).filter((call) => call.method === "RetrieveEntities");
+            const rows = pages.reduce((sum, call) => sum + (call.rows ?? 0), 0);
+            moved.push({ ...square, ...result, requests: pages.length, rows });
         }
         const last = moveList.at(-1) ?? start;
         const view = await step("ours: viewport queries", () =>
@@ -303,6 +307,10 @@ function report(results, meta) {
     };
     row("every move → new region complete", all(o?.moved), all(r?.moved));
     row("entities after the last move", o?.moved.at(-1)?.positions.toLocaleString("en-US"), r?.moved.at(-1)?.positions.toLocaleString("en-US"));
+    for (const kind of ["pan", "jump"]) {
+        const mine = o?.moved.filter((m) => m.kind === kind) ?? [];
+        if (mine.length) row(`rows paged per ${kind} (RetrieveEntities requests)`, mine.map((m) => `${m.rows.toLocaleString("en-US")} (${m.requests})`).join(", "), undefined);
+    }
     const q = (v) => v && `p50 ${v.p50.toFixed(2)} ms, p95 ${v.p95.toFixed(2)} ms`;
     row(`viewport ${opts.viewport} × ${opts.viewport} (mean ${o?.view.meanMatches ?? r?.view.meanMatches} matches): query`, o && `${q(o.view.query)} (index)`, r && `${q(r.view.query)} (JS filter)`);
     row("viewport: count", o && q(o.view.count), undefined);
