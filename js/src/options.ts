@@ -6,6 +6,7 @@
 
 import { logLevels, type Logger, type LogLevel } from './log.js';
 import type {
+  Filter,
   IndexDeclaration,
   ModelChoice,
   SyncClause,
@@ -46,7 +47,7 @@ export interface SyncWorkerOptions {
   readonly eventMessages?: boolean;
   /**
    * Sync targets: what of the world the client keeps (default: every entity of `models`). Each
-   * is `{ id, kind: 'entities' | 'eventMessages', models?, clause? }`; the targets of a kind
+   * is `{ id, kind: 'entities' | 'eventMessages', models?, clause? | filter? }`; the targets of a kind
    * share one live stream, and `client.targets` changes them at run time. With `targets`,
    * `models` only names the synced models (and their version members). The kinds synced are
    * fixed here (`eventMessages: true` adds a whole-kind event-message target when none is given).
@@ -296,10 +297,10 @@ function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
   });
 }
 
-/** One sync target (`argument` names it); the clause's content is checked by the worker against the manifest. */
+/** One sync target (`argument` names it); the content of its clause or filter is checked by the worker against the manifest. */
 export function checkTarget(check: Check, argument: string, value: unknown): SyncTargetSpec {
   const record = check.record(argument, value);
-  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause']);
+  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter']);
   const id = check.string(`${argument}.id`, record.id);
   const kind = check.optionalOneOf(`${argument}.kind`, record.kind, ['entities', 'eventMessages'] as const);
   if (kind === undefined) throw check.fail(`${argument}.kind`, "'entities' or 'eventMessages'", record.kind);
@@ -309,9 +310,11 @@ export function checkTarget(check: Check, argument: string, value: unknown): Syn
     models = record.models.map((tag: unknown, i) => check.string(`${argument}.models[${i}]`, tag));
   }
   const clause = check.optionalRecord(`${argument}.clause`, record.clause) as SyncClause | undefined;
+  const filter = check.optionalRecord(`${argument}.filter`, record.filter) as Filter | undefined;
   const target: { -readonly [K in keyof SyncTargetSpec]: SyncTargetSpec[K] } = { id, kind };
   if (models) target.models = models;
   if (clause) target.clause = clause;
+  if (filter) target.filter = filter;
   return target;
 }
 

@@ -48,7 +48,7 @@ export function targetsOf(tab: TabTargets): readonly SyncTargetSpec[] {
 
 /** A target's definition as text (what two tabs compare). */
 function definition(target: SyncTargetSpec): string {
-  return JSON.stringify([target.kind, target.models ?? null, target.clause ?? null]);
+  return JSON.stringify([target.kind, target.models ?? null, target.clause ?? null, target.filter ?? null]);
 }
 
 /** Whether `synced` (a target of a union) is `target` of a tab: same definition, its id or a renamed `id~n`. */

@@ -311,6 +311,11 @@ export interface SyncTargetSpec {
   readonly models?: readonly string[];
   /** Narrows it to the entities a clause selects (default: every entity with one of `models`). */
   readonly clause?: SyncClause;
+  /**
+   * The query language instead of `clause`: a filter as `query` takes it (`{ keys?, where? }`) on
+   * the target's one model (`models` names exactly one).
+   */
+  readonly filter?: Filter;
 }
 
 /** What happens to entities no target covers any more: they leave the store (`drop`) or stay as last synced (`keep`). */

@@ -325,6 +325,26 @@ test('client.targets sends SET_TARGETS, follows each target in the ticks, and re
   assert.deepEqual(client.targets.list().map((t) => t.id), ['region', 'mine']);
 });
 
+test("a target may speak the query language: its filter reaches the worker, and is a definition of its own", async () => {
+  const where = [{ member: 'x', op: 'gte', value: 10 }, { or: [{ member: 'y', op: 'lt', value: 5 }, { hashedKeys: [ID1] }] }];
+  const region = { id: 'region', kind: 'entities', models: ['ns-Position'], filter: { where } };
+  const { client, port } = await started({ targets: [region] });
+  assert.deepEqual(port.posted[0].config.targets, [region], 'INIT carries the filter as written (the worker checks it)');
+  const moved = { ...region, filter: { where: [{ member: 'x', op: 'gte', value: 20 }] } };
+  const updated = client.targets.update(moved);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const request = port.posted.at(-1);
+  assert.equal(request.type, 'SET_TARGETS');
+  assert.deepEqual(request.targets, [moved]);
+  port.send({ type: 'TARGETS_SET', id: request.id, digests: { region: 'd2' } });
+  await updated;
+  await assert.rejects(
+    client.targets.add({ id: 'bad', kind: 'entities', models: ['ns-Position'], filter: 'x >= 10' }),
+    errors.ValidationError,
+    'a filter is an object',
+  );
+});
+
 test('forceReplay posts FORCE_REPLAY', async () => {
   const { client, port } = await started();
   client.forceReplay();

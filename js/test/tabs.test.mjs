@@ -33,6 +33,10 @@ test("the leader syncs every tab's sync targets, each definition once; an id tak
   // A tab without targets stands for its whole kinds.
   const whole = unionTargets([a, { models: ['ns-P'], eventMessages: false }]);
   assert.deepEqual(whole.targets.map((t) => t.id), ['me', 'r', 'entities']);
+  // A target in the query language is a definition of its own.
+  const filtered = { models: ['ns-P'], eventMessages: false, targets: [{ id: 'r', kind: 'entities', filter: { where: [{ member: 'x', op: 'gte', value: 1 }] } }] };
+  assert.deepEqual(unionTargets([a, filtered]).targets.map((t) => t.id), ['me', 'r', 'r~2']);
+  assert.ok(!coversAll(a, filtered));
 });
 
 test('channel messages are checked: unknown or malformed ones are ignored, every one names its sender and protocol', () => {

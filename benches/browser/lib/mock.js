@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 
 /**
- * Starts `bin` with `args` on 127.0.0.1 and a free port. Resolves with `{ url, control, stop }`
+ * Starts `bin` with `args` on 127.0.0.1 and a free port. Resolves with `{ url, control, stop, pid }`
  * once it printed `mock-torii listening on URL`; rejects (with its stderr) if it exits first or
  * takes longer than `timeoutMs`.
  */
@@ -36,7 +36,7 @@ export function startMock(bin, args, timeoutMs = 300_000) {
             clearTimeout(timer);
             child.removeAllListeners("exit");
             const url = match[1];
-            resolvePromise({ url, control: controlApi(url), stop });
+            resolvePromise({ url, control: controlApi(url), stop, pid: child.pid });
         });
     });
 }

@@ -7,8 +7,8 @@ use dojo_reactive_core::sync::{
     Retention, SyncOptions, SyncSetup, SyncTarget, TargetKind, TargetScope,
 };
 use dojo_reactive_core::{
-    clause_from_json, Felt, Manifest, ManifestFingerprint, ModelSyncSpec, ResourceKind,
-    SchemaRegistry, SyncConfig,
+    clause_from_json, Felt, Filter, FilterSpec, Manifest, ManifestFingerprint, ModelSyncSpec,
+    ResourceKind, SchemaRegistry, SyncConfig,
 };
 use dojo_reactive_storage::{default_db_name, DataOrigin};
 use serde::Deserialize;
@@ -72,6 +72,10 @@ pub struct TargetConfig {
     /// A Torii clause as JSON (see `dojo_reactive_core::clause_from_json`).
     #[serde(default)]
     pub clause: Option<serde_json::Value>,
+    /// The query language instead of `clause`: a filter (`{ keys?, where? }`) on the target's
+    /// one model, turned into a clause by `Filter::to_clause`.
+    #[serde(default)]
+    pub filter: Option<FilterSpec>,
 }
 
 /// `WorkerConfig.targetRetention`.
@@ -128,12 +132,17 @@ impl TargetRules {
                     None => return Err(invalid(format!("{tag} is not a synced model"))),
                 }
             }
-            let clause = target
-                .clause
-                .as_ref()
-                .map(|json| clause_from_json(json, &self.schemas, &format!("{at}.clause")))
-                .transpose()
-                .map_err(|e| ErrorInfo::validation(e.to_string()).with("argument", &at))?;
+            let clause = match (&target.clause, &target.filter) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid("give either `clause` or `filter`, not both".into()))
+                }
+                (Some(json), None) => Some(
+                    clause_from_json(json, &self.schemas, &format!("{at}.clause"))
+                        .map_err(|e| ErrorInfo::validation(e.to_string()).with("argument", &at))?,
+                ),
+                (None, Some(spec)) => Some(self.filter_clause(&models, spec).map_err(invalid)?),
+                (None, None) => None,
+            };
             scopes.entry(target.kind).or_default().push(TargetScope {
                 id: target.id.clone(),
                 models,
@@ -141,6 +150,26 @@ impl TargetRules {
             });
         }
         Ok(scopes)
+    }
+}
+
+impl TargetRules {
+    /// The clause of a target's `filter`: the query language on its one model (`models` must
+    /// name exactly one), translated by [`Filter::to_clause`].
+    fn filter_clause(
+        &self,
+        models: &[String],
+        spec: &FilterSpec,
+    ) -> Result<dojo_reactive_core::Clause, String> {
+        let [model] = models else {
+            return Err(format!(
+                "a `filter` applies to one model: `models` must name exactly one, got {}",
+                models.len()
+            ));
+        };
+        Filter::compile(model, spec, &self.schemas)
+            .map(|filter| filter.to_clause())
+            .map_err(|e| format!("`filter`: {e}"))
     }
 }
 
@@ -609,6 +638,63 @@ mod tests {
             reconcile_interval_ms,
         ] {
             assert!(value.is_some());
+        }
+    }
+
+    #[test]
+    fn a_target_may_speak_the_query_language() {
+        let scope_clause = |target: serde_json::Value| {
+            plan_of(json!({ "targets": [target] }))
+                .map(|plan| plan.setups[0].target.scopes[0].clause.clone())
+        };
+        let filtered = scope_clause(json!({
+            "id": "late", "kind": "entities", "models": ["ns-A"],
+            "filter": { "where": [{ "member": "at", "op": "gte", "value": 10 }] },
+        }))
+        .unwrap();
+        let written = scope_clause(json!({
+            "id": "late", "kind": "entities", "models": ["ns-A"],
+            "clause": { "Member": { "model": "ns-A", "member": "at", "operator": "Gte", "value": 10 } },
+        }))
+        .unwrap();
+        assert_eq!(
+            filtered, written,
+            "the filter is the same clause as the JSON one"
+        );
+        let keyed = scope_clause(json!({
+            "id": "mine", "kind": "entities", "models": ["ns-A"],
+            "filter": { "keys": { "id": "0x5" } },
+        }))
+        .unwrap();
+        let Some(dojo_reactive_core::Clause::Keys(keys)) = keyed else {
+            panic!("named keys become a keys clause: {keyed:?}");
+        };
+        assert_eq!(keys.keys, vec![Some(Felt::from(5u128))]);
+
+        for (target, says) in [
+            (
+                json!({ "id": "t", "kind": "entities", "models": ["ns-A"],
+                        "clause": { "HashedKeys": [] }, "filter": {} }),
+                "targets[0]: give either `clause` or `filter`, not both",
+            ),
+            (
+                json!({ "id": "t", "kind": "entities", "filter": {} }),
+                "targets[0]: a `filter` applies to one model: `models` must name exactly one, got 0",
+            ),
+            (
+                json!({ "id": "t", "kind": "entities", "models": ["ns-A"],
+                        "filter": { "where": [{ "member": "nope", "op": "eq", "value": 1 }] } }),
+                "targets[0]: `filter`: ",
+            ),
+            (
+                json!({ "id": "t", "kind": "entities", "models": ["ns-A"],
+                        "filter": { "where": [{ "member": "at", "op": "gte", "value": "x" }] } }),
+                "targets[0]: `filter`: ",
+            ),
+        ] {
+            let error = plan_of(json!({ "targets": [target] })).unwrap_err();
+            assert_eq!(error.name, "ValidationError", "{target}");
+            assert!(error.message.contains(says), "{target}: {}", error.message);
         }
     }
 

@@ -14,7 +14,7 @@ export interface WorkerConfig {
   manifest: string;
   models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
-  targets?: Array<{ id: string; kind: "entities" | "eventMessages"; models?: string[]; clause?: unknown }>;
+  targets?: Array<{ id: string; kind: "entities" | "eventMessages"; models?: string[]; clause?: unknown; filter?: unknown }>;
   targetRetention?: "drop" | "keep";
   dbName?: string;
   syncOptions?: {
