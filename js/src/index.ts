@@ -104,5 +104,15 @@ export type {
 } from './inspector.js';
 export type { EventStream, Signal, Unsubscribe } from './stream.js';
 export type { SyncTargets } from './targets.js';
+export {
+  TOKEN_MODELS,
+  tokenBalanceOf,
+  tokenContractOf,
+  tokenOf,
+  type Token,
+  type TokenBalance,
+  type TokenContract,
+  type TokenFilter,
+} from './tokens.js';
 export type { SyncWorkerHandle } from './sync-worker.js';
 export type * from './types.js';

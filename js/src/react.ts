@@ -337,3 +337,5 @@ export function useSyncStatus(source?: { readonly syncStatus: Signal<SyncStatus>
   const subscribe = useMemo(() => (onChange: () => void) => signal.subscribe(() => onChange()), [signal]);
   return useSyncExternalStore(subscribe, signal.get.bind(signal), signal.get.bind(signal));
 }
+
+export { useTokenBalances, useTokenContracts, useTokens, type UseTokensOptions } from './react-tokens.js';
