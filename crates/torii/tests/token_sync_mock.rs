@@ -351,6 +351,14 @@ async fn a_wallet_filter_changes_at_run_time_and_tokens_and_contracts_sync() {
             converges(&mock, &storage, kind, &first, WAIT).await,
             "alice"
         );
+        let subscribes = |method: &str| {
+            control
+                .log()
+                .iter()
+                .filter(|e| e.method == method)
+                .count()
+        };
+        let opened = subscribes("SubscribeTokenBalances");
         let second = wallet(vec![bob], Vec::new());
         assert!(handle.retarget(vec![second.scope("wallet", kind)]));
         assert!(
@@ -372,6 +380,12 @@ async fn a_wallet_filter_changes_at_run_time_and_tokens_and_contracts_sync() {
             "live, narrowed"
         );
         assert_eq!(mock.control().subscription_count(), subscriptions);
+        assert_eq!(
+            subscribes("SubscribeTokenBalances"),
+            opened,
+            "a changed wallet updates the stream, it opens none"
+        );
+        assert!(subscribes("UpdateTokenBalancesSubscription") >= 2);
         handle.shutdown();
     };
     let (result, ()) = tokio::join!(sync.run(), script);

@@ -22,7 +22,7 @@ fn addresses(list: &Option<Vec<String>>, at: &str, field: &str) -> Result<Vec<Fe
     for (i, text) in list.iter().flatten().enumerate() {
         let felt = Felt::from_hex(text).map_err(|e| {
             ErrorInfo::validation(format!("{at}.{field}[{i}]: {e}"))
-                .with("argument", &format!("{at}.{field}"))
+                .with("argument", format!("{at}.{field}"))
         })?;
         felts.push(felt);
     }
