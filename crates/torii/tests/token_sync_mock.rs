@@ -351,13 +351,7 @@ async fn a_wallet_filter_changes_at_run_time_and_tokens_and_contracts_sync() {
             converges(&mock, &storage, kind, &first, WAIT).await,
             "alice"
         );
-        let subscribes = |method: &str| {
-            control
-                .log()
-                .iter()
-                .filter(|e| e.method == method)
-                .count()
-        };
+        let subscribes = |method: &str| control.log().iter().filter(|e| e.method == method).count();
         let opened = subscribes("SubscribeTokenBalances");
         let second = wallet(vec![bob], Vec::new());
         assert!(handle.retarget(vec![second.scope("wallet", kind)]));
