@@ -108,5 +108,15 @@ export type { EventStream, Signal, Unsubscribe } from './stream.js';
 export type { SyncTargets } from './targets.js';
 export { CONTROLLER_TTL_MS, type Controller, type Controllers } from './controllers.js';
 export type { Published, PublishOptions, TypedData } from './publish.js';
+export {
+  TOKEN_MODELS,
+  tokenBalanceOf,
+  tokenContractOf,
+  tokenOf,
+  type Token,
+  type TokenBalance,
+  type TokenContract,
+  type TokenFilter,
+} from './tokens.js';
 export type { SyncWorkerHandle } from './sync-worker.js';
 export type * from './types.js';

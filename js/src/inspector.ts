@@ -12,7 +12,7 @@
 import type { ReactiveClient } from './client.js';
 import type { ReactiveError } from './errors.js';
 import type { SessionObserver } from './session.js';
-import type { OverlayEntryInfo, SdkEntity, StoreReport, SyncTick, Transition } from './types.js';
+import type { OverlayEntryInfo, SdkEntity, StoreReport, SyncTick, TargetKind, Transition } from './types.js';
 
 /** How many transitions and errors an inspector keeps. */
 export const inspectorHistory = 100;
@@ -52,7 +52,7 @@ export interface ClientInspector {
   /** The last 100 transitions, oldest first. */
   transitions(): readonly RecordedTransition[];
   /** The last SYNC_TICK per target (ledger counters included). */
-  ticks(): { readonly entities?: SyncTick; readonly eventMessages?: SyncTick };
+  ticks(): { readonly [K in TargetKind]?: SyncTick };
   /** The last 100 errors, oldest first. */
   errors(): readonly RecordedError[];
   /** Pending optimistic writes on an entity. */
@@ -102,7 +102,7 @@ function keep<T>(list: T[], item: T): void {
 export class Inspector implements ClientInspector, SessionObserver {
   private readonly recentTransitions: RecordedTransition[] = [];
   private readonly recentErrors: RecordedError[] = [];
-  private lastTicks: { entities?: SyncTick; eventMessages?: SyncTick } = {};
+  private lastTicks: { [K in TargetKind]?: SyncTick } = {};
 
   /** An inspector of `client`, reading through `source`. */
   constructor(
@@ -132,7 +132,7 @@ export class Inspector implements ClientInspector, SessionObserver {
 
   /** Records a tick. */
   tick(tick: SyncTick): void {
-    this.lastTicks = { ...this.lastTicks, [tick.target === 'eventMessages' ? 'eventMessages' : 'entities']: tick };
+    this.lastTicks = { ...this.lastTicks, [tick.target]: tick };
   }
 
   /** Records an error. */
@@ -166,7 +166,7 @@ export class Inspector implements ClientInspector, SessionObserver {
     return [...this.recentTransitions];
   }
 
-  ticks(): { readonly entities?: SyncTick; readonly eventMessages?: SyncTick } {
+  ticks(): { readonly [K in TargetKind]?: SyncTick } {
     return { ...this.lastTicks };
   }
 

@@ -6,6 +6,7 @@
  */
 
 import { ValidationError, type ReactiveErrorInfo } from './errors.js';
+import { isTargetKind } from './options.js';
 import type {
   Persistence,
   StartTimings,
@@ -13,6 +14,7 @@ import type {
   SyncTargetSpec,
   SyncTick,
   TabRole,
+  TargetKind,
   Transition,
   WorkerConfig,
 } from './types.js';
@@ -116,7 +118,7 @@ export interface DeltaMessage {
 /** A synced DELTA's place in its leader's relayed sequence (see `docs/tabs.md`). */
 export interface DeltaRelay {
   /** The target whose changes it carries. */
-  readonly target: 'entities' | 'eventMessages';
+  readonly target: TargetKind;
   /** The writer epoch it was sent under. */
   readonly epoch: number;
   /** Its number within the epoch, from 1, over every target. */
@@ -230,7 +232,7 @@ function isErrorInfo(value: unknown): value is ReactiveErrorInfo {
 export function isDeltaRelay(value: unknown): value is DeltaRelay {
   return (
     isRecord(value) &&
-    (value.target === 'entities' || value.target === 'eventMessages') &&
+    isTargetKind(value.target) &&
     Number.isSafeInteger(value.epoch) &&
     Number.isSafeInteger(value.n)
   );

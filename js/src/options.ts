@@ -12,11 +12,15 @@ import type {
   SyncClause,
   SyncOptions,
   SyncTargetSpec,
+  TargetKind,
   TargetRetention,
+  TokenTargetKind,
   ToriiVersionChangePolicy,
   WorkerConfig,
 } from './types.js';
 import { ValidationError } from './errors.js';
+import { isEntityId } from './selectors.js';
+import { isTokenKind } from './tokens.js';
 import { Check } from './validate.js';
 
 /** Options of `createSyncWorker`. */
@@ -47,7 +51,9 @@ export interface SyncWorkerOptions {
   readonly eventMessages?: boolean;
   /**
    * Sync targets: what of the world the client keeps (default: every entity of `models`). Each
-   * is `{ id, kind: 'entities' | 'eventMessages', models?, clause? | filter? }`; the targets of a kind
+   * is `{ id, kind: 'entities' | 'eventMessages', models?, clause? | filter? }`, or a token target
+   * `{ id, kind: 'tokens' | 'tokenBalances' | 'tokenContracts', accounts?, contracts? }`
+   * (`docs/tokens.md`); the targets of a kind
    * share one live stream, and `client.targets` changes them at run time. With `targets`,
    * `models` only names the synced models (and their version members). The kinds synced are
    * fixed here (`eventMessages: true` adds a whole-kind event-message target when none is given).
@@ -300,10 +306,11 @@ function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
 /** One sync target (`argument` names it); the content of its clause or filter is checked by the worker against the manifest. */
 export function checkTarget(check: Check, argument: string, value: unknown): SyncTargetSpec {
   const record = check.record(argument, value);
-  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter']);
+  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter', 'accounts', 'contracts']);
   const id = check.string(`${argument}.id`, record.id);
-  const kind = check.optionalOneOf(`${argument}.kind`, record.kind, ['entities', 'eventMessages'] as const);
-  if (kind === undefined) throw check.fail(`${argument}.kind`, "'entities' or 'eventMessages'", record.kind);
+  const kind = check.optionalOneOf(`${argument}.kind`, record.kind, targetKinds);
+  if (kind === undefined) throw check.fail(`${argument}.kind`, targetKinds.map((k) => `'${k}'`).join(', '), record.kind);
+  if (isTokenKind(kind)) return checkTokenTarget(check, argument, record, id, kind);
   let models: string[] | undefined;
   if (record.models !== undefined) {
     if (!Array.isArray(record.models)) throw check.fail(`${argument}.models`, 'an array of model tags', record.models);
@@ -316,6 +323,43 @@ export function checkTarget(check: Check, argument: string, value: unknown): Syn
   if (clause) target.clause = clause;
   if (filter) target.filter = filter;
   return target;
+}
+
+/** Every target kind. */
+const targetKinds = ['entities', 'eventMessages', 'tokens', 'tokenBalances', 'tokenContracts'] as const;
+
+/** Whether `value` names a target kind (as messages from the worker and other tabs carry it). */
+export function isTargetKind(value: unknown): value is TargetKind {
+  return typeof value === 'string' && (targetKinds as readonly string[]).includes(value);
+}
+
+/** Token targets (`tokens`, `tokenBalances`, `tokenContracts`): `accounts` (balances only) and `contracts` narrow them. */
+function checkTokenTarget(
+  check: Check,
+  argument: string,
+  record: { readonly [key: string]: unknown },
+  id: string,
+  kind: TokenTargetKind,
+): SyncTargetSpec {
+  for (const key of ['models', 'clause', 'filter'] as const) {
+    if (record[key] !== undefined) throw check.fail(`${argument}.${key}`, `absent for a ${kind} target (use accounts / contracts)`, record[key]);
+  }
+  if (record.accounts !== undefined && kind !== 'tokenBalances') {
+    throw check.fail(`${argument}.accounts`, `absent for a ${kind} target (accounts narrow tokenBalances)`, record.accounts);
+  }
+  const addresses = (key: 'accounts' | 'contracts'): string[] | undefined => {
+    const list = record[key];
+    if (list === undefined) return undefined;
+    if (!Array.isArray(list)) throw check.fail(`${argument}.${key}`, 'an array of 0x addresses', list);
+    return list.map((address: unknown, i) => {
+      const text = check.string(`${argument}.${key}[${i}]`, address);
+      if (!isEntityId(text)) throw check.fail(`${argument}.${key}[${i}]`, 'a 0x address of 1 to 64 hex digits', text);
+      return text;
+    });
+  };
+  const accounts = addresses('accounts');
+  const contracts = addresses('contracts');
+  return { id, kind, ...(accounts ? { accounts } : {}), ...(contracts ? { contracts } : {}) };
 }
 
 /** `targets`: an array of sync targets with unique ids. */

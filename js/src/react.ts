@@ -367,3 +367,5 @@ export function useController(address: string | undefined): Controller | undefin
 export function useUsername(address: string | undefined): string | undefined {
   return useController(address)?.username;
 }
+
+export { useTokenBalances, useTokenContracts, useTokens, type UseTokensOptions } from './react-tokens.js';

@@ -5,6 +5,7 @@
  */
 
 import { ValidationError } from './errors.js';
+import { listTokenBalances, listTokenContracts, listTokenHolders, listTokens } from './tokens.js';
 import type { Consistency, Filter, OrderBy, QuerySpec, SdkEntity, SdkModel } from './types.js';
 
 /** Read access to the replica, as selectors get it. */
@@ -128,4 +129,8 @@ export const reactiveSelectors = {
   selectComponent,
   selectMany,
   selectCount,
+  listTokens,
+  listTokenBalances,
+  listTokenHolders,
+  listTokenContracts,
 } as const;

@@ -35,6 +35,7 @@ import type {
   SyncTargetSpec,
   SyncTick,
   TabRole,
+  TargetKind,
   Transition,
   WorkerConfig,
 } from './types.js';
@@ -87,7 +88,7 @@ export interface SyncStatus {
    */
   readonly state: SyncState;
   /** Last tick per target. */
-  readonly ticks: { readonly entities?: SyncTick; readonly eventMessages?: SyncTick };
+  readonly ticks: { readonly [K in TargetKind]?: SyncTick };
   /** Last transition of any target. */
   readonly lastTransition?: Transition;
   /** What INIT_ACK reported, once it came. */
@@ -572,7 +573,7 @@ export class SyncSession {
         if (!this.watchdog) this.arm();
         const current = this.status.get();
         const tick = this.withOverlay(message.tick);
-        const target = tick.target === 'eventMessages' ? 'eventMessages' : 'entities';
+        const target: TargetKind = tick.target;
         this.deps.observer?.tick(tick);
         this.deps.log.emit('debug', 'sync.tick', `sync tick (${tick.target})`, {
           target: tick.target,
@@ -602,7 +603,7 @@ export class SyncSession {
         );
         this.status.set({
           ...current,
-          state: transition.target === 'eventMessages' ? current.state : transition.to,
+          state: transition.target === 'entities' ? transition.to : current.state,
           lastTransition: transition,
         });
         return;

@@ -9,6 +9,7 @@
 
 import type { ReactiveErrorInfo } from './errors.js';
 import type { DeltaRelay } from './messages.js';
+import { isTargetKind } from './options.js';
 import type { ModelChoice, SyncTargetSpec, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
@@ -164,7 +165,7 @@ function isTargets(value: unknown): value is TabTargets {
     (targets === undefined ||
       (Array.isArray(targets) &&
         targets.every(
-          (t) => isRecord(t) && typeof t.id === 'string' && (t.kind === 'entities' || t.kind === 'eventMessages'),
+          (t) => isRecord(t) && typeof t.id === 'string' && isTargetKind(t.kind),
         )))
   );
 }
@@ -181,7 +182,7 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
     case 'DELTA':
       return isCount(data.epoch) &&
         isCount(data.n) &&
-        (data.target === 'entities' || data.target === 'eventMessages') &&
+        isTargetKind(data.target) &&
         data.buffer instanceof ArrayBuffer &&
         typeof data.persisted === 'boolean'
         ? (data as unknown as TabMessage)

@@ -229,7 +229,10 @@ export type SyncState =
   | 'halted';
 
 /** What a synchronizer syncs. */
-export type TargetKind = 'entities' | 'eventMessages';
+export type TargetKind = 'entities' | 'eventMessages' | TokenTargetKind;
+
+/** The token kinds: tokens (ERC20s, NFT ids and their metadata), balances, token contracts. */
+export type TokenTargetKind = 'tokens' | 'tokenBalances' | 'tokenContracts';
 
 /** One model's figures in a tick. */
 export interface ModelTick {
@@ -305,17 +308,21 @@ export type ClauseOperator =
 export interface SyncTargetSpec {
   /** Unique among the client's targets. */
   readonly id: string;
-  /** Torii's entities or its event messages. */
+  /** Torii's entities, its event messages, or a token kind (see `docs/tokens.md`). */
   readonly kind: TargetKind;
-  /** Model tags it syncs (default: every synced model of its kind). */
+  /** Model tags it syncs (default: every synced model of its kind). Entity kinds only. */
   readonly models?: readonly string[];
-  /** Narrows it to the entities a clause selects (default: every entity with one of `models`). */
+  /** Narrows it to the entities a clause selects (default: every entity with one of `models`). Entity kinds only. */
   readonly clause?: SyncClause;
   /**
    * The query language instead of `clause`: a filter as `query` takes it (`{ keys?, where? }`) on
    * the target's one model (`models` names exactly one).
    */
   readonly filter?: Filter;
+  /** `tokenBalances` only: the holders whose balances it keeps (0x addresses; default every holder). */
+  readonly accounts?: readonly string[];
+  /** Token kinds only: the token contracts it keeps (0x addresses; default every contract). */
+  readonly contracts?: readonly string[];
 }
 
 /** What happens to entities no target covers any more: they leave the store (`drop`) or stay as last synced (`keep`). */

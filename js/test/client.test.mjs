@@ -315,7 +315,7 @@ test('client.targets sends SET_TARGETS, follows each target in the ticks, and re
   await complete;
   await assert.rejects(client.targets.add(mine), errors.ValidationError, 'a taken id');
   await assert.rejects(client.targets.remove('nope'), errors.ValidationError, 'an unknown id');
-  await assert.rejects(client.targets.add({ id: 'x', kind: 'tokens' }), errors.ValidationError, 'an unknown kind');
+  await assert.rejects(client.targets.add({ id: 'x', kind: 'coins' }), errors.ValidationError, 'an unknown kind');
   // The worker's refusal leaves the targets as they were.
   const refused = client.targets.remove('region');
   await new Promise((resolve) => setTimeout(resolve, 0));

@@ -56,7 +56,7 @@ test('channel messages are checked: unknown or malformed ones are ignored, every
     { ...delta, buffer: [1, 2] },
     { ...delta, epoch: 1.5 },
     { ...delta, persisted: undefined },
-    { ...delta, target: 'tokens' },
+    { ...delta, target: 'coins' },
     { type: 'TARGETS', targets: { models: [1] , eventMessages: false }, from, protocol },
     { type: 'RESET', phase: 'later', from, protocol },
     { type: 'FUTURE', from, protocol: protocol + 1 },

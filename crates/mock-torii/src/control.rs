@@ -461,6 +461,37 @@ impl Control {
         changes.len()
     }
 
+    /// Sets one balance (`account`, `contract`, `token_id` 0x hex, `amount` a u256 as 0x hex
+    /// or decimal) and broadcasts it to the balance subscribers it concerns.
+    pub fn set_balance(
+        &self,
+        account: &str,
+        contract: &str,
+        token_id: Option<&str>,
+        amount: &str,
+    ) -> Result<Value, ControlError> {
+        let bad = |what: &str, text: &str| {
+            ControlError::BadRequest(format!("{what} {text:?} is not a 0x hex or decimal u256"))
+        };
+        let account = crate::felt::parse_uint32(account).ok_or_else(|| bad("account", account))?;
+        let contract =
+            crate::felt::parse_uint32(contract).ok_or_else(|| bad("contract", contract))?;
+        let token_id = token_id
+            .map(|id| crate::felt::parse_uint32(id).ok_or_else(|| bad("tokenId", id)))
+            .transpose()?;
+        let amount_bytes =
+            crate::felt::parse_uint32(amount).ok_or_else(|| bad("amount", amount))?;
+        let mut store = self.shared.store();
+        let balance = store
+            .tokens
+            .set_balance(contract, account, token_id, amount_bytes);
+        self.shared.token_subs.broadcast(
+            &[crate::tokens::TokenChange::Balance(balance)],
+            self.shared.faults.stalled(),
+        );
+        Ok(json!({ "changes": 1 }))
+    }
+
     /// The next `count` gRPC calls fail with `code`.
     pub fn fail(&self, count: u32, code: Code) {
         self.shared.faults.set_fail(count, code);

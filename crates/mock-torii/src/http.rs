@@ -84,6 +84,7 @@ pub(crate) fn router(control: Control) -> Router {
         .route("/_mock/updates", post(updates))
         .route("/_mock/rate", post(rate))
         .route("/_mock/token-updates", post(token_updates))
+        .route("/_mock/balance", post(balance))
         .route("/_mock/set", post(set))
         .route("/_mock/delete", post(delete))
         .route("/_mock/stall", post(stall))
@@ -232,6 +233,29 @@ async fn publish_faults(State(control): State<Control>, body: Bytes) -> Response
         unindexed: request.unindexed,
     });
     ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BalanceRequest {
+    account: String,
+    contract: String,
+    #[serde(default)]
+    token_id: Option<String>,
+    amount: String,
+}
+
+async fn balance(State(control): State<Control>, body: Bytes) -> Response {
+    let request: BalanceRequest = parse_or_return!(body);
+    blocking(move || {
+        from_control(control.set_balance(
+            &request.account,
+            &request.contract,
+            request.token_id.as_deref(),
+            &request.amount,
+        ))
+    })
+    .await
 }
 
 #[derive(Deserialize)]

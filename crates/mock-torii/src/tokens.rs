@@ -183,17 +183,31 @@ impl Tokens {
             b[24..].copy_from_slice(&id.to_be_bytes());
             b
         });
+        let mut amount_bytes = [0u8; 32];
+        amount_bytes.copy_from_slice(&u256_bytes(amount));
+        self.set_balance(contract, account, id_bytes, amount_bytes)
+    }
+
+    /// Sets one balance (any u256 amount; a new row when the account held none of the token)
+    /// and returns it as the change to broadcast.
+    pub fn set_balance(
+        &mut self,
+        contract: Bytes32,
+        account: Bytes32,
+        token_id: Option<Bytes32>,
+        amount: Bytes32,
+    ) -> types::TokenBalance {
         let balance = types::TokenBalance {
-            balance: u256_bytes(amount),
+            balance: amount.to_vec(),
             account_address: account.to_vec(),
             contract_address: contract.to_vec(),
-            token_id: id_bytes.map(|b| b.to_vec()),
+            token_id: token_id.map(|b| b.to_vec()),
         };
-        match self.index.get(&(contract, account, id_bytes)) {
+        match self.index.get(&(contract, account, token_id)) {
             Some(&i) => self.balances[i] = balance.clone(),
             None => {
                 self.index
-                    .insert((contract, account, id_bytes), self.balances.len());
+                    .insert((contract, account, token_id), self.balances.len());
                 self.balances.push(balance.clone());
             }
         }

@@ -152,10 +152,7 @@ pub enum EncodedChange {
 /// segment's bytes are kept as long as one of its states is. Version facets are ignored.
 pub fn scan_state_changes(bytes: Vec<u8>) -> Result<(TargetKind, Vec<EncodedChange>), DecodeError> {
     // The target byte follows the magic, the format and the kind.
-    let target = match bytes.get(5) {
-        Some(1) => TargetKind::EventMessages,
-        _ => TargetKind::Entities,
-    };
+    let target = crate::segment::target_of_byte(bytes.get(5));
     let bytes = Rc::new(bytes);
     let view = decode_segment(&bytes, target)?;
     let segment = EncodedSegment::new(Rc::clone(&bytes), &view.strings);

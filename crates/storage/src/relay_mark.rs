@@ -38,6 +38,9 @@ pub fn relay_mark_key(target: TargetKind) -> RecordKey {
     RecordKey::Meta(match target {
         TargetKind::Entities => "relay:entities",
         TargetKind::EventMessages => "relay:eventMessages",
+        TargetKind::Tokens => "relay:tokens",
+        TargetKind::TokenBalances => "relay:tokenBalances",
+        TargetKind::TokenContracts => "relay:tokenContracts",
     })
 }
 

@@ -94,7 +94,19 @@ pub(crate) fn target_byte(target: TargetKind) -> u8 {
     match target {
         TargetKind::Entities => 0,
         TargetKind::EventMessages => 1,
+        TargetKind::Tokens => 2,
+        TargetKind::TokenBalances => 3,
+        TargetKind::TokenContracts => 4,
     }
+}
+
+/// The target of a segment's target byte (entities for a byte no kind has, as before kinds
+/// were added).
+pub(crate) fn target_of_byte(byte: Option<&u8>) -> TargetKind {
+    TargetKind::ALL
+        .into_iter()
+        .find(|kind| byte == Some(&target_byte(*kind)))
+        .unwrap_or(TargetKind::Entities)
 }
 
 /// Builds one segment record write by write.
@@ -449,10 +461,7 @@ pub fn encode_state_changes(
 /// target it belongs to (see [`encode_state_changes`]). Version facets are ignored.
 pub fn decode_state_changes(bytes: &[u8]) -> Result<(TargetKind, Vec<StateChange>), DecodeError> {
     // The target byte follows the magic, the format and the kind.
-    let target = match bytes.get(MAGIC.len() + 2) {
-        Some(1) => TargetKind::EventMessages,
-        _ => TargetKind::Entities,
-    };
+    let target = target_of_byte(bytes.get(MAGIC.len() + 2));
     let view = decode_segment(bytes, target)?;
     let mut changes = Vec::with_capacity(view.records.len());
     for record in &view.records {

@@ -6,6 +6,9 @@
 //! handshake arrived, and prints the next N updates as `{"updates":[...]}`.
 //! `dump_world --url URL --controllers [USERNAME,...]` pages every controller (those with these
 //! usernames when given) and prints `{"controllers":[{"address","username","deployedAt"}]}`.
+//! `dump_world --url URL --tokens` reads every token, balance and token contract through the
+//! synchronizer's transport (the rows the package stores) and prints
+//! `{"tokens":[...],"balances":[...],"contracts":[...]}`, addresses and u256s as 0x hex.
 
 #[cfg(not(target_arch = "wasm32"))]
 #[tokio::main(flavor = "current_thread")]
@@ -44,6 +47,7 @@ mod native {
                     .unwrap_or_default();
                 controllers(&client, &usernames).await?
             }
+            None if args.iter().any(|a| a == "--tokens") => super::tokens::dump(&client).await?,
             None => dump(&client).await?,
         };
         println!("{output}");
@@ -123,5 +127,71 @@ mod native {
             }
         }
         Ok(json!({ "updates": updates }))
+    }
+}
+
+/// `--tokens`: token rows as the synchronizer reads them.
+#[cfg(not(target_arch = "wasm32"))]
+mod tokens {
+    use dojo_reactive_core::sync::token_rows::TokenFilter;
+    use dojo_reactive_core::sync::{PageRequest, SyncTarget, TargetKind, ToriiTransport};
+    use dojo_reactive_core::{Primitive, Struct, Value};
+    use dojo_reactive_torii::ToriiClient;
+    use serde_json::{json, Map, Value as Json};
+
+    fn value_json(value: &Value) -> Json {
+        match value {
+            Value::Primitive(Primitive::ContractAddress(f)) => json!(f.to_hex()),
+            Value::Primitive(Primitive::U256(u)) => json!(u.to_hex()),
+            Value::Primitive(Primitive::U32(n)) => json!(n),
+            Value::ByteArray(text) => json!(text),
+            Value::Enum(e) if e.variant.as_str() == "None" => Json::Null,
+            Value::Enum(e) => value_json(&e.value),
+            other => json!(format!("{other:?}")),
+        }
+    }
+
+    fn row_json(state: &Struct) -> Json {
+        let mut out = Map::new();
+        for member in &state.members {
+            out.insert(member.name.to_string(), value_json(&member.value));
+        }
+        Json::Object(out)
+    }
+
+    async fn rows(client: &ToriiClient, kind: TargetKind) -> Result<Vec<Json>, String> {
+        let target = SyncTarget::of(kind, vec![TokenFilter::default().scope("all", kind)]);
+        let mut out = Vec::new();
+        let mut request = PageRequest {
+            cursor: None,
+            limit: 1000,
+            entity_ids: Vec::new(),
+        };
+        loop {
+            let page = ToriiTransport::retrieve(client, &target, &request)
+                .await
+                .map_err(|e| e.message)?;
+            if let Some(rejected) = page.rejected.first() {
+                return Err(rejected.reason.clone());
+            }
+            out.extend(
+                page.items
+                    .iter()
+                    .flat_map(|e| e.models.iter().map(row_json)),
+            );
+            match page.next_cursor {
+                Some(next) => request.cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn dump(client: &ToriiClient) -> Result<Json, String> {
+        Ok(json!({
+            "tokens": rows(client, TargetKind::Tokens).await?,
+            "balances": rows(client, TargetKind::TokenBalances).await?,
+            "contracts": rows(client, TargetKind::TokenContracts).await?,
+        }))
     }
 }

@@ -320,6 +320,46 @@ impl ToriiClient {
         let response = self.grpc.clone().publish_message(request).await?;
         Ok(response.into_inner().id)
     }
+
+    /// Replaces the filter of a live token subscription (`UpdateTokensSubscription`).
+    pub async fn update_tokens_subscription(
+        &self,
+        subscription_id: u64,
+        contract_addresses: &[Felt],
+        token_ids: &[Felt],
+    ) -> Result<(), ToriiError> {
+        let request = world::UpdateTokenSubscriptionRequest {
+            subscription_id,
+            contract_addresses: felts_to_bytes(contract_addresses),
+            token_ids: felts_to_bytes(token_ids),
+        };
+        self.grpc
+            .clone()
+            .update_tokens_subscription(request)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the filter of a live balance subscription (`UpdateTokenBalancesSubscription`).
+    pub async fn update_token_balances_subscription(
+        &self,
+        subscription_id: u64,
+        account_addresses: &[Felt],
+        contract_addresses: &[Felt],
+        token_ids: &[Felt],
+    ) -> Result<(), ToriiError> {
+        let request = world::UpdateTokenBalancesSubscriptionRequest {
+            subscription_id,
+            contract_addresses: felts_to_bytes(contract_addresses),
+            account_addresses: felts_to_bytes(account_addresses),
+            token_ids: felts_to_bytes(token_ids),
+        };
+        self.grpc
+            .clone()
+            .update_token_balances_subscription(request)
+            .await?;
+        Ok(())
+    }
 }
 
 fn felts_to_bytes(felts: &[Felt]) -> Vec<Vec<u8>> {

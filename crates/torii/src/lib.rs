@@ -18,6 +18,7 @@ pub mod grpc_web;
 pub mod proto;
 mod subscription;
 pub mod token;
+pub mod token_sync;
 mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod web_client;

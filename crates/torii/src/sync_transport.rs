@@ -12,6 +12,7 @@ use crate::client::{EntityKind, ToriiClient};
 use crate::error::ToriiError;
 use crate::proto::types;
 use crate::subscription::EntitySubscription;
+use crate::token_sync::{self, SyncStream};
 
 impl From<ToriiError> for TransportError {
     fn from(error: ToriiError) -> Self {
@@ -30,10 +31,12 @@ impl From<ToriiError> for TransportError {
     }
 }
 
-fn kind(target: TargetKind) -> EntityKind {
+/// The entity store of an entity kind; `None` for the token kinds ([`crate::token_sync`]).
+fn kind(target: TargetKind) -> Option<EntityKind> {
     match target {
-        TargetKind::Entities => EntityKind::Entities,
-        TargetKind::EventMessages => EntityKind::EventMessages,
+        TargetKind::Entities => Some(EntityKind::Entities),
+        TargetKind::EventMessages => Some(EntityKind::EventMessages),
+        TargetKind::Tokens | TargetKind::TokenBalances | TargetKind::TokenContracts => None,
     }
 }
 
@@ -98,7 +101,7 @@ impl UpdateStream for EntitySubscription {
 }
 
 impl ToriiTransport for ToriiClient {
-    type Stream = EntitySubscription;
+    type Stream = SyncStream;
 
     async fn version(&self) -> Result<String, TransportError> {
         Ok(ToriiClient::version(self).await?)
@@ -109,6 +112,9 @@ impl ToriiTransport for ToriiClient {
         target: &SyncTarget,
         request: &PageRequest,
     ) -> Result<SnapshotPage, TransportError> {
+        let Some(kind) = kind(target.kind) else {
+            return token_sync::retrieve(self, target, request).await;
+        };
         let query = types::Query {
             clause: query_clause(target, request),
             no_hashed_keys: false,
@@ -122,7 +128,7 @@ impl ToriiTransport for ToriiClient {
             historical: false,
             world_addresses: felts(&target.world_addresses),
         };
-        let page = ToriiClient::retrieve(self, kind(target.kind), query).await?;
+        let page = ToriiClient::retrieve(self, kind, query).await?;
         Ok(SnapshotPage {
             items: page.items,
             rejected: page.rejected.into_iter().map(rejected).collect(),
@@ -130,14 +136,19 @@ impl ToriiTransport for ToriiClient {
         })
     }
 
-    async fn subscribe(&self, target: &SyncTarget) -> Result<EntitySubscription, TransportError> {
-        Ok(ToriiClient::subscribe(
-            self,
-            kind(target.kind),
-            subscription_clause(target),
-            &target.world_addresses,
-        )
-        .await?)
+    async fn subscribe(&self, target: &SyncTarget) -> Result<SyncStream, TransportError> {
+        let Some(kind) = kind(target.kind) else {
+            return token_sync::subscribe(self, target).await;
+        };
+        Ok(SyncStream::Entities(
+            ToriiClient::subscribe(
+                self,
+                kind,
+                subscription_clause(target),
+                &target.world_addresses,
+            )
+            .await?,
+        ))
     }
 
     async fn update_subscription(
@@ -145,9 +156,12 @@ impl ToriiTransport for ToriiClient {
         target: &SyncTarget,
         subscription_id: u64,
     ) -> Result<(), TransportError> {
+        let Some(kind) = kind(target.kind) else {
+            return token_sync::update_subscription(self, target, subscription_id).await;
+        };
         Ok(ToriiClient::update_subscription(
             self,
-            kind(target.kind),
+            kind,
             subscription_id,
             subscription_clause(target),
             &target.world_addresses,

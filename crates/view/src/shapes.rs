@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use dojo_reactive_core::sync::token_rows::{BALANCE_MODEL, CONTRACT_MODEL, TOKEN_MODEL};
 use dojo_reactive_core::{Manifest, Member, SchemaRegistry, Struct, Ty, Value};
 
 /// Shapes of a world's models, some learned from data.
@@ -26,6 +27,11 @@ impl Shapes {
                     shapes.learned.insert(entry.tag.clone());
                 }
             }
+        }
+        // Token rows (tokens, balances, token contracts) have built-in shapes, learned from
+        // their first rows like a manifest model without an ABI.
+        for tag in [TOKEN_MODEL, BALANCE_MODEL, CONTRACT_MODEL] {
+            shapes.learned.insert(tag.to_owned());
         }
         shapes
     }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::delta::DEFAULT_DELTA_CHUNK;
 use crate::errors::ErrorInfo;
+use crate::token_targets;
 
 /// `WorkerConfig` as written (its TypeScript definition is `WorkerConfig` in `js/src/types.ts`;
 /// the tests check both against `js/test/fixtures/worker-config.json`).
@@ -64,7 +65,7 @@ pub struct WorkerConfig {
 pub struct TargetConfig {
     /// Unique among the targets.
     pub id: String,
-    /// `entities` or `eventMessages`.
+    /// `entities`, `eventMessages`, `tokens`, `tokenBalances` or `tokenContracts`.
     pub kind: TargetKind,
     /// Model tags it syncs; every model of its kind when absent.
     #[serde(default)]
@@ -76,6 +77,12 @@ pub struct TargetConfig {
     /// one model, turned into a clause by `Filter::to_clause`.
     #[serde(default)]
     pub filter: Option<FilterSpec>,
+    /// Token balance targets: the holders (0x hex); every holder when absent.
+    #[serde(default)]
+    pub accounts: Option<Vec<String>>,
+    /// Token targets: the token contracts (0x hex); every contract when absent.
+    #[serde(default)]
+    pub contracts: Option<Vec<String>>,
 }
 
 /// `WorkerConfig.targetRetention`.
@@ -115,9 +122,15 @@ impl TargetRules {
             if targets[..i].iter().any(|t| t.id == target.id) {
                 return Err(invalid(format!("the id {:?} is used twice", target.id)));
             }
+            if token_targets::is_token_kind(target.kind) {
+                let scope = token_targets::token_scope(target, &at)?;
+                scopes.entry(target.kind).or_default().push(scope);
+                continue;
+            }
+            token_targets::check_entity_target(target, &at)?;
             let resource = match target.kind {
-                TargetKind::Entities => ResourceKind::Model,
                 TargetKind::EventMessages => ResourceKind::Event,
+                _ => ResourceKind::Model,
             };
             let models = target.models.clone().unwrap_or_default();
             for tag in &models {

@@ -115,10 +115,8 @@ impl SyncWorker {
     /// an unknown target or when no mark was stored.
     #[wasm_bindgen(js_name = holdsRelayed)]
     pub fn holds_relayed(&self, target: &str, epoch: f64, n: f64, persisted: bool) -> bool {
-        let target = match target {
-            "entities" => TargetKind::Entities,
-            "eventMessages" => TargetKind::EventMessages,
-            _ => return false,
+        let Some(target) = TargetKind::from_name(target) else {
+            return false;
         };
         let (Some(epoch), Some(n)) = (count(epoch), count(n)) else {
             return false;

@@ -16,6 +16,7 @@ pub mod deploy;
 pub mod manifest;
 pub mod messages;
 pub mod schema_json;
+mod token_targets;
 pub mod types;
 mod unpersisted;
 pub mod version_gate;

@@ -7,6 +7,9 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/** What a sync target reads: entities, event messages, or a token kind (docs/tokens.md). */
+export type TargetKind = "entities" | "eventMessages" | "tokens" | "tokenBalances" | "tokenContracts";
+
 /** Options of the sync worker (see API.md). */
 export interface WorkerConfig {
   toriiUrl: string;
@@ -14,7 +17,7 @@ export interface WorkerConfig {
   manifest: string;
   models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
-  targets?: Array<{ id: string; kind: "entities" | "eventMessages"; models?: string[]; clause?: unknown; filter?: unknown }>;
+  targets?: Array<{ id: string; kind: TargetKind; models?: string[]; clause?: unknown; filter?: unknown; accounts?: string[]; contracts?: string[] }>;
   targetRetention?: "drop" | "keep";
   dbName?: string;
   syncOptions?: {
@@ -31,7 +34,7 @@ export interface WorkerConfig {
 /** Core SyncTick, camelCase. */
 export interface SyncTick {
   clock: number;
-  target: "entities" | "eventMessages";
+  target: TargetKind;
   overall: { state: SyncState; lastSyncedAt: number | null; lagMs: number; pendingOverlayCount: number };
   models: Array<{ model: string; status: "idle" | "bootstrapping" | "streaming" | "retrying";
     lastCursor?: string; lastTimestamp?: number; lastBatchSize: number; consecutiveFailures: number;
@@ -57,7 +60,7 @@ export type SyncState = "idle" | "bootstrapping" | "streaming" | "lagging" | "re
 
 /** Core Transition, camelCase. */
 export interface Transition {
-  target: "entities" | "eventMessages";
+  target: TargetKind;
   from: SyncState;
   to: SyncState;
   reason: { kind: string; [field: string]: unknown };
@@ -71,7 +74,7 @@ export interface StartTimings { startedAt: number; openMs: number; restoreMs: nu
 export interface RelayMark { epoch: number; n: number }
 
 /** A synced DELTA's place in its leader's relayed sequence: target, writer epoch, number (from 1). */
-export interface DeltaRelay { target: "entities" | "eventMessages"; epoch: number; n: number }
+export interface DeltaRelay { target: TargetKind; epoch: number; n: number }
 
 /** What the worker sends (`messages.rs`); DELTA bytes come as the second argument of emit. */
 export type WorkerEvent =
@@ -87,7 +90,7 @@ export type WorkerEmit = (event: WorkerEvent, delta?: Uint8Array) => void;
 
 /** What the worker's database holds for one sync target, checked for agreement. */
 export interface StoredTargetReport {
-  target: "entities" | "eventMessages";
+  target: TargetKind;
   /** Model states stored. */
   states: number;
   /** The version ledger: one entry per (entity, model) ever synced, tombstones included. */

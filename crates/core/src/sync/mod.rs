@@ -108,6 +108,7 @@ mod storage;
 mod stored;
 mod target;
 mod tick;
+pub mod token_rows;
 mod transport;
 
 #[cfg(feature = "testing")]

@@ -1,7 +1,9 @@
 //! The quiet-stream probe: a stream with no progress for `heartbeat_timeout_ms` may be quiet
 //! (nothing was written) or dead (it stopped delivering). Torii pages rows by last write,
 //! newest first, so a one-row page is its newest row: held as it is, nothing was missed and
-//! the stream is quiet; newer than what is held, the stream missed it and is dead.
+//! the stream is quiet; newer than what is held, the stream missed it and is dead. Token rows
+//! are paged by key, not by last write, so no one row tells: a silent token stream is taken
+//! as dead and re-read (see [`token_rows`](super::token_rows)).
 
 use super::clock::Clock;
 use super::engine::{Env, Failure, St};
@@ -20,6 +22,9 @@ pub(crate) enum Probe {
 impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     /// Reads Torii's newest row and compares it with what is held.
     pub(crate) async fn probe(&self, st: &mut St<T::Stream>) -> Result<Probe, Failure> {
+        if super::token_rows::token_model(st.target.kind).is_some() {
+            return Ok(Probe::Missed);
+        }
         let asked_at = st.last_progress;
         let request = PageRequest {
             cursor: None,

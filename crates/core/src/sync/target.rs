@@ -1,4 +1,4 @@
-//! What one synchronizer syncs: entities or event messages, as the union of the client's sync
+//! What one synchronizer syncs: entities, event messages or a token kind, as the union of the client's sync
 //! targets of that kind ([`TargetScope`]s), each optionally narrowed to some models and a
 //! clause. The scopes of a kind are merged into one filter (an `OR` of theirs), so one live
 //! stream serves them all.
@@ -18,6 +18,15 @@ pub enum TargetKind {
     Entities,
     /// Event messages (`RetrieveEventMessages` / `SubscribeEventMessages`).
     EventMessages,
+    /// Tokens: ERC20s and NFT token ids with their metadata (`RetrieveTokens` /
+    /// `SubscribeTokens`), held as rows of [`TOKEN_MODEL`](super::token_rows::TOKEN_MODEL).
+    Tokens,
+    /// Token balances (`RetrieveTokenBalances` / `SubscribeTokenBalances`), held as rows of
+    /// [`BALANCE_MODEL`](super::token_rows::BALANCE_MODEL).
+    TokenBalances,
+    /// Token contracts (`RetrieveTokenContracts`; Torii has no subscription for them), held as
+    /// rows of [`CONTRACT_MODEL`](super::token_rows::CONTRACT_MODEL).
+    TokenContracts,
 }
 
 impl TargetKind {
@@ -26,7 +35,24 @@ impl TargetKind {
         match self {
             TargetKind::Entities => "entities",
             TargetKind::EventMessages => "eventMessages",
+            TargetKind::Tokens => "tokens",
+            TargetKind::TokenBalances => "tokenBalances",
+            TargetKind::TokenContracts => "tokenContracts",
         }
+    }
+
+    /// Every kind, in order.
+    pub const ALL: [TargetKind; 5] = [
+        TargetKind::Entities,
+        TargetKind::EventMessages,
+        TargetKind::Tokens,
+        TargetKind::TokenBalances,
+        TargetKind::TokenContracts,
+    ];
+
+    /// The kind named `name` ([`TargetKind::name`]).
+    pub fn from_name(name: &str) -> Option<TargetKind> {
+        TargetKind::ALL.into_iter().find(|k| k.name() == name)
     }
 }
 

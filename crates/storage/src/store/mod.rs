@@ -220,7 +220,7 @@ impl<B: Backend> Storage<B> {
         if tags.is_empty() {
             return Ok(());
         }
-        for target in [TargetKind::Entities, TargetKind::EventMessages] {
+        for target in TargetKind::ALL {
             self.ensure_index(target).await?;
             let keys: Vec<ModelKey> = {
                 let inner = self.inner.borrow();
@@ -257,7 +257,7 @@ impl<B: Backend> Storage<B> {
 
     async fn require_replay_locked(&self) -> Result<(), StoreError> {
         let mut writes = Vec::new();
-        for target in [TargetKind::Entities, TargetKind::EventMessages] {
+        for target in TargetKind::ALL {
             let mut skipped = Vec::new();
             let state = self.read_sync_state(target, &mut skipped).await?;
             self.report(&skipped);
