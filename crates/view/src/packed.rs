@@ -1,26 +1,32 @@
 //! Packed model states: how the replica holds every synced state. One contiguous buffer per
 //! state instead of a tree of allocations (a decoded `arena-Player` is ~1.3 KB in ~25 heap
-//! objects; packed it is ~0.4 KB in one), read in place by filters ([`PackedState`] is a
+//! objects; packed it is ~0.25 KB in one), read in place by filters ([`PackedState`] is a
 //! [`FilterState`]) and decoded to a [`Struct`] only for what a caller reads.
 //!
 //! # Layout
 //!
+//! Names (of members, structs, enums and variants) are not in the bytes: each is written as its
+//! index in a [`Names`] table that the states packed together share (a model's ~20 member names
+//! once per replica instead of once per state).
+//!
 //! A struct body is a header (`count << 1 | wide`, a LEB128 varint), then one offset per member
 //! (`u16` LE, or `u32` LE when `wide`), each from the start of the member area that follows, so
-//! a member is found by its index without reading those before it. A member is its name (varint
-//! length + UTF-8), a key byte (0 or 1), then its value: a tag byte and
+//! a member is found by its index without reading those before it. A member is a varint
+//! `name << 1 | key` (its name's index, whether it is a key), then its value: a tag byte and
 //! - integers: their fixed width, little-endian; `bool`: one byte;
 //! - `u256` and the felt-like types: a length byte and their big-endian bytes without leading
 //!   zeros (a small felt takes 2 bytes, not 32);
-//! - struct: its name, then a struct body; enum: its name, the option (varint), the variant's
-//!   name, the inner value; tuple, array, fixed-size array: a varint count then the values;
-//!   `ByteArray`: varint length + UTF-8.
+//! - struct: its name (varint index), then a struct body; enum: its name, the option (varint),
+//!   the variant's name, the inner value; tuple, array, fixed-size array: a varint count then the
+//!   values; `ByteArray`: varint length + UTF-8.
 //!
-//! The encoding of a value is unique, so two packed states are equal exactly when the decoded
-//! states are. Packed bytes are only ever written by [`Packed::pack`]; reading never panics all
-//! the same (a malformed buffer reads as absent).
+//! The encoding of a value is unique for one [`Names`] table, so two states packed with the same
+//! table are equal exactly when the decoded states are. Packed bytes are only ever written by
+//! [`Packed::pack`]; reading never panics all the same (a malformed buffer, or a name index the
+//! table lacks, reads as absent).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use dojo_reactive_core::{
@@ -37,6 +43,47 @@ impl fmt::Debug for Packed {
     }
 }
 
+/// The names packed states refer to by index (see the module doc). It only grows, so an index
+/// once written stays valid; it holds each distinct name synced once.
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    names: Vec<Name>,
+    index: HashMap<Name, usize>,
+}
+
+impl Names {
+    /// An empty table.
+    pub fn new() -> Self {
+        Names::default()
+    }
+
+    /// The index of `name`, added when absent.
+    fn intern(&mut self, name: &Name) -> usize {
+        if let Some(&at) = self.index.get(name.as_ref()) {
+            return at;
+        }
+        let at = self.names.len();
+        self.names.push(name.clone());
+        self.index.insert(name.clone(), at);
+        at
+    }
+
+    /// The name at an index.
+    fn get(&self, at: usize) -> Option<&Name> {
+        self.names.get(at)
+    }
+
+    /// Number of names held.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no name is held.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
 const STRUCT: u8 = 16;
 const ENUM: u8 = 17;
 const TUPLE: u8 = 18;
@@ -45,16 +92,18 @@ const FIXED_SIZE_ARRAY: u8 = 20;
 const BYTE_ARRAY: u8 = 21;
 
 impl Packed {
-    /// Packs a state's members (its name, the model tag, is not kept).
-    pub fn pack(state: &Struct) -> Packed {
-        let mut out = Vec::with_capacity(16 * state.members.len() + 4);
-        write_body(&mut out, &state.members);
+    /// Packs a state's members (its name, the model tag, is not kept), their names as indices
+    /// in `names` (added when absent).
+    pub fn pack(state: &Struct, names: &mut Names) -> Packed {
+        let mut out = Vec::with_capacity(8 * state.members.len() + 4);
+        write_body(&mut out, &state.members, names);
         Packed(out.into_boxed_slice())
     }
 
-    /// The state again, named `model` (`None` only for a buffer [`Packed::pack`] did not write).
-    pub fn unpack(&self, model: &Name) -> Option<Struct> {
-        unpack(&self.0, model)
+    /// The state again, named `model` (`None` only for a buffer [`Packed::pack`] did not write
+    /// with `names`).
+    pub fn unpack(&self, model: &Name, names: &Names) -> Option<Struct> {
+        unpack(&self.0, model, names)
     }
 
     /// The packed bytes.
@@ -83,14 +132,14 @@ impl Packed {
     }
 
     /// The comparable value at a member path, read in place.
-    pub fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
-        scalar(&self.0, steps)
+    pub fn scalar<'b>(&'b self, steps: &Steps, names: &'b Names) -> Option<Scalar<'b>> {
+        scalar(&self.0, steps, names)
     }
 }
 
-/// The state packed in `bytes`, named `model`.
-pub fn unpack(bytes: &[u8], model: &Name) -> Option<Struct> {
-    let mut reader = Reader::new(bytes);
+/// The state packed in `bytes` with `names`, named `model`.
+pub fn unpack(bytes: &[u8], model: &Name, names: &Names) -> Option<Struct> {
+    let mut reader = Reader::new(bytes, names);
     Some(Struct {
         name: model.clone(),
         members: reader.body()?,
@@ -99,45 +148,49 @@ pub fn unpack(bytes: &[u8], model: &Name) -> Option<Struct> {
 
 /// Whether the state packed in `bytes` has no members (a deletion).
 fn is_deletion(bytes: &[u8]) -> bool {
-    Reader::new(bytes)
+    let names = Names::default();
+    Reader::new(bytes, &names)
         .varint()
         .is_none_or(|header| header >> 1 == 0)
 }
 
 /// The comparable value at a member path of the state packed in `bytes`, read in place.
-fn scalar<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Scalar<'b>> {
-    member(bytes, steps)?.scalar()
+fn scalar<'b>(bytes: &'b [u8], steps: &Steps, names: &'b Names) -> Option<Scalar<'b>> {
+    member(bytes, steps, names)?.scalar()
 }
 
 /// A reader at the value (its tag) of the member at a path of the state packed in `bytes`.
-fn member<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Reader<'b>> {
+fn member<'b>(bytes: &'b [u8], steps: &Steps, names: &'b Names) -> Option<Reader<'b>> {
     let (last, path) = steps.split_last()?;
     let mut body: &[u8] = bytes;
     for step in path {
-        let mut value = Reader::new(member_value(body, step)?);
+        let mut value = Reader::new(member_value(body, step, names)?, names);
         if value.byte()? != STRUCT {
             return None;
         }
-        value.skip_text()?;
+        value.varint()?;
         body = value.rest();
     }
-    Some(Reader::new(member_value(body, last)?))
+    Some(Reader::new(member_value(body, last, names)?, names))
 }
 
-/// A packed state with its model tag: what filters and queries read. Its bytes are borrowed
-/// from the replica's arena, or owned when a restored state was packed for one scan.
+/// A packed state with its model tag and the names it refers to: what filters and queries
+/// read. Its bytes are borrowed from the replica's arena, or owned (with a table of their own)
+/// when a restored state was packed for one read.
 #[derive(Debug, Clone)]
 pub struct PackedState<'a> {
     /// The model tag.
     pub model: &'a Name,
     /// The packed bytes (as [`Packed::pack`] writes them).
     pub bytes: Cow<'a, [u8]>,
+    /// The table the bytes were packed with.
+    pub names: Cow<'a, Names>,
 }
 
 impl PackedState<'_> {
     /// The state, decoded.
     pub fn unpack(&self) -> Option<Struct> {
-        unpack(&self.bytes, self.model)
+        unpack(&self.bytes, self.model, &self.names)
     }
 }
 
@@ -151,11 +204,11 @@ impl FilterState for PackedState<'_> {
     }
 
     fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
-        scalar(&self.bytes, steps)
+        scalar(&self.bytes, steps, &self.names)
     }
 
     fn elements(&self, steps: &Steps) -> Option<Vec<Scalar<'_>>> {
-        let mut items = array(&self.bytes, steps)?;
+        let mut items = array(&self.bytes, steps, &self.names)?;
         let count = items.len()?;
         // Each element takes at least one byte: a hostile count cannot reserve much.
         let mut out = Vec::with_capacity(count.min(items.rest().len()));
@@ -166,24 +219,25 @@ impl FilterState for PackedState<'_> {
     }
 
     fn array_len(&self, steps: &Steps) -> Option<usize> {
-        array(&self.bytes, steps)?.len()
+        array(&self.bytes, steps, &self.names)?.len()
     }
 
     fn key_felts(&self) -> Vec<Felt> {
-        key_felts(&self.bytes)
+        key_felts(&self.bytes, &self.names)
     }
 }
 
 /// A reader at the count of the array (or fixed-size array) member at a path of the state
 /// packed in `bytes`.
-fn array<'b>(bytes: &'b [u8], steps: &Steps) -> Option<Reader<'b>> {
-    let mut value = member(bytes, steps)?;
+fn array<'b>(bytes: &'b [u8], steps: &Steps, names: &'b Names) -> Option<Reader<'b>> {
+    let mut value = member(bytes, steps, names)?;
     matches!(value.byte()?, ARRAY | FIXED_SIZE_ARRAY).then_some(value)
 }
 
 /// The members of a struct body, found by index through its offsets.
 struct Members<'b> {
     body: &'b [u8],
+    names: &'b Names,
     count: usize,
     width: usize,
     /// Where the offsets start.
@@ -193,15 +247,20 @@ struct Members<'b> {
 }
 
 impl<'b> Members<'b> {
-    fn new(body: &'b [u8]) -> Option<Self> {
-        let mut header = Reader::new(body);
+    fn new(body: &'b [u8], names: &'b Names) -> Option<Self> {
+        let mut header = Reader::new(body, names);
         let head = header.varint()?;
         let count = usize::try_from(head >> 1).ok()?;
         let width = if head & 1 == 1 { 4 } else { 2 };
         let offsets = header.position();
         let members = offsets.checked_add(count.checked_mul(width)?)?;
+        // The offsets must fit in the body: a hostile count cannot make a reader loop.
+        if members > body.len() {
+            return None;
+        }
         Some(Members {
             body,
+            names,
             count,
             width,
             offsets,
@@ -210,7 +269,7 @@ impl<'b> Members<'b> {
     }
 
     /// Member `index`: its name, whether it is a key, and a reader at its value (its tag).
-    fn get(&self, index: usize) -> Option<(&'b [u8], bool, Reader<'b>)> {
+    fn get(&self, index: usize) -> Option<(&'b str, bool, Reader<'b>)> {
         let slot = self.offsets + index * self.width;
         let offset = match self.width {
             2 => usize::from(u16::from_le_bytes(
@@ -221,21 +280,26 @@ impl<'b> Members<'b> {
             ))
             .ok()?,
         };
-        let mut member = Reader::new(self.body.get(self.members.checked_add(offset)?..)?);
-        let len = member.len()?;
-        let name = member.take(len)?;
-        let key = member.byte()? != 0;
-        Some((name, key, Reader::new(member.rest())))
+        let mut member = Reader::new(
+            self.body.get(self.members.checked_add(offset)?..)?,
+            self.names,
+        );
+        let (name, key) = member.member_head()?;
+        Some((name.as_ref(), key, Reader::new(member.rest(), self.names)))
     }
 }
 
 /// The bytes from a member's value (its tag) to the end of `body`: found at the step's index
 /// hint when the name there matches, else by name.
-fn member_value<'b>(body: &'b [u8], (name, hint): &(String, usize)) -> Option<&'b [u8]> {
-    let members = Members::new(body)?;
+fn member_value<'b>(
+    body: &'b [u8],
+    (name, hint): &(String, usize),
+    names: &'b Names,
+) -> Option<&'b [u8]> {
+    let members = Members::new(body, names)?;
     let at = |index: usize| -> Option<&'b [u8]> {
         let (found, _, value) = members.get(index)?;
-        (found == name.as_bytes()).then(|| value.rest())
+        (found == name.as_str()).then(|| value.rest())
     };
     if *hint < members.count {
         if let Some(value) = at(*hint) {
@@ -247,9 +311,9 @@ fn member_value<'b>(body: &'b [u8], (name, hint): &(String, usize)) -> Option<&'
 
 /// The key members of the state packed in `bytes` serialized to felts, in declaration order
 /// (only the keys are decoded).
-fn key_felts(bytes: &[u8]) -> Vec<Felt> {
+fn key_felts(bytes: &[u8], names: &Names) -> Vec<Felt> {
     let mut out = Vec::new();
-    let Some(members) = Members::new(bytes) else {
+    let Some(members) = Members::new(bytes, names) else {
         return out;
     };
     for index in 0..members.count {
@@ -279,14 +343,20 @@ fn write_text(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(text.as_bytes());
 }
 
-fn write_body(out: &mut Vec<u8>, members: &[Member]) {
-    let mut area = Vec::with_capacity(16 * members.len());
+fn write_name(out: &mut Vec<u8>, name: &Name, names: &mut Names) {
+    write_varint(out, names.intern(name) as u64);
+}
+
+fn write_body(out: &mut Vec<u8>, members: &[Member], names: &mut Names) {
+    let mut area = Vec::with_capacity(8 * members.len());
     let mut offsets = Vec::with_capacity(members.len());
     for member in members {
         offsets.push(area.len());
-        write_text(&mut area, &member.name);
-        area.push(u8::from(member.key));
-        write_value(&mut area, &member.value);
+        write_varint(
+            &mut area,
+            ((names.intern(&member.name) as u64) << 1) | u64::from(member.key),
+        );
+        write_value(&mut area, &member.value, names);
     }
     let wide = offsets
         .last()
@@ -332,7 +402,7 @@ fn write_wide(out: &mut Vec<u8>, bytes: &[u8; 32]) {
     out.extend_from_slice(significant);
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value) {
+fn write_value(out: &mut Vec<u8>, value: &Value, names: &mut Names) {
     match value {
         Value::Primitive(p) => {
             out.push(primitive_tag(p));
@@ -357,15 +427,15 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Struct(s) => {
             out.push(STRUCT);
-            write_text(out, &s.name);
-            write_body(out, &s.members);
+            write_name(out, &s.name, names);
+            write_body(out, &s.members, names);
         }
         Value::Enum(e) => {
             out.push(ENUM);
-            write_text(out, &e.name);
+            write_name(out, &e.name, names);
             write_varint(out, u64::from(e.option));
-            write_text(out, &e.variant);
-            write_value(out, &e.value);
+            write_name(out, &e.variant, names);
+            write_value(out, &e.value, names);
         }
         Value::Tuple(items) | Value::Array(items) | Value::FixedSizeArray(items) => {
             out.push(match value {
@@ -375,7 +445,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
             });
             write_varint(out, items.len() as u64);
             for item in items {
-                write_value(out, item);
+                write_value(out, item, names);
             }
         }
         Value::ByteArray(text) => {
@@ -385,9 +455,11 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-/// A cursor over packed bytes; every read is checked (`None` past the end or on a bad tag).
+/// A cursor over packed bytes and the names they refer to; every read is checked (`None` past
+/// the end, on a bad tag or a name index the table lacks).
 struct Reader<'b> {
     bytes: &'b [u8],
+    names: &'b Names,
     at: usize,
 }
 
@@ -396,8 +468,12 @@ struct Reader<'b> {
 const MAX_DEPTH: u32 = 64;
 
 impl<'b> Reader<'b> {
-    fn new(bytes: &'b [u8]) -> Self {
-        Reader { bytes, at: 0 }
+    fn new(bytes: &'b [u8], names: &'b Names) -> Self {
+        Reader {
+            bytes,
+            names,
+            at: 0,
+        }
     }
 
     fn position(&self) -> usize {
@@ -440,10 +516,17 @@ impl<'b> Reader<'b> {
         usize::try_from(self.varint()?).ok()
     }
 
-    /// Steps over a text without reading it (a name a scan does not compare).
-    fn skip_text(&mut self) -> Option<()> {
-        let len = self.len()?;
-        self.take(len).map(drop)
+    /// A name written as its index.
+    fn name(&mut self) -> Option<&'b Name> {
+        let at = self.len()?;
+        self.names.get(at)
+    }
+
+    /// A member's name and whether it is a key.
+    fn member_head(&mut self) -> Option<(&'b Name, bool)> {
+        let head = self.varint()?;
+        let name = self.names.get(usize::try_from(head >> 1).ok()?)?;
+        Some((name, head & 1 == 1))
     }
 
     fn text(&mut self) -> Option<&'b str> {
@@ -487,9 +570,9 @@ impl<'b> Reader<'b> {
     fn scalar(&mut self) -> Option<Scalar<'b>> {
         match self.byte()? {
             ENUM => {
-                self.skip_text()?;
                 self.varint()?;
-                Some(Scalar::Variant(self.text()?))
+                self.varint()?;
+                Some(Scalar::Variant(self.name()?))
             }
             BYTE_ARRAY => Some(Scalar::Text(self.text()?)),
             tag => self.primitive(tag).map(Scalar::Primitive),
@@ -515,11 +598,11 @@ impl<'b> Reader<'b> {
         let count = usize::try_from(head >> 1).ok()?;
         let width = if head & 1 == 1 { 4 } else { 2 };
         self.take(count.checked_mul(width)?)?;
-        // Each member takes at least three bytes: a hostile count cannot reserve much.
-        let mut members = Vec::with_capacity(count.min(self.rest().len() / 3));
+        // Each member takes at least two bytes: a hostile count cannot reserve much.
+        let mut members = Vec::with_capacity(count.min(self.rest().len() / 2));
         for _ in 0..count {
-            let name = Name::from(self.text()?);
-            let key = self.byte()? != 0;
+            let (name, key) = self.member_head()?;
+            let name = name.clone();
             let value = self.value(depth)?;
             members.push(Member { name, key, value });
         }
@@ -542,16 +625,16 @@ impl<'b> Reader<'b> {
         }
         Some(match self.byte()? {
             STRUCT => {
-                let name = Name::from(self.text()?);
+                let name = self.name()?.clone();
                 Value::Struct(Struct {
                     name,
                     members: self.body_at(depth)?,
                 })
             }
             ENUM => {
-                let name = Name::from(self.text()?);
+                let name = self.name()?.clone();
                 let option = u32::try_from(self.varint()?).ok()?;
-                let variant = Name::from(self.text()?);
+                let variant = self.name()?.clone();
                 let value = Box::new(self.value(depth)?);
                 Value::Enum(EnumValue {
                     name,
@@ -639,83 +722,94 @@ mod tests {
 
     #[test]
     fn a_state_unpacks_to_itself_and_is_smaller_packed() {
+        let mut names = Names::new();
         let state = sample();
-        let packed = Packed::pack(&state);
-        assert_eq!(packed.unpack(&state.name), Some(state.clone()));
-        assert!(packed.len() < 150, "{} bytes", packed.len());
+        let packed = Packed::pack(&state, &mut names);
+        assert_eq!(packed.unpack(&state.name, &names), Some(state.clone()));
+        // Names are indices: 7 members and their nested names in under 100 bytes.
+        assert!(packed.len() < 100, "{} bytes", packed.len());
         assert!(!packed.is_deletion());
-        let deletion = Packed::pack(&Struct {
-            name: "ns-M".into(),
-            members: Vec::new(),
-        });
+        let deletion = Packed::pack(
+            &Struct {
+                name: "ns-M".into(),
+                members: Vec::new(),
+            },
+            &mut names,
+        );
         assert!(deletion.is_deletion());
         assert_eq!(
-            deletion.unpack(&"ns-M".into()).map(|s| s.members.len()),
+            deletion
+                .unpack(&"ns-M".into(), &names)
+                .map(|s| s.members.len()),
             Some(0)
         );
     }
 
     #[test]
     fn members_are_read_in_place_by_hint_or_by_name() {
-        let packed = Packed::pack(&sample());
+        let mut names = Names::new();
+        let packed = Packed::pack(&sample(), &mut names);
         assert_eq!(
-            packed.scalar(&steps(&[("hp", 1)])),
+            packed.scalar(&steps(&[("hp", 1)]), &names),
             Some(Scalar::Primitive(Primitive::I16(-7)))
         );
         // A wrong hint still finds the member by name.
         assert_eq!(
-            packed.scalar(&steps(&[("hp", 5)])),
+            packed.scalar(&steps(&[("hp", 5)]), &names),
             Some(Scalar::Primitive(Primitive::I16(-7)))
         );
         assert_eq!(
-            packed.scalar(&steps(&[("pos", 3), ("y", 1)])),
+            packed.scalar(&steps(&[("pos", 3), ("y", 1)]), &names),
             Some(Scalar::Primitive(Primitive::U32(9)))
         );
         assert_eq!(
-            packed.scalar(&steps(&[("class", 2)])),
+            packed.scalar(&steps(&[("class", 2)]), &names),
             Some(Scalar::Variant("Rogue"))
         );
         assert_eq!(
-            packed.scalar(&steps(&[("title", 4)])),
+            packed.scalar(&steps(&[("title", 4)]), &names),
             Some(Scalar::Text("héllo"))
         );
         // Not comparable, absent, or a path through a non-struct.
-        assert_eq!(packed.scalar(&steps(&[("pos", 3)])), None);
-        assert_eq!(packed.scalar(&steps(&[("bag", 5)])), None);
-        assert_eq!(packed.scalar(&steps(&[("nope", 0)])), None);
-        assert_eq!(packed.scalar(&steps(&[("hp", 1), ("x", 0)])), None);
-        assert_eq!(packed.scalar(&Vec::new()), None);
+        assert_eq!(packed.scalar(&steps(&[("pos", 3)]), &names), None);
+        assert_eq!(packed.scalar(&steps(&[("bag", 5)]), &names), None);
+        assert_eq!(packed.scalar(&steps(&[("nope", 0)]), &names), None);
+        assert_eq!(packed.scalar(&steps(&[("hp", 1), ("x", 0)]), &names), None);
+        assert_eq!(packed.scalar(&Vec::new(), &names), None);
     }
 
     #[test]
     fn equal_packings_mean_equal_states() {
+        let mut names = Names::new();
         let a = sample();
         let mut b = sample();
-        assert_eq!(Packed::pack(&a), Packed::pack(&b));
+        assert_eq!(Packed::pack(&a, &mut names), Packed::pack(&b, &mut names));
         b.members[1].value = Value::Primitive(Primitive::I16(-8));
-        assert_ne!(Packed::pack(&a), Packed::pack(&b));
+        assert_ne!(Packed::pack(&a, &mut names), Packed::pack(&b, &mut names));
         // Same bits, another type: another packing.
         let mut c = sample();
         c.members[1].value = Value::Primitive(Primitive::U16(0xfff9));
-        assert_ne!(Packed::pack(&a), Packed::pack(&c));
+        assert_ne!(Packed::pack(&a, &mut names), Packed::pack(&c, &mut names));
     }
 
     #[test]
     fn truncated_or_garbage_buffers_read_as_absent() {
-        let packed = Packed::pack(&sample());
+        let mut names = Names::new();
+        let packed = Packed::pack(&sample(), &mut names);
         for cut in 0..packed.len() {
             let short = Packed(packed.0[..cut].into());
-            assert_eq!(short.unpack(&"ns-M".into()), None, "cut at {cut}");
-            let _ = short.scalar(&steps(&[("pos", 3), ("y", 1)]));
+            assert_eq!(short.unpack(&"ns-M".into(), &names), None, "cut at {cut}");
+            let _ = short.scalar(&steps(&[("pos", 3), ("y", 1)]), &names);
             let _ = short.is_deletion();
         }
         let garbage = Packed(vec![0xff; 40].into());
-        assert_eq!(garbage.unpack(&"ns-M".into()), None);
-        assert_eq!(garbage.scalar(&steps(&[("hp", 1)])), None);
+        assert_eq!(garbage.unpack(&"ns-M".into(), &names), None);
+        assert_eq!(garbage.scalar(&steps(&[("hp", 1)]), &names), None);
     }
 
     #[test]
     fn wide_bodies_use_four_byte_offsets() {
+        let mut names = Names::new();
         let long = "x".repeat(70_000);
         let state = Struct {
             name: "ns-M".into(),
@@ -724,10 +818,10 @@ mod tests {
                 member("b", false, Value::Primitive(Primitive::U8(4))),
             ],
         };
-        let packed = Packed::pack(&state);
-        assert_eq!(packed.unpack(&state.name), Some(state));
+        let packed = Packed::pack(&state, &mut names);
+        assert_eq!(packed.unpack(&state.name, &names), Some(state));
         assert_eq!(
-            packed.scalar(&steps(&[("b", 1)])),
+            packed.scalar(&steps(&[("b", 1)]), &names),
             Some(Scalar::Primitive(Primitive::U8(4)))
         );
     }

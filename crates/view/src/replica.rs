@@ -1,22 +1,26 @@
 //! The main thread's replica of synced model states, fed only by DELTAs. Per model tag, the
-//! states sit in dense slots (in the order entities were first held) and their [`Packed`]
-//! bytes in one arena (chunks of 256 KiB, so that growing it never copies what it holds), in slot
-//! order: a scan reads memory front to back, with no allocation per state to chase, and a state is decoded only for what a caller reads. Entity ids map to slots
-//! through a hash map (queries sort what they return, so holding states in id order would only
-//! make every insert dearer). Applying a DELTA costs time proportional to it: a changed state's
-//! bytes are appended and the old ones become garbage, which is compacted away (in slot order)
-//! once it outweighs the live bytes. States restored at start-up stay in their segment's
-//! encoding until the first scan of their model packs them ([`Replica::pack_restored`]); a read
-//! before that decodes them from the segment.
+//! states sit in dense slots (in the order entities were first held; pages of 1,024, so growing
+//! never copies them) and their [`Packed`] bytes in one arena (chunks of 256 KiB, for the same
+//! reason), in slot order: a scan reads memory front to back, with no allocation per state to
+//! chase, and a state is decoded only for what a caller reads. Names are held once per replica
+//! ([`Names`]), not per state. Entity ids map to slots through a hash table of slot numbers (the
+//! id itself is held once, in its slot; queries sort what they return, so holding states in id
+//! order would only make every insert dearer). Applying a DELTA costs time proportional to it: a
+//! changed state's bytes are appended and the old ones become garbage, which is compacted away
+//! (in slot order) once it outweighs the live bytes. States restored at start-up stay in their
+//! segment's encoding until the first scan of their model packs them
+//! ([`Replica::pack_restored`]); a read before that decodes them from the segment.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use dojo_reactive_core::sync::TargetKind;
-use dojo_reactive_core::{EntityId, FastMap, Name, Struct};
+use dojo_reactive_core::{EntityId, FastHashBuilder, Name, Struct};
 use dojo_reactive_storage::{EncodedChange, EncodedState, StateChange};
+use hashbrown::HashTable;
 
-use crate::packed::{unpack, Packed, PackedState};
+use crate::packed::{unpack, Names, Packed, PackedState};
 
 /// One synced model state with Torii's timestamps.
 #[derive(Debug)]
@@ -39,19 +43,26 @@ pub struct Held {
 enum Body {
     /// Packed, in the arena.
     Packed(Span),
-    /// Restored, still in its segment's encoding.
-    Stored(EncodedState),
+    /// Restored, still in its segment's encoding (boxed: most states are packed, and a `Held`
+    /// is as large as its largest body).
+    Stored(Box<EncodedState>),
     /// A restored encoding that could not be decoded (its segment's checksum held, so never in
     /// practice): the state reads as absent until Torii sends it again.
     Unreadable,
 }
 
-/// Where a state's bytes are in an [`Arena`].
+/// Where a state's bytes are in an [`Arena`] (`u32`s: 12 bytes per state on every target).
 #[derive(Debug, Clone, Copy)]
 struct Span {
-    chunk: usize,
-    at: usize,
-    len: usize,
+    chunk: u32,
+    at: u32,
+    len: u32,
+}
+
+/// `n` as a `u32`; `u32::MAX` (a span that reads as absent) past it, which a wasm32 memory
+/// cannot hold anyway.
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Bytes of one chunk of an [`Arena`] (a state longer than this gets a chunk of its own).
@@ -82,16 +93,18 @@ impl Arena {
         });
         self.len += bytes.len();
         Span {
-            chunk,
-            at: held - bytes.len(),
-            len: bytes.len(),
+            chunk: narrow(chunk),
+            at: narrow(held - bytes.len()),
+            len: narrow(bytes.len()),
         }
     }
 
     fn get(&self, span: &Span) -> Option<&[u8]> {
+        let at = usize::try_from(span.at).ok()?;
+        let len = usize::try_from(span.len).ok()?;
         self.chunks
-            .get(span.chunk)?
-            .get(span.at..span.at.checked_add(span.len)?)
+            .get(usize::try_from(span.chunk).ok()?)?
+            .get(at..at.checked_add(len)?)
     }
 
     fn len(&self) -> usize {
@@ -99,12 +112,77 @@ impl Arena {
     }
 }
 
+/// Held states per page of [`Slots`].
+const PAGE: usize = 1024;
+
+/// Dense slots of held states in pages of [`PAGE`]: growing allocates a page and never copies
+/// (a `Vec` doubling would keep up to twice the slots' bytes, and a wasm memory keeps the
+/// high-water mark of each copy).
+#[derive(Debug, Default)]
+struct Slots {
+    pages: Vec<Vec<Held>>,
+    len: usize,
+}
+
+impl Slots {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, slot: usize) -> Option<&Held> {
+        self.pages.get(slot / PAGE)?.get(slot % PAGE)
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Held> {
+        self.pages.get_mut(slot / PAGE)?.get_mut(slot % PAGE)
+    }
+
+    fn push(&mut self, held: Held) {
+        match self.pages.last_mut() {
+            Some(page) if page.len() < PAGE => page.push(held),
+            _ => {
+                let mut page = Vec::with_capacity(PAGE);
+                page.push(held);
+                self.pages.push(page);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Removes a slot, the last one taking its place.
+    fn swap_remove(&mut self, slot: usize) -> Option<Held> {
+        if slot >= self.len {
+            return None;
+        }
+        let last = self.pages.last_mut()?.pop()?;
+        if self.pages.last().is_some_and(Vec::is_empty) {
+            self.pages.pop();
+        }
+        self.len -= 1;
+        match self.get_mut(slot) {
+            Some(held) => Some(std::mem::replace(held, last)),
+            None => Some(last),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Held> {
+        self.pages.iter().flatten()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Held> {
+        self.pages.iter_mut().flatten()
+    }
+}
+
 /// The states of one model (see the module doc).
 #[derive(Debug, Default)]
 struct ModelStates {
-    /// Entity id → slot.
-    index: FastMap<EntityId, usize>,
-    slots: Vec<Held>,
+    /// Entity id → slot: slot numbers found by their entity id's hash (the id is held once, in
+    /// its slot; an entry is 4 bytes instead of a 32-byte key and its slot).
+    index: HashTable<u32>,
+    /// The hash of `index`.
+    hasher: FastHashBuilder,
+    slots: Slots,
     /// The packed bytes of every `Body::Packed` slot, and garbage.
     arena: Arena,
     /// Bytes of the arena no slot refers to any more.
@@ -117,8 +195,30 @@ struct ModelStates {
 const MIN_COMPACTED_GARBAGE: usize = 64 * 1024;
 
 impl ModelStates {
+    /// The slot of `entity`.
+    fn slot(&self, entity: &EntityId) -> Option<usize> {
+        let slots = &self.slots;
+        self.index
+            .find(self.hasher.hash_one(entity), |&slot| {
+                slots
+                    .get(slot as usize)
+                    .is_some_and(|held| held.id == *entity)
+            })
+            .map(|&slot| slot as usize)
+    }
+
     fn get(&self, entity: &EntityId) -> Option<&Held> {
-        self.slots.get(*self.index.get(entity)?)
+        self.slots.get(self.slot(entity)?)
+    }
+
+    /// Points the index entry of `entity` (at slot `from`) to slot `to`.
+    fn moved(&mut self, entity: &EntityId, from: usize, to: usize) {
+        if let Some(slot) = self
+            .index
+            .find_mut(self.hasher.hash_one(entity), |&slot| slot as usize == from)
+        {
+            *slot = narrow(to);
+        }
     }
 
     fn bytes(&self, held: &Held) -> Option<&[u8]> {
@@ -128,22 +228,48 @@ impl ModelStates {
         }
     }
 
-    /// The state of a slot: borrowed from the arena, or packed from its segment encoding.
-    fn packed<'a>(&'a self, model: &'a Name, held: &'a Held) -> Option<PackedState<'a>> {
-        let bytes = match &held.body {
-            Body::Packed(_) => Cow::Borrowed(self.bytes(held)?),
-            Body::Stored(state) => Cow::Owned(Packed::pack(&state.decode().ok()?).into_bytes()),
-            Body::Unreadable => return None,
-        };
-        Some(PackedState { model, bytes })
+    /// The state of a slot: borrowed from the arena (its names in `names`), or packed from its
+    /// segment encoding with a table of its own.
+    fn packed<'a>(
+        &'a self,
+        model: &'a Name,
+        held: &'a Held,
+        names: &'a Names,
+    ) -> Option<PackedState<'a>> {
+        match &held.body {
+            Body::Packed(_) => Some(PackedState {
+                model,
+                bytes: Cow::Borrowed(self.bytes(held)?),
+                names: Cow::Borrowed(names),
+            }),
+            Body::Stored(state) => {
+                let mut own = Names::new();
+                let packed = Packed::pack(&state.decode().ok()?, &mut own);
+                Some(PackedState {
+                    model,
+                    bytes: Cow::Owned(packed.into_bytes()),
+                    names: Cow::Owned(own),
+                })
+            }
+            Body::Unreadable => None,
+        }
     }
 
     /// The state of a slot, decoded.
-    fn decoded(&self, model: &Name, held: &Held) -> Option<Struct> {
+    fn decoded(&self, model: &Name, held: &Held, names: &Names) -> Option<Struct> {
         match &held.body {
-            Body::Packed(_) => unpack(self.bytes(held)?, model),
+            Body::Packed(_) => unpack(self.bytes(held)?, model, names),
             Body::Stored(state) => state.decode().ok(),
             Body::Unreadable => None,
+        }
+    }
+
+    /// Whether a slot holds `state` (`packed` is it packed with the replica's names).
+    fn holds(&self, held: &Held, packed: &Packed, state: &Struct) -> bool {
+        match &held.body {
+            Body::Packed(span) => self.arena.get(span) == Some(packed.as_bytes()),
+            Body::Stored(stored) => stored.decode().is_ok_and(|stored| stored == *state),
+            Body::Unreadable => false,
         }
     }
 
@@ -155,7 +281,7 @@ impl ModelStates {
     /// Lets a body go (its bytes become garbage).
     fn release(&mut self, body: &Body) {
         match body {
-            Body::Packed(span) => self.garbage += span.len,
+            Body::Packed(span) => self.garbage += span.len as usize,
             Body::Stored(_) => self.stored -= 1,
             Body::Unreadable => {}
         }
@@ -167,9 +293,8 @@ impl ModelStates {
             self.stored += 1;
         }
         match self
-            .index
-            .get(&held.id)
-            .and_then(|&slot| self.slots.get_mut(slot))
+            .slot(&held.id)
+            .and_then(|slot| self.slots.get_mut(slot))
         {
             Some(current) => {
                 let previous = std::mem::replace(current, held);
@@ -178,7 +303,13 @@ impl ModelStates {
                 false
             }
             None => {
-                self.index.insert(held.id, self.slots.len());
+                let (slots, hasher) = (&self.slots, &self.hasher);
+                self.index
+                    .insert_unique(hasher.hash_one(held.id), narrow(slots.len()), |&slot| {
+                        slots
+                            .get(slot as usize)
+                            .map_or(0, |held| hasher.hash_one(held.id))
+                    });
                 self.slots.push(held);
                 true
             }
@@ -187,12 +318,24 @@ impl ModelStates {
 
     /// Drops the state of `entity`; whether one was held.
     fn remove(&mut self, entity: &EntityId) -> bool {
-        let Some(slot) = self.index.remove(entity) else {
+        let slots = &self.slots;
+        let Ok(entry) = self
+            .index
+            .find_entry(self.hasher.hash_one(entity), |&slot| {
+                slots
+                    .get(slot as usize)
+                    .is_some_and(|held| held.id == *entity)
+            })
+        else {
             return false;
         };
-        let removed = self.slots.swap_remove(slot);
-        if let Some(moved) = self.slots.get(slot) {
-            self.index.insert(moved.id, slot);
+        let slot = entry.remove().0 as usize;
+        let last = self.slots.len().saturating_sub(1);
+        let Some(removed) = self.slots.swap_remove(slot) else {
+            return false;
+        };
+        if let Some(moved) = self.slots.get(slot).map(|held| held.id) {
+            self.moved(&moved, last, slot);
         }
         self.release(&removed.body);
         self.compact_if_worth_it();
@@ -205,7 +348,7 @@ impl ModelStates {
             return;
         }
         let mut arena = Arena::default();
-        for held in &mut self.slots {
+        for held in self.slots.iter_mut() {
             if let Body::Packed(span) = &mut held.body {
                 *span = arena.push(self.arena.get(span).unwrap_or_default());
             }
@@ -214,8 +357,8 @@ impl ModelStates {
         self.garbage = 0;
     }
 
-    /// Packs every restored state (see [`Replica::pack_restored`]).
-    fn pack_restored(&mut self) {
+    /// Packs every restored state with `names` (see [`Replica::pack_restored`]).
+    fn pack_restored(&mut self, names: &mut Names) {
         if self.stored == 0 {
             return;
         }
@@ -224,7 +367,7 @@ impl ModelStates {
                 continue;
             };
             let body = match state.decode() {
-                Ok(state) => self.append(Packed::pack(&state).as_bytes()),
+                Ok(state) => self.append(Packed::pack(&state, names).as_bytes()),
                 Err(_) => Body::Unreadable,
             };
             if let Some(held) = self.slots.get_mut(slot) {
@@ -242,8 +385,11 @@ pub type Changed = (EntityId, Name);
 #[derive(Debug, Default)]
 pub struct Replica {
     models: HashMap<Name, ModelStates>,
-    /// Models held per entity (an entity with none is not held).
-    entities: FastMap<EntityId, u32>,
+    /// The names every packed state refers to.
+    names: Names,
+    /// Entities with at least one model state (counted, not listed: whether an entity is
+    /// held is asked of its models' indexes, so its id is held once per model state, no more).
+    entities: usize,
 }
 
 impl Replica {
@@ -254,12 +400,26 @@ impl Replica {
 
     /// Number of entities with at least one model state.
     pub fn len(&self) -> usize {
-        self.entities.len()
+        self.entities
     }
 
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.entities.is_empty()
+        self.entities == 0
+    }
+
+    /// Whether a model other than `model` holds a state of `entity`.
+    fn held_elsewhere(&self, entity: &EntityId, model: &str) -> bool {
+        self.models
+            .iter()
+            .any(|(tag, states)| **tag != *model && states.slot(entity).is_some())
+    }
+
+    /// Counts `entity` if `model` is its only one (it just gained a state of it).
+    fn gained(&mut self, entity: &EntityId, model: &str) {
+        if !self.held_elsewhere(entity, model) {
+            self.entities += 1;
+        }
     }
 
     /// Whether a state with these Torii timestamps is older than the one held for (entity,
@@ -290,16 +450,14 @@ impl Replica {
                     {
                         continue;
                     }
-                    let packed = Packed::pack(&record.state);
-                    let states = self.model_mut(&name);
-                    // (A restored state is packed for the comparison.)
+                    let packed = Packed::pack(&record.state, &mut self.names);
+                    let states = self.models.entry(name.clone()).or_default();
                     let same = states
                         .get(&entity)
-                        .and_then(|held| states.packed(&name, held))
-                        .is_some_and(|held| *held.bytes == *packed.as_bytes());
+                        .is_some_and(|held| states.holds(held, &packed, &record.state));
                     if same {
                         // Only the timestamps move: the bytes held stay.
-                        if let Some(&slot) = states.index.get(&entity) {
+                        if let Some(slot) = states.slot(&entity) {
                             if let Some(held) = states.slots.get_mut(slot) {
                                 held.target = target;
                                 held.created_at = record.created_at;
@@ -319,7 +477,7 @@ impl Replica {
                         body,
                     };
                     if states.put(held) {
-                        *self.entities.entry(entity).or_insert(0) += 1;
+                        self.gained(&entity, &name);
                     }
                     changed.push((entity, name));
                 }
@@ -364,10 +522,10 @@ impl Replica {
                         created_at,
                         updated_at,
                         executed_at,
-                        body: Body::Stored(state),
+                        body: Body::Stored(Box::new(state)),
                     };
                     if self.model_mut(&model).put(held) {
-                        *self.entities.entry(entity).or_insert(0) += 1;
+                        self.gained(&entity, &model);
                     }
                     if wanted(&model) {
                         changed.push((entity, model));
@@ -388,13 +546,8 @@ impl Replica {
             .models
             .get_mut(model)
             .is_some_and(|states| states.remove(entity));
-        if removed {
-            if let Some(count) = self.entities.get_mut(entity) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    self.entities.remove(entity);
-                }
-            }
+        if removed && !self.held_elsewhere(entity, model) {
+            self.entities = self.entities.saturating_sub(1);
         }
         removed
     }
@@ -403,7 +556,7 @@ impl Replica {
     /// read them in place (and their segments can be let go). Queries call it first.
     pub fn pack_restored(&mut self, model: &str) {
         if let Some(states) = self.models.get_mut(model) {
-            states.pack_restored();
+            states.pack_restored(&mut self.names);
         }
     }
 
@@ -421,24 +574,21 @@ impl Replica {
     ) -> Option<(&EntityId, PackedState<'_>)> {
         let (tag, states) = self.models.get_key_value(model)?;
         let held = states.get(entity)?;
-        Some((&held.id, states.packed(tag, held)?))
+        Some((&held.id, states.packed(tag, held, &self.names)?))
     }
 
     /// The synced state of one (entity, model), decoded.
     pub fn state(&self, entity: &EntityId, model: &str) -> Option<Struct> {
         let (tag, states) = self.models.get_key_value(model)?;
-        states.decoded(tag, states.get(entity)?)
+        states.decoded(tag, states.get(entity)?, &self.names)
     }
 
     /// Every held model state of an entity, decoded, by model tag.
     pub fn entity(&self, entity: &EntityId) -> Vec<Struct> {
-        if !self.entities.contains_key(entity) {
-            return Vec::new();
-        }
         let mut held: Vec<Struct> = self
             .models
             .iter()
-            .filter_map(|(tag, states)| states.decoded(tag, states.get(entity)?))
+            .filter_map(|(tag, states)| states.decoded(tag, states.get(entity)?, &self.names))
             .collect();
         held.sort_by(|a, b| a.name.cmp(&b.name));
         held
@@ -459,14 +609,15 @@ impl Replica {
         &'a self,
         model: &str,
     ) -> impl Iterator<Item = (&'a EntityId, PackedState<'a>)> {
+        let names = &self.names;
         self.models
             .get_key_value(model)
             .into_iter()
-            .flat_map(|(tag, states)| {
+            .flat_map(move |(tag, states)| {
                 states
                     .slots
                     .iter()
-                    .filter_map(move |held| Some((&held.id, states.packed(tag, held)?)))
+                    .filter_map(move |held| Some((&held.id, states.packed(tag, held, names)?)))
             })
     }
 

@@ -6,7 +6,7 @@
 use dojo_reactive_core::{
     EnumValue, Felt, FilterState, Member, Name, Primitive, Steps, Struct, Value, U256,
 };
-use dojo_reactive_view::packed::{Packed, PackedState};
+use dojo_reactive_view::packed::{Names, Packed, PackedState};
 use proptest::prelude::*;
 
 fn felt() -> impl Strategy<Value = [u8; 32]> {
@@ -106,17 +106,64 @@ proptest! {
         other in state(),
         paths in prop::collection::vec(steps(), 1..8),
     ) {
-        let packed = Packed::pack(&state);
-        prop_assert_eq!(packed.unpack(&state.name), Some(state.clone()));
-        prop_assert_eq!(Packed::pack(&other) == packed, other == state);
+        let mut names = Names::new();
+        let packed = Packed::pack(&state, &mut names);
+        prop_assert_eq!(packed.unpack(&state.name, &names), Some(state.clone()));
+        prop_assert_eq!(Packed::pack(&other, &mut names) == packed, other == state);
         let model = Name::from("ns-M");
-        let read = PackedState { model: &model, bytes: packed.as_bytes().into() };
+        let read = PackedState {
+            model: &model,
+            bytes: packed.as_bytes().into(),
+            names: std::borrow::Cow::Borrowed(&names),
+        };
         prop_assert_eq!(FilterState::is_deletion(&read), state.members.is_empty());
         prop_assert_eq!(read.key_felts(), state.key_felts());
         for path in &paths {
             prop_assert_eq!(read.scalar(path), state.scalar(path), "{:?}", path);
             prop_assert_eq!(read.elements(path), state.elements(path), "{:?}", path);
             prop_assert_eq!(read.array_len(path), state.array_len(path), "{:?}", path);
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn hostile_bytes_and_foreign_tables_read_as_absent_and_never_panic(
+        state in state(),
+        bytes in prop::collection::vec(any::<u8>(), 0..200),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        paths in prop::collection::vec(steps(), 1..6),
+    ) {
+        let mut names = Names::new();
+        let model = Name::from("ns-M");
+        // A state packed with one table, its bytes corrupted at random.
+        let mut corrupted = Packed::pack(&state, &mut names).into_bytes();
+        for (at, byte) in &flips {
+            if !corrupted.is_empty() {
+                let at = at.index(corrupted.len());
+                corrupted[at] ^= byte;
+            }
+        }
+        let empty = Names::new();
+        for (bytes, names) in [(&bytes, &names), (&corrupted, &names), (&corrupted, &empty)] {
+            let read = PackedState {
+                model: &model,
+                bytes: bytes.as_slice().into(),
+                names: std::borrow::Cow::Borrowed(names),
+            };
+            let _ = read.unpack();
+            let _ = FilterState::is_deletion(&read);
+            let _ = read.key_felts();
+            for path in &paths {
+                let _ = read.scalar(path);
+                let _ = read.elements(path);
+                let _ = read.array_len(path);
+            }
+        }
+        // Read with a table that lacks its names, a state with members reads as absent.
+        if !state.members.is_empty() {
+            let packed = Packed::pack(&state, &mut names);
+            prop_assert_eq!(packed.unpack(&model, &empty), None);
         }
     }
 }
