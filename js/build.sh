@@ -44,9 +44,11 @@ module() {
 # a module cannot grow unnoticed. Issue 13's goals are 150 KiB for the page's module and 400 KiB
 # for both; where a goal is not met yet the budget is the size reached plus a small margin, and a
 # cut that meets the goal should lower it to the goal.
-view_budget=$((200 * 1024)) # goal 150 KiB (153,600 B); 200,411 B reached
-worker_budget=$((585 * 1024)) # goal 250 KiB (400 less the view's 150); 589,327 B reached
-total_budget=$((780 * 1024)) # goal 400 KiB (409,600 B); 789,738 B reached
+# Raised once, at the merge of tokens, controllers and publish (the worker grew 589,327 ->
+# 669,917 B: the token kinds' transport and conversions, two more RPCs), by what they added.
+view_budget=$((206 * 1024)) # goal 150 KiB (153,600 B); 203,128 B reached
+worker_budget=$((670 * 1024)) # goal 250 KiB (400 less the view's 150); 669,917 B reached
+total_budget=$((876 * 1024)) # goal 400 KiB (409,600 B); 873,045 B reached
 total_gzip=0
 # size OUT_NAME BUDGET: prints the module's size, raw and gzipped; fails past BUDGET gzip bytes.
 size() {
