@@ -51,6 +51,8 @@ impl Unpersisted {
         }
         for key in &batch.deletions {
             self.states.insert(key.clone(), Change::Delete);
+            // A deletion without a ledger entry forgets the version (`SyncBatch::deletions`).
+            self.ledger.remove(key);
         }
         for entry in &batch.ledger {
             self.ledger.insert(
