@@ -189,6 +189,12 @@ fn a_changed_target_updates_the_stream_and_pages_only_what_it_adds() {
     drop(run);
     assert_eq!(stored_players(&h), (15..=24).collect::<Vec<_>>());
     assert_eq!(target_states(&mut sync_run), vec![("region".into(), true)]);
+    // What left is forgotten in storage as in memory: no version of it stays behind.
+    h.storage
+        .check_matches(E, &sync_run.ledger_entries(), sync_run.held_states(), |r| {
+            sync_run.holds(r)
+        })
+        .expect("storage holds what the synchronizer holds");
 }
 
 #[test]

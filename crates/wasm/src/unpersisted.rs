@@ -51,6 +51,8 @@ impl Unpersisted {
         }
         for key in &batch.deletions {
             self.states.insert(key.clone(), Change::Delete);
+            // A deletion without a ledger entry forgets the version (`SyncBatch::deletions`).
+            self.ledger.remove(key);
         }
         for entry in &batch.ledger {
             self.ledger.insert(
@@ -72,6 +74,10 @@ impl Unpersisted {
         let mut merged = Unpersisted::default();
         merged.push(&older);
         for (key, change) in std::mem::take(&mut self.states) {
+            if change == Change::Delete && !self.ledger.contains_key(&key) {
+                // Forgotten since: the older version goes too.
+                merged.ledger.remove(&key);
+            }
             merged.states.insert(key, change);
         }
         for (key, entry) in std::mem::take(&mut self.ledger) {
@@ -197,5 +203,39 @@ mod tests {
         assert_eq!(batch.upserts, vec![record(2, 1)]);
         assert_eq!(batch.deletions, vec![key(1)]);
         assert_eq!(batch.sync_state, cursor("new"));
+    }
+
+    #[test]
+    fn a_state_forgotten_later_leaves_no_version_behind() {
+        let version = |id: u128| LedgerEntry {
+            entity: Felt::from(id),
+            model: "ns-A".into(),
+            version: dojo_reactive_core::Version {
+                source: dojo_reactive_core::Source::Stream { epoch: 1, seq: 1 },
+                executed_at: 1,
+                updated_at: 1,
+                state: dojo_reactive_core::StateKind::Write,
+                game: None,
+            },
+        };
+        let mut old = SyncBatch::new(TargetKind::Entities);
+        old.upserts = vec![record(1, 1), record(2, 1)];
+        old.ledger = vec![version(1), version(2)];
+        // A deletion without a ledger entry: no target covers entity 1 any more.
+        let mut forget = SyncBatch::new(TargetKind::Entities);
+        forget.deletions = vec![key(1)];
+        let mut set = Unpersisted::default();
+        set.push(&old);
+        set.push(&forget);
+        let batch = set.take_batch(TargetKind::Entities);
+        assert_eq!(batch.deletions, vec![key(1)]);
+        assert_eq!(batch.ledger, vec![version(2)]);
+        // The same when the older batch is put back under it.
+        let mut set = Unpersisted::default();
+        set.push(&forget);
+        set.put_back(old);
+        let batch = set.take_batch(TargetKind::Entities);
+        assert_eq!(batch.deletions, vec![key(1)]);
+        assert_eq!(batch.ledger, vec![version(2)]);
     }
 }

@@ -424,32 +424,34 @@ impl StoreMirror {
 
     /// Every held (entity, model) that no scope of `target` covers, judged on `stored` (what
     /// storage holds of this kind, read for the purpose: the mirror keeps fingerprints, not
-    /// states). A stored state that cannot be decoded is left alone.
+    /// states). A stored state that cannot be decoded is left alone. The states are decoded
+    /// one entity at a time and not kept: judging a kind holds its encoded states, not them
+    /// all decoded.
     pub(crate) fn uncovered(
         &self,
         target: &SyncTarget,
         stored: &StoredTarget,
     ) -> Vec<(EntityId, ModelId)> {
-        let mut by_entity: FastMap<EntityId, Vec<(ModelId, &ModelRecord)>> = FastMap::default();
+        let mut by_entity: FastMap<EntityId, Vec<(ModelId, &StoredRecord)>> = FastMap::default();
         for stored in &stored.models {
             let Some(model) = self.ledger.find_model(stored.model()) else {
                 continue;
             };
-            if !self.held.contains_key(&(*stored.entity(), model)) {
-                continue;
-            }
-            if let Some(record) = stored.get() {
+            if self.held.contains_key(&(*stored.entity(), model)) {
                 by_entity
                     .entry(*stored.entity())
                     .or_default()
-                    .push((model, record));
+                    .push((model, stored));
             }
         }
         let mut uncovered = Vec::new();
         for (entity, held) in by_entity {
-            let states: Vec<Struct> = held.iter().map(|(_, r)| r.state.clone()).collect();
-            for (model, record) in held {
-                if !target.covers(&entity, record.model(), &states) {
+            let (models, states): (Vec<ModelId>, Vec<Struct>) = held
+                .iter()
+                .filter_map(|(model, stored)| Some((*model, stored.decode_once()?.state)))
+                .unzip();
+            for (model, state) in models.into_iter().zip(&states) {
+                if !target.covers(&entity, &state.name, &states) {
                     uncovered.push((entity, model));
                 }
             }

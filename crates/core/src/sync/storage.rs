@@ -114,7 +114,9 @@ pub struct SyncBatch {
     pub target: TargetKind,
     /// Model states to insert or replace.
     pub upserts: Vec<ModelRecord>,
-    /// Model states to delete (their tombstones are in `ledger`).
+    /// Model states to delete: with their tombstones in `ledger`, or, for a deletion without
+    /// a ledger entry in this batch, forgotten with their version (no tombstone is kept: the
+    /// (entity, model) left what is synced, e.g. no sync target covers it any more).
     pub deletions: Vec<ModelKey>,
     /// Ledger versions of exactly the (entity, model) pairs this batch changes.
     pub ledger: Vec<LedgerEntry>,

@@ -123,6 +123,19 @@ impl StoredRecord {
         }
     }
 
+    /// The record, decoded now without keeping the decoding (a copy of it when it is already
+    /// decoded); `None` when it cannot be decoded. For a pass over every stored state that
+    /// needs each one once: the decoded states are not all held at the same time.
+    pub fn decode_once(&self) -> Option<ModelRecord> {
+        match &self.0 {
+            Repr::Decoded(record) => Some(record.as_ref().clone()),
+            Repr::Encoded(lazy) => match lazy.decoded.get() {
+                Some(decoded) => decoded.clone(),
+                None => lazy.source.decode().ok(),
+            },
+        }
+    }
+
     /// Why the record cannot be decoded, if it cannot.
     pub fn decode_error(&self) -> Option<String> {
         match &self.0 {

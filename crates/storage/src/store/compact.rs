@@ -62,7 +62,27 @@ fn is_candidate(info: &SegmentInfo, config: &CompactionConfig) -> bool {
         || (info.live as f64) < (info.facets as f64) * config.min_live_ratio
 }
 
-/// The segments a compaction folds, if one is due (`force`: all of them).
+/// The bytes of a segment that hold superseded or deleted data (its share of facets not live).
+fn dead_bytes(info: &SegmentInfo) -> f64 {
+    if info.facets == 0 {
+        return 0.0;
+    }
+    let dead = info.facets.saturating_sub(info.live);
+    info.bytes as f64 * f64::from(dead) / f64::from(info.facets)
+}
+
+/// Whether superseded and deleted data (states overwritten, states no target covers any more)
+/// makes up more than `1 - min_live_ratio` of the target's bytes, and more than a small
+/// segment: then the candidates are folded however few they are, so that the stored bytes
+/// stay within a small multiple of what is live.
+fn mostly_dead(index: &TargetIndex, config: &CompactionConfig) -> bool {
+    let total: usize = index.segments.values().map(|info| info.bytes).sum();
+    let dead: f64 = index.segments.values().map(dead_bytes).sum();
+    dead > total as f64 * (1.0 - config.min_live_ratio) && dead > config.small_segment_bytes as f64
+}
+
+/// The segments a compaction folds, if one is due (`force`: all of them): when enough small or
+/// mostly superseded segments accumulated, or when most of the stored bytes are dead.
 pub(crate) fn plan(
     index: &TargetIndex,
     config: &CompactionConfig,
@@ -74,7 +94,9 @@ pub(crate) fn plan(
         .filter(|(_, info)| force || is_candidate(info, config))
         .map(|(seq, _)| *seq)
         .collect();
-    let due = force || merge.len() >= config.max_small_segments.max(2);
+    let due = force
+        || merge.len() >= config.max_small_segments.max(2)
+        || (!merge.is_empty() && mostly_dead(index, config));
     if !due || (merge.is_empty() && index.unreadable.is_empty()) {
         return None;
     }
@@ -263,4 +285,88 @@ pub(crate) fn fold(
         pages,
         stats,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::Felt;
+
+    use super::*;
+    use crate::store::index::VersionOpKind;
+
+    /// 100 states in segment 0, then 80 of them dropped (deleted, versions cleared) in
+    /// segment 1: most of the bytes are dead.
+    fn dropped_index() -> (TargetIndex, u32) {
+        let mut index = TargetIndex::default();
+        let model = index.model_id("ns-M");
+        index.add_segment(0, SegmentKind::Delta, 200_000);
+        for n in 0..100u128 {
+            let e = Felt::from(n);
+            index.record(0, &e, model, StateOp::Upsert, VersionOpKind::Set, |_| {});
+        }
+        index.add_segment(1, SegmentKind::Delta, 100_000);
+        for n in 0..80u128 {
+            let e = Felt::from(n);
+            index.record(1, &e, model, StateOp::Delete, VersionOpKind::Clear, |_| {});
+        }
+        (index, model)
+    }
+
+    #[test]
+    fn dropped_states_trigger_a_compaction_however_few_the_segments() {
+        let (index, _) = dropped_index();
+        assert_eq!(index.segments[&0].live, 40);
+        assert_eq!(
+            index.segments[&1].live, 160,
+            "the removals hide segment 0's copies"
+        );
+        let config = CompactionConfig::default();
+        assert_eq!(plan(&index, &config, false), Some(vec![0]));
+        // Live data stays: a store mostly live is not compacted for one candidate.
+        let mut live = TargetIndex::default();
+        let model = live.model_id("ns-M");
+        live.add_segment(0, SegmentKind::Delta, 200_000);
+        live.add_segment(1, SegmentKind::Delta, 10_000);
+        for n in 0..100u128 {
+            let e = Felt::from(n);
+            live.record(0, &e, model, StateOp::Upsert, VersionOpKind::Set, |_| {});
+        }
+        let e = Felt::from(0u128);
+        live.record(1, &e, model, StateOp::Upsert, VersionOpKind::Set, |_| {});
+        assert_eq!(plan(&live, &config, false), None);
+    }
+
+    #[test]
+    fn removals_that_hide_nothing_any_more_are_not_live() {
+        let (mut index, model) = dropped_index();
+        // Segment 0 folded: the 20 states kept go to page 2, the 80 dropped ones vanish.
+        let mut removed = IdMap::default();
+        let mut placed = IdMap::default();
+        for n in 0..100u128 {
+            removed.insert((Felt::from(n), model), 1);
+            if n >= 80 {
+                let place = Placed {
+                    page: 2,
+                    state: true,
+                    version: true,
+                };
+                placed.insert((Felt::from(n), model), place);
+            }
+        }
+        index.apply_compaction(&[0], &removed, &placed, &[(2, 40_000)]);
+        assert_eq!(index.segments[&1].live, 0, "segment 1 is dead weight now");
+        assert_eq!(index.segments[&2].live, 40);
+        assert_eq!(index.totals(), (20, 20));
+        let folded = plan(&index, &CompactionConfig::default(), false);
+        assert_eq!(
+            folded,
+            Some(vec![1, 2]),
+            "folded away (with the small page)"
+        );
+        // A removal of something never stored hides nothing from the start.
+        index.add_segment(3, SegmentKind::Delta, 100);
+        let e = Felt::from(500u128);
+        index.record(3, &e, model, StateOp::Delete, VersionOpKind::Clear, |_| {});
+        assert_eq!(index.segments[&3].live, 0);
+    }
 }

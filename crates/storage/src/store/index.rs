@@ -158,7 +158,9 @@ impl TargetIndex {
     }
 
     /// Records a write of segment `seq` (which must be newer than every segment already
-    /// recorded for this slot): it becomes the latest write of the facets it touches.
+    /// recorded for this slot): it becomes the latest write of the facets it touches. A
+    /// removal (a deletion or a version cleared) of a slot nothing else holds hides nothing: it
+    /// is not live, and compaction drops it.
     pub(crate) fn record(
         &mut self,
         seq: u64,
@@ -170,17 +172,31 @@ impl TargetIndex {
     ) {
         let mut superseded = [None, None];
         let mut facets = 0;
+        let mut live = 0;
         {
             let slot = self.slots.entry((*entity, model)).or_default();
+            let hides = slot.copies > 0;
             slot.copies = slot.copies.saturating_add(1);
             if state != StateOp::None {
-                superseded[0] = slot.state.replace(seq);
-                slot.has_state = state == StateOp::Upsert;
+                let upsert = state == StateOp::Upsert;
+                superseded[0] = if upsert || hides {
+                    live += 1;
+                    slot.state.replace(seq)
+                } else {
+                    slot.state.take()
+                };
+                slot.has_state = upsert;
                 facets += 1;
             }
             if version != VersionOpKind::None {
-                superseded[1] = slot.version.replace(seq);
-                slot.has_version = version == VersionOpKind::Set;
+                let set = version == VersionOpKind::Set;
+                superseded[1] = if set || hides {
+                    live += 1;
+                    slot.version.replace(seq)
+                } else {
+                    slot.version.take()
+                };
+                slot.has_version = set;
                 facets += 1;
             }
             load_positions(&mut slot.load_positions);
@@ -192,7 +208,7 @@ impl TargetIndex {
         }
         if let Some(info) = self.segments.get_mut(&seq) {
             info.facets += facets;
-            info.live += facets;
+            info.live += live;
         }
     }
 
@@ -207,6 +223,7 @@ impl TargetIndex {
         pages: &[(u64, usize)],
     ) {
         let is_merged = |seq: Option<u64>| seq.is_some_and(|s| merged.contains(&s));
+        let mut hide_nothing = Vec::new();
         for ((entity, model), copies) in removed_copies {
             let place = placed.get(&(*entity, *model)).copied();
             let slot = self.slot_mut(entity, *model);
@@ -231,9 +248,23 @@ impl TargetIndex {
             }
             if place.is_some() {
                 slot.copies += 1;
+            } else if slot.copies == 1 {
+                // The one record left outside the merged segments: its removals hid only
+                // records that are gone now.
+                if !slot.has_state {
+                    hide_nothing.extend(slot.state.take());
+                }
+                if !slot.has_version {
+                    hide_nothing.extend(slot.version.take());
+                }
             }
             if slot.is_gone() {
                 self.slots.remove(&(*entity, *model));
+            }
+        }
+        for seq in hide_nothing {
+            if let Some(info) = self.segments.get_mut(&seq) {
+                info.live = info.live.saturating_sub(1);
             }
         }
         for seq in merged {

@@ -974,8 +974,6 @@ impl<B: Backend> Storage<B> {
     }
 }
 
-/// The slot writes of a batch, one per (entity, model): upserts, then deletions, then ledger
-/// entries, a later write of the same facet replacing an earlier one.
 /// The write recording `fingerprint`.
 fn fingerprint_write(fingerprint: &ManifestFingerprint) -> Result<WriteOp, StoreError> {
     let json = serde_json::to_vec(fingerprint).map_err(|e| StoreError::Io(e.to_string()))?;
@@ -1009,6 +1007,9 @@ fn check_fingerprint(
     }
 }
 
+/// The slot writes of a batch, one per (entity, model): upserts, then deletions (which clear
+/// the version too), then ledger entries, a later write of the same facet replacing an earlier
+/// one: a deletion without a ledger entry forgets the version (see [`SyncBatch::deletions`]).
 fn slot_writes(batch: &SyncBatch) -> Vec<SlotWrite<'_>> {
     let mut writes: Vec<SlotWrite<'_>> =
         Vec::with_capacity(batch.upserts.len() + batch.deletions.len());
@@ -1022,6 +1023,8 @@ fn slot_writes(batch: &SyncBatch) -> Vec<SlotWrite<'_>> {
     for key in &batch.deletions {
         if let Some(write) = slot(&mut writes, &mut positions, &key.entity, &key.model) {
             write.state = StateWrite::Delete;
+            // Forgotten with its version unless the batch gives it a tombstone (below).
+            write.version = VersionWrite::Clear;
         }
     }
     for entry in &batch.ledger {

@@ -285,6 +285,8 @@ impl Reference {
         }
         for k in &batch.deletions {
             self.models.remove(&(k.entity, k.model.to_string()));
+            // A deletion without a ledger entry forgets the version too.
+            self.ledger.remove(&(k.entity, k.model.to_string()));
         }
         for e in &batch.ledger {
             self.ledger

@@ -335,6 +335,13 @@ impl StorageAdapter for MemoryStorage {
         let t = inner.targets.entry(batch.target).or_default();
         for key in &batch.deletions {
             t.models.remove(&(key.entity, key.model.clone()));
+            let versioned = batch
+                .ledger
+                .iter()
+                .any(|e| e.entity == key.entity && e.model == key.model);
+            if !versioned {
+                t.ledger.remove(&(key.entity, key.model.clone()));
+            }
         }
         for record in &batch.upserts {
             t.models
