@@ -55,7 +55,7 @@ pub use felts::FIELD_PRIME;
 pub use filter::{
     ConditionSpec, Direction, Filter, FilterError, FilterOp, FilterSpec, FilterState, KeyMatching,
     MemberBounds, ModelShapes, OrderBy, OrderSpec, PredicateSpec, Query, QueryPage, QuerySpec,
-    Scalar, Selection, SelectionSpec, SortKey, SortValue, Steps,
+    Scalar, Selection, SelectionSpec, SortKey, SortValue, Step, Steps,
 };
 pub use hasher::{FastHashBuilder, FastHasher, FastMap};
 pub use ledger::{Decision, Ledger, LedgerStats, ModelId, Observation, Source, StateKind, Version};

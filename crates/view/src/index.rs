@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use dojo_reactive_core::{
-    EntityId, FastMap, Felt, Filter, FilterState, MemberBounds, SortValue, Steps,
+    EntityId, FastMap, Felt, Filter, FilterState, MemberBounds, SortValue, Step, Steps,
 };
 
 use crate::replica::{Changed, Replica};
@@ -196,7 +196,7 @@ impl Indexes {
                 .iter()
                 .map(|path| {
                     path.split('.')
-                        .map(|name| (name.to_owned(), usize::MAX))
+                        .map(|name| Step::new(name, usize::MAX))
                         .collect()
                 })
                 .collect();

@@ -25,12 +25,12 @@
 //! [`Packed::pack`]; reading never panics all the same (a malformed buffer, or a name index the
 //! table lacks, reads as absent).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use dojo_reactive_core::{
-    EnumValue, Felt, FilterState, Member, Name, Primitive, Scalar, Steps, Struct, Value, U256,
+    EnumValue, Felt, FilterState, Member, Name, Primitive, Scalar, Step, Steps, Struct, Value, U256,
 };
 
 /// One model state packed (see the module doc). Its model tag is kept by whoever holds it.
@@ -44,17 +44,55 @@ impl fmt::Debug for Packed {
 }
 
 /// The names packed states refer to by index (see the module doc). It only grows, so an index
-/// once written stays valid; it holds each distinct name synced once.
-#[derive(Debug, Default, Clone)]
+/// once written stays valid; it holds each distinct name synced once. Each table has a number
+/// of its own, under which a filter's [`Step`]s remember their name's index in it.
+#[derive(Debug)]
 pub struct Names {
     names: Vec<Name>,
     index: HashMap<Name, usize>,
+    number: u32,
+}
+
+/// The number the next table gets (never 0).
+static NEXT_TABLE: AtomicU32 = AtomicU32::new(1);
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            names: Vec::new(),
+            index: HashMap::new(),
+            // After 2^32 tables a number comes again (a table an old one's numbers would
+            // mislead cannot live that long in practice); 0 stays unused.
+            number: NEXT_TABLE.fetch_add(1, Ordering::Relaxed).max(1),
+        }
+    }
+}
+
+impl Clone for Names {
+    /// A copy with a number of its own (the copies may grow apart).
+    fn clone(&self) -> Self {
+        Names {
+            names: self.names.clone(),
+            index: self.index.clone(),
+            ..Names::default()
+        }
+    }
 }
 
 impl Names {
     /// An empty table.
     pub fn new() -> Self {
         Names::default()
+    }
+
+    /// The index of a step's name, `None` when no state packed with this table has a member
+    /// (struct, enum or variant) of that name: looked up once per step, then remembered.
+    #[inline]
+    fn of_step(&self, step: &Step) -> Option<u64> {
+        step.name_index(self.number, |name| {
+            u32::try_from(*self.index.get(name)?).ok()
+        })
+        .map(u64::from)
     }
 
     /// The index of `name`, added when absent.
@@ -148,10 +186,7 @@ pub fn unpack(bytes: &[u8], model: &Name, names: &Names) -> Option<Struct> {
 
 /// Whether the state packed in `bytes` has no members (a deletion).
 fn is_deletion(bytes: &[u8]) -> bool {
-    let names = Names::default();
-    Reader::new(bytes, &names)
-        .varint()
-        .is_none_or(|header| header >> 1 == 0)
+    varint(bytes, &mut 0).is_none_or(|header| header >> 1 == 0)
 }
 
 /// The comparable value at a member path of the state packed in `bytes`, read in place.
@@ -176,21 +211,54 @@ fn member<'b>(bytes: &'b [u8], steps: &Steps, names: &'b Names) -> Option<Reader
 
 /// A packed state with its model tag and the names it refers to: what filters and queries
 /// read. Its bytes are borrowed from the replica's arena, or owned (with a table of their own)
-/// when a restored state was packed for one read.
+/// when a restored state was packed for one read. Four words, as small as before names were
+/// indices: scans and query pages move it.
 #[derive(Debug, Clone)]
 pub struct PackedState<'a> {
     /// The model tag.
     pub model: &'a Name,
-    /// The packed bytes (as [`Packed::pack`] writes them).
-    pub bytes: Cow<'a, [u8]>,
-    /// The table the bytes were packed with.
-    pub names: Cow<'a, Names>,
+    held: Held<'a>,
 }
 
-impl PackedState<'_> {
+/// The bytes of a [`PackedState`] and the table they were packed with.
+#[derive(Debug, Clone)]
+enum Held<'a> {
+    /// In the replica's arena, with the replica's names.
+    Shared { bytes: &'a [u8], names: &'a Names },
+    /// Packed for one read, with a table of its own (boxed: the shared case is the common one).
+    Own(Box<(Packed, Names)>),
+}
+
+impl<'a> PackedState<'a> {
+    /// Bytes packed with `names`, read in place.
+    pub fn new(model: &'a Name, bytes: &'a [u8], names: &'a Names) -> Self {
+        PackedState {
+            model,
+            held: Held::Shared { bytes, names },
+        }
+    }
+
+    /// A state packed with a table of its own.
+    pub fn owned(model: &'a Name, packed: Packed, names: Names) -> Self {
+        PackedState {
+            model,
+            held: Held::Own(Box::new((packed, names))),
+        }
+    }
+
+    /// The packed bytes (as [`Packed::pack`] writes them) and their names.
+    #[inline]
+    fn parts(&self) -> (&[u8], &Names) {
+        match &self.held {
+            Held::Shared { bytes, names } => (bytes, names),
+            Held::Own(own) => (own.0.as_bytes(), &own.1),
+        }
+    }
+
     /// The state, decoded.
     pub fn unpack(&self) -> Option<Struct> {
-        unpack(&self.bytes, self.model, &self.names)
+        let (bytes, names) = self.parts();
+        unpack(bytes, self.model, names)
     }
 }
 
@@ -200,15 +268,17 @@ impl FilterState for PackedState<'_> {
     }
 
     fn is_deletion(&self) -> bool {
-        is_deletion(&self.bytes)
+        is_deletion(self.parts().0)
     }
 
     fn scalar(&self, steps: &Steps) -> Option<Scalar<'_>> {
-        scalar(&self.bytes, steps, &self.names)
+        let (bytes, names) = self.parts();
+        scalar(bytes, steps, names)
     }
 
     fn elements(&self, steps: &Steps) -> Option<Vec<Scalar<'_>>> {
-        let mut items = array(&self.bytes, steps, &self.names)?;
+        let (bytes, names) = self.parts();
+        let mut items = array(bytes, steps, names)?;
         let count = items.len()?;
         // Each element takes at least one byte: a hostile count cannot reserve much.
         let mut out = Vec::with_capacity(count.min(items.rest().len()));
@@ -219,11 +289,13 @@ impl FilterState for PackedState<'_> {
     }
 
     fn array_len(&self, steps: &Steps) -> Option<usize> {
-        array(&self.bytes, steps, &self.names)?.len()
+        let (bytes, names) = self.parts();
+        array(bytes, steps, names)?.len()
     }
 
     fn key_felts(&self) -> Vec<Felt> {
-        key_felts(&self.bytes, &self.names)
+        let (bytes, names) = self.parts();
+        key_felts(bytes, names)
     }
 }
 
@@ -270,6 +342,14 @@ impl<'b> Members<'b> {
 
     /// Member `index`: its name, whether it is a key, and a reader at its value (its tag).
     fn get(&self, index: usize) -> Option<(&'b str, bool, Reader<'b>)> {
+        let mut member = self.at(index)?;
+        let (name, key) = member.member_head()?;
+        Some((name.as_ref(), key, Reader::new(member.rest(), self.names)))
+    }
+
+    /// A reader at member `index` (its `name << 1 | key` head).
+    #[inline]
+    fn at(&self, index: usize) -> Option<Reader<'b>> {
         let slot = self.offsets + index * self.width;
         let offset = match self.width {
             2 => usize::from(u16::from_le_bytes(
@@ -280,29 +360,26 @@ impl<'b> Members<'b> {
             ))
             .ok()?,
         };
-        let mut member = Reader::new(
+        Some(Reader::new(
             self.body.get(self.members.checked_add(offset)?..)?,
             self.names,
-        );
-        let (name, key) = member.member_head()?;
-        Some((name.as_ref(), key, Reader::new(member.rest(), self.names)))
+        ))
     }
 }
 
 /// The bytes from a member's value (its tag) to the end of `body`: found at the step's index
-/// hint when the name there matches, else by name.
-fn member_value<'b>(
-    body: &'b [u8],
-    (name, hint): &(String, usize),
-    names: &'b Names,
-) -> Option<&'b [u8]> {
+/// hint when the name there matches, else by name. Names are compared as indices (the step's
+/// looked up once): a name the table lacks is no member of any state.
+fn member_value<'b>(body: &'b [u8], step: &Step, names: &'b Names) -> Option<&'b [u8]> {
+    let name = names.of_step(step)?;
     let members = Members::new(body, names)?;
     let at = |index: usize| -> Option<&'b [u8]> {
-        let (found, _, value) = members.get(index)?;
-        (found == name.as_str()).then(|| value.rest())
+        let mut member = members.at(index)?;
+        (member.varint()? >> 1 == name).then(|| member.rest())
     };
-    if *hint < members.count {
-        if let Some(value) = at(*hint) {
+    let hint = step.hint();
+    if hint < members.count {
+        if let Some(value) = at(hint) {
             return Some(value);
         }
     }
@@ -455,6 +532,21 @@ fn write_value(out: &mut Vec<u8>, value: &Value, names: &mut Names) {
     }
 }
 
+/// The LEB128 varint at `*at` in `bytes`, `*at` moved past it.
+#[inline]
+fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
 /// A cursor over packed bytes and the names they refer to; every read is checked (`None` past
 /// the end, on a bad tag or a name index the table lacks).
 struct Reader<'b> {
@@ -501,15 +593,7 @@ impl<'b> Reader<'b> {
     }
 
     fn varint(&mut self) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
+        varint(self.bytes, &mut self.at)
     }
 
     fn len(&mut self) -> Option<usize> {
@@ -717,7 +801,7 @@ mod tests {
     }
 
     fn steps(path: &[(&str, usize)]) -> Steps {
-        path.iter().map(|(n, i)| ((*n).to_owned(), *i)).collect()
+        path.iter().map(|(n, i)| Step::new(*n, *i)).collect()
     }
 
     #[test]
@@ -805,6 +889,13 @@ mod tests {
         let garbage = Packed(vec![0xff; 40].into());
         assert_eq!(garbage.unpack(&"ns-M".into(), &names), None);
         assert_eq!(garbage.scalar(&steps(&[("hp", 1)]), &names), None);
+    }
+
+    #[test]
+    fn a_packed_state_stays_small_to_move() {
+        // Scans yield one per state and query pages collect and sort them: a name table held
+        // inline (it was, before) made query pages a third slower.
+        assert!(std::mem::size_of::<PackedState<'_>>() <= 4 * std::mem::size_of::<usize>());
     }
 
     #[test]

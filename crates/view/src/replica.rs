@@ -11,7 +11,6 @@
 //! segment's encoding until the first scan of their model packs them
 //! ([`Replica::pack_restored`]); a read before that decodes them from the segment.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -237,19 +236,11 @@ impl ModelStates {
         names: &'a Names,
     ) -> Option<PackedState<'a>> {
         match &held.body {
-            Body::Packed(_) => Some(PackedState {
-                model,
-                bytes: Cow::Borrowed(self.bytes(held)?),
-                names: Cow::Borrowed(names),
-            }),
+            Body::Packed(_) => Some(PackedState::new(model, self.bytes(held)?, names)),
             Body::Stored(state) => {
                 let mut own = Names::new();
                 let packed = Packed::pack(&state.decode().ok()?, &mut own);
-                Some(PackedState {
-                    model,
-                    bytes: Cow::Owned(packed.into_bytes()),
-                    names: Cow::Owned(own),
-                })
+                Some(PackedState::owned(model, packed, own))
             }
             Body::Unreadable => None,
         }

@@ -4,7 +4,7 @@
 //! filter matches the same states either way).
 
 use dojo_reactive_core::{
-    EnumValue, Felt, FilterState, Member, Name, Primitive, Steps, Struct, Value, U256,
+    EnumValue, Felt, FilterState, Member, Name, Primitive, Step, Steps, Struct, Value, U256,
 };
 use dojo_reactive_view::packed::{Names, Packed, PackedState};
 use proptest::prelude::*;
@@ -96,7 +96,10 @@ fn state() -> impl Strategy<Value = Struct> {
 }
 
 fn steps() -> impl Strategy<Value = Steps> {
-    prop::collection::vec((name(), 0usize..6), 1..4)
+    prop::collection::vec(
+        (name(), 0usize..6).prop_map(|(name, hint)| Step::new(name, hint)),
+        1..4,
+    )
 }
 
 proptest! {
@@ -111,17 +114,23 @@ proptest! {
         prop_assert_eq!(packed.unpack(&state.name, &names), Some(state.clone()));
         prop_assert_eq!(Packed::pack(&other, &mut names) == packed, other == state);
         let model = Name::from("ns-M");
-        let read = PackedState {
-            model: &model,
-            bytes: packed.as_bytes().into(),
-            names: std::borrow::Cow::Borrowed(&names),
-        };
+        let read = PackedState::new(&model, packed.as_bytes(), &names);
         prop_assert_eq!(FilterState::is_deletion(&read), state.members.is_empty());
         prop_assert_eq!(read.key_felts(), state.key_felts());
-        for path in &paths {
-            prop_assert_eq!(read.scalar(path), state.scalar(path), "{:?}", path);
-            prop_assert_eq!(read.elements(path), state.elements(path), "{:?}", path);
-            prop_assert_eq!(read.array_len(path), state.array_len(path), "{:?}", path);
+        // The same state packed with another table (names in another order, owned): the same
+        // steps (which remember their names' indices per table) read the same, in turn.
+        let mut own = Names::new();
+        Packed::pack(&other, &mut own);
+        let packed_own = Packed::pack(&state, &mut own);
+        let read_own = PackedState::owned(&model, packed_own, own);
+        for _ in 0..2 {
+            for read in [&read, &read_own] {
+                for path in &paths {
+                    prop_assert_eq!(read.scalar(path), state.scalar(path), "{:?}", path);
+                    prop_assert_eq!(read.elements(path), state.elements(path), "{:?}", path);
+                    prop_assert_eq!(read.array_len(path), state.array_len(path), "{:?}", path);
+                }
+            }
         }
     }
 }
@@ -146,11 +155,7 @@ proptest! {
         }
         let empty = Names::new();
         for (bytes, names) in [(&bytes, &names), (&corrupted, &names), (&corrupted, &empty)] {
-            let read = PackedState {
-                model: &model,
-                bytes: bytes.as_slice().into(),
-                names: std::borrow::Cow::Borrowed(names),
-            };
+            let read = PackedState::new(&model, bytes, names);
             let _ = read.unpack();
             let _ = FilterState::is_deletion(&read);
             let _ = read.key_felts();

@@ -38,6 +38,7 @@ mod operand;
 mod order;
 mod select;
 mod state;
+mod step;
 #[cfg(test)]
 mod tests;
 
@@ -61,6 +62,7 @@ pub use condition::{ConditionSpec, KeyMatching};
 pub use order::{Direction, OrderBy, OrderSpec, SortKey, SortValue};
 pub use select::{Query, QueryPage, QuerySpec, Selection, SelectionSpec};
 pub use state::{FilterState, Scalar};
+pub use step::Step;
 
 use condition::Condition;
 
@@ -455,12 +457,10 @@ fn struct_members(shape: &Ty) -> Option<&[(String, bool, Ty)]> {
     }
 }
 
-/// `(member name, index hint)` along a member path: a compiled path, as
-/// [`FilterState::scalar`] reads it (the hint is the member's index in the model's shape; a
-/// state that differs finds the member by name).
-pub type Steps = Vec<(String, usize)>;
+/// The [`Step`]s along a member path: a compiled path, as [`FilterState::scalar`] reads it.
+pub type Steps = Vec<Step>;
 
-/// Walks a dotted path through struct shapes: the `(name, index)` steps and the member's type.
+/// Walks a dotted path through struct shapes: the steps and the member's type.
 pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t Ty), FilterError> {
     let mut steps = Vec::new();
     let mut current = shape;
@@ -471,7 +471,7 @@ pub(crate) fn resolve_path<'t>(shape: &'t Ty, at: &At<'_>) -> Result<(Steps, &'t
             .enumerate()
             .find(|(_, (name, _, _))| name == part)
             .ok_or_else(|| at.unknown())?;
-        steps.push((part.to_owned(), index));
+        steps.push(Step::new(part, index));
         current = ty;
     }
     Ok((steps, current))
@@ -495,7 +495,7 @@ pub(crate) fn same_text(a: &str, b: &str) -> bool {
 }
 
 /// The member at `steps` of a state (index hints first, then by name).
-pub(crate) fn member_at<'v>(state: &'v Struct, steps: &[(String, usize)]) -> Option<&'v Value> {
+pub(crate) fn member_at<'v>(state: &'v Struct, steps: &[Step]) -> Option<&'v Value> {
     let (last, path) = steps.split_last()?;
     let mut members: &[Member] = &state.members;
     for step in path {
@@ -509,8 +509,9 @@ pub(crate) fn member_at<'v>(state: &'v Struct, steps: &[(String, usize)]) -> Opt
 
 /// The member a step names: at its index hint when the name matches there, else by name.
 #[inline]
-fn find_member<'v>(members: &'v [Member], (name, index): &(String, usize)) -> Option<&'v Member> {
-    match members.get(*index) {
+fn find_member<'v>(members: &'v [Member], step: &Step) -> Option<&'v Member> {
+    let name = step.name();
+    match members.get(step.hint()) {
         Some(m) if same_text(&m.name, name) => Some(m),
         _ => members.iter().find(|m| same_text(&m.name, name)),
     }
@@ -620,7 +621,7 @@ fn compile_key(model: &str, shape: &Ty, name: &str, json: &Json) -> Result<KeyTe
     Ok(KeyTest {
         index,
         name: name.to_owned(),
-        steps: vec![(name.to_owned(), index)],
+        steps: vec![Step::new(name, index)],
         operand: Operand::parse(json, ty, &at)?,
     })
 }

@@ -8,7 +8,9 @@ use std::cmp::Ordering;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{is_orderable, resolve_path, At, FilterError, FilterState, ModelShapes, Scalar, Steps};
+use super::{
+    is_orderable, resolve_path, At, FilterError, FilterState, ModelShapes, Scalar, Step, Steps,
+};
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
 use crate::numeric::BigInt;
@@ -174,7 +176,7 @@ impl OrderBy {
     /// The member paths ordered by, each with whether it is descending.
     pub fn members(&self) -> impl Iterator<Item = (String, bool)> + '_ {
         self.keys.iter().map(|k| {
-            let path: Vec<&str> = k.steps.iter().map(|(name, _)| name.as_str()).collect();
+            let path: Vec<&str> = k.steps.iter().map(Step::name).collect();
             (path.join("."), k.descending)
         })
     }
