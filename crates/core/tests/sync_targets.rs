@@ -329,3 +329,27 @@ fn event_message_targets_change_in_place_and_an_inexact_change_pages_the_whole_t
     assert_eq!(held, vec![0, 1, 2, 3, 4, 12, 13, 14]);
     assert_eq!(target_states(&mut sync), vec![("moves".into(), true)]);
 }
+
+#[test]
+fn an_update_buffered_before_a_change_does_not_bring_back_what_the_change_drops() {
+    let mut h = Harness::new();
+    populate(&h);
+    let mut sync = synchronizer(&h, vec![keys_between("region", 10, 19)], Retention::Drop);
+    let handle = sync.handle();
+    let server = h.server.clone();
+    h.after(3 * SEC, move || {
+        // Streamed while 12 is still in the region, then the region moves away from it: the
+        // buffered write was accepted under the old scope and must not outlive the change.
+        server.write(E, entity_id(12), model_state(PLAYER, 12, 1_200, 2));
+        handle.retarget(vec![keys_between("region", 15, 24)]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 6 * SEC);
+    drop(run);
+    assert_eq!(stored_players(&h), (15..=24).collect::<Vec<_>>());
+    h.storage
+        .check_matches(E, &sync.ledger_entries(), sync.held_states(), |r| {
+            sync.holds(r)
+        })
+        .expect("storage holds what the synchronizer holds");
+}

@@ -47,9 +47,18 @@ async function held(page) {
     return sortIds(Object.keys(await page.evaluate((m) => window.e2e.versions([m])[m], PLAYER)));
 }
 
-/** Waits until the page's view holds exactly `ids`. */
-function holds(page, ids, what) {
-    return waitFor(async () => JSON.stringify(await held(page)) === JSON.stringify(ids), `${what}: ${ids.length} players held`, 60_000);
+/** Waits until the page's view holds exactly `ids` (a timeout names the ids missing and extra). */
+async function holds(page, ids, what) {
+    try {
+        await waitFor(async () => JSON.stringify(await held(page)) === JSON.stringify(ids), `${what}: ${ids.length} players held`, 60_000);
+    } catch (error) {
+        const now = await held(page);
+        const missing = ids.filter((id) => !now.includes(id));
+        const extra = now.filter((id) => !ids.includes(id));
+        const levelOf = (id) => world.find((e) => e.entityId === id)?.models[PLAYER].level;
+        const show = (list) => JSON.stringify(list.map((id) => `${id.slice(0, 10)}(level ${levelOf(id)})`));
+        throw new Error(`${error.message}; held ${now.length}, missing ${show(missing)}, extra ${show(extra)}`);
+    }
 }
 
 /** Starts a client with `options` in a page of `context` (a new context: a fresh IndexedDB). */
