@@ -173,7 +173,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
                 // stored states: the mirror keeps fingerprints only).
                 let stored =
                     self.storage
-                        .load(st.target.kind)
+                        .read(st.target.kind)
                         .await
                         .map_err(|error| Failure::Pass {
                             message: error.to_string(),

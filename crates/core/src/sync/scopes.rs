@@ -131,8 +131,10 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             self.emit_tick(st);
         }
         if std::mem::take(&mut st.prune) && self.options.retention == Retention::Drop {
-            // Coverage is judged on the stored states (the mirror keeps fingerprints only).
-            let stored = match self.storage.load(st.target.kind).await {
+            // Coverage is judged on the stored states (the mirror keeps fingerprints only),
+            // read without sending them to the view again: its DELTAs could land after the
+            // drop's and show what it dropped.
+            let stored = match self.storage.read(st.target.kind).await {
                 Ok(stored) => stored,
                 Err(error) => {
                     let failure = Failure::Pass {

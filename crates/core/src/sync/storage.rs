@@ -160,6 +160,13 @@ pub trait StorageAdapter {
     /// Everything stored for a target.
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError>;
 
+    /// Everything stored for a target, read for the synchronizer's own judgement (what a
+    /// target change leaves uncovered), without what an adapter does with a load besides
+    /// returning it (the worker's sends every loaded state to the view).
+    async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+        self.load(target).await
+    }
+
     /// Writes a batch atomically.
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError>;
 
@@ -185,6 +192,10 @@ macro_rules! forward_storage_adapter {
 
             async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
                 (**self).load(target).await
+            }
+
+            async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+                (**self).read(target).await
             }
 
             async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
