@@ -6,7 +6,7 @@
 //   node bench.js --mock-bin PATH [--entities N] [--contenders ours,raw,sdk] [--rate R] ...
 //   (ours is bundled with esbuild as an app would ship it; --unbundled serves its tsc modules)
 
-import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,8 @@ import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { minifiedBytes, shippedBytes } from "./lib/bytes.js";
-import { measureMemory, recordWasmMemories, timed } from "./lib/memory.js";
+import { harness, snapshotPackage, within } from "./lib/harness.js";
+import { timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { renderReport } from "./lib/report.js";
 import { startStaticServer } from "./lib/server.js";
@@ -90,86 +91,15 @@ async function bundleOurs() {
     return "/reactive/dist/bench-ours.html";
 }
 
-/**
- * Copies the built package (js/dist, js/wasm) into .build/reactive, so that a rebuild of js/
- * during the run (others work in the same tree) cannot mix two builds in one run.
- */
-function snapshotPackage() {
-    const target = resolve(BUILD, "reactive");
-    rmSync(target, { recursive: true, force: true });
-    for (const part of ["dist", "wasm"]) {
-        const from = resolve(ROOT, "js", part);
-        if (!existsSync(from)) throw new Error(`${from} does not exist: build the package with bash js/build.sh`);
-        cpSync(from, resolve(target, part), { recursive: true });
-    }
-    return target;
-}
-
-/** Runs `fn(page)` in a fresh browser context (empty storage), failing on page errors. */
-async function inContext(browser, name, fn) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.addInitScript(recordWasmMemories);
-    let failPage;
-    const pageFailed = new Promise((_, reject) => (failPage = reject));
-    pageFailed.catch(() => {});
-    page.on("pageerror", (error) => failPage(new Error(`${name}: page error: ${error.stack ?? error.message}`)));
-    page.on("console", (message) => {
-        if (opts.verbose || message.type() === "error" || message.type() === "warning") log(`${name} console.${message.type()}: ${message.text()}`);
-    });
-    const phase = Promise.race([fn(page, pageFailed), pageFailed]);
-    try {
-        return await within(phase, PHASE_TIMEOUT_MS, () => {
-            throw new Error(`${name}: no result within ${PHASE_TIMEOUT_MS / 60_000} minutes`);
-        });
-    } finally {
-        await timed(`${name}: close the context`, context.close(), 60_000).catch((error) => log(error.message));
-    }
-}
-
-/** Opens `url` and waits until the page exposed `window.bench`. */
-async function openBench(page, url) {
-    await page.goto(url);
-    await page.waitForFunction(() => window.bench !== undefined, null, { timeout: PHASE_TIMEOUT_MS, polling: 20 });
-}
-
-/**
- * Settles like `promise`, or after `ms` with `fallback` (a function: with what it returns or
- * throws). The timer is cleared as soon as `promise` settles: a guard left pending would keep
- * Node alive for its whole duration after the report.
- */
-async function within(promise, ms, fallback) {
-    let timer;
-    const expiry = new Promise((resolveExpiry) => (timer = setTimeout(resolveExpiry, ms)));
-    try {
-        const outcome = await Promise.race([promise.then((value) => ({ value })), expiry.then(() => undefined)]);
-        return outcome ? outcome.value : typeof fallback === "function" ? fallback() : fallback;
-    } finally {
-        clearTimeout(timer);
-    }
-}
-
 /** How long one step of a phase (a page call, a navigation, a measure) may take. */
 const STEP_TIMEOUT_MS = 5 * 60_000;
-
-/**
- * One named step of a phase: logged as it starts, and failing with its name when it does not
- * finish within `ms` (a hung step ends the run and says which it was).
- */
-function step(name, run, ms = STEP_TIMEOUT_MS) {
-    log(name);
-    return timed(`step "${name}"`, run(), ms);
-}
-
-/** The memory of `page` and its workers, or `{ error }` naming the step that failed. */
-async function memoryOf(browser, page, name) {
-    try {
-        return await step(`${name}: memory`, () => measureMemory(browser, page));
-    } catch (error) {
-        log(`${name}: memory not measured: ${error.message}`);
-        return { error: error.message };
-    }
-}
+const { step, memoryOf, inContext, openBench } = harness({
+    log,
+    verbose: opts.verbose,
+    stepTimeoutMs: STEP_TIMEOUT_MS,
+    phaseTimeoutMs: PHASE_TIMEOUT_MS,
+    openTimeoutMs: PHASE_TIMEOUT_MS,
+});
 
 /**
  * Update-to-listener latency under the mock's steady rate, in each of `pages` at once (ours: the
@@ -231,7 +161,7 @@ async function main() {
         "/bench/": resolve(HERE, "pages"),
         "/build/": BUILD,
         "/node_modules/": resolve(HERE, "node_modules"),
-        "/reactive/": snapshotPackage(),
+        "/reactive/": snapshotPackage(ROOT, resolve(BUILD, "reactive")),
     }, { isolated: ["/reactive/"] });
     const oursPage = opts.unbundled ? "/bench/ours.html" : await bundleOurs();
     const browser = await chromium.launch({

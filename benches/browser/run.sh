@@ -9,19 +9,5 @@
 # .ci/common.sh: only when their lockfile changed). Prints a markdown table and appends it to
 # benches/.results/browser.md; exits when it has reported.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# log, target_dir, npm_install (the way .ci/setup installs npm projects); changes to the root.
-source "$here/../../.ci/common.sh"
-
-log "cargo build --release -p dojo-reactive-mock-torii"
-cargo build --release -p dojo-reactive-mock-torii
-mock_bin="$(target_dir)/release/mock-torii"
-
-npm_install "$ROOT/js"
-npm_install "$here"
-log "bash js/build.sh"
-bash js/build.sh
-
-log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-cd "$here"
+source "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 exec node bench.js --mock-bin "$mock_bin" "$@"

@@ -11,14 +11,15 @@
 // scale.sh (builds what it needs):
 //   node scale.js --mock-bin PATH [--entities 1000000] [--target 20000] [--moves 8] [--whole]
 
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
-import { measureMemory, recordWasmMemories, timed } from "./lib/memory.js";
+import { harness, snapshotPackage } from "./lib/harness.js";
+import { timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { startStaticServer } from "./lib/server.js";
 
@@ -113,59 +114,12 @@ function percentiles(samples) {
     return { n: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? NaN };
 }
 
-/** One named step, logged as it starts, failing with its name after `ms`. */
-function step(name, run, ms = STEP_TIMEOUT_MS) {
-    log(name);
-    return timed(`step "${name}"`, run(), ms);
-}
-
-/** The memory of `page` and its workers, or `{ error }`. */
-async function memoryOf(browser, page, name) {
-    try {
-        return await step(`${name}: memory`, () => measureMemory(browser, page));
-    } catch (error) {
-        log(`${name}: memory not measured: ${error.message}`);
-        return { error: error.message };
-    }
-}
-
-/** Copies js/dist and js/wasm into .build/scale-reactive (a rebuild during the run cannot mix builds). */
-function snapshotPackage() {
-    const target = resolve(BUILD, "scale-reactive");
-    rmSync(target, { recursive: true, force: true });
-    for (const part of ["dist", "wasm"]) {
-        const from = resolve(ROOT, "js", part);
-        if (!existsSync(from)) throw new Error(`${from} does not exist: build the package with bash js/build.sh`);
-        cpSync(from, resolve(target, part), { recursive: true });
-    }
-    return target;
-}
-
-/** Runs `fn(page)` in a fresh browser context (empty storage), failing on a page error. */
-async function inContext(browser, name, fn) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.addInitScript(recordWasmMemories);
-    let failPage;
-    const pageFailed = new Promise((_, reject) => (failPage = reject));
-    pageFailed.catch(() => {});
-    page.on("pageerror", (error) => failPage(new Error(`${name}: page error: ${error.stack ?? error.message}`)));
-    page.on("crash", () => failPage(new Error(`${name}: the page crashed`)));
-    page.on("console", (message) => {
-        if (opts.verbose || message.type() === "error" || message.type() === "warning") log(`${name} console.${message.type()}: ${message.text()}`);
-    });
-    try {
-        return await Promise.race([fn(page, pageFailed), pageFailed]);
-    } finally {
-        await timed(`${name}: close the context`, context.close(), 60_000).catch((error) => log(error.message));
-    }
-}
-
-/** Opens `url` and waits until the page exposed `window.bench`. */
-async function openBench(page, url) {
-    await page.goto(url);
-    await page.waitForFunction(() => window.bench !== undefined, null, { timeout: STEP_TIMEOUT_MS, polling: 20 });
-}
+const { step, memoryOf, inContext, openBench } = harness({
+    log,
+    verbose: opts.verbose,
+    stepTimeoutMs: STEP_TIMEOUT_MS,
+    openTimeoutMs: STEP_TIMEOUT_MS,
+});
 
 /** Ours keeping the region target: cold, storage, memory, warm start, moves, viewports. */
 async function ours(browser, server, query, mock, moveList) {
@@ -340,7 +294,7 @@ async function main() {
         "/bench/": resolve(HERE, "pages"),
         "/build/": BUILD,
         "/node_modules/": resolve(HERE, "node_modules"),
-        ...(contenders.includes("ours") || opts.whole ? { "/reactive/": snapshotPackage() } : {}),
+        ...(contenders.includes("ours") || opts.whole ? { "/reactive/": snapshotPackage(ROOT, resolve(BUILD, "scale-reactive")) } : {}),
     });
     const browser = await chromium.launch({
         executablePath: opts.chromium,

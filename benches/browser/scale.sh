@@ -8,19 +8,5 @@
 # Builds what it needs as run.sh does (mock-torii release, js/build.sh, the npm packages), prints
 # a markdown table, appends it to benches/.results/scale.md and exits.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# log, target_dir, npm_install (the way .ci/setup installs npm projects); changes to the root.
-source "$here/../../.ci/common.sh"
-
-log "cargo build --release -p dojo-reactive-mock-torii"
-cargo build --release -p dojo-reactive-mock-torii
-mock_bin="$(target_dir)/release/mock-torii"
-
-npm_install "$ROOT/js"
-npm_install "$here"
-log "bash js/build.sh"
-bash js/build.sh
-
-log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-cd "$here"
+source "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 exec node scale.js --mock-bin "$mock_bin" "$@"
