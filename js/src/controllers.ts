@@ -11,6 +11,7 @@
  */
 
 import { ValidationError } from './errors.js';
+import { canonicalEntityId, isEntityId } from './selectors.js';
 import type { Unsubscribe } from './stream.js';
 
 /** A Cartridge controller: an account and its username. */
@@ -54,8 +55,7 @@ export type ControllerCall = (addresses: readonly string[], usernames: readonly 
 
 /** `0x` + 64 lower-case hex digits, or undefined when `address` is not a `0x` felt. */
 export function canonicalAddress(address: unknown): string | undefined {
-  if (typeof address !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(address)) return undefined;
-  return `0x${address.slice(2).toLowerCase().padStart(64, '0')}`;
+  return typeof address === 'string' && isEntityId(address) ? canonicalEntityId(address) : undefined;
 }
 
 function controllersOf(result: unknown): Controller[] {

@@ -13,8 +13,9 @@
  * @module
  */
 
-import type { Check } from './validate.js';
+import { isEntityId } from './selectors.js';
 import type { InputValue } from './types.js';
+import type { Check } from './validate.js';
 
 /** SNIP-12 typed data, as the game signed it. */
 export interface TypedData {
@@ -61,7 +62,7 @@ export interface CheckedMessage {
 
 function felt(value: unknown): string | undefined {
   if (typeof value === 'bigint' && value >= 0n) return `0x${value.toString(16)}`;
-  if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value)) return value;
+  if (typeof value === 'string' && isEntityId(value)) return value;
   if (typeof value === 'string' && /^[0-9]{1,78}$/.test(value)) return `0x${BigInt(value).toString(16)}`;
   return undefined;
 }
