@@ -349,6 +349,14 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         self.preloaded.borrow_mut().insert(target);
     }
 
+    /// `stored` with what waits to be stored of `target` applied (what the store will hold).
+    fn with_waiting(&self, target: TargetKind, mut stored: StoredTarget) -> StoredTarget {
+        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
+            waiting.batches.overlay(&mut stored);
+        }
+        stored
+    }
+
     async fn load_and_send(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         let sink = &self.sink;
         let loaded = self
@@ -603,25 +611,19 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
         let sent = self.preloaded.borrow_mut().remove(&target);
-        let mut stored = if sent {
+        let stored = if sent {
             StorageAdapter::load(&self.inner, target).await?
         } else {
             self.load_and_send(target).await?
         };
-        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
-            waiting.batches.overlay(&mut stored);
-        }
-        Ok(stored)
+        Ok(self.with_waiting(target, stored))
     }
 
     /// What is stored, with what waits to be stored applied; nothing is sent to the view.
     async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
-        let mut stored = StorageAdapter::load(&self.inner, target).await?;
-        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
-            waiting.batches.overlay(&mut stored);
-        }
-        Ok(stored)
+        let stored = StorageAdapter::load(&self.inner, target).await?;
+        Ok(self.with_waiting(target, stored))
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
@@ -705,14 +707,11 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
         &self,
         target: TargetKind,
     ) -> Result<Option<TargetSyncState>, StorageError> {
-        let mut stored = StoredTarget {
+        let stored = StoredTarget {
             sync_state: StorageAdapter::sync_state(&self.inner, target).await?,
             ..StoredTarget::default()
         };
-        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
-            waiting.batches.overlay(&mut stored);
-        }
-        Ok(stored.sync_state)
+        Ok(self.with_waiting(target, stored).sync_state)
     }
 
     async fn reset(&self) -> Result<(), StorageError> {
