@@ -280,12 +280,14 @@ impl World for MockService {
         request: Request<world::RetrieveTokensRequest>,
     ) -> Result<Response<world::RetrieveTokensResponse>, Status> {
         let query = request.into_inner().query.unwrap_or_default();
-        self.enter(
-            "RetrieveTokens",
-            pagination_detail(query.pagination.as_ref()),
-        )
-        .await?;
+        let seq = self
+            .enter(
+                "RetrieveTokens",
+                pagination_detail(query.pagination.as_ref()),
+            )
+            .await?;
         let (tokens, next_cursor) = self.shared.store().tokens.tokens_page(&query)?;
+        self.shared.log.set_rows(seq, tokens.len());
         Ok(Response::new(world::RetrieveTokensResponse {
             next_cursor,
             tokens,
@@ -349,12 +351,14 @@ impl World for MockService {
         request: Request<world::RetrieveTokenBalancesRequest>,
     ) -> Result<Response<world::RetrieveTokenBalancesResponse>, Status> {
         let query = request.into_inner().query.unwrap_or_default();
-        self.enter(
-            "RetrieveTokenBalances",
-            pagination_detail(query.pagination.as_ref()),
-        )
-        .await?;
+        let seq = self
+            .enter(
+                "RetrieveTokenBalances",
+                pagination_detail(query.pagination.as_ref()),
+            )
+            .await?;
         let (balances, next_cursor) = self.shared.store().tokens.balances_page(&query)?;
+        self.shared.log.set_rows(seq, balances.len());
         Ok(Response::new(world::RetrieveTokenBalancesResponse {
             next_cursor,
             balances,
