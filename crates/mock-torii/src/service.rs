@@ -468,4 +468,24 @@ impl World for MockService {
         let id = self.publish(&request)?;
         Ok(Response::new(world::PublishMessageResponse { id }))
     }
+
+    async fn publish_message_batch(
+        &self,
+        request: Request<world::PublishMessageBatchRequest>,
+    ) -> Result<Response<world::PublishMessageBatchResponse>, Status> {
+        let messages = request.into_inner().messages;
+        let detail = format!("messages={}", messages.len());
+        self.enter("PublishMessageBatch", detail).await?;
+        // As Torii: in order, stopping at the first refused (those before it stay stored).
+        let responses = messages
+            .iter()
+            .map(|message| {
+                self.publish(message)
+                    .map(|id| world::PublishMessageResponse { id })
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        Ok(Response::new(world::PublishMessageBatchResponse {
+            responses,
+        }))
+    }
 }
