@@ -25,7 +25,15 @@ import { checkOptions, type CheckedOptions, type ReactiveClientOptions } from '.
 import { Coalescer, type Cancel, type Timers } from './schedule.js';
 import { keysMismatch, targetEntityId } from './entity-id.js';
 import { canonicalEntityId, reactiveSelectors, type Selector, type ViewReader } from './selectors.js';
-import { checkMessage, publishedOf, type Published, type PublishOptions, type TypedData } from './publish.js';
+import {
+  checkMessage,
+  publishedOf,
+  type CheckedMessage,
+  type Published,
+  type PublishOptions,
+  type SignedMessage,
+  type TypedData,
+} from './publish.js';
 import { ResetChannel } from './tab-reset.js';
 import { SyncSession, type InitInfo, type OverlayCounts, type SyncStatus, type WorkerPort } from './session.js';
 import { StreamSource, type EventStream, type Signal, type Unsubscribe } from './stream.js';
@@ -221,12 +229,29 @@ export interface ReactiveClient<S extends WorldSchema = RegisteredSchema> {
    * members, or a bad signature.
    */
   publishMessage(typedData: TypedData, signature: readonly (string | bigint)[], options?: PublishOptions): PublishedMessage;
+  /**
+   * Publishes several offchain messages in one call (Torii's `PublishMessageBatch`), each as
+   * `publishMessage` takes it: they show at once as one optimistic transaction (a write per
+   * message, at most one per entity and model), confirmed when every message arrived through
+   * sync, rolled back as one when Torii refuses any of them (`published` rejects with a
+   * PublishError) or when they are not all indexed in time. Torii stores a batch in order and
+   * stops at the first message it refuses: the ones before it may be stored, and then arrive
+   * through sync as synced data after the rollback. Throws a ValidationError as
+   * `publishMessage` does (naming `messages[i]`), or for an empty list.
+   */
+  publishMessages(messages: readonly SignedMessage[], options?: PublishOptions): PublishedMessages;
 }
 
 /** What `publishMessage` returns: the optimistic write, and Torii's answer. */
 export interface PublishedMessage extends Mutation {
   /** Resolves with Torii's answer; rejects with a PublishError (refused) or a TransportError. */
   readonly published: Promise<Published>;
+}
+
+/** What `publishMessages` returns: the optimistic transaction, and Torii's answers. */
+export interface PublishedMessages extends Mutation {
+  /** Resolves with Torii's answer to each message, in order; rejects with a PublishError (one was refused) or a TransportError. */
+  readonly published: Promise<readonly Published[]>;
 }
 
 interface Subscription {
@@ -596,6 +621,54 @@ class Client implements ReactiveClient {
     };
   }
 
+  /** The entity a checked message is stored under (its model's key members); `at` names it in errors. */
+  private messageEntity(check: Check, message: CheckedMessage, at: string): string {
+    const view = this.requireView(check);
+    let entityId: string | undefined;
+    try {
+      entityId = view.entityIdOfKeys(message.model, message.payload, false);
+    } catch (error) {
+      throw toReactiveError(error, ValidationError);
+    }
+    if (entityId === undefined) throw check.fail(`${at}.message`, `every key member of ${message.model}`, message.payload);
+    return entityId;
+  }
+
+  publishMessages(messages: readonly SignedMessage[], options: PublishOptions = {}): PublishedMessages {
+    const check = this.open('publishMessages');
+    const o = check.record('options', options);
+    check.knownKeys('options', o, ['timeoutMs', 'transactionId']);
+    if (!Array.isArray(messages) || messages.length === 0) {
+      throw check.fail('messages', 'a non-empty array of { typedData, signature }', messages);
+    }
+    const checked = messages.map((item: unknown, i) => {
+      const record = check.record(`messages[${i}]`, item);
+      check.knownKeys(`messages[${i}]`, record, ['typedData', 'signature']);
+      const message = checkMessage(check, record.typedData as TypedData, record.signature as readonly (string | bigint)[], `messages[${i}].`);
+      return { message, entityId: this.messageEntity(check, message, `messages[${i}].typedData`) };
+    });
+    const sent: { published?: Promise<readonly Published[]> } = {};
+    const mutation = this.mutate(
+      checked.map(({ message, entityId }) => ({ entityId, model: message.model, set: message.payload })),
+      {
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.transactionId === undefined ? {} : { transactionId: options.transactionId }),
+        send: () => {
+          const args: [string[], string[][]] = [checked.map(({ message }) => message.json), checked.map(({ message }) => [...message.signature])];
+          sent.published = this.session.toriiCall('publishBatch', args).then((result) => {
+            const answers = Array.isArray(result) ? result : [];
+            return checked.map(({ entityId }, i) => publishedOf(answers[i], entityId));
+          });
+          return sent.published;
+        },
+      },
+    );
+    // `mutate` sends at once; had it not, the messages were not sent.
+    const published = sent.published ?? Promise.reject(new ValidationError('the messages were not sent', { where: 'publishMessages' }));
+    published.catch(() => {});
+    return { ...mutation, published };
+  }
+
   publishMessage(
     typedData: TypedData,
     signature: readonly (string | bigint)[],
@@ -605,15 +678,7 @@ class Client implements ReactiveClient {
     const o = check.record('options', options);
     check.knownKeys('options', o, ['timeoutMs', 'transactionId']);
     const message = checkMessage(check, typedData, signature);
-    const view = this.requireView(check);
-    let entityId: string | undefined;
-    try {
-      entityId = view.entityIdOfKeys(message.model, message.payload, false);
-    } catch (error) {
-      throw toReactiveError(error, ValidationError);
-    }
-    if (entityId === undefined) throw check.fail('typedData.message', `every key member of ${message.model}`, message.payload);
-    const id = entityId;
+    const id = this.messageEntity(check, message, 'typedData');
     const sent: { published?: Promise<Published> } = {};
     const mutation = this.mutate(message.model, message.payload, {
       entityId: id,

@@ -262,7 +262,7 @@ export class ValidationError extends ReactiveError {
 }
 
 /**
- * Torii refused an offchain message (`publishMessage`): `reason` is Torii's (`Model not found:
+ * Torii refused an offchain message (`publishMessage`, `publishMessages`): `reason` is Torii's (`Model not found:
  * ...`, `Field not found: ...`, `Invalid type: ...`, `Invalid signature`); the optimistic entry
  * was rolled back. Fix the typed data or the signature and publish again.
  */

@@ -72,6 +72,7 @@ export type {
   MutateOptions,
   Mutation,
   PublishedMessage,
+  PublishedMessages,
   ReactiveClient,
   SelectorInput,
   SubscribeOptions,
@@ -107,7 +108,7 @@ export type {
 export type { EventStream, Signal, Unsubscribe } from './stream.js';
 export type { SyncTargets } from './targets.js';
 export { CONTROLLER_TTL_MS, type Controller, type Controllers } from './controllers.js';
-export type { Published, PublishOptions, TypedData } from './publish.js';
+export type { Published, PublishOptions, SignedMessage, TypedData } from './publish.js';
 export {
   TOKEN_MODELS,
   tokenBalanceOf,

@@ -56,8 +56,9 @@ export interface SetTargetsMessage {
 
 /**
  * Main thread → worker: a one-shot Torii call through the worker's client (answered by
- * TORII_ANSWER): `controllers` (`args`: addresses and usernames) or `publish` (`args`: the
- * typed data JSON and the signature felts).
+ * TORII_ANSWER): `controllers` (`args`: addresses and usernames), `publish` (`args`: the
+ * typed data JSON and the signature felts) or `publishBatch` (`args`: the typed data JSON of
+ * each message and the signature felts of each).
  */
 export interface ToriiCallMessage {
   readonly type: 'TORII_CALL';
@@ -65,12 +66,15 @@ export interface ToriiCallMessage {
   readonly id: number;
   /** Which call. */
   readonly call: ToriiCall;
-  /** Its arguments, two string lists (`controllers`) or a string and a string list (`publish`). */
-  readonly args: readonly [readonly string[] | string, readonly string[]];
+  /**
+   * Its arguments: two string lists (`controllers`), a string and a string list (`publish`), a
+   * string list and a list of string lists (`publishBatch`).
+   */
+  readonly args: readonly [readonly string[] | string, readonly string[] | readonly (readonly string[])[]];
 }
 
 /** The one-shot Torii calls of TORII_CALL. */
-export type ToriiCall = 'controllers' | 'publish';
+export type ToriiCall = 'controllers' | 'publish' | 'publishBatch';
 
 /** Every message the worker accepts. */
 export type MainMessage =
@@ -280,11 +284,13 @@ export function parseMainMessage(data: unknown): MainMessage | ValidationError {
     case 'TORII_CALL': {
       const args = data.args;
       const strings = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string');
+      const batch = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every(strings);
       const valid =
         Array.isArray(args) &&
         args.length === 2 &&
-        strings(args[1]) &&
-        ((data.call === 'controllers' && strings(args[0])) || (data.call === 'publish' && typeof args[0] === 'string'));
+        ((data.call === 'controllers' && strings(args[0]) && strings(args[1])) ||
+          (data.call === 'publish' && typeof args[0] === 'string' && strings(args[1])) ||
+          (data.call === 'publishBatch' && strings(args[0]) && batch(args[1]) && args[0].length === args[1].length));
       if (typeof data.id !== 'number' || !valid) {
         return refuse(side, 'TORII_CALL needs a number `id`, a known `call` and its `args`', 'args');
       }

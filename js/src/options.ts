@@ -306,7 +306,7 @@ function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
 /** One sync target (`argument` names it); the content of its clause or filter is checked by the worker against the manifest. */
 export function checkTarget(check: Check, argument: string, value: unknown): SyncTargetSpec {
   const record = check.record(argument, value);
-  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter', 'accounts', 'contracts']);
+  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter', 'accounts', 'contracts', 'tokenIds']);
   const id = check.string(`${argument}.id`, record.id);
   const kind = check.optionalOneOf(`${argument}.kind`, record.kind, targetKinds);
   if (kind === undefined) throw check.fail(`${argument}.kind`, targetKinds.map((k) => `'${k}'`).join(', '), record.kind);
@@ -333,7 +333,7 @@ export function isTargetKind(value: unknown): value is TargetKind {
   return typeof value === 'string' && (targetKinds as readonly string[]).includes(value);
 }
 
-/** Token targets (`tokens`, `tokenBalances`, `tokenContracts`): `accounts` (balances only) and `contracts` narrow them. */
+/** Token targets (`tokens`, `tokenBalances`, `tokenContracts`): `accounts` (balances only), `contracts` and `tokenIds` (not contracts) narrow them. */
 function checkTokenTarget(
   check: Check,
   argument: string,
@@ -347,6 +347,9 @@ function checkTokenTarget(
   if (record.accounts !== undefined && kind !== 'tokenBalances') {
     throw check.fail(`${argument}.accounts`, `absent for a ${kind} target (accounts narrow tokenBalances)`, record.accounts);
   }
+  if (record.tokenIds !== undefined && kind === 'tokenContracts') {
+    throw check.fail(`${argument}.tokenIds`, 'absent for a tokenContracts target (token ids narrow tokens and tokenBalances)', record.tokenIds);
+  }
   const addresses = (key: 'accounts' | 'contracts'): string[] | undefined => {
     const list = record[key];
     if (list === undefined) return undefined;
@@ -359,7 +362,30 @@ function checkTokenTarget(
   };
   const accounts = addresses('accounts');
   const contracts = addresses('contracts');
-  return { id, kind, ...(accounts ? { accounts } : {}), ...(contracts ? { contracts } : {}) };
+  const tokenIds = checkTokenIds(check, `${argument}.tokenIds`, record.tokenIds);
+  return {
+    id,
+    kind,
+    ...(accounts ? { accounts } : {}),
+    ...(contracts ? { contracts } : {}),
+    ...(tokenIds ? { tokenIds } : {}),
+  };
+}
+
+/** The largest u256. */
+const maxU256 = (1n << 256n) - 1n;
+
+/** `tokenIds`: u256 token ids as bigints or `0x` hex, sent to the worker as `0x` hex. */
+function checkTokenIds(check: Check, argument: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw check.fail(argument, 'an array of token ids (bigint or 0x hex)', value);
+  return value.map((id: unknown, i) => {
+    const parsed = typeof id === 'bigint' ? id : typeof id === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(id) ? BigInt(id) : undefined;
+    if (parsed === undefined || parsed < 0n || parsed > maxU256) {
+      throw check.fail(`${argument}[${i}]`, 'a u256 token id (a bigint from 0 to 2^256 - 1, or 0x hex of 1 to 64 digits)', id);
+    }
+    return `0x${parsed.toString(16)}`;
+  });
 }
 
 /** `targets`: an array of sync targets with unique ids. */

@@ -1,6 +1,8 @@
 /**
- * Offchain messages (`client.publishMessage`): SNIP-12 typed data, signed by the game, sent to
- * Torii's `PublishMessage` through the sync worker, and shown at once as an optimistic write.
+ * Offchain messages (`client.publishMessage`, `client.publishMessages`): SNIP-12 typed data,
+ * signed by the game, sent to Torii's `PublishMessage` (`PublishMessageBatch` for several)
+ * through the sync worker, and shown at once as an optimistic write (one transaction for a
+ * batch: confirmed or rolled back as one).
  *
  * Torii stores a valid message as the state of its model (`primaryType`, a `namespace-Model`
  * tag) of the entity whose id is the Poseidon hash of the message's key members, in the
@@ -67,26 +69,42 @@ function felt(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Checks `publishMessage`'s arguments (throws the ValidationError `check` builds). */
-export function checkMessage(check: Check, typedData: TypedData, signature: readonly (string | bigint)[]): CheckedMessage {
-  const data = check.record('typedData', typedData);
-  const model = check.string('typedData.primaryType', data.primaryType);
-  const payload = check.record('typedData.message', data.message) as { readonly [member: string]: InputValue };
+/**
+ * Checks a message's arguments (throws the ValidationError `check` builds); `at` prefixes the
+ * argument names (`messages[2].` for one of `publishMessages`).
+ */
+export function checkMessage(
+  check: Check,
+  typedData: TypedData,
+  signature: readonly (string | bigint)[],
+  at = '',
+): CheckedMessage {
+  const data = check.record(`${at}typedData`, typedData);
+  const model = check.string(`${at}typedData.primaryType`, data.primaryType);
+  const payload = check.record(`${at}typedData.message`, data.message) as { readonly [member: string]: InputValue };
   if (!Array.isArray(signature) || signature.length === 0) {
-    throw check.fail('signature', 'a non-empty array of felts (0x strings or BigInt)', signature);
+    throw check.fail(`${at}signature`, 'a non-empty array of felts (0x strings or BigInt)', signature);
   }
   const felts = signature.map((value, i) => {
     const text = felt(value);
-    if (text === undefined) throw check.fail(`signature[${i}]`, 'a felt (0x string, decimal string or BigInt)', value);
+    if (text === undefined) throw check.fail(`${at}signature[${i}]`, 'a felt (0x string, decimal string or BigInt)', value);
     return text;
   });
   let json: string;
   try {
     json = JSON.stringify(typedData, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
   } catch (error) {
-    throw check.fail('typedData', 'JSON-serialisable typed data', String(error));
+    throw check.fail(`${at}typedData`, 'JSON-serialisable typed data', String(error));
   }
   return { model, payload, json, signature: felts };
+}
+
+/** One message of `publishMessages`: typed data and its signature. */
+export interface SignedMessage {
+  /** The SNIP-12 typed data, as the game signed it. */
+  readonly typedData: TypedData;
+  /** Its signature by the message's `identity` (felts as `0x` strings or BigInt). */
+  readonly signature: readonly (string | bigint)[];
 }
 
 /** Reads the worker's answer to a publish. */

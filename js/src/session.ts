@@ -83,8 +83,12 @@ export interface SyncStatus {
   /** Times the worker died and was restarted since the client was created. */
   readonly restarts: number;
   /**
-   * The entity synchronizer's state (`idle` before the first report); `offline` while Torii
-   * cannot be reached or does not answer in time (retried with backoff, the stored data shown).
+   * The client's sync state (`idle` before the first report): the entity synchronizer's when
+   * the client syncs entities; otherwise (only token or event-message targets) the least
+   * advanced state of its synchronizers (a token kind's periodic re-read of a quiet stream does
+   * not show through an entity client's state); `offline` while Torii cannot be
+   * reached or does not answer in time (retried with backoff, the stored data shown). Each
+   * kind's own state is in `ticks[kind].overall.state`.
    */
   readonly state: SyncState;
   /** Last tick per target. */
@@ -97,6 +101,35 @@ export interface SyncStatus {
   readonly error?: ReactiveError;
   /** Whether this tab's worker syncs and writes (`leader`) or shows another tab's (`follower`). */
   readonly tab?: TabRole;
+}
+
+/** How far from synced each state is, for {@link leadState}: the first listed is shown first. */
+const urgency: readonly SyncState[] = [
+  'halted',
+  'offline',
+  'retrying',
+  'lagging',
+  'bootstrapping',
+  'replaying',
+  'pausing',
+  'streaming',
+  'idle',
+];
+
+/**
+ * The client's state from its synchronizers' (by kind, those that reported): the entity
+ * synchronizer's when there is one (a token kind's periodic re-read of a quiet stream does not
+ * show through); otherwise the least advanced of them, so that a client of only token targets
+ * is `streaming` once every kind is; `idle` when none reported.
+ */
+function leadState(states: ReadonlyMap<TargetKind, SyncState>): SyncState {
+  const entities = states.get('entities');
+  if (entities !== undefined) return entities;
+  let lead: SyncState = 'idle';
+  for (const state of states.values()) {
+    if (urgency.indexOf(state) < urgency.indexOf(lead)) lead = state;
+  }
+  return lead;
 }
 
 /** The status before the worker reported anything. */
@@ -179,6 +212,8 @@ export class SyncSession {
   private readonly calls = new Map<number, { resolve(result: unknown): void; reject(error: ReactiveError): void }>();
   /** The sync targets set at run time (a restarted worker starts from them). */
   private targets: readonly SyncTargetSpec[] | undefined;
+  /** The current worker's last reported state per kind (the status's `state` is {@link leadState} of it). */
+  private readonly kindStates = new Map<TargetKind, SyncState>();
 
   /** Whether the current worker sent INIT_ACK (its DELTAs before it are the persisted state). */
   private acknowledged = false;
@@ -237,6 +272,7 @@ export class SyncSession {
   /** Starts a worker and sends INIT (the constructor does it once); `ready` follows it. */
   start(): Promise<InitInfo> {
     const ready = this.renewReady();
+    this.kindStates.clear();
     this.status.set({ ...initialStatus, restarts: this.restarts });
     this.spawn();
     return ready;
@@ -338,6 +374,7 @@ export class SyncSession {
     });
     // The view still shows the stored state, so `ready` stays resolved, unless the view is gone.
     if (reason === 'viewPanic') this.renewReady();
+    this.kindStates.clear();
     this.status.set({ ...this.status.get(), phase: 'restarting', restarts: this.restarts, state: 'idle', ticks: {} });
     this.errors.emit(error);
     this.restartTimer = this.deps.timers.after(delayMs, () => {
@@ -580,9 +617,10 @@ export class SyncSession {
           state: tick.overall.state,
           data: { tick },
         });
+        this.kindStates.set(target, tick.overall.state);
         this.status.set({
           ...current,
-          state: target === 'entities' ? tick.overall.state : current.state,
+          state: leadState(this.kindStates),
           ticks: { ...current.ticks, [target]: tick },
         });
         return;
@@ -601,9 +639,10 @@ export class SyncSession {
             data: { from: transition.from, to: transition.to, reason: transition.reason },
           },
         );
+        this.kindStates.set(transition.target, transition.to);
         this.status.set({
           ...current,
-          state: transition.target === 'entities' ? transition.to : current.state,
+          state: leadState(this.kindStates),
           lastTransition: transition,
         });
         return;

@@ -323,6 +323,11 @@ export interface SyncTargetSpec {
   readonly accounts?: readonly string[];
   /** Token kinds only: the token contracts it keeps (0x addresses; default every contract). */
   readonly contracts?: readonly string[];
+  /**
+   * `tokens` and `tokenBalances` only: the token ids it keeps (NFTs: u256 as `bigint` or `0x`
+   * hex; default every id, ERC20s included). Torii is asked for these ids alone.
+   */
+  readonly tokenIds?: readonly (bigint | string)[];
 }
 
 /** What happens to entities no target covers any more: they leave the store (`drop`) or stay as last synced (`keep`). */

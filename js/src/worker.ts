@@ -656,6 +656,11 @@ async function setTargets(id: number, targets: readonly SyncTargetSpec[]): Promi
   }
 }
 
+/** `publishBatch`: every message's signature felts go to the wasm as one list and their lengths. */
+function publishBatch(worker: SyncWorker, typedData: readonly string[], signatures: readonly (readonly string[])[]): Promise<unknown> {
+  return worker.publishMessages([...typedData], signatures.flat(), Uint32Array.from(signatures, (felts) => felts.length));
+}
+
 /** Answers TORII_CALL: a one-shot Torii call through the worker's client. */
 async function toriiCall(message: ToriiCallMessage): Promise<void> {
   try {
@@ -664,8 +669,10 @@ async function toriiCall(message: ToriiCallMessage): Promise<void> {
     const [first, second] = message.args;
     const result =
       message.call === 'controllers'
-        ? await worker.retrieveControllers([...(first as readonly string[])], [...second])
-        : await worker.publishMessage(first as string, [...second]);
+        ? await worker.retrieveControllers([...(first as readonly string[])], [...(second as readonly string[])])
+        : message.call === 'publish'
+          ? await worker.publishMessage(first as string, [...(second as readonly string[])])
+          : await publishBatch(worker, first as readonly string[], second as readonly (readonly string[])[]);
     post({ type: 'TORII_ANSWER', id: message.id, result });
   } catch (error) {
     post({ type: 'TORII_ANSWER', id: message.id, error: errorInfo(error, 'TransportError') });

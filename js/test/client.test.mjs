@@ -279,6 +279,43 @@ test('SYNC_TICK, TRANSITION, SYNC_ERROR and SYNC_FATAL reach status and errors a
   assert.notEqual(statuses[0], statuses[1], 'every status is a new object');
 });
 
+test('a client of token targets only goes through the sync states: its least advanced kind leads', async () => {
+  const wallet = { id: 'wallet', kind: 'tokenBalances', accounts: [ID1] };
+  const game = { id: 'game', kind: 'tokens' };
+  const { client, port } = await started({ targets: [wallet, game] });
+  const move = (target, from, to, kind) =>
+    port.send({ type: 'TRANSITION', transition: { target, from, to, reason: { kind }, at: 5 } });
+  const tick = (target, state) => port.send({ type: 'SYNC_TICK', tick: { target, overall: { state }, models: [] } });
+  assert.equal(client.getSyncStatus().state, 'idle');
+  move('tokenBalances', 'idle', 'bootstrapping', 'started');
+  move('tokens', 'idle', 'bootstrapping', 'started');
+  assert.equal(client.getSyncStatus().state, 'bootstrapping');
+  move('tokenBalances', 'bootstrapping', 'streaming', 'snapshotComplete');
+  assert.equal(client.getSyncStatus().state, 'bootstrapping', 'tokens still read their snapshot');
+  move('tokens', 'bootstrapping', 'streaming', 'snapshotComplete');
+  assert.equal(client.getSyncStatus().state, 'streaming');
+  move('tokenBalances', 'streaming', 'lagging', 'heartbeat');
+  assert.equal(client.getSyncStatus().state, 'lagging', 'a stalled wallet shows');
+  move('tokenBalances', 'lagging', 'replaying', 'catchUp');
+  assert.equal(client.getSyncStatus().state, 'replaying');
+  tick('tokens', 'offline');
+  assert.equal(client.getSyncStatus().state, 'offline', 'a tick reports the state too');
+  tick('tokens', 'streaming');
+  move('tokenBalances', 'replaying', 'streaming', 'replayComplete');
+  assert.equal(client.getSyncStatus().state, 'streaming');
+});
+
+test('with entities synced, their synchronizer alone gives the state (a quiet wallet re-read does not flicker)', async () => {
+  const { client, port } = await started({ targets: [{ id: 'world', kind: 'entities' }, { id: 'wallet', kind: 'tokenBalances' }] });
+  const move = (target, from, to) =>
+    port.send({ type: 'TRANSITION', transition: { target, from, to, reason: { kind: 'x' }, at: 5 } });
+  move('tokenBalances', 'idle', 'bootstrapping');
+  assert.equal(client.getSyncStatus().state, 'bootstrapping', 'before the entities report, the others show');
+  move('entities', 'bootstrapping', 'streaming');
+  move('tokenBalances', 'streaming', 'lagging');
+  assert.equal(client.getSyncStatus().state, 'streaming');
+});
+
 test('a fatal error before INIT_ACK rejects ready; a malformed worker message is a ValidationError', async () => {
   const stubs = stubRuntime();
   const client = createClient(options, stubs.runtime);

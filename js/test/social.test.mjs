@@ -82,3 +82,44 @@ test('publishMessage shows the message at once, sends the typed data, and rolls 
   assert.throws(() => client.publishMessage(typedData('x'), []), errors.ValidationError);
   assert.throws(() => client.publishMessage(typedData('x'), ['not a felt']), errors.ValidationError);
 });
+
+test('publishMessages shows every message at once as one transaction, sends one batch, and rolls all back on a refusal', async () => {
+  const { client, port } = await started();
+  const message = (channel, text) => ({ ...typedData(text), message: { identity: '0xabc', channel, text } });
+  const ids = ['0x1', '0x2'].map((channel) => client.entityId('ns-Chat', { identity: '0xabc', channel }));
+  const batch = [
+    { typedData: message('0x1', 'one'), signature: ['0x1'] },
+    { typedData: message('0x2', 'two'), signature: [2n, '0x3'] },
+  ];
+  const refused = client.publishMessages(batch);
+  assert.deepEqual(ids.map((id) => client.getOverlayFor(id).length), [1, 1], 'both shown at once');
+  const call = port.posted.at(-1);
+  assert.equal(call.call, 'publishBatch');
+  assert.deepEqual(call.args[0].map((json) => JSON.parse(json).message.text), ['one', 'two']);
+  assert.deepEqual(call.args[1], [['0x1'], ['0x2', '0x3']]);
+  port.send({
+    type: 'TORII_ANSWER',
+    id: call.id,
+    error: { name: 'PublishError', message: 'Torii refused the message: Invalid signature', reason: 'Invalid signature', code: 'Internal' },
+  });
+  await assert.rejects(refused.published, errors.PublishError);
+  await assert.rejects(refused.confirmed, errors.OverlayError);
+  assert.deepEqual(ids.map((id) => client.getOverlayFor(id).length), [0, 0], 'all rolled back as one');
+
+  const ok = client.publishMessages(batch);
+  const second = port.posted.at(-1);
+  port.send({ type: 'TORII_ANSWER', id: second.id, result: ids.map((entityId) => ({ id: `0x1234:${entityId}`, entityId })) });
+  assert.deepEqual(
+    (await ok.published).map((p) => p.entityId),
+    ids,
+    'one answer per message, in order',
+  );
+  assert.deepEqual(ids.map((id) => client.getOverlayFor(id).length), [1, 1], 'pending until the indexed messages arrive');
+
+  assert.throws(() => client.publishMessages([]), errors.ValidationError);
+  assert.throws(
+    () => client.publishMessages([batch[0], { typedData: message('0x3', 'x'), signature: ['nope'] }]),
+    (e) => e instanceof errors.ValidationError && e.message.includes('messages[1].signature[0]'),
+  );
+  assert.equal(port.posted.at(-1), second, 'nothing sent for a refused argument');
+});

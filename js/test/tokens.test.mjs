@@ -81,8 +81,21 @@ test('token targets are checked: accounts and contracts, never models or a claus
     { id: 't', kind: 'tokenBalances', models: ['ns-M'] },
     { id: 't', kind: 'tokenBalances', accounts: ['not hex'] },
     { id: 't', kind: 'coins' },
+    { id: 't', kind: 'tokenContracts', tokenIds: [1n] },
+    { id: 't', kind: 'tokens', tokenIds: ['7'] },
+    { id: 't', kind: 'tokens', tokenIds: [-1n] },
+    { id: 't', kind: 'tokens', tokenIds: [1n << 256n] },
+    { id: 't', kind: 'tokens', tokenIds: 7n },
   ];
   for (const target of bad) {
-    assert.throws(() => checkOptions('createReactiveClient', options([target]), true), { name: 'ValidationError' }, JSON.stringify(target));
+    assert.throws(() => checkOptions('createReactiveClient', options([target]), true), { name: 'ValidationError' }, String(target.tokenIds ?? target.kind));
   }
+});
+
+test('token ids of a target go to the worker as 0x hex (the worker asks Torii for them alone)', () => {
+  const options = (targets) => ({ ...fixture, targets });
+  const max = (1n << 256n) - 1n;
+  const heroes = { id: 'heroes', kind: 'tokenBalances', contracts: [HEROES], tokenIds: [7n, '0x0A', max] };
+  const checked = checkOptions('createReactiveClient', options([heroes]), true);
+  assert.deepEqual(checked.config.targets, [{ ...heroes, tokenIds: ['0x7', '0xa', `0x${'f'.repeat(64)}`] }]);
 });

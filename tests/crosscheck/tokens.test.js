@@ -1,11 +1,11 @@
 // Cross-check of tokens: the official client (@dojoengine/torii-wasm) and our synchronizer's
 // transport (`dump_world --tokens`: the token rows the package stores) read the same tokens,
 // balances and token contracts from mock-torii, after scripted transfers and mints and a balance
-// too large for 128 bits.
+// too large for 128 bits; and a live balance change seen by both subscriptions with the same value.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { hex, killChildren, officialClient, postJson, runDumpWorld, startMock } from "./lib.js";
+import { hex, killChildren, officialClient, postJson, runDumpWorld, startMock, withTimeout } from "./lib.js";
 
 let mock;
 let client;
@@ -96,4 +96,45 @@ test("torii-wasm and our token transport read the same tokens, balances and toke
         ours.tokens.some((t) => t.token_id !== null),
         "NFT tokens carry their ids",
     );
+});
+
+test("a live balance change reaches torii-wasm's subscription and ours with the same value", async () => {
+    const account = "0x" + "a1".repeat(31);
+    const contract = "0x" + "c2".repeat(31);
+    const amount = (1n << 180n) + 99n;
+
+    // Ours: the synchronizer's balance subscription (SUBSCRIBED once Torii's handshake arrived).
+    const ours = runDumpWorld(["--url", mock.url, "--watch-balances", "1"], 60_000);
+    await withTimeout(ours.subscribed, 30_000, "dump_world --watch-balances SUBSCRIBED");
+
+    // The official client: resolves once its handshake arrived.
+    const received = [];
+    let wake = () => {};
+    const subscription = await withTimeout(
+        client.onTokenBalanceUpdated([], [], [], (balance) => {
+            received.push(balance);
+            wake();
+        }),
+        30_000,
+        "torii-wasm onTokenBalanceUpdated handshake",
+    );
+    const mine = (b) => b && hex(b.account_address) === hex(account);
+    try {
+        await postJson(`${mock.url}/_mock/balance`, { account, contract, amount: amount.toString() });
+        await withTimeout(
+            new Promise((resolve) => {
+                wake = () => received.some(mine) && resolve();
+                wake();
+            }),
+            30_000,
+            `torii-wasm receiving the balance (got ${received.length} updates)`,
+        );
+    } finally {
+        subscription.cancel();
+    }
+    const official = canonical.balances(received.find(mine));
+    const { updates } = await ours.output;
+    assert.equal(updates.length, 1, "dump_world printed the update");
+    assert.deepEqual(canonical.balances(updates[0]), official, "dump_world --watch-balances (actual) vs torii-wasm (expected)");
+    assert.equal(BigInt(updates[0].balance), amount, "the streamed u256 is exact");
 });

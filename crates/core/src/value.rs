@@ -183,13 +183,16 @@ impl Struct {
         self.members.iter().find(|m| m.name == name)
     }
 
-    /// The value at a dotted member path such as `"vec.x"`.
+    /// The value at a dotted member path such as `"vec.x"`. A step through an enum names a
+    /// variant, as Torii names an enum's payload columns (`"token_id.Some"`): the payload when
+    /// that variant is the active one, `None` otherwise.
     pub fn get_path(&self, path: &str) -> Option<&Value> {
         let mut parts = path.split('.');
         let mut current = &self.member(parts.next()?)?.value;
         for part in parts {
             match current {
                 Value::Struct(inner) => current = &inner.member(part)?.value,
+                Value::Enum(e) if e.variant == part => current = &e.value,
                 _ => return None,
             }
         }
@@ -323,6 +326,37 @@ mod tests {
         assert_eq!(model.get_path("vec.x"), Some(&prim(Primitive::U32(3))));
         assert_eq!(model.get_path("vec.y"), None);
         assert_eq!(model.get_path("vec.x.z"), None);
+    }
+
+    #[test]
+    fn paths_reach_the_payload_of_the_active_variant() {
+        let option = |variant: &str, value: Value| Struct {
+            name: "torii-Token".into(),
+            members: vec![Member {
+                name: "token_id".into(),
+                key: true,
+                value: Value::Enum(EnumValue {
+                    name: "Option<u256>".into(),
+                    option: u32::from(variant == "None"),
+                    variant: variant.into(),
+                    value: Box::new(value),
+                }),
+            }],
+        };
+        let some = option("Some", prim(Primitive::U32(7)));
+        assert_eq!(
+            some.get_path("token_id.Some"),
+            Some(&prim(Primitive::U32(7)))
+        );
+        assert_eq!(
+            some.get_path("token_id.None"),
+            None,
+            "not the active variant"
+        );
+        assert_eq!(
+            option("None", Value::unit()).get_path("token_id.Some"),
+            None
+        );
     }
 
     #[test]

@@ -103,11 +103,10 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(config: MockConfig) -> Shared {
         Shared {
-            store: Mutex::new(Store::generate(
-                config.seed,
-                config.entities,
-                config.event_messages,
-            )),
+            store: Mutex::new(
+                Store::generate(config.seed, config.entities, config.event_messages)
+                    .with_balances(config.seed, config.balances),
+            ),
             subs: Subscriptions::new(config.buffer),
             token_subs: crate::token_subs::TokenSubscriptions::new(config.buffer),
             faults: Arc::new(Faults::default()),
@@ -536,7 +535,8 @@ impl Control {
     /// every stream (clients must resync against the new world).
     pub fn reset(&self) {
         let config = &self.shared.config;
-        let fresh = Store::generate(config.seed, config.entities, config.event_messages);
+        let fresh = Store::generate(config.seed, config.entities, config.event_messages)
+            .with_balances(config.seed, config.balances);
         *self.shared.store() = fresh;
         self.shared.faults.clear();
         self.shared.log.reset();

@@ -55,6 +55,9 @@ pub struct MockConfig {
     /// Adds the offchain message model ([`schema::message_models`]) that `PublishMessage`
     /// accepts; the default world is unchanged without it.
     pub messages: bool,
+    /// Token balances in all: GLD holders are added until the world holds this many (0, or
+    /// fewer than the generated world's few hundred, adds none).
+    pub balances: usize,
 }
 
 impl Default for MockConfig {
@@ -70,6 +73,7 @@ impl Default for MockConfig {
             send_gzip: true,
             hostile_names: false,
             messages: false,
+            balances: 0,
         }
     }
 }

@@ -44,6 +44,10 @@ struct Args {
     /// `text`) that `PublishMessage` accepts.
     #[arg(long)]
     messages: bool,
+    /// Token balances in all: GLD holders are added until the world holds this many (the
+    /// generated world has a few hundred; fewer adds none).
+    #[arg(long, default_value_t = 0)]
+    balances: usize,
     /// Write the manifest JSON to this file, then serve.
     #[arg(long, value_name = "PATH")]
     write_manifest: Option<std::path::PathBuf>,
@@ -110,6 +114,7 @@ async fn main() -> std::process::ExitCode {
         send_gzip: !args.no_gzip,
         hostile_names: args.hostile_names,
         messages: args.messages,
+        balances: args.balances,
     };
     let started = std::time::Instant::now();
     let mock = match MockTorii::start(config).await {

@@ -280,12 +280,14 @@ impl World for MockService {
         request: Request<world::RetrieveTokensRequest>,
     ) -> Result<Response<world::RetrieveTokensResponse>, Status> {
         let query = request.into_inner().query.unwrap_or_default();
-        self.enter(
-            "RetrieveTokens",
-            pagination_detail(query.pagination.as_ref()),
-        )
-        .await?;
+        let seq = self
+            .enter(
+                "RetrieveTokens",
+                pagination_detail(query.pagination.as_ref()),
+            )
+            .await?;
         let (tokens, next_cursor) = self.shared.store().tokens.tokens_page(&query)?;
+        self.shared.log.set_rows(seq, tokens.len());
         Ok(Response::new(world::RetrieveTokensResponse {
             next_cursor,
             tokens,
@@ -349,12 +351,14 @@ impl World for MockService {
         request: Request<world::RetrieveTokenBalancesRequest>,
     ) -> Result<Response<world::RetrieveTokenBalancesResponse>, Status> {
         let query = request.into_inner().query.unwrap_or_default();
-        self.enter(
-            "RetrieveTokenBalances",
-            pagination_detail(query.pagination.as_ref()),
-        )
-        .await?;
+        let seq = self
+            .enter(
+                "RetrieveTokenBalances",
+                pagination_detail(query.pagination.as_ref()),
+            )
+            .await?;
         let (balances, next_cursor) = self.shared.store().tokens.balances_page(&query)?;
+        self.shared.log.set_rows(seq, balances.len());
         Ok(Response::new(world::RetrieveTokenBalancesResponse {
             next_cursor,
             balances,
@@ -463,5 +467,25 @@ impl World for MockService {
         self.enter("PublishMessage", detail).await?;
         let id = self.publish(&request)?;
         Ok(Response::new(world::PublishMessageResponse { id }))
+    }
+
+    async fn publish_message_batch(
+        &self,
+        request: Request<world::PublishMessageBatchRequest>,
+    ) -> Result<Response<world::PublishMessageBatchResponse>, Status> {
+        let messages = request.into_inner().messages;
+        let detail = format!("messages={}", messages.len());
+        self.enter("PublishMessageBatch", detail).await?;
+        // As Torii: in order, stopping at the first refused (those before it stay stored).
+        let responses = messages
+            .iter()
+            .map(|message| {
+                self.publish(message)
+                    .map(|id| world::PublishMessageResponse { id })
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        Ok(Response::new(world::PublishMessageBatchResponse {
+            responses,
+        }))
     }
 }

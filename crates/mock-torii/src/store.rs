@@ -160,6 +160,13 @@ impl Store {
         }
     }
 
+    /// This world with GLD holders added until it holds `balances` token balances (see
+    /// [`crate::tokens::Tokens::fill_balances`]).
+    pub fn with_balances(mut self, seed: u64, balances: usize) -> Store {
+        self.tokens.fill_balances(seed, balances);
+        self
+    }
+
     /// The table of `kind`.
     pub fn table(&self, kind: Kind) -> &Table {
         match kind {

@@ -117,6 +117,38 @@ impl Tokens {
         tokens
     }
 
+    /// Adds GLD holders (accounts derived from `seed`, amounts random) until the world holds
+    /// `total` balances, raising GLD's total supply by what they hold: a large world of
+    /// balances for benchmarks (`--balances`). Fewer than the generated balances adds none.
+    pub fn fill_balances(&mut self, seed: u64, total: usize) {
+        let Some(gold) = self.tokens.first().and_then(|t| pad32(&t.contract_address)) else {
+            return;
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7031_3e47);
+        let mut added = 0u128;
+        let mut n = 0u64;
+        while self.balances.len() < total {
+            let holder = felt::derived(&format!("holder:{n}"), seed).to_bytes_be();
+            n += 1;
+            if self.index.contains_key(&(gold, holder, None)) {
+                continue;
+            }
+            let amount = rng.random_range(1..1_000_000u128) * 10u128.pow(18);
+            added += amount;
+            self.put_balance(gold, holder, None, amount);
+        }
+        let raise = |supply: &mut Option<Vec<u8>>| {
+            let now = supply.as_deref().map_or(0, u256_value);
+            *supply = Some(u256_bytes(now.saturating_add(added)));
+        };
+        if let Some(token) = self.tokens.first_mut() {
+            raise(&mut token.total_supply);
+        }
+        if let Some(contract) = self.contracts.first_mut() {
+            raise(&mut contract.total_supply);
+        }
+    }
+
     fn fungible(
         contract: Bytes32,
         name: &str,

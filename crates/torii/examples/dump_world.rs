@@ -9,6 +9,9 @@
 //! `dump_world --url URL --tokens` reads every token, balance and token contract through the
 //! synchronizer's transport (the rows the package stores) and prints
 //! `{"tokens":[...],"balances":[...],"contracts":[...]}`, addresses and u256s as 0x hex.
+//! `dump_world --url URL --watch-balances N` subscribes to every balance through the same
+//! transport, prints `SUBSCRIBED <id>` on stderr once Torii's handshake arrived, then
+//! `{"updates":[...]}` (balance rows as `--tokens` prints them) after N updates.
 
 #[cfg(not(target_arch = "wasm32"))]
 #[tokio::main(flavor = "current_thread")]
@@ -48,6 +51,12 @@ mod native {
                 controllers(&client, &usernames).await?
             }
             None if args.iter().any(|a| a == "--tokens") => super::tokens::dump(&client).await?,
+            None if args.iter().any(|a| a == "--watch-balances") => {
+                let count = flag("--watch-balances")
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--watch-balances takes a number")?;
+                super::tokens::watch_balances(&client, count).await?
+            }
             None => dump(&client).await?,
         };
         println!("{output}");
@@ -134,7 +143,9 @@ mod native {
 #[cfg(not(target_arch = "wasm32"))]
 mod tokens {
     use dojo_reactive_core::sync::token_rows::TokenFilter;
-    use dojo_reactive_core::sync::{PageRequest, SyncTarget, TargetKind, ToriiTransport};
+    use dojo_reactive_core::sync::{
+        PageRequest, SyncTarget, TargetKind, ToriiTransport, UpdateStream,
+    };
     use dojo_reactive_core::{Primitive, Struct, Value};
     use dojo_reactive_torii::ToriiClient;
     use serde_json::{json, Map, Value as Json};
@@ -159,8 +170,31 @@ mod tokens {
         Json::Object(out)
     }
 
+    /// A target of every row of `kind`.
+    fn everything(kind: TargetKind) -> SyncTarget {
+        SyncTarget::of(kind, vec![TokenFilter::default().scope("all", kind)])
+    }
+
+    /// The first `count` balance updates of a subscription to every balance.
+    pub async fn watch_balances(client: &ToriiClient, count: usize) -> Result<Json, String> {
+        let target = everything(TargetKind::TokenBalances);
+        let mut stream = ToriiTransport::subscribe(client, &target)
+            .await
+            .map_err(|e| e.message)?;
+        eprintln!("SUBSCRIBED {}", stream.id());
+        let mut updates = Vec::with_capacity(count);
+        while updates.len() < count {
+            match stream.next().await {
+                Some(Ok(row)) => updates.extend(row.models.iter().map(row_json)),
+                Some(Err(error)) => return Err(error.message),
+                None => return Err("the server ended the stream".to_owned()),
+            }
+        }
+        Ok(json!({ "updates": updates }))
+    }
+
     async fn rows(client: &ToriiClient, kind: TargetKind) -> Result<Vec<Json>, String> {
-        let target = SyncTarget::of(kind, vec![TokenFilter::default().scope("all", kind)]);
+        let target = everything(kind);
         let mut out = Vec::new();
         let mut request = PageRequest {
             cursor: None,

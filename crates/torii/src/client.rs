@@ -321,6 +321,24 @@ impl ToriiClient {
         Ok(response.into_inner().id)
     }
 
+    /// Publishes several offchain messages in one call (`PublishMessageBatch`); returns Torii's
+    /// id of each, in order. Torii stores them in order and stops at the first it refuses:
+    /// the call is then [`ToriiError::Rpc`] with its reason, and the messages before it stay
+    /// stored.
+    pub async fn publish_message_batch(
+        &self,
+        messages: Vec<world::PublishMessageRequest>,
+    ) -> Result<Vec<String>, ToriiError> {
+        let request = world::PublishMessageBatchRequest { messages };
+        let response = self.grpc.clone().publish_message_batch(request).await?;
+        Ok(response
+            .into_inner()
+            .responses
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
+    }
+
     /// Replaces the filter of a live token subscription (`UpdateTokensSubscription`).
     pub async fn update_tokens_subscription(
         &self,

@@ -3,7 +3,8 @@
 //! rows turned into one-model entities by [`token_rows`], so the synchronizer handles them as
 //! it handles entities.
 //!
-//! - A page request carries the union of the targets' filters (see
+//! - A page request and a subscription carry the union of the targets' filters (accounts,
+//!   contracts, token ids: see
 //!   [`TokenFilter::union_of`]); rows no target covers are dropped here.
 //! - Torii pages token rows by key, not by last write, so no row moves to an already-read page
 //!   while pages are read: a re-read by id has nothing to add and answers an empty page.
@@ -65,6 +66,17 @@ fn felts(list: &[dojo_reactive_core::Felt]) -> Vec<Vec<u8>> {
     list.iter().map(|f| f.0.to_vec()).collect()
 }
 
+/// The filter's token ids as the subscription calls take them: 32 big-endian bytes each, as
+/// the wire carries a u256 (a token id may exceed the felt range; its bytes are kept as they
+/// are).
+fn token_ids(filter: &TokenFilter) -> Vec<dojo_reactive_core::Felt> {
+    filter
+        .token_ids
+        .iter()
+        .map(|id| dojo_reactive_core::Felt(id.0))
+        .collect()
+}
+
 fn pagination(request: &PageRequest) -> types::Pagination {
     types::Pagination {
         cursor: request.cursor.clone().unwrap_or_default(),
@@ -114,7 +126,7 @@ pub(crate) async fn retrieve(
         TargetKind::Tokens => {
             let query = types::TokenQuery {
                 contract_addresses: felts(&filter.contracts),
-                token_ids: Vec::new(),
+                token_ids: felts(&token_ids(&filter)),
                 attribute_filters: Vec::new(),
                 pagination,
             };
@@ -125,7 +137,7 @@ pub(crate) async fn retrieve(
             let query = types::TokenBalanceQuery {
                 account_addresses: felts(&filter.accounts),
                 contract_addresses: felts(&filter.contracts),
-                token_ids: Vec::new(),
+                token_ids: felts(&token_ids(&filter)),
                 pagination,
             };
             let page = client.retrieve_token_balances(query).await?;
@@ -159,13 +171,14 @@ pub(crate) async fn subscribe(
     target: &SyncTarget,
 ) -> Result<SyncStream, TransportError> {
     let filter = filter(target).unwrap_or_default();
+    let ids = token_ids(&filter);
     Ok(match target.kind {
         TargetKind::Tokens => {
-            SyncStream::Tokens(client.subscribe_tokens(&filter.contracts, &[]).await?)
+            SyncStream::Tokens(client.subscribe_tokens(&filter.contracts, &ids).await?)
         }
         TargetKind::TokenBalances => SyncStream::Balances(
             client
-                .subscribe_token_balances(&filter.accounts, &filter.contracts, &[])
+                .subscribe_token_balances(&filter.accounts, &filter.contracts, &ids)
                 .await?,
         ),
         TargetKind::TokenContracts => SyncStream::Quiet,
@@ -180,10 +193,11 @@ pub(crate) async fn update_subscription(
     subscription_id: u64,
 ) -> Result<(), TransportError> {
     let filter = filter(target).unwrap_or_default();
+    let ids = token_ids(&filter);
     match target.kind {
         TargetKind::Tokens => {
             client
-                .update_tokens_subscription(subscription_id, &filter.contracts, &[])
+                .update_tokens_subscription(subscription_id, &filter.contracts, &ids)
                 .await?
         }
         TargetKind::TokenBalances => {
@@ -192,7 +206,7 @@ pub(crate) async fn update_subscription(
                     subscription_id,
                     &filter.accounts,
                     &filter.contracts,
-                    &[],
+                    &ids,
                 )
                 .await?
         }

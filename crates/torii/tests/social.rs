@@ -1,4 +1,5 @@
-//! Controllers (`RetrieveControllers`) and offchain messages (`PublishMessage`): our client
+//! Controllers (`RetrieveControllers`) and offchain messages (`PublishMessage`,
+//! `PublishMessageBatch`): our client
 //! against mock-torii over real sockets, both directions of the wire.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -158,4 +159,74 @@ async fn rejected_publishes_are_typed_rpc_errors_with_torii_reason() {
         publish(chat("0x1", "0x1", "x")).await.is_ok(),
         "one refusal only"
     );
+}
+
+#[tokio::test]
+async fn a_batch_publishes_in_order_and_stops_at_the_first_refused_message() {
+    let mock = start().await;
+    let client = ToriiClient::new(&mock.url()).unwrap();
+    let signature = [Felt::from_hex("0x1").unwrap()];
+    let request = |message: String| publish_request(&world(&mock), message, &signature);
+    let ids = client
+        .publish_message_batch(vec![
+            request(chat("0xa1", "0x1", "first")),
+            request(chat("0xa2", "0x1", "second")),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2, "one answer per message");
+    let entities: Vec<Felt> = ids
+        .iter()
+        .map(|id| published_entity_id(id).expect("a world-scoped id"))
+        .collect();
+    assert_ne!(entities[0], entities[1]);
+    let held = |entity: Felt| {
+        let client = client.clone();
+        async move {
+            let query = dojo_reactive_torii::types::Query {
+                clause: Some(dojo_reactive_torii::types::Clause {
+                    clause_type: Some(dojo_reactive_torii::types::clause::ClauseType::HashedKeys(
+                        dojo_reactive_torii::types::HashedKeysClause {
+                            hashed_keys: vec![entity.0.to_vec()],
+                        },
+                    )),
+                }),
+                ..Default::default()
+            };
+            let page = client.retrieve(EntityKind::Entities, query).await.unwrap();
+            page.items
+                .iter()
+                .any(|e| e.model("arena-Message").is_some())
+        }
+    };
+    assert!(
+        held(entities[0]).await && held(entities[1]).await,
+        "both stored"
+    );
+
+    // A refused message fails the call; Torii keeps those before it.
+    let refused = client
+        .publish_message_batch(vec![
+            request(chat("0xb1", "0x2", "kept")),
+            request(chat("0xb2", "0x2", "x").replace("arena-Message", "arena-Nope")),
+            request(chat("0xb3", "0x2", "never")),
+        ])
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("Model not found: arena-Nope"),
+        "{refused}"
+    );
+    let id_of = |identity: &str| {
+        let keys = [
+            Felt::from_hex(identity).unwrap().0,
+            Felt::from_hex("0x2").unwrap().0,
+        ];
+        Felt(dojo_reactive_mock_torii::felt::entity_id(&keys))
+    };
+    assert!(
+        held(id_of("0xb1")).await,
+        "the message before the refused one is stored"
+    );
+    assert!(!held(id_of("0xb3")).await, "the one after it is not");
 }

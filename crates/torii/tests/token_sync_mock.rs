@@ -17,7 +17,7 @@ use dojo_reactive_core::sync::{
     BackoffConfig, SyncOptions, SyncSetup, SyncState, SyncTarget, Synchronizer, TargetKind,
     TransitionReason,
 };
-use dojo_reactive_core::{Entity, EntityId, Felt, Struct, SyncConfig};
+use dojo_reactive_core::{Entity, EntityId, Felt, Struct, SyncConfig, U256};
 use dojo_reactive_mock_torii::{MockConfig, MockTorii, RunningMock};
 use dojo_reactive_torii::sync_transport::TokioClock;
 use dojo_reactive_torii::{types, ToriiClient};
@@ -64,6 +64,7 @@ async fn torii_rows(
     let mut cursor = String::new();
     loop {
         let felts = |l: &[Felt]| l.iter().map(|f| f.0.to_vec()).collect::<Vec<_>>();
+        let ids = |l: &[U256]| l.iter().map(|v| v.0.to_vec()).collect::<Vec<_>>();
         let pagination = Some(types::Pagination {
             cursor: cursor.clone(),
             limit: 500,
@@ -75,7 +76,7 @@ async fn torii_rows(
                     .retrieve_token_balances(types::TokenBalanceQuery {
                         account_addresses: felts(&filter.accounts),
                         contract_addresses: felts(&filter.contracts),
-                        token_ids: Vec::new(),
+                        token_ids: ids(&filter.token_ids),
                         pagination,
                     })
                     .await
@@ -87,6 +88,7 @@ async fn torii_rows(
                 let page = client
                     .retrieve_tokens(types::TokenQuery {
                         contract_addresses: felts(&filter.contracts),
+                        token_ids: ids(&filter.token_ids),
                         pagination,
                         ..Default::default()
                     })
@@ -337,6 +339,7 @@ async fn a_wallet_filter_changes_at_run_time_and_tokens_and_contracts_sync() {
     let wallet = |accounts: Vec<Felt>, contracts: Vec<Felt>| TokenFilter {
         accounts,
         contracts,
+        token_ids: Vec::new(),
     };
     let storage = Rc::new(MemoryStorage::new());
     let first = wallet(vec![alice], Vec::new());
@@ -387,6 +390,72 @@ async fn a_wallet_filter_changes_at_run_time_and_tokens_and_contracts_sync() {
     assert!(storage
         .stored_sync_state(kind)
         .is_some_and(|s| s.snapshot_complete));
+    mock.shutdown().await;
+}
+
+/// The most rows one retrieve of `method` answered since the log was last cleared.
+fn most_rows_read(mock: &RunningMock, method: &str) -> usize {
+    let log = mock.control().log();
+    log.iter()
+        .filter(|e| e.method == method)
+        .filter_map(|e| e.rows)
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn token_ids_narrow_what_is_read_and_streamed() {
+    let mock = start_mock().await;
+    // The NFTs a game cares about (HERO ids 2, 3 and 5; ERC20 rows have no id): their tokens and
+    // who holds them; a change of ids is a retarget.
+    let ids = |list: &[u128]| list.iter().map(|n| U256::from(*n)).collect::<Vec<_>>();
+    for kind in [TargetKind::Tokens, TargetKind::TokenBalances] {
+        let nfts = TokenFilter {
+            token_ids: ids(&[2, 3, 5]),
+            ..TokenFilter::default()
+        };
+        let storage = Rc::new(MemoryStorage::new());
+        let mut sync = synchronizer(&mock, &storage, target(kind, &nfts));
+        let recorder = Recorder::new();
+        sync.set_observer(Box::new(recorder.clone()));
+        let handle = sync.handle();
+        let method = match kind {
+            TargetKind::Tokens => "RetrieveTokens",
+            _ => "RetrieveTokenBalances",
+        };
+        mock.control().clear_log();
+        let script = async {
+            assert!(eventually(WAIT, || streaming(&recorder)).await);
+            assert!(
+                converges(&mock, &storage, kind, &nfts, WAIT).await,
+                "{kind:?}"
+            );
+            assert_eq!(storage.model_count(kind), 3, "one row per id");
+            // A page holds up to 100 rows: Torii was asked for these ids only.
+            assert_eq!(
+                most_rows_read(&mock, method),
+                3,
+                "one call read only the ids"
+            );
+            let more = TokenFilter {
+                token_ids: ids(&[1, 2]),
+                ..TokenFilter::default()
+            };
+            assert!(handle.retarget(vec![more.scope(kind.name(), kind)]));
+            assert!(
+                converges(&mock, &storage, kind, &more, WAIT).await,
+                "retargeted"
+            );
+            assert_eq!(storage.model_count(kind), 2, "ids 3 and 5 left");
+            // Transfers and mints of other ids are not streamed in.
+            mock.control().apply_token_updates(60);
+            assert!(converges(&mock, &storage, kind, &more, WAIT).await, "live");
+            assert_eq!(storage.model_count(kind), 2);
+            handle.shutdown();
+        };
+        let (result, ()) = tokio::join!(sync.run(), script);
+        result.expect("run ends");
+    }
     mock.shutdown().await;
 }
 

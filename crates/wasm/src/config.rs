@@ -83,6 +83,9 @@ pub struct TargetConfig {
     /// Token targets: the token contracts (0x hex); every contract when absent.
     #[serde(default)]
     pub contracts: Option<Vec<String>>,
+    /// Token and balance targets: the token ids (u256 as 0x hex); every id when absent.
+    #[serde(default)]
+    pub token_ids: Option<Vec<String>>,
 }
 
 /// `WorkerConfig.targetRetention`.

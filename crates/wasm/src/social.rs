@@ -1,5 +1,5 @@
 //! The worker's one-shot Torii calls for the page: Cartridge controllers (`RetrieveControllers`)
-//! and offchain messages (`PublishMessage`). They go through the worker's Torii client (the
+//! and offchain messages (`PublishMessage`, `PublishMessageBatch`). They go through the worker's Torii client (the
 //! page has no transport); their answers are plain JSON.
 
 use dojo_reactive_core::Felt;
@@ -26,6 +26,17 @@ fn felts(values: &[String], what: &str) -> Result<Vec<Felt>, ErrorInfo> {
             })
         })
         .collect()
+}
+
+/// Torii's answer to a stored message, as the page reads it: `{ id, entityId }`.
+fn published_json(id: String) -> serde_json::Value {
+    let entity = published_entity_id(&id).map(|f| f.to_hex());
+    json!({ "id": id, "entityId": entity })
+}
+
+/// The world address this worker publishes to.
+fn world_felt(world: &str) -> Result<Felt, ErrorInfo> {
+    Felt::from_hex(world).map_err(|e| ErrorInfo::validation(format!("world address: {e}")))
 }
 
 /// A failed call as the page's error: Torii's refusal of a message is a `PublishError` (with
@@ -93,16 +104,61 @@ impl SyncWorker {
         let world = self.world_address();
         wasm_bindgen_futures::future_to_promise(async move {
             let signature = felts(&signature, "signature")?;
-            let world = Felt::from_hex(&world)
-                .map_err(|e| ErrorInfo::validation(format!("world address: {e}")))?;
+            let world = world_felt(&world)?;
             let id = client
                 .publish_message(publish_request(&world, typed_data, &signature))
                 .await
                 .map_err(|e| call_error(&e, true))?;
-            let entity = published_entity_id(&id).map(|f| f.to_hex());
-            Ok(crate::json::json_to_js(
-                &json!({ "id": id, "entityId": entity }),
-            ))
+            Ok(crate::json::json_to_js(&published_json(id)))
+        })
+    }
+
+    /// Publishes several offchain messages in one call (`PublishMessageBatch`): `typedData[i]`
+    /// signed by the next `signatureLengths[i]` felts of `signatures` (every message's felts,
+    /// in order). Resolves with `[{ id, entityId }]` in order; rejects as `publishMessage` does
+    /// when Torii refuses one (those before it may be stored: Torii stores them in order and
+    /// stops at the refused one).
+    #[wasm_bindgen(
+        js_name = publishMessages,
+        unchecked_return_type = "Promise<{ id: string; entityId?: string }[]>"
+    )]
+    pub fn publish_messages(
+        &self,
+        #[wasm_bindgen(js_name = typedData)] typed_data: Vec<String>,
+        signatures: Vec<String>,
+        #[wasm_bindgen(js_name = signatureLengths)] signature_lengths: Vec<u32>,
+    ) -> Promise {
+        let client = self.torii();
+        let world = self.world_address();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let total: usize = signature_lengths.iter().map(|n| *n as usize).sum();
+            if typed_data.is_empty()
+                || signature_lengths.len() != typed_data.len()
+                || total != signatures.len()
+            {
+                return Err(ErrorInfo::validation(format!(
+                    "publishMessages takes at least one message and one signature length per message, summing to the felts given ({} messages, {} lengths, {} felts)",
+                    typed_data.len(),
+                    signature_lengths.len(),
+                    signatures.len()
+                ))
+                .into());
+            }
+            let world = world_felt(&world)?;
+            let mut messages = Vec::with_capacity(typed_data.len());
+            let mut felts_left = signatures.as_slice();
+            for (i, (text, length)) in typed_data.into_iter().zip(&signature_lengths).enumerate() {
+                let (own, rest) = felts_left.split_at((*length as usize).min(felts_left.len()));
+                felts_left = rest;
+                let signature = felts(own, &format!("signatures of message {i}"))?;
+                messages.push(publish_request(&world, text, &signature));
+            }
+            let ids = client
+                .publish_message_batch(messages)
+                .await
+                .map_err(|e| call_error(&e, true))?;
+            let answers = ids.into_iter().map(published_json).collect();
+            Ok(crate::json::json_to_js(&serde_json::Value::Array(answers)))
         })
     }
 }

@@ -17,7 +17,7 @@ export interface WorkerConfig {
   manifest: string;
   models?: (string | { tag: string; versionMember?: string })[];
   eventMessages?: boolean;
-  targets?: Array<{ id: string; kind: TargetKind; models?: string[]; clause?: unknown; filter?: unknown; accounts?: string[]; contracts?: string[] }>;
+  targets?: Array<{ id: string; kind: TargetKind; models?: string[]; clause?: unknown; filter?: unknown; accounts?: string[]; contracts?: string[]; tokenIds?: string[] }>;
   targetRetention?: "drop" | "keep";
   dbName?: string;
   syncOptions?: {

@@ -60,6 +60,7 @@ try {
     });
 
     /** Publishes `text`; returns the overlay-first and synced text right after, records outcomes. */
+    e2e.batches = [];
     e2e.publish = (text, { timeoutMs = 20_000, primaryType } = {}) => {
         const client = e2e.client;
         const sent = client.publishMessage(e2e.typedData(text, primaryType), ["0x1", "0x2"], { timeoutMs });
@@ -70,6 +71,23 @@ try {
         sent.confirmed.then(() => (outcome.confirmed = true), (e) => (outcome.confirmError = describe(e)));
         const id = client.entityId("arena-Message", e2e.chat);
         return { overlay: e2e.read(), synced: e2e.read("synced"), pending: client.getOverlayFor(id).length };
+    };
+    /**
+     * Publishes one message per text in one `publishMessages` call, each on its own channel
+     * (`channels[i]`); records outcomes and returns the overlay-first texts right after.
+     */
+    e2e.publishBatch = (texts, channels) => {
+        const client = e2e.client;
+        const messages = texts.map((text, i) => {
+            const typedData = e2e.typedData(text);
+            return { typedData: { ...typedData, message: { ...typedData.message, channel: channels[i] } }, signature: ["0x1", "0x2"] };
+        });
+        const sent = client.publishMessages(messages, { timeoutMs: 20_000 });
+        const outcome = {};
+        e2e.batches.push(outcome);
+        sent.published.then((p) => (outcome.published = p), (e) => (outcome.publishError = e?.name));
+        sent.confirmed.then(() => (outcome.confirmed = true), (e) => (outcome.confirmError = e?.name));
+        return channels.map((channel) => e2e.client.query("arena-Message", { filter: { keys: { ...e2e.chat, channel } } }).items[0]?.models?.arena?.Message?.text ?? null);
     };
     /** The chat line's text as a query reads it (overlay-first unless `synced`), or null. */
     e2e.read = (consistency) => {

@@ -3,7 +3,9 @@
 // after `controllers.clear()`; `publishMessage` shows the message at once (overlay-first reads,
 // synced reads unchanged), is confirmed when the mock's indexed message arrives through the
 // entity stream, is rolled back with a PublishError (Torii's reason) when the mock refuses it,
-// and with an OverlayTimeoutError when the mock accepts it but never indexes it.
+// and with an OverlayTimeoutError when the mock accepts it but never indexes it;
+// `publishMessages` shows a batch at once as one transaction, confirmed when every message of
+// the mock's `PublishMessageBatch` came back through sync.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -92,4 +94,23 @@ test("a message Torii accepts but never indexes rolls back with OverlayTimeoutEr
     assert.ok(done.published, "Torii answered");
     assert.equal(done.confirmError.name, "OverlayTimeoutError");
     await waitFor(async () => (await text("chat")) === "gg", "the indexed message shown again");
+});
+
+test("publishMessages shows a batch at once and confirms it when Torii indexed every message", async () => {
+    const channels = ["0x101", "0x102"];
+    const shown = await page.evaluate(([c]) => window.e2e.publishBatch(["left", "right"], c), [channels]);
+    assert.deepEqual(shown, ["left", "right"], "both shown at once");
+    const done = await waitFor(async () => {
+        const o = await page.evaluate(() => window.e2e.batches[0]);
+        return o && (o.confirmed || o.confirmError || o.publishError) ? o : undefined;
+    }, "the batch confirmed", 60_000);
+    assert.equal(done.confirmed, true, JSON.stringify(done));
+    assert.equal(done.published.length, 2, "one answer per message");
+    const calls = (await env.mock.log()).filter((entry) => entry.method === "PublishMessageBatch");
+    assert.equal(calls.length, 1, "one call");
+    const stored = canonEntities(await env.mock.world())
+        .filter((e) => e.models["arena-Message"] && channels.some((c) => BigInt(c) === BigInt(e.models["arena-Message"].channel)))
+        .map((e) => e.models["arena-Message"].text)
+        .sort();
+    assert.deepEqual(stored, ["left", "right"], "the mock indexed both");
 });

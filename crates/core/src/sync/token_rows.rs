@@ -223,39 +223,40 @@ pub fn contract_row(contract: TokenContract) -> Entity {
     )
 }
 
-/// What a token target selects on Torii: balances of these accounts, of these contracts (and
-/// tokens and contracts of these contracts); an empty list does not narrow.
+/// What a token target selects on Torii: balances of these accounts, of these contracts, of
+/// these token ids (and tokens of these contracts and ids, contracts of these contracts); an
+/// empty list does not narrow.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TokenFilter {
     /// Holders (balances only).
     pub accounts: Vec<Felt>,
     /// Token contracts.
     pub contracts: Vec<Felt>,
+    /// Token ids (tokens and balances only: NFTs; a row of an ERC20, which has none, is not
+    /// selected when the list is not empty).
+    pub token_ids: Vec<U256>,
 }
 
 const ACCOUNT_MEMBER: &str = "account_address";
 const CONTRACT_MEMBER: &str = "contract_address";
+/// The id inside a row's `token_id` (`Option<u256>`): the payload of its `Some` variant.
+const TOKEN_ID_PATH: &str = "token_id.Some";
 
-fn in_clause(model: &str, member: &str, felts: &[Felt]) -> Clause {
+fn in_clause(model: &str, member: &str, values: impl IntoIterator<Item = Primitive>) -> Clause {
     Clause::Member(MemberClause {
         model: model.to_owned(),
         member: member.to_owned(),
         operator: ComparisonOperator::In,
-        value: MemberValue::List(
-            felts
-                .iter()
-                .map(|f| MemberValue::Primitive(Primitive::ContractAddress(*f)))
-                .collect(),
-        ),
+        value: MemberValue::List(values.into_iter().map(MemberValue::Primitive).collect()),
     })
 }
 
-fn felts_of(operand: &MemberValue) -> Option<Vec<Felt>> {
+fn list_of<T>(operand: &MemberValue, item: impl Fn(&Primitive) -> Option<T>) -> Option<Vec<T>> {
     match operand {
         MemberValue::List(items) => items
             .iter()
-            .map(|item| match item {
-                MemberValue::Primitive(Primitive::ContractAddress(f)) => Some(*f),
+            .map(|i| match i {
+                MemberValue::Primitive(p) => item(p),
                 _ => None,
             })
             .collect(),
@@ -263,7 +264,21 @@ fn felts_of(operand: &MemberValue) -> Option<Vec<Felt>> {
     }
 }
 
-fn union(into: &mut Option<Vec<Felt>>, more: &[Felt]) {
+fn address_of(p: &Primitive) -> Option<Felt> {
+    match p {
+        Primitive::ContractAddress(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn u256_of(p: &Primitive) -> Option<U256> {
+    match p {
+        Primitive::U256(v) => Some(*v),
+        _ => None,
+    }
+}
+
+fn union<T: Clone>(into: &mut Option<Vec<T>>, more: &[T]) {
     match (into.as_mut(), more.is_empty()) {
         (Some(list), false) => list.extend_from_slice(more),
         (Some(_), true) => *into = None,
@@ -271,18 +286,40 @@ fn union(into: &mut Option<Vec<Felt>>, more: &[Felt]) {
     }
 }
 
+fn dedup<T: Ord>(list: Option<Vec<T>>) -> Vec<T> {
+    let mut list = list.unwrap_or_default();
+    list.sort();
+    list.dedup();
+    list
+}
+
 impl TokenFilter {
     /// The sync target (scope) of kind `kind` selecting this filter's rows: the clause is an
-    /// `AND` of `IN` lists on the row's `account_address` / `contract_address` members, so
-    /// removing or narrowing it drops exactly the rows no other target covers.
+    /// `AND` of `IN` lists on the row's `account_address` / `contract_address` members and the
+    /// id in its `token_id` (`token_id.Some`), so removing or narrowing it drops exactly the
+    /// rows no other target covers.
     pub fn scope(&self, id: impl Into<String>, kind: TargetKind) -> TargetScope {
         let model = token_model(kind).unwrap_or(BALANCE_MODEL);
+        let addresses = |felts: &[Felt]| -> Vec<Primitive> {
+            felts
+                .iter()
+                .map(|f| Primitive::ContractAddress(*f))
+                .collect()
+        };
         let mut clauses = Vec::new();
         if !self.accounts.is_empty() && kind == TargetKind::TokenBalances {
-            clauses.push(in_clause(model, ACCOUNT_MEMBER, &self.accounts));
+            clauses.push(in_clause(model, ACCOUNT_MEMBER, addresses(&self.accounts)));
         }
         if !self.contracts.is_empty() {
-            clauses.push(in_clause(model, CONTRACT_MEMBER, &self.contracts));
+            clauses.push(in_clause(
+                model,
+                CONTRACT_MEMBER,
+                addresses(&self.contracts),
+            ));
+        }
+        if !self.token_ids.is_empty() && kind != TargetKind::TokenContracts {
+            let ids = self.token_ids.iter().map(|v| Primitive::U256(*v));
+            clauses.push(in_clause(model, TOKEN_ID_PATH, ids));
         }
         let clause = match clauses.len() {
             0 => None,
@@ -315,16 +352,18 @@ impl TokenFilter {
                 .collect(),
             _ => Vec::new(),
         };
-        for m in members {
-            let Some(felts) = (m.operator == ComparisonOperator::In)
-                .then(|| felts_of(&m.value))
-                .flatten()
-            else {
-                continue;
-            };
+        for m in members
+            .into_iter()
+            .filter(|m| m.operator == ComparisonOperator::In)
+        {
             match m.member.as_str() {
-                ACCOUNT_MEMBER => filter.accounts = felts,
-                CONTRACT_MEMBER => filter.contracts = felts,
+                ACCOUNT_MEMBER => {
+                    filter.accounts = list_of(&m.value, address_of).unwrap_or_default()
+                }
+                CONTRACT_MEMBER => {
+                    filter.contracts = list_of(&m.value, address_of).unwrap_or_default()
+                }
+                TOKEN_ID_PATH => filter.token_ids = list_of(&m.value, u256_of).unwrap_or_default(),
                 _ => {}
             }
         }
@@ -340,20 +379,17 @@ impl TokenFilter {
         }
         let mut accounts = Some(Vec::new());
         let mut contracts = Some(Vec::new());
+        let mut token_ids = Some(Vec::new());
         for scope in scopes {
             let filter = TokenFilter::of_scope(scope);
             union(&mut accounts, &filter.accounts);
             union(&mut contracts, &filter.contracts);
+            union(&mut token_ids, &filter.token_ids);
         }
-        let dedup = |list: Option<Vec<Felt>>| {
-            let mut list = list.unwrap_or_default();
-            list.sort();
-            list.dedup();
-            list
-        };
         Some(TokenFilter {
             accounts: dedup(accounts),
             contracts: dedup(contracts),
+            token_ids: dedup(token_ids),
         })
     }
 }
@@ -424,6 +460,7 @@ mod tests {
         let filter = TokenFilter {
             accounts: vec![felt(1)],
             contracts: vec![felt(2), felt(3)],
+            token_ids: Vec::new(),
         };
         let scope = filter.scope("wallet", TargetKind::TokenBalances);
         assert_eq!(TokenFilter::of_scope(&scope), filter);
@@ -447,18 +484,20 @@ mod tests {
     fn the_request_is_the_union_of_the_scopes() {
         let a = TokenFilter {
             accounts: vec![felt(1)],
-            contracts: vec![],
+            ..TokenFilter::default()
         }
         .scope("a", TargetKind::TokenBalances);
         let b = TokenFilter {
             accounts: vec![felt(2)],
             contracts: vec![felt(5)],
+            token_ids: vec![U256([7; 32])],
         }
         .scope("b", TargetKind::TokenBalances);
         let target = SyncTarget::of(TargetKind::TokenBalances, vec![a.clone(), b]);
         let union = TokenFilter::union_of(&target.scopes).unwrap();
         assert_eq!(union.accounts, vec![felt(1), felt(2)]);
         assert!(union.contracts.is_empty(), "scope a takes every contract");
+        assert!(union.token_ids.is_empty(), "and every token id");
         let row = balance_row(balance(2, 6, None, 1));
         assert!(
             !target.covers(&row.id, BALANCE_MODEL, &row.models),
@@ -466,5 +505,45 @@ mod tests {
         );
         assert_eq!(TokenFilter::union_of(&[]), None);
         assert_eq!(TokenFilter::union_of(&[a]).unwrap().accounts, vec![felt(1)]);
+    }
+
+    #[test]
+    fn token_ids_select_the_nfts_they_name() {
+        let nfts = TokenFilter {
+            contracts: vec![felt(2)],
+            token_ids: vec![U256([3; 32]), U256([4; 32])],
+            ..TokenFilter::default()
+        };
+        let scope = nfts.scope("nfts", TargetKind::TokenBalances);
+        assert_eq!(TokenFilter::of_scope(&scope), nfts);
+        let covered = |b: TokenBalance| {
+            let row = balance_row(b);
+            scope.covers(&row.id, BALANCE_MODEL, &row.models)
+        };
+        assert!(covered(balance(9, 2, Some(3), 1)));
+        assert!(covered(balance(8, 2, Some(4), 1)));
+        assert!(!covered(balance(9, 2, Some(5), 1)), "another id");
+        assert!(!covered(balance(9, 2, None, 1)), "an ERC20 has no id");
+        assert!(!covered(balance(9, 6, Some(3), 1)), "another contract");
+        let tokens = TokenFilter {
+            token_ids: vec![U256([3; 32])],
+            ..TokenFilter::default()
+        }
+        .scope("t", TargetKind::Tokens);
+        let token = |id: u8| {
+            token_row(Token {
+                contract_address: felt(2),
+                token_id: Some(U256([id; 32])),
+                name: String::new(),
+                symbol: String::new(),
+                decimals: 0,
+                metadata: String::new(),
+                total_supply: None,
+            })
+        };
+        assert!(tokens.covers(&token(3).id, TOKEN_MODEL, &token(3).models));
+        assert!(!tokens.covers(&token(4).id, TOKEN_MODEL, &token(4).models));
+        let union = TokenFilter::union_of(&[scope, tokens]).unwrap();
+        assert_eq!(union.token_ids, vec![U256([3; 32]), U256([4; 32])]);
     }
 }

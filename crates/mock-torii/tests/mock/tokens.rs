@@ -8,6 +8,7 @@ use dojo_reactive_torii::world;
 use serde_json::json;
 
 use crate::common::*;
+use dojo_reactive_mock_torii::MockConfig;
 
 fn pagination(limit: u32, cursor: &str) -> Option<types::Pagination> {
     Some(types::Pagination {
@@ -229,4 +230,38 @@ async fn token_and_balance_subscriptions() {
         .expect("in time")
         .expect("ok");
     assert!(end.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_option_fills_the_world_with_gold_holders() {
+    let mock = start_with(MockConfig {
+        entities: 300,
+        balances: 2_500,
+        ..MockConfig::default()
+    })
+    .await;
+    let mut client = client(&mock).await;
+    let mut keys = HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let page = client
+            .retrieve_token_balances(world::RetrieveTokenBalancesRequest {
+                query: Some(types::TokenBalanceQuery {
+                    pagination: pagination(1000, &cursor),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("balances")
+            .into_inner();
+        for b in page.balances {
+            keys.insert((b.account_address, b.contract_address, b.token_id));
+        }
+        if page.next_cursor.is_empty() {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    assert_eq!(keys.len(), 2_500, "as many distinct balances as asked");
+    mock.shutdown().await;
 }

@@ -1,0 +1,160 @@
+// Token balances benchmark (issue 15), one Chromium session against one mock-torii world holding
+// `--balances` token balances (10,000 by default; GLD holders added by the mock's `--balances`):
+//   ours = @dojoengine/reactive keeping one `tokenBalances` target (every balance, no entities):
+//          cold sync, memory (page + worker), IndexedDB bytes, warm start after a reload;
+//   raw  = @dojoengine/torii-wasm 1.8.2 reading the same balances (`getTokenBalances`, paged into
+//          an array): cold fetch and memory (it keeps nothing: a reload fetches again).
+// Prints a markdown table and appends it to benches/.results/tokens.md. Usually run through
+// tokens.sh (builds what it needs):
+//   node tokens.js --mock-bin PATH [--balances 10000] [--contenders ours,raw]
+
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+import { ARENA_ABIS } from "../../examples/arena-manifest.js";
+import { harness, snapshotPackage } from "./lib/harness.js";
+import { timed } from "./lib/memory.js";
+import { startMock } from "./lib/mock.js";
+import { startStaticServer } from "./lib/server.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+const BUILD = resolve(HERE, ".build");
+
+const { values: opts } = parseArgs({
+    options: {
+        "mock-bin": { type: "string", default: resolve(ROOT, "target/release/mock-torii") },
+        balances: { type: "string", default: "10000" },
+        seed: { type: "string", default: "7" },
+        "page-size": { type: "string", default: "1000" },
+        contenders: { type: "string", default: "ours,raw" },
+        chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+        headed: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+    },
+});
+const N = Number(opts.balances);
+const contenders = opts.contenders.split(",").map((c) => c.trim());
+const STEP_TIMEOUT_MS = 3 * 60_000;
+
+const log = (...args) => console.error("[tokens]", new Date().toISOString().slice(11, 19), ...args);
+
+const { step, memoryOf, inContext, openBench } = harness({
+    log,
+    verbose: opts.verbose,
+    stepTimeoutMs: STEP_TIMEOUT_MS,
+    openTimeoutMs: STEP_TIMEOUT_MS,
+});
+
+/** Ours keeping every balance: cold sync, storage, memory, warm start. */
+async function ours(browser, server, query) {
+    return inContext(browser, "ours", async (page) => {
+        const url = `${server.url}/bench/tokens-ours.html?${query}`;
+        await step("ours: open the page", () => openBench(page, url));
+        const cold = await step("ours: cold sync of the balances", () => page.evaluate(() => window.bench.cold()));
+        log(`ours: ${cold.balances} balances in ${Math.round(cold.completeMs)} ms (state ${cold.state})`);
+        const storage = await step("ours: IndexedDB bytes", () => page.evaluate(() => window.bench.storage()));
+        const memory = await memoryOf(browser, page, "ours");
+        await step("ours: reload (warm start)", () => openBench(page, url));
+        const warm = await step("ours: warm start", () => page.evaluate((a) => window.bench.warm(a), { expected: cold.balances }));
+        return { cold, storage, memory, warm };
+    });
+}
+
+/** torii-wasm reading the same balances. */
+async function raw(browser, server, query) {
+    return inContext(browser, "raw", async (page) => {
+        await step("raw: open the page", () => openBench(page, `${server.url}/bench/tokens-peer.html?${query}`));
+        const cold = await step("raw: fetch the balances", () => page.evaluate(() => window.bench.cold()));
+        log(`raw: ${cold.balances} balances in ${Math.round(cold.completeMs)} ms`);
+        const memory = await memoryOf(browser, page, "raw");
+        return { cold, memory };
+    });
+}
+
+const mib = (bytes) => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : "—");
+const ms = (value) => (Number.isFinite(value) ? `${Math.round(value).toLocaleString("en-US")} ms` : "—");
+const worker = (memory) => memory?.workers?.find((w) => !w.error) ?? memory?.workers?.[0];
+
+/** The markdown report. */
+function report(results, meta) {
+    const { ours: o, raw: r } = results;
+    const lines = [
+        `### Token balances run ${meta.date} (${N.toLocaleString("en-US")} balances)`,
+        "",
+        `\`${meta.command}\`; load average ${meta.loadBefore.map((l) => l.toFixed(1)).join(" / ")} before, ${meta.loadAfter.map((l) => l.toFixed(1)).join(" / ")} after (${meta.cores} cores); Chromium ${results.chromium}.`,
+        "",
+        "| measure | ours (`tokenBalances` target) | torii-wasm (`getTokenBalances`, paged) |",
+        "|---|---|---|",
+    ];
+    const row = (name, a, b) => lines.push(`| ${name} | ${a ?? "—"} | ${b ?? "—"} |`);
+    row("balances held (cold)", o?.cold.balances.toLocaleString("en-US"), r?.cold.balances.toLocaleString("en-US"));
+    row("cold: every balance held (from navigation start)", o && ms(o.cold.completeMs), r && ms(r.cold.completeMs));
+    row("cold: longest main-thread task", o && ms(o.cold.longTasks.longestMs), r && ms(r.cold.longTasks.longestMs));
+    row("every balance read as `TokenBalance` objects (`listTokenBalances`)", o && ms(o.cold.read.ms), "(its array)");
+    const mem = (m) =>
+        m && !m.error
+            ? `page JS ${mib(m.main?.jsHeapUsed)} + wasm ${mib(m.main?.wasm)}; worker JS ${mib(worker(m)?.jsHeapUsed)} + wasm ${mib(worker(m)?.wasm)}; renderer RSS ${mib(m.renderer?.rss)}`
+            : m?.error;
+    row("memory after the cold sync", o && mem(o.memory), r && mem(r.memory));
+    row("IndexedDB bytes after the cold sync", o && `${mib(o.storage.indexedDB)} (${(o.storage.indexedDB / o.cold.balances).toFixed(0)} B/balance)`, "keeps nothing");
+    row("warm start: ready / every balance readable / target complete", o && `${ms(o.warm.readyMs)} / ${ms(o.warm.allHeldMs)} / ${ms(o.warm.completeMs)}`, "(refetches: the cold row)");
+    if (o && (o.cold.errors.length || o.warm.errors.length)) lines.push("", `ours reported: ${[...o.cold.errors, ...o.warm.errors].join("; ")}`);
+    return lines.join("\n");
+}
+
+async function main() {
+    mkdirSync(BUILD, { recursive: true });
+    const loadBefore = loadavg();
+    log(`starting ${opts["mock-bin"]} --balances ${N}`);
+    const mock = await startMock(opts["mock-bin"], ["--entities", "200", "--event-messages", "0", "--seed", opts.seed, "--balances", String(N)]);
+    const status = await mock.control.status();
+    const manifest = await mock.control.manifest();
+    writeFileSync(resolve(BUILD, "manifest.json"), JSON.stringify(manifest.abis ? manifest : { ...manifest, abis: ARENA_ABIS }));
+    const server = await startStaticServer({
+        "/bench/": resolve(HERE, "pages"),
+        "/build/": BUILD,
+        "/node_modules/": resolve(HERE, "node_modules"),
+        ...(contenders.includes("ours") ? { "/reactive/": snapshotPackage(ROOT, resolve(BUILD, "tokens-reactive")) } : {}),
+    });
+    const browser = await chromium.launch({
+        executablePath: opts.chromium,
+        headless: !opts.headed,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--js-flags=--expose-gc"],
+    });
+    const results = { chromium: browser.version() };
+    const query = new URLSearchParams({ torii: mock.url, world: status.worldAddress, pageSize: opts["page-size"] });
+    try {
+        if (contenders.includes("ours")) results.ours = await ours(browser, server, query);
+        if (contenders.includes("raw")) results.raw = await raw(browser, server, query);
+    } finally {
+        await timed("close the browser", browser.close(), 60_000).catch((error) => log(error.message));
+        await timed("stop the static server", server.stop(), 10_000).catch((error) => log(error.message));
+        mock.stop();
+    }
+    const command = `bash benches/browser/tokens.sh ${process.argv.slice(4).join(" ")}`.trim();
+    const meta = { date: new Date().toISOString(), cores: cpus().length, loadBefore, loadAfter: loadavg(), command };
+    const text = report(results, meta);
+    console.log(text);
+    const out = resolve(ROOT, "benches/.results");
+    mkdirSync(out, { recursive: true });
+    appendFileSync(resolve(out, "tokens.md"), `${text}\n\n`);
+    writeFileSync(resolve(out, `tokens-${meta.date.replace(/[:.]/g, "-")}.json`), JSON.stringify({ meta, results }, null, 2));
+    log("appended to benches/.results/tokens.md");
+}
+
+main().then(
+    () => {
+        setTimeout(() => {
+            log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}; exiting`);
+            process.exit(0);
+        }, 10_000).unref();
+    },
+    (error) => {
+        console.error(error);
+        process.exit(1);
+    },
+);
