@@ -9,7 +9,8 @@ use dojo_reactive_core::sync::testing::{
     entity_id, model_state, test_setup, CallKind, Harness, SimOutcome, TestSynchronizer,
 };
 use dojo_reactive_core::sync::{
-    Retention, SyncFatalError, SyncOptions, SyncState, SyncTarget, TargetKind, TargetScope,
+    restored_targets, Retention, SyncFatalError, SyncOptions, SyncState, SyncTarget, TargetKind,
+    TargetScope,
 };
 use dojo_reactive_core::{Clause, ComparisonOperator, CompositeClause, LogicalOperator};
 use dojo_reactive_core::{MemberClause, MemberValue, Primitive};
@@ -584,4 +585,40 @@ fn a_target_removed_and_added_again_at_run_time_catches_up_from_its_own_cursor()
             ("region".into(), true, newest)
         ]
     );
+}
+
+#[test]
+fn restored_targets_are_complete_only_under_the_stored_definition() {
+    let mut h = Harness::new();
+    populate(&h);
+    let mut first = synchronizer(
+        &h,
+        vec![ids("mine", &[1]), keys_between("region", 10, 19)],
+        Retention::Drop,
+    );
+    let mut run: RunFuture<'_> = Box::pin(first.run());
+    advance(&mut h, &mut run, 3 * SEC);
+    drop(run);
+    let stored = h.storage.stored_sync_state(E);
+    let target = SyncTarget::of(
+        E,
+        vec![
+            keys_between("region", 10, 19),
+            ids("mine", &[1, 2]),
+            ids("new", &[3]),
+        ],
+    );
+    let restored: Vec<(String, bool)> = restored_targets(&target, stored.as_ref())
+        .into_iter()
+        .map(|t| (t.id, t.complete))
+        .collect();
+    assert_eq!(
+        restored,
+        vec![
+            ("region".into(), true),
+            ("mine".into(), false),
+            ("new".into(), false)
+        ]
+    );
+    assert!(restored_targets(&target, None).iter().all(|t| !t.complete));
 }

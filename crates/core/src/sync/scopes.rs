@@ -21,6 +21,7 @@ use super::scope_delta::added_scope;
 use super::state::SyncState;
 use super::storage::{ScopeSyncState, StorageAdapter, TargetSyncState};
 use super::target::{SyncTarget, TargetScope};
+use super::tick::TargetTick;
 use super::transport::{PageRequest, ToriiTransport, UpdateStream};
 
 /// The state of every scope of `target`, in its order (complete, with its own cursor, when
@@ -48,6 +49,29 @@ pub(crate) fn restored(target: &SyncTarget, state: &TargetSyncState) -> Vec<Scop
         .collect();
     scopes.extend(dormant(target, state));
     scopes
+}
+
+/// Where each target of `target` stands after a restore from `stored` (the kind's stored sync
+/// state), before anything is synced: complete when it was stored complete under the same
+/// definition. What a host shows as soon as the stored data is in the view, without waiting
+/// for the synchronizer's first tick (which says the same).
+pub fn restored_targets(target: &SyncTarget, stored: Option<&TargetSyncState>) -> Vec<TargetTick> {
+    let empty = TargetSyncState::default();
+    let declared = target.scopes.len();
+    target
+        .scopes
+        .iter()
+        .zip(
+            restored(target, stored.unwrap_or(&empty))
+                .into_iter()
+                .take(declared),
+        )
+        .map(|(scope, state)| TargetTick {
+            id: scope.id.clone(),
+            digest: scope.digest_hex(),
+            complete: state.complete,
+        })
+        .collect()
 }
 
 /// The complete scope states of `state` that `target` does not declare.
