@@ -80,8 +80,9 @@ pub(crate) fn encode_sync_state(state: &TargetSyncState) -> Vec<u8> {
     w.finish()
 }
 
-/// `state` as format 2 wrote it (before targets had cursors): for tests of the upgrade.
-#[cfg(test)]
+/// `state` as format 2 wrote it (before targets had cursors): for the native test of the
+/// upgrade (`store::cursor_upgrade_tests`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) fn encode_format_2(state: &TargetSyncState) -> Vec<u8> {
     let mut without = state.clone();
     for scope in &mut without.scopes {
