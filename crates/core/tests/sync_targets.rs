@@ -622,3 +622,45 @@ fn restored_targets_are_complete_only_under_the_stored_definition() {
     );
     assert!(restored_targets(&target, None).iter().all(|t| !t.complete));
 }
+
+#[test]
+fn targets_no_longer_declared_keep_their_cursor_only_while_their_data_stays() {
+    let mut h = Harness::new();
+    populate(&h);
+    // Forty one-player targets declared once each, then dropped: with `Retention::Keep` their
+    // data stays, and the newest 32 keep their state (the sync state does not grow without bound).
+    let many: Vec<TargetScope> = (0..40).map(|n| ids(&format!("p{n}"), &[n])).collect();
+    let mut sync = synchronizer_with(&h, many, Retention::Keep, 0);
+    let handle = sync.handle();
+    h.after(3 * SEC, move || {
+        handle.retarget(vec![ids("mine", &[1])]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    let stored = cursors(&h);
+    assert_eq!(stored.len(), 1 + 32, "{stored:?}");
+    assert!(stored
+        .iter()
+        .all(|(_, complete, since)| *complete && since.is_some()));
+    assert_eq!(stored_players(&h).len(), 40, "kept");
+    // With `Retention::Drop`, a removal drops the data and the state with it.
+    let mut h = Harness::new();
+    populate(&h);
+    let mut sync = synchronizer_with(
+        &h,
+        vec![ids("mine", &[1]), keys_between("region", 10, 19)],
+        Retention::Drop,
+        0,
+    );
+    let handle = sync.handle();
+    h.after(3 * SEC, move || {
+        handle.retarget(vec![ids("mine", &[1])]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    let ids: Vec<String> = cursors(&h).into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(ids, ["mine"]);
+    assert_eq!(stored_players(&h), [1]);
+}

@@ -74,16 +74,33 @@ pub fn restored_targets(target: &SyncTarget, stored: Option<&TargetSyncState>) -
         .collect()
 }
 
-/// The complete scope states of `state` that `target` does not declare.
-fn dormant<'a>(
-    target: &'a SyncTarget,
-    state: &'a TargetSyncState,
-) -> impl Iterator<Item = ScopeSyncState> + 'a {
-    state
+/// Most undeclared scope states kept (the newest cursors): a game that names each region it
+/// visits anew must not grow its sync state without bound.
+const MAX_DORMANT: usize = 32;
+
+/// The complete scope states of `state` that `target` does not declare, in stored order (the
+/// [`MAX_DORMANT`] with the newest cursors).
+fn dormant(target: &SyncTarget, state: &TargetSyncState) -> Vec<ScopeSyncState> {
+    let mut kept: Vec<&ScopeSyncState> = state
         .scopes
         .iter()
-        .filter(move |s| state.snapshot_complete && s.complete && target.scope(&s.id).is_none())
-        .cloned()
+        .filter(|s| state.snapshot_complete && s.complete && target.scope(&s.id).is_none())
+        .collect();
+    if kept.len() > MAX_DORMANT {
+        let mut cursors: Vec<Option<u64>> = kept.iter().map(|s| s.since).collect();
+        cursors.sort_unstable_by(|a, b| b.cmp(a));
+        let oldest_kept = cursors[MAX_DORMANT - 1];
+        // Every newer one, and as many as fit of those at the oldest cursor kept.
+        let mut ties = MAX_DORMANT - cursors.iter().filter(|c| **c > oldest_kept).count();
+        kept.retain(|s| {
+            if s.since == oldest_kept && ties > 0 {
+                ties -= 1;
+                return true;
+            }
+            s.since > oldest_kept
+        });
+    }
+    kept.into_iter().cloned().collect()
 }
 
 /// The scope states after a full pass read every scope of `target`: each complete, with the
