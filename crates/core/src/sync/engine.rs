@@ -490,11 +490,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         st.mirror = StoreMirror::new(&self.config);
         st.mirror.seed(&stored);
         st.sync_state = stored.sync_state.unwrap_or_default();
-        st.sync_state.scopes = super::scopes::restored(&st.target, &st.sync_state);
+        st.sync_state.scopes =
+            super::scopes::restored(&st.target, &st.sync_state, self.options.retention);
         st.paging.clear();
         st.catch_up.clear();
         if let Some(scopes) = st.retarget.take() {
-            super::scopes::adopt(st, scopes);
+            super::scopes::adopt(st, scopes, self.options.retention);
         }
         st.last_synced_at = st.sync_state.last_synced_at;
         st.consecutive_failures = 0;
@@ -658,7 +659,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Some(scopes) = st.retarget.take() {
             // Not streaming yet: subscribe with the new filter (this pass, or the paging once
             // streaming, reads what the new scopes add).
-            super::scopes::adopt(st, scopes);
+            super::scopes::adopt(st, scopes, self.options.retention);
         }
         let target = st.target.clone();
         let result = self

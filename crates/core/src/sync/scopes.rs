@@ -7,8 +7,9 @@
 //! complete under the same definition catch up from their cursor (those sharing the newest
 //! cursor in the pass's one catch-up of the merged filter, an older one by a catch-up of its
 //! own once the stream is live), the others are paged once the stream is live, in the order
-//! the targets are declared. A complete target no longer declared keeps its state while its
-//! data stays stored, so declaring it again catches it up instead of paging it.
+//! the targets are declared. With [`Retention::Keep`], a complete target no longer declared
+//! keeps its state (its data stays stored), so declaring it again catches it up instead of
+//! paging it.
 
 use std::collections::BTreeMap;
 
@@ -26,10 +27,25 @@ use super::transport::{PageRequest, ToriiTransport, UpdateStream};
 
 /// The state of every scope of `target`, in its order (complete, with its own cursor, when
 /// `state`, a stored or current sync state, records it complete under the same definition and
-/// the kind's snapshot is complete), followed by the complete scopes of `state` that `target`
-/// does not declare (their data is still stored: see [`TargetSyncState::scopes`]).
-pub(crate) fn restored(target: &SyncTarget, state: &TargetSyncState) -> Vec<ScopeSyncState> {
-    let mut scopes: Vec<ScopeSyncState> = target
+/// the kind's snapshot is complete), followed, with [`Retention::Keep`], by the complete scopes
+/// of `state` that `target` does not declare (their data stays stored: see
+/// [`TargetSyncState::scopes`]; with [`Retention::Drop`] it leaves, by a prune or by the
+/// absences a pass judges, so their state goes at once).
+pub(crate) fn restored(
+    target: &SyncTarget,
+    state: &TargetSyncState,
+    retention: Retention,
+) -> Vec<ScopeSyncState> {
+    let mut scopes = declared(target, state);
+    if retention == Retention::Keep {
+        scopes.extend(dormant(target, state));
+    }
+    scopes
+}
+
+/// The state of every scope of `target`, in its order (see [`restored`]).
+fn declared(target: &SyncTarget, state: &TargetSyncState) -> Vec<ScopeSyncState> {
+    target
         .scopes
         .iter()
         .map(|scope| {
@@ -46,9 +62,7 @@ pub(crate) fn restored(target: &SyncTarget, state: &TargetSyncState) -> Vec<Scop
                 since: stored.and_then(|s| s.since),
             }
         })
-        .collect();
-    scopes.extend(dormant(target, state));
-    scopes
+        .collect()
 }
 
 /// Where each target of `target` stands after a restore from `stored` (the kind's stored sync
@@ -57,15 +71,10 @@ pub(crate) fn restored(target: &SyncTarget, state: &TargetSyncState) -> Vec<Scop
 /// for the synchronizer's first tick (which says the same).
 pub fn restored_targets(target: &SyncTarget, stored: Option<&TargetSyncState>) -> Vec<TargetTick> {
     let empty = TargetSyncState::default();
-    let declared = target.scopes.len();
     target
         .scopes
         .iter()
-        .zip(
-            restored(target, stored.unwrap_or(&empty))
-                .into_iter()
-                .take(declared),
-        )
+        .zip(declared(target, stored.unwrap_or(&empty)))
         .map(|(scope, state)| TargetTick {
             id: scope.id.clone(),
             digest: scope.digest_hex(),
@@ -145,11 +154,6 @@ pub(crate) fn raise(
     }
 }
 
-/// Forgets the undeclared scope states (their data was dropped).
-pub(crate) fn forget_dormant(scopes: &mut Vec<ScopeSyncState>, target: &SyncTarget) {
-    scopes.truncate(target.scopes.len());
-}
-
 /// Whether `state` records `scope`, as defined now, complete.
 fn was_complete(state: &TargetSyncState, scope: &TargetScope) -> bool {
     let digest = scope.digest();
@@ -162,10 +166,10 @@ fn was_complete(state: &TargetSyncState, scope: &TargetScope) -> bool {
 
 /// Syncs `scopes` from now on: the target, the scope states and what each incomplete one pages
 /// change; `st.prune` is set when a scope was removed or narrowed.
-pub(crate) fn adopt<Stream>(st: &mut St<Stream>, scopes: Vec<TargetScope>) {
+pub(crate) fn adopt<Stream>(st: &mut St<Stream>, scopes: Vec<TargetScope>, retention: Retention) {
     let old = st.target.clone();
     let new = old.clone().with_scopes(scopes);
-    let (states, parts) = changed_scopes(&old, &new, &st.sync_state);
+    let (states, parts) = changed_scopes(&old, &new, &st.sync_state, retention);
     let narrowed = old.scopes.iter().any(|scope| {
         new.scope(&scope.id)
             .is_none_or(|now| added_scope(now, scope).is_some())
@@ -206,8 +210,9 @@ fn changed_scopes(
     old: &SyncTarget,
     new: &SyncTarget,
     state: &TargetSyncState,
+    retention: Retention,
 ) -> (Vec<ScopeSyncState>, BTreeMap<String, TargetScope>) {
-    let mut states = restored(new, state);
+    let mut states = restored(new, state, retention);
     let mut parts = BTreeMap::new();
     for (scope, status) in new.scopes.iter().zip(states.iter_mut()) {
         if status.complete {
@@ -244,7 +249,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     pub(crate) async fn settle_scopes(&self, st: &mut St<T::Stream>) -> Option<Step> {
         if let Some(scopes) = st.retarget.take() {
             let old = st.target.clone();
-            adopt(st, scopes);
+            adopt(st, scopes, self.options.retention);
             let new = st.target.clone();
             if (&new.models, &new.clause) != (&old.models, &old.clause) {
                 let live_id = st.live.as_ref().map(|live| live.stream.id());
@@ -276,8 +281,6 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let mut pending = Pending::default();
             st.mirror.drop_uncovered(&mut pending, &st.target, &stored);
             drop(stored);
-            // The data of targets no longer declared is gone with it.
-            forget_dormant(&mut st.sync_state.scopes, &st.target);
             let sync = st.sync_state.clone();
             if let Err(error) = self.commit(st, pending, Some(sync)).await {
                 let failure = Failure::Pass {

@@ -76,9 +76,9 @@ pub struct TargetSyncState {
     pub last_timestamp: Option<u64>,
     /// Clock time (ms) of this record.
     pub updated_at: u64,
-    /// Where each sync target of the kind stands: the declared ones in their order, then the
-    /// complete ones no longer declared whose data is still stored (kept, with their cursor,
-    /// until a full pass or a prune drops that data under `Retention::Drop`).
+    /// Where each sync target of the kind stands: the declared ones in their order, then, with
+    /// `Retention::Keep` (their data stays stored), the complete ones no longer declared, with
+    /// their cursor.
     #[serde(default)]
     pub scopes: Vec<ScopeSyncState>,
 }
