@@ -83,33 +83,21 @@ pub fn restored_targets(target: &SyncTarget, stored: Option<&TargetSyncState>) -
         .collect()
 }
 
-/// Most undeclared scope states kept (the newest cursors): a game that names each region it
-/// visits anew must not grow its sync state without bound.
+/// Most undeclared scope states kept: a game that names each region it visits anew must not
+/// grow its sync state without bound.
 const MAX_DORMANT: usize = 32;
 
-/// The complete scope states of `state` that `target` does not declare, in stored order (the
-/// [`MAX_DORMANT`] with the newest cursors).
+/// The complete scope states of `state` that `target` does not declare, the most recently
+/// declared first (the newest cursors), at most [`MAX_DORMANT`]: a target just dropped comes
+/// from the declared part of `state`, which comes before its undeclared part.
 fn dormant(target: &SyncTarget, state: &TargetSyncState) -> Vec<ScopeSyncState> {
-    let mut kept: Vec<&ScopeSyncState> = state
+    state
         .scopes
         .iter()
         .filter(|s| state.snapshot_complete && s.complete && target.scope(&s.id).is_none())
-        .collect();
-    if kept.len() > MAX_DORMANT {
-        let mut cursors: Vec<Option<u64>> = kept.iter().map(|s| s.since).collect();
-        cursors.sort_unstable_by(|a, b| b.cmp(a));
-        let oldest_kept = cursors[MAX_DORMANT - 1];
-        // Every newer one, and as many as fit of those at the oldest cursor kept.
-        let mut ties = MAX_DORMANT - cursors.iter().filter(|c| **c > oldest_kept).count();
-        kept.retain(|s| {
-            if s.since == oldest_kept && ties > 0 {
-                ties -= 1;
-                return true;
-            }
-            s.since > oldest_kept
-        });
-    }
-    kept.into_iter().cloned().collect()
+        .take(MAX_DORMANT)
+        .cloned()
+        .collect()
 }
 
 /// The scope states after a full pass read every scope of `target`: each complete, with the
