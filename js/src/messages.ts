@@ -9,12 +9,14 @@ import { ValidationError, type ReactiveErrorInfo } from './errors.js';
 import { isTargetKind } from './options.js';
 import type {
   Persistence,
+  RestoredTargets,
   StartTimings,
   StoreReport,
   SyncTargetSpec,
   SyncTick,
   TabRole,
   TargetKind,
+  TargetState,
   Transition,
   WorkerConfig,
 } from './types.js';
@@ -100,6 +102,8 @@ export interface InitAckMessage {
   readonly timings?: StartTimings;
   /** Where the data is kept: `indexedDb`, or `memory` where the browser offers no IndexedDB. */
   readonly persistence?: Persistence;
+  /** Where each of the page's sync targets stands once the stored data is in the view, by kind. */
+  readonly targets?: RestoredTargets;
 }
 
 /** Worker → main thread: one binary batch of model upserts and deletions (transferred). */
@@ -242,6 +246,27 @@ export function isDeltaRelay(value: unknown): value is DeltaRelay {
   );
 }
 
+/** A kind's targets as INIT_ACK or a SYNC_TICK carries them. */
+function isTargetStates(value: unknown): value is TargetState[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (t) => isRecord(t) && typeof t.id === 'string' && typeof t.digest === 'string' && typeof t.complete === 'boolean',
+    )
+  );
+}
+
+/** INIT_ACK's `targets`: arrays of target states by kind (anything else is left out). */
+function restoredTargets(value: unknown): RestoredTargets | undefined {
+  if (!isRecord(value)) return undefined;
+  const out: Partial<Record<TargetKind, readonly TargetState[]>> = {};
+  for (const kind of Object.keys(value).filter(isTargetKind)) {
+    const states = value[kind];
+    if (isTargetStates(states)) out[kind] = states;
+  }
+  return out;
+}
+
 function isTimings(value: unknown): value is StartTimings {
   return (
     isRecord(value) &&
@@ -336,6 +361,7 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
         ...(data.persistence === 'indexedDb' || data.persistence === 'memory'
           ? { persistence: data.persistence }
           : {}),
+        ...(restoredTargets(data.targets) ? { targets: restoredTargets(data.targets) } : {}),
       };
     case 'ROLE': {
       const role = data.role;

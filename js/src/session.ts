@@ -29,6 +29,7 @@ import type { Cancel, Timers } from './schedule.js';
 import { SignalSource, StreamSource } from './stream.js';
 import type {
   Persistence,
+  RestoredTargets,
   StartTimings,
   StoreReport,
   SyncState,
@@ -67,6 +68,12 @@ export interface InitInfo {
    * (some private modes; a StorageError with `reason: 'unavailable'` says so too).
    */
   readonly persistence?: Persistence;
+  /**
+   * Where each of the page's sync targets stands once the stored data is in the view, by kind:
+   * a target stored complete under the same definition is complete from here, before Torii is
+   * asked anything (`client.targets` reads it until the kind's first tick).
+   */
+  readonly targets?: RestoredTargets;
 }
 
 /** Where the client is in its life. */
@@ -593,6 +600,7 @@ export class SyncSession {
           restored: message.restored,
           ...(message.timings ? { timings: message.timings } : {}),
           ...(message.persistence ? { persistence: message.persistence } : {}),
+          ...(message.targets ? { targets: message.targets } : {}),
         };
         this.deps.log.emit('info', 'sync.ready', `sync ready: ${init.restored} model states restored from ${init.dbName}`, {
           data: { ...init },

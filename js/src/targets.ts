@@ -1,7 +1,8 @@
 /**
  * `client.targets`: the client's sync targets, changed at run time. Every change goes to the
  * sync worker, which updates its live subscription in place (one stream per kind, however many
- * targets) and pages what the change adds; a target's status comes from the SYNC_TICKs.
+ * targets) and pages what the change adds; a target's status comes from the SYNC_TICKs (before
+ * its kind's first tick, from INIT_ACK: the targets restored complete from the database).
  *
  * @module
  */
@@ -60,10 +61,12 @@ export class TargetControl implements SyncTargets {
   }
 
   list(): readonly SyncTargetStatus[] {
-    const ticks = this.session.status.get().ticks;
+    const { ticks, init } = this.session.status.get();
     return this.targets.map((target) => {
       const digest = this.digests.get(target.id);
-      const entry = ticks[target.kind]?.targets?.find(
+      // Until its kind ticks, a target stands as the restore left it (INIT_ACK).
+      const states = ticks[target.kind]?.targets ?? init?.targets?.[target.kind];
+      const entry = states?.find(
         (t) =>
           (t.id === target.id || t.id.startsWith(`${target.id}~`)) && (digest === undefined || t.digest === digest),
       );

@@ -347,6 +347,22 @@ export interface SyncTargetStatus {
   readonly complete: boolean;
 }
 
+/** Where one sync target of a kind stands, as a SYNC_TICK or INIT_ACK reports it. */
+export interface TargetState {
+  /** The target's id. */
+  readonly id: string;
+  /** What it selects (16 hex digits): the status is about the definition with this digest. */
+  readonly digest: string;
+  /** Whether everything it selects has been read. */
+  readonly complete: boolean;
+}
+
+/**
+ * Where each of the page's sync targets stands once the stored data is in the view, by kind
+ * (INIT_ACK): complete when it was stored complete under the same definition.
+ */
+export type RestoredTargets = { readonly [K in TargetKind]?: readonly TargetState[] };
+
 /** One SYNC_TICK from the worker (the core `SyncTick`, camelCase). */
 export interface SyncTick {
   /** Clock time (ms). */
@@ -364,7 +380,7 @@ export interface SyncTick {
   /** Per model. */
   readonly models: readonly ModelTick[];
   /** Per sync target of this kind, in the order given (see {@link SyncTargetStatus}). */
-  readonly targets: readonly { readonly id: string; readonly digest: string; readonly complete: boolean }[];
+  readonly targets: readonly TargetState[];
   /** Stream updates buffered and not yet applied. */
   readonly queueDepth: number;
   /** Buffered updates replaced by a newer one. */

@@ -362,6 +362,33 @@ test('client.targets sends SET_TARGETS, follows each target in the ticks, and re
   assert.deepEqual(client.targets.list().map((t) => t.id), ['region', 'mine']);
 });
 
+test('client.targets: a target restored complete is complete at ready (INIT_ACK), until its kind ticks', async () => {
+  const stubs = stubRuntime();
+  const me = { id: 'me', kind: 'entities', clause: { HashedKeys: [ID1] } };
+  const all = { id: 'all', kind: 'entities', models: ['ns-Position'] };
+  const client = createClient({ ...options, targets: [me, all] }, stubs.runtime);
+  const [port] = stubs.ports;
+  assert.deepEqual(client.targets.list().map((t) => t.complete), [false, false], 'nothing before INIT_ACK');
+  const restored = { entities: [{ id: 'me', digest: 'd1', complete: true }, { id: 'all', digest: 'd2', complete: false }] };
+  port.send({ type: 'INIT_ACK', manifestHash: '0xabc', toriiVersion: '1.8.2', dbName: 'db-1', restored: 3, targets: restored });
+  const init = await client.ready;
+  assert.deepEqual(init.targets, restored);
+  assert.deepEqual(client.targets.list(), [
+    { id: 'me', kind: 'entities', complete: true },
+    { id: 'all', kind: 'entities', complete: false },
+  ]);
+  await client.targets.complete('me');
+  // The kind's ticks take over.
+  port.send({ type: 'SYNC_TICK', tick: { target: 'entities', overall: { state: 'streaming' }, models: [], targets: [{ id: 'me', digest: 'd1', complete: true }, { id: 'all', digest: 'd2', complete: true }] } });
+  assert.deepEqual(client.targets.list().map((t) => t.complete), [true, true]);
+  // A malformed `targets` is left out, not trusted.
+  const stubs2 = stubRuntime();
+  const other = createClient({ ...options, targets: [me] }, stubs2.runtime);
+  stubs2.ports[0].send({ type: 'INIT_ACK', manifestHash: '0xabc', toriiVersion: null, dbName: 'db-1', restored: 0, targets: { entities: [{ id: 'me' }] } });
+  assert.equal((await other.ready).targets?.entities, undefined);
+  assert.deepEqual(other.targets.list().map((t) => t.complete), [false]);
+});
+
 test("a target may speak the query language: its filter reaches the worker, and is a definition of its own", async () => {
   const where = [{ member: 'x', op: 'gte', value: 10 }, { or: [{ member: 'y', op: 'lt', value: 5 }, { hashedKeys: [ID1] }] }];
   const region = { id: 'region', kind: 'entities', models: ['ns-Position'], filter: { where } };

@@ -9,7 +9,8 @@ use dojo_reactive_core::sync::testing::{
     entity_id, model_state, test_setup, CallKind, Harness, SimOutcome, TestSynchronizer,
 };
 use dojo_reactive_core::sync::{
-    Retention, SyncFatalError, SyncOptions, SyncState, SyncTarget, TargetKind, TargetScope,
+    restored_targets, Retention, SyncFatalError, SyncOptions, SyncState, SyncTarget, TargetKind,
+    TargetScope,
 };
 use dojo_reactive_core::{Clause, ComparisonOperator, CompositeClause, LogicalOperator};
 use dojo_reactive_core::{MemberClause, MemberValue, Primitive};
@@ -352,4 +353,314 @@ fn an_update_buffered_before_a_change_does_not_bring_back_what_the_change_drops(
             sync.holds(r)
         })
         .expect("storage holds what the synchronizer holds");
+}
+
+fn synchronizer_with(
+    h: &Harness,
+    scopes: Vec<TargetScope>,
+    retention: Retention,
+    catch_up_margin_s: u64,
+) -> TestSynchronizer {
+    let mut setup = test_setup(SyncTarget::of(E, scopes));
+    setup.options = SyncOptions {
+        page_size: 4,
+        retention,
+        catch_up_margin_s,
+        ..SyncOptions::default()
+    };
+    h.synchronizer(setup)
+}
+
+/// The stored cursor of each target, by id (declared and undeclared ones).
+fn cursors(h: &Harness) -> Vec<(String, bool, Option<u64>)> {
+    h.storage
+        .stored_sync_state(E)
+        .unwrap()
+        .scopes
+        .into_iter()
+        .map(|s| (s.id, s.complete, s.since))
+        .collect()
+}
+
+/// Snapshot retrieves (not probes, not by-id re-reads) from call number `from` on, as (the
+/// targets they paged, rows served).
+fn pages_since(h: &Harness, from: usize) -> Vec<(Vec<String>, usize)> {
+    h.server.calls()[from..]
+        .iter()
+        .filter(|c| c.kind == CallKind::Retrieve && c.limit > 1 && c.ids == 0)
+        .map(|c| (c.scopes.clone(), c.rows))
+        .collect()
+}
+
+#[test]
+fn each_target_resumes_from_its_own_cursor() {
+    let mut h = Harness::new();
+    h.server.set_writes_per_second(1);
+    populate(&h);
+    let both = || vec![ids("mine", &[1]), keys_between("region", 10, 19)];
+    // 1. Both targets complete: one cursor each, the kind's newest row.
+    let mut first = synchronizer_with(&h, both(), Retention::Keep, 0);
+    let mut run: RunFuture<'_> = Box::pin(first.run());
+    advance(&mut h, &mut run, 3 * SEC);
+    drop(run);
+    let t1 = h.storage.stored_sync_state(E).unwrap().last_timestamp;
+    assert!(t1.is_some());
+    assert_eq!(
+        cursors(&h),
+        vec![("mine".into(), true, t1), ("region".into(), true, t1)]
+    );
+    // 2. A page that declares only `mine`: its cursor moves with the writes it streams; the
+    // region's stays where its data was last current (kept, with `Retention::Keep`).
+    let mut second = synchronizer_with(&h, vec![ids("mine", &[1])], Retention::Keep, 0);
+    let server = h.server.clone();
+    h.after(2 * SEC, move || {
+        server.write(E, entity_id(1), model_state(PLAYER, 1, 100, 2));
+        // Not streamed to this page: no declared target covers it.
+        server.write(E, entity_id(15), model_state(PLAYER, 15, 1_500, 2));
+        server.write(E, entity_id(1), model_state(PLAYER, 1, 101, 3));
+    });
+    let mut run: RunFuture<'_> = Box::pin(second.run());
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    let t2 = h.storage.stored_sync_state(E).unwrap().last_timestamp;
+    assert!(t2 > t1);
+    assert_eq!(
+        cursors(&h),
+        vec![("mine".into(), true, t2), ("region".into(), true, t1)],
+        "the undeclared target keeps its own, older cursor"
+    );
+    let held = h.storage.record(E, &entity_id(15), PLAYER).unwrap();
+    assert!(!format!("{:?}", held.state).contains("1500"));
+    // 3. Both again: the pass catches up from the newest cursor (mine's), then the region
+    // reads its rows changed since its own cursor, a page, not the whole region again.
+    let calls = h.server.calls().len();
+    h.recorder.clear();
+    let mut third = synchronizer_with(&h, both(), Retention::Keep, 0);
+    let mut run: RunFuture<'_> = Box::pin(third.run());
+    advance(&mut h, &mut run, 3 * SEC);
+    drop(run);
+    assert_eq!(third.state(), SyncState::Streaming);
+    let pages = pages_since(&h, calls);
+    let merged: Vec<String> = vec!["mine".into(), "region".into()];
+    assert_eq!(
+        pages.iter().filter(|(s, _)| *s == merged).count(),
+        1,
+        "one page of the merged catch-up: {pages:?}"
+    );
+    let own: Vec<&(Vec<String>, usize)> = pages.iter().filter(|(s, _)| *s == ["region"]).collect();
+    assert_eq!(
+        own.len(),
+        1,
+        "the region's own catch-up is one page: {pages:?}"
+    );
+    assert!(own[0].1 <= 4);
+    assert!(
+        !pages.iter().any(|(s, _)| *s == ["mine"]),
+        "mine is not read again"
+    );
+    let held = h.storage.record(E, &entity_id(15), PLAYER).unwrap();
+    assert!(
+        format!("{:?}", held.state).contains("1500"),
+        "the region caught up"
+    );
+    assert_eq!(stored_players(&h), {
+        let mut expected = vec![1];
+        expected.extend(10..=19);
+        expected
+    });
+    let t3 = h.storage.stored_sync_state(E).unwrap().last_timestamp;
+    assert_eq!(
+        cursors(&h),
+        vec![("mine".into(), true, t3), ("region".into(), true, t3)]
+    );
+    assert!(!h.recorder.states().contains(&SyncState::Bootstrapping));
+}
+
+#[test]
+fn a_target_added_or_changed_later_does_not_inherit_an_older_cursor() {
+    let mut h = Harness::new();
+    h.server.set_writes_per_second(1);
+    populate(&h);
+    let mut first = synchronizer_with(
+        &h,
+        vec![ids("mine", &[1]), keys_between("region", 10, 19)],
+        Retention::Drop,
+        0,
+    );
+    let mut run: RunFuture<'_> = Box::pin(first.run());
+    advance(&mut h, &mut run, 3 * SEC);
+    drop(run);
+    let t1 = h.storage.stored_sync_state(E).unwrap().last_timestamp;
+    // Written while the client is closed, before the stored cursor is reached by a catch-up.
+    h.server
+        .write(E, entity_id(21), model_state(PLAYER, 21, 2_100, 2));
+    // A reload where the region grew and a target is new: neither is caught up from the
+    // kind's cursor; both are paged whole once streaming, and get a cursor then.
+    let calls = h.server.calls().len();
+    let mut second = synchronizer_with(
+        &h,
+        vec![
+            ids("mine", &[1]),
+            keys_between("region", 10, 25),
+            ids("friend", &[33]),
+        ],
+        Retention::Drop,
+        0,
+    );
+    let mut run: RunFuture<'_> = Box::pin(second.run());
+    advance(&mut h, &mut run, 3 * SEC);
+    drop(run);
+    let pages = pages_since(&h, calls);
+    let rows = |id: &str| -> usize {
+        pages
+            .iter()
+            .filter(|(s, _)| *s == [id])
+            .map(|(_, rows)| rows)
+            .sum()
+    };
+    assert_eq!(
+        rows("region"),
+        16,
+        "the changed region is paged whole: {pages:?}"
+    );
+    assert_eq!(rows("friend"), 1);
+    assert_eq!(rows("mine"), 0);
+    let t2 = h.storage.stored_sync_state(E).unwrap().last_timestamp;
+    assert!(t2 > t1);
+    assert_eq!(
+        cursors(&h),
+        vec![
+            ("mine".into(), true, t2),
+            ("region".into(), true, t2),
+            ("friend".into(), true, t2)
+        ]
+    );
+    assert!(stored_players(&h).contains(&21));
+}
+
+#[test]
+fn a_target_removed_and_added_again_at_run_time_catches_up_from_its_own_cursor() {
+    let mut h = Harness::new();
+    h.server.set_writes_per_second(1);
+    populate(&h);
+    let mut sync = synchronizer_with(
+        &h,
+        vec![ids("mine", &[1]), keys_between("region", 10, 19)],
+        Retention::Keep,
+        0,
+    );
+    let handle = sync.handle();
+    let server = h.server.clone();
+    let (remove, add) = (handle.clone(), handle);
+    h.after(3 * SEC, move || {
+        remove.retarget(vec![ids("mine", &[1])]);
+    });
+    h.after(4 * SEC, move || {
+        server.write(E, entity_id(15), model_state(PLAYER, 15, 1_500, 2));
+        server.write(E, entity_id(1), model_state(PLAYER, 1, 100, 2));
+    });
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mark = (std::rc::Rc::clone(&calls), h.server.clone());
+    h.after(6 * SEC, move || {
+        mark.0.set(mark.1.calls().len());
+        add.retarget(vec![ids("mine", &[1]), keys_between("region", 10, 19)]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 8 * SEC);
+    drop(run);
+    let pages = pages_since(&h, calls.get());
+    assert_eq!(
+        pages.len(),
+        1,
+        "one page of the region's catch-up: {pages:?}"
+    );
+    assert_eq!(pages[0].0, ["region"]);
+    let held = h.storage.record(E, &entity_id(15), PLAYER).unwrap();
+    assert!(format!("{:?}", held.state).contains("1500"));
+    let newest = h.storage.stored_sync_state(E).unwrap().last_timestamp;
+    assert_eq!(
+        cursors(&h),
+        vec![
+            ("mine".into(), true, newest),
+            ("region".into(), true, newest)
+        ]
+    );
+}
+
+#[test]
+fn restored_targets_are_complete_only_under_the_stored_definition() {
+    let mut h = Harness::new();
+    populate(&h);
+    let mut first = synchronizer(
+        &h,
+        vec![ids("mine", &[1]), keys_between("region", 10, 19)],
+        Retention::Drop,
+    );
+    let mut run: RunFuture<'_> = Box::pin(first.run());
+    advance(&mut h, &mut run, 3 * SEC);
+    drop(run);
+    let stored = h.storage.stored_sync_state(E);
+    let target = SyncTarget::of(
+        E,
+        vec![
+            keys_between("region", 10, 19),
+            ids("mine", &[1, 2]),
+            ids("new", &[3]),
+        ],
+    );
+    let restored: Vec<(String, bool)> = restored_targets(&target, stored.as_ref())
+        .into_iter()
+        .map(|t| (t.id, t.complete))
+        .collect();
+    assert_eq!(
+        restored,
+        vec![
+            ("region".into(), true),
+            ("mine".into(), false),
+            ("new".into(), false)
+        ]
+    );
+    assert!(restored_targets(&target, None).iter().all(|t| !t.complete));
+}
+
+#[test]
+fn targets_no_longer_declared_keep_their_cursor_only_while_their_data_stays() {
+    let mut h = Harness::new();
+    populate(&h);
+    // Forty one-player targets declared once each, then dropped: with `Retention::Keep` their
+    // data stays, and the newest 32 keep their state (the sync state does not grow without bound).
+    let many: Vec<TargetScope> = (0..40).map(|n| ids(&format!("p{n}"), &[n])).collect();
+    let mut sync = synchronizer_with(&h, many, Retention::Keep, 0);
+    let handle = sync.handle();
+    h.after(3 * SEC, move || {
+        handle.retarget(vec![ids("mine", &[1])]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    let stored = cursors(&h);
+    assert_eq!(stored.len(), 1 + 32, "{stored:?}");
+    assert!(stored
+        .iter()
+        .all(|(_, complete, since)| *complete && since.is_some()));
+    assert_eq!(stored_players(&h).len(), 40, "kept");
+    // With `Retention::Drop`, a removal drops the data and the state with it.
+    let mut h = Harness::new();
+    populate(&h);
+    let mut sync = synchronizer_with(
+        &h,
+        vec![ids("mine", &[1]), keys_between("region", 10, 19)],
+        Retention::Drop,
+        0,
+    );
+    let handle = sync.handle();
+    h.after(3 * SEC, move || {
+        handle.retarget(vec![ids("mine", &[1])]);
+    });
+    let mut run: RunFuture<'_> = Box::pin(sync.run());
+    advance(&mut h, &mut run, 5 * SEC);
+    drop(run);
+    let ids: Vec<String> = cursors(&h).into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(ids, ["mine"]);
+    assert_eq!(stored_players(&h), [1]);
 }

@@ -5,7 +5,9 @@
 //! checks both against one serialised example of every variant,
 //! `js/test/fixtures/worker-events.json`, which the test below keeps equal to this enum's output.
 
-use dojo_reactive_core::sync::{SyncTick, Transition};
+use std::collections::BTreeMap;
+
+use dojo_reactive_core::sync::{SyncTick, TargetTick, Transition};
 use serde::Serialize;
 
 use crate::adapter::DeltaRelay;
@@ -33,6 +35,10 @@ pub enum WorkerEvent<'a> {
         persistence: Persistence,
         /// How the start went.
         timings: StartTimings,
+        /// Where each of the page's sync targets stands once the stored data is in the view, by
+        /// kind: complete when it was stored complete under the same definition (before any
+        /// network; the ticks say the same later).
+        targets: BTreeMap<&'static str, Vec<TargetTick>>,
     },
     /// One batch of changes; its bytes are `emit`'s second argument.
     Delta {
@@ -153,6 +159,14 @@ mod tests {
                     open_ms: 3.0,
                     restore_ms: 40.0,
                 },
+                targets: BTreeMap::from([(
+                    "entities",
+                    vec![TargetTick {
+                        id: "region".into(),
+                        digest: "00000000000000ff".into(),
+                        complete: true,
+                    }],
+                )]),
             },
             WorkerEvent::Delta {
                 persisted: true,
@@ -216,6 +230,7 @@ mod tests {
         assert_eq!(json[0]["timings"]["openMs"], 3.0);
         assert_eq!(json[0]["toriiVersion"], "1.8.16");
         assert_eq!(json[0]["persistence"], "indexedDb");
+        assert_eq!(json[0]["targets"]["entities"][0]["complete"], true);
         assert_eq!(json[1]["persisted"], true);
         assert_eq!(json[1]["relay"]["target"], "entities");
         assert_eq!(json[1]["relay"]["n"], 17);

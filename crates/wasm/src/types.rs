@@ -78,7 +78,7 @@ export interface DeltaRelay { target: TargetKind; epoch: number; n: number }
 
 /** What the worker sends (`messages.rs`); DELTA bytes come as the second argument of emit. */
 export type WorkerEvent =
-  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings }
+  | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings; targets: { [K in TargetKind]?: { id: string; digest: string; complete: boolean }[] } }
   | { type: "DELTA"; persisted: boolean; relay?: DeltaRelay }
   | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }
   | { type: "TRANSITION"; transition: Transition }

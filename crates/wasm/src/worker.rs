@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    Clock, StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver, SyncState,
-    SyncTick, Synchronizer, TargetKind, TargetScope, Transition,
+    restored_targets, Clock, StoredTarget, SyncErrorEvent, SyncErrorKind, SyncHandle, SyncObserver,
+    SyncState, SyncTick, Synchronizer, TargetKind, TargetScope, Transition,
 };
 use dojo_reactive_core::ManifestFingerprint;
 use dojo_reactive_core::StateKind;
@@ -224,6 +224,27 @@ impl SyncWorker {
                 }
             }
         }
+        // The page's targets stored complete are complete now that their data is in the view
+        // (none while a deploy hides stored models: their data is not shown).
+        let mut targets = BTreeMap::new();
+        for setup in &plan.setups {
+            let kind = setup.target.kind;
+            let stored = if hidden.is_empty() {
+                match storage.inner().sync_state(kind).await {
+                    Ok(stored) => stored,
+                    Err(error) => {
+                        storage.inner().close();
+                        return Err(store_error(&error).into());
+                    }
+                }
+            } else {
+                None
+            };
+            targets.insert(
+                kind.name(),
+                restored_targets(&setup.target, stored.as_ref()),
+            );
+        }
         emit.event(&WorkerEvent::InitAck {
             manifest_hash: &plan.fingerprint.hash,
             torii_version: stored_version.as_deref(),
@@ -235,6 +256,7 @@ impl SyncWorker {
                 open_ms: opened_at - started_at,
                 restore_ms: js_sys::Date::now() - opened_at,
             },
+            targets,
         });
         let targets = plan.setups.iter().map(|s| s.target.kind).collect();
         {

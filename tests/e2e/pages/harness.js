@@ -85,7 +85,8 @@ e2e.describeError = function describeError(error) {
 
 /**
  * Creates the client (`e2e.client`) for the mock at `toriiUrl`, records its errors, statuses and
- * entity updates, and waits for `ready`: resolves `{ init }` or `{ error }` (ready rejected).
+ * entity updates, and waits for `ready`: resolves `{ init, targetsAtReady }` (`client.targets.list()`
+ * as `ready` resolved: before any SYNC_TICK) or `{ error }` (ready rejected).
  * With `capture` (model tags), also `captured`: the JSON text of `e2e.capture(capture)`, every
  * synced state of those models read in the same task as `ready` resolved, i.e. exactly what the
  * worker restored from IndexedDB (later DELTAs are later messages), and `updatesAtReady`, the
@@ -113,8 +114,14 @@ e2e.start = async function start(toriiUrl, extra = {}, { capture } = {}) {
     );
     try {
         const init = await client.ready;
-        if (!capture) return { init: { ...init } };
-        return { init: { ...init }, captured: JSON.stringify(e2e.capture(capture)), updatesAtReady: e2e.updates.length };
+        const targetsAtReady = client.targets.list();
+        if (!capture) return { init: { ...init }, targetsAtReady };
+        return {
+            init: { ...init },
+            targetsAtReady,
+            captured: JSON.stringify(e2e.capture(capture)),
+            updatesAtReady: e2e.updates.length,
+        };
     } catch (error) {
         return { error: e2e.describeError(error) };
     }

@@ -2,7 +2,8 @@
 // share one live stream whose clause is updated in place when `client.targets` changes them; a
 // change pages only what it adds where that is exact (the mock's request log counts the rows
 // fetched); what no target covers any more leaves (or stays, `targetRetention: 'keep'`); a reload
-// resumes every target from the database; two tabs with eight targets between them still hold one
+// resumes every target from the database (the stored ones complete at ready, before any network),
+// and a target declared again catches up from its own cursor; two tabs with eight targets between them still hold one
 // subscription per kind. Targets select `arena-Player` by `level` (1..60, never changed by the
 // mock's scripted updates, so the expected sets are exact while writes stream).
 
@@ -223,9 +224,15 @@ test("a reload resumes every target from the database and pages only a new one",
         [env.mock.url, { models: [PLAYER], targets: [...targets, levels("d", 40, 42)], syncOptions }],
     );
     assert.ok(started.init, `ready: ${JSON.stringify(started.error)}`);
-    // The stored targets are in the view when the client is ready, before any network.
+    // The stored targets are in the view when the client is ready, before any network, and
+    // complete then (restored first); the new one is not until it is paged.
     const restored = sortIds(JSON.parse(started.captured)[PLAYER].map(([id]) => id));
     assert.deepEqual(restored, before, "restored at ready");
+    assert.deepEqual(
+        started.targetsAtReady.map((t) => [t.id, t.complete]),
+        [["a", true], ["b", true], ["c", true], ["d", false]],
+        "the stored targets are complete at ready",
+    );
     await allComplete(page);
     await holds(page, expected([[1, 5], [20, 25], [40, 42]], [world[1].rawId, world[2].rawId]), "with the new target");
     const log = await env.mock.log();
@@ -233,6 +240,41 @@ test("a reload resumes every target from the database and pages only a new one",
     const added = expected([[40, 42]]).length;
     assert.ok(paged >= added && paged <= added + 2 * syncOptions.pageSize, `paged ${paged} rows: the new target's ${added} and the newest held, not the ${before.length} held: ${JSON.stringify(log)}`);
     assert.equal(opened(log).filter((e) => e.method === "SubscribeEntities").length, 1, "one stream");
+    assert.deepEqual(page.problems, []);
+    await page.evaluate(() => window.e2e.client.shutdown());
+    await context.close();
+});
+
+test("a target declared again after a reload without it catches up from its own cursor", async () => {
+    const a = levels("a", 6, 8);
+    const b = levels("b", 30, 35);
+    const options = (targets) => ({ models: [PLAYER], targets, targetRetention: "keep", syncOptions: { catchUpMarginS: 0, pageSize: 5 } });
+    const inB = world.find((e) => e.models[PLAYER].level >= 30 && e.models[PLAYER].level <= 35);
+    const inA = world.find((e) => e.models[PLAYER].level >= 6 && e.models[PLAYER].level <= 8);
+    const first = await startClient(options([a, b]));
+    await allComplete(first);
+    const context = first.context();
+    await first.evaluate(() => window.e2e.client.shutdown());
+    await first.close();
+    // Without `b`: a write to one of its players is not streamed; `a` streams one later.
+    const second = await env.openHarness(context);
+    assert.ok((await second.evaluate(([url, o]) => window.e2e.start(url, o), [env.mock.url, options([a])])).init);
+    await allComplete(second);
+    await env.mock.post("/_mock/updates", { count: 1, model: PLAYER, entityIds: [inB.rawId] });
+    await new Promise((r) => setTimeout(r, 1100));
+    await env.mock.post("/_mock/updates", { count: 1, model: PLAYER, entityIds: [inA.rawId] });
+    await current(second, [inA.entityId]);
+    await second.evaluate(() => window.e2e.client.shutdown());
+    await second.close();
+    // `b` again: complete at ready (its data was kept), then caught up, not paged again.
+    await env.mock.clearLog();
+    const page = await env.openHarness(context);
+    const started = await page.evaluate(([url, o]) => window.e2e.start(url, o), [env.mock.url, options([a, b])]);
+    assert.deepEqual(started.targetsAtReady.map((t) => [t.id, t.complete]), [["a", true], ["b", true]]);
+    await current(page, [inB.entityId, inA.entityId]);
+    const paged = rowsPaged(await env.mock.log());
+    const inTarget = expected([[30, 35]]).length;
+    assert.ok(paged <= 2 * 5 && paged < inTarget, `caught up with ${paged} rows, not the ${inTarget} of b`);
     assert.deepEqual(page.problems, []);
     await page.evaluate(() => window.e2e.client.shutdown());
     await context.close();

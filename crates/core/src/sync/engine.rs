@@ -140,6 +140,10 @@ pub(crate) struct St<Stream> {
     /// For incomplete scopes changed at run time: the part of the scope to page (absent: the
     /// whole scope).
     pub paging: std::collections::BTreeMap<String, TargetScope>,
+    /// Complete scopes whose own cursor (Unix seconds) is older than what the pass's catch-up
+    /// read: each reads its rows changed since once streaming (their cursors are not raised
+    /// before).
+    pub catch_up: std::collections::BTreeMap<String, u64>,
     /// A scope was removed or narrowed: what no scope covers leaves the store once streaming
     /// (with [`Retention::Drop`](super::options::Retention::Drop)).
     pub prune: bool,
@@ -192,6 +196,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Synchronizer<T, S, C> {
             target: setup.target.clone(),
             retarget: None,
             paging: Default::default(),
+            catch_up: Default::default(),
             prune: false,
             mirror: StoreMirror::new(&setup.config),
             queue: UpdateQueue::new(setup.options.queue),
@@ -485,10 +490,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         st.mirror = StoreMirror::new(&self.config);
         st.mirror.seed(&stored);
         st.sync_state = stored.sync_state.unwrap_or_default();
-        st.sync_state.scopes = super::scopes::restored(&st.target, &st.sync_state);
+        st.sync_state.scopes =
+            super::scopes::restored(&st.target, &st.sync_state, self.options.retention);
         st.paging.clear();
+        st.catch_up.clear();
         if let Some(scopes) = st.retarget.take() {
-            super::scopes::adopt(st, scopes);
+            super::scopes::adopt(st, scopes, self.options.retention);
         }
         st.last_synced_at = st.sync_state.last_synced_at;
         st.consecutive_failures = 0;
@@ -536,19 +543,36 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         kind
     }
 
-    /// The pass that closes a gap in the stream (a restart, a lost or dead stream): a catch-up
-    /// over the rows Torii changed since the newest update applied (less `catch_up_margin_s`)
-    /// when the last pass ended (no cursor of an interrupted pass is stored) and that time is
-    /// known; else a replay.
-    pub(crate) fn gap_pass(&self, st: &St<T::Stream>) -> PassKind {
+    /// The pass that closes a gap in the stream (a restart, a lost or dead stream): when the
+    /// last pass ended (no cursor of an interrupted pass is stored) and the kind's newest
+    /// update is known, a catch-up of the merged filter over the rows Torii changed since the
+    /// newest cursor of a complete target (less `catch_up_margin_s`; the kind's newest update
+    /// for targets stored without one), the complete targets whose own cursor is older being
+    /// left to catch up on their own once streaming ([`St::catch_up`]); else a replay.
+    pub(crate) fn gap_pass(&self, st: &mut St<T::Stream>) -> PassKind {
         let state = &st.sync_state;
-        match state.last_timestamp {
-            Some(newest) if state.snapshot_complete && state.cursor.is_none() => {
-                PassKind::CatchUp {
-                    since: newest.saturating_sub(self.options.catch_up_margin_s),
-                }
+        let newest = match state.last_timestamp {
+            Some(newest) if state.snapshot_complete && state.cursor.is_none() => newest,
+            _ => return PassKind::Replay,
+        };
+        let declared = st.target.scopes.len().min(state.scopes.len());
+        let cursors: Vec<(String, u64)> = state.scopes[..declared]
+            .iter()
+            .filter(|s| s.complete)
+            .map(|s| (s.id.clone(), s.since.unwrap_or(newest)))
+            .collect();
+        let since = cursors
+            .iter()
+            .map(|(_, since)| *since)
+            .max()
+            .unwrap_or(newest);
+        for (id, cursor) in cursors {
+            if cursor < since {
+                st.catch_up.insert(id, cursor);
             }
-            _ => PassKind::Replay,
+        }
+        PassKind::CatchUp {
+            since: since.saturating_sub(self.options.catch_up_margin_s),
         }
     }
 
@@ -635,7 +659,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Some(scopes) = st.retarget.take() {
             // Not streaming yet: subscribe with the new filter (this pass, or the paging once
             // streaming, reads what the new scopes add).
-            super::scopes::adopt(st, scopes);
+            super::scopes::adopt(st, scopes, self.options.retention);
         }
         let target = st.target.clone();
         let result = self

@@ -208,6 +208,15 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             None => return None,
         };
         state.last_timestamp = state.last_timestamp.max(newest);
+        if st.state == SyncState::Streaming {
+            // The live stream covers every declared target: the complete ones are as current.
+            super::scopes::raise(
+                &mut state.scopes,
+                &st.target,
+                state.last_timestamp,
+                &st.catch_up,
+            );
+        }
         Some(state)
     }
 
@@ -216,10 +225,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     fn lose(&self, st: &mut St<T::Stream>, reason: TransitionReason) -> Step {
         self.set_state(st, SyncState::Lagging, reason.clone());
         self.disconnect(st);
-        Step::Pass {
-            kind: self.gap_pass(st),
-            reason,
-        }
+        let kind = self.gap_pass(st);
+        Step::Pass { kind, reason }
     }
 
     /// Applies buffered updates and re-reads, during the settle window after a snapshot, the
@@ -282,7 +289,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         let check = self.options.heartbeat_check_ms.max(1);
         st.next_heartbeat_at = self.now().saturating_add(check);
         loop {
-            let scopes_waiting = st.sync_state.scopes.iter().any(|s| !s.complete);
+            let scopes_waiting =
+                st.sync_state.scopes.iter().any(|s| !s.complete) || !st.catch_up.is_empty();
             if st.retarget.is_some() || st.prune || scopes_waiting {
                 if let Some(step) = self.settle_scopes(st).await {
                     return step;

@@ -69,7 +69,11 @@
 //!   deleted whole while the stream was down has no row to show it, and stays until the full
 //!   replay that runs `reconcile_interval_ms` (default 1 h) after the last full pass, or on
 //!   `force_replay`. A stall with no time of a newest update to start from (nothing applied
-//!   yet, or an interrupted pass) replays in full; a failed catch-up is retried as one. The
+//!   yet, or an interrupted pass) replays in full; a failed catch-up is retried as one. Each
+//!   sync target keeps its own cursor (the newest update applied while it was complete and
+//!   streamed): the catch-up reads down to the newest cursor of the complete targets, and a
+//!   complete target whose cursor is older then reads its own rows since its cursor while
+//!   streaming; a target new or changed since has no cursor and is paged. The
 //!   stored cursor is used only to resume an interrupted bootstrap (after a restart or a
 //!   failed bootstrap) without re-reading its stored pages, after which a replay closes the
 //!   gap the interruption left.
@@ -120,6 +124,7 @@ pub use engine::{SyncSetup, Synchronizer};
 pub use error::{FatalReason, StorageError, StorageErrorKind, SyncFatalError, TransportError};
 pub use handle::{Command, SyncHandle};
 pub use options::{BackoffConfig, Retention, SyncOptions};
+pub use scopes::restored_targets;
 pub use state::{
     ModelSyncStatus, NoObserver, OverlayCounts, SyncErrorEvent, SyncErrorKind, SyncObserver,
     SyncState, Transition, TransitionReason,

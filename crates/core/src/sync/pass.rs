@@ -201,13 +201,28 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             last_timestamp: st.sync_state.last_timestamp,
             updated_at: now,
             scopes: if full {
-                super::scopes::all_complete(&st.target)
+                super::scopes::after_full_pass(
+                    &st.target,
+                    &st.sync_state,
+                    st.sync_state.last_timestamp,
+                    self.options.retention,
+                )
             } else {
-                st.sync_state.scopes.clone()
+                // A catch-up brought the targets it read up to the kind's newest row; those
+                // behind it catch up on their own, incomplete ones are paged.
+                let mut scopes = st.sync_state.scopes.clone();
+                super::scopes::raise(
+                    &mut scopes,
+                    &st.target,
+                    st.sync_state.last_timestamp,
+                    &st.catch_up,
+                );
+                scopes
             },
         };
         if full {
             st.paging.clear();
+            st.catch_up.clear();
         }
         self.commit(st, pending, Some(sync))
             .await

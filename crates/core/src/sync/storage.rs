@@ -71,11 +71,14 @@ pub struct TargetSyncState {
     pub pages_read: u64,
     /// Clock time (ms) when the target was last known to be current.
     pub last_synced_at: Option<u64>,
-    /// Newest Torii `updated_at` applied (Unix seconds).
+    /// Newest Torii `updated_at` applied to the kind (Unix seconds); each target's own
+    /// catch-up point is its [`ScopeSyncState::since`].
     pub last_timestamp: Option<u64>,
     /// Clock time (ms) of this record.
     pub updated_at: u64,
-    /// Where each sync target of the kind stands.
+    /// Where each sync target of the kind stands: the declared ones in their order, then, with
+    /// `Retention::Keep` (their data stays stored), the complete ones no longer declared, with
+    /// their cursor.
     #[serde(default)]
     pub scopes: Vec<ScopeSyncState>,
 }
@@ -91,6 +94,12 @@ pub struct ScopeSyncState {
     pub digest: u64,
     /// Whether everything it selects has been read (it is then visible as complete).
     pub complete: bool,
+    /// The target's resume cursor: the newest Torii `updated_at` (Unix seconds) applied while
+    /// it was complete and streamed; a catch-up of this target reads its rows changed since
+    /// (less `catch_up_margin_s`). `None` while it is not complete (it is paged, not caught
+    /// up): a target never inherits a cursor older than itself.
+    #[serde(default)]
+    pub since: Option<u64>,
 }
 
 /// Everything stored for one target.

@@ -1,22 +1,31 @@
 //! Encoding of a target's [`TargetSyncState`] (one `sync_meta` record).
 //!
 //! ```text
-//! "DRT" format:u8(=2) flags:u8 [cursor:str] pages_read:varint [last_synced_at:varint]
+//! "DRT" format:u8(=3) flags:u8 [cursor:str] pages_read:varint [last_synced_at:varint]
 //! [last_timestamp:varint] updated_at:varint
-//! scopes:varint (id:str digest:varint complete:u8)* checksum:4
+//! scopes:varint (id:str digest:varint scope_flags:u8 [since:varint])* checksum:4
 //! flags = bit 0 cursor, bit 1 snapshot complete, bit 2 last_synced_at, bit 3 last_timestamp
+//! scope_flags = bit 0 complete, bit 1 since
 //! ```
 //!
-//! Format 1 (written before sync targets had states) is the same without `scopes`.
+//! Older formats are still read (the record lives in `sync_meta`; no IndexedDB schema
+//! change): format 2 (before each target had its own cursor) is format 3 whose `scope_flags`
+//! is only `complete`, each complete target taking the kind's `last_timestamp` as its cursor
+//! (every complete target was streamed up to it); format 1 (before sync targets had states)
+//! has no `scopes`, so every target is paged once.
 
 use dojo_reactive_core::sync::{ScopeSyncState, TargetSyncState};
 
 use super::{DecodeError, DecodeErrorKind, Reader, Writer};
 
 const MAGIC: &[u8; 3] = b"DRT";
-const FORMAT: u8 = 2;
+const FORMAT: u8 = 3;
+/// The format without a cursor per scope, still read.
+const FORMAT_WITHOUT_SCOPE_CURSORS: u8 = 2;
 /// The format without scope states, still read.
 const FORMAT_WITHOUT_SCOPES: u8 = 1;
+const SCOPE_COMPLETE: u8 = 1;
+const SCOPE_SINCE: u8 = 2;
 const CURSOR: u8 = 1;
 const COMPLETE: u8 = 2;
 const SYNCED_AT: u8 = 4;
@@ -56,8 +65,35 @@ pub(crate) fn encode_sync_state(state: &TargetSyncState) -> Vec<u8> {
     for scope in &state.scopes {
         w.str(&scope.id);
         w.varint(scope.digest);
-        w.u8(u8::from(scope.complete));
+        let mut flags = 0;
+        if scope.complete {
+            flags |= SCOPE_COMPLETE;
+        }
+        if scope.since.is_some() {
+            flags |= SCOPE_SINCE;
+        }
+        w.u8(flags);
+        if let Some(since) = scope.since {
+            w.varint(since);
+        }
     }
+    w.finish()
+}
+
+/// `state` as format 2 wrote it (before targets had cursors): for the native test of the
+/// upgrade (`store::cursor_upgrade_tests`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) fn encode_format_2(state: &TargetSyncState) -> Vec<u8> {
+    let mut without = state.clone();
+    for scope in &mut without.scopes {
+        scope.since = None;
+    }
+    // Format 3 without scope cursors differs from format 2 only in its format byte.
+    let bytes = encode_sync_state(&without);
+    let mut w = Writer::with_capacity(bytes.len());
+    w.bytes(MAGIC);
+    w.u8(FORMAT_WITHOUT_SCOPE_CURSORS);
+    w.bytes(&bytes[MAGIC.len() + 1..bytes.len() - 4]);
     w.finish()
 }
 
@@ -66,7 +102,7 @@ pub(crate) fn decode_sync_state(bytes: &[u8]) -> Result<TargetSyncState, DecodeE
     const W: &str = "sync state";
     let mut r = Reader::checked(bytes, W)?;
     let format = r.magic(MAGIC, W)?;
-    if format != FORMAT && format != FORMAT_WITHOUT_SCOPES {
+    if ![FORMAT, FORMAT_WITHOUT_SCOPE_CURSORS, FORMAT_WITHOUT_SCOPES].contains(&format) {
         return Err(r.error(DecodeErrorKind::UnsupportedVersion(format)));
     }
     let flags = r.u8(W)?;
@@ -94,25 +130,38 @@ pub(crate) fn decode_sync_state(bytes: &[u8]) -> Result<TargetSyncState, DecodeE
     };
     let updated_at = r.varint("updated_at")?;
     let mut scopes = Vec::new();
-    if format == FORMAT {
+    if format != FORMAT_WITHOUT_SCOPES {
+        let known = if format == FORMAT {
+            SCOPE_COMPLETE | SCOPE_SINCE
+        } else {
+            SCOPE_COMPLETE
+        };
         // Each scope takes at least an id length, a digest and a flag.
         for _ in 0..r.count(3, "scopes")? {
             let id = r.str("scope id")?.to_owned();
             let digest = r.varint("scope digest")?;
-            let complete = match r.u8("scope complete")? {
-                0 => false,
-                1 => true,
-                tag => {
-                    return Err(r.error(DecodeErrorKind::BadTag {
-                        what: "scope complete",
-                        tag,
-                    }))
-                }
+            let flags = r.u8("scope flags")?;
+            if flags & !known != 0 {
+                return Err(r.error(DecodeErrorKind::BadTag {
+                    what: "scope flags",
+                    tag: flags,
+                }));
+            }
+            let complete = flags & SCOPE_COMPLETE != 0;
+            let since = if flags & SCOPE_SINCE != 0 {
+                Some(r.varint("scope since")?)
+            } else if format == FORMAT_WITHOUT_SCOPE_CURSORS && complete {
+                // Stored before targets had cursors: a complete target was as current as
+                // the kind.
+                last_timestamp
+            } else {
+                None
             };
             scopes.push(ScopeSyncState {
                 id,
                 digest,
                 complete,
+                since,
             });
         }
     }
@@ -148,11 +197,19 @@ mod tests {
                         id: "region".into(),
                         digest: u64::MAX,
                         complete: true,
+                        since: Some(1_699_999_000),
                     },
                     ScopeSyncState {
                         id: "mine-ü".into(),
                         digest: 7,
                         complete: false,
+                        since: None,
+                    },
+                    ScopeSyncState {
+                        id: "dormant".into(),
+                        digest: 9,
+                        complete: true,
+                        since: None,
                     },
                 ],
             },
@@ -179,5 +236,47 @@ mod tests {
         assert!(state.snapshot_complete);
         assert_eq!((state.pages_read, state.updated_at), (3, 9));
         assert!(state.scopes.is_empty());
+    }
+
+    #[test]
+    fn states_written_before_targets_had_cursors_give_complete_ones_the_kind_cursor() {
+        let mut w = Writer::with_capacity(64);
+        w.bytes(MAGIC);
+        w.u8(FORMAT_WITHOUT_SCOPE_CURSORS);
+        w.u8(COMPLETE | TIMESTAMP);
+        w.varint(0);
+        w.varint(1_700_000_000);
+        w.varint(9);
+        w.len(2);
+        w.str("a");
+        w.varint(11);
+        w.u8(1);
+        w.str("b");
+        w.varint(12);
+        w.u8(0);
+        let state = decode_sync_state(&w.finish()).unwrap();
+        assert_eq!(state.last_timestamp, Some(1_700_000_000));
+        assert_eq!(
+            state.scopes,
+            vec![
+                ScopeSyncState {
+                    id: "a".into(),
+                    digest: 11,
+                    complete: true,
+                    since: Some(1_700_000_000),
+                },
+                ScopeSyncState {
+                    id: "b".into(),
+                    digest: 12,
+                    complete: false,
+                    since: None,
+                },
+            ]
+        );
+        // Written back, it is format 3 and reads the same.
+        assert_eq!(
+            decode_sync_state(&encode_sync_state(&state)).unwrap(),
+            state
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! stored.
 
 mod compact;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod cursor_upgrade_tests;
 mod index;
 mod replay;
 

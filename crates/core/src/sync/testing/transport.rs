@@ -46,6 +46,8 @@ pub struct CallRecord {
     pub limit: u32,
     /// How many rows a retrieve served.
     pub rows: usize,
+    /// The ids of the sync targets a retrieve paged (the scopes of its filter).
+    pub scopes: Vec<String>,
     /// Whether it failed.
     pub failed: bool,
     /// Virtual time it was served.
@@ -331,6 +333,7 @@ impl ScriptedTransport {
             ids: request.map_or(0, |r| r.entity_ids.len()),
             limit: request.map_or(0, |r| r.limit),
             rows: 0,
+            scopes: Vec::new(),
             failed: failure.is_some(),
             at: self.clock.now(),
         });
@@ -490,6 +493,7 @@ impl ToriiTransport for ScriptedTransport {
         }
         if let Some(call) = inner.calls.last_mut() {
             call.rows = page.items.len() + page.rejected.len();
+            call.scopes = target.scopes.iter().map(|s| s.id.clone()).collect();
         }
         Ok(page)
     }
