@@ -63,6 +63,8 @@ export class TargetControl implements SyncTargets {
     const ticks = this.session.status.get().ticks;
     return this.targets.map((target) => {
       const digest = this.digests.get(target.id);
+      // An event log has no synchronizer and reports no completeness (docs/events.md).
+      if (target.kind === 'eventLog') return { id: target.id, kind: target.kind, complete: false };
       const entry = ticks[target.kind]?.targets?.find(
         (t) =>
           (t.id === target.id || t.id.startsWith(`${target.id}~`)) && (digest === undefined || t.digest === digest),

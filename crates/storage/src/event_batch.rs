@@ -158,6 +158,11 @@ mod tests {
                     key: false,
                     value: Value::Primitive(Primitive::U32(hp)),
                 },
+                Member {
+                    name: "at".into(),
+                    key: false,
+                    value: Value::Primitive(Primitive::U64(u64::MAX - u64::from(hp))),
+                },
             ],
         };
         LoggedEvent {
@@ -193,6 +198,63 @@ mod tests {
         let empty = EventBatch::default();
         let bytes = encode_event_batch(&empty).unwrap();
         assert_eq!(decode_event_batch(&bytes).unwrap(), empty);
+    }
+
+    /// The batches the package's tests feed the real view (`js/test/events.test.mjs`), as hex:
+    /// the stored log of `feed` (3 events) and of `other` (1), a live change of `feed` adding
+    /// 2 and evicting its oldest, then one of those 2 delivered again.
+    #[test]
+    fn the_js_fixture_is_these_batches() {
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../js/test/fixtures/event-batches.json"
+        );
+        let (a, b, c) = (
+            event(1, 1, 100, 0),
+            event(2, 2, 101, 0),
+            event(1, 3, 101, 0),
+        );
+        let (d, e) = (event(2, 4, 102, 0), event(1, 5, 103, 0));
+        let batches = [
+            EventBatch {
+                target: "feed".into(),
+                snapshot: true,
+                added: vec![a.clone(), b, c],
+                evicted: vec![],
+            },
+            EventBatch {
+                target: "other".into(),
+                snapshot: true,
+                added: vec![a.clone()],
+                evicted: vec![],
+            },
+            EventBatch {
+                target: "feed".into(),
+                snapshot: false,
+                added: vec![d.clone(), e],
+                evicted: vec![a.identity],
+            },
+            EventBatch {
+                target: "feed".into(),
+                snapshot: false,
+                added: vec![d],
+                evicted: vec![],
+            },
+        ];
+        let hex: Vec<String> = batches
+            .iter()
+            .map(|b| hex::encode(encode_event_batch(b).unwrap()))
+            .collect();
+        let expected = serde_json::to_string_pretty(&hex).unwrap() + "\n";
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::write(fixture, &expected).unwrap();
+        }
+        let stored = std::fs::read_to_string(fixture).unwrap_or_default();
+        assert!(
+            stored == expected,
+            "js/test/fixtures/event-batches.json is out of date: UPDATE_FIXTURES=1 cargo test -p \
+             dojo-reactive-storage --lib event_batch"
+        );
     }
 
     #[test]

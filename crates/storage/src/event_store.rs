@@ -1,11 +1,12 @@
 //! The event logs' records in the `event_log` store: one [`EventBatch`] per change of a target's
 //! log, folded into one snapshot batch once a target has [`COMPACT_AFTER`] of them. Reading
-//! them back replays each target's batches in sequence order: a snapshot starts the log over,
-//! added events join it, evicted ones leave it.
+//! them back gives each target's events since its last snapshot, in sequence order; restoring
+//! them into an [`EventLog`] of the target's retention (which orders them, keeps each identity
+//! once and evicts again what retention evicted) gives the log that wrote them.
 
 use std::collections::{BTreeMap, HashMap};
 
-use dojo_reactive_core::{EventIdentity, EventLog, LogChange, LoggedEvent};
+use dojo_reactive_core::{EventLog, LogChange, LoggedEvent};
 
 use crate::backend::{Backend, RecordKey, WriteOp, EVENT_LOG};
 use crate::error::{SkippedRecord, StoreError};
@@ -14,10 +15,11 @@ use crate::event_batch::{decode_event_batch, encode_event_batch, EventBatch};
 /// Batches a target keeps before they are folded into one snapshot.
 pub const COMPACT_AFTER: usize = 64;
 
-/// What the `event_log` store holds, per target id: its events in the log's order.
+/// What the `event_log` store holds, per target id: the events of its batches since its last
+/// snapshot (restore them into an [`EventLog`]).
 #[derive(Debug, Default)]
 pub struct StoredLogs {
-    /// Each target's events, oldest first.
+    /// Each target's events, in the order stored.
     pub logs: BTreeMap<String, Vec<LoggedEvent>>,
     /// Records that could not be read (skipped, reported).
     pub skipped: Vec<SkippedRecord>,
@@ -36,7 +38,6 @@ impl EventStore {
     pub async fn load<B: Backend>(backend: &B) -> Result<(EventStore, StoredLogs), StoreError> {
         let mut store = EventStore::default();
         let mut stored = StoredLogs::default();
-        let mut replayed: BTreeMap<String, HashMap<EventIdentity, LoggedEvent>> = BTreeMap::new();
         for raw in backend.read_event_batches().await? {
             let key = match &raw.seq {
                 Ok(seq) => RecordKey::EventBatch(*seq).to_string(),
@@ -80,21 +81,11 @@ impl EventStore {
                 .entry(batch.target.clone())
                 .or_default()
                 .push(seq);
-            let log = replayed.entry(batch.target).or_default();
+            let events = stored.logs.entry(batch.target).or_default();
             if batch.snapshot {
-                log.clear();
+                events.clear();
             }
-            for event in batch.added {
-                log.insert(event.identity.clone(), event);
-            }
-            for identity in &batch.evicted {
-                log.remove(identity);
-            }
-        }
-        for (target, events) in replayed {
-            let mut events: Vec<LoggedEvent> = events.into_values().collect();
-            events.sort_by_key(|e| (e.executed_at(), e.position));
-            stored.logs.insert(target, events);
+            events.extend(batch.added);
         }
         Ok((store, stored))
     }
@@ -227,14 +218,19 @@ mod tests {
             assert!(stored.skipped.is_empty());
             let held: Vec<LoggedEvent> = log.iter().cloned().collect();
             assert_eq!(held.len(), 50);
-            assert_eq!(stored.logs["feed"], held);
+            let restored = |events: &[LoggedEvent]| {
+                let mut log = EventLog::new(retention);
+                log.restore(events.to_vec(), 0);
+                log.iter().cloned().collect::<Vec<_>>()
+            };
+            assert_eq!(restored(&stored.logs["feed"]), held);
             assert_eq!(stored.logs["other"].len(), 10);
             assert!(backend.read_event_batches().await.unwrap().len() < COMPACT_AFTER + 10);
             // Removing a target deletes its records.
             write(&backend, reread.remove("other")).await;
             let (_, stored) = EventStore::load(&backend).await.unwrap();
             assert!(!stored.logs.contains_key("other"));
-            assert_eq!(stored.logs["feed"], held);
+            assert_eq!(restored(&stored.logs["feed"]), held);
         });
     }
 
