@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
 import { createClient } from '../dist/client.js';
+import { ReactiveProvider, useEvents } from '../dist/react.js';
 import { checkOptions } from '../dist/options.js';
 import { options, stubRuntime } from './stubs.mjs';
 
@@ -95,4 +98,14 @@ test('eventLog targets are checked: models, clause and retention, nothing of the
   for (const t of bad) {
     assert.throws(() => checkOptions('createReactiveClient', withTargets([t]), true), { name: 'ValidationError' }, JSON.stringify(t));
   }
+});
+
+test('useEvents renders the query under a provider, nothing for an undefined query', async () => {
+  const { client } = await started();
+  const Feed = ({ query }) => createElement('p', null, useEvents(query).map((e) => e.models.ns.Moved.hp).join(','));
+  const render = (query) => renderToString(createElement(ReactiveProvider, { client }, createElement(Feed, { query })));
+  assert.equal(render(undefined), '<p></p>');
+  assert.equal(render({ target: 'feed', order: 'desc', limit: 2 }), '<p>3,2</p>');
+  assert.equal(render({ target: 'feed', keys: [player(1)] }), '<p>1,3</p>');
+  await client.shutdown();
 });
