@@ -149,14 +149,32 @@ class Log {
   events: Held[] = [];
   readonly ids = new Set<string>();
 
-  insert(held: Held): boolean {
-    if (this.ids.has(held.event.id)) return false;
-    this.ids.add(held.event.id);
-    // Mostly appended: search from the end.
-    let at = this.events.length;
-    while (at > 0 && before(held, this.events[at - 1]!)) at--;
-    this.events.splice(at, 0, held);
-    return true;
+  /**
+   * Adds `items` (in the log's order, as a batch carries them) that are not held; returns the
+   * added events. A stream's batch goes after what is held and a walk's page of history before
+   * it: both are one concatenation; anything else is one merge.
+   */
+  insertAll(items: readonly Held[]): EventMessage[] {
+    const fresh = items.filter((held) => !this.ids.has(held.event.id) && (this.ids.add(held.event.id), true));
+    const events = this.events;
+    const first = fresh[0];
+    const last = fresh[fresh.length - 1];
+    if (!first || !last) return [];
+    if (events.length === 0 || !before(first, events[events.length - 1]!)) {
+      for (const held of fresh) events.push(held);
+    } else if (before(last, events[0]!)) {
+      this.events = fresh.concat(events);
+    } else {
+      const merged: Held[] = [];
+      let i = 0;
+      for (const held of fresh) {
+        while (i < events.length && !before(held, events[i]!)) merged.push(events[i++]!);
+        merged.push(held);
+      }
+      while (i < events.length) merged.push(events[i++]!);
+      this.events = merged;
+    }
+    return fresh.map((held) => held.event);
   }
 
   evict(ids: readonly string[]): void {
@@ -180,10 +198,7 @@ export class EventLogs implements Events {
       log = new Log();
       this.logs.set(batch.target, log);
     }
-    const added: EventMessage[] = [];
-    batch.added.forEach((event, i) => {
-      if (log.insert({ event, position: batch.positions[i] ?? 0 })) added.push(event);
-    });
+    const added = log.insertAll(batch.added.map((event, i) => ({ event, position: batch.positions[i] ?? 0 })));
     log.evict(batch.evicted);
     if (batch.snapshot && batch.added.length === 0 && batch.evicted.length === 0) this.logs.delete(batch.target);
     if (!batch.snapshot && added.length > 0) {

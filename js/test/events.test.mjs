@@ -109,3 +109,10 @@ test('useEvents renders the query under a provider, nothing for an undefined que
   assert.equal(render({ target: 'feed', keys: [player(1)] }), '<p>1,3</p>');
   await client.shutdown();
 });
+
+test("a walk's older events go before the held ones, and one between them in its place", async () => {
+  const { client, port } = await started();
+  for (const batch of batches.slice(4)) port.send({ type: 'EVENTS', buffer: batch.slice(0), persisted: true });
+  assert.deepEqual(steps(client.events.query({ target: 'walk' })), [1, 2, 3, 4, 5]);
+  await client.shutdown();
+});

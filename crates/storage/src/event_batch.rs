@@ -202,7 +202,8 @@ mod tests {
 
     /// The batches the package's tests feed the real view (`js/test/events.test.mjs`), as hex:
     /// the stored log of `feed` (3 events) and of `other` (1), a live change of `feed` adding
-    /// 2 and evicting its oldest, then one of those 2 delivered again.
+    /// 2 and evicting its oldest, then one of those 2 delivered again; then, for a target
+    /// `walk`, a stored log of the 2 newest, a walk's page of the 2 oldest, and the one between.
     #[test]
     fn the_js_fixture_is_these_batches() {
         let fixture = concat!(
@@ -219,7 +220,7 @@ mod tests {
             EventBatch {
                 target: "feed".into(),
                 snapshot: true,
-                added: vec![a.clone(), b, c],
+                added: vec![a.clone(), b.clone(), c.clone()],
                 evicted: vec![],
             },
             EventBatch {
@@ -231,13 +232,31 @@ mod tests {
             EventBatch {
                 target: "feed".into(),
                 snapshot: false,
-                added: vec![d.clone(), e],
-                evicted: vec![a.identity],
+                added: vec![d.clone(), e.clone()],
+                evicted: vec![a.identity.clone()],
             },
             EventBatch {
                 target: "feed".into(),
                 snapshot: false,
-                added: vec![d],
+                added: vec![d.clone()],
+                evicted: vec![],
+            },
+            EventBatch {
+                target: "walk".into(),
+                snapshot: true,
+                added: vec![d, e],
+                evicted: vec![],
+            },
+            EventBatch {
+                target: "walk".into(),
+                snapshot: false,
+                added: vec![a, b],
+                evicted: vec![],
+            },
+            EventBatch {
+                target: "walk".into(),
+                snapshot: false,
+                added: vec![c],
                 evicted: vec![],
             },
         ];
