@@ -96,21 +96,25 @@ fn timed_out(what: &str, ms: u64) -> ToriiError {
     }
 }
 
-/// One walk of the history into `log`, down to its newest second less the margin (all of the
-/// retention when it is empty); returns whether it added events.
+/// Rows per page of a heartbeat's probe: a quiet world has few events in its last seconds.
+const PROBE_PAGE_SIZE: u32 = 50;
+
+/// One walk of the history into `log`, `page_size` rows a page, down to its newest second less
+/// the margin (all of the retention when it is empty); returns whether it added events.
 async fn catch_up<C: Clock, S: FollowSink>(
     client: &ToriiClient,
     query: &HistoricalQuery,
     log: &mut EventLog,
     clock: &C,
     options: FollowOptions,
+    page_size: u32,
     sink: &mut S,
 ) -> Result<bool, ToriiError> {
     let bounds = WalkBounds {
         down_to_s: log
             .newest_executed_at()
             .map_or(0, |at| at.saturating_sub(options.margin_s)),
-        page_size: options.page_size,
+        page_size,
         now_s: clock.now_ms() / 1000,
     };
     let walked = within(
@@ -149,7 +153,7 @@ async fn session<C: Clock, S: FollowSink>(
     )
     .await
     .ok_or_else(|| timed_out("subscribing to event messages", options.request_timeout_ms))??;
-    catch_up(client, query, log, clock, options, sink).await?;
+    catch_up(client, query, log, clock, options, options.page_size, sink).await?;
     let mut delivery = Delivery::new();
     loop {
         if sink.stopped() {
@@ -175,7 +179,8 @@ async fn session<C: Clock, S: FollowSink>(
             Some(None) => return Ok(SessionEnd::Resubscribe),
             None => {
                 // Silent: a walk tells a quiet world from a stream that stopped delivering.
-                if catch_up(client, query, log, clock, options, sink).await? {
+                let probe = options.page_size.min(PROBE_PAGE_SIZE);
+                if catch_up(client, query, log, clock, options, probe, sink).await? {
                     return Ok(SessionEnd::Resubscribe);
                 }
                 let trimmed = log.trim(clock.now_ms() / 1000);
