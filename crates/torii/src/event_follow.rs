@@ -13,7 +13,7 @@ use std::pin::pin;
 
 use crate::client::{EntityKind, ToriiClient};
 use crate::error::ToriiError;
-use crate::event_log::{events_of, HistoricalQuery, WalkBounds};
+use crate::event_log::{events_of, HistoricalQuery, HistoryWalk, WalkBounds};
 
 /// How a follower reads and waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,16 +117,24 @@ async fn catch_up<C: Clock, S: FollowSink>(
         page_size,
         now_s: clock.now_ms() / 1000,
     };
-    let walked = within(
+    let mut walk = HistoryWalk::new(bounds);
+    let mut added = false;
+    // Each page within the request timeout, its change shown and stored before the next.
+    while let Some(change) = within(
         clock,
         options.request_timeout_ms,
-        client.walk_history(query, log, bounds),
+        walk.next_page(client, query, log),
     )
     .await
-    .ok_or_else(|| timed_out("a walk of the event history", options.request_timeout_ms))??;
-    let added = walked.iter().any(|change| !change.added.is_empty());
-    for change in walked {
-        sink.change(log, change).await;
+    .ok_or_else(|| timed_out("a page of the event history", options.request_timeout_ms))??
+    {
+        if !change.is_empty() {
+            added |= !change.added.is_empty();
+            sink.change(log, change).await;
+        }
+        if sink.stopped() {
+            break;
+        }
     }
     Ok(added)
 }
