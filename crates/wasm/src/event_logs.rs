@@ -274,6 +274,10 @@ impl FollowSink for Sink {
         };
         let persisted = self.shared.write(ops).await;
         self.rewrite = !persisted;
+        // Stopped during the write (the target changed or was removed): its view is replaced.
+        if self.stop.get() {
+            return;
+        }
         self.shared.send(
             &EventBatch {
                 target: self.id.clone(),
