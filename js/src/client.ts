@@ -8,6 +8,7 @@
 
 import { ControllerCache, type Controllers } from './controllers.js';
 import { EntityCache } from './entity-cache.js';
+import { EventLogs, type Events } from './events.js';
 import { deepEqual } from './equal.js';
 import {
   OverlayError,
@@ -211,6 +212,11 @@ export interface ReactiveClient<S extends WorldSchema = RegisteredSchema> {
    * (`list`, `complete`). The targets of a kind share one live stream.
    */
   readonly targets: SyncTargets;
+  /**
+   * The logs of the `eventLog` targets (every event message of their models, in order, within
+   * their retention): `query` them, `subscribe` to new events (see `docs/events.md`).
+   */
+  readonly events: Events;
   /** Stops the worker, deletes the database, starts again from Torii; resolves at the new INIT_ACK. */
   reset(): Promise<InitInfo>;
   /** Stops the worker (SHUTDOWN, awaits its confirmation), ends the streams. */
@@ -346,6 +352,7 @@ export function createClient(options: ReactiveClientOptions, runtime: Runtime): 
 class Client implements ReactiveClient {
   readonly entityUpdates: StreamSource<EntityUpdate>;
   readonly targets: SyncTargets;
+  readonly events: EventLogs;
   readonly controllers: ControllerCache;
   private readonly session: SyncSession;
   private wasm: MainWasm | undefined;
@@ -354,8 +361,12 @@ class Client implements ReactiveClient {
   /** The view a restarted worker's persisted state is restored into, shown at its INIT_ACK. */
   private incoming: ViewApi | undefined;
   private readonly viewReady: Promise<void>;
-  /** What arrived before the view existed, in order: DELTAs, and INIT_ACK (`init`). */
-  private queued: ({ readonly buffer: ArrayBuffer; readonly restored: boolean } | 'init')[] = [];
+  /** What arrived before the view existed, in order: DELTAs, EVENTS batches, and INIT_ACK (`init`). */
+  private queued: (
+    | { readonly buffer: ArrayBuffer; readonly restored: boolean }
+    | { readonly events: ArrayBuffer }
+    | 'init'
+  )[] = [];
   /** Whether restored DELTAs were applied since the last announcement. */
   private restoredSince = false;
   private readonly subscriptions = new Set<Subscription>();
@@ -402,12 +413,14 @@ class Client implements ReactiveClient {
       (buffer, restored) => this.receiveDelta(buffer, restored),
       () => this.restored(),
       () => this.restarting(),
+      (buffer) => this.receiveEvents(buffer),
     );
     if (inspector && mode) {
       this.session.errors.subscribe((error) => inspector.error(error));
       this.unregister = registerInspector(inspector.entry(mode));
     }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
+    this.events = new EventLogs((error) => this.report(toReactiveError(error, ValidationError)));
     this.targets = new TargetControl(checked.config, this.session, (where) => this.open(where));
     this.controllers = new ControllerCache(
       (addresses, usernames) => this.session.toriiCall('controllers', [addresses, usernames]),
@@ -440,6 +453,7 @@ class Client implements ReactiveClient {
         this.queued = [];
         for (const item of queued) {
           if (item === 'init') this.restored();
+          else if ('events' in item) this.receiveEvents(item.events);
           else this.receiveDelta(item.buffer, item.restored);
         }
       },
@@ -1171,6 +1185,22 @@ class Client implements ReactiveClient {
     this.writeEntity.clear();
     this.pollTimer?.();
     this.pollTimer = undefined;
+  }
+
+  /** An EVENTS batch: decoded by the view, applied to the event logs. */
+  private receiveEvents(buffer: ArrayBuffer): void {
+    if (!this.wasm) {
+      this.queued.push({ events: buffer });
+      return;
+    }
+    // No view: it trapped, and the restarted worker sends the stored logs again.
+    const view = this.incoming ?? this.view;
+    if (!view) return;
+    try {
+      this.events.apply(view.decodeEvents(new Uint8Array(buffer)));
+    } catch (error) {
+      this.report(toReactiveError(error, ValidationError));
+    }
   }
 
   private receiveDelta(buffer: ArrayBuffer, restored: boolean): void {

@@ -107,6 +107,7 @@ export type {
 } from './inspector.js';
 export type { EventStream, Signal, Unsubscribe } from './stream.js';
 export type { SyncTargets } from './targets.js';
+export type { EventMessage, EventQuery, Events } from './events.js';
 export { CONTROLLER_TTL_MS, type Controller, type Controllers } from './controllers.js';
 export type { Published, PublishOptions, SignedMessage, TypedData } from './publish.js';
 export {

@@ -123,6 +123,19 @@ export interface DeltaMessage {
   readonly relay?: DeltaRelay;
 }
 
+/**
+ * Worker → main thread: one change of an event-log target's log (an encoded event batch,
+ * transferred; `View.decodeEvents` reads it): the stored log as a snapshot at the start, then
+ * each change as it is stored.
+ */
+export interface EventsMessage {
+  readonly type: 'EVENTS';
+  /** The encoded batch. */
+  readonly buffer: ArrayBuffer;
+  /** False when the store did not take the change (it is written with the next one). */
+  readonly persisted: boolean;
+}
+
 /** A synced DELTA's place in its leader's relayed sequence (see `docs/tabs.md`). */
 export interface DeltaRelay {
   /** The target whose changes it carries. */
@@ -214,6 +227,7 @@ export type WorkerMessage =
   | RoleMessage
   | InitAckMessage
   | DeltaMessage
+  | EventsMessage
   | SyncTickMessage
   | TransitionMessage
   | SyncErrorMessage
@@ -380,6 +394,11 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
         persisted: data.persisted !== false,
         ...(isDeltaRelay(data.relay) ? { relay: data.relay } : {}),
       };
+    case 'EVENTS':
+      if (!(data.buffer instanceof ArrayBuffer)) {
+        return refuse(side, 'EVENTS needs an ArrayBuffer `buffer`', 'buffer');
+      }
+      return { type: 'EVENTS', buffer: data.buffer, persisted: data.persisted !== false };
     case 'SYNC_TICK':
       if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
         return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');

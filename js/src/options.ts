@@ -306,10 +306,13 @@ function checkModels(check: Check, value: unknown): ModelChoice[] | undefined {
 /** One sync target (`argument` names it); the content of its clause or filter is checked by the worker against the manifest. */
 export function checkTarget(check: Check, argument: string, value: unknown): SyncTargetSpec {
   const record = check.record(argument, value);
-  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter', 'accounts', 'contracts', 'tokenIds']);
+  check.knownKeys(argument, record, ['id', 'kind', 'models', 'clause', 'filter', 'accounts', 'contracts', 'tokenIds', 'retention']);
   const id = check.string(`${argument}.id`, record.id);
-  const kind = check.optionalOneOf(`${argument}.kind`, record.kind, targetKinds);
-  if (kind === undefined) throw check.fail(`${argument}.kind`, targetKinds.map((k) => `'${k}'`).join(', '), record.kind);
+  const kind = check.optionalOneOf(`${argument}.kind`, record.kind, specKinds);
+  if (kind === undefined) throw check.fail(`${argument}.kind`, specKinds.map((k) => `'${k}'`).join(', '), record.kind);
+  if (kind !== 'eventLog' && record.retention !== undefined) {
+    throw check.fail(`${argument}.retention`, 'absent except for an eventLog target', record.retention);
+  }
   if (isTokenKind(kind)) return checkTokenTarget(check, argument, record, id, kind);
   let models: string[] | undefined;
   if (record.models !== undefined) {
@@ -322,8 +325,35 @@ export function checkTarget(check: Check, argument: string, value: unknown): Syn
   if (models) target.models = models;
   if (clause) target.clause = clause;
   if (filter) target.filter = filter;
+  if (kind === 'eventLog') {
+    if (filter) throw check.fail(`${argument}.filter`, 'absent for an eventLog target (use clause)', filter);
+    if (record.accounts !== undefined || record.contracts !== undefined) {
+      throw check.fail(`${argument}.accounts`, 'absent for an eventLog target (accounts / contracts narrow token targets)', record.accounts ?? record.contracts);
+    }
+    const retention = check.optionalRecord(`${argument}.retention`, record.retention);
+    if (retention) {
+      check.knownKeys(`${argument}.retention`, retention, ['count', 'maxAgeSeconds']);
+      const bound = (key: 'count' | 'maxAgeSeconds', min: number): number | undefined => {
+        const value = retention[key];
+        if (value === undefined) return undefined;
+        if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+          throw check.fail(`${argument}.retention.${key}`, `an integer ≥ ${min}`, value);
+        }
+        return value;
+      };
+      const count = bound('count', 1);
+      const maxAgeSeconds = bound('maxAgeSeconds', 0);
+      target.retention = {
+        ...(count === undefined ? {} : { count }),
+        ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+      };
+    }
+  }
   return target;
 }
+
+/** Every kind a target may have: the synchronizers' kinds and `eventLog`. */
+const specKinds = ['entities', 'eventMessages', 'tokens', 'tokenBalances', 'tokenContracts', 'eventLog'] as const;
 
 /** Every target kind. */
 const targetKinds = ['entities', 'eventMessages', 'tokens', 'tokenBalances', 'tokenContracts'] as const;

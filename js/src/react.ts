@@ -369,3 +369,4 @@ export function useUsername(address: string | undefined): string | undefined {
 }
 
 export { useTokenBalances, useTokenContracts, useTokens, type UseTokensOptions } from './react-tokens.js';
+export { useEvents } from './react-events.js';

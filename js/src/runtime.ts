@@ -17,6 +17,7 @@ import init, {
   type TransactionSubmission as WasmTransactionSubmission,
 } from '../wasm/dojo_reactive_view.js';
 import type { Runtime } from './client.js';
+import type { DecodedEvents } from './events.js';
 import { SyncFatalError, toReactiveError } from './errors.js';
 import type { MainMessage } from './messages.js';
 import { browserTimers } from './schedule.js';
@@ -52,6 +53,7 @@ function loadWorkerModule(): Promise<WorkerModuleTools> {
 function viewApi(view: View): ViewApi {
   return {
     applyDelta: (delta) => view.applyDelta(delta),
+    decodeEvents: (batch) => view.decodeEvents(batch) as DecodedEvents,
     restore: (delta) => view.restore(delta),
     size: () => view.size(),
     entity: (entityId, consistency) => view.entity(entityId, consistency),

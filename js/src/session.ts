@@ -242,7 +242,8 @@ export class SyncSession {
   /**
    * A session for `config`; `onDelta` receives every DELTA buffer (unless `deltas` is false),
    * with `restored` set for those of the persisted state (sent before INIT_ACK); `onInit` runs
-   * when INIT_ACK arrives, before `ready` resolves; `onRestart` runs just before a supervised
+   * when INIT_ACK arrives, before `ready` resolves; `onEvents` receives every EVENTS buffer
+   * (unless `deltas` is false); `onRestart` runs just before a supervised
    * restart starts the new worker (whose persisted state then follows as restored DELTAs).
    */
   constructor(
@@ -252,6 +253,7 @@ export class SyncSession {
     private readonly onDelta: (buffer: ArrayBuffer, restored: boolean) => void,
     private readonly onInit: (info: InitInfo) => void = () => {},
     private readonly onRestart: () => void = () => {},
+    private readonly onEvents: (buffer: ArrayBuffer) => void = () => {},
   ) {
     const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
     this.status = new SignalSource<SyncStatus>(initialStatus, report);
@@ -591,6 +593,9 @@ export class SyncSession {
     switch (message.type) {
       case 'DELTA':
         if (this.deltas) this.onDelta(message.buffer, !this.acknowledged);
+        return;
+      case 'EVENTS':
+        if (this.deltas) this.onEvents(message.buffer);
         return;
       case 'INIT_ACK': {
         const init: InitInfo = {

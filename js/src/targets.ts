@@ -64,6 +64,8 @@ export class TargetControl implements SyncTargets {
     const { ticks, init } = this.session.status.get();
     return this.targets.map((target) => {
       const digest = this.digests.get(target.id);
+      // An event log has no synchronizer and reports no completeness (docs/events.md).
+      if (target.kind === 'eventLog') return { id: target.id, kind: target.kind, complete: false };
       // Until its kind ticks, a target stands as the restore left it (INIT_ACK).
       const states = ticks[target.kind]?.targets ?? init?.targets?.[target.kind];
       const entry = states?.find(

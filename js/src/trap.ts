@@ -31,6 +31,7 @@ export function trapGuarded(view: ViewApi, onTrap: (error: unknown) => ReactiveE
     };
   return {
     applyDelta: guard((delta: Uint8Array) => view.applyDelta(delta)),
+    decodeEvents: guard((batch: Uint8Array) => view.decodeEvents(batch)),
     restore: guard((delta: Uint8Array) => view.restore(delta)),
     size: guard(() => view.size()),
     entity: guard((...args: Parameters<ViewApi['entity']>) => view.entity(...args)),

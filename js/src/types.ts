@@ -308,8 +308,12 @@ export type ClauseOperator =
 export interface SyncTargetSpec {
   /** Unique among the client's targets. */
   readonly id: string;
-  /** Torii's entities, its event messages, or a token kind (see `docs/tokens.md`). */
-  readonly kind: TargetKind;
+  /**
+   * Torii's entities, its event messages (the latest of each), a token kind (see
+   * `docs/tokens.md`), or `eventLog`: every event message of `models`, kept in order
+   * (`client.events`, see `docs/events.md`).
+   */
+  readonly kind: SyncTargetKind;
   /** Model tags it syncs (default: every synced model of its kind). Entity kinds only. */
   readonly models?: readonly string[];
   /** Narrows it to the entities a clause selects (default: every entity with one of `models`). Entity kinds only. */
@@ -328,6 +332,19 @@ export interface SyncTargetSpec {
    * hex; default every id, ERC20s included). Torii is asked for these ids alone.
    */
   readonly tokenIds?: readonly (bigint | string)[];
+  /** `eventLog` only: keep at most `count` events (the newest) and none older than `maxAgeSeconds` (by `executedAt`); unbounded by default. */
+  readonly retention?: EventRetention;
+}
+
+/** The kind of a sync target: a synchronizer's kind, or `eventLog` (the history of event messages). */
+export type SyncTargetKind = TargetKind | 'eventLog';
+
+/** How much of its history an `eventLog` target keeps. */
+export interface EventRetention {
+  /** The most events kept (the newest). */
+  readonly count?: number;
+  /** The oldest event kept, in seconds before now (by `executedAt`). */
+  readonly maxAgeSeconds?: number;
 }
 
 /** What happens to entities no target covers any more: they leave the store (`drop`) or stay as last synced (`keep`). */
@@ -338,7 +355,7 @@ export interface SyncTargetStatus {
   /** The target's id. */
   readonly id: string;
   /** Its kind. */
-  readonly kind: TargetKind;
+  readonly kind: SyncTargetKind;
   /**
    * Whether everything it selects, as last defined, has been read (a target restored complete
    * from the database is complete at once; one added or widened at run time once its pages are

@@ -10,6 +10,7 @@
  */
 
 import type { ReactiveErrorInfo } from './errors.js';
+import type { DecodedEvents } from './events.js';
 import type {
   Consistency,
   Guard,
@@ -43,6 +44,8 @@ export interface OverlayEventInfo {
 export interface ViewApi {
   /** Applies one DELTA; returns the ids of entities whose synced state changed. */
   applyDelta(delta: Uint8Array): string[];
+  /** Decodes one EVENTS batch (a change of an event-log target's log). */
+  decodeEvents(batch: Uint8Array): DecodedEvents;
   /** Applies one DELTA of the persisted state (before INIT_ACK), its states decoded when read. */
   restore(delta: Uint8Array): void;
   /** Number of entities held. */

@@ -240,6 +240,13 @@ class Tab {
         }
         return;
       }
+      case 'EVENTS': {
+        // Not relayed to other tabs: a follower shows the stored log (docs/events.md).
+        if (!delta || !this.deltas) return;
+        const buffer = ownBuffer(delta);
+        post({ type: 'EVENTS', buffer, persisted: event.persisted !== false }, [buffer]);
+        return;
+      }
       case 'INIT_ACK':
         // Only the first open's: later ones (a change of role) restore into a live view.
         if (this.acknowledged) return;

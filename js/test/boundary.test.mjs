@@ -98,6 +98,7 @@ function disagreements(source, value, shape, path) {
 const messageInterfaces = {
   INIT_ACK: 'InitAckMessage',
   DELTA: 'DeltaMessage',
+  EVENTS: 'EventsMessage',
   SYNC_TICK: 'SyncTickMessage',
   TRANSITION: 'TransitionMessage',
   SYNC_ERROR: 'SyncErrorMessage',
@@ -119,8 +120,9 @@ function rustTextVariants() {
   return variants;
 }
 
-/** The event as the worker script posts it (a DELTA carries its bytes as `buffer`). */
-const posted = (event) => (event.type === 'DELTA' ? { ...event, buffer: new ArrayBuffer(4) } : event);
+/** The event as the worker script posts it (a DELTA or EVENTS carries its bytes as `buffer`). */
+const posted = (event) =>
+  event.type === 'DELTA' || event.type === 'EVENTS' ? { ...event, buffer: new ArrayBuffer(4) } : event;
 
 test('the fixture holds one example of every event the worker emits', () => {
   assert.deepEqual(events.map((e) => e.type), Object.keys(messageInterfaces));

@@ -15,6 +15,9 @@ pub const OVERLAY_OPS: &str = "overlay_ops";
 pub const TOKENS: &str = "tokens";
 /// Object store of token contracts (created by schema v1 for token sync).
 pub const TOKEN_CONTRACTS: &str = "tokenContracts";
+/// Object store of the event-log targets' changes: [`crate::EventBatch`] records keyed by a
+/// sequence number (created by schema v2).
+pub const EVENT_LOG: &str = "event_log";
 /// Object store of database-wide facts: manifest fingerprint, Torii version.
 pub const METADATA: &str = "metadata";
 
@@ -37,6 +40,8 @@ pub enum RecordKey {
     SyncState(TargetKind),
     /// A metadata entry (`metadata` store, key `name`).
     Meta(&'static str),
+    /// A change of an event-log target (`event_log` store, key `seq`).
+    EventBatch(u64),
 }
 
 impl RecordKey {
@@ -46,6 +51,7 @@ impl RecordKey {
             RecordKey::Segment(..) => ENTITIES,
             RecordKey::SyncState(_) => SYNC_META,
             RecordKey::Meta(_) => METADATA,
+            RecordKey::EventBatch(_) => EVENT_LOG,
         }
     }
 }
@@ -56,6 +62,7 @@ impl std::fmt::Display for RecordKey {
             RecordKey::Segment(target, seq) => write!(f, "{ENTITIES}[{}, {seq}]", target.name()),
             RecordKey::SyncState(target) => write!(f, "{SYNC_META}[{}, \"\"]", target.name()),
             RecordKey::Meta(name) => write!(f, "{METADATA}[{name}]"),
+            RecordKey::EventBatch(seq) => write!(f, "{EVENT_LOG}[{seq}]"),
         }
     }
 }
@@ -101,6 +108,10 @@ pub trait Backend {
         with: &[RecordKey],
         on_chunk: &mut dyn FnMut(Vec<RawSegment>),
     ) -> Result<Vec<Option<RawValue>>, StoreError>;
+
+    /// Every record of the `event_log` store, in sequence order (the key, or the printed key
+    /// that is not a sequence number, and the value).
+    async fn read_event_batches(&self) -> Result<Vec<RawSegment>, StoreError>;
 
     /// Some records by key, in the order asked (`None` for a missing one).
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError>;

@@ -26,6 +26,8 @@ mod adapter;
 mod backend;
 pub mod codec;
 mod error;
+mod event_batch;
+mod event_store;
 mod lazy;
 mod memory;
 mod naming;
@@ -39,12 +41,15 @@ pub mod writer;
 pub mod idb;
 
 pub use backend::{
-    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, METADATA,
-    META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META, TOKENS, TOKEN_CONTRACTS,
+    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, EVENT_LOG,
+    METADATA, META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META, TOKENS,
+    TOKEN_CONTRACTS,
 };
 pub use error::{
     OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
 };
+pub use event_batch::{decode_event_batch, encode_event_batch, EventBatch};
+pub use event_store::{EventStore, StoredLogs};
 pub use lazy::{scan_state_changes, EncodedChange, EncodedState};
 pub use memory::MemoryBackend;
 pub use naming::{default_db_name, DataOrigin, DB_NAME_PREFIX};

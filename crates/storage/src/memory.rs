@@ -107,6 +107,22 @@ impl Backend for MemoryBackend {
         Ok(values)
     }
 
+    async fn read_event_batches(&self) -> Result<Vec<RawSegment>, StoreError> {
+        self.check_open()?;
+        let records = self.shared.records.borrow();
+        let range = RecordKey::EventBatch(0)..=RecordKey::EventBatch(u64::MAX);
+        Ok(records
+            .range(range)
+            .filter_map(|(key, value)| match key {
+                RecordKey::EventBatch(seq) => Some(RawSegment {
+                    seq: Ok(*seq),
+                    value: value.clone(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
         self.check_open()?;
         let records = self.shared.records.borrow();

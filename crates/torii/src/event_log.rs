@@ -130,29 +130,70 @@ impl ToriiClient {
         log: &mut EventLog,
         bounds: WalkBounds,
     ) -> Result<Vec<LogChange>, ToriiError> {
-        let mut delivery = Delivery::new();
+        let mut walk = HistoryWalk::new(bounds);
         let mut changes = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut read = 0usize;
-        let count = log.retention().count.unwrap_or(usize::MAX);
-        loop {
-            let page = self
-                .retrieve_historical_events(query, cursor.as_deref(), bounds.page_size.max(1))
-                .await?;
-            let oldest = page.rows.last().map(|row| row.executed_at);
-            read = read.saturating_add(page.rows.len());
-            let change = log.apply(&mut delivery, page.rows, Placement::Walk, bounds.now_s);
+        while let Some(change) = walk.next_page(self, query, log).await? {
             if !change.is_empty() {
                 changes.push(change);
             }
-            let done = match oldest {
-                None => true,
-                Some(at) => at < bounds.down_to_s || log.too_old(at, bounds.now_s) || read >= count,
-            };
-            match page.next_cursor {
-                Some(next) if !done => cursor = Some(next),
-                _ => return Ok(changes),
-            }
         }
+        Ok(changes)
+    }
+}
+
+/// A walk of the history in progress (see [`ToriiClient::walk_history`]), one page per
+/// [`HistoryWalk::next_page`]: a caller shows and stores each page's change as it comes and
+/// bounds each request's time.
+#[derive(Debug)]
+pub struct HistoryWalk {
+    bounds: WalkBounds,
+    delivery: Delivery,
+    cursor: Option<String>,
+    read: usize,
+    done: bool,
+}
+
+impl HistoryWalk {
+    /// A walk within `bounds`, from the newest row.
+    pub fn new(bounds: WalkBounds) -> Self {
+        Self {
+            bounds,
+            delivery: Delivery::new(),
+            cursor: None,
+            read: 0,
+            done: false,
+        }
+    }
+
+    /// Reads the next page into `log`; returns its change (possibly empty), or `None` once the
+    /// walk is over.
+    pub async fn next_page(
+        &mut self,
+        client: &ToriiClient,
+        query: &HistoricalQuery,
+        log: &mut EventLog,
+    ) -> Result<Option<LogChange>, ToriiError> {
+        if self.done {
+            return Ok(None);
+        }
+        let bounds = self.bounds;
+        let page = client
+            .retrieve_historical_events(query, self.cursor.as_deref(), bounds.page_size.max(1))
+            .await?;
+        let oldest = page.rows.last().map(|row| row.executed_at);
+        self.read = self.read.saturating_add(page.rows.len());
+        let change = log.apply(&mut self.delivery, page.rows, Placement::Walk, bounds.now_s);
+        let count = log.retention().count.unwrap_or(usize::MAX);
+        let reached = match oldest {
+            None => true,
+            Some(at) => {
+                at < bounds.down_to_s || log.too_old(at, bounds.now_s) || self.read >= count
+            }
+        };
+        match page.next_cursor {
+            Some(next) if !reached => self.cursor = Some(next),
+            _ => self.done = true,
+        }
+        Ok(Some(change))
     }
 }

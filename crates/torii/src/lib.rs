@@ -13,6 +13,7 @@ mod client;
 pub mod controller;
 pub mod convert;
 mod error;
+pub mod event_follow;
 pub mod event_log;
 pub mod grpc_web;
 pub mod proto;

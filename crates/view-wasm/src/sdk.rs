@@ -17,7 +17,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use dojo_reactive_core::{
-    Delta, EntityId, EnumValue, Felt, Member, Primitive, PrimitiveType, Struct, Ty, Value, U256,
+    Delta, EntityId, EnumValue, Felt, LoggedEvent, Member, Primitive, PrimitiveType, Struct, Ty,
+    Value, U256,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -218,6 +219,44 @@ pub fn entity_js<'a>(id: &EntityId, states: impl IntoIterator<Item = &'a Struct>
     }
     set(&entity, "models", &frozen(models));
     frozen(entity)
+}
+
+/// An event of an event log `{ id, entityId, model, executedAt, createdAt, keys, models }`, frozen
+/// throughout: `models` holds the one model state it carried, as an entity's does.
+pub fn event_js(event: &LoggedEvent) -> JsValue {
+    let object = entity_js(&event.entity(), [&event.state]);
+    // `entity_js` froze it: the event is built on a copy of its two properties.
+    let out: JsValue = Object::new().into();
+    set(&out, "id", &JsValue::from_str(&event.identity.key()));
+    set(
+        &out,
+        "entityId",
+        &Reflect::get(&object, &js_name("entityId")).unwrap_or(JsValue::UNDEFINED),
+    );
+    set(&out, "model", &JsValue::from_str(event.model()));
+    set(
+        &out,
+        "executedAt",
+        &JsValue::from_f64(event.executed_at() as f64),
+    );
+    set(
+        &out,
+        "createdAt",
+        &JsValue::from_f64(event.created_at as f64),
+    );
+    let keys: Array = event
+        .state
+        .key_felts()
+        .iter()
+        .map(|felt| JsValue::from_str(&felt.to_hex()))
+        .collect();
+    set(&out, "keys", &frozen(keys.into()));
+    set(
+        &out,
+        "models",
+        &Reflect::get(&object, &js_name("models")).unwrap_or(JsValue::UNDEFINED),
+    );
+    frozen(out)
 }
 
 /// Parses an entity id (`0x` hex felt).

@@ -17,6 +17,35 @@ export interface SdkEntity {
   models: { [ns: string]: { [model: string]: { [member: string]: SdkValue } } };
 }
 
+/** One event message of an event log: the model state it carried, in an entity's shape. */
+export interface SdkEvent {
+  /** Its identity: `entityId:model:executedAt:contentHash:occurrence`. */
+  id: string;
+  entityId: string;
+  /** The model tag `namespace-Model`. */
+  model: string;
+  /** Block timestamp (Unix seconds). */
+  executedAt: number;
+  /** When Torii indexed it (Unix seconds). */
+  createdAt: number;
+  /** The key members as felts (0x hex), in declaration order. */
+  keys: string[];
+  models: { [ns: string]: { [model: string]: { [member: string]: SdkValue } } };
+}
+
+/** A decoded EVENTS batch (`View.decodeEvents`). */
+export interface DecodedEvents {
+  target: string;
+  /** The whole log of the target, replacing what was held. */
+  snapshot: boolean;
+  /** Events added, in the log's order. */
+  added: SdkEvent[];
+  /** Each added event's place among the events of its second. */
+  positions: number[];
+  /** Ids of events that left by retention. */
+  evicted: string[];
+}
+
 /** Read synced state only, or synced state with pending optimistic writes over it. */
 export type Consistency = "overlay" | "synced";
 

@@ -281,6 +281,41 @@ impl View {
         })
     }
 
+    /// Decodes one `EVENTS` batch of the worker (a change of an event-log target's log) into
+    /// `{ target, snapshot, added, positions, evicted }`: `added` the events (frozen
+    /// `EventMessage`s, in the log's order), `positions` each one's place among events of
+    /// its second, `evicted` the ids of events that left by retention. Throws a
+    /// `ValidationError` for bytes that are not a batch.
+    #[wasm_bindgen(js_name = decodeEvents, unchecked_return_type = "DecodedEvents")]
+    pub fn decode_events(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        let batch = dojo_reactive_view::decode_event_batch(bytes).map_err(|e| {
+            ErrorInfo::validation(format!(
+                "an EVENTS batch could not be decoded ({e}); it was ignored"
+            ))
+        })?;
+        let out = js_sys::Object::new();
+        let set = |key: &str, value: &JsValue| {
+            let _ = js_sys::Reflect::set(&out, &JsValue::from_str(key), value);
+        };
+        set("target", &JsValue::from_str(&batch.target));
+        set("snapshot", &JsValue::from_bool(batch.snapshot));
+        let added: js_sys::Array = batch.added.iter().map(crate::sdk::event_js).collect();
+        let positions: js_sys::Array = batch
+            .added
+            .iter()
+            .map(|e| JsValue::from_f64(e.position as f64))
+            .collect();
+        let evicted: js_sys::Array = batch
+            .evicted
+            .iter()
+            .map(|identity| JsValue::from_str(&identity.key()))
+            .collect();
+        set("added", &added);
+        set("positions", &positions);
+        set("evicted", &evicted);
+        Ok(out.into())
+    }
+
     /// Number of entities held (synced).
     pub fn size(&self) -> u32 {
         u32::try_from(self.model.size()).unwrap_or(u32::MAX)

@@ -15,5 +15,6 @@ pub mod packed;
 pub mod replica;
 pub mod shapes;
 
+pub use dojo_reactive_storage::{decode_event_batch, EventBatch};
 pub use index::IndexSpec;
 pub use model::{Consistency, Matches, Polled, SettledWrite, UnknownShape, ViewModel, ViewOptions};

@@ -1340,6 +1340,10 @@ pub(crate) mod tests {
             self.0.scan_segments(target, with, on_chunk).await
         }
 
+        async fn read_event_batches(&self) -> Result<Vec<RawSegment>, StoreError> {
+            self.0.read_event_batches().await
+        }
+
         async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
             self.0.read(keys).await
         }

@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use crate::delta::DEFAULT_DELTA_CHUNK;
 use crate::errors::ErrorInfo;
+use crate::event_targets::{self, EventLogRules, EventLogTarget};
 use crate::token_targets;
+use dojo_reactive_torii::event_follow::FollowOptions;
 
 /// `WorkerConfig` as written (its TypeScript definition is `WorkerConfig` in `js/src/types.ts`;
 /// the tests check both against `js/test/fixtures/worker-config.json`).
@@ -56,6 +58,25 @@ pub struct WorkerConfig {
     /// Most model states per DELTA.
     #[serde(default)]
     pub delta_chunk: Option<u64>,
+    /// The `eventLog` targets taken out of `targets` by [`WorkerConfig::from_json`], each with
+    /// its index there.
+    #[serde(skip)]
+    pub event_logs: Vec<(usize, serde_json::Value)>,
+}
+
+impl WorkerConfig {
+    /// Parses a configuration as written: its `eventLog` targets are set apart (see
+    /// [`crate::event_targets`]), the other targets parsed as the synchronizers' targets.
+    pub fn from_json(mut json: serde_json::Value) -> Result<WorkerConfig, ErrorInfo> {
+        let event_logs = json
+            .get_mut("targets")
+            .map(event_targets::split)
+            .unwrap_or_default();
+        let mut config: WorkerConfig = serde_json::from_value(json)
+            .map_err(|e| ErrorInfo::validation(format!("worker config: {e}")))?;
+        config.event_logs = event_logs;
+        Ok(config)
+    }
 }
 
 /// `WorkerConfig.targets[i]`: one sync target (see `API.md`, "Sync targets").
@@ -313,6 +334,12 @@ pub struct Plan {
     pub delta_chunk: usize,
     /// Checks the targets set at run time.
     pub target_rules: TargetRules,
+    /// The event-log targets, in the order given.
+    pub event_logs: Vec<EventLogTarget>,
+    /// Checks the event-log targets set at run time.
+    pub event_log_rules: EventLogRules,
+    /// How the event-log followers read and wait (from `syncOptions`).
+    pub follow: FollowOptions,
 }
 
 /// Parses and checks a configuration (`seed` spreads backoff jitter).
@@ -366,6 +393,25 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
         config: sync_config.clone(),
         options: options.clone(),
     };
+    let event_log_rules = EventLogRules {
+        schemas: manifest.schemas().unwrap_or_default(),
+        event_models: manifest.events.iter().map(|e| e.tag.clone()).collect(),
+        world: Some(world),
+    };
+    let other_ids: Vec<String> = config
+        .targets
+        .iter()
+        .flatten()
+        .map(|t| t.id.clone())
+        .collect();
+    let event_logs = event_log_rules.targets(&config.event_logs, &other_ids)?;
+    let follow = FollowOptions {
+        page_size: options.page_size,
+        heartbeat_ms: options.heartbeat_timeout_ms,
+        margin_s: options.catch_up_margin_s,
+        request_timeout_ms: options.request_timeout_ms,
+        backoff: options.backoff,
+    };
     let mut setups = Vec::new();
     match &config.targets {
         Some(targets) => {
@@ -391,7 +437,7 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
             }
         }
     }
-    if setups.is_empty() {
+    if setups.is_empty() && event_logs.is_empty() {
         return Err(ErrorInfo::validation(
             "nothing to sync: models names no model, and eventMessages is off",
         ));
@@ -409,6 +455,9 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
         on_torii_version_change,
         delta_chunk: delta_chunk.map_or(DEFAULT_DELTA_CHUNK, |n| (n as usize).max(1)),
         target_rules,
+        event_logs,
+        event_log_rules,
+        follow,
     })
 }
 
@@ -618,7 +667,9 @@ mod tests {
             sync_options,
             on_torii_version_change,
             delta_chunk,
+            event_logs,
         } = config;
+        assert!(event_logs.is_empty(), "set apart by from_json only");
         assert!(target_retention.is_some());
         let target = targets.unwrap().pop().unwrap();
         assert!(!target.id.is_empty() && target.models.is_some() && target.clause.is_some());

@@ -13,6 +13,7 @@
 pub mod adapter;
 pub mod config;
 pub mod deploy;
+pub mod event_targets;
 pub mod manifest;
 pub mod messages;
 pub mod schema_json;
@@ -24,6 +25,8 @@ pub mod world_check;
 
 #[cfg(target_arch = "wasm32")]
 mod clock;
+#[cfg(target_arch = "wasm32")]
+mod event_logs;
 #[cfg(target_arch = "wasm32")]
 mod leadership;
 #[cfg(target_arch = "wasm32")]

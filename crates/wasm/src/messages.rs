@@ -49,6 +49,12 @@ pub enum WorkerEvent<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         relay: Option<DeltaRelay>,
     },
+    /// One change of an event-log target's log (an `EventBatch`, its bytes `emit`'s second
+    /// argument): at `open` the stored log as a snapshot, then each change as it is stored.
+    Events {
+        /// False when the store did not take the change (it is written with the next one).
+        persisted: bool,
+    },
     /// A synchronizer's status.
     SyncTick {
         /// The tick, with the model states not yet stored.
@@ -176,6 +182,7 @@ mod tests {
                     n: 17,
                 }),
             },
+            WorkerEvent::Events { persisted: true },
             WorkerEvent::SyncTick {
                 tick: TickWithUnpersisted {
                     tick: &tick,
@@ -220,6 +227,7 @@ mod tests {
             [
                 "INIT_ACK",
                 "DELTA",
+                "EVENTS",
                 "SYNC_TICK",
                 "TRANSITION",
                 "SYNC_ERROR",
@@ -234,9 +242,10 @@ mod tests {
         assert_eq!(json[1]["persisted"], true);
         assert_eq!(json[1]["relay"]["target"], "entities");
         assert_eq!(json[1]["relay"]["n"], 17);
-        assert_eq!(json[2]["tick"]["unpersisted"], 0);
-        assert_eq!(json[2]["tick"]["target"], "entities");
-        assert_eq!(json[4]["error"]["name"], "TransportError");
-        assert_eq!(json[4]["error"]["consecutiveFailures"], 2);
+        assert_eq!(json[2]["persisted"], true);
+        assert_eq!(json[3]["tick"]["unpersisted"], 0);
+        assert_eq!(json[3]["tick"]["target"], "entities");
+        assert_eq!(json[5]["error"]["name"], "TransportError");
+        assert_eq!(json[5]["error"]["consecutiveFailures"], 2);
     }
 }

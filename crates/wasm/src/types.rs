@@ -76,10 +76,11 @@ export interface RelayMark { epoch: number; n: number }
 /** A synced DELTA's place in its leader's relayed sequence: target, writer epoch, number (from 1). */
 export interface DeltaRelay { target: TargetKind; epoch: number; n: number }
 
-/** What the worker sends (`messages.rs`); DELTA bytes come as the second argument of emit. */
+/** What the worker sends (`messages.rs`); DELTA and EVENTS bytes come as the second argument of emit. */
 export type WorkerEvent =
   | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings; targets: { [K in TargetKind]?: { id: string; digest: string; complete: boolean }[] } }
   | { type: "DELTA"; persisted: boolean; relay?: DeltaRelay }
+  | { type: "EVENTS"; persisted: boolean }
   | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }
   | { type: "TRANSITION"; transition: Transition }
   | { type: "SYNC_ERROR"; error: ReactiveErrorInfo }

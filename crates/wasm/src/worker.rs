@@ -29,6 +29,8 @@ use crate::clock::BrowserClock;
 use crate::config::{plan, Plan, TargetConfig, WorkerConfig};
 use crate::deploy::{hidden, preload_matching, ManifestJudge};
 use crate::errors::{fatal_error, store_error, sync_error, ErrorInfo};
+use crate::event_logs::EventLogs;
+use crate::event_targets;
 use crate::json::{js_to_json, json_to_js};
 use crate::messages::{Persistence, StartTimings, TickWithUnpersisted, WorkerEvent};
 use crate::types::{StoreReportPromise, WorkerConfigJs, WorkerEmitJs};
@@ -41,7 +43,7 @@ pub(crate) struct Emit {
     emit: Function,
     /// Whether any data was sent to the view (stored or synced): until then, failing to reach
     /// Torii means the page has nothing to show, and the error says so.
-    shown: Rc<Cell<bool>>,
+    pub(crate) shown: Rc<Cell<bool>>,
     /// Whether a synchronizer got past Torii's version probe (Torii answered once).
     reached: Rc<Cell<bool>>,
 }
@@ -50,6 +52,18 @@ impl Emit {
     fn event(&self, event: &WorkerEvent) {
         // The host's callback failing must not stop syncing.
         let _ = self.emit.call1(&JsValue::UNDEFINED, &event_js(event));
+    }
+
+    /// An event whose bytes are `emit`'s second argument (an `EVENTS` batch).
+    pub(crate) fn bytes(&self, event: &WorkerEvent, bytes: &Uint8Array) {
+        let _ = self
+            .emit
+            .call2(&JsValue::UNDEFINED, &event_js(event), bytes);
+    }
+
+    /// A non-fatal error (SYNC_ERROR).
+    pub(crate) fn report(&self, info: ErrorInfo) {
+        self.event(&WorkerEvent::SyncError { error: &info });
     }
 }
 
@@ -128,6 +142,8 @@ struct Opened {
     targets: Vec<TargetKind>,
     /// Judges this manifest against the stored one by Torii's models.
     judge: Rc<WorkerJudge>,
+    /// The event-log targets (`kind: 'eventLog'`).
+    event_logs: EventLogs,
 }
 
 /// What `shutdown` needs of the running synchronizers.
@@ -189,8 +205,7 @@ impl SyncWorker {
             reached: Rc::new(Cell::new(false)),
         };
         let json = js_to_json(config.as_ref(), "the worker config")?;
-        let config: WorkerConfig = serde_json::from_value(json)
-            .map_err(|e| ErrorInfo::validation(format!("worker config: {e}")))?;
+        let config = WorkerConfig::from_json(json)?;
         let plan = plan(config, js_sys::Date::now() as u64)?;
         let client = ToriiClient::new(&plan.torii_url).map_err(|e| {
             ErrorInfo::validation(format!("toriiUrl: {e}")).with("toriiUrl", &plan.torii_url)
@@ -245,6 +260,21 @@ impl SyncWorker {
                 restored_targets(&setup.target, stored.as_ref()),
             );
         }
+        let event_logs = match EventLogs::open(
+            storage.inner().backend().clone(),
+            emit.clone(),
+            client.clone(),
+            &plan.event_logs,
+            plan.follow,
+        )
+        .await
+        {
+            Ok(logs) => logs,
+            Err(error) => {
+                storage.inner().close();
+                return Err(crate::errors::store_error(&error).into());
+            }
+        };
         emit.event(&WorkerEvent::InitAck {
             manifest_hash: &plan.fingerprint.hash,
             torii_version: stored_version.as_deref(),
@@ -279,6 +309,7 @@ impl SyncWorker {
                 emit,
                 targets,
                 judge,
+                event_logs,
             }),
             running: RefCell::new(None),
             stopped: Rc::new(Cell::new(false)),
@@ -297,10 +328,17 @@ impl SyncWorker {
         &self,
         #[wasm_bindgen(unchecked_param_type = "WorkerConfig['targets']")] targets: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let json = js_to_json(&targets, "the targets")?;
+        let mut json = js_to_json(&targets, "the targets")?;
+        let event_logs = event_targets::split(&mut json);
         let targets: Vec<TargetConfig> = serde_json::from_value(json)
             .map_err(|e| ErrorInfo::validation(format!("targets: {e}")))?;
         let scopes = self.opened.plan.target_rules.scopes(&targets)?;
+        let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+        let event_logs = self
+            .opened
+            .plan
+            .event_log_rules
+            .targets(&event_logs, &ids)?;
         for kind in scopes.keys() {
             if !self.opened.targets.contains(kind) {
                 return Err(ErrorInfo::validation(format!(
@@ -331,6 +369,7 @@ impl SyncWorker {
             }
         }
         *self.scopes.borrow_mut() = scopes;
+        self.opened.event_logs.retarget(event_logs);
         Ok(json_to_js(&serde_json::Value::Object(digests)))
     }
 
@@ -359,6 +398,7 @@ impl SyncWorker {
         ));
         *self.running.borrow_mut() = Some(Rc::clone(&running));
         spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
+        self.opened.event_logs.lead();
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
@@ -453,6 +493,7 @@ impl SyncWorker {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn shutdown(&self) -> Promise {
         self.stopped.set(true);
+        self.opened.event_logs.shutdown();
         let opened = Rc::clone(&self.opened);
         let running = self.running.borrow().clone();
         wasm_bindgen_futures::future_to_promise(async move {

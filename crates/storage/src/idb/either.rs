@@ -54,6 +54,10 @@ impl Backend for BrowserBackend {
         either!(self, b => b.scan_segments(target, with, on_chunk).await)
     }
 
+    async fn read_event_batches(&self) -> Result<Vec<RawSegment>, StoreError> {
+        either!(self, b => b.read_event_batches().await)
+    }
+
     async fn read(&self, keys: &[RecordKey]) -> Result<Vec<Option<RawValue>>, StoreError> {
         either!(self, b => b.read(keys).await)
     }

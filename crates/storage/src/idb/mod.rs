@@ -36,13 +36,13 @@ pub use schema::{Migration, MigrationFuture, Schema, UpgradeTx, SCHEMA_VERSION};
 pub use tx::classify;
 
 use crate::backend::{
-    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, METADATA,
-    SCAN_CHUNK,
+    Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, EVENT_LOG,
+    METADATA, SCAN_CHUNK,
 };
 use crate::error::StoreError;
 use crate::store::{CompactionConfig, Storage};
 use tx::{
-    bytes_js, classify_js, key_js, segment_range, segment_seq, transaction, value_bytes,
+    batch_seq, bytes_js, classify_js, key_js, segment_range, segment_seq, transaction, value_bytes,
     FenceCheck, TxWatch,
 };
 
@@ -278,6 +278,31 @@ impl Backend for IndexedDbBackend {
             .zip(&values)
             .map(|(key, value)| RawSegment {
                 seq: segment_seq(key, target),
+                value: value_bytes(value),
+            })
+            .collect())
+    }
+
+    async fn read_event_batches(&self) -> Result<Vec<RawSegment>, StoreError> {
+        let db = self.connected().await?;
+        let tx = transaction(&db, &[EVENT_LOG], false)?;
+        let store = ObjectStore::from(tx.object_store(EVENT_LOG).map_err(|e| classify_js(&e))?);
+        let keys = store.get_all_keys(None::<Query>, None).map_err(idb_error)?;
+        let values = store.get_all(None::<Query>, None).map_err(idb_error)?;
+        let (keys, values) = join(keys.into_future(), values.into_future()).await;
+        let (keys, values) = (keys.map_err(idb_error)?, values.map_err(idb_error)?);
+        if keys.len() != values.len() {
+            return Err(StoreError::Io(format!(
+                "getAllKeys returned {} keys but getAll {} values",
+                keys.len(),
+                values.len()
+            )));
+        }
+        Ok(keys
+            .iter()
+            .zip(&values)
+            .map(|(key, value)| RawSegment {
+                seq: batch_seq(key),
                 value: value_bytes(value),
             })
             .collect())

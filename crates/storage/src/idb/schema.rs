@@ -17,12 +17,14 @@ use web_sys::{
     IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction,
 };
 
-use crate::backend::{ENTITIES, METADATA, OVERLAY_OPS, SYNC_META, TOKENS, TOKEN_CONTRACTS};
+use crate::backend::{
+    ENTITIES, EVENT_LOG, METADATA, OVERLAY_OPS, SYNC_META, TOKENS, TOKEN_CONTRACTS,
+};
 
 use super::tx::describe;
 
 /// The current schema version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The future a migration step returns.
 pub type MigrationFuture = Pin<Box<dyn Future<Output = Result<(), String>>>>;
@@ -57,14 +59,30 @@ impl Default for Schema {
 }
 
 impl Schema {
-    /// Schema v1: the stores of the plan.
+    /// Schema v2: the stores of the plan (v1), then the event logs' store (v2).
     pub fn current() -> Self {
         Schema {
-            migrations: vec![Migration {
-                version: 1,
-                description: "entities, sync_meta, overlay_ops, tokens, tokenContracts, metadata",
-                run: v1,
-            }],
+            migrations: vec![
+                Migration {
+                    version: 1,
+                    description:
+                        "entities, sync_meta, overlay_ops, tokens, tokenContracts, metadata",
+                    run: v1,
+                },
+                Migration {
+                    version: 2,
+                    description: "event_log",
+                    run: v2,
+                },
+            ],
+        }
+    }
+
+    /// Schema v1 alone: what databases written before the event logs have (tests open one
+    /// to check the upgrade).
+    pub fn v1() -> Self {
+        Schema {
+            migrations: Schema::current().migrations.into_iter().take(1).collect(),
         }
     }
 
@@ -200,6 +218,13 @@ fn v1(tx: UpgradeTx) -> MigrationFuture {
         tx.create_store(TOKENS, &["contractAddress", "tokenId"])?;
         tx.create_store(TOKEN_CONTRACTS, &["contractAddress"])?;
         tx.create_store(METADATA, &[])?;
+        Ok(())
+    })
+}
+
+fn v2(tx: UpgradeTx) -> MigrationFuture {
+    Box::pin(async move {
+        tx.create_store(EVENT_LOG, &[])?;
         Ok(())
     })
 }

@@ -260,6 +260,7 @@ pub(crate) fn key_js(key: &RecordKey) -> JsValue {
             Array::of2(&JsValue::from_str(target.name()), &JsValue::from_str("")).into()
         }
         RecordKey::Meta(name) => JsValue::from_str(name),
+        RecordKey::EventBatch(seq) => JsValue::from_f64(*seq as f64),
     }
 }
 
@@ -292,6 +293,14 @@ pub(crate) fn segment_seq(key: &JsValue, target: TargetKind) -> Result<u64, Stri
             describe(&parts.get(0)),
             describe(&parts.get(1))
         )),
+    }
+}
+
+/// The sequence number of an `event_log` key read back, or why it is not one.
+pub(crate) fn batch_seq(key: &JsValue) -> Result<u64, String> {
+    match key.as_f64() {
+        Some(seq) if (0.0..=MAX_SAFE).contains(&seq) && seq.fract() == 0.0 => Ok(seq as u64),
+        _ => Err(describe(key)),
     }
 }
 

@@ -11,8 +11,9 @@ use dojo_reactive_core::sync::TargetKind;
 use dojo_reactive_core::Felt;
 use dojo_reactive_storage::idb::{classify, Migration, MigrationFuture, Schema, UpgradeTx};
 use dojo_reactive_storage::{
-    default_db_name, delete_db, init_db, CompactionConfig, IndexedDbBackend, InitDbOptions,
-    Storage, StoreError, ENTITIES, METADATA, SYNC_META,
+    default_db_name, delete_db, init_db, Backend, CompactionConfig, EventBatch, IndexedDbBackend,
+    InitDbOptions, RecordKey, Storage, StoreError, WriteOp, ENTITIES, EVENT_LOG, METADATA,
+    SYNC_META,
 };
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -70,6 +71,7 @@ macro_rules! idb_only_cases {
             newer_database_is_version_too_new,
             init_db_returns_the_hash_and_names_separate_worlds,
             dom_exceptions_map_to_typed_errors,
+            the_event_log_migration_keeps_v1_data_and_stores_batches,
         );
     };
     ($($case:ident),* $(,)?) => {
@@ -134,7 +136,7 @@ fn v2_fails_half_way(tx: UpgradeTx) -> MigrationFuture {
 }
 
 fn schema_v2(run: fn(UpgradeTx) -> MigrationFuture) -> Schema {
-    Schema::current()
+    Schema::v1()
         .with(Migration {
             version: 2,
             description: "test-only v2",
@@ -145,7 +147,7 @@ fn schema_v2(run: fn(UpgradeTx) -> MigrationFuture) -> Schema {
 
 /// A v1 database holding some entities and a cursor; returns what it holds.
 async fn seeded_v1(name: &str) -> Reference {
-    let storage = conformance::opened(&Idb, name).await;
+    let storage = open_with(name, Schema::v1()).await.expect("open v1");
     let mut reference = Reference::default();
     for round in 0..3u64 {
         let batch = upserts(
@@ -196,6 +198,48 @@ pub async fn migration_v1_to_v2_keeps_the_data() {
     Idb.cleanup(&name).await;
 }
 
+/// The real v2 (the event logs' store) on a v1 database holding data: the entities, their
+/// cursor and the manifest are still there, and the new store takes and returns event batches.
+pub async fn the_event_log_migration_keeps_v1_data_and_stores_batches() {
+    let name = Idb.unique("event_log_migration");
+    let reference = seeded_v1(&name).await;
+    let storage = open_with(&name, Schema::current())
+        .await
+        .expect("upgrade to the current schema");
+    assert_eq!(
+        storage.backend().version(),
+        Some(dojo_reactive_storage::idb::SCHEMA_VERSION)
+    );
+    assert!(storage
+        .backend()
+        .store_names()
+        .contains(&EVENT_LOG.to_owned()));
+    assert_eq!(load(&storage).await, reference.expected());
+    let batch = EventBatch {
+        target: "feed".into(),
+        ..EventBatch::default()
+    };
+    let bytes = dojo_reactive_storage::encode_event_batch(&batch).expect("encode");
+    storage
+        .backend()
+        .write(vec![WriteOp::Put(RecordKey::EventBatch(3), bytes)])
+        .await
+        .expect("write a batch");
+    storage.close();
+    let again = open_with(&name, Schema::current()).await.expect("reopen");
+    assert_eq!(load(&again).await, reference.expected());
+    let batches = again.backend().read_event_batches().await.expect("read");
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].seq, Ok(3));
+    let read = batches[0].value.as_deref().expect("bytes");
+    assert_eq!(
+        dojo_reactive_storage::decode_event_batch(read).expect("decode"),
+        batch
+    );
+    again.close();
+    Idb.cleanup(&name).await;
+}
+
 /// A v2 step that fails after destroying data aborts the upgrade: the database is still v1,
 /// with every store and record it had.
 pub async fn failed_migration_leaves_v1_intact_and_readable() {
@@ -216,7 +260,7 @@ pub async fn failed_migration_leaves_v1_intact_and_readable() {
         dojo_reactive_core::sync::StorageError::from(error.clone()).kind,
         dojo_reactive_core::sync::StorageErrorKind::MigrationFailed
     );
-    let storage = open_with(&name, Schema::current())
+    let storage = open_with(&name, Schema::v1())
         .await
         .expect("v1 still opens");
     assert_eq!(storage.backend().version(), Some(1));
@@ -269,7 +313,7 @@ pub async fn blocked_upgrade_is_typed_and_recoverable() {
 pub async fn our_connection_steps_aside_for_an_upgrade() {
     let name = Idb.unique("steps_aside");
     let reference = seeded_v1(&name).await;
-    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    let ours = open_with(&name, Schema::v1()).await.expect("v1");
     let newer = open_with(&name, schema_v2(v2_copy))
         .await
         .expect("v2 is not blocked by ours");
@@ -318,7 +362,7 @@ async fn exists(name: &str) -> bool {
 pub async fn a_connection_closed_under_us_is_reopened() {
     let name = Idb.unique("reopen");
     let mut reference = seeded_v1(&name).await;
-    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    let ours = open_with(&name, Schema::v1()).await.expect("v1");
     let db = ours.backend().database().expect("open");
     fire(&db, "close");
     assert!(ours.backend().database().is_none(), "closed at once");
@@ -336,7 +380,7 @@ pub async fn a_connection_closed_under_us_is_reopened() {
 pub async fn a_database_deleted_by_another_connection_is_not_recreated() {
     let name = Idb.unique("deleted");
     seeded_v1(&name).await;
-    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    let ours = open_with(&name, Schema::v1()).await.expect("v1");
     delete_db(&name)
         .await
         .expect("the deletion is not blocked by ours");
@@ -359,7 +403,7 @@ pub async fn a_database_deleted_by_another_connection_is_not_recreated() {
 pub async fn a_database_gone_while_closed_is_not_recreated() {
     let name = Idb.unique("gone");
     seeded_v1(&name).await;
-    let ours = open_with(&name, Schema::current()).await.expect("v1");
+    let ours = open_with(&name, Schema::v1()).await.expect("v1");
     let db = ours.backend().database().expect("open");
     fire(&db, "close");
     delete_db(&name).await.expect("delete");
@@ -371,9 +415,7 @@ pub async fn a_database_gone_while_closed_is_not_recreated() {
     assert!(!exists(&name).await, "not created again");
     // Our own `init` after `close` is a new start: it may create the database.
     ours.close();
-    let fresh = open_with(&name, Schema::current())
-        .await
-        .expect("a new start");
+    let fresh = open_with(&name, Schema::v1()).await.expect("a new start");
     assert_eq!(load(&fresh).await.models.len(), 0);
     fresh.close();
     Idb.cleanup(&name).await;
@@ -387,10 +429,7 @@ pub async fn newer_database_is_version_too_new() {
         .await
         .expect("v2")
         .close();
-    let error = open_with(&name, Schema::current())
-        .await
-        .err()
-        .expect("too new");
+    let error = open_with(&name, Schema::v1()).await.err().expect("too new");
     assert!(
         matches!(error, StoreError::VersionTooNew { supported: 1, .. }),
         "{error:?}"

@@ -1,0 +1,262 @@
+//! The event logs' records in the `event_log` store: one [`EventBatch`] per change of a target's
+//! log, folded into one snapshot batch once a target has [`COMPACT_AFTER`] of them. Reading
+//! them back gives each target's events since its last snapshot, in sequence order; restoring
+//! them into an [`EventLog`] of the target's retention (which orders them, keeps each identity
+//! once and evicts again what retention evicted) gives the log that wrote them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use dojo_reactive_core::{EventLog, LogChange, LoggedEvent};
+
+use crate::backend::{Backend, RecordKey, WriteOp, EVENT_LOG};
+use crate::error::{SkippedRecord, StoreError};
+use crate::event_batch::{decode_event_batch, encode_event_batch, EventBatch};
+
+/// Batches a target keeps before they are folded into one snapshot.
+pub const COMPACT_AFTER: usize = 64;
+
+/// What the `event_log` store holds, per target id: the events of its batches since its last
+/// snapshot (restore them into an [`EventLog`]).
+#[derive(Debug, Default)]
+pub struct StoredLogs {
+    /// Each target's events, in the order stored.
+    pub logs: BTreeMap<String, Vec<LoggedEvent>>,
+    /// Records that could not be read (skipped, reported).
+    pub skipped: Vec<SkippedRecord>,
+}
+
+/// The writer of the `event_log` store: numbers batches and knows which belong to each target.
+#[derive(Debug, Default)]
+pub struct EventStore {
+    next_seq: u64,
+    seqs: HashMap<String, Vec<u64>>,
+}
+
+impl EventStore {
+    /// Reads every batch of the store and replays them (see the module documentation); the
+    /// returned writer continues after the highest sequence number read.
+    pub async fn load<B: Backend>(backend: &B) -> Result<(EventStore, StoredLogs), StoreError> {
+        let mut store = EventStore::default();
+        let mut stored = StoredLogs::default();
+        for raw in backend.read_event_batches().await? {
+            let key = match &raw.seq {
+                Ok(seq) => RecordKey::EventBatch(*seq).to_string(),
+                Err(printed) => format!("{EVENT_LOG}[{printed}]"),
+            };
+            let seq = match raw.seq {
+                Ok(seq) => seq,
+                Err(printed) => {
+                    stored.skipped.push(SkippedRecord {
+                        store: EVENT_LOG,
+                        error: StoreError::Foreign {
+                            what: key.clone(),
+                            message: format!("the key {printed} is not a sequence number"),
+                        },
+                        key,
+                    });
+                    continue;
+                }
+            };
+            let batch = match raw.value {
+                Err(message) => Err(StoreError::Foreign {
+                    what: key.clone(),
+                    message,
+                }),
+                Ok(bytes) => decode_event_batch(&bytes).map_err(|e| StoreError::corrupt(&key, e)),
+            };
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(error) => {
+                    stored.skipped.push(SkippedRecord {
+                        store: EVENT_LOG,
+                        key,
+                        error,
+                    });
+                    continue;
+                }
+            };
+            store.next_seq = store.next_seq.max(seq.saturating_add(1));
+            store
+                .seqs
+                .entry(batch.target.clone())
+                .or_default()
+                .push(seq);
+            let events = stored.logs.entry(batch.target).or_default();
+            if batch.snapshot {
+                events.clear();
+            }
+            events.extend(batch.added);
+        }
+        Ok((store, stored))
+    }
+
+    /// The writes that store one change of `target`'s log: its batch, or, once the target has
+    /// [`COMPACT_AFTER`] batches, a snapshot of `log` (already changed) replacing them all.
+    pub fn append(
+        &mut self,
+        target: &str,
+        change: &LogChange,
+        log: &EventLog,
+    ) -> Result<Vec<WriteOp>, StoreError> {
+        if self.seqs.get(target).map_or(0, Vec::len) + 1 >= COMPACT_AFTER {
+            return self.snapshot(target, log);
+        }
+        let batch = EventBatch {
+            target: target.to_owned(),
+            snapshot: false,
+            added: change.added.clone(),
+            evicted: change.evicted.clone(),
+        };
+        Ok(vec![self.put(batch)?])
+    }
+
+    /// The writes that replace every batch of `target` with one snapshot of `log`.
+    pub fn snapshot(&mut self, target: &str, log: &EventLog) -> Result<Vec<WriteOp>, StoreError> {
+        let mut ops = self.remove(target);
+        ops.push(self.put(EventBatch {
+            target: target.to_owned(),
+            snapshot: true,
+            added: log.iter().cloned().collect(),
+            evicted: Vec::new(),
+        })?);
+        Ok(ops)
+    }
+
+    /// The writes that delete every batch of `target` (a target removed).
+    pub fn remove(&mut self, target: &str) -> Vec<WriteOp> {
+        self.seqs
+            .remove(target)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|seq| WriteOp::Delete(RecordKey::EventBatch(seq)))
+            .collect()
+    }
+
+    /// The targets that have batches stored.
+    pub fn targets(&self) -> impl Iterator<Item = &str> {
+        self.seqs.keys().map(String::as_str)
+    }
+
+    fn put(&mut self, batch: EventBatch) -> Result<WriteOp, StoreError> {
+        let bytes = encode_event_batch(&batch).map_err(|e| {
+            StoreError::Io(format!(
+                "an event of {} cannot be encoded: {e}",
+                batch.target
+            ))
+        })?;
+        let seq = self.next_seq;
+        self.next_seq = seq.saturating_add(1);
+        self.seqs.entry(batch.target).or_default().push(seq);
+        Ok(WriteOp::Put(RecordKey::EventBatch(seq), bytes))
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use dojo_reactive_core::{
+        Delivery, EventRetention, Felt, IncomingEvent, Member, Placement, Primitive, Struct, Value,
+    };
+    use futures_executor::block_on;
+
+    use super::*;
+    use crate::MemoryBackend;
+
+    fn row(player: u128, step: u32, at: u64) -> IncomingEvent {
+        IncomingEvent {
+            entity: Felt::from(player),
+            state: Struct {
+                name: "ns-Moved".into(),
+                members: vec![
+                    Member {
+                        name: "player".into(),
+                        key: true,
+                        value: Value::Primitive(Primitive::ContractAddress(Felt::from(player))),
+                    },
+                    Member {
+                        name: "step".into(),
+                        key: false,
+                        value: Value::Primitive(Primitive::U32(step)),
+                    },
+                ],
+            },
+            executed_at: at,
+            created_at: at,
+            world_address: Felt::from(1u128),
+        }
+    }
+
+    async fn write(backend: &MemoryBackend, ops: Vec<WriteOp>) {
+        backend.write(ops).await.unwrap();
+    }
+
+    /// What was logged comes back in the log's order after every batch, past compactions,
+    /// without what retention evicted and without another target's events.
+    #[test]
+    fn batches_replay_into_the_log_they_stored() {
+        block_on(async {
+            let backend = MemoryBackend::new();
+            backend.open().await.unwrap();
+            let (mut store, stored) = EventStore::load(&backend).await.unwrap();
+            assert!(stored.logs.is_empty());
+            let retention = EventRetention {
+                count: Some(50),
+                age_s: None,
+            };
+            let mut log = EventLog::new(retention);
+            let mut other = EventLog::new(EventRetention::default());
+            for i in 0..200u32 {
+                let mut delivery = Delivery::new();
+                let rows = vec![row(u128::from(i % 3), i, 1_000 + u64::from(i / 2))];
+                let change = log.apply(&mut delivery, rows.clone(), Placement::Arrival, 0);
+                write(&backend, store.append("feed", &change, &log).unwrap()).await;
+                if i % 20 == 0 {
+                    let change = other.apply(&mut Delivery::new(), rows, Placement::Arrival, 0);
+                    write(&backend, store.append("other", &change, &other).unwrap()).await;
+                }
+            }
+            let (mut reread, stored) = EventStore::load(&backend).await.unwrap();
+            assert!(stored.skipped.is_empty());
+            let held: Vec<LoggedEvent> = log.iter().cloned().collect();
+            assert_eq!(held.len(), 50);
+            let restored = |events: &[LoggedEvent]| {
+                let mut log = EventLog::new(retention);
+                log.restore(events.to_vec(), 0);
+                log.iter().cloned().collect::<Vec<_>>()
+            };
+            assert_eq!(restored(&stored.logs["feed"]), held);
+            assert_eq!(stored.logs["other"].len(), 10);
+            assert!(backend.read_event_batches().await.unwrap().len() < COMPACT_AFTER + 10);
+            // Removing a target deletes its records.
+            write(&backend, reread.remove("other")).await;
+            let (_, stored) = EventStore::load(&backend).await.unwrap();
+            assert!(!stored.logs.contains_key("other"));
+            assert_eq!(restored(&stored.logs["feed"]), held);
+        });
+    }
+
+    /// A corrupt record is skipped and reported; the others still load.
+    #[test]
+    fn a_corrupt_batch_is_skipped() {
+        block_on(async {
+            let backend = MemoryBackend::new();
+            backend.open().await.unwrap();
+            let (mut store, _) = EventStore::load(&backend).await.unwrap();
+            let mut log = EventLog::new(EventRetention::default());
+            let change = log.apply(
+                &mut Delivery::new(),
+                vec![row(1, 1, 5)],
+                Placement::Arrival,
+                0,
+            );
+            write(&backend, store.append("feed", &change, &log).unwrap()).await;
+            backend
+                .write_raw(RecordKey::EventBatch(99), Ok(vec![1, 2, 3]))
+                .await
+                .unwrap();
+            let (_, stored) = EventStore::load(&backend).await.unwrap();
+            assert_eq!(stored.logs["feed"].len(), 1);
+            assert_eq!(stored.skipped.len(), 1);
+            assert!(stored.skipped[0].key.contains("event_log[99]"));
+        });
+    }
+}
