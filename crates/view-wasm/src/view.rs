@@ -230,7 +230,7 @@ fn query_spec(model: &str, query: &JsValue) -> Result<QuerySpec, JsValue> {
         return Ok(QuerySpec::default());
     }
     let json = js_to_json(query, "the query")?;
-    Ok(serde_json::from_value::<QuerySpec>(json)
+    Ok(QuerySpec::from_json(&json)
         .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?)
 }
 

@@ -5,7 +5,6 @@
 
 use std::cmp::Ordering;
 
-use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::{
@@ -92,8 +91,7 @@ impl SortValue {
 }
 
 /// Ascending or descending.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Direction {
     /// Smallest first (the default).
     #[default]
@@ -103,13 +101,11 @@ pub enum Direction {
 }
 
 /// One `orderBy` entry as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderSpec {
     /// Dotted member path (a number or `ByteArray` member).
     pub member: String,
     /// `asc` (default) or `desc`.
-    #[serde(default)]
     pub direction: Direction,
 }
 
