@@ -93,8 +93,6 @@ impl ConditionSpec {
         match map.get("keys") {
             Some(Json::Object(named)) => {
                 only(&["keys"])?;
-                // Inserted one by one: `collect` would sort the pairs to bulk-build the map,
-                // a sort instantiated for this alone.
                 Ok(ConditionSpec::Keys(named_keys(named)))
             }
             Some(Json::Array(slots)) => {

@@ -211,3 +211,123 @@ deserialize_from_json!(
     OrderSpec,
     ConditionSpec
 );
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_query_is_read_whole_and_alike_by_hand_and_through_serde() {
+        let json = json!({
+            "filter": {
+                "keys": { "player": "0x5" },
+                "where": [
+                    { "member": "pos.x", "op": "gte", "value": 10 },
+                    { "or": [{ "member": "class", "op": "notIn", "value": ["Mage"] }] },
+                    { "keys": ["0x1", null], "matching": "variableLen" }
+                ]
+            },
+            "select": { "include": ["pos"], "exclude": ["pos.y"] },
+            "orderBy": [{ "member": "gold", "direction": "desc" }, { "member": "name" }],
+            "limit": 25,
+            "cursor": "ob2:0x1"
+        });
+        let spec = QuerySpec::from_json(&json).unwrap();
+        let filter = spec.filter.clone().unwrap();
+        assert_eq!(filter.keys.get("player"), Some(&json!("0x5")));
+        assert_eq!(filter.predicates.len(), 3);
+        assert_eq!(
+            filter.predicates[0],
+            ConditionSpec::Member(PredicateSpec {
+                member: "pos.x".into(),
+                op: FilterOp::Gte,
+                value: json!(10),
+            })
+        );
+        assert!(matches!(
+            &filter.predicates[2],
+            ConditionSpec::KeyPattern {
+                matching: KeyMatching::VariableLen,
+                ..
+            }
+        ));
+        assert_eq!(
+            spec.select.clone().unwrap().include,
+            Some(vec!["pos".to_owned()])
+        );
+        assert_eq!(spec.order_by[0].direction, Direction::Desc);
+        assert_eq!(spec.order_by[1].direction, Direction::Asc);
+        assert_eq!(
+            (spec.limit, spec.cursor.as_deref()),
+            (Some(25), Some("ob2:0x1"))
+        );
+        assert_eq!(serde_json::from_value::<QuerySpec>(json).unwrap(), spec);
+        // Absent and null fields are the defaults.
+        let empty = QuerySpec::default();
+        assert_eq!(QuerySpec::from_json(&json!({})).unwrap(), empty);
+        assert_eq!(
+            QuerySpec::from_json(&json!({ "filter": null, "orderBy": null, "limit": null }))
+                .unwrap(),
+            empty
+        );
+    }
+
+    #[test]
+    fn a_query_with_an_unknown_field_or_a_wrong_type_is_refused_with_its_place() {
+        for (json, expected) in [
+            (json!({ "limt": 5 }), "unknown field `limt` in the query"),
+            (
+                json!({ "filter": { "wher": [] } }),
+                "unknown field `wher` in the filter",
+            ),
+            (
+                json!({ "select": { "only": [] } }),
+                "unknown field `only` in select",
+            ),
+            (
+                json!({ "orderBy": [{ "member": "x", "dir": "asc" }] }),
+                "unknown field `dir`",
+            ),
+            (json!({ "limit": -1 }), "limit is a whole number"),
+            (json!({ "limit": 1.5 }), "limit is a whole number"),
+            (
+                json!({ "limit": 4_294_967_296_u64 }),
+                "limit is a whole number",
+            ),
+            (json!({ "cursor": 5 }), "cursor is a string"),
+            (json!({ "orderBy": {} }), "orderBy is a list"),
+            (
+                json!({ "orderBy": [{ "direction": "up" }] }),
+                "needs member",
+            ),
+            (
+                json!({ "orderBy": [{ "member": "x", "direction": "up" }] }),
+                "\"asc\" or \"desc\"",
+            ),
+            (
+                json!({ "select": { "include": [1] } }),
+                "a member path is a string",
+            ),
+            (json!({ "filter": { "keys": [] } }), "keys is an object"),
+            (
+                json!({ "filter": { "where": [{ "member": "x", "op": "like", "value": 1 }] } }),
+                "unknown op `like`",
+            ),
+            (
+                json!({ "filter": { "where": [{ "member": "x", "op": "eq" }] } }),
+                "needs value",
+            ),
+            (json!([]), "the query is an object"),
+        ] {
+            let error = QuerySpec::from_json(&json).unwrap_err();
+            assert!(error.contains(expected), "{json}: {error}");
+            let through_serde = serde_json::from_value::<QuerySpec>(json).unwrap_err();
+            assert!(
+                through_serde.to_string().contains(expected),
+                "{through_serde}"
+            );
+        }
+    }
+}
