@@ -46,11 +46,9 @@ module() {
 # cut that meets the goal should lower it to the goal.
 # Raised once, at the merge of tokens, controllers and publish (the worker grew 589,327 ->
 # 669,917 B: the token kinds' transport and conversions, two more RPCs), by what they added.
-view_budget=$((206 * 1024)) # goal 150 KiB (153,600 B); 203,128 B reached
-# Raised again for the event logs (eventLog targets: the follower, the event_log store and its
-# codec, the log itself): the worker 731,423 B with them (budget was 686,080 B).
-worker_budget=$((715 * 1024)) # goal 250 KiB (400 less the view's 150); 731,423 B reached
-total_budget=$((916 * 1024)) # goal 400 KiB (409,600 B); 937,105 B reached
+view_budget=$((161 * 1024)) # goal 150 KiB (153,600 B); 164,495 B reached
+worker_budget=$((735 * 1024)) # goal 250 KiB (400 less the view's 150); PROVISIONAL
+total_budget=$((896 * 1024)) # goal 400 KiB (409,600 B); PROVISIONAL
 total_gzip=0
 # size OUT_NAME BUDGET: prints the module's size, raw and gzipped; fails past BUDGET gzip bytes.
 size() {

@@ -83,7 +83,15 @@ fn number(n: f64, what: &str) -> Result<Json, ErrorInfo> {
     if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
         return Ok(Json::Number(Number::from(n as i64)));
     }
-    Number::from_f64(n)
-        .map(Json::Number)
-        .ok_or_else(|| ErrorInfo::validation(format!("{what} holds a non-finite number ({n})")))
+    // Named by hand: formatting an `f64` would link float formatting (~17 KB) into the view.
+    let non_finite = if n.is_nan() {
+        "NaN"
+    } else if n > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    };
+    Number::from_f64(n).map(Json::Number).ok_or_else(|| {
+        ErrorInfo::validation(format!("{what} holds a non-finite number ({non_finite})"))
+    })
 }

@@ -30,13 +30,17 @@
 //! and members, absolute only) replaces it ([`OverlayEvent::Replaced`]); otherwise both stay
 //! pending and their writes stack.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::entity::EntityId;
 use crate::value::{Member, Struct};
 
+#[path = "overlay_map.rs"]
+mod map;
 #[path = "overlay_write.rs"]
 mod write;
+
+use map::SortedMap;
 
 pub use write::{Delta, DeltaError, OverlayEntry, WriteSubmission};
 
@@ -212,11 +216,11 @@ type Key = (EntityId, String);
 /// The pending optimistic transactions.
 pub struct Overlay {
     /// By submission order.
-    transactions: BTreeMap<u64, Transaction>,
+    transactions: SortedMap<u64, Transaction>,
     /// Transaction id → submission number.
     ids: HashMap<String, u64>,
     /// The transactions with an unconfirmed write on each (entity, model), oldest first.
-    keys: BTreeMap<Key, Vec<u64>>,
+    keys: SortedMap<Key, Vec<u64>>,
     next_seq: u64,
     poll_interval_ms: u64,
     default_timeout_ms: u64,
@@ -233,9 +237,9 @@ impl Overlay {
     /// An empty overlay with this guard poll interval and default timeout.
     pub fn new(poll_interval_ms: u64, default_timeout_ms: u64) -> Self {
         Self {
-            transactions: BTreeMap::new(),
+            transactions: SortedMap::default(),
             ids: HashMap::new(),
-            keys: BTreeMap::new(),
+            keys: SortedMap::default(),
             next_seq: 0,
             poll_interval_ms: poll_interval_ms.max(1),
             default_timeout_ms,
@@ -343,18 +347,21 @@ impl Overlay {
             })
             .collect();
         // Older transactions whose every shown member this one sets.
-        let mut older: Vec<u64> = writes
+        // Ascending, without repeats; placed one by one (a few), no sort instantiated.
+        let mut older: Vec<u64> = Vec::new();
+        for &seq in writes
             .iter()
             .filter_map(|w| self.keys.get(&(w.entity_id, w.model.clone())))
             .flatten()
-            .copied()
-            .collect();
-        older.sort_unstable();
-        older.dedup();
+        {
+            let at = older.partition_point(|s| *s < seq);
+            if older.get(at) != Some(&seq) {
+                older.insert(at, seq);
+            }
+        }
         for write in &writes {
             self.keys
-                .entry((write.entity_id, write.model.clone()))
-                .or_default()
+                .get_or_default((write.entity_id, write.model.clone()))
                 .push(seq);
         }
         self.ids.insert(id.clone(), seq);
@@ -386,7 +393,7 @@ impl Overlay {
     pub fn entries_for(&self, entity_id: &EntityId) -> impl Iterator<Item = &OverlayEntry> {
         let id = *entity_id;
         self.keys
-            .range((id, String::new())..)
+            .range_from(&(id, String::new()))
             .take_while(move |((e, _), _)| *e == id)
             .flat_map(move |((_, model), seqs)| {
                 seqs.iter()
@@ -398,7 +405,7 @@ impl Overlay {
     pub fn models_of(&self, entity_id: &EntityId) -> impl Iterator<Item = &str> {
         let id = *entity_id;
         self.keys
-            .range((id, String::new())..)
+            .range_from(&(id, String::new()))
             .take_while(move |((e, _), _)| *e == id)
             .map(|((_, model), _)| model.as_str())
     }

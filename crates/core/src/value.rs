@@ -149,10 +149,23 @@ impl Primitive {
             Primitive::U64(v) => json!(v.to_string()),
             Primitive::U128(v) => json!(v.to_string()),
             Primitive::U256(v) => json!(u256_to_decimal(&v)),
+            Primitive::Felt252(_)
+            | Primitive::ClassHash(_)
+            | Primitive::ContractAddress(_)
+            | Primitive::EthAddress(_) => json!(self.hex_text()),
+        }
+    }
+
+    /// The `0x` hex text of a felt, class hash or contract address (64 digits) or of an
+    /// Ethereum address (40 digits), as [`Primitive::to_json`] writes them; empty for the
+    /// other primitives.
+    pub fn hex_text(&self) -> String {
+        match *self {
             Primitive::Felt252(v) | Primitive::ClassHash(v) | Primitive::ContractAddress(v) => {
-                json!(v.to_hex())
+                v.to_hex()
             }
-            Primitive::EthAddress(v) => json!(format!("0x{}", hex::encode(&v.0[12..]))),
+            Primitive::EthAddress(v) => format!("0x{}", hex::encode(&v.0[12..])),
+            _ => String::new(),
         }
     }
 }

@@ -150,10 +150,7 @@ pub fn primitive_js(primitive: &Primitive) -> JsValue {
         Primitive::Felt252(_)
         | Primitive::ClassHash(_)
         | Primitive::ContractAddress(_)
-        | Primitive::EthAddress(_) => match primitive.to_json() {
-            serde_json::Value::String(text) => JsValue::from_str(&text),
-            _ => JsValue::UNDEFINED,
-        },
+        | Primitive::EthAddress(_) => JsValue::from_str(&primitive.hex_text()),
     }
 }
 

@@ -3,7 +3,8 @@
 //! answered from memory). Only the results returned are converted to JS.
 
 use dojo_reactive_core::{
-    Guard, Manifest, OverlayEvent, QuerySpec, Struct, TransactionSubmission, WriteSubmission,
+    Guard, Manifest, ManifestError, OverlayEvent, QuerySpec, Struct, TransactionSubmission,
+    WriteSubmission,
 };
 use dojo_reactive_view::model::event_transaction;
 use dojo_reactive_view::{Consistency, IndexSpec, Matches, ViewModel, ViewOptions};
@@ -224,13 +225,26 @@ impl View {
     }
 }
 
+/// The manifest of its JSON text, parsed by `JSON.parse`: serde_json's text parser stays out
+/// of the page's module (~8 KB gzip), which reads no other JSON text.
+fn manifest_of(text: &str) -> Result<Manifest, ErrorInfo> {
+    let json = js_sys::JSON::parse(text).map_err(|error| {
+        let reason = error
+            .dyn_ref::<js_sys::Error>()
+            .map_or_else(|| "JSON.parse failed".to_owned(), |e| e.message().into());
+        ErrorInfo::validation(ManifestError::Json(reason).to_string())
+    })?;
+    let json = js_to_json(&json, "the manifest")?;
+    Manifest::from_json(&json).map_err(|e| ErrorInfo::validation(e.to_string()))
+}
+
 /// A JS `QuerySpec` on `model` (`undefined` or `null`: every entity).
 fn query_spec(model: &str, query: &JsValue) -> Result<QuerySpec, JsValue> {
     if query.is_undefined() || query.is_null() {
         return Ok(QuerySpec::default());
     }
     let json = js_to_json(query, "the query")?;
-    Ok(serde_json::from_value::<QuerySpec>(json)
+    Ok(QuerySpec::from_json(&json)
         .map_err(|e| ErrorInfo::validation(format!("query on {model}: {e}")))?)
 }
 
@@ -240,8 +254,7 @@ impl View {
     #[wasm_bindgen(constructor)]
     pub fn new(manifest: &str, options: Option<ViewOptionsJs>) -> Result<View, JsValue> {
         crate::panic::install();
-        let manifest =
-            Manifest::from_json_str(manifest).map_err(|e| ErrorInfo::validation(e.to_string()))?;
+        let manifest = manifest_of(manifest)?;
         let options = match options {
             Some(options) => {
                 let options: &JsValue = options.as_ref();

@@ -163,6 +163,11 @@ impl FilterState for Row<'_> {
     }
 }
 
+/// A synced state read in place, as a query reads it.
+fn synced_row<'a>((id, state): (&'a EntityId, PackedState<'a>)) -> (&'a EntityId, Row<'a>) {
+    (id, Row::Synced(state))
+}
+
 /// A limit under this share of the entities held reads a model in id order (see [`IdOrder`]).
 const ORDERED_LIMIT_SHARE: usize = 8;
 
@@ -369,7 +374,9 @@ impl ViewModel {
         let keyed = keyed_id.and_then(|id| self.replica.state_entry(&id, model));
         let (ids, next_cursor) = if let Some(entry) = keyed.clone().filter(|_| overlaid.is_empty())
         {
-            ids_of(compiled.matching(std::iter::once(entry)))
+            // Every path reads `Row`s: one instantiation of the query's generic scan and sorts
+            // (each state type adds ~10 KB of wasm to the page's module).
+            ids_of(compiled.matching(std::iter::once(synced_row(entry))))
         } else if in_id_order {
             let order = self.order.ids(model, &self.replica);
             let start = compiled
@@ -379,7 +386,8 @@ impl ViewModel {
                 .get(start..)
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|id| self.replica.state_entry(id, model));
+                .filter_map(|id| self.replica.state_entry(id, model))
+                .map(synced_row);
             ids_of(compiled.matching_in_order(in_order))
         } else {
             let synced = self.synced_candidates(model, keyed, indexed.as_deref());
@@ -388,7 +396,7 @@ impl ViewModel {
                 compiled.matching(
                     synced
                         .filter(|(id, _)| !shadowed.contains(*id))
-                        .map(|(id, state)| (id, Row::Synced(state)))
+                        .map(synced_row)
                         .chain(overlaid.iter().map(|(id, s)| (id, Row::Merged(s)))),
                 ),
             )
@@ -419,7 +427,7 @@ impl ViewModel {
         Ok(compiled.count(
             synced
                 .filter(|(id, _)| !shadowed.contains(*id))
-                .map(|(id, state)| (id, Row::Synced(state)))
+                .map(synced_row)
                 .chain(overlaid.iter().map(|(id, s)| (id, Row::Merged(s)))),
         ))
     }

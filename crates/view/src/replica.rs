@@ -576,12 +576,18 @@ impl Replica {
 
     /// Every held model state of an entity, decoded, by model tag.
     pub fn entity(&self, entity: &EntityId) -> Vec<Struct> {
-        let mut held: Vec<Struct> = self
-            .models
-            .iter()
-            .filter_map(|(tag, states)| states.decoded(tag, states.get(entity)?, &self.names))
-            .collect();
-        held.sort_by(|a, b| a.name.cmp(&b.name));
+        // Placed in order as they are decoded (an entity holds a few models): no sort of its
+        // own in the page's module.
+        let mut held: Vec<Struct> = Vec::new();
+        for (tag, states) in &self.models {
+            if let Some(state) = states
+                .get(entity)
+                .and_then(|packed| states.decoded(tag, packed, &self.names))
+            {
+                let at = held.partition_point(|s| s.name < state.name);
+                held.insert(at, state);
+            }
+        }
         held
     }
 

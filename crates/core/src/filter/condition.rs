@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
 use super::operand::{snippet, Operand};
@@ -18,8 +16,7 @@ use crate::schema::{PrimitiveType, Ty};
 use crate::value::Primitive;
 
 /// How a key pattern's length is matched (Torii's `PatternMatching`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KeyMatching {
     /// The model has exactly as many key felts as the pattern has slots (the default).
     #[default]
@@ -96,13 +93,13 @@ impl ConditionSpec {
         match map.get("keys") {
             Some(Json::Object(named)) => {
                 only(&["keys"])?;
-                Ok(ConditionSpec::Keys(named.clone().into_iter().collect()))
+                Ok(ConditionSpec::Keys(named_keys(named)))
             }
             Some(Json::Array(slots)) => {
                 only(&["keys", "matching"])?;
                 let matching = match map.get("matching") {
                     None => KeyMatching::default(),
-                    Some(m) => serde_json::from_value(m.clone()).map_err(|_| {
+                    Some(m) => m.as_str().and_then(KeyMatching::from_name).ok_or_else(|| {
                         format!(
                             "matching is \"fixedLen\" or \"variableLen\", got {}",
                             snippet(m)
@@ -118,18 +115,21 @@ impl ConditionSpec {
                 "keys is an object (member → value) or a list of key felts, got {}",
                 snippet(other)
             )),
-            None => serde_json::from_value(json.clone())
+            None => PredicateSpec::from_json(json)
                 .map(ConditionSpec::Member)
                 .map_err(|e| format!("{e} in {}: {FORMS}", snippet(json))),
         }
     }
 }
 
-impl<'de> Deserialize<'de> for ConditionSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = Json::deserialize(deserializer)?;
-        ConditionSpec::from_json(&json).map_err(D::Error::custom)
+/// Named key members (`{ member: value }`) as a map, inserted one by one: `collect` would sort
+/// the pairs to bulk-build it, a sort instantiated for this alone.
+pub(super) fn named_keys(named: &serde_json::Map<String, Json>) -> BTreeMap<String, Json> {
+    let mut keys = BTreeMap::new();
+    for (name, value) in named {
+        keys.insert(name.clone(), value.clone());
     }
+    keys
 }
 
 /// A compiled `where` entry (member predicates are compiled by the filter, see

@@ -37,6 +37,7 @@ mod condition;
 mod operand;
 mod order;
 mod select;
+mod spec_json;
 mod state;
 mod step;
 #[cfg(test)]
@@ -45,7 +46,6 @@ mod tests;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::bytes32::Felt;
@@ -88,8 +88,7 @@ impl ModelShapes for HashMap<String, Ty> {
 }
 
 /// A filter operator: Torii's 14 comparison operators, spelled in camelCase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FilterOp {
     /// Equal.
     Eq,
@@ -133,6 +132,29 @@ enum OperandKind {
 }
 
 impl FilterOp {
+    /// Every operator.
+    pub const ALL: [FilterOp; 14] = [
+        FilterOp::Eq,
+        FilterOp::Neq,
+        FilterOp::Gt,
+        FilterOp::Gte,
+        FilterOp::Lt,
+        FilterOp::Lte,
+        FilterOp::In,
+        FilterOp::NotIn,
+        FilterOp::Contains,
+        FilterOp::ContainsAll,
+        FilterOp::ContainsAny,
+        FilterOp::ArrayLengthEq,
+        FilterOp::ArrayLengthGt,
+        FilterOp::ArrayLengthLt,
+    ];
+
+    /// The operator of a DSL spelling ([`FilterOp::name`]).
+    pub fn from_name(name: &str) -> Option<FilterOp> {
+        FilterOp::ALL.into_iter().find(|op| op.name() == name)
+    }
+
     /// The DSL spelling.
     pub fn name(self) -> &'static str {
         match self {
@@ -197,21 +219,18 @@ impl FilterOp {
     }
 }
 
-/// The DSL as written (JSON); compile it with [`Filter::compile`].
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The DSL as written (JSON, read by [`FilterSpec::from_json`]); compile it with
+/// [`Filter::compile`].
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FilterSpec {
-    /// Key member name → value.
-    #[serde(default)]
+    /// Key member name → value (`keys`).
     pub keys: BTreeMap<String, Json>,
-    /// Conditions that must all hold.
-    #[serde(default, rename = "where")]
+    /// Conditions that must all hold (`where`).
     pub predicates: Vec<ConditionSpec>,
 }
 
 /// One `where` entry as written.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PredicateSpec {
     /// Dotted member path.
     pub member: String,
@@ -664,11 +683,14 @@ impl Filter {
             model: model.to_owned(),
         })?;
 
-        let mut keys = Vec::with_capacity(spec.keys.len());
+        // In member order, each placed as it is compiled (a model has a few keys): no sort
+        // instantiated for it in the view's module.
+        let mut keys: Vec<KeyTest> = Vec::with_capacity(spec.keys.len());
         for (name, json) in &spec.keys {
-            keys.push(compile_key(model, shape, name, json)?);
+            let key = compile_key(model, shape, name, json)?;
+            let at = keys.partition_point(|k| k.index <= key.index);
+            keys.insert(at, key);
         }
-        keys.sort_by_key(|k| k.index);
 
         let mut compiled = Vec::with_capacity(spec.predicates.len());
         condition::compile_all(&spec.predicates, model, shape, &mut compiled)?;

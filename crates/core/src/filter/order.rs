@@ -5,9 +5,6 @@
 
 use std::cmp::Ordering;
 
-use serde::Deserialize;
-use serde_json::Value as Json;
-
 use super::{
     is_orderable, resolve_path, At, FilterError, FilterState, ModelShapes, Scalar, Step, Steps,
 };
@@ -92,8 +89,7 @@ impl SortValue {
 }
 
 /// Ascending or descending.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Direction {
     /// Smallest first (the default).
     #[default]
@@ -103,13 +99,11 @@ pub enum Direction {
 }
 
 /// One `orderBy` entry as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderSpec {
     /// Dotted member path (a number or `ByteArray` member).
     pub member: String,
     /// `asc` (default) or `desc`.
-    #[serde(default)]
     pub direction: Direction,
 }
 
@@ -130,7 +124,11 @@ pub struct OrderBy {
     after: Option<(SortKey, EntityId)>,
 }
 
-const CURSOR_PREFIX: &str = "ob1:";
+/// A cursor is this prefix, the entity id (`0x` hex), then for each sort value `,-` (absent) or
+/// `,` + the byte length of its encoding + `:` + the encoding (`n+`/`n-` and 64 hex digits, or
+/// `t` and the text, which may hold anything). Not JSON: reading JSON text would bring
+/// serde_json's parser into the page's wasm module for this alone.
+const CURSOR_PREFIX: &str = "ob2:";
 
 impl OrderBy {
     /// Checks `orderBy` (each entry an orderable member) and the cursor.
@@ -214,33 +212,70 @@ impl OrderBy {
 
     /// The cursor continuing after the result with this key and id.
     pub fn cursor(key: &SortKey, id: &EntityId) -> String {
-        let mut items = Vec::with_capacity(key.len() + 1);
-        items.push(Json::String(id.to_hex()));
-        items.extend(
-            key.iter()
-                .map(|v| v.as_ref().map_or(Json::Null, |v| Json::String(v.encode()))),
-        );
-        format!("{CURSOR_PREFIX}{}", Json::Array(items))
+        let mut out = format!("{CURSOR_PREFIX}{}", id.to_hex());
+        for value in key {
+            match value {
+                None => out.push_str(",-"),
+                Some(value) => {
+                    let encoded = value.encode();
+                    out.push_str(&format!(",{}:{encoded}", encoded.len()));
+                }
+            }
+        }
+        out
     }
 }
 
+/// The sort values and entity id of a cursor ([`CURSOR_PREFIX`]) of `arity` values.
 fn decode_cursor(text: &str, arity: usize) -> Option<(SortKey, EntityId)> {
-    let json: Json = serde_json::from_str(text.strip_prefix(CURSOR_PREFIX)?).ok()?;
-    let Json::Array(items) = json else {
-        return None;
-    };
-    let (id, values) = items.split_first()?;
-    if values.len() != arity {
-        return None;
+    let body = text.strip_prefix(CURSOR_PREFIX)?;
+    let (id, mut rest) = body.split_at_checked(body.find(',').unwrap_or(body.len()))?;
+    let id = Felt::from_hex(id).ok()?;
+    let mut key = SortKey::with_capacity(arity);
+    while let Some(item) = rest.strip_prefix(',') {
+        if let Some(after) = item.strip_prefix('-') {
+            key.push(None);
+            rest = after;
+            continue;
+        }
+        let (len, after) = item.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        key.push(Some(SortValue::decode(after.get(..len)?)?));
+        rest = after.get(len..)?;
     }
-    let id = Felt::from_hex(id.as_str()?).ok()?;
-    let key = values
-        .iter()
-        .map(|v| match v {
-            Json::Null => Some(None),
-            Json::String(s) => SortValue::decode(s).map(Some),
-            _ => None,
-        })
-        .collect::<Option<SortKey>>()?;
-    Some((key, id))
+    (rest.is_empty() && key.len() == arity).then_some((key, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_back_what_they_hold_and_refuse_anything_else() {
+        let id = Felt::from(7u128);
+        let key: SortKey = vec![
+            Some(SortValue::text("a,b:-c,\"\\ é".to_owned())),
+            None,
+            Some(SortValue::number(BigInt::from_i128(-42))),
+            Some(SortValue::text(String::new())),
+        ];
+        let cursor = OrderBy::cursor(&key, &id);
+        assert_eq!(decode_cursor(&cursor, 4), Some((key.clone(), id)));
+        // Another number of values, a cut, a trailing byte, a bad length: refused.
+        assert_eq!(decode_cursor(&cursor, 3), None);
+        for bad in [
+            cursor[..cursor.len() - 1].to_owned(),
+            format!("{cursor}x"),
+            format!("{cursor},"),
+            cursor.replacen("ob2:", "ob1:", 1),
+            format!("ob2:{},99:t", id.to_hex()),
+            "ob2:".to_owned(),
+        ] {
+            assert_eq!(decode_cursor(&bad, 4), None, "{bad}");
+        }
+        assert_eq!(
+            decode_cursor(&OrderBy::cursor(&Vec::new(), &id), 0),
+            Some((Vec::new(), id))
+        );
+    }
 }

@@ -1,8 +1,6 @@
 //! Member selections (which members a query returns) and queries (filter + selection + orderBy
 //! + limit + cursor).
 
-use serde::Deserialize;
-
 use super::order::{OrderBy, OrderSpec, SortKey};
 use super::{resolve_path, At, Filter, FilterError, FilterSpec, FilterState, ModelShapes};
 use crate::bytes32::Felt;
@@ -10,14 +8,11 @@ use crate::entity::EntityId;
 use crate::value::{Member, Struct, Value};
 
 /// A member selection as written: `{ include?: string[], exclude?: string[] }` (member paths).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SelectionSpec {
     /// Keep only these paths (all members when absent).
-    #[serde(default)]
     pub include: Option<Vec<String>>,
     /// Then remove these paths.
-    #[serde(default)]
     pub exclude: Vec<String>,
 }
 
@@ -135,24 +130,18 @@ fn exclude(members: &mut Vec<Member>, path: &[String]) {
 }
 
 /// A query as written: `{ filter?, select?, orderBy?, limit?, cursor? }`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct QuerySpec {
     /// The filter.
-    #[serde(default)]
     pub filter: Option<FilterSpec>,
     /// Which members each item shows.
-    #[serde(default)]
     pub select: Option<SelectionSpec>,
-    /// Order of the results: by these members in turn, then by entity id (by entity id
-    /// alone when empty).
-    #[serde(default, rename = "orderBy")]
+    /// Order of the results (`orderBy`): by these members in turn, then by entity id (by
+    /// entity id alone when empty).
     pub order_by: Vec<OrderSpec>,
     /// Most states per page (at least 1; all when absent).
-    #[serde(default)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[serde(default)]
     pub cursor: Option<String>,
 }
 
@@ -273,11 +262,21 @@ impl Query {
         if let Some(order) = &self.order {
             return self.matching_ordered(order, states);
         }
-        let mut hits: Vec<(&EntityId, S)> = states
+        let hits: Vec<(&EntityId, S)> = states
             .into_iter()
             .filter(|(id, _)| self.cursor.is_none_or(|c| **id > c))
             .filter(|(id, state)| self.filter.matches(id, state))
             .collect();
+        self.page_by_id(hits)
+    }
+
+    /// The page of `hits` in entity id order. Apart from [`Query::matching`], which is
+    /// generic over the iterator too, so that its sorts are instantiated once per state type,
+    /// not once per caller's iterator (each is ~5 KB of wasm).
+    fn page_by_id<'a, S>(
+        &self,
+        mut hits: Vec<(&'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
         let limit = self.limit.map_or(usize::MAX, |l| l as usize);
         let more = hits.len() > limit;
         if more {
@@ -299,12 +298,22 @@ impl Query {
         order: &OrderBy,
         states: impl IntoIterator<Item = (&'a EntityId, S)>,
     ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
-        let mut hits: Vec<(SortKey, &EntityId, S)> = states
+        let hits: Vec<(SortKey, &EntityId, S)> = states
             .into_iter()
             .filter(|(id, state)| self.filter.matches(id, state))
             .map(|(id, state)| (order.key_of(&state), id, state))
             .filter(|(key, id, _)| order.after_cursor(key, id))
             .collect();
+        self.page_ordered(order, hits)
+    }
+
+    /// The page of `hits` (with their sort keys) in `order`; apart for the reason
+    /// [`Query::page_by_id`] is.
+    fn page_ordered<'a, S>(
+        &self,
+        order: &OrderBy,
+        mut hits: Vec<(SortKey, &'a EntityId, S)>,
+    ) -> (Vec<(&'a EntityId, S)>, Option<String>) {
         let compare = |a: &(SortKey, &EntityId, S), b: &(SortKey, &EntityId, S)| {
             order.compare((&a.0, a.1), (&b.0, b.1))
         };
