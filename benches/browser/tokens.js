@@ -1,12 +1,16 @@
-// Token balances benchmark (issue 15), one Chromium session against one mock-torii world holding
-// `--balances` token balances (10,000 by default; GLD holders added by the mock's `--balances`):
-//   ours = @dojoengine/reactive keeping one `tokenBalances` target (every balance, no entities):
-//          cold sync, memory (page + worker), IndexedDB bytes, warm start after a reload;
-//   raw  = @dojoengine/torii-wasm 1.8.2 reading the same balances (`getTokenBalances`, paged into
-//          an array): cold fetch and memory (it keeps nothing: a reload fetches again).
+// Token balances and historical events benchmark (issue 15), one Chromium session against one
+// mock-torii world holding `--balances` token balances (10,000 by default; GLD holders added by
+// the mock's `--balances`) and `--events` historical `arena-Moved` event messages (100,000 by
+// default; 0 leaves them out):
+//   ours = @dojoengine/reactive keeping one `tokenBalances` target (every balance, no entities)
+//          and one `eventLog` target (every event, no bound): cold sync, memory (page + worker),
+//          IndexedDB bytes, warm start after a reload;
+//   raw  = @dojoengine/torii-wasm 1.8.2 reading the same balances (`getTokenBalances`) and events
+//          (`getEventMessages`, `historical: true`), paged into arrays: cold fetch and memory (it
+//          keeps nothing: a reload fetches again).
 // Prints a markdown table and appends it to benches/.results/tokens.md. Usually run through
 // tokens.sh (builds what it needs):
-//   node tokens.js --mock-bin PATH [--balances 10000] [--contenders ours,raw]
+//   node tokens.js --mock-bin PATH [--balances 10000] [--events 100000] [--contenders ours,raw]
 
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -28,6 +32,7 @@ const { values: opts } = parseArgs({
     options: {
         "mock-bin": { type: "string", default: resolve(ROOT, "target/release/mock-torii") },
         balances: { type: "string", default: "10000" },
+        events: { type: "string", default: "100000" },
         seed: { type: "string", default: "7" },
         "page-size": { type: "string", default: "1000" },
         contenders: { type: "string", default: "ours,raw" },
@@ -37,6 +42,7 @@ const { values: opts } = parseArgs({
     },
 });
 const N = Number(opts.balances);
+const EVENTS = Number(opts.events);
 const contenders = opts.contenders.split(",").map((c) => c.trim());
 const STEP_TIMEOUT_MS = 3 * 60_000;
 
@@ -55,11 +61,11 @@ async function ours(browser, server, query) {
         const url = `${server.url}/bench/tokens-ours.html?${query}`;
         await step("ours: open the page", () => openBench(page, url));
         const cold = await step("ours: cold sync of the balances", () => page.evaluate(() => window.bench.cold()));
-        log(`ours: ${cold.balances} balances in ${Math.round(cold.completeMs)} ms (state ${cold.state})`);
+        log(`ours: ${cold.balances} balances in ${Math.round(cold.completeMs)} ms, ${cold.events} events in ${Math.round(cold.eventsMs)} ms (state ${cold.state})`);
         const storage = await step("ours: IndexedDB bytes", () => page.evaluate(() => window.bench.storage()));
         const memory = await memoryOf(browser, page, "ours");
         await step("ours: reload (warm start)", () => openBench(page, url));
-        const warm = await step("ours: warm start", () => page.evaluate((a) => window.bench.warm(a), { expected: cold.balances }));
+        const warm = await step("ours: warm start", () => page.evaluate((a) => window.bench.warm(a), { expected: cold.balances, expectedEvents: cold.events }));
         return { cold, storage, memory, warm };
     });
 }
@@ -69,7 +75,7 @@ async function raw(browser, server, query) {
     return inContext(browser, "raw", async (page) => {
         await step("raw: open the page", () => openBench(page, `${server.url}/bench/tokens-peer.html?${query}`));
         const cold = await step("raw: fetch the balances", () => page.evaluate(() => window.bench.cold()));
-        log(`raw: ${cold.balances} balances in ${Math.round(cold.completeMs)} ms`);
+        log(`raw: ${cold.balances} balances in ${Math.round(cold.completeMs)} ms, ${cold.events} events in ${Math.round(cold.eventsMs)} ms`);
         const memory = await memoryOf(browser, page, "raw");
         return { cold, memory };
     });
@@ -83,16 +89,20 @@ const worker = (memory) => memory?.workers?.find((w) => !w.error) ?? memory?.wor
 function report(results, meta) {
     const { ours: o, raw: r } = results;
     const lines = [
-        `### Token balances run ${meta.date} (${N.toLocaleString("en-US")} balances)`,
+        `### Token balances and events run ${meta.date} (${N.toLocaleString("en-US")} balances, ${EVENTS.toLocaleString("en-US")} historical events)`,
         "",
         `\`${meta.command}\`; load average ${meta.loadBefore.map((l) => l.toFixed(1)).join(" / ")} before, ${meta.loadAfter.map((l) => l.toFixed(1)).join(" / ")} after (${meta.cores} cores); Chromium ${results.chromium}.`,
         "",
-        "| measure | ours (`tokenBalances` target) | torii-wasm (`getTokenBalances`, paged) |",
+        "| measure | ours (`tokenBalances` + `eventLog` targets) | torii-wasm (`getTokenBalances`, `getEventMessages` historical, paged) |",
         "|---|---|---|",
     ];
     const row = (name, a, b) => lines.push(`| ${name} | ${a ?? "—"} | ${b ?? "—"} |`);
     row("balances held (cold)", o?.cold.balances.toLocaleString("en-US"), r?.cold.balances.toLocaleString("en-US"));
     row("cold: every balance held (from navigation start)", o && ms(o.cold.completeMs), r && ms(r.cold.completeMs));
+    if (EVENTS > 0) {
+        row("events held (cold)", o?.cold.events.toLocaleString("en-US"), r?.cold.events.toLocaleString("en-US"));
+        row("cold: every event held (from navigation start)", o && ms(o.cold.eventsMs), r && ms(r.cold.eventsMs));
+    }
     row("cold: longest main-thread task", o && ms(o.cold.longTasks.longestMs), r && ms(r.cold.longTasks.longestMs));
     row("every balance read as `TokenBalance` objects (`listTokenBalances`)", o && ms(o.cold.read.ms), "(its array)");
     const mem = (m) =>
@@ -100,8 +110,9 @@ function report(results, meta) {
             ? `page JS ${mib(m.main?.jsHeapUsed)} + wasm ${mib(m.main?.wasm)}; worker JS ${mib(worker(m)?.jsHeapUsed)} + wasm ${mib(worker(m)?.wasm)}; renderer RSS ${mib(m.renderer?.rss)}`
             : m?.error;
     row("memory after the cold sync", o && mem(o.memory), r && mem(r.memory));
-    row("IndexedDB bytes after the cold sync", o && `${mib(o.storage.indexedDB)} (${(o.storage.indexedDB / o.cold.balances).toFixed(0)} B/balance)`, "keeps nothing");
+    row("IndexedDB bytes after the cold sync", o && `${mib(o.storage.indexedDB)}`, "keeps nothing");
     row("warm start: ready / every balance readable / target complete", o && `${ms(o.warm.readyMs)} / ${ms(o.warm.allHeldMs)} / ${ms(o.warm.completeMs)}`, "(refetches: the cold row)");
+    if (EVENTS > 0) row("warm start: every event readable", o && ms(o.warm.eventsMs), "(refetches: the cold row)");
     if (o && (o.cold.errors.length || o.warm.errors.length)) lines.push("", `ours reported: ${[...o.cold.errors, ...o.warm.errors].join("; ")}`);
     return lines.join("\n");
 }
@@ -110,7 +121,7 @@ async function main() {
     mkdirSync(BUILD, { recursive: true });
     const loadBefore = loadavg();
     log(`starting ${opts["mock-bin"]} --balances ${N}`);
-    const mock = await startMock(opts["mock-bin"], ["--entities", "200", "--event-messages", "0", "--seed", opts.seed, "--balances", String(N)]);
+    const mock = await startMock(opts["mock-bin"], ["--entities", "200", "--event-messages", String(EVENTS), "--seed", opts.seed, "--balances", String(N)]);
     const status = await mock.control.status();
     const manifest = await mock.control.manifest();
     writeFileSync(resolve(BUILD, "manifest.json"), JSON.stringify(manifest.abis ? manifest : { ...manifest, abis: ARENA_ABIS }));
@@ -126,7 +137,7 @@ async function main() {
         args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--js-flags=--expose-gc"],
     });
     const results = { chromium: browser.version() };
-    const query = new URLSearchParams({ torii: mock.url, world: status.worldAddress, pageSize: opts["page-size"] });
+    const query = new URLSearchParams({ torii: mock.url, world: status.worldAddress, pageSize: opts["page-size"], events: String(EVENTS) });
     try {
         if (contenders.includes("ours")) results.ours = await ours(browser, server, query);
         if (contenders.includes("raw")) results.raw = await raw(browser, server, query);

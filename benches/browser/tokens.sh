@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Token balances benchmark (issue 15): 10,000 balances of a mock-torii world (`--balances`),
-# ours (a `tokenBalances` target: cold sync, warm start, memory, IndexedDB) vs
-# @dojoengine/torii-wasm reading the same balances (`getTokenBalances`, paged).
-#   bash benches/browser/tokens.sh                    # 10,000 balances
-#   bash benches/browser/tokens.sh --balances 2000    # a quick proof of the harness
+# Token balances and historical events benchmark (issue 15): 10,000 balances (`--balances`) and
+# 100,000 historical events (`--events`, 0 leaves them out) of a mock-torii world,
+# ours (a `tokenBalances` and an `eventLog` target: cold sync, warm start, memory, IndexedDB) vs
+# @dojoengine/torii-wasm reading the same (`getTokenBalances`, `getEventMessages` historical, paged).
+#   bash benches/browser/tokens.sh                                # 10,000 balances, 100,000 events
+#   bash benches/browser/tokens.sh --balances 2000 --events 5000  # a quick proof of the harness
 # Other flags go to tokens.js (--contenders ours,raw --page-size 1000 ...). Builds what it needs
 # as run.sh does (prepare.sh), prints a markdown table, appends it to benches/.results/tokens.md.
 set -euo pipefail

@@ -1,18 +1,23 @@
-// Ours with token balances (tokens.js): `@dojoengine/reactive` keeping one `tokenBalances` target
-// (every balance of the mock's world, no entities), stored in IndexedDB and live. The client
-// starts as the page loads; `window.bench` exposes the phases tokens.js drives.
+// Ours with token balances and events (tokens.js): `@dojoengine/reactive` keeping one
+// `tokenBalances` target (every balance of the mock's world, no entities) and, when the world has
+// events, one `eventLog` target (every `arena-Moved` event, no bound), stored in IndexedDB and
+// live. The client starts as the page loads; `window.bench` exposes the phases tokens.js drives.
 
 import { createReactiveClient, reactiveSelectors } from "/reactive/dist/index.js";
 import { longestTaskBefore, params } from "./common.js";
 
 const BALANCE = "torii-TokenBalance";
+const EVENTS = Number(params.events ?? 0);
 const manifest = await (await fetch("/build/manifest.json")).text();
 const startedAt = performance.now();
 const client = createReactiveClient({
     toriiUrl: params.torii,
     worldAddress: params.world,
     manifest,
-    targets: [{ id: "balances", kind: "tokenBalances" }],
+    targets: [
+        { id: "balances", kind: "tokenBalances" },
+        ...(EVENTS > 0 ? [{ id: "events", kind: "eventLog", models: ["arena-Moved"] }] : []),
+    ],
 });
 window.reactiveClient = client;
 let readyAt = NaN;
@@ -32,6 +37,15 @@ const failed = client.ready.then(
 
 const held = () => client.count(BALANCE);
 const complete = () => Promise.race([client.targets.complete("balances"), failed]);
+const eventsHeld = () => client.events.query({ target: "events" }).length;
+
+/** When `expected` events are held (polled: an event log reports no completeness). */
+async function allEvents(expected) {
+    while (eventsHeld() < expected) {
+        await Promise.race([new Promise((r) => setTimeout(r, 20)), failed]);
+    }
+    return performance.now();
+}
 
 /** Every balance through the package's selector (what a wallet view reads), timed. */
 function readAll() {
@@ -41,23 +55,24 @@ function readAll() {
 }
 
 window.bench = {
-    /** Cold start: time until the target is complete (from navigation start), balances held. */
+    /** Cold start: time until the balances target is complete and every event is held (from navigation start). */
     async cold() {
-        await complete();
-        const doneAt = performance.now();
-        return { completeMs: doneAt, fromClientMs: doneAt - startedAt, readyMs: readyAt, balances: held(), state: client.getSyncStatus().state, longTasks: longestTaskBefore(doneAt), read: readAll(), errors };
+        const [balancesAt, eventsAt] = await Promise.all([complete().then(() => performance.now()), allEvents(EVENTS)]);
+        const doneAt = Math.max(balancesAt, eventsAt);
+        return { completeMs: balancesAt, eventsMs: eventsAt, fromClientMs: doneAt - startedAt, readyMs: readyAt, balances: held(), events: eventsHeld(), state: client.getSyncStatus().state, longTasks: longestTaskBefore(doneAt), read: readAll(), errors };
     },
     /** IndexedDB bytes of this origin. */
     async storage() {
         const estimate = await navigator.storage.estimate();
         return { indexedDB: estimate.usageDetails?.indexedDB ?? NaN, usage: estimate.usage };
     },
-    /** Warm start (after a reload): `ready`, every balance readable, the target complete again. */
-    async warm({ expected }) {
+    /** Warm start (after a reload): `ready`, every balance and event readable, the target complete again. */
+    async warm({ expected, expectedEvents }) {
+        const eventsAt = allEvents(expectedEvents);
         await Promise.race([client.ready, failed]);
         while (held() < expected) await new Promise((r) => setTimeout(r, 1));
         const heldAt = performance.now();
         await complete();
-        return { readyMs: readyAt, allHeldMs: heldAt, completeMs: performance.now(), balances: held(), read: readAll(), errors };
+        return { readyMs: readyAt, allHeldMs: heldAt, completeMs: performance.now(), eventsMs: await eventsAt, balances: held(), events: eventsHeld(), read: readAll(), errors };
     },
 };
