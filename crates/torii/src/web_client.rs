@@ -177,6 +177,50 @@ type Inflating = Pin<Box<dyn Future<Output = Result<Vec<u8>, ToriiError>>>>;
 /// in the stream when the future asking for the message is dropped, so the next call resumes it
 /// and no message is lost.
 pub(crate) struct WebStream<M> {
+    body: WebBody,
+    messages: PhantomData<fn() -> M>,
+}
+
+impl<M: prost::Message + Default> WebStream<M> {
+    /// Checks the answer's headers and starts reading its body.
+    fn start(
+        response: web_sys::Response,
+        abort: AbortController,
+        limit: usize,
+        gzip_offered: bool,
+    ) -> Result<WebStream<M>, ToriiError> {
+        Ok(WebStream {
+            body: WebBody::start(response, abort, limit, gzip_offered)?,
+            messages: PhantomData,
+        })
+    }
+
+    /// The next message; `None` once the call ended with status OK. After an error the
+    /// stream is over.
+    pub(crate) async fn message(&mut self) -> Result<Option<M>, ToriiError> {
+        poll_fn(|cx| self.poll_message(cx)).await
+    }
+
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<M>, ToriiError>> {
+        let result = ready!(self.body.poll_payload(cx)).and_then(|payload| {
+            payload
+                .map(|bytes| {
+                    M::decode(bytes.as_ref()).map_err(|e| ToriiError::Malformed {
+                        message: format!("failed to decode Protobuf message: {e}"),
+                    })
+                })
+                .transpose()
+        });
+        if result.is_err() {
+            self.body.end();
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// The body of an answer read frame by frame (one type for every message type: only the
+/// protobuf decoding of [`WebStream`] is generic).
+struct WebBody {
     /// The body's reader; `None` when the answer has no body.
     reader: Option<ReadableStreamDefaultReader>,
     /// A read of the body in progress.
@@ -191,27 +235,26 @@ pub(crate) struct WebStream<M> {
     ended: bool,
     /// Aborted when the stream is dropped: the connection is released at once.
     abort: AbortController,
-    messages: PhantomData<fn() -> M>,
 }
 
-impl<M> Drop for WebStream<M> {
+impl Drop for WebBody {
     fn drop(&mut self) {
         // Aborting a finished request does nothing.
         self.abort.abort();
     }
 }
 
-impl<M: prost::Message + Default> WebStream<M> {
+impl WebBody {
     /// Checks the answer's headers and starts reading its body.
     fn start(
         response: web_sys::Response,
         abort: AbortController,
         limit: usize,
         gzip_offered: bool,
-    ) -> Result<WebStream<M>, ToriiError> {
+    ) -> Result<WebBody, ToriiError> {
         let headers = response.headers();
         let header = |name: &str| headers.get(name).ok().flatten();
-        let mut stream = WebStream {
+        let mut answer = WebBody {
             reader: None,
             reading: None,
             inflating: None,
@@ -220,7 +263,6 @@ impl<M: prost::Message + Default> WebStream<M> {
             limit,
             ended: false,
             abort,
-            messages: PhantomData,
         };
         // A trailers-only answer carries its status in the headers.
         if let Some(status) = header("grpc-status") {
@@ -228,8 +270,8 @@ impl<M: prost::Message + Default> WebStream<M> {
             if !status.is_ok() {
                 return Err(status_error(status.code, &status.message));
             }
-            stream.ended = true;
-            return Ok(stream);
+            answer.ended = true;
+            return Ok(answer);
         }
         let http_status = response.status();
         if http_status != 200 {
@@ -249,7 +291,7 @@ impl<M: prost::Message + Default> WebStream<M> {
         }
         // Torii names the encoding of its compressed messages; a proxy may hide the header,
         // and then it can only be the one offered.
-        stream.gzip = match header("grpc-encoding").as_deref() {
+        answer.gzip = match header("grpc-encoding").as_deref() {
             Some("gzip") => true,
             None => gzip_offered,
             Some("identity") => false,
@@ -259,32 +301,10 @@ impl<M: prost::Message + Default> WebStream<M> {
                 })
             }
         };
-        stream.reader = response
+        answer.reader = response
             .body()
             .map(|body| body.get_reader().unchecked_into());
-        Ok(stream)
-    }
-
-    /// The next message; `None` once the call ended with status OK. After an error the
-    /// stream is over.
-    pub(crate) async fn message(&mut self) -> Result<Option<M>, ToriiError> {
-        poll_fn(|cx| self.poll_message(cx)).await
-    }
-
-    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<M>, ToriiError>> {
-        let result = ready!(self.poll_payload(cx)).and_then(|payload| {
-            payload
-                .map(|bytes| {
-                    M::decode(bytes.as_ref()).map_err(|e| ToriiError::Malformed {
-                        message: format!("failed to decode Protobuf message: {e}"),
-                    })
-                })
-                .transpose()
-        });
-        if result.is_err() {
-            self.end();
-        }
-        Poll::Ready(result)
+        Ok(answer)
     }
 
     /// Ends the stream: nothing more is read, and the request is aborted.
