@@ -1,11 +1,11 @@
 //! Gzip messages inflated by the browser (`DecompressionStream`), with a cap on what they may
 //! inflate to: the worker carries no inflater of its own.
 
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, ReadableStreamDefaultReader, ReadableWritablePair};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader, WritableStream};
 
 use crate::error::ToriiError;
 use crate::transport::js_message;
@@ -19,6 +19,14 @@ extern "C" {
     /// `new DecompressionStream(format)`; throws for a format it does not know.
     #[wasm_bindgen(constructor, catch, js_class = "DecompressionStream")]
     fn new(format: &str) -> Result<DecompressionStream, JsValue>;
+
+    /// Where the compressed bytes are written.
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &DecompressionStream) -> WritableStream;
+
+    /// Where the inflated bytes are read.
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &DecompressionStream) -> ReadableStream;
 }
 
 /// Whether this JavaScript context can inflate gzip (every current browser and worker can;
@@ -36,13 +44,17 @@ pub(crate) async fn gunzip(compressed: &[u8], limit: usize) -> Result<Vec<u8>, T
             js_message(&e)
         ),
     };
-    let parts = Array::of1(&Uint8Array::from(compressed));
-    let blob = Blob::new_with_u8_array_sequence(&parts).map_err(malformed)?;
     let inflater = DecompressionStream::new("gzip").map_err(malformed)?;
-    let inflated = blob
-        .stream()
-        .pipe_through(inflater.unchecked_ref::<ReadableWritablePair>());
-    let reader: ReadableStreamDefaultReader = inflated.get_reader().unchecked_into();
+    // Written and closed without waiting (the writes complete as the inflated bytes are read);
+    // their promises are observed so that a corrupt message does not report an unhandled
+    // rejection: its failure comes out of the reads below.
+    let writer = inflater.writable().get_writer().map_err(malformed)?;
+    let pending = [
+        writer.write_with_chunk(&Uint8Array::from(compressed)),
+        writer.close(),
+    ];
+    drop(pending.map(JsFuture::from));
+    let reader: ReadableStreamDefaultReader = inflater.readable().get_reader().unchecked_into();
     let mut out = Vec::new();
     loop {
         let result = JsFuture::from(reader.read()).await.map_err(malformed)?;
@@ -94,18 +106,24 @@ mod tests {
 
         #[wasm_bindgen(constructor, catch, js_class = "CompressionStream")]
         fn new(format: &str) -> Result<CompressionStream, JsValue>;
+
+        #[wasm_bindgen(method, getter)]
+        fn writable(this: &CompressionStream) -> WritableStream;
+
+        #[wasm_bindgen(method, getter)]
+        fn readable(this: &CompressionStream) -> ReadableStream;
     }
 
     /// `bytes` gzipped by the browser.
     async fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let blob = Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(bytes)))
-            .expect("a blob");
         let deflater = CompressionStream::new("gzip").expect("CompressionStream");
-        let stream = blob
-            .stream()
-            .pipe_through(deflater.unchecked_ref::<ReadableWritablePair>());
-        let response =
-            web_sys::Response::new_with_opt_readable_stream(Some(&stream)).expect("a response");
+        let writer = deflater.writable().get_writer().expect("a writer");
+        drop(JsFuture::from(
+            writer.write_with_chunk(&Uint8Array::from(bytes)),
+        ));
+        drop(JsFuture::from(writer.close()));
+        let response = web_sys::Response::new_with_opt_readable_stream(Some(&deflater.readable()))
+            .expect("a response");
         let buffer = JsFuture::from(response.array_buffer().expect("arrayBuffer"))
             .await
             .expect("the gzip stream ends");
