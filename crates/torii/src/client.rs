@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use dojo_reactive_core::{Entity, Felt, SchemaRegistry, Token, TokenBalance, TokenContract};
-use tonic::codec::CompressionEncoding;
 
 use crate::controller::{controller_from_wire, Controller};
 use crate::convert::WireError;
@@ -19,13 +18,83 @@ use crate::transport::{self, GrpcTransport};
 /// announcing more) are refused as [`ToriiError::TooLarge`].
 pub(crate) const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
-type WorldClient = world::world_client::WorldClient<GrpcTransport>;
+/// The `world.World` methods the client calls: each one's path, request and answer (for a
+/// streaming method, the type of each streamed message), as `world.proto` declares them.
+mod method {
+    use crate::proto::world;
+    use crate::transport::Method;
+
+    pub(super) const WORLDS: Method<world::WorldsRequest, world::WorldsResponse> =
+        Method::new("/world.World/Worlds");
+    pub(super) const RETRIEVE_ENTITIES: Method<
+        world::RetrieveEntitiesRequest,
+        world::RetrieveEntitiesResponse,
+    > = Method::new("/world.World/RetrieveEntities");
+    pub(super) const RETRIEVE_EVENT_MESSAGES: Method<
+        world::RetrieveEntitiesRequest,
+        world::RetrieveEntitiesResponse,
+    > = Method::new("/world.World/RetrieveEventMessages");
+    pub(super) const SUBSCRIBE_ENTITIES: Method<
+        world::SubscribeEntitiesRequest,
+        world::SubscribeEntityResponse,
+    > = Method::new("/world.World/SubscribeEntities");
+    pub(super) const SUBSCRIBE_EVENT_MESSAGES: Method<
+        world::SubscribeEntitiesRequest,
+        world::SubscribeEntityResponse,
+    > = Method::new("/world.World/SubscribeEventMessages");
+    pub(super) const UPDATE_ENTITIES_SUBSCRIPTION: Method<
+        world::UpdateEntitiesSubscriptionRequest,
+        (),
+    > = Method::new("/world.World/UpdateEntitiesSubscription");
+    pub(super) const UPDATE_EVENT_MESSAGES_SUBSCRIPTION: Method<
+        world::UpdateEntitiesSubscriptionRequest,
+        (),
+    > = Method::new("/world.World/UpdateEventMessagesSubscription");
+    pub(super) const RETRIEVE_TOKENS: Method<
+        world::RetrieveTokensRequest,
+        world::RetrieveTokensResponse,
+    > = Method::new("/world.World/RetrieveTokens");
+    pub(super) const SUBSCRIBE_TOKENS: Method<
+        world::SubscribeTokensRequest,
+        world::SubscribeTokensResponse,
+    > = Method::new("/world.World/SubscribeTokens");
+    pub(super) const UPDATE_TOKENS_SUBSCRIPTION: Method<world::UpdateTokenSubscriptionRequest, ()> =
+        Method::new("/world.World/UpdateTokensSubscription");
+    pub(super) const RETRIEVE_TOKEN_BALANCES: Method<
+        world::RetrieveTokenBalancesRequest,
+        world::RetrieveTokenBalancesResponse,
+    > = Method::new("/world.World/RetrieveTokenBalances");
+    pub(super) const SUBSCRIBE_TOKEN_BALANCES: Method<
+        world::SubscribeTokenBalancesRequest,
+        world::SubscribeTokenBalancesResponse,
+    > = Method::new("/world.World/SubscribeTokenBalances");
+    pub(super) const UPDATE_TOKEN_BALANCES_SUBSCRIPTION: Method<
+        world::UpdateTokenBalancesSubscriptionRequest,
+        (),
+    > = Method::new("/world.World/UpdateTokenBalancesSubscription");
+    pub(super) const RETRIEVE_TOKEN_CONTRACTS: Method<
+        world::RetrieveTokenContractsRequest,
+        world::RetrieveTokenContractsResponse,
+    > = Method::new("/world.World/RetrieveTokenContracts");
+    pub(super) const RETRIEVE_CONTROLLERS: Method<
+        world::RetrieveControllersRequest,
+        world::RetrieveControllersResponse,
+    > = Method::new("/world.World/RetrieveControllers");
+    pub(super) const PUBLISH_MESSAGE: Method<
+        world::PublishMessageRequest,
+        world::PublishMessageResponse,
+    > = Method::new("/world.World/PublishMessage");
+    pub(super) const PUBLISH_MESSAGE_BATCH: Method<
+        world::PublishMessageBatchRequest,
+        world::PublishMessageBatchResponse,
+    > = Method::new("/world.World/PublishMessageBatch");
+}
 
 /// A Torii client. Cheap to clone; clones share one connection and one schema registry.
 #[derive(Clone)]
 pub struct ToriiClient {
     url: String,
-    grpc: WorldClient,
+    grpc: GrpcTransport,
     schemas: Arc<Mutex<SchemaRegistry>>,
 }
 
@@ -86,11 +155,7 @@ impl ToriiClient {
     /// first call; natively this must be called inside a Tokio runtime.
     pub fn new(url: &str) -> Result<Self, ToriiError> {
         let url = url.trim_end_matches('/').to_owned();
-        let transport = transport::connect(&url)?;
-        let grpc = WorldClient::new(transport)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let grpc = transport::connect(&url)?;
         Ok(Self {
             url,
             grpc,
@@ -123,8 +188,8 @@ impl ToriiClient {
         let request = world::WorldsRequest {
             world_addresses: felts_to_bytes(world_addresses),
         };
-        let response = self.grpc.clone().worlds(request).await?;
-        Ok(response.into_inner().worlds)
+        let response = self.grpc.unary(method::WORLDS, request).await?;
+        Ok(response.worlds)
     }
 
     /// One page of entities or event messages matching `query`.
@@ -134,12 +199,11 @@ impl ToriiClient {
         query: types::Query,
     ) -> Result<EntityPage, ToriiError> {
         let request = world::RetrieveEntitiesRequest { query: Some(query) };
-        let mut grpc = self.grpc.clone();
-        let response = match kind {
-            EntityKind::Entities => grpc.retrieve_entities(request).await?,
-            EntityKind::EventMessages => grpc.retrieve_event_messages(request).await?,
-        }
-        .into_inner();
+        let path = match kind {
+            EntityKind::Entities => method::RETRIEVE_ENTITIES,
+            EntityKind::EventMessages => method::RETRIEVE_EVENT_MESSAGES,
+        };
+        let response = self.grpc.unary(path, request).await?;
         let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(Page::decode(
             response.entities,
@@ -160,12 +224,11 @@ impl ToriiClient {
             clause,
             world_addresses: felts_to_bytes(world_addresses),
         };
-        let mut grpc = self.grpc.clone();
-        let stream = match kind {
-            EntityKind::Entities => grpc.subscribe_entities(request).await?,
-            EntityKind::EventMessages => grpc.subscribe_event_messages(request).await?,
-        }
-        .into_inner();
+        let path = match kind {
+            EntityKind::Entities => method::SUBSCRIBE_ENTITIES,
+            EntityKind::EventMessages => method::SUBSCRIBE_EVENT_MESSAGES,
+        };
+        let stream = self.grpc.server_stream(path, request).await?;
         Subscription::open(stream, Arc::clone(&self.schemas)).await
     }
 
@@ -182,11 +245,11 @@ impl ToriiClient {
             clause,
             world_addresses: felts_to_bytes(world_addresses),
         };
-        let mut grpc = self.grpc.clone();
-        match kind {
-            EntityKind::Entities => grpc.update_entities_subscription(request).await?,
-            EntityKind::EventMessages => grpc.update_event_messages_subscription(request).await?,
+        let path = match kind {
+            EntityKind::Entities => method::UPDATE_ENTITIES_SUBSCRIPTION,
+            EntityKind::EventMessages => method::UPDATE_EVENT_MESSAGES_SUBSCRIPTION,
         };
+        self.grpc.unary(path, request).await?;
         Ok(())
     }
 }
@@ -198,12 +261,7 @@ impl ToriiClient {
         query: types::TokenQuery,
     ) -> Result<Page<Token>, ToriiError> {
         let request = world::RetrieveTokensRequest { query: Some(query) };
-        let response = self
-            .grpc
-            .clone()
-            .retrieve_tokens(request)
-            .await?
-            .into_inner();
+        let response = self.grpc.unary(method::RETRIEVE_TOKENS, request).await?;
         Ok(Page::decode(
             response.tokens,
             response.next_cursor,
@@ -219,10 +277,8 @@ impl ToriiClient {
         let request = world::RetrieveTokenBalancesRequest { query: Some(query) };
         let response = self
             .grpc
-            .clone()
-            .retrieve_token_balances(request)
-            .await?
-            .into_inner();
+            .unary(method::RETRIEVE_TOKEN_BALANCES, request)
+            .await?;
         Ok(Page::decode(
             response.balances,
             response.next_cursor,
@@ -238,10 +294,8 @@ impl ToriiClient {
         let request = world::RetrieveTokenContractsRequest { query: Some(query) };
         let response = self
             .grpc
-            .clone()
-            .retrieve_token_contracts(request)
-            .await?
-            .into_inner();
+            .unary(method::RETRIEVE_TOKEN_CONTRACTS, request)
+            .await?;
         Ok(Page::decode(
             response.token_contracts,
             response.next_cursor,
@@ -261,10 +315,8 @@ impl ToriiClient {
         };
         let stream = self
             .grpc
-            .clone()
-            .subscribe_tokens(request)
-            .await?
-            .into_inner();
+            .server_stream(method::SUBSCRIBE_TOKENS, request)
+            .await?;
         Subscription::open(stream, Arc::clone(&self.schemas)).await
     }
 
@@ -282,10 +334,8 @@ impl ToriiClient {
         };
         let stream = self
             .grpc
-            .clone()
-            .subscribe_token_balances(request)
-            .await?
-            .into_inner();
+            .server_stream(method::SUBSCRIBE_TOKEN_BALANCES, request)
+            .await?;
         Subscription::open(stream, Arc::clone(&self.schemas)).await
     }
 }
@@ -299,10 +349,8 @@ impl ToriiClient {
         let request = world::RetrieveControllersRequest { query: Some(query) };
         let response = self
             .grpc
-            .clone()
-            .retrieve_controllers(request)
-            .await?
-            .into_inner();
+            .unary(method::RETRIEVE_CONTROLLERS, request)
+            .await?;
         Ok(Page::decode(
             response.controllers,
             response.next_cursor,
@@ -317,8 +365,8 @@ impl ToriiClient {
         &self,
         request: world::PublishMessageRequest,
     ) -> Result<String, ToriiError> {
-        let response = self.grpc.clone().publish_message(request).await?;
-        Ok(response.into_inner().id)
+        let response = self.grpc.unary(method::PUBLISH_MESSAGE, request).await?;
+        Ok(response.id)
     }
 
     /// Publishes several offchain messages in one call (`PublishMessageBatch`); returns Torii's
@@ -330,13 +378,11 @@ impl ToriiClient {
         messages: Vec<world::PublishMessageRequest>,
     ) -> Result<Vec<String>, ToriiError> {
         let request = world::PublishMessageBatchRequest { messages };
-        let response = self.grpc.clone().publish_message_batch(request).await?;
-        Ok(response
-            .into_inner()
-            .responses
-            .into_iter()
-            .map(|r| r.id)
-            .collect())
+        let response = self
+            .grpc
+            .unary(method::PUBLISH_MESSAGE_BATCH, request)
+            .await?;
+        Ok(response.responses.into_iter().map(|r| r.id).collect())
     }
 
     /// Replaces the filter of a live token subscription (`UpdateTokensSubscription`).
@@ -352,8 +398,7 @@ impl ToriiClient {
             token_ids: felts_to_bytes(token_ids),
         };
         self.grpc
-            .clone()
-            .update_tokens_subscription(request)
+            .unary(method::UPDATE_TOKENS_SUBSCRIPTION, request)
             .await?;
         Ok(())
     }
@@ -373,8 +418,7 @@ impl ToriiClient {
             token_ids: felts_to_bytes(token_ids),
         };
         self.grpc
-            .clone()
-            .update_token_balances_subscription(request)
+            .unary(method::UPDATE_TOKEN_BALANCES_SUBSCRIPTION, request)
             .await?;
         Ok(())
     }

@@ -138,40 +138,136 @@ pub(crate) fn first_line(message: &str) -> String {
     }
 }
 
+/// gRPC status codes (their numbers on the wire; the names are those of the gRPC spec in
+/// CamelCase, as [`ToriiError::Rpc`] reports them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Code {
+    Ok,
+    Cancelled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    Internal,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+}
+
+impl Code {
+    /// The code of a wire number; numbers outside the spec read as `Unknown`.
+    fn from_wire(code: i32) -> Code {
+        const CODES: [Code; 17] = [
+            Code::Ok,
+            Code::Cancelled,
+            Code::Unknown,
+            Code::InvalidArgument,
+            Code::DeadlineExceeded,
+            Code::NotFound,
+            Code::AlreadyExists,
+            Code::PermissionDenied,
+            Code::ResourceExhausted,
+            Code::FailedPrecondition,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::Unimplemented,
+            Code::Internal,
+            Code::Unavailable,
+            Code::DataLoss,
+            Code::Unauthenticated,
+        ];
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| CODES.get(i).copied())
+            .unwrap_or(Code::Unknown)
+    }
+}
+
+/// The error of a call that ended with gRPC status `code` (its wire number) and `message`:
+/// the one mapping of statuses to [`ToriiError`], for tonic's statuses natively and the
+/// gRPC-web trailers in browsers.
+pub(crate) fn status_error(code: i32, message: &str) -> ToriiError {
+    let message = first_line(message);
+    let lowered = message.to_ascii_lowercase();
+    let hinted = |hints: &[&str]| hints.iter().any(|hint| lowered.contains(hint));
+    match Code::from_wire(code) {
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::ResourceExhausted
+        | Code::Aborted
+        | Code::Cancelled => ToriiError::Unavailable { message },
+        Code::OutOfRange => ToriiError::TooLarge { message },
+        Code::Unknown | Code::Internal if hinted(UNREACHABLE_HINTS) => {
+            ToriiError::Unavailable { message }
+        }
+        Code::Internal | Code::Unknown | Code::DataLoss if hinted(MALFORMED_HINTS) => {
+            ToriiError::Malformed { message }
+        }
+        code => ToriiError::Rpc {
+            code: format!("{code:?}"),
+            message,
+        },
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 impl From<tonic::Status> for ToriiError {
     fn from(status: tonic::Status) -> Self {
-        use tonic::Code;
-        let message = first_line(status.message());
-        let lowered = message.to_ascii_lowercase();
-        let hinted = |hints: &[&str]| hints.iter().any(|hint| lowered.contains(hint));
-        match status.code() {
-            Code::Unavailable
-            | Code::DeadlineExceeded
-            | Code::ResourceExhausted
-            | Code::Aborted
-            | Code::Cancelled => ToriiError::Unavailable { message },
-            Code::OutOfRange => ToriiError::TooLarge { message },
-            Code::Unknown | Code::Internal if hinted(UNREACHABLE_HINTS) => {
-                ToriiError::Unavailable { message }
-            }
-            Code::Internal | Code::Unknown | Code::DataLoss if hinted(MALFORMED_HINTS) => {
-                ToriiError::Malformed { message }
-            }
-            code => ToriiError::Rpc {
-                code: format!("{code:?}"),
-                message,
-            },
-        }
+        status_error(status.code() as i32, status.message())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tonic::{Code, Status};
 
     fn classify(code: Code, message: &str) -> ToriiError {
-        Status::new(code, message).into()
+        status_error(code as i32, message)
+    }
+
+    #[test]
+    fn wire_numbers_name_their_codes() {
+        assert_eq!(Code::from_wire(5), Code::NotFound);
+        assert_eq!(Code::from_wire(16), Code::Unauthenticated);
+        for outside in [-1, 17, i32::MAX] {
+            assert_eq!(Code::from_wire(outside), Code::Unknown);
+        }
+        assert_eq!(
+            status_error(42, "what"),
+            ToriiError::Rpc {
+                code: "Unknown".into(),
+                message: "what".into()
+            }
+        );
+    }
+
+    /// tonic's statuses (native) go through the same mapping, with the same code names.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn tonic_statuses_map_like_their_wire_numbers() {
+        for number in 0..=16 {
+            let status = tonic::Status::new(tonic::Code::from_i32(number), "no such subscription");
+            assert_eq!(
+                ToriiError::from(status),
+                status_error(number, "no such subscription"),
+                "{number}"
+            );
+        }
+        let error = ToriiError::from(tonic::Status::new(tonic::Code::PermissionDenied, "x"));
+        assert_eq!(
+            error,
+            ToriiError::Rpc {
+                code: "PermissionDenied".into(),
+                message: "x".into()
+            }
+        );
     }
 
     #[test]

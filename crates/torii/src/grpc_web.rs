@@ -1,28 +1,73 @@
-//! gRPC-web response framing, read incrementally with a cap on every frame.
+//! gRPC-web framing: the request's one frame, and the response read incrementally with a cap on
+//! every frame.
 //!
-//! A gRPC-web response body is a sequence of frames: one flag byte (bit 7 set for the trailers
-//! frame, bit 0 for a compressed message), a 4-byte big-endian length chosen by the server, then
-//! that many bytes. [`FrameDecoder`] reads the header of each frame as soon as its five bytes
-//! arrive and refuses a frame longer than its cap before reading any of it, so a server cannot
-//! make the client buffer more than the cap (plus one chunk of the body) by announcing a huge
-//! length. Data frames come out with their header, as gRPC's own decoder (tonic's) expects
-//! them; the trailers frame comes out as a header map.
+//! A gRPC-web body is a sequence of frames: one flag byte (bit 7 set for the trailers frame, bit 0
+//! for a compressed message), a 4-byte big-endian length chosen by the sender, then that many
+//! bytes. [`FrameDecoder`] reads the header of each frame as soon as its five bytes arrive and
+//! refuses a frame longer than its cap before reading any of it, so a server cannot make the
+//! client buffer more than the cap (plus one chunk of the body) by announcing a huge length.
+//! Message frames come out as their payload; the trailers frame as the call's [`GrpcStatus`].
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Flag bit of the trailers frame.
 const TRAILERS_FLAG: u8 = 0x80;
+/// Flag bit of a compressed message.
+const COMPRESSED_FLAG: u8 = 0x01;
 /// Flag byte plus length.
 const HEADER_BYTES: usize = 5;
 
-/// One frame of a gRPC-web body.
+/// The body of a call carrying one encoded `message`, uncompressed; `None` when the message is
+/// longer than a frame header can announce (4 GiB).
+pub fn message_frame(message: &[u8]) -> Option<Vec<u8>> {
+    let length = u32::try_from(message.len()).ok()?;
+    let mut body = Vec::with_capacity(HEADER_BYTES + message.len());
+    body.push(0);
+    body.extend_from_slice(&length.to_be_bytes());
+    body.extend_from_slice(message);
+    Some(body)
+}
+
+/// A call's final status: its gRPC code (0 is OK) and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrpcStatus {
+    /// The `grpc-status` code; a value that is not a number reads as 2 (UNKNOWN).
+    pub code: i32,
+    /// The `grpc-message`, percent-decoded.
+    pub message: String,
+}
+
+impl GrpcStatus {
+    /// The status of a `grpc-status` value and an optional `grpc-message` value (from the
+    /// trailers frame or, in a trailers-only answer, the HTTP headers).
+    pub fn from_values(status: &str, message: Option<&str>) -> GrpcStatus {
+        GrpcStatus {
+            code: status.trim().parse().unwrap_or(UNKNOWN),
+            message: message.map(percent_decode).unwrap_or_default(),
+        }
+    }
+
+    /// Whether the call succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// The gRPC code UNKNOWN.
+const UNKNOWN: i32 = 2;
+
+/// One frame of a gRPC-web response body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebFrame {
-    /// A message frame, header included (flag byte, length, message).
-    Data(Bytes),
-    /// The trailers (`grpc-status`, `grpc-message`, ...).
-    Trailers(HeaderMap),
+    /// A message, still compressed when `compressed` (with the call's `grpc-encoding`).
+    Message {
+        /// Bit 0 of the flag byte.
+        compressed: bool,
+        /// The message's bytes.
+        payload: Bytes,
+    },
+    /// The trailers: the call's status, `None` when they carry no `grpc-status`.
+    Trailers(Option<GrpcStatus>),
 }
 
 /// Why a gRPC-web body cannot be read.
@@ -105,13 +150,16 @@ impl FrameDecoder {
         if self.buffer.len() - HEADER_BYTES < length {
             return Ok(None);
         }
-        let mut frame = self.buffer.split_to(HEADER_BYTES + length);
+        self.buffer.advance(HEADER_BYTES);
+        let payload = self.buffer.split_to(length).freeze();
         if flag & TRAILERS_FLAG == 0 {
-            return Ok(Some(WebFrame::Data(frame.freeze())));
+            return Ok(Some(WebFrame::Message {
+                compressed: flag & COMPRESSED_FLAG != 0,
+                payload,
+            }));
         }
         self.trailers_seen = true;
-        frame.advance(HEADER_BYTES);
-        parse_trailers(&frame).map(|trailers| Some(WebFrame::Trailers(trailers)))
+        parse_trailers(&payload).map(|status| Some(WebFrame::Trailers(status)))
     }
 
     /// Checks the end of the body: nothing of an unfinished frame may be left.
@@ -126,10 +174,13 @@ impl FrameDecoder {
     }
 }
 
-/// `name: value` lines separated by CRLF (a bare LF is accepted too).
-fn parse_trailers(block: &[u8]) -> Result<HeaderMap, FrameError> {
+/// The status of the trailers block: `name: value` lines separated by CRLF (a bare LF is
+/// accepted too), names in any case; lines other than `grpc-status` and `grpc-message` are
+/// checked for their shape and left out.
+fn parse_trailers(block: &[u8]) -> Result<Option<GrpcStatus>, FrameError> {
     let bad = |reason: String| FrameError::BadTrailers { reason };
-    let mut trailers = HeaderMap::new();
+    let mut status = None;
+    let mut message = None;
     for line in block.split(|b| *b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -139,14 +190,43 @@ fn parse_trailers(block: &[u8]) -> Result<HeaderMap, FrameError> {
             .iter()
             .position(|b| *b == b':')
             .ok_or_else(|| bad("a line has no `:`".to_owned()))?;
-        let (name, value) = (&line[..colon], &line[colon + 1..]);
-        let name = HeaderName::from_bytes(name.trim_ascii())
-            .map_err(|_| bad(format!("{:?} is not a header name", printable(name))))?;
-        let value = HeaderValue::from_bytes(value.trim_ascii())
-            .map_err(|_| bad(format!("the value of {name} is not a header value")))?;
-        trailers.append(name, value);
+        let (name, value) = (line[..colon].trim_ascii(), line[colon + 1..].trim_ascii());
+        let header_name = |b: &u8| b.is_ascii_alphanumeric() || b"-_.".contains(b);
+        if name.is_empty() || !name.iter().all(header_name) {
+            return Err(bad(format!("{:?} is not a header name", printable(name))));
+        }
+        let value = std::str::from_utf8(value)
+            .map_err(|_| bad(format!("the value of {} is not text", printable(name))))?;
+        if name.eq_ignore_ascii_case(b"grpc-status") {
+            status = Some(value);
+        } else if name.eq_ignore_ascii_case(b"grpc-message") {
+            message = Some(value);
+        }
     }
-    Ok(trailers)
+    Ok(status.map(|status| GrpcStatus::from_values(status, message)))
+}
+
+/// `grpc-message` is percent-encoded (`%XX`); a `%` not followed by two hex digits is kept as
+/// it is, and bytes that do not form UTF-8 are replaced.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                // Two hex digits make at most 255.
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn printable(bytes: &[u8]) -> String {
@@ -172,27 +252,59 @@ mod tests {
         Ok(frames)
     }
 
+    fn message(compressed: bool, payload: &[u8]) -> WebFrame {
+        WebFrame::Message {
+            compressed,
+            payload: Bytes::copy_from_slice(payload),
+        }
+    }
+
     #[test]
-    fn messages_keep_their_header_and_trailers_become_headers() {
+    fn the_request_is_one_uncompressed_frame() {
+        assert_eq!(message_frame(b"abc"), Some(frame(0, b"abc")));
+        assert_eq!(message_frame(b""), Some(vec![0, 0, 0, 0, 0]));
+    }
+
+    #[test]
+    fn messages_keep_their_compression_flag_and_trailers_become_the_status() {
         let mut body = frame(0, b"hello");
         body.extend(frame(1, b"zipped"));
         body.extend(frame(
             0x80,
-            b"grpc-status: 0\r\ngrpc-message:all good\r\nx-Extra:  a  \r\n",
+            b"grpc-status: 5\r\nGRPC-Message:no such%20thing %E2%9C%93 100%\r\nx-Extra:  a  \r\n",
         ));
-        let mut decoder = FrameDecoder::new(64);
+        let mut decoder = FrameDecoder::new(128);
         decoder.push(&body);
         let frames = drain(&mut decoder).unwrap();
-        assert_eq!(frames.len(), 3);
-        assert_eq!(frames[0], WebFrame::Data(Bytes::from(frame(0, b"hello"))));
-        assert_eq!(frames[1], WebFrame::Data(Bytes::from(frame(1, b"zipped"))));
-        let WebFrame::Trailers(trailers) = &frames[2] else {
-            panic!("trailers expected");
-        };
-        assert_eq!(trailers["grpc-status"], "0");
-        assert_eq!(trailers["grpc-message"], "all good");
-        assert_eq!(trailers["x-extra"], "a");
+        assert_eq!(
+            frames,
+            vec![
+                message(false, b"hello"),
+                message(true, b"zipped"),
+                WebFrame::Trailers(Some(GrpcStatus {
+                    code: 5,
+                    message: "no such thing ✓ 100%".to_owned()
+                })),
+            ]
+        );
         decoder.finish().unwrap();
+    }
+
+    #[test]
+    fn trailers_without_a_status_or_with_a_bad_one_are_told_apart() {
+        let mut decoder = FrameDecoder::new(64);
+        decoder.push(&frame(0x80, b"x-other: 1\n"));
+        assert_eq!(decoder.next_frame(), Ok(Some(WebFrame::Trailers(None))));
+        let mut decoder = FrameDecoder::new(64);
+        decoder.push(&frame(0x80, b"grpc-status: oops\n"));
+        assert_eq!(
+            decoder.next_frame(),
+            Ok(Some(WebFrame::Trailers(Some(GrpcStatus {
+                code: UNKNOWN,
+                message: String::new()
+            }))))
+        );
+        assert!(GrpcStatus::from_values(" 0 ", None).is_ok());
     }
 
     #[test]
@@ -212,7 +324,10 @@ mod tests {
         // Exactly the cap is accepted; one more byte is not (trailers too).
         let mut decoder = FrameDecoder::new(4);
         decoder.push(&frame(0, b"four"));
-        assert!(matches!(decoder.next_frame(), Ok(Some(WebFrame::Data(_)))));
+        assert!(matches!(
+            decoder.next_frame(),
+            Ok(Some(WebFrame::Message { .. }))
+        ));
         decoder.push(&frame(0x80, b"fives"));
         assert!(matches!(
             decoder.next_frame(),
@@ -227,19 +342,21 @@ mod tests {
         assert_eq!(decoder.next_frame(), Ok(None));
         assert_eq!(decoder.finish(), Err(FrameError::Truncated { buffered: 6 }));
 
-        let mut decoder = FrameDecoder::new(64);
-        decoder.push(&frame(0x80, b"no colon here"));
-        assert!(matches!(
-            decoder.next_frame(),
-            Err(FrameError::BadTrailers { .. })
-        ));
+        for trailers in [&b"no colon here"[..], b"bad name: 1", b": 1"] {
+            let mut decoder = FrameDecoder::new(64);
+            decoder.push(&frame(0x80, trailers));
+            assert!(
+                matches!(decoder.next_frame(), Err(FrameError::BadTrailers { .. })),
+                "{trailers:?}"
+            );
+        }
 
         let mut decoder = FrameDecoder::new(64);
         decoder.push(&frame(0x80, b"grpc-status: 0"));
         decoder.push(&frame(0, b"late"));
         assert!(matches!(
             decoder.next_frame(),
-            Ok(Some(WebFrame::Trailers(_)))
+            Ok(Some(WebFrame::Trailers(Some(_))))
         ));
         assert_eq!(decoder.next_frame(), Err(FrameError::AfterTrailers));
     }
@@ -280,7 +397,23 @@ mod properties {
             decoder.finish().unwrap();
             prop_assert_eq!(frames.len(), payloads.len() + 1);
             for (frame_out, (i, payload)) in frames.iter().zip(payloads.iter().enumerate()) {
-                prop_assert_eq!(frame_out, &WebFrame::Data(Bytes::from(frame((i % 2) as u8, payload))));
+                prop_assert_eq!(
+                    frame_out,
+                    &WebFrame::Message { compressed: i % 2 == 1, payload: Bytes::copy_from_slice(payload) }
+                );
+            }
+            prop_assert_eq!(
+                frames.last(),
+                Some(&WebFrame::Trailers(Some(GrpcStatus { code: 0, message: String::new() })))
+            );
+        }
+
+        /// Percent-decoding never panics and leaves text without `%` as it is.
+        #[test]
+        fn percent_decoding_is_total(text in ".{0,40}") {
+            let decoded = percent_decode(&text);
+            if !text.contains('%') {
+                prop_assert_eq!(decoded, text);
             }
         }
     }

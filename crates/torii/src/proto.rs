@@ -1,13 +1,14 @@
-//! Code generated from `proto/*.proto`: protobuf messages and the `world.World` client and server.
+//! Code generated from `proto/*.proto`: protobuf messages and, natively, tonic's `world.World`
+//! client and server (the browser build has its own gRPC-web client: `build.rs`).
 
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
 /// Messages of the protobuf package `types` (entities, clauses, queries, schema types).
 pub mod types {
-    tonic::include_proto!("types");
+    include!(concat!(env!("OUT_DIR"), "/types.rs"));
 }
 
-/// The `world.World` service: request/response messages, client and server.
+/// The `world.World` service: request/response messages (natively, its client and server too).
 pub mod world {
-    tonic::include_proto!("world");
+    include!(concat!(env!("OUT_DIR"), "/world.rs"));
 }

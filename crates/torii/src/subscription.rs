@@ -12,6 +12,7 @@ use crate::convert::entity_from_wire;
 use crate::error::ToriiError;
 use crate::proto::{types, world};
 use crate::token::{token_balance_from_wire, token_from_wire};
+use crate::transport::MessageStream;
 
 /// A message of a Torii stream: a subscription id and, after the handshake, one item.
 pub trait StreamMessage: Send + 'static {
@@ -94,7 +95,7 @@ pub(crate) fn decode_entity(
 /// A live subscription whose handshake has arrived.
 pub struct Subscription<M: StreamMessage> {
     id: u64,
-    stream: tonic::Streaming<M>,
+    stream: MessageStream<M>,
     schemas: Arc<Mutex<SchemaRegistry>>,
 }
 
@@ -105,10 +106,10 @@ pub type TokenSubscription = Subscription<world::SubscribeTokensResponse>;
 /// A subscription to token balances.
 pub type TokenBalanceSubscription = Subscription<world::SubscribeTokenBalancesResponse>;
 
-impl<M: StreamMessage> Subscription<M> {
+impl<M: StreamMessage + prost::Message + Default> Subscription<M> {
     /// Waits for the handshake of a freshly opened stream.
     pub(crate) async fn open(
-        mut stream: tonic::Streaming<M>,
+        mut stream: MessageStream<M>,
         schemas: Arc<Mutex<SchemaRegistry>>,
     ) -> Result<Self, ToriiError> {
         let first = stream
@@ -141,13 +142,13 @@ impl<M: StreamMessage> Subscription<M> {
     pub async fn next(&mut self) -> Option<Result<M::Item, ToriiError>> {
         match self.stream.message().await {
             Ok(Some(message)) => Some(match message.into_payload() {
-                Some(wire) => M::decode(wire, &self.schemas),
+                Some(wire) => <M as StreamMessage>::decode(wire, &self.schemas),
                 None => Err(ToriiError::Handshake {
                     message: "a second handshake arrived on a live stream".to_owned(),
                 }),
             }),
             Ok(None) => None,
-            Err(status) => Some(Err(status.into())),
+            Err(error) => Some(Err(error)),
         }
     }
 }

@@ -1,7 +1,38 @@
-//! The byte transport under the gRPC client: tonic's HTTP/2 channel natively, gRPC-web over
-//! `fetch` in browsers and workers; plus a plain `GET` for the version probe.
+//! The calls under the client, with one shape on every platform: `GrpcTransport::unary` and
+//! `GrpcTransport::server_stream` of a `world.World` method (by its path), and the
+//! `MessageStream` of a streaming answer. Natively they are tonic's gRPC over HTTP/2; in
+//! browsers and workers the crate's own gRPC-web over `fetch` (`web_client`). Plus a
+//! plain `GET` for the version probe.
+
+use std::marker::PhantomData;
 
 use crate::error::ToriiError;
+
+/// A method of `world.World`: its path (`/world.World/Name`), the message it takes (`Q`) and the
+/// message it answers (`R`; each streamed message for a streaming method).
+pub(crate) struct Method<Q, R> {
+    /// The HTTP path of the method.
+    pub(crate) path: &'static str,
+    messages: PhantomData<fn(Q) -> R>,
+}
+
+impl<Q, R> Method<Q, R> {
+    /// The method at `path`.
+    pub(crate) const fn new(path: &'static str) -> Self {
+        Method {
+            path,
+            messages: PhantomData,
+        }
+    }
+}
+
+impl<Q, R> Clone for Method<Q, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Q, R> Copy for Method<Q, R> {}
 
 /// The most bytes the version probe reads of `GET /` (Torii answers a JSON object of a few
 /// dozen bytes).
@@ -27,11 +58,18 @@ pub(crate) use web::*;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use super::{append_probe_chunk, ToriiError};
+    use super::{append_probe_chunk, Method, ToriiError};
+    use http::uri::PathAndQuery;
     use http_body_util::{BodyExt, Empty};
+    use tonic::codec::CompressionEncoding;
+    use tonic_prost::ProstCodec;
 
-    /// Native gRPC transport.
-    pub(crate) type GrpcTransport = tonic::transport::Channel;
+    /// Native gRPC: tonic's client over a lazily connecting HTTP/2 channel, accepting gzip and
+    /// refusing messages above the cap.
+    #[derive(Debug, Clone)]
+    pub(crate) struct GrpcTransport {
+        grpc: tonic::client::Grpc<tonic::transport::Channel>,
+    }
 
     /// A lazily connecting HTTP/2 channel (requires a Tokio runtime).
     pub(crate) fn connect(url: &str) -> Result<GrpcTransport, ToriiError> {
@@ -41,7 +79,79 @@ mod native {
                 reason: e.to_string(),
             }
         })?;
-        Ok(endpoint.connect_lazy())
+        let limit = crate::client::MAX_MESSAGE_BYTES;
+        let grpc = tonic::client::Grpc::new(endpoint.connect_lazy())
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        Ok(GrpcTransport { grpc })
+    }
+
+    impl GrpcTransport {
+        /// A client whose channel is ready to take a call.
+        async fn ready(
+            &self,
+        ) -> Result<tonic::client::Grpc<tonic::transport::Channel>, ToriiError> {
+            let mut grpc = self.grpc.clone();
+            grpc.ready()
+                .await
+                .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {e}")))?;
+            Ok(grpc)
+        }
+
+        /// Calls a unary method: its one answer.
+        pub(crate) async fn unary<Q, R>(
+            &self,
+            method: Method<Q, R>,
+            request: Q,
+        ) -> Result<R, ToriiError>
+        where
+            Q: prost::Message + Send + Sync + 'static,
+            R: prost::Message + Default + Send + Sync + 'static,
+        {
+            let answer = self
+                .ready()
+                .await?
+                .unary(
+                    tonic::Request::new(request),
+                    PathAndQuery::from_static(method.path),
+                    ProstCodec::<Q, R>::default(),
+                )
+                .await?;
+            Ok(answer.into_inner())
+        }
+
+        /// Calls a server-streaming method: its messages as they arrive.
+        pub(crate) async fn server_stream<Q, R>(
+            &self,
+            method: Method<Q, R>,
+            request: Q,
+        ) -> Result<MessageStream<R>, ToriiError>
+        where
+            Q: prost::Message + Send + Sync + 'static,
+            R: prost::Message + Default + Send + Sync + 'static,
+        {
+            let answer = self
+                .ready()
+                .await?
+                .server_streaming(
+                    tonic::Request::new(request),
+                    PathAndQuery::from_static(method.path),
+                    ProstCodec::<Q, R>::default(),
+                )
+                .await?;
+            Ok(MessageStream(answer.into_inner()))
+        }
+    }
+
+    /// The messages of a streaming answer.
+    pub(crate) struct MessageStream<M>(tonic::Streaming<M>);
+
+    impl<M> MessageStream<M> {
+        /// The next message; `None` once the call ended with status OK. Cancel-safe.
+        pub(crate) async fn message(&mut self) -> Result<Option<M>, ToriiError> {
+            Ok(self.0.message().await?)
+        }
     }
 
     /// `GET url`, returning the body of a 2xx answer.
@@ -82,7 +192,7 @@ mod web {
     use wasm_bindgen_futures::JsFuture;
 
     /// What a JavaScript failure says, without its stack.
-    fn js_message(error: &wasm_bindgen::JsValue) -> String {
+    pub(crate) fn js_message(error: &wasm_bindgen::JsValue) -> String {
         let text = match error.dyn_ref::<js_sys::Error>() {
             Some(error) => format!("{}: {}", error.name(), error.message()),
             None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
@@ -92,6 +202,8 @@ mod web {
 
     /// Browser gRPC-web transport.
     pub(crate) type GrpcTransport = crate::web_client::WebClient;
+    /// The messages of a streaming answer.
+    pub(crate) type MessageStream<M> = crate::web_client::WebStream<M>;
 
     /// A gRPC-web client over `fetch`, refusing frames above the message cap.
     pub(crate) fn connect(url: &str) -> Result<GrpcTransport, ToriiError> {

@@ -1,278 +1,412 @@
-//! gRPC-web over `fetch` (window or worker): the transport under the generated `world.World`
-//! client in browsers.
+//! gRPC-web over `fetch` (window or worker): the unary and server-streaming calls of
+//! `world.World` in browsers, without an HTTP or gRPC stack in the module.
 //!
-//! The response body is read chunk by chunk from the `fetch` stream by a local task and split
-//! into frames by [`FrameDecoder`], which refuses a frame longer than the message cap from its
-//! header alone: a server cannot make the client buffer more than the cap by announcing a huge
-//! length. At most a few chunks are read ahead of what tonic consumed, and dropping the body
-//! (a finished call, a dropped subscription) aborts the request.
+//! A call POSTs its message as one frame ([`message_frame`]) and reads the answer's frames from
+//! the `fetch` body as they arrive ([`FrameDecoder`], which refuses a frame above the message cap
+//! from its header alone). Messages Torii gzipped are inflated by the browser
+//! ([`crate::inflate`]). The call's status comes from the trailers frame, or from the HTTP
+//! headers of a trailers-only answer; it becomes a [`ToriiError`] through the crate's one
+//! mapping of gRPC statuses. Dropping a stream aborts its request.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
-use futures_channel::{mpsc, oneshot};
-use futures_util::future::{poll_fn, select, Either};
-use futures_util::StreamExt;
-use http::header::CONTENT_TYPE;
-use http::{Request, Response};
-use http_body::Frame;
-use http_body_util::BodyExt;
-use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
-use tonic::Status;
+use futures_util::future::poll_fn;
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit};
 
-use crate::grpc_web::{FrameDecoder, FrameError, WebFrame};
+use crate::error::{status_error, ToriiError};
+use crate::grpc_web::{message_frame, FrameDecoder, FrameError, GrpcStatus, WebFrame};
+use crate::inflate::{gunzip, gzip_supported};
+use crate::transport::{js_message, Method};
 
 /// The content type sent and expected (binary gRPC-web; the base64 `-text` form is not used).
 const GRPC_WEB: &str = "application/grpc-web+proto";
-/// Body chunks read ahead of the decoder.
-const READ_AHEAD_CHUNKS: usize = 4;
 
-/// A gRPC-web client for the server at `base_url`, with frames capped at `max_message_bytes`.
+/// A gRPC-web client for the server at `base_url`, with messages capped at `max_message_bytes`.
 #[derive(Debug, Clone)]
-pub struct WebClient {
+pub(crate) struct WebClient {
     base_url: String,
     max_message_bytes: usize,
+    /// Whether Torii may gzip its messages (the context can inflate them).
+    gzip: bool,
 }
 
 impl WebClient {
     /// A client of `base_url` (no trailing slash).
-    pub fn new(base_url: String, max_message_bytes: usize) -> WebClient {
+    pub(crate) fn new(base_url: String, max_message_bytes: usize) -> WebClient {
         WebClient {
             base_url,
             max_message_bytes,
+            gzip: gzip_supported(),
         }
     }
-}
 
-impl tower_service::Service<Request<tonic::body::Body>> for WebClient {
-    type Response = Response<WebBody>;
-    type Error = Status;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<WebBody>, Status>>>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Status>> {
-        Poll::Ready(Ok(()))
+    /// Calls a unary method: its one answer.
+    pub(crate) async fn unary<Q: prost::Message, R: prost::Message + Default>(
+        &self,
+        method: Method<Q, R>,
+        request: Q,
+    ) -> Result<R, ToriiError> {
+        let path = method.path;
+        let mut stream = self.server_stream(method, request).await?;
+        let answer = stream
+            .message()
+            .await?
+            .ok_or_else(|| ToriiError::Malformed {
+                message: format!("Torii answered {path} without a message"),
+            })?;
+        // Read to the trailers: a failure status after the message still fails the call.
+        match stream.message().await? {
+            None => Ok(answer),
+            Some(_) => Err(ToriiError::Malformed {
+                message: format!("Torii answered {path} with more than one message"),
+            }),
+        }
     }
 
-    fn call(&mut self, request: Request<tonic::body::Body>) -> Self::Future {
-        let url = format!("{}{}", self.base_url, request.uri());
-        Box::pin(post(url, request, self.max_message_bytes))
+    /// Calls a server-streaming method: its messages as they arrive.
+    pub(crate) async fn server_stream<Q: prost::Message, R: prost::Message + Default>(
+        &self,
+        method: Method<Q, R>,
+        request: Q,
+    ) -> Result<WebStream<R>, ToriiError> {
+        let path = method.path;
+        let encoded = request.encode_to_vec();
+        let body = (encoded.len() <= self.max_message_bytes)
+            .then(|| message_frame(&encoded))
+            .flatten()
+            .ok_or_else(|| ToriiError::TooLarge {
+                message: format!(
+                    "the {path} request is {} bytes, more than the {}-byte message cap",
+                    encoded.len(),
+                    self.max_message_bytes
+                ),
+            })?;
+        let url = format!("{}{path}", self.base_url);
+        let (response, abort) = post(&url, &body, self.gzip).await?;
+        WebStream::start(response, abort, self.max_message_bytes, self.gzip)
     }
 }
 
-fn js_text(error: &JsValue) -> String {
-    error
-        .as_string()
-        .or_else(|| {
-            error
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.to_string()))
-        })
-        .unwrap_or_else(|| format!("{error:?}"))
+/// An error of a JavaScript call that should not fail (building headers, a request).
+fn js_failed(what: &str, error: &JsValue) -> ToriiError {
+    ToriiError::Unavailable {
+        message: format!("{what}: {}", js_message(error)),
+    }
 }
 
-/// POSTs one gRPC-web call and answers with its streaming body.
+/// POSTs a call's `body` to `url` with the global `fetch`; the response and the controller
+/// that aborts it.
 async fn post(
-    url: String,
-    request: Request<tonic::body::Body>,
-    limit: usize,
-) -> Result<Response<WebBody>, Status> {
-    let js_failed = |what: &str, e: JsValue| Status::internal(format!("{what}: {}", js_text(&e)));
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-    let headers = Headers::new().map_err(|e| js_failed("Headers", e))?;
-    for (name, value) in [
+    url: &str,
+    body: &[u8],
+    gzip: bool,
+) -> Result<(web_sys::Response, AbortController), ToriiError> {
+    let headers = Headers::new().map_err(|e| js_failed("Headers", &e))?;
+    let mut fields = vec![
         ("content-type", GRPC_WEB),
         ("accept", GRPC_WEB),
         ("x-grpc-web", "1"),
-    ] {
+    ];
+    if gzip {
+        fields.push(("grpc-accept-encoding", "gzip"));
+    }
+    for (name, value) in fields {
         headers
             .set(name, value)
-            .map_err(|e| js_failed("Headers", e))?;
+            .map_err(|e| js_failed("Headers", &e))?;
     }
-    for (name, value) in &parts.headers {
-        if name != CONTENT_TYPE {
-            if let Ok(value) = value.to_str() {
-                // `fetch` refuses some names (e.g. `te`): those are left out.
-                let _ = headers.set(name.as_str(), value);
-            }
-        }
-    }
-    let abort = AbortController::new().map_err(|e| js_failed("AbortController", e))?;
+    let abort = AbortController::new().map_err(|e| js_failed("AbortController", &e))?;
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
-    init.set_body(&Uint8Array::from(body.as_ref()));
+    init.set_body(&Uint8Array::from(body));
     init.set_signal(Some(&abort.signal()));
     let global = js_sys::global();
     let fetch: Function = Reflect::get(&global, &JsValue::from_str("fetch"))
         .ok()
         .and_then(|f| f.dyn_into().ok())
-        .ok_or_else(|| Status::internal("this JavaScript context has no fetch"))?;
-    let unreachable = |e: JsValue| Status::unavailable(format!("POST {url}: {}", js_text(&e)));
+        .ok_or_else(|| ToriiError::Unavailable {
+            message: "this JavaScript context has no fetch".to_owned(),
+        })?;
+    let unreachable = |e: JsValue| ToriiError::Unavailable {
+        message: format!("POST {url}: {}", js_message(&e)),
+    };
     let promise: Promise = fetch
-        .call2(&global, &JsValue::from_str(&url), &init)
+        .call2(&global, &JsValue::from_str(url), &init)
         .map_err(unreachable)?
         .dyn_into()
-        .map_err(|_| Status::internal("fetch did not return a promise"))?;
-    let response: web_sys::Response = JsFuture::from(promise)
+        .map_err(|_| ToriiError::Unavailable {
+            message: "fetch did not return a promise".to_owned(),
+        })?;
+    let response = JsFuture::from(promise)
         .await
         .map_err(unreachable)?
         .dyn_into()
-        .map_err(|_| Status::internal("fetch did not answer with a Response"))?;
-
-    let mut builder = Response::builder().status(response.status());
-    let mut content_type = None;
-    if let Ok(Some(entries)) = js_sys::try_iter(&response.headers()) {
-        for entry in entries.flatten() {
-            let pair = Array::from(&entry);
-            if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                if name.eq_ignore_ascii_case("content-type") {
-                    content_type = Some(value.clone());
-                }
-                builder = builder.header(name, value);
-            }
-        }
-    }
-    // A non-200 answer is left to tonic, which reads a status from the HTTP code.
-    if response.status() == 200 {
-        let binary = content_type.as_deref().is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .is_some_and(|t| matches!(t.trim(), "application/grpc-web" | GRPC_WEB))
-        });
-        if !binary {
-            return Err(Status::internal(format!(
-                "Torii answered with content-type {:?}, not {GRPC_WEB}",
-                content_type.unwrap_or_default()
-            )));
-        }
-    }
-    let body = WebBody::start(response.body(), abort, limit);
-    builder
-        .body(body)
-        .map_err(|e| Status::internal(format!("Torii's response headers: {e}")))
+        .map_err(|_| ToriiError::Unavailable {
+            message: "fetch did not answer with a Response".to_owned(),
+        })?;
+    Ok((response, abort))
 }
 
-/// A gRPC-web response body: frames of at most the cap, then the trailers.
-pub struct WebBody {
-    chunks: mpsc::Receiver<Result<Bytes, Status>>,
+/// The gRPC code of an HTTP status when an answer has no `grpc-status` (the gRPC spec's
+/// HTTP-to-gRPC mapping).
+fn code_of_http_status(status: u16) -> i32 {
+    match status {
+        400 => 13,                   // INTERNAL
+        401 => 16,                   // UNAUTHENTICATED
+        403 => 7,                    // PERMISSION_DENIED
+        404 => 12,                   // UNIMPLEMENTED
+        429 | 502 | 503 | 504 => 14, // UNAVAILABLE
+        _ => 2,                      // UNKNOWN
+    }
+}
+
+/// A gzip message being inflated by the browser.
+type Inflating = Pin<Box<dyn Future<Output = Result<Vec<u8>, ToriiError>>>>;
+
+/// The messages of one call's answer, read from its body as they are asked for.
+///
+/// [`WebStream::message`] is cancel-safe: a read of the body or an inflation in progress is kept
+/// in the stream when the future asking for the message is dropped, so the next call resumes it
+/// and no message is lost.
+pub(crate) struct WebStream<M> {
+    body: WebBody,
+    messages: PhantomData<fn() -> M>,
+}
+
+impl<M: prost::Message + Default> WebStream<M> {
+    /// Checks the answer's headers and starts reading its body.
+    fn start(
+        response: web_sys::Response,
+        abort: AbortController,
+        limit: usize,
+        gzip_offered: bool,
+    ) -> Result<WebStream<M>, ToriiError> {
+        Ok(WebStream {
+            body: WebBody::start(response, abort, limit, gzip_offered)?,
+            messages: PhantomData,
+        })
+    }
+
+    /// The next message; `None` once the call ended with status OK. After an error the
+    /// stream is over.
+    pub(crate) async fn message(&mut self) -> Result<Option<M>, ToriiError> {
+        poll_fn(|cx| self.poll_message(cx)).await
+    }
+
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<M>, ToriiError>> {
+        let result = ready!(self.body.poll_payload(cx)).and_then(|payload| {
+            payload
+                .map(|bytes| {
+                    M::decode(bytes.as_ref()).map_err(|e| ToriiError::Malformed {
+                        message: format!("failed to decode Protobuf message: {e}"),
+                    })
+                })
+                .transpose()
+        });
+        if result.is_err() {
+            self.body.end();
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// The body of an answer read frame by frame (one type for every message type: only the
+/// protobuf decoding of [`WebStream`] is generic).
+struct WebBody {
+    /// The body's reader; `None` when the answer has no body.
+    reader: Option<ReadableStreamDefaultReader>,
+    /// A read of the body in progress.
+    reading: Option<JsFuture>,
+    /// A gzip message being inflated.
+    inflating: Option<Inflating>,
     decoder: FrameDecoder,
+    /// Whether compressed messages are gzip (the `grpc-encoding` of the answer).
+    gzip: bool,
+    limit: usize,
+    /// The stream is over (its status read, or a failure returned): it answers `None` now.
     ended: bool,
-    /// Dropped with the body: the reading task then aborts the request.
-    _cancel: oneshot::Sender<()>,
+    /// Aborted when the stream is dropped: the connection is released at once.
+    abort: AbortController,
+}
+
+impl Drop for WebBody {
+    fn drop(&mut self) {
+        // Aborting a finished request does nothing.
+        self.abort.abort();
+    }
 }
 
 impl WebBody {
+    /// Checks the answer's headers and starts reading its body.
     fn start(
-        stream: Option<web_sys::ReadableStream>,
+        response: web_sys::Response,
         abort: AbortController,
         limit: usize,
-    ) -> WebBody {
-        let (sender, chunks) = mpsc::channel(READ_AHEAD_CHUNKS);
-        let (cancel, cancelled) = oneshot::channel();
-        if let Some(stream) = stream {
-            let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-            wasm_bindgen_futures::spawn_local(read_body(reader, sender, cancelled, abort));
-        }
-        WebBody {
-            chunks,
+        gzip_offered: bool,
+    ) -> Result<WebBody, ToriiError> {
+        let headers = response.headers();
+        let header = |name: &str| headers.get(name).ok().flatten();
+        let mut answer = WebBody {
+            reader: None,
+            reading: None,
+            inflating: None,
             decoder: FrameDecoder::new(limit),
+            gzip: false,
+            limit,
             ended: false,
-            _cancel: cancel,
+            abort,
+        };
+        // A trailers-only answer carries its status in the headers.
+        if let Some(status) = header("grpc-status") {
+            let status = GrpcStatus::from_values(&status, header("grpc-message").as_deref());
+            if !status.is_ok() {
+                return Err(status_error(status.code, &status.message));
+            }
+            answer.ended = true;
+            return Ok(answer);
         }
-    }
-}
-
-/// Moves the chunks of `reader` into `sender` until the body ends, fails, or is dropped (then
-/// the request is aborted).
-async fn read_body(
-    reader: ReadableStreamDefaultReader,
-    mut sender: mpsc::Sender<Result<Bytes, Status>>,
-    mut cancelled: oneshot::Receiver<()>,
-    abort: AbortController,
-) {
-    loop {
-        let read = JsFuture::from(reader.read());
-        let chunk = match select(read, &mut cancelled).await {
-            Either::Right(_) => break,
-            Either::Left((Err(error), _)) => Err(Status::unavailable(format!(
-                "reading Torii's response failed: {}",
-                js_text(&error)
-            ))),
-            Either::Left((Ok(result), _)) => {
-                let done = Reflect::get(&result, &JsValue::from_str("done"))
-                    .ok()
-                    .and_then(|d| d.as_bool())
-                    .unwrap_or(true);
-                if done {
-                    break;
-                }
-                let value = Reflect::get(&result, &JsValue::from_str("value"))
-                    .unwrap_or(JsValue::UNDEFINED);
-                match value.dyn_into::<Uint8Array>() {
-                    Ok(bytes) => Ok(Bytes::from(bytes.to_vec())),
-                    Err(_) => Err(Status::internal("Torii's response body is not bytes")),
-                }
+        let http_status = response.status();
+        if http_status != 200 {
+            return Err(status_error(
+                code_of_http_status(http_status),
+                &format!("grpc-status header missing, mapped from HTTP status code {http_status}"),
+            ));
+        }
+        let content_type = header("content-type").unwrap_or_default();
+        let media_type = content_type.split(';').next().unwrap_or_default().trim();
+        if !matches!(media_type, "application/grpc-web" | GRPC_WEB) {
+            return Err(ToriiError::Malformed {
+                message: format!(
+                    "Torii answered with content-type {content_type:?}, not {GRPC_WEB}"
+                ),
+            });
+        }
+        // Torii names the encoding of its compressed messages; a proxy may hide the header,
+        // and then it can only be the one offered.
+        answer.gzip = match header("grpc-encoding").as_deref() {
+            Some("gzip") => true,
+            None => gzip_offered,
+            Some("identity") => false,
+            Some(other) => {
+                return Err(ToriiError::Malformed {
+                    message: format!("Torii compressed its answer with {other:?}, not gzip"),
+                })
             }
         };
-        let failed = chunk.is_err();
-        // Waits while the decoder is READ_AHEAD_CHUNKS behind; fails once the body is dropped.
-        let ready = poll_fn(|cx| sender.poll_ready(cx)).await;
-        if ready.is_err() || sender.start_send(chunk).is_err() || failed {
-            break;
-        }
+        answer.reader = response
+            .body()
+            .map(|body| body.get_reader().unchecked_into());
+        Ok(answer)
     }
-    abort.abort();
-}
 
-/// The tonic status of a body that cannot be framed.
-fn frame_status(error: FrameError) -> Status {
-    match error {
-        FrameError::TooLarge { .. } => Status::out_of_range(error.to_string()),
-        _ => Status::internal(error.to_string()),
+    /// Ends the stream: nothing more is read, and the request is aborted.
+    fn end(&mut self) {
+        self.ended = true;
+        self.reading = None;
+        self.inflating = None;
+        self.abort.abort();
     }
-}
 
-impl http_body::Body for WebBody {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        let this = &mut *self;
+    /// The next message's bytes (inflated), `None` at the end of a successful call.
+    fn poll_payload(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, ToriiError>> {
         loop {
-            if this.ended {
-                return Poll::Ready(None);
+            if let Some(inflating) = self.inflating.as_mut() {
+                let inflated = ready!(inflating.as_mut().poll(cx));
+                self.inflating = None;
+                return Poll::Ready(inflated.map(|bytes| Some(Bytes::from(bytes))));
             }
-            match this.decoder.next_frame() {
-                Ok(Some(WebFrame::Data(data))) => return Poll::Ready(Some(Ok(Frame::data(data)))),
-                Ok(Some(WebFrame::Trailers(trailers))) => {
-                    return Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+            if self.ended {
+                return Poll::Ready(Ok(None));
+            }
+            match self.decoder.next_frame() {
+                Ok(Some(WebFrame::Message {
+                    compressed: false,
+                    payload,
+                })) => return Poll::Ready(Ok(Some(payload))),
+                Ok(Some(WebFrame::Message {
+                    compressed: true,
+                    payload,
+                })) => {
+                    if !self.gzip {
+                        return Poll::Ready(Err(ToriiError::Malformed {
+                            message: "Torii sent a compressed message without naming its \
+                                      grpc-encoding"
+                                .to_owned(),
+                        }));
+                    }
+                    let limit = self.limit;
+                    self.inflating = Some(Box::pin(async move { gunzip(&payload, limit).await }));
+                    continue;
+                }
+                Ok(Some(WebFrame::Trailers(status))) => {
+                    self.ended = true;
+                    return Poll::Ready(match status {
+                        Some(status) if status.is_ok() => Ok(None),
+                        Some(status) => Err(status_error(status.code, &status.message)),
+                        None => Err(ToriiError::Malformed {
+                            message: "Torii's trailers carry no grpc-status".to_owned(),
+                        }),
+                    });
                 }
                 Ok(None) => {}
-                Err(error) => {
-                    this.ended = true;
-                    return Poll::Ready(Some(Err(frame_status(error))));
-                }
+                Err(error) => return Poll::Ready(Err(frame_error(error))),
             }
-            match ready!(this.chunks.poll_next_unpin(cx)) {
-                Some(Ok(chunk)) => this.decoder.push(&chunk),
-                Some(Err(status)) => {
-                    this.ended = true;
-                    return Poll::Ready(Some(Err(status)));
+            let Some(reader) = &self.reader else {
+                return Poll::Ready(Err(ended_without_status()));
+            };
+            let reading = self
+                .reading
+                .get_or_insert_with(|| JsFuture::from(reader.read()));
+            let read = ready!(Pin::new(reading).poll(cx));
+            self.reading = None;
+            let result = read.map_err(|e| ToriiError::Unavailable {
+                message: format!("reading Torii's response failed: {}", js_message(&e)),
+            })?;
+            let done = Reflect::get(&result, &JsValue::from_str("done"))
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            if done {
+                self.reader = None;
+                if let Err(error) = self.decoder.finish() {
+                    return Poll::Ready(Err(frame_error(error)));
                 }
-                None => {
-                    this.ended = true;
-                    return Poll::Ready(this.decoder.finish().err().map(|e| Err(frame_status(e))));
-                }
+                continue;
             }
+            let chunk: Uint8Array = Reflect::get(&result, &JsValue::from_str("value"))
+                .ok()
+                .and_then(|v| v.dyn_into().ok())
+                .ok_or_else(|| ToriiError::Malformed {
+                    message: "Torii's response body is not bytes".to_owned(),
+                })?;
+            self.decoder.push(&chunk.to_vec());
         }
+    }
+}
+
+/// The error of a body that ended at a frame boundary without trailers.
+fn ended_without_status() -> ToriiError {
+    ToriiError::Malformed {
+        message: "Torii's answer ended without a grpc-status (truncated by a proxy?)".to_owned(),
+    }
+}
+
+/// The error of a body that cannot be framed.
+fn frame_error(error: FrameError) -> ToriiError {
+    match error {
+        FrameError::TooLarge { .. } => ToriiError::TooLarge {
+            message: error.to_string(),
+        },
+        _ => ToriiError::Malformed {
+            message: error.to_string(),
+        },
     }
 }
