@@ -6,16 +6,16 @@
 //   node bench.js --mock-bin PATH [--entities N] [--contenders ours,raw,sdk] [--rate R] ...
 //   (ours is bundled with esbuild as an app would ship it; --unbundled serves its tsc modules)
 
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { minifiedBytes, shippedBytes } from "./lib/bytes.js";
 import { harness, snapshotPackage, within } from "./lib/harness.js";
+import { closeRun, launchChromium, runBench, saveReport } from "./lib/run.js";
 import { timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { renderReport } from "./lib/report.js";
@@ -164,11 +164,7 @@ async function main() {
         "/reactive/": snapshotPackage(ROOT, resolve(BUILD, "reactive")),
     }, { isolated: ["/reactive/"] });
     const oursPage = opts.unbundled ? "/bench/ours.html" : await bundleOurs();
-    const browser = await chromium.launch({
-        executablePath: opts.chromium,
-        headless: !opts.headed,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-precise-memory-info", "--js-flags=--expose-gc"],
-    });
+    const browser = await launchChromium({ executablePath: opts.chromium, headed: opts.headed, extraArgs: ["--enable-precise-memory-info"] });
     const query = new URLSearchParams({
         torii: mock.url,
         world: status.worldAddress,
@@ -242,9 +238,7 @@ async function main() {
             });
         }
     } finally {
-        await timed("close the browser", browser.close(), 60_000).catch((error) => log(error.message));
-        await timed("stop the static server", server.stop(), 10_000).catch((error) => log(error.message));
-        mock.stop();
+        await closeRun({ browser, server, mock, log });
     }
     const meta = {
         date: new Date().toISOString(),
@@ -261,25 +255,7 @@ async function main() {
         queryRounds: QUERY_ROUNDS,
     };
     const report = renderReport(results, meta);
-    console.log(report);
-    const out = resolve(ROOT, "benches/.results");
-    mkdirSync(out, { recursive: true });
-    appendFileSync(resolve(out, "browser.md"), `${report}\n`);
-    writeFileSync(resolve(out, `browser-${meta.date.replace(/[:.]/g, "-")}.json`), JSON.stringify({ meta, results }, null, 2));
-    log(`appended to benches/.results/browser.md`);
+    saveReport({ root: ROOT, name: "browser", text: report, meta, results, log });
 }
 
-main().then(
-    () => {
-        // Everything the run opened is closed, so Node exits now; if something still holds it,
-        // say what and exit anyway (the timer itself does not keep Node alive).
-        setTimeout(() => {
-            log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}; exiting`);
-            process.exit(0);
-        }, 10_000).unref();
-    },
-    (error) => {
-        console.error(error);
-        process.exit(1);
-    },
-);
+runBench(main, log);

@@ -11,14 +11,14 @@
 // scale.sh (builds what it needs):
 //   node scale.js --mock-bin PATH [--entities 1000000] [--target 20000] [--moves 8] [--whole]
 
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { harness, snapshotPackage } from "./lib/harness.js";
+import { closeRun, launchChromium, runBench, saveReport } from "./lib/run.js";
 import { timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { startStaticServer } from "./lib/server.js";
@@ -296,11 +296,7 @@ async function main() {
         "/node_modules/": resolve(HERE, "node_modules"),
         ...(contenders.includes("ours") || opts.whole ? { "/reactive/": snapshotPackage(ROOT, resolve(BUILD, "scale-reactive")) } : {}),
     });
-    const browser = await chromium.launch({
-        executablePath: opts.chromium,
-        headless: !opts.headed,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--js-flags=--expose-gc"],
-    });
+    const browser = await launchChromium({ executablePath: opts.chromium, headed: opts.headed });
     results.chromium = browser.version();
     const query = new URLSearchParams({ torii: mock.url, world: status.worldAddress, pageSize: opts["page-size"], ...start });
     const moveList = moves(Number(opts.moves));
@@ -309,29 +305,11 @@ async function main() {
         if (contenders.includes("raw")) results.raw = await raw(browser, server, query, moveList);
         if (opts.whole) results.whole = await whole(browser, server, query, mock);
     } finally {
-        await timed("close the browser", browser.close(), 60_000).catch((error) => log(error.message));
-        await timed("stop the static server", server.stop(), 10_000).catch((error) => log(error.message));
-        mock.stop();
+        await closeRun({ browser, server, mock, log });
     }
     const meta = { date: new Date().toISOString(), cores: cpus().length, loadBefore, loadAfter: loadavg(), side, moves: moveList };
     const text = report(results, meta);
-    console.log(text);
-    const out = resolve(ROOT, "benches/.results");
-    mkdirSync(out, { recursive: true });
-    appendFileSync(resolve(out, "scale.md"), `${text}\n\n`);
-    writeFileSync(resolve(out, `scale-${meta.date.replace(/[:.]/g, "-")}.json`), JSON.stringify({ meta, results }, null, 2));
-    log("appended to benches/.results/scale.md");
+    saveReport({ root: ROOT, name: "scale", text: text, meta, results, log });
 }
 
-main().then(
-    () => {
-        setTimeout(() => {
-            log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}; exiting`);
-            process.exit(0);
-        }, 10_000).unref();
-    },
-    (error) => {
-        console.error(error);
-        process.exit(1);
-    },
-);
+runBench(main, log);

@@ -12,15 +12,14 @@
 // tokens.sh (builds what it needs):
 //   node tokens.js --mock-bin PATH [--balances 10000] [--events 100000] [--contenders ours,raw]
 
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { harness, snapshotPackage } from "./lib/harness.js";
-import { timed } from "./lib/memory.js";
+import { closeRun, launchChromium, runBench, saveReport } from "./lib/run.js";
 import { startMock } from "./lib/mock.js";
 import { startStaticServer } from "./lib/server.js";
 
@@ -131,41 +130,19 @@ async function main() {
         "/node_modules/": resolve(HERE, "node_modules"),
         ...(contenders.includes("ours") ? { "/reactive/": snapshotPackage(ROOT, resolve(BUILD, "tokens-reactive")) } : {}),
     });
-    const browser = await chromium.launch({
-        executablePath: opts.chromium,
-        headless: !opts.headed,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--js-flags=--expose-gc"],
-    });
+    const browser = await launchChromium({ executablePath: opts.chromium, headed: opts.headed });
     const results = { chromium: browser.version() };
     const query = new URLSearchParams({ torii: mock.url, world: status.worldAddress, pageSize: opts["page-size"], events: String(EVENTS) });
     try {
         if (contenders.includes("ours")) results.ours = await ours(browser, server, query);
         if (contenders.includes("raw")) results.raw = await raw(browser, server, query);
     } finally {
-        await timed("close the browser", browser.close(), 60_000).catch((error) => log(error.message));
-        await timed("stop the static server", server.stop(), 10_000).catch((error) => log(error.message));
-        mock.stop();
+        await closeRun({ browser, server, mock, log });
     }
     const command = `bash benches/browser/tokens.sh ${process.argv.slice(4).join(" ")}`.trim();
     const meta = { date: new Date().toISOString(), cores: cpus().length, loadBefore, loadAfter: loadavg(), command };
     const text = report(results, meta);
-    console.log(text);
-    const out = resolve(ROOT, "benches/.results");
-    mkdirSync(out, { recursive: true });
-    appendFileSync(resolve(out, "tokens.md"), `${text}\n\n`);
-    writeFileSync(resolve(out, `tokens-${meta.date.replace(/[:.]/g, "-")}.json`), JSON.stringify({ meta, results }, null, 2));
-    log("appended to benches/.results/tokens.md");
+    saveReport({ root: ROOT, name: "tokens", text: text, meta, results, log });
 }
 
-main().then(
-    () => {
-        setTimeout(() => {
-            log(`still running 10 s after the report, held by: ${process.getActiveResourcesInfo().join(", ")}; exiting`);
-            process.exit(0);
-        }, 10_000).unref();
-    },
-    (error) => {
-        console.error(error);
-        process.exit(1);
-    },
-);
+runBench(main, log);

@@ -1,4 +1,4 @@
-// How both browser benches (bench.js, scale.js) run their phases: a snapshot of the built
+// How the browser benches (bench.js, scale.js, tokens.js) run their phases: a snapshot of the built
 // package, fresh browser contexts that fail on page errors, named steps with time limits, and
 // memory measures that report a failure instead of ending the run.
 
