@@ -246,6 +246,35 @@ fn idb_error(error: idb::Error) -> StoreError {
     }
 }
 
+/// Every record of `store` in the range `range` builds (anew for each of the two requests, which
+/// take it by value), read with `getAllKeys` and `getAll` at once, as raw segments numbered by
+/// `seq` of their key.
+async fn read_records(
+    store: &ObjectStore,
+    range: impl Fn() -> Result<Option<Query>, StoreError>,
+    seq: impl Fn(&JsValue) -> Result<u64, String>,
+) -> Result<Vec<RawSegment>, StoreError> {
+    let keys = store.get_all_keys(range()?, None).map_err(idb_error)?;
+    let values = store.get_all(range()?, None).map_err(idb_error)?;
+    let (keys, values) = join(keys.into_future(), values.into_future()).await;
+    let (keys, values) = (keys.map_err(idb_error)?, values.map_err(idb_error)?);
+    if keys.len() != values.len() {
+        return Err(StoreError::Io(format!(
+            "getAllKeys returned {} keys but getAll {} values",
+            keys.len(),
+            values.len()
+        )));
+    }
+    Ok(keys
+        .iter()
+        .zip(&values)
+        .map(|(key, value)| RawSegment {
+            seq: seq(key),
+            value: value_bytes(value),
+        })
+        .collect())
+}
+
 impl Backend for IndexedDbBackend {
     async fn open(&self) -> Result<(), StoreError> {
         if self.connection.borrow().is_some() {
@@ -259,53 +288,15 @@ impl Backend for IndexedDbBackend {
         let db = self.connected().await?;
         let tx = transaction(&db, &[ENTITIES], false)?;
         let store = ObjectStore::from(tx.object_store(ENTITIES).map_err(|e| classify_js(&e))?);
-        let range = || segment_range(target).map(|r| Query::KeyRange(r.into()));
-        let keys = store
-            .get_all_keys(Some(range()?), None)
-            .map_err(idb_error)?;
-        let values = store.get_all(Some(range()?), None).map_err(idb_error)?;
-        let (keys, values) = join(keys.into_future(), values.into_future()).await;
-        let (keys, values) = (keys.map_err(idb_error)?, values.map_err(idb_error)?);
-        if keys.len() != values.len() {
-            return Err(StoreError::Io(format!(
-                "getAllKeys returned {} keys but getAll {} values",
-                keys.len(),
-                values.len()
-            )));
-        }
-        Ok(keys
-            .iter()
-            .zip(&values)
-            .map(|(key, value)| RawSegment {
-                seq: segment_seq(key, target),
-                value: value_bytes(value),
-            })
-            .collect())
+        let range = || segment_range(target).map(|r| Some(Query::KeyRange(r.into())));
+        read_records(&store, range, |key| segment_seq(key, target)).await
     }
 
     async fn read_event_batches(&self) -> Result<Vec<RawSegment>, StoreError> {
         let db = self.connected().await?;
         let tx = transaction(&db, &[EVENT_LOG], false)?;
         let store = ObjectStore::from(tx.object_store(EVENT_LOG).map_err(|e| classify_js(&e))?);
-        let keys = store.get_all_keys(None::<Query>, None).map_err(idb_error)?;
-        let values = store.get_all(None::<Query>, None).map_err(idb_error)?;
-        let (keys, values) = join(keys.into_future(), values.into_future()).await;
-        let (keys, values) = (keys.map_err(idb_error)?, values.map_err(idb_error)?);
-        if keys.len() != values.len() {
-            return Err(StoreError::Io(format!(
-                "getAllKeys returned {} keys but getAll {} values",
-                keys.len(),
-                values.len()
-            )));
-        }
-        Ok(keys
-            .iter()
-            .zip(&values)
-            .map(|(key, value)| RawSegment {
-                seq: batch_seq(key),
-                value: value_bytes(value),
-            })
-            .collect())
+        read_records(&store, || Ok(None), batch_seq).await
     }
 
     async fn scan_segments(
