@@ -3,7 +3,8 @@
 // `<ReactiveProvider>` with a `tokenBalances` target for `account` (and `tokens`,
 // `tokenContracts`), `useTokenBalances` / `useTokens` / `useTokenContracts` write what they
 // return into the page, and `client.subscribe` with `reactiveSelectors.listTokenBalances`
-// records every result it is handed.
+// records every result it is handed. An `eventLog` target (`feed`, the newest 5 `arena-Moved`
+// events) is read through `useEvents` (the 3 newest `at` values, newest first).
 
 const e2e = { loaded: false, loadError: undefined, subscribed: [] };
 window.e2e = e2e;
@@ -14,7 +15,12 @@ try {
     const { fetchArenaManifest } = await import("/examples/arena-manifest.js");
     const reactive = await import("/pkg/dist/react.js");
     const { reactiveSelectors } = await import("/pkg/dist/index.js");
-    const { ReactiveProvider, useReactiveClient, useTokenBalances, useTokenContracts, useTokens } = reactive;
+    const { ReactiveProvider, useEvents, useReactiveClient, useTokenBalances, useTokenContracts, useTokens } = reactive;
+
+    function Feed() {
+        const events = useEvents({ target: "feed", order: "desc", limit: 3 });
+        return h("p", { id: "events" }, events.map((e) => String(e.models.arena.Moved.at)).join(" "));
+    }
 
     function Wallet({ account }) {
         const client = useReactiveClient();
@@ -39,6 +45,8 @@ try {
             h("dd", { id: "tokens" }, `${tokens.length} tokens, ${nfts.length} NFTs`),
             h("dt", null, "contracts"),
             h("dd", { id: "contracts" }, contracts.map((c) => `${c.symbol}:${c.contractType}`).sort().join(" ")),
+            h("dt", null, "events"),
+            h("dd", null, h(Feed)),
         );
     }
 
@@ -54,6 +62,7 @@ try {
                 { id: "wallet", kind: "tokenBalances", accounts: [account] },
                 { id: "tokens", kind: "tokens" },
                 { id: "contracts", kind: "tokenContracts" },
+                { id: "feed", kind: "eventLog", models: ["arena-Moved"], retention: { count: 5 } },
             ],
         };
         root = createRoot(document.getElementById("root"));

@@ -2,7 +2,9 @@
 // hooks (pages/tokens.html): a cold sync shows the wallet's balances (a u256 above 2^128, exact
 // as a bigint), the tokens (NFTs with their ids) and the token contracts; a balance changed on
 // the mock reaches `useTokenBalances` and a `client.subscribe` of `listTokenBalances`; a reload,
-// with every gRPC answer of the mock held back, shows the stored balances from IndexedDB.
+// with every gRPC answer of the mock held back, shows the stored balances from IndexedDB. The
+// same app reads an `eventLog` target through `useEvents` (docs/events.md): the newest events,
+// a live one first, the stored log after the reload.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -35,6 +37,11 @@ test("cold sync, a live balance change reaching useTokenBalances and subscribe, 
     await waitFor(async () => (await text("balances")) === shown(first), "the wallet's balance (u256, exact)", 60_000);
     await waitFor(async () => /^\d+ tokens, [1-9]\d* NFTs$/.test(await text("tokens")), "tokens with NFT ids", 60_000);
     await waitFor(async () => (await text("contracts")) === "GEM:ERC20 GLD:ERC20 HERO:ERC721", "the token contracts", 60_000);
+    await waitFor(async () => (await text("events"))?.split(" ").length === 3, "useEvents: the three newest events of the history", 60_000);
+
+    // A live event reaches useEvents, newest first.
+    await env.mock.post("/_mock/set", { keys: ["0x1"], model: "arena-Moved", values: { direction: { variant: "Up" }, at: 2_000_001 } });
+    await waitFor(async () => (await text("events"))?.startsWith("2000001 "), "useEvents: a live event, newest first");
 
     // A live change.
     const second = first - 1_000_000n;
@@ -54,6 +61,7 @@ test("cold sync, a live balance change reaching useTokenBalances and subscribe, 
     await page.evaluate(() => window.e2e.client.ready);
     await waitFor(async () => (await text("balances")) === shown(second), "the stored balance at ready", 2_000, 50);
     assert.match(await text("contracts"), /HERO:ERC721/, "stored token contracts at ready");
+    assert.match(await text("events"), /^2000001 /, "useEvents: the stored log at ready");
     await env.mock.post("/_mock/delay", { ms: 0 });
 
     // Live again after the reload.
