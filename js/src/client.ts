@@ -216,7 +216,7 @@ export interface ReactiveClient<S extends WorldSchema = RegisteredSchema> {
    * The logs of the `eventLog` targets (every event message of their models, in order, within
    * their retention): `query` them, `subscribe` to new events (see `docs/events.md`).
    */
-  readonly events: Events;
+  readonly events: Events<S>;
   /** Stops the worker, deletes the database, starts again from Torii; resolves at the new INIT_ACK. */
   reset(): Promise<InitInfo>;
   /** Stops the worker (SHUTDOWN, awaits its confirmation), ends the streams. */

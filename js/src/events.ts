@@ -7,13 +7,13 @@
  */
 
 import { ValidationError } from './errors.js';
-import type { SdkModel } from './types.js';
+import type { Entity, ModelTag, RegisteredSchema, WorldSchema } from './schema.js';
 
 /**
  * One event message of an event log: the one model state it carried, in an entity's shape
  * (`models.namespace.Model`), with its identity and times. Frozen.
  */
-export interface EventMessage {
+export interface EventMessage<S extends WorldSchema = RegisteredSchema> {
   /**
    * Its identity, `entityId:model:executedAt:contentHash:occurrence` (Torii sends none: two
    * deliveries of one event get the same, two real events of one second and content differ
@@ -30,16 +30,16 @@ export interface EventMessage {
   readonly createdAt: number;
   /** Its key members as felts (`0x` + 64 hex digits), in declaration order. */
   readonly keys: readonly string[];
-  /** Namespace → model name → member → value: the one model state it carried. */
-  readonly models: { readonly [namespace: string]: { readonly [model: string]: SdkModel } };
+  /** Namespace → model name → member → value: the one model state it carried (typed by the schema, as an entity's). */
+  readonly models: Entity<S>['models'];
 }
 
 /** A read of the event logs; every field narrows, none is required. */
-export interface EventQuery {
+export interface EventQuery<S extends WorldSchema = RegisteredSchema> {
   /** Only the events of this `eventLog` target (by id); every target's when absent. */
   readonly target?: string;
   /** Only events of these model tags. */
-  readonly models?: readonly string[];
+  readonly models?: readonly ModelTag<S>[];
   /** Only events whose key felts start with these (`undefined` / `null` matches any felt). */
   readonly keys?: readonly (string | bigint | null | undefined)[];
   /** Only events executed at or after this second. */
@@ -53,15 +53,15 @@ export interface EventQuery {
 }
 
 /** The event logs of a client (`client.events`). */
-export interface Events {
+export interface Events<S extends WorldSchema = RegisteredSchema> {
   /** The held events `query` selects, in its order (an event in two targets' logs once). */
-  query(query?: EventQuery): readonly EventMessage[];
+  query(query?: EventQuery<S>): readonly EventMessage<S>[];
   /**
    * Calls `listener` with the new events `query` selects (oldest first) as they are added by
    * the live stream or a catch-up (not those of the stored log shown at the start); returns
    * the unsubscribe function. `limit` and `order` do not apply.
    */
-  subscribe(query: EventQuery | undefined, listener: (events: readonly EventMessage[]) => void): () => void;
+  subscribe(query: EventQuery<S> | undefined, listener: (events: readonly EventMessage<S>[]) => void): () => void;
   /** Calls `listener` after every change of any log (also the stored one's arrival); returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
 }

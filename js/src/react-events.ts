@@ -11,19 +11,20 @@ import { useMemo, useSyncExternalStore } from 'react';
 import type { EventMessage, EventQuery, Events } from './events.js';
 import { stringify } from './json.js';
 import { useReactiveClient } from './react.js';
+import type { RegisteredSchema, WorldSchema } from './schema.js';
 
-const NONE: readonly EventMessage[] = Object.freeze([]);
+const NONE: readonly never[] = Object.freeze([]);
 
 /** Reads `query` on `events`, again only after a change of a log. */
-function eventStore(events: Events, query: EventQuery) {
-  let cached: readonly EventMessage[] | undefined;
+function eventStore<S extends WorldSchema>(events: Events<S>, query: EventQuery<S>) {
+  let cached: readonly EventMessage<S>[] | undefined;
   return {
     subscribe: (onStoreChange: () => void) =>
       events.onChange(() => {
         cached = undefined;
         onStoreChange();
       }),
-    getSnapshot: (): readonly EventMessage[] => (cached ??= events.query(query)),
+    getSnapshot: (): readonly EventMessage<S>[] => (cached ??= events.query(query)),
   };
 }
 
@@ -35,8 +36,10 @@ const NOTHING = { subscribe: () => () => {}, getSnapshot: () => NONE };
  * `query` is undefined (a key not known yet). The replacement of the SDK's
  * `useHistoricalEventsQuery` (see `docs/migrating-from-sdk.md`).
  */
-export function useEvents(query: EventQuery | undefined): readonly EventMessage[] {
-  const client = useReactiveClient();
+export function useEvents<S extends WorldSchema = RegisteredSchema>(
+  query: NoInfer<EventQuery<S>> | undefined,
+): readonly EventMessage<S>[] {
+  const client = useReactiveClient<S>();
   const key = query === undefined ? undefined : stringify(query);
   const store = useMemo(
     () => (query === undefined ? NOTHING : eventStore(client.events, query)),

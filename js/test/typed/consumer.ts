@@ -10,7 +10,7 @@ import {
   type ModelValue,
   type ReactiveClient,
 } from '@dojoengine/reactive';
-import { ReactiveProvider, useEntity, useEntityId, useModel, useQuery, useReactiveClient } from '@dojoengine/reactive/react';
+import { ReactiveProvider, useEntity, useEntityId, useEvents, useModel, useQuery, useReactiveClient } from '@dojoengine/reactive/react';
 import type { Schema } from './schema.js';
 
 const client = createReactiveClient({ toriiUrl: 'http://localhost:8080', manifest: '{}' });
@@ -73,11 +73,19 @@ export async function usage(): Promise<void> {
   // @ts-expect-error the model has no member `z`
   void position?.vec.z;
 
+  // Event logs: an event carries its model's state, typed like an entity's.
+  const moved = client.events.query({ models: ['game-Moved'], order: 'desc', limit: 1 })[0];
+  const movedDir: 'Left' | 'Right' | undefined = moved?.models.game?.Moved?.dir.variant;
+  // @ts-expect-error no model of that tag
+  client.events.query({ models: ['game-Mooved'] });
+  // @ts-expect-error `Moved` has no member `steps`
+  void moved?.models.game?.Moved?.steps;
+
   // BigInt-safe JSON.
   const copy = parse(stringify(player)) as ModelValue<'game-Player'> | undefined;
   const typedRow: EntityOf<'game-Position'> | undefined = page.items[0];
   const typedClient: ReactiveClient<Schema> = client;
-  void [x, steps, dir, rogue, gold, proto, name, odd, copy, typedRow, typedClient, wrong];
+  void [x, steps, dir, rogue, gold, proto, name, odd, copy, typedRow, typedClient, wrong, movedDir];
 }
 
 export function Hooks(): string {
@@ -98,6 +106,10 @@ export function Hooks(): string {
   useModel(playerId, 'game-Nope');
   // @ts-expect-error useModel returns the model's state: `vec` is a struct
   const bad: number | undefined = position?.vec;
-  void [c, ReactiveProvider, steps, gold, rows, next, bad];
+  const feed = useEvents({ target: 'feed', models: ['game-Moved'] });
+  const player: string | undefined = feed[0]?.models.game?.Moved?.player;
+  // @ts-expect-error `player` is a string
+  const wrongPlayer: number | undefined = feed[0]?.models.game?.Moved?.player;
+  void [c, ReactiveProvider, steps, gold, rows, next, bad, player, wrongPlayer];
   return String(rows);
 }
