@@ -15,7 +15,7 @@ import { build } from "esbuild";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { minifiedBytes, shippedBytes } from "./lib/bytes.js";
 import { harness, snapshotPackage, within } from "./lib/harness.js";
-import { closeRun, launchChromium, runBench, saveReport } from "./lib/run.js";
+import { closeRun, commonOptions, launchChromium, runBench, saveReport } from "./lib/run.js";
 import { timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { renderReport } from "./lib/report.js";
@@ -27,20 +27,14 @@ const BUILD = resolve(HERE, ".build");
 
 const { values: opts } = parseArgs({
     options: {
-        "mock-bin": { type: "string", default: resolve(ROOT, "target/release/mock-torii") },
+        ...commonOptions(ROOT, "raw,sdk,ours"),
         entities: { type: "string", default: "100000" },
-        seed: { type: "string", default: "7" },
-        contenders: { type: "string", default: "raw,sdk,ours" },
-        "page-size": { type: "string", default: "1000" },
         rate: { type: "string", default: "1000" },
         markers: { type: "string", default: "200" },
         "marker-interval-ms": { type: "string", default: "50" },
         "query-ids": { type: "string", default: "100" },
         "min-level": { type: "string", default: "50" },
-        chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
-        headed: { type: "boolean", default: false },
         unbundled: { type: "boolean", default: false },
-        verbose: { type: "boolean", default: false },
     },
 });
 const N = Number(opts.entities);

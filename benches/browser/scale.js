@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { harness, snapshotPackage } from "./lib/harness.js";
-import { closeRun, launchChromium, runBench, saveReport } from "./lib/run.js";
+import { closeRun, commonOptions, launchChromium, runBench, saveReport } from "./lib/run.js";
 import { timed } from "./lib/memory.js";
 import { startMock } from "./lib/mock.js";
 import { startStaticServer } from "./lib/server.js";
@@ -29,21 +29,15 @@ const BUILD = resolve(HERE, ".build");
 
 const { values: opts } = parseArgs({
     options: {
-        "mock-bin": { type: "string", default: resolve(ROOT, "target/release/mock-torii") },
+        ...commonOptions(ROOT, "ours,raw"),
         entities: { type: "string", default: "1000000" },
-        seed: { type: "string", default: "7" },
         target: { type: "string", default: "20000" },
         moves: { type: "string", default: "8" },
         viewport: { type: "string", default: "40" },
         "viewport-rounds": { type: "string", default: "20" },
-        "page-size": { type: "string", default: "1000" },
-        contenders: { type: "string", default: "ours,raw" },
         whole: { type: "boolean", default: false },
         "warm-memory": { type: "boolean", default: false },
         "whole-timeout-min": { type: "string", default: "20" },
-        chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
-        headed: { type: "boolean", default: false },
-        verbose: { type: "boolean", default: false },
     },
 });
 const N = Number(opts.entities);

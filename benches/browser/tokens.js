@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ARENA_ABIS } from "../../examples/arena-manifest.js";
 import { harness, snapshotPackage } from "./lib/harness.js";
-import { closeRun, launchChromium, runBench, saveReport } from "./lib/run.js";
+import { closeRun, commonOptions, launchChromium, runBench, saveReport } from "./lib/run.js";
 import { startMock } from "./lib/mock.js";
 import { startStaticServer } from "./lib/server.js";
 
@@ -29,15 +29,9 @@ const BUILD = resolve(HERE, ".build");
 
 const { values: opts } = parseArgs({
     options: {
-        "mock-bin": { type: "string", default: resolve(ROOT, "target/release/mock-torii") },
+        ...commonOptions(ROOT, "ours,raw"),
         balances: { type: "string", default: "10000" },
         events: { type: "string", default: "100000" },
-        seed: { type: "string", default: "7" },
-        "page-size": { type: "string", default: "1000" },
-        contenders: { type: "string", default: "ours,raw" },
-        chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
-        headed: { type: "boolean", default: false },
-        verbose: { type: "boolean", default: false },
     },
 });
 const N = Number(opts.balances);

@@ -7,6 +7,23 @@ import { resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { timed } from "./memory.js";
 
+/**
+ * The options every bench takes (the mock binary under `root`, the world's seed, the page
+ * size, which contenders run, the browser and its console), merged under the bench's own;
+ * `contenders` is the bench's default list.
+ */
+export function commonOptions(root, contenders) {
+    return {
+        "mock-bin": { type: "string", default: resolve(root, "target/release/mock-torii") },
+        seed: { type: "string", default: "7" },
+        "page-size": { type: "string", default: "1000" },
+        contenders: { type: "string", default: contenders },
+        chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+        headed: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+    };
+}
+
 /** Chromium at `executablePath`, headless unless `headed`, with the flags the memory measures need (`--expose-gc`). */
 export function launchChromium({ executablePath, headed = false, extraArgs = [] }) {
     return chromium.launch({
