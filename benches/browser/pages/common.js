@@ -75,3 +75,27 @@ export function markerRecorder(tag) {
         results: () => ({ ...stats(latencies), lastIndex }),
     };
 }
+
+/**
+ * What a bench page watches of its client: `ready` (`readyMs()`, NaN until then), every error
+ * it reports (`errors`, as text), and `failed`, a promise that rejects when the client did not
+ * start (raced against a phase instead of waiting forever).
+ */
+export function watchClient(client) {
+    let readyAt = NaN;
+    client.ready.then(
+        () => (readyAt = performance.now()),
+        () => {},
+    );
+    const errors = [];
+    client.errors.subscribe((error) => errors.push(`${error.name}: ${error.message}`));
+    const failed = client.ready.then(
+        () => new Promise(() => {}),
+        (error) => {
+            throw error;
+        },
+    );
+    // Reported through the phases that race it, not as an unhandled rejection of its own.
+    failed.catch(() => {});
+    return { readyMs: () => readyAt, errors, failed };
+}

@@ -5,7 +5,7 @@
 // `query` by the probe player's key returns it, after `ready` (persisted state loaded).
 
 import { createReactiveClient } from "/reactive/dist/index.js";
-import { epochMs, longestTaskBefore, markerRecorder, params, stats, timeCalls } from "./common.js";
+import { epochMs, longestTaskBefore, markerRecorder, params, stats, timeCalls, watchClient } from "./common.js";
 
 const expected = Number(params.entities);
 const manifest = await (await fetch("/build/manifest.json")).text();
@@ -72,15 +72,8 @@ const client = createReactiveClient({ toriiUrl: params.torii, worldAddress: para
 const clientAt = performance.now();
 timeHandling();
 window.reactiveClient = client;
-/** When `ready` resolved (INIT_ACK: persisted state in the view). */
-let readyAt = NaN;
-client.ready.then(
-    () => (readyAt = performance.now()),
-    () => {},
-);
-
-const errors = [];
-client.errors.subscribe((error) => errors.push(`${error.name}: ${error.message}`));
+/** When `ready` resolved (INIT_ACK: persisted state in the view), and the errors reported. */
+const { readyMs, errors } = watchClient(client);
 
 /** Distinct entity ids the view announced, and when the last update arrived. */
 const seenIds = new Set();
@@ -128,7 +121,7 @@ window.bench = {
             allAvailableMs: doneAt,
             fromClientMs: doneAt - clientAt,
             loadMs: clientAt - startedAt,
-            readyMs: readyAt,
+            readyMs: readyMs(),
             held: seenIds.size,
             longTasks: longestTaskBefore(doneAt),
             errors,
@@ -138,7 +131,7 @@ window.bench = {
     async warm() {
         const { at, init } = await warm;
         const timings = init.timings && { ...init.timings, startedMs: init.timings.startedAt - performance.timeOrigin };
-        return { clientMs: startedAt, firstQueryMs: at, readyMs: readyAt, restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
+        return { clientMs: startedAt, firstQueryMs: at, readyMs: readyMs(), restored: init.restored, arrivals, timings, longTasks: longestTaskBefore(at), errors };
     },
     /**
      * A tab opened on a synced database (the follower tab): resolves once `ready` and `entityId`
@@ -150,7 +143,7 @@ window.bench = {
         const heldMs = performance.now();
         // The worker reports its part in the election (ROLE) on its own schedule: up to 5 s.
         for (let waited = 0; !client.getSyncStatus().tab && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-        return { readyMs: readyAt, heldMs, role: client.getSyncStatus().tab?.role ?? "unknown" };
+        return { readyMs: readyMs(), heldMs, role: client.getSyncStatus().tab?.role ?? "unknown" };
     },
     /** The `player` key of each entity id (for key queries). */
     playerKeys: (ids) => ids.map((id) => reader.entity(id)?.models.arena?.Player?.player),

@@ -5,7 +5,7 @@
 // the page loads; `window.bench` exposes the phases scale.js drives.
 
 import { createReactiveClient } from "/reactive/dist/index.js";
-import { longestTaskBefore, params, stats, timeCalls } from "./common.js";
+import { longestTaskBefore, params, stats, timeCalls, watchClient } from "./common.js";
 import { INVENTORY, POSITION, PLAYER, regionClause, viewportWhere } from "./scale-region.js";
 
 const manifest = await (await fetch("/build/manifest.json")).text();
@@ -28,20 +28,7 @@ const client = createReactiveClient({
     indexes: [{ model: POSITION, members: ["vec.x", "vec.y"] }],
 });
 window.reactiveClient = client;
-let readyAt = NaN;
-client.ready.then(
-    () => (readyAt = performance.now()),
-    () => {},
-);
-const errors = [];
-client.errors.subscribe((error) => errors.push(`${error.name}: ${error.message}`));
-/** Fails a phase when the client did not start (instead of waiting forever). */
-const failed = client.ready.then(
-    () => new Promise(() => {}),
-    (error) => {
-        throw error;
-    },
-);
+const { readyMs, errors, failed } = watchClient(client);
 
 /** Entities held with a state of `model` (the view's count). */
 const held = (model) => client.count(model);
@@ -70,7 +57,7 @@ window.bench = {
         return {
             completeMs: doneAt,
             fromClientMs: doneAt - startedAt,
-            readyMs: readyAt,
+            readyMs: readyMs(),
             positions: held(POSITION),
             players: held(PLAYER),
             entities: entities(),
@@ -90,7 +77,7 @@ window.bench = {
         while (held(POSITION) < expected) await new Promise((r) => setTimeout(r, 1));
         const heldAt = performance.now();
         await complete(expected);
-        return { readyMs: readyAt, allHeldMs: heldAt, completeMs: performance.now(), positions: held(POSITION), errors };
+        return { readyMs: readyMs(), allHeldMs: heldAt, completeMs: performance.now(), positions: held(POSITION), errors };
     },
     /**
      * Moves the target to another square: time until `targets.update` resolved (the worker took

@@ -4,7 +4,7 @@
 // live. The client starts as the page loads; `window.bench` exposes the phases tokens.js drives.
 
 import { createReactiveClient, reactiveSelectors } from "/reactive/dist/index.js";
-import { longestTaskBefore, params } from "./common.js";
+import { longestTaskBefore, params, watchClient } from "./common.js";
 
 const BALANCE = "torii-TokenBalance";
 const EVENTS = Number(params.events ?? 0);
@@ -20,20 +20,7 @@ const client = createReactiveClient({
     ],
 });
 window.reactiveClient = client;
-let readyAt = NaN;
-client.ready.then(
-    () => (readyAt = performance.now()),
-    () => {},
-);
-const errors = [];
-client.errors.subscribe((error) => errors.push(`${error.name}: ${error.message}`));
-/** Fails a phase when the client did not start (instead of waiting forever). */
-const failed = client.ready.then(
-    () => new Promise(() => {}),
-    (error) => {
-        throw error;
-    },
-);
+const { readyMs, errors, failed } = watchClient(client);
 
 const held = () => client.count(BALANCE);
 const complete = () => Promise.race([client.targets.complete("balances"), failed]);
@@ -59,7 +46,7 @@ window.bench = {
     async cold() {
         const [balancesAt, eventsAt] = await Promise.all([complete().then(() => performance.now()), allEvents(EVENTS)]);
         const doneAt = Math.max(balancesAt, eventsAt);
-        return { completeMs: balancesAt, eventsMs: eventsAt, fromClientMs: doneAt - startedAt, readyMs: readyAt, balances: held(), events: eventsHeld(), state: client.getSyncStatus().state, longTasks: longestTaskBefore(doneAt), read: readAll(), errors };
+        return { completeMs: balancesAt, eventsMs: eventsAt, fromClientMs: doneAt - startedAt, readyMs: readyMs(), balances: held(), events: eventsHeld(), state: client.getSyncStatus().state, longTasks: longestTaskBefore(doneAt), read: readAll(), errors };
     },
     /** IndexedDB bytes of this origin. */
     async storage() {
@@ -73,6 +60,6 @@ window.bench = {
         while (held() < expected) await new Promise((r) => setTimeout(r, 1));
         const heldAt = performance.now();
         await complete();
-        return { readyMs: readyAt, allHeldMs: heldAt, completeMs: performance.now(), eventsMs: await eventsAt, balances: held(), events: eventsHeld(), read: readAll(), errors };
+        return { readyMs: readyMs(), allHeldMs: heldAt, completeMs: performance.now(), eventsMs: await eventsAt, balances: held(), events: eventsHeld(), read: readAll(), errors };
     },
 };
