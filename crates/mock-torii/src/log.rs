@@ -1,9 +1,12 @@
-//! The request log: one entry per gRPC call (method and a short detail), readable and clearable
-//! through the control API.
+//! The request log: one entry per gRPC call (method, a short detail, whether the caller
+//! accepted gzip answers), readable and clearable through the control API.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 use serde::Serialize;
 
 /// The most entries kept; older ones are dropped first.
@@ -21,6 +24,25 @@ pub struct LogEntry {
     /// Rows a retrieve answered with (absent for other calls, and until it answered).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
+    /// Whether the call's `grpc-accept-encoding` offered gzip (the answer may be gzipped).
+    pub accepts_gzip: bool,
+}
+
+tokio::task_local! {
+    /// Whether the gRPC call being served offered gzip; set by [`encoding_layer`].
+    static ACCEPTS_GZIP: bool;
+}
+
+/// Layer around the gRPC service: runs the call with its `grpc-accept-encoding` known to
+/// [`RequestLog::push`], so the log tells which calls asked for plain answers.
+pub async fn encoding_layer(request: Request, next: Next) -> Response {
+    let accepts_gzip = request
+        .headers()
+        .get_all("grpc-accept-encoding")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.split(',').any(|name| name.trim() == "gzip"));
+    ACCEPTS_GZIP.scope(accepts_gzip, next.run(request)).await
 }
 
 /// The log of gRPC calls.
@@ -43,6 +65,7 @@ impl RequestLog {
             method: method.to_owned(),
             detail,
             rows: None,
+            accepts_gzip: ACCEPTS_GZIP.try_with(|gzip| *gzip).unwrap_or(false),
         });
         seq
     }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::serve::ListenerExt;
 use axum::Router;
 use dojo_reactive_torii::world::world_server::WorldServer;
@@ -19,6 +19,7 @@ use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use crate::control::{Control, Shared, UpdatesRequest};
 use crate::faults::{content_type_layer, frame_layer};
+use crate::log::encoding_layer;
 use crate::service::MockService;
 use crate::MockConfig;
 
@@ -59,6 +60,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         service = service.send_compressed(CompressionEncoding::Gzip);
     }
     let grpc = ServiceBuilder::new()
+        .layer(from_fn(encoding_layer))
         .layer(from_fn_with_state(
             Arc::clone(&shared.faults),
             content_type_layer,

@@ -40,6 +40,23 @@ async fn control(route: &str, body: &str) {
     );
 }
 
+/// The mock's request log (`GET /_mock/log`) as JSON entries.
+async fn request_log() -> Vec<serde_json::Value> {
+    let window = web_sys::window().expect("a window");
+    let url = format!("{MOCK_TORII_URL}/_mock/log");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .expect("the control API answers")
+        .dyn_into()
+        .expect("a response");
+    let text = JsFuture::from(response.text().expect("a body"))
+        .await
+        .expect("the body reads")
+        .as_string()
+        .expect("text");
+    serde_json::from_str(&text).expect("the log is a JSON array")
+}
+
 fn page(cursor: String, limit: u32) -> types::Query {
     types::Query {
         pagination: Some(types::Pagination {
@@ -104,6 +121,53 @@ async fn updates_stream_over_grpc_web() {
             "an update carries the one model that changed"
         );
     }
+}
+
+/// Live streams ask for plain messages and unary calls for gzip: inflating each of a thousand
+/// small stream messages a second through the browser's `DecompressionStream` put the worker
+/// seconds behind (benches/README.md, runs X2/X3), while a page of a cold sync is worth it.
+#[wasm_bindgen_test]
+async fn live_streams_ask_for_plain_messages_and_pages_for_gzip() {
+    let before = request_log()
+        .await
+        .iter()
+        .filter_map(|entry| entry["seq"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let client = ToriiClient::new(MOCK_TORII_URL).unwrap();
+    client
+        .retrieve(EntityKind::Entities, page(String::new(), 7))
+        .await
+        .expect("a page");
+    let _subscription = client
+        .subscribe(EntityKind::Entities, None, &[])
+        .await
+        .expect("handshake");
+    let log = request_log().await;
+    let ours: Vec<_> = log
+        .iter()
+        .filter(|entry| entry["seq"].as_u64().is_some_and(|seq| seq > before))
+        .collect();
+    let gzip_of = |method: &str| -> Vec<bool> {
+        ours.iter()
+            .filter(|entry| entry["method"] == method)
+            .map(|entry| entry["accepts_gzip"].as_bool().expect("accepts_gzip"))
+            .collect()
+    };
+    let pages = gzip_of("RetrieveEntities");
+    let streams = gzip_of("SubscribeEntities");
+    assert!(
+        !pages.is_empty() && !streams.is_empty(),
+        "both calls are logged: {ours:?}"
+    );
+    assert!(
+        pages.iter().all(|gzip| *gzip),
+        "a page accepts gzip: {ours:?}"
+    );
+    assert!(
+        streams.iter().all(|gzip| !gzip),
+        "a live stream asks for plain messages: {ours:?}"
+    );
 }
 
 #[wasm_bindgen_test]
