@@ -9,7 +9,7 @@
 
 import type { ReactiveErrorInfo } from './errors.js';
 import type { DeltaRelay } from './messages.js';
-import { isTargetKind } from './options.js';
+import { isSyncTargetKind, isTargetKind } from './options.js';
 import type { ModelChoice, SyncTargetSpec, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
@@ -165,7 +165,7 @@ function isTargets(value: unknown): value is TabTargets {
     (targets === undefined ||
       (Array.isArray(targets) &&
         targets.every(
-          (t) => isRecord(t) && typeof t.id === 'string' && isTargetKind(t.kind),
+          (t) => isRecord(t) && typeof t.id === 'string' && isSyncTargetKind(t.kind),
         )))
   );
 }
