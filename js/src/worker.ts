@@ -261,7 +261,7 @@ class Tab {
         }
         if (this.showsLog(log)) {
           const buffer = ownBuffer(delta);
-          post({ type: 'EVENTS', buffer, persisted }, [buffer]);
+          post({ type: 'EVENTS', target: log, buffer, persisted }, [buffer]);
         }
         return;
       }
@@ -328,7 +328,9 @@ class Tab {
       return;
     }
     if ('log' in item) {
-      if (this.showsLog(item.log)) post({ type: 'EVENTS', buffer: item.buffer, persisted: item.persisted }, [item.buffer]);
+      if (this.showsLog(item.log)) {
+        post({ type: 'EVENTS', target: item.log, buffer: item.buffer, persisted: item.persisted }, [item.buffer]);
+      }
       return;
     }
     const { target, epoch, n } = item.relay;
