@@ -1,7 +1,8 @@
 // Historical event messages in two tabs of one game (docs/events.md, docs/tabs.md): the leader
 // relays every change of its event logs, so a follower's `client.events` shows new events live,
 // each once (in `query` and in `subscribe`), without a reload; then the leader tab closes, the
-// follower leads, and its log goes on with the events made after.
+// follower leads, its log goes on with the events made after, and the store holds them all (a
+// reload with Torii held back shows the same log).
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -85,6 +86,16 @@ test("a follower tab shows the leader's new events live, each once, and goes on 
     const laterIds = await assertShown(follower, later, "the new leader to show the events made after the takeover");
     assert.deepEqual(await follower.evaluate(() => window.e2e.seen), [...ids, ...laterIds], "subscribe saw each event once");
     assert.equal((await feed(follower)).length, HISTORY + live.length + later.length, "nothing lost, nothing twice");
+
+    // What the new leader stored went on from the old one's records (none overwritten): a reload
+    // with Torii's answers held back shows the same log at ready.
+    const shown = await feed(follower);
+    await env.mock.post("/_mock/delay", { ms: 3000 });
+    await follower.reload();
+    await follower.waitForFunction(() => window.e2e?.loaded === true, null, { timeout: 60_000 });
+    await start(follower);
+    assert.deepEqual(await feed(follower), shown, "the stored log, shown at ready");
+    await env.mock.post("/_mock/delay", { ms: 0 });
     assert.deepEqual(follower.problems, [], "no page error");
     await context.close();
 });
