@@ -130,6 +130,8 @@ export interface DeltaMessage {
  */
 export interface EventsMessage {
   readonly type: 'EVENTS';
+  /** The id of the `eventLog` target whose log changed (the batch names it too). */
+  readonly target: string;
   /** The encoded batch. */
   readonly buffer: ArrayBuffer;
   /** False when the store did not take the change (it is written with the next one). */
@@ -398,7 +400,8 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
       if (!(data.buffer instanceof ArrayBuffer)) {
         return refuse(side, 'EVENTS needs an ArrayBuffer `buffer`', 'buffer');
       }
-      return { type: 'EVENTS', buffer: data.buffer, persisted: data.persisted !== false };
+      if (typeof data.target !== 'string') return refuse(side, 'EVENTS needs a string `target`', 'target');
+      return { type: 'EVENTS', target: data.target, buffer: data.buffer, persisted: data.persisted !== false };
     case 'SYNC_TICK':
       if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
         return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');

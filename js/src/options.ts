@@ -11,6 +11,7 @@ import type {
   ModelChoice,
   SyncClause,
   SyncOptions,
+  SyncTargetKind,
   SyncTargetSpec,
   TargetKind,
   TargetRetention,
@@ -361,6 +362,11 @@ const targetKinds = ['entities', 'eventMessages', 'tokens', 'tokenBalances', 'to
 /** Whether `value` names a target kind (as messages from the worker and other tabs carry it). */
 export function isTargetKind(value: unknown): value is TargetKind {
   return typeof value === 'string' && (targetKinds as readonly string[]).includes(value);
+}
+
+/** Whether `value` names a kind a sync target may have (`eventLog` too: tabs announce every target). */
+export function isSyncTargetKind(value: unknown): value is SyncTargetKind {
+  return typeof value === 'string' && (specKinds as readonly string[]).includes(value);
 }
 
 /** Token targets (`tokens`, `tokenBalances`, `tokenContracts`): `accounts` (balances only), `contracts` and `tokenIds` (not contracts) narrow them. */

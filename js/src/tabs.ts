@@ -1,6 +1,6 @@
 /**
  * The messages tabs of one game exchange on the BroadcastChannel of their database (see
- * `docs/tabs.md`): the leader's heartbeats, its DELTAs and status, the followers' targets, and
+ * `docs/tabs.md`): the leader's heartbeats, its DELTAs, event-log batches and status, the followers' targets, and
  * `reset`. Every message carries the sender's protocol version and manifest hash (see
  * `deploy.ts`); a message of an unknown shape is ignored (a newer tab may send more).
  *
@@ -9,7 +9,7 @@
 
 import type { ReactiveErrorInfo } from './errors.js';
 import type { DeltaRelay } from './messages.js';
-import { isTargetKind } from './options.js';
+import { isSyncTargetKind, isTargetKind } from './options.js';
 import type { ModelChoice, SyncTargetSpec, SyncTick, Transition } from './types.js';
 
 /** The cross-tab protocol version of this code: a newer writer takes over from an older one. */
@@ -102,6 +102,19 @@ export interface RelayDeltaMessage {
   readonly persisted: boolean;
 }
 
+/**
+ * Leader → all: one change of the event log of `target` (an EVENTS batch, see `events.ts`),
+ * relayed whether or not a follower is heard: a tab applies each batch once its stored log is
+ * shown, the events it holds already being recognised by their identity.
+ */
+export interface RelayEventsMessage {
+  readonly type: 'EVENTS';
+  readonly epoch: number;
+  readonly target: string;
+  readonly buffer: ArrayBuffer;
+  readonly persisted: boolean;
+}
+
 /** Leader → all: a status event or an error of its synchronizers. */
 export interface RelayStatusMessage {
   readonly type: 'STATUS';
@@ -133,6 +146,7 @@ export interface ResetMessage {
 export type TabBody =
   | HeartbeatMessage
   | RelayDeltaMessage
+  | RelayEventsMessage
   | RelayStatusMessage
   | TargetsMessage
   | ReplayMessage
@@ -165,7 +179,7 @@ function isTargets(value: unknown): value is TabTargets {
     (targets === undefined ||
       (Array.isArray(targets) &&
         targets.every(
-          (t) => isRecord(t) && typeof t.id === 'string' && isTargetKind(t.kind),
+          (t) => isRecord(t) && typeof t.id === 'string' && isSyncTargetKind(t.kind),
         )))
   );
 }
@@ -183,6 +197,13 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
       return isCount(data.epoch) &&
         isCount(data.n) &&
         isTargetKind(data.target) &&
+        data.buffer instanceof ArrayBuffer &&
+        typeof data.persisted === 'boolean'
+        ? (data as unknown as TabMessage)
+        : undefined;
+    case 'EVENTS':
+      return isCount(data.epoch) &&
+        typeof data.target === 'string' &&
         data.buffer instanceof ArrayBuffer &&
         typeof data.persisted === 'boolean'
         ? (data as unknown as TabMessage)

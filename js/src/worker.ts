@@ -2,8 +2,9 @@
  * The sync worker entry (`dist/worker.js`, started by the client as a module worker): opens the
  * database with the wasm `SyncWorker` and sends the stored state to the main thread, then takes
  * part in the writer election of its database (see `docs/tabs.md`). Only the elected leader
- * syncs and writes; it relays every stored DELTA and its status on the database's
- * BroadcastChannel, and the other tabs' workers (followers) forward those to their main thread.
+ * syncs and writes; it relays every stored DELTA, every change of its event logs and its status
+ * on the database's BroadcastChannel, and the other tabs' workers (followers) forward those to
+ * their main thread.
  * DELTA batches reach the main thread as transferred buffers.
  *
  * @module
@@ -56,6 +57,13 @@ interface Relayed {
   readonly buffer: ArrayBuffer;
   readonly persisted: boolean;
   readonly relay: DeltaRelay;
+}
+
+/** A change of an event log relayed by the leader: the log's target id, its bytes, whether stored. */
+interface RelayedEvents {
+  readonly log: string;
+  readonly buffer: ArrayBuffer;
+  readonly persisted: boolean;
 }
 
 /** An event of the wasm worker, and a DELTA's bytes. */
@@ -138,10 +146,12 @@ class Tab {
   /** Leading: syncing, under this epoch; DELTAs are numbered within it. */
   private leading: { epoch: number; sent: number } | undefined;
   /**
-   * Relayed DELTAs received while the stored state is read (at the start and at every reopen):
-   * after it, those the store held are dropped and the others applied.
+   * Relayed DELTAs and event-log changes received while the stored state is read (at the start
+   * and at every reopen): after it, the DELTAs the store held are dropped and the others
+   * applied, and the event-log changes applied in order (the events the stored log holds
+   * already are recognised by their identity).
    */
-  private buffered: Relayed[] | undefined = [];
+  private buffered: (Relayed | RelayedEvents)[] | undefined = [];
   /** The leader last heard: its epoch, protocol and when. */
   private leader = { epoch: 0, protocol: TAB_PROTOCOL, heardAt: Date.now() };
   /** The leader's relayed sequence as this tab holds it (a gap means a re-read). */
@@ -241,10 +251,18 @@ class Tab {
         return;
       }
       case 'EVENTS': {
-        // Not relayed to other tabs: a follower shows the stored log (docs/events.md).
-        if (!delta || !this.deltas) return;
-        const buffer = ownBuffer(delta);
-        post({ type: 'EVENTS', buffer, persisted: event.persisted !== false }, [buffer]);
+        if (!delta) return;
+        const log = typeof event.target === 'string' ? event.target : '';
+        const persisted = event.persisted !== false;
+        // Relayed even while no follower is heard: nothing numbers them, so a tab that comes
+        // later could not tell which ones it missed (docs/events.md).
+        if (this.leading) {
+          this.send({ type: 'EVENTS', epoch: this.leading.epoch, target: log, buffer: delta.slice().buffer, persisted });
+        }
+        if (this.showsLog(log)) {
+          const buffer = ownBuffer(delta);
+          post({ type: 'EVENTS', target: log, buffer, persisted }, [buffer]);
+        }
         return;
       }
       case 'INIT_ACK':
@@ -292,27 +310,42 @@ class Tab {
   }
 
   /**
-   * A relayed DELTA to the main thread: buffered while the stored state is read, dropped when
-   * that state held it already (applying it again could bring back what a later DELTA deleted).
+   * Whether this tab's main thread shows the event log of target `id` (one of its own
+   * `eventLog` targets: the leader syncs other tabs' too).
    */
-  private forward(delta: Relayed): void {
+  private showsLog(id: string): boolean {
+    return this.deltas && (this.own.targets?.some((t) => t.kind === 'eventLog' && t.id === id) ?? false);
+  }
+
+  /**
+   * A relayed DELTA or event-log change to the main thread: buffered while the stored state is
+   * read; a DELTA is dropped when that state held it already (applying it again could bring
+   * back what a later DELTA deleted).
+   */
+  private forward(item: Relayed | RelayedEvents): void {
     if (this.buffered) {
-      this.buffered.push(delta);
+      this.buffered.push(item);
       return;
     }
-    const { target, epoch, n } = delta.relay;
+    if ('log' in item) {
+      if (this.showsLog(item.log)) {
+        post({ type: 'EVENTS', target: item.log, buffer: item.buffer, persisted: item.persisted }, [item.buffer]);
+      }
+      return;
+    }
+    const { target, epoch, n } = item.relay;
     // A DELTA missed (never seen between live contexts) is in the database: read it again
     // (the view keeps whatever is newer).
     if (this.gaps.delta(epoch, n)) void this.serially(() => this.reread());
-    if (this.worker?.holdsRelayed(target, epoch, n, delta.persisted)) return;
-    if (this.deltas) post({ type: 'DELTA', buffer: delta.buffer, persisted: delta.persisted }, [delta.buffer]);
+    if (this.worker?.holdsRelayed(target, epoch, n, item.persisted)) return;
+    if (this.deltas) post({ type: 'DELTA', buffer: item.buffer, persisted: item.persisted }, [item.buffer]);
   }
 
-  /** The stored state was read: the DELTAs buffered meanwhile go on (or are dropped). */
+  /** The stored state was read: what was buffered meanwhile goes on (or is dropped). */
   private flush(): void {
     const buffered = this.buffered ?? [];
     this.buffered = undefined;
-    for (const delta of buffered) this.forward(delta);
+    for (const item of buffered) this.forward(item);
   }
 
   private receive(message: TabMessage | undefined): void {
@@ -350,6 +383,11 @@ class Tab {
           persisted: message.persisted,
           relay: { target: message.target, epoch: message.epoch, n: message.n },
         });
+        return;
+      case 'EVENTS':
+        // An older leader's late batch is news no more: the new one's log continues from the store.
+        if (this.leading || message.epoch < this.leader.epoch || this.manifests.differs(message.manifest)) return;
+        this.forward({ log: message.target, buffer: message.buffer, persisted: message.persisted });
         return;
       case 'STATUS':
         if (this.manifests.differs(message.manifest)) return;

@@ -16,6 +16,8 @@ import { options, stubRuntime } from './stubs.mjs';
 const batches = JSON.parse(readFileSync(new URL('./fixtures/event-batches.json', import.meta.url), 'utf8')).map(
   (hex) => Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16)).buffer,
 );
+/** The target id an encoded batch names (five header bytes, its length in one byte, then UTF-8). */
+const targetOf = (batch) => new TextDecoder().decode(new Uint8Array(batch, 6, new Uint8Array(batch)[5]));
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/worker-config.json', import.meta.url), 'utf8'));
 
 const player = (n) => `0x${n.toString(16).padStart(64, '0')}`;
@@ -26,8 +28,8 @@ async function started() {
   const client = createClient(options, stubs.runtime);
   const port = stubs.ports[0];
   // The stored logs come before INIT_ACK, as the worker sends them.
-  port.send({ type: 'EVENTS', buffer: batches[0].slice(0), persisted: true });
-  port.send({ type: 'EVENTS', buffer: batches[1].slice(0), persisted: true });
+  port.send({ type: 'EVENTS', target: targetOf(batches[0]), buffer: batches[0].slice(0), persisted: true });
+  port.send({ type: 'EVENTS', target: targetOf(batches[1]), buffer: batches[1].slice(0), persisted: true });
   port.ack();
   await client.ready;
   return { client, port };
@@ -58,9 +60,9 @@ test('live changes add in order, evict by retention, and a repeated delivery is 
   const changes = [];
   const off = client.events.subscribe({ keys: [player(2)] }, (events) => seen.push(steps(events)));
   client.events.onChange(() => changes.push(client.events.query({ target: 'feed' }).length));
-  port.send({ type: 'EVENTS', buffer: batches[2].slice(0), persisted: true });
+  port.send({ type: 'EVENTS', target: targetOf(batches[2]), buffer: batches[2].slice(0), persisted: true });
   assert.deepEqual(steps(client.events.query({ target: 'feed' })), [2, 3, 4, 5]);
-  port.send({ type: 'EVENTS', buffer: batches[3].slice(0), persisted: true });
+  port.send({ type: 'EVENTS', target: targetOf(batches[3]), buffer: batches[3].slice(0), persisted: true });
   assert.deepEqual(steps(client.events.query({ target: 'feed' })), [2, 3, 4, 5], 'event 4 again: still once');
   assert.deepEqual(seen, [[4]], 'the subscriber got the new event of its key, once');
   assert.deepEqual(changes, [4, 4]);
@@ -70,7 +72,7 @@ test('live changes add in order, evict by retention, and a repeated delivery is 
 
 test('queries narrow by model, keys, time range, limit and order', async () => {
   const { client, port } = await started();
-  port.send({ type: 'EVENTS', buffer: batches[2].slice(0), persisted: true });
+  port.send({ type: 'EVENTS', target: targetOf(batches[2]), buffer: batches[2].slice(0), persisted: true });
   const q = (query) => steps(client.events.query({ target: 'feed', ...query }));
   assert.deepEqual(q({ keys: [player(1)] }), [3, 5]);
   assert.deepEqual(q({ keys: [1n] }), [3, 5], 'a key as a bigint');
@@ -112,7 +114,7 @@ test('useEvents renders the query under a provider, nothing for an undefined que
 
 test("a walk's older events go before the held ones, and one between them in its place", async () => {
   const { client, port } = await started();
-  for (const batch of batches.slice(4)) port.send({ type: 'EVENTS', buffer: batch.slice(0), persisted: true });
+  for (const batch of batches.slice(4)) port.send({ type: 'EVENTS', target: targetOf(batch), buffer: batch.slice(0), persisted: true });
   assert.deepEqual(steps(client.events.query({ target: 'walk' })), [1, 2, 3, 4, 5]);
   await client.shutdown();
 });

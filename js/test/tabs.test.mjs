@@ -49,7 +49,17 @@ test('channel messages are checked: unknown or malformed ones are ignored, every
   assert.equal(parseTabMessage(delta), delta);
   assert.ok(parseTabMessage({ type: 'RESET', phase: 'deleted', from, protocol }));
   assert.ok(parseTabMessage({ type: 'TARGETS', targets, from, protocol }));
+  // A tab's event-log targets travel in its announcements and the leader's heartbeats.
+  const withLog = { ...targets, targets: [{ id: 'feed', kind: 'eventLog', models: ['ns-Moved'] }] };
+  assert.ok(parseTabMessage({ type: 'TARGETS', targets: withLog, from, protocol }));
+  assert.ok(parseTabMessage({ ...beat, targets: withLog }));
+  const events = { type: 'EVENTS', epoch: 3, target: 'feed', buffer: new ArrayBuffer(2), persisted: true, from, protocol };
+  assert.equal(parseTabMessage(events), events);
   for (const bad of [
+    { ...events, target: 1 },
+    { ...events, buffer: undefined },
+    { ...events, epoch: -1 },
+    { ...beat, targets: { ...targets, targets: [{ id: 'x', kind: 'coins' }] } },
     { ...beat, protocol: undefined },
     { ...beat, from: 1 },
     { ...beat, sent: -1 },

@@ -1,7 +1,8 @@
 //! The worker's event-log targets: each one's [`EventLog`] restored from the `event_log` store
 //! at `open` (and sent to the view as a snapshot, before any network), then, once leading,
-//! kept current by a follower ([`follow`]) whose every change is stored (one batch, in one
-//! transaction) and sent to the view as an `EVENTS` batch. A target changed at run time starts
+//! read again (another tab's worker may have written since) and kept current by a follower
+//! ([`follow`]) whose every change is stored (one batch, in one transaction) and sent to the
+//! view as an `EVENTS` batch (the JS worker relays it to the other tabs). A target changed at run time starts
 //! over (its stored log dropped, a cold walk); a target removed loses its stored log.
 
 use std::cell::{Cell, RefCell};
@@ -60,7 +61,10 @@ impl Shared {
         }
         match encode_event_batch(batch) {
             Ok(bytes) => self.emit.bytes(
-                &WorkerEvent::Events { persisted },
+                &WorkerEvent::Events {
+                    target: &batch.target,
+                    persisted,
+                },
                 &Uint8Array::from(&bytes[..]),
             ),
             Err(error) => self.emit.report(ErrorInfo::new(
@@ -141,9 +145,50 @@ impl EventLogs {
         }
     }
 
-    /// Starts following every target (the stored logs of targets no longer configured are
-    /// deleted first: only the leader writes).
-    pub(crate) fn lead(&self) {
+    /// Starts following every target from what the store holds now: another tab's worker may
+    /// have written since `open` read it (this tab followed meanwhile), and writing on from that
+    /// read would reuse its record numbers. A log found changed is sent again (a snapshot). The
+    /// stored logs of targets no longer configured, or changed during the read, are deleted
+    /// first (only the leader writes).
+    pub(crate) async fn lead(&self) {
+        let read: Vec<Rc<Cell<bool>>> = self
+            .targets
+            .borrow()
+            .values()
+            .map(|t| Rc::clone(&t.stop))
+            .collect();
+        let (mut changed, mut resent) = (Vec::new(), Vec::new());
+        match EventStore::load(&self.shared.backend).await {
+            Ok((store, mut stored)) => {
+                *self.shared.store.borrow_mut() = store;
+                for (id, target) in self.targets.borrow_mut().iter_mut() {
+                    let Some(log) = target.log.as_mut() else {
+                        continue;
+                    };
+                    // Added by `retarget` during the read: it starts empty.
+                    if !read.iter().any(|stop| Rc::ptr_eq(stop, &target.stop)) {
+                        changed.push(id.clone());
+                        continue;
+                    }
+                    let mut now = EventLog::new(target.target.retention);
+                    now.restore(stored.logs.remove(id).unwrap_or_default(), now_s());
+                    let same = now.len() == log.len()
+                        && now
+                            .iter()
+                            .zip(log.iter())
+                            .all(|(a, b)| a.identity == b.identity && a.position == b.position);
+                    if !same {
+                        resent.push(snapshot(id, &now));
+                        *log = now;
+                    }
+                }
+            }
+            // Followed from what `open` read, as it stands.
+            Err(error) => self.shared.emit.report(store_error(&error)),
+        }
+        for batch in &resent {
+            self.shared.send(batch, true);
+        }
         self.leading.set(true);
         let gone: Vec<String> = {
             let targets = self.targets.borrow();
@@ -152,6 +197,7 @@ impl EventLogs {
                 .targets()
                 .filter(|id| !targets.contains_key(*id))
                 .map(str::to_owned)
+                .chain(changed)
                 .collect()
         };
         let ops: Vec<WriteOp> = gone

@@ -52,6 +52,8 @@ pub enum WorkerEvent<'a> {
     /// One change of an event-log target's log (an `EventBatch`, its bytes `emit`'s second
     /// argument): at `open` the stored log as a snapshot, then each change as it is stored.
     Events {
+        /// The id of the target whose log changed (the batch names it too).
+        target: &'a str,
         /// False when the store did not take the change (it is written with the next one).
         persisted: bool,
     },
@@ -182,7 +184,10 @@ mod tests {
                     n: 17,
                 }),
             },
-            WorkerEvent::Events { persisted: true },
+            WorkerEvent::Events {
+                target: "feed",
+                persisted: true,
+            },
             WorkerEvent::SyncTick {
                 tick: TickWithUnpersisted {
                     tick: &tick,
@@ -243,6 +248,7 @@ mod tests {
         assert_eq!(json[1]["relay"]["target"], "entities");
         assert_eq!(json[1]["relay"]["n"], 17);
         assert_eq!(json[2]["persisted"], true);
+        assert_eq!(json[2]["target"], "feed");
         assert_eq!(json[3]["tick"]["unpersisted"], 0);
         assert_eq!(json[3]["tick"]["target"], "entities");
         assert_eq!(json[5]["error"]["name"], "TransportError");

@@ -398,7 +398,8 @@ impl SyncWorker {
         ));
         *self.running.borrow_mut() = Some(Rc::clone(&running));
         spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
-        self.opened.event_logs.lead();
+        let opened = Rc::clone(&self.opened);
+        wasm_bindgen_futures::spawn_local(async move { opened.event_logs.lead().await });
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
