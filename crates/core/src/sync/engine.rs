@@ -488,7 +488,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
         st.mirror = StoreMirror::new(&self.config);
-        st.mirror.seed(&stored);
+        // The stored states are fingerprinted and dropped one by one: nothing of them is kept.
+        st.mirror.seed(&stored.ledger, stored.models);
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.sync_state.scopes =
             super::scopes::restored(&st.target, &st.sync_state, self.options.retention);

@@ -10,10 +10,12 @@ use super::storage::ModelRecord;
 use crate::entity::EntityId;
 use crate::name::Name;
 
-/// A model state still in its stored encoding (storage implements it).
+/// A model state still in its stored encoding (storage implements it). Its head is kept
+/// beside it, not in it: a restore holds one per stored state.
 pub trait EncodedRecord: fmt::Debug {
-    /// Decodes the whole record; a message saying what is wrong when it cannot be decoded.
-    fn decode(&self) -> Result<ModelRecord, String>;
+    /// Decodes the whole record whose head is `head`; a message saying what is wrong when it
+    /// cannot be decoded.
+    fn decode(&self, head: &RecordHead) -> Result<ModelRecord, String>;
 }
 
 /// What is known of an encoded record without decoding it.
@@ -33,15 +35,20 @@ pub struct RecordHead {
 struct Lazy {
     head: RecordHead,
     source: Box<dyn EncodedRecord>,
-    /// The decoded record (`None` when it could not be decoded).
-    decoded: OnceCell<Option<ModelRecord>>,
+    /// The decoded record (`None` when it could not be decoded), boxed: most states of a
+    /// restore are never decoded, and an empty cell is then two words, not a whole record.
+    decoded: OnceCell<Option<Box<ModelRecord>>>,
 }
 
 impl Lazy {
+    fn decode(&self) -> Result<ModelRecord, String> {
+        self.source.decode(&self.head)
+    }
+
     fn get(&self) -> Option<&ModelRecord> {
         self.decoded
-            .get_or_init(|| self.source.decode().ok())
-            .as_ref()
+            .get_or_init(|| self.decode().ok().map(Box::new))
+            .as_deref()
     }
 }
 
@@ -130,8 +137,8 @@ impl StoredRecord {
         match &self.0 {
             Repr::Decoded(record) => Some(record.as_ref().clone()),
             Repr::Encoded(lazy) => match lazy.decoded.get() {
-                Some(decoded) => decoded.clone(),
-                None => lazy.source.decode().ok(),
+                Some(decoded) => decoded.as_deref().cloned(),
+                None => lazy.decode().ok(),
             },
         }
     }
@@ -142,7 +149,7 @@ impl StoredRecord {
             Repr::Decoded(_) => None,
             Repr::Encoded(lazy) => match lazy.get() {
                 Some(_) => None,
-                None => lazy.source.decode().err(),
+                None => lazy.decode().err(),
             },
         }
     }
@@ -190,7 +197,7 @@ mod tests {
     }
 
     impl EncodedRecord for Counting {
-        fn decode(&self) -> Result<ModelRecord, String> {
+        fn decode(&self, _: &RecordHead) -> Result<ModelRecord, String> {
             self.calls.set(self.calls.get() + 1);
             self.record.clone().ok_or_else(|| "bad bytes".to_owned())
         }

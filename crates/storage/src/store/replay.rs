@@ -195,8 +195,8 @@ impl Replayer {
     pub(crate) fn finish(self) -> Replayed {
         Replayed {
             index: self.index,
-            models: self.models.into_iter().flatten().collect(),
-            ledger: self.ledger.into_iter().flatten().collect(),
+            models: live(self.models),
+            ledger: live(self.ledger),
             skipped: self.skipped,
         }
     }
@@ -215,14 +215,24 @@ fn stored_record(
     let ([_, updated_at, executed_at], _) = members_range(record)?;
     let head = RecordHead {
         entity: record.entity,
-        model: model.clone(),
+        model,
         updated_at,
         executed_at,
     };
     Ok(StoredRecord::encoded(
         head,
-        Box::new(EncodedModelRecord::new(segment, record, model)),
+        Box::new(EncodedModelRecord::new(segment, record)),
     ))
+}
+
+/// The items that are there, in their list's own buffer: a load never holds its lists twice
+/// (`filter_map` over a `Vec`'s items collects in place; `flatten` allocates a new list).
+#[allow(
+    clippy::filter_map_identity,
+    reason = "flatten() does not collect in place"
+)]
+fn live<T>(items: Vec<Option<T>>) -> Vec<T> {
+    items.into_iter().filter_map(|item| item).collect()
 }
 
 /// Stores `value` at `pos` (or appends it); returns where it is.
