@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dojo_reactive_core::sync::testing::bench_world::{entity, player_state};
-use dojo_reactive_core::sync::{LedgerEntry, ModelRecord, SyncBatch, TargetKind};
+use dojo_reactive_core::sync::{Fingerprinter, LedgerEntry, ModelRecord, SyncBatch, TargetKind};
 use dojo_reactive_core::{Felt, ManifestFingerprint};
 use dojo_reactive_core::{Source, StateKind, Version};
 use dojo_reactive_storage::{MemoryBackend, Storage};
@@ -86,8 +86,10 @@ fn batch(from: u64, to: u64) -> SyncBatch {
     batch
 }
 
+/// Loads the stored states twice, the way the synchronizer's start-up does (fingerprints) and
+/// the way every other reader does (encoded), and compares what each holds.
 #[test]
-fn a_load_holds_under_900_bytes_per_stored_state_besides_the_stored_bytes() {
+fn a_start_up_load_peaks_under_700_bytes_per_stored_state_and_below_a_full_load() {
     futures_executor::block_on(async {
         let backend = MemoryBackend::new();
         let storage = Storage::new(backend.connect());
@@ -101,22 +103,52 @@ fn a_load_holds_under_900_bytes_per_stored_state_besides_the_stored_bytes() {
             storage.commit(&batch(from, from + 1_000)).await.unwrap();
         }
         let stored = backend.stored_bytes();
-        // A new connection: what a start-up does.
+        let per_state = |bytes: usize| bytes as f64 / STATES as f64;
+        let with = Fingerprinter::default();
+
+        // A new connection each time: what a start-up does.
         let storage = Storage::new(backend.connect());
         storage.init(&manifest, "1.0.0").await.unwrap();
         let before = reset_peak();
-        let loaded = storage.load(TargetKind::Entities).await.unwrap();
+        let fingerprinted = storage.load_fingerprints(TargetKind::Entities, &with).await;
+        let fingerprinted = fingerprinted.unwrap().data;
         let held = LIVE.load(Ordering::Relaxed) - before;
         let peak = PEAK.load(Ordering::Relaxed) - before;
-        assert_eq!(loaded.data.models.len(), STATES as usize);
-        let per_state = |bytes: usize| bytes as f64 / STATES as f64;
+
+        let storage = Storage::new(backend.connect());
+        storage.init(&manifest, "1.0.0").await.unwrap();
+        let before = reset_peak();
+        let encoded = storage.load(TargetKind::Entities).await.unwrap().data;
+        let encoded_held = LIVE.load(Ordering::Relaxed) - before;
+        let encoded_peak = PEAK.load(Ordering::Relaxed) - before;
         println!(
-            "load of {STATES} states ({:.0} B stored per state): peak {:.0} B per state, \
-             held after it {:.0} B per state",
+            "load of {STATES} states ({:.0} B stored per state): fingerprints: peak {:.0} B, \
+             held {:.0} B per state; encoded: peak {:.0} B, held {:.0} B per state",
             per_state(stored),
             per_state(peak),
             per_state(held),
+            per_state(encoded_peak),
+            per_state(encoded_held),
         );
-        drop(loaded);
+
+        // The same states, each as its fingerprint.
+        assert_eq!(fingerprinted.models.len(), STATES as usize);
+        assert_eq!(encoded.models.len(), STATES as usize);
+        for (kept, stored) in fingerprinted.models.iter().zip(&encoded.models) {
+            assert_eq!(
+                (kept.entity(), kept.model(), kept.updated_at()),
+                (stored.entity(), stored.model(), stored.updated_at())
+            );
+            let record = stored.get().expect("stored states decode");
+            assert_eq!(kept.fingerprint(&with), with.of_record(record));
+        }
+        assert_eq!(fingerprinted.ledger, encoded.ledger);
+
+        assert!(
+            per_state(peak) < 700.0,
+            "a start-up's load peaks at {:.0} B per state",
+            per_state(peak)
+        );
+        assert!(peak < encoded_peak && held < encoded_held);
     });
 }

@@ -479,7 +479,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Err(error) = self.storage.init(&self.fingerprint, &version).await {
             return self.fail(st, Failure::Fatal(error), Next::Start);
         }
-        let stored = match self.storage.load(self.kind).await {
+        st.mirror = StoreMirror::new(&self.config);
+        let fingerprints = st.mirror.fingerprinter().clone();
+        let stored = match self
+            .storage
+            .load_fingerprints(self.kind, &fingerprints)
+            .await
+        {
             Ok(stored) => stored,
             Err(error) => return self.fail(st, Failure::Fatal(error), Next::Start),
         };
@@ -487,8 +493,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let message = format!("stored record skipped: {skipped}");
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
-        st.mirror = StoreMirror::new(&self.config);
-        // The stored states are fingerprinted and dropped one by one: nothing of them is kept.
+        // Only the stored states' fingerprints are kept.
         st.mirror.seed(&stored.ledger, stored.models);
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.sync_state.scopes =

@@ -4,8 +4,8 @@
 //! the view; a batch carries the ones it changed until it is committed.
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 
+use super::fingerprint::{Fingerprint, Fingerprinter};
 use super::storage::{
     LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
 };
@@ -56,55 +56,6 @@ impl RowMeta {
             created_at: entity.created_at,
             updated_at: entity.updated_at,
             executed_at: entity.executed_at,
-        }
-    }
-}
-
-/// A fingerprint of a model state with its timestamps: two 64-bit hashes of the whole state
-/// (every member, name and value) with two seeds drawn at random per mirror. States with equal
-/// fingerprints are taken as equal (a change mistaken for none would be stored with the next
-/// change of that state). The hash is fast, not cryptographic: the random seeds keep colliding
-/// states from being computed in advance, and two states collide by chance with odds near
-/// 2⁻¹²⁸. One value, [`Fingerprint::UNDECODABLE`], is no state's.
-///
-/// It is all the mirror holds of a stored model state: enough to tell whether an incoming state
-/// is the same, not the state (the view and storage have it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fingerprint([u64; 2]);
-
-impl Fingerprint {
-    /// What a stored state that cannot be decoded is held as: no incoming state equals it.
-    const UNDECODABLE: Fingerprint = Fingerprint([0, 0]);
-
-    /// The fingerprint of two hashes, moved off [`Self::UNDECODABLE`].
-    fn of_hashes(hashes: [u64; 2]) -> Self {
-        match hashes {
-            [0, 0] => Fingerprint([0, 1]),
-            hashes => Fingerprint(hashes),
-        }
-    }
-}
-
-/// The fingerprint function of one mirror (its two seeds).
-#[derive(Debug, Default)]
-struct Fingerprinter([FastHashBuilder; 2]);
-
-impl Fingerprinter {
-    fn of(&self, state: &Struct, executed_at: u64, updated_at: u64) -> Fingerprint {
-        let what = (state, executed_at, updated_at);
-        Fingerprint::of_hashes([self.0[0].hash_one(what), self.0[1].hash_one(what)])
-    }
-
-    fn of_record(&self, record: &ModelRecord) -> Fingerprint {
-        self.of(&record.state, record.executed_at, record.updated_at)
-    }
-
-    /// The fingerprint of a stored state, decoded for it and not kept
-    /// ([`Fingerprint::UNDECODABLE`] when it cannot be decoded).
-    fn of_stored(&self, stored: &StoredRecord) -> Fingerprint {
-        match stored.decode_once() {
-            Some(record) => self.of_record(&record),
-            None => Fingerprint::UNDECODABLE,
         }
     }
 }
@@ -192,6 +143,12 @@ impl StoreMirror {
         id
     }
 
+    /// The fingerprint function of this mirror: [`Self::seed`] takes stored states fingerprinted
+    /// by it (or encoded).
+    pub(crate) fn fingerprinter(&self) -> &Fingerprinter {
+        &self.fingerprints
+    }
+
     /// Tags of every model seen or configured.
     pub(crate) fn model_tags(&self) -> impl Iterator<Item = &str> {
         self.models.iter().map(|(_, tag)| tag.as_str())
@@ -256,8 +213,8 @@ impl StoreMirror {
     }
 
     /// Restores what storage holds: its ledger entries, and a fingerprint of each of its model
-    /// states, decoded one at a time and dropped (with the last state of a segment, the
-    /// segment). Inconsistent leftovers are repaired so that memory and storage agree on every
+    /// states (made by storage as it read them, with [`Self::fingerprinter`], or decoded here one
+    /// at a time and dropped, with the last state of a segment the segment). Inconsistent leftovers are repaired so that memory and storage agree on every
     /// (entity, model) the next replay may touch.
     pub(crate) fn seed(&mut self, ledger: &[LedgerEntry], models: Vec<StoredRecord>) -> SeedReport {
         let mut report = SeedReport::default();
@@ -288,7 +245,7 @@ impl StoreMirror {
                 report.unversioned += 1;
             }
             self.held
-                .insert((entity, model), self.fingerprints.of_stored(&record));
+                .insert((entity, model), record.fingerprint(&self.fingerprints));
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
@@ -720,13 +677,6 @@ mod tests {
             },
             |_| true
         ));
-    }
-
-    #[test]
-    fn no_state_fingerprints_as_an_undecodable_one() {
-        assert_eq!(Fingerprint::of_hashes([0, 0]), Fingerprint([0, 1]));
-        assert_ne!(Fingerprint::of_hashes([0, 0]), Fingerprint::UNDECODABLE);
-        assert_eq!(Fingerprint::of_hashes([3, 0]), Fingerprint([3, 0]));
     }
 
     #[test]
