@@ -1,6 +1,6 @@
-//! Model states read back from storage, decoded now or only when something first reads them: a
-//! start-up that restores 100,000 states indexes them by their heads and pays for decoding
-//! only the ones a later comparison, batch or audit needs.
+//! Model states read back from storage: decoded, encoded until something first reads them (a
+//! reader of 100,000 states indexes them by their heads and pays for decoding only the ones it
+//! needs), or only fingerprinted, for the synchronizer's start-up, which keeps no more of them.
 
 use std::cell::OnceCell;
 use std::fmt;
