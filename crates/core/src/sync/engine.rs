@@ -479,11 +479,12 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Err(error) = self.storage.init(&self.fingerprint, &version).await {
             return self.fail(st, Failure::Fatal(error), Next::Start);
         }
-        st.mirror = StoreMirror::new(&self.config);
-        let fingerprints = st.mirror.fingerprinter().clone();
+        // The new mirror's fingerprints are made as storage reads the stored states; it
+        // replaces the old one once they are read.
+        let mut mirror = StoreMirror::new(&self.config);
         let stored = match self
             .storage
-            .load_fingerprints(self.kind, &fingerprints)
+            .load_fingerprints(self.kind, mirror.fingerprinter())
             .await
         {
             Ok(stored) => stored,
@@ -493,8 +494,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let message = format!("stored record skipped: {skipped}");
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
-        // Only the stored states' fingerprints are kept.
-        st.mirror.seed(&stored.ledger, stored.models);
+        mirror.seed(&stored.ledger, stored.models);
+        st.mirror = mirror;
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.sync_state.scopes =
             super::scopes::restored(&st.target, &st.sync_state, self.options.retention);
