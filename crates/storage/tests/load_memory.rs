@@ -110,7 +110,9 @@ fn a_start_up_load_peaks_under_700_bytes_per_stored_state_and_below_a_full_load(
         let storage = Storage::new(backend.connect());
         storage.init(&manifest, "1.0.0").await.unwrap();
         let before = reset_peak();
+        let started = std::time::Instant::now();
         let fingerprinted = storage.load_fingerprints(TargetKind::Entities, &with).await;
+        let fingerprinting = started.elapsed();
         let fingerprinted = fingerprinted.unwrap().data;
         let held = LIVE.load(Ordering::Relaxed) - before;
         let peak = PEAK.load(Ordering::Relaxed) - before;
@@ -118,12 +120,15 @@ fn a_start_up_load_peaks_under_700_bytes_per_stored_state_and_below_a_full_load(
         let storage = Storage::new(backend.connect());
         storage.init(&manifest, "1.0.0").await.unwrap();
         let before = reset_peak();
+        let started = std::time::Instant::now();
         let encoded = storage.load(TargetKind::Entities).await.unwrap().data;
+        let encoding = started.elapsed();
         let encoded_held = LIVE.load(Ordering::Relaxed) - before;
         let encoded_peak = PEAK.load(Ordering::Relaxed) - before;
         println!(
             "load of {STATES} states ({:.0} B stored per state): fingerprints: peak {:.0} B, \
-             held {:.0} B per state; encoded: peak {:.0} B, held {:.0} B per state",
+             held {:.0} B per state, {fingerprinting:?}; encoded: peak {:.0} B, held {:.0} B \
+             per state, {encoding:?}",
             per_state(stored),
             per_state(peak),
             per_state(held),
