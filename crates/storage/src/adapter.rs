@@ -1,7 +1,8 @@
 //! [`Storage`] as the synchronizer's [`StorageAdapter`].
 
 use dojo_reactive_core::sync::{
-    StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    Fingerprinter, StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind,
+    TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
 
@@ -21,6 +22,15 @@ impl<B: Backend> StorageAdapter for Storage<B> {
     /// Skipped records are dropped here; [`Storage::load`] and [`Storage::take_skipped`] report them.
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         Ok(Storage::load(self, target).await?.data)
+    }
+
+    /// The states fingerprinted as their segments are read ([`Storage::load_fingerprints`]).
+    async fn load_fingerprints(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+    ) -> Result<StoredTarget, StorageError> {
+        Ok(Storage::load_fingerprints(self, target, with).await?.data)
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

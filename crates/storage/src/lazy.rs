@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::rc::Rc;
 
-use dojo_reactive_core::sync::{EncodedRecord, ModelKey, ModelRecord, TargetKind};
+use dojo_reactive_core::sync::{EncodedRecord, ModelKey, ModelRecord, RecordHead, TargetKind};
 use dojo_reactive_core::{EntityId, Name, Struct};
 
 use crate::codec::{DecodeError, DecodeErrorKind};
@@ -79,24 +79,21 @@ impl EncodedState {
 }
 
 /// A whole stored model record (world address and timestamps too) left in its segment's
-/// encoding: what a lazy [`Storage::load`](crate::Storage::load) hands the synchronizer.
+/// encoding: what a lazy [`Storage::load`](crate::Storage::load) hands the synchronizer. Its
+/// entity and model are in its head, kept beside it.
 #[derive(Debug)]
 pub(crate) struct EncodedModelRecord {
     segment: Rc<EncodedSegment>,
-    entity: EntityId,
-    model: Name,
     /// The record's whole state (world address, timestamps, members) in the segment.
     state: Range<u32>,
 }
 
 impl EncodedModelRecord {
     /// The upsert `record` of `segment` (whose bytes its view was read from).
-    pub(crate) fn new(segment: &Rc<EncodedSegment>, record: &RecordView<'_>, model: Name) -> Self {
+    pub(crate) fn new(segment: &Rc<EncodedSegment>, record: &RecordView<'_>) -> Self {
         let (offset, bytes) = record.state_span();
         EncodedModelRecord {
             segment: Rc::clone(segment),
-            entity: record.entity,
-            model,
             // An offset past 4 GiB (never: segments are far smaller) reads as out of the segment.
             state: u32::try_from(offset).unwrap_or(u32::MAX)
                 ..u32::try_from(offset + bytes.len()).unwrap_or(u32::MAX),
@@ -105,25 +102,25 @@ impl EncodedModelRecord {
 }
 
 impl EncodedRecord for EncodedModelRecord {
-    fn decode(&self) -> Result<ModelRecord, String> {
+    fn decode(&self, head: &RecordHead) -> Result<ModelRecord, String> {
         let range = self.state.start as usize..self.state.end as usize;
         let bytes = self
             .segment
             .bytes
             .get(range.clone())
             .ok_or_else(|| "the stored state lies outside its segment".to_owned())?;
-        let head = read_state_head(bytes, range.start).map_err(|e| e.to_string())?;
+        let state_head = read_state_head(bytes, range.start).map_err(|e| e.to_string())?;
         let members = read_members_at(
             &self.segment.bytes,
-            head.members.clone(),
+            state_head.members.clone(),
             &self.segment.strings,
         )
         .map_err(|e| e.to_string())?;
         let state = Struct {
-            name: self.model.clone(),
+            name: head.model.clone(),
             members,
         };
-        Ok(head.record(self.entity, state))
+        Ok(state_head.record(head.entity, state))
     }
 }
 

@@ -35,8 +35,8 @@ use std::future::poll_fn;
 use std::task::{Poll, Waker};
 
 use dojo_reactive_core::sync::{
-    Backoff, BackoffConfig, Clock, ModelKey, ModelRecord, StorageAdapter, StorageError,
-    StorageErrorKind, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    Backoff, BackoffConfig, Clock, Fingerprinter, ModelKey, ModelRecord, StorageAdapter,
+    StorageError, StorageErrorKind, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
 use dojo_reactive_storage::{Backend, RelayMark, StateChange, Storage};
@@ -357,13 +357,44 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         stored
     }
 
-    async fn load_and_send(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+    /// Loads `target` (its states fingerprinted `with` as they are read, if given) and sends
+    /// every stored segment to the view.
+    async fn load_and_send(
+        &self,
+        target: TargetKind,
+        with: Option<&Fingerprinter>,
+    ) -> Result<StoredTarget, StorageError> {
         let sink = &self.sink;
-        let loaded = self
-            .inner
-            .load_with_segments(target, &mut |segment| sink.delta(segment, true, None))
-            .await?;
+        let mut send = |segment: &[u8]| sink.delta(segment, true, None);
+        let loaded = match with {
+            None => self.inner.load_with_segments(target, &mut send).await?,
+            Some(with) => {
+                self.inner
+                    .load_fingerprints_with_segments(target, with, &mut send)
+                    .await?
+            }
+        };
         Ok(loaded.data)
+    }
+
+    /// What is stored, with what waits to be stored applied (what the store will hold), the
+    /// states fingerprinted `with` as they are read if given; sent to the view unless the
+    /// start-up sent it already.
+    async fn load_keeping(
+        &self,
+        target: TargetKind,
+        with: Option<&Fingerprinter>,
+    ) -> Result<StoredTarget, StorageError> {
+        self.write_waiting_of(target).await?;
+        let sent = self.preloaded.borrow_mut().remove(&target);
+        let stored = match (sent, with) {
+            (true, None) => StorageAdapter::load(&self.inner, target).await?,
+            (true, Some(with)) => {
+                StorageAdapter::load_fingerprints(&self.inner, target, with).await?
+            }
+            (false, with) => self.load_and_send(target, with).await?,
+        };
+        Ok(self.with_waiting(target, stored))
     }
 
     /// A batch's DELTA buffers (none when it changes no state; an error is reported and
@@ -609,14 +640,16 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
 
     /// What is stored, with what waits to be stored applied (what the store will hold).
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        self.write_waiting_of(target).await?;
-        let sent = self.preloaded.borrow_mut().remove(&target);
-        let stored = if sent {
-            StorageAdapter::load(&self.inner, target).await?
-        } else {
-            self.load_and_send(target).await?
-        };
-        Ok(self.with_waiting(target, stored))
+        self.load_keeping(target, None).await
+    }
+
+    /// [`Self::load`], the states fingerprinted `with` as they are read.
+    async fn load_fingerprints(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+    ) -> Result<StoredTarget, StorageError> {
+        self.load_keeping(target, Some(with)).await
     }
 
     /// What is stored, with what waits to be stored applied; nothing is sent to the view.

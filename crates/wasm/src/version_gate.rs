@@ -10,7 +10,8 @@ use std::rc::Rc;
 use futures_util::future::LocalBoxFuture;
 
 use dojo_reactive_core::sync::{
-    StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    Fingerprinter, StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind,
+    TargetSyncState,
 };
 use dojo_reactive_core::ManifestFingerprint;
 use dojo_reactive_storage::{Backend, StoreError, ToriiVersionChangedError};
@@ -101,6 +102,14 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
 
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         self.storage.load(target).await
+    }
+
+    async fn load_fingerprints(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+    ) -> Result<StoredTarget, StorageError> {
+        self.storage.load_fingerprints(target, with).await
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

@@ -479,7 +479,14 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Err(error) = self.storage.init(&self.fingerprint, &version).await {
             return self.fail(st, Failure::Fatal(error), Next::Start);
         }
-        let stored = match self.storage.load(self.kind).await {
+        // The new mirror's fingerprints are made as storage reads the stored states; it
+        // replaces the old one once they are read.
+        let mut mirror = StoreMirror::new(&self.config);
+        let stored = match self
+            .storage
+            .load_fingerprints(self.kind, mirror.fingerprinter())
+            .await
+        {
             Ok(stored) => stored,
             Err(error) => return self.fail(st, Failure::Fatal(error), Next::Start),
         };
@@ -487,8 +494,8 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let message = format!("stored record skipped: {skipped}");
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
-        st.mirror = StoreMirror::new(&self.config);
-        st.mirror.seed(&stored);
+        mirror.seed(&stored.ledger, stored.models);
+        st.mirror = mirror;
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.sync_state.scopes =
             super::scopes::restored(&st.target, &st.sync_state, self.options.retention);

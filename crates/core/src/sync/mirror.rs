@@ -1,12 +1,11 @@
 //! The synchronizer's in-memory account of what it stored: the version ledger and, for every
-//! stored model state, only what tells an incoming state apart from it (a fingerprint, see
-//! [`Held`]), changed only through ledger decisions, with an undo log so that a storage batch
+//! stored model state, only what tells an incoming state apart from it (a [`Fingerprint`]), changed only through ledger decisions, with an undo log so that a storage batch
 //! that fails leaves memory exactly as storage is. The states themselves live in storage and in
 //! the view; a batch carries the ones it changed until it is committed.
 
 use std::collections::HashSet;
-use std::hash::BuildHasher;
 
+use super::fingerprint::{Fingerprint, Fingerprinter};
 use super::storage::{
     LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
 };
@@ -61,48 +60,13 @@ impl RowMeta {
     }
 }
 
-/// A fingerprint of a model state with its timestamps: two 64-bit hashes of the whole state
-/// (every member, name and value) with two seeds drawn at random per mirror. States with equal
-/// fingerprints are taken as equal (a change mistaken for none would be stored with the next
-/// change of that state). The hash is fast, not cryptographic: the random seeds keep colliding
-/// states from being computed in advance, and two states collide by chance with odds near
-/// 2⁻¹²⁸.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fingerprint([u64; 2]);
-
-/// The fingerprint function of one mirror (its two seeds).
-#[derive(Debug, Default)]
-struct Fingerprinter([FastHashBuilder; 2]);
-
-impl Fingerprinter {
-    fn of(&self, state: &Struct, executed_at: u64, updated_at: u64) -> Fingerprint {
-        let what = (state, executed_at, updated_at);
-        Fingerprint([self.0[0].hash_one(what), self.0[1].hash_one(what)])
-    }
-
-    fn of_record(&self, record: &ModelRecord) -> Fingerprint {
-        self.of(&record.state, record.executed_at, record.updated_at)
-    }
-}
-
-/// What the mirror holds of one stored model state: enough to tell whether an incoming state
-/// is the same, not the state (the view and storage have it).
-#[derive(Debug, Clone)]
-enum Held {
-    /// The state's fingerprint.
-    Known(Fingerprint),
-    /// A state restored from storage, still encoded: replaced by its fingerprint the first time
-    /// something is compared with it.
-    Restored(StoredRecord),
-}
-
 /// What one (entity, model) looked like before the batch under construction changed it.
 #[derive(Debug, Clone)]
 pub(crate) struct UndoEntry {
     entity: EntityId,
     model: ModelId,
     version: Option<Version>,
-    held: Option<Held>,
+    held: Option<Fingerprint>,
 }
 
 /// Changes applied in memory and not yet committed: each changed (entity, model) in the order
@@ -141,8 +105,8 @@ pub(crate) struct SeedReport {
 #[derive(Debug)]
 pub(crate) struct StoreMirror {
     pub ledger: Ledger,
-    /// Every stored model state, as its fingerprint (restored ones: encoded until compared).
-    held: FastMap<(EntityId, ModelId), Held>,
+    /// Every stored model state, as its fingerprint.
+    held: FastMap<(EntityId, ModelId), Fingerprint>,
     fingerprints: Fingerprinter,
     models: Vec<(ModelId, String)>,
     /// Snapshot rows identical to what is held.
@@ -179,29 +143,29 @@ impl StoreMirror {
         id
     }
 
+    /// The fingerprint function of this mirror: [`Self::seed`] takes stored states fingerprinted
+    /// by it (or encoded).
+    pub(crate) fn fingerprinter(&self) -> &Fingerprinter {
+        &self.fingerprints
+    }
+
     /// Tags of every model seen or configured.
     pub(crate) fn model_tags(&self) -> impl Iterator<Item = &str> {
         self.models.iter().map(|(_, tag)| tag.as_str())
     }
 
-    /// The fingerprint of what is stored of (entity, model), fingerprinting (and dropping) a
-    /// restored state on the way; `None` when nothing is stored, or when a restored state cannot
-    /// be decoded (then nothing equals it).
-    fn held_fingerprint(&mut self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
-        let held = self.held.get_mut(&(*entity, model))?;
-        match held {
-            Held::Known(fingerprint) => Some(*fingerprint),
-            Held::Restored(record) => {
-                let fingerprint = self.fingerprints.of_record(record.get()?);
-                *held = Held::Known(fingerprint);
-                Some(fingerprint)
-            }
-        }
+    /// The fingerprint of what is stored of (entity, model); `None` when nothing is stored, or
+    /// when the stored state cannot be decoded (then nothing equals it).
+    fn held_fingerprint(&self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
+        self.held
+            .get(&(*entity, model))
+            .copied()
+            .filter(|held| *held != Fingerprint::UNDECODABLE)
     }
 
     /// Whether (entity, model) is stored as `state` with these timestamps.
     fn holds(
-        &mut self,
+        &self,
         entity: &EntityId,
         model: ModelId,
         state: &Struct,
@@ -212,19 +176,12 @@ impl StoreMirror {
             .is_some_and(|held| held == self.fingerprints.of(state, executed_at, updated_at))
     }
 
-    /// Whether `record` is what is stored of its (entity, model) (a restored state is decoded
-    /// for the comparison and stays as it is).
+    /// Whether `record` is what is stored of its (entity, model).
     pub(crate) fn holds_record(&self, record: &ModelRecord) -> bool {
-        let held = self
-            .ledger
+        self.ledger
             .find_model(record.model())
-            .and_then(|model| self.held.get(&(record.entity, model)));
-        let fingerprint = match held {
-            Some(Held::Known(fingerprint)) => Some(*fingerprint),
-            Some(Held::Restored(stored)) => stored.get().map(|r| self.fingerprints.of_record(r)),
-            None => None,
-        };
-        fingerprint == Some(self.fingerprints.of_record(record))
+            .and_then(|model| self.held_fingerprint(&record.entity, model))
+            == Some(self.fingerprints.of_record(record))
     }
 
     /// Whether a state of (entity, model) is stored.
@@ -239,7 +196,7 @@ impl StoreMirror {
 
     /// Whether a snapshot row would change nothing: every model state of `row` that
     /// `includes` accepts is held as it is, and no other accepted model of the entity is held.
-    pub(crate) fn holds_row(&mut self, row: &Entity, includes: impl Fn(&str) -> bool) -> bool {
+    pub(crate) fn holds_row(&self, row: &Entity, includes: impl Fn(&str) -> bool) -> bool {
         let shown = |tag: &str| row.models.iter().any(|state| &*state.name == tag);
         for state in row.models.iter().filter(|state| includes(&state.name)) {
             let Some(model) = self.ledger.find_model(&state.name) else {
@@ -255,16 +212,19 @@ impl StoreMirror {
             .all(|(model, _)| !self.held.contains_key(&(row.id, *model)))
     }
 
-    /// Restores what storage holds. Inconsistent leftovers are repaired so that memory and
-    /// storage agree on every (entity, model) the next replay may touch.
-    pub(crate) fn seed(&mut self, stored: &StoredTarget) -> SeedReport {
+    /// Restores what storage holds: its ledger entries, and a fingerprint of each of its model
+    /// states (made by storage as it read them, with [`Self::fingerprinter`], or decoded here one
+    /// at a time and dropped, with the last state of a segment the segment). Inconsistent leftovers are repaired so that memory and storage agree on every
+    /// (entity, model) the next replay may touch.
+    pub(crate) fn seed(&mut self, ledger: &[LedgerEntry], models: Vec<StoredRecord>) -> SeedReport {
         let mut report = SeedReport::default();
-        for entry in &stored.ledger {
+        for entry in ledger {
             let model = self.model_id(&entry.model);
             self.ledger.restore(&entry.entity, model, &entry.version);
             report.restored += 1;
         }
-        for record in &stored.models {
+        self.held.reserve(models.len());
+        for record in models {
             if record.is_deletion() {
                 continue;
             }
@@ -285,7 +245,7 @@ impl StoreMirror {
                 report.unversioned += 1;
             }
             self.held
-                .insert((entity, model), Held::Restored(record.clone()));
+                .insert((entity, model), record.fingerprint(&self.fingerprints));
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
@@ -314,7 +274,7 @@ impl StoreMirror {
         entity: EntityId,
         model: ModelId,
         version: Option<Version>,
-        held: Option<Held>,
+        held: Option<Fingerprint>,
     ) {
         if pending.states.contains_key(&(entity, model)) {
             return;
@@ -352,13 +312,13 @@ impl StoreMirror {
                 .observe_state(&meta.id, state, source, meta.executed_at, meta.updated_at);
         if decision.applies() {
             let key = (meta.id, model);
-            let held_before = self.held.get(&key).cloned();
+            let held_before = self.held.get(&key).copied();
             Self::note(pending, meta.id, model, version_before, held_before);
             let now = if state.is_deletion() {
                 self.held.remove(&key);
                 None
             } else {
-                self.held.insert(key, Held::Known(fingerprint));
+                self.held.insert(key, fingerprint);
                 Some(ModelRecord {
                     entity: meta.id,
                     world_address: meta.world_address,
@@ -558,14 +518,14 @@ mod tests {
     use crate::sync::stored::{EncodedRecord, RecordHead};
     use crate::value::{Member, Primitive, Value};
 
-    /// An encoded record that counts its decodings.
+    /// An encoded record that counts its decodings (`None`: it cannot be decoded).
     #[derive(Debug)]
-    struct Counted(ModelRecord, Rc<Cell<u32>>);
+    struct Counted(Option<ModelRecord>, Rc<Cell<u32>>);
 
     impl EncodedRecord for Counted {
-        fn decode(&self) -> Result<ModelRecord, String> {
+        fn decode(&self, _: &RecordHead) -> Result<ModelRecord, String> {
             self.1.set(self.1.get() + 1);
-            Ok(self.0.clone())
+            self.0.clone().ok_or_else(|| "bad bytes".to_owned())
         }
     }
 
@@ -587,8 +547,13 @@ mod tests {
         }
     }
 
-    fn stored(records: &[ModelRecord], decodes: &Rc<Cell<u32>>) -> StoredTarget {
-        let models = records
+    /// `records` as a load hands them over (encoded), each decoding to `decoded(record)`.
+    fn encoded(
+        records: &[ModelRecord],
+        decodes: &Rc<Cell<u32>>,
+        decoded: impl Fn(&ModelRecord) -> Option<ModelRecord>,
+    ) -> Vec<StoredRecord> {
+        records
             .iter()
             .map(|r| {
                 let head = RecordHead {
@@ -597,28 +562,34 @@ mod tests {
                     updated_at: r.updated_at,
                     executed_at: r.executed_at,
                 };
-                StoredRecord::encoded(head, Box::new(Counted(r.clone(), Rc::clone(decodes))))
+                let source = Counted(decoded(r), Rc::clone(decodes));
+                StoredRecord::encoded(head, Box::new(source))
             })
-            .collect();
-        StoredTarget {
-            models,
-            ..StoredTarget::default()
-        }
+            .collect()
     }
 
     #[test]
-    fn restored_states_are_decoded_only_when_compared_and_then_kept_as_fingerprints() {
+    fn seeding_fingerprints_each_stored_state_once_and_keeps_none_of_them() {
         let decodes = Rc::new(Cell::new(0));
         let records: Vec<_> = (1..=3).map(|n| record(n, 5)).collect();
         let mut mirror = StoreMirror::new(&SyncConfig::default());
-        let report = mirror.seed(&stored(&records, &decodes));
+        let report = mirror.seed(&[], encoded(&records, &decodes, |r| Some(r.clone())));
         assert_eq!(
             report.unversioned, 3,
             "versioned by their heads' timestamps"
         );
-        assert_eq!(decodes.get(), 0, "seeding reads heads only");
+        assert_eq!(
+            decodes.get(),
+            3,
+            "each state decoded once, to fingerprint it"
+        );
+        assert_eq!(
+            Rc::strong_count(&decodes),
+            1,
+            "no stored record (nor the segment it shares) outlives the seed"
+        );
 
-        // The same state again: compared (one decode), nothing to write.
+        // The same state again: nothing to write, and nothing decoded.
         let mut pending = Pending::default();
         let meta = RowMeta {
             id: Felt::from(1u128),
@@ -630,11 +601,7 @@ mod tests {
         let source = Source::Stream { epoch: 1, seq: 1 };
         let same = mirror.observe(&mut pending, &meta, &records[0].state, source);
         assert!(same.is_none());
-        assert_eq!((decodes.get(), mirror.unchanged), (1, 1));
-        assert!(mirror
-            .observe(&mut pending, &meta, &records[0].state, source)
-            .is_none());
-        assert_eq!(decodes.get(), 1, "compared once, then by its fingerprint");
+        assert_eq!((decodes.get(), mirror.unchanged), (3, 1));
 
         // A newer state of entity 2 replaces the one held; the batch carries the new state and
         // undoing it puts the old one back.
@@ -648,7 +615,6 @@ mod tests {
         assert!(mirror
             .observe(&mut pending, &newer, &state, source)
             .is_some_and(|d| d.applies()));
-        assert_eq!(decodes.get(), 2);
         let (batch, undo) = mirror.finish(pending, TargetKind::Entities, None);
         assert_eq!(batch.upserts.len(), 1);
         assert_eq!(batch.upserts[0].state, state);
@@ -657,14 +623,60 @@ mod tests {
         assert!(mirror.holds_record(&records[1]));
         assert!(!mirror.holds_record(&batch.upserts[0]));
         assert_eq!(mirror.held_states(), 3);
-        assert_eq!(decodes.get(), 2, "the old state was fingerprinted once");
         assert!(mirror.holds_record(&records[2]));
-        assert_eq!(decodes.get(), 3, "comparing with the last one decodes it");
+        assert_eq!(decodes.get(), 3);
         let other = ModelRecord {
             updated_at: 12,
             ..records[2].clone()
         };
         assert!(!mirror.holds_record(&other), "the timestamps count");
+    }
+
+    #[test]
+    fn a_stored_state_that_cannot_be_decoded_is_held_and_equals_nothing() {
+        let decodes = Rc::new(Cell::new(0));
+        let stored = record(1, 5);
+        let mut mirror = StoreMirror::new(&SyncConfig::default());
+        mirror.seed(
+            &[],
+            encoded(std::slice::from_ref(&stored), &decodes, |_| None),
+        );
+        assert_eq!(mirror.held_states(), 1);
+        assert!(!mirror.holds_record(&stored));
+        // A later state arriving is compared unequal and written over it.
+        let mut pending = Pending::default();
+        let meta = RowMeta {
+            id: stored.entity,
+            world_address: Felt::ZERO,
+            created_at: 1,
+            updated_at: 11,
+            executed_at: 11,
+        };
+        let decision = mirror.observe(
+            &mut pending,
+            &meta,
+            &stored.state,
+            Source::Stream { epoch: 1, seq: 1 },
+        );
+        assert!(decision.is_some_and(|d| d.applies()));
+        assert_eq!(pending.order.len(), 1);
+        let written = ModelRecord {
+            updated_at: 11,
+            executed_at: 11,
+            ..stored.clone()
+        };
+        assert!(mirror.holds_record(&written));
+        assert!(!mirror.holds_row(
+            &Entity {
+                id: stored.entity,
+                world_address: Felt::ZERO,
+                models: vec![record(1, 6).state],
+                created_at: 1,
+                updated_at: 11,
+                executed_at: 11,
+            },
+            |_| true
+        ));
     }
 
     #[test]

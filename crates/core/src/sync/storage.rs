@@ -6,6 +6,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::error::StorageError;
+use super::fingerprint::Fingerprinter;
 use super::stored::StoredRecord;
 use super::target::TargetKind;
 use crate::bytes32::Felt;
@@ -169,6 +170,19 @@ pub trait StorageAdapter {
     /// Everything stored for a target.
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError>;
 
+    /// Everything stored for a target, for the synchronizer's start-up, which keeps only a
+    /// fingerprint of each model state: an adapter may hand them over fingerprinted `with` as it
+    /// reads them ([`StoredRecord::fingerprinted`]), so that nothing it read them from outlives
+    /// the read. By default, [`Self::load`].
+    async fn load_fingerprints(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+    ) -> Result<StoredTarget, StorageError> {
+        let _ = with;
+        self.load(target).await
+    }
+
     /// Everything stored for a target, read for the synchronizer's own judgement (what a
     /// target change leaves uncovered), without what an adapter does with a load besides
     /// returning it (the worker's sends every loaded state to the view).
@@ -201,6 +215,14 @@ macro_rules! forward_storage_adapter {
 
             async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
                 (**self).load(target).await
+            }
+
+            async fn load_fingerprints(
+                &self,
+                target: TargetKind,
+                with: &Fingerprinter,
+            ) -> Result<StoredTarget, StorageError> {
+                (**self).load_fingerprints(target, with).await
             }
 
             async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {

@@ -1,19 +1,22 @@
-//! Model states read back from storage, decoded now or only when something first reads them: a
-//! start-up that restores 100,000 states indexes them by their heads and pays for decoding
-//! only the ones a later comparison, batch or audit needs.
+//! Model states read back from storage: decoded, encoded until something first reads them (a
+//! reader of 100,000 states indexes them by their heads and pays for decoding only the ones it
+//! needs), or only fingerprinted, for the synchronizer's start-up, which keeps no more of them.
 
 use std::cell::OnceCell;
 use std::fmt;
 use std::rc::Rc;
 
+use super::fingerprint::{Fingerprint, Fingerprinter};
 use super::storage::ModelRecord;
 use crate::entity::EntityId;
 use crate::name::Name;
 
-/// A model state still in its stored encoding (storage implements it).
+/// A model state still in its stored encoding (storage implements it). Its head is kept
+/// beside it, not in it: a restore holds one per stored state.
 pub trait EncodedRecord: fmt::Debug {
-    /// Decodes the whole record; a message saying what is wrong when it cannot be decoded.
-    fn decode(&self) -> Result<ModelRecord, String>;
+    /// Decodes the whole record whose head is `head`; a message saying what is wrong when it
+    /// cannot be decoded.
+    fn decode(&self, head: &RecordHead) -> Result<ModelRecord, String>;
 }
 
 /// What is known of an encoded record without decoding it.
@@ -33,24 +36,37 @@ pub struct RecordHead {
 struct Lazy {
     head: RecordHead,
     source: Box<dyn EncodedRecord>,
-    /// The decoded record (`None` when it could not be decoded).
-    decoded: OnceCell<Option<ModelRecord>>,
+    /// The decoded record (`None` when it could not be decoded), boxed: most states of a
+    /// restore are never decoded, and an empty cell is then two words, not a whole record.
+    decoded: OnceCell<Option<Box<ModelRecord>>>,
 }
 
 impl Lazy {
+    fn decode(&self) -> Result<ModelRecord, String> {
+        self.source.decode(&self.head)
+    }
+
     fn get(&self) -> Option<&ModelRecord> {
         self.decoded
-            .get_or_init(|| self.source.decode().ok())
-            .as_ref()
+            .get_or_init(|| self.decode().ok().map(Box::new))
+            .as_deref()
     }
 }
 
-/// Both variants are one pointer: a restore holds one of these per stored state (hundreds of
-/// thousands), most of them encoded.
+/// A state of which a start-up's load kept only the head and a fingerprint.
+#[derive(Debug, Clone)]
+struct Fingerprinted {
+    head: RecordHead,
+    fingerprint: Fingerprint,
+}
+
+/// Every variant is one pointer: a restore holds one of these per stored state (hundreds of
+/// thousands), most of them encoded or fingerprinted.
 #[derive(Debug, Clone)]
 enum Repr {
     Decoded(Box<ModelRecord>),
     Encoded(Rc<Lazy>),
+    Fingerprinted(Box<Fingerprinted>),
 }
 
 /// One stored model state: decoded, or encoded and decoded once, on first read. Clones share
@@ -68,11 +84,22 @@ impl StoredRecord {
         })))
     }
 
+    /// A state of which only its head and its fingerprint (made as it was read) are kept: it
+    /// cannot be decoded, and [`Self::fingerprint`] gives `fingerprint` whatever the function
+    /// it is asked with. What a start-up's load hands the synchronizer, which keeps no more.
+    pub fn fingerprinted(head: RecordHead, fingerprint: Fingerprint) -> Self {
+        StoredRecord(Repr::Fingerprinted(Box::new(Fingerprinted {
+            head,
+            fingerprint,
+        })))
+    }
+
     /// The entity.
     pub fn entity(&self) -> &EntityId {
         match &self.0 {
             Repr::Decoded(record) => &record.entity,
             Repr::Encoded(lazy) => &lazy.head.entity,
+            Repr::Fingerprinted(kept) => &kept.head.entity,
         }
     }
 
@@ -81,6 +108,7 @@ impl StoredRecord {
         match &self.0 {
             Repr::Decoded(record) => record.model(),
             Repr::Encoded(lazy) => &lazy.head.model,
+            Repr::Fingerprinted(kept) => &kept.head.model,
         }
     }
 
@@ -89,6 +117,7 @@ impl StoredRecord {
         match &self.0 {
             Repr::Decoded(record) => record.updated_at,
             Repr::Encoded(lazy) => lazy.head.updated_at,
+            Repr::Fingerprinted(kept) => kept.head.updated_at,
         }
     }
 
@@ -97,6 +126,25 @@ impl StoredRecord {
         match &self.0 {
             Repr::Decoded(record) => record.executed_at,
             Repr::Encoded(lazy) => lazy.head.executed_at,
+            Repr::Fingerprinted(kept) => kept.head.executed_at,
+        }
+    }
+
+    /// The fingerprint of the state made `with` (decoded for it and not kept when it is
+    /// encoded; [`Fingerprint::UNDECODABLE`] when it cannot be decoded); a fingerprinted state's
+    /// own, which compares only with `with` the function that made it.
+    pub fn fingerprint(&self, with: &Fingerprinter) -> Fingerprint {
+        match &self.0 {
+            Repr::Decoded(record) => with.of_record(record),
+            Repr::Encoded(lazy) => match lazy.decoded.get() {
+                Some(decoded) => decoded
+                    .as_deref()
+                    .map_or(Fingerprint::UNDECODABLE, |r| with.of_record(r)),
+                None => lazy
+                    .decode()
+                    .map_or(Fingerprint::UNDECODABLE, |r| with.of_record(&r)),
+            },
+            Repr::Fingerprinted(kept) => kept.fingerprint,
         }
     }
 
@@ -111,15 +159,18 @@ impl StoredRecord {
         match &self.0 {
             Repr::Decoded(_) => true,
             Repr::Encoded(lazy) => lazy.decoded.get().is_some(),
+            Repr::Fingerprinted(_) => false,
         }
     }
 
     /// The record, decoded on the first call; `None` when its encoding cannot be decoded (the
-    /// storage that produced it checked its bytes, so only a writer's bug leads there).
+    /// storage that produced it checked its bytes, so only a writer's bug leads there) or only
+    /// its fingerprint was kept.
     pub fn get(&self) -> Option<&ModelRecord> {
         match &self.0 {
             Repr::Decoded(record) => Some(record.as_ref()),
             Repr::Encoded(lazy) => lazy.get(),
+            Repr::Fingerprinted(_) => None,
         }
     }
 
@@ -130,9 +181,10 @@ impl StoredRecord {
         match &self.0 {
             Repr::Decoded(record) => Some(record.as_ref().clone()),
             Repr::Encoded(lazy) => match lazy.decoded.get() {
-                Some(decoded) => decoded.clone(),
-                None => lazy.source.decode().ok(),
+                Some(decoded) => decoded.as_deref().cloned(),
+                None => lazy.decode().ok(),
             },
+            Repr::Fingerprinted(_) => None,
         }
     }
 
@@ -142,8 +194,9 @@ impl StoredRecord {
             Repr::Decoded(_) => None,
             Repr::Encoded(lazy) => match lazy.get() {
                 Some(_) => None,
-                None => lazy.source.decode().err(),
+                None => lazy.decode().err(),
             },
+            Repr::Fingerprinted(_) => Some("only the state's fingerprint was loaded".to_owned()),
         }
     }
 }
@@ -156,11 +209,15 @@ impl From<ModelRecord> for StoredRecord {
 
 impl PartialEq for StoredRecord {
     /// Records are equal when they decode to the same record; an undecodable one equals only
-    /// itself and its clones.
+    /// itself and its clones; fingerprinted ones, those of the same key and fingerprint.
     fn eq(&self, other: &Self) -> bool {
         match (self.get(), other.get(), &self.0, &other.0) {
             (Some(a), Some(b), _, _) => a == b,
             (None, None, Repr::Encoded(a), Repr::Encoded(b)) => Rc::ptr_eq(a, b),
+            (None, None, Repr::Fingerprinted(a), Repr::Fingerprinted(b)) => {
+                (&a.head.entity, &a.head.model, a.fingerprint)
+                    == (&b.head.entity, &b.head.model, b.fingerprint)
+            }
             _ => false,
         }
     }
@@ -190,7 +247,7 @@ mod tests {
     }
 
     impl EncodedRecord for Counting {
-        fn decode(&self) -> Result<ModelRecord, String> {
+        fn decode(&self, _: &RecordHead) -> Result<ModelRecord, String> {
             self.calls.set(self.calls.get() + 1);
             self.record.clone().ok_or_else(|| "bad bytes".to_owned())
         }
@@ -238,6 +295,56 @@ mod tests {
         assert!(copy.is_decoded());
         assert_eq!(calls.get(), 1);
         assert_eq!(stored, StoredRecord::from(record()));
+    }
+
+    #[test]
+    fn a_fingerprinted_record_keeps_its_head_and_its_fingerprint_only() {
+        let with = Fingerprinter::default();
+        let fingerprint = with.of_record(&record());
+        let kept = StoredRecord::fingerprinted(head(), fingerprint);
+        assert_eq!(
+            (
+                kept.entity(),
+                kept.model(),
+                kept.updated_at(),
+                kept.executed_at()
+            ),
+            (&Felt::from(7u128), "ns-M", 2, 3)
+        );
+        assert_eq!(kept.fingerprint(&with), fingerprint);
+        assert_eq!(
+            kept.fingerprint(&Fingerprinter::default()),
+            fingerprint,
+            "its own, whatever it is asked with"
+        );
+        assert_eq!((kept.get(), kept.decode_once()), (None, None));
+        assert!(kept.decode_error().is_some());
+        assert_eq!(kept, kept.clone());
+        assert_ne!(
+            kept,
+            StoredRecord::fingerprinted(head(), Fingerprint::UNDECODABLE)
+        );
+
+        // The same state, encoded or decoded, fingerprints alike.
+        let calls = Rc::new(Cell::new(0));
+        let encoded = StoredRecord::encoded(
+            head(),
+            Box::new(Counting {
+                record: Some(record()),
+                calls: Rc::clone(&calls),
+            }),
+        );
+        assert_eq!(encoded.fingerprint(&with), fingerprint);
+        assert!(!encoded.is_decoded(), "fingerprinting keeps no decoding");
+        assert_eq!(StoredRecord::from(record()).fingerprint(&with), fingerprint);
+        let undecodable = StoredRecord::encoded(
+            head(),
+            Box::new(Counting {
+                record: None,
+                calls,
+            }),
+        );
+        assert_eq!(undecodable.fingerprint(&with), Fingerprint::UNDECODABLE);
     }
 
     #[test]

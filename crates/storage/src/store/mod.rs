@@ -15,7 +15,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use dojo_reactive_core::sync::{
-    LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    Fingerprinter, LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetKind,
+    TargetSyncState,
 };
 use dojo_reactive_core::{EntityId, FingerprintChange, ManifestFingerprint};
 use futures_util::lock::Mutex;
@@ -36,7 +37,7 @@ use crate::segment::{
     VersionWrite,
 };
 use index::{IdMap, TargetIndex, VersionOpKind};
-use replay::{replay, Replayed, Replayer};
+use replay::{replay, Keep, Replayed, Replayer};
 
 /// Model states and ledger entries read back for some entities.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -414,7 +415,7 @@ impl<B: Backend> Storage<B> {
             return Ok(());
         }
         let raw = self.backend.read_segments(target).await?;
-        let replayed = replay(target, raw, false);
+        let replayed = replay(target, raw, Keep::Index);
         self.report(&replayed.skipped);
         self.inner
             .borrow_mut()
@@ -440,9 +441,45 @@ impl<B: Backend> Storage<B> {
         target: TargetKind,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<Loaded, StoreError> {
+        self.load_keeping(target, Keep::Encoded, sink).await
+    }
+
+    /// [`Storage::load`] for a start-up that keeps only a fingerprint of each model state: the
+    /// states come fingerprinted `with` as their segments are read
+    /// ([`StoredRecord::fingerprinted`]), and no segment is kept after its replay, so the load
+    /// holds one chunk of segments at a time besides its result.
+    ///
+    /// [`StoredRecord::fingerprinted`]: dojo_reactive_core::sync::StoredRecord::fingerprinted
+    pub async fn load_fingerprints(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+    ) -> Result<Loaded, StoreError> {
+        self.load_fingerprints_with_segments(target, with, &mut |_| {})
+            .await
+    }
+
+    /// [`Storage::load_fingerprints`], also handing every readable segment to `sink` as
+    /// [`Storage::load_with_segments`] does.
+    pub async fn load_fingerprints_with_segments(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Loaded, StoreError> {
+        self.load_keeping(target, Keep::Fingerprints(with.clone()), sink)
+            .await
+    }
+
+    async fn load_keeping(
+        &self,
+        target: TargetKind,
+        keep: Keep,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let (replayed, _) = self.replay_segments(target, true, sink).await?;
+        let (replayed, _) = self.replay_segments(target, keep, sink).await?;
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -487,7 +524,7 @@ impl<B: Backend> Storage<B> {
     ) -> Result<(usize, Option<RelayMark>), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let (replayed, mark) = self.replay_segments(target, false, sink).await?;
+        let (replayed, mark) = self.replay_segments(target, Keep::Index, sink).await?;
         self.report(&replayed.skipped);
         let (states, _) = replayed.index.totals();
         self.inner
@@ -497,16 +534,16 @@ impl<B: Backend> Storage<B> {
         Ok((states, mark))
     }
 
-    /// Reads every segment of a target in sequence order and replays it (decoding the states
-    /// when `materialize`); each segment that decodes is also handed to `sink`. Returns the
+    /// Reads every segment of a target in sequence order and replays it (keeping of the states
+    /// what `keep` says); each segment that decodes is also handed to `sink`. Returns the
     /// replay and the target's relay mark, read in the same snapshot.
     async fn replay_segments(
         &self,
         target: TargetKind,
-        materialize: bool,
+        keep: Keep,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<(Replayed, Option<RelayMark>), StoreError> {
-        let mut replayer = Replayer::new(target, materialize);
+        let mut replayer = Replayer::new(target, keep);
         let with = self
             .backend
             .scan_segments(target, &[relay_mark_key(target)], &mut |chunk| {

@@ -7,7 +7,9 @@
 
 use std::rc::Rc;
 
-use dojo_reactive_core::sync::{LedgerEntry, RecordHead, StoredRecord, TargetKind};
+use dojo_reactive_core::sync::{
+    EncodedRecord, Fingerprint, Fingerprinter, LedgerEntry, RecordHead, StoredRecord, TargetKind,
+};
 use dojo_reactive_core::Name;
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
@@ -48,11 +50,24 @@ pub(crate) fn model_ids(index: &mut TargetIndex, view: &SegmentView<'_>) -> Vec<
     ids
 }
 
-/// Replays segments fed in sequence order. Model states stay in their segments' encoding,
-/// decoded when something reads them; their heads (entity, model, timestamps) are read here.
+/// What a replay keeps of the stored model states.
+#[derive(Debug, Clone)]
+pub(crate) enum Keep {
+    /// Nothing: the index only.
+    Index,
+    /// Each state left in its segment's encoding (decoded when something reads it): the
+    /// segment's bytes are kept as long as one of its states is.
+    Encoded,
+    /// Each state's fingerprint, made as its segment is replayed: no segment outlives its
+    /// replay.
+    Fingerprints(Fingerprinter),
+}
+
+/// Replays segments fed in sequence order. Model states are kept as [`Keep`] says; their heads
+/// (entity, model, timestamps) are read here.
 pub(crate) struct Replayer {
     target: TargetKind,
-    materialize: bool,
+    keep: Keep,
     index: TargetIndex,
     /// Stored states; `None` where a later write superseded or deleted one.
     models: Vec<Option<StoredRecord>>,
@@ -61,10 +76,10 @@ pub(crate) struct Replayer {
 }
 
 impl Replayer {
-    pub(crate) fn new(target: TargetKind, materialize: bool) -> Self {
+    pub(crate) fn new(target: TargetKind, keep: Keep) -> Self {
         Replayer {
             target,
-            materialize,
+            keep,
             index: TargetIndex::default(),
             models: Vec::new(),
             ledger: Vec::new(),
@@ -118,13 +133,16 @@ impl Replayer {
                 return None;
             }
         };
-        let segment = self
-            .materialize
-            .then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
+        let materialize = !matches!(self.keep, Keep::Index);
+        let fingerprints = match &self.keep {
+            Keep::Fingerprints(with) => Some(with),
+            Keep::Index | Keep::Encoded => None,
+        };
+        let segment = materialize.then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
         self.index.add_segment(seq, view.kind, bytes.len());
         let ids = model_ids(&mut self.index, &view);
         self.index.reserve(view.records.len());
-        if self.materialize {
+        if materialize {
             self.models.reserve(view.records.len());
             self.ledger.reserve(view.records.len());
         }
@@ -151,17 +169,19 @@ impl Replayer {
                     match record.state {
                         StateOp::None => {}
                         StateOp::Delete => clear(models, *state_pos),
-                        StateOp::Upsert => match stored_record(segment, record, strings) {
-                            Ok(state) => *state_pos = place(models, *state_pos, state),
-                            Err(error) => {
-                                clear(models, *state_pos);
-                                skipped.push(SkippedRecord {
-                                    store: ENTITIES,
-                                    key: format!("{key} entity {}", record.entity.to_hex()),
-                                    error: StoreError::corrupt("model state", error),
-                                });
+                        StateOp::Upsert => {
+                            match stored_record(segment, record, strings, fingerprints) {
+                                Ok(state) => *state_pos = place(models, *state_pos, state),
+                                Err(error) => {
+                                    clear(models, *state_pos);
+                                    skipped.push(SkippedRecord {
+                                        store: ENTITIES,
+                                        key: format!("{key} entity {}", record.entity.to_hex()),
+                                        error: StoreError::corrupt("model state", error),
+                                    });
+                                }
                             }
-                        },
+                        }
                     }
                     match &record.version {
                         VersionOp::None => {}
@@ -195,18 +215,21 @@ impl Replayer {
     pub(crate) fn finish(self) -> Replayed {
         Replayed {
             index: self.index,
-            models: self.models.into_iter().flatten().collect(),
-            ledger: self.ledger.into_iter().flatten().collect(),
+            models: live(self.models),
+            ledger: live(self.ledger),
             skipped: self.skipped,
         }
     }
 }
 
-/// The stored state of an upsert record, left in its segment's encoding (its head read).
+/// The stored state of an upsert record (its head read), left in its segment's encoding or,
+/// `with` a fingerprint function, decoded now for its fingerprint and not kept (a state that
+/// cannot be decoded: [`Fingerprint::UNDECODABLE`]).
 fn stored_record(
     segment: &Rc<EncodedSegment>,
     record: &RecordView<'_>,
     strings: &[Name],
+    with: Option<&Fingerprinter>,
 ) -> Result<StoredRecord, DecodeError> {
     let model = strings.get(record.model).cloned().ok_or(DecodeError {
         offset: record.state_span().0,
@@ -215,14 +238,30 @@ fn stored_record(
     let ([_, updated_at, executed_at], _) = members_range(record)?;
     let head = RecordHead {
         entity: record.entity,
-        model: model.clone(),
+        model,
         updated_at,
         executed_at,
     };
-    Ok(StoredRecord::encoded(
-        head,
-        Box::new(EncodedModelRecord::new(segment, record, model)),
-    ))
+    let encoded = EncodedModelRecord::new(segment, record);
+    Ok(match with {
+        Some(with) => {
+            let fingerprint = encoded
+                .decode(&head)
+                .map_or(Fingerprint::UNDECODABLE, |record| with.of_record(&record));
+            StoredRecord::fingerprinted(head, fingerprint)
+        }
+        None => StoredRecord::encoded(head, Box::new(encoded)),
+    })
+}
+
+/// The items that are there, in their list's own buffer: a load never holds its lists twice
+/// (`filter_map` over a `Vec`'s items collects in place; `flatten` allocates a new list).
+#[allow(
+    clippy::filter_map_identity,
+    reason = "flatten() does not collect in place"
+)]
+fn live<T>(items: Vec<Option<T>>) -> Vec<T> {
+    items.into_iter().filter_map(|item| item).collect()
 }
 
 /// Stores `value` at `pos` (or appends it); returns where it is.
@@ -246,9 +285,9 @@ fn clear<T>(items: &mut [Option<T>], pos: u32) {
 }
 
 /// Replays raw segments in one go.
-pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, materialize: bool) -> Replayed {
+pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, keep: Keep) -> Replayed {
     raw.sort_by_key(|segment| segment.seq.as_ref().ok().copied());
-    let mut replayer = Replayer::new(target, materialize);
+    let mut replayer = Replayer::new(target, keep);
     replayer.feed(raw);
     replayer.finish()
 }

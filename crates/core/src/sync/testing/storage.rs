@@ -20,7 +20,7 @@ use crate::sync::{
 struct Kept(ModelRecord);
 
 impl EncodedRecord for Kept {
-    fn decode(&self) -> Result<ModelRecord, String> {
+    fn decode(&self, _: &RecordHead) -> Result<ModelRecord, String> {
         Ok(self.0.clone())
     }
 }

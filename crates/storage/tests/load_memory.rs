@@ -1,0 +1,159 @@
+//! What a start-up's load of 20,000 stored bench-world `arena-Player` states costs in memory
+//! besides the stored bytes themselves, counted by a global allocator: the most it holds at
+//! once and what it leaves held. A guard on the worker's warm-start peak (issue 13 item 4).
+//! Native, 64-bit (wasm32's pointers are half as wide). Run with `--nocapture` for the figures.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dojo_reactive_core::sync::testing::bench_world::{entity, player_state};
+use dojo_reactive_core::sync::{Fingerprinter, LedgerEntry, ModelRecord, SyncBatch, TargetKind};
+use dojo_reactive_core::{Felt, ManifestFingerprint};
+use dojo_reactive_core::{Source, StateKind, Version};
+use dojo_reactive_storage::{MemoryBackend, Storage};
+
+/// Bytes allocated and not freed.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The most `LIVE` has been since the last [`reset_peak`].
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn reset_peak() -> usize {
+    let live = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live, Ordering::Relaxed);
+    live
+}
+
+fn grow(bytes: usize) {
+    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+struct Counting;
+
+// SAFETY: every call is forwarded to `System` unchanged; only counters are updated besides.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grow(layout.size());
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        grow(new_size);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const STATES: u64 = 20_000;
+
+fn batch(from: u64, to: u64) -> SyncBatch {
+    let mut batch = SyncBatch::new(TargetKind::Entities);
+    for i in from..to {
+        let record = ModelRecord {
+            entity: entity(i),
+            world_address: Felt::ZERO,
+            state: player_state(i),
+            created_at: 1,
+            updated_at: 2,
+            executed_at: 3,
+        };
+        batch.ledger.push(LedgerEntry {
+            entity: record.entity,
+            model: record.state.name.clone(),
+            version: Version {
+                source: Source::Snapshot { epoch: 1, page: i },
+                executed_at: 3,
+                updated_at: 2,
+                state: StateKind::Write,
+                game: None,
+            },
+        });
+        batch.upserts.push(record);
+    }
+    batch
+}
+
+/// Loads the stored states twice, the way the synchronizer's start-up does (fingerprints) and
+/// the way every other reader does (encoded), and compares what each holds.
+#[test]
+fn a_start_up_load_peaks_under_700_bytes_per_stored_state_and_below_a_full_load() {
+    futures_executor::block_on(async {
+        let backend = MemoryBackend::new();
+        let storage = Storage::new(backend.connect());
+        let manifest = ManifestFingerprint {
+            hash: "m".into(),
+            world_class_hash: Felt::ZERO.to_hex(),
+            entries: Vec::new(),
+        };
+        storage.init(&manifest, "1.0.0").await.unwrap();
+        for from in (0..STATES).step_by(1_000) {
+            storage.commit(&batch(from, from + 1_000)).await.unwrap();
+        }
+        let stored = backend.stored_bytes();
+        let per_state = |bytes: usize| bytes as f64 / STATES as f64;
+        let with = Fingerprinter::default();
+
+        // A new connection each time: what a start-up does.
+        let storage = Storage::new(backend.connect());
+        storage.init(&manifest, "1.0.0").await.unwrap();
+        let before = reset_peak();
+        let started = std::time::Instant::now();
+        let fingerprinted = storage.load_fingerprints(TargetKind::Entities, &with).await;
+        let fingerprinting = started.elapsed();
+        let fingerprinted = fingerprinted.unwrap().data;
+        let held = LIVE.load(Ordering::Relaxed) - before;
+        let peak = PEAK.load(Ordering::Relaxed) - before;
+
+        let storage = Storage::new(backend.connect());
+        storage.init(&manifest, "1.0.0").await.unwrap();
+        let before = reset_peak();
+        let started = std::time::Instant::now();
+        let encoded = storage.load(TargetKind::Entities).await.unwrap().data;
+        let encoding = started.elapsed();
+        let encoded_held = LIVE.load(Ordering::Relaxed) - before;
+        let encoded_peak = PEAK.load(Ordering::Relaxed) - before;
+        println!(
+            "load of {STATES} states ({:.0} B stored per state): fingerprints: peak {:.0} B, \
+             held {:.0} B per state, {fingerprinting:?}; encoded: peak {:.0} B, held {:.0} B \
+             per state, {encoding:?}",
+            per_state(stored),
+            per_state(peak),
+            per_state(held),
+            per_state(encoded_peak),
+            per_state(encoded_held),
+        );
+
+        // The same states, each as its fingerprint.
+        assert_eq!(fingerprinted.models.len(), STATES as usize);
+        assert_eq!(encoded.models.len(), STATES as usize);
+        for (kept, stored) in fingerprinted.models.iter().zip(&encoded.models) {
+            assert_eq!(
+                (kept.entity(), kept.model(), kept.updated_at()),
+                (stored.entity(), stored.model(), stored.updated_at())
+            );
+            let record = stored.get().expect("stored states decode");
+            assert_eq!(kept.fingerprint(&with), with.of_record(record));
+        }
+        assert_eq!(fingerprinted.ledger, encoded.ledger);
+
+        assert!(
+            per_state(peak) < 700.0,
+            "a start-up's load peaks at {:.0} B per state",
+            per_state(peak)
+        );
+        assert!(peak < encoded_peak && held < encoded_held);
+    });
+}
