@@ -1,9 +1,10 @@
 //! [`Storage`] as the synchronizer's [`StorageAdapter`].
 
 use dojo_reactive_core::sync::{
-    StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    StorageAdapter, StorageError, StoredRecord, StoredTarget, SyncBatch, TargetKind,
+    TargetSyncState,
 };
-use dojo_reactive_core::ManifestFingerprint;
+use dojo_reactive_core::{EntityId, ManifestFingerprint};
 
 use crate::backend::Backend;
 use crate::store::Storage;
@@ -21,6 +22,20 @@ impl<B: Backend> StorageAdapter for Storage<B> {
     /// Skipped records are dropped here; [`Storage::load`] and [`Storage::take_skipped`] report them.
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         Ok(Storage::load(self, target).await?.data)
+    }
+
+    /// Reads only the segments holding these entities ([`Storage::get`]).
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StorageError> {
+        let records = Storage::get(self, target, entities).await?;
+        Ok(StoredTarget {
+            models: records.models.into_iter().map(StoredRecord::from).collect(),
+            ledger: records.ledger,
+            ..StoredTarget::default()
+        })
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

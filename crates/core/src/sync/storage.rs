@@ -1,6 +1,7 @@
 //! The persistence side of the synchronizer: model states, their ledger versions and the
 //! per-target sync state, written together in atomic batches.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use super::stored::StoredRecord;
 use super::target::TargetKind;
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
+use crate::hasher::FastHashBuilder;
 use crate::ledger::Version;
 use crate::manifest::ManifestFingerprint;
 use crate::name::Name;
@@ -116,6 +118,16 @@ pub struct StoredTarget {
     pub skipped: Vec<String>,
 }
 
+impl StoredTarget {
+    /// Keeps only the states and ledger entries of `entities`.
+    pub fn retain_entities(&mut self, entities: &[EntityId]) {
+        let wanted: HashSet<&EntityId, FastHashBuilder> = entities.iter().collect();
+        self.models
+            .retain(|record| wanted.contains(record.entity()));
+        self.ledger.retain(|entry| wanted.contains(&entry.entity));
+    }
+}
+
 /// One atomic write: it is stored entirely or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncBatch {
@@ -176,6 +188,21 @@ pub trait StorageAdapter {
         self.load(target).await
     }
 
+    /// What is stored for some entities of a target (their states and ledger entries), read
+    /// for the synchronizer's own judgement as [`StorageAdapter::read`] is: a target change
+    /// judges coverage a chunk of entities at a time, holding one chunk's states rather than
+    /// the kind's. This default reads the whole kind and keeps the entities asked for; a store
+    /// that can read by entity reads only the records that hold them.
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StorageError> {
+        let mut stored = self.read(target).await?;
+        stored.retain_entities(entities);
+        Ok(stored)
+    }
+
     /// Writes a batch atomically.
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError>;
 
@@ -205,6 +232,14 @@ macro_rules! forward_storage_adapter {
 
             async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
                 (**self).read(target).await
+            }
+
+            async fn read_entities(
+                &self,
+                target: TargetKind,
+                entities: &[EntityId],
+            ) -> Result<StoredTarget, StorageError> {
+                (**self).read_entities(target, entities).await
             }
 
             async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
