@@ -1,8 +1,7 @@
 //! [`Storage`] as the synchronizer's [`StorageAdapter`].
 
 use dojo_reactive_core::sync::{
-    StorageAdapter, StorageError, StoredRecord, StoredTarget, SyncBatch, TargetKind,
-    TargetSyncState,
+    StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::{EntityId, ManifestFingerprint};
 
@@ -24,18 +23,13 @@ impl<B: Backend> StorageAdapter for Storage<B> {
         Ok(Storage::load(self, target).await?.data)
     }
 
-    /// Reads only the segments holding these entities ([`Storage::get`]).
+    /// Reads only the segments holding these entities ([`Storage::load_entities`]).
     async fn read_entities(
         &self,
         target: TargetKind,
         entities: &[EntityId],
     ) -> Result<StoredTarget, StorageError> {
-        let records = Storage::get(self, target, entities).await?;
-        Ok(StoredTarget {
-            models: records.models.into_iter().map(StoredRecord::from).collect(),
-            ledger: records.ledger,
-            ..StoredTarget::default()
-        })
+        Ok(Storage::load_entities(self, target, entities).await?)
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

@@ -1,7 +1,6 @@
 //! The persistence side of the synchronizer: model states, their ledger versions and the
 //! per-target sync state, written together in atomic batches.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +10,6 @@ use super::stored::StoredRecord;
 use super::target::TargetKind;
 use crate::bytes32::Felt;
 use crate::entity::EntityId;
-use crate::hasher::FastHashBuilder;
 use crate::ledger::Version;
 use crate::manifest::ManifestFingerprint;
 use crate::name::Name;
@@ -119,12 +117,11 @@ pub struct StoredTarget {
 }
 
 impl StoredTarget {
-    /// Keeps only the states and ledger entries of `entities`.
+    /// Keeps only the states and ledger entries of `entities` (in ascending id order).
     pub fn retain_entities(&mut self, entities: &[EntityId]) {
-        let wanted: HashSet<&EntityId, FastHashBuilder> = entities.iter().collect();
-        self.models
-            .retain(|record| wanted.contains(record.entity()));
-        self.ledger.retain(|entry| wanted.contains(&entry.entity));
+        let wanted = |entity: &EntityId| entities.binary_search(entity).is_ok();
+        self.models.retain(|record| wanted(record.entity()));
+        self.ledger.retain(|entry| wanted(&entry.entity));
     }
 }
 
@@ -188,7 +185,8 @@ pub trait StorageAdapter {
         self.load(target).await
     }
 
-    /// What is stored for some entities of a target (their states and ledger entries), read
+    /// What is stored for some entities of a target (their states and ledger entries; the
+    /// entities in ascending id order), read
     /// for the synchronizer's own judgement as [`StorageAdapter::read`] is: a target change
     /// judges coverage a chunk of entities at a time, holding one chunk's states rather than
     /// the kind's. This default reads the whole kind and keeps the entities asked for; a store
