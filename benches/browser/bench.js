@@ -219,6 +219,7 @@ async function main() {
                 await mock.control.clearLog();
                 await step("ours: reload (warm start)", () => openBench(page, `${server.url}${oursPage}?${query}&probeKey=${encodeURIComponent(probeKey)}`));
                 const warm = await step("ours: warm start, first query", () => page.evaluate(() => window.bench.warm()));
+                log(`WARM ${JSON.stringify(warm)}`);
                 warm.memory = await memoryOf(browser, page, "ours after the warm start");
                 const calls = await mock.control.log();
                 const byMethod = {};

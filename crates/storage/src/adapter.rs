@@ -4,7 +4,7 @@ use dojo_reactive_core::sync::{
     Fingerprinter, StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind,
     TargetSyncState,
 };
-use dojo_reactive_core::ManifestFingerprint;
+use dojo_reactive_core::{EntityId, ManifestFingerprint};
 
 use crate::backend::Backend;
 use crate::store::Storage;
@@ -31,6 +31,15 @@ impl<B: Backend> StorageAdapter for Storage<B> {
         with: &Fingerprinter,
     ) -> Result<StoredTarget, StorageError> {
         Ok(Storage::load_fingerprints(self, target, with).await?.data)
+    }
+
+    /// Reads only the segments holding these entities ([`Storage::load_entities`]).
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StorageError> {
+        Ok(Storage::load_entities(self, target, entities).await?)
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

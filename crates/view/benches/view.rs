@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the view's hot paths over 100,000 `arena-Player` states (the core
 //! bench's world): a 4-predicate scan and a query page over the packed states, reading (decoding)
-//! one state, and applying a DELTA's worth of states.
+//! one state, applying a DELTA's worth of states, and a warm start's restore of them all.
 //!
 //! `cargo bench -p dojo-reactive-view --bench view -- --warm-up-time 1 --measurement-time 3`
 
@@ -12,7 +12,7 @@ use dojo_reactive_core::sync::testing::bench_world::{
 };
 use dojo_reactive_core::sync::{ModelRecord, TargetKind};
 use dojo_reactive_core::{Felt, Filter, Primitive, Query, Value};
-use dojo_reactive_storage::StateChange;
+use dojo_reactive_storage::{encode_state_changes, scan_state_changes, StateChange};
 use dojo_reactive_view::replica::Replica;
 
 const MODEL: &str = "arena-Player";
@@ -92,6 +92,30 @@ fn bench_view(c: &mut Criterion) {
                 })
                 .collect();
             replica.apply(TargetKind::Entities, changes).len()
+        })
+    });
+    group.throughput(Throughput::Elements(ENTITIES));
+    // A warm start: 100,000 stored states in segments of 1,000, restored into an empty replica.
+    let segments: Vec<Vec<u8>> = (0..ENTITIES / 1_000)
+        .map(|chunk| {
+            let records: Vec<ModelRecord> = (chunk * 1_000..(chunk + 1) * 1_000)
+                .filter_map(|i| match record(i) {
+                    StateChange::Upsert(record) => Some(record),
+                    StateChange::Delete(_) => None,
+                })
+                .collect();
+            encode_state_changes(TargetKind::Entities, &records, &[]).expect("bench states encode")
+        })
+        .collect();
+    group.bench_function("restore_100k_in_segments_of_1000", |b| {
+        b.iter(|| {
+            let mut restored = Replica::new();
+            for segment in &segments {
+                let (target, changes) =
+                    scan_state_changes(segment.clone()).expect("bench segments decode");
+                restored.restore(target, changes, |_| false);
+            }
+            restored.len()
         })
     });
     group.finish();

@@ -307,6 +307,47 @@ impl ModelStates {
         }
     }
 
+    /// [`Self::put`] unless the state held for the same entity is newer by Torii's timestamps
+    /// (see [`Replica::older_than_held`]), with one lookup of the entity: `None` when `held` is
+    /// older and was dropped, else whether the entity was not held before.
+    fn put_unless_older(&mut self, held: Held) -> Option<bool> {
+        let hash = self.hasher.hash_one(held.id);
+        let slots = &self.slots;
+        let found = self
+            .index
+            .find(hash, |&slot| {
+                slots
+                    .get(slot as usize)
+                    .is_some_and(|current| current.id == held.id)
+            })
+            .map(|&slot| slot as usize);
+        if let Some(current) = found.and_then(|slot| self.slots.get_mut(slot)) {
+            if (held.executed_at, held.updated_at) < (current.executed_at, current.updated_at) {
+                return None;
+            }
+            let stored = matches!(held.body, Body::Stored(_));
+            let previous = std::mem::replace(current, held);
+            if stored {
+                self.stored += 1;
+            }
+            self.release(&previous.body);
+            self.compact_if_worth_it();
+            return Some(false);
+        }
+        if let Body::Stored(_) = held.body {
+            self.stored += 1;
+        }
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index
+            .insert_unique(hash, narrow(slots.len()), |&slot| {
+                slots
+                    .get(slot as usize)
+                    .map_or(0, |held| hasher.hash_one(held.id))
+            });
+        self.slots.push(held);
+        Some(true)
+    }
+
     /// Drops the state of `entity`; whether one was held.
     fn remove(&mut self, entity: &EntityId) -> bool {
         let slots = &self.slots;
@@ -504,9 +545,6 @@ impl Replica {
                     state,
                 } => {
                     let model = state.model().clone();
-                    if self.older_than_held(&entity, &model, (executed_at, updated_at)) {
-                        continue;
-                    }
                     let held = Held {
                         id: entity,
                         target,
@@ -515,7 +553,11 @@ impl Replica {
                         executed_at,
                         body: Body::Stored(Box::new(state)),
                     };
-                    if self.model_mut(&model).put(held) {
+                    // One lookup of the entity per state: a warm start restores every one.
+                    let Some(gained) = self.model_mut(&model).put_unless_older(held) else {
+                        continue;
+                    };
+                    if gained {
                         self.gained(&entity, &model);
                     }
                     if wanted(&model) {

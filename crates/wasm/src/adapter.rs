@@ -38,7 +38,7 @@ use dojo_reactive_core::sync::{
     Backoff, BackoffConfig, Clock, Fingerprinter, ModelKey, ModelRecord, StorageAdapter,
     StorageError, StorageErrorKind, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
 };
-use dojo_reactive_core::ManifestFingerprint;
+use dojo_reactive_core::{EntityId, ManifestFingerprint};
 use dojo_reactive_storage::{Backend, RelayMark, StateChange, Storage};
 use futures_util::lock::Mutex;
 use serde::Serialize;
@@ -657,6 +657,20 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
         self.write_waiting_of(target).await?;
         let stored = StorageAdapter::load(&self.inner, target).await?;
         Ok(self.with_waiting(target, stored))
+    }
+
+    /// What is stored of these entities, with what waits to be stored of them applied;
+    /// nothing is sent to the view.
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StorageError> {
+        self.write_waiting_of(target).await?;
+        let stored = StorageAdapter::read_entities(&self.inner, target, entities).await?;
+        let mut stored = self.with_waiting(target, stored);
+        stored.retain_entities(entities);
+        Ok(stored)
     }
 
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

@@ -424,6 +424,14 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
             for (kind, scopes) in scopes {
                 setups.push(setup(SyncTarget::of(kind, scopes)));
             }
+            // The kinds in the order the page declares their first target: a start restores
+            // (and syncs) the kind of the page's first target first.
+            setups.sort_by_key(|setup| {
+                targets
+                    .iter()
+                    .position(|target| target.kind == setup.target.kind)
+                    .unwrap_or(usize::MAX)
+            });
         }
         None => {
             let entity_tags = tags(ResourceKind::Model);
@@ -706,6 +714,32 @@ mod tests {
         ] {
             assert!(value.is_some());
         }
+    }
+
+    #[test]
+    fn kinds_start_in_the_order_the_page_declares_their_first_target() {
+        let kinds = |targets: serde_json::Value| -> Vec<TargetKind> {
+            let plan = plan_of(json!({
+                "targets": targets, "models": ["ns-A", "ns-E"], "eventMessages": true,
+            }))
+            .unwrap();
+            plan.setups.iter().map(|s| s.target.kind).collect()
+        };
+        let event = json!({ "id": "e", "kind": "eventMessages", "models": ["ns-E"] });
+        let entity = json!({ "id": "a", "kind": "entities", "models": ["ns-A"] });
+        let tokens = json!({ "id": "t", "kind": "tokens" });
+        assert_eq!(
+            kinds(json!([event, entity])),
+            vec![TargetKind::EventMessages, TargetKind::Entities]
+        );
+        assert_eq!(
+            kinds(json!([tokens, entity])),
+            vec![
+                TargetKind::Tokens,
+                TargetKind::Entities,
+                TargetKind::EventMessages
+            ]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use dojo_reactive_core::sync::{
     Fingerprinter, StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind,
     TargetSyncState,
 };
-use dojo_reactive_core::ManifestFingerprint;
+use dojo_reactive_core::{EntityId, ManifestFingerprint};
 use dojo_reactive_storage::{Backend, StoreError, ToriiVersionChangedError};
 
 use crate::adapter::{DeltaSink, DeltaStorage};
@@ -112,6 +112,18 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
         self.storage.load_fingerprints(target, with).await
     }
 
+    async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
+        self.storage.read(target).await
+    }
+
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StorageError> {
+        self.storage.read_entities(target, entities).await
+    }
+
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {
         self.storage.commit(batch).await
     }
@@ -140,11 +152,14 @@ mod tests {
     use super::*;
     use crate::adapter::DeltaRelay;
 
+    /// The warnings reported, and how many DELTAs were sent.
     #[derive(Default, Clone)]
-    struct Warnings(Rc<RefCell<Vec<ErrorInfo>>>);
+    struct Warnings(Rc<RefCell<Vec<ErrorInfo>>>, Rc<std::cell::Cell<usize>>);
 
     impl DeltaSink for Warnings {
-        fn delta(&self, _bytes: &[u8], _persisted: bool, _relay: Option<DeltaRelay>) {}
+        fn delta(&self, _bytes: &[u8], _persisted: bool, _relay: Option<DeltaRelay>) {
+            self.1.set(self.1.get() + 1);
+        }
 
         fn error(&self, info: ErrorInfo) {
             self.0.borrow_mut().push(info);
@@ -170,6 +185,51 @@ mod tests {
             ToriiVersionGate::new(Rc::new(storage), warnings.clone(), policy),
             warnings,
         )
+    }
+
+    #[test]
+    fn the_synchronizers_own_reads_send_nothing_to_the_view() {
+        use dojo_reactive_core::sync::testing::{entity_id, model_state};
+        use dojo_reactive_core::sync::ModelRecord;
+        use dojo_reactive_core::Felt;
+
+        block_on(async {
+            let backend = MemoryBackend::new();
+            let (gate, sink) = gate(&backend, OnToriiVersionChange::Reconcile);
+            gate.init(&fingerprint(), "1").await.unwrap();
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = (0..3)
+                .map(|n| ModelRecord {
+                    entity: entity_id(n),
+                    world_address: Felt::ZERO,
+                    state: model_state("ns-A", n, 1, 1),
+                    created_at: 1,
+                    updated_at: 1,
+                    executed_at: 1,
+                })
+                .collect();
+            gate.commit(&batch).await.unwrap();
+            // The synchronizer's first load (its data shown).
+            assert_eq!(
+                gate.load(TargetKind::Entities).await.unwrap().models.len(),
+                3
+            );
+            let sent = sink.1.get();
+            // What a target change reads to judge coverage: the whole kind, or some entities.
+            let whole = gate.read(TargetKind::Entities).await.unwrap();
+            let some = gate
+                .read_entities(TargetKind::Entities, &[entity_id(1)])
+                .await
+                .unwrap();
+            assert_eq!(whole.models.len(), 3);
+            assert_eq!(some.models.len(), 1);
+            assert_eq!(some.models[0].entity(), &entity_id(1));
+            assert_eq!(
+                sink.1.get(),
+                sent,
+                "judging coverage sent the stored states to the view again"
+            );
+        });
     }
 
     #[test]

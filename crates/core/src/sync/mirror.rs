@@ -83,6 +83,11 @@ impl Pending {
     pub(crate) fn is_empty(&self) -> bool {
         self.order.is_empty()
     }
+
+    /// What undoes these changes in memory, for changes that are not committed after all.
+    pub(crate) fn into_undo(self) -> Undo {
+        Undo(self.undo)
+    }
 }
 
 /// The undo log of a batch handed to storage.
@@ -417,6 +422,15 @@ impl StoreMirror {
             }
         }
         uncovered
+    }
+
+    /// The entities of which some model state is held, in ascending id order (the order
+    /// compaction stores them in, so that a chunk of them is read from few segments).
+    pub(crate) fn held_entities(&self) -> Vec<EntityId> {
+        let mut entities: Vec<EntityId> = self.held.keys().map(|(entity, _)| *entity).collect();
+        entities.sort_unstable();
+        entities.dedup();
+        entities
     }
 
     /// Forgets every held (entity, model) no scope of `target` covers (judged on `stored`, see

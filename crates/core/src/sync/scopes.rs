@@ -230,6 +230,9 @@ fn changed_scopes(
     (states, parts)
 }
 
+/// How many held entities a target change judges at a time (see `settle_scopes`).
+const COVERAGE_CHUNK: usize = 2_000;
+
 impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
     /// While streaming: applies the scopes asked for by `retarget` (updating the live
     /// subscription's filter when the merged one changed), drops what no scope covers any more
@@ -254,21 +257,24 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         }
         if std::mem::take(&mut st.prune) && self.options.retention == Retention::Drop {
             // Coverage is judged on the stored states (the mirror keeps fingerprints only),
-            // read without sending them to the view again: its DELTAs could land after the
-            // drop's and show what it dropped.
-            let stored = match self.storage.read(st.target.kind).await {
-                Ok(stored) => stored,
-                Err(error) => {
-                    let failure = Failure::Pass {
-                        message: error.to_string(),
-                        restart: false,
-                    };
-                    return Some(self.retarget_failed(st, failure));
-                }
-            };
+            // read without sending them to the view again (its DELTAs could land after the
+            // drop's and show what it dropped), a chunk of held entities at a time: a move
+            // holds one chunk's states, not the kind's.
             let mut pending = Pending::default();
-            st.mirror.drop_uncovered(&mut pending, &st.target, &stored);
-            drop(stored);
+            for chunk in st.mirror.held_entities().chunks(COVERAGE_CHUNK) {
+                let stored = match self.storage.read_entities(st.target.kind, chunk).await {
+                    Ok(stored) => stored,
+                    Err(error) => {
+                        st.mirror.rollback(pending.into_undo());
+                        let failure = Failure::Pass {
+                            message: error.to_string(),
+                            restart: false,
+                        };
+                        return Some(self.retarget_failed(st, failure));
+                    }
+                };
+                st.mirror.drop_uncovered(&mut pending, &st.target, &stored);
+            }
             let sync = st.sync_state.clone();
             if let Err(error) = self.commit(st, pending, Some(sync)).await {
                 let failure = Failure::Pass {

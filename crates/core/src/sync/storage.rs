@@ -117,6 +117,15 @@ pub struct StoredTarget {
     pub skipped: Vec<String>,
 }
 
+impl StoredTarget {
+    /// Keeps only the states and ledger entries of `entities` (in ascending id order).
+    pub fn retain_entities(&mut self, entities: &[EntityId]) {
+        let wanted = |entity: &EntityId| entities.binary_search(entity).is_ok();
+        self.models.retain(|record| wanted(record.entity()));
+        self.ledger.retain(|entry| wanted(&entry.entity));
+    }
+}
+
 /// One atomic write: it is stored entirely or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncBatch {
@@ -190,6 +199,22 @@ pub trait StorageAdapter {
         self.load(target).await
     }
 
+    /// What is stored for some entities of a target (their states and ledger entries; the
+    /// entities in ascending id order), read
+    /// for the synchronizer's own judgement as [`StorageAdapter::read`] is: a target change
+    /// judges coverage a chunk of entities at a time, holding one chunk's states rather than
+    /// the kind's. This default reads the whole kind and keeps the entities asked for; a store
+    /// that can read by entity reads only the records that hold them.
+    async fn read_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StorageError> {
+        let mut stored = self.read(target).await?;
+        stored.retain_entities(entities);
+        Ok(stored)
+    }
+
     /// Writes a batch atomically.
     async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError>;
 
@@ -227,6 +252,14 @@ macro_rules! forward_storage_adapter {
 
             async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
                 (**self).read(target).await
+            }
+
+            async fn read_entities(
+                &self,
+                target: TargetKind,
+                entities: &[EntityId],
+            ) -> Result<StoredTarget, StorageError> {
+                (**self).read_entities(target, entities).await
             }
 
             async fn commit(&self, batch: &SyncBatch) -> Result<(), StorageError> {

@@ -24,7 +24,8 @@ use futures_util::lock::Mutex;
 pub use compact::{CompactionConfig, CompactionStats};
 
 use crate::backend::{
-    Backend, RecordKey, WriteOp, META_FINGERPRINT, META_ORIGIN, META_TORII_VERSION, SYNC_META,
+    Backend, RawSegment, RecordKey, WriteOp, META_FINGERPRINT, META_ORIGIN, META_TORII_VERSION,
+    SYNC_META,
 };
 use crate::codec::sync_state::{decode_sync_state, encode_sync_state};
 use crate::error::{
@@ -499,6 +500,72 @@ impl<B: Backend> Storage<B> {
             },
             skipped,
         })
+    }
+
+    /// What [`Storage::load`] returns, for these entities only: the segments holding a state
+    /// or a ledger entry of one of them are read and replayed (states left encoded), the others
+    /// not read. Without an index of the target yet, every segment is replayed.
+    pub async fn load_entities(
+        &self,
+        target: TargetKind,
+        entities: &[EntityId],
+    ) -> Result<StoredTarget, StoreError> {
+        let _guard = self.lock.lock().await;
+        self.check_init()?;
+        let seqs: Option<BTreeSet<u64>> = self.inner.borrow().targets.get(&target).map(|index| {
+            entities
+                .iter()
+                .flat_map(|id| index.entity_slots(id))
+                .flat_map(|(_, slot)| {
+                    let state = slot.state.filter(|_| slot.has_state);
+                    let version = slot.version.filter(|_| slot.has_version);
+                    state.into_iter().chain(version)
+                })
+                .collect()
+        });
+        let replayed = match seqs {
+            None => self.replay_segments(target, true, &mut |_| {}).await?.0,
+            Some(seqs) => {
+                let keys: Vec<RecordKey> = seqs
+                    .iter()
+                    .map(|seq| RecordKey::Segment(target, *seq))
+                    .collect();
+                let raw = self.backend.read(&keys).await?;
+                let mut replayer = Replayer::new(target, true);
+                for (seq, value) in seqs.into_iter().zip(raw) {
+                    if let Some(value) = value {
+                        replayer.feed_one(RawSegment {
+                            seq: Ok(seq),
+                            value,
+                        });
+                    }
+                }
+                replayer.finish()
+            }
+        };
+        self.report(&replayed.skipped);
+        let mut data = StoredTarget {
+            models: replayed.models,
+            ledger: replayed.ledger,
+            ..StoredTarget::default()
+        };
+        data.retain_entities(entities);
+        // A segment read for one entity may hold a state of another (entity, model) deleted
+        // or a version cleared by a segment not read: the index says what is live.
+        if let Some(index) = self.inner.borrow().targets.get(&target) {
+            let slot = |entity: &EntityId, model: &str| {
+                index
+                    .known_model(model)
+                    .and_then(|m| index.slot(entity, m))
+                    .copied()
+            };
+            data.models.retain(|record| {
+                slot(record.entity(), record.model()).is_some_and(|s| s.has_state)
+            });
+            data.ledger
+                .retain(|entry| slot(&entry.entity, &entry.model).is_some_and(|s| s.has_version));
+        }
+        Ok(data)
     }
 
     /// Hands every readable segment of a target to `sink`, in sequence order, without decoding
