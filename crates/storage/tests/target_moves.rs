@@ -212,9 +212,10 @@ fn judging_what_a_narrowed_region_leaves_holds_a_chunk_of_it_not_all_of_it() {
     );
     eprintln!("reading the kind whole: +{whole_peak} B; the narrowing move: +{move_peak} B");
     // Before it read by chunks a move held more than the whole read (1.1×): now the chunk
-    // (2,000 entities of 10,000) and the commit of what left (0.45× here).
+    // (2,000 entities of 10,000) and the commit of what left (0.45× of a whole read keeping
+    // decoded states; 0.65× since a load keeps them encoded, itself lighter).
     assert!(
-        move_peak * 5 < whole_peak * 3,
+        move_peak * 4 < whole_peak * 3,
         "a move held +{move_peak} B, reading the whole kind holds +{whole_peak} B"
     );
 }

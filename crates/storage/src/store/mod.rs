@@ -524,14 +524,18 @@ impl<B: Backend> Storage<B> {
                 .collect()
         });
         let replayed = match seqs {
-            None => self.replay_segments(target, true, &mut |_| {}).await?.0,
+            None => {
+                self.replay_segments(target, Keep::Encoded, &mut |_| {})
+                    .await?
+                    .0
+            }
             Some(seqs) => {
                 let keys: Vec<RecordKey> = seqs
                     .iter()
                     .map(|seq| RecordKey::Segment(target, *seq))
                     .collect();
                 let raw = self.backend.read(&keys).await?;
-                let mut replayer = Replayer::new(target, true);
+                let mut replayer = Replayer::new(target, Keep::Encoded);
                 for (seq, value) in seqs.into_iter().zip(raw) {
                     if let Some(value) = value {
                         replayer.feed_one(RawSegment {
