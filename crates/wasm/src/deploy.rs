@@ -43,6 +43,9 @@ pub struct ManifestJudge<F> {
     answered: RefCell<Option<(u64, ToriiModels)>>,
     /// Set once this worker put the database on its manifest (later starts skip the check).
     adopted: Cell<bool>,
+    /// Set once Torii's contradiction was reported (the synchronizers and the event logs both
+    /// ask for the adoption: it is reported once).
+    reported: Cell<bool>,
 }
 
 impl<F, Fut> ManifestJudge<F>
@@ -67,6 +70,7 @@ where
             backoff,
             answered: RefCell::new(None),
             adopted: Cell::new(false),
+            reported: Cell::new(false),
         }
     }
 
@@ -150,7 +154,9 @@ where
             }
             Verdict::Outdated { models } => {
                 resign_writer(storage.backend());
-                sink.error(outdated_manifest(&models, &self.fingerprint.hash));
+                if !self.reported.replace(true) {
+                    sink.error(outdated_manifest(&models, &self.fingerprint.hash));
+                }
                 Err(given_up("Torii contradicts this tab's manifest"))
             }
             Verdict::Undecided => {
@@ -356,6 +362,12 @@ mod tests {
                 .await
                 .unwrap_err();
             assert_eq!(error.kind, StorageErrorKind::LostLeadership);
+            // Asked again (the event logs ask beside the synchronizers): refused, reported once.
+            claim_writer(&backend, &me(&old.hash), ClaimRule::Always, 3.0)
+                .await
+                .unwrap();
+            let again = older.adopt(&reader, &clock, &sink, || true).await;
+            assert_eq!(again.unwrap_err().kind, StorageErrorKind::LostLeadership);
             let errors = sink.errors.borrow().clone();
             assert_eq!(errors.len(), 1);
             assert_eq!(errors[0].name, "OutdatedManifestError");

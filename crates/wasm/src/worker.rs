@@ -399,7 +399,15 @@ impl SyncWorker {
         *self.running.borrow_mut() = Some(Rc::clone(&running));
         spawn_world_check(&self.opened, running, Rc::clone(&self.stopped));
         let opened = Rc::clone(&self.opened);
-        wasm_bindgen_futures::spawn_local(async move { opened.event_logs.lead().await });
+        let adopt = adoption(&self.opened, &self.stopped);
+        wasm_bindgen_futures::spawn_local(async move {
+            // The event logs write only once the database is on this tab's manifest (a deploy's
+            // adoption drops the stored events of the models it changed first); a tab whose
+            // manifest Torii contradicts never writes them (the synchronizers report why).
+            if adopt().await.is_ok() {
+                opened.event_logs.lead().await;
+            }
+        });
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
@@ -598,6 +606,29 @@ fn manifest_judge(plan: &Plan, client: &ToriiClient) -> WorkerJudge {
     )
 }
 
+/// The deploy's step before this worker writes: Torii judges its manifest and the database is
+/// put on it (see [`crate::deploy`]); shared by the synchronizers and the event logs.
+fn adoption(opened: &Opened, stopped: &Rc<Cell<bool>>) -> crate::version_gate::BeforeInit {
+    let judge = Rc::clone(&opened.judge);
+    let storage = Rc::clone(&opened.storage);
+    let emit = opened.emit.clone();
+    let stopped = Rc::clone(stopped);
+    Rc::new(move || {
+        let (judge, storage, emit, stopped) = (
+            Rc::clone(&judge),
+            Rc::clone(&storage),
+            emit.clone(),
+            Rc::clone(&stopped),
+        );
+        let adopted: LocalBoxFuture<'static, _> = Box::pin(async move {
+            judge
+                .adopt(storage.inner(), &BrowserClock, &emit, || !stopped.get())
+                .await
+        });
+        adopted
+    })
+}
+
 /// Starts one synchronizer per target over the opened storage, behind the Torii version gate
 /// and the manifest check of a deploy (nothing is written before Torii judged this manifest).
 fn start_synchronizers(
@@ -605,26 +636,7 @@ fn start_synchronizers(
     stopped: &Rc<Cell<bool>>,
     scopes: &BTreeMap<TargetKind, Vec<TargetScope>>,
 ) -> Running {
-    let adopt: crate::version_gate::BeforeInit = {
-        let judge = Rc::clone(&opened.judge);
-        let storage = Rc::clone(&opened.storage);
-        let emit = opened.emit.clone();
-        let stopped = Rc::clone(stopped);
-        Rc::new(move || {
-            let (judge, storage, emit, stopped) = (
-                Rc::clone(&judge),
-                Rc::clone(&storage),
-                emit.clone(),
-                Rc::clone(&stopped),
-            );
-            let adopted: LocalBoxFuture<'static, _> = Box::pin(async move {
-                judge
-                    .adopt(storage.inner(), &BrowserClock, &emit, || !stopped.get())
-                    .await
-            });
-            adopted
-        })
-    };
+    let adopt = adoption(opened, stopped);
     let gate = Rc::new(
         ToriiVersionGate::new(
             Rc::clone(&opened.storage),
