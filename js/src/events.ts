@@ -1,12 +1,14 @@
 /**
  * Historical event messages on the main thread: the logs of the `eventLog` targets, as the
- * worker sends them (`EVENTS` batches: the stored log at the start, then each change), read by
- * `client.events.query` and followed by `client.events.subscribe` (see `docs/events.md`).
+ * worker sends them (`EVENTS` batches: the stored log after `ready`, in chunks newest first,
+ * then each change), read by `client.events.query` and followed by `client.events.subscribe`
+ * (see `docs/events.md`).
  *
  * @module
  */
 
 import { ValidationError } from './errors.js';
+import type { EventsFlags } from './messages.js';
 import type { Entity, ModelTag, RegisteredSchema, WorldSchema } from './schema.js';
 
 /**
@@ -62,7 +64,7 @@ export interface Events<S extends WorldSchema = RegisteredSchema> {
    * the unsubscribe function. `limit` and `order` do not apply.
    */
   subscribe(query: EventQuery<S> | undefined, listener: (events: readonly EventMessage<S>[]) => void): () => void;
-  /** Calls `listener` after every change of any log (also the stored one's arrival); returns the unsubscribe function. */
+  /** Calls `listener` after every change of any log (also each chunk of a stored log as it arrives); returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
 }
 
@@ -74,6 +76,19 @@ export interface DecodedEvents {
   readonly positions: readonly number[];
   readonly evicted: readonly string[];
 }
+
+/** Where one target's event log stands on the page. */
+export interface EventLogState {
+  /** Whether its whole stored log is on the page (after a start, chunks arrive newest first until it is). */
+  readonly restored: boolean;
+  /** Whether it is complete: restored, and a walk read its whole history within the retention. */
+  readonly complete: boolean;
+}
+
+/** A live change (not a chunk of the stored log): what a batch without flags is. */
+const LIVE: EventsFlags = { stored: false, restored: true, complete: false };
+
+const UNKNOWN: EventLogState = Object.freeze({ restored: false, complete: false });
 
 interface Held {
   readonly event: EventMessage;
@@ -188,11 +203,20 @@ export class EventLogs implements Events {
   private readonly logs = new Map<string, Log>();
   private readonly listeners = new Set<{ readonly query: Checked; readonly listener: (events: readonly EventMessage[]) => void }>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly states = new Map<string, EventLogState>();
 
   constructor(private readonly report: (error: unknown) => void) {}
 
-  /** Applies one decoded batch, then tells the listeners. */
-  apply(batch: DecodedEvents): void {
+  /** Where the log of target `id` stands (neither restored nor complete before its first batch). */
+  state(id: string): EventLogState {
+    return this.states.get(id) ?? UNKNOWN;
+  }
+
+  /**
+   * Applies one decoded batch, then tells the listeners: `subscribe`'s of the new events (none
+   * for a chunk of the stored log), then `onChange`'s.
+   */
+  apply(batch: DecodedEvents, flags: EventsFlags = LIVE): void {
     let log = this.logs.get(batch.target);
     if (batch.snapshot || !log) {
       log = new Log();
@@ -201,7 +225,8 @@ export class EventLogs implements Events {
     const added = log.insertAll(batch.added.map((event, i) => ({ event, position: batch.positions[i] ?? 0 })));
     log.evict(batch.evicted);
     if (batch.snapshot && batch.added.length === 0 && batch.evicted.length === 0) this.logs.delete(batch.target);
-    if (!batch.snapshot && added.length > 0) {
+    this.states.set(batch.target, Object.freeze({ restored: flags.restored, complete: flags.restored && flags.complete }));
+    if (!batch.snapshot && !flags.stored && added.length > 0) {
       for (const { query, listener } of [...this.listeners]) {
         if (query.target !== undefined && query.target !== batch.target) continue;
         const selected = added.filter((event) => matches(query, event));

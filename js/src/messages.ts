@@ -123,12 +123,22 @@ export interface DeltaMessage {
   readonly relay?: DeltaRelay;
 }
 
+/** How an EVENTS batch stands in its target's restore (see {@link EventsMessage}). */
+export interface EventsFlags {
+  /** Whether the batch is a chunk of the stored log (events shown before, not new ones). */
+  readonly stored: boolean;
+  /** Whether the whole stored log is on the page once this batch is applied. */
+  readonly restored: boolean;
+  /** Whether the target is complete once this batch is applied (restored, and its history walked within the retention). */
+  readonly complete: boolean;
+}
+
 /**
  * Worker → main thread: one change of an event-log target's log (an encoded event batch,
- * transferred; `View.decodeEvents` reads it): the stored log as a snapshot at the start, then
- * each change as it is stored.
+ * transferred; `View.decodeEvents` reads it): after INIT_ACK the stored log in chunks, newest
+ * first (the first a snapshot), then each change as it is stored.
  */
-export interface EventsMessage {
+export interface EventsMessage extends EventsFlags {
   readonly type: 'EVENTS';
   /** The encoded batch. */
   readonly buffer: ArrayBuffer;
@@ -398,7 +408,14 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
       if (!(data.buffer instanceof ArrayBuffer)) {
         return refuse(side, 'EVENTS needs an ArrayBuffer `buffer`', 'buffer');
       }
-      return { type: 'EVENTS', buffer: data.buffer, persisted: data.persisted !== false };
+      return {
+        type: 'EVENTS',
+        buffer: data.buffer,
+        persisted: data.persisted !== false,
+        stored: data.stored === true,
+        restored: data.restored !== false,
+        complete: data.complete === true,
+      };
     case 'SYNC_TICK':
       if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
         return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');

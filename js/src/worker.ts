@@ -244,7 +244,8 @@ class Tab {
         // Not relayed to other tabs: a follower shows the stored log (docs/events.md).
         if (!delta || !this.deltas) return;
         const buffer = ownBuffer(delta);
-        post({ type: 'EVENTS', buffer, persisted: event.persisted !== false }, [buffer]);
+        const flags = { stored: event.stored === true, restored: event.restored !== false, complete: event.complete === true };
+        post({ type: 'EVENTS', buffer, persisted: event.persisted !== false, ...flags }, [buffer]);
         return;
       }
       case 'INIT_ACK':

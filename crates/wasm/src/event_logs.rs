@@ -1,8 +1,13 @@
-//! The worker's event-log targets: each one's [`EventLog`] restored from the `event_log` store
-//! at `open` (and sent to the view as a snapshot, before any network), then, once leading,
-//! kept current by a follower ([`follow`]) whose every change is stored (one batch, in one
-//! transaction) and sent to the view as an `EVENTS` batch. A target changed at run time starts
-//! over (its stored log dropped, a cold walk); a target removed loses its stored log.
+//! The worker's event-log targets. After INIT_ACK (`ready` never waits for them), the
+//! `event_log` store is read and each target's stored [`EventLog`] sent to the view in chunks of
+//! [`RESTORE_CHUNK`] events, newest first (the first a snapshot, the last flagged `restored`),
+//! the worker's event loop running between chunks. Then, once leading, a follower ([`follow`])
+//! keeps each current: every change stored (one batch, in one transaction) and sent as an
+//! `EVENTS` batch. A target is complete once its stored log is sent and a walk read its whole
+//! history within the retention: the store marks it walked, so a reload of a complete log is
+//! complete once restored. A target changed (at run time, or its definition between two
+//! sessions once walked) starts over (its stored log dropped, a cold walk); a target removed
+//! loses its stored log.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -11,24 +16,53 @@ use std::rc::Rc;
 use dojo_reactive_core::sync::Clock;
 use dojo_reactive_core::{EventLog, LogChange, LoggedEvent};
 use dojo_reactive_storage::{
-    encode_event_batch, Backend, BrowserBackend, EventBatch, EventStore, StoreError, WriteOp,
+    encode_event_batch, newest_first_chunks, Backend, BrowserBackend, EventBatch, EventStore,
+    StoreError, WriteOp,
 };
 use dojo_reactive_torii::event_follow::{follow, FollowOptions, FollowSink};
 use dojo_reactive_torii::{ToriiClient, ToriiError};
 use js_sys::Uint8Array;
 
-use crate::clock::BrowserClock;
+use crate::clock::{yield_task, BrowserClock};
 use crate::errors::{store_error, ErrorInfo};
 use crate::event_targets::EventLogTarget;
 use crate::messages::WorkerEvent;
 use crate::worker::Emit;
 
-/// One event-log target: its definition, its log until a follower takes it, and the flag that
-/// stops its follower.
+/// Events per chunk of a stored log sent to the view: each one a short task to decode on the
+/// main thread.
+pub(crate) const RESTORE_CHUNK: usize = 1_000;
+
+/// Where a target is in its restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Its stored log is not sent yet; without `from_store` it starts empty and what the store
+    /// holds under its id is dropped (a target changed before the store was read).
+    Waiting { from_store: bool },
+    /// Its stored log is being sent.
+    Restoring,
+    /// Sent: its log waits in `log` until a follower takes it.
+    Restored,
+}
+
+/// One event-log target: its definition, where its restore is, its log until a follower takes
+/// it, and the flag that stops its restore and its follower.
 struct Target {
     target: EventLogTarget,
+    phase: Phase,
     log: Option<EventLog>,
+    /// Whether a walk read its whole history within the retention into `log`.
+    walked: bool,
     stop: Rc<Cell<bool>>,
+}
+
+/// How a batch sent to the view stands (see [`WorkerEvent::Events`]).
+#[derive(Debug, Clone, Copy)]
+struct Flags {
+    persisted: bool,
+    stored: bool,
+    restored: bool,
+    complete: bool,
 }
 
 /// What the followers share: the store's writer, the database and the host.
@@ -44,8 +78,14 @@ pub(crate) struct EventLogs {
     targets: RefCell<BTreeMap<String, Target>>,
     client: ToriiClient,
     options: FollowOptions,
-    /// Set by `lead`: targets added later start following at once.
+    /// Set by `lead`: targets restored later start following at once.
     leading: Cell<bool>,
+    /// Set once the store was read (`shared.store` is its writer from then on).
+    loaded: Cell<bool>,
+    /// Set by `shutdown`: the restore stops.
+    closed: Cell<bool>,
+    /// Deletions decided before this worker led (only the leader writes): written by `lead`.
+    unwritten: RefCell<Vec<WriteOp>>,
 }
 
 fn now_s() -> u64 {
@@ -54,15 +94,18 @@ fn now_s() -> u64 {
 
 impl Shared {
     /// Sends one batch to the view.
-    fn send(&self, batch: &EventBatch, persisted: bool) {
+    fn send(&self, batch: &EventBatch, flags: Flags) {
         if !batch.added.is_empty() {
             self.emit.shown.set(true);
         }
+        let event = WorkerEvent::Events {
+            persisted: flags.persisted,
+            stored: flags.stored,
+            restored: flags.restored,
+            complete: flags.complete,
+        };
         match encode_event_batch(batch) {
-            Ok(bytes) => self.emit.bytes(
-                &WorkerEvent::Events { persisted },
-                &Uint8Array::from(&bytes[..]),
-            ),
+            Ok(bytes) => self.emit.bytes(&event, &Uint8Array::from(&bytes[..])),
             Err(error) => self.emit.report(ErrorInfo::new(
                 "StorageError",
                 format!(
@@ -91,22 +134,17 @@ impl Shared {
 }
 
 impl EventLogs {
-    /// Reads the stored logs and sends each target's to the view (a snapshot, also for a target
-    /// with nothing stored, so a reopened view starts from what the store holds).
-    pub(crate) async fn open(
+    /// The event-log targets, their stored logs not read yet (see [`EventLogs::restore`]).
+    pub(crate) fn new(
         backend: BrowserBackend,
         emit: Emit,
         client: ToriiClient,
         targets: &[EventLogTarget],
         options: FollowOptions,
-    ) -> Result<EventLogs, StoreError> {
-        let (store, mut stored) = EventStore::load(&backend).await?;
-        for skipped in &stored.skipped {
-            emit.report(store_error(&skipped.error).with("key", &skipped.key));
-        }
+    ) -> EventLogs {
         let logs = EventLogs {
             shared: Rc::new(Shared {
-                store: RefCell::new(store),
+                store: RefCell::new(EventStore::default()),
                 backend,
                 emit,
             }),
@@ -114,37 +152,165 @@ impl EventLogs {
             client,
             options,
             leading: Cell::new(false),
+            loaded: Cell::new(false),
+            closed: Cell::new(false),
+            unwritten: RefCell::new(Vec::new()),
         };
         for target in targets {
-            let events = stored.logs.remove(&target.id).unwrap_or_default();
-            logs.add(target.clone(), events);
+            logs.insert(target.clone(), Phase::Waiting { from_store: true });
         }
-        Ok(logs)
+        logs
     }
 
-    /// Adds a target whose log starts from `events`, sends it, and follows it when leading.
-    fn add(&self, target: EventLogTarget, events: Vec<LoggedEvent>) {
-        let mut log = EventLog::new(target.retention);
-        log.restore(events, now_s());
-        self.shared.send(&snapshot(&target.id, &log), true);
-        let id = target.id.clone();
+    fn insert(&self, target: EventLogTarget, phase: Phase) {
         self.targets.borrow_mut().insert(
-            id.clone(),
+            target.id.clone(),
             Target {
                 target,
-                log: Some(log),
+                phase,
+                log: None,
+                walked: false,
                 stop: Rc::new(Cell::new(false)),
             },
         );
+    }
+
+    /// Reads the store, then sends each target's stored log to the view in chunks (see the
+    /// module documentation), starting its follower when leading. A store that cannot be read
+    /// is reported: the event logs then stay unsynced until the page is reloaded (nothing is
+    /// written over records not read).
+    pub(crate) async fn restore(&self) {
+        let loaded = EventStore::load(&self.shared.backend).await;
+        if self.closed.get() {
+            return;
+        }
+        let mut stored = match loaded {
+            Ok((store, stored)) => {
+                *self.shared.store.borrow_mut() = store;
+                stored
+            }
+            Err(error) => {
+                let mut info = store_error(&error);
+                info.message = format!(
+                    "the stored event logs cannot be read, so they are neither shown nor synced \
+                     until the page is reloaded: {}",
+                    info.message
+                );
+                self.shared.emit.report(info);
+                return;
+            }
+        };
+        for skipped in &stored.skipped {
+            self.shared
+                .emit
+                .report(store_error(&skipped.error).with("key", &skipped.key));
+        }
+        self.loaded.set(true);
         if self.leading.get() {
-            self.start(&id);
+            self.drop_unconfigured();
+        }
+        while let Some((id, from_store)) = self.next_waiting() {
+            let digest = self.with_target(&id, |t| t.target.digest_hex());
+            let Some(digest) = digest else { continue };
+            let walked = self.shared.store.borrow().walked(&id).map(str::to_owned);
+            // Stored for another definition (changed at run time, or since its walk): dropped.
+            let kept = from_store && walked.as_ref().is_none_or(|d| *d == digest);
+            let events = stored.logs.remove(&id).filter(|_| kept);
+            if !kept {
+                let ops = self.shared.store.borrow_mut().remove(&id);
+                self.write_or_keep(ops);
+            }
+            let walked = kept && walked.is_some();
+            self.restore_target(&id, events.unwrap_or_default(), walked)
+                .await;
+            if self.closed.get() {
+                return;
+            }
         }
     }
 
-    /// Starts following every target (the stored logs of targets no longer configured are
-    /// deleted first: only the leader writes).
-    pub(crate) fn lead(&self) {
-        self.leading.set(true);
+    /// The first target waiting for its restore, now restoring, and whether its log is read
+    /// from the store.
+    fn next_waiting(&self) -> Option<(String, bool)> {
+        let mut targets = self.targets.borrow_mut();
+        let (id, target) = targets
+            .iter_mut()
+            .find(|(_, t)| matches!(t.phase, Phase::Waiting { .. }))?;
+        let Phase::Waiting { from_store } = target.phase else {
+            return None;
+        };
+        target.phase = Phase::Restoring;
+        Some((id.clone(), from_store))
+    }
+
+    fn with_target<T>(&self, id: &str, f: impl FnOnce(&Target) -> T) -> Option<T> {
+        self.targets.borrow().get(id).map(f)
+    }
+
+    /// Restores target `id`'s log from `events` and sends it in chunks, the worker's event loop
+    /// running between them; then keeps it for its follower (started when leading). A target
+    /// removed or changed meanwhile is left (its replacement restores on its own).
+    async fn restore_target(&self, id: &str, events: Vec<LoggedEvent>, walked: bool) {
+        let Some((retention, stop)) =
+            self.with_target(id, |t| (t.target.retention, Rc::clone(&t.stop)))
+        else {
+            return;
+        };
+        let mut log = EventLog::new(retention);
+        log.restore(events, now_s());
+        let mut chunks = newest_first_chunks(id, &log, RESTORE_CHUNK).peekable();
+        while let Some(chunk) = chunks.next() {
+            let last = chunks.peek().is_none();
+            let flags = Flags {
+                persisted: true,
+                stored: true,
+                restored: last,
+                complete: last && walked,
+            };
+            self.shared.send(&chunk, flags);
+            if last {
+                break;
+            }
+            drop(chunk);
+            yield_task().await;
+            if stop.get() || self.closed.get() {
+                return;
+            }
+        }
+        drop(chunks);
+        self.keep(id, log, walked);
+    }
+
+    /// Keeps target `id`'s restored log for its follower, started now when leading.
+    fn keep(&self, id: &str, log: EventLog, walked: bool) {
+        if let Some(target) = self.targets.borrow_mut().get_mut(id) {
+            target.log = Some(log);
+            target.walked = walked;
+            target.phase = Phase::Restored;
+        }
+        if self.leading.get() {
+            self.start(id);
+        }
+    }
+
+    /// Writes `ops` when leading; else keeps them for `lead`.
+    fn write_or_keep(&self, ops: Vec<WriteOp>) {
+        if ops.is_empty() {
+            return;
+        }
+        if !self.leading.get() {
+            self.unwritten.borrow_mut().extend(ops);
+            return;
+        }
+        let shared = Rc::clone(&self.shared);
+        wasm_bindgen_futures::spawn_local(async move {
+            shared.write(Ok(ops)).await;
+        });
+    }
+
+    /// Deletes the stored logs of targets no longer configured, and what was decided before
+    /// this worker led.
+    fn drop_unconfigured(&self) {
         let gone: Vec<String> = {
             let targets = self.targets.borrow();
             let store = self.shared.store.borrow();
@@ -154,39 +320,61 @@ impl EventLogs {
                 .map(str::to_owned)
                 .collect()
         };
-        let ops: Vec<WriteOp> = gone
-            .iter()
-            .flat_map(|id| self.shared.store.borrow_mut().remove(id))
-            .collect();
-        let shared = Rc::clone(&self.shared);
-        wasm_bindgen_futures::spawn_local(async move {
-            shared.write(Ok(ops)).await;
-        });
+        let mut ops = std::mem::take(&mut *self.unwritten.borrow_mut());
+        for id in &gone {
+            ops.extend(self.shared.store.borrow_mut().remove(id));
+        }
+        self.write_or_keep(ops);
+    }
+
+    /// Starts following every restored target (the stored logs of targets no longer configured
+    /// are deleted first, once the store was read: only the leader writes); the others follow
+    /// once restored.
+    pub(crate) fn lead(&self) {
+        self.leading.set(true);
+        if self.loaded.get() {
+            self.drop_unconfigured();
+        }
         let ids: Vec<String> = self.targets.borrow().keys().cloned().collect();
         for id in ids {
             self.start(&id);
         }
     }
 
-    /// Spawns the follower of target `id` (once: it takes the log).
+    /// Spawns the follower of target `id` once it is restored (once: it takes the log).
     fn start(&self, id: &str) {
         let mut targets = self.targets.borrow_mut();
         let Some(target) = targets.get_mut(id) else {
             return;
         };
+        if target.phase != Phase::Restored {
+            return;
+        }
         let Some(mut log) = target.log.take() else {
             return;
         };
         let mut sink = Sink {
             id: id.to_owned(),
+            digest: target.target.digest_hex(),
             shared: Rc::clone(&self.shared),
             stop: Rc::clone(&target.stop),
             rewrite: false,
+            complete: target.walked,
         };
+        let walked = target.walked;
         let query = target.target.query.clone();
         let (client, options) = (self.client.clone(), self.options);
         wasm_bindgen_futures::spawn_local(async move {
-            follow(&client, &query, &mut log, &BrowserClock, options, &mut sink).await;
+            follow(
+                &client,
+                &query,
+                &mut log,
+                walked,
+                &BrowserClock,
+                options,
+                &mut sink,
+            )
+            .await;
         });
     }
 
@@ -209,54 +397,81 @@ impl EventLogs {
         for id in &dropped {
             ops.extend(self.shared.store.borrow_mut().remove(id));
             if !next.iter().any(|t| t.id == *id) {
-                self.shared.send(
-                    &EventBatch {
-                        target: id.clone(),
-                        snapshot: true,
-                        ..EventBatch::default()
-                    },
-                    true,
-                );
+                let empty = EventBatch {
+                    target: id.clone(),
+                    snapshot: true,
+                    ..EventBatch::default()
+                };
+                let flags = Flags {
+                    persisted: true,
+                    stored: false,
+                    restored: true,
+                    complete: false,
+                };
+                self.shared.send(&empty, flags);
             }
         }
-        if self.leading.get() {
-            let shared = Rc::clone(&self.shared);
-            wasm_bindgen_futures::spawn_local(async move {
-                shared.write(Ok(ops)).await;
-            });
-        }
+        self.write_or_keep(ops);
         for target in next {
-            if !self.targets.borrow().contains_key(&target.id) {
-                self.add(target, Vec::new());
+            if self.targets.borrow().contains_key(&target.id) {
+                continue;
+            }
+            if self.loaded.get() {
+                // Nothing of its id is kept: a log stored for it is another definition's.
+                let ops = self.shared.store.borrow_mut().remove(&target.id);
+                self.write_or_keep(ops);
+                let (id, log) = (target.id.clone(), EventLog::new(target.retention));
+                self.insert(target, Phase::Restoring);
+                let empty = EventBatch {
+                    target: id.clone(),
+                    snapshot: true,
+                    ..EventBatch::default()
+                };
+                let flags = Flags {
+                    persisted: true,
+                    stored: true,
+                    restored: true,
+                    complete: false,
+                };
+                self.shared.send(&empty, flags);
+                self.keep(&id, log, false);
+            } else {
+                self.insert(target, Phase::Waiting { from_store: false });
             }
         }
     }
 
-    /// Stops every follower.
+    /// Stops every follower and the restore.
     pub(crate) fn shutdown(&self) {
+        self.closed.set(true);
         for target in self.targets.borrow().values() {
             target.stop.set(true);
         }
     }
 }
 
-/// The whole of `log` as one snapshot batch of `target`.
-fn snapshot(target: &str, log: &EventLog) -> EventBatch {
-    EventBatch {
-        target: target.to_owned(),
-        snapshot: true,
-        added: log.iter().cloned().collect(),
-        evicted: Vec::new(),
-    }
-}
-
 /// A follower's sink: stores each change, then sends it.
 struct Sink {
     id: String,
+    /// Its target's definition digest (what the walked mark names).
+    digest: String,
     shared: Rc<Shared>,
     stop: Rc<Cell<bool>>,
     /// A write failed: the next change stores the whole log instead of its batch.
     rewrite: bool,
+    /// Whether a walk read its whole history within the retention.
+    complete: bool,
+}
+
+impl Sink {
+    fn flags(&self, persisted: bool) -> Flags {
+        Flags {
+            persisted,
+            stored: false,
+            restored: true,
+            complete: self.complete,
+        }
+    }
 }
 
 impl FollowSink for Sink {
@@ -278,15 +493,35 @@ impl FollowSink for Sink {
         if self.stop.get() {
             return;
         }
-        self.shared.send(
-            &EventBatch {
-                target: self.id.clone(),
-                snapshot: false,
-                added: change.added,
-                evicted: change.evicted,
-            },
-            persisted,
-        );
+        let batch = EventBatch {
+            target: self.id.clone(),
+            snapshot: false,
+            added: change.added,
+            evicted: change.evicted,
+        };
+        self.shared.send(&batch, self.flags(persisted));
+    }
+
+    async fn walked(&mut self) {
+        if self.stop.get() {
+            return;
+        }
+        let mark = self
+            .shared
+            .store
+            .borrow_mut()
+            .mark_walked(&self.id, &self.digest);
+        // Unwritten, the next start walks the history whole again: nothing is lost.
+        let persisted = self.shared.write(Ok(vec![mark])).await;
+        if self.stop.get() {
+            return;
+        }
+        self.complete = true;
+        let batch = EventBatch {
+            target: self.id.clone(),
+            ..EventBatch::default()
+        };
+        self.shared.send(&batch, self.flags(persisted));
     }
 
     fn error(&mut self, error: &ToriiError) {
