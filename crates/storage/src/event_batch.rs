@@ -64,7 +64,7 @@ pub fn encode_event_batch(batch: &EventBatch) -> Result<Vec<u8>, EncodeError> {
     encode_parts(
         &batch.target,
         batch.snapshot,
-        batch.added.iter(),
+        &mut batch.added.iter(),
         &batch.evicted,
     )
 }
@@ -73,16 +73,16 @@ pub fn encode_event_batch(batch: &EventBatch) -> Result<Vec<u8>, EncodeError> {
 /// copying them into an [`EventBatch`] first.
 pub fn encode_event_snapshot<'a>(
     target: &str,
-    events: impl ExactSizeIterator<Item = &'a LoggedEvent>,
+    mut events: impl ExactSizeIterator<Item = &'a LoggedEvent>,
 ) -> Result<Vec<u8>, EncodeError> {
-    encode_parts(target, true, events, &[])
+    encode_parts(target, true, &mut events, &[])
 }
 
-/// Encodes a batch from its parts.
+/// Encodes a batch from its parts (one body for both callers: the worker's code stays small).
 fn encode_parts<'a>(
     target: &str,
     snapshot: bool,
-    added: impl ExactSizeIterator<Item = &'a LoggedEvent>,
+    added: &mut dyn ExactSizeIterator<Item = &'a LoggedEvent>,
     evicted: &'a [EventIdentity],
 ) -> Result<Vec<u8>, EncodeError> {
     let mut strings = Strings::default();

@@ -35,8 +35,9 @@ pub struct StoredLogs {
 pub struct EventStore {
     next_seq: u64,
     seqs: HashMap<String, Vec<u64>>,
-    /// The targets whose first walk ended: id → the digest of the definition walked.
-    walked: BTreeMap<String, String>,
+    /// The targets whose first walk ended: (id, the digest of the definition walked), each id
+    /// once (a few targets: a list costs the worker less code than a map).
+    walked: Vec<(String, String)>,
 }
 
 impl EventStore {
@@ -48,8 +49,7 @@ impl EventStore {
         let walked_key = RecordKey::Meta(META_EVENT_LOGS_WALKED);
         if let Some(Some(raw)) = backend.read(&[walked_key]).await?.pop() {
             let walked = raw.and_then(|bytes| {
-                serde_json::from_slice::<BTreeMap<String, String>>(&bytes)
-                    .map_err(|e| e.to_string())
+                serde_json::from_slice::<Vec<(String, String)>>(&bytes).map_err(|e| e.to_string())
             });
             match walked {
                 Ok(walked) => store.walked = walked,
@@ -150,7 +150,9 @@ impl EventStore {
     /// walked mark.
     pub fn remove(&mut self, target: &str) -> Vec<WriteOp> {
         let mut ops = self.remove_batches(target);
-        if self.walked.remove(target).is_some() {
+        let marks = self.walked.len();
+        self.walked.retain(|(id, _)| id != target);
+        if self.walked.len() != marks {
             ops.push(self.walked_op());
         }
         ops
@@ -169,25 +171,33 @@ impl EventStore {
     /// The digest of the definition of `target` whose first walk of the history ended (its
     /// stored log then held its whole history within the retention); `None` when none did.
     pub fn walked(&self, target: &str) -> Option<&str> {
-        self.walked.get(target).map(String::as_str)
+        self.walked
+            .iter()
+            .find(|(id, _)| id == target)
+            .map(|(_, digest)| digest.as_str())
     }
 
     /// The write that marks `target` (defined as `digest` says) walked.
     pub fn mark_walked(&mut self, target: &str, digest: &str) -> WriteOp {
-        self.walked.insert(target.to_owned(), digest.to_owned());
+        self.walked.retain(|(id, _)| id != target);
+        self.walked.push((target.to_owned(), digest.to_owned()));
         self.walked_op()
     }
 
     /// The write of the walked marks as they are.
     fn walked_op(&self) -> WriteOp {
         let key = RecordKey::Meta(META_EVENT_LOGS_WALKED);
-        // A map of strings always serialises.
+        // A list of pairs of strings always serialises.
         WriteOp::Put(key, serde_json::to_vec(&self.walked).unwrap_or_default())
     }
 
     /// The targets that have batches or a walked mark stored.
     pub fn targets(&self) -> impl Iterator<Item = &str> {
-        let marked_only = self.walked.keys().filter(|id| !self.seqs.contains_key(*id));
+        let marked_only = self
+            .walked
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| !self.seqs.contains_key(*id));
         self.seqs.keys().chain(marked_only).map(String::as_str)
     }
 
