@@ -12,6 +12,7 @@ use dojo_reactive_core::{EventLog, LogChange, LoggedEvent};
 
 use crate::backend::{Backend, RecordKey, WriteOp, EVENT_LOG, META_EVENT_LOGS_WALKED};
 use crate::codec::value::EncodeError;
+use crate::codec::{DecodeError, DecodeErrorKind, Reader, Writer};
 use crate::error::{SkippedRecord, StoreError};
 use crate::event_batch::{
     decode_event_batch, encode_event_batch, encode_event_snapshot, EventBatch,
@@ -48,9 +49,7 @@ impl EventStore {
         let mut stored = StoredLogs::default();
         let walked_key = RecordKey::Meta(META_EVENT_LOGS_WALKED);
         if let Some(Some(raw)) = backend.read(&[walked_key]).await?.pop() {
-            let walked = raw.and_then(|bytes| {
-                serde_json::from_slice::<Vec<(String, String)>>(&bytes).map_err(|e| e.to_string())
-            });
+            let walked = raw.and_then(|bytes| decode_walked(&bytes).map_err(|e| e.to_string()));
             match walked {
                 Ok(walked) => store.walked = walked,
                 // Unreadable: every log walks its history again (nothing is lost).
@@ -187,8 +186,15 @@ impl EventStore {
     /// The write of the walked marks as they are.
     fn walked_op(&self) -> WriteOp {
         let key = RecordKey::Meta(META_EVENT_LOGS_WALKED);
-        // A list of pairs of strings always serialises.
-        WriteOp::Put(key, serde_json::to_vec(&self.walked).unwrap_or_default())
+        let mut w = Writer::with_capacity(64 * self.walked.len() + 16);
+        w.bytes(WALKED_MAGIC);
+        w.u8(WALKED_FORMAT);
+        w.len(self.walked.len());
+        for (id, digest) in &self.walked {
+            w.str(id);
+            w.str(digest);
+        }
+        WriteOp::Put(key, w.finish())
     }
 
     /// The targets that have batches or a walked mark stored.
@@ -208,6 +214,28 @@ impl EventStore {
         self.seqs.entry(target.to_owned()).or_default().push(seq);
         WriteOp::Put(RecordKey::EventBatch(seq), bytes)
     }
+}
+
+const WALKED_MAGIC: &[u8; 3] = b"DRW";
+const WALKED_FORMAT: u8 = 1;
+const WALKED: &str = "walked marks";
+
+/// Reads the walked marks (`"DRW" format:u8 count:varint (id:str digest:str)* checksum:4`).
+fn decode_walked(bytes: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
+    let mut r = Reader::checked(bytes, WALKED)?;
+    let format = r.magic(WALKED_MAGIC, WALKED)?;
+    if format != WALKED_FORMAT {
+        return Err(r.error(DecodeErrorKind::UnsupportedVersion(format)));
+    }
+    let count = r.count(2, "walked mark count")?;
+    let mut walked = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = r.str("walked target id")?.to_owned();
+        let digest = r.str("walked digest")?.to_owned();
+        walked.push((id, digest));
+    }
+    r.expect_end()?;
+    Ok(walked)
 }
 
 /// An encoded batch of `target`, or the error that says which log could not be encoded.
@@ -341,7 +369,8 @@ mod tests {
         });
     }
 
-    /// A corrupt record is skipped and reported; the others still load.
+    /// A corrupt record (a batch, the walked marks) is skipped and reported; the others still
+    /// load.
     #[test]
     fn a_corrupt_batch_is_skipped() {
         block_on(async {
@@ -364,6 +393,15 @@ mod tests {
             assert_eq!(stored.logs["feed"].len(), 1);
             assert_eq!(stored.skipped.len(), 1);
             assert!(stored.skipped[0].key.contains("event_log[99]"));
+            // Unreadable walked marks: reported, and no log counts as walked.
+            backend
+                .write_raw(RecordKey::Meta(META_EVENT_LOGS_WALKED), Ok(vec![1, 2, 3]))
+                .await
+                .unwrap();
+            let (store, stored) = EventStore::load(&backend).await.unwrap();
+            assert_eq!(stored.skipped.len(), 2);
+            assert!(stored.skipped[0].key.contains(META_EVENT_LOGS_WALKED));
+            assert_eq!(store.walked("feed"), None);
         });
     }
 }
