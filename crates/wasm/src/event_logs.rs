@@ -31,7 +31,7 @@ use crate::worker::Emit;
 
 /// Events per chunk of a stored log sent to the view: each one a short task to decode on the
 /// main thread.
-pub(crate) const RESTORE_CHUNK: usize = 1_000;
+pub(crate) const RESTORE_CHUNK: usize = 500;
 
 /// Where a target is in its restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
