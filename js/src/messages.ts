@@ -123,8 +123,17 @@ export interface DeltaMessage {
   readonly relay?: DeltaRelay;
 }
 
-/** How an EVENTS batch stands in its target's restore (see {@link EventsMessage}). */
-export interface EventsFlags {
+/**
+ * Worker → main thread: one change of an event-log target's log (an encoded event batch,
+ * transferred; `View.decodeEvents` reads it): after INIT_ACK the stored log in chunks, newest
+ * first (the first a snapshot), then each change as it is stored.
+ */
+export interface EventsMessage {
+  readonly type: 'EVENTS';
+  /** The encoded batch. */
+  readonly buffer: ArrayBuffer;
+  /** False when the store did not take the change (it is written with the next one). */
+  readonly persisted: boolean;
   /** Whether the batch is a chunk of the stored log (events shown before, not new ones). */
   readonly stored: boolean;
   /** Whether the whole stored log is on the page once this batch is applied. */
@@ -133,18 +142,8 @@ export interface EventsFlags {
   readonly complete: boolean;
 }
 
-/**
- * Worker → main thread: one change of an event-log target's log (an encoded event batch,
- * transferred; `View.decodeEvents` reads it): after INIT_ACK the stored log in chunks, newest
- * first (the first a snapshot), then each change as it is stored.
- */
-export interface EventsMessage extends EventsFlags {
-  readonly type: 'EVENTS';
-  /** The encoded batch. */
-  readonly buffer: ArrayBuffer;
-  /** False when the store did not take the change (it is written with the next one). */
-  readonly persisted: boolean;
-}
+/** How an EVENTS batch stands in its target's restore. */
+export type EventsFlags = Pick<EventsMessage, 'stored' | 'restored' | 'complete'>;
 
 /** A synced DELTA's place in its leader's relayed sequence (see `docs/tabs.md`). */
 export interface DeltaRelay {
