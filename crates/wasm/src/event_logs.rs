@@ -5,11 +5,12 @@
 //! keeps each current: every change stored (one batch, in one transaction) and sent as an
 //! `EVENTS` batch (the JS worker relays it to the other tabs). A worker that read the store as
 //! a follower reads it again when it starts to lead (the old leader wrote on since: writing on
-//! from the old read would reuse its record numbers) and sends each log found changed again. A target is complete once its stored log is sent and a walk read its whole
-//! history within the retention: the store marks it walked, so a reload of a complete log is
-//! complete once restored. A target changed (at run time, or its definition between two
-//! sessions once walked) starts over (its stored log dropped, a cold walk); a target removed
-//! loses its stored log.
+//! from the old read would reuse its record numbers) and sends each log found changed again. A
+//! target is complete once its stored log is sent and a walk read its whole history within the
+//! retention: the store marks it walked, so a reload of a complete log is complete once
+//! restored. A target changed (at run time, or its definition between two sessions once
+//! walked) starts over (its stored log dropped, a cold walk); a target removed loses its stored
+//! log.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
