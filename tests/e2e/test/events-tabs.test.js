@@ -30,9 +30,11 @@ const feed = (page) =>
 /** The `at` of the feed's last `n` events. */
 const tail = async (page, n) => (await feed(page)).slice(-n).map(([, at]) => at);
 
-/** Whether `page` shows the feed's stored log whole (`targets.list()`). */
-const restored = (page) =>
-    page.evaluate(() => window.e2e.client.targets.list().find((t) => t.id === "feed")?.restored);
+/** The feed's entry of `page`'s `targets.list()`. */
+const status = (page) => page.evaluate(() => window.e2e.client.targets.list().find((t) => t.id === "feed"));
+
+/** Whether `page` shows the feed's stored log whole. */
+const restored = async (page) => (await status(page))?.restored;
 
 const role = (page) => page.evaluate(() => window.e2e.client.getSyncStatus().tab?.role);
 
@@ -81,6 +83,8 @@ test("a follower tab shows the leader's new events live, each once, and goes on 
     const ids = await assertShown(follower, live, "the follower to show three live events in order");
     assert.deepEqual(await follower.evaluate(() => window.e2e.seen), ids, "subscribe saw each new event once");
     assert.deepEqual(await feed(follower), await feed(leader), "the follower's log is the leader's");
+    // The relayed batches carry the leader's flags: the walked log stays complete in the follower.
+    assert.deepEqual(await status(follower), { id: "feed", kind: "eventLog", restored: true, complete: true });
     // The follower heard the leader all along (its heartbeats name the event-log target): no takeover.
     assert.deepEqual([await role(leader), await role(follower)], ["leader", "follower"]);
 
