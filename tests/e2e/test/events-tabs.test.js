@@ -2,7 +2,8 @@
 // relays every change of its event logs, so a follower's `client.events` shows new events live,
 // each once (in `query` and in `subscribe`), without a reload; then the leader tab closes, the
 // follower leads, its log goes on with the events made after, and the store holds them all (a
-// reload with Torii held back shows the same log once restored).
+// reload with Torii held back shows the same log once restored); removed after the takeover, the
+// log leaves the store whole.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -107,6 +108,50 @@ test("a follower tab shows the leader's new events live, each once, and goes on 
     await waitFor(async () => (await restored(follower)) === true, "the stored log restored after the reload", 15_000, 50);
     assert.deepEqual(await feed(follower), shown, "the stored log, shown once restored");
     await env.mock.post("/_mock/delay", { ms: 0 });
+    assert.deepEqual(follower.problems, [], "no page error");
+    await context.close();
+});
+
+/** The records of `page`'s `event_log` object store (every target's), read with IndexedDB. */
+const storedRecords = (page) =>
+    page.evaluate(async () => {
+        const name = window.e2e.client.getSyncStatus().init.dbName;
+        const db = await new Promise((resolve, reject) => {
+            const open = indexedDB.open(name);
+            open.onsuccess = () => resolve(open.result);
+            open.onerror = () => reject(open.error);
+        });
+        try {
+            return await new Promise((resolve, reject) => {
+                const count = db.transaction("event_log").objectStore("event_log").count();
+                count.onsuccess = () => resolve(count.result);
+                count.onerror = () => reject(count.error);
+            });
+        } finally {
+            db.close();
+        }
+    });
+
+test("a tab that takes over deletes a removed log's records, the old leader's later ones too", async () => {
+    const context = await env.browser.newContext();
+    const leader = await env.openHarness(context);
+    await start(leader);
+    await waitFor(async () => (await status(leader))?.complete === true, "the leader to walk the history", 30_000, 50);
+    const follower = await env.openHarness(context);
+    await start(follower);
+    await waitFor(async () => (await restored(follower)) === true, "the follower's stored log restored", 15_000, 50);
+    // Stored by the leader after the follower read the store.
+    const live = ["3000001", "3000002", "3000003"];
+    for (const [i, at] of live.entries()) await move(`0x${i + 1}`, Number(at));
+    await assertShown(follower, live, "the follower to show three live events");
+
+    await leader.close();
+    await waitFor(async () => (await role(follower)) === "leader", "the follower to lead", 5_000, 50);
+    await follower.evaluate(() => window.e2e.client.targets.remove("feed"));
+    // The new leader read the store again as it took over: it knows every record of the log,
+    // the old leader's last ones too, and deletes them all (else they would come back with a
+    // later target of this id).
+    await waitFor(async () => (await storedRecords(follower)) === 0, "every record of the removed log deleted", 10_000, 50);
     assert.deepEqual(follower.problems, [], "no page error");
     await context.close();
 });
