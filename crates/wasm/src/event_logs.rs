@@ -383,6 +383,9 @@ impl EventLogs {
                 return;
             }
         };
+        if self.closed.get() {
+            return;
+        }
         let (mut resent, mut dropped) = (Vec::new(), Vec::new());
         {
             let unwritten = self.unwritten.borrow();
