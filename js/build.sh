@@ -67,9 +67,9 @@ order_and_strip() {
 view_budget=165376 # 161.5 KiB; goal 150 KiB (153,600 B); 163,745 B reached
 # Event logs restored after INIT_ACK in chunks, with completeness marks (w18-evstart: 629,073 ->
 # 635,393 B before the functions were sorted), merged with the relay and the re-read at lead
-# (w18-evrelay): worker 607,125 B; the worker and total budgets raised to that plus ~1.5 KB.
-worker_budget=608768 # 594.5 KiB; goal 250 KiB (400 less the view's 150); 607,125 B reached
-total_budget=772608 # 754.5 KiB; goal 400 KiB (409,600 B); 770,868 B reached (a clean clone builds a few hundred bytes larger: paths)
+# (w18-evrelay): worker 607,154 B; the worker and total budgets raised to that plus ~1.5 KB.
+worker_budget=608768 # 594.5 KiB; goal 250 KiB (400 less the view's 150); 607,154 B reached
+total_budget=772608 # 754.5 KiB; goal 400 KiB (409,600 B); 770,897 B reached (a clean clone builds a few hundred bytes larger: paths)
 total_gzip=0
 # size OUT_NAME BUDGET: prints the module's size, raw and gzipped; fails past BUDGET gzip bytes.
 size() {
