@@ -65,8 +65,11 @@ order_and_strip() {
 # Functions sorted by name, the worker's identical copies merged (order_and_strip below): view
 # 166,651 -> 163,745 B, worker 629,726 -> 596,579 B; the budgets lowered to those plus ~1.7 KB.
 view_budget=165376 # 161.5 KiB; goal 150 KiB (153,600 B); 163,745 B reached
-worker_budget=598528 # 584.5 KiB; goal 250 KiB (400 less the view's 150); 596,579 B reached
-total_budget=762368 # 744.5 KiB; goal 400 KiB (409,600 B); 760,324 B reached (a clean clone builds a few hundred bytes larger: paths)
+# Event logs restored after INIT_ACK in chunks, with completeness marks (w18-evstart: 629,073 ->
+# 635,393 B before the functions were sorted), merged with the relay and the re-read at lead
+# (w18-evrelay): worker 607,154 B; the worker and total budgets raised to that plus ~1.5 KB.
+worker_budget=608768 # 594.5 KiB; goal 250 KiB (400 less the view's 150); 607,154 B reached
+total_budget=772608 # 754.5 KiB; goal 400 KiB (409,600 B); 770,897 B reached (a clean clone builds a few hundred bytes larger: paths)
 total_gzip=0
 # size OUT_NAME BUDGET: prints the module's size, raw and gzipped; fails past BUDGET gzip bytes.
 size() {

@@ -106,6 +106,7 @@ function report(results, meta) {
     row("IndexedDB bytes after the cold sync", o && `${mib(o.storage.indexedDB)}`, "keeps nothing");
     row("warm start: ready / every balance readable / target complete", o && `${ms(o.warm.readyMs)} / ${ms(o.warm.allHeldMs)} / ${ms(o.warm.completeMs)}`, "(refetches: the cold row)");
     if (EVENTS > 0) row("warm start: every event readable", o && ms(o.warm.eventsMs), "(refetches: the cold row)");
+    row("warm start: longest main-thread task (until every event is readable; of those after ready)", o && `${ms(o.warm.longTasks?.longestMs)} (${ms(o.warm.afterReady?.longestMs)})`, "—");
     if (o && (o.cold.errors.length || o.warm.errors.length)) lines.push("", `ours reported: ${[...o.cold.errors, ...o.warm.errors].join("; ")}`);
     return lines.join("\n");
 }

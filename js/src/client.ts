@@ -9,6 +9,7 @@
 import { ControllerCache, type Controllers } from './controllers.js';
 import { EntityCache } from './entity-cache.js';
 import { EventLogs, type Events } from './events.js';
+import type { EventsFlags } from './messages.js';
 import { deepEqual } from './equal.js';
 import {
   OverlayError,
@@ -361,12 +362,14 @@ class Client implements ReactiveClient {
   /** The view a restarted worker's persisted state is restored into, shown at its INIT_ACK. */
   private incoming: ViewApi | undefined;
   private readonly viewReady: Promise<void>;
-  /** What arrived before the view existed, in order: DELTAs, EVENTS batches, and INIT_ACK (`init`). */
-  private queued: (
-    | { readonly buffer: ArrayBuffer; readonly restored: boolean }
-    | { readonly events: ArrayBuffer }
-    | 'init'
-  )[] = [];
+  /** What arrived before the view existed, in order: DELTAs and INIT_ACK (`init`). */
+  private queued: ({ readonly buffer: ArrayBuffer; readonly restored: boolean } | 'init')[] = [];
+  /**
+   * EVENTS batches that arrived before the view existed, and those after them: applied in
+   * order, one per task (a stored log's chunks never make one long task).
+   */
+  private eventsBacklog: { readonly buffer: ArrayBuffer; readonly flags: EventsFlags }[] = [];
+  private eventsTimer: Cancel | undefined;
   /** Whether restored DELTAs were applied since the last announcement. */
   private restoredSince = false;
   private readonly subscriptions = new Set<Subscription>();
@@ -413,7 +416,7 @@ class Client implements ReactiveClient {
       (buffer, restored) => this.receiveDelta(buffer, restored),
       () => this.restored(),
       () => this.restarting(),
-      (buffer) => this.receiveEvents(buffer),
+      (buffer, flags) => this.receiveEvents(buffer, flags),
     );
     if (inspector && mode) {
       this.session.errors.subscribe((error) => inspector.error(error));
@@ -421,7 +424,7 @@ class Client implements ReactiveClient {
     }
     this.entityUpdates = new StreamSource<EntityUpdate>((error) => this.report(error));
     this.events = new EventLogs((error) => this.report(toReactiveError(error, ValidationError)));
-    this.targets = new TargetControl(checked.config, this.session, (where) => this.open(where));
+    this.targets = new TargetControl(checked.config, this.session, (where) => this.open(where), this.events);
     this.controllers = new ControllerCache(
       (addresses, usernames) => this.session.toriiCall('controllers', [addresses, usernames]),
       () => runtime.timers.now(),
@@ -453,9 +456,9 @@ class Client implements ReactiveClient {
         this.queued = [];
         for (const item of queued) {
           if (item === 'init') this.restored();
-          else if ('events' in item) this.receiveEvents(item.events);
           else this.receiveDelta(item.buffer, item.restored);
         }
+        this.drainEvents();
       },
       (error: unknown) => {
         const fatal = new SyncFatalError(
@@ -873,6 +876,8 @@ class Client implements ReactiveClient {
   private async stop(): Promise<void> {
     this.pollTimer?.();
     this.pollTimer = undefined;
+    this.eventsTimer?.();
+    this.eventsTimer = undefined;
     for (const subscription of this.subscriptions) subscription.coalescer.cancel();
     this.subscriptions.clear();
     this.unregister?.();
@@ -1187,17 +1192,33 @@ class Client implements ReactiveClient {
     this.pollTimer = undefined;
   }
 
-  /** An EVENTS batch: decoded by the view, applied to the event logs. */
-  private receiveEvents(buffer: ArrayBuffer): void {
-    if (!this.wasm) {
-      this.queued.push({ events: buffer });
+  /** An EVENTS batch: decoded by the view, applied to the event logs (after the backlog). */
+  private receiveEvents(buffer: ArrayBuffer, flags: EventsFlags): void {
+    if (!this.wasm || this.eventsBacklog.length > 0) {
+      this.eventsBacklog.push({ buffer, flags });
+      if (this.wasm) this.drainEvents();
       return;
     }
+    this.applyEvents(buffer, flags);
+  }
+
+  /** Applies the backlog's first batch in a task of its own, then the next in another. */
+  private drainEvents(): void {
+    if (this.eventsTimer || this.eventsBacklog.length === 0) return;
+    this.eventsTimer = this.runtime.timers.after(0, () => {
+      this.eventsTimer = undefined;
+      const next = this.eventsBacklog.shift();
+      if (next) this.applyEvents(next.buffer, next.flags);
+      this.drainEvents();
+    });
+  }
+
+  private applyEvents(buffer: ArrayBuffer, flags: EventsFlags): void {
     // No view: it trapped, and the restarted worker sends the stored logs again.
     const view = this.incoming ?? this.view;
     if (!view) return;
     try {
-      this.events.apply(view.decodeEvents(new Uint8Array(buffer)));
+      this.events.apply(view.decodeEvents(new Uint8Array(buffer)), flags);
     } catch (error) {
       this.report(toReactiveError(error, ValidationError));
     }

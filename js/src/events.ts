@@ -1,12 +1,14 @@
 /**
  * Historical event messages on the main thread: the logs of the `eventLog` targets, as the
- * worker sends them (`EVENTS` batches: the stored log at the start, then each change), read by
- * `client.events.query` and followed by `client.events.subscribe` (see `docs/events.md`).
+ * worker sends them (`EVENTS` batches: the stored log after `ready`, in chunks newest first,
+ * then each change), read by `client.events.query` and followed by `client.events.subscribe`
+ * (see `docs/events.md`).
  *
  * @module
  */
 
 import { ValidationError } from './errors.js';
+import type { EventsFlags } from './messages.js';
 import type { Entity, ModelTag, RegisteredSchema, WorldSchema } from './schema.js';
 
 /**
@@ -62,7 +64,7 @@ export interface Events<S extends WorldSchema = RegisteredSchema> {
    * the unsubscribe function. `limit` and `order` do not apply.
    */
   subscribe(query: EventQuery<S> | undefined, listener: (events: readonly EventMessage<S>[]) => void): () => void;
-  /** Calls `listener` after every change of any log (also the stored one's arrival); returns the unsubscribe function. */
+  /** Calls `listener` after every change of any log (also each chunk of a stored log as it arrives); returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
 }
 
@@ -74,6 +76,19 @@ export interface DecodedEvents {
   readonly positions: readonly number[];
   readonly evicted: readonly string[];
 }
+
+/** Where one target's event log stands on the page. */
+export interface EventLogState {
+  /** Whether its whole stored log is on the page (after a start, chunks arrive newest first until it is). */
+  readonly restored: boolean;
+  /** Whether it is complete: restored, and a walk read its whole history within the retention. */
+  readonly complete: boolean;
+}
+
+/** A live change (not a chunk of the stored log): what a batch without flags is. */
+const LIVE: EventsFlags = { stored: false, restored: true, complete: false };
+
+const UNKNOWN: EventLogState = Object.freeze({ restored: false, complete: false });
 
 interface Held {
   readonly event: EventMessage;
@@ -144,27 +159,49 @@ function matches(query: Checked, event: EventMessage): boolean {
 const before = (a: Held, b: Held): boolean =>
   a.event.executedAt < b.event.executedAt || (a.event.executedAt === b.event.executedAt && a.position < b.position);
 
-/** One target's log: its events in the log's order (by second, then position), each id once. */
+/**
+ * One target's log: its events in the log's order (by second, then position), each id once.
+ * Held as `older` (in reverse: the oldest last) followed by `newer`, so that both a stored log's
+ * chunks (each older than what is held) and a stream's batches (each newer) are added without
+ * copying what is held.
+ */
 class Log {
-  events: Held[] = [];
+  private older: Held[] = [];
+  private newer: Held[] = [];
   readonly ids = new Set<string>();
+
+  get length(): number {
+    return this.older.length + this.newer.length;
+  }
+
+  /** The `i`th event in the log's order. */
+  at(i: number): Held {
+    const older = this.older.length;
+    return (i < older ? this.older[older - 1 - i] : this.newer[i - older])!;
+  }
+
+  /** Every event, in the log's order. */
+  all(): Held[] {
+    return this.older.length === 0 ? this.newer : [...this.older].reverse().concat(this.newer);
+  }
 
   /**
    * Adds `items` (in the log's order, as a batch carries them) that are not held; returns the
-   * added events. A stream's batch goes after what is held and a walk's page of history before
-   * it: both are one concatenation; anything else is one merge.
+   * added events. A stream's batch goes after what is held, a stored log's chunk or a walk's
+   * page of history before it: both without copying what is held; anything else is one merge.
    */
   insertAll(items: readonly Held[]): EventMessage[] {
     const fresh = items.filter((held) => !this.ids.has(held.event.id) && (this.ids.add(held.event.id), true));
-    const events = this.events;
     const first = fresh[0];
     const last = fresh[fresh.length - 1];
     if (!first || !last) return [];
-    if (events.length === 0 || !before(first, events[events.length - 1]!)) {
-      for (const held of fresh) events.push(held);
-    } else if (before(last, events[0]!)) {
-      this.events = fresh.concat(events);
+    const length = this.length;
+    if (length === 0 || !before(first, this.at(length - 1))) {
+      for (const held of fresh) this.newer.push(held);
+    } else if (before(last, this.at(0))) {
+      for (let i = fresh.length - 1; i >= 0; i--) this.older.push(fresh[i]!);
     } else {
+      const events = this.all();
       const merged: Held[] = [];
       let i = 0;
       for (const held of fresh) {
@@ -172,14 +209,17 @@ class Log {
         merged.push(held);
       }
       while (i < events.length) merged.push(events[i++]!);
-      this.events = merged;
+      this.older = [];
+      this.newer = merged;
     }
     return fresh.map((held) => held.event);
   }
 
   evict(ids: readonly string[]): void {
     const gone = new Set(ids.filter((id) => this.ids.delete(id)));
-    if (gone.size > 0) this.events = this.events.filter((held) => !gone.has(held.event.id));
+    if (gone.size === 0) return;
+    this.newer = this.all().filter((held) => !gone.has(held.event.id));
+    this.older = [];
   }
 }
 
@@ -188,11 +228,20 @@ export class EventLogs implements Events {
   private readonly logs = new Map<string, Log>();
   private readonly listeners = new Set<{ readonly query: Checked; readonly listener: (events: readonly EventMessage[]) => void }>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly states = new Map<string, EventLogState>();
 
   constructor(private readonly report: (error: unknown) => void) {}
 
-  /** Applies one decoded batch, then tells the listeners. */
-  apply(batch: DecodedEvents): void {
+  /** Where the log of target `id` stands (neither restored nor complete before its first batch). */
+  state(id: string): EventLogState {
+    return this.states.get(id) ?? UNKNOWN;
+  }
+
+  /**
+   * Applies one decoded batch, then tells the listeners: `subscribe`'s of the new events (none
+   * for a chunk of the stored log), then `onChange`'s.
+   */
+  apply(batch: DecodedEvents, flags: EventsFlags = LIVE): void {
     let log = this.logs.get(batch.target);
     if (batch.snapshot || !log) {
       log = new Log();
@@ -201,7 +250,8 @@ export class EventLogs implements Events {
     const added = log.insertAll(batch.added.map((event, i) => ({ event, position: batch.positions[i] ?? 0 })));
     log.evict(batch.evicted);
     if (batch.snapshot && batch.added.length === 0 && batch.evicted.length === 0) this.logs.delete(batch.target);
-    if (!batch.snapshot && added.length > 0) {
+    this.states.set(batch.target, Object.freeze({ restored: flags.restored, complete: flags.restored && flags.complete }));
+    if (!batch.snapshot && !flags.stored && added.length > 0) {
       for (const { query, listener } of [...this.listeners]) {
         if (query.target !== undefined && query.target !== batch.target) continue;
         const selected = added.filter((event) => matches(query, event));
@@ -223,20 +273,21 @@ export class EventLogs implements Events {
     const checked = check(query);
     const logs =
       checked.target === undefined ? [...this.logs.values()] : [this.logs.get(checked.target)].filter((l) => l !== undefined);
-    let held: Held[];
+    let held: Pick<Log, 'length' | 'at'>;
     if (logs.length === 1) {
-      held = logs[0]!.events;
+      held = logs[0]!;
     } else {
       const seen = new Set<string>();
-      held = logs
-        .flatMap((log) => log.events)
+      const merged = logs
+        .flatMap((log) => log.all())
         .filter((h) => !seen.has(h.event.id) && (seen.add(h.event.id), true))
         .sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+      held = { length: merged.length, at: (i) => merged[i]! };
     }
     const out: EventMessage[] = [];
     const step = checked.desc ? -1 : 1;
     for (let i = checked.desc ? held.length - 1 : 0; i >= 0 && i < held.length && out.length < checked.limit; i += step) {
-      const event = held[i]!.event;
+      const event = held.at(i).event;
       if (matches(checked, event)) out.push(event);
     }
     return Object.freeze(out);

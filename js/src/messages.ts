@@ -125,8 +125,8 @@ export interface DeltaMessage {
 
 /**
  * Worker → main thread: one change of an event-log target's log (an encoded event batch,
- * transferred; `View.decodeEvents` reads it): the stored log as a snapshot at the start, then
- * each change as it is stored.
+ * transferred; `View.decodeEvents` reads it): after INIT_ACK the stored log in chunks, newest
+ * first (the first a snapshot), then each change as it is stored.
  */
 export interface EventsMessage {
   readonly type: 'EVENTS';
@@ -136,7 +136,16 @@ export interface EventsMessage {
   readonly buffer: ArrayBuffer;
   /** False when the store did not take the change (it is written with the next one). */
   readonly persisted: boolean;
+  /** Whether the batch is a chunk of the stored log (events shown before, not new ones). */
+  readonly stored: boolean;
+  /** Whether the whole stored log is on the page once this batch is applied. */
+  readonly restored: boolean;
+  /** Whether the target is complete once this batch is applied (restored, and its history walked within the retention). */
+  readonly complete: boolean;
 }
+
+/** How an EVENTS batch stands in its target's restore. */
+export type EventsFlags = Pick<EventsMessage, 'stored' | 'restored' | 'complete'>;
 
 /** A synced DELTA's place in its leader's relayed sequence (see `docs/tabs.md`). */
 export interface DeltaRelay {
@@ -401,7 +410,15 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
         return refuse(side, 'EVENTS needs an ArrayBuffer `buffer`', 'buffer');
       }
       if (typeof data.target !== 'string') return refuse(side, 'EVENTS needs a string `target`', 'target');
-      return { type: 'EVENTS', target: data.target, buffer: data.buffer, persisted: data.persisted !== false };
+      return {
+        type: 'EVENTS',
+        target: data.target,
+        buffer: data.buffer,
+        persisted: data.persisted !== false,
+        stored: data.stored === true,
+        restored: data.restored !== false,
+        complete: data.complete === true,
+      };
     case 'SYNC_TICK':
       if (!isRecord(data.tick) || !isRecord(data.tick.overall)) {
         return refuse(side, 'SYNC_TICK needs a `tick` with `overall`', 'tick');

@@ -19,6 +19,7 @@ import {
 import { errorFields, type LogSink } from './log.js';
 import {
   parseWorkerMessage,
+  type EventsFlags,
   type MainMessage,
   type ToriiCall,
   type ToriiCallMessage,
@@ -253,7 +254,7 @@ export class SyncSession {
     private readonly onDelta: (buffer: ArrayBuffer, restored: boolean) => void,
     private readonly onInit: (info: InitInfo) => void = () => {},
     private readonly onRestart: () => void = () => {},
-    private readonly onEvents: (buffer: ArrayBuffer) => void = () => {},
+    private readonly onEvents: (buffer: ArrayBuffer, flags: EventsFlags) => void = () => {},
   ) {
     const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
     this.status = new SignalSource<SyncStatus>(initialStatus, report);
@@ -595,7 +596,7 @@ export class SyncSession {
         if (this.deltas) this.onDelta(message.buffer, !this.acknowledged);
         return;
       case 'EVENTS':
-        if (this.deltas) this.onEvents(message.buffer);
+        if (this.deltas) this.onEvents(message.buffer, message);
         return;
       case 'INIT_ACK': {
         const init: InitInfo = {

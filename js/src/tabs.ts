@@ -8,7 +8,7 @@
  */
 
 import type { ReactiveErrorInfo } from './errors.js';
-import type { DeltaRelay } from './messages.js';
+import type { DeltaRelay, EventsFlags } from './messages.js';
 import { isSyncTargetKind, isTargetKind } from './options.js';
 import type { ModelChoice, SyncTargetSpec, SyncTick, Transition } from './types.js';
 
@@ -104,10 +104,11 @@ export interface RelayDeltaMessage {
 
 /**
  * Leader → all: one change of the event log of `target` (an EVENTS batch, see `events.ts`),
- * relayed whether or not a follower is heard: a tab applies each batch once its stored log is
- * shown, the events it holds already being recognised by their identity.
+ * with its flags (a stored log's chunks but the last are not relayed), whether or not a follower
+ * is heard: a tab applies each batch once its own stored log of `target` is shown whole, the
+ * events it holds already being recognised by their identity.
  */
-export interface RelayEventsMessage {
+export interface RelayEventsMessage extends EventsFlags {
   readonly type: 'EVENTS';
   readonly epoch: number;
   readonly target: string;
@@ -205,7 +206,10 @@ export function parseTabMessage(data: unknown): TabMessage | undefined {
       return isCount(data.epoch) &&
         typeof data.target === 'string' &&
         data.buffer instanceof ArrayBuffer &&
-        typeof data.persisted === 'boolean'
+        typeof data.persisted === 'boolean' &&
+        typeof data.stored === 'boolean' &&
+        typeof data.restored === 'boolean' &&
+        typeof data.complete === 'boolean'
         ? (data as unknown as TabMessage)
         : undefined;
     case 'STATUS': {

@@ -2,13 +2,15 @@
  * `client.targets`: the client's sync targets, changed at run time. Every change goes to the
  * sync worker, which updates its live subscription in place (one stream per kind, however many
  * targets) and pages what the change adds; a target's status comes from the SYNC_TICKs (before
- * its kind's first tick, from INIT_ACK: the targets restored complete from the database).
+ * its kind's first tick, from INIT_ACK: the targets restored complete from the database), an
+ * event log's from its EVENTS batches as the page applied them.
  *
  * @module
  */
 
 import { ValidationError } from './errors.js';
 import { checkTarget, checkTargets } from './options.js';
+import type { EventLogState } from './events.js';
 import type { SyncStatus } from './session.js';
 import type { Signal } from './stream.js';
 import type { SyncTargetSpec, SyncTargetStatus, WorkerConfig } from './types.js';
@@ -36,6 +38,14 @@ export interface TargetSession {
   setTargets(targets: readonly SyncTargetSpec[]): Promise<{ readonly [id: string]: string }>;
 }
 
+/** What {@link TargetControl} needs of the event logs: where each stands, and when that changes. */
+export interface EventLogStates {
+  /** Where the log of target `id` stands. */
+  state(id: string): EventLogState;
+  /** Calls `listener` after every batch applied; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
 /** The targets a configuration syncs: its `targets`, or the whole-kind ones of `models`. */
 function initialTargets(config: WorkerConfig): SyncTargetSpec[] {
   if (config.targets) return [...config.targets];
@@ -56,6 +66,7 @@ export class TargetControl implements SyncTargets {
     config: WorkerConfig,
     private readonly session: TargetSession,
     private readonly open: (where: string) => Check,
+    private readonly eventLogs: EventLogStates,
   ) {
     this.targets = initialTargets(config);
   }
@@ -64,8 +75,8 @@ export class TargetControl implements SyncTargets {
     const { ticks, init } = this.session.status.get();
     return this.targets.map((target) => {
       const digest = this.digests.get(target.id);
-      // An event log has no synchronizer and reports no completeness (docs/events.md).
-      if (target.kind === 'eventLog') return { id: target.id, kind: target.kind, complete: false };
+      // An event log has no synchronizer: its batches say where it stands (docs/events.md).
+      if (target.kind === 'eventLog') return { id: target.id, kind: target.kind, ...this.eventLogs.state(target.id) };
       // Until its kind ticks, a target stands as the restore left it (INIT_ACK).
       const states = ticks[target.kind]?.targets ?? init?.targets?.[target.kind];
       const entry = states?.find(
@@ -119,11 +130,21 @@ export class TargetControl implements SyncTargets {
             return true;
           };
           if (settled()) return;
+          const stop = () => {
+            unsubscribe();
+            unlisten();
+          };
+          const unlisten = this.eventLogs.onChange(() => {
+            if (settled()) stop();
+          });
           const unsubscribe = this.session.status.subscribe(
             () => {
-              if (settled()) unsubscribe();
+              if (settled()) stop();
             },
-            () => reject(new ValidationError('targets.complete: the client was shut down', { where: 'targets.complete' })),
+            () => {
+              unlisten();
+              reject(new ValidationError('targets.complete: the client was shut down', { where: 'targets.complete' }));
+            },
           );
         }),
     );

@@ -359,9 +359,15 @@ export interface SyncTargetStatus {
   /**
    * Whether everything it selects, as last defined, has been read (a target restored complete
    * from the database is complete at once; one added or widened at run time once its pages are
-   * read).
+   * read). An `eventLog` target is complete once its stored log is on the page and a walk read
+   * its whole history within the retention (a reload of a complete log: once restored).
    */
   readonly complete: boolean;
+  /**
+   * `eventLog` targets only: whether the whole stored log is on the page. After a start it
+   * arrives after `ready`, in chunks, newest first; `complete` waits for it too.
+   */
+  readonly restored?: boolean;
 }
 
 /** Where one sync target of a kind stands, as a SYNC_TICK or INIT_ACK reports it. */

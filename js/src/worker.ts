@@ -20,6 +20,7 @@ import {
   isDeltaRelay,
   parseMainMessage,
   type DeltaRelay,
+  type EventsFlags,
   type InitMessage,
   type ToriiCallMessage,
   type WorkerMessage,
@@ -59,8 +60,8 @@ interface Relayed {
   readonly relay: DeltaRelay;
 }
 
-/** A change of an event log relayed by the leader: the log's target id, its bytes, whether stored. */
-interface RelayedEvents {
+/** A change of an event log relayed by the leader: the log's target id, its bytes, whether stored, its flags. */
+interface RelayedEvents extends EventsFlags {
   readonly log: string;
   readonly buffer: ArrayBuffer;
   readonly persisted: boolean;
@@ -152,6 +153,10 @@ class Tab {
    * already are recognised by their identity).
    */
   private buffered: (Relayed | RelayedEvents)[] | undefined = [];
+  /** The `eventLog` targets whose stored log the open wasm worker sent whole. */
+  private readonly logsRestored = new Set<string>();
+  /** Relayed changes of the other event logs, by target: applied once its stored log is sent. */
+  private readonly waitingLogs = new Map<string, RelayedEvents[]>();
   /** The leader last heard: its epoch, protocol and when. */
   private leader = { epoch: 0, protocol: TAB_PROTOCOL, heardAt: Date.now() };
   /** The leader's relayed sequence as this tab holds it (a gap means a re-read). */
@@ -254,15 +259,18 @@ class Tab {
         if (!delta) return;
         const log = typeof event.target === 'string' ? event.target : '';
         const persisted = event.persisted !== false;
+        const flags = { stored: event.stored === true, restored: event.restored !== false, complete: event.complete === true };
         // Relayed even while no follower is heard: nothing numbers them, so a tab that comes
-        // later could not tell which ones it missed (docs/events.md).
-        if (this.leading) {
-          this.send({ type: 'EVENTS', epoch: this.leading.epoch, target: log, buffer: delta.slice().buffer, persisted });
+        // later could not tell which ones it missed (docs/events.md). A stored log's chunks
+        // before its last are not: a follower restores the stored log itself.
+        if (this.leading && (!flags.stored || flags.restored)) {
+          this.send({ type: 'EVENTS', epoch: this.leading.epoch, target: log, buffer: delta.slice().buffer, persisted, ...flags });
         }
         if (this.showsLog(log)) {
           const buffer = ownBuffer(delta);
-          post({ type: 'EVENTS', target: log, buffer, persisted }, [buffer]);
+          post({ type: 'EVENTS', target: log, buffer, persisted, ...flags }, [buffer]);
         }
+        if (flags.restored) this.logRestored(log);
         return;
       }
       case 'INIT_ACK':
@@ -328,9 +336,15 @@ class Tab {
       return;
     }
     if ('log' in item) {
-      if (this.showsLog(item.log)) {
-        post({ type: 'EVENTS', target: item.log, buffer: item.buffer, persisted: item.persisted }, [item.buffer]);
+      if (!this.showsLog(item.log)) return;
+      if (!this.logsRestored.has(item.log)) {
+        const waiting = this.waitingLogs.get(item.log);
+        if (waiting) waiting.push(item);
+        else this.waitingLogs.set(item.log, [item]);
+        return;
       }
+      const { log, buffer, persisted, stored, restored, complete } = item;
+      post({ type: 'EVENTS', target: log, buffer, persisted, stored, restored, complete }, [buffer]);
       return;
     }
     const { target, epoch, n } = item.relay;
@@ -339,6 +353,18 @@ class Tab {
     if (this.gaps.delta(epoch, n)) void this.serially(() => this.reread());
     if (this.worker?.holdsRelayed(target, epoch, n, item.persisted)) return;
     if (this.deltas) post({ type: 'DELTA', buffer: item.buffer, persisted: item.persisted }, [item.buffer]);
+  }
+
+  /**
+   * The open wasm worker sent the stored log of target `log` whole: the relayed changes that
+   * waited for it go on, in order (the events it held already are recognised by their identity).
+   */
+  private logRestored(log: string): void {
+    if (this.logsRestored.has(log)) return;
+    this.logsRestored.add(log);
+    const waiting = this.waitingLogs.get(log) ?? [];
+    this.waitingLogs.delete(log);
+    for (const item of waiting) this.forward(item);
   }
 
   /** The stored state was read: what was buffered meanwhile goes on (or is dropped). */
@@ -387,7 +413,14 @@ class Tab {
       case 'EVENTS':
         // An older leader's late batch is news no more: the new one's log continues from the store.
         if (this.leading || message.epoch < this.leader.epoch || this.manifests.differs(message.manifest)) return;
-        this.forward({ log: message.target, buffer: message.buffer, persisted: message.persisted });
+        this.forward({
+          log: message.target,
+          buffer: message.buffer,
+          persisted: message.persisted,
+          stored: message.stored,
+          restored: message.restored,
+          complete: message.complete,
+        });
         return;
       case 'STATUS':
         if (this.manifests.differs(message.manifest)) return;
@@ -433,6 +466,8 @@ class Tab {
   private async reopen(targets: TabTargets): Promise<SyncWorker> {
     // Relayed DELTAs wait for the stored state, as at the start.
     this.buffered ??= [];
+    // The new wasm worker sends the stored logs again: relayed changes wait for them.
+    this.logsRestored.clear();
     try {
       const old = this.worker;
       this.worker = undefined;
@@ -495,6 +530,8 @@ class Tab {
   /** Claimed under `epoch`: relays from now on and beats. */
   private startLeading(epoch: number): void {
     this.leading = { epoch, sent: 0 };
+    // Its own worker reads the stored logs again before it follows them (news to no one here).
+    this.waitingLogs.clear();
     this.leader = { epoch, protocol: TAB_PROTOCOL, heardAt: Date.now() };
     this.tell('leader', epoch);
     this.beat();

@@ -1,7 +1,8 @@
 // The event logs through the client on the real wasm view: EVENTS batches (written by the
 // storage crate's encoder: fixtures/event-batches.json) decoded into frozen event objects, the
 // stored log shown at the start, live changes with evictions, a repeated delivery shown once,
-// and what `events.query` and `events.subscribe` answer.
+// what `events.query` and `events.subscribe` answer, and an eventLog target's restore and
+// completeness in `targets.list()` / `targets.complete()`.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { renderToString } from 'react-dom/server';
 import { createClient } from '../dist/client.js';
 import { ReactiveProvider, useEvents } from '../dist/react.js';
 import { checkOptions } from '../dist/options.js';
-import { options, stubRuntime } from './stubs.mjs';
+import { options, settle, stubRuntime } from './stubs.mjs';
 
 const batches = JSON.parse(readFileSync(new URL('./fixtures/event-batches.json', import.meta.url), 'utf8')).map(
   (hex) => Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16)).buffer,
@@ -27,11 +28,11 @@ async function started() {
   const stubs = stubRuntime();
   const client = createClient(options, stubs.runtime);
   const port = stubs.ports[0];
-  // The stored logs come before INIT_ACK, as the worker sends them.
-  port.send({ type: 'EVENTS', target: targetOf(batches[0]), buffer: batches[0].slice(0), persisted: true });
-  port.send({ type: 'EVENTS', target: targetOf(batches[1]), buffer: batches[1].slice(0), persisted: true });
+  // The stored logs come after INIT_ACK, as the worker sends them.
   port.ack();
   await client.ready;
+  port.send({ type: 'EVENTS', target: targetOf(batches[0]), buffer: batches[0].slice(0), persisted: true, stored: true });
+  port.send({ type: 'EVENTS', target: targetOf(batches[1]), buffer: batches[1].slice(0), persisted: true, stored: true });
   return { client, port };
 }
 
@@ -116,5 +117,63 @@ test("a walk's older events go before the held ones, and one between them in its
   const { client, port } = await started();
   for (const batch of batches.slice(4)) port.send({ type: 'EVENTS', target: targetOf(batch), buffer: batch.slice(0), persisted: true });
   assert.deepEqual(steps(client.events.query({ target: 'walk' })), [1, 2, 3, 4, 5]);
+  await client.shutdown();
+});
+
+test('a stored log arriving in chunks after ready is not new to subscribers; the target is restored, then complete', async () => {
+  const stubs = stubRuntime();
+  const targets = [
+    { id: 'world', kind: 'entities' },
+    { id: 'feed', kind: 'eventLog' },
+  ];
+  const client = createClient({ ...options, targets }, stubs.runtime);
+  const port = stubs.ports[0];
+  port.ack();
+  await client.ready;
+  const feed = () => client.targets.list().find((t) => t.id === 'feed');
+  assert.deepEqual(feed(), { id: 'feed', kind: 'eventLog', restored: false, complete: false });
+  const seen = [];
+  client.events.subscribe(undefined, (events) => seen.push(steps(events)));
+  let done = false;
+  const complete = client.targets.complete('feed').then(() => (done = true));
+  const chunk = (batch, flags) => port.send({ type: 'EVENTS', target: targetOf(batch), buffer: batch.slice(0), persisted: true, ...flags });
+
+  // The newest chunk first (a snapshot), then an older one: the log fills in.
+  chunk(batches[0], { stored: true, restored: false, complete: false });
+  assert.deepEqual(steps(client.events.query({ target: 'feed' })), [1, 2, 3]);
+  assert.deepEqual(feed(), { id: 'feed', kind: 'eventLog', restored: false, complete: false });
+  chunk(batches[2], { stored: true, restored: true, complete: false });
+  assert.deepEqual(steps(client.events.query({ target: 'feed' })), [2, 3, 4, 5]);
+  assert.deepEqual(feed(), { id: 'feed', kind: 'eventLog', restored: true, complete: false });
+  assert.deepEqual(seen, [], 'a chunk of the stored log is not new');
+  await settle();
+  assert.equal(done, false, 'restored, not yet walked');
+
+  // The first walk ended: complete.
+  chunk(batches[3], { stored: false, restored: true, complete: true });
+  await complete;
+  assert.deepEqual(feed(), { id: 'feed', kind: 'eventLog', restored: true, complete: true });
+  assert.deepEqual(seen, [], 'event 4 again is not new either');
+  await client.shutdown();
+});
+
+test('batches that arrived before the view loaded are applied in order, each in a task of its own', async () => {
+  const stubs = stubRuntime({ holdWasm: true });
+  const client = createClient(options, stubs.runtime);
+  const port = stubs.ports[0];
+  port.ack();
+  for (const i of [0, 2, 3]) port.send({ type: 'EVENTS', target: targetOf(batches[i]), buffer: batches[i].slice(0), persisted: true, stored: true });
+  const lengths = [];
+  client.events.onChange(() => lengths.push(client.events.query({ target: 'feed' }).length));
+  stubs.release();
+  await client.ready;
+  assert.deepEqual(lengths, [], 'none applied in the task the view loaded in');
+  // A batch arriving meanwhile waits for those before it.
+  port.send({ type: 'EVENTS', target: targetOf(batches[1]), buffer: batches[1].slice(0), persisted: true, stored: true });
+  assert.deepEqual(lengths, []);
+  stubs.timers.advance(0);
+  assert.deepEqual(lengths, [3, 4, 4, 4]);
+  assert.deepEqual(steps(client.events.query({ target: 'feed' })), [2, 3, 4, 5]);
+  assert.deepEqual(steps(client.events.query({ target: 'other' })), [1]);
   await client.shutdown();
 });

@@ -53,10 +53,22 @@ test('channel messages are checked: unknown or malformed ones are ignored, every
   const withLog = { ...targets, targets: [{ id: 'feed', kind: 'eventLog', models: ['ns-Moved'] }] };
   assert.ok(parseTabMessage({ type: 'TARGETS', targets: withLog, from, protocol }));
   assert.ok(parseTabMessage({ ...beat, targets: withLog }));
-  const events = { type: 'EVENTS', epoch: 3, target: 'feed', buffer: new ArrayBuffer(2), persisted: true, from, protocol };
+  const events = {
+    type: 'EVENTS',
+    epoch: 3,
+    target: 'feed',
+    buffer: new ArrayBuffer(2),
+    persisted: true,
+    stored: false,
+    restored: true,
+    complete: false,
+    from,
+    protocol,
+  };
   assert.equal(parseTabMessage(events), events);
   for (const bad of [
     { ...events, target: 1 },
+    { ...events, complete: undefined },
     { ...events, buffer: undefined },
     { ...events, epoch: -1 },
     { ...beat, targets: { ...targets, targets: [{ id: 'x', kind: 'coins' }] } },

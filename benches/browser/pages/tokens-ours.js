@@ -4,7 +4,7 @@
 // live. The client starts as the page loads; `window.bench` exposes the phases tokens.js drives.
 
 import { createReactiveClient, reactiveSelectors } from "/reactive/dist/index.js";
-import { longestTaskBefore, params, watchClient } from "./common.js";
+import { longTasks, longestTaskBefore, params, watchClient } from "./common.js";
 
 const BALANCE = "torii-TokenBalance";
 const EVENTS = Number(params.events ?? 0);
@@ -26,12 +26,18 @@ const held = () => client.count(BALANCE);
 const complete = () => Promise.race([client.targets.complete("balances"), failed]);
 const eventsHeld = () => client.events.query({ target: "events" }).length;
 
-/** When `expected` events are held (polled: an event log reports no completeness). */
+/** When `expected` events are held (polled: counts what the page holds). */
 async function allEvents(expected) {
     while (eventsHeld() < expected) {
         await Promise.race([new Promise((r) => setTimeout(r, 20)), failed]);
     }
     return performance.now();
+}
+
+/** The longest long task that started between `fromMs` and `untilMs` (the stored log's restore after `ready`). */
+function longestBetween(fromMs, untilMs) {
+    const tasks = longTasks().filter((t) => t.startTime >= fromMs && t.startTime < untilMs);
+    return { longestMs: tasks.reduce((max, t) => Math.max(max, t.duration), 0), count: tasks.length };
 }
 
 /** Every balance through the package's selector (what a wallet view reads), timed. */
@@ -60,6 +66,8 @@ window.bench = {
         while (held() < expected) await new Promise((r) => setTimeout(r, 1));
         const heldAt = performance.now();
         await complete();
-        return { readyMs: readyMs(), allHeldMs: heldAt, completeMs: performance.now(), eventsMs: await eventsAt, balances: held(), events: eventsHeld(), read: readAll(), errors };
+        const completeAt = performance.now();
+        const eventsMs = await eventsAt;
+        return { readyMs: readyMs(), allHeldMs: heldAt, completeMs: completeAt, eventsMs, balances: held(), events: eventsHeld(), longTasks: longestTaskBefore(Math.max(completeAt, eventsMs)), afterReady: longestBetween(readyMs(), eventsMs), read: readAll(), errors };
     },
 };

@@ -27,6 +27,9 @@ pub const META_FINGERPRINT: &str = "fingerprint";
 pub const META_TORII_VERSION: &str = "toriiVersion";
 /// Key of the Torii URL and world address the data was synced from (a [`crate::DataOrigin`]).
 pub const META_ORIGIN: &str = "origin";
+/// Metadata key of the event-log targets whose first history walk ended (JSON: `[id, digest of
+/// the definition walked]` pairs; see [`crate::EventStore::walked`]).
+pub const META_EVENT_LOGS_WALKED: &str = "eventLogsWalked";
 
 /// How many segments one read of a scan fetches.
 pub(crate) const SCAN_CHUNK: usize = 8;

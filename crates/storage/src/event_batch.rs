@@ -10,7 +10,7 @@
 //! ```
 //! (`members`, `sref`, `bytes32`: see the `codec` modules.)
 
-use dojo_reactive_core::{EventContent, EventIdentity, Felt, LoggedEvent, Name, Struct};
+use dojo_reactive_core::{EventContent, EventIdentity, EventLog, Felt, LoggedEvent, Name, Struct};
 
 use crate::codec::value::{read_members, read_strings, sref, write_members, EncodeError, Strings};
 use crate::codec::{DecodeError, DecodeErrorKind, Reader, Writer};
@@ -61,25 +61,50 @@ fn read_identity(r: &mut Reader<'_>, strings: &[Name]) -> Result<EventIdentity, 
 
 /// Encodes a batch.
 pub fn encode_event_batch(batch: &EventBatch) -> Result<Vec<u8>, EncodeError> {
+    encode_parts(
+        &batch.target,
+        batch.snapshot,
+        &mut batch.added.iter(),
+        &batch.evicted,
+    )
+}
+
+/// Encodes the snapshot batch of `target` holding `events` (a whole log, in its order), without
+/// copying them into an [`EventBatch`] first.
+pub fn encode_event_snapshot<'a>(
+    target: &str,
+    mut events: impl ExactSizeIterator<Item = &'a LoggedEvent>,
+) -> Result<Vec<u8>, EncodeError> {
+    encode_parts(target, true, &mut events, &[])
+}
+
+/// Encodes a batch from its parts (one body for both callers: the worker's code stays small).
+fn encode_parts<'a>(
+    target: &str,
+    snapshot: bool,
+    added: &mut dyn ExactSizeIterator<Item = &'a LoggedEvent>,
+    evicted: &'a [EventIdentity],
+) -> Result<Vec<u8>, EncodeError> {
     let mut strings = Strings::default();
-    let mut body = Writer::with_capacity(256 * batch.added.len() + 64);
-    body.len(batch.added.len());
-    for event in &batch.added {
+    // About what an event of a few members takes: the buffer grows if it needs more.
+    let mut body = Writer::with_capacity(128 * added.len() + 64);
+    body.len(added.len());
+    for event in added {
         write_identity(&mut body, &mut strings, &event.identity);
         body.zigzag64(event.position);
         body.varint(event.created_at);
         body.bytes32(&event.world_address.0);
         write_members(&mut body, &mut strings, &event.state.members, 0)?;
     }
-    body.len(batch.evicted.len());
-    for identity in &batch.evicted {
+    body.len(evicted.len());
+    for identity in evicted {
         write_identity(&mut body, &mut strings, identity);
     }
-    let mut w = Writer::with_capacity(body.out.len() + batch.target.len() + 256);
+    let mut w = Writer::with_capacity(body.out.len() + target.len() + 256);
     w.bytes(MAGIC);
     w.u8(FORMAT);
-    w.u8(u8::from(batch.snapshot));
-    w.str(&batch.target);
+    w.u8(u8::from(snapshot));
+    w.str(target);
     strings.write(&mut w);
     w.bytes(&body.out);
     Ok(w.finish())
@@ -138,9 +163,37 @@ pub fn decode_event_batch(bytes: &[u8]) -> Result<EventBatch, DecodeError> {
     })
 }
 
+/// `log` as batches of `target` of `size` events each (oldest first within a batch), the newest
+/// batch first, the first a snapshot (it replaces what a view held): how a stored log reaches
+/// the view in bounded pieces. An empty log is one empty snapshot.
+pub fn newest_first_chunks<'a>(
+    target: &'a str,
+    log: &'a EventLog,
+    size: usize,
+) -> impl Iterator<Item = EventBatch> + 'a {
+    let mut rest = log.iter().rev().peekable();
+    let mut first = true;
+    std::iter::from_fn(move || {
+        if !first && rest.peek().is_none() {
+            return None;
+        }
+        let mut added: Vec<LoggedEvent> = rest.by_ref().take(size.max(1)).cloned().collect();
+        added.reverse();
+        let snapshot = std::mem::replace(&mut first, false);
+        Some(EventBatch {
+            target: target.to_owned(),
+            snapshot,
+            added,
+            evicted: Vec::new(),
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use dojo_reactive_core::{Member, Primitive, Value};
+    use dojo_reactive_core::{
+        Delivery, EventRetention, IncomingEvent, Member, Placement, Primitive, Value,
+    };
 
     use super::*;
 
@@ -287,5 +340,60 @@ mod tests {
             flipped[i] ^= 0x5a;
             assert!(decode_event_batch(&flipped).is_err(), "flip at {i}");
         }
+    }
+
+    fn log_of(count: u32) -> EventLog {
+        let mut log = EventLog::new(EventRetention::default());
+        let rows = (0..count)
+            .map(|i| IncomingEvent {
+                entity: Felt::from(u128::from(i % 7)),
+                state: Struct {
+                    name: "ns-Moved".into(),
+                    members: vec![Member {
+                        name: "step".into(),
+                        key: false,
+                        value: Value::Primitive(Primitive::U32(i)),
+                    }],
+                },
+                executed_at: 1_000 + u64::from(i / 3),
+                created_at: 1_000,
+                world_address: Felt::from(1u128),
+            })
+            .collect();
+        log.apply(&mut Delivery::new(), rows, Placement::Arrival, 0);
+        log
+    }
+
+    /// A stored log reaches the view newest first in bounded chunks, the first replacing what
+    /// the view held, and together they are the log, each event once.
+    #[test]
+    fn a_stored_log_is_sent_newest_first_in_bounded_chunks() {
+        let log = log_of(2_500);
+        let chunks: Vec<EventBatch> = newest_first_chunks("feed", &log, 1_000).collect();
+        let sizes: Vec<usize> = chunks.iter().map(|c| c.added.len()).collect();
+        assert_eq!(sizes, [1_000, 1_000, 500]);
+        let snapshots: Vec<bool> = chunks.iter().map(|c| c.snapshot).collect();
+        assert_eq!(snapshots, [true, false, false]);
+        assert!(chunks.iter().all(|c| c.target == "feed"));
+        let newest: Vec<&LoggedEvent> = log.iter().rev().take(1_000).collect();
+        assert_eq!(chunks[0].added.last(), newest.first().copied());
+        // Each chunk is older than the one before, and oldest first within.
+        let mut rebuilt: Vec<LoggedEvent> = Vec::new();
+        for chunk in chunks.into_iter().rev() {
+            rebuilt.extend(chunk.added);
+        }
+        let held: Vec<LoggedEvent> = log.iter().cloned().collect();
+        assert_eq!(rebuilt, held);
+    }
+
+    /// An empty log is sent as one empty snapshot (the view drops what it held).
+    #[test]
+    fn an_empty_log_is_one_empty_snapshot() {
+        let log = EventLog::new(EventRetention::default());
+        let chunks: Vec<EventBatch> = newest_first_chunks("feed", &log, 1_000).collect();
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].snapshot && chunks[0].added.is_empty());
+        let exact = log_of(2_000);
+        assert_eq!(newest_first_chunks("feed", &exact, 1_000).count(), 2);
     }
 }

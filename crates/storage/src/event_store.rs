@@ -2,15 +2,21 @@
 //! log, folded into one snapshot batch once a target has [`COMPACT_AFTER`] of them. Reading
 //! them back gives each target's events since its last snapshot, in sequence order; restoring
 //! them into an [`EventLog`] of the target's retention (which orders them, keeps each identity
-//! once and evicts again what retention evicted) gives the log that wrote them.
+//! once and evicts again what retention evicted) gives the log that wrote them. Beside them, the
+//! metadata record [`META_EVENT_LOGS_WALKED`] names the targets whose first walk of the history
+//! ended (their stored log holds all of their history within the retention, as of that walk).
 
 use std::collections::{BTreeMap, HashMap};
 
 use dojo_reactive_core::{EventLog, LogChange, LoggedEvent};
 
-use crate::backend::{Backend, RecordKey, WriteOp, EVENT_LOG};
+use crate::backend::{Backend, RecordKey, WriteOp, EVENT_LOG, META_EVENT_LOGS_WALKED};
+use crate::codec::value::EncodeError;
+use crate::codec::{DecodeError, DecodeErrorKind, Reader, Writer};
 use crate::error::{SkippedRecord, StoreError};
-use crate::event_batch::{decode_event_batch, encode_event_batch, EventBatch};
+use crate::event_batch::{
+    decode_event_batch, encode_event_batch, encode_event_snapshot, EventBatch,
+};
 
 /// Batches a target keeps before they are folded into one snapshot.
 pub const COMPACT_AFTER: usize = 64;
@@ -30,6 +36,9 @@ pub struct StoredLogs {
 pub struct EventStore {
     next_seq: u64,
     seqs: HashMap<String, Vec<u64>>,
+    /// The targets whose first walk ended: (id, the digest of the definition walked), each id
+    /// once (a few targets: a list costs the worker less code than a map).
+    walked: Vec<(String, String)>,
 }
 
 impl EventStore {
@@ -38,6 +47,22 @@ impl EventStore {
     pub async fn load<B: Backend>(backend: &B) -> Result<(EventStore, StoredLogs), StoreError> {
         let mut store = EventStore::default();
         let mut stored = StoredLogs::default();
+        let walked_key = RecordKey::Meta(META_EVENT_LOGS_WALKED);
+        if let Some(Some(raw)) = backend.read(&[walked_key]).await?.pop() {
+            let walked = raw.and_then(|bytes| decode_walked(&bytes).map_err(|e| e.to_string()));
+            match walked {
+                Ok(walked) => store.walked = walked,
+                // Unreadable: every log walks its history again (nothing is lost).
+                Err(message) => stored.skipped.push(SkippedRecord {
+                    store: crate::backend::METADATA,
+                    key: walked_key.to_string(),
+                    error: StoreError::Foreign {
+                        what: walked_key.to_string(),
+                        message,
+                    },
+                }),
+            }
+        }
         for raw in backend.read_event_batches().await? {
             let key = match &raw.seq {
                 Ok(seq) => RecordKey::EventBatch(*seq).to_string(),
@@ -107,23 +132,33 @@ impl EventStore {
             added: change.added.clone(),
             evicted: change.evicted.clone(),
         };
-        Ok(vec![self.put(batch)?])
+        let bytes = encoded(target, encode_event_batch(&batch))?;
+        Ok(vec![self.put(target, bytes)])
     }
 
-    /// The writes that replace every batch of `target` with one snapshot of `log`.
+    /// The writes that replace every batch of `target` with one snapshot of `log` (encoded from
+    /// the log itself: a large log is not copied).
     pub fn snapshot(&mut self, target: &str, log: &EventLog) -> Result<Vec<WriteOp>, StoreError> {
-        let mut ops = self.remove(target);
-        ops.push(self.put(EventBatch {
-            target: target.to_owned(),
-            snapshot: true,
-            added: log.iter().cloned().collect(),
-            evicted: Vec::new(),
-        })?);
+        let bytes = encoded(target, encode_event_snapshot(target, log.iter()))?;
+        let mut ops = self.remove_batches(target);
+        ops.push(self.put(target, bytes));
         Ok(ops)
     }
 
-    /// The writes that delete every batch of `target` (a target removed).
+    /// The writes that delete every batch of `target` (a target removed or changed), and its
+    /// walked mark.
     pub fn remove(&mut self, target: &str) -> Vec<WriteOp> {
+        let mut ops = self.remove_batches(target);
+        let marks = self.walked.len();
+        self.walked.retain(|(id, _)| id != target);
+        if self.walked.len() != marks {
+            ops.push(self.walked_op());
+        }
+        ops
+    }
+
+    /// The writes that delete every batch of `target`.
+    fn remove_batches(&mut self, target: &str) -> Vec<WriteOp> {
         self.seqs
             .remove(target)
             .unwrap_or_default()
@@ -132,23 +167,80 @@ impl EventStore {
             .collect()
     }
 
-    /// The targets that have batches stored.
-    pub fn targets(&self) -> impl Iterator<Item = &str> {
-        self.seqs.keys().map(String::as_str)
+    /// The digest of the definition of `target` whose first walk of the history ended (its
+    /// stored log then held its whole history within the retention); `None` when none did.
+    pub fn walked(&self, target: &str) -> Option<&str> {
+        self.walked
+            .iter()
+            .find(|(id, _)| id == target)
+            .map(|(_, digest)| digest.as_str())
     }
 
-    fn put(&mut self, batch: EventBatch) -> Result<WriteOp, StoreError> {
-        let bytes = encode_event_batch(&batch).map_err(|e| {
-            StoreError::Io(format!(
-                "an event of {} cannot be encoded: {e}",
-                batch.target
-            ))
-        })?;
+    /// The write that marks `target` (defined as `digest` says) walked.
+    pub fn mark_walked(&mut self, target: &str, digest: &str) -> WriteOp {
+        self.walked.retain(|(id, _)| id != target);
+        self.walked.push((target.to_owned(), digest.to_owned()));
+        self.walked_op()
+    }
+
+    /// The write of the walked marks as they are.
+    fn walked_op(&self) -> WriteOp {
+        let key = RecordKey::Meta(META_EVENT_LOGS_WALKED);
+        let mut w = Writer::with_capacity(64 * self.walked.len() + 16);
+        w.bytes(WALKED_MAGIC);
+        w.u8(WALKED_FORMAT);
+        w.len(self.walked.len());
+        for (id, digest) in &self.walked {
+            w.str(id);
+            w.str(digest);
+        }
+        WriteOp::Put(key, w.finish())
+    }
+
+    /// The targets that have batches or a walked mark stored.
+    pub fn targets(&self) -> impl Iterator<Item = &str> {
+        let marked_only = self
+            .walked
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| !self.seqs.contains_key(*id));
+        self.seqs.keys().chain(marked_only).map(String::as_str)
+    }
+
+    /// The write of one encoded batch of `target`, numbered next.
+    fn put(&mut self, target: &str, bytes: Vec<u8>) -> WriteOp {
         let seq = self.next_seq;
         self.next_seq = seq.saturating_add(1);
-        self.seqs.entry(batch.target).or_default().push(seq);
-        Ok(WriteOp::Put(RecordKey::EventBatch(seq), bytes))
+        self.seqs.entry(target.to_owned()).or_default().push(seq);
+        WriteOp::Put(RecordKey::EventBatch(seq), bytes)
     }
+}
+
+const WALKED_MAGIC: &[u8; 3] = b"DRW";
+const WALKED_FORMAT: u8 = 1;
+const WALKED: &str = "walked marks";
+
+/// Reads the walked marks (`"DRW" format:u8 count:varint (id:str digest:str)* checksum:4`).
+fn decode_walked(bytes: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
+    let mut r = Reader::checked(bytes, WALKED)?;
+    let format = r.magic(WALKED_MAGIC, WALKED)?;
+    if format != WALKED_FORMAT {
+        return Err(r.error(DecodeErrorKind::UnsupportedVersion(format)));
+    }
+    let count = r.count(2, "walked mark count")?;
+    let mut walked = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = r.str("walked target id")?.to_owned();
+        let digest = r.str("walked digest")?.to_owned();
+        walked.push((id, digest));
+    }
+    r.expect_end()?;
+    Ok(walked)
+}
+
+/// An encoded batch of `target`, or the error that says which log could not be encoded.
+fn encoded(target: &str, bytes: Result<Vec<u8>, EncodeError>) -> Result<Vec<u8>, StoreError> {
+    bytes.map_err(|e| StoreError::Io(format!("an event of {target} cannot be encoded: {e}")))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -234,7 +326,51 @@ mod tests {
         });
     }
 
-    /// A corrupt record is skipped and reported; the others still load.
+    /// A walked mark is kept per target and definition, through compactions, read back by the
+    /// next load, and removed with the target's log.
+    #[test]
+    fn walked_marks_survive_a_reload_until_the_target_is_removed() {
+        block_on(async {
+            let backend = MemoryBackend::new();
+            backend.open().await.unwrap();
+            let (mut store, _) = EventStore::load(&backend).await.unwrap();
+            assert_eq!(store.walked("feed"), None);
+            let mut log = EventLog::new(EventRetention::default());
+            let change = log.apply(
+                &mut Delivery::new(),
+                vec![row(1, 1, 5)],
+                Placement::Arrival,
+                0,
+            );
+            let mut ops = store.append("feed", &change, &log).unwrap();
+            ops.push(store.mark_walked("feed", "d1"));
+            ops.push(store.mark_walked("empty", "d2"));
+            write(&backend, ops).await;
+            // Past a compaction (a snapshot of the log replaces its batches).
+            for i in 0..COMPACT_AFTER as u32 {
+                let rows = vec![row(2, i, 6 + u64::from(i))];
+                let change = log.apply(&mut Delivery::new(), rows, Placement::Arrival, 0);
+                write(&backend, store.append("feed", &change, &log).unwrap()).await;
+            }
+            let (mut store, stored) = EventStore::load(&backend).await.unwrap();
+            assert!(stored.skipped.is_empty());
+            assert_eq!(stored.logs["feed"].len(), 1 + COMPACT_AFTER);
+            assert_eq!(store.walked("feed"), Some("d1"));
+            assert_eq!(store.walked("empty"), Some("d2"));
+            let mut targets: Vec<&str> = store.targets().collect();
+            targets.sort_unstable();
+            assert_eq!(targets, ["empty", "feed"]);
+            let ops = [store.remove("feed"), store.remove("empty")].concat();
+            write(&backend, ops).await;
+            let (store, stored) = EventStore::load(&backend).await.unwrap();
+            assert_eq!((store.walked("feed"), store.walked("empty")), (None, None));
+            assert!(stored.logs.is_empty());
+            assert_eq!(store.targets().count(), 0);
+        });
+    }
+
+    /// A corrupt record (a batch, the walked marks) is skipped and reported; the others still
+    /// load.
     #[test]
     fn a_corrupt_batch_is_skipped() {
         block_on(async {
@@ -257,6 +393,15 @@ mod tests {
             assert_eq!(stored.logs["feed"].len(), 1);
             assert_eq!(stored.skipped.len(), 1);
             assert!(stored.skipped[0].key.contains("event_log[99]"));
+            // Unreadable walked marks: reported, and no log counts as walked.
+            backend
+                .write_raw(RecordKey::Meta(META_EVENT_LOGS_WALKED), Ok(vec![1, 2, 3]))
+                .await
+                .unwrap();
+            let (store, stored) = EventStore::load(&backend).await.unwrap();
+            assert_eq!(stored.skipped.len(), 2);
+            assert!(stored.skipped[0].key.contains(META_EVENT_LOGS_WALKED));
+            assert_eq!(store.walked("feed"), None);
         });
     }
 }

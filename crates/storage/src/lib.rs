@@ -42,13 +42,13 @@ pub mod idb;
 
 pub use backend::{
     Backend, Fault, Faults, RawSegment, RawValue, RecordKey, WriteOp, ENTITIES, EVENT_LOG,
-    METADATA, META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META, TOKENS,
-    TOKEN_CONTRACTS,
+    METADATA, META_EVENT_LOGS_WALKED, META_FINGERPRINT, META_TORII_VERSION, OVERLAY_OPS, SYNC_META,
+    TOKENS, TOKEN_CONTRACTS,
 };
 pub use error::{
     OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
 };
-pub use event_batch::{decode_event_batch, encode_event_batch, EventBatch};
+pub use event_batch::{decode_event_batch, encode_event_batch, newest_first_chunks, EventBatch};
 pub use event_store::{EventStore, StoredLogs};
 pub use lazy::{scan_state_changes, EncodedChange, EncodedState};
 pub use memory::MemoryBackend;

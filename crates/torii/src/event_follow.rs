@@ -4,7 +4,9 @@
 //! history walked again down to the newest second held (less a margin); a stream silent for
 //! `heartbeat_ms` is probed by the same walk, and subscribed again when the walk found events it
 //! did not deliver. The log's identity makes every re-read harmless: an event seen again is
-//! not added twice.
+//! not added twice. Until one walk has read the whole history within the retention (a log not
+//! yet `walked`: cold, or restored from a walk a reload interrupted), each session's walk does,
+//! whatever the log holds; the sink hears once when one did.
 
 use dojo_reactive_core::sync::{Backoff, BackoffConfig, Clock};
 use dojo_reactive_core::{Delivery, EventLog, LogChange, Placement};
@@ -35,6 +37,9 @@ pub struct FollowOptions {
 pub trait FollowSink {
     /// One change of the log (already applied to `log`): store it and show it.
     async fn change(&mut self, log: &EventLog, change: LogChange);
+    /// The first walk that read the whole history within the retention ended (after its
+    /// changes): the log is complete.
+    async fn walked(&mut self);
     /// A failure the follower recovers from by itself (it retries).
     fn error(&mut self, error: &ToriiError);
     /// Whether to stop (checked between steps).
@@ -49,19 +54,22 @@ enum SessionEnd {
     Resubscribe,
 }
 
-/// Follows `query` into `log` until `sink` says stop.
+/// Follows `query` into `log` until `sink` says stop; `walked` says whether a walk already read
+/// the whole history within the retention into `log` (else the first session's walk does).
 pub async fn follow<C: Clock, S: FollowSink>(
     client: &ToriiClient,
     query: &HistoricalQuery,
     log: &mut EventLog,
+    walked: bool,
     clock: &C,
     options: FollowOptions,
     sink: &mut S,
 ) {
     let mut backoff = Backoff::new(options.backoff);
     let mut failures = 0u32;
+    let mut walked = walked;
     while !sink.stopped() {
-        match session(client, query, log, clock, options, sink).await {
+        match session(client, query, log, &mut walked, clock, options, sink).await {
             Ok(SessionEnd::Stopped) => return,
             Ok(SessionEnd::Resubscribe) => failures = 0,
             Err(error) => {
@@ -100,20 +108,21 @@ fn timed_out(what: &str, ms: u64) -> ToriiError {
 const PROBE_PAGE_SIZE: u32 = 50;
 
 /// One walk of the history into `log`, `page_size` rows a page, down to its newest second less
-/// the margin (all of the retention when it is empty); returns whether it added events.
+/// the margin, or, `full`, all of the retention; returns whether it added events.
+#[allow(clippy::too_many_arguments)]
 async fn catch_up<C: Clock, S: FollowSink>(
     client: &ToriiClient,
     query: &HistoricalQuery,
     log: &mut EventLog,
+    full: bool,
     clock: &C,
     options: FollowOptions,
     page_size: u32,
     sink: &mut S,
 ) -> Result<bool, ToriiError> {
+    let newest = log.newest_executed_at().filter(|_| !full);
     let bounds = WalkBounds {
-        down_to_s: log
-            .newest_executed_at()
-            .map_or(0, |at| at.saturating_sub(options.margin_s)),
+        down_to_s: newest.map_or(0, |at| at.saturating_sub(options.margin_s)),
         page_size,
         now_s: clock.now_ms() / 1000,
     };
@@ -139,11 +148,13 @@ async fn catch_up<C: Clock, S: FollowSink>(
     Ok(added)
 }
 
-/// Subscribes, catches up, then streams until the stream ends, fails or missed events.
+/// Subscribes, catches up (the whole retention until `walked`), then streams until the stream
+/// ends, fails or missed events.
 async fn session<C: Clock, S: FollowSink>(
     client: &ToriiClient,
     query: &HistoricalQuery,
     log: &mut EventLog,
+    walked: &mut bool,
     clock: &C,
     options: FollowOptions,
     sink: &mut S,
@@ -161,7 +172,23 @@ async fn session<C: Clock, S: FollowSink>(
     )
     .await
     .ok_or_else(|| timed_out("subscribing to event messages", options.request_timeout_ms))??;
-    catch_up(client, query, log, clock, options, options.page_size, sink).await?;
+    let full = !*walked;
+    catch_up(
+        client,
+        query,
+        log,
+        full,
+        clock,
+        options,
+        options.page_size,
+        sink,
+    )
+    .await?;
+    // A walk the sink stopped did not end.
+    if full && !sink.stopped() {
+        *walked = true;
+        sink.walked().await;
+    }
     let mut delivery = Delivery::new();
     loop {
         if sink.stopped() {
@@ -188,7 +215,7 @@ async fn session<C: Clock, S: FollowSink>(
             None => {
                 // Silent: a walk tells a quiet world from a stream that stopped delivering.
                 let probe = options.page_size.min(PROBE_PAGE_SIZE);
-                if catch_up(client, query, log, clock, options, probe, sink).await? {
+                if catch_up(client, query, log, false, clock, options, probe, sink).await? {
                     return Ok(SessionEnd::Resubscribe);
                 }
                 let trimmed = log.trim(clock.now_ms() / 1000);

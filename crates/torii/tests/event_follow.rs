@@ -1,6 +1,7 @@
 //! A follower keeps an event log equal to mock-torii's history through a cold sync, live
 //! events, an ended stream (whose catch-up re-reads delivered events) and a silent stream, with each change shown
-//! once (as the worker shows them), and within a count bound.
+//! once (as the worker shows them), and within a count bound; a log restored from a walk a
+//! reload interrupted is walked whole before it is told complete.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -76,6 +77,8 @@ struct Shown {
     duplicates: usize,
     errors: Vec<String>,
     stop: bool,
+    /// Times the follower said its first whole walk ended.
+    walked: usize,
 }
 
 #[derive(Clone, Default)]
@@ -95,6 +98,10 @@ impl FollowSink for Sink {
             }
         }
         shown.events.sort_by_key(|e| (e.executed_at(), e.position));
+    }
+
+    async fn walked(&mut self) {
+        self.0.borrow_mut().walked += 1;
     }
 
     fn error(&mut self, error: &ToriiError) {
@@ -155,14 +162,25 @@ async fn start() -> (RunningMock, ToriiClient) {
 }
 
 fn spawn_follower(client: &ToriiClient, retention: EventRetention) -> Sink {
+    spawn_restored(client, EventLog::new(retention), false, Vec::new())
+}
+
+/// A follower of `log` (restored holding `shown`), `walked` or not.
+fn spawn_restored(
+    client: &ToriiClient,
+    mut log: EventLog,
+    walked: bool,
+    shown: Vec<LoggedEvent>,
+) -> Sink {
     let sink = Sink::default();
+    sink.0.borrow_mut().events = shown;
     let (client, mut running) = (client.clone(), sink.clone());
     tokio::task::spawn_local(async move {
-        let mut log = EventLog::new(retention);
         follow(
             &client,
             &query(),
             &mut log,
+            walked,
             &TokioClock,
             options(),
             &mut running,
@@ -233,6 +251,84 @@ async fn a_count_bound_holds_while_following() {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             assert_eq!(sink.0.borrow().events.len(), 8);
+            sink.0.borrow_mut().stop = true;
+        })
+        .await;
+}
+
+/// The newest `count` events of the history, as a log a reload restored after its cold walk
+/// was cut short (or complete, had the walk ended).
+async fn newest(client: &ToriiClient, count: usize) -> EventLog {
+    let mut all = EventLog::new(EventRetention::default());
+    client
+        .walk_history(
+            &query(),
+            &mut all,
+            WalkBounds {
+                down_to_s: 0,
+                page_size: 50,
+                now_s: u64::MAX / 2,
+            },
+        )
+        .await
+        .expect("walk");
+    let kept: Vec<LoggedEvent> = all.iter().rev().take(count).cloned().collect();
+    let mut log = EventLog::new(EventRetention::default());
+    log.restore(kept, 0);
+    log
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_log_not_walked_is_walked_whole_then_said_complete_once() {
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let (mock, client) = start().await;
+            let log = newest(&client, 10).await;
+            let shown: Vec<LoggedEvent> = log.iter().cloned().collect();
+            let sink = spawn_restored(&client, log, false, shown);
+            // The 20 older events a catch-up down to the newest held would never read.
+            sink.until_len(30).await;
+            assert_eq!(sink.texts(), server_history(&client).await);
+            let start = Instant::now();
+            while sink.0.borrow().walked == 0 {
+                assert!(start.elapsed() < Duration::from_secs(10), "never walked");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // A restarted stream catches up without a whole walk, and says nothing again.
+            mock.control().end_streams();
+            emit(&mock, 2);
+            sink.until_len(32).await;
+            assert_eq!(sink.0.borrow().walked, 1);
+            assert_eq!(sink.0.borrow().duplicates, 0, "an event shown twice");
+            sink.0.borrow_mut().stop = true;
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_walked_log_only_catches_up() {
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let (mock, client) = start().await;
+            let log = newest(&client, 10).await;
+            let shown: Vec<LoggedEvent> = log.iter().cloned().collect();
+            let sink = spawn_restored(&client, log, true, shown);
+            emit(&mock, 3);
+            let history = server_history(&client).await;
+            let start = Instant::now();
+            while !sink.texts().ends_with(&history[history.len() - 3..]) {
+                assert!(start.elapsed() < Duration::from_secs(10), "the live events");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // The catch-up reads down to the newest second held less the margin, not the
+            // older history a whole walk reads.
+            let shown = sink.0.borrow().events.len();
+            assert!(shown < history.len(), "walked the whole history ({shown})");
+            assert_eq!(sink.0.borrow().duplicates, 0, "an event shown twice");
+            assert_eq!(sink.0.borrow().walked, 0);
             sink.0.borrow_mut().stop = true;
         })
         .await;

@@ -84,3 +84,9 @@ impl Clock for BrowserClock {
         }
     }
 }
+
+/// Yields to the scope's event loop (a `setTimeout` of 0): the messages and network answers
+/// waiting run before the caller goes on.
+pub(crate) async fn yield_task() {
+    Timer::new(0).await;
+}

@@ -1,35 +1,71 @@
-//! The worker's event-log targets: each one's [`EventLog`] restored from the `event_log` store
-//! at `open` (and sent to the view as a snapshot, before any network), then, once leading,
-//! read again (another tab's worker may have written since) and kept current by a follower
-//! ([`follow`]) whose every change is stored (one batch, in one transaction) and sent to the
-//! view as an `EVENTS` batch (the JS worker relays it to the other tabs). A target changed at run time starts
-//! over (its stored log dropped, a cold walk); a target removed loses its stored log.
+//! The worker's event-log targets. After INIT_ACK (`ready` never waits for them), the
+//! `event_log` store is read and each target's stored [`EventLog`] sent to the view in chunks of
+//! [`RESTORE_CHUNK`] events, newest first (the first a snapshot, the last flagged `restored`),
+//! the worker's event loop running between chunks. Then, once leading, a follower ([`follow`])
+//! keeps each current: every change stored (one batch, in one transaction) and sent as an
+//! `EVENTS` batch (the JS worker relays it to the other tabs). A worker that read the store as
+//! a follower reads it again when it starts to lead (the old leader wrote on since: writing on
+//! from the old read would reuse its record numbers) and sends each log found changed again. A
+//! target is complete once its stored log is sent and a walk read its whole history within the
+//! retention: the store marks it walked, so a reload of a complete log is complete once
+//! restored. A target changed (at run time, or its definition between two sessions once
+//! walked) starts over (its stored log dropped, a cold walk); a target removed loses its stored
+//! log.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::Clock;
 use dojo_reactive_core::{EventLog, LogChange, LoggedEvent};
 use dojo_reactive_storage::{
-    encode_event_batch, Backend, BrowserBackend, EventBatch, EventStore, StoreError, WriteOp,
+    encode_event_batch, newest_first_chunks, Backend, BrowserBackend, EventBatch, EventStore,
+    StoreError, WriteOp,
 };
 use dojo_reactive_torii::event_follow::{follow, FollowOptions, FollowSink};
 use dojo_reactive_torii::{ToriiClient, ToriiError};
 use js_sys::Uint8Array;
 
-use crate::clock::BrowserClock;
+use crate::clock::{yield_task, BrowserClock};
 use crate::errors::{store_error, ErrorInfo};
 use crate::event_targets::EventLogTarget;
 use crate::messages::WorkerEvent;
 use crate::worker::Emit;
 
-/// One event-log target: its definition, its log until a follower takes it, and the flag that
-/// stops its follower.
+/// Events per chunk of a stored log sent to the view: each one a short task to decode on the
+/// main thread.
+pub(crate) const RESTORE_CHUNK: usize = 500;
+
+/// Where a target is in its restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Its stored log is not sent yet; without `from_store` it starts empty and what the store
+    /// holds under its id is dropped (a target changed before the store was read).
+    Waiting { from_store: bool },
+    /// Its stored log is being sent.
+    Restoring,
+    /// Sent: its log waits in `log` until a follower takes it.
+    Restored,
+}
+
+/// One event-log target: its definition, where its restore is, its log until a follower takes
+/// it, and the flag that stops its restore and its follower.
 struct Target {
     target: EventLogTarget,
+    phase: Phase,
     log: Option<EventLog>,
+    /// Whether a walk read its whole history within the retention into `log`.
+    walked: bool,
     stop: Rc<Cell<bool>>,
+}
+
+/// How a batch sent to the view stands (see [`WorkerEvent::Events`]).
+#[derive(Debug, Clone, Copy)]
+struct Flags {
+    persisted: bool,
+    stored: bool,
+    restored: bool,
+    complete: bool,
 }
 
 /// What the followers share: the store's writer, the database and the host.
@@ -45,8 +81,17 @@ pub(crate) struct EventLogs {
     targets: RefCell<BTreeMap<String, Target>>,
     client: ToriiClient,
     options: FollowOptions,
-    /// Set by `lead`: targets added later start following at once.
+    /// Set by `lead`: targets restored later start following at once.
     leading: Cell<bool>,
+    /// Set once the store was read (`shared.store` is its writer from then on).
+    loaded: Cell<bool>,
+    /// Set while `restore` sends the stored logs.
+    restoring: Cell<bool>,
+    /// Set by `shutdown`: the restore stops.
+    closed: Cell<bool>,
+    /// The targets whose stored log is to be dropped, decided before this worker led (or read
+    /// the store): dropped by `lead` through the writer it holds then (only the leader writes).
+    unwritten: RefCell<BTreeSet<String>>,
 }
 
 fn now_s() -> u64 {
@@ -55,18 +100,19 @@ fn now_s() -> u64 {
 
 impl Shared {
     /// Sends one batch to the view.
-    fn send(&self, batch: &EventBatch, persisted: bool) {
+    fn send(&self, batch: &EventBatch, flags: Flags) {
         if !batch.added.is_empty() {
             self.emit.shown.set(true);
         }
+        let event = WorkerEvent::Events {
+            target: &batch.target,
+            persisted: flags.persisted,
+            stored: flags.stored,
+            restored: flags.restored,
+            complete: flags.complete,
+        };
         match encode_event_batch(batch) {
-            Ok(bytes) => self.emit.bytes(
-                &WorkerEvent::Events {
-                    target: &batch.target,
-                    persisted,
-                },
-                &Uint8Array::from(&bytes[..]),
-            ),
+            Ok(bytes) => self.emit.bytes(&event, &Uint8Array::from(&bytes[..])),
             Err(error) => self.emit.report(ErrorInfo::new(
                 "StorageError",
                 format!(
@@ -95,22 +141,17 @@ impl Shared {
 }
 
 impl EventLogs {
-    /// Reads the stored logs and sends each target's to the view (a snapshot, also for a target
-    /// with nothing stored, so a reopened view starts from what the store holds).
-    pub(crate) async fn open(
+    /// The event-log targets, their stored logs not read yet (see [`EventLogs::restore`]).
+    pub(crate) fn new(
         backend: BrowserBackend,
         emit: Emit,
         client: ToriiClient,
         targets: &[EventLogTarget],
         options: FollowOptions,
-    ) -> Result<EventLogs, StoreError> {
-        let (store, mut stored) = EventStore::load(&backend).await?;
-        for skipped in &stored.skipped {
-            emit.report(store_error(&skipped.error).with("key", &skipped.key));
-        }
+    ) -> EventLogs {
         let logs = EventLogs {
             shared: Rc::new(Shared {
-                store: RefCell::new(store),
+                store: RefCell::new(EventStore::default()),
                 backend,
                 emit,
             }),
@@ -118,121 +159,316 @@ impl EventLogs {
             client,
             options,
             leading: Cell::new(false),
+            loaded: Cell::new(false),
+            restoring: Cell::new(false),
+            closed: Cell::new(false),
+            unwritten: RefCell::new(BTreeSet::new()),
         };
         for target in targets {
-            let events = stored.logs.remove(&target.id).unwrap_or_default();
-            logs.add(target.clone(), events);
+            logs.insert(target.clone(), Phase::Waiting { from_store: true });
         }
-        Ok(logs)
+        logs
     }
 
-    /// Adds a target whose log starts from `events`, sends it, and follows it when leading.
-    fn add(&self, target: EventLogTarget, events: Vec<LoggedEvent>) {
-        let mut log = EventLog::new(target.retention);
-        log.restore(events, now_s());
-        self.shared.send(&snapshot(&target.id, &log), true);
-        let id = target.id.clone();
+    fn insert(&self, target: EventLogTarget, phase: Phase) {
         self.targets.borrow_mut().insert(
-            id.clone(),
+            target.id.clone(),
             Target {
                 target,
-                log: Some(log),
+                phase,
+                log: None,
+                walked: false,
                 stop: Rc::new(Cell::new(false)),
             },
         );
+    }
+
+    /// Reads the store, then sends each target's stored log to the view in chunks (see the
+    /// module documentation), starting its follower when leading. A store that cannot be read
+    /// is reported: the event logs then stay unsynced until the page is reloaded (nothing is
+    /// written over records not read).
+    pub(crate) async fn restore(&self) {
+        self.restoring.set(true);
+        self.restore_all().await;
+        self.restoring.set(false);
+    }
+
+    async fn restore_all(&self) {
+        let loaded = EventStore::load(&self.shared.backend).await;
+        if self.closed.get() {
+            return;
+        }
+        let mut stored = match loaded {
+            Ok((store, stored)) => {
+                *self.shared.store.borrow_mut() = store;
+                stored
+            }
+            Err(error) => {
+                let mut info = store_error(&error);
+                info.message = format!(
+                    "the stored event logs cannot be read, so they are neither shown nor synced \
+                     until the page is reloaded: {}",
+                    info.message
+                );
+                self.shared.emit.report(info);
+                return;
+            }
+        };
+        for skipped in &stored.skipped {
+            self.shared
+                .emit
+                .report(store_error(&skipped.error).with("key", &skipped.key));
+        }
+        self.loaded.set(true);
         if self.leading.get() {
-            self.start(&id);
+            self.drop_unconfigured();
+        }
+        while let Some((id, from_store)) = self.next_waiting() {
+            let digest = self.with_target(&id, |t| t.target.digest_hex());
+            let Some(digest) = digest else { continue };
+            let walked = self.shared.store.borrow().walked(&id).map(str::to_owned);
+            // Stored for another definition (changed at run time, or since its walk): dropped.
+            let kept = from_store && walked.as_ref().is_none_or(|d| *d == digest);
+            let events = stored.logs.remove(&id).filter(|_| kept);
+            if !kept {
+                self.drop_stored([id.clone()]);
+            }
+            let walked = kept && walked.is_some();
+            self.restore_target(&id, events.unwrap_or_default(), walked)
+                .await;
+            if self.closed.get() {
+                return;
+            }
         }
     }
 
-    /// Starts following every target from what the store holds now: another tab's worker may
-    /// have written since `open` read it (this tab followed meanwhile), and writing on from that
-    /// read would reuse its record numbers. A log found changed is sent again (a snapshot). The
-    /// stored logs of targets no longer configured, or changed during the read, are deleted
-    /// first (only the leader writes).
-    pub(crate) async fn lead(&self) {
-        let read: Vec<Rc<Cell<bool>>> = self
-            .targets
-            .borrow()
-            .values()
-            .map(|t| Rc::clone(&t.stop))
-            .collect();
-        let (mut changed, mut resent) = (Vec::new(), Vec::new());
-        match EventStore::load(&self.shared.backend).await {
-            Ok((store, mut stored)) => {
-                *self.shared.store.borrow_mut() = store;
-                for (id, target) in self.targets.borrow_mut().iter_mut() {
-                    let Some(log) = target.log.as_mut() else {
-                        continue;
-                    };
-                    // Added by `retarget` during the read: it starts empty.
-                    if !read.iter().any(|stop| Rc::ptr_eq(stop, &target.stop)) {
-                        changed.push(id.clone());
-                        continue;
-                    }
-                    let mut now = EventLog::new(target.target.retention);
-                    now.restore(stored.logs.remove(id).unwrap_or_default(), now_s());
-                    let same = now.len() == log.len()
-                        && now
-                            .iter()
-                            .zip(log.iter())
-                            .all(|(a, b)| a.identity == b.identity && a.position == b.position);
-                    if !same {
-                        resent.push(snapshot(id, &now));
-                        *log = now;
-                    }
-                }
-            }
-            // Followed from what `open` read, as it stands.
-            Err(error) => self.shared.emit.report(store_error(&error)),
-        }
-        for batch in &resent {
-            self.shared.send(batch, true);
-        }
-        self.leading.set(true);
-        let gone: Vec<String> = {
-            let targets = self.targets.borrow();
-            let store = self.shared.store.borrow();
-            store
-                .targets()
-                .filter(|id| !targets.contains_key(*id))
-                .map(str::to_owned)
-                .chain(changed)
-                .collect()
+    /// The first target waiting for its restore, now restoring, and whether its log is read
+    /// from the store.
+    fn next_waiting(&self) -> Option<(String, bool)> {
+        let mut targets = self.targets.borrow_mut();
+        let (id, target) = targets
+            .iter_mut()
+            .find(|(_, t)| matches!(t.phase, Phase::Waiting { .. }))?;
+        let Phase::Waiting { from_store } = target.phase else {
+            return None;
         };
-        let ops: Vec<WriteOp> = gone
-            .iter()
-            .flat_map(|id| self.shared.store.borrow_mut().remove(id))
+        target.phase = Phase::Restoring;
+        Some((id.clone(), from_store))
+    }
+
+    fn with_target<T>(&self, id: &str, f: impl FnOnce(&Target) -> T) -> Option<T> {
+        self.targets.borrow().get(id).map(f)
+    }
+
+    /// Restores target `id`'s log from `events` and sends it in chunks, the worker's event loop
+    /// running between them; then keeps it for its follower (started when leading). A target
+    /// removed or changed meanwhile is left (its replacement restores on its own).
+    async fn restore_target(&self, id: &str, events: Vec<LoggedEvent>, walked: bool) {
+        let Some((retention, stop)) =
+            self.with_target(id, |t| (t.target.retention, Rc::clone(&t.stop)))
+        else {
+            return;
+        };
+        let mut log = EventLog::new(retention);
+        log.restore(events, now_s());
+        let mut chunks = newest_first_chunks(id, &log, RESTORE_CHUNK).peekable();
+        while let Some(chunk) = chunks.next() {
+            let last = chunks.peek().is_none();
+            let flags = Flags {
+                persisted: true,
+                stored: true,
+                restored: last,
+                complete: last && walked,
+            };
+            self.shared.send(&chunk, flags);
+            if last {
+                break;
+            }
+            drop(chunk);
+            yield_task().await;
+            if stop.get() || self.closed.get() {
+                return;
+            }
+        }
+        drop(chunks);
+        self.keep(id, log, walked);
+    }
+
+    /// Keeps target `id`'s restored log for its follower, started now when leading.
+    fn keep(&self, id: &str, log: EventLog, walked: bool) {
+        if let Some(target) = self.targets.borrow_mut().get_mut(id) {
+            target.log = Some(log);
+            target.walked = walked;
+            target.phase = Phase::Restored;
+        }
+        if self.leading.get() {
+            self.start(id);
+        }
+    }
+
+    /// Drops the stored logs of `ids`: written now when leading with the store read, else
+    /// kept for `lead` (or the read), which drops them through the writer it holds then.
+    fn drop_stored(&self, ids: impl IntoIterator<Item = String>) {
+        if !(self.leading.get() && self.loaded.get()) {
+            self.unwritten.borrow_mut().extend(ids);
+            return;
+        }
+        let ops: Vec<WriteOp> = ids
+            .into_iter()
+            .flat_map(|id| self.shared.store.borrow_mut().remove(&id))
             .collect();
+        if ops.is_empty() {
+            return;
+        }
         let shared = Rc::clone(&self.shared);
         wasm_bindgen_futures::spawn_local(async move {
             shared.write(Ok(ops)).await;
         });
+    }
+
+    /// Drops the stored logs of targets no longer configured, and those decided before this
+    /// worker led.
+    fn drop_unconfigured(&self) {
+        let mut ids = std::mem::take(&mut *self.unwritten.borrow_mut());
+        {
+            let targets = self.targets.borrow();
+            let store = self.shared.store.borrow();
+            ids.extend(
+                store
+                    .targets()
+                    .filter(|id| !targets.contains_key(*id))
+                    .map(str::to_owned),
+            );
+        }
+        self.drop_stored(ids);
+    }
+
+    /// Starts following every restored target (the others follow once restored). A worker
+    /// that read the store as a follower waits for its restore to end and reads the store
+    /// again first (see [`EventLogs::reread`]); then the stored logs of targets no longer
+    /// configured, or to be dropped, are deleted (only the leader writes).
+    pub(crate) async fn lead(&self) {
+        if self.loaded.get() {
+            while self.restoring.get() {
+                yield_task().await;
+                if self.closed.get() {
+                    return;
+                }
+            }
+            self.reread().await;
+            if self.closed.get() {
+                return;
+            }
+        }
+        self.leading.set(true);
+        if self.loaded.get() {
+            self.drop_unconfigured();
+        }
         let ids: Vec<String> = self.targets.borrow().keys().cloned().collect();
         for id in ids {
             self.start(&id);
         }
     }
 
-    /// Spawns the follower of target `id` (once: it takes the log).
+    /// Reads the store again before this worker leads: the store's writer becomes the fresh
+    /// read's, and each restored log to keep is rebuilt from it (with its walked mark, against
+    /// its definition); one found changed replaces the held one and is sent again, as one
+    /// snapshot. Targets whose stored log is to be dropped (added or changed meanwhile) start
+    /// empty. A store that cannot be read is reported; the logs go on from the first read.
+    async fn reread(&self) {
+        let (store, mut stored) = match EventStore::load(&self.shared.backend).await {
+            Ok(read) => read,
+            Err(error) => {
+                self.shared.emit.report(store_error(&error));
+                return;
+            }
+        };
+        if self.closed.get() {
+            return;
+        }
+        let (mut resent, mut dropped) = (Vec::new(), Vec::new());
+        {
+            let unwritten = self.unwritten.borrow();
+            let mut targets = self.targets.borrow_mut();
+            for (id, target) in targets.iter_mut() {
+                if target.phase != Phase::Restored || unwritten.contains(id) {
+                    continue;
+                }
+                let Some(held) = target.log.as_mut() else {
+                    continue;
+                };
+                let mark = store.walked(id);
+                // Walked under another definition: another tab's, not this target's.
+                let kept = mark.is_none_or(|d| *d == target.target.digest_hex());
+                if !kept {
+                    dropped.push(id.clone());
+                }
+                let walked = kept && mark.is_some();
+                let mut log = EventLog::new(target.target.retention);
+                log.restore(
+                    stored.logs.remove(id).filter(|_| kept).unwrap_or_default(),
+                    now_s(),
+                );
+                let same = walked == target.walked
+                    && log.len() == held.len()
+                    && log
+                        .iter()
+                        .zip(held.iter())
+                        .all(|(a, b)| a.identity == b.identity && a.position == b.position);
+                if !same {
+                    resent.extend(newest_first_chunks(id, &log, usize::MAX).map(|b| (b, walked)));
+                    *held = log;
+                    target.walked = walked;
+                }
+            }
+        }
+        *self.shared.store.borrow_mut() = store;
+        self.unwritten.borrow_mut().extend(dropped);
+        for (batch, walked) in &resent {
+            let flags = Flags {
+                persisted: true,
+                stored: true,
+                restored: true,
+                complete: *walked,
+            };
+            self.shared.send(batch, flags);
+        }
+    }
+
+    /// Spawns the follower of target `id` once it is restored (once: it takes the log).
     fn start(&self, id: &str) {
         let mut targets = self.targets.borrow_mut();
         let Some(target) = targets.get_mut(id) else {
             return;
         };
+        if target.phase != Phase::Restored {
+            return;
+        }
         let Some(mut log) = target.log.take() else {
             return;
         };
         let mut sink = Sink {
             id: id.to_owned(),
+            digest: target.target.digest_hex(),
             shared: Rc::clone(&self.shared),
             stop: Rc::clone(&target.stop),
             rewrite: false,
+            complete: target.walked,
         };
+        let walked = target.walked;
         let query = target.target.query.clone();
         let (client, options) = (self.client.clone(), self.options);
         wasm_bindgen_futures::spawn_local(async move {
-            follow(&client, &query, &mut log, &BrowserClock, options, &mut sink).await;
+            follow(
+                &client,
+                &query,
+                &mut log,
+                walked,
+                &BrowserClock,
+                options,
+                &mut sink,
+            )
+            .await;
         });
     }
 
@@ -251,58 +487,82 @@ impl EventLogs {
                 kept
             });
         }
-        let mut ops = Vec::new();
         for id in &dropped {
-            ops.extend(self.shared.store.borrow_mut().remove(id));
             if !next.iter().any(|t| t.id == *id) {
-                self.shared.send(
-                    &EventBatch {
-                        target: id.clone(),
-                        snapshot: true,
-                        ..EventBatch::default()
-                    },
-                    true,
-                );
+                let empty = EventBatch {
+                    target: id.clone(),
+                    snapshot: true,
+                    ..EventBatch::default()
+                };
+                let flags = Flags {
+                    persisted: true,
+                    stored: false,
+                    restored: true,
+                    complete: false,
+                };
+                self.shared.send(&empty, flags);
             }
         }
-        if self.leading.get() {
-            let shared = Rc::clone(&self.shared);
-            wasm_bindgen_futures::spawn_local(async move {
-                shared.write(Ok(ops)).await;
-            });
-        }
+        self.drop_stored(dropped);
         for target in next {
-            if !self.targets.borrow().contains_key(&target.id) {
-                self.add(target, Vec::new());
+            if self.targets.borrow().contains_key(&target.id) {
+                continue;
+            }
+            if self.loaded.get() {
+                // Nothing of its id is kept: a log stored for it is another definition's.
+                self.drop_stored([target.id.clone()]);
+                let (id, log) = (target.id.clone(), EventLog::new(target.retention));
+                self.insert(target, Phase::Restoring);
+                let empty = EventBatch {
+                    target: id.clone(),
+                    snapshot: true,
+                    ..EventBatch::default()
+                };
+                let flags = Flags {
+                    persisted: true,
+                    stored: true,
+                    restored: true,
+                    complete: false,
+                };
+                self.shared.send(&empty, flags);
+                self.keep(&id, log, false);
+            } else {
+                self.insert(target, Phase::Waiting { from_store: false });
             }
         }
     }
 
-    /// Stops every follower.
+    /// Stops every follower and the restore.
     pub(crate) fn shutdown(&self) {
+        self.closed.set(true);
         for target in self.targets.borrow().values() {
             target.stop.set(true);
         }
     }
 }
 
-/// The whole of `log` as one snapshot batch of `target`.
-fn snapshot(target: &str, log: &EventLog) -> EventBatch {
-    EventBatch {
-        target: target.to_owned(),
-        snapshot: true,
-        added: log.iter().cloned().collect(),
-        evicted: Vec::new(),
-    }
-}
-
 /// A follower's sink: stores each change, then sends it.
 struct Sink {
     id: String,
+    /// Its target's definition digest (what the walked mark names).
+    digest: String,
     shared: Rc<Shared>,
     stop: Rc<Cell<bool>>,
     /// A write failed: the next change stores the whole log instead of its batch.
     rewrite: bool,
+    /// Whether a walk read its whole history within the retention.
+    complete: bool,
+}
+
+impl Sink {
+    fn flags(&self, persisted: bool) -> Flags {
+        Flags {
+            persisted,
+            stored: false,
+            restored: true,
+            complete: self.complete,
+        }
+    }
 }
 
 impl FollowSink for Sink {
@@ -324,15 +584,35 @@ impl FollowSink for Sink {
         if self.stop.get() {
             return;
         }
-        self.shared.send(
-            &EventBatch {
-                target: self.id.clone(),
-                snapshot: false,
-                added: change.added,
-                evicted: change.evicted,
-            },
-            persisted,
-        );
+        let batch = EventBatch {
+            target: self.id.clone(),
+            snapshot: false,
+            added: change.added,
+            evicted: change.evicted,
+        };
+        self.shared.send(&batch, self.flags(persisted));
+    }
+
+    async fn walked(&mut self) {
+        if self.stop.get() {
+            return;
+        }
+        let mark = self
+            .shared
+            .store
+            .borrow_mut()
+            .mark_walked(&self.id, &self.digest);
+        // Unwritten, the next start walks the history whole again: nothing is lost.
+        let persisted = self.shared.write(Ok(vec![mark])).await;
+        if self.stop.get() {
+            return;
+        }
+        self.complete = true;
+        let batch = EventBatch {
+            target: self.id.clone(),
+            ..EventBatch::default()
+        };
+        self.shared.send(&batch, self.flags(persisted));
     }
 
     fn error(&mut self, error: &ToriiError) {

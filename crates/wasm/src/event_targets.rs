@@ -3,6 +3,7 @@
 //! [`EventLog`](dojo_reactive_core::EventLog) by the worker's event-log followers rather than by
 //! a synchronizer, so they are split from the other targets before those are parsed.
 
+use dojo_reactive_core::sync::text_digest;
 use dojo_reactive_core::{clause_from_json, EventRetention, Felt, SchemaRegistry};
 use dojo_reactive_torii::event_log::HistoricalQuery;
 use serde::Deserialize;
@@ -45,6 +46,15 @@ pub struct EventLogTarget {
     pub query: HistoricalQuery,
     /// How much of the history it keeps.
     pub retention: EventRetention,
+}
+
+impl EventLogTarget {
+    /// A digest of what it keeps (query and retention), stable within a build: a stored log
+    /// walked for another definition is walked again.
+    pub fn digest_hex(&self) -> String {
+        let text = format!("{:?}|{:?}", self.query, self.retention);
+        format!("{:016x}", text_digest(&text))
+    }
 }
 
 /// The event-log targets of a `targets` array as written, each with its index, removed from

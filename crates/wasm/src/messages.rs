@@ -50,12 +50,20 @@ pub enum WorkerEvent<'a> {
         relay: Option<DeltaRelay>,
     },
     /// One change of an event-log target's log (an `EventBatch`, its bytes `emit`'s second
-    /// argument): at `open` the stored log as a snapshot, then each change as it is stored.
+    /// argument): after INIT_ACK the stored log in chunks, newest first (the first a snapshot),
+    /// then each change as it is stored.
     Events {
         /// The id of the target whose log changed (the batch names it too).
         target: &'a str,
         /// False when the store did not take the change (it is written with the next one).
         persisted: bool,
+        /// Whether the batch is a chunk of the stored log (events shown before, not new ones).
+        stored: bool,
+        /// Whether the whole stored log is sent once this batch is applied.
+        restored: bool,
+        /// Whether the target is complete once this batch is applied: its stored log is sent
+        /// and a walk read its whole history within the retention.
+        complete: bool,
     },
     /// A synchronizer's status.
     SyncTick {
@@ -187,6 +195,9 @@ mod tests {
             WorkerEvent::Events {
                 target: "feed",
                 persisted: true,
+                stored: false,
+                restored: true,
+                complete: false,
             },
             WorkerEvent::SyncTick {
                 tick: TickWithUnpersisted {

@@ -80,7 +80,7 @@ export interface DeltaRelay { target: TargetKind; epoch: number; n: number }
 export type WorkerEvent =
   | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings; targets: { [K in TargetKind]?: { id: string; digest: string; complete: boolean }[] } }
   | { type: "DELTA"; persisted: boolean; relay?: DeltaRelay }
-  | { type: "EVENTS"; target: string; persisted: boolean }
+  | { type: "EVENTS"; target: string; persisted: boolean; stored: boolean; restored: boolean; complete: boolean }
   | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }
   | { type: "TRANSITION"; transition: Transition }
   | { type: "SYNC_ERROR"; error: ReactiveErrorInfo }

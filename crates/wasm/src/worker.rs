@@ -260,21 +260,13 @@ impl SyncWorker {
                 restored_targets(&setup.target, stored.as_ref()),
             );
         }
-        let event_logs = match EventLogs::open(
+        let event_logs = EventLogs::new(
             storage.inner().backend().clone(),
             emit.clone(),
             client.clone(),
             &plan.event_logs,
             plan.follow,
-        )
-        .await
-        {
-            Ok(logs) => logs,
-            Err(error) => {
-                storage.inner().close();
-                return Err(crate::errors::store_error(&error).into());
-            }
-        };
+        );
         emit.event(&WorkerEvent::InitAck {
             manifest_hash: &plan.fingerprint.hash,
             torii_version: stored_version.as_deref(),
@@ -301,16 +293,24 @@ impl SyncWorker {
             .iter()
             .map(|s| (s.target.kind, s.target.scopes.clone()))
             .collect();
+        let opened = Rc::new(Opened {
+            plan,
+            client,
+            storage,
+            emit,
+            targets,
+            judge,
+            event_logs,
+        });
+        {
+            // After INIT_ACK: `ready` does not wait for the stored event logs.
+            let opened = Rc::clone(&opened);
+            wasm_bindgen_futures::spawn_local(async move {
+                opened.event_logs.restore().await;
+            });
+        }
         Ok(SyncWorker {
-            opened: Rc::new(Opened {
-                plan,
-                client,
-                storage,
-                emit,
-                targets,
-                judge,
-                event_logs,
-            }),
+            opened,
             running: RefCell::new(None),
             stopped: Rc::new(Cell::new(false)),
             scopes: RefCell::new(scopes),

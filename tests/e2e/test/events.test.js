@@ -1,8 +1,9 @@
 // Historical event messages (docs/events.md) in Chromium against mock-torii: an `eventLog`
 // target with a count bound syncs the newest events of the history cold, live events follow in
 // order within the bound, the catch-up after an ended stream re-reads delivered events without
-// showing them twice, and a reload with every gRPC answer held back shows the stored log at
-// `ready`, then a later event arrives.
+// showing them twice, the target is complete once its cold walk ended, and a reload with every
+// gRPC answer held back shows the stored log once restored (after `ready`), complete, then a
+// later event arrives.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -49,6 +50,9 @@ test("cold sync, live events in order within the bound, a restart's catch-up sho
     assert.equal(start.init?.restored, 0, JSON.stringify(start));
     await waitFor(async () => (await feed()).length === COUNT, `the ${COUNT} newest events of the history`, 60_000);
     assertLog(await feed(), "cold sync");
+    await page.evaluate(() => window.e2e.client.targets.complete("feed"));
+    const status = () => page.evaluate(() => window.e2e.client.targets.list().find((t) => t.id === "feed"));
+    assert.deepEqual(await status(), { id: "feed", kind: "eventLog", restored: true, complete: true });
 
     // Live: three moves of three players, shown last, in the order they were made.
     for (const [i, player] of ["0x1", "0x2", "0x3"].entries()) await move(player, 1_000_001 + i);
@@ -70,7 +74,9 @@ test("cold sync, live events in order within the bound, a restart's catch-up sho
     await page.waitForFunction(() => window.e2e?.loaded === true, null, { timeout: 60_000 });
     const warm = await page.evaluate(([url, targets]) => window.e2e.start(url, { targets }), [env.mock.url, TARGETS]);
     assert.ok(warm.init, JSON.stringify(warm));
-    assert.deepEqual(await feed(), afterRestart, "the stored log, shown at ready");
+    await page.evaluate(() => window.e2e.client.targets.complete("feed"));
+    assert.deepEqual(await feed(), afterRestart, "the stored log, shown once restored");
+    assert.deepEqual(await status(), { id: "feed", kind: "eventLog", restored: true, complete: true });
     await env.mock.post("/_mock/delay", { ms: 0 });
 
     await move("0x5", 1_000_005);

@@ -61,7 +61,7 @@ test("cold sync, a live balance change reaching useTokenBalances and subscribe, 
     await page.evaluate(() => window.e2e.client.ready);
     await waitFor(async () => (await text("balances")) === shown(second), "the stored balance at ready", 2_000, 50);
     assert.match(await text("contracts"), /HERO:ERC721/, "stored token contracts at ready");
-    assert.match(await text("events"), /^2000001 /, "useEvents: the stored log at ready");
+    await waitFor(async () => /^2000001 /.test((await text("events")) ?? ""), "useEvents: the stored log, restored after ready", 10_000, 50);
     await env.mock.post("/_mock/delay", { ms: 0 });
 
     // Live again after the reload.

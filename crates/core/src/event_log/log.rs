@@ -323,7 +323,7 @@ impl EventLog {
     }
 
     /// Every event, oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LoggedEvent> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LoggedEvent> + ExactSizeIterator {
         self.events.values()
     }
 

@@ -136,6 +136,6 @@ pub use storage::{
     TargetSyncState,
 };
 pub use stored::{EncodedRecord, RecordHead, StoredRecord};
-pub use target::{SyncTarget, TargetKind, TargetScope};
+pub use target::{text_digest, SyncTarget, TargetKind, TargetScope};
 pub use tick::{ConnectionState, LedgerCounters, ModelTick, OverallStatus, SyncTick, TargetTick};
 pub use transport::{PageRequest, RejectedRecord, SnapshotPage, ToriiTransport, UpdateStream};

@@ -128,12 +128,16 @@ impl TargetScope {
     /// A stable digest of what the scope selects (models and clause): a stored scope whose
     /// digest differs from the configured one is paged again.
     pub fn digest(&self) -> u64 {
-        // FNV-1a over the debug form: stable within a build; a new build at worst re-pages.
-        let text = format!("{:?}|{:?}", self.models, self.clause);
-        text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+        // The debug form: stable within a build; a new build at worst re-pages.
+        text_digest(&format!("{:?}|{:?}", self.models, self.clause))
     }
+}
+
+/// FNV-1a of `text`: the digest of a target's definition written in its debug form.
+pub fn text_digest(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// One synchronizer's target: a kind, the scopes it syncs, and their merged filter.
