@@ -145,6 +145,30 @@ impl EventStore {
         Ok(ops)
     }
 
+    /// The writes that drop the events of `models` from every log of `stored` (read by
+    /// [`EventStore::load`] with this writer): a deploy changed or removed those models, so
+    /// their stored events have a shape the code no longer reads. A log that loses events is
+    /// stored again as one snapshot and loses its walked mark, so its next start walks the
+    /// history whole again and refills them in their new shape.
+    pub fn drop_models(
+        &mut self,
+        stored: &StoredLogs,
+        models: &[&str],
+    ) -> Result<Vec<WriteOp>, StoreError> {
+        let mut ops = Vec::new();
+        for (target, events) in &stored.logs {
+            let dropped = |event: &&LoggedEvent| models.contains(&event.model());
+            if !events.iter().any(|event| dropped(&event)) {
+                continue;
+            }
+            let kept: Vec<&LoggedEvent> = events.iter().filter(|event| !dropped(event)).collect();
+            let bytes = encoded(target, encode_event_snapshot(target, kept.into_iter()))?;
+            ops.extend(self.remove(target));
+            ops.push(self.put(target, bytes));
+        }
+        Ok(ops)
+    }
+
     /// The writes that delete every batch of `target` (a target removed or changed), and its
     /// walked mark.
     pub fn remove(&mut self, target: &str) -> Vec<WriteOp> {
@@ -254,10 +278,14 @@ mod tests {
     use crate::MemoryBackend;
 
     fn row(player: u128, step: u32, at: u64) -> IncomingEvent {
+        row_of("ns-Moved", player, step, at)
+    }
+
+    fn row_of(model: &str, player: u128, step: u32, at: u64) -> IncomingEvent {
         IncomingEvent {
             entity: Felt::from(player),
             state: Struct {
-                name: "ns-Moved".into(),
+                name: model.into(),
                 members: vec![
                     Member {
                         name: "player".into(),
@@ -323,6 +351,64 @@ mod tests {
             let (_, stored) = EventStore::load(&backend).await.unwrap();
             assert!(!stored.logs.contains_key("other"));
             assert_eq!(restored(&stored.logs["feed"]), held);
+        });
+    }
+
+    /// A deploy that changed a model drops its events from every log that held some (the
+    /// others stay, in order) with that log's walked mark, so it is walked again; a log without
+    /// them keeps its records and its mark.
+    #[test]
+    fn dropping_a_models_events_keeps_the_others_and_walks_that_log_again() {
+        block_on(async {
+            let backend = MemoryBackend::new();
+            backend.open().await.unwrap();
+            let (mut store, _) = EventStore::load(&backend).await.unwrap();
+            let mut feed = EventLog::new(EventRetention::default());
+            let mut moves = EventLog::new(EventRetention::default());
+            for i in 0..10u32 {
+                let model = if i % 2 == 0 { "ns-Moved" } else { "ns-Spawned" };
+                let rows = vec![row_of(model, u128::from(i % 3), i, 100 + u64::from(i))];
+                let change = feed.apply(&mut Delivery::new(), rows, Placement::Arrival, 0);
+                write(&backend, store.append("feed", &change, &feed).unwrap()).await;
+            }
+            for i in 0..3u32 {
+                let rows = vec![row(1, i, 200 + u64::from(i))];
+                let change = moves.apply(&mut Delivery::new(), rows, Placement::Arrival, 0);
+                write(&backend, store.append("moves", &change, &moves).unwrap()).await;
+            }
+            let marks = vec![
+                store.mark_walked("feed", "d1"),
+                store.mark_walked("moves", "d2"),
+            ];
+            write(&backend, marks).await;
+            let moves_records = backend.read_event_batches().await.unwrap().len() - 10;
+
+            let (mut store, stored) = EventStore::load(&backend).await.unwrap();
+            let ops = store.drop_models(&stored, &["ns-Spawned"]).unwrap();
+            write(&backend, ops).await;
+            let (store, stored) = EventStore::load(&backend).await.unwrap();
+            assert!(stored.skipped.is_empty());
+            let restored = |events: &[LoggedEvent]| {
+                let mut log = EventLog::new(EventRetention::default());
+                log.restore(events.to_vec(), 0);
+                log.iter().cloned().collect::<Vec<_>>()
+            };
+            let kept: Vec<LoggedEvent> = feed
+                .iter()
+                .filter(|event| event.model() == "ns-Moved")
+                .cloned()
+                .collect();
+            assert_eq!(kept.len(), 5);
+            assert_eq!(restored(&stored.logs["feed"]), kept);
+            assert_eq!(store.walked("feed"), None, "the feed is walked again");
+            let held: Vec<LoggedEvent> = moves.iter().cloned().collect();
+            assert_eq!(restored(&stored.logs["moves"]), held);
+            assert_eq!(store.walked("moves"), Some("d2"));
+            assert_eq!(
+                backend.read_event_batches().await.unwrap().len(),
+                moves_records + 1,
+                "the feed is one snapshot, the moves' records untouched"
+            );
         });
     }
 

@@ -31,6 +31,7 @@ use crate::codec::sync_state::{decode_sync_state, encode_sync_state};
 use crate::error::{
     OtherOriginError, SchemaMismatchError, SkippedRecord, StoreError, ToriiVersionChangedError,
 };
+use crate::event_store::EventStore;
 use crate::naming::DataOrigin;
 use crate::relay_mark::{decode_relay_mark, encode_relay_mark, relay_mark_key, RelayMark};
 use crate::segment::{
@@ -164,7 +165,7 @@ impl<B: Backend> Storage<B> {
     /// Puts the database on this manifest and origin (the writer's step after it claimed the
     /// database, every write fenced like a commit): an empty store records both; data written
     /// for another manifest is kept for the models whose fingerprint entry did not change, the
-    /// states and ledger entries of changed and removed models are dropped, the new
+    /// states, ledger entries and logged events of changed and removed models are dropped, the new
     /// fingerprint is recorded last, and every target's next start re-reads the whole snapshot
     /// (see [`Storage::require_replay`]), which refills changed and added models. Interrupted,
     /// it is done again by the next writer of this manifest. Who may switch is decided before
@@ -210,7 +211,8 @@ impl<B: Backend> Storage<B> {
     }
 
     /// Drops the stored states and ledger entries of the models a manifest change changed or
-    /// removed, in every target (nothing is kept of them: the next pass re-reads them).
+    /// removed, in every target, and their events from every event log (nothing is kept of
+    /// them: the next pass re-reads them, the next start walks those logs again).
     async fn drop_models(&self, changes: &[FingerprintChange]) -> Result<(), StoreError> {
         let tags: Vec<&str> = changes
             .iter()
@@ -246,6 +248,12 @@ impl<B: Backend> Storage<B> {
             if !keys.is_empty() {
                 self.prune_locked(target, &keys).await?;
             }
+        }
+        // The event logs' events of those models: gone too, each log walked again.
+        let (mut events, stored) = EventStore::load(&self.backend).await?;
+        let ops = events.drop_models(&stored, &tags)?;
+        if !ops.is_empty() {
+            self.backend.write(ops).await?;
         }
         Ok(())
     }

@@ -12,15 +12,16 @@ use dojo_reactive_core::sync::{
     TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::{
-    EntityId, EnumValue, Felt, FingerprintChange, FingerprintEntry, ManifestFingerprint, Member,
-    Primitive, ResourceKind, Source, StateKind, Struct, Value, Version,
+    Delivery, EntityId, EnumValue, EventLog, EventRetention, Felt, FingerprintChange,
+    FingerprintEntry, IncomingEvent, ManifestFingerprint, Member, Placement, Primitive,
+    ResourceKind, Source, StateKind, Struct, Value, Version,
 };
 use dojo_reactive_storage::writer::{
     claim_writer, renew_writer, resign_writer, Claim, ClaimRule, WriterId,
 };
 use dojo_reactive_storage::{
-    decode_state_changes, Backend, CompactionConfig, DataOrigin, Fault, OtherOriginError,
-    RecordKey, RelayMark, SchemaMismatchError, StateChange, Storage, StoreError,
+    decode_state_changes, Backend, CompactionConfig, DataOrigin, EventStore, Fault,
+    OtherOriginError, RecordKey, RelayMark, SchemaMismatchError, StateChange, Storage, StoreError,
     ToriiVersionChangedError,
 };
 
@@ -1025,6 +1026,28 @@ pub async fn a_manifest_change_keeps_the_unchanged_models<H: Harness>(h: &H) {
         Some(state.clone()),
     );
     storage.commit(&batch).await.expect("commit");
+    // An event log holding events of both models, walked.
+    let (mut events, _) = EventStore::load(storage.backend()).await.expect("load");
+    let mut log = EventLog::new(EventRetention::default());
+    for (n, tag) in ["arena-Item", "arena-Player", "arena-Item"]
+        .into_iter()
+        .enumerate()
+    {
+        let row = IncomingEvent {
+            entity: Felt::from(n as u128),
+            state: Struct {
+                name: tag.into(),
+                members: Vec::new(),
+            },
+            executed_at: 10 + n as u64,
+            created_at: 10 + n as u64,
+            world_address: Felt::from(1u128),
+        };
+        let change = log.apply(&mut Delivery::new(), vec![row], Placement::Arrival, 0);
+        let mut ops = events.append("feed", &change, &log).expect("encode");
+        ops.push(events.mark_walked("feed", "digest"));
+        storage.backend().write(ops).await.expect("write events");
+    }
     storage.close();
 
     // The item model changed, a model was added, the player model is as it was.
@@ -1080,6 +1103,10 @@ pub async fn a_manifest_change_keeps_the_unchanged_models<H: Harness>(h: &H) {
         loaded, expected,
         "the players stay, the items are gone, a replay is due"
     );
+    let (events, stored) = EventStore::load(deployed.backend()).await.expect("load");
+    let models: Vec<&str> = stored.logs["feed"].iter().map(|e| e.model()).collect();
+    assert_eq!(models, ["arena-Player"], "the items' events are gone too");
+    assert_eq!(events.walked("feed"), None, "the log is walked again");
     // The new fingerprint is recorded: the same manifest opens without changes, and the
     // synchronizer's `init` with it passes.
     deployed
