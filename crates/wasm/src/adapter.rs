@@ -357,29 +357,10 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         stored
     }
 
-    /// Loads `target` (its states fingerprinted `with` as they are read, if given) and sends
-    /// every stored segment to the view.
-    async fn load_and_send(
-        &self,
-        target: TargetKind,
-        with: Option<&Fingerprinter>,
-    ) -> Result<StoredTarget, StorageError> {
-        let sink = &self.sink;
-        let mut send = |segment: &[u8]| sink.delta(segment, true, None);
-        let loaded = match with {
-            None => self.inner.load_with_segments(target, &mut send).await?,
-            Some(with) => {
-                self.inner
-                    .load_fingerprints_with_segments(target, with, &mut send)
-                    .await?
-            }
-        };
-        Ok(loaded.data)
-    }
-
     /// What is stored, with what waits to be stored applied (what the store will hold), the
-    /// states fingerprinted `with` as they are read if given; sent to the view unless the
-    /// start-up sent it already.
+    /// states fingerprinted `with` as they are read if given; every stored segment is sent to
+    /// the view unless the start-up sent it already. One load call for both cases: the worker
+    /// holds one copy of the load's code.
     async fn load_keeping(
         &self,
         target: TargetKind,
@@ -387,14 +368,17 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     ) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
         let sent = self.preloaded.borrow_mut().remove(&target);
-        let stored = match (sent, with) {
-            (true, None) => StorageAdapter::load(&self.inner, target).await?,
-            (true, Some(with)) => {
-                StorageAdapter::load_fingerprints(&self.inner, target, with).await?
+        let sink = &self.sink;
+        let mut send = |segment: &[u8]| {
+            if !sent {
+                sink.delta(segment, true, None);
             }
-            (false, with) => self.load_and_send(target, with).await?,
         };
-        Ok(self.with_waiting(target, stored))
+        let loaded = self
+            .inner
+            .load_fingerprints_with_segments(target, with, &mut send)
+            .await?;
+        Ok(self.with_waiting(target, loaded.data))
     }
 
     /// A batch's DELTA buffers (none when it changes no state; an error is reported and
