@@ -639,8 +639,12 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
     /// What is stored, with what waits to be stored applied; nothing is sent to the view.
     async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
-        let stored = StorageAdapter::load(&self.inner, target).await?;
-        Ok(self.with_waiting(target, stored))
+        // The start-up's load call (see `load_keeping`), nothing fingerprinted or sent.
+        let loaded = self
+            .inner
+            .load_fingerprints_with_segments(target, None, &mut |_| {})
+            .await?;
+        Ok(self.with_waiting(target, loaded.data))
     }
 
     /// What is stored of these entities, with what waits to be stored of them applied;
