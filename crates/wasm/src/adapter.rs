@@ -905,6 +905,48 @@ pub(crate) mod tests {
         });
     }
 
+    #[test]
+    fn the_start_ups_fingerprinting_load_is_sent_once_like_a_load() {
+        block_on(async {
+            let sink = Recorder::default();
+            let storage = DeltaStorage::new(
+                MemoryStorage::new(MemoryBackend::default()),
+                sink.clone(),
+                2,
+            );
+            storage.init(&fingerprint(), "v1").await.unwrap();
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = (0..3).map(record).collect();
+            storage.commit(&batch).await.unwrap();
+            assert_eq!(sink.changes().len(), 3);
+            let with = Fingerprinter::default();
+            let expected: Vec<_> = (0..3).map(|id| with.of_record(&record(id))).collect();
+            let fingerprints = |stored: &StoredTarget| -> Vec<_> {
+                let mut all: Vec<_> = stored.models.iter().collect();
+                all.sort_by_key(|stored| *stored.entity());
+                all.iter().map(|stored| stored.fingerprint(&with)).collect()
+            };
+
+            assert_eq!(storage.preload(TargetKind::Entities).await.unwrap(), 3);
+            assert_eq!(sink.changes().len(), 3);
+            // The synchronizer's start-up after the preload: its states fingerprinted as they
+            // are read, nothing sent a second time.
+            let first = storage
+                .load_fingerprints(TargetKind::Entities, &with)
+                .await
+                .unwrap();
+            assert_eq!(fingerprints(&first), expected);
+            assert!(sink.changes().is_empty());
+            // A later start-up (a new run) reads and sends the stored segment again.
+            let again = storage
+                .load_fingerprints(TargetKind::Entities, &with)
+                .await
+                .unwrap();
+            assert_eq!(sink.changes().len(), 3);
+            assert_eq!(fingerprints(&again), expected);
+        });
+    }
+
     fn key(id: u128) -> ModelKey {
         ModelKey {
             entity: Felt::from(id),
