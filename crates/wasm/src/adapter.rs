@@ -357,29 +357,10 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         stored
     }
 
-    /// Loads `target` (its states fingerprinted `with` as they are read, if given) and sends
-    /// every stored segment to the view.
-    async fn load_and_send(
-        &self,
-        target: TargetKind,
-        with: Option<&Fingerprinter>,
-    ) -> Result<StoredTarget, StorageError> {
-        let sink = &self.sink;
-        let mut send = |segment: &[u8]| sink.delta(segment, true, None);
-        let loaded = match with {
-            None => self.inner.load_with_segments(target, &mut send).await?,
-            Some(with) => {
-                self.inner
-                    .load_fingerprints_with_segments(target, with, &mut send)
-                    .await?
-            }
-        };
-        Ok(loaded.data)
-    }
-
     /// What is stored, with what waits to be stored applied (what the store will hold), the
-    /// states fingerprinted `with` as they are read if given; sent to the view unless the
-    /// start-up sent it already.
+    /// states fingerprinted `with` as they are read if given; every stored segment is sent to
+    /// the view unless the start-up sent it already. One load call for both cases: the worker
+    /// holds one copy of the load's code.
     async fn load_keeping(
         &self,
         target: TargetKind,
@@ -387,14 +368,17 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
     ) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
         let sent = self.preloaded.borrow_mut().remove(&target);
-        let stored = match (sent, with) {
-            (true, None) => StorageAdapter::load(&self.inner, target).await?,
-            (true, Some(with)) => {
-                StorageAdapter::load_fingerprints(&self.inner, target, with).await?
+        let sink = &self.sink;
+        let mut send = |segment: &[u8]| {
+            if !sent {
+                sink.delta(segment, true, None);
             }
-            (false, with) => self.load_and_send(target, with).await?,
         };
-        Ok(self.with_waiting(target, stored))
+        let loaded = self
+            .inner
+            .load_fingerprints_with_segments(target, with, &mut send)
+            .await?;
+        Ok(self.with_waiting(target, loaded.data))
     }
 
     /// A batch's DELTA buffers (none when it changes no state; an error is reported and
@@ -655,8 +639,12 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
     /// What is stored, with what waits to be stored applied; nothing is sent to the view.
     async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
-        let stored = StorageAdapter::load(&self.inner, target).await?;
-        Ok(self.with_waiting(target, stored))
+        // The start-up's load call (see `load_keeping`), nothing fingerprinted or sent.
+        let loaded = self
+            .inner
+            .load_fingerprints_with_segments(target, None, &mut |_| {})
+            .await?;
+        Ok(self.with_waiting(target, loaded.data))
     }
 
     /// What is stored of these entities, with what waits to be stored of them applied;
@@ -914,6 +902,48 @@ pub(crate) mod tests {
             let read = storage.read(TargetKind::Entities).await.unwrap();
             assert_eq!(read.models, loaded.models);
             assert!(sink.changes().is_empty());
+        });
+    }
+
+    #[test]
+    fn the_start_ups_fingerprinting_load_is_sent_once_like_a_load() {
+        block_on(async {
+            let sink = Recorder::default();
+            let storage = DeltaStorage::new(
+                MemoryStorage::new(MemoryBackend::default()),
+                sink.clone(),
+                2,
+            );
+            storage.init(&fingerprint(), "v1").await.unwrap();
+            let mut batch = SyncBatch::new(TargetKind::Entities);
+            batch.upserts = (0..3).map(record).collect();
+            storage.commit(&batch).await.unwrap();
+            assert_eq!(sink.changes().len(), 3);
+            let with = Fingerprinter::default();
+            let expected: Vec<_> = (0..3).map(|id| with.of_record(&record(id))).collect();
+            let fingerprints = |stored: &StoredTarget| -> Vec<_> {
+                let mut all: Vec<_> = stored.models.iter().collect();
+                all.sort_by_key(|stored| *stored.entity());
+                all.iter().map(|stored| stored.fingerprint(&with)).collect()
+            };
+
+            assert_eq!(storage.preload(TargetKind::Entities).await.unwrap(), 3);
+            assert_eq!(sink.changes().len(), 3);
+            // The synchronizer's start-up after the preload: its states fingerprinted as they
+            // are read, nothing sent a second time.
+            let first = storage
+                .load_fingerprints(TargetKind::Entities, &with)
+                .await
+                .unwrap();
+            assert_eq!(fingerprints(&first), expected);
+            assert!(sink.changes().is_empty());
+            // A later start-up (a new run) reads and sends the stored segment again.
+            let again = storage
+                .load_fingerprints(TargetKind::Entities, &with)
+                .await
+                .unwrap();
+            assert_eq!(sink.changes().len(), 3);
+            assert_eq!(fingerprints(&again), expected);
         });
     }
 

@@ -421,17 +421,20 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
                     TargetScope::whole(TargetKind::EventMessages.name(), tags(ResourceKind::Event));
                 scopes.insert(TargetKind::EventMessages, vec![whole]);
             }
-            for (kind, scopes) in scopes {
+            // The kinds in the order the page declares their first target: a start restores
+            // (and syncs) the kind of the page's first target first; the event messages the
+            // page asks for without a target of theirs come last. (Taken in order rather than
+            // sorted or removed from the map: either is KBs more of the worker's module.)
+            let mut kinds: Vec<_> = scopes.into_iter().collect();
+            for target in targets {
+                if let Some(at) = kinds.iter().position(|(kind, _)| *kind == target.kind) {
+                    let (kind, scopes) = kinds.remove(at);
+                    setups.push(setup(SyncTarget::of(kind, scopes)));
+                }
+            }
+            for (kind, scopes) in kinds {
                 setups.push(setup(SyncTarget::of(kind, scopes)));
             }
-            // The kinds in the order the page declares their first target: a start restores
-            // (and syncs) the kind of the page's first target first.
-            setups.sort_by_key(|setup| {
-                targets
-                    .iter()
-                    .position(|target| target.kind == setup.target.kind)
-                    .unwrap_or(usize::MAX)
-            });
         }
         None => {
             let entity_tags = tags(ResourceKind::Model);

@@ -464,20 +464,21 @@ impl<B: Backend> Storage<B> {
         target: TargetKind,
         with: &Fingerprinter,
     ) -> Result<Loaded, StoreError> {
-        self.load_fingerprints_with_segments(target, with, &mut |_| {})
+        self.load_fingerprints_with_segments(target, Some(with), &mut |_| {})
             .await
     }
 
-    /// [`Storage::load_fingerprints`], also handing every readable segment to `sink` as
-    /// [`Storage::load_with_segments`] does.
+    /// [`Storage::load_fingerprints`] (or, `with` none, [`Storage::load`]), also handing every
+    /// readable segment to `sink` as [`Storage::load_with_segments`] does: one call for a caller
+    /// that may do either (the worker's start-up), so that it holds one copy of the load.
     pub async fn load_fingerprints_with_segments(
         &self,
         target: TargetKind,
-        with: &Fingerprinter,
+        with: Option<&Fingerprinter>,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<Loaded, StoreError> {
-        self.load_keeping(target, Keep::Fingerprints(with.clone()), sink)
-            .await
+        let keep = with.map_or(Keep::Encoded, |with| Keep::Fingerprints(with.clone()));
+        self.load_keeping(target, keep, sink).await
     }
 
     async fn load_keeping(
@@ -520,17 +521,12 @@ impl<B: Backend> Storage<B> {
     ) -> Result<StoredTarget, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let seqs: Option<BTreeSet<u64>> = self.inner.borrow().targets.get(&target).map(|index| {
-            entities
-                .iter()
-                .flat_map(|id| index.entity_slots(id))
-                .flat_map(|(_, slot)| {
-                    let state = slot.state.filter(|_| slot.has_state);
-                    let version = slot.version.filter(|_| slot.has_version);
-                    state.into_iter().chain(version)
-                })
-                .collect()
-        });
+        let seqs: Option<BTreeSet<u64>> = self
+            .inner
+            .borrow()
+            .targets
+            .get(&target)
+            .map(|index| segments_holding(index, entities));
         let replayed = match seqs {
             None => {
                 self.replay_segments(target, Keep::Encoded, &mut |_| {})
@@ -961,15 +957,7 @@ impl<B: Backend> Storage<B> {
             let Some(index) = inner.targets.get(&target) else {
                 return Ok(Records::default());
             };
-            wanted
-                .iter()
-                .flat_map(|id| index.entity_slots(id))
-                .flat_map(|(_, slot)| {
-                    let state = slot.state.filter(|_| slot.has_state);
-                    let version = slot.version.filter(|_| slot.has_version);
-                    state.into_iter().chain(version)
-                })
-                .collect()
+            segments_holding(index, wanted)
         };
         let keys: Vec<RecordKey> = seqs
             .iter()
@@ -1090,6 +1078,27 @@ impl<B: Backend> Storage<B> {
         inner.initialized = false;
         inner.targets.clear();
     }
+}
+
+/// The sequence numbers of the segments holding a live state or ledger entry of one of
+/// `entities`, in ascending order. Inserted one at a time: collecting a `BTreeSet` sorts, and a
+/// sort of them is ~5 KB more of the worker's module.
+fn segments_holding<'a>(
+    index: &TargetIndex,
+    entities: impl IntoIterator<Item = &'a EntityId>,
+) -> BTreeSet<u64> {
+    let mut seqs = BTreeSet::new();
+    for entity in entities {
+        for (_, slot) in index.entity_slots(entity) {
+            if let Some(seq) = slot.state.filter(|_| slot.has_state) {
+                seqs.insert(seq);
+            }
+            if let Some(seq) = slot.version.filter(|_| slot.has_version) {
+                seqs.insert(seq);
+            }
+        }
+    }
+    seqs
 }
 
 /// The write recording `fingerprint`.
