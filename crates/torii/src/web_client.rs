@@ -138,6 +138,10 @@ async fn post(
             .map_err(|e| js_failed("Headers", &e))?;
     }
     let abort = AbortController::new().map_err(|e| js_failed("AbortController", &e))?;
+    let mut pending = AbortUnlessAnswered {
+        abort: abort.clone(),
+        answered: false,
+    };
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
@@ -167,7 +171,25 @@ async fn post(
         .map_err(|_| ToriiError::Unavailable {
             message: "fetch did not answer with a Response".to_owned(),
         })?;
+    pending.answered = true;
     Ok((response, abort))
+}
+
+/// Aborts a call's fetch when the call is dropped (given up on: a timeout, a cancel) before its
+/// answer's headers came, so its connection does not stay open (a browser has only a few per
+/// host, and a recovered Torii must not queue behind them); afterwards the answer's
+/// [`WebStream`] aborts on drop.
+struct AbortUnlessAnswered {
+    abort: AbortController,
+    answered: bool,
+}
+
+impl Drop for AbortUnlessAnswered {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.abort.abort();
+        }
+    }
 }
 
 /// The gRPC code of an HTTP status when an answer has no `grpc-status` (the gRPC spec's
