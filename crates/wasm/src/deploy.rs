@@ -15,6 +15,7 @@ use dojo_reactive_storage::schema_switch::{judge, ToriiModels, Verdict};
 use dojo_reactive_storage::writer::resign_writer;
 use dojo_reactive_storage::{Backend, DataOrigin, Storage, StoreError};
 use dojo_reactive_torii::ToriiError;
+use futures_util::lock::Mutex;
 
 use crate::adapter::DeltaSink;
 use crate::delta::encode_deltas;
@@ -46,6 +47,9 @@ pub struct ManifestJudge<F> {
     /// Set once Torii's contradiction was reported (the synchronizers and the event logs both
     /// ask for the adoption: it is reported once).
     reported: Cell<bool>,
+    /// Held by the adoption under way: another caller waits for its outcome instead of asking
+    /// Torii beside it (a hanging Torii would hold one more connection per caller).
+    one_at_a_time: Mutex<()>,
 }
 
 impl<F, Fut> ManifestJudge<F>
@@ -71,6 +75,7 @@ where
             answered: RefCell::new(None),
             adopted: Cell::new(false),
             reported: Cell::new(false),
+            one_at_a_time: Mutex::new(()),
         }
     }
 
@@ -128,6 +133,7 @@ where
         sink: &K,
         running: impl Fn() -> bool,
     ) -> Result<(), StorageError> {
+        let _one = self.one_at_a_time.lock().await;
         if self.adopted.get() {
             return Ok(());
         }
