@@ -306,6 +306,23 @@ impl EventLogs {
         }
     }
 
+    /// Sends target `id`'s log as empty (a snapshot of nothing, restored): a target removed
+    /// (`stored: false`), or one starting over.
+    fn send_empty(&self, id: &str, stored: bool) {
+        let empty = EventBatch {
+            target: id.to_owned(),
+            snapshot: true,
+            ..EventBatch::default()
+        };
+        let flags = Flags {
+            persisted: true,
+            stored,
+            restored: true,
+            complete: false,
+        };
+        self.shared.send(&empty, flags);
+    }
+
     /// Drops the stored logs of `ids`: written now when leading with the store read, else
     /// kept for `lead` (or the read), which drops them through the writer it holds then.
     fn drop_stored(&self, ids: impl IntoIterator<Item = String>) {
@@ -489,18 +506,7 @@ impl EventLogs {
         }
         for id in &dropped {
             if !next.iter().any(|t| t.id == *id) {
-                let empty = EventBatch {
-                    target: id.clone(),
-                    snapshot: true,
-                    ..EventBatch::default()
-                };
-                let flags = Flags {
-                    persisted: true,
-                    stored: false,
-                    restored: true,
-                    complete: false,
-                };
-                self.shared.send(&empty, flags);
+                self.send_empty(id, false);
             }
         }
         self.drop_stored(dropped);
@@ -513,18 +519,7 @@ impl EventLogs {
                 self.drop_stored([target.id.clone()]);
                 let (id, log) = (target.id.clone(), EventLog::new(target.retention));
                 self.insert(target, Phase::Restoring);
-                let empty = EventBatch {
-                    target: id.clone(),
-                    snapshot: true,
-                    ..EventBatch::default()
-                };
-                let flags = Flags {
-                    persisted: true,
-                    stored: true,
-                    restored: true,
-                    complete: false,
-                };
-                self.shared.send(&empty, flags);
+                self.send_empty(&id, true);
                 self.keep(&id, log, false);
             } else {
                 self.insert(target, Phase::Waiting { from_store: false });
