@@ -94,6 +94,15 @@ pub(crate) struct EventLogs {
     unwritten: RefCell<BTreeSet<String>>,
 }
 
+/// How the stored log of target `id`, defined as `digest` says, stands by the store's walked
+/// mark: whether it is this definition's (no mark, or a mark of the same digest), and whether
+/// its walk ended (kept and marked).
+fn standing(store: &EventStore, id: &str, digest: &str) -> (bool, bool) {
+    let mark = store.walked(id);
+    let kept = mark.is_none_or(|d| d == digest);
+    (kept, kept && mark.is_some())
+}
+
 fn now_s() -> u64 {
     BrowserClock.now_ms() / 1000
 }
@@ -226,14 +235,13 @@ impl EventLogs {
         while let Some((id, from_store)) = self.next_waiting() {
             let digest = self.with_target(&id, |t| t.target.digest_hex());
             let Some(digest) = digest else { continue };
-            let walked = self.shared.store.borrow().walked(&id).map(str::to_owned);
+            let (kept, walked) = standing(&self.shared.store.borrow(), &id, &digest);
             // Stored for another definition (changed at run time, or since its walk): dropped.
-            let kept = from_store && walked.as_ref().is_none_or(|d| *d == digest);
+            let (kept, walked) = (from_store && kept, from_store && walked);
             let events = stored.logs.remove(&id).filter(|_| kept);
             if !kept {
                 self.drop_stored([id.clone()]);
             }
-            let walked = kept && walked.is_some();
             self.restore_target(&id, events.unwrap_or_default(), walked)
                 .await;
             if self.closed.get() {
@@ -414,13 +422,11 @@ impl EventLogs {
                 let Some(held) = target.log.as_mut() else {
                     continue;
                 };
-                let mark = store.walked(id);
                 // Walked under another definition: another tab's, not this target's.
-                let kept = mark.is_none_or(|d| *d == target.target.digest_hex());
+                let (kept, walked) = standing(&store, id, &target.target.digest_hex());
                 if !kept {
                     dropped.push(id.clone());
                 }
-                let walked = kept && mark.is_some();
                 let mut log = EventLog::new(target.target.retention);
                 log.restore(
                     stored.logs.remove(id).filter(|_| kept).unwrap_or_default(),
