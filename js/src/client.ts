@@ -51,6 +51,8 @@ import type {
   QueryOptions,
   QueryResult,
   QuerySpec,
+  TargetKind,
+  TargetState,
   TransactionSubmission,
   TransactionWrite,
   WorkerConfig,
@@ -362,8 +364,12 @@ class Client implements ReactiveClient {
   /** The view a restarted worker's persisted state is restored into, shown at its INIT_ACK. */
   private incoming: ViewApi | undefined;
   private readonly viewReady: Promise<void>;
-  /** What arrived before the view existed, in order: DELTAs and INIT_ACK (`init`). */
-  private queued: ({ readonly buffer: ArrayBuffer; readonly restored: boolean } | 'init')[] = [];
+  /** What arrived before the view existed, in order: DELTAs, RESTOREDs and INIT_ACK (`init`). */
+  private queued: (
+    | { readonly buffer: ArrayBuffer; readonly restored: boolean }
+    | { readonly kind: TargetKind; readonly targets: readonly TargetState[] }
+    | 'init'
+  )[] = [];
   /**
    * EVENTS batches that arrived before the view existed, and those after them: applied in
    * order, one per task (a stored log's chunks never make one long task).
@@ -417,6 +423,7 @@ class Client implements ReactiveClient {
       () => this.restored(),
       () => this.restarting(),
       (buffer, flags) => this.receiveEvents(buffer, flags),
+      (kind, targets) => this.kindRestored(kind, targets),
     );
     if (inspector && mode) {
       this.session.errors.subscribe((error) => inspector.error(error));
@@ -456,6 +463,7 @@ class Client implements ReactiveClient {
         this.queued = [];
         for (const item of queued) {
           if (item === 'init') this.restored();
+          else if ('kind' in item) this.kindRestored(item.kind, item.targets);
           else this.receiveDelta(item.buffer, item.restored);
         }
         this.drainEvents();
@@ -1277,6 +1285,26 @@ class Client implements ReactiveClient {
       this.resubmitWrites(incoming, open);
       this.restoredSince = true;
     }
+    this.announceRestore();
+  }
+
+  /**
+   * RESTORED, before INIT_ACK: one kind's stored data is in the view, so its targets stored
+   * complete are complete now (the page's first kind before the others are read). A restarted
+   * worker's restore goes to the incoming view, shown at its INIT_ACK.
+   */
+  private kindRestored(kind: TargetKind, targets: readonly TargetState[]): void {
+    if (!this.wasm) {
+      this.queued.push({ kind, targets });
+      return;
+    }
+    if (this.incoming) return;
+    this.announceRestore();
+    this.session.kindRestored(kind, targets);
+  }
+
+  /** Announces the restored DELTAs applied since the last announcement (every subscription re-reads). */
+  private announceRestore(): void {
     const view = this.view;
     if (!view || !this.restoredSince) return;
     this.restoredSince = false;

@@ -106,6 +106,19 @@ export interface InitAckMessage {
   readonly targets?: RestoredTargets;
 }
 
+/**
+ * Worker → main thread, before INIT_ACK: one kind's stored data was sent (its DELTAs came
+ * before), and where the page's targets of that kind stand now that it is in the view. Kinds are
+ * restored in the order the page declares their first target.
+ */
+export interface RestoredMessage {
+  readonly type: 'RESTORED';
+  /** The kind. */
+  readonly target: TargetKind;
+  /** Its targets: complete when stored complete under the same definition. */
+  readonly targets: readonly TargetState[];
+}
+
 /** Worker → main thread: one binary batch of model upserts and deletions (transferred). */
 export interface DeltaMessage {
   readonly type: 'DELTA';
@@ -237,6 +250,7 @@ export type WorkerMessage =
   | ToriiAnswerMessage
   | RoleMessage
   | InitAckMessage
+  | RestoredMessage
   | DeltaMessage
   | EventsMessage
   | SyncTickMessage
@@ -388,6 +402,11 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | ValidationErr
           : {}),
         ...(restoredTargets(data.targets) ? { targets: restoredTargets(data.targets) } : {}),
       };
+    case 'RESTORED':
+      if (!isTargetKind(data.target) || !isTargetStates(data.targets)) {
+        return refuse(side, 'RESTORED needs a target kind `target` and `targets` of { id, digest, complete }', 'RESTORED');
+      }
+      return { type: 'RESTORED', target: data.target, targets: data.targets };
     case 'ROLE': {
       const role = data.role;
       if (!isRecord(role) || (role.role !== 'leader' && role.role !== 'follower') || typeof role.epoch !== 'number') {

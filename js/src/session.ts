@@ -38,6 +38,7 @@ import type {
   SyncTick,
   TabRole,
   TargetKind,
+  TargetState,
   Transition,
   WorkerConfig,
 } from './types.js';
@@ -105,6 +106,13 @@ export interface SyncStatus {
   readonly lastTransition?: Transition;
   /** What INIT_ACK reported, once it came. */
   readonly init?: InitInfo;
+  /**
+   * Before the first INIT_ACK: where the targets of each kind whose stored data is already in
+   * the view stand (kinds are restored in the order the page declares their first target, so
+   * the first kind's targets are complete before the others are read). Cleared at INIT_ACK,
+   * whose `targets` say the same for every kind.
+   */
+  readonly restoring?: RestoredTargets;
   /** The fatal error, in phase `failed`. */
   readonly error?: ReactiveError;
   /** Whether this tab's worker syncs and writes (`leader`) or shows another tab's (`follower`). */
@@ -245,7 +253,9 @@ export class SyncSession {
    * with `restored` set for those of the persisted state (sent before INIT_ACK); `onInit` runs
    * when INIT_ACK arrives, before `ready` resolves; `onEvents` receives every EVENTS buffer
    * (unless `deltas` is false); `onRestart` runs just before a supervised
-   * restart starts the new worker (whose persisted state then follows as restored DELTAs).
+   * restart starts the new worker (whose persisted state then follows as restored DELTAs);
+   * `onRestored` receives each RESTORED before INIT_ACK, in order with the DELTAs (the view
+   * reports it back through {@link SyncSession.kindRestored} once they are applied).
    */
   constructor(
     private readonly deps: SessionDeps,
@@ -255,6 +265,7 @@ export class SyncSession {
     private readonly onInit: (info: InitInfo) => void = () => {},
     private readonly onRestart: () => void = () => {},
     private readonly onEvents: (buffer: ArrayBuffer, flags: EventsFlags) => void = () => {},
+    private readonly onRestored: (kind: TargetKind, targets: readonly TargetState[]) => void = () => {},
   ) {
     const report = (error: unknown) => this.report(toReactiveError(error, ValidationError), 'a listener threw');
     this.status = new SignalSource<SyncStatus>(initialStatus, report);
@@ -264,6 +275,17 @@ export class SyncSession {
       });
     });
     this.readyPromise = this.start();
+  }
+
+  /**
+   * One kind's stored data is in the shown view (its RESTORED, after the DELTAs before it):
+   * its targets stand as `targets` until INIT_ACK. Ignored once INIT_ACK came or outside the
+   * first start (a restarted worker's restore is shown at its INIT_ACK).
+   */
+  kindRestored(kind: TargetKind, targets: readonly TargetState[]): void {
+    const current = this.status.get();
+    if (this.acknowledged || current.phase !== 'starting') return;
+    this.status.set({ ...current, restoring: { ...current.restoring, [kind]: targets } });
   }
 
   /**
@@ -385,7 +407,14 @@ export class SyncSession {
     // The view still shows the stored state, so `ready` stays resolved, unless the view is gone.
     if (reason === 'viewPanic') this.renewReady();
     this.kindStates.clear();
-    this.status.set({ ...this.status.get(), phase: 'restarting', restarts: this.restarts, state: 'idle', ticks: {} });
+    this.status.set({
+      ...this.status.get(),
+      phase: 'restarting',
+      restarts: this.restarts,
+      state: 'idle',
+      ticks: {},
+      restoring: undefined,
+    });
     this.errors.emit(error);
     this.restartTimer = this.deps.timers.after(delayMs, () => {
       this.restartTimer = undefined;
@@ -598,6 +627,9 @@ export class SyncSession {
       case 'EVENTS':
         if (this.deltas) this.onEvents(message.buffer, message);
         return;
+      case 'RESTORED':
+        if (this.deltas && !this.acknowledged) this.onRestored(message.target, message.targets);
+        return;
       case 'INIT_ACK': {
         const init: InitInfo = {
           manifestHash: message.manifestHash,
@@ -614,7 +646,12 @@ export class SyncSession {
         this.acknowledged = true;
         this.onInit(init);
         const current = this.status.get();
-        this.status.set({ ...current, phase: current.phase === 'failed' ? 'failed' : 'ready', init });
+        this.status.set({
+          ...current,
+          phase: current.phase === 'failed' ? 'failed' : 'ready',
+          init,
+          restoring: undefined,
+        });
         this.settleReady?.resolve(init);
         this.settleReady = undefined;
         return;

@@ -2,8 +2,8 @@
  * `client.targets`: the client's sync targets, changed at run time. Every change goes to the
  * sync worker, which updates its live subscription in place (one stream per kind, however many
  * targets) and pages what the change adds; a target's status comes from the SYNC_TICKs (before
- * its kind's first tick, from INIT_ACK: the targets restored complete from the database), an
- * event log's from its EVENTS batches as the page applied them.
+ * its kind's first tick, from INIT_ACK or, before it, its kind's RESTORED: the targets restored
+ * complete from the database), an event log's from its EVENTS batches as the page applied them.
  *
  * @module
  */
@@ -72,13 +72,14 @@ export class TargetControl implements SyncTargets {
   }
 
   list(): readonly SyncTargetStatus[] {
-    const { ticks, init } = this.session.status.get();
+    const { ticks, init, restoring } = this.session.status.get();
     return this.targets.map((target) => {
       const digest = this.digests.get(target.id);
       // An event log has no synchronizer: its batches say where it stands (docs/events.md).
       if (target.kind === 'eventLog') return { id: target.id, kind: target.kind, ...this.eventLogs.state(target.id) };
-      // Until its kind ticks, a target stands as the restore left it (INIT_ACK).
-      const states = ticks[target.kind]?.targets ?? init?.targets?.[target.kind];
+      // Until its kind ticks, a target stands as the restore left it (INIT_ACK, or before it
+      // its kind's RESTORED once that kind's stored data is in the view).
+      const states = ticks[target.kind]?.targets ?? init?.targets?.[target.kind] ?? restoring?.[target.kind];
       const entry = states?.find(
         (t) =>
           (t.id === target.id || t.id.startsWith(`${target.id}~`)) && (digest === undefined || t.digest === digest),

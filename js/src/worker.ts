@@ -273,6 +273,10 @@ class Tab {
         if (flags.restored) this.logRestored(log);
         return;
       }
+      case 'RESTORED':
+        // The first open's, like its INIT_ACK: later ones restore into a live view.
+        if (!this.acknowledged) post(event as unknown as WorkerMessage);
+        return;
       case 'INIT_ACK':
         // Only the first open's: later ones (a change of role) restore into a live view.
         if (this.acknowledged) return;

@@ -97,6 +97,7 @@ function disagreements(source, value, shape, path) {
 /** `messages.ts`'s interface of each worker message. */
 const messageInterfaces = {
   INIT_ACK: 'InitAckMessage',
+  RESTORED: 'RestoredMessage',
   DELTA: 'DeltaMessage',
   EVENTS: 'EventsMessage',
   SYNC_TICK: 'SyncTickMessage',

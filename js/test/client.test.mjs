@@ -389,6 +389,53 @@ test('client.targets: a target restored complete is complete at ready (INIT_ACK)
   assert.deepEqual(other.targets.list().map((t) => t.complete), [false]);
 });
 
+test('client.targets: a kind restored before the others is complete at its RESTORED, before ready, its data announced', async () => {
+  const stubs = stubRuntime();
+  const me = { id: 'me', kind: 'entities', clause: { HashedKeys: [ID1] } };
+  const feed = { id: 'feed', kind: 'eventMessages' };
+  const client = createClient({ ...options, targets: [me, feed] }, stubs.runtime);
+  await settle();
+  const updates = [];
+  client.entityUpdates.subscribe((u) => updates.push(u));
+  let ready = false;
+  void client.ready.then(() => (ready = true));
+  const [port] = stubs.ports;
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  const entities = [{ id: 'me', digest: 'd1', complete: true }];
+  port.send({ type: 'RESTORED', target: 'entities', targets: entities });
+  await client.targets.complete('me');
+  assert.equal(ready, false, 'complete before ready');
+  assert.deepEqual(client.targets.list().map((t) => [t.id, t.complete]), [['me', true], ['feed', false]], 'only the kind restored so far');
+  assert.deepEqual(updates, [{ ids: [], source: 'restore' }], 'its data is announced with it');
+  assert.deepEqual(client.query('ns-Position').items, [{ entityId: ID1, models: { ns: { Position: { x: 1 } } } }]);
+  const events = [{ id: 'feed', digest: 'd2', complete: true }];
+  port.send({ type: 'RESTORED', target: 'eventMessages', targets: events });
+  assert.deepEqual(client.targets.list().map((t) => t.complete), [true, true]);
+  port.send({ type: 'INIT_ACK', manifestHash: '0xabc', toriiVersion: '1.8.2', dbName: 'db-1', restored: 1, targets: { entities, eventMessages: events } });
+  await client.ready;
+  assert.equal(updates.length, 1, 'nothing restored since: announced once');
+  assert.equal(client.getSyncStatus().restoring, undefined, 'INIT_ACK says it for every kind');
+  // A later RESTORED (another open restoring into the live view) changes nothing.
+  port.send({ type: 'RESTORED', target: 'entities', targets: [{ id: 'me', digest: 'd1', complete: false }] });
+  assert.deepEqual(client.targets.list().map((t) => t.complete), [true, true]);
+  assert.equal(client.getSyncStatus().restoring, undefined);
+});
+
+test('client.targets: a RESTORED before the main-thread wasm is loaded completes its targets only once the view holds the data', async () => {
+  const stubs = stubRuntime({ holdWasm: true });
+  const me = { id: 'me', kind: 'entities', clause: { HashedKeys: [ID1] } };
+  const client = createClient({ ...options, targets: [me] }, stubs.runtime);
+  const [port] = stubs.ports;
+  port.send({ type: 'DELTA', buffer: delta([{ entityId: ID1, tag: 'ns-Position', members: { x: 1 } }]) });
+  port.send({ type: 'RESTORED', target: 'entities', targets: [{ id: 'me', digest: 'd1', complete: true }] });
+  await settle();
+  assert.deepEqual(client.targets.list().map((t) => t.complete), [false], 'the data is not in a view yet');
+  const complete = client.targets.complete('me').then(() => client.query('ns-Position').items.length);
+  stubs.release();
+  assert.equal(await complete, 1, 'complete once the view holds it, and queryable then');
+  assert.equal(client.getSyncStatus().phase, 'starting');
+});
+
 test("a target may speak the query language: its filter reaches the worker, and is a definition of its own", async () => {
   const where = [{ member: 'x', op: 'gte', value: 10 }, { or: [{ member: 'y', op: 'lt', value: 5 }, { hashedKeys: [ID1] }] }];
   const region = { id: 'region', kind: 'entities', models: ['ns-Position'], filter: { where } };

@@ -66,6 +66,9 @@ test('the main thread accepts every worker message', () => {
 test('the main thread refuses malformed worker messages', () => {
   const cases = [
     { type: 'INIT_ACK', manifestHash: '0x1' },
+    { type: 'RESTORED', target: 'coins', targets: [] },
+    { type: 'RESTORED', target: 'entities', targets: [{ id: 'me' }] },
+    { type: 'RESTORED', target: 'entities' },
     { type: 'DELTA', buffer: new Uint8Array(2) },
     { type: 'DELTA' },
     { type: 'SYNC_TICK', tick: 3 },

@@ -283,7 +283,7 @@ impl View {
 
     /// Applies one DELTA of the persisted state sent before INIT_ACK (a stored segment): its
     /// states are indexed now and decoded when first read, and no ids are returned (the client
-    /// announces the restore once, at INIT_ACK). Throws a `ValidationError` for bytes that are
+    /// announces the restore at each kind's RESTORED and at INIT_ACK). Throws a `ValidationError` for bytes that are
     /// not a segment; nothing of it is applied then.
     pub fn restore(&mut self, delta: Vec<u8>) -> Result<(), JsValue> {
         self.model.restore(delta).map_err(|e| {

@@ -40,6 +40,16 @@ pub enum WorkerEvent<'a> {
         /// network; the ticks say the same later).
         targets: BTreeMap<&'static str, Vec<TargetTick>>,
     },
+    /// One kind's stored data was sent (its DELTAs came before), before INIT_ACK: where the
+    /// page's targets of that kind stand now that it is in the view, as INIT_ACK will say. The
+    /// kinds are restored in the order the page declares their first target, so a target of
+    /// the first kind is complete before the others are read.
+    Restored {
+        /// The kind (`entities`, `tokenBalances`, ...).
+        target: &'static str,
+        /// Its targets, complete when stored complete under the same definition.
+        targets: Vec<TargetTick>,
+    },
     /// One batch of changes; its bytes are `emit`'s second argument.
     Delta {
         /// False while the store has not taken the batch (a failed write waits for a retry).
@@ -184,6 +194,14 @@ mod tests {
                     }],
                 )]),
             },
+            WorkerEvent::Restored {
+                target: "tokenBalances",
+                targets: vec![TargetTick {
+                    id: "balances".into(),
+                    digest: "00000000000000aa".into(),
+                    complete: true,
+                }],
+            },
             WorkerEvent::Delta {
                 persisted: true,
                 relay: Some(DeltaRelay {
@@ -242,6 +260,7 @@ mod tests {
             types,
             [
                 "INIT_ACK",
+                "RESTORED",
                 "DELTA",
                 "EVENTS",
                 "SYNC_TICK",
@@ -255,14 +274,16 @@ mod tests {
         assert_eq!(json[0]["toriiVersion"], "1.8.16");
         assert_eq!(json[0]["persistence"], "indexedDb");
         assert_eq!(json[0]["targets"]["entities"][0]["complete"], true);
-        assert_eq!(json[1]["persisted"], true);
-        assert_eq!(json[1]["relay"]["target"], "entities");
-        assert_eq!(json[1]["relay"]["n"], 17);
+        assert_eq!(json[1]["target"], "tokenBalances");
+        assert_eq!(json[1]["targets"][0]["complete"], true);
         assert_eq!(json[2]["persisted"], true);
-        assert_eq!(json[2]["target"], "feed");
-        assert_eq!(json[3]["tick"]["unpersisted"], 0);
-        assert_eq!(json[3]["tick"]["target"], "entities");
-        assert_eq!(json[5]["error"]["name"], "TransportError");
-        assert_eq!(json[5]["error"]["consecutiveFailures"], 2);
+        assert_eq!(json[2]["relay"]["target"], "entities");
+        assert_eq!(json[2]["relay"]["n"], 17);
+        assert_eq!(json[3]["persisted"], true);
+        assert_eq!(json[3]["target"], "feed");
+        assert_eq!(json[4]["tick"]["unpersisted"], 0);
+        assert_eq!(json[4]["tick"]["target"], "entities");
+        assert_eq!(json[6]["error"]["name"], "TransportError");
+        assert_eq!(json[6]["error"]["consecutiveFailures"], 2);
     }
 }

@@ -79,6 +79,7 @@ export interface DeltaRelay { target: TargetKind; epoch: number; n: number }
 /** What the worker sends (`messages.rs`); DELTA and EVENTS bytes come as the second argument of emit. */
 export type WorkerEvent =
   | { type: "INIT_ACK"; manifestHash: string; toriiVersion: string | null; dbName: string; restored: number; persistence: "indexedDb" | "memory"; timings: StartTimings; targets: { [K in TargetKind]?: { id: string; digest: string; complete: boolean }[] } }
+  | { type: "RESTORED"; target: TargetKind; targets: { id: string; digest: string; complete: boolean }[] }
   | { type: "DELTA"; persisted: boolean; relay?: DeltaRelay }
   | { type: "EVENTS"; target: string; persisted: boolean; stored: boolean; restored: boolean; complete: boolean }
   | { type: "SYNC_TICK"; tick: SyncTick & { unpersisted: number } }

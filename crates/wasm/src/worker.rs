@@ -220,6 +220,10 @@ impl SyncWorker {
         let opened_at = js_sys::Date::now();
         let storage = Rc::new(DeltaStorage::new(storage, emit.clone(), plan.delta_chunk));
         let mut restored = 0;
+        // Kind by kind, in the page's order: its stored data, then where its targets stand, so
+        // the page's first target is complete before the next kind is read (none complete
+        // while a deploy hides stored models: their data is not shown).
+        let mut targets = BTreeMap::new();
         for setup in &plan.setups {
             let kind = setup.target.kind;
             let preloaded = if !hidden.is_empty() {
@@ -231,34 +235,34 @@ impl SyncWorker {
             } else {
                 storage.preload(kind).await
             };
-            match preloaded {
-                Ok(count) => restored += count,
-                Err(error) => {
-                    storage.inner().close();
-                    return Err(crate::errors::storage_error(&error).into());
-                }
-            }
-        }
-        // The page's targets stored complete are complete now that their data is in the view
-        // (none while a deploy hides stored models: their data is not shown).
-        let mut targets = BTreeMap::new();
-        for setup in &plan.setups {
-            let kind = setup.target.kind;
-            let stored = if hidden.is_empty() {
-                match storage.inner().sync_state(kind).await {
-                    Ok(stored) => stored,
-                    Err(error) => {
-                        storage.inner().close();
-                        return Err(store_error(&error).into());
+            let stored = match preloaded {
+                Ok(count) => {
+                    restored += count;
+                    if hidden.is_empty() {
+                        storage
+                            .inner()
+                            .sync_state(kind)
+                            .await
+                            .map_err(|error| store_error(&error))
+                    } else {
+                        Ok(None)
                     }
                 }
-            } else {
-                None
+                Err(error) => Err(crate::errors::storage_error(&error)),
             };
-            targets.insert(
-                kind.name(),
-                restored_targets(&setup.target, stored.as_ref()),
-            );
+            let stored = match stored {
+                Ok(stored) => stored,
+                Err(error) => {
+                    storage.inner().close();
+                    return Err(error.into());
+                }
+            };
+            let kind_targets = restored_targets(&setup.target, stored.as_ref());
+            emit.event(&WorkerEvent::Restored {
+                target: kind.name(),
+                targets: kind_targets.clone(),
+            });
+            targets.insert(kind.name(), kind_targets);
         }
         let event_logs = EventLogs::new(
             storage.inner().backend().clone(),

@@ -1,7 +1,8 @@
 // A reload restores the stored kinds in the order the page declares their first target
 // (docs/targets.md, "Persistence and reloads"): a page whose first target is of kind
 // `tokenContracts` gets the stored contracts before the stored entities, and the other way round
-// when it declares its entity target first; every target stored complete is complete at ready.
+// when it declares its entity target first; every target stored complete is complete at ready,
+// and a target of the first kind restored is complete before the next kind is read.
 // The order is read from the restored DELTAs themselves (a segment's target byte), as they reach
 // the page before INIT_ACK.
 
@@ -80,5 +81,34 @@ test("a reload restores the kind of the page's first target first", async () => 
         [KIND_BYTE.entities, KIND_BYTE.tokenContracts],
         `the stored entities, then the stored contracts: ${JSON.stringify(worldFirst.order)}`,
     );
+    assert.deepEqual(page.problems, []);
+});
+
+test("a target of the first kind restored is complete before the next kind is read, and before ready", async () => {
+    // The database holds both kinds complete (the test above synced them).
+    await page.reload();
+    await page.waitForFunction(() => window.e2e?.loaded === true, null, { timeout: 60_000 });
+    await recordRestoreOrder();
+    const seen = await page.evaluate(async ([url, targets]) => {
+        const client = window.e2e.reactive.createReactiveClient(await window.e2e.options(url, { targets }));
+        window.e2e.client = client;
+        let ready = false;
+        client.ready.then(() => (ready = true), () => {});
+        await client.targets.complete("contracts");
+        const atComplete = {
+            ready,
+            order: [...window.restoreOrder],
+            targets: client.targets.list().map((t) => [t.id, t.complete]),
+        };
+        await client.ready;
+        return { atComplete, order: window.restoreOrder, players: window.e2e.count("arena-Player") };
+    }, [env.mock.url, [CONTRACTS, WORLD]]);
+    const { atComplete } = seen;
+    assert.equal(atComplete.ready, false, "the first kind's target is complete before ready");
+    assert.ok(atComplete.order.length > 0 && atComplete.order.every((kind) => kind === KIND_BYTE.tokenContracts), `only contracts were restored then: ${JSON.stringify(atComplete.order)}`);
+    assert.ok(seen.order.includes(KIND_BYTE.entities), "the entities came after");
+    assert.deepEqual(atComplete.targets, [["contracts", true], ["world", false]], "the next kind's target waits for its own data");
+    assert.ok(seen.players > 0, "the entities are restored by ready");
+    await page.evaluate(() => window.e2e.client.shutdown());
     assert.deepEqual(page.problems, []);
 });
