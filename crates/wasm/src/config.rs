@@ -58,23 +58,23 @@ pub struct WorkerConfig {
     /// Most model states per DELTA.
     #[serde(default)]
     pub delta_chunk: Option<u64>,
-    /// The `eventLog` targets taken out of `targets` by [`WorkerConfig::from_json`], each with
-    /// its index there.
+    /// The `eventLog` targets taken out of `targets` by [`WorkerConfig::from_json`], and where
+    /// the others were.
     #[serde(skip)]
-    pub event_logs: Vec<(usize, serde_json::Value)>,
+    pub written: event_targets::Split,
 }
 
 impl WorkerConfig {
     /// Parses a configuration as written: its `eventLog` targets are set apart (see
     /// [`crate::event_targets`]), the other targets parsed as the synchronizers' targets.
     pub fn from_json(mut json: serde_json::Value) -> Result<WorkerConfig, ErrorInfo> {
-        let event_logs = json
+        let written = json
             .get_mut("targets")
             .map(event_targets::split)
             .unwrap_or_default();
         let mut config: WorkerConfig = serde_json::from_value(json)
             .map_err(|e| ErrorInfo::validation(format!("worker config: {e}")))?;
-        config.event_logs = event_logs;
+        config.written = written;
         Ok(config)
     }
 }
@@ -129,14 +129,16 @@ pub struct TargetRules {
 
 impl TargetRules {
     /// Checks sync targets and turns them into each kind's scopes, in the order given.
-    /// ValidationErrors name the target (`targets[i]`) and what is wrong.
+    /// ValidationErrors name the target (`targets[i]`, `i` its index in `written_at`: where it
+    /// was in the array the page wrote, event logs included) and what is wrong.
     pub fn scopes(
         &self,
         targets: &[TargetConfig],
+        written_at: &[usize],
     ) -> Result<BTreeMap<TargetKind, Vec<TargetScope>>, ErrorInfo> {
         let mut scopes: BTreeMap<TargetKind, Vec<TargetScope>> = BTreeMap::new();
         for (i, target) in targets.iter().enumerate() {
-            let at = format!("targets[{i}]");
+            let at = format!("targets[{}]", written_at.get(i).copied().unwrap_or(i));
             let invalid = |message: String| {
                 ErrorInfo::validation(format!("{at}: {message}")).with("argument", &at)
             };
@@ -404,7 +406,7 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
         .flatten()
         .map(|t| t.id.clone())
         .collect();
-    let event_logs = event_log_rules.targets(&config.event_logs, &other_ids)?;
+    let event_logs = event_log_rules.targets(&config.written.event_logs, &other_ids)?;
     let follow = FollowOptions {
         page_size: options.page_size,
         heartbeat_ms: options.heartbeat_timeout_ms,
@@ -415,7 +417,7 @@ pub fn plan(config: WorkerConfig, seed: u64) -> Result<Plan, ErrorInfo> {
     let mut setups = Vec::new();
     match &config.targets {
         Some(targets) => {
-            let mut scopes = target_rules.scopes(targets)?;
+            let mut scopes = target_rules.scopes(targets, &config.written.others_at)?;
             if config.event_messages && !scopes.contains_key(&TargetKind::EventMessages) {
                 let whole =
                     TargetScope::whole(TargetKind::EventMessages.name(), tags(ResourceKind::Event));
@@ -533,6 +535,11 @@ mod tests {
     use super::*;
 
     fn config(extra: serde_json::Value) -> WorkerConfig {
+        serde_json::from_value(config_json(extra)).unwrap()
+    }
+
+    /// A configuration as the page writes it, with `extra`'s fields.
+    fn config_json(extra: serde_json::Value) -> serde_json::Value {
         let manifest = json!({
             "world": { "class_hash": "0x1", "address": "0x7" },
             "models": [{ "tag": "ns-A", "class_hash": "0x2", "members": [
@@ -551,7 +558,7 @@ mod tests {
         if let (Some(object), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
             object.extend(extra);
         }
-        serde_json::from_value(value).unwrap()
+        value
     }
 
     #[test]
@@ -620,6 +627,24 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_target_is_named_by_its_place_in_the_array_the_page_wrote() {
+        let config = WorkerConfig::from_json(config_json(json!({ "targets": [
+            { "id": "feed", "kind": "eventLog", "models": ["ns-E"] },
+            { "id": "world", "kind": "entities" },
+            { "id": "", "kind": "entities" },
+        ] })))
+        .unwrap();
+        assert_eq!(config.written.others_at, vec![1, 2]);
+        let error = super::plan(config, 0).unwrap_err();
+        assert!(
+            error.message.starts_with("targets[2]: `id` must be"),
+            "{}",
+            error.message
+        );
+        assert_eq!(error.fields["argument"], "targets[2]");
+    }
+
+    #[test]
     fn the_torii_version_policy_defaults_to_reconcile() {
         let policy = |extra| plan_of(extra).map(|p| p.on_torii_version_change);
         assert_eq!(
@@ -678,9 +703,9 @@ mod tests {
             sync_options,
             on_torii_version_change,
             delta_chunk,
-            event_logs,
+            written,
         } = config;
-        assert!(event_logs.is_empty(), "set apart by from_json only");
+        assert_eq!(written, Default::default(), "set apart by from_json only");
         assert!(target_retention.is_some());
         let target = targets.unwrap().pop().unwrap();
         assert!(!target.id.is_empty() && target.models.is_some() && target.clause.is_some());

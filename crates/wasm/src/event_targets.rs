@@ -57,23 +57,35 @@ impl EventLogTarget {
     }
 }
 
-/// The event-log targets of a `targets` array as written, each with its index, removed from
-/// the array (the rest are the synchronizers' targets).
-pub fn split(targets: &mut Json) -> Vec<(usize, Json)> {
+/// A `targets` array as written, split by [`split`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Split {
+    /// The event-log targets, each with its index in the array as written.
+    pub event_logs: Vec<(usize, Json)>,
+    /// The index in the array as written of each target left in it (the synchronizers'), so
+    /// that an error names the target the page wrote (`targets[i]`).
+    pub others_at: Vec<usize>,
+}
+
+/// Removes the event-log targets from a `targets` array as written (the rest are the
+/// synchronizers' targets).
+pub fn split(targets: &mut Json) -> Split {
+    let mut split = Split::default();
     let Some(list) = targets.as_array_mut() else {
-        return Vec::new();
+        return split;
     };
-    let mut event_logs = Vec::new();
     let mut index = 0;
     list.retain(|target| {
         let is_log = target.get("kind").and_then(Json::as_str) == Some(EVENT_LOG_KIND);
         if is_log {
-            event_logs.push((index, target.clone()));
+            split.event_logs.push((index, target.clone()));
+        } else {
+            split.others_at.push(index);
         }
         index += 1;
         !is_log
     });
-    event_logs
+    split
 }
 
 /// What event-log targets may name: the manifest's event models and their shapes.
@@ -181,9 +193,13 @@ mod tests {
             { "id": "feed", "kind": "eventLog", "models": ["arena-Moved"], "retention": { "count": 100, "maxAgeSeconds": 3600 } },
             { "id": "all", "kind": "eventLog" },
         ]);
-        let logs = split(&mut targets);
+        let Split {
+            event_logs: logs,
+            others_at,
+        } = split(&mut targets);
         assert_eq!(targets, json!([{ "id": "world", "kind": "entities" }]));
         assert_eq!(logs.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(others_at, vec![0]);
         let checked = rules().targets(&logs, &["world".into()]).unwrap();
         assert_eq!(checked[0].query.models, vec!["arena-Moved".to_owned()]);
         assert_eq!(
@@ -202,7 +218,7 @@ mod tests {
     fn bad_event_log_targets_are_validation_errors() {
         let check = |target: Json, others: &[&str]| {
             let mut targets = json!([{ "id": "x", "kind": "entities" }, target]);
-            let logs = split(&mut targets);
+            let logs = split(&mut targets).event_logs;
             let others: Vec<String> = others.iter().map(|s| (*s).to_owned()).collect();
             rules().targets(&logs, &others).unwrap_err().message
         };

@@ -333,16 +333,20 @@ impl SyncWorker {
         #[wasm_bindgen(unchecked_param_type = "WorkerConfig['targets']")] targets: JsValue,
     ) -> Result<JsValue, JsValue> {
         let mut json = js_to_json(&targets, "the targets")?;
-        let event_logs = event_targets::split(&mut json);
+        let written = event_targets::split(&mut json);
         let targets: Vec<TargetConfig> = serde_json::from_value(json)
             .map_err(|e| ErrorInfo::validation(format!("targets: {e}")))?;
-        let scopes = self.opened.plan.target_rules.scopes(&targets)?;
+        let scopes = self
+            .opened
+            .plan
+            .target_rules
+            .scopes(&targets, &written.others_at)?;
         let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
         let event_logs = self
             .opened
             .plan
             .event_log_rules
-            .targets(&event_logs, &ids)?;
+            .targets(&written.event_logs, &ids)?;
         for kind in scopes.keys() {
             if !self.opened.targets.contains(kind) {
                 return Err(ErrorInfo::validation(format!(
