@@ -39,9 +39,9 @@ import type {
 import { reactiveSelectors, type Selector } from './selectors.js';
 import type { SyncStatus } from './session.js';
 import { holdClient, sharedClient, sharedKey } from './shared-client.js';
-import { selectorStore, type ExternalStore } from './store.js';
+import { selectorStore, targetStore, type ExternalStore } from './store.js';
 import type { Signal } from './stream.js';
-import type { Consistency, Filter, MemberSelection, OrderBy, QuerySpec, SdkEntity } from './types.js';
+import type { Consistency, Filter, MemberSelection, OrderBy, QuerySpec, SdkEntity, SyncTargetStatus } from './types.js';
 
 /** Options of {@link useEntity} and {@link useModel}. */
 export interface UseEntityOptions {
@@ -155,7 +155,8 @@ function constantStore<T>(value: T): ExternalStore<T> {
   return { subscribe: () => () => {}, getSnapshot: () => value };
 }
 
-const NO_ENTITY = constantStore<undefined>(undefined);
+/** The store of hooks whose id is not known yet. */
+const UNDEFINED = constantStore<undefined>(undefined);
 
 function useStore<T>(store: ExternalStore<T>): T {
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
@@ -186,7 +187,7 @@ export function useEntity(
     () =>
       client && entityId !== undefined
         ? selectorStore(client, null, reactiveSelectors.selectEntity(entityId), throttle(throttleMs))
-        : NO_ENTITY,
+        : UNDEFINED,
     [client, entityId, throttleMs],
   );
   if (!client) throw noProvider('useEntity');
@@ -207,7 +208,7 @@ export function useModel<T extends ModelTag<S>, S extends WorldSchema = Register
   const store = useMemo(
     () =>
       entityId === undefined
-        ? NO_ENTITY
+        ? UNDEFINED
         : selectorStore(client, null, reactiveSelectors.selectComponent(entityId, model), throttle(throttleMs)),
     [client, entityId, model, throttleMs],
   );
@@ -337,6 +338,18 @@ export function useSyncStatus(source?: { readonly syncStatus: Signal<SyncStatus>
   if (!signal) throw noProvider('useSyncStatus');
   const subscribe = useMemo(() => (onChange: () => void) => signal.subscribe(() => onChange()), [signal]);
   return useSyncExternalStore(subscribe, signal.get.bind(signal), signal.get.bind(signal));
+}
+
+/**
+ * Where the provider's client's sync target `id` stands (its `client.targets.list()` entry:
+ * `{ id, kind, complete }`), re-rendered when that changes: e.g. a map shows its region once
+ * `complete` (a reload: as soon as the target's kind is restored, before the other kinds).
+ * Undefined while `id` is undefined or names no target.
+ */
+export function useSyncTarget(id: string | undefined): SyncTargetStatus | undefined {
+  const client = useReactiveClient();
+  const store = useMemo(() => (id === undefined ? UNDEFINED : targetStore(client, id)), [client, id]);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
 }
 
 /**

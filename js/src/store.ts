@@ -8,6 +8,7 @@
 import type { ReactiveClient, SubscribeOptions } from './client.js';
 import { deepEqual } from './equal.js';
 import type { Selector } from './selectors.js';
+import type { SyncTargetStatus } from './types.js';
 
 /** A subscribe/getSnapshot pair. */
 export interface ExternalStore<T> {
@@ -62,6 +63,30 @@ export function selectorStore<T>(
         current = { value: latest as T };
       }
       return current ? current.value : (undefined as T);
+    },
+  };
+}
+
+/**
+ * A store of where the sync target `id` stands (its `client.targets.list()` entry, undefined for
+ * an id no target has), signalled on every status change and event-log change; the snapshot
+ * keeps its identity until the entry changes.
+ */
+export function targetStore(client: ReactiveClient, id: string): ExternalStore<SyncTargetStatus | undefined> {
+  let current: SyncTargetStatus | undefined;
+  return {
+    subscribe(onChange) {
+      const offStatus = client.syncStatus.subscribe(() => onChange());
+      const offEvents = client.events.onChange(onChange);
+      return () => {
+        offStatus();
+        offEvents();
+      };
+    },
+    getSnapshot() {
+      const found = client.targets.list().find((target) => target.id === id);
+      if (!deepEqual(current, found)) current = found;
+      return current;
     },
   };
 }

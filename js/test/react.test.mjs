@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { createClient } from '../dist/client.js';
-import { ReactiveProvider, useEntity, useModel, useCount, useQuery, useReactiveClient, useSyncStatus } from '../dist/react.js';
+import { ReactiveProvider, useEntity, useModel, useCount, useQuery, useReactiveClient, useSyncStatus, useSyncTarget } from '../dist/react.js';
 import { ValidationError } from '../dist/errors.js';
 import { reactiveSelectors } from '../dist/selectors.js';
-import { selectorStore } from '../dist/store.js';
+import { selectorStore, targetStore } from '../dist/store.js';
 import { ID1, ID2, delta, options, stubRuntime } from './stubs.mjs';
 
 async function started() {
@@ -116,6 +116,38 @@ test('under a provider, hooks take no client; undefined ids give undefined; useQ
   const render = (id) => renderToString(createElement(ReactiveProvider, { client }, createElement(Board, { id })));
   assert.equal(render(ID2), '<p>true|2|5|1,true|0|ready</p>');
   assert.equal(render(undefined), '<p>true|undefined|undefined|1,true|0|ready</p>', 'an id not known yet');
+  await client.shutdown();
+});
+
+test("a sync target's store and useSyncTarget follow its status: restored, then ticked", async () => {
+  const stubs = stubRuntime();
+  const me = { id: 'me', kind: 'entities', clause: { HashedKeys: [ID1] } };
+  const client = createClient({ ...options, targets: [me] }, stubs.runtime);
+  const [port] = stubs.ports;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const store = targetStore(client, 'me');
+  const before = store.getSnapshot();
+  assert.deepEqual(before, { id: 'me', kind: 'entities', complete: false });
+  assert.equal(store.getSnapshot(), before, 'the same object while nothing changes');
+  assert.equal(targetStore(client, 'nope').getSnapshot(), undefined, 'an id no target has');
+  let changes = 0;
+  const off = store.subscribe(() => changes++);
+  port.send({ type: 'RESTORED', target: 'entities', targets: [{ id: 'me', digest: 'd1', complete: true }] });
+  assert.ok(changes > 0, 'signalled');
+  const restored = store.getSnapshot();
+  assert.deepEqual(restored, { id: 'me', kind: 'entities', complete: true }, 'complete once its kind is restored');
+  port.send({ type: 'INIT_ACK', manifestHash: '0xabc', toriiVersion: null, dbName: 'db-1', restored: 1, targets: { entities: [{ id: 'me', digest: 'd1', complete: true }] } });
+  await client.ready;
+  assert.equal(store.getSnapshot(), restored, 'INIT_ACK saying the same keeps the object');
+  function Region() {
+    const target = useSyncTarget('me');
+    const none = useSyncTarget(undefined);
+    return createElement('p', null, `${target?.complete}|${none}`);
+  }
+  assert.equal(renderToString(createElement(ReactiveProvider, { client }, createElement(Region))), '<p>true|undefined</p>');
+  port.send({ type: 'SYNC_TICK', tick: { target: 'entities', overall: { state: 'replaying' }, models: [], targets: [{ id: 'me', digest: 'd1', complete: false }] } });
+  assert.equal(store.getSnapshot().complete, false, 'the ticks take over');
+  off();
   await client.shutdown();
 });
 
