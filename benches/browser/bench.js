@@ -183,7 +183,7 @@ async function main() {
             });
         }
         if (contenders.includes("ours")) {
-            results.ours = await inContext(browser, "ours", async (page) => {
+            results.ours = await inContext(browser, "ours", async (page, _failed, keep) => {
                 server.served.clear();
                 await step("ours: open the page", () => openBench(page, `${server.url}${oursPage}?${query}`));
                 const cold = await step("ours: cold sync", () => page.evaluate(() => window.bench.cold()), PHASE_TIMEOUT_MS);
@@ -220,7 +220,6 @@ async function main() {
                 await step("ours: reload (warm start)", () => openBench(page, `${server.url}${oursPage}?${query}&probeKey=${encodeURIComponent(probeKey)}`));
                 const warm = await step("ours: warm start, first query", () => page.evaluate(() => window.bench.warm()));
                 log(`WARM ${JSON.stringify(warm)}`);
-                warm.memory = await memoryOf(browser, page, "ours after the warm start");
                 const calls = await mock.control.log();
                 const byMethod = {};
                 for (const call of calls) {
@@ -229,6 +228,10 @@ async function main() {
                 }
                 warm.retrieveDetails = calls.filter((c) => /Retrieve/.test(c.method)).map((c) => c.detail);
                 warm.calls = Object.entries(byMethod).map(([m, n]) => `${m} ${n}`).join(", ") || "none";
+                // Walking the reloaded page's heaps has crashed the renderer: what was measured
+                // before is kept then.
+                keep({ cold, bytes, queries, memory, reads, latency, follower, warm });
+                warm.memory = await memoryOf(browser, page, "ours after the warm start");
                 return { cold, bytes, queries, memory, reads, latency, follower, warm };
             });
         }

@@ -58,7 +58,11 @@ export function harness({ log, verbose = false, stepTimeoutMs, phaseTimeoutMs, o
         }
     }
 
-    /** Runs `fn(page, pageFailed)` in a fresh browser context (empty storage), failing on a page error or crash. */
+    /**
+     * Runs `fn(page, pageFailed, keep)` in a fresh browser context (empty storage), failing on a
+     * page error or crash, unless `fn` kept its results so far with `keep(results)`: then a
+     * failure after that returns them, with the failure's message as `failedAfter`.
+     */
     async function inContext(browser, name, fn) {
         const context = await browser.newContext();
         const page = await context.newPage();
@@ -71,12 +75,18 @@ export function harness({ log, verbose = false, stepTimeoutMs, phaseTimeoutMs, o
         page.on("console", (message) => {
             if (verbose || message.type() === "error" || message.type() === "warning") log(`${name} console.${message.type()}: ${message.text()}`);
         });
-        const phase = Promise.race([fn(page, pageFailed), pageFailed]);
+        let kept;
+        const keep = (results) => (kept = results);
+        const phase = Promise.race([fn(page, pageFailed, keep), pageFailed]);
         try {
             if (phaseTimeoutMs === undefined) return await phase;
             return await within(phase, phaseTimeoutMs, () => {
                 throw new Error(`${name}: no result within ${phaseTimeoutMs / 60_000} minutes`);
             });
+        } catch (error) {
+            if (kept === undefined) throw error;
+            log(`${error.message}: keeping the results measured before it`);
+            return { ...kept, failedAfter: error.message };
         } finally {
             await timed(`${name}: close the context`, context.close(), 60_000).catch((error) => log(error.message));
         }

@@ -218,7 +218,11 @@ export function renderReport(r, meta) {
         ],
         [
             "ours: renderer memory after the warm start (first query answered)",
-            ours?.warm?.memory ? `${rss(ours.warm.memory, r.entities)}; ${isolates(ours.warm.memory)}` : "—",
+            ours?.warm?.memory
+                ? `${rss(ours.warm.memory, r.entities)}; ${isolates(ours.warm.memory)}`
+                : ours?.failedAfter
+                  ? `— (${ours.failedAfter}: the results before it are kept)`
+                  : "—",
             "",
             "",
             "",
