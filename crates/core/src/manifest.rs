@@ -126,7 +126,7 @@ pub enum ManifestError {
         expected: &'static str,
     },
     /// A hash, selector or address that is not a felt.
-    #[error("manifest: `{at}` = {text:?} is not a 0x-prefixed felt")]
+    #[error("manifest: `{at}` = {} is not a 0x-prefixed felt", crate::Quoted(.text))]
     BadFelt {
         /// Where.
         at: String,
@@ -143,13 +143,13 @@ pub enum ManifestError {
         source: BadName,
     },
     /// Two models or events with the same tag.
-    #[error("manifest: tag {tag:?} appears more than once")]
+    #[error("manifest: tag {} appears more than once", crate::Quoted(.tag))]
     DuplicateTag {
         /// The tag.
         tag: String,
     },
     /// Two members of one model with the same name.
-    #[error("manifest: {tag} has two members named {member:?}")]
+    #[error("manifest: {tag} has two members named {}", crate::Quoted(.member))]
     DuplicateMember {
         /// The model or event tag.
         tag: String,
@@ -163,13 +163,13 @@ pub enum ManifestError {
         at: String,
     },
     /// A tag the manifest does not define.
-    #[error("manifest has no model or event {tag:?}")]
+    #[error("manifest has no model or event {}", crate::Quoted(.tag))]
     UnknownModel {
         /// The tag asked for.
         tag: String,
     },
     /// A member type that cannot be turned into a shape.
-    #[error("manifest: {tag}.{member} has type {ty:?} which cannot be resolved: {reason}")]
+    #[error("manifest: {tag}.{member} has type {} which cannot be resolved: {reason}", crate::Quoted(.ty))]
     UnresolvedType {
         /// The model or event tag.
         tag: String,

@@ -17,8 +17,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use dojo_reactive_core::{
-    Delta, EntityId, EnumValue, Felt, LoggedEvent, Member, Primitive, PrimitiveType, Struct, Ty,
-    Value, U256,
+    Delta, EntityId, EnumValue, Felt, LoggedEvent, Member, Primitive, PrimitiveType, Quoted,
+    Struct, Ty, Value, U256,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -260,8 +260,8 @@ pub fn event_js(event: &LoggedEvent) -> JsValue {
 pub fn parse_entity_id(text: &str) -> Result<EntityId, ErrorInfo> {
     Felt::from_hex(text).map_err(|e| {
         ErrorInfo::validation(format!(
-            "entity id {:?} is not a 0x-prefixed felt: {e}",
-            text.chars().take(80).collect::<String>()
+            "entity id {} is not a 0x-prefixed felt: {e}",
+            Quoted(&text.chars().take(80).collect::<String>())
         ))
     })
 }
@@ -431,7 +431,7 @@ impl At<'_> {
     fn error(&self, expected: impl std::fmt::Display, found: &JsValue) -> ErrorInfo {
         let found = found
             .as_string()
-            .map(|s| format!("{:?}", s.chars().take(60).collect::<String>()))
+            .map(|s| Quoted(&s.chars().take(60).collect::<String>()).to_string())
             .unwrap_or_else(|| found.js_typeof().as_string().unwrap_or_default());
         ErrorInfo::validation(format!(
             "{}.{} must be {expected}, got {found}",

@@ -80,7 +80,11 @@ impl std::fmt::Display for UnknownShape {
                  and no synced state of it arrived"
             )
         } else {
-            write!(f, "unknown model {model:?}: not in the manifest")
+            write!(
+                f,
+                "unknown model {}: not in the manifest",
+                dojo_reactive_core::Quoted(model)
+            )
         }
     }
 }

@@ -247,7 +247,7 @@ pub enum FilterError {
     #[error("filter: {0}")]
     Json(String),
     /// A model with no known shape.
-    #[error("filter: unknown model {model:?}")]
+    #[error("filter: unknown model {}", crate::Quoted(.model))]
     UnknownModel {
         /// The tag.
         model: String,
@@ -337,7 +337,7 @@ pub enum FilterError {
         operator: &'static str,
     },
     /// A number that is not an integer or cannot be read.
-    #[error("filter: {model}.{path}: {text:?} is not an integer (write big numbers as decimal strings, felts as 0x hex)")]
+    #[error("filter: {model}.{path}: {} is not an integer (write big numbers as decimal strings, felts as 0x hex)", crate::Quoted(.text))]
     BadNumber {
         /// The tag.
         model: String,
@@ -359,7 +359,7 @@ pub enum FilterError {
         ty: &'static str,
     },
     /// An enum variant name that the enum does not have.
-    #[error("filter: {model}.{path} has no variant {variant:?} (variants: {options})")]
+    #[error("filter: {model}.{path} has no variant {} (variants: {options})", crate::Quoted(.variant))]
     UnknownVariant {
         /// The tag.
         model: String,
@@ -384,7 +384,7 @@ pub enum FilterError {
     #[error("query: limit must be at least 1")]
     BadLimit,
     /// A cursor this query did not produce.
-    #[error("query: cursor {0:?} is not a cursor returned by a previous page")]
+    #[error("query: cursor {} is not a cursor returned by a previous page", crate::Quoted(.0))]
     BadCursor(String),
 }
 

@@ -172,7 +172,8 @@ impl OrderSpec {
             Some("desc") => Direction::Desc,
             Some(other) => {
                 return Err(format!(
-                    "{WHAT}: direction is \"asc\" or \"desc\", got {other:?}"
+                    "{WHAT}: direction is \"asc\" or \"desc\", got {}",
+                    crate::Quoted(other)
                 ))
             }
         };
