@@ -592,15 +592,30 @@ fn parse_primitive(ty: PrimitiveType, v: &JsValue, at: &At<'_>) -> Result<Primit
     };
     let bad = || at.error(&expected, v);
     let (negative, hex) = integer(v).ok_or_else(bad)?;
+    // The magnitude as a felt's 32 big-endian bytes, read once (BigInt's hex has no leading
+    // zeros, so a value of more than 64 digits fits no type); the narrower types read its low
+    // 16 bytes.
+    let magnitude = if hex.len() <= 64 {
+        Felt::from_hex(&format!("0x{hex}")).ok()
+    } else {
+        None
+    };
+    let unsigned = || -> Option<u128> {
+        let (high, low) = magnitude.as_ref()?.0.split_at(16);
+        let low: [u8; 16] = low.try_into().ok()?;
+        high.iter()
+            .all(|b| *b == 0)
+            .then(|| u128::from_be_bytes(low))
+    };
     let small = || -> Option<i128> {
-        let magnitude = i128::from_str_radix(&hex, 16).ok()?;
+        let magnitude = i128::try_from(unsigned()?).ok()?;
         Some(if negative { -magnitude } else { magnitude })
     };
     let wide = || -> Option<Felt> {
-        if negative || hex.len() > 64 {
+        if negative {
             return None;
         }
-        Felt::from_hex(&format!("0x{hex}")).ok()
+        magnitude
     };
     let fits = |value: Option<i128>| value.ok_or_else(bad);
     Ok(match ty {
@@ -617,7 +632,7 @@ fn parse_primitive(ty: PrimitiveType, v: &JsValue, at: &At<'_>) -> Result<Primit
             if negative {
                 return Err(bad());
             }
-            Primitive::U128(u128::from_str_radix(&hex, 16).map_err(|_| bad())?)
+            Primitive::U128(unsigned().ok_or_else(bad)?)
         }
         PrimitiveType::U256 => {
             let felt = wide().ok_or_else(bad)?;
