@@ -71,8 +71,8 @@ impl CairoType {
 
 fn primitive_named(path: &str) -> Option<PrimitiveType> {
     let short = match path.strip_prefix("core::") {
-        Some(rest) => rest.rsplit("::").next().unwrap_or(rest),
-        None if !path.contains("::") => path,
+        Some(rest) => last_segment(rest),
+        None if last_segment(path).len() == path.len() => path,
         None => return None,
     };
     Some(match short {
@@ -97,7 +97,17 @@ fn primitive_named(path: &str) -> Option<PrimitiveType> {
 }
 
 fn is_named(path: &str, short: &str) -> bool {
-    path == short || (path.starts_with("core::") && path.rsplit("::").next() == Some(short))
+    path == short || (path.starts_with("core::") && last_segment(path) == short)
+}
+
+/// What follows the last `::` of `path` (all of it without one). Read byte by byte: a `&str`
+/// pattern (`rsplit("::")`, `contains("::")`) links core's two-way substring searcher into the
+/// page's module for these few names.
+fn last_segment(path: &str) -> &str {
+    match path.as_bytes().windows(2).rposition(|pair| pair == b"::") {
+        Some(at) => &path[at + 2..],
+        None => path,
+    }
 }
 
 struct Parser<'a> {
@@ -292,7 +302,7 @@ impl Resolver<'_> {
                     });
                 }
                 let canonical = ty.canonical();
-                let short = path.rsplit("::").next().unwrap_or(path).to_owned();
+                let short = last_segment(path).to_owned();
                 match self.defs.get(&canonical) {
                     Some(TypeDef::Struct(members)) => Ok(Ty::Struct {
                         name: short,
