@@ -590,18 +590,23 @@ fn parse_primitive(ty: PrimitiveType, v: &JsValue, at: &At<'_>) -> Result<Primit
         | PrimitiveType::EthAddress => format!("a {} (0x hex string or BigInt)", ty.name()),
         _ => format!("a {} (integer number, BigInt or decimal string)", ty.name()),
     };
-    let bad = || at.error(&expected, v);
-    let (negative, hex) = integer(v).ok_or_else(bad)?;
+    primitive_of(ty, integer(v)).ok_or_else(|| at.error(&expected, v))
+}
+
+/// The value of type `ty` of an integer given as its sign and hex digits; `None` when there
+/// is none or it does not fit (one error for every case, raised by the caller).
+fn primitive_of(ty: PrimitiveType, integer: Option<(bool, String)>) -> Option<Primitive> {
+    let (negative, hex) = integer?;
     // The magnitude as a felt's 32 big-endian bytes, read once (BigInt's hex has no leading
     // zeros, so a value of more than 64 digits fits no type); the narrower types read its low
     // 16 bytes.
     let magnitude = if hex.len() <= 64 {
-        Felt::from_hex(&format!("0x{hex}")).ok()
+        Felt::from_hex(&format!("0x{hex}")).ok()?
     } else {
-        None
+        return None;
     };
     let unsigned = || -> Option<u128> {
-        let (high, low) = magnitude.as_ref()?.0.split_at(16);
+        let (high, low) = magnitude.0.split_at(16);
         let low: [u8; 16] = low.try_into().ok()?;
         high.iter()
             .all(|b| *b == 0)
@@ -611,48 +616,26 @@ fn parse_primitive(ty: PrimitiveType, v: &JsValue, at: &At<'_>) -> Result<Primit
         let magnitude = i128::try_from(unsigned()?).ok()?;
         Some(if negative { -magnitude } else { magnitude })
     };
-    let wide = || -> Option<Felt> {
-        if negative {
-            return None;
-        }
-        magnitude
-    };
-    let fits = |value: Option<i128>| value.ok_or_else(bad);
-    Ok(match ty {
-        PrimitiveType::I8 => Primitive::I8(i8::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I16 => Primitive::I16(i16::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I32 => Primitive::I32(i32::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I64 => Primitive::I64(i64::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I128 => Primitive::I128(fits(small())?),
-        PrimitiveType::U8 => Primitive::U8(u8::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U16 => Primitive::U16(u16::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U32 => Primitive::U32(u32::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U64 => Primitive::U64(u64::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U128 => {
-            if negative {
-                return Err(bad());
-            }
-            Primitive::U128(unsigned().ok_or_else(bad)?)
-        }
-        PrimitiveType::U256 => {
-            let felt = wide().ok_or_else(bad)?;
-            Primitive::U256(U256(felt.0))
-        }
-        PrimitiveType::Felt252 => Primitive::Felt252(felt_in_field(wide(), bad)?),
-        PrimitiveType::ClassHash => Primitive::ClassHash(felt_in_field(wide(), bad)?),
-        PrimitiveType::ContractAddress => Primitive::ContractAddress(felt_in_field(wide(), bad)?),
+    let wide = || (!negative).then_some(magnitude);
+    let in_field = || wide().filter(|f| f.0 < dojo_reactive_core::FIELD_PRIME.0);
+    Some(match ty {
+        PrimitiveType::I8 => Primitive::I8(i8::try_from(small()?).ok()?),
+        PrimitiveType::I16 => Primitive::I16(i16::try_from(small()?).ok()?),
+        PrimitiveType::I32 => Primitive::I32(i32::try_from(small()?).ok()?),
+        PrimitiveType::I64 => Primitive::I64(i64::try_from(small()?).ok()?),
+        PrimitiveType::I128 => Primitive::I128(small()?),
+        PrimitiveType::U8 => Primitive::U8(u8::try_from(small()?).ok()?),
+        PrimitiveType::U16 => Primitive::U16(u16::try_from(small()?).ok()?),
+        PrimitiveType::U32 => Primitive::U32(u32::try_from(small()?).ok()?),
+        PrimitiveType::U64 => Primitive::U64(u64::try_from(small()?).ok()?),
+        PrimitiveType::U128 => Primitive::U128(if negative { None } else { unsigned() }?),
+        PrimitiveType::U256 => Primitive::U256(U256(wide()?.0)),
+        PrimitiveType::Felt252 => Primitive::Felt252(in_field()?),
+        PrimitiveType::ClassHash => Primitive::ClassHash(in_field()?),
+        PrimitiveType::ContractAddress => Primitive::ContractAddress(in_field()?),
         PrimitiveType::EthAddress => {
-            let felt = wide().filter(|f| f.0[..12].iter().all(|b| *b == 0));
-            Primitive::EthAddress(felt.ok_or_else(bad)?)
+            Primitive::EthAddress(wide().filter(|f| f.0[..12].iter().all(|b| *b == 0))?)
         }
-        PrimitiveType::Bool => return Err(bad()),
+        PrimitiveType::Bool => return None,
     })
-}
-
-fn felt_in_field(felt: Option<Felt>, bad: impl Fn() -> ErrorInfo) -> Result<Felt, ErrorInfo> {
-    let felt = felt.ok_or_else(&bad)?;
-    if felt.0 >= dojo_reactive_core::FIELD_PRIME.0 {
-        return Err(bad());
-    }
-    Ok(felt)
 }
