@@ -63,11 +63,11 @@ fn convert(value: &JsValue, what: &str, depth: usize) -> Result<Json, ErrorInfo>
     }
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
-        return array
-            .iter()
-            .map(|item| convert(&item, what, depth + 1))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array);
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for item in array.iter() {
+            items.push(convert(&item, what, depth + 1)?);
+        }
+        return Ok(Json::Array(items));
     }
     if value.is_object() && !value.is_function() {
         let mut map = Map::new();

@@ -272,12 +272,13 @@ impl Resolver<'_> {
             return Ok(Ty::Primitive(p));
         }
         match ty {
-            CairoType::Tuple(items) => Ok(Ty::Tuple(
-                items
-                    .iter()
-                    .map(|t| self.resolve(t, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            )),
+            CairoType::Tuple(items) => {
+                let mut types = Vec::with_capacity(items.len());
+                for t in items {
+                    types.push(self.resolve(t, depth + 1)?);
+                }
+                Ok(Ty::Tuple(types))
+            }
             CairoType::FixedArray(element, size) => Ok(Ty::FixedSizeArray {
                 element: Some(Box::new(self.resolve(element, depth + 1)?)),
                 size: *size,
@@ -304,20 +305,26 @@ impl Resolver<'_> {
                 let canonical = ty.canonical();
                 let short = last_segment(path).to_owned();
                 match self.defs.get(&canonical) {
-                    Some(TypeDef::Struct(members)) => Ok(Ty::Struct {
-                        name: short,
-                        members: members
-                            .iter()
-                            .map(|(name, t)| Ok((name.clone(), false, self.resolve_in(t, depth)?)))
-                            .collect::<Result<_, String>>()?,
-                    }),
-                    Some(TypeDef::Enum(variants)) => Ok(Ty::Enum {
-                        name: short,
-                        options: variants
-                            .iter()
-                            .map(|(name, t)| Ok((name.clone(), self.resolve_in(t, depth)?)))
-                            .collect::<Result<_, String>>()?,
-                    }),
+                    Some(TypeDef::Struct(members)) => {
+                        let mut resolved = Vec::with_capacity(members.len());
+                        for (name, t) in members {
+                            resolved.push((name.clone(), false, self.resolve_in(t, depth)?));
+                        }
+                        Ok(Ty::Struct {
+                            name: short,
+                            members: resolved,
+                        })
+                    }
+                    Some(TypeDef::Enum(variants)) => {
+                        let mut options = Vec::with_capacity(variants.len());
+                        for (name, t) in variants {
+                            options.push((name.clone(), self.resolve_in(t, depth)?));
+                        }
+                        Ok(Ty::Enum {
+                            name: short,
+                            options,
+                        })
+                    }
                     None => Err(format!(
                         "type `{canonical}` is not a Cairo primitive and the manifest's ABIs do \
                          not define it"

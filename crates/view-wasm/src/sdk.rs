@@ -511,21 +511,14 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
             if items.len() != types.len() {
                 return Err(at.error(format!("a tuple of {} items", types.len()), v));
             }
-            types
-                .iter()
-                .zip(&items)
-                .map(|(t, item)| parse_value(t, item, at, depth + 1))
-                .collect::<Result<_, _>>()
-                .map(Value::Tuple)
+            parse_items(types, &items, at, depth).map(Value::Tuple)
         }
         Ty::Array(element) => {
             let items = array_items(v, at, "an array")?;
             match element {
-                Some(element) => items
-                    .iter()
-                    .map(|item| parse_value(element, item, at, depth + 1))
-                    .collect::<Result<_, _>>()
-                    .map(Value::Array),
+                Some(element) => {
+                    parse_items(std::slice::from_ref(element), &items, at, depth).map(Value::Array)
+                }
                 None if items.is_empty() => Ok(Value::Array(Vec::new())),
                 None => Err(at.error("an empty array (its element type is unknown)", v)),
             }
@@ -536,15 +529,33 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
                 return Err(at.error(format!("an array of {size} items"), v));
             }
             match element {
-                Some(element) => items
-                    .iter()
-                    .map(|item| parse_value(element, item, at, depth + 1))
-                    .collect::<Result<_, _>>()
+                Some(element) => parse_items(std::slice::from_ref(element), &items, at, depth)
                     .map(Value::FixedSizeArray),
                 None => Ok(Value::FixedSizeArray(Vec::new())),
             }
         }
     }
+}
+
+/// `items` parsed in order, item `i` as `types[i]` (a tuple's) or, given one type, every item
+/// as it (an array's element). One loop for the three: `collect`ing each into a `Result`
+/// instantiated the iterator adapters three times.
+fn parse_items(
+    types: &[Ty],
+    items: &[JsValue],
+    at: &At<'_>,
+    depth: usize,
+) -> Result<Vec<Value>, ErrorInfo> {
+    let mut values = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let ty = if types.len() == 1 {
+            &types[0]
+        } else {
+            &types[i]
+        };
+        values.push(parse_value(ty, item, at, depth + 1)?);
+    }
+    Ok(values)
 }
 
 fn array_items(v: &JsValue, at: &At<'_>, expected: &str) -> Result<Vec<JsValue>, ErrorInfo> {

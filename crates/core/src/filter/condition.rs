@@ -205,11 +205,10 @@ fn compile(spec: &ConditionSpec, model: &str, shape: &Ty) -> Result<Condition, F
             })
         }
         ConditionSpec::HashedKeys(ids) => {
-            let mut set = ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| felt_of(id, &format!("hashedKeys[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut set = Vec::with_capacity(ids.len());
+            for (i, id) in ids.iter().enumerate() {
+                set.push(felt_of(id, &format!("hashedKeys[{i}]"))?);
+            }
             set.sort_unstable();
             set.dedup();
             Condition::HashedKeys(set)

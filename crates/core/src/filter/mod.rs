@@ -579,12 +579,11 @@ fn list_operand(op: FilterOp, json: &Json, ty: &Ty, at: &At<'_>) -> Result<Opera
             found: operand::snippet(json),
         });
     };
-    Ok(Operand::List(
-        items
-            .iter()
-            .map(|item| Operand::parse(item, ty, at))
-            .collect::<Result<_, _>>()?,
-    ))
+    let mut operands = Vec::with_capacity(items.len());
+    for item in items {
+        operands.push(Operand::parse(item, ty, at)?);
+    }
+    Ok(Operand::List(operands))
 }
 
 /// Checks one member predicate against the model's shape and compiles it.

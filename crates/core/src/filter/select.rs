@@ -52,17 +52,18 @@ impl Selection {
             .ok_or_else(|| FilterError::UnknownModel {
                 model: model.to_owned(),
             })?;
-        let check = |path: &String| {
-            resolve_path(shape, &At { model, path })?;
-            Ok(split(path))
+        // One loop for both lists (no `collect` into a `Result` per list).
+        let check = |paths: &[String]| -> Result<Vec<_>, FilterError> {
+            let mut split_paths = Vec::with_capacity(paths.len());
+            for path in paths {
+                resolve_path(shape, &At { model, path })?;
+                split_paths.push(split(path));
+            }
+            Ok(split_paths)
         };
         Ok(Selection {
-            include: spec
-                .include
-                .as_ref()
-                .map(|paths| paths.iter().map(check).collect::<Result<_, FilterError>>())
-                .transpose()?,
-            exclude: spec.exclude.iter().map(check).collect::<Result<_, _>>()?,
+            include: spec.include.as_deref().map(check).transpose()?,
+            exclude: check(&spec.exclude)?,
         })
     }
 
