@@ -344,15 +344,14 @@ fn collect_abi(abi: &Json, types: &mut HashMap<String, TypeDef>) {
         let Some(items) = map.get(list_field).and_then(Json::as_array) else {
             continue;
         };
-        let fields: Option<Vec<(String, String)>> = items
-            .iter()
-            .map(|item| {
-                Some((
-                    item.get("name")?.as_str()?.to_owned(),
-                    item.get("type")?.as_str()?.to_owned(),
-                ))
-            })
-            .collect();
+        let text = |item: &Json, key: &str| item.get(key)?.as_str().map(str::to_owned);
+        let mut fields = Some(Vec::with_capacity(items.len()));
+        for item in items {
+            match (text(item, "name"), text(item, "type"), fields.as_mut()) {
+                (Some(name), Some(ty), Some(list)) => list.push((name, ty)),
+                _ => fields = None,
+            }
+        }
         // A struct member that is not an identifier leaves the type unresolved (its values
         // are refused on the wire anyway).
         let Some(fields) = fields.filter(|fields| {

@@ -66,7 +66,13 @@ impl ConditionSpec {
             None => Ok(()),
         };
         let list = |value: &Json| match value {
-            Json::Array(items) => items.iter().map(ConditionSpec::from_json).collect(),
+            Json::Array(items) => {
+                let mut specs = Vec::with_capacity(items.len());
+                for item in items {
+                    specs.push(ConditionSpec::from_json(item)?);
+                }
+                Ok(specs)
+            }
             other => Err(format!(
                 "`and` / `or` take a list of where entries, got {}",
                 snippet(other)

@@ -40,6 +40,7 @@ mod select;
 mod spec_json;
 mod state;
 mod step;
+
 #[cfg(test)]
 mod tests;
 
@@ -469,6 +470,18 @@ impl At<'_> {
     }
 }
 
+/// Each key member's index and felt width, in member order; `None` when a key has no fixed
+/// width.
+fn key_layout(members: &[(String, bool, Ty)]) -> Option<Vec<(usize, usize)>> {
+    let mut layout = Vec::new();
+    for (index, (_, key, ty)) in members.iter().enumerate() {
+        if *key {
+            layout.push((index, ty.felt_width()?));
+        }
+    }
+    Some(layout)
+}
+
 fn struct_members(shape: &Ty) -> Option<&[(String, bool, Ty)]> {
     match shape {
         Ty::Struct { members, .. } => Some(members),
@@ -702,18 +715,12 @@ impl Filter {
             }
         }
 
-        let key_layout = members
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, key, _))| *key)
-            .map(|(index, (_, _, ty))| Some((index, ty.felt_width()?)))
-            .collect::<Option<Vec<(usize, usize)>>>()
-            .filter(|layout| {
-                keys.iter().all(|k| {
-                    let width = layout.iter().find(|(i, _)| *i == k.index).map(|(_, w)| *w);
-                    k.operand.key_felts().map(|felts| felts.len()) == width
-                })
-            });
+        let key_layout = key_layout(members).filter(|layout| {
+            keys.iter().all(|k| {
+                let width = layout.iter().find(|(i, _)| *i == k.index).map(|(_, w)| *w);
+                k.operand.key_felts().map(|felts| felts.len()) == width
+            })
+        });
         Ok(Filter {
             model: model.to_owned(),
             keys,
