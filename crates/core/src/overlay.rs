@@ -496,23 +496,22 @@ impl Overlay {
         }
         for name in names {
             // Every open delta on the member, oldest first: (seq, index, amount, step).
-            let open: Vec<(
+            let mut open: Vec<(
                 u64,
                 usize,
                 crate::numeric::BigInt,
                 Option<crate::numeric::BigInt>,
-            )> = seqs
-                .iter()
-                .filter_map(|seq| self.write(*seq, &key.0, &key.1).map(|w| (*seq, w)))
-                .flat_map(|(seq, w)| {
-                    w.open_deltas(&name)
-                        .filter_map(|i| {
-                            let (amount, last) = w.delta_at(i)?;
-                            Some((seq, i, *amount, write::step(synced, &name, last)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            )> = Vec::new();
+            for seq in seqs {
+                let Some(w) = self.write(*seq, &key.0, &key.1) else {
+                    continue;
+                };
+                for i in w.open_deltas(&name) {
+                    if let Some((amount, last)) = w.delta_at(i) {
+                        open.push((*seq, i, *amount, write::step(synced, &name, last)));
+                    }
+                }
+            }
             let Some(step) = open.first().and_then(|(_, _, _, step)| *step) else {
                 continue;
             };
