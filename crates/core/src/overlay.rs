@@ -602,12 +602,17 @@ impl Overlay {
             .collect();
         for seq in late {
             if let Some(t) = self.remove_seq(seq) {
-                let open: Vec<&OverlayEntry> = t.writes.iter().filter(|w| !w.confirmed).collect();
-                let guard_description = open
-                    .iter()
-                    .map(|w| format!("{} {}", w.model, w.guard_description()))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let mut open: Vec<&OverlayEntry> = Vec::new();
+                let mut guard_description = String::new();
+                for w in t.writes.iter().filter(|w| !w.confirmed) {
+                    if !open.is_empty() {
+                        guard_description.push_str("; ");
+                    }
+                    guard_description.push_str(&w.model);
+                    guard_description.push(' ');
+                    guard_description.push_str(&w.guard_description());
+                    open.push(w);
+                }
                 events.push(OverlayEvent::TimedOut(OverlayTimeoutError {
                     entity_id: open
                         .first()

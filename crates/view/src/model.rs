@@ -591,12 +591,12 @@ impl ViewModel {
     pub fn poll(&mut self, now_ms: u64) -> Polled {
         self.now_ms = self.now_ms.max(now_ms);
         // The guards read decoded synced states: those of the pending writes, decoded once.
-        let synced: Vec<(EntityId, &str, Struct)> = self
-            .pending
-            .values()
-            .flatten()
-            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
-            .collect();
+        let mut synced: Vec<(EntityId, &str, Struct)> = Vec::new();
+        for (id, model) in self.pending.values().flatten() {
+            if let Some(state) = self.replica.state(id, model) {
+                synced.push((*id, model.as_str(), state));
+            }
+        }
         let found = self.overlay.poll(now_ms, |id, model| {
             synced
                 .iter()
@@ -609,9 +609,11 @@ impl ViewModel {
         let events = std::mem::take(&mut self.queued);
         let mut changed = Vec::new();
         let mut seen = HashSet::new();
-        for (entity, _) in events.iter().flat_map(|settled| &settled.writes) {
-            if seen.insert(*entity) {
-                changed.push(*entity);
+        for settled in &events {
+            for (entity, _) in &settled.writes {
+                if seen.insert(*entity) {
+                    changed.push(*entity);
+                }
             }
         }
         Polled { events, changed }
