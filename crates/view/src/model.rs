@@ -440,17 +440,19 @@ impl ViewModel {
     fn overlaid(&self, model: &str, consistency: Consistency) -> Vec<(EntityId, Struct)> {
         match consistency {
             Consistency::Synced => Vec::new(),
-            Consistency::Overlay => self
-                .overlay
-                .pending_keys()
-                .filter(|(_, m)| m == model)
-                .filter_map(|(id, m)| {
+            Consistency::Overlay => {
+                let mut states = Vec::new();
+                for (id, m) in self.overlay.pending_keys() {
+                    if m != model {
+                        continue;
+                    }
                     let synced = self.replica.state(id, m);
-                    self.overlay
-                        .merged(id, m, synced.as_ref())
-                        .map(|s| (*id, s))
-                })
-                .collect(),
+                    if let Some(state) = self.overlay.merged(id, m, synced.as_ref()) {
+                        states.push((*id, state));
+                    }
+                }
+                states
+            }
         }
     }
 
