@@ -27,7 +27,11 @@ pub struct Selection {
 }
 
 fn split(path: &str) -> Vec<String> {
-    path.split('.').map(str::to_owned).collect()
+    let mut parts = Vec::new();
+    for part in path.split('.') {
+        parts.push(part.to_owned());
+    }
+    parts
 }
 
 impl Selection {
@@ -89,13 +93,14 @@ impl Selection {
 fn include(members: &[Member], paths: &[&[String]]) -> Vec<Member> {
     let mut out = Vec::new();
     for member in members {
-        let rests: Vec<&[String]> = paths
-            .iter()
-            .filter_map(|path| match path.split_first() {
-                Some((head, rest)) if *head == member.name => Some(rest),
-                _ => None,
-            })
-            .collect();
+        let mut rests: Vec<&[String]> = Vec::new();
+        for path in paths {
+            if let Some((head, rest)) = path.split_first() {
+                if *head == member.name {
+                    rests.push(rest);
+                }
+            }
+        }
         if rests.is_empty() {
             continue;
         }
