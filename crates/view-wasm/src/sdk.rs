@@ -562,7 +562,7 @@ fn array_items(v: &JsValue, at: &At<'_>, expected: &str) -> Result<Vec<JsValue>,
     if !Array::is_array(v) {
         return Err(at.error(expected, v));
     }
-    Ok(v.unchecked_ref::<Array>().iter().collect())
+    Ok(v.unchecked_ref::<Array>().to_vec())
 }
 
 /// The hex digits (no `0x`, no sign) and sign of an integer given as a number, a `BigInt`, or
