@@ -40,21 +40,8 @@ impl CairoType {
     pub(crate) fn canonical(&self) -> String {
         match self {
             CairoType::Path { path, args } if args.is_empty() => path.clone(),
-            CairoType::Path { path, args } => format!(
-                "{path}::<{}>",
-                args.iter()
-                    .map(CairoType::canonical)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            CairoType::Tuple(items) => format!(
-                "({})",
-                items
-                    .iter()
-                    .map(CairoType::canonical)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            CairoType::Path { path, args } => format!("{path}::<{}>", canonical_list(args)),
+            CairoType::Tuple(items) => format!("({})", canonical_list(items)),
             CairoType::FixedArray(element, size) => format!("[{}; {size}]", element.canonical()),
             CairoType::Snapshot(inner) => format!("@{}", inner.canonical()),
         }
@@ -67,6 +54,18 @@ impl CairoType {
             _ => None,
         }
     }
+}
+
+/// The canonical spellings of `types`, joined by `, `.
+fn canonical_list(types: &[CairoType]) -> String {
+    let mut text = String::new();
+    for (i, ty) in types.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&ty.canonical());
+    }
+    text
 }
 
 fn primitive_named(path: &str) -> Option<PrimitiveType> {

@@ -541,24 +541,20 @@ impl ViewModel {
     ) -> Result<(), OverlayError> {
         self.now_ms = self.now_ms.max(now_ms);
         let transaction_id = submission.transaction_id.clone();
-        let writes: Vec<(EntityId, String)> = submission
-            .writes
-            .iter()
-            .map(|w| (w.entity_id, w.model.clone()))
-            .collect();
+        let mut writes: Vec<(EntityId, String)> = Vec::with_capacity(submission.writes.len());
+        for w in &submission.writes {
+            writes.push((w.entity_id, w.model.clone()));
+        }
         // The synced states the writes apply to, decoded once (the replica holds them packed).
-        let synced: Vec<(EntityId, &str, Struct)> = writes
-            .iter()
-            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
-            .collect();
+        let mut synced: Vec<(EntityId, &str, Struct)> = Vec::new();
+        for (id, model) in &writes {
+            if let Some(state) = self.replica.state(id, model) {
+                synced.push((*id, model.as_str(), state));
+            }
+        }
         let replaced = self.overlay.submit_transaction(
             submission,
-            |id, model| {
-                synced
-                    .iter()
-                    .find(|(held, tag, _)| held == id && *tag == model)
-                    .map(|(_, _, state)| state)
-            },
+            |id, model| held(&synced, id, model),
             now_ms,
         )?;
         drop(synced);
@@ -599,12 +595,9 @@ impl ViewModel {
                 synced.push((*id, model.as_str(), state));
             }
         }
-        let found = self.overlay.poll(now_ms, |id, model| {
-            synced
-                .iter()
-                .find(|(held, tag, _)| held == id && *tag == model)
-                .map(|(_, _, state)| state)
-        });
+        let found = self
+            .overlay
+            .poll(now_ms, |id, model| held(&synced, id, model));
         for event in found {
             self.settle(event);
         }
@@ -659,4 +652,16 @@ impl ViewModel {
             });
         }
     }
+}
+
+/// The decoded synced state of (`id`, `model`) among `synced`.
+fn held<'s>(
+    synced: &'s [(EntityId, &str, Struct)],
+    id: &EntityId,
+    model: &str,
+) -> Option<&'s Struct> {
+    synced
+        .iter()
+        .find(|(held, tag, _)| held == id && *tag == model)
+        .map(|(_, _, state)| state)
 }
