@@ -4,7 +4,7 @@
 use dojo_reactive_core::sync::{
     FatalReason, StorageError, StorageErrorKind, SyncErrorEvent, SyncErrorKind, SyncFatalError,
 };
-use dojo_reactive_core::{FilterError, OverlayError, OverlayTimeoutError};
+use dojo_reactive_core::{FilterError, OverlayError, OverlayTimeoutError, Quoted};
 use dojo_reactive_storage::StoreError;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -179,8 +179,10 @@ fn torii_version_changed(previous: &str, current: &str) -> ErrorInfo {
     ErrorInfo::new(
         "ToriiVersionChangedError",
         format!(
-            "Torii now reports version {current:?} but the local data was synced from {previous:?}; \
-             start with onToriiVersionChange: 'reconcile' to keep it, or delete the database"
+            "Torii now reports version {} but the local data was synced from {}; \
+             start with onToriiVersionChange: 'reconcile' to keep it, or delete the database",
+            Quoted(current),
+            Quoted(previous)
         ),
     )
     .with("previous", previous)

@@ -21,7 +21,8 @@ pub fn default_db_name(
 ) -> Result<String, JsValue> {
     let world = dojo_reactive_core::Felt::from_hex(world_address.trim()).map_err(|e| {
         errors::ErrorInfo::validation(format!(
-            "worldAddress {world_address:?} is not a 0x-prefixed felt: {e}"
+            "worldAddress {} is not a 0x-prefixed felt: {e}",
+            dojo_reactive_core::Quoted(world_address)
         ))
     })?;
     Ok(dojo_reactive_storage::default_db_name(torii_url, &world))

@@ -12,7 +12,7 @@ pub enum ParseBytesError {
         len: usize,
     },
     /// Text that is not `0x`-prefixed hexadecimal.
-    #[error("{text:?} is not a 0x-prefixed hex number of at most 64 digits")]
+    #[error("{} is not a 0x-prefixed hex number of at most 64 digits", crate::Quoted(.text))]
     BadHex {
         /// The rejected text (truncated to 80 characters).
         text: String,

@@ -40,21 +40,8 @@ impl CairoType {
     pub(crate) fn canonical(&self) -> String {
         match self {
             CairoType::Path { path, args } if args.is_empty() => path.clone(),
-            CairoType::Path { path, args } => format!(
-                "{path}::<{}>",
-                args.iter()
-                    .map(CairoType::canonical)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            CairoType::Tuple(items) => format!(
-                "({})",
-                items
-                    .iter()
-                    .map(CairoType::canonical)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            CairoType::Path { path, args } => format!("{path}::<{}>", canonical_list(args)),
+            CairoType::Tuple(items) => format!("({})", canonical_list(items)),
             CairoType::FixedArray(element, size) => format!("[{}; {size}]", element.canonical()),
             CairoType::Snapshot(inner) => format!("@{}", inner.canonical()),
         }
@@ -69,10 +56,22 @@ impl CairoType {
     }
 }
 
+/// The canonical spellings of `types`, joined by `, `.
+fn canonical_list(types: &[CairoType]) -> String {
+    let mut text = String::new();
+    for (i, ty) in types.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&ty.canonical());
+    }
+    text
+}
+
 fn primitive_named(path: &str) -> Option<PrimitiveType> {
     let short = match path.strip_prefix("core::") {
-        Some(rest) => rest.rsplit("::").next().unwrap_or(rest),
-        None if !path.contains("::") => path,
+        Some(rest) => last_segment(rest),
+        None if last_segment(path).len() == path.len() => path,
         None => return None,
     };
     Some(match short {
@@ -97,7 +96,17 @@ fn primitive_named(path: &str) -> Option<PrimitiveType> {
 }
 
 fn is_named(path: &str, short: &str) -> bool {
-    path == short || (path.starts_with("core::") && path.rsplit("::").next() == Some(short))
+    path == short || (path.starts_with("core::") && last_segment(path) == short)
+}
+
+/// What follows the last `::` of `path` (all of it without one). Read byte by byte: a `&str`
+/// pattern (`rsplit("::")`, `contains("::")`) links core's two-way substring searcher into the
+/// page's module for these few names.
+fn last_segment(path: &str) -> &str {
+    match path.as_bytes().windows(2).rposition(|pair| pair == b"::") {
+        Some(at) => &path[at + 2..],
+        None => path,
+    }
 }
 
 struct Parser<'a> {
@@ -262,12 +271,13 @@ impl Resolver<'_> {
             return Ok(Ty::Primitive(p));
         }
         match ty {
-            CairoType::Tuple(items) => Ok(Ty::Tuple(
-                items
-                    .iter()
-                    .map(|t| self.resolve(t, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            )),
+            CairoType::Tuple(items) => {
+                let mut types = Vec::with_capacity(items.len());
+                for t in items {
+                    types.push(self.resolve(t, depth + 1)?);
+                }
+                Ok(Ty::Tuple(types))
+            }
             CairoType::FixedArray(element, size) => Ok(Ty::FixedSizeArray {
                 element: Some(Box::new(self.resolve(element, depth + 1)?)),
                 size: *size,
@@ -292,22 +302,28 @@ impl Resolver<'_> {
                     });
                 }
                 let canonical = ty.canonical();
-                let short = path.rsplit("::").next().unwrap_or(path).to_owned();
+                let short = last_segment(path).to_owned();
                 match self.defs.get(&canonical) {
-                    Some(TypeDef::Struct(members)) => Ok(Ty::Struct {
-                        name: short,
-                        members: members
-                            .iter()
-                            .map(|(name, t)| Ok((name.clone(), false, self.resolve_in(t, depth)?)))
-                            .collect::<Result<_, String>>()?,
-                    }),
-                    Some(TypeDef::Enum(variants)) => Ok(Ty::Enum {
-                        name: short,
-                        options: variants
-                            .iter()
-                            .map(|(name, t)| Ok((name.clone(), self.resolve_in(t, depth)?)))
-                            .collect::<Result<_, String>>()?,
-                    }),
+                    Some(TypeDef::Struct(members)) => {
+                        let mut resolved = Vec::with_capacity(members.len());
+                        for (name, t) in members {
+                            resolved.push((name.clone(), false, self.resolve_in(t, depth)?));
+                        }
+                        Ok(Ty::Struct {
+                            name: short,
+                            members: resolved,
+                        })
+                    }
+                    Some(TypeDef::Enum(variants)) => {
+                        let mut options = Vec::with_capacity(variants.len());
+                        for (name, t) in variants {
+                            options.push((name.clone(), self.resolve_in(t, depth)?));
+                        }
+                        Ok(Ty::Enum {
+                            name: short,
+                            options,
+                        })
+                    }
                     None => Err(format!(
                         "type `{canonical}` is not a Cairo primitive and the manifest's ABIs do \
                          not define it"

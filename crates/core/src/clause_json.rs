@@ -109,11 +109,11 @@ fn read(
             let ids = body
                 .as_array()
                 .ok_or_else(|| fail(&at, "expected an array of hex entity ids"))?;
-            ids.iter()
-                .enumerate()
-                .map(|(i, id)| felt(id, &format!("{at}[{i}]")))
-                .collect::<Result<_, _>>()
-                .map(Clause::HashedKeys)
+            let mut felts = Vec::with_capacity(ids.len());
+            for (i, id) in ids.iter().enumerate() {
+                felts.push(felt(id, &format!("{at}[{i}]"))?);
+            }
+            Ok(Clause::HashedKeys(felts))
         }
         "Keys" => keys(object(body, &at)?, &at).map(Clause::Keys),
         "Member" => member(object(body, &at)?, schemas, &at).map(Clause::Member),
@@ -133,11 +133,11 @@ fn read(
                 .get("clauses")
                 .and_then(Json::as_array)
                 .ok_or_else(|| fail(&format!("{at}.clauses"), "expected an array of clauses"))?;
-            let clauses = clauses
-                .iter()
-                .enumerate()
-                .map(|(i, c)| read(c, schemas, &format!("{at}.clauses[{i}]"), depth + 1))
-                .collect::<Result<_, _>>()?;
+            let mut read_clauses = Vec::with_capacity(clauses.len());
+            for (i, c) in clauses.iter().enumerate() {
+                read_clauses.push(read(c, schemas, &format!("{at}.clauses[{i}]"), depth + 1)?);
+            }
+            let clauses = read_clauses;
             Ok(Clause::Composite(CompositeClause { operator, clauses }))
         }
         other => Err(fail(
@@ -154,15 +154,14 @@ fn keys(body: &Map<String, Json>, at: &str) -> Result<KeysClause, ClauseJsonErro
             "expected an array of hex felts or null",
         )
     })?;
-    let keys = slots
-        .iter()
-        .enumerate()
-        .map(|(i, slot)| match slot {
-            Json::Null => Ok(None),
-            Json::String(s) if s.is_empty() => Ok(None),
-            other => felt(other, &format!("{at}.keys[{i}]")).map(Some),
-        })
-        .collect::<Result<_, _>>()?;
+    let mut keys = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.iter().enumerate() {
+        keys.push(match slot {
+            Json::Null => None,
+            Json::String(s) if s.is_empty() => None,
+            other => Some(felt(other, &format!("{at}.keys[{i}]"))?),
+        });
+    }
     let pattern_matching = match body.get("pattern_matching").map(|p| p.as_str()) {
         None => PatternMatching::FixedLen,
         Some(Some(name)) if squash(name) == "FIXEDLEN" => PatternMatching::FixedLen,
@@ -301,12 +300,11 @@ fn typed_list(
                 .and_then(Json::as_array)
         })
         .ok_or_else(|| fail(at, format!("expected a list of values, got {json}")))?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| typed(item, ty, place, &format!("{at}[{i}]")))
-        .collect::<Result<_, _>>()
-        .map(MemberValue::List)
+    let mut values = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        values.push(typed(item, ty, place, &format!("{at}[{i}]"))?);
+    }
+    Ok(MemberValue::List(values))
 }
 
 #[cfg(test)]

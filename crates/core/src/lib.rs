@@ -21,10 +21,12 @@ mod event_log;
 mod felts;
 mod filter;
 mod hasher;
+mod json_text;
 mod ledger;
 mod manifest;
 mod numeric;
 mod queue;
+mod quoted;
 mod sync_config;
 
 pub use bytes32::{Felt, ParseBytesError, U256};
@@ -65,6 +67,7 @@ pub use manifest::{
     ResourceKind, WorldEntry, MANIFEST_HASH_PREFIX,
 };
 pub use queue::{Backpressure, Enqueued, QueueConfig, QueueStats, UpdateQueue};
+pub use quoted::Quoted;
 pub use sync_config::{ModelSync, ModelSyncSpec, SyncConfig, SyncConfigError};
 
 pub mod sync;

@@ -126,7 +126,7 @@ pub enum ManifestError {
         expected: &'static str,
     },
     /// A hash, selector or address that is not a felt.
-    #[error("manifest: `{at}` = {text:?} is not a 0x-prefixed felt")]
+    #[error("manifest: `{at}` = {} is not a 0x-prefixed felt", crate::Quoted(.text))]
     BadFelt {
         /// Where.
         at: String,
@@ -143,13 +143,13 @@ pub enum ManifestError {
         source: BadName,
     },
     /// Two models or events with the same tag.
-    #[error("manifest: tag {tag:?} appears more than once")]
+    #[error("manifest: tag {} appears more than once", crate::Quoted(.tag))]
     DuplicateTag {
         /// The tag.
         tag: String,
     },
     /// Two members of one model with the same name.
-    #[error("manifest: {tag} has two members named {member:?}")]
+    #[error("manifest: {tag} has two members named {}", crate::Quoted(.member))]
     DuplicateMember {
         /// The model or event tag.
         tag: String,
@@ -163,13 +163,13 @@ pub enum ManifestError {
         at: String,
     },
     /// A tag the manifest does not define.
-    #[error("manifest has no model or event {tag:?}")]
+    #[error("manifest has no model or event {}", crate::Quoted(.tag))]
     UnknownModel {
         /// The tag asked for.
         tag: String,
     },
     /// A member type that cannot be turned into a shape.
-    #[error("manifest: {tag}.{member} has type {ty:?} which cannot be resolved: {reason}")]
+    #[error("manifest: {tag}.{member} has type {} which cannot be resolved: {reason}", crate::Quoted(.ty))]
     UnresolvedType {
         /// The model or event tag.
         tag: String,
@@ -344,15 +344,14 @@ fn collect_abi(abi: &Json, types: &mut HashMap<String, TypeDef>) {
         let Some(items) = map.get(list_field).and_then(Json::as_array) else {
             continue;
         };
-        let fields: Option<Vec<(String, String)>> = items
-            .iter()
-            .map(|item| {
-                Some((
-                    item.get("name")?.as_str()?.to_owned(),
-                    item.get("type")?.as_str()?.to_owned(),
-                ))
-            })
-            .collect();
+        let text = |item: &Json, key: &str| item.get(key)?.as_str().map(str::to_owned);
+        let mut fields = Some(Vec::with_capacity(items.len()));
+        for item in items {
+            match (text(item, "name"), text(item, "type"), fields.as_mut()) {
+                (Some(name), Some(ty), Some(list)) => list.push((name, ty)),
+                _ => fields = None,
+            }
+        }
         // A struct member that is not an identifier leaves the type unresolved (its values
         // are refused on the wire anyway).
         let Some(fields) = fields.filter(|fields| {

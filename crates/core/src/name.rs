@@ -183,12 +183,14 @@ pub struct BadName {
 fn describe(kind: NameKind, name: &str) -> String {
     match kind {
         NameKind::Tag => format!(
-            "model tag {name:?} is not namespace-Model (a namespace of ASCII letters, digits \
-             and `_`, a dash, and a model name that is a Cairo identifier)"
+            "model tag {} is not namespace-Model (a namespace of ASCII letters, digits \
+             and `_`, a dash, and a model name that is a Cairo identifier)",
+            crate::Quoted(name)
         ),
         NameKind::Member => format!(
-            "member name {name:?} is not a Cairo identifier (an ASCII letter or `_`, then \
-             letters, digits or `_`)"
+            "member name {} is not a Cairo identifier (an ASCII letter or `_`, then \
+             letters, digits or `_`)",
+            crate::Quoted(name)
         ),
     }
 }

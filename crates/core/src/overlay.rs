@@ -496,23 +496,22 @@ impl Overlay {
         }
         for name in names {
             // Every open delta on the member, oldest first: (seq, index, amount, step).
-            let open: Vec<(
+            let mut open: Vec<(
                 u64,
                 usize,
                 crate::numeric::BigInt,
                 Option<crate::numeric::BigInt>,
-            )> = seqs
-                .iter()
-                .filter_map(|seq| self.write(*seq, &key.0, &key.1).map(|w| (*seq, w)))
-                .flat_map(|(seq, w)| {
-                    w.open_deltas(&name)
-                        .filter_map(|i| {
-                            let (amount, last) = w.delta_at(i)?;
-                            Some((seq, i, *amount, write::step(synced, &name, last)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            )> = Vec::new();
+            for seq in seqs {
+                let Some(w) = self.write(*seq, &key.0, &key.1) else {
+                    continue;
+                };
+                for i in w.open_deltas(&name) {
+                    if let Some((amount, last)) = w.delta_at(i) {
+                        open.push((*seq, i, *amount, write::step(synced, &name, last)));
+                    }
+                }
+            }
             let Some(step) = open.first().and_then(|(_, _, _, step)| *step) else {
                 continue;
             };
@@ -603,12 +602,17 @@ impl Overlay {
             .collect();
         for seq in late {
             if let Some(t) = self.remove_seq(seq) {
-                let open: Vec<&OverlayEntry> = t.writes.iter().filter(|w| !w.confirmed).collect();
-                let guard_description = open
-                    .iter()
-                    .map(|w| format!("{} {}", w.model, w.guard_description()))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let mut open: Vec<&OverlayEntry> = Vec::new();
+                let mut guard_description = String::new();
+                for w in t.writes.iter().filter(|w| !w.confirmed) {
+                    if !open.is_empty() {
+                        guard_description.push_str("; ");
+                    }
+                    guard_description.push_str(&w.model);
+                    guard_description.push(' ');
+                    guard_description.push_str(&w.guard_description());
+                    open.push(w);
+                }
                 events.push(OverlayEvent::TimedOut(OverlayTimeoutError {
                     entity_id: open
                         .first()

@@ -32,7 +32,7 @@ pub enum DeltaError {
         ty: &'static str,
     },
     /// The amount is not an integer text.
-    #[error("the amount {text:?} for {member} is not an integer (decimal, optionally negative, or 0x hex, below 2^256)")]
+    #[error("the amount {} for {member} is not an integer (decimal, optionally negative, or 0x hex, below 2^256)", crate::Quoted(.text))]
     BadAmount {
         /// The member.
         member: String,

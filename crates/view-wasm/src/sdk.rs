@@ -17,8 +17,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use dojo_reactive_core::{
-    Delta, EntityId, EnumValue, Felt, LoggedEvent, Member, Primitive, PrimitiveType, Struct, Ty,
-    Value, U256,
+    Delta, EntityId, EnumValue, Felt, LoggedEvent, Member, Primitive, PrimitiveType, Quoted,
+    Struct, Ty, Value, U256,
 };
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -260,8 +260,8 @@ pub fn event_js(event: &LoggedEvent) -> JsValue {
 pub fn parse_entity_id(text: &str) -> Result<EntityId, ErrorInfo> {
     Felt::from_hex(text).map_err(|e| {
         ErrorInfo::validation(format!(
-            "entity id {:?} is not a 0x-prefixed felt: {e}",
-            text.chars().take(80).collect::<String>()
+            "entity id {} is not a 0x-prefixed felt: {e}",
+            Quoted(&text.chars().take(80).collect::<String>())
         ))
     })
 }
@@ -431,7 +431,7 @@ impl At<'_> {
     fn error(&self, expected: impl std::fmt::Display, found: &JsValue) -> ErrorInfo {
         let found = found
             .as_string()
-            .map(|s| format!("{:?}", s.chars().take(60).collect::<String>()))
+            .map(|s| Quoted(&s.chars().take(60).collect::<String>()).to_string())
             .unwrap_or_else(|| found.js_typeof().as_string().unwrap_or_default());
         ErrorInfo::validation(format!(
             "{}.{} must be {expected}, got {found}",
@@ -511,21 +511,14 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
             if items.len() != types.len() {
                 return Err(at.error(format!("a tuple of {} items", types.len()), v));
             }
-            types
-                .iter()
-                .zip(&items)
-                .map(|(t, item)| parse_value(t, item, at, depth + 1))
-                .collect::<Result<_, _>>()
-                .map(Value::Tuple)
+            parse_items(types, &items, at, depth).map(Value::Tuple)
         }
         Ty::Array(element) => {
             let items = array_items(v, at, "an array")?;
             match element {
-                Some(element) => items
-                    .iter()
-                    .map(|item| parse_value(element, item, at, depth + 1))
-                    .collect::<Result<_, _>>()
-                    .map(Value::Array),
+                Some(element) => {
+                    parse_items(std::slice::from_ref(element), &items, at, depth).map(Value::Array)
+                }
                 None if items.is_empty() => Ok(Value::Array(Vec::new())),
                 None => Err(at.error("an empty array (its element type is unknown)", v)),
             }
@@ -536,10 +529,7 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
                 return Err(at.error(format!("an array of {size} items"), v));
             }
             match element {
-                Some(element) => items
-                    .iter()
-                    .map(|item| parse_value(element, item, at, depth + 1))
-                    .collect::<Result<_, _>>()
+                Some(element) => parse_items(std::slice::from_ref(element), &items, at, depth)
                     .map(Value::FixedSizeArray),
                 None => Ok(Value::FixedSizeArray(Vec::new())),
             }
@@ -547,11 +537,32 @@ fn parse_value(ty: &Ty, v: &JsValue, at: &At<'_>, depth: usize) -> Result<Value,
     }
 }
 
+/// `items` parsed in order, item `i` as `types[i]` (a tuple's) or, given one type, every item
+/// as it (an array's element). One loop for the three: `collect`ing each into a `Result`
+/// instantiated the iterator adapters three times.
+fn parse_items(
+    types: &[Ty],
+    items: &[JsValue],
+    at: &At<'_>,
+    depth: usize,
+) -> Result<Vec<Value>, ErrorInfo> {
+    let mut values = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let ty = if types.len() == 1 {
+            &types[0]
+        } else {
+            &types[i]
+        };
+        values.push(parse_value(ty, item, at, depth + 1)?);
+    }
+    Ok(values)
+}
+
 fn array_items(v: &JsValue, at: &At<'_>, expected: &str) -> Result<Vec<JsValue>, ErrorInfo> {
     if !Array::is_array(v) {
         return Err(at.error(expected, v));
     }
-    Ok(v.unchecked_ref::<Array>().iter().collect())
+    Ok(v.unchecked_ref::<Array>().to_vec())
 }
 
 /// The hex digits (no `0x`, no sign) and sign of an integer given as a number, a `BigInt`, or
@@ -590,54 +601,52 @@ fn parse_primitive(ty: PrimitiveType, v: &JsValue, at: &At<'_>) -> Result<Primit
         | PrimitiveType::EthAddress => format!("a {} (0x hex string or BigInt)", ty.name()),
         _ => format!("a {} (integer number, BigInt or decimal string)", ty.name()),
     };
-    let bad = || at.error(&expected, v);
-    let (negative, hex) = integer(v).ok_or_else(bad)?;
-    let small = || -> Option<i128> {
-        let magnitude = i128::from_str_radix(&hex, 16).ok()?;
-        Some(if negative { -magnitude } else { magnitude })
-    };
-    let wide = || -> Option<Felt> {
-        if negative || hex.len() > 64 {
-            return None;
-        }
-        Felt::from_hex(&format!("0x{hex}")).ok()
-    };
-    let fits = |value: Option<i128>| value.ok_or_else(bad);
-    Ok(match ty {
-        PrimitiveType::I8 => Primitive::I8(i8::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I16 => Primitive::I16(i16::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I32 => Primitive::I32(i32::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I64 => Primitive::I64(i64::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::I128 => Primitive::I128(fits(small())?),
-        PrimitiveType::U8 => Primitive::U8(u8::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U16 => Primitive::U16(u16::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U32 => Primitive::U32(u32::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U64 => Primitive::U64(u64::try_from(fits(small())?).map_err(|_| bad())?),
-        PrimitiveType::U128 => {
-            if negative {
-                return Err(bad());
-            }
-            Primitive::U128(u128::from_str_radix(&hex, 16).map_err(|_| bad())?)
-        }
-        PrimitiveType::U256 => {
-            let felt = wide().ok_or_else(bad)?;
-            Primitive::U256(U256(felt.0))
-        }
-        PrimitiveType::Felt252 => Primitive::Felt252(felt_in_field(wide(), bad)?),
-        PrimitiveType::ClassHash => Primitive::ClassHash(felt_in_field(wide(), bad)?),
-        PrimitiveType::ContractAddress => Primitive::ContractAddress(felt_in_field(wide(), bad)?),
-        PrimitiveType::EthAddress => {
-            let felt = wide().filter(|f| f.0[..12].iter().all(|b| *b == 0));
-            Primitive::EthAddress(felt.ok_or_else(bad)?)
-        }
-        PrimitiveType::Bool => return Err(bad()),
-    })
+    primitive_of(ty, integer(v)).ok_or_else(|| at.error(&expected, v))
 }
 
-fn felt_in_field(felt: Option<Felt>, bad: impl Fn() -> ErrorInfo) -> Result<Felt, ErrorInfo> {
-    let felt = felt.ok_or_else(&bad)?;
-    if felt.0 >= dojo_reactive_core::FIELD_PRIME.0 {
-        return Err(bad());
-    }
-    Ok(felt)
+/// The value of type `ty` of an integer given as its sign and hex digits; `None` when there
+/// is none or it does not fit (one error for every case, raised by the caller).
+fn primitive_of(ty: PrimitiveType, integer: Option<(bool, String)>) -> Option<Primitive> {
+    let (negative, hex) = integer?;
+    // The magnitude as a felt's 32 big-endian bytes, read once (BigInt's hex has no leading
+    // zeros, so a value of more than 64 digits fits no type); the narrower types read its low
+    // 16 bytes.
+    let magnitude = if hex.len() <= 64 {
+        Felt::from_hex(&format!("0x{hex}")).ok()?
+    } else {
+        return None;
+    };
+    let unsigned = || -> Option<u128> {
+        let (high, low) = magnitude.0.split_at(16);
+        let low: [u8; 16] = low.try_into().ok()?;
+        high.iter()
+            .all(|b| *b == 0)
+            .then(|| u128::from_be_bytes(low))
+    };
+    let small = || -> Option<i128> {
+        let magnitude = i128::try_from(unsigned()?).ok()?;
+        Some(if negative { -magnitude } else { magnitude })
+    };
+    let wide = || (!negative).then_some(magnitude);
+    let in_field = || wide().filter(|f| f.0 < dojo_reactive_core::FIELD_PRIME.0);
+    Some(match ty {
+        PrimitiveType::I8 => Primitive::I8(i8::try_from(small()?).ok()?),
+        PrimitiveType::I16 => Primitive::I16(i16::try_from(small()?).ok()?),
+        PrimitiveType::I32 => Primitive::I32(i32::try_from(small()?).ok()?),
+        PrimitiveType::I64 => Primitive::I64(i64::try_from(small()?).ok()?),
+        PrimitiveType::I128 => Primitive::I128(small()?),
+        PrimitiveType::U8 => Primitive::U8(u8::try_from(small()?).ok()?),
+        PrimitiveType::U16 => Primitive::U16(u16::try_from(small()?).ok()?),
+        PrimitiveType::U32 => Primitive::U32(u32::try_from(small()?).ok()?),
+        PrimitiveType::U64 => Primitive::U64(u64::try_from(small()?).ok()?),
+        PrimitiveType::U128 => Primitive::U128(if negative { None } else { unsigned() }?),
+        PrimitiveType::U256 => Primitive::U256(U256(wide()?.0)),
+        PrimitiveType::Felt252 => Primitive::Felt252(in_field()?),
+        PrimitiveType::ClassHash => Primitive::ClassHash(in_field()?),
+        PrimitiveType::ContractAddress => Primitive::ContractAddress(in_field()?),
+        PrimitiveType::EthAddress => {
+            Primitive::EthAddress(wide().filter(|f| f.0[..12].iter().all(|b| *b == 0))?)
+        }
+        PrimitiveType::Bool => return None,
+    })
 }

@@ -523,11 +523,12 @@ impl View {
             )
             .into());
         }
-        let writes = writes
-            .unchecked_into::<Array>()
-            .iter()
-            .map(|write| self.write(&write, "submitTransaction", true))
-            .collect::<Result<Vec<_>, _>>()?;
+        let writes = writes.unchecked_into::<Array>();
+        let mut parsed = Vec::with_capacity(writes.length() as usize);
+        for write in writes.iter() {
+            parsed.push(self.write(&write, "submitTransaction", true)?);
+        }
+        let writes = parsed;
         self.submit(transaction, writes, now_ms)
     }
 

@@ -191,15 +191,14 @@ impl Indexes {
     pub fn declare(&mut self, spec: IndexSpec) {
         if !self.declared.iter().any(|d| d.spec == spec) && !spec.members.is_empty() {
             // No index hints: a member is found by name (as `Struct::get_path` does).
-            let steps = spec
-                .members
-                .iter()
-                .map(|path| {
-                    path.split('.')
-                        .map(|name| Step::new(name, usize::MAX))
-                        .collect()
-                })
-                .collect();
+            let mut steps = Vec::with_capacity(spec.members.len());
+            for path in &spec.members {
+                let mut path_steps = Vec::new();
+                for name in path.split('.') {
+                    path_steps.push(Step::new(name, usize::MAX));
+                }
+                steps.push(path_steps);
+            }
             self.declared.push(Declared {
                 spec,
                 steps,

@@ -80,7 +80,11 @@ impl std::fmt::Display for UnknownShape {
                  and no synced state of it arrived"
             )
         } else {
-            write!(f, "unknown model {model:?}: not in the manifest")
+            write!(
+                f,
+                "unknown model {}: not in the manifest",
+                dojo_reactive_core::Quoted(model)
+            )
         }
     }
 }
@@ -436,17 +440,19 @@ impl ViewModel {
     fn overlaid(&self, model: &str, consistency: Consistency) -> Vec<(EntityId, Struct)> {
         match consistency {
             Consistency::Synced => Vec::new(),
-            Consistency::Overlay => self
-                .overlay
-                .pending_keys()
-                .filter(|(_, m)| m == model)
-                .filter_map(|(id, m)| {
+            Consistency::Overlay => {
+                let mut states = Vec::new();
+                for (id, m) in self.overlay.pending_keys() {
+                    if m != model {
+                        continue;
+                    }
                     let synced = self.replica.state(id, m);
-                    self.overlay
-                        .merged(id, m, synced.as_ref())
-                        .map(|s| (*id, s))
-                })
-                .collect(),
+                    if let Some(state) = self.overlay.merged(id, m, synced.as_ref()) {
+                        states.push((*id, state));
+                    }
+                }
+                states
+            }
         }
     }
 
@@ -535,24 +541,20 @@ impl ViewModel {
     ) -> Result<(), OverlayError> {
         self.now_ms = self.now_ms.max(now_ms);
         let transaction_id = submission.transaction_id.clone();
-        let writes: Vec<(EntityId, String)> = submission
-            .writes
-            .iter()
-            .map(|w| (w.entity_id, w.model.clone()))
-            .collect();
+        let mut writes: Vec<(EntityId, String)> = Vec::with_capacity(submission.writes.len());
+        for w in &submission.writes {
+            writes.push((w.entity_id, w.model.clone()));
+        }
         // The synced states the writes apply to, decoded once (the replica holds them packed).
-        let synced: Vec<(EntityId, &str, Struct)> = writes
-            .iter()
-            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
-            .collect();
+        let mut synced: Vec<(EntityId, &str, Struct)> = Vec::new();
+        for (id, model) in &writes {
+            if let Some(state) = self.replica.state(id, model) {
+                synced.push((*id, model.as_str(), state));
+            }
+        }
         let replaced = self.overlay.submit_transaction(
             submission,
-            |id, model| {
-                synced
-                    .iter()
-                    .find(|(held, tag, _)| held == id && *tag == model)
-                    .map(|(_, _, state)| state)
-            },
+            |id, model| held(&synced, id, model),
             now_ms,
         )?;
         drop(synced);
@@ -587,27 +589,26 @@ impl ViewModel {
     pub fn poll(&mut self, now_ms: u64) -> Polled {
         self.now_ms = self.now_ms.max(now_ms);
         // The guards read decoded synced states: those of the pending writes, decoded once.
-        let synced: Vec<(EntityId, &str, Struct)> = self
-            .pending
-            .values()
-            .flatten()
-            .filter_map(|(id, model)| Some((*id, model.as_str(), self.replica.state(id, model)?)))
-            .collect();
-        let found = self.overlay.poll(now_ms, |id, model| {
-            synced
-                .iter()
-                .find(|(held, tag, _)| held == id && *tag == model)
-                .map(|(_, _, state)| state)
-        });
+        let mut synced: Vec<(EntityId, &str, Struct)> = Vec::new();
+        for (id, model) in self.pending.values().flatten() {
+            if let Some(state) = self.replica.state(id, model) {
+                synced.push((*id, model.as_str(), state));
+            }
+        }
+        let found = self
+            .overlay
+            .poll(now_ms, |id, model| held(&synced, id, model));
         for event in found {
             self.settle(event);
         }
         let events = std::mem::take(&mut self.queued);
         let mut changed = Vec::new();
         let mut seen = HashSet::new();
-        for (entity, _) in events.iter().flat_map(|settled| &settled.writes) {
-            if seen.insert(*entity) {
-                changed.push(*entity);
+        for settled in &events {
+            for (entity, _) in &settled.writes {
+                if seen.insert(*entity) {
+                    changed.push(*entity);
+                }
             }
         }
         Polled { events, changed }
@@ -651,4 +652,16 @@ impl ViewModel {
             });
         }
     }
+}
+
+/// The decoded synced state of (`id`, `model`) among `synced`.
+fn held<'s>(
+    synced: &'s [(EntityId, &str, Struct)],
+    id: &EntityId,
+    model: &str,
+) -> Option<&'s Struct> {
+    synced
+        .iter()
+        .find(|(held, tag, _)| held == id && *tag == model)
+        .map(|(_, _, state)| state)
 }

@@ -144,15 +144,14 @@ fn fits_members(types: &[(String, bool, Ty)], members: &[Member]) -> bool {
 /// `ty` widened by what `value` shows (new enum options, array element types).
 fn merge(ty: Ty, value: &Value) -> Ty {
     match (ty, value) {
-        (Ty::Struct { name, members }, Value::Struct(s)) if members.len() == s.members.len() => {
-            Ty::Struct {
-                name,
-                members: members
-                    .into_iter()
-                    .zip(&s.members)
-                    .map(|((n, k, t), m)| (n, k, merge(t, &m.value)))
-                    .collect(),
+        (Ty::Struct { name, mut members }, Value::Struct(s))
+            if members.len() == s.members.len() =>
+        {
+            // Merged in place (no collecting into a new vector).
+            for ((_, _, t), m) in members.iter_mut().zip(&s.members) {
+                *t = merge(std::mem::replace(t, Ty::unit()), &m.value);
             }
+            Ty::Struct { name, members }
         }
         (Ty::Enum { name, mut options }, Value::Enum(e)) => {
             let index = e.option as usize;
@@ -170,13 +169,12 @@ fn merge(ty: Ty, value: &Value) -> Ty {
             }
             Ty::Enum { name, options }
         }
-        (Ty::Tuple(types), Value::Tuple(items)) if types.len() == items.len() => Ty::Tuple(
-            types
-                .into_iter()
-                .zip(items)
-                .map(|(t, v)| merge(t, v))
-                .collect(),
-        ),
+        (Ty::Tuple(mut types), Value::Tuple(items)) if types.len() == items.len() => {
+            for (t, v) in types.iter_mut().zip(items) {
+                *t = merge(std::mem::replace(t, Ty::unit()), v);
+            }
+            Ty::Tuple(types)
+        }
         (Ty::Array(element), Value::Array(items)) => Ty::Array(merge_element(element, items)),
         (Ty::FixedSizeArray { element, size }, Value::FixedSizeArray(items)) => {
             Ty::FixedSizeArray {

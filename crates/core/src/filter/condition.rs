@@ -66,7 +66,13 @@ impl ConditionSpec {
             None => Ok(()),
         };
         let list = |value: &Json| match value {
-            Json::Array(items) => items.iter().map(ConditionSpec::from_json).collect(),
+            Json::Array(items) => {
+                let mut specs = Vec::with_capacity(items.len());
+                for item in items {
+                    specs.push(ConditionSpec::from_json(item)?);
+                }
+                Ok(specs)
+            }
             other => Err(format!(
                 "`and` / `or` take a list of where entries, got {}",
                 snippet(other)
@@ -205,11 +211,10 @@ fn compile(spec: &ConditionSpec, model: &str, shape: &Ty) -> Result<Condition, F
             })
         }
         ConditionSpec::HashedKeys(ids) => {
-            let mut set = ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| felt_of(id, &format!("hashedKeys[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut set = Vec::with_capacity(ids.len());
+            for (i, id) in ids.iter().enumerate() {
+                set.push(felt_of(id, &format!("hashedKeys[{i}]"))?);
+            }
             set.sort_unstable();
             set.dedup();
             Condition::HashedKeys(set)

@@ -40,6 +40,7 @@ mod select;
 mod spec_json;
 mod state;
 mod step;
+
 #[cfg(test)]
 mod tests;
 
@@ -247,7 +248,7 @@ pub enum FilterError {
     #[error("filter: {0}")]
     Json(String),
     /// A model with no known shape.
-    #[error("filter: unknown model {model:?}")]
+    #[error("filter: unknown model {}", crate::Quoted(.model))]
     UnknownModel {
         /// The tag.
         model: String,
@@ -337,7 +338,7 @@ pub enum FilterError {
         operator: &'static str,
     },
     /// A number that is not an integer or cannot be read.
-    #[error("filter: {model}.{path}: {text:?} is not an integer (write big numbers as decimal strings, felts as 0x hex)")]
+    #[error("filter: {model}.{path}: {} is not an integer (write big numbers as decimal strings, felts as 0x hex)", crate::Quoted(.text))]
     BadNumber {
         /// The tag.
         model: String,
@@ -359,7 +360,7 @@ pub enum FilterError {
         ty: &'static str,
     },
     /// An enum variant name that the enum does not have.
-    #[error("filter: {model}.{path} has no variant {variant:?} (variants: {options})")]
+    #[error("filter: {model}.{path} has no variant {} (variants: {options})", crate::Quoted(.variant))]
     UnknownVariant {
         /// The tag.
         model: String,
@@ -384,7 +385,7 @@ pub enum FilterError {
     #[error("query: limit must be at least 1")]
     BadLimit,
     /// A cursor this query did not produce.
-    #[error("query: cursor {0:?} is not a cursor returned by a previous page")]
+    #[error("query: cursor {} is not a cursor returned by a previous page", crate::Quoted(.0))]
     BadCursor(String),
 }
 
@@ -467,6 +468,18 @@ impl At<'_> {
             path: self.path.to_owned(),
         }
     }
+}
+
+/// Each key member's index and felt width, in member order; `None` when a key has no fixed
+/// width.
+fn key_layout(members: &[(String, bool, Ty)]) -> Option<Vec<(usize, usize)>> {
+    let mut layout = Vec::new();
+    for (index, (_, key, ty)) in members.iter().enumerate() {
+        if *key {
+            layout.push((index, ty.felt_width()?));
+        }
+    }
+    Some(layout)
 }
 
 fn struct_members(shape: &Ty) -> Option<&[(String, bool, Ty)]> {
@@ -579,12 +592,11 @@ fn list_operand(op: FilterOp, json: &Json, ty: &Ty, at: &At<'_>) -> Result<Opera
             found: operand::snippet(json),
         });
     };
-    Ok(Operand::List(
-        items
-            .iter()
-            .map(|item| Operand::parse(item, ty, at))
-            .collect::<Result<_, _>>()?,
-    ))
+    let mut operands = Vec::with_capacity(items.len());
+    for item in items {
+        operands.push(Operand::parse(item, ty, at)?);
+    }
+    Ok(Operand::List(operands))
 }
 
 /// Checks one member predicate against the model's shape and compiles it.
@@ -703,18 +715,12 @@ impl Filter {
             }
         }
 
-        let key_layout = members
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, key, _))| *key)
-            .map(|(index, (_, _, ty))| Some((index, ty.felt_width()?)))
-            .collect::<Option<Vec<(usize, usize)>>>()
-            .filter(|layout| {
-                keys.iter().all(|k| {
-                    let width = layout.iter().find(|(i, _)| *i == k.index).map(|(_, w)| *w);
-                    k.operand.key_felts().map(|felts| felts.len()) == width
-                })
-            });
+        let key_layout = key_layout(members).filter(|layout| {
+            keys.iter().all(|k| {
+                let width = layout.iter().find(|(i, _)| *i == k.index).map(|(_, w)| *w);
+                k.operand.key_felts().map(|felts| felts.len()) == width
+            })
+        });
         Ok(Filter {
             model: model.to_owned(),
             keys,

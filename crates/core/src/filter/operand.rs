@@ -26,7 +26,7 @@ pub(crate) enum Operand {
 
 /// Short JSON text of a value, for error messages.
 pub(crate) fn snippet(json: &Json) -> String {
-    let text = json.to_string();
+    let text = crate::json_text::json_text(json);
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
     } else {
@@ -56,9 +56,9 @@ fn number(json: &Json, ty: PrimitiveType, at: &At<'_>) -> Result<Primitive, Filt
             } else if let Some(v) = n.as_i64() {
                 BigInt::from_i128(i128::from(v))
             } else {
-                return Err(bad(n.to_string()));
+                return Err(bad(crate::json_text::number_text(n)));
             };
-            (value, n.to_string())
+            (value, crate::json_text::number_text(n))
         }
         Json::String(s) => (
             BigInt::parse(s).ok_or_else(|| bad(s.chars().take(80).collect()))?,

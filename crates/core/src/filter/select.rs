@@ -27,7 +27,11 @@ pub struct Selection {
 }
 
 fn split(path: &str) -> Vec<String> {
-    path.split('.').map(str::to_owned).collect()
+    let mut parts = Vec::new();
+    for part in path.split('.') {
+        parts.push(part.to_owned());
+    }
+    parts
 }
 
 impl Selection {
@@ -52,17 +56,18 @@ impl Selection {
             .ok_or_else(|| FilterError::UnknownModel {
                 model: model.to_owned(),
             })?;
-        let check = |path: &String| {
-            resolve_path(shape, &At { model, path })?;
-            Ok(split(path))
+        // One loop for both lists (no `collect` into a `Result` per list).
+        let check = |paths: &[String]| -> Result<Vec<_>, FilterError> {
+            let mut split_paths = Vec::with_capacity(paths.len());
+            for path in paths {
+                resolve_path(shape, &At { model, path })?;
+                split_paths.push(split(path));
+            }
+            Ok(split_paths)
         };
         Ok(Selection {
-            include: spec
-                .include
-                .as_ref()
-                .map(|paths| paths.iter().map(check).collect::<Result<_, FilterError>>())
-                .transpose()?,
-            exclude: spec.exclude.iter().map(check).collect::<Result<_, _>>()?,
+            include: spec.include.as_deref().map(check).transpose()?,
+            exclude: check(&spec.exclude)?,
         })
     }
 
@@ -88,13 +93,14 @@ impl Selection {
 fn include(members: &[Member], paths: &[&[String]]) -> Vec<Member> {
     let mut out = Vec::new();
     for member in members {
-        let rests: Vec<&[String]> = paths
-            .iter()
-            .filter_map(|path| match path.split_first() {
-                Some((head, rest)) if *head == member.name => Some(rest),
-                _ => None,
-            })
-            .collect();
+        let mut rests: Vec<&[String]> = Vec::new();
+        for path in paths {
+            if let Some((head, rest)) = path.split_first() {
+                if *head == member.name {
+                    rests.push(rest);
+                }
+            }
+        }
         if rests.is_empty() {
             continue;
         }

@@ -59,7 +59,13 @@ fn list<T>(
 ) -> Result<Option<Vec<T>>, String> {
     match field(map, name) {
         None => Ok(None),
-        Some(Json::Array(items)) => items.iter().map(item).collect::<Result<_, _>>().map(Some),
+        Some(Json::Array(items)) => {
+            let mut parsed = Vec::with_capacity(items.len());
+            for json in items {
+                parsed.push(item(json)?);
+            }
+            Ok(Some(parsed))
+        }
         Some(other) => Err(format!("{what}: {name} is a list, got {}", snippet(other))),
     }
 }
@@ -172,7 +178,8 @@ impl OrderSpec {
             Some("desc") => Direction::Desc,
             Some(other) => {
                 return Err(format!(
-                    "{WHAT}: direction is \"asc\" or \"desc\", got {other:?}"
+                    "{WHAT}: direction is \"asc\" or \"desc\", got {}",
+                    crate::Quoted(other)
                 ))
             }
         };

@@ -68,10 +68,12 @@ impl FilterState for Struct {
     }
 
     fn elements(&self, steps: &Steps) -> Option<Vec<Scalar<'_>>> {
-        array_items(member_at(self, steps)?)?
-            .iter()
-            .map(Scalar::of)
-            .collect()
+        let items = array_items(member_at(self, steps)?)?;
+        let mut scalars = Vec::with_capacity(items.len());
+        for item in items {
+            scalars.push(Scalar::of(item)?);
+        }
+        Some(scalars)
     }
 
     fn array_len(&self, steps: &Steps) -> Option<usize> {
