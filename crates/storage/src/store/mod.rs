@@ -38,7 +38,7 @@ use crate::segment::{
     decode_segment, SegmentEncoder, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
     VersionWrite,
 };
-use index::{IdMap, TargetIndex, VersionOpKind};
+use index::{is_segment_number, IdMap, TargetIndex, VersionOpKind};
 use replay::{replay, Keep, Replayed, Replayer};
 
 /// Model states and ledger entries read back for some entities.
@@ -568,10 +568,10 @@ impl<B: Backend> Storage<B> {
                     .copied()
             };
             data.models.retain(|record| {
-                slot(record.entity(), record.model()).is_some_and(|s| s.has_state)
+                slot(record.entity(), record.model()).is_some_and(|s| s.has_state())
             });
             data.ledger
-                .retain(|entry| slot(&entry.entity, &entry.model).is_some_and(|s| s.has_version));
+                .retain(|entry| slot(&entry.entity, &entry.model).is_some_and(|s| s.has_version()));
         }
         Ok(data)
     }
@@ -809,6 +809,14 @@ impl<B: Backend> Storage<B> {
         if ops.is_empty() {
             return Ok(());
         }
+        if !segments
+            .iter()
+            .all(|(number, ..)| is_segment_number(*number))
+        {
+            return Err(StoreError::InvalidBatch(
+                "the segment numbers are exhausted".into(),
+            ));
+        }
         self.backend.write(ops).await?;
         let mut inner = self.inner.borrow_mut();
         let index = inner.targets.entry(target).or_default();
@@ -826,7 +834,7 @@ impl<B: Backend> Storage<B> {
                     VersionWrite::Set(_) => VersionOpKind::Set,
                     VersionWrite::Clear => VersionOpKind::Clear,
                 };
-                index.record(number, write.entity, model, state, version, |_| {});
+                index.record(number, write.entity, model, state, version);
             }
         }
         Ok(())
@@ -1010,7 +1018,7 @@ impl<B: Backend> Storage<B> {
                 else {
                     continue;
                 };
-                if record.state == StateOp::Upsert && slot.state == Some(*seq) {
+                if record.state == StateOp::Upsert && slot.state() == Some(*seq) {
                     match record.model_record(&view.strings) {
                         Ok(model) => records.models.push(model),
                         Err(error) => skipped.push(SkippedRecord {
@@ -1021,7 +1029,7 @@ impl<B: Backend> Storage<B> {
                     }
                 }
                 if let VersionOp::Set(version) = &record.version {
-                    if slot.version == Some(*seq) {
+                    if slot.version() == Some(*seq) {
                         records.ledger.push(LedgerEntry {
                             entity: record.entity,
                             model: tag.clone(),
@@ -1090,10 +1098,10 @@ fn segments_holding<'a>(
     let mut seqs = BTreeSet::new();
     for entity in entities {
         for (_, slot) in index.entity_slots(entity) {
-            if let Some(seq) = slot.state.filter(|_| slot.has_state) {
+            if let Some(seq) = slot.state().filter(|_| slot.has_state()) {
                 seqs.insert(seq);
             }
-            if let Some(seq) = slot.version.filter(|_| slot.has_version) {
+            if let Some(seq) = slot.version().filter(|_| slot.has_version()) {
                 seqs.insert(seq);
             }
         }

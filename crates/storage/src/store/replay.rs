@@ -10,7 +10,7 @@ use std::rc::Rc;
 use dojo_reactive_core::sync::{
     EncodedRecord, Fingerprint, Fingerprinter, LedgerEntry, RecordHead, StoredRecord, TargetKind,
 };
-use dojo_reactive_core::Name;
+use dojo_reactive_core::{EntityId, Name};
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
 use crate::codec::{DecodeError, DecodeErrorKind};
@@ -18,7 +18,7 @@ use crate::error::{SkippedRecord, StoreError};
 use crate::lazy::{members_range, EncodedModelRecord, EncodedSegment};
 use crate::segment::{decode_segment, RecordView, SegmentView, StateOp, VersionOp};
 
-use super::index::{TargetIndex, VersionOpKind};
+use super::index::{is_segment_number, IdMap, TargetIndex, VersionOpKind};
 
 /// What a replay produced.
 pub(crate) struct Replayed {
@@ -72,6 +72,9 @@ pub(crate) struct Replayer {
     /// Stored states; `None` where a later write superseded or deleted one.
     models: Vec<Option<StoredRecord>>,
     ledger: Vec<Option<LedgerEntry>>,
+    /// Where each slot's state and ledger entry are in `models` and `ledger` (`u32::MAX`:
+    /// nowhere), while states are kept; dropped with the replay (the index does not keep them).
+    positions: IdMap<(EntityId, u32), [u32; 2]>,
     skipped: Vec<SkippedRecord>,
 }
 
@@ -83,6 +86,7 @@ impl Replayer {
             index: TargetIndex::default(),
             models: Vec::new(),
             ledger: Vec::new(),
+            positions: IdMap::default(),
             skipped: Vec::new(),
         }
     }
@@ -98,7 +102,18 @@ impl Replayer {
     pub(crate) fn feed_one(&mut self, segment: RawSegment) -> Option<Rc<Vec<u8>>> {
         let target = self.target;
         let seq = match &segment.seq {
-            Ok(seq) => *seq,
+            Ok(seq) if is_segment_number(*seq) => *seq,
+            Ok(seq) => {
+                self.skipped.push(SkippedRecord {
+                    store: ENTITIES,
+                    key: RecordKey::Segment(target, *seq).to_string(),
+                    error: StoreError::Foreign {
+                        what: format!("{ENTITIES} segment {seq}"),
+                        message: "no segment is numbered so".into(),
+                    },
+                });
+                return None;
+            }
             Err(key) => {
                 self.skipped.push(SkippedRecord {
                     store: ENTITIES,
@@ -145,6 +160,7 @@ impl Replayer {
         if materialize {
             self.models.reserve(view.records.len());
             self.ledger.reserve(view.records.len());
+            self.positions.reserve(view.records.len());
         }
         let models = &mut self.models;
         let ledger = &mut self.ledger;
@@ -155,48 +171,42 @@ impl Replayer {
                 continue;
             };
             let version = version_kind(&record.version);
-            self.index.record(
-                seq,
-                &record.entity,
-                *model,
-                record.state,
-                version,
-                |positions| {
-                    let Some(segment) = &segment else {
-                        return;
-                    };
-                    let [state_pos, ledger_pos] = positions;
-                    match record.state {
-                        StateOp::None => {}
-                        StateOp::Delete => clear(models, *state_pos),
-                        StateOp::Upsert => {
-                            match stored_record(segment, record, strings, fingerprints) {
-                                Ok(state) => *state_pos = place(models, *state_pos, state),
-                                Err(error) => {
-                                    clear(models, *state_pos);
-                                    skipped.push(SkippedRecord {
-                                        store: ENTITIES,
-                                        key: format!("{key} entity {}", record.entity.to_hex()),
-                                        error: StoreError::corrupt("model state", error),
-                                    });
-                                }
-                            }
-                        }
-                    }
-                    match &record.version {
-                        VersionOp::None => {}
-                        VersionOp::Clear => clear(ledger, *ledger_pos),
-                        VersionOp::Set(version) => {
-                            let entry = LedgerEntry {
-                                entity: record.entity,
-                                model: strings.get(record.model).cloned().unwrap_or_default(),
-                                version: *version,
-                            };
-                            *ledger_pos = place(ledger, *ledger_pos, entry);
-                        }
+            self.index
+                .record(seq, &record.entity, *model, record.state, version);
+            let Some(segment) = &segment else {
+                continue;
+            };
+            let [state_pos, ledger_pos] = self
+                .positions
+                .entry((record.entity, *model))
+                .or_insert([u32::MAX; 2]);
+            match record.state {
+                StateOp::None => {}
+                StateOp::Delete => clear(models, *state_pos),
+                StateOp::Upsert => match stored_record(segment, record, strings, fingerprints) {
+                    Ok(state) => *state_pos = place(models, *state_pos, state),
+                    Err(error) => {
+                        clear(models, *state_pos);
+                        skipped.push(SkippedRecord {
+                            store: ENTITIES,
+                            key: format!("{key} entity {}", record.entity.to_hex()),
+                            error: StoreError::corrupt("model state", error),
+                        });
                     }
                 },
-            );
+            }
+            match &record.version {
+                VersionOp::None => {}
+                VersionOp::Clear => clear(ledger, *ledger_pos),
+                VersionOp::Set(version) => {
+                    let entry = LedgerEntry {
+                        entity: record.entity,
+                        model: strings.get(record.model).cloned().unwrap_or_default(),
+                        version: *version,
+                    };
+                    *ledger_pos = place(ledger, *ledger_pos, entry);
+                }
+            }
         }
         Some(bytes)
     }
@@ -290,4 +300,46 @@ pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, keep: Keep) -
     let mut replayer = Replayer::new(target, keep);
     replayer.feed(raw);
     replayer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::sync::ModelRecord;
+    use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
+
+    use super::*;
+    use crate::segment::encode_state_changes;
+
+    fn segment(seq: u64, id: u128) -> RawSegment {
+        let record = ModelRecord {
+            entity: Felt::from(id),
+            world_address: Felt::ZERO,
+            state: Struct {
+                name: "ns-A".into(),
+                members: vec![Member {
+                    name: "hp".into(),
+                    key: false,
+                    value: Value::Primitive(Primitive::U32(1)),
+                }],
+            },
+            created_at: 1,
+            updated_at: 2,
+            executed_at: 3,
+        };
+        RawSegment {
+            seq: Ok(seq),
+            value: Ok(encode_state_changes(TargetKind::Entities, &[record], &[]).unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_segment_numbered_like_no_segment_is_skipped_and_the_rest_loads() {
+        let raw = vec![segment(0, 1), segment(u64::MAX, 2)];
+        let replayed = replay(TargetKind::Entities, raw, Keep::Encoded);
+        assert_eq!(replayed.models.len(), 1);
+        assert_eq!(replayed.models[0].entity(), &Felt::from(1u128));
+        assert_eq!(replayed.skipped.len(), 1);
+        assert_eq!(replayed.index.segments.len(), 1);
+        assert_eq!(replayed.index.next_seq, 1);
+    }
 }
