@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use super::fingerprint::{Fingerprint, Fingerprinter};
 use super::storage::{
-    LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
+    LedgerEntry, ModelKey, ModelRecord, StoredTarget, StoredWrite, SyncBatch, TargetSyncState,
 };
 use super::stored::StoredRecord;
 use super::target::{SyncTarget, TargetKind};
@@ -118,6 +118,19 @@ pub(crate) struct StoreMirror {
     pub unchanged: u64,
     /// Model states deleted by absence from a complete snapshot.
     pub absent_deleted: u64,
+    /// While seeding: what it did so far.
+    seeding: Seeding,
+}
+
+/// What a seed keeps until it ends ([`StoreMirror::finish_seed`]).
+#[derive(Debug, Default)]
+struct Seeding {
+    report: SeedReport,
+    /// Held states versioned by their own timestamps (no write version seen for them yet).
+    unversioned: HashSet<(EntityId, ModelId), FastHashBuilder>,
+    /// Held states whose write version a later version took away: versioned by their
+    /// timestamps when the seed ends, from their heads read again.
+    unversioned_later: Vec<(EntityId, ModelId)>,
 }
 
 impl StoreMirror {
@@ -129,6 +142,7 @@ impl StoreMirror {
             models: Vec::new(),
             unchanged: 0,
             absent_deleted: 0,
+            seeding: Seeding::default(),
         };
         for model in config.models() {
             mirror.model_id(&model.tag);
@@ -148,8 +162,8 @@ impl StoreMirror {
         id
     }
 
-    /// The fingerprint function of this mirror: [`Self::seed`] takes stored states fingerprinted
-    /// by it (or encoded).
+    /// The fingerprint function of this mirror: [`Self::seed_write`] takes stored states
+    /// fingerprinted by it (or encoded).
     pub(crate) fn fingerprinter(&self) -> &Fingerprinter {
         &self.fingerprints
     }
@@ -219,38 +233,121 @@ impl StoreMirror {
 
     /// Restores what storage holds: its ledger entries, and a fingerprint of each of its model
     /// states (made by storage as it read them, with [`Self::fingerprinter`], or decoded here one
-    /// at a time and dropped, with the last state of a segment the segment). Inconsistent leftovers are repaired so that memory and storage agree on every
-    /// (entity, model) the next replay may touch.
+    /// at a time and dropped, with the last state of a segment the segment). Inconsistent
+    /// leftovers are repaired so that memory and storage agree on every (entity, model) the
+    /// next replay may touch. [`Self::seed_write`] each, then [`Self::finish_seed`].
+    #[cfg(test)]
     pub(crate) fn seed(&mut self, ledger: &[LedgerEntry], models: Vec<StoredRecord>) -> SeedReport {
-        let mut report = SeedReport::default();
         for entry in ledger {
-            let model = self.model_id(&entry.model);
-            self.ledger.restore(&entry.entity, model, &entry.version);
-            report.restored += 1;
+            self.seed_write(StoredWrite::Version(entry.clone()));
         }
         self.held.reserve(models.len());
         for record in models {
-            if record.is_deletion() {
+            self.seed_write(StoredWrite::State(record));
+        }
+        self.finish_seed(&[])
+    }
+
+    /// Restores one stored write, in the order storage stored them (a later write supersedes
+    /// an earlier one; an (entity, model)'s version comes before its state when one record
+    /// holds both): what a start-up does as storage reads them ([`Self::seed`] for a whole
+    /// load). A state without a write version is versioned by its own timestamps, as a row of
+    /// the oldest possible snapshot.
+    pub(crate) fn seed_write(&mut self, write: StoredWrite) {
+        match write {
+            StoredWrite::Version(entry) => {
+                let model = self.model_id(&entry.model);
+                let key = (entry.entity, model);
+                self.ledger.restore(&entry.entity, model, &entry.version);
+                self.seeding.report.restored += 1;
+                self.seeding.unversioned.remove(&key);
+                if entry.version.state != StateKind::Write && self.held.contains_key(&key) {
+                    self.seeding.unversioned_later.push(key);
+                }
+            }
+            StoredWrite::VersionCleared(key) => {
+                let model = self.model_id(&key.model);
+                let key = (key.entity, model);
+                self.ledger.remove(&key.0, model);
+                self.seeding.unversioned.remove(&key);
+                if self.held.contains_key(&key) {
+                    self.seeding.unversioned_later.push(key);
+                }
+            }
+            StoredWrite::State(record) => {
+                if record.is_deletion() {
+                    return;
+                }
+                let model = self.model_id(record.model());
+                let key = (*record.entity(), model);
+                let versioned = matches!(self.ledger.get(&key.0, model), Some(v) if v.state == StateKind::Write);
+                if !versioned || self.seeding.unversioned.contains(&key) {
+                    self.ledger.restore(&key.0, model, &unversioned(&record));
+                    self.seeding.unversioned.insert(key);
+                }
+                self.held
+                    .insert(key, record.fingerprint(&self.fingerprints));
+            }
+            StoredWrite::StateDeleted(key) => {
+                let model = self.model_id(&key.model);
+                let key = (key.entity, model);
+                self.held.remove(&key);
+                // The version its timestamps gave it goes with it.
+                if self.seeding.unversioned.remove(&key) {
+                    self.ledger.remove(&key.0, model);
+                }
+            }
+        }
+    }
+
+    /// The entities (ascending, once each) of the held states whose write version a later
+    /// version took away while seeding: [`Self::finish_seed`] wants their stored states again.
+    pub(crate) fn seed_wants_heads(&self) -> Vec<EntityId> {
+        let mut entities: Vec<EntityId> = self
+            .seeding
+            .unversioned_later
+            .iter()
+            .filter(|key| self.held.contains_key(key) && !self.versioned(key))
+            .map(|(entity, _)| *entity)
+            .collect();
+        entities.sort_unstable();
+        entities.dedup();
+        entities
+    }
+
+    fn versioned(&self, (entity, model): &(EntityId, ModelId)) -> bool {
+        matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
+    }
+
+    /// Ends a seed: the held states [`Self::seed_wants_heads`] named are versioned by their
+    /// timestamps read from `heads` (forgotten if it lacks them), and write versions without
+    /// a held state are forgotten.
+    pub(crate) fn finish_seed(&mut self, heads: &[StoredRecord]) -> SeedReport {
+        let mut seeding = std::mem::take(&mut self.seeding);
+        let mut report = seeding.report;
+        report.unversioned = seeding
+            .unversioned
+            .iter()
+            .filter(|key| self.held.contains_key(key))
+            .count();
+        seeding.unversioned_later.sort_unstable();
+        seeding.unversioned_later.dedup();
+        for key in seeding.unversioned_later {
+            if !self.held.contains_key(&key) || self.versioned(&key) {
                 continue;
             }
-            let model = self.model_id(record.model());
-            let entity = *record.entity();
-            let held = self.ledger.get(&entity, model);
-            if !matches!(held, Some(v) if v.state == StateKind::Write) {
-                // A state without a write version: version it by its own timestamps, as a row
-                // of the oldest possible snapshot.
-                let version = Version {
-                    source: Source::Snapshot { epoch: 0, page: 0 },
-                    executed_at: record.executed_at(),
-                    updated_at: record.updated_at(),
-                    state: StateKind::Write,
-                    game: None,
-                };
-                self.ledger.restore(&entity, model, &version);
-                report.unversioned += 1;
+            let head = heads.iter().find(|record| {
+                record.entity() == &key.0 && self.ledger.find_model(record.model()) == Some(key.1)
+            });
+            match head {
+                Some(record) => {
+                    self.ledger.restore(&key.0, key.1, &unversioned(record));
+                    report.unversioned += 1;
+                }
+                None => {
+                    self.held.remove(&key);
+                }
             }
-            self.held
-                .insert((entity, model), record.fingerprint(&self.fingerprints));
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
@@ -260,10 +357,7 @@ impl StoreMirror {
                     .entities(*model)
                     .map(move |entity| (*entity, *model))
             })
-            .filter(|(entity, model)| {
-                matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
-                    && !self.held.contains_key(&(*entity, *model))
-            })
+            .filter(|key| self.versioned(key) && !self.held.contains_key(key))
             .collect();
         for (entity, model) in orphans {
             self.ledger.remove(&entity, model);
@@ -523,6 +617,18 @@ impl StoreMirror {
     }
 }
 
+/// The version of a stored state that has none: its own timestamps, as a row of the oldest
+/// possible snapshot.
+fn unversioned(record: &StoredRecord) -> Version {
+    Version {
+        source: Source::Snapshot { epoch: 0, page: 0 },
+        executed_at: record.executed_at(),
+        updated_at: record.updated_at(),
+        state: StateKind::Write,
+        game: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -722,5 +828,83 @@ mod tests {
         assert!(batch.upserts.is_empty());
         assert_eq!(batch.deletions.len(), 1);
         assert_eq!(mirror.held_states(), 0);
+    }
+
+    /// A write version as storage keeps it.
+    fn write_version(at: u64) -> Version {
+        Version {
+            source: Source::Snapshot { epoch: 3, page: 1 },
+            executed_at: at,
+            updated_at: at,
+            state: StateKind::Write,
+            game: None,
+        }
+    }
+
+    fn key(n: u128) -> ModelKey {
+        ModelKey {
+            entity: Felt::from(n),
+            model: "ns-M".into(),
+        }
+    }
+
+    #[test]
+    fn seeding_write_by_write_ends_as_seeding_the_load_would() {
+        let mut mirror = StoreMirror::new(&SyncConfig::default());
+        let state = |n: u128, at: u64| {
+            StoredWrite::State(StoredRecord::from(ModelRecord {
+                updated_at: at,
+                executed_at: at,
+                ..record(n, 5)
+            }))
+        };
+        let version = |n: u128, at: u64| {
+            StoredWrite::Version(LedgerEntry {
+                entity: Felt::from(n),
+                model: "ns-M".into(),
+                version: write_version(at),
+            })
+        };
+        // 1: versioned, then a newer state and version. 2: a state before its version.
+        // 3: a state whose version is forgotten later. 4: a state deleted later (its own
+        // version goes with it). 5: a version whose state is deleted later (an orphan).
+        for write in [
+            version(1, 10),
+            state(1, 10),
+            state(2, 20),
+            version(1, 11),
+            state(1, 11),
+            version(2, 21),
+            version(3, 30),
+            state(3, 30),
+            state(4, 40),
+            version(5, 50),
+            state(5, 50),
+            StoredWrite::VersionCleared(key(3)),
+            StoredWrite::StateDeleted(key(4)),
+            StoredWrite::StateDeleted(key(5)),
+        ] {
+            mirror.seed_write(write);
+        }
+        assert_eq!(mirror.seed_wants_heads(), vec![Felt::from(3u128)]);
+        let heads = [StoredRecord::from(ModelRecord {
+            updated_at: 33,
+            executed_at: 33,
+            ..record(3, 5)
+        })];
+        let report = mirror.finish_seed(&heads);
+        let model = mirror.ledger.find_model("ns-M").unwrap();
+        let at = |n: u128| {
+            mirror
+                .ledger
+                .get(&Felt::from(n), model)
+                .map(|v| (v.source, v.updated_at))
+        };
+        assert_eq!(at(1), Some((Source::Snapshot { epoch: 3, page: 1 }, 11)));
+        assert_eq!(at(2), Some((Source::Snapshot { epoch: 3, page: 1 }, 21)));
+        assert_eq!(at(3), Some((Source::Snapshot { epoch: 0, page: 0 }, 33)));
+        assert_eq!((at(4), at(5)), (None, None));
+        assert_eq!(mirror.held_states(), 3);
+        assert_eq!((report.unversioned, report.orphaned), (1, 1));
     }
 }

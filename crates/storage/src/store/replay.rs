@@ -8,7 +8,8 @@
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    EncodedRecord, Fingerprint, Fingerprinter, LedgerEntry, RecordHead, StoredRecord, TargetKind,
+    EncodedRecord, Fingerprint, Fingerprinter, LedgerEntry, ModelKey, RecordHead, StoredRecord,
+    StoredWrite, TargetKind,
 };
 use dojo_reactive_core::{EntityId, Name};
 
@@ -61,6 +62,9 @@ pub(crate) enum Keep {
     /// Each state's fingerprint, made as its segment is replayed: no segment outlives its
     /// replay.
     Fingerprints(Fingerprinter),
+    /// Nothing: each write handed over as it is replayed ([`Replayer::feed_one`]'s `seed`), its
+    /// state fingerprinted: a replay holds the index and one chunk of segments.
+    Seed(Fingerprinter),
 }
 
 /// Replays segments fed in sequence order. Model states are kept as [`Keep`] says; their heads
@@ -94,12 +98,18 @@ impl Replayer {
     /// Replays the next segments (in sequence order).
     pub(crate) fn feed(&mut self, segments: Vec<RawSegment>) {
         for segment in segments {
-            self.feed_one(segment);
+            self.feed_one(segment, &mut |_| {});
         }
     }
 
     /// Replays one segment; returns its bytes if it could be decoded (else it is reported).
-    pub(crate) fn feed_one(&mut self, segment: RawSegment) -> Option<Rc<Vec<u8>>> {
+    /// Kept as [`Keep::Seed`] says, each of its writes is handed to `seed` (a record's version
+    /// before its state).
+    pub(crate) fn feed_one(
+        &mut self,
+        segment: RawSegment,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Option<Rc<Vec<u8>>> {
         let target = self.target;
         let seq = match &segment.seq {
             Ok(seq) if is_segment_number(*seq) => *seq,
@@ -148,12 +158,14 @@ impl Replayer {
                 return None;
             }
         };
-        let materialize = !matches!(self.keep, Keep::Index);
+        let materialize = matches!(self.keep, Keep::Encoded | Keep::Fingerprints(_));
+        let seeding = matches!(self.keep, Keep::Seed(_));
         let fingerprints = match &self.keep {
-            Keep::Fingerprints(with) => Some(with),
+            Keep::Fingerprints(with) | Keep::Seed(with) => Some(with),
             Keep::Index | Keep::Encoded => None,
         };
-        let segment = materialize.then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
+        let segment =
+            (materialize || seeding).then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
         self.index.add_segment(seq, view.kind, bytes.len());
         let ids = model_ids(&mut self.index, &view);
         self.index.reserve(view.records.len());
@@ -176,6 +188,10 @@ impl Replayer {
             let Some(segment) = &segment else {
                 continue;
             };
+            if seeding {
+                seed_writes(segment, record, strings, fingerprints, seed, skipped, key);
+                continue;
+            }
             let [state_pos, ledger_pos] = self
                 .positions
                 .entry((record.entity, *model))
@@ -229,6 +245,49 @@ impl Replayer {
             ledger: live(self.ledger),
             skipped: self.skipped,
         }
+    }
+}
+
+/// Hands the writes of one record to `seed`: its version first, then its state.
+fn seed_writes(
+    segment: &Rc<EncodedSegment>,
+    record: &RecordView<'_>,
+    strings: &[Name],
+    fingerprints: Option<&Fingerprinter>,
+    seed: &mut dyn FnMut(StoredWrite),
+    skipped: &mut Vec<SkippedRecord>,
+    key: RecordKey,
+) {
+    let model_key = || ModelKey {
+        entity: record.entity,
+        model: strings.get(record.model).cloned().unwrap_or_default(),
+    };
+    match &record.version {
+        VersionOp::None => {}
+        VersionOp::Clear => seed(StoredWrite::VersionCleared(model_key())),
+        VersionOp::Set(version) => {
+            let key = model_key();
+            seed(StoredWrite::Version(LedgerEntry {
+                entity: key.entity,
+                model: key.model,
+                version: *version,
+            }));
+        }
+    }
+    match record.state {
+        StateOp::None => {}
+        StateOp::Delete => seed(StoredWrite::StateDeleted(model_key())),
+        StateOp::Upsert => match stored_record(segment, record, strings, fingerprints) {
+            Ok(state) => seed(StoredWrite::State(state)),
+            Err(error) => {
+                seed(StoredWrite::StateDeleted(model_key()));
+                skipped.push(SkippedRecord {
+                    store: ENTITIES,
+                    key: format!("{key} entity {}", record.entity.to_hex()),
+                    error: StoreError::corrupt("model state", error),
+                });
+            }
+        },
     }
 }
 
@@ -330,6 +389,43 @@ mod tests {
             seq: Ok(seq),
             value: Ok(encode_state_changes(TargetKind::Entities, &[record], &[]).unwrap()),
         }
+    }
+
+    #[test]
+    fn a_seeding_replay_hands_every_write_over_in_order_and_keeps_none() {
+        let deletion = RawSegment {
+            seq: Ok(2),
+            value: Ok(encode_state_changes(
+                TargetKind::Entities,
+                &[],
+                &[ModelKey {
+                    entity: Felt::from(1u128),
+                    model: "ns-A".into(),
+                }],
+            )
+            .unwrap()),
+        };
+        let with = Fingerprinter::default();
+        let mut replayer = Replayer::new(TargetKind::Entities, Keep::Seed(with.clone()));
+        let mut writes = Vec::new();
+        for raw in [segment(0, 1), segment(1, 2), deletion] {
+            replayer.feed_one(raw, &mut |write| writes.push(write));
+        }
+        let replayed = replayer.finish();
+        for write in &writes {
+            if let StoredWrite::State(record) = write {
+                assert_ne!(record.fingerprint(&with), Fingerprint::UNDECODABLE);
+                assert!(record.get().is_none(), "fingerprinted, not kept encoded");
+            }
+        }
+        assert_eq!(writes.len(), 3, "{writes:?}");
+        assert!(matches!(&writes[0], StoredWrite::State(r) if r.entity() == &Felt::from(1u128)));
+        assert!(matches!(&writes[1], StoredWrite::State(r) if r.entity() == &Felt::from(2u128)));
+        assert!(
+            matches!(&writes[2], StoredWrite::StateDeleted(k) if k.entity == Felt::from(1u128))
+        );
+        assert!(replayed.models.is_empty() && replayed.ledger.is_empty());
+        assert_eq!(replayed.index.totals(), (1, 0));
     }
 
     #[test]
