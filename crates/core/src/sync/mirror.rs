@@ -109,9 +109,9 @@ pub(crate) struct SeedReport {
 /// copy of synced states is another thing, `dojo_reactive_view::replica::Replica`.
 #[derive(Debug)]
 pub(crate) struct StoreMirror {
+    /// The versions and, under the same keys, every stored model state as its fingerprint
+    /// ([`Ledger::held`]).
     pub ledger: Ledger,
-    /// Every stored model state, as its fingerprint.
-    held: FastMap<(EntityId, ModelId), Fingerprint>,
     fingerprints: Fingerprinter,
     models: Vec<(ModelId, String)>,
     /// Snapshot rows identical to what is held.
@@ -137,7 +137,6 @@ impl StoreMirror {
     pub(crate) fn new(config: &SyncConfig) -> Self {
         let mut mirror = StoreMirror {
             ledger: Ledger::from_config(config),
-            held: FastMap::default(),
             fingerprints: Fingerprinter::default(),
             models: Vec::new(),
             unchanged: 0,
@@ -176,9 +175,8 @@ impl StoreMirror {
     /// The fingerprint of what is stored of (entity, model); `None` when nothing is stored, or
     /// when the stored state cannot be decoded (then nothing equals it).
     fn held_fingerprint(&self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
-        self.held
-            .get(&(*entity, model))
-            .copied()
+        self.ledger
+            .held(entity, model)
             .filter(|held| *held != Fingerprint::UNDECODABLE)
     }
 
@@ -205,12 +203,12 @@ impl StoreMirror {
 
     /// Whether a state of (entity, model) is stored.
     pub(crate) fn is_held(&self, entity: &EntityId, model: ModelId) -> bool {
-        self.held.contains_key(&(*entity, model))
+        self.ledger.held(entity, model).is_some()
     }
 
     /// How many model states are stored.
     pub(crate) fn held_states(&self) -> usize {
-        self.held.len()
+        self.ledger.held_count()
     }
 
     /// Whether a snapshot row would change nothing: every model state of `row` that
@@ -228,7 +226,7 @@ impl StoreMirror {
         self.models
             .iter()
             .filter(|(_, tag)| includes(tag) && !shown(tag))
-            .all(|(model, _)| !self.held.contains_key(&(row.id, *model)))
+            .all(|(model, _)| !self.is_held(&row.id, *model))
     }
 
     /// Restores what storage holds: its ledger entries, and a fingerprint of each of its model
@@ -241,7 +239,6 @@ impl StoreMirror {
         for entry in ledger {
             self.seed_write(StoredWrite::Version(entry.clone()));
         }
-        self.held.reserve(models.len());
         for record in models {
             self.seed_write(StoredWrite::State(record));
         }
@@ -261,7 +258,7 @@ impl StoreMirror {
                 self.ledger.restore(&entry.entity, model, &entry.version);
                 self.seeding.report.restored += 1;
                 self.seeding.unversioned.remove(&key);
-                if entry.version.state != StateKind::Write && self.held.contains_key(&key) {
+                if entry.version.state != StateKind::Write && self.is_held(&key.0, key.1) {
                     self.seeding.unversioned_later.push(key);
                 }
             }
@@ -270,7 +267,7 @@ impl StoreMirror {
                 let key = (key.entity, model);
                 self.ledger.remove(&key.0, model);
                 self.seeding.unversioned.remove(&key);
-                if self.held.contains_key(&key) {
+                if self.is_held(&key.0, key.1) {
                     self.seeding.unversioned_later.push(key);
                 }
             }
@@ -285,13 +282,13 @@ impl StoreMirror {
                     self.ledger.restore(&key.0, model, &unversioned(&record));
                     self.seeding.unversioned.insert(key);
                 }
-                self.held
-                    .insert(key, record.fingerprint(&self.fingerprints));
+                let fingerprint = record.fingerprint(&self.fingerprints);
+                self.ledger.hold(&key.0, model, fingerprint);
             }
             StoredWrite::StateDeleted(key) => {
                 let model = self.model_id(&key.model);
                 let key = (key.entity, model);
-                self.held.remove(&key);
+                self.ledger.unhold(&key.0, model);
                 // The version its timestamps gave it goes with it.
                 if self.seeding.unversioned.remove(&key) {
                     self.ledger.remove(&key.0, model);
@@ -307,7 +304,7 @@ impl StoreMirror {
             .seeding
             .unversioned_later
             .iter()
-            .filter(|key| self.held.contains_key(key) && !self.versioned(key))
+            .filter(|key| self.is_held(&key.0, key.1) && !self.versioned(key))
             .map(|(entity, _)| *entity)
             .collect();
         entities.sort_unstable();
@@ -328,12 +325,12 @@ impl StoreMirror {
         report.unversioned = seeding
             .unversioned
             .iter()
-            .filter(|key| self.held.contains_key(key))
+            .filter(|key| self.is_held(&key.0, key.1))
             .count();
         seeding.unversioned_later.sort_unstable();
         seeding.unversioned_later.dedup();
         for key in seeding.unversioned_later {
-            if !self.held.contains_key(&key) || self.versioned(&key) {
+            if !self.is_held(&key.0, key.1) || self.versioned(&key) {
                 continue;
             }
             let head = heads.iter().find(|record| {
@@ -345,7 +342,7 @@ impl StoreMirror {
                     report.unversioned += 1;
                 }
                 None => {
-                    self.held.remove(&key);
+                    self.ledger.unhold(&key.0, key.1);
                 }
             }
         }
@@ -357,7 +354,7 @@ impl StoreMirror {
                     .entities(*model)
                     .map(move |entity| (*entity, *model))
             })
-            .filter(|key| self.versioned(key) && !self.held.contains_key(key))
+            .filter(|key| self.versioned(key) && !self.is_held(&key.0, key.1))
             .collect();
         for (entity, model) in orphans {
             self.ledger.remove(&entity, model);
@@ -411,13 +408,13 @@ impl StoreMirror {
                 .observe_state(&meta.id, state, source, meta.executed_at, meta.updated_at);
         if decision.applies() {
             let key = (meta.id, model);
-            let held_before = self.held.get(&key).copied();
+            let held_before = self.ledger.held(&key.0, model);
             Self::note(pending, meta.id, model, version_before, held_before);
             let now = if state.is_deletion() {
-                self.held.remove(&key);
+                self.ledger.unhold(&key.0, model);
                 None
             } else {
-                self.held.insert(key, fingerprint);
+                self.ledger.hold(&key.0, model, fingerprint);
                 Some(ModelRecord {
                     entity: meta.id,
                     world_address: meta.world_address,
@@ -463,7 +460,7 @@ impl StoreMirror {
                 if self.ledger.get(&entity, model) == version {
                     continue;
                 }
-                let held = self.held.remove(&(entity, model));
+                let held = self.ledger.unhold(&entity, model);
                 if held.is_some() {
                     deleted += 1;
                 }
@@ -478,7 +475,9 @@ impl StoreMirror {
     /// Whether some held (entity, model) is not in `seen` (a complete pass then deletes it
     /// unless something keeps it).
     pub(crate) fn holds_unseen(&self, seen: &Seen) -> bool {
-        self.held.keys().any(|key| !seen.models.contains(key))
+        self.ledger
+            .held_keys()
+            .any(|key| !seen.models.contains(&key))
     }
 
     /// Every held (entity, model) that no scope of `target` covers, judged on `stored` (what
@@ -496,7 +495,7 @@ impl StoreMirror {
             let Some(model) = self.ledger.find_model(stored.model()) else {
                 continue;
             };
-            if self.held.contains_key(&(*stored.entity(), model)) {
+            if self.is_held(stored.entity(), model) {
                 by_entity
                     .entry(*stored.entity())
                     .or_default()
@@ -521,7 +520,8 @@ impl StoreMirror {
     /// The entities of which some model state is held, in ascending id order (the order
     /// compaction stores them in, so that a chunk of them is read from few segments).
     pub(crate) fn held_entities(&self) -> Vec<EntityId> {
-        let mut entities: Vec<EntityId> = self.held.keys().map(|(entity, _)| *entity).collect();
+        let mut entities: Vec<EntityId> =
+            self.ledger.held_keys().map(|(entity, _)| entity).collect();
         entities.sort_unstable();
         entities.dedup();
         entities
@@ -539,7 +539,7 @@ impl StoreMirror {
         let uncovered = self.uncovered(target, stored);
         for (entity, model) in &uncovered {
             let version = self.ledger.remove(entity, *model);
-            let held = self.held.remove(&(*entity, *model));
+            let held = self.ledger.unhold(entity, *model);
             Self::note(pending, *entity, *model, version, held);
         }
         uncovered.len() as u64
@@ -586,10 +586,10 @@ impl StoreMirror {
             }
             match entry.held {
                 Some(held) => {
-                    self.held.insert((entry.entity, entry.model), held);
+                    self.ledger.hold(&entry.entity, entry.model, held);
                 }
                 None => {
-                    self.held.remove(&(entry.entity, entry.model));
+                    self.ledger.unhold(&entry.entity, entry.model);
                 }
             }
         }
