@@ -495,16 +495,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let message = format!("stored record skipped: {skipped}");
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
-        let wanted = mirror.seed_wants_heads();
-        let heads = if wanted.is_empty() {
-            Vec::new()
-        } else {
-            match self.storage.read_entities(self.kind, &wanted).await {
-                Ok(read) => read.models,
-                Err(error) => return self.fail(st, Failure::Fatal(error), Next::Start),
-            }
-        };
-        mirror.finish_seed(&heads);
+        mirror.finish_seed();
         st.mirror = mirror;
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.sync_state.scopes =

@@ -128,9 +128,10 @@ struct Seeding {
     report: SeedReport,
     /// Held states versioned by their own timestamps (no write version seen for them yet).
     unversioned: HashSet<(EntityId, ModelId), FastHashBuilder>,
-    /// Held states whose write version a later version took away: versioned by their
-    /// timestamps when the seed ends, from their heads read again.
-    unversioned_later: Vec<(EntityId, ModelId)>,
+    /// Held states whose write version a later version took away, with that write version's
+    /// timestamps (a state's, as the synchronizer writes them), in order: versioned by the
+    /// last ones when the seed ends if nothing versioned them since.
+    unversioned_later: Vec<((EntityId, ModelId), (u64, u64))>,
 }
 
 impl StoreMirror {
@@ -242,7 +243,7 @@ impl StoreMirror {
         for record in models {
             self.seed_write(StoredWrite::State(record));
         }
-        self.finish_seed(&[])
+        self.finish_seed()
     }
 
     /// Restores one stored write, in the order storage stored them (a later write supersedes
@@ -255,21 +256,19 @@ impl StoreMirror {
             StoredWrite::Version(entry) => {
                 let model = self.model_id(&entry.model);
                 let key = (entry.entity, model);
+                if entry.version.state != StateKind::Write {
+                    self.unversioning(key);
+                }
                 self.ledger.restore(&entry.entity, model, &entry.version);
                 self.seeding.report.restored += 1;
                 self.seeding.unversioned.remove(&key);
-                if entry.version.state != StateKind::Write && self.is_held(&key.0, key.1) {
-                    self.seeding.unversioned_later.push(key);
-                }
             }
             StoredWrite::VersionCleared(key) => {
                 let model = self.model_id(&key.model);
                 let key = (key.entity, model);
+                self.unversioning(key);
                 self.ledger.remove(&key.0, model);
                 self.seeding.unversioned.remove(&key);
-                if self.is_held(&key.0, key.1) {
-                    self.seeding.unversioned_later.push(key);
-                }
             }
             StoredWrite::State(record) => {
                 if record.is_deletion() {
@@ -277,9 +276,9 @@ impl StoreMirror {
                 }
                 let model = self.model_id(record.model());
                 let key = (*record.entity(), model);
-                let versioned = matches!(self.ledger.get(&key.0, model), Some(v) if v.state == StateKind::Write);
-                if !versioned || self.seeding.unversioned.contains(&key) {
-                    self.ledger.restore(&key.0, model, &unversioned(&record));
+                if !self.versioned(&key) || self.seeding.unversioned.contains(&key) {
+                    let at = unversioned(record.executed_at(), record.updated_at());
+                    self.ledger.restore(&key.0, model, &at);
                     self.seeding.unversioned.insert(key);
                 }
                 let fingerprint = record.fingerprint(&self.fingerprints);
@@ -297,53 +296,41 @@ impl StoreMirror {
         }
     }
 
-    /// The entities (ascending, once each) of the held states whose write version a later
-    /// version took away while seeding: [`Self::finish_seed`] wants their stored states again.
-    pub(crate) fn seed_wants_heads(&self) -> Vec<EntityId> {
-        let mut entities: Vec<EntityId> = self
-            .seeding
-            .unversioned_later
-            .iter()
-            .filter(|key| self.is_held(&key.0, key.1) && !self.versioned(key))
-            .map(|(entity, _)| *entity)
-            .collect();
-        entities.sort_unstable();
-        entities.dedup();
-        entities
+    /// Before a version that is not a write replaces `key`'s (or none does): notes a held
+    /// state's write version's timestamps.
+    fn unversioning(&mut self, key: (EntityId, ModelId)) {
+        if !self.is_held(&key.0, key.1) {
+            return;
+        }
+        if let Some(v) = self.ledger.get(&key.0, key.1) {
+            if v.state == StateKind::Write {
+                let at = (v.executed_at, v.updated_at);
+                self.seeding.unversioned_later.push((key, at));
+            }
+        }
     }
 
     fn versioned(&self, (entity, model): &(EntityId, ModelId)) -> bool {
         matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
     }
 
-    /// Ends a seed: the held states [`Self::seed_wants_heads`] named are versioned by their
-    /// timestamps read from `heads` (forgotten if it lacks them), and write versions without
-    /// a held state are forgotten.
-    pub(crate) fn finish_seed(&mut self, heads: &[StoredRecord]) -> SeedReport {
-        let mut seeding = std::mem::take(&mut self.seeding);
+    /// Ends a seed: a held state whose write version a later version took away is versioned
+    /// by that write version's timestamps (every held state had one: its own, or one made of
+    /// its timestamps when it came), and write versions without a held state are forgotten.
+    pub(crate) fn finish_seed(&mut self) -> SeedReport {
+        let seeding = std::mem::take(&mut self.seeding);
         let mut report = seeding.report;
         report.unversioned = seeding
             .unversioned
             .iter()
             .filter(|key| self.is_held(&key.0, key.1))
             .count();
-        seeding.unversioned_later.sort_unstable();
-        seeding.unversioned_later.dedup();
-        for key in seeding.unversioned_later {
-            if !self.is_held(&key.0, key.1) || self.versioned(&key) {
-                continue;
-            }
-            let head = heads.iter().find(|record| {
-                record.entity() == &key.0 && self.ledger.find_model(record.model()) == Some(key.1)
-            });
-            match head {
-                Some(record) => {
-                    self.ledger.restore(&key.0, key.1, &unversioned(record));
-                    report.unversioned += 1;
-                }
-                None => {
-                    self.ledger.unhold(&key.0, key.1);
-                }
+        // The last first: once versioned, a key's earlier entries are passed over.
+        for (key, (executed_at, updated_at)) in seeding.unversioned_later.into_iter().rev() {
+            if self.is_held(&key.0, key.1) && !self.versioned(&key) {
+                self.ledger
+                    .restore(&key.0, key.1, &unversioned(executed_at, updated_at));
+                report.unversioned += 1;
             }
         }
         let orphans: Vec<(EntityId, ModelId)> = self
@@ -619,11 +606,11 @@ impl StoreMirror {
 
 /// The version of a stored state that has none: its own timestamps, as a row of the oldest
 /// possible snapshot.
-fn unversioned(record: &StoredRecord) -> Version {
+fn unversioned(executed_at: u64, updated_at: u64) -> Version {
     Version {
         source: Source::Snapshot { epoch: 0, page: 0 },
-        executed_at: record.executed_at(),
-        updated_at: record.updated_at(),
+        executed_at,
+        updated_at,
         state: StateKind::Write,
         game: None,
     }
@@ -868,6 +855,7 @@ mod tests {
         // 1: versioned, then a newer state and version. 2: a state before its version.
         // 3: a state whose version is forgotten later. 4: a state deleted later (its own
         // version goes with it). 5: a version whose state is deleted later (an orphan).
+        // 6: a state whose version is forgotten twice, versioned again in between.
         for write in [
             version(1, 10),
             state(1, 10),
@@ -883,16 +871,15 @@ mod tests {
             StoredWrite::VersionCleared(key(3)),
             StoredWrite::StateDeleted(key(4)),
             StoredWrite::StateDeleted(key(5)),
+            version(6, 60),
+            state(6, 60),
+            StoredWrite::VersionCleared(key(6)),
+            version(6, 62),
+            StoredWrite::VersionCleared(key(6)),
         ] {
             mirror.seed_write(write);
         }
-        assert_eq!(mirror.seed_wants_heads(), vec![Felt::from(3u128)]);
-        let heads = [StoredRecord::from(ModelRecord {
-            updated_at: 33,
-            executed_at: 33,
-            ..record(3, 5)
-        })];
-        let report = mirror.finish_seed(&heads);
+        let report = mirror.finish_seed();
         let model = mirror.ledger.find_model("ns-M").unwrap();
         let at = |n: u128| {
             mirror
@@ -902,9 +889,11 @@ mod tests {
         };
         assert_eq!(at(1), Some((Source::Snapshot { epoch: 3, page: 1 }, 11)));
         assert_eq!(at(2), Some((Source::Snapshot { epoch: 3, page: 1 }, 21)));
-        assert_eq!(at(3), Some((Source::Snapshot { epoch: 0, page: 0 }, 33)));
+        // Versioned by the timestamps of the write version it lost.
+        assert_eq!(at(3), Some((Source::Snapshot { epoch: 0, page: 0 }, 30)));
+        assert_eq!(at(6), Some((Source::Snapshot { epoch: 0, page: 0 }, 62)));
         assert_eq!((at(4), at(5)), (None, None));
-        assert_eq!(mirror.held_states(), 3);
-        assert_eq!((report.unversioned, report.orphaned), (1, 1));
+        assert_eq!(mirror.held_states(), 4);
+        assert_eq!((report.unversioned, report.orphaned), (2, 1));
     }
 }

@@ -192,37 +192,26 @@ impl Replayer {
                 seed_writes(segment, record, strings, fingerprints, seed, skipped, key);
                 continue;
             }
+            // Kept in the lists, each write in place of the one it supersedes.
             let [state_pos, ledger_pos] = self
                 .positions
                 .entry((record.entity, *model))
                 .or_insert([u32::MAX; 2]);
-            match record.state {
-                StateOp::None => {}
-                StateOp::Delete => clear(models, *state_pos),
-                StateOp::Upsert => match stored_record(segment, record, strings, fingerprints) {
-                    Ok(state) => *state_pos = place(models, *state_pos, state),
-                    Err(error) => {
-                        clear(models, *state_pos);
-                        skipped.push(SkippedRecord {
-                            store: ENTITIES,
-                            key: format!("{key} entity {}", record.entity.to_hex()),
-                            error: StoreError::corrupt("model state", error),
-                        });
-                    }
-                },
-            }
-            match &record.version {
-                VersionOp::None => {}
-                VersionOp::Clear => clear(ledger, *ledger_pos),
-                VersionOp::Set(version) => {
-                    let entry = LedgerEntry {
-                        entity: record.entity,
-                        model: strings.get(record.model).cloned().unwrap_or_default(),
-                        version: *version,
-                    };
-                    *ledger_pos = place(ledger, *ledger_pos, entry);
-                }
-            }
+            let mut keep = |write| match write {
+                StoredWrite::State(state) => *state_pos = place(models, *state_pos, state),
+                StoredWrite::StateDeleted(_) => clear(models, *state_pos),
+                StoredWrite::Version(entry) => *ledger_pos = place(ledger, *ledger_pos, entry),
+                StoredWrite::VersionCleared(_) => clear(ledger, *ledger_pos),
+            };
+            seed_writes(
+                segment,
+                record,
+                strings,
+                fingerprints,
+                &mut keep,
+                skipped,
+                key,
+            );
         }
         Some(bytes)
     }
