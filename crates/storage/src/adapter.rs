@@ -1,7 +1,7 @@
 //! [`Storage`] as the synchronizer's [`StorageAdapter`].
 
 use dojo_reactive_core::sync::{
-    Fingerprinter, StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind,
+    Fingerprinter, StorageAdapter, StorageError, StoredTarget, StoredWrite, SyncBatch, TargetKind,
     TargetSyncState,
 };
 use dojo_reactive_core::{EntityId, ManifestFingerprint};
@@ -31,6 +31,16 @@ impl<B: Backend> StorageAdapter for Storage<B> {
         with: &Fingerprinter,
     ) -> Result<StoredTarget, StorageError> {
         Ok(Storage::load_fingerprints(self, target, with).await?.data)
+    }
+
+    /// Each write handed over as its segment is replayed ([`Storage::load_seeding`]).
+    async fn load_seeding(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Result<StoredTarget, StorageError> {
+        Ok(Storage::load_seeding(self, target, with, seed).await?.data)
     }
 
     /// Reads only the segments holding these entities ([`Storage::load_entities`]).

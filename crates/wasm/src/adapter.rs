@@ -36,7 +36,8 @@ use std::task::{Poll, Waker};
 
 use dojo_reactive_core::sync::{
     Backoff, BackoffConfig, Clock, Fingerprinter, ModelKey, ModelRecord, StorageAdapter,
-    StorageError, StorageErrorKind, StoredTarget, SyncBatch, TargetKind, TargetSyncState,
+    StorageError, StorageErrorKind, StoredTarget, StoredWrite, SyncBatch, TargetKind,
+    TargetSyncState,
 };
 use dojo_reactive_core::{EntityId, ManifestFingerprint};
 use dojo_reactive_storage::{Backend, RelayMark, StateChange, Storage};
@@ -634,6 +635,33 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
         with: &Fingerprinter,
     ) -> Result<StoredTarget, StorageError> {
         self.load_keeping(target, Some(with)).await
+    }
+
+    /// [`Self::load_fingerprints`], each write handed to `seed` as it is read, what waits to
+    /// be stored after it.
+    async fn load_seeding(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Result<StoredTarget, StorageError> {
+        self.write_waiting_of(target).await?;
+        let sent = self.preloaded.borrow_mut().remove(&target);
+        let sink = &self.sink;
+        let mut send = |segment: &[u8]| {
+            if !sent {
+                sink.delta(segment, true, None);
+            }
+        };
+        let mut stored = self
+            .inner
+            .load_seeding_with_segments(target, with, seed, &mut send)
+            .await?
+            .data;
+        if let Some(waiting) = self.writes.borrow().targets.get(&target) {
+            waiting.batches.overlay_seeding(&mut stored, seed);
+        }
+        Ok(stored)
     }
 
     /// What is stored, with what waits to be stored applied; nothing is sent to the view.

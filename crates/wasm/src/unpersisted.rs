@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use dojo_reactive_core::sync::{
-    LedgerEntry, ModelKey, ModelRecord, StoredRecord, StoredTarget, SyncBatch, TargetKind,
-    TargetSyncState,
+    LedgerEntry, ModelKey, ModelRecord, StoredRecord, StoredTarget, StoredWrite, SyncBatch,
+    TargetKind, TargetSyncState,
 };
 
 /// What a batch does to one (entity, model)'s state.
@@ -130,6 +130,26 @@ impl Unpersisted {
     }
 }
 
+impl Unpersisted {
+    /// [`Unpersisted::overlay`] for a start-up that seeds as it reads
+    /// (`StorageAdapter::load_seeding`): these changes handed to `seed` after what is stored
+    /// (the versions first), the sync state put in `stored`.
+    pub fn overlay_seeding(&self, stored: &mut StoredTarget, seed: &mut dyn FnMut(StoredWrite)) {
+        for entry in self.ledger.values() {
+            seed(StoredWrite::Version(entry.clone()));
+        }
+        for (key, change) in &self.states {
+            seed(match change {
+                Change::Upsert(record) => StoredWrite::State(StoredRecord::from(record.clone())),
+                Change::Delete => StoredWrite::StateDeleted(key.clone()),
+            });
+        }
+        if self.sync_state.is_some() {
+            stored.sync_state.clone_from(&self.sync_state);
+        }
+    }
+}
+
 fn stored_key(record: &StoredRecord) -> ModelKey {
     ModelKey {
         entity: *record.entity(),
@@ -237,5 +257,84 @@ mod tests {
         let batch = set.take_batch(TargetKind::Entities);
         assert_eq!(batch.deletions, vec![key(1)]);
         assert_eq!(batch.ledger, vec![version(2)]);
+    }
+
+    #[test]
+    fn seeding_what_waits_after_what_is_stored_ends_as_the_overlay() {
+        let version = |id: u128, at: u64| LedgerEntry {
+            entity: Felt::from(id),
+            model: "ns-A".into(),
+            version: dojo_reactive_core::Version {
+                source: dojo_reactive_core::Source::Stream { epoch: 1, seq: at },
+                executed_at: at,
+                updated_at: at,
+                state: dojo_reactive_core::StateKind::Write,
+                game: None,
+            },
+        };
+        let stored = StoredTarget {
+            models: vec![
+                record(1, 1).into(),
+                record(2, 1).into(),
+                record(3, 1).into(),
+            ],
+            ledger: vec![version(1, 1), version(2, 1), version(3, 1)],
+            ..StoredTarget::default()
+        };
+        let mut batch = SyncBatch::new(TargetKind::Entities);
+        batch.upserts = vec![record(1, 2)];
+        batch.deletions = vec![key(2)];
+        batch.ledger = vec![version(1, 2), version(2, 2)];
+        batch.sync_state = cursor("waiting");
+        let mut set = Unpersisted::default();
+        set.push(&batch);
+
+        let mut overlaid = stored.clone();
+        set.overlay(&mut overlaid);
+
+        // What is stored, then what waits, applied write by write.
+        let mut states: BTreeMap<ModelKey, ModelRecord> = stored
+            .models
+            .iter()
+            .map(|r| (stored_key(r), r.get().unwrap().clone()))
+            .collect();
+        let mut ledger: BTreeMap<ModelKey, LedgerEntry> = stored
+            .ledger
+            .iter()
+            .map(|e| (key(u128::from(e.entity.0[31])), e.clone()))
+            .collect();
+        let mut rest = StoredTarget::default();
+        let mut order = Vec::new();
+        set.overlay_seeding(&mut rest, &mut |write| match write {
+            StoredWrite::State(record) => {
+                order.push("state");
+                let record = record.get().unwrap().clone();
+                states.insert(key_of(&record), record);
+            }
+            StoredWrite::StateDeleted(key) => {
+                order.push("state");
+                states.remove(&key);
+            }
+            StoredWrite::Version(entry) => {
+                order.push("version");
+                ledger.insert(key(u128::from(entry.entity.0[31])), entry);
+            }
+            StoredWrite::VersionCleared(key) => {
+                order.push("version");
+                ledger.remove(&key);
+            }
+        });
+        assert_eq!(order, ["version", "version", "state", "state"]);
+        assert_eq!(rest.sync_state, cursor("waiting"));
+        let mut expected: Vec<ModelRecord> = overlaid
+            .models
+            .iter()
+            .map(|r| r.get().unwrap().clone())
+            .collect();
+        expected.sort_by_key(key_of);
+        assert_eq!(states.into_values().collect::<Vec<_>>(), expected);
+        let mut expected = overlaid.ledger;
+        expected.sort_by_key(|e| e.entity);
+        assert_eq!(ledger.into_values().collect::<Vec<_>>(), expected);
     }
 }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use futures_util::future::LocalBoxFuture;
 
 use dojo_reactive_core::sync::{
-    Fingerprinter, StorageAdapter, StorageError, StoredTarget, SyncBatch, TargetKind,
+    Fingerprinter, StorageAdapter, StorageError, StoredTarget, StoredWrite, SyncBatch, TargetKind,
     TargetSyncState,
 };
 use dojo_reactive_core::{EntityId, ManifestFingerprint};
@@ -110,6 +110,15 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
         with: &Fingerprinter,
     ) -> Result<StoredTarget, StorageError> {
         self.storage.load_fingerprints(target, with).await
+    }
+
+    async fn load_seeding(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Result<StoredTarget, StorageError> {
+        self.storage.load_seeding(target, with, seed).await
     }
 
     async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {

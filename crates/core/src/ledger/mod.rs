@@ -63,6 +63,7 @@ use std::collections::HashMap;
 
 use crate::entity::EntityId;
 use crate::hasher::FastMap;
+use crate::sync::Fingerprint;
 use crate::sync_config::SyncConfig;
 use crate::value::{Primitive, Struct};
 
@@ -245,6 +246,10 @@ pub struct ModelId(u32);
 
 const STATE_MASK: u8 = 0b11;
 const SNAPSHOT_BIT: u8 = 0b100;
+/// In a table's entry: it has a version (a stamp made by [`Stamp::new`] has it).
+const VERSION_BIT: u8 = 0b1000;
+/// In a table's entry: it holds a fingerprint.
+const HELD_BIT: u8 = 0b1_0000;
 
 /// The packed held version (32 bytes); the game value lives in a side table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,7 +277,7 @@ impl Stamp {
             updated_at,
             order,
             epoch,
-            flags: state | snapshot,
+            flags: state | snapshot | VERSION_BIT,
         }
     }
 
@@ -376,12 +381,61 @@ pub(crate) fn decide(
     }
 }
 
-/// One model's held versions.
+/// What a table holds of one entity: its version, when it has one, and the fingerprint of the
+/// model state the synchronizer stores for it (its mirror's), when it stores one: one key for
+/// both. 48 bytes; the flags of the stamp say which of the two are there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Held {
+    stamp: Stamp,
+    fingerprint: Fingerprint,
+}
+
+impl Held {
+    const EMPTY: Held = Held {
+        stamp: Stamp {
+            executed_at: 0,
+            updated_at: 0,
+            order: 0,
+            epoch: 0,
+            flags: 0,
+        },
+        fingerprint: Fingerprint::UNDECODABLE,
+    };
+
+    fn version(&self) -> Option<&Stamp> {
+        (self.stamp.flags & VERSION_BIT != 0).then_some(&self.stamp)
+    }
+
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        (self.stamp.flags & HELD_BIT != 0).then_some(self.fingerprint)
+    }
+
+    /// Sets the version, keeping the fingerprint.
+    fn set_version(&mut self, stamp: Stamp) {
+        let held = self.stamp.flags & HELD_BIT;
+        self.stamp = stamp;
+        self.stamp.flags |= held;
+    }
+
+    fn clear_version(&mut self) {
+        self.stamp.flags &= !VERSION_BIT;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.stamp.flags & (VERSION_BIT | HELD_BIT) == 0
+    }
+}
+
+/// One model's held versions (and held fingerprints, see [`Held`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ModelTable {
     pub(crate) tag: String,
     pub(crate) version_member: Option<String>,
-    pub(crate) stamps: FastMap<EntityId, Stamp>,
+    entries: FastMap<EntityId, Held>,
+    /// Entries with a version.
+    versions: usize,
+    /// Entries with a fingerprint.
+    held: usize,
     pub(crate) games: FastMap<EntityId, Primitive>,
     /// Position of the latest complete snapshot: entities not held are absent as of it.
     pub(crate) floor: Option<Stamp>,
@@ -607,8 +661,9 @@ impl Ledger {
             _ => Some(stamp),
         };
         let unseen: Vec<(EntityId, bool)> = table
-            .stamps
+            .entries
             .iter()
+            .filter_map(|(entity, entry)| Some((entity, entry.version()?)))
             .filter(|(entity, _)| !seen(entity))
             .map(|(entity, held)| (*entity, held.state() == StateKind::Write))
             .collect();
@@ -630,12 +685,22 @@ impl Ledger {
         let Some(floor) = table.floor else {
             return 0;
         };
-        let before = table.stamps.len();
-        table.stamps.retain(|_, held| {
-            held.state() == StateKind::Write
+        let mut pruned = 0;
+        table.entries.retain(|_, entry| {
+            let Some(held) = entry.version() else {
+                return true;
+            };
+            if held.state() == StateKind::Write
                 || !(floor.read_after(held) || floor.same_position(held))
+            {
+                return true;
+            }
+            entry.clear_version();
+            pruned += 1;
+            !entry.is_empty()
         });
-        before - table.stamps.len()
+        table.versions -= pruned;
+        pruned
     }
 
     fn record(
@@ -651,40 +716,53 @@ impl Ledger {
             return Decision::Stale;
         };
         let ModelTable {
-            stamps,
+            entries,
+            versions,
             games,
             floor,
             ..
         } = table;
-        let decision = match stamps.entry(*entity) {
+        let first = |floor: &Option<Stamp>| match floor {
+            Some(floor) => match decide(floor, None, &stamp, game.as_ref()) {
+                Decision::Replaced => Decision::Inserted,
+                other => other,
+            },
+            None => Decision::Inserted,
+        };
+        let decision = match entries.entry(*entity) {
             Entry::Vacant(slot) => {
-                let decision = match floor {
-                    Some(floor) => match decide(floor, None, &stamp, game.as_ref()) {
-                        Decision::Replaced => Decision::Inserted,
-                        other => other,
-                    },
-                    None => Decision::Inserted,
-                };
+                let decision = first(floor);
                 if decision.applies() {
-                    slot.insert(stamp);
+                    slot.insert(Held::EMPTY).set_version(stamp);
+                    *versions += 1;
                 }
                 decision
             }
-            Entry::Occupied(mut slot) => {
-                let held_game = if games.is_empty() {
-                    None
-                } else {
-                    games.get(entity)
-                };
-                let decision = decide(slot.get(), held_game, &stamp, game.as_ref());
-                if decision.applies() {
-                    slot.insert(stamp);
-                    if game.is_none() && held_game.is_some() {
-                        games.remove(entity);
+            Entry::Occupied(mut slot) => match slot.get().version().copied() {
+                None => {
+                    let decision = first(floor);
+                    if decision.applies() {
+                        slot.get_mut().set_version(stamp);
+                        *versions += 1;
                     }
+                    decision
                 }
-                decision
-            }
+                Some(held) => {
+                    let held_game = if games.is_empty() {
+                        None
+                    } else {
+                        games.get(entity)
+                    };
+                    let decision = decide(&held, held_game, &stamp, game.as_ref());
+                    if decision.applies() {
+                        slot.get_mut().set_version(stamp);
+                        if game.is_none() && held_game.is_some() {
+                            games.remove(entity);
+                        }
+                    }
+                    decision
+                }
+            },
         };
         if decision.applies() {
             if let Some(game) = game {
@@ -698,7 +776,7 @@ impl Ledger {
     /// The version held for `(entity, model)`.
     pub fn get(&self, entity: &EntityId, model: ModelId) -> Option<Version> {
         let table = self.tables.get(model.0 as usize)?;
-        let stamp = table.stamps.get(entity)?;
+        let stamp = table.entries.get(entity)?.version()?;
         Some(Version {
             source: stamp.source(),
             executed_at: stamp.executed_at,
@@ -722,7 +800,11 @@ impl Ledger {
             version.updated_at,
             version.state,
         );
-        table.stamps.insert(*entity, stamp);
+        let entry = table.entries.entry(*entity).or_insert(Held::EMPTY);
+        if entry.version().is_none() {
+            table.versions += 1;
+        }
+        entry.set_version(stamp);
         match version.game {
             Some(game) if version.state == StateKind::Write => {
                 table.games.insert(*entity, game);
@@ -737,7 +819,13 @@ impl Ledger {
     pub fn remove(&mut self, entity: &EntityId, model: ModelId) -> Option<Version> {
         let version = self.get(entity, model)?;
         if let Some(table) = self.tables.get_mut(model.0 as usize) {
-            table.stamps.remove(entity);
+            if let Entry::Occupied(mut entry) = table.entries.entry(*entity) {
+                entry.get_mut().clear_version();
+                table.versions -= 1;
+                if entry.get().is_empty() {
+                    entry.remove();
+                }
+            }
             table.games.remove(entity);
         }
         Some(version)
@@ -748,12 +836,74 @@ impl Ledger {
         self.tables
             .get(model.0 as usize)
             .into_iter()
-            .flat_map(|t| t.stamps.keys())
+            .flat_map(|t| t.entries.iter())
+            .filter(|(_, entry)| entry.version().is_some())
+            .map(|(entity, _)| entity)
     }
 
     /// Number of held (entity, model) versions, tombstones included.
     pub fn len(&self) -> usize {
-        self.tables.iter().map(|t| t.stamps.len()).sum()
+        self.tables.iter().map(|t| t.versions).sum()
+    }
+
+    /// The fingerprint held for `(entity, model)` (the synchronizer's mirror keeps the
+    /// fingerprint of each stored state here, under the key of its version).
+    pub(crate) fn held(&self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
+        self.tables
+            .get(model.0 as usize)?
+            .entries
+            .get(entity)?
+            .fingerprint()
+    }
+
+    /// Holds `fingerprint` for `(entity, model)`; returns the one it replaces. A handle from
+    /// another ledger holds nothing.
+    pub(crate) fn hold(
+        &mut self,
+        entity: &EntityId,
+        model: ModelId,
+        fingerprint: Fingerprint,
+    ) -> Option<Fingerprint> {
+        let table = self.tables.get_mut(model.0 as usize)?;
+        let entry = table.entries.entry(*entity).or_insert(Held::EMPTY);
+        let before = entry.fingerprint();
+        if before.is_none() {
+            table.held += 1;
+        }
+        entry.fingerprint = fingerprint;
+        entry.stamp.flags |= HELD_BIT;
+        before
+    }
+
+    /// Forgets the fingerprint held for `(entity, model)`; returns it.
+    pub(crate) fn unhold(&mut self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
+        let table = self.tables.get_mut(model.0 as usize)?;
+        let Entry::Occupied(mut entry) = table.entries.entry(*entity) else {
+            return None;
+        };
+        let before = entry.get().fingerprint()?;
+        entry.get_mut().stamp.flags &= !HELD_BIT;
+        table.held -= 1;
+        if entry.get().is_empty() {
+            entry.remove();
+        }
+        Some(before)
+    }
+
+    /// Every (entity, model) with a held fingerprint, in no particular order.
+    pub(crate) fn held_keys(&self) -> impl Iterator<Item = (EntityId, ModelId)> + '_ {
+        self.tables.iter().enumerate().flat_map(|(model, table)| {
+            table
+                .entries
+                .iter()
+                .filter(|(_, entry)| entry.fingerprint().is_some())
+                .map(move |(entity, _)| (*entity, ModelId(model as u32)))
+        })
+    }
+
+    /// Number of held fingerprints.
+    pub(crate) fn held_count(&self) -> usize {
+        self.tables.iter().map(|t| t.held).sum()
     }
 
     /// Whether nothing is held.

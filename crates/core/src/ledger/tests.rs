@@ -482,3 +482,50 @@ fn a_buffered_update_is_replaced_only_by_one_not_older() {
     assert_eq!(l.stats().regressed, 2);
     assert_eq!(l.stats().stale_dropped(), 2);
 }
+
+#[test]
+fn an_entry_is_48_bytes_for_a_version_and_a_fingerprint() {
+    assert_eq!(std::mem::size_of::<Held>(), 48);
+}
+
+#[test]
+fn a_held_fingerprint_and_a_version_share_a_key_and_go_independently() {
+    let (mut l, m) = ledger();
+    let print = crate::sync::Fingerprinter::default().of_record(&crate::sync::ModelRecord {
+        entity: id(1),
+        world_address: Felt::ZERO,
+        state: Struct {
+            name: "ns-Position".into(),
+            members: Vec::new(),
+        },
+        created_at: 1,
+        updated_at: 1,
+        executed_at: 1,
+    });
+    // A fingerprint without a version, then a version under it.
+    assert_eq!(l.hold(&id(1), m, print), None);
+    assert_eq!((l.len(), l.held_count(), l.get(&id(1), m)), (0, 1, None));
+    assert_eq!(l.entities(m).count(), 0);
+    assert_eq!(
+        l.observe(&id(1), m, &write(stream(1, 1), 5)),
+        Decision::Inserted
+    );
+    assert_eq!((l.len(), l.held_count()), (1, 1));
+    // The version goes, the fingerprint stays; and the other way round.
+    assert!(l.remove(&id(1), m).is_some());
+    assert_eq!((l.len(), l.held(&id(1), m)), (0, Some(print)));
+    l.observe(&id(1), m, &write(stream(1, 2), 6));
+    assert_eq!(l.unhold(&id(1), m), Some(print));
+    assert_eq!((l.len(), l.held_count(), l.held(&id(1), m)), (1, 0, None));
+    assert_eq!(l.get(&id(1), m).map(|v| v.executed_at), Some(6));
+    assert_eq!(l.held_keys().count(), 0);
+    // A pruned tombstone leaves the fingerprint held under it.
+    l.hold(&id(2), m, print);
+    l.observe(&id(2), m, &Observation::deletion(snap(2, 1), 7, 7));
+    l.complete_snapshot(m, 3, 1, |_| true);
+    assert_eq!(l.prune_tombstones(m), 1);
+    assert_eq!((l.len(), l.held_count()), (1, 1));
+    assert_eq!(l.held_keys().collect::<Vec<_>>(), vec![(id(2), m)]);
+    assert_eq!(l.unhold(&id(2), m), Some(print));
+    assert_eq!(l.unhold(&id(2), m), None);
+}

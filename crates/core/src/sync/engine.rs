@@ -479,12 +479,13 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
         if let Err(error) = self.storage.init(&self.fingerprint, &version).await {
             return self.fail(st, Failure::Fatal(error), Next::Start);
         }
-        // The new mirror's fingerprints are made as storage reads the stored states; it
-        // replaces the old one once they are read.
+        // The new mirror is seeded as storage reads what it stores, the states fingerprinted
+        // as they are read; it replaces the old one once all is read.
         let mut mirror = StoreMirror::new(&self.config);
+        let with = mirror.fingerprinter().clone();
         let stored = match self
             .storage
-            .load_fingerprints(self.kind, mirror.fingerprinter())
+            .load_seeding(self.kind, &with, &mut |write| mirror.seed_write(write))
             .await
         {
             Ok(stored) => stored,
@@ -494,7 +495,7 @@ impl<T: ToriiTransport, S: StorageAdapter, C: Clock> Env<T, S, C> {
             let message = format!("stored record skipped: {skipped}");
             self.report(st, SyncErrorKind::BadRecord, message, None);
         }
-        mirror.seed(&stored.ledger, stored.models);
+        mirror.finish_seed();
         st.mirror = mirror;
         st.sync_state = stored.sync_state.unwrap_or_default();
         st.sync_state.scopes =

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use super::fingerprint::{Fingerprint, Fingerprinter};
 use super::storage::{
-    LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetSyncState,
+    LedgerEntry, ModelKey, ModelRecord, StoredTarget, StoredWrite, SyncBatch, TargetSyncState,
 };
 use super::stored::StoredRecord;
 use super::target::{SyncTarget, TargetKind};
@@ -109,26 +109,40 @@ pub(crate) struct SeedReport {
 /// copy of synced states is another thing, `dojo_reactive_view::replica::Replica`.
 #[derive(Debug)]
 pub(crate) struct StoreMirror {
+    /// The versions and, under the same keys, every stored model state as its fingerprint
+    /// ([`Ledger::held`]).
     pub ledger: Ledger,
-    /// Every stored model state, as its fingerprint.
-    held: FastMap<(EntityId, ModelId), Fingerprint>,
     fingerprints: Fingerprinter,
     models: Vec<(ModelId, String)>,
     /// Snapshot rows identical to what is held.
     pub unchanged: u64,
     /// Model states deleted by absence from a complete snapshot.
     pub absent_deleted: u64,
+    /// While seeding: what it did so far.
+    seeding: Seeding,
+}
+
+/// What a seed keeps until it ends ([`StoreMirror::finish_seed`]).
+#[derive(Debug, Default)]
+struct Seeding {
+    report: SeedReport,
+    /// Held states versioned by their own timestamps (no write version seen for them yet).
+    unversioned: HashSet<(EntityId, ModelId), FastHashBuilder>,
+    /// Held states whose write version a later version took away, with that write version's
+    /// timestamps (a state's, as the synchronizer writes them), in order: versioned by the
+    /// last ones when the seed ends if nothing versioned them since.
+    unversioned_later: Vec<((EntityId, ModelId), (u64, u64))>,
 }
 
 impl StoreMirror {
     pub(crate) fn new(config: &SyncConfig) -> Self {
         let mut mirror = StoreMirror {
             ledger: Ledger::from_config(config),
-            held: FastMap::default(),
             fingerprints: Fingerprinter::default(),
             models: Vec::new(),
             unchanged: 0,
             absent_deleted: 0,
+            seeding: Seeding::default(),
         };
         for model in config.models() {
             mirror.model_id(&model.tag);
@@ -148,8 +162,8 @@ impl StoreMirror {
         id
     }
 
-    /// The fingerprint function of this mirror: [`Self::seed`] takes stored states fingerprinted
-    /// by it (or encoded).
+    /// The fingerprint function of this mirror: [`Self::seed_write`] takes stored states
+    /// fingerprinted by it (or encoded).
     pub(crate) fn fingerprinter(&self) -> &Fingerprinter {
         &self.fingerprints
     }
@@ -162,9 +176,8 @@ impl StoreMirror {
     /// The fingerprint of what is stored of (entity, model); `None` when nothing is stored, or
     /// when the stored state cannot be decoded (then nothing equals it).
     fn held_fingerprint(&self, entity: &EntityId, model: ModelId) -> Option<Fingerprint> {
-        self.held
-            .get(&(*entity, model))
-            .copied()
+        self.ledger
+            .held(entity, model)
             .filter(|held| *held != Fingerprint::UNDECODABLE)
     }
 
@@ -191,12 +204,12 @@ impl StoreMirror {
 
     /// Whether a state of (entity, model) is stored.
     pub(crate) fn is_held(&self, entity: &EntityId, model: ModelId) -> bool {
-        self.held.contains_key(&(*entity, model))
+        self.ledger.held(entity, model).is_some()
     }
 
     /// How many model states are stored.
     pub(crate) fn held_states(&self) -> usize {
-        self.held.len()
+        self.ledger.held_count()
     }
 
     /// Whether a snapshot row would change nothing: every model state of `row` that
@@ -214,43 +227,111 @@ impl StoreMirror {
         self.models
             .iter()
             .filter(|(_, tag)| includes(tag) && !shown(tag))
-            .all(|(model, _)| !self.held.contains_key(&(row.id, *model)))
+            .all(|(model, _)| !self.is_held(&row.id, *model))
     }
 
     /// Restores what storage holds: its ledger entries, and a fingerprint of each of its model
     /// states (made by storage as it read them, with [`Self::fingerprinter`], or decoded here one
-    /// at a time and dropped, with the last state of a segment the segment). Inconsistent leftovers are repaired so that memory and storage agree on every
-    /// (entity, model) the next replay may touch.
+    /// at a time and dropped, with the last state of a segment the segment). Inconsistent
+    /// leftovers are repaired so that memory and storage agree on every (entity, model) the
+    /// next replay may touch. [`Self::seed_write`] each, then [`Self::finish_seed`].
+    #[cfg(test)]
     pub(crate) fn seed(&mut self, ledger: &[LedgerEntry], models: Vec<StoredRecord>) -> SeedReport {
-        let mut report = SeedReport::default();
         for entry in ledger {
-            let model = self.model_id(&entry.model);
-            self.ledger.restore(&entry.entity, model, &entry.version);
-            report.restored += 1;
+            self.seed_write(StoredWrite::Version(entry.clone()));
         }
-        self.held.reserve(models.len());
         for record in models {
-            if record.is_deletion() {
-                continue;
+            self.seed_write(StoredWrite::State(record));
+        }
+        self.finish_seed()
+    }
+
+    /// Restores one stored write, in the order storage stored them (a later write supersedes
+    /// an earlier one; an (entity, model)'s version comes before its state when one record
+    /// holds both): what a start-up does as storage reads them ([`Self::seed`] for a whole
+    /// load). A state without a write version is versioned by its own timestamps, as a row of
+    /// the oldest possible snapshot.
+    pub(crate) fn seed_write(&mut self, write: StoredWrite) {
+        match write {
+            StoredWrite::Version(entry) => {
+                let model = self.model_id(&entry.model);
+                let key = (entry.entity, model);
+                if entry.version.state != StateKind::Write {
+                    self.unversioning(key);
+                }
+                self.ledger.restore(&entry.entity, model, &entry.version);
+                self.seeding.report.restored += 1;
+                self.seeding.unversioned.remove(&key);
             }
-            let model = self.model_id(record.model());
-            let entity = *record.entity();
-            let held = self.ledger.get(&entity, model);
-            if !matches!(held, Some(v) if v.state == StateKind::Write) {
-                // A state without a write version: version it by its own timestamps, as a row
-                // of the oldest possible snapshot.
-                let version = Version {
-                    source: Source::Snapshot { epoch: 0, page: 0 },
-                    executed_at: record.executed_at(),
-                    updated_at: record.updated_at(),
-                    state: StateKind::Write,
-                    game: None,
-                };
-                self.ledger.restore(&entity, model, &version);
+            StoredWrite::VersionCleared(key) => {
+                let model = self.model_id(&key.model);
+                let key = (key.entity, model);
+                self.unversioning(key);
+                self.ledger.remove(&key.0, model);
+                self.seeding.unversioned.remove(&key);
+            }
+            StoredWrite::State(record) => {
+                if record.is_deletion() {
+                    return;
+                }
+                let model = self.model_id(record.model());
+                let key = (*record.entity(), model);
+                if !self.versioned(&key) || self.seeding.unversioned.contains(&key) {
+                    let at = unversioned(record.executed_at(), record.updated_at());
+                    self.ledger.restore(&key.0, model, &at);
+                    self.seeding.unversioned.insert(key);
+                }
+                let fingerprint = record.fingerprint(&self.fingerprints);
+                self.ledger.hold(&key.0, model, fingerprint);
+            }
+            StoredWrite::StateDeleted(key) => {
+                let model = self.model_id(&key.model);
+                let key = (key.entity, model);
+                self.ledger.unhold(&key.0, model);
+                // The version its timestamps gave it goes with it.
+                if self.seeding.unversioned.remove(&key) {
+                    self.ledger.remove(&key.0, model);
+                }
+            }
+        }
+    }
+
+    /// Before a version that is not a write replaces `key`'s (or none does): notes a held
+    /// state's write version's timestamps.
+    fn unversioning(&mut self, key: (EntityId, ModelId)) {
+        if !self.is_held(&key.0, key.1) {
+            return;
+        }
+        if let Some(v) = self.ledger.get(&key.0, key.1) {
+            if v.state == StateKind::Write {
+                let at = (v.executed_at, v.updated_at);
+                self.seeding.unversioned_later.push((key, at));
+            }
+        }
+    }
+
+    fn versioned(&self, (entity, model): &(EntityId, ModelId)) -> bool {
+        matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
+    }
+
+    /// Ends a seed: a held state whose write version a later version took away is versioned
+    /// by that write version's timestamps (every held state had one: its own, or one made of
+    /// its timestamps when it came), and write versions without a held state are forgotten.
+    pub(crate) fn finish_seed(&mut self) -> SeedReport {
+        let seeding = std::mem::take(&mut self.seeding);
+        let mut report = seeding.report;
+        report.unversioned = seeding
+            .unversioned
+            .iter()
+            .filter(|key| self.is_held(&key.0, key.1))
+            .count();
+        // The last first: once versioned, a key's earlier entries are passed over.
+        for (key, (executed_at, updated_at)) in seeding.unversioned_later.into_iter().rev() {
+            if self.is_held(&key.0, key.1) && !self.versioned(&key) {
+                self.ledger
+                    .restore(&key.0, key.1, &unversioned(executed_at, updated_at));
                 report.unversioned += 1;
             }
-            self.held
-                .insert((entity, model), record.fingerprint(&self.fingerprints));
         }
         let orphans: Vec<(EntityId, ModelId)> = self
             .models
@@ -260,10 +341,7 @@ impl StoreMirror {
                     .entities(*model)
                     .map(move |entity| (*entity, *model))
             })
-            .filter(|(entity, model)| {
-                matches!(self.ledger.get(entity, *model), Some(v) if v.state == StateKind::Write)
-                    && !self.held.contains_key(&(*entity, *model))
-            })
+            .filter(|key| self.versioned(key) && !self.is_held(&key.0, key.1))
             .collect();
         for (entity, model) in orphans {
             self.ledger.remove(&entity, model);
@@ -317,13 +395,13 @@ impl StoreMirror {
                 .observe_state(&meta.id, state, source, meta.executed_at, meta.updated_at);
         if decision.applies() {
             let key = (meta.id, model);
-            let held_before = self.held.get(&key).copied();
+            let held_before = self.ledger.held(&key.0, model);
             Self::note(pending, meta.id, model, version_before, held_before);
             let now = if state.is_deletion() {
-                self.held.remove(&key);
+                self.ledger.unhold(&key.0, model);
                 None
             } else {
-                self.held.insert(key, fingerprint);
+                self.ledger.hold(&key.0, model, fingerprint);
                 Some(ModelRecord {
                     entity: meta.id,
                     world_address: meta.world_address,
@@ -369,7 +447,7 @@ impl StoreMirror {
                 if self.ledger.get(&entity, model) == version {
                     continue;
                 }
-                let held = self.held.remove(&(entity, model));
+                let held = self.ledger.unhold(&entity, model);
                 if held.is_some() {
                     deleted += 1;
                 }
@@ -384,7 +462,9 @@ impl StoreMirror {
     /// Whether some held (entity, model) is not in `seen` (a complete pass then deletes it
     /// unless something keeps it).
     pub(crate) fn holds_unseen(&self, seen: &Seen) -> bool {
-        self.held.keys().any(|key| !seen.models.contains(key))
+        self.ledger
+            .held_keys()
+            .any(|key| !seen.models.contains(&key))
     }
 
     /// Every held (entity, model) that no scope of `target` covers, judged on `stored` (what
@@ -402,7 +482,7 @@ impl StoreMirror {
             let Some(model) = self.ledger.find_model(stored.model()) else {
                 continue;
             };
-            if self.held.contains_key(&(*stored.entity(), model)) {
+            if self.is_held(stored.entity(), model) {
                 by_entity
                     .entry(*stored.entity())
                     .or_default()
@@ -427,7 +507,8 @@ impl StoreMirror {
     /// The entities of which some model state is held, in ascending id order (the order
     /// compaction stores them in, so that a chunk of them is read from few segments).
     pub(crate) fn held_entities(&self) -> Vec<EntityId> {
-        let mut entities: Vec<EntityId> = self.held.keys().map(|(entity, _)| *entity).collect();
+        let mut entities: Vec<EntityId> =
+            self.ledger.held_keys().map(|(entity, _)| entity).collect();
         entities.sort_unstable();
         entities.dedup();
         entities
@@ -445,7 +526,7 @@ impl StoreMirror {
         let uncovered = self.uncovered(target, stored);
         for (entity, model) in &uncovered {
             let version = self.ledger.remove(entity, *model);
-            let held = self.held.remove(&(*entity, *model));
+            let held = self.ledger.unhold(entity, *model);
             Self::note(pending, *entity, *model, version, held);
         }
         uncovered.len() as u64
@@ -492,10 +573,10 @@ impl StoreMirror {
             }
             match entry.held {
                 Some(held) => {
-                    self.held.insert((entry.entity, entry.model), held);
+                    self.ledger.hold(&entry.entity, entry.model, held);
                 }
                 None => {
-                    self.held.remove(&(entry.entity, entry.model));
+                    self.ledger.unhold(&entry.entity, entry.model);
                 }
             }
         }
@@ -520,6 +601,18 @@ impl StoreMirror {
             }
         }
         entries
+    }
+}
+
+/// The version of a stored state that has none: its own timestamps, as a row of the oldest
+/// possible snapshot.
+fn unversioned(executed_at: u64, updated_at: u64) -> Version {
+    Version {
+        source: Source::Snapshot { epoch: 0, page: 0 },
+        executed_at,
+        updated_at,
+        state: StateKind::Write,
+        game: None,
     }
 }
 
@@ -722,5 +815,85 @@ mod tests {
         assert!(batch.upserts.is_empty());
         assert_eq!(batch.deletions.len(), 1);
         assert_eq!(mirror.held_states(), 0);
+    }
+
+    /// A write version as storage keeps it.
+    fn write_version(at: u64) -> Version {
+        Version {
+            source: Source::Snapshot { epoch: 3, page: 1 },
+            executed_at: at,
+            updated_at: at,
+            state: StateKind::Write,
+            game: None,
+        }
+    }
+
+    fn key(n: u128) -> ModelKey {
+        ModelKey {
+            entity: Felt::from(n),
+            model: "ns-M".into(),
+        }
+    }
+
+    #[test]
+    fn seeding_write_by_write_ends_as_seeding_the_load_would() {
+        let mut mirror = StoreMirror::new(&SyncConfig::default());
+        let state = |n: u128, at: u64| {
+            StoredWrite::State(StoredRecord::from(ModelRecord {
+                updated_at: at,
+                executed_at: at,
+                ..record(n, 5)
+            }))
+        };
+        let version = |n: u128, at: u64| {
+            StoredWrite::Version(LedgerEntry {
+                entity: Felt::from(n),
+                model: "ns-M".into(),
+                version: write_version(at),
+            })
+        };
+        // 1: versioned, then a newer state and version. 2: a state before its version.
+        // 3: a state whose version is forgotten later. 4: a state deleted later (its own
+        // version goes with it). 5: a version whose state is deleted later (an orphan).
+        // 6: a state whose version is forgotten twice, versioned again in between.
+        for write in [
+            version(1, 10),
+            state(1, 10),
+            state(2, 20),
+            version(1, 11),
+            state(1, 11),
+            version(2, 21),
+            version(3, 30),
+            state(3, 30),
+            state(4, 40),
+            version(5, 50),
+            state(5, 50),
+            StoredWrite::VersionCleared(key(3)),
+            StoredWrite::StateDeleted(key(4)),
+            StoredWrite::StateDeleted(key(5)),
+            version(6, 60),
+            state(6, 60),
+            StoredWrite::VersionCleared(key(6)),
+            version(6, 62),
+            StoredWrite::VersionCleared(key(6)),
+        ] {
+            mirror.seed_write(write);
+        }
+        let report = mirror.finish_seed();
+        let model = mirror.ledger.find_model("ns-M").unwrap();
+        let at = |n: u128| {
+            mirror
+                .ledger
+                .get(&Felt::from(n), model)
+                .map(|v| (v.source, v.updated_at))
+        };
+        assert_eq!(at(1), Some((Source::Snapshot { epoch: 3, page: 1 }, 11)));
+        assert_eq!(at(2), Some((Source::Snapshot { epoch: 3, page: 1 }, 21)));
+        // Versioned by the timestamps of the write version it lost.
+        assert_eq!(at(3), Some((Source::Snapshot { epoch: 0, page: 0 }, 30)));
+        assert_eq!(at(6), Some((Source::Snapshot { epoch: 0, page: 0 }, 62)));
+        assert_eq!((at(4), at(5)), (None, None));
+        assert_eq!(mirror.held_states(), 4);
+        assert_eq!((report.unversioned, report.orphaned), (2, 1));
     }
 }

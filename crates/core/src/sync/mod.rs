@@ -132,8 +132,8 @@ pub use state::{
     SyncState, Transition, TransitionReason,
 };
 pub use storage::{
-    LedgerEntry, ModelKey, ModelRecord, ScopeSyncState, StorageAdapter, StoredTarget, SyncBatch,
-    TargetSyncState,
+    LedgerEntry, ModelKey, ModelRecord, ScopeSyncState, StorageAdapter, StoredTarget, StoredWrite,
+    SyncBatch, TargetSyncState,
 };
 pub use stored::{EncodedRecord, RecordHead, StoredRecord};
 pub use target::{text_digest, SyncTarget, TargetKind, TargetScope};

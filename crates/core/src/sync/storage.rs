@@ -126,6 +126,21 @@ impl StoredTarget {
     }
 }
 
+/// One stored write, as a start-up reads them back ([`StorageAdapter::load_seeding`]): in the
+/// order they were stored, so that a later write of an (entity, model)'s state, or of its
+/// version, supersedes an earlier one.
+#[derive(Debug)]
+pub enum StoredWrite {
+    /// A model state (fingerprinted or encoded).
+    State(StoredRecord),
+    /// The model state deleted.
+    StateDeleted(ModelKey),
+    /// A ledger version.
+    Version(LedgerEntry),
+    /// The ledger version forgotten.
+    VersionCleared(ModelKey),
+}
+
 /// One atomic write: it is stored entirely or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncBatch {
@@ -192,6 +207,28 @@ pub trait StorageAdapter {
         self.load(target).await
     }
 
+    /// Everything stored for a target, for the synchronizer's start-up, handed to `seed` as it
+    /// is read, one write at a time in the order it was stored (the states fingerprinted
+    /// `with`), so that the start-up holds what it keeps and a chunk of what is read, not the
+    /// whole load besides. Returns the rest: the sync state and what was skipped (no states, no
+    /// ledger entries). By default, [`Self::load_fingerprints`], handed over whole (each
+    /// version before the states).
+    async fn load_seeding(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Result<StoredTarget, StorageError> {
+        let mut stored = self.load_fingerprints(target, with).await?;
+        for entry in std::mem::take(&mut stored.ledger) {
+            seed(StoredWrite::Version(entry));
+        }
+        for record in std::mem::take(&mut stored.models) {
+            seed(StoredWrite::State(record));
+        }
+        Ok(stored)
+    }
+
     /// Everything stored for a target, read for the synchronizer's own judgement (what a
     /// target change leaves uncovered), without what an adapter does with a load besides
     /// returning it (the worker's sends every loaded state to the view).
@@ -248,6 +285,15 @@ macro_rules! forward_storage_adapter {
                 with: &Fingerprinter,
             ) -> Result<StoredTarget, StorageError> {
                 (**self).load_fingerprints(target, with).await
+            }
+
+            async fn load_seeding(
+                &self,
+                target: TargetKind,
+                with: &Fingerprinter,
+                seed: &mut dyn FnMut(StoredWrite),
+            ) -> Result<StoredTarget, StorageError> {
+                (**self).load_seeding(target, with, seed).await
             }
 
             async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {

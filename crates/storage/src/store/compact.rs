@@ -17,7 +17,7 @@ use crate::segment::{
     VersionWrite,
 };
 
-use super::index::{IdMap, Placed, SegmentInfo, TargetIndex};
+use super::index::{is_segment_number, IdMap, Placed, SegmentInfo, TargetIndex};
 use super::replay::model_ids;
 
 /// When compaction runs and how big its pages are.
@@ -172,9 +172,9 @@ pub(crate) fn fold(
                 continue;
             };
             let outside = slot
-                .copies
+                .copies()
                 .saturating_sub(removed_copies.get(&key).copied().unwrap_or(0));
-            let state = if slot.state == Some(*seq) {
+            let state = if slot.state() == Some(*seq) {
                 match record.state {
                     StateOp::Upsert => OutState::Upsert(
                         record
@@ -187,7 +187,7 @@ pub(crate) fn fold(
             } else {
                 OutState::None
             };
-            let version = if slot.version == Some(*seq) {
+            let version = if slot.version() == Some(*seq) {
                 match &record.version {
                     VersionOp::Set(version) => OutVersion::Set(*version),
                     VersionOp::Clear if outside > 0 => OutVersion::Clear,
@@ -274,6 +274,11 @@ pub(crate) fn fold(
         stats.bytes_written += bytes.len();
         ops.push(WriteOp::Put(RecordKey::Segment(target, next), bytes));
     }
+    if !pages.iter().all(|(page, _)| is_segment_number(*page)) {
+        return Err(StoreError::InvalidBatch(
+            "the segment numbers are exhausted".into(),
+        ));
+    }
     stats.pages = pages.len();
     for seq in merge.iter().chain(&index.unreadable) {
         ops.push(WriteOp::Delete(RecordKey::Segment(target, *seq)));
@@ -302,12 +307,12 @@ mod tests {
         index.add_segment(0, SegmentKind::Delta, 200_000);
         for n in 0..100u128 {
             let e = Felt::from(n);
-            index.record(0, &e, model, StateOp::Upsert, VersionOpKind::Set, |_| {});
+            index.record(0, &e, model, StateOp::Upsert, VersionOpKind::Set);
         }
         index.add_segment(1, SegmentKind::Delta, 100_000);
         for n in 0..80u128 {
             let e = Felt::from(n);
-            index.record(1, &e, model, StateOp::Delete, VersionOpKind::Clear, |_| {});
+            index.record(1, &e, model, StateOp::Delete, VersionOpKind::Clear);
         }
         (index, model)
     }
@@ -329,10 +334,10 @@ mod tests {
         live.add_segment(1, SegmentKind::Delta, 10_000);
         for n in 0..100u128 {
             let e = Felt::from(n);
-            live.record(0, &e, model, StateOp::Upsert, VersionOpKind::Set, |_| {});
+            live.record(0, &e, model, StateOp::Upsert, VersionOpKind::Set);
         }
         let e = Felt::from(0u128);
-        live.record(1, &e, model, StateOp::Upsert, VersionOpKind::Set, |_| {});
+        live.record(1, &e, model, StateOp::Upsert, VersionOpKind::Set);
         assert_eq!(plan(&live, &config, false), None);
     }
 
@@ -366,7 +371,7 @@ mod tests {
         // A removal of something never stored hides nothing from the start.
         index.add_segment(3, SegmentKind::Delta, 100);
         let e = Felt::from(500u128);
-        index.record(3, &e, model, StateOp::Delete, VersionOpKind::Clear, |_| {});
+        index.record(3, &e, model, StateOp::Delete, VersionOpKind::Clear);
         assert_eq!(index.segments[&3].live, 0);
     }
 }

@@ -19,42 +19,107 @@ pub(crate) enum VersionOpKind {
     Clear,
 }
 
-/// Where one (entity, model) slot's latest writes are.
+/// Where one (entity, model) slot's latest writes are: 24 bytes (the segment numbers with
+/// [`Slot::NONE`] for "none", the flags in a byte). Where a load puts the slot's state and
+/// ledger entry is the replay's own business, not kept here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot {
-    /// Segment with the latest state write (an upsert or a deletion).
-    pub(crate) state: Option<u64>,
-    /// Whether that write is an upsert (the model state exists).
-    pub(crate) has_state: bool,
-    /// Segment with the latest ledger write (a version or its removal).
-    pub(crate) version: Option<u64>,
-    /// Whether that write sets a version.
-    pub(crate) has_version: bool,
+    /// Segment with the latest state write (an upsert or a deletion), or [`Slot::NONE`].
+    state: u64,
+    /// Segment with the latest ledger write (a version or its removal), or [`Slot::NONE`].
+    version: u64,
     /// How many segments hold any record of this slot (live or superseded).
-    pub(crate) copies: u32,
-    /// While a load replays: where the slot's state and ledger entry are in its output
-    /// (`u32::MAX`: nowhere). Meaningless afterwards.
-    pub(crate) load_positions: [u32; 2],
+    copies: u32,
+    /// [`Slot::HAS_STATE`], [`Slot::HAS_VERSION`].
+    flags: u8,
 }
 
 impl Default for Slot {
     fn default() -> Self {
         Slot {
-            state: None,
-            has_state: false,
-            version: None,
-            has_version: false,
+            state: Slot::NONE,
+            version: Slot::NONE,
             copies: 0,
-            load_positions: [u32::MAX; 2],
+            flags: 0,
         }
     }
 }
 
 impl Slot {
+    /// No segment. No segment has this number: the replay refuses a segment keyed with it
+    /// ([`is_segment_number`]).
+    const NONE: u64 = u64::MAX;
+    /// The latest state write is an upsert (the model state exists).
+    const HAS_STATE: u8 = 1;
+    /// The latest ledger write sets a version.
+    const HAS_VERSION: u8 = 2;
+
+    fn seq(raw: u64) -> Option<u64> {
+        (raw != Slot::NONE).then_some(raw)
+    }
+
+    /// Segment with the latest state write (an upsert or a deletion).
+    pub(crate) fn state(&self) -> Option<u64> {
+        Slot::seq(self.state)
+    }
+
+    /// Segment with the latest ledger write (a version or its removal).
+    pub(crate) fn version(&self) -> Option<u64> {
+        Slot::seq(self.version)
+    }
+
+    /// Whether the latest state write is an upsert (the model state exists).
+    pub(crate) fn has_state(&self) -> bool {
+        self.flags & Slot::HAS_STATE != 0
+    }
+
+    /// Whether the latest ledger write sets a version.
+    pub(crate) fn has_version(&self) -> bool {
+        self.flags & Slot::HAS_VERSION != 0
+    }
+
+    /// How many segments hold any record of this slot (live or superseded).
+    pub(crate) fn copies(&self) -> u32 {
+        self.copies
+    }
+
+    fn set_flag(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
+        }
+    }
+
+    /// Makes `seq` the latest state write; returns the one it replaces.
+    fn replace_state(&mut self, seq: u64) -> Option<u64> {
+        Slot::seq(std::mem::replace(&mut self.state, seq))
+    }
+
+    /// Forgets the latest state write; returns it.
+    fn take_state(&mut self) -> Option<u64> {
+        Slot::seq(std::mem::replace(&mut self.state, Slot::NONE))
+    }
+
+    /// Makes `seq` the latest ledger write; returns the one it replaces.
+    fn replace_version(&mut self, seq: u64) -> Option<u64> {
+        Slot::seq(std::mem::replace(&mut self.version, seq))
+    }
+
+    /// Forgets the latest ledger write; returns it.
+    fn take_version(&mut self) -> Option<u64> {
+        Slot::seq(std::mem::replace(&mut self.version, Slot::NONE))
+    }
+
     /// Whether nothing of the slot is stored anywhere.
     pub(crate) fn is_gone(&self) -> bool {
-        self.state.is_none() && self.version.is_none() && self.copies == 0
+        self.state().is_none() && self.version().is_none() && self.copies == 0
     }
+}
+
+/// Whether `seq` can number a segment in the index (every number but [`Slot::NONE`]).
+pub(crate) fn is_segment_number(seq: u64) -> bool {
+    seq != Slot::NONE
 }
 
 /// What the index knows of one segment.
@@ -130,7 +195,7 @@ impl TargetIndex {
         };
         self.slots
             .iter()
-            .filter(|((_, m), slot)| *m == model && (slot.has_state || slot.has_version))
+            .filter(|((_, m), slot)| *m == model && (slot.has_state() || slot.has_version()))
             .map(|((entity, _), _)| *entity)
             .collect()
     }
@@ -139,7 +204,7 @@ impl TargetIndex {
     pub(crate) fn live_entities(&self) -> impl Iterator<Item = &EntityId> {
         self.slots
             .iter()
-            .filter(|(_, slot)| slot.has_state || slot.has_version)
+            .filter(|(_, slot)| slot.has_state() || slot.has_version())
             .map(|((entity, _), _)| entity)
     }
 
@@ -168,7 +233,6 @@ impl TargetIndex {
         model: u32,
         state: StateOp,
         version: VersionOpKind,
-        load_positions: impl FnOnce(&mut [u32; 2]),
     ) {
         let mut superseded = [None, None];
         let mut facets = 0;
@@ -181,25 +245,24 @@ impl TargetIndex {
                 let upsert = state == StateOp::Upsert;
                 superseded[0] = if upsert || hides {
                     live += 1;
-                    slot.state.replace(seq)
+                    slot.replace_state(seq)
                 } else {
-                    slot.state.take()
+                    slot.take_state()
                 };
-                slot.has_state = upsert;
+                slot.set_flag(Slot::HAS_STATE, upsert);
                 facets += 1;
             }
             if version != VersionOpKind::None {
                 let set = version == VersionOpKind::Set;
                 superseded[1] = if set || hides {
                     live += 1;
-                    slot.version.replace(seq)
+                    slot.replace_version(seq)
                 } else {
-                    slot.version.take()
+                    slot.take_version()
                 };
-                slot.has_version = set;
+                slot.set_flag(Slot::HAS_VERSION, set);
                 facets += 1;
             }
-            load_positions(&mut slot.load_positions);
         }
         for old in superseded.into_iter().flatten() {
             if let Some(info) = self.segments.get_mut(&old) {
@@ -228,21 +291,25 @@ impl TargetIndex {
             let place = placed.get(&(*entity, *model)).copied();
             let slot = self.slot_mut(entity, *model);
             slot.copies = slot.copies.saturating_sub(*copies);
-            if is_merged(slot.state) {
+            if is_merged(slot.state()) {
                 match place.filter(|p| p.state) {
-                    Some(p) => slot.state = Some(p.page),
+                    Some(p) => {
+                        slot.replace_state(p.page);
+                    }
                     None => {
-                        slot.state = None;
-                        slot.has_state = false;
+                        slot.take_state();
+                        slot.set_flag(Slot::HAS_STATE, false);
                     }
                 }
             }
-            if is_merged(slot.version) {
+            if is_merged(slot.version()) {
                 match place.filter(|p| p.version) {
-                    Some(p) => slot.version = Some(p.page),
+                    Some(p) => {
+                        slot.replace_version(p.page);
+                    }
                     None => {
-                        slot.version = None;
-                        slot.has_version = false;
+                        slot.take_version();
+                        slot.set_flag(Slot::HAS_VERSION, false);
                     }
                 }
             }
@@ -251,11 +318,11 @@ impl TargetIndex {
             } else if slot.copies == 1 {
                 // The one record left outside the merged segments: its removals hid only
                 // records that are gone now.
-                if !slot.has_state {
-                    hide_nothing.extend(slot.state.take());
+                if !slot.has_state() {
+                    hide_nothing.extend(slot.take_state());
                 }
-                if !slot.has_version {
-                    hide_nothing.extend(slot.version.take());
+                if !slot.has_version() {
+                    hide_nothing.extend(slot.take_version());
                 }
             }
             if slot.is_gone() {
@@ -288,8 +355,8 @@ impl TargetIndex {
         let mut states = 0;
         let mut versions = 0;
         for slot in self.slots.values() {
-            states += usize::from(slot.has_state);
-            versions += usize::from(slot.has_version);
+            states += usize::from(slot.has_state());
+            versions += usize::from(slot.has_version());
         }
         (states, versions)
     }
@@ -310,19 +377,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_slot_is_24_bytes() {
+        // 48 with two `Option<u64>` and a load's positions (`7ba0693`).
+        assert_eq!(std::mem::size_of::<Slot>(), 24);
+    }
+
+    #[test]
     fn later_writes_supersede_and_live_counts_follow() {
         let mut index = TargetIndex::default();
         let e = Felt::from(1u128);
         let m = index.model_id("ns-M");
         index.add_segment(0, SegmentKind::Delta, 10);
-        index.record(0, &e, m, StateOp::Upsert, VersionOpKind::Set, |_| {});
+        index.record(0, &e, m, StateOp::Upsert, VersionOpKind::Set);
         index.add_segment(1, SegmentKind::Delta, 10);
-        index.record(1, &e, m, StateOp::Delete, VersionOpKind::None, |_| {});
+        index.record(1, &e, m, StateOp::Delete, VersionOpKind::None);
         assert_eq!(index.segments[&0].live, 1);
         assert_eq!(index.segments[&1].live, 1);
         let slot = *index.slot(&e, m).unwrap();
         assert_eq!(
-            (slot.state, slot.has_state, slot.version, slot.copies),
+            (
+                slot.state(),
+                slot.has_state(),
+                slot.version(),
+                slot.copies()
+            ),
             (Some(1), false, Some(0), 2)
         );
         assert_eq!(index.next_seq, 2);

@@ -15,8 +15,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use dojo_reactive_core::sync::{
-    Fingerprinter, LedgerEntry, ModelKey, ModelRecord, StoredTarget, SyncBatch, TargetKind,
-    TargetSyncState,
+    Fingerprinter, LedgerEntry, ModelKey, ModelRecord, StoredTarget, StoredWrite, SyncBatch,
+    TargetKind, TargetSyncState,
 };
 use dojo_reactive_core::{EntityId, FingerprintChange, ManifestFingerprint};
 use futures_util::lock::Mutex;
@@ -38,7 +38,7 @@ use crate::segment::{
     decode_segment, SegmentEncoder, SegmentKind, SlotWrite, StateOp, StateWrite, VersionOp,
     VersionWrite,
 };
-use index::{IdMap, TargetIndex, VersionOpKind};
+use index::{is_segment_number, IdMap, TargetIndex, VersionOpKind};
 use replay::{replay, Keep, Replayed, Replayer};
 
 /// Model states and ledger entries read back for some entities.
@@ -481,15 +481,53 @@ impl<B: Backend> Storage<B> {
         self.load_keeping(target, keep, sink).await
     }
 
+    /// [`Storage::load_fingerprints`] for a start-up that restores what it reads as it reads
+    /// it: each write is handed to `seed` as its segment is replayed, in the order it was
+    /// stored (a record's version before its state; the states fingerprinted `with`), and
+    /// nothing of it is returned or kept here: the load holds one chunk of segments at a time
+    /// besides the index. The [`Loaded`] it returns has no states and no ledger entries.
+    pub async fn load_seeding(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Result<Loaded, StoreError> {
+        self.load_seeding_with_segments(target, with, seed, &mut |_| {})
+            .await
+    }
+
+    /// [`Storage::load_seeding`], also handing every readable segment to `sink` as
+    /// [`Storage::load_with_segments`] does.
+    pub async fn load_seeding_with_segments(
+        &self,
+        target: TargetKind,
+        with: &Fingerprinter,
+        seed: &mut dyn FnMut(StoredWrite),
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Loaded, StoreError> {
+        self.load_or_seed(target, Keep::Seed(with.clone()), seed, sink)
+            .await
+    }
+
     async fn load_keeping(
         &self,
         target: TargetKind,
         keep: Keep,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<Loaded, StoreError> {
+        self.load_or_seed(target, keep, &mut |_| {}, sink).await
+    }
+
+    async fn load_or_seed(
+        &self,
+        target: TargetKind,
+        keep: Keep,
+        seed: &mut dyn FnMut(StoredWrite),
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Loaded, StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let (replayed, _) = self.replay_segments(target, keep, sink).await?;
+        let (replayed, _) = self.replay_segments(target, keep, seed, sink).await?;
         let mut skipped = replayed.skipped;
         let sync_state = self.read_sync_state(target, &mut skipped).await?;
         self.report(&skipped);
@@ -529,7 +567,7 @@ impl<B: Backend> Storage<B> {
             .map(|index| segments_holding(index, entities));
         let replayed = match seqs {
             None => {
-                self.replay_segments(target, Keep::Encoded, &mut |_| {})
+                self.replay_segments(target, Keep::Encoded, &mut |_| {}, &mut |_| {})
                     .await?
                     .0
             }
@@ -542,10 +580,13 @@ impl<B: Backend> Storage<B> {
                 let mut replayer = Replayer::new(target, Keep::Encoded);
                 for (seq, value) in seqs.into_iter().zip(raw) {
                     if let Some(value) = value {
-                        replayer.feed_one(RawSegment {
-                            seq: Ok(seq),
-                            value,
-                        });
+                        replayer.feed_one(
+                            RawSegment {
+                                seq: Ok(seq),
+                                value,
+                            },
+                            &mut |_| {},
+                        );
                     }
                 }
                 replayer.finish()
@@ -568,10 +609,10 @@ impl<B: Backend> Storage<B> {
                     .copied()
             };
             data.models.retain(|record| {
-                slot(record.entity(), record.model()).is_some_and(|s| s.has_state)
+                slot(record.entity(), record.model()).is_some_and(|s| s.has_state())
             });
             data.ledger
-                .retain(|entry| slot(&entry.entity, &entry.model).is_some_and(|s| s.has_version));
+                .retain(|entry| slot(&entry.entity, &entry.model).is_some_and(|s| s.has_version()));
         }
         Ok(data)
     }
@@ -599,7 +640,9 @@ impl<B: Backend> Storage<B> {
     ) -> Result<(usize, Option<RelayMark>), StoreError> {
         let _guard = self.lock.lock().await;
         self.check_init()?;
-        let (replayed, mark) = self.replay_segments(target, Keep::Index, sink).await?;
+        let (replayed, mark) = self
+            .replay_segments(target, Keep::Index, &mut |_| {}, sink)
+            .await?;
         self.report(&replayed.skipped);
         let (states, _) = replayed.index.totals();
         self.inner
@@ -616,6 +659,7 @@ impl<B: Backend> Storage<B> {
         &self,
         target: TargetKind,
         keep: Keep,
+        seed: &mut dyn FnMut(StoredWrite),
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<(Replayed, Option<RelayMark>), StoreError> {
         let mut replayer = Replayer::new(target, keep);
@@ -623,7 +667,7 @@ impl<B: Backend> Storage<B> {
             .backend
             .scan_segments(target, &[relay_mark_key(target)], &mut |chunk| {
                 for segment in chunk {
-                    if let Some(bytes) = replayer.feed_one(segment) {
+                    if let Some(bytes) = replayer.feed_one(segment, seed) {
                         sink(&bytes);
                     }
                 }
@@ -809,6 +853,14 @@ impl<B: Backend> Storage<B> {
         if ops.is_empty() {
             return Ok(());
         }
+        if !segments
+            .iter()
+            .all(|(number, ..)| is_segment_number(*number))
+        {
+            return Err(StoreError::InvalidBatch(
+                "the segment numbers are exhausted".into(),
+            ));
+        }
         self.backend.write(ops).await?;
         let mut inner = self.inner.borrow_mut();
         let index = inner.targets.entry(target).or_default();
@@ -826,7 +878,7 @@ impl<B: Backend> Storage<B> {
                     VersionWrite::Set(_) => VersionOpKind::Set,
                     VersionWrite::Clear => VersionOpKind::Clear,
                 };
-                index.record(number, write.entity, model, state, version, |_| {});
+                index.record(number, write.entity, model, state, version);
             }
         }
         Ok(())
@@ -1010,7 +1062,7 @@ impl<B: Backend> Storage<B> {
                 else {
                     continue;
                 };
-                if record.state == StateOp::Upsert && slot.state == Some(*seq) {
+                if record.state == StateOp::Upsert && slot.state() == Some(*seq) {
                     match record.model_record(&view.strings) {
                         Ok(model) => records.models.push(model),
                         Err(error) => skipped.push(SkippedRecord {
@@ -1021,7 +1073,7 @@ impl<B: Backend> Storage<B> {
                     }
                 }
                 if let VersionOp::Set(version) = &record.version {
-                    if slot.version == Some(*seq) {
+                    if slot.version() == Some(*seq) {
                         records.ledger.push(LedgerEntry {
                             entity: record.entity,
                             model: tag.clone(),
@@ -1090,10 +1142,10 @@ fn segments_holding<'a>(
     let mut seqs = BTreeSet::new();
     for entity in entities {
         for (_, slot) in index.entity_slots(entity) {
-            if let Some(seq) = slot.state.filter(|_| slot.has_state) {
+            if let Some(seq) = slot.state().filter(|_| slot.has_state()) {
                 seqs.insert(seq);
             }
-            if let Some(seq) = slot.version.filter(|_| slot.has_version) {
+            if let Some(seq) = slot.version().filter(|_| slot.has_version()) {
                 seqs.insert(seq);
             }
         }

@@ -8,9 +8,10 @@
 use std::rc::Rc;
 
 use dojo_reactive_core::sync::{
-    EncodedRecord, Fingerprint, Fingerprinter, LedgerEntry, RecordHead, StoredRecord, TargetKind,
+    EncodedRecord, Fingerprint, Fingerprinter, LedgerEntry, ModelKey, RecordHead, StoredRecord,
+    StoredWrite, TargetKind,
 };
-use dojo_reactive_core::Name;
+use dojo_reactive_core::{EntityId, Name};
 
 use crate::backend::{RawSegment, RecordKey, ENTITIES};
 use crate::codec::{DecodeError, DecodeErrorKind};
@@ -18,7 +19,7 @@ use crate::error::{SkippedRecord, StoreError};
 use crate::lazy::{members_range, EncodedModelRecord, EncodedSegment};
 use crate::segment::{decode_segment, RecordView, SegmentView, StateOp, VersionOp};
 
-use super::index::{TargetIndex, VersionOpKind};
+use super::index::{is_segment_number, IdMap, TargetIndex, VersionOpKind};
 
 /// What a replay produced.
 pub(crate) struct Replayed {
@@ -61,6 +62,9 @@ pub(crate) enum Keep {
     /// Each state's fingerprint, made as its segment is replayed: no segment outlives its
     /// replay.
     Fingerprints(Fingerprinter),
+    /// Nothing: each write handed over as it is replayed ([`Replayer::feed_one`]'s `seed`), its
+    /// state fingerprinted: a replay holds the index and one chunk of segments.
+    Seed(Fingerprinter),
 }
 
 /// Replays segments fed in sequence order. Model states are kept as [`Keep`] says; their heads
@@ -72,6 +76,9 @@ pub(crate) struct Replayer {
     /// Stored states; `None` where a later write superseded or deleted one.
     models: Vec<Option<StoredRecord>>,
     ledger: Vec<Option<LedgerEntry>>,
+    /// Where each slot's state and ledger entry are in `models` and `ledger` (`u32::MAX`:
+    /// nowhere), while states are kept; dropped with the replay (the index does not keep them).
+    positions: IdMap<(EntityId, u32), [u32; 2]>,
     skipped: Vec<SkippedRecord>,
 }
 
@@ -83,6 +90,7 @@ impl Replayer {
             index: TargetIndex::default(),
             models: Vec::new(),
             ledger: Vec::new(),
+            positions: IdMap::default(),
             skipped: Vec::new(),
         }
     }
@@ -90,15 +98,32 @@ impl Replayer {
     /// Replays the next segments (in sequence order).
     pub(crate) fn feed(&mut self, segments: Vec<RawSegment>) {
         for segment in segments {
-            self.feed_one(segment);
+            self.feed_one(segment, &mut |_| {});
         }
     }
 
     /// Replays one segment; returns its bytes if it could be decoded (else it is reported).
-    pub(crate) fn feed_one(&mut self, segment: RawSegment) -> Option<Rc<Vec<u8>>> {
+    /// Kept as [`Keep::Seed`] says, each of its writes is handed to `seed` (a record's version
+    /// before its state).
+    pub(crate) fn feed_one(
+        &mut self,
+        segment: RawSegment,
+        seed: &mut dyn FnMut(StoredWrite),
+    ) -> Option<Rc<Vec<u8>>> {
         let target = self.target;
         let seq = match &segment.seq {
-            Ok(seq) => *seq,
+            Ok(seq) if is_segment_number(*seq) => *seq,
+            Ok(seq) => {
+                self.skipped.push(SkippedRecord {
+                    store: ENTITIES,
+                    key: RecordKey::Segment(target, *seq).to_string(),
+                    error: StoreError::Foreign {
+                        what: format!("{ENTITIES} segment {seq}"),
+                        message: "no segment is numbered so".into(),
+                    },
+                });
+                return None;
+            }
             Err(key) => {
                 self.skipped.push(SkippedRecord {
                     store: ENTITIES,
@@ -133,18 +158,21 @@ impl Replayer {
                 return None;
             }
         };
-        let materialize = !matches!(self.keep, Keep::Index);
+        let materialize = matches!(self.keep, Keep::Encoded | Keep::Fingerprints(_));
+        let seeding = matches!(self.keep, Keep::Seed(_));
         let fingerprints = match &self.keep {
-            Keep::Fingerprints(with) => Some(with),
+            Keep::Fingerprints(with) | Keep::Seed(with) => Some(with),
             Keep::Index | Keep::Encoded => None,
         };
-        let segment = materialize.then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
+        let segment =
+            (materialize || seeding).then(|| EncodedSegment::new(Rc::clone(&bytes), &view.strings));
         self.index.add_segment(seq, view.kind, bytes.len());
         let ids = model_ids(&mut self.index, &view);
         self.index.reserve(view.records.len());
         if materialize {
             self.models.reserve(view.records.len());
             self.ledger.reserve(view.records.len());
+            self.positions.reserve(view.records.len());
         }
         let models = &mut self.models;
         let ledger = &mut self.ledger;
@@ -155,47 +183,34 @@ impl Replayer {
                 continue;
             };
             let version = version_kind(&record.version);
-            self.index.record(
-                seq,
-                &record.entity,
-                *model,
-                record.state,
-                version,
-                |positions| {
-                    let Some(segment) = &segment else {
-                        return;
-                    };
-                    let [state_pos, ledger_pos] = positions;
-                    match record.state {
-                        StateOp::None => {}
-                        StateOp::Delete => clear(models, *state_pos),
-                        StateOp::Upsert => {
-                            match stored_record(segment, record, strings, fingerprints) {
-                                Ok(state) => *state_pos = place(models, *state_pos, state),
-                                Err(error) => {
-                                    clear(models, *state_pos);
-                                    skipped.push(SkippedRecord {
-                                        store: ENTITIES,
-                                        key: format!("{key} entity {}", record.entity.to_hex()),
-                                        error: StoreError::corrupt("model state", error),
-                                    });
-                                }
-                            }
-                        }
-                    }
-                    match &record.version {
-                        VersionOp::None => {}
-                        VersionOp::Clear => clear(ledger, *ledger_pos),
-                        VersionOp::Set(version) => {
-                            let entry = LedgerEntry {
-                                entity: record.entity,
-                                model: strings.get(record.model).cloned().unwrap_or_default(),
-                                version: *version,
-                            };
-                            *ledger_pos = place(ledger, *ledger_pos, entry);
-                        }
-                    }
-                },
+            self.index
+                .record(seq, &record.entity, *model, record.state, version);
+            let Some(segment) = &segment else {
+                continue;
+            };
+            if seeding {
+                seed_writes(segment, record, strings, fingerprints, seed, skipped, key);
+                continue;
+            }
+            // Kept in the lists, each write in place of the one it supersedes.
+            let [state_pos, ledger_pos] = self
+                .positions
+                .entry((record.entity, *model))
+                .or_insert([u32::MAX; 2]);
+            let mut keep = |write| match write {
+                StoredWrite::State(state) => *state_pos = place(models, *state_pos, state),
+                StoredWrite::StateDeleted(_) => clear(models, *state_pos),
+                StoredWrite::Version(entry) => *ledger_pos = place(ledger, *ledger_pos, entry),
+                StoredWrite::VersionCleared(_) => clear(ledger, *ledger_pos),
+            };
+            seed_writes(
+                segment,
+                record,
+                strings,
+                fingerprints,
+                &mut keep,
+                skipped,
+                key,
             );
         }
         Some(bytes)
@@ -219,6 +234,49 @@ impl Replayer {
             ledger: live(self.ledger),
             skipped: self.skipped,
         }
+    }
+}
+
+/// Hands the writes of one record to `seed`: its version first, then its state.
+fn seed_writes(
+    segment: &Rc<EncodedSegment>,
+    record: &RecordView<'_>,
+    strings: &[Name],
+    fingerprints: Option<&Fingerprinter>,
+    seed: &mut dyn FnMut(StoredWrite),
+    skipped: &mut Vec<SkippedRecord>,
+    key: RecordKey,
+) {
+    let model_key = || ModelKey {
+        entity: record.entity,
+        model: strings.get(record.model).cloned().unwrap_or_default(),
+    };
+    match &record.version {
+        VersionOp::None => {}
+        VersionOp::Clear => seed(StoredWrite::VersionCleared(model_key())),
+        VersionOp::Set(version) => {
+            let key = model_key();
+            seed(StoredWrite::Version(LedgerEntry {
+                entity: key.entity,
+                model: key.model,
+                version: *version,
+            }));
+        }
+    }
+    match record.state {
+        StateOp::None => {}
+        StateOp::Delete => seed(StoredWrite::StateDeleted(model_key())),
+        StateOp::Upsert => match stored_record(segment, record, strings, fingerprints) {
+            Ok(state) => seed(StoredWrite::State(state)),
+            Err(error) => {
+                seed(StoredWrite::StateDeleted(model_key()));
+                skipped.push(SkippedRecord {
+                    store: ENTITIES,
+                    key: format!("{key} entity {}", record.entity.to_hex()),
+                    error: StoreError::corrupt("model state", error),
+                });
+            }
+        },
     }
 }
 
@@ -290,4 +348,83 @@ pub(crate) fn replay(target: TargetKind, mut raw: Vec<RawSegment>, keep: Keep) -
     let mut replayer = Replayer::new(target, keep);
     replayer.feed(raw);
     replayer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use dojo_reactive_core::sync::ModelRecord;
+    use dojo_reactive_core::{Felt, Member, Primitive, Struct, Value};
+
+    use super::*;
+    use crate::segment::encode_state_changes;
+
+    fn segment(seq: u64, id: u128) -> RawSegment {
+        let record = ModelRecord {
+            entity: Felt::from(id),
+            world_address: Felt::ZERO,
+            state: Struct {
+                name: "ns-A".into(),
+                members: vec![Member {
+                    name: "hp".into(),
+                    key: false,
+                    value: Value::Primitive(Primitive::U32(1)),
+                }],
+            },
+            created_at: 1,
+            updated_at: 2,
+            executed_at: 3,
+        };
+        RawSegment {
+            seq: Ok(seq),
+            value: Ok(encode_state_changes(TargetKind::Entities, &[record], &[]).unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_seeding_replay_hands_every_write_over_in_order_and_keeps_none() {
+        let deletion = RawSegment {
+            seq: Ok(2),
+            value: Ok(encode_state_changes(
+                TargetKind::Entities,
+                &[],
+                &[ModelKey {
+                    entity: Felt::from(1u128),
+                    model: "ns-A".into(),
+                }],
+            )
+            .unwrap()),
+        };
+        let with = Fingerprinter::default();
+        let mut replayer = Replayer::new(TargetKind::Entities, Keep::Seed(with.clone()));
+        let mut writes = Vec::new();
+        for raw in [segment(0, 1), segment(1, 2), deletion] {
+            replayer.feed_one(raw, &mut |write| writes.push(write));
+        }
+        let replayed = replayer.finish();
+        for write in &writes {
+            if let StoredWrite::State(record) = write {
+                assert_ne!(record.fingerprint(&with), Fingerprint::UNDECODABLE);
+                assert!(record.get().is_none(), "fingerprinted, not kept encoded");
+            }
+        }
+        assert_eq!(writes.len(), 3, "{writes:?}");
+        assert!(matches!(&writes[0], StoredWrite::State(r) if r.entity() == &Felt::from(1u128)));
+        assert!(matches!(&writes[1], StoredWrite::State(r) if r.entity() == &Felt::from(2u128)));
+        assert!(
+            matches!(&writes[2], StoredWrite::StateDeleted(k) if k.entity == Felt::from(1u128))
+        );
+        assert!(replayed.models.is_empty() && replayed.ledger.is_empty());
+        assert_eq!(replayed.index.totals(), (1, 0));
+    }
+
+    #[test]
+    fn a_segment_numbered_like_no_segment_is_skipped_and_the_rest_loads() {
+        let raw = vec![segment(0, 1), segment(u64::MAX, 2)];
+        let replayed = replay(TargetKind::Entities, raw, Keep::Encoded);
+        assert_eq!(replayed.models.len(), 1);
+        assert_eq!(replayed.models[0].entity(), &Felt::from(1u128));
+        assert_eq!(replayed.skipped.len(), 1);
+        assert_eq!(replayed.index.segments.len(), 1);
+        assert_eq!(replayed.index.next_seq, 1);
+    }
 }
