@@ -368,18 +368,23 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         with: Option<&Fingerprinter>,
     ) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
-        let sent = self.preloaded.borrow_mut().remove(&target);
-        let sink = &self.sink;
-        let mut send = |segment: &[u8]| {
-            if !sent {
-                sink.delta(segment, true, None);
-            }
-        };
+        let mut send = self.segment_sender(target);
         let loaded = self
             .inner
             .load_fingerprints_with_segments(target, with, &mut send)
             .await?;
         Ok(self.with_waiting(target, loaded.data))
+    }
+
+    /// What a load does with each stored segment it reads: sends it to the view, unless the
+    /// start-up sent this target's segments already.
+    fn segment_sender(&self, target: TargetKind) -> impl FnMut(&[u8]) + '_ {
+        let sent = self.preloaded.borrow_mut().remove(&target);
+        move |segment: &[u8]| {
+            if !sent {
+                self.sink.delta(segment, true, None);
+            }
+        }
     }
 
     /// A batch's DELTA buffers (none when it changes no state; an error is reported and
@@ -646,13 +651,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
         seed: &mut dyn FnMut(StoredWrite),
     ) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
-        let sent = self.preloaded.borrow_mut().remove(&target);
-        let sink = &self.sink;
-        let mut send = |segment: &[u8]| {
-            if !sent {
-                sink.delta(segment, true, None);
-            }
-        };
+        let mut send = self.segment_sender(target);
         let mut stored = self
             .inner
             .load_seeding_with_segments(target, with, seed, &mut send)
