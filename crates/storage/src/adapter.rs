@@ -24,15 +24,6 @@ impl<B: Backend> StorageAdapter for Storage<B> {
         Ok(Storage::load(self, target).await?.data)
     }
 
-    /// The states fingerprinted as their segments are read ([`Storage::load_fingerprints`]).
-    async fn load_fingerprints(
-        &self,
-        target: TargetKind,
-        with: &Fingerprinter,
-    ) -> Result<StoredTarget, StorageError> {
-        Ok(Storage::load_fingerprints(self, target, with).await?.data)
-    }
-
     /// Each write handed over as its segment is replayed ([`Storage::load_seeding`]).
     async fn load_seeding(
         &self,

@@ -358,24 +358,6 @@ impl<B: Backend, K: DeltaSink> DeltaStorage<B, K> {
         stored
     }
 
-    /// What is stored, with what waits to be stored applied (what the store will hold), the
-    /// states fingerprinted `with` as they are read if given; every stored segment is sent to
-    /// the view unless the start-up sent it already. One load call for both cases: the worker
-    /// holds one copy of the load's code.
-    async fn load_keeping(
-        &self,
-        target: TargetKind,
-        with: Option<&Fingerprinter>,
-    ) -> Result<StoredTarget, StorageError> {
-        self.write_waiting_of(target).await?;
-        let mut send = self.segment_sender(target);
-        let loaded = self
-            .inner
-            .load_fingerprints_with_segments(target, with, &mut send)
-            .await?;
-        Ok(self.with_waiting(target, loaded.data))
-    }
-
     /// What a load does with each stored segment it reads: sends it to the view, unless the
     /// start-up sent this target's segments already.
     fn segment_sender(&self, target: TargetKind) -> impl FnMut(&[u8]) + '_ {
@@ -628,22 +610,17 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
         StorageAdapter::init(&self.inner, fingerprint, torii_version).await
     }
 
-    /// What is stored, with what waits to be stored applied (what the store will hold).
+    /// What is stored, with what waits to be stored applied (what the store will hold); every
+    /// stored segment is sent to the view unless the start-up sent it already.
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
-        self.load_keeping(target, None).await
+        self.write_waiting_of(target).await?;
+        let mut send = self.segment_sender(target);
+        let loaded = self.inner.load_with_segments(target, &mut send).await?;
+        Ok(self.with_waiting(target, loaded.data))
     }
 
-    /// [`Self::load`], the states fingerprinted `with` as they are read.
-    async fn load_fingerprints(
-        &self,
-        target: TargetKind,
-        with: &Fingerprinter,
-    ) -> Result<StoredTarget, StorageError> {
-        self.load_keeping(target, Some(with)).await
-    }
-
-    /// [`Self::load_fingerprints`], each write handed to `seed` as it is read, what waits to
-    /// be stored after it.
+    /// [`Self::load`], each write handed to `seed` as it is read (the states fingerprinted
+    /// `with`), what waits to be stored after it.
     async fn load_seeding(
         &self,
         target: TargetKind,
@@ -666,11 +643,7 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for DeltaStorage<B, K> {
     /// What is stored, with what waits to be stored applied; nothing is sent to the view.
     async fn read(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
         self.write_waiting_of(target).await?;
-        // The start-up's load call (see `load_keeping`), nothing fingerprinted or sent.
-        let loaded = self
-            .inner
-            .load_fingerprints_with_segments(target, None, &mut |_| {})
-            .await?;
+        let loaded = self.inner.load_with_segments(target, &mut |_| {}).await?;
         Ok(self.with_waiting(target, loaded.data))
     }
 
@@ -933,7 +906,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_start_ups_fingerprinting_load_is_sent_once_like_a_load() {
+    fn the_start_ups_seeding_load_is_sent_once_like_a_load() {
         block_on(async {
             let sink = Recorder::default();
             let storage = DeltaStorage::new(
@@ -948,29 +921,31 @@ pub(crate) mod tests {
             assert_eq!(sink.changes().len(), 3);
             let with = Fingerprinter::default();
             let expected: Vec<_> = (0..3).map(|id| with.of_record(&record(id))).collect();
-            let fingerprints = |stored: &StoredTarget| -> Vec<_> {
-                let mut all: Vec<_> = stored.models.iter().collect();
-                all.sort_by_key(|stored| *stored.entity());
-                all.iter().map(|stored| stored.fingerprint(&with)).collect()
+            // The fingerprints of the states a start-up is handed, by entity.
+            let (store, with) = (&storage, &with);
+            let seeded = || async move {
+                let mut states = Vec::new();
+                store
+                    .load_seeding(TargetKind::Entities, with, &mut |write| {
+                        if let StoredWrite::State(record) = write {
+                            states.push((*record.entity(), record.fingerprint(with)));
+                        }
+                    })
+                    .await
+                    .unwrap();
+                states.sort_by_key(|(entity, _)| *entity);
+                states.into_iter().map(|(_, f)| f).collect::<Vec<_>>()
             };
 
             assert_eq!(storage.preload(TargetKind::Entities).await.unwrap(), 3);
             assert_eq!(sink.changes().len(), 3);
             // The synchronizer's start-up after the preload: its states fingerprinted as they
             // are read, nothing sent a second time.
-            let first = storage
-                .load_fingerprints(TargetKind::Entities, &with)
-                .await
-                .unwrap();
-            assert_eq!(fingerprints(&first), expected);
+            assert_eq!(seeded().await, expected);
             assert!(sink.changes().is_empty());
             // A later start-up (a new run) reads and sends the stored segment again.
-            let again = storage
-                .load_fingerprints(TargetKind::Entities, &with)
-                .await
-                .unwrap();
+            assert_eq!(seeded().await, expected);
             assert_eq!(sink.changes().len(), 3);
-            assert_eq!(fingerprints(&again), expected);
         });
     }
 

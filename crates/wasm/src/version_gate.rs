@@ -104,14 +104,6 @@ impl<B: Backend, K: DeltaSink> StorageAdapter for ToriiVersionGate<B, K> {
         self.storage.load(target).await
     }
 
-    async fn load_fingerprints(
-        &self,
-        target: TargetKind,
-        with: &Fingerprinter,
-    ) -> Result<StoredTarget, StorageError> {
-        self.storage.load_fingerprints(target, with).await
-    }
-
     async fn load_seeding(
         &self,
         target: TargetKind,

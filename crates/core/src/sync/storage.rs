@@ -194,32 +194,22 @@ pub trait StorageAdapter {
     /// Everything stored for a target.
     async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError>;
 
-    /// Everything stored for a target, for the synchronizer's start-up, which keeps only a
-    /// fingerprint of each model state: an adapter may hand them over fingerprinted `with` as it
-    /// reads them ([`StoredRecord::fingerprinted`]), so that nothing it read them from outlives
-    /// the read. By default, [`Self::load`].
-    async fn load_fingerprints(
-        &self,
-        target: TargetKind,
-        with: &Fingerprinter,
-    ) -> Result<StoredTarget, StorageError> {
-        let _ = with;
-        self.load(target).await
-    }
-
     /// Everything stored for a target, for the synchronizer's start-up, handed to `seed` as it
     /// is read, one write at a time in the order it was stored (the states fingerprinted
     /// `with`), so that the start-up holds what it keeps and a chunk of what is read, not the
-    /// whole load besides. Returns the rest: the sync state and what was skipped (no states, no
-    /// ledger entries). By default, [`Self::load_fingerprints`], handed over whole (each
-    /// version before the states).
+    /// whole load besides. The synchronizer keeps only a fingerprint of each state: an adapter
+    /// may hand them over fingerprinted ([`StoredRecord::fingerprinted`]), so that nothing it
+    /// read them from outlives the read. Returns the rest: the sync state and what was skipped
+    /// (no states, no ledger entries). By default, [`Self::load`] handed over whole (each
+    /// version before the states, none fingerprinted).
     async fn load_seeding(
         &self,
         target: TargetKind,
         with: &Fingerprinter,
         seed: &mut dyn FnMut(StoredWrite),
     ) -> Result<StoredTarget, StorageError> {
-        let mut stored = self.load_fingerprints(target, with).await?;
+        let _ = with;
+        let mut stored = self.load(target).await?;
         for entry in std::mem::take(&mut stored.ledger) {
             seed(StoredWrite::Version(entry));
         }
@@ -277,14 +267,6 @@ macro_rules! forward_storage_adapter {
 
             async fn load(&self, target: TargetKind) -> Result<StoredTarget, StorageError> {
                 (**self).load(target).await
-            }
-
-            async fn load_fingerprints(
-                &self,
-                target: TargetKind,
-                with: &Fingerprinter,
-            ) -> Result<StoredTarget, StorageError> {
-                (**self).load_fingerprints(target, with).await
             }
 
             async fn load_seeding(

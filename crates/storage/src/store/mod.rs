@@ -453,37 +453,10 @@ impl<B: Backend> Storage<B> {
         self.load_keeping(target, Keep::Encoded, sink).await
     }
 
-    /// [`Storage::load`] for a start-up that keeps only a fingerprint of each model state: the
-    /// states come fingerprinted `with` as their segments are read
-    /// ([`StoredRecord::fingerprinted`]), and no segment is kept after its replay, so the load
-    /// holds one chunk of segments at a time besides its result.
-    ///
-    /// [`StoredRecord::fingerprinted`]: dojo_reactive_core::sync::StoredRecord::fingerprinted
-    pub async fn load_fingerprints(
-        &self,
-        target: TargetKind,
-        with: &Fingerprinter,
-    ) -> Result<Loaded, StoreError> {
-        self.load_fingerprints_with_segments(target, Some(with), &mut |_| {})
-            .await
-    }
-
-    /// [`Storage::load_fingerprints`] (or, `with` none, [`Storage::load`]), also handing every
-    /// readable segment to `sink` as [`Storage::load_with_segments`] does: one call for a caller
-    /// that may do either (the worker's start-up), so that it holds one copy of the load.
-    pub async fn load_fingerprints_with_segments(
-        &self,
-        target: TargetKind,
-        with: Option<&Fingerprinter>,
-        sink: &mut dyn FnMut(&[u8]),
-    ) -> Result<Loaded, StoreError> {
-        let keep = with.map_or(Keep::Encoded, |with| Keep::Fingerprints(with.clone()));
-        self.load_keeping(target, keep, sink).await
-    }
-
-    /// [`Storage::load_fingerprints`] for a start-up that restores what it reads as it reads
-    /// it: each write is handed to `seed` as its segment is replayed, in the order it was
-    /// stored (a record's version before its state; the states fingerprinted `with`), and
+    /// [`Storage::load`] for a start-up that restores what it reads as it reads it and keeps
+    /// only a fingerprint of each model state: each write is handed to `seed` as its segment is
+    /// replayed, in the order it was stored (a record's version before its state; the states
+    /// fingerprinted `with`), and
     /// nothing of it is returned or kept here: the load holds one chunk of segments at a time
     /// besides the index. The [`Loaded`] it returns has no states and no ledger entries.
     pub async fn load_seeding(

@@ -59,9 +59,6 @@ pub(crate) enum Keep {
     /// Each state left in its segment's encoding (decoded when something reads it): the
     /// segment's bytes are kept as long as one of its states is.
     Encoded,
-    /// Each state's fingerprint, made as its segment is replayed: no segment outlives its
-    /// replay.
-    Fingerprints(Fingerprinter),
     /// Nothing: each write handed over as it is replayed ([`Replayer::feed_one`]'s `seed`), its
     /// state fingerprinted: a replay holds the index and one chunk of segments.
     Seed(Fingerprinter),
@@ -158,10 +155,10 @@ impl Replayer {
                 return None;
             }
         };
-        let materialize = matches!(self.keep, Keep::Encoded | Keep::Fingerprints(_));
+        let materialize = matches!(self.keep, Keep::Encoded);
         let seeding = matches!(self.keep, Keep::Seed(_));
         let fingerprints = match &self.keep {
-            Keep::Fingerprints(with) | Keep::Seed(with) => Some(with),
+            Keep::Seed(with) => Some(with),
             Keep::Index | Keep::Encoded => None,
         };
         let segment =
