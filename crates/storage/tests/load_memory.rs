@@ -7,17 +7,16 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod one_model;
+
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dojo_reactive_core::sync::testing::bench_world::{entity, player_state};
-use dojo_reactive_core::sync::testing::{test_setup, Harness, SimOutcome};
+use dojo_reactive_core::sync::testing::Harness;
 use dojo_reactive_core::sync::{
-    Fingerprinter, LedgerEntry, ModelRecord, StoredWrite, SyncBatch, SyncFatalError, SyncTarget,
-    Synchronizer, TargetKind, TargetScope,
+    Fingerprinter, LedgerEntry, ModelRecord, StoredWrite, SyncBatch, TargetKind,
 };
 use dojo_reactive_core::{Felt, ManifestFingerprint};
 use dojo_reactive_core::{Source, StateKind, Version};
@@ -191,8 +190,6 @@ fn a_start_up_load_peaks_under_700_bytes_per_stored_state_and_below_a_full_load(
     });
 }
 
-type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SyncFatalError>> + 'a>>;
-
 /// What a synchronizer of every `arena-Player` over a new connection to `backend` holds per
 /// state after 30 virtual seconds (the stored bytes not counted), and the most it held at once
 /// on the way (its start-up's load included).
@@ -200,29 +197,18 @@ fn sync_for_30_s(h: &mut Harness, backend: &MemoryBackend) -> (f64, f64) {
     let before = reset_peak();
     let stored_before = backend.stored_bytes();
     let storage = Rc::new(Storage::new(backend.connect()));
-    let every_player = TargetScope {
-        id: "players".into(),
-        models: vec!["arena-Player".into()],
-        clause: None,
-    };
-    let setup = test_setup(SyncTarget::of(TargetKind::Entities, vec![every_player]));
-    let mut sync = Synchronizer::new(
-        h.server.clone(),
-        Rc::clone(&storage),
-        h.clock.clone(),
-        setup,
-    );
-    let mut run: RunFuture<'_> = Box::pin(sync.run());
-    let until = h.in_ms(30_000);
-    assert_eq!(h.sim.run_until(run.as_mut(), until), SimOutcome::TimeLimit);
-    let stored = backend.stored_bytes() - stored_before;
-    let held = LIVE.load(Ordering::Relaxed) - before - stored;
-    let peak = PEAK.load(Ordering::Relaxed) - before - stored;
+    let mut measured = (0, 0);
+    one_model::sync_for_30_s(h, &storage, "arena-Player", None, || {
+        let stored = backend.stored_bytes() - stored_before;
+        measured = (
+            LIVE.load(Ordering::Relaxed) - before - stored,
+            PEAK.load(Ordering::Relaxed) - before - stored,
+        );
+    });
     let stats = storage.stats(TargetKind::Entities).expect("stored");
     assert_eq!(stats.states as u64, STATES);
-    drop(run);
     let per_state = |bytes: usize| bytes as f64 / STATES as f64;
-    (per_state(held), per_state(peak))
+    (per_state(measured.0), per_state(measured.1))
 }
 
 /// The worker's steady state per model state: what a synchronizer holds after a cold sync

@@ -5,47 +5,28 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::future::Future;
-use std::pin::Pin;
+mod one_model;
+
 use std::rc::Rc;
 
-use dojo_reactive_core::sync::testing::{entity_id, model_state, test_setup, Harness, SimOutcome};
-use dojo_reactive_core::sync::{
-    SyncFatalError, SyncOptions, SyncTarget, Synchronizer, TargetKind, TargetScope,
-};
+use dojo_reactive_core::sync::testing::{entity_id, model_state, Harness};
+use dojo_reactive_core::sync::{SyncOptions, TargetKind};
 use dojo_reactive_storage::{MemoryBackend, Storage, TargetStats};
 
 const E: TargetKind = TargetKind::Entities;
 const PLAYER: &str = "ns-Player";
 const WORLD: u64 = 300;
 
-type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SyncFatalError>> + 'a>>;
-
 /// Runs a synchronizer of every entity over a new connection to `backend` for 30 virtual
 /// seconds; what is stored then.
 fn sync_for_30_s(h: &mut Harness, backend: &MemoryBackend) -> TargetStats {
     let storage = Rc::new(Storage::new(backend.connect()));
-    let every_player = TargetScope {
-        id: "players".into(),
-        models: vec![PLAYER.into()],
-        clause: None,
-    };
-    let mut setup = test_setup(SyncTarget::of(E, vec![every_player]));
-    setup.options = SyncOptions {
-        // A restart re-reads the whole world (a replay, not a catch-up).
+    // A restart re-reads the whole world (a replay, not a catch-up).
+    let options = SyncOptions {
         catch_up_window_ms: 0,
         ..SyncOptions::default()
     };
-    let mut sync = Synchronizer::new(
-        h.server.clone(),
-        Rc::clone(&storage),
-        h.clock.clone(),
-        setup,
-    );
-    let mut run: RunFuture<'_> = Box::pin(sync.run());
-    let until = h.in_ms(30_000);
-    assert_eq!(h.sim.run_until(run.as_mut(), until), SimOutcome::TimeLimit);
-    drop(run);
+    one_model::sync_for_30_s(h, &storage, PLAYER, Some(options), || {});
     storage.stats(E).expect("stored")
 }
 
