@@ -132,7 +132,8 @@ impl Sink {
     }
 }
 
-async fn server_history(client: &ToriiClient) -> Vec<String> {
+/// The whole history Torii holds, walked to its start.
+async fn whole_history(client: &ToriiClient) -> EventLog {
     let mut all = EventLog::new(EventRetention::default());
     client
         .walk_history(
@@ -146,7 +147,11 @@ async fn server_history(client: &ToriiClient) -> Vec<String> {
         )
         .await
         .expect("walk");
-    all.iter().map(text).collect()
+    all
+}
+
+async fn server_history(client: &ToriiClient) -> Vec<String> {
+    whole_history(client).await.iter().map(text).collect()
 }
 
 async fn start() -> (RunningMock, ToriiClient) {
@@ -259,19 +264,7 @@ async fn a_count_bound_holds_while_following() {
 /// The newest `count` events of the history, as a log a reload restored after its cold walk
 /// was cut short (or complete, had the walk ended).
 async fn newest(client: &ToriiClient, count: usize) -> EventLog {
-    let mut all = EventLog::new(EventRetention::default());
-    client
-        .walk_history(
-            &query(),
-            &mut all,
-            WalkBounds {
-                down_to_s: 0,
-                page_size: 50,
-                now_s: u64::MAX / 2,
-            },
-        )
-        .await
-        .expect("walk");
+    let all = whole_history(client).await;
     let kept: Vec<LoggedEvent> = all.iter().rev().take(count).cloned().collect();
     let mut log = EventLog::new(EventRetention::default());
     log.restore(kept, 0);
