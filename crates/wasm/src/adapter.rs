@@ -857,16 +857,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// A new store over memory whose DELTAs (of at most 2 states) go to the recorder returned.
+    async fn recorded_storage() -> (Recorder, DeltaStorage<MemoryBackend, Recorder>) {
+        let sink = Recorder::default();
+        let storage = DeltaStorage::new(
+            MemoryStorage::new(MemoryBackend::default()),
+            sink.clone(),
+            2,
+        );
+        storage.init(&fingerprint(), "v1").await.unwrap();
+        (sink, storage)
+    }
+
     #[test]
     fn commits_then_loads_are_sent_once_each_and_reads_never() {
         block_on(async {
-            let sink = Recorder::default();
-            let storage = DeltaStorage::new(
-                MemoryStorage::new(MemoryBackend::default()),
-                sink.clone(),
-                2,
-            );
-            storage.init(&fingerprint(), "v1").await.unwrap();
+            let (sink, storage) = recorded_storage().await;
             let mut batch = SyncBatch::new(TargetKind::Entities);
             batch.upserts = (0..3).map(record).collect();
             batch.deletions = vec![ModelKey {
@@ -908,13 +914,7 @@ pub(crate) mod tests {
     #[test]
     fn the_start_ups_seeding_load_is_sent_once_like_a_load() {
         block_on(async {
-            let sink = Recorder::default();
-            let storage = DeltaStorage::new(
-                MemoryStorage::new(MemoryBackend::default()),
-                sink.clone(),
-                2,
-            );
-            storage.init(&fingerprint(), "v1").await.unwrap();
+            let (sink, storage) = recorded_storage().await;
             let mut batch = SyncBatch::new(TargetKind::Entities);
             batch.upserts = (0..3).map(record).collect();
             storage.commit(&batch).await.unwrap();
